@@ -1,0 +1,67 @@
+//! A `--dev` node, as the README starts it: BABE authors blocks, GRANDPA finalises them, the
+//! runtime and its keys are what clients expect, and SIGINT stops it cleanly.
+
+mod common;
+
+use common::{wait_until, Node};
+use serde_json::json;
+use std::time::Duration;
+
+/// Alice's sr25519 public key: the dev node's BABE key and worker key.
+const ALICE: &str = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
+/// Bob's sr25519 public key, which a `--dev` node does not hold.
+const BOB: &str = "0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48";
+
+/// Digest items are SCALE-encoded: a variant byte, then the engine id `BABE`.
+const BABE_PRE_RUNTIME: &str = "0x0642414245";
+const BABE_SEAL: &str = "0x0542414245";
+
+#[test]
+fn dev_node_authors_finalises_and_exits_cleanly() {
+	let mut node = Node::start("dev", &["--dev", "--tmp"]);
+
+	let version = node.rpc_when_up("state_getRuntimeVersion", json!([]), Duration::from_secs(120));
+	assert_eq!(version["specName"], "veritensor");
+
+	let finalised = wait_until(Duration::from_secs(180), || {
+		node.assert_running();
+		node.finalized_number().is_some_and(|number| number >= 3)
+	});
+	assert!(finalised, "GRANDPA finalised no block #3 within 180 s:\n{}", node.log_tail());
+	let best = node.best_number().expect("best block");
+	assert!(best >= 3, "best block #{best} below the finalised one");
+
+	for number in 1..=3 {
+		let hash = node.rpc("chain_getBlockHash", json!([number])).expect("block hash");
+		let header = node.rpc("chain_getHeader", json!([hash])).expect("header");
+		let logs: Vec<&str> = header["digest"]["logs"]
+			.as_array()
+			.expect("digest logs")
+			.iter()
+			.filter_map(|log| log.as_str())
+			.collect();
+		assert!(
+			logs.iter().any(|log| log.starts_with(BABE_PRE_RUNTIME)),
+			"block #{number} has no BABE pre-digest: {logs:?}"
+		);
+		assert!(
+			logs.iter().any(|log| log.starts_with(BABE_SEAL)),
+			"block #{number} has no BABE seal: {logs:?}"
+		);
+	}
+
+	// The worker key is one of the session keys, so `--dev` put Alice's into the keystore.
+	let has_worker_key =
+		|key: &str| node.rpc("author_hasKey", json!([key, "vtwk"])).expect("author_hasKey answers");
+	assert_eq!(has_worker_key(ALICE), json!(true));
+	assert_eq!(has_worker_key(BOB), json!(false));
+
+	let metadata = node.rpc("state_getMetadata", json!([])).expect("metadata");
+	assert!(metadata.as_str().is_some_and(|hex| hex.len() > 10_000), "metadata is too short");
+
+	let health = node.rpc("system_health", json!([])).expect("health");
+	assert_eq!(health["isSyncing"], json!(false));
+
+	let status = node.interrupt(Duration::from_secs(60));
+	assert!(status.success(), "the node exited with {status} after SIGINT");
+}

@@ -1,0 +1,79 @@
+//! How a model is run and how its outputs are compared.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{traits::ConstU32, BoundedVec};
+use scale_info::TypeInfo;
+
+/// Longest engine version string, in bytes.
+pub const MAX_ENGINE_VERSION_LEN: u32 = 32;
+
+/// The artifact format of a model.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum ModelFormat {
+	/// An ONNX graph.
+	Onnx,
+}
+
+/// An inference engine the executor can run.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Engine {
+	/// tract, the pure-Rust ONNX engine.
+	Tract,
+	/// ONNX Runtime.
+	OnnxRuntime,
+}
+
+/// How the outputs of different workers for the same job are compared.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum ComparisonRule {
+	/// Outputs must hash equal. Only sound for integer-only graphs run by one pinned engine:
+	/// float arithmetic, and QDQ graphs that requantise through floats, differ across engines.
+	ExactHash {
+		/// The engine every worker must use.
+		engine: Engine,
+		/// The engine version every worker must use (UTF-8, e.g. `0.21.13`).
+		version: BoundedVec<u8, ConstU32<MAX_ENGINE_VERSION_LEN>>,
+	},
+	/// Outputs are compared element by element in raw fixed-point units.
+	Tolerance {
+		/// Largest difference at which two outputs agree.
+		agree: u32,
+		/// Largest difference below which nobody is slashed; at least `agree`, so honest
+		/// workers near a decision boundary are safe.
+		slash: u32,
+	},
+}
+
+impl ComparisonRule {
+	/// Whether the rule is internally consistent.
+	pub fn is_valid(&self) -> bool {
+		match self {
+			Self::ExactHash { version, .. } => !version.is_empty(),
+			Self::Tolerance { agree, slash } => agree <= slash,
+		}
+	}
+}

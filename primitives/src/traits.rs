@@ -1,0 +1,113 @@
+//! The interfaces pallets use to reach each other.
+//!
+//! The job market knows the model registry only through [`ModelRegistry`] and the worker pallet
+//! only through [`WorkerStaking`]; both are mocked in its unit tests.
+
+use crate::{tensor::IoSchema, ComparisonRule, ModelHash, WorkerId};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::DispatchResult, BoundedVec};
+use scale_info::TypeInfo;
+use sp_core::Get;
+use sp_runtime::{DispatchError, Perbill};
+
+/// What the job market needs to know about a model to take a job for it.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct ModelTerms<AccountId, Balance> {
+	/// The model's owner, who earns the royalty.
+	pub owner: AccountId,
+	/// Price paid to each assigned worker per job.
+	pub price_per_worker: Balance,
+	/// Royalty paid to the owner per job.
+	pub owner_royalty: Balance,
+	/// Input and output tensors.
+	pub schema: IoSchema,
+	/// How outputs are compared.
+	pub comparison: ComparisonRule,
+}
+
+/// The model registry, as the job market sees it.
+pub trait ModelRegistry<AccountId, Balance> {
+	/// The terms of `model` if new jobs may be submitted for it (listed, not deprecated).
+	fn terms_for_new_job(model: &ModelHash) -> Option<ModelTerms<AccountId, Balance>>;
+
+	/// Notes one more open job for `model`, so that it cannot be removed under the job.
+	fn acquire(model: &ModelHash) -> DispatchResult;
+
+	/// Notes that an open job for `model` has ended.
+	fn release(model: &ModelHash);
+}
+
+/// Why a worker is slashed.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum SlashReason {
+	/// No result before the job's deadline.
+	NoShow,
+	/// A result the quorum or a spot check disagreed with beyond the slash tolerance.
+	WrongResult,
+	/// A commitment without its reveal.
+	CommitWithoutReveal,
+	/// Two different signed results for one job.
+	Equivocation,
+}
+
+/// How much to slash.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub enum SlashAmount<Balance> {
+	/// A fixed amount, capped at what the operator has at stake.
+	Fixed(Balance),
+	/// A fraction of the operator's stake (active bond plus unbonding funds).
+	Fraction(Perbill),
+}
+
+/// A worker that may take a job, as the job market's assignment draw sees it.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct Candidate<AccountId, Balance> {
+	/// The worker key.
+	pub worker: WorkerId,
+	/// The operator whose bond backs the worker.
+	pub operator: AccountId,
+	/// The operator's stake: the weight of the worker in the draw.
+	pub stake: Balance,
+}
+
+/// The worker staking pallet, as the job market sees it.
+pub trait WorkerStaking<AccountId, Balance> {
+	/// Bound on the candidates returned for one model.
+	type MaxCandidates: Get<u32>;
+
+	/// The workers eligible now for a new job of `model` that could be slashed for up to
+	/// `exposure`.
+	fn candidates(
+		model: &ModelHash,
+		exposure: Balance,
+	) -> BoundedVec<Candidate<AccountId, Balance>, Self::MaxCandidates>;
+
+	/// The account a worker key submits results from, if the key is registered.
+	fn worker_account(worker: &WorkerId) -> Option<AccountId>;
+
+	/// Records that `worker` holds an assignment that could be slashed for `exposure`.
+	fn note_assigned(worker: &WorkerId, exposure: Balance) -> DispatchResult;
+
+	/// Records that an assignment of `worker` with `exposure` has ended.
+	fn note_released(worker: &WorkerId, exposure: Balance);
+
+	/// Slashes the operator behind `worker`; a share goes to `reporter` if any, the rest to the
+	/// treasury. Returns the amount actually slashed.
+	fn slash(
+		worker: &WorkerId,
+		amount: SlashAmount<Balance>,
+		reason: SlashReason,
+		reporter: Option<AccountId>,
+	) -> Result<Balance, DispatchError>;
+}

@@ -1,0 +1,21 @@
+//! The worker key: an sr25519 key of its own type (`vtwk`), held in a worker node's keystore.
+//!
+//! The off-chain worker signs receipts and result transactions with it; the chain maps it to the
+//! worker an operator registered. It is part of the runtime's session keys, so
+//! `author_rotateKeys` and the `--dev`/`--alice` development keys create one.
+
+use sp_core::crypto::KeyTypeId;
+
+/// Key type of worker keys in the keystore.
+pub const WORKER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"vtwk");
+
+/// The application crypto of worker keys.
+pub mod app {
+	use sp_application_crypto::{app_crypto, sr25519};
+	app_crypto!(sr25519, super::WORKER_KEY_TYPE);
+}
+
+/// A worker's public key.
+pub type WorkerId = app::Public;
+/// A signature made by a worker key.
+pub type WorkerSignature = app::Signature;

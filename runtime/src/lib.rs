@@ -1,0 +1,181 @@
+//! # Veritensor runtime
+//!
+//! A BABE + GRANDPA solochain runtime for verifiable AI inference. This crate composes the FRAME
+//! pallets: system, timestamp, BABE (primary and secondary VRF slots, so that every block carries
+//! VRF randomness), GRANDPA, balances, transaction payment, utility, a council
+//! (`pallet-collective`, which votes model listings) and a treasury. Sudo is part of the runtime
+//! but only the `development` genesis preset gives it a key.
+//!
+//! - [`configs`]: each pallet's configuration and the chain's constants;
+//! - [`apis`]: the runtime APIs the node and clients call;
+//! - [`genesis_config_presets`]: the `development` and `local_testnet` presets.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+// `construct_runtime!` expands to deep recursion.
+#![recursion_limit = "256"]
+
+#[cfg(feature = "std")]
+include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+pub mod apis;
+pub mod configs;
+pub mod genesis_config_presets;
+
+use sp_runtime::{
+	generic, impl_opaque_keys,
+	traits::{BlakeTwo256, IdentifyAccount, Verify},
+	MultiAddress, MultiSignature,
+};
+use sp_version::RuntimeVersion;
+
+pub use configs::*;
+
+/// Block numbers.
+pub type BlockNumber = u32;
+/// Transaction signatures.
+pub type Signature = MultiSignature;
+/// Account ids: the public key behind a [`Signature`].
+pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
+/// Balances, in the chain's smallest unit (see [`configs::currency`]).
+pub type Balance = u128;
+/// Transaction counts of an account.
+pub type Nonce = u32;
+/// Block and state hashes.
+pub type Hash = sp_core::H256;
+/// Block headers.
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+/// Addresses in transactions.
+pub type Address = MultiAddress<AccountId, ()>;
+
+/// The checks every signed transaction passes through.
+pub type TxExtension = (
+	frame_system::CheckNonZeroSender<Runtime>,
+	frame_system::CheckSpecVersion<Runtime>,
+	frame_system::CheckTxVersion<Runtime>,
+	frame_system::CheckGenesis<Runtime>,
+	frame_system::CheckEra<Runtime>,
+	frame_system::CheckNonce<Runtime>,
+	frame_system::CheckWeight<Runtime>,
+	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	frame_system::WeightReclaim<Runtime>,
+);
+
+/// Extrinsics as they are included in blocks.
+pub type UncheckedExtrinsic =
+	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+/// The payload a transaction's signer signs.
+pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+/// Blocks.
+pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+/// Storage migrations run on the next runtime upgrade.
+pub type Migrations = ();
+
+/// Dispatches calls and runs the pallets' hooks.
+pub type Executive = frame_executive::Executive<
+	Runtime,
+	Block,
+	frame_system::ChainContext<Runtime>,
+	Runtime,
+	AllPalletsWithSystem,
+	Migrations,
+>;
+
+/// Types the node needs without knowing the runtime's extrinsic format.
+pub mod opaque {
+	use super::*;
+	pub use sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
+
+	/// Block headers.
+	pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+	/// Blocks with opaque extrinsics.
+	pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+	/// Block ids.
+	pub type BlockId = generic::BlockId<Block>;
+
+	impl_opaque_keys! {
+		/// The keys a validator node holds: BABE and GRANDPA authority keys, and the worker key
+		/// its off-chain worker signs results with.
+		pub struct SessionKeys {
+			/// BABE block authoring.
+			pub babe: Babe,
+			/// GRANDPA finality voting.
+			pub grandpa: Grandpa,
+			/// Inference results and receipts.
+			pub worker: configs::WorkerKeys,
+		}
+	}
+}
+
+pub use opaque::SessionKeys;
+
+/// The runtime's version. Bump `spec_version` with every change to runtime logic and
+/// `transaction_version` with every change to call indices or arguments.
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
+	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
+	authoring_version: 1,
+	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Runtime;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+	#[runtime::pallet_index(2)]
+	pub type Babe = pallet_babe;
+	#[runtime::pallet_index(3)]
+	pub type Grandpa = pallet_grandpa;
+	#[runtime::pallet_index(4)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(5)]
+	pub type TransactionPayment = pallet_transaction_payment;
+	#[runtime::pallet_index(6)]
+	pub type Utility = pallet_utility;
+	#[runtime::pallet_index(7)]
+	pub type Council = pallet_collective<Instance1>;
+	#[runtime::pallet_index(8)]
+	pub type Treasury = pallet_treasury;
+	#[runtime::pallet_index(9)]
+	pub type Sudo = pallet_sudo;
+}
+
+/// The pallets whose weights the node's `benchmark pallet` command measures.
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarks {
+	frame_benchmarking::define_benchmarks!(
+		[frame_benchmarking, BaselineBench::<Runtime>]
+		[frame_system, SystemBench::<Runtime>]
+		[pallet_balances, Balances]
+		[pallet_timestamp, Timestamp]
+		[pallet_utility, Utility]
+		[pallet_collective, Council]
+		[pallet_treasury, Treasury]
+		[pallet_sudo, Sudo]
+	);
+}

@@ -1,0 +1,142 @@
+//! The runtime's genesis presets and pallet configuration, checked natively.
+
+use frame_support::traits::IntegrityTest;
+use serde_json::Value;
+use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_runtime::{traits::OpaqueKeys, BuildStorage};
+use veritensor_runtime::{
+	genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT},
+	AccountId, AllPalletsWithSystem, Babe, Balances, Grandpa, Runtime, RuntimeGenesisConfig,
+	SessionKeys,
+};
+
+/// Applies a JSON patch the way the node's chain-spec builder does: objects merge key by key,
+/// everything else is replaced.
+fn merge(base: &mut Value, patch: Value) {
+	match (base, patch) {
+		(Value::Object(base), Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(Value::Null), value);
+			}
+		}
+		(base, patch) => *base = patch,
+	}
+}
+
+/// The full genesis config a preset describes, decoded strictly (unknown fields are errors).
+fn preset_config(name: &str) -> RuntimeGenesisConfig {
+	let patch = get_preset(&PresetId::from(name)).expect("the preset exists");
+	let patch: Value = serde_json::from_slice(&patch).expect("the preset is JSON");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, patch);
+	serde_json::from_value(config).expect("the preset decodes into the runtime's genesis config")
+}
+
+fn ext(name: &str) -> sp_io::TestExternalities {
+	preset_config(name).build_storage().expect("the preset's genesis storage builds").into()
+}
+
+fn account(keyring: sp_keyring::Sr25519Keyring) -> AccountId {
+	keyring.to_account_id()
+}
+
+#[test]
+fn every_pallet_passes_its_integrity_test() {
+	ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		<AllPalletsWithSystem as IntegrityTest>::integrity_test();
+	});
+}
+
+#[test]
+fn the_runtime_lists_exactly_the_two_presets() {
+	let names: Vec<String> =
+		preset_names().into_iter().map(|id| String::from_utf8(id.into()).unwrap()).collect();
+	assert_eq!(names, vec![DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET]);
+	assert!(get_preset(&PresetId::from("no_such_preset")).is_none());
+}
+
+#[test]
+fn every_preset_builds_and_decodes() {
+	for id in preset_names() {
+		let name = String::from_utf8(id.into()).unwrap();
+		ext(&name).execute_with(|| {
+			assert!(!Babe::authorities().is_empty(), "{name}: no BABE authority");
+			assert_eq!(
+				Babe::authorities().len(),
+				Grandpa::grandpa_authorities().len(),
+				"{name}: every validator runs both BABE and GRANDPA"
+			);
+			assert_eq!(
+				pallet_collective::Members::<Runtime, veritensor_runtime::CouncilCollective>::get()
+					.len(),
+				3,
+				"{name}: council of three"
+			);
+		});
+	}
+}
+
+#[test]
+fn development_has_one_validator_and_sudo() {
+	use sp_keyring::Sr25519Keyring::*;
+	ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let babe: Vec<_> = Babe::authorities().iter().map(|(id, _)| id.clone()).collect();
+		assert_eq!(babe, vec![Alice.public().into()]);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(account(Alice)));
+		// The collective keeps its members sorted.
+		let mut council = vec![account(Alice), account(Bob), account(Charlie)];
+		council.sort();
+		assert_eq!(
+			pallet_collective::Members::<Runtime, veritensor_runtime::CouncilCollective>::get(),
+			council
+		);
+		assert_eq!(Balances::free_balance(account(Ferdie)), DEV_ENDOWMENT);
+		// Every block carries VRF randomness: secondary slots are VRF slots too.
+		let config = Babe::epoch_config().expect("set at genesis");
+		assert_eq!(
+			config.allowed_slots,
+			sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots
+		);
+	});
+}
+
+#[test]
+fn local_testnet_has_four_validators_and_no_sudo() {
+	use sp_keyring::Sr25519Keyring::*;
+	ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let babe: Vec<_> = Babe::authorities().iter().map(|(id, _)| id.clone()).collect();
+		let expected: Vec<sp_consensus_babe::AuthorityId> =
+			[Alice, Bob, Charlie, Dave].into_iter().map(|k| k.public().into()).collect();
+		assert_eq!(babe, expected);
+		let grandpa: Vec<_> =
+			Grandpa::grandpa_authorities().into_iter().map(|(id, _)| id).collect();
+		let expected: Vec<sp_consensus_grandpa::AuthorityId> = [
+			sp_keyring::Ed25519Keyring::Alice,
+			sp_keyring::Ed25519Keyring::Bob,
+			sp_keyring::Ed25519Keyring::Charlie,
+			sp_keyring::Ed25519Keyring::Dave,
+		]
+		.into_iter()
+		.map(|k| k.public().into())
+		.collect();
+		assert_eq!(grandpa, expected);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+	});
+}
+
+#[test]
+fn session_keys_include_the_worker_key() {
+	let key_types = SessionKeys::key_ids();
+	assert!(key_types.contains(&veritensor_primitives::WORKER_KEY_TYPE));
+	assert!(key_types.contains(&sp_core::crypto::key_types::BABE));
+	assert!(key_types.contains(&sp_core::crypto::key_types::GRANDPA));
+}
+
+#[test]
+fn a_block_leaves_room_for_normal_transactions() {
+	use frame_support::dispatch::DispatchClass;
+	let weights = <Runtime as frame_system::Config>::BlockWeights::get();
+	let normal = weights.get(DispatchClass::Normal).max_total.expect("normal class is bounded");
+	assert_eq!(weights.max_block.ref_time(), 2_000_000_000_000);
+	assert_eq!(normal.ref_time(), weights.max_block.ref_time() * 3 / 4);
+}

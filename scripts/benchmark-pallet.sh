@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Generates a pallet's weights.rs from its runtime benchmarks:
+#   1. builds the node in release mode with `--features runtime-benchmarks`
+#      (a separate ~30 min cold build on 2 cores);
+#   2. runs `veritensor-node benchmark pallet` on the development preset's runtime and writes the
+#      result through scripts/frame-weight-template.hbs, so every weights.rs has the same shape.
+#
+#   scripts/benchmark-pallet.sh <pallet> [output file]
+#   scripts/benchmark-pallet.sh pallet_models pallets/models/src/weights.rs
+#
+# STEPS and REPEAT (default 50 and 20) trade precision for time.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+pallet="${1:-}"
+[ -n "$pallet" ] || fail "usage: scripts/benchmark-pallet.sh <pallet, e.g. pallet_models> [output file]"
+output="${2:-}"
+if [ -z "$output" ]; then
+	dir="pallets/${pallet#pallet_}"
+	[ -d "$dir/src" ] || fail "no $dir/src: give the output file as the second argument"
+	output="$dir/src/weights.rs"
+fi
+
+require_toolchain
+
+step "building the node with runtime benchmarks (release)"
+cargo build --locked --release -p veritensor-node --features runtime-benchmarks
+
+node="$CARGO_TARGET_DIR/release/veritensor-node"
+step "listing the benchmarks of $pallet"
+"$node" benchmark pallet --runtime "$CARGO_TARGET_DIR/release/wbuild/veritensor-runtime/veritensor_runtime.compact.compressed.wasm" \
+	--genesis-builder-preset development --list=all 2>/dev/null | grep -q "^$pallet," ||
+	fail "the runtime has no benchmarks for $pallet (is it in define_benchmarks! in runtime/src/lib.rs?)"
+
+step "benchmarking $pallet into $output (steps ${STEPS:-50}, repeat ${REPEAT:-20})"
+"$node" benchmark pallet \
+	--runtime "$CARGO_TARGET_DIR/release/wbuild/veritensor-runtime/veritensor_runtime.compact.compressed.wasm" \
+	--genesis-builder-preset development \
+	--pallet "$pallet" --extrinsic '*' \
+	--steps "${STEPS:-50}" --repeat "${REPEAT:-20}" \
+	--wasm-execution compiled \
+	--heap-pages 4096 \
+	--template scripts/frame-weight-template.hbs \
+	--output "$output"
+
+step "wrote $output"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every Veritensor test:
+#   1. set-up check (scripts/setup.sh installs what is missing);
+#   2. cargo test for the whole workspace: primitives and runtime unit tests, then the node's
+#      process tests (a --dev node produces and finalises blocks and exits cleanly on SIGINT;
+#      four local_testnet validators finalise a common block);
+#   3. a standard JavaScript client (@polkadot/api) reads a dev node's metadata and state.
+# Every test starts its own node processes on free loopback ports and stops them.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+"$REPO_ROOT/scripts/setup.sh"
+require_toolchain
+
+started=$(date +%s)
+step "cargo test --workspace (builds the node and its wasm runtime on the first run: ~1 h cold on 2 cores)"
+cargo test --workspace --locked
+
+step "JavaScript client check (@polkadot/api)"
+command -v npm >/dev/null || fail "npm is missing: run scripts/setup.sh"
+[ -x "$NODE_BIN" ] || fail "no node binary at $NODE_BIN after cargo test"
+(cd scripts/client-check && npm ci --no-audit --no-fund --loglevel=error) ||
+	fail "npm ci in scripts/client-check failed"
+node scripts/client-check/check.mjs "$NODE_BIN"
+
+step "all tests passed in $(($(date +%s) - started)) s"
