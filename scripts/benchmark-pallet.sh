@@ -8,7 +8,8 @@
 #   scripts/benchmark-pallet.sh <pallet> [output file]
 #   scripts/benchmark-pallet.sh pallet_models pallets/models/src/weights.rs
 #
-# STEPS and REPEAT (default 50 and 20) trade precision for time.
+# STEPS and REPEAT (default 50 and 20) trade precision for time. Run it on a quiet machine:
+# anything else using the CPU inflates the measured weights.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -41,6 +42,7 @@ step "benchmarking $pallet into $output (steps ${STEPS:-50}, repeat ${REPEAT:-20
 	--steps "${STEPS:-50}" --repeat "${REPEAT:-20}" \
 	--wasm-execution compiled \
 	--heap-pages 4096 \
+	--header scripts/weight-header.txt \
 	--template scripts/frame-weight-template.hbs \
 	--output "$output"
 

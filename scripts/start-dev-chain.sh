@@ -11,7 +11,7 @@ cd "$REPO_ROOT"
 "$REPO_ROOT/scripts/setup.sh"
 require_toolchain
 
-step "building the node (first build ~1 h on 2 cores; later builds are incremental)"
+step "building the node (the first build takes ~35 min on 2 cores; later ones are incremental)"
 cargo build --locked -p veritensor-node
 
 rpc_port="${RPC_PORT:-9944}"

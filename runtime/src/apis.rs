@@ -224,6 +224,20 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_models::runtime_api::ModelsApi<Block, pallet_models::ModelRecord<Runtime>> for Runtime {
+		fn model(model: veritensor_primitives::ModelHash) -> Option<pallet_models::ModelRecord<Runtime>> {
+			crate::Models::model(model)
+		}
+
+		fn models(
+			status: Option<pallet_models::ModelStatus>,
+			start_after: Option<veritensor_primitives::ModelHash>,
+			limit: u32,
+		) -> pallet_models::ModelPage {
+			crate::Models::models_page(status, start_after, limit)
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)
@@ -248,7 +262,7 @@ impl_runtime_apis! {
 			use frame_support::traits::StorageInfoTrait;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Council, Sudo, Timestamp, Treasury, Utility};
+			use crate::{Balances, Council, Models, Sudo, Timestamp, Treasury, Utility};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -264,7 +278,7 @@ impl_runtime_apis! {
 			use frame_support::traits::TrackedStorageKey;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Council, Sudo, Timestamp, Treasury, Utility};
+			use crate::{Balances, Council, Models, Sudo, Timestamp, Treasury, Utility};
 
 			impl frame_benchmarking::baseline::Config for Runtime {}
 
@@ -276,14 +290,21 @@ impl_runtime_apis! {
 				}
 
 				fn verify_set_code() {
-					System::assert_last_event(
-						frame_system::Event::<Runtime>::CodeUpdated.into(),
+					let last = System::events().pop().map(|record| record.event);
+					assert!(
+						matches!(
+							last,
+							Some(crate::RuntimeEvent::System(
+								frame_system::Event::CodeUpdated { .. }
+							))
+						),
+						"set_code emits CodeUpdated"
 					);
 				}
 			}
 
 			let whitelist: Vec<TrackedStorageKey> =
-				frame_support::traits::WhitelistedStorageKeys::whitelisted_storage_keys();
+				<crate::AllPalletsWithSystem as frame_support::traits::WhitelistedStorageKeys>::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();
 			let params = (&config, &whitelist);
 			add_benchmarks!(params, batches);

@@ -10,7 +10,7 @@ use frame_support::{
 	dispatch::DispatchClass,
 	parameter_types,
 	traits::{
-		tokens::{pay::PayFromAccount, UnityAssetBalanceConversion},
+		tokens::{imbalance::ResolveTo, pay::PayFromAccount, UnityAssetBalanceConversion},
 		ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse, VariantCountOf,
 	},
 	weights::{
@@ -182,10 +182,7 @@ parameter_types! {
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	// Fees and tips go to the treasury: block authors are not paid per block yet.
-	type OnChargeTransaction = FungibleAdapter<
-		Balances,
-		frame_support::traits::tokens::imbalance::ResolveTo<TreasuryAccount, Balances>,
-	>;
+	type OnChargeTransaction = FungibleAdapter<Balances, ResolveTo<TreasuryAccount, Balances>>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
@@ -273,4 +270,27 @@ pub struct WorkerKeys;
 
 impl sp_runtime::BoundToRuntimeAppPublic for WorkerKeys {
 	type Public = veritensor_primitives::WorkerId;
+}
+
+parameter_types! {
+	pub const ModelBaseDeposit: Balance = 10 * currency::UNITS;
+	pub const ModelByteDeposit: Balance = 10 * currency::MILLI_UNITS;
+	pub const ModelRejectionSlash: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_models::Config for Runtime {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type ListingOrigin = CouncilMajorityOrRoot;
+	type OnRejection = ResolveTo<TreasuryAccount, Balances>;
+	type BaseDeposit = ModelBaseDeposit;
+	type ByteDeposit = ModelByteDeposit;
+	type RejectionSlash = ModelRejectionSlash;
+	type MaxUris = ConstU32<4>;
+	type MaxUriLen = ConstU32<256>;
+	type MaxNameLen = ConstU32<64>;
+	type MaxDescriptionLen = ConstU32<512>;
+	// 16 MiB: large inputs travel by hash and URI, so the schema may describe big tensors.
+	type MaxTensorBytes = ConstU32<{ 16 * 1024 * 1024 }>;
+	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }

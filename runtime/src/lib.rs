@@ -4,7 +4,8 @@
 //! pallets: system, timestamp, BABE (primary and secondary VRF slots, so that every block carries
 //! VRF randomness), GRANDPA, balances, transaction payment, utility, a council
 //! (`pallet-collective`, which votes model listings) and a treasury. Sudo is part of the runtime
-//! but only the `development` genesis preset gives it a key.
+//! but only the `development` genesis preset gives it a key. Veritensor's own pallets follow
+//! from index 20: the model registry (`pallet-models`).
 //!
 //! - [`configs`]: each pallet's configuration and the chain's constants;
 //! - [`apis`]: the runtime APIs the node and clients call;
@@ -20,6 +21,23 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 extern crate alloc;
 
 use alloc::vec::Vec;
+
+/// The pallets whose weights the node's `benchmark pallet` command measures.
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benchmarks {
+	frame_benchmarking::define_benchmarks!(
+		[frame_benchmarking, BaselineBench::<Runtime>]
+		[frame_system, SystemBench::<Runtime>]
+		[pallet_balances, Balances]
+		[pallet_timestamp, Timestamp]
+		[pallet_utility, Utility]
+		[pallet_collective, Council]
+		[pallet_treasury, Treasury]
+		[pallet_sudo, Sudo]
+		[pallet_models, Models]
+	);
+}
 
 pub mod apis;
 pub mod configs;
@@ -163,19 +181,8 @@ mod runtime {
 	pub type Treasury = pallet_treasury;
 	#[runtime::pallet_index(9)]
 	pub type Sudo = pallet_sudo;
-}
 
-/// The pallets whose weights the node's `benchmark pallet` command measures.
-#[cfg(feature = "runtime-benchmarks")]
-mod benchmarks {
-	frame_benchmarking::define_benchmarks!(
-		[frame_benchmarking, BaselineBench::<Runtime>]
-		[frame_system, SystemBench::<Runtime>]
-		[pallet_balances, Balances]
-		[pallet_timestamp, Timestamp]
-		[pallet_utility, Utility]
-		[pallet_collective, Council]
-		[pallet_treasury, Treasury]
-		[pallet_sudo, Sudo]
-	);
+	// Veritensor's own pallets.
+	#[runtime::pallet_index(20)]
+	pub type Models = pallet_models;
 }

@@ -1,40 +1,15 @@
 //! The runtime's genesis presets and pallet configuration, checked natively.
 
+mod common;
+
+use common::ext;
 use frame_support::traits::IntegrityTest;
-use serde_json::Value;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
-use sp_runtime::{traits::OpaqueKeys, BuildStorage};
+use sp_runtime::traits::OpaqueKeys;
 use veritensor_runtime::{
 	genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT},
-	AccountId, AllPalletsWithSystem, Babe, Balances, Grandpa, Runtime, RuntimeGenesisConfig,
-	SessionKeys,
+	AccountId, AllPalletsWithSystem, Babe, Balances, Grandpa, Runtime, SessionKeys,
 };
-
-/// Applies a JSON patch the way the node's chain-spec builder does: objects merge key by key,
-/// everything else is replaced.
-fn merge(base: &mut Value, patch: Value) {
-	match (base, patch) {
-		(Value::Object(base), Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(Value::Null), value);
-			}
-		}
-		(base, patch) => *base = patch,
-	}
-}
-
-/// The full genesis config a preset describes, decoded strictly (unknown fields are errors).
-fn preset_config(name: &str) -> RuntimeGenesisConfig {
-	let patch = get_preset(&PresetId::from(name)).expect("the preset exists");
-	let patch: Value = serde_json::from_slice(&patch).expect("the preset is JSON");
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, patch);
-	serde_json::from_value(config).expect("the preset decodes into the runtime's genesis config")
-}
-
-fn ext(name: &str) -> sp_io::TestExternalities {
-	preset_config(name).build_storage().expect("the preset's genesis storage builds").into()
-}
 
 fn account(keyring: sp_keyring::Sr25519Keyring) -> AccountId {
 	keyring.to_account_id()

@@ -1,0 +1,232 @@
+//! Benchmarks of every call, each in its worst case: the largest record the bounds allow.
+
+use super::*;
+use alloc::{boxed::Box, vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, EnsureOrigin, Get},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use sp_runtime::traits::Bounded;
+use veritensor_primitives::{
+	model::{Engine, MAX_ENGINE_VERSION_LEN},
+	tensor::{ElementType, TensorSpec, MAX_TENSORS, MAX_TENSOR_NAME_LEN, MAX_TENSOR_RANK},
+	ComparisonRule, IoSchema, ModelFormat, ModelHash,
+};
+
+fn bytes<S: Get<u32>>(fill: u8) -> BoundedVec<u8, S> {
+	vec![fill; S::get() as usize].try_into().expect("exactly the bound; qed")
+}
+
+/// The largest schema: every side full of tensors of full rank with the longest names, each of
+/// one element so it stays within any tensor size limit.
+fn largest_schema() -> IoSchema {
+	let side = |prefix: u8| -> BoundedVec<TensorSpec, _> {
+		(0..MAX_TENSORS)
+			.map(|index| TensorSpec {
+				name: {
+					let mut name = vec![prefix; MAX_TENSOR_NAME_LEN as usize];
+					name[0] = b'a' + index as u8;
+					name.try_into().expect("exactly the bound; qed")
+				},
+				elem: ElementType::F32,
+				shape: vec![1; MAX_TENSOR_RANK as usize]
+					.try_into()
+					.expect("exactly the bound; qed"),
+				frac_bits: 16,
+			})
+			.collect::<Vec<_>>()
+			.try_into()
+			.expect("exactly the bound; qed")
+	};
+	IoSchema { inputs: side(b'i'), outputs: side(b'o') }
+}
+
+fn largest_uris<T: Config>() -> Uris<T> {
+	(0..T::MaxUris::get())
+		.map(|index| bytes::<T::MaxUriLen>(b'a' + (index % 26) as u8))
+		.collect::<Vec<_>>()
+		.try_into()
+		.expect("exactly the bound; qed")
+}
+
+/// The largest spec for artifact `seed`, superseding `supersedes`.
+fn largest_spec<T: Config>(seed: u8, supersedes: Option<ModelHash>) -> ModelSpec<T> {
+	ModelSpec {
+		artifact_hash: ModelHash::repeat_byte(seed),
+		artifact_size: u64::MAX,
+		format: ModelFormat::Onnx,
+		schema: largest_schema(),
+		comparison: ComparisonRule::ExactHash {
+			engine: Engine::OnnxRuntime,
+			version: bytes::<frame_support::traits::ConstU32<MAX_ENGINE_VERSION_LEN>>(b'1'),
+		},
+		price_per_worker: 1_000u32.into(),
+		owner_royalty: 100u32.into(),
+		uris: largest_uris::<T>(),
+		metadata: ModelMetadata {
+			name: bytes::<T::MaxNameLen>(b'n'),
+			description: Description::Text(bytes::<T::MaxDescriptionLen>(b'd')),
+			licence: bytes::<MaxLicenceLen>(b'l'),
+		},
+		supersedes,
+	}
+}
+
+fn funded_owner<T: Config>() -> T::AccountId {
+	let owner: T::AccountId = account("owner", 0, 0);
+	T::Currency::set_balance(&owner, BalanceOf::<T>::max_value() / 4u32.into());
+	owner
+}
+
+/// Proposes the largest model `seed` for `owner`; lists it if asked.
+fn registered<T: Config>(owner: &T::AccountId, seed: u8, listed: bool) -> ModelHash {
+	let spec = largest_spec::<T>(seed, None);
+	let model = spec.artifact_hash;
+	Pallet::<T>::propose(RawOrigin::Signed(owner.clone()).into(), Box::new(spec))
+		.expect("a funded owner proposes a well-formed model; qed");
+	if listed {
+		Pallet::<T>::models_set_listed(model);
+	}
+	model
+}
+
+/// The listing origin, as the runtime configures it.
+fn listing_origin<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+	T::ListingOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
+}
+
+impl<T: Config> Pallet<T> {
+	/// Lists a model without an origin, for benchmark set-up.
+	fn models_set_listed(model: ModelHash) {
+		Models::<T>::mutate(model, |record| {
+			if let Some(record) = record {
+				record.status = ModelStatus::Listed;
+				record.history.listed = Some(frame_system::Pallet::<T>::block_number());
+			}
+		});
+	}
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn propose() {
+		let owner = funded_owner::<T>();
+		// Worst case: the proposal supersedes an earlier version, which is read and checked.
+		let earlier = registered::<T>(&owner, 1, true);
+		let spec = largest_spec::<T>(2, Some(earlier));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), Box::new(spec));
+
+		assert_eq!(
+			Models::<T>::get(ModelHash::repeat_byte(2)).map(|r| r.status),
+			Some(ModelStatus::Proposed)
+		);
+	}
+
+	#[benchmark]
+	fn approve() -> Result<(), BenchmarkError> {
+		let owner = funded_owner::<T>();
+		let model = registered::<T>(&owner, 1, false);
+		let origin = listing_origin::<T>()?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, model);
+
+		assert_eq!(Models::<T>::get(model).map(|r| r.status), Some(ModelStatus::Listed));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn reject() -> Result<(), BenchmarkError> {
+		let owner = funded_owner::<T>();
+		let model = registered::<T>(&owner, 1, false);
+		let origin = listing_origin::<T>()?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, model);
+
+		assert!(Models::<T>::get(model).is_none());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn deprecate() -> Result<(), BenchmarkError> {
+		let owner = funded_owner::<T>();
+		let model = registered::<T>(&owner, 1, true);
+		let origin = listing_origin::<T>()?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, model);
+
+		assert_eq!(Models::<T>::get(model).map(|r| r.status), Some(ModelStatus::Deprecated));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn delist() -> Result<(), BenchmarkError> {
+		// Worst case: no open job, so the deposit is released too.
+		let owner = funded_owner::<T>();
+		let model = registered::<T>(&owner, 1, true);
+		let origin = listing_origin::<T>()?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, model);
+
+		let record = Models::<T>::get(model).expect("delisted records stay; qed");
+		assert_eq!(record.status, ModelStatus::Delisted);
+		assert!(sp_runtime::traits::Zero::is_zero(&record.deposit));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn withdraw_proposal() {
+		let owner = funded_owner::<T>();
+		let model = registered::<T>(&owner, 1, false);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model);
+
+		assert!(Models::<T>::get(model).is_none());
+	}
+
+	#[benchmark]
+	fn set_price() {
+		let owner = funded_owner::<T>();
+		let model = registered::<T>(&owner, 1, true);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model, 7u32.into(), 3u32.into());
+
+		assert_eq!(Models::<T>::get(model).map(|r| r.spec.price_per_worker), Some(7u32.into()));
+	}
+
+	#[benchmark]
+	fn set_uris() {
+		// Worst case: the record grows from one short URI to the largest list, so more is held.
+		let owner = funded_owner::<T>();
+		let mut spec = largest_spec::<T>(1, None);
+		spec.uris =
+			vec![BoundedVec::truncate_from(vec![b'u'])].try_into().expect("one URI fits; qed");
+		let model = spec.artifact_hash;
+		Pallet::<T>::propose(RawOrigin::Signed(owner.clone()).into(), Box::new(spec))
+			.expect("a funded owner proposes a well-formed model; qed");
+		let uris = largest_uris::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model, uris.clone());
+
+		assert_eq!(Models::<T>::get(model).map(|r| r.spec.uris), Some(uris));
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}

@@ -1,0 +1,149 @@
+//! The registry as other pallets, the runtime API and `try_state` see it.
+
+use crate::{pallet::*, BalanceOf, ModelRecord, ModelStatus};
+use alloc::vec::Vec;
+use frame_support::{defensive, ensure, pallet_prelude::DispatchResult};
+use veritensor_primitives::{
+	traits::{ModelRegistry, ModelTerms},
+	ModelHash,
+};
+
+impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn terms_for_new_job(model: &ModelHash) -> Option<ModelTerms<T::AccountId, BalanceOf<T>>> {
+		let record = Models::<T>::get(model)?;
+		(record.status == ModelStatus::Listed).then(|| ModelTerms {
+			owner: record.owner,
+			price_per_worker: record.spec.price_per_worker,
+			owner_royalty: record.spec.owner_royalty,
+			schema: record.spec.schema,
+			comparison: record.spec.comparison,
+		})
+	}
+
+	fn acquire(model: &ModelHash) -> DispatchResult {
+		Models::<T>::try_mutate(model, |record| {
+			let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
+			ensure!(record.status == ModelStatus::Listed, Error::<T>::NotUsable);
+			record.open_jobs =
+				record.open_jobs.checked_add(1).ok_or(Error::<T>::TooManyOpenJobs)?;
+			Ok(())
+		})
+	}
+
+	fn release(model: &ModelHash) {
+		let deposit_due = Models::<T>::mutate(model, |record| match record {
+			Some(record) => {
+				if record.open_jobs == 0 {
+					defensive!("a job ended for a model with no open job");
+				}
+				record.open_jobs = record.open_jobs.saturating_sub(1);
+				record.status == ModelStatus::Delisted && record.open_jobs == 0
+			}
+			None => {
+				defensive!("a job ended for an unknown model");
+				false
+			}
+		});
+		if deposit_due {
+			Pallet::<T>::return_delisted_deposit(*model);
+		}
+	}
+}
+
+/// One page of models, for the runtime API.
+#[derive(Clone, PartialEq, Eq, Debug, codec::Encode, codec::Decode, scale_info::TypeInfo)]
+pub struct ModelPage {
+	/// The models found, in storage order.
+	pub models: Vec<(ModelHash, ModelStatus)>,
+	/// Where the next page starts (pass it as `start_after`), if the scan stopped early.
+	pub next: Option<ModelHash>,
+}
+
+/// Most models one page returns.
+pub const MAX_PAGE: u32 = 256;
+
+impl<T: Config> Pallet<T> {
+	/// A model's record.
+	pub fn model(model: ModelHash) -> Option<ModelRecord<T>> {
+		Models::<T>::get(model)
+	}
+
+	/// Up to `limit` (at most [`MAX_PAGE`]) models with `status` (any status if `None`), after
+	/// `start_after` in storage order. Scans at most four times the page size, so a call's cost
+	/// is bounded whatever the registry's size; continue from `next`.
+	pub fn models_page(
+		status: Option<ModelStatus>,
+		start_after: Option<ModelHash>,
+		limit: u32,
+	) -> ModelPage {
+		let limit = limit.min(MAX_PAGE) as usize;
+		let scan_budget = limit.saturating_mul(4).max(1);
+		let mut iter = match start_after {
+			Some(after) => Models::<T>::iter_from(Models::<T>::hashed_key_for(after)),
+			None => Models::<T>::iter(),
+		};
+		let mut models = Vec::new();
+		let mut last = None;
+		for _ in 0..scan_budget {
+			let Some((hash, record)) = iter.next() else {
+				return ModelPage { models, next: None };
+			};
+			last = Some(hash);
+			if status.is_none_or(|status| status == record.status) {
+				models.push((hash, record.status));
+				if models.len() == limit {
+					break;
+				}
+			}
+		}
+		let next = iter.next().and(last);
+		ModelPage { models, next }
+	}
+
+	/// Checks the registry's invariants: every owner's held deposits equal the deposits its
+	/// records state, and each record's status agrees with its history and job count.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		use sp_runtime::traits::{Saturating, Zero};
+
+		let mut recorded: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for (hash, record) in Models::<T>::iter() {
+			ensure!(hash == record.spec.artifact_hash, "record stored under another hash");
+			let total = recorded.entry(record.owner.clone()).or_insert_with(Zero::zero);
+			*total = total.saturating_add(record.deposit);
+
+			let history = &record.history;
+			let consistent = match record.status {
+				ModelStatus::Proposed => {
+					history.listed.is_none()
+						&& history.deprecated.is_none()
+						&& history.delisted.is_none()
+						&& record.open_jobs == 0
+				}
+				ModelStatus::Listed => {
+					history.listed.is_some()
+						&& history.deprecated.is_none()
+						&& history.delisted.is_none()
+				}
+				ModelStatus::Deprecated => {
+					history.listed.is_some()
+						&& history.deprecated.is_some()
+						&& history.delisted.is_none()
+				}
+				ModelStatus::Delisted => {
+					history.listed.is_some()
+						&& history.delisted.is_some()
+						&& (record.open_jobs > 0 || record.deposit.is_zero())
+				}
+			};
+			ensure!(consistent, "a model's status disagrees with its history, jobs or deposit");
+		}
+		for (owner, total) in recorded {
+			let held = T::Currency::balance_on_hold(&HoldReason::ModelDeposit.into(), &owner);
+			ensure!(held == total, "held model deposits differ from recorded deposits");
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,615 @@
+//! # Model registry
+//!
+//! Users must know exactly which model a job runs, and governance decides which models the
+//! network serves. Owners propose models, identified by the blake2-256 hash of their artifact
+//! file; the listing origin (in the runtime: a council majority, or root) lists or rejects them.
+//!
+//! ## Life of a model
+//!
+//! ```text
+//!  propose ──► Proposed ──approve──► Listed ──deprecate──► Deprecated
+//!                 │                    │                      │
+//!                 ├─reject (slash)     └───────delist─────────┴──► Delisted
+//!                 └─withdraw_proposal
+//! ```
+//!
+//! - A proposal holds a deposit from the owner: a base plus a price per byte of the record.
+//! - `reject` slashes [`Config::RejectionSlash`] of the deposit to [`Config::OnRejection`] (the
+//!   treasury) and returns the rest; `withdraw_proposal` returns all of it. Both remove the
+//!   record, so the artifact can be proposed again.
+//! - A listed model serves jobs. Deprecated models take no new jobs, but open jobs finish.
+//! - A delisted model is out of service; its record stays, so that finished jobs keep naming what
+//!   they ran, and its deposit is returned once no open job refers to it.
+//! - The artifact hash never changes. A new version is a new proposal that names the version it
+//!   supersedes (which must belong to the same owner).
+//!
+//! The job market reaches the registry through
+//! [`veritensor_primitives::traits::ModelRegistry`], which this pallet implements: it hands out
+//! the terms of listed models and counts open jobs, so a model with open jobs cannot vanish.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod impls;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use impls::ModelPage;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		defensive,
+		pallet_prelude::*,
+		traits::{
+			fungible::{self, MutateHold},
+			tokens::Precision,
+			Imbalance, OnUnbalanced,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::{
+		traits::{Saturating, Zero},
+		Perbill,
+	};
+	use veritensor_primitives::ModelHash;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Defaults for the configuration items that do not depend on the currency.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{derive_impl, parameter_types};
+
+		parameter_types! {
+			pub const RejectionSlash: Perbill = Perbill::from_percent(10);
+		}
+
+		/// Defaults for tests and mocks.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type RejectionSlash = RejectionSlash;
+			type MaxUris = ConstU32<4>;
+			type MaxUriLen = ConstU32<256>;
+			type MaxNameLen = ConstU32<64>;
+			type MaxDescriptionLen = ConstU32<512>;
+			type MaxTensorBytes = ConstU32<65_536>;
+			type WeightInfo = ();
+		}
+	}
+
+	/// Configuration of the model registry.
+	#[pallet::config(with_default)]
+	pub trait Config: frame_system::Config {
+		/// The overarching hold reason; deposits are held under [`HoldReason::ModelDeposit`].
+		#[pallet::no_default_bounds]
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The currency deposits are held in.
+		#[pallet::no_default]
+		type Currency: fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::BalancedHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// Lists, rejects and delists models (in the runtime: a council majority, or root).
+		#[pallet::no_default]
+		type ListingOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Receives the part of a rejected proposal's deposit that is slashed (the treasury).
+		#[pallet::no_default]
+		type OnRejection: OnUnbalanced<CreditOf<Self>>;
+
+		/// Deposit held for every proposal, whatever its size.
+		#[pallet::constant]
+		#[pallet::no_default]
+		type BaseDeposit: Get<BalanceOf<Self>>;
+
+		/// Deposit held per byte of the encoded model record.
+		#[pallet::constant]
+		#[pallet::no_default]
+		type ByteDeposit: Get<BalanceOf<Self>>;
+
+		/// Part of the deposit slashed when a proposal is rejected.
+		#[pallet::constant]
+		type RejectionSlash: Get<Perbill>;
+
+		/// Most fetch URIs per model.
+		#[pallet::constant]
+		type MaxUris: Get<u32>;
+
+		/// Longest fetch URI, in bytes.
+		#[pallet::constant]
+		type MaxUriLen: Get<u32>;
+
+		/// Longest model name, in bytes.
+		#[pallet::constant]
+		type MaxNameLen: Get<u32>;
+
+		/// Longest inline description, in bytes.
+		#[pallet::constant]
+		type MaxDescriptionLen: Get<u32>;
+
+		/// Largest tensor a schema may declare, in bytes on the wire.
+		#[pallet::constant]
+		type MaxTensorBytes: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A model owner's deposit for a model record.
+		#[codec(index = 0)]
+		ModelDeposit,
+	}
+
+	/// Every model ever proposed and not rejected or withdrawn, by artifact hash.
+	#[pallet::storage]
+	pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelHash, ModelRecord<T>>;
+
+	/// Events of the registry.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A model was proposed and its deposit held.
+		Proposed { model: ModelHash, owner: T::AccountId, deposit: BalanceOf<T> },
+		/// A proposed model was listed: it now serves jobs.
+		Listed { model: ModelHash },
+		/// A proposed model was rejected: part of its deposit was slashed, the rest returned.
+		Rejected {
+			model: ModelHash,
+			owner: T::AccountId,
+			slashed: BalanceOf<T>,
+			returned: BalanceOf<T>,
+		},
+		/// The owner withdrew a proposal and got its deposit back.
+		ProposalWithdrawn { model: ModelHash, owner: T::AccountId, returned: BalanceOf<T> },
+		/// A listed model was deprecated: no new jobs, open jobs finish.
+		Deprecated { model: ModelHash, by_owner: bool },
+		/// A model was taken out of service.
+		Delisted { model: ModelHash, open_jobs: u32 },
+		/// A delisted model's deposit was returned to its owner.
+		DepositReturned { model: ModelHash, owner: T::AccountId, amount: BalanceOf<T> },
+		/// The owner changed a model's prices; jobs already submitted keep their price.
+		PriceSet { model: ModelHash, price_per_worker: BalanceOf<T>, owner_royalty: BalanceOf<T> },
+		/// The owner replaced a model's fetch URIs; the deposit followed the record's new size.
+		UrisSet { model: ModelHash, uris: u32, deposit: BalanceOf<T> },
+	}
+
+	/// Errors of the registry.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// A model with this artifact hash is already proposed or registered.
+		AlreadyRegistered,
+		/// No model has this artifact hash.
+		UnknownModel,
+		/// Only the model's owner may do this.
+		NotOwner,
+		/// The model is not waiting for a decision.
+		NotProposed,
+		/// The model is not listed.
+		NotListed,
+		/// The model is already delisted.
+		AlreadyDelisted,
+		/// The owner cannot cover the deposit.
+		InsufficientDeposit,
+		/// The artifact size is zero.
+		EmptyArtifact,
+		/// The schema has no input or no output tensor.
+		SchemaWithoutTensors,
+		/// A tensor in the schema has no dimension.
+		SchemaEmptyShape,
+		/// A tensor in the schema has a zero dimension.
+		SchemaZeroDimension,
+		/// A tensor in the schema is larger than `MaxTensorBytes`.
+		SchemaTensorTooLarge,
+		/// Two tensors on one side of the schema share a name.
+		SchemaDuplicateName,
+		/// A tensor in the schema has an empty name.
+		SchemaEmptyName,
+		/// A tensor's fraction bits do not suit its element type.
+		SchemaBadFracBits,
+		/// The comparison rule is inconsistent (no engine version, or agree above slash).
+		InvalidComparisonRule,
+		/// The model has no fetch URI.
+		NoUris,
+		/// A fetch URI is empty.
+		EmptyUri,
+		/// The model's name is empty.
+		EmptyName,
+		/// The superseded model does not exist.
+		UnknownSupersededModel,
+		/// The superseded model belongs to someone else.
+		SupersededModelNotOwned,
+		/// The model takes no new jobs.
+		NotUsable,
+		/// The open-job counter would overflow.
+		TooManyOpenJobs,
+	}
+
+	/// Models listed at genesis, without a deposit (the development chain's demo models).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Owners and SCALE-encoded [`ModelSpec`]s (in a chain spec: arrays of bytes).
+		pub models: alloc::vec::Vec<(T::AccountId, alloc::vec::Vec<u8>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (owner, encoded) in &self.models {
+				let spec = ModelSpec::<T>::decode(&mut &encoded[..])
+					.expect("genesis models must be SCALE-encoded model specs; qed");
+				Pallet::<T>::check_spec(owner, &spec)
+					.expect("genesis models must be well formed; qed");
+				let record = ModelRecord {
+					owner: owner.clone(),
+					spec,
+					status: ModelStatus::Listed,
+					history: StatusHistory {
+						proposed: Zero::zero(),
+						listed: Some(Zero::zero()),
+						deprecated: None,
+						delisted: None,
+					},
+					deposit: Zero::zero(),
+					open_jobs: 0,
+				};
+				assert!(
+					!Models::<T>::contains_key(record.spec.artifact_hash),
+					"genesis models must have distinct artifact hashes"
+				);
+				Models::<T>::insert(record.spec.artifact_hash, record);
+			}
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxUris::get() > 0, "a model needs room for at least one URI");
+			assert!(T::MaxUriLen::get() > 0, "URIs need at least one byte");
+			assert!(T::MaxNameLen::get() > 0, "names need at least one byte");
+			assert!(T::MaxTensorBytes::get() > 0, "tensors need at least one byte");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Proposes a model for listing and holds its deposit.
+		///
+		/// Origin: any signed account, which becomes the model's owner.
+		///
+		/// Fails with `AlreadyRegistered` if the artifact hash is proposed or registered,
+		/// `EmptyArtifact`, a `Schema*` error for a malformed schema, `InvalidComparisonRule`,
+		/// `NoUris`/`EmptyUri`, `EmptyName`, `UnknownSupersededModel`/`SupersededModelNotOwned`,
+		/// or `InsufficientDeposit` if the owner cannot cover the deposit.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::propose())]
+		pub fn propose(
+			origin: OriginFor<T>,
+			spec: alloc::boxed::Box<ModelSpec<T>>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let spec = *spec;
+			let model = spec.artifact_hash;
+			ensure!(!Models::<T>::contains_key(model), Error::<T>::AlreadyRegistered);
+			Self::check_spec(&owner, &spec)?;
+
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut record = ModelRecord {
+				owner: owner.clone(),
+				spec,
+				status: ModelStatus::Proposed,
+				history: StatusHistory {
+					proposed: now,
+					listed: None,
+					deprecated: None,
+					delisted: None,
+				},
+				deposit: Zero::zero(),
+				open_jobs: 0,
+			};
+			let deposit = Self::deposit_for(&record);
+			T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)
+				.map_err(|_| Error::<T>::InsufficientDeposit)?;
+			record.deposit = deposit;
+			Models::<T>::insert(model, record);
+
+			Self::deposit_event(Event::Proposed { model, owner, deposit });
+			Ok(())
+		}
+
+		/// Lists a proposed model: it serves jobs from now on.
+		///
+		/// Origin: [`Config::ListingOrigin`].
+		///
+		/// Fails with `UnknownModel`, or `NotProposed` if the model is not waiting for a decision.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::approve())]
+		pub fn approve(origin: OriginFor<T>, model: ModelHash) -> DispatchResult {
+			T::ListingOrigin::ensure_origin(origin)?;
+			Models::<T>::try_mutate(model, |record| -> DispatchResult {
+				let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
+				ensure!(record.status == ModelStatus::Proposed, Error::<T>::NotProposed);
+				record.status = ModelStatus::Listed;
+				record.history.listed = Some(frame_system::Pallet::<T>::block_number());
+				Ok(())
+			})?;
+			Self::deposit_event(Event::Listed { model });
+			Ok(())
+		}
+
+		/// Rejects a proposed model: [`Config::RejectionSlash`] of its deposit goes to
+		/// [`Config::OnRejection`], the rest back to the owner, and the record is removed.
+		///
+		/// Origin: [`Config::ListingOrigin`].
+		///
+		/// Fails with `UnknownModel`, or `NotProposed` if the model is not waiting for a decision.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::reject())]
+		pub fn reject(origin: OriginFor<T>, model: ModelHash) -> DispatchResult {
+			T::ListingOrigin::ensure_origin(origin)?;
+			let record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+			ensure!(record.status == ModelStatus::Proposed, Error::<T>::NotProposed);
+
+			let to_slash = T::RejectionSlash::get() * record.deposit;
+			let (credit, _unslashed) = <T::Currency as fungible::BalancedHold<_>>::slash(
+				&HoldReason::ModelDeposit.into(),
+				&record.owner,
+				to_slash,
+			);
+			let slashed = credit.peek();
+			T::OnRejection::on_unbalanced(credit);
+			let returned =
+				Self::release_deposit(&record.owner, record.deposit.saturating_sub(slashed));
+			Models::<T>::remove(model);
+
+			Self::deposit_event(Event::Rejected { model, owner: record.owner, slashed, returned });
+			Ok(())
+		}
+
+		/// Deprecates a listed model: it takes no new jobs, and open jobs finish.
+		///
+		/// Origin: the model's owner, or [`Config::ListingOrigin`].
+		///
+		/// Fails with `UnknownModel`, `NotOwner` for any other signed account, or `NotListed`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::deprecate())]
+		pub fn deprecate(origin: OriginFor<T>, model: ModelHash) -> DispatchResult {
+			let by_owner = match T::ListingOrigin::try_origin(origin) {
+				Ok(_) => None,
+				Err(origin) => Some(ensure_signed(origin)?),
+			};
+			Models::<T>::try_mutate(model, |record| -> DispatchResult {
+				let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
+				if let Some(who) = &by_owner {
+					ensure!(*who == record.owner, Error::<T>::NotOwner);
+				}
+				ensure!(record.status == ModelStatus::Listed, Error::<T>::NotListed);
+				record.status = ModelStatus::Deprecated;
+				record.history.deprecated = Some(frame_system::Pallet::<T>::block_number());
+				Ok(())
+			})?;
+			Self::deposit_event(Event::Deprecated { model, by_owner: by_owner.is_some() });
+			Ok(())
+		}
+
+		/// Takes a listed or deprecated model out of service. Its deposit is returned now if no
+		/// open job refers to it, otherwise when the last one ends.
+		///
+		/// Origin: [`Config::ListingOrigin`].
+		///
+		/// Fails with `UnknownModel`, `NotListed` for a model still proposed (reject it instead),
+		/// or `AlreadyDelisted`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::delist())]
+		pub fn delist(origin: OriginFor<T>, model: ModelHash) -> DispatchResult {
+			T::ListingOrigin::ensure_origin(origin)?;
+			let open_jobs =
+				Models::<T>::try_mutate(model, |record| -> Result<u32, DispatchError> {
+					let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
+					match record.status {
+						ModelStatus::Proposed => return Err(Error::<T>::NotListed.into()),
+						ModelStatus::Delisted => return Err(Error::<T>::AlreadyDelisted.into()),
+						ModelStatus::Listed | ModelStatus::Deprecated => {}
+					}
+					record.status = ModelStatus::Delisted;
+					record.history.delisted = Some(frame_system::Pallet::<T>::block_number());
+					Ok(record.open_jobs)
+				})?;
+			Self::deposit_event(Event::Delisted { model, open_jobs });
+			if open_jobs == 0 {
+				Self::return_delisted_deposit(model);
+			}
+			Ok(())
+		}
+
+		/// Withdraws a proposal before the decision; the whole deposit comes back.
+		///
+		/// Origin: the model's owner.
+		///
+		/// Fails with `UnknownModel`, `NotOwner`, or `NotProposed` once decided.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::withdraw_proposal())]
+		pub fn withdraw_proposal(origin: OriginFor<T>, model: ModelHash) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+			ensure!(record.owner == who, Error::<T>::NotOwner);
+			ensure!(record.status == ModelStatus::Proposed, Error::<T>::NotProposed);
+			let returned = Self::release_deposit(&who, record.deposit);
+			Models::<T>::remove(model);
+			Self::deposit_event(Event::ProposalWithdrawn { model, owner: who, returned });
+			Ok(())
+		}
+
+		/// Sets the price per worker and the owner's royalty of future jobs; jobs already
+		/// submitted keep the price they were submitted at.
+		///
+		/// Origin: the model's owner.
+		///
+		/// Fails with `UnknownModel`, `NotOwner`, or `AlreadyDelisted`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::set_price())]
+		pub fn set_price(
+			origin: OriginFor<T>,
+			model: ModelHash,
+			price_per_worker: BalanceOf<T>,
+			owner_royalty: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Models::<T>::try_mutate(model, |record| -> DispatchResult {
+				let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
+				ensure!(record.owner == who, Error::<T>::NotOwner);
+				ensure!(record.status != ModelStatus::Delisted, Error::<T>::AlreadyDelisted);
+				record.spec.price_per_worker = price_per_worker;
+				record.spec.owner_royalty = owner_royalty;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::PriceSet { model, price_per_worker, owner_royalty });
+			Ok(())
+		}
+
+		/// Replaces a model's fetch URIs. The deposit follows the record's new size: more is
+		/// held, or the difference returned.
+		///
+		/// Origin: the model's owner.
+		///
+		/// Fails with `UnknownModel`, `NotOwner`, `AlreadyDelisted`, `NoUris`, `EmptyUri`, or
+		/// `InsufficientDeposit` if a larger record's deposit cannot be held.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::set_uris())]
+		pub fn set_uris(origin: OriginFor<T>, model: ModelHash, uris: Uris<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::check_uris(&uris)?;
+			let count = uris.len() as u32;
+			let deposit = Models::<T>::try_mutate(model, |record| -> Result<_, DispatchError> {
+				let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
+				ensure!(record.owner == who, Error::<T>::NotOwner);
+				ensure!(record.status != ModelStatus::Delisted, Error::<T>::AlreadyDelisted);
+				record.spec.uris = uris;
+				let wanted = Self::deposit_for(record);
+				if wanted > record.deposit {
+					T::Currency::hold(
+						&HoldReason::ModelDeposit.into(),
+						&who,
+						wanted.saturating_sub(record.deposit),
+					)
+					.map_err(|_| Error::<T>::InsufficientDeposit)?;
+				} else {
+					Self::release_deposit(&who, record.deposit.saturating_sub(wanted));
+				}
+				record.deposit = wanted;
+				Ok(wanted)
+			})?;
+			Self::deposit_event(Event::UrisSet { model, uris: count, deposit });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The deposit a record needs: base plus a price per encoded byte.
+		pub fn deposit_for(record: &ModelRecord<T>) -> BalanceOf<T> {
+			let bytes: BalanceOf<T> = (record.encoded_size() as u32).into();
+			T::BaseDeposit::get().saturating_add(T::ByteDeposit::get().saturating_mul(bytes))
+		}
+
+		/// Releases up to `amount` of `who`'s model deposits; returns what was released.
+		pub(crate) fn release_deposit(who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+			if amount.is_zero() {
+				return amount;
+			}
+			T::Currency::release(
+				&HoldReason::ModelDeposit.into(),
+				who,
+				amount,
+				Precision::BestEffort,
+			)
+			.unwrap_or_else(|_| {
+				defensive!("a recorded deposit is always held");
+				Zero::zero()
+			})
+		}
+
+		/// Returns a delisted model's deposit and records that it is gone.
+		pub(crate) fn return_delisted_deposit(model: ModelHash) {
+			let Some((owner, deposit)) = Models::<T>::mutate(model, |record| {
+				record.as_mut().map(|record| {
+					let deposit = core::mem::take(&mut record.deposit);
+					(record.owner.clone(), deposit)
+				})
+			}) else {
+				return;
+			};
+			if deposit.is_zero() {
+				return;
+			}
+			let amount = Self::release_deposit(&owner, deposit);
+			Self::deposit_event(Event::DepositReturned { model, owner, amount });
+		}
+
+		pub(crate) fn check_uris(uris: &Uris<T>) -> DispatchResult {
+			ensure!(!uris.is_empty(), Error::<T>::NoUris);
+			ensure!(uris.iter().all(|uri| !uri.is_empty()), Error::<T>::EmptyUri);
+			Ok(())
+		}
+
+		/// Checks everything about a spec that does not depend on the registry's state, and
+		/// that a superseded model exists and belongs to `owner`.
+		pub(crate) fn check_spec(owner: &T::AccountId, spec: &ModelSpec<T>) -> DispatchResult {
+			use veritensor_primitives::SchemaError;
+			ensure!(spec.artifact_size > 0, Error::<T>::EmptyArtifact);
+			spec.schema.validate(T::MaxTensorBytes::get()).map_err(|error| match error {
+				SchemaError::NoTensors => Error::<T>::SchemaWithoutTensors,
+				SchemaError::EmptyShape => Error::<T>::SchemaEmptyShape,
+				SchemaError::ZeroDimension => Error::<T>::SchemaZeroDimension,
+				SchemaError::TensorTooLarge => Error::<T>::SchemaTensorTooLarge,
+				SchemaError::DuplicateName => Error::<T>::SchemaDuplicateName,
+				SchemaError::EmptyName => Error::<T>::SchemaEmptyName,
+				SchemaError::BadFracBits => Error::<T>::SchemaBadFracBits,
+			})?;
+			ensure!(spec.comparison.is_valid(), Error::<T>::InvalidComparisonRule);
+			Self::check_uris(&spec.uris)?;
+			ensure!(!spec.metadata.name.is_empty(), Error::<T>::EmptyName);
+			if let Some(earlier) = spec.supersedes {
+				let earlier =
+					Models::<T>::get(earlier).ok_or(Error::<T>::UnknownSupersededModel)?;
+				ensure!(earlier.owner == *owner, Error::<T>::SupersededModelNotOwned);
+			}
+			Ok(())
+		}
+	}
+}

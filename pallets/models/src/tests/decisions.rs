@@ -1,0 +1,99 @@
+use super::*;
+use crate::{Error, Event, ModelStatus};
+use frame_support::{assert_noop, assert_ok};
+use sp_runtime::{DispatchError, Perbill};
+
+#[test]
+fn approve_lists_a_proposed_model() {
+	ExtBuilder::default().build_and_execute(|| {
+		let deposit = propose(ALICE, 1);
+		System::set_block_number(5);
+		assert_ok!(Models::approve(RuntimeOrigin::root(), hash(1)));
+		let record = record(1);
+		assert_eq!(record.status, ModelStatus::Listed);
+		assert_eq!(record.history.listed, Some(5));
+		assert_eq!(held(ALICE), deposit, "the deposit stays held while listed");
+		assert_eq!(last_event(), Event::Listed { model: hash(1) }.into());
+	});
+}
+
+#[test]
+fn only_the_listing_origin_decides() {
+	ExtBuilder::default().build_and_execute(|| {
+		propose(ALICE, 1);
+		for call in [Models::approve, Models::reject] {
+			assert_noop!(call(RuntimeOrigin::signed(ALICE), hash(1)), DispatchError::BadOrigin);
+		}
+	});
+}
+
+#[test]
+fn decisions_need_a_pending_proposal() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(Models::approve(RuntimeOrigin::root(), hash(1)), Error::<Test>::UnknownModel);
+		assert_noop!(Models::reject(RuntimeOrigin::root(), hash(1)), Error::<Test>::UnknownModel);
+		list(ALICE, 1);
+		assert_noop!(Models::approve(RuntimeOrigin::root(), hash(1)), Error::<Test>::NotProposed);
+		assert_noop!(Models::reject(RuntimeOrigin::root(), hash(1)), Error::<Test>::NotProposed);
+	});
+}
+
+#[test]
+fn reject_slashes_part_of_the_deposit_to_the_treasury_and_returns_the_rest() {
+	ExtBuilder::default().build_and_execute(|| {
+		let deposit = propose(ALICE, 1);
+		let treasury_before = Balances::free_balance(TREASURY);
+		let issuance_before = Balances::total_issuance();
+		assert_ok!(Models::reject(RuntimeOrigin::root(), hash(1)));
+
+		let slashed = Perbill::from_percent(10) * deposit;
+		assert!(slashed > 0);
+		assert_eq!(Balances::free_balance(TREASURY), treasury_before + slashed);
+		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT - slashed);
+		assert_eq!(held(ALICE), 0);
+		assert_eq!(Balances::total_issuance(), issuance_before, "slashed funds move, not vanish");
+		assert!(ModelsStorage::<Test>::get(hash(1)).is_none());
+		assert_eq!(
+			last_event(),
+			Event::Rejected { model: hash(1), owner: ALICE, slashed, returned: deposit - slashed }
+				.into()
+		);
+		// The artifact may be proposed again after a rejection.
+		propose(ALICE, 1);
+	});
+}
+
+#[test]
+fn withdraw_returns_the_whole_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let deposit = propose(ALICE, 1);
+		assert_ok!(Models::withdraw_proposal(RuntimeOrigin::signed(ALICE), hash(1)));
+		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT);
+		assert_eq!(held(ALICE), 0);
+		assert!(ModelsStorage::<Test>::get(hash(1)).is_none());
+		assert_eq!(
+			last_event(),
+			Event::ProposalWithdrawn { model: hash(1), owner: ALICE, returned: deposit }.into()
+		);
+	});
+}
+
+#[test]
+fn only_the_owner_withdraws_and_only_before_a_decision() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			Models::withdraw_proposal(RuntimeOrigin::signed(ALICE), hash(1)),
+			Error::<Test>::UnknownModel
+		);
+		propose(ALICE, 1);
+		assert_noop!(
+			Models::withdraw_proposal(RuntimeOrigin::signed(BOB), hash(1)),
+			Error::<Test>::NotOwner
+		);
+		assert_ok!(Models::approve(RuntimeOrigin::root(), hash(1)));
+		assert_noop!(
+			Models::withdraw_proposal(RuntimeOrigin::signed(ALICE), hash(1)),
+			Error::<Test>::NotProposed
+		);
+	});
+}
