@@ -119,7 +119,10 @@ pub fn run() -> sc_cli::Result<()> {
 							`--features runtime-benchmarks` (see scripts/benchmark-pallet.sh)"
 							.into());
 					}
-					cmd.run_with_spec::<HashingFor<Block>, ()>(Some(config.chain_spec))
+					// With `--runtime`, genesis comes from the runtime's own preset
+					// (`--genesis-builder-preset`), not from the node's chain spec.
+					let chain_spec = cmd.runtime.is_none().then_some(config.chain_spec);
+					cmd.run_with_spec::<HashingFor<Block>, ()>(chain_spec)
 				}
 				BenchmarkCmd::Machine(cmd) => {
 					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())

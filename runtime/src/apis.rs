@@ -274,7 +274,7 @@ impl_runtime_apis! {
 		fn dispatch_benchmark(
 			config: frame_benchmarking::BenchmarkConfig,
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
-			use frame_benchmarking::{BenchmarkBatch, BenchmarkError};
+			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::TrackedStorageKey;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
@@ -282,26 +282,7 @@ impl_runtime_apis! {
 
 			impl frame_benchmarking::baseline::Config for Runtime {}
 
-			impl frame_system_benchmarking::Config for Runtime {
-				fn setup_set_code_requirements(code: &Vec<u8>) -> Result<(), BenchmarkError> {
-					System::set_code(frame_system::RawOrigin::Root.into(), code.clone())
-						.map(|_| ())
-						.map_err(|_| BenchmarkError::Stop("set_code failed"))
-				}
-
-				fn verify_set_code() {
-					let last = System::events().pop().map(|record| record.event);
-					assert!(
-						matches!(
-							last,
-							Some(crate::RuntimeEvent::System(
-								frame_system::Event::CodeUpdated { .. }
-							))
-						),
-						"set_code emits CodeUpdated"
-					);
-				}
-			}
+			impl frame_system_benchmarking::Config for Runtime {}
 
 			let whitelist: Vec<TrackedStorageKey> =
 				<crate::AllPalletsWithSystem as frame_support::traits::WhitelistedStorageKeys>::whitelisted_storage_keys();

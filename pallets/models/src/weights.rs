@@ -71,8 +71,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn propose() -> Weight {
 		// Measured: `3054`
 		// Estimated: `11746`
-		// Minimum execution time: 84_575_000 picoseconds.
-		Weight::from_parts(96_283_000, 11746)
+		// Minimum execution time: 83_874_000 picoseconds.
+		Weight::from_parts(87_519_000, 11746)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn approve() -> Weight {
 		// Measured: `2892`
 		// Estimated: `6368`
-		// Minimum execution time: 24_056_000 picoseconds.
-		Weight::from_parts(40_369_000, 6368)
+		// Minimum execution time: 23_995_000 picoseconds.
+		Weight::from_parts(26_058_000, 6368)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -95,8 +95,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn reject() -> Weight {
 		// Measured: `3153`
 		// Estimated: `6368`
-		// Minimum execution time: 94_009_000 picoseconds.
-		Weight::from_parts(99_207_000, 6368)
+		// Minimum execution time: 94_110_000 picoseconds.
+		Weight::from_parts(98_186_000, 6368)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn deprecate() -> Weight {
 		// Measured: `2896`
 		// Estimated: `6368`
-		// Minimum execution time: 23_925_000 picoseconds.
-		Weight::from_parts(25_959_000, 6368)
+		// Minimum execution time: 23_645_000 picoseconds.
+		Weight::from_parts(25_368_000, 6368)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -119,8 +119,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn delist() -> Weight {
 		// Measured: `3054`
 		// Estimated: `6368`
-		// Minimum execution time: 77_144_000 picoseconds.
-		Weight::from_parts(80_520_000, 6368)
+		// Minimum execution time: 76_664_000 picoseconds.
+		Weight::from_parts(79_939_000, 6368)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -133,8 +133,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn withdraw_proposal() -> Weight {
 		// Measured: `3050`
 		// Estimated: `6368`
-		// Minimum execution time: 60_099_000 picoseconds.
-		Weight::from_parts(63_174_000, 6368)
+		// Minimum execution time: 60_389_000 picoseconds.
+		Weight::from_parts(62_974_000, 6368)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_price() -> Weight {
 		// Measured: `2896`
 		// Estimated: `6368`
-		// Minimum execution time: 23_365_000 picoseconds.
-		Weight::from_parts(25_118_000, 6368)
+		// Minimum execution time: 22_974_000 picoseconds.
+		Weight::from_parts(24_576_000, 6368)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -157,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_uris() -> Weight {
 		// Measured: `2020`
 		// Estimated: `6368`
-		// Minimum execution time: 72_007_000 picoseconds.
-		Weight::from_parts(74_991_000, 6368)
+		// Minimum execution time: 71_856_000 picoseconds.
+		Weight::from_parts(75_392_000, 6368)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -167,42 +167,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn propose() -> Weight {
-		Weight::from_parts(96_283_000, 11746)
+		Weight::from_parts(87_519_000, 11746)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn approve() -> Weight {
-		Weight::from_parts(40_369_000, 6368)
+		Weight::from_parts(26_058_000, 6368)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reject() -> Weight {
-		Weight::from_parts(99_207_000, 6368)
+		Weight::from_parts(98_186_000, 6368)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn deprecate() -> Weight {
-		Weight::from_parts(25_959_000, 6368)
+		Weight::from_parts(25_368_000, 6368)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn delist() -> Weight {
-		Weight::from_parts(80_520_000, 6368)
+		Weight::from_parts(79_939_000, 6368)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_proposal() -> Weight {
-		Weight::from_parts(63_174_000, 6368)
+		Weight::from_parts(62_974_000, 6368)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_price() -> Weight {
-		Weight::from_parts(25_118_000, 6368)
+		Weight::from_parts(24_576_000, 6368)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_uris() -> Weight {
-		Weight::from_parts(74_991_000, 6368)
+		Weight::from_parts(75_392_000, 6368)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
