@@ -80,33 +80,24 @@ fn funded_owner<T: Config>() -> T::AccountId {
 	owner
 }
 
-/// Proposes the largest model `seed` for `owner`; lists it if asked.
-fn registered<T: Config>(owner: &T::AccountId, seed: u8, listed: bool) -> ModelHash {
-	let spec = largest_spec::<T>(seed, None);
-	let model = spec.artifact_hash;
-	Pallet::<T>::propose(RawOrigin::Signed(owner.clone()).into(), Box::new(spec))
-		.expect("a funded owner proposes a well-formed model; qed");
-	if listed {
-		Pallet::<T>::models_set_listed(model);
-	}
-	model
-}
-
 /// The listing origin, as the runtime configures it.
 fn listing_origin<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
 	T::ListingOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
 }
 
-impl<T: Config> Pallet<T> {
-	/// Lists a model without an origin, for benchmark set-up.
-	fn models_set_listed(model: ModelHash) {
-		Models::<T>::mutate(model, |record| {
-			if let Some(record) = record {
-				record.status = ModelStatus::Listed;
-				record.history.listed = Some(frame_system::Pallet::<T>::block_number());
-			}
-		});
+/// Proposes the largest model `seed` for `owner` and, if asked, lists it through `approve`.
+fn registered<T: Config>(
+	owner: &T::AccountId,
+	seed: u8,
+	listed: bool,
+) -> Result<ModelHash, BenchmarkError> {
+	let spec = largest_spec::<T>(seed, None);
+	let model = spec.artifact_hash;
+	Pallet::<T>::propose(RawOrigin::Signed(owner.clone()).into(), Box::new(spec))?;
+	if listed {
+		Pallet::<T>::approve(listing_origin::<T>()?, model)?;
 	}
+	Ok(model)
 }
 
 #[benchmarks]
@@ -114,10 +105,10 @@ mod benchmarks {
 	use super::*;
 
 	#[benchmark]
-	fn propose() {
+	fn propose() -> Result<(), BenchmarkError> {
 		let owner = funded_owner::<T>();
 		// Worst case: the proposal supersedes an earlier version, which is read and checked.
-		let earlier = registered::<T>(&owner, 1, true);
+		let earlier = registered::<T>(&owner, 1, true)?;
 		let spec = largest_spec::<T>(2, Some(earlier));
 
 		#[extrinsic_call]
@@ -127,12 +118,13 @@ mod benchmarks {
 			Models::<T>::get(ModelHash::repeat_byte(2)).map(|r| r.status),
 			Some(ModelStatus::Proposed)
 		);
+		Ok(())
 	}
 
 	#[benchmark]
 	fn approve() -> Result<(), BenchmarkError> {
 		let owner = funded_owner::<T>();
-		let model = registered::<T>(&owner, 1, false);
+		let model = registered::<T>(&owner, 1, false)?;
 		let origin = listing_origin::<T>()?;
 
 		#[extrinsic_call]
@@ -145,7 +137,7 @@ mod benchmarks {
 	#[benchmark]
 	fn reject() -> Result<(), BenchmarkError> {
 		let owner = funded_owner::<T>();
-		let model = registered::<T>(&owner, 1, false);
+		let model = registered::<T>(&owner, 1, false)?;
 		let origin = listing_origin::<T>()?;
 
 		#[extrinsic_call]
@@ -158,7 +150,7 @@ mod benchmarks {
 	#[benchmark]
 	fn deprecate() -> Result<(), BenchmarkError> {
 		let owner = funded_owner::<T>();
-		let model = registered::<T>(&owner, 1, true);
+		let model = registered::<T>(&owner, 1, true)?;
 		let origin = listing_origin::<T>()?;
 
 		#[extrinsic_call]
@@ -172,7 +164,7 @@ mod benchmarks {
 	fn delist() -> Result<(), BenchmarkError> {
 		// Worst case: no open job, so the deposit is released too.
 		let owner = funded_owner::<T>();
-		let model = registered::<T>(&owner, 1, true);
+		let model = registered::<T>(&owner, 1, true)?;
 		let origin = listing_origin::<T>()?;
 
 		#[extrinsic_call]
@@ -185,25 +177,27 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn withdraw_proposal() {
+	fn withdraw_proposal() -> Result<(), BenchmarkError> {
 		let owner = funded_owner::<T>();
-		let model = registered::<T>(&owner, 1, false);
+		let model = registered::<T>(&owner, 1, false)?;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), model);
 
 		assert!(Models::<T>::get(model).is_none());
+		Ok(())
 	}
 
 	#[benchmark]
-	fn set_price() {
+	fn set_price() -> Result<(), BenchmarkError> {
 		let owner = funded_owner::<T>();
-		let model = registered::<T>(&owner, 1, true);
+		let model = registered::<T>(&owner, 1, true)?;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), model, 7u32.into(), 3u32.into());
 
 		assert_eq!(Models::<T>::get(model).map(|r| r.spec.price_per_worker), Some(7u32.into()));
+		Ok(())
 	}
 
 	#[benchmark]
