@@ -70,6 +70,30 @@ pub enum SlashAmount<Balance> {
 	Fraction(Perbill),
 }
 
+/// How an assignment ended, for the worker's public counters.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Outcome {
+	/// The worker delivered a result that was accepted.
+	Completed,
+	/// The worker answered that it cannot execute the job.
+	Failed,
+	/// The worker did not answer before the deadline.
+	Missed,
+	/// The assignment ended without a verdict on the worker (for instance, the job was dropped).
+	Voided,
+}
+
 /// A worker that may take a job, as the job market's assignment draw sees it.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct Candidate<AccountId, Balance> {
@@ -79,12 +103,18 @@ pub struct Candidate<AccountId, Balance> {
 	pub operator: AccountId,
 	/// The operator's stake: the weight of the worker in the draw.
 	pub stake: Balance,
+	/// How many more assignments the worker can take now.
+	pub free_slots: u32,
 }
 
 /// The worker staking pallet, as the job market sees it.
 pub trait WorkerStaking<AccountId, Balance> {
 	/// Bound on the candidates returned for one model.
 	type MaxCandidates: Get<u32>;
+
+	/// The largest exposure one assignment may carry: no single job may slash a worker for
+	/// more.
+	fn max_exposure() -> Balance;
 
 	/// The workers eligible now for a new job of `model` that could be slashed for up to
 	/// `exposure`.
@@ -96,14 +126,17 @@ pub trait WorkerStaking<AccountId, Balance> {
 	/// The account a worker key submits results from, if the key is registered.
 	fn worker_account(worker: &WorkerId) -> Option<AccountId>;
 
-	/// Records that `worker` holds an assignment that could be slashed for `exposure`.
+	/// Records that `worker` holds an assignment that could be slashed for `exposure`. Fails if
+	/// the worker is not eligible now, has no free slot, or `exposure` exceeds
+	/// [`Self::max_exposure`].
 	fn note_assigned(worker: &WorkerId, exposure: Balance) -> DispatchResult;
 
-	/// Records that an assignment of `worker` with `exposure` has ended.
-	fn note_released(worker: &WorkerId, exposure: Balance);
+	/// Records that an assignment of `worker` with `exposure` has ended with `outcome`.
+	fn note_released(worker: &WorkerId, exposure: Balance, outcome: Outcome);
 
-	/// Slashes the operator behind `worker`; a share goes to `reporter` if any, the rest to the
-	/// treasury. Returns the amount actually slashed.
+	/// Slashes the operator behind `worker`: from its active bond first, then from its
+	/// unbonding funds. A share goes to `reporter` if any, the rest to the treasury. Returns the
+	/// amount actually slashed (capped at what the operator has at stake).
 	fn slash(
 		worker: &WorkerId,
 		amount: SlashAmount<Balance>,

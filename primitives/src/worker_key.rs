@@ -19,3 +19,16 @@ pub mod app {
 pub type WorkerId = app::Public;
 /// A signature made by a worker key.
 pub type WorkerSignature = app::Signature;
+
+/// The account a worker key signs transactions from: the key's 32 public bytes as an account id
+/// (as `MultiSigner::Sr25519(key).into_account()` gives for `AccountId32`).
+pub struct WorkerKeyAccount;
+
+impl<AccountId: From<[u8; 32]>> sp_runtime::traits::Convert<WorkerId, AccountId>
+	for WorkerKeyAccount
+{
+	fn convert(key: WorkerId) -> AccountId {
+		let raw: sp_core::sr25519::Public = key.into();
+		AccountId::from(raw.0)
+	}
+}
