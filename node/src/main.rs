@@ -5,6 +5,7 @@ mod cli;
 mod command;
 mod rpc;
 mod service;
+mod worker_keys;
 
 fn main() -> sc_cli::Result<()> {
 	command::run()

@@ -26,10 +26,13 @@ pub struct FullDeps<C, P, SC> {
 	pub select_chain: SC,
 	/// BABE.
 	pub babe: BabeDeps,
+	/// The keystore worker keys are in.
+	pub keystore: sp_keystore::KeystorePtr,
 }
 
 /// The full node's extra RPC methods: `system_accountNextIndex`, `payment_queryInfo` and
-/// friends, and `babe_epochAuthorship` (a validator's slots in the current epoch).
+/// friends, `babe_epochAuthorship` (a validator's slots in the current epoch), and
+/// `veritensor_workerKeyProofs` (see [`crate::worker_keys`]).
 pub fn create_full<C, P, SC>(
 	deps: FullDeps<C, P, SC>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -51,10 +54,11 @@ where
 	use sc_consensus_babe_rpc::{Babe, BabeApiServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
-	let FullDeps { client, pool, select_chain, babe } = deps;
+	let FullDeps { client, pool, select_chain, babe, keystore } = deps;
 	let mut module = RpcModule::new(());
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(crate::worker_keys::rpc_module(client.clone(), keystore))?;
 	module.merge(Babe::new(client, babe.worker_handle, babe.keystore, select_chain).into_rpc())?;
 	Ok(module)
 }

@@ -285,6 +285,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 					worker_handle: babe_worker_handle.clone(),
 					keystore: keystore.clone(),
 				},
+				keystore: keystore.clone(),
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})

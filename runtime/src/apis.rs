@@ -224,6 +224,20 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_workers::runtime_api::WorkersApi<Block, AccountId, Balance, crate::BlockNumber> for Runtime {
+		fn worker(
+			worker: veritensor_primitives::WorkerId,
+		) -> Option<pallet_workers::WorkerInfo<AccountId, Balance, crate::BlockNumber>> {
+			crate::Workers::worker_info(&worker)
+		}
+
+		fn candidates(
+			model: veritensor_primitives::ModelHash,
+		) -> Vec<veritensor_primitives::traits::Candidate<AccountId, Balance>> {
+			crate::Workers::eligible_workers(&model).into_inner()
+		}
+	}
+
 	impl pallet_models::runtime_api::ModelsApi<Block, pallet_models::ModelRecord<Runtime>> for Runtime {
 		fn model(model: veritensor_primitives::ModelHash) -> Option<pallet_models::ModelRecord<Runtime>> {
 			crate::Models::model(model)
@@ -262,7 +276,7 @@ impl_runtime_apis! {
 			use frame_support::traits::StorageInfoTrait;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Council, Models, Sudo, Timestamp, Treasury, Utility};
+			use crate::{Balances, Council, Models, Sudo, Timestamp, Treasury, Utility, Workers};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -278,7 +292,7 @@ impl_runtime_apis! {
 			use frame_support::traits::TrackedStorageKey;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Council, Models, Sudo, Timestamp, Treasury, Utility};
+			use crate::{Balances, Council, Models, Sudo, Timestamp, Treasury, Utility, Workers};
 
 			impl frame_benchmarking::baseline::Config for Runtime {}
 

@@ -294,3 +294,51 @@ impl pallet_models::Config for Runtime {
 	type MaxTensorBytes = ConstU32<{ 16 * 1024 * 1024 }>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }
+
+parameter_types! {
+	pub const MinOperatorBond: Balance = 1_000 * currency::UNITS;
+	/// A wrong result costs a tenth of the minimum bond, so the minimum bond backs ten
+	/// assignments at once.
+	pub const MaxAssignmentSlash: Balance = 100 * currency::UNITS;
+	pub const WorkerReporterBounty: Perbill = Perbill::from_percent(10);
+	pub const WorkerUnbondingPeriod: BlockNumber = 7 * time::DAYS;
+	/// Job deadlines (at most 100 blocks), assignment, and room for a challenge window and the
+	/// retention of results: a day.
+	pub const SlashableWindow: BlockNumber = time::DAYS;
+	/// Five blocks: longer than the job market's assignment delay of three blocks.
+	pub const EligibilityDelay: BlockNumber = 5;
+}
+
+impl pallet_workers::Config for Runtime {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type Models = crate::Models;
+	type KeyAccount = veritensor_primitives::worker_key::WorkerKeyAccount;
+	type OnSlash = ResolveTo<TreasuryAccount, Balances>;
+	type MinOperatorBond = MinOperatorBond;
+	type MaxAssignmentSlash = MaxAssignmentSlash;
+	type ReporterBounty = WorkerReporterBounty;
+	type UnbondingPeriod = WorkerUnbondingPeriod;
+	type SlashableWindow = SlashableWindow;
+	type EligibilityDelay = EligibilityDelay;
+	type MaxUnbondingChunks = ConstU32<32>;
+	type MaxWorkersPerOperator = ConstU32<16>;
+	type MaxModelsPerWorker = ConstU32<8>;
+	type MaxWorkersPerModel = ConstU32<64>;
+	type MaxCapacity = ConstU32<256>;
+	type WeightInfo = pallet_workers::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ListModelForBenchmarks;
+}
+
+/// Lists models directly in the registry for worker staking's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct ListModelForBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_workers::BenchmarkHelper for ListModelForBenchmarks {
+	fn list_model(model: veritensor_primitives::ModelHash) {
+		let owner: AccountId = frame_benchmarking::account("model owner", 0, 0);
+		pallet_models::Pallet::<Runtime>::list_for_benchmarks(owner, model);
+	}
+}

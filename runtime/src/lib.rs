@@ -5,7 +5,7 @@
 //! VRF randomness), GRANDPA, balances, transaction payment, utility, a council
 //! (`pallet-collective`, which votes model listings) and a treasury. Sudo is part of the runtime
 //! but only the `development` genesis preset gives it a key. Veritensor's own pallets follow
-//! from index 20: the model registry (`pallet-models`).
+//! from index 20: the model registry (`pallet-models`) and worker staking (`pallet-workers`).
 //!
 //! - [`configs`]: each pallet's configuration and the chain's constants;
 //! - [`apis`]: the runtime APIs the node and clients call;
@@ -36,6 +36,7 @@ mod benchmarks {
 		[pallet_treasury, Treasury]
 		[pallet_sudo, Sudo]
 		[pallet_models, Models]
+		[pallet_workers, Workers]
 	);
 }
 
@@ -185,4 +186,6 @@ mod runtime {
 	// Veritensor's own pallets.
 	#[runtime::pallet_index(20)]
 	pub type Models = pallet_models;
+	#[runtime::pallet_index(21)]
+	pub type Workers = pallet_workers;
 }

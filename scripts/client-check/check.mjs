@@ -1,16 +1,19 @@
 // Starts a Veritensor dev node, connects @polkadot/api to it over WebSocket, reads the runtime
-// metadata and some genesis state, and checks what a dApp would rely on. Exits non-zero on any
-// failure and always stops the node it started.
+// metadata and some genesis state, and checks what a dApp would rely on. Then it walks through
+// an operator's first steps on the real chain: the node signs a proof of possession for its
+// worker key, Alice lists a model (sudo approves), bonds, and registers the worker, which
+// becomes eligible after the eligibility delay; Bob cannot register Alice's key. Exits non-zero
+// on any failure and always stops the node it started.
 //
 //   node check.mjs <path to veritensor-node>
-import { ApiPromise, WsProvider } from '@polkadot/api';
+import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const TIMEOUT_MS = 120_000;
+const TIMEOUT_MS = 180_000;
 const nodeBin = process.argv[2];
 if (!nodeBin) {
   console.error('usage: node check.mjs <path to veritensor-node>');
@@ -49,6 +52,116 @@ function fail(message) {
   throw new Error(message);
 }
 
+// Signs and sends `tx`, resolves with its events once it is in a block; rejects with the
+// module error's name if it failed.
+function send(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isInBlock) return;
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          reject(new Error(`${section}.${name}`));
+        } else {
+          reject(new Error(dispatchError.toString()));
+        }
+        return;
+      }
+      resolve(events.map(({ event }) => event));
+    }).catch(reject);
+  });
+}
+
+async function rawRpc(port, method, params) {
+  const response = await fetch(`http://127.0.0.1:${port}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) fail(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+async function waitForBlock(api, number) {
+  while ((await api.rpc.chain.getHeader()).number.toNumber() < number) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+async function operatorFlow(api, port) {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const alice = keyring.addFromUri('//Alice');
+  const bob = keyring.addFromUri('//Bob');
+  const UNITS = 10n ** 12n;
+
+  // The dev node holds Alice's worker key; it signs the proof of possession for Alice.
+  const proofs = await rawRpc(port, 'veritensor_workerKeyProofs', [alice.address]);
+  if (proofs.length !== 1) fail(`the dev keystore has ${proofs.length} worker keys`);
+  const { worker, account, proof } = proofs[0];
+  console.log(`  worker key ${worker.slice(0, 10)}… (account ${account}) with its proof`);
+
+  const model = '0x' + '42'.repeat(32);
+  const spec = {
+    artifactHash: model,
+    artifactSize: 12_345,
+    format: 'Onnx',
+    schema: {
+      inputs: [{ name: 'input', elem: 'F32', shape: [1, 64], fracBits: 16 }],
+      outputs: [{ name: 'label', elem: 'I64', shape: [1], fracBits: 0 }],
+    },
+    comparison: { Tolerance: { agree: 0, slash: 0 } },
+    pricePerWorker: UNITS,
+    ownerRoyalty: UNITS / 10n,
+    uris: ['https://models.example/digits.onnx'],
+    metadata: { name: 'digits', description: { Text: 'client check' }, licence: 'MIT' },
+    supersedes: null,
+  };
+  await send(api, api.tx.models.propose(spec), alice);
+  await send(api, api.tx.sudo.sudo(api.tx.models.approve(model)), alice);
+  await send(api, api.tx.workers.bond(5_000n * UNITS), alice);
+  await send(api, api.tx.workers.bond(2_000n * UNITS), bob);
+  console.log('  model listed by sudo; Alice bonded 5,000 VTN, Bob 2,000 VTN');
+
+  // A proof made out to Alice is worthless to Bob.
+  await expectError(api, api.tx.workers.register(worker, proof, [model], 1), bob,
+    'workers.BadPossessionProof');
+  const events = await send(api, api.tx.workers.register(worker, proof, [model], 10), alice);
+  const registered = events.find((e) => api.events.workers.Registered.is(e));
+  if (!registered) fail('no Registered event');
+  const from = registered.data.from.toNumber();
+  // Once registered, the key is Alice's worker, whatever proof Bob brings.
+  const bobsProof = (await rawRpc(port, 'veritensor_workerKeyProofs', [bob.address]))[0].proof;
+  await expectError(api, api.tx.workers.register(worker, bobsProof, [model], 1), bob,
+    'workers.AlreadyRegistered');
+  console.log(`  Alice registered the worker (eligible from #${from}); Bob could not take the key`);
+
+  const early = (await api.call.workersApi.worker(worker)).unwrap();
+  if ((await api.rpc.chain.getHeader()).number.toNumber() < from && early.eligible.isTrue) {
+    fail('the worker is eligible before the delay');
+  }
+  await waitForBlock(api, from);
+  const info = (await api.call.workersApi.worker(worker)).unwrap();
+  if (!info.eligible.isTrue) fail(`the worker is not eligible at #${from}`);
+  if (info.capacity.toNumber() !== 10) fail(`capacity ${info.capacity}`);
+  const candidates = await api.call.workersApi.candidates(model);
+  if (candidates.length !== 1 || candidates[0].operator.toString() !== alice.address) {
+    fail(`candidates: ${JSON.stringify(candidates.toHuman())}`);
+  }
+  console.log(`  at #${from} the worker is eligible: the only candidate for the model, ` +
+    `stake ${candidates[0].stake.toBigInt() / UNITS} VTN`);
+}
+
+async function expectError(api, tx, signer, expected) {
+  try {
+    await send(api, tx, signer);
+  } catch (error) {
+    if (error.message === expected) return;
+    throw error;
+  }
+  fail(`expected ${expected}`);
+}
+
 const rpcPort = await freePort();
 const p2pPort = await freePort();
 const logDir = mkdtempSync(join(tmpdir(), 'veritensor-client-check-'));
@@ -85,7 +198,7 @@ try {
 
   const pallets = api.runtimeMetadata.asLatest.pallets.map((p) => p.name.toString());
   for (const name of ['System', 'Timestamp', 'Babe', 'Grandpa', 'Balances', 'TransactionPayment',
-    'Utility', 'Council', 'Treasury', 'Sudo']) {
+    'Utility', 'Council', 'Treasury', 'Sudo', 'Models', 'Workers']) {
     if (!pallets.includes(name)) fail(`pallet ${name} missing from metadata: ${pallets.join(', ')}`);
   }
   console.log(`  pallets: ${pallets.join(', ')}`);
@@ -110,6 +223,8 @@ try {
     }).then((u) => { unsubscribe = u; });
   });
   console.log(`  new head #${header.number.toNumber()} received over the subscription`);
+
+  await operatorFlow(api, rpcPort);
   ok = true;
 } catch (error) {
   console.error(`client check failed: ${error.message}`);

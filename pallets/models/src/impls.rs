@@ -147,3 +147,70 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 }
+
+impl<T: Config> ModelRecord<T> {
+	/// The record of a model listed from the start, without a deposit (genesis models).
+	pub fn listed_at_genesis(owner: T::AccountId, spec: crate::ModelSpec<T>) -> Self {
+		use sp_runtime::traits::Zero;
+		ModelRecord {
+			owner,
+			spec,
+			status: ModelStatus::Listed,
+			history: crate::StatusHistory {
+				proposed: Zero::zero(),
+				listed: Some(Zero::zero()),
+				deprecated: None,
+				delisted: None,
+			},
+			deposit: Zero::zero(),
+			open_jobs: 0,
+		}
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: Config> Pallet<T> {
+	/// Lists a small model under `model` without a deposit, as genesis does. For the benchmarks
+	/// of pallets that need a listed model.
+	pub fn list_for_benchmarks(owner: T::AccountId, model: ModelHash) {
+		use crate::{Description, ModelMetadata, ModelSpec};
+		use sp_runtime::traits::Zero;
+		use veritensor_primitives::{
+			tensor::{ElementType, TensorSpec},
+			ComparisonRule, IoSchema, ModelFormat,
+		};
+		let tensor = || TensorSpec {
+			name: b"x".to_vec().try_into().expect("one byte fits any name bound; qed"),
+			elem: ElementType::I32,
+			shape: alloc::vec![1].try_into().expect("rank one fits; qed"),
+			frac_bits: 0,
+		};
+		fn one<S: frame_support::traits::Get<u32>>(
+			bytes: &[u8],
+		) -> Option<frame_support::BoundedVec<u8, S>> {
+			bytes.to_vec().try_into().ok()
+		}
+		let spec = ModelSpec::<T> {
+			artifact_hash: model,
+			artifact_size: 1,
+			format: ModelFormat::Onnx,
+			schema: IoSchema {
+				inputs: alloc::vec![tensor()].try_into().expect("one tensor fits; qed"),
+				outputs: alloc::vec![tensor()].try_into().expect("one tensor fits; qed"),
+			},
+			comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+			price_per_worker: Zero::zero(),
+			owner_royalty: Zero::zero(),
+			uris: one(b"https://m")
+				.and_then(|uri| alloc::vec![uri].try_into().ok())
+				.unwrap_or_default(),
+			metadata: ModelMetadata {
+				name: one(b"m").unwrap_or_default(),
+				description: Description::Text(Default::default()),
+				licence: one(b"MIT").unwrap_or_default(),
+			},
+			supersedes: None,
+		};
+		Models::<T>::insert(model, ModelRecord::listed_at_genesis(owner, spec));
+	}
+}

@@ -270,19 +270,7 @@ pub mod pallet {
 					.expect("genesis models must be SCALE-encoded model specs; qed");
 				Pallet::<T>::check_spec(owner, &spec)
 					.expect("genesis models must be well formed; qed");
-				let record = ModelRecord {
-					owner: owner.clone(),
-					spec,
-					status: ModelStatus::Listed,
-					history: StatusHistory {
-						proposed: Zero::zero(),
-						listed: Some(Zero::zero()),
-						deprecated: None,
-						delisted: None,
-					},
-					deposit: Zero::zero(),
-					open_jobs: 0,
-				};
+				let record = ModelRecord::listed_at_genesis(owner.clone(), spec);
 				assert!(
 					!Models::<T>::contains_key(record.spec.artifact_hash),
 					"genesis models must have distinct artifact hashes"

@@ -121,6 +121,15 @@ impl pallet_workers::Config for Test {
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type SlashableWindow = ConstU64<40>;
 	type EligibilityDelay = ConstU64<DELAY>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegistryDouble;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_workers::BenchmarkHelper for RegistryDouble {
+	fn list_model(model: ModelHash) {
+		LISTED.with(|listed| listed.borrow_mut().push(model));
+	}
 }
 
 pub fn model(seed: u8) -> ModelHash {
@@ -170,6 +179,10 @@ impl ExtBuilder {
 		.assimilate_storage(&mut storage)
 		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
+		// Benchmarks sign with keys from a keystore, as the benchmark CLI provides one.
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
 		ext.execute_with(|| System::set_block_number(1));
 		ext
 	}

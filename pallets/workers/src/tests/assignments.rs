@@ -51,6 +51,8 @@ fn only_eligible_workers_take_assignments() {
 	});
 }
 
+// `defensive!` panics only where debug assertions are on.
+#[cfg(debug_assertions)]
 #[test]
 #[should_panic(expected = "released an assignment the worker did not hold")]
 fn a_release_without_an_assignment_is_a_defensive_failure() {

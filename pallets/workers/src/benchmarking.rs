@@ -1,0 +1,358 @@
+//! Benchmarks of every call and of the two interface functions the job market leans on
+//! (`slash` and the candidate query), each in its worst case: operators with every worker slot
+//! in use, every unbonding chunk in use, workers serving the most models, and model sets full of
+//! workers that left them, so that making room reads every entry.
+
+use super::*;
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Get};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_runtime::{
+	traits::{One, Saturating, Zero},
+	RuntimeAppPublic,
+};
+use veritensor_primitives::{
+	possession_payload,
+	traits::{SlashAmount, SlashReason},
+	ModelHash, WorkerId, WorkerSignature,
+};
+
+fn max_workers_per_operator<T: Config>() -> u32 {
+	T::MaxWorkersPerOperator::get()
+}
+
+/// Enough for an operator to bond for every worker slot at full capacity, twice over.
+fn endowment<T: Config>() -> BalanceOf<T> {
+	let slots: BalanceOf<T> =
+		(T::MaxCapacity::get().saturating_mul(max_workers_per_operator::<T>())).into();
+	T::MaxAssignmentSlash::get()
+		.saturating_mul(slots)
+		.saturating_add(T::MinOperatorBond::get())
+		.saturating_mul(4u32.into())
+}
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	T::Currency::set_balance(&who, endowment::<T>());
+	who
+}
+
+fn bonded<T: Config>(name: &'static str, index: u32, value: BalanceOf<T>) -> T::AccountId {
+	let operator = funded::<T>(name, index);
+	Pallet::<T>::bond(RawOrigin::Signed(operator.clone()).into(), value)
+		.expect("funded for the bond; qed");
+	operator
+}
+
+/// Bond that covers `workers` workers of capacity `capacity` and the minimum.
+fn bond_for<T: Config>(workers: u32, capacity: u32) -> BalanceOf<T> {
+	let slots: BalanceOf<T> = workers.saturating_mul(capacity).into();
+	T::MaxAssignmentSlash::get().saturating_mul(slots).max(T::MinOperatorBond::get())
+}
+
+fn model(index: u32) -> ModelHash {
+	let mut bytes = [0xb0; 32];
+	bytes[..4].copy_from_slice(&index.to_le_bytes());
+	ModelHash::from(bytes)
+}
+
+/// `count` listed models starting at `first`.
+fn listed_models<T: Config>(first: u32, count: u32) -> ServedModels<T> {
+	let models: Vec<ModelHash> = (first..first + count).map(model).collect();
+	for hash in &models {
+		T::BenchmarkHelper::list_model(*hash);
+	}
+	models.try_into().expect("at most MaxModelsPerWorker; qed")
+}
+
+fn proof<T: Config>(key: &WorkerId, operator: &T::AccountId) -> WorkerSignature {
+	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+	key.sign(&possession_payload(operator, &genesis)).expect("the key is in the keystore; qed")
+}
+
+fn registered_worker<T: Config>(
+	operator: &T::AccountId,
+	models: &ServedModels<T>,
+	capacity: u32,
+) -> WorkerId {
+	let key = WorkerId::generate_pair(None);
+	Pallet::<T>::register(
+		RawOrigin::Signed(operator.clone()).into(),
+		key.clone(),
+		proof::<T>(&key, operator),
+		models.clone(),
+		capacity,
+	)
+	.expect("the benchmark set-up registers valid workers; qed");
+	key
+}
+
+fn advance<T: Config>(blocks: BlockNumberFor<T>) {
+	let now = frame_system::Pallet::<T>::block_number();
+	frame_system::Pallet::<T>::set_block_number(now.saturating_add(blocks));
+}
+
+fn past_delay<T: Config>() {
+	advance::<T>(T::EligibilityDelay::get());
+}
+
+/// An operator with `MaxWorkersPerOperator - 1` workers of capacity one serving a model of
+/// their own, so that checking its bond reads every other worker.
+fn crowded_operator<T: Config>(extra_capacity: u32) -> T::AccountId {
+	let others = max_workers_per_operator::<T>() - 1;
+	let operator = bonded::<T>("operator", 0, bond_for::<T>(others + extra_capacity, 1));
+	let own_model = listed_models::<T>(1_000, 1);
+	for _ in 0..others {
+		registered_worker::<T>(&operator, &own_model, 1);
+	}
+	operator
+}
+
+/// A worker of a crowded operator serving the most models, chilled in effect.
+fn chilled_worker_of_crowded_operator<T: Config>() -> (T::AccountId, ServedModels<T>, WorkerId) {
+	let operator = crowded_operator::<T>(1);
+	let models = listed_models::<T>(0, T::MaxModelsPerWorker::get());
+	let key = registered_worker::<T>(&operator, &models, 1);
+	Pallet::<T>::chill(RawOrigin::Signed(operator.clone()).into(), key.clone())
+		.expect("registered; qed");
+	past_delay::<T>();
+	(operator, models, key)
+}
+
+/// Fills the sets of `models` with workers that are chilled in effect, so that adding to them
+/// must read and drop every entry.
+fn fill_with_leavers<T: Config>(models: &ServedModels<T>) {
+	let mut operator_index = 0;
+	let mut operator = bonded::<T>("leaver", operator_index, bond_for::<T>(
+		max_workers_per_operator::<T>(),
+		1,
+	));
+	let mut on_operator = 0;
+	while !ModelWorkers::<T>::get(models[0]).is_full() {
+		if on_operator == max_workers_per_operator::<T>() {
+			operator_index += 1;
+			on_operator = 0;
+			operator = bonded::<T>(
+				"leaver",
+				operator_index,
+				bond_for::<T>(max_workers_per_operator::<T>(), 1),
+			);
+		}
+		let key = registered_worker::<T>(&operator, models, 1);
+		Pallet::<T>::chill(RawOrigin::Signed(operator.clone()).into(), key)
+			.expect("a registered worker can be chilled; qed");
+		on_operator += 1;
+	}
+	past_delay::<T>();
+}
+
+/// An operator with `MaxUnbondingChunks` chunks, `active` still bonded.
+fn operator_with_chunks<T: Config>(active: BalanceOf<T>) -> (T::AccountId, BalanceOf<T>) {
+	let chunks = T::MaxUnbondingChunks::get();
+	let chunk: BalanceOf<T> = T::MinOperatorBond::get();
+	let total = active.saturating_add(chunk.saturating_mul(chunks.into()));
+	let operator = bonded::<T>("operator", 0, total);
+	for _ in 0..chunks {
+		Pallet::<T>::unbond(RawOrigin::Signed(operator.clone()).into(), chunk)
+			.expect("the bond covers every chunk; qed");
+		advance::<T>(One::one());
+	}
+	(operator, chunk.saturating_mul(chunks.into()))
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn bond() {
+		let operator = funded::<T>("operator", 0);
+		let value = T::MinOperatorBond::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), value);
+
+		assert_eq!(Operators::<T>::get(&operator).map(|ledger| ledger.active), Some(value));
+	}
+
+	#[benchmark]
+	fn bond_extra() {
+		let operator = bonded::<T>("operator", 0, T::MinOperatorBond::get());
+		let value = T::MinOperatorBond::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), value);
+
+		let expected = T::MinOperatorBond::get().saturating_add(value);
+		assert_eq!(Operators::<T>::get(&operator).map(|ledger| ledger.active), Some(expected));
+	}
+
+	#[benchmark]
+	fn unbond() {
+		// Every worker slot in use and one chunk left: checking the rest reads every worker.
+		let operator = crowded_operator::<T>(0);
+		let chunk = T::MinOperatorBond::get();
+		Pallet::<T>::bond_extra(
+			RawOrigin::Signed(operator.clone()).into(),
+			chunk.saturating_mul(T::MaxUnbondingChunks::get().into()),
+		)
+		.expect("funded; qed");
+		for _ in 1..T::MaxUnbondingChunks::get() {
+			Pallet::<T>::unbond(RawOrigin::Signed(operator.clone()).into(), chunk)
+				.expect("the extra bond covers it; qed");
+			advance::<T>(One::one());
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), chunk);
+
+		let ledger = Operators::<T>::get(&operator).expect("bonded; qed");
+		assert_eq!(ledger.unbonding.len() as u32, T::MaxUnbondingChunks::get());
+	}
+
+	#[benchmark]
+	fn withdraw_unbonded() {
+		// Every chunk unlocked and released, and the ledger closed.
+		let (operator, _) = operator_with_chunks::<T>(Zero::zero());
+		advance::<T>(T::UnbondingPeriod::get());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()));
+
+		assert!(Operators::<T>::get(&operator).is_none());
+	}
+
+	#[benchmark]
+	fn rebond() {
+		// Every chunk emptied.
+		let (operator, unbonding) = operator_with_chunks::<T>(T::MinOperatorBond::get());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), unbonding);
+
+		let ledger = Operators::<T>::get(&operator).expect("bonded; qed");
+		assert!(ledger.unbonding.is_empty());
+	}
+
+	#[benchmark]
+	fn register() {
+		let operator = crowded_operator::<T>(1);
+		let models = listed_models::<T>(0, T::MaxModelsPerWorker::get());
+		fill_with_leavers::<T>(&models);
+		let key = WorkerId::generate_pair(None);
+		let proof = proof::<T>(&key, &operator);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), key.clone(), proof, models.clone(), 1);
+
+		assert!(Workers::<T>::contains_key(&key));
+		assert!(ModelWorkers::<T>::get(models[0]).contains(&key));
+	}
+
+	#[benchmark]
+	fn update() {
+		// From the most models to as many others, whose sets are full of leavers.
+		let operator = crowded_operator::<T>(1);
+		let most = T::MaxModelsPerWorker::get();
+		let key = registered_worker::<T>(&operator, &listed_models::<T>(0, most), 1);
+		let new_models = listed_models::<T>(most, most);
+		fill_with_leavers::<T>(&new_models);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), key.clone(), new_models.clone(), 1);
+
+		assert!(ModelWorkers::<T>::get(new_models[0]).contains(&key));
+	}
+
+	#[benchmark]
+	fn chill() {
+		let operator = bonded::<T>("operator", 0, bond_for::<T>(1, 1));
+		let models = listed_models::<T>(0, T::MaxModelsPerWorker::get());
+		let key = registered_worker::<T>(&operator, &models, 1);
+		past_delay::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), key.clone());
+
+		let record = Workers::<T>::get(&key).expect("registered; qed");
+		assert!(record.settings.latest().chilled);
+	}
+
+	#[benchmark]
+	fn resume() {
+		// A chilled worker that was dropped from its models' full sets must push its way back
+		// in, and its operator's bond is checked against every other worker.
+		let (operator, models, key) = chilled_worker_of_crowded_operator::<T>();
+		for model in models.iter() {
+			ModelWorkers::<T>::mutate(model, |set| set.retain(|member| *member != key));
+		}
+		fill_with_leavers::<T>(&models);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), key.clone());
+
+		assert!(ModelWorkers::<T>::get(models[0]).contains(&key));
+	}
+
+	#[benchmark]
+	fn unregister() {
+		let (operator, _, key) = chilled_worker_of_crowded_operator::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), key.clone());
+
+		assert!(!Workers::<T>::contains_key(&key));
+	}
+
+	#[benchmark]
+	fn slash() {
+		// Every chunk reached, a bounty paid, and every worker of the operator chilled.
+		let workers = max_workers_per_operator::<T>();
+		let (operator, _) = operator_with_chunks::<T>(bond_for::<T>(workers, 1));
+		let own_model = listed_models::<T>(0, 1);
+		let keys: Vec<WorkerId> =
+			(0..workers).map(|_| registered_worker::<T>(&operator, &own_model, 1)).collect();
+		past_delay::<T>();
+		let reporter = funded::<T>("reporter", 0);
+
+		#[block]
+		{
+			Pallet::<T>::do_slash(
+				&keys[0],
+				SlashAmount::Fixed(endowment::<T>()),
+				SlashReason::WrongResult,
+				Some(reporter),
+			)
+			.expect("registered; qed");
+		}
+
+		let ledger = Operators::<T>::get(&operator).expect("bonded; qed");
+		assert!(ledger.active.is_zero() && ledger.unbonding.is_empty());
+		let now = frame_system::Pallet::<T>::block_number();
+		assert!(keys.iter().all(|key| {
+			Workers::<T>::get(key).is_some_and(|record| record.settings.at(now).chilled)
+		}));
+	}
+
+	#[benchmark]
+	fn candidates() {
+		// A full set of eligible workers, each of its own operator.
+		let models = listed_models::<T>(0, 1);
+		for index in 0..T::MaxWorkersPerModel::get() {
+			let operator = bonded::<T>("candidate", index, bond_for::<T>(1, 1));
+			registered_worker::<T>(&operator, &models, 1);
+		}
+		past_delay::<T>();
+		let found;
+
+		#[block]
+		{
+			found = Pallet::<T>::eligible_workers(&models[0]);
+		}
+
+		assert_eq!(found.len() as u32, T::MaxWorkersPerModel::get());
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+}
