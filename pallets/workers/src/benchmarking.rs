@@ -124,10 +124,8 @@ fn chilled_worker_of_crowded_operator<T: Config>() -> (T::AccountId, ServedModel
 /// must read and drop every entry.
 fn fill_with_leavers<T: Config>(models: &ServedModels<T>) {
 	let mut operator_index = 0;
-	let mut operator = bonded::<T>("leaver", operator_index, bond_for::<T>(
-		max_workers_per_operator::<T>(),
-		1,
-	));
+	let mut operator =
+		bonded::<T>("leaver", operator_index, bond_for::<T>(max_workers_per_operator::<T>(), 1));
 	let mut on_operator = 0;
 	while !ModelWorkers::<T>::get(models[0]).is_full() {
 		if on_operator == max_workers_per_operator::<T>() {
@@ -354,5 +352,9 @@ mod benchmarks {
 		assert_eq!(found.len() as u32, T::MaxWorkersPerModel::get());
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

@@ -160,9 +160,8 @@ impl<T: Config> Pallet<T> {
 		after: Option<&WorkerRecord<T>>,
 	) -> DispatchResult {
 		let now = frame_system::Pallet::<T>::block_number();
-		let wanted: Vec<ModelHash> = after
-			.map(|record| record.listed_under().copied().collect())
-			.unwrap_or_default();
+		let wanted: Vec<ModelHash> =
+			after.map(|record| record.listed_under().copied().collect()).unwrap_or_default();
 		if let Some(before) = before {
 			for model in before.listed_under().filter(|model| !wanted.contains(model)) {
 				ModelWorkers::<T>::mutate(model, |set| set.retain(|member| member != worker));
@@ -218,7 +217,7 @@ impl<T: Config> Pallet<T> {
 			let Some(stake) =
 				Operators::<T>::get(&record.operator).and_then(|l| Self::eligible_stake(&l, now))
 			else {
-				continue
+				continue;
 			};
 			// The set and the result share one bound, so this push cannot fail.
 			let _ = candidates.try_push(Candidate {
@@ -241,17 +240,22 @@ impl<T: Config> Pallet<T> {
 		let stake_ok = Operators::<T>::get(&record.operator)
 			.and_then(|ledger| Self::eligible_stake(&ledger, now))
 			.is_some();
-		let eligible = stake_ok &&
-			!settings.chilled &&
-			settings.capacity > record.open_assignments &&
-			!settings.models.is_empty();
+		let eligible = stake_ok
+			&& !settings.chilled
+			&& settings.capacity > record.open_assignments
+			&& !settings.models.is_empty();
 		Some(WorkerInfo {
 			worker: worker.clone(),
 			operator: record.operator.clone(),
 			eligible,
 			models: settings.models.to_vec(),
 			capacity: settings.capacity,
-			change_at: record.settings.scheduled.as_ref().map(|(from, _)| *from).filter(|from| *from > now),
+			change_at: record
+				.settings
+				.scheduled
+				.as_ref()
+				.map(|(from, _)| *from)
+				.filter(|from| *from > now),
 			open_assignments: record.open_assignments,
 			stats: record.stats,
 		})
@@ -306,8 +310,8 @@ impl<T: Config> Pallet<T> {
 		record.stats.slashed_amount = record.stats.slashed_amount.saturating_add(slashed);
 		Workers::<T>::insert(worker, record);
 
-		let chill_all = ledger.active < T::MinOperatorBond::get() ||
-			ledger.active < Self::required_bond(&ledger);
+		let chill_all = ledger.active < T::MinOperatorBond::get()
+			|| ledger.active < Self::required_bond(&ledger);
 		Operators::<T>::insert(&operator, &ledger);
 		Self::deposit_event(Event::Slashed {
 			operator,
@@ -334,13 +338,13 @@ impl<T: Config> Pallet<T> {
 			Ok(()) => {
 				T::OnSlash::on_unbalanced(rest);
 				bounty
-			},
+			}
 			// A reporter that cannot receive it (a new account below the existential deposit)
 			// forfeits the bounty to the treasury.
 			Err(unpaid) => {
 				T::OnSlash::on_unbalanced(rest.merge(unpaid));
 				Zero::zero()
-			},
+			}
 		}
 	}
 
@@ -380,7 +384,8 @@ impl<T: Config> Pallet<T> {
 			);
 			let mut all_chilled = true;
 			for worker in &ledger.workers {
-				let record = Workers::<T>::get(worker).ok_or("an operator lists a missing worker")?;
+				let record =
+					Workers::<T>::get(worker).ok_or("an operator lists a missing worker")?;
 				ensure!(record.operator == operator, "a worker lists another operator");
 				all_chilled &= record.settings.always(now, |settings| settings.chilled);
 			}
@@ -411,7 +416,10 @@ impl<T: Config> Pallet<T> {
 		}
 		for (_, set) in ModelWorkers::<T>::iter() {
 			for worker in set {
-				ensure!(Workers::<T>::contains_key(&worker), "a model's set names a missing worker");
+				ensure!(
+					Workers::<T>::contains_key(&worker),
+					"a model's set names a missing worker"
+				);
 			}
 		}
 		Ok(())
@@ -478,7 +486,7 @@ impl<T: Config> WorkerStaking<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				Outcome::Completed => stats.completed = stats.completed.saturating_add(1),
 				Outcome::Failed => stats.failed = stats.failed.saturating_add(1),
 				Outcome::Missed => stats.missed = stats.missed.saturating_add(1),
-				Outcome::Voided => {},
+				Outcome::Voided => {}
 			}
 		});
 	}

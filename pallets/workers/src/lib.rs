@@ -70,10 +70,7 @@ pub mod pallet {
 	use super::*;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::{
-			fungible,
-			OnUnbalanced,
-		},
+		traits::{fungible, OnUnbalanced},
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
@@ -382,7 +379,10 @@ pub mod pallet {
 		/// `MinOperatorBond`, or `InsufficientBalance`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::bond())]
-		pub fn bond(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
+		pub fn bond(
+			origin: OriginFor<T>,
+			#[pallet::compact] value: BalanceOf<T>,
+		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
 			ensure!(!Operators::<T>::contains_key(&operator), Error::<T>::AlreadyBonded);
 			ensure!(value >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
@@ -456,8 +456,9 @@ pub mod pallet {
 			let unlock_at =
 				frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
 			match ledger.unbonding.last_mut() {
-				Some(chunk) if chunk.unlock_at == unlock_at =>
-					chunk.value = chunk.value.saturating_add(value),
+				Some(chunk) if chunk.unlock_at == unlock_at => {
+					chunk.value = chunk.value.saturating_add(value)
+				}
 				_ => ledger
 					.unbonding
 					.try_push(UnlockChunk { value, unlock_at })
@@ -492,9 +493,8 @@ pub mod pallet {
 			});
 			ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
 			let amount = Self::release_bond(&operator, amount);
-			let closed = ledger.active.is_zero() &&
-				ledger.unbonding.is_empty() &&
-				ledger.workers.is_empty();
+			let closed =
+				ledger.active.is_zero() && ledger.unbonding.is_empty() && ledger.workers.is_empty();
 			if closed {
 				Operators::<T>::remove(&operator);
 			} else {
@@ -617,12 +617,7 @@ pub mod pallet {
 				settings.capacity = capacity;
 				Ok(())
 			})?;
-			Self::deposit_event(Event::Updated {
-				worker,
-				models: models_count,
-				capacity,
-				from,
-			});
+			Self::deposit_event(Event::Updated { worker, models: models_count, capacity, from });
 			Ok(())
 		}
 

@@ -3,9 +3,8 @@
 use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
-	pallet_prelude::*,
-	traits::fungible,
-	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+	pallet_prelude::*, traits::fungible, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound,
+	PartialEqNoBound,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
@@ -17,7 +16,8 @@ pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 /// Slashed funds on their way to the reporter and the treasury.
-pub type CreditOf<T> = fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+pub type CreditOf<T> =
+	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
 /// The models a worker serves.
 pub type ServedModels<T> = BoundedVec<ModelHash, <T as Config>::MaxModelsPerWorker>;

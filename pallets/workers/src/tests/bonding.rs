@@ -40,7 +40,10 @@ fn bond_refuses_bad_requests() {
 			Workers::bond_extra(RuntimeOrigin::signed(OTHER_OPERATOR), 10),
 			Error::<Test>::NotBonded
 		);
-		assert_noop!(Workers::bond_extra(RuntimeOrigin::signed(OPERATOR), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Workers::bond_extra(RuntimeOrigin::signed(OPERATOR), 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_noop!(
 			Workers::bond_extra(RuntimeOrigin::signed(OPERATOR), ENDOWMENT),
 			Error::<Test>::InsufficientBalance
@@ -94,7 +97,10 @@ fn unbond_refuses_bad_requests() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 1), Error::<Test>::NotBonded);
 		bond(OPERATOR, 1_500);
-		assert_noop!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Workers::unbond(RuntimeOrigin::signed(OPERATOR), 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_noop!(
 			Workers::unbond(RuntimeOrigin::signed(OPERATOR), 1_501),
 			Error::<Test>::InsufficientBond
@@ -195,7 +201,10 @@ fn rebond_refuses_bad_requests() {
 		assert_noop!(Workers::rebond(RuntimeOrigin::signed(OPERATOR), 1), Error::<Test>::NotBonded);
 		bond(OPERATOR, 2_000);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 2_000));
-		assert_noop!(Workers::rebond(RuntimeOrigin::signed(OPERATOR), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Workers::rebond(RuntimeOrigin::signed(OPERATOR), 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_noop!(
 			Workers::rebond(RuntimeOrigin::signed(OPERATOR), 2_001),
 			Error::<Test>::InsufficientUnbonding

@@ -8,7 +8,10 @@ mod registration;
 mod slashing;
 
 use crate::{mock::*, HoldReason, OperatorLedger, Operators, WorkerRecord, Workers as WorkersMap};
-use frame_support::{assert_ok, traits::{fungible::InspectHold, Get}};
+use frame_support::{
+	assert_ok,
+	traits::{fungible::InspectHold, Get},
+};
 
 fn held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::Workers(HoldReason::OperatorBond), &who)

@@ -256,18 +256,29 @@ fn unregister_needs_a_chill_in_effect_and_no_assignments() {
 	ExtBuilder::default().build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		let origin = RuntimeOrigin::signed(OPERATOR);
-		assert_noop!(Workers::unregister(origin.clone(), worker(1)), Error::<Test>::ChillNotInEffect);
+		assert_noop!(
+			Workers::unregister(origin.clone(), worker(1)),
+			Error::<Test>::ChillNotInEffect
+		);
 		assert_ok!(Workers::chill(origin.clone(), worker(1)));
-		assert_noop!(Workers::unregister(origin.clone(), worker(1)), Error::<Test>::ChillNotInEffect);
+		assert_noop!(
+			Workers::unregister(origin.clone(), worker(1)),
+			Error::<Test>::ChillNotInEffect
+		);
 
 		// An assignment taken before the chill took effect must finish first.
 		assert_ok!(Workers::note_assigned(&worker(1), 50));
 		run_to_block(System::block_number() + DELAY);
-		assert_noop!(Workers::unregister(origin.clone(), worker(1)), Error::<Test>::OpenAssignments);
+		assert_noop!(
+			Workers::unregister(origin.clone(), worker(1)),
+			Error::<Test>::OpenAssignments
+		);
 		Workers::note_released(&worker(1), 50, veritensor_primitives::traits::Outcome::Completed);
 
 		assert_ok!(Workers::unregister(origin, worker(1)));
-		System::assert_last_event(Event::Unregistered { worker: worker(1), operator: OPERATOR }.into());
+		System::assert_last_event(
+			Event::Unregistered { worker: worker(1), operator: OPERATOR }.into(),
+		);
 		assert!(WorkersMap::<Test>::get(worker(1)).is_none());
 		assert!(ledger(OPERATOR).workers.is_empty());
 		assert!(!ModelWorkers::<Test>::get(model(1)).contains(&worker(1)));

@@ -194,10 +194,7 @@ fn every_reason_slashes_the_same_way() {
 			SlashReason::CommitWithoutReveal,
 			SlashReason::Equivocation,
 		] {
-			assert_eq!(
-				Workers::slash(&worker(1), SlashAmount::Fixed(10), reason, None),
-				Ok(10)
-			);
+			assert_eq!(Workers::slash(&worker(1), SlashAmount::Fixed(10), reason, None), Ok(10));
 			System::assert_last_event(
 				Event::Slashed {
 					operator: OPERATOR,
