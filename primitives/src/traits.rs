@@ -30,6 +30,10 @@ pub trait ModelRegistry<AccountId, Balance> {
 	/// The terms of `model` if new jobs may be submitted for it (listed, not deprecated).
 	fn terms_for_new_job(model: &ModelHash) -> Option<ModelTerms<AccountId, Balance>>;
 
+	/// The schema of any registered model, whatever its status: open jobs of a deprecated or
+	/// delisted model still need it to check their results.
+	fn schema(model: &ModelHash) -> Option<IoSchema>;
+
 	/// Notes one more open job for `model`, so that it cannot be removed under the job.
 	fn acquire(model: &ModelHash) -> DispatchResult;
 

@@ -20,6 +20,10 @@ impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		})
 	}
 
+	fn schema(model: &ModelHash) -> Option<veritensor_primitives::IoSchema> {
+		Models::<T>::get(model).map(|record| record.spec.schema)
+	}
+
 	fn acquire(model: &ModelHash) -> DispatchResult {
 		Models::<T>::try_mutate(model, |record| {
 			let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;

@@ -90,6 +90,9 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 			comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
 		})
 	}
+	fn schema(_: &ModelHash) -> Option<IoSchema> {
+		None
+	}
 	fn acquire(_: &ModelHash) -> DispatchResult {
 		Ok(())
 	}

@@ -1,0 +1,462 @@
+//! # Job market
+//!
+//! dApps pay for inference, bonded workers answer, the chain settles.
+//!
+//! ## Life of a job
+//!
+//! 1. `submit {model, input, k, max_fee, deadline}`: the model must take jobs, the input match
+//!    its schema (inline tensors) or be a canonical hash and URI; the price is snapshotted and
+//!    `max_fee` held in escrow ([`HoldReason::JobEscrow`]). Refused if fewer than `k` operators
+//!    have eligible workers for the model now.
+//! 2. A job included in block N is assigned at block N + [`Config::AssignmentDelay`] (D), from
+//!    the VRF outputs of blocks N+1 … N+D−1 mixed with the job id: an author knows its own
+//!    block's VRF output in advance, so biasing the draw takes authoring all of those blocks.
+//!    Workers are drawn stake-weighted, of distinct operators, among those the worker staking
+//!    pallet reports eligible. With too few, the job is refunded.
+//! 3. The worker's key account calls `submit_results` with the output and a receipt signed by
+//!    the worker key, or "cannot execute" (a full refund, nobody paid or slashed).
+//! 4. Settlement: the worker earns the snapshotted price, the owner its royalty, the treasury the
+//!    protocol fee; the submitter gets the rest of the escrow back. Earnings accrue to claimable
+//!    balances in the pallet's account, paid out by `claim`, so a payout never makes settlement
+//!    fail. The result is stored for [`Config::ResultRetention`] blocks.
+//! 5. No result by the deadline: the worker is slashed for a no-show and the submitter refunded
+//!    in full.
+//!
+//! Every path releases the whole escrow. Hooks touch only what is due at their block: queues of
+//! assignments and deadlines are indexed by block and bounded; results are pruned in bounded
+//! batches.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+pub mod impls;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungible, Randomness},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::{
+		traits::{Saturating, Zero},
+		Perbill,
+	};
+	use veritensor_primitives::{
+		traits::{ModelRegistry, WorkerStaking},
+		JobId, ModelHash, WorkerId,
+	};
+
+	/// Most VRF outputs kept for the draw: the assignment delay is at most one more.
+	pub type MaxRecentVrf = ConstU32<8>;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Configuration of the job market.
+	#[pallet::config]
+	pub trait Config: frame_system::Config<Hash = sp_core::H256> {
+		/// The overarching hold reason; escrow is held under [`HoldReason::JobEscrow`].
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The currency jobs are paid in.
+		type Currency: fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The model registry.
+		type Models: ModelRegistry<Self::AccountId, BalanceOf<Self>>;
+
+		/// Worker staking: candidates, assignment bookkeeping and slashing.
+		type Workers: WorkerStaking<Self::AccountId, BalanceOf<Self>>;
+
+		/// The VRF output of the parent block (BABE's `ParentBlockRandomness`).
+		type ParentVrf: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+
+		/// Receives the protocol fee.
+		#[pallet::constant]
+		type TreasuryAccount: Get<Self::AccountId>;
+
+		/// The pallet's account, which keeps earnings until they are claimed.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// The treasury's share on top of the workers' price and the owner's royalty.
+		#[pallet::constant]
+		type ProtocolFee: Get<Perbill>;
+
+		/// The least a job costs, so that spam is never free; any difference goes to the
+		/// treasury.
+		#[pallet::constant]
+		type MinFee: Get<BalanceOf<Self>>;
+
+		/// What a worker is slashed for not answering by the deadline.
+		#[pallet::constant]
+		type NoShowSlash: Get<BalanceOf<Self>>;
+
+		/// Blocks from a job's inclusion to the draw of its workers (at least 2).
+		#[pallet::constant]
+		type AssignmentDelay: Get<u32>;
+
+		/// The soonest deadline, in blocks after submission.
+		#[pallet::constant]
+		type MinDeadline: Get<BlockNumberFor<Self>>;
+
+		/// The latest deadline, in blocks after submission.
+		#[pallet::constant]
+		type MaxDeadline: Get<BlockNumberFor<Self>>;
+
+		/// Blocks a settled result is kept.
+		#[pallet::constant]
+		type ResultRetention: Get<BlockNumberFor<Self>>;
+
+		/// Most workers one job may ask for (k).
+		#[pallet::constant]
+		type MaxWorkersPerJob: Get<u32>;
+
+		/// Largest inline tensor, in bytes of packed data.
+		#[pallet::constant]
+		type MaxInlineTensorBytes: Get<u32>;
+
+		/// Longest URI of remote inputs and outputs.
+		#[pallet::constant]
+		type MaxUriLen: Get<u32>;
+
+		/// Most jobs assigned, and most deadlines falling due, in one block.
+		#[pallet::constant]
+		type MaxJobsPerBlock: Get<u32>;
+
+		/// Most answers in one `submit_results` call.
+		#[pallet::constant]
+		type MaxResultsPerCall: Get<u32>;
+
+		/// Most results pruned in one block.
+		#[pallet::constant]
+		type MaxPrunedPerBlock: Get<u32>;
+
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A submitter's escrow for an open job.
+		#[codec(index = 0)]
+		JobEscrow,
+	}
+
+	/// The id the next job gets.
+	#[pallet::storage]
+	pub type NextJobId<T> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Open jobs.
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, Job<T>>;
+
+	/// Open jobs' inputs.
+	#[pallet::storage]
+	pub type Inputs<T: Config> = StorageMap<_, Twox64Concat, JobId, Payload<T>>;
+
+	/// Settled jobs' results, until pruned.
+	#[pallet::storage]
+	pub type Results<T: Config> = StorageMap<_, Twox64Concat, JobId, JobResult<T>>;
+
+	/// Jobs whose workers are drawn at a block.
+	#[pallet::storage]
+	pub type AssignmentQueue<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxJobsPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Jobs whose deadline has passed at a block (the block after the deadline).
+	#[pallet::storage]
+	pub type ExpiryQueue<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxJobsPerBlock>,
+		ValueQuery,
+	>;
+
+	/// The VRF outputs of the last `AssignmentDelay − 1` blocks, oldest first.
+	#[pallet::storage]
+	pub type RecentVrf<T: Config> =
+		StorageValue<_, BoundedVec<sp_core::H256, MaxRecentVrf>, ValueQuery>;
+
+	/// Open assignments by worker key (for the worker's off-chain worker).
+	#[pallet::storage]
+	pub type WorkerJobs<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, WorkerId, Twox64Concat, JobId, (), OptionQuery>;
+
+	/// Earnings not yet claimed, by account.
+	#[pallet::storage]
+	pub type Claimable<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>>;
+
+	/// The lowest job id whose result may still be waiting to be pruned.
+	#[pallet::storage]
+	pub type PruneCursor<T> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Events of the job market.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A job was submitted and its escrow held; workers are drawn at `assign_at`.
+		Submitted {
+			job: JobId,
+			submitter: T::AccountId,
+			model: ModelHash,
+			k: u32,
+			cost: BalanceOf<T>,
+			escrow: BalanceOf<T>,
+			assign_at: BlockNumberFor<T>,
+			deadline: BlockNumberFor<T>,
+		},
+		/// Workers were drawn for a job.
+		Assigned { job: JobId, workers: alloc::vec::Vec<WorkerId>, deadline: BlockNumberFor<T> },
+		/// A job was settled: `worker`'s result accepted, `cost` paid, the rest refunded.
+		Settled {
+			job: JobId,
+			worker: WorkerId,
+			output_hash: sp_core::H256,
+			output: Payload<T>,
+			single_worker: bool,
+			cost: BalanceOf<T>,
+			refunded: BalanceOf<T>,
+		},
+		/// A job ended without a result; its escrow was returned in full.
+		Refunded { job: JobId, submitter: T::AccountId, amount: BalanceOf<T>, reason: Refund },
+		/// Earnings were paid out.
+		Claimed { who: T::AccountId, amount: BalanceOf<T> },
+	}
+
+	/// Errors of the job market.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The model is unknown, not listed, or deprecated.
+		ModelNotUsable,
+		/// k is zero or above what the market supports (single-worker jobs for now).
+		UnsupportedK,
+		/// The input does not have the model's number of input tensors.
+		InputCountMismatch,
+		/// An input tensor's element type differs from the schema's.
+		InputTypeMismatch,
+		/// An input tensor's shape differs from the schema's.
+		InputShapeMismatch,
+		/// An input tensor's fraction bits differ from the schema's.
+		InputFracBitsMismatch,
+		/// An input tensor's data does not match its shape and type, or a boolean is not 0/1.
+		InputMalformed,
+		/// A remote payload has an empty URI.
+		EmptyUri,
+		/// `max_fee` does not cover the quote.
+		FeeTooLow,
+		/// The submitter cannot cover `max_fee`.
+		InsufficientBalance,
+		/// The deadline is sooner than `MinDeadline` (or than the assignment).
+		DeadlineTooSoon,
+		/// The deadline is later than `MaxDeadline`.
+		DeadlineTooLate,
+		/// The block the job would be assigned in is full; submit in the next block.
+		AssignmentQueueFull,
+		/// Too many jobs share this deadline; choose another.
+		ExpiryQueueFull,
+		/// Fewer than k operators have eligible workers for the model.
+		NotEnoughWorkers,
+		/// No open job has this id.
+		UnknownJob,
+		/// Only the submitter may do this.
+		NotSubmitter,
+		/// The job's workers have been drawn already.
+		AlreadyAssigned,
+		/// The job's workers have not been drawn yet.
+		NotAssigned,
+		/// The worker is not assigned to this job.
+		NotAssignedWorker,
+		/// The caller is not the worker key's account.
+		NotWorkerAccount,
+		/// The receipt signature is not the worker key's over this job's receipt.
+		BadReceipt,
+		/// The output does not have the model's number of output tensors.
+		OutputCountMismatch,
+		/// An output tensor's type, shape or fraction bits differ from the schema's, or its
+		/// data is malformed.
+		OutputMismatch,
+		/// The call carries no answer.
+		NoAnswers,
+		/// The call answers one job twice.
+		DuplicateAnswer,
+		/// Nothing to claim.
+		NothingToClaim,
+		/// The pallet's account cannot pay the claim now (it would fall below the existential
+		/// deposit), or the beneficiary cannot receive it.
+		ClaimFailed,
+		/// A counter overflowed.
+		Overflow,
+	}
+
+	/// Genesis: the pallet's account is endowed with the existential deposit, so that earnings
+	/// of any size can accrue to it.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			use frame_support::traits::fungible::{Inspect, Mutate};
+			let pot = Pallet::<T>::pot();
+			if T::Currency::balance(&pot).is_zero() {
+				T::Currency::set_balance(&pot, T::Currency::minimum_balance());
+			}
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::on_block(now)
+		}
+
+		fn integrity_test() {
+			assert!(T::AssignmentDelay::get() >= 2, "the draw needs at least one block's VRF");
+			assert!(
+				T::AssignmentDelay::get() - 1 <= <MaxRecentVrf as Get<u32>>::get(),
+				"RecentVrf keeps too few outputs for the assignment delay"
+			);
+			assert!(
+				T::MinDeadline::get() > T::AssignmentDelay::get().into(),
+				"a job's deadline must come after its assignment"
+			);
+			assert!(T::MinDeadline::get() <= T::MaxDeadline::get(), "deadline bounds reversed");
+			assert!(
+				T::NoShowSlash::get() <= T::Workers::max_exposure(),
+				"a no-show cannot be slashed for more than an assignment's exposure"
+			);
+			assert!(T::MaxJobsPerBlock::get() > 0 && T::MaxResultsPerCall::get() > 0);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Submits a job for `model` with `input`, run by `k` workers, paying at most `max_fee`
+		/// (held in escrow until the job ends), answered within `deadline` blocks.
+		///
+		/// Origin: any signed account.
+		///
+		/// Fails with `ModelNotUsable`, `UnsupportedK`, an `Input*` error or `EmptyUri` for a
+		/// bad input, `DeadlineTooSoon`/`DeadlineTooLate`, `FeeTooLow` if `max_fee` is below the
+		/// quote, `NotEnoughWorkers`, `AssignmentQueueFull`/`ExpiryQueueFull`, or
+		/// `InsufficientBalance`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::submit())]
+		pub fn submit(
+			origin: OriginFor<T>,
+			model: ModelHash,
+			input: Payload<T>,
+			k: u32,
+			max_fee: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let submitter = ensure_signed(origin)?;
+			Self::do_submit(submitter, model, input, k, max_fee, deadline).map(|_| ())
+		}
+
+		/// Cancels a job whose workers have not been drawn yet; the escrow comes back in full.
+		///
+		/// Origin: the job's submitter.
+		///
+		/// Fails with `UnknownJob`, `NotSubmitter`, or `AlreadyAssigned`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::cancel())]
+		pub fn cancel(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			ensure!(record.submitter == who, Error::<T>::NotSubmitter);
+			let JobState::Queued { assign_at } = record.state else {
+				return Err(Error::<T>::AlreadyAssigned.into());
+			};
+			AssignmentQueue::<T>::mutate(assign_at, |queue| queue.retain(|queued| *queued != job));
+			ExpiryQueue::<T>::mutate(record.deadline.saturating_add(1u32.into()), |queue| {
+				queue.retain(|queued| *queued != job)
+			});
+			Self::refund(job, record, Refund::Cancelled);
+			Ok(())
+		}
+
+		/// Answers assigned jobs: for each, the output with the worker key's receipt signature,
+		/// or "cannot execute". Every answer must come from the assigned worker key's account.
+		/// Valid outputs settle their jobs at once.
+		///
+		/// Origin: the account of the worker keys answering.
+		///
+		/// Fails, answering nothing, with `NoAnswers`, `DuplicateAnswer`, `UnknownJob`,
+		/// `NotAssigned`, `NotAssignedWorker`, `NotWorkerAccount`, `BadReceipt`,
+		/// `OutputCountMismatch`/`OutputMismatch`, or `EmptyUri`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::submit_results(answers.len() as u32))]
+		pub fn submit_results(
+			origin: OriginFor<T>,
+			answers: BoundedVec<Submission<T>, T::MaxResultsPerCall>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!answers.is_empty(), Error::<T>::NoAnswers);
+			for (index, answer) in answers.iter().enumerate() {
+				ensure!(
+					answers[..index].iter().all(|earlier| earlier.job != answer.job),
+					Error::<T>::DuplicateAnswer
+				);
+			}
+			for answer in answers {
+				Self::accept_answer(&who, answer)?;
+			}
+			Ok(())
+		}
+
+		/// Pays `beneficiary` its earnings from settled jobs.
+		///
+		/// Origin: any signed account (the funds always go to `beneficiary`).
+		///
+		/// Fails with `NothingToClaim`, or `ClaimFailed` if the transfer cannot be made (for
+		/// example, a new account below the existential deposit); the earnings then stay.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::claim())]
+		pub fn claim(origin: OriginFor<T>, beneficiary: T::AccountId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let amount = Claimable::<T>::get(&beneficiary).ok_or(Error::<T>::NothingToClaim)?;
+			ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
+			Self::pay_out(&beneficiary, amount)?;
+			Claimable::<T>::remove(&beneficiary);
+			Self::deposit_event(Event::Claimed { who: beneficiary, amount });
+			Ok(())
+		}
+	}
+}

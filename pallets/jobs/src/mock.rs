@@ -1,0 +1,386 @@
+//! A test runtime: System, Balances and the job market, with doubles of the model registry,
+//! worker staking and the VRF randomness.
+
+use crate::{self as pallet_jobs, InlineTensors, Payload};
+use core::cell::RefCell;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU128, ConstU32, ConstU64, Hooks, Randomness},
+	BoundedVec, PalletId,
+};
+use sp_core::{sr25519, Pair, H256};
+use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill};
+use std::collections::BTreeMap;
+use veritensor_primitives::{
+	tensor::{ElementType, TensorSpec},
+	traits::{
+		Candidate, ModelRegistry, ModelTerms, Outcome, SlashAmount, SlashReason, WorkerStaking,
+	},
+	ComparisonRule, IoSchema, ModelHash, Receipt, Tensor, WorkerId, WorkerSignature,
+};
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Jobs = pallet_jobs;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+pub const USER: AccountId = 1;
+pub const OTHER_USER: AccountId = 2;
+pub const OWNER: AccountId = 10;
+pub const POOR: AccountId = 4;
+pub const TREASURY: AccountId = 99;
+pub const ENDOWMENT: Balance = 1_000_000;
+pub const EXISTENTIAL_DEPOSIT: Balance = 5;
+pub const PRICE: Balance = 100;
+pub const ROYALTY: Balance = 20;
+/// 100 + 20, plus 5 % of it.
+pub const COST: Balance = 126;
+pub const NO_SHOW_SLASH: Balance = 10;
+pub const EXPOSURE: Balance = 100;
+pub const DELAY: u32 = 3;
+pub const DEADLINE: u64 = 10;
+pub const RETENTION: u64 = 20;
+
+parameter_types! {
+	pub const TreasuryAccount: AccountId = TREASURY;
+	pub const JobsPalletId: PalletId = PalletId(*b"vt/jobs_");
+	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+}
+
+/// The digits model: 64 pixels in, one label out.
+pub fn digits() -> ModelHash {
+	ModelHash::repeat_byte(1)
+}
+
+pub fn schema() -> IoSchema {
+	let spec = |name: &str, elem, shape: &[u32]| TensorSpec {
+		name: name.as_bytes().to_vec().try_into().unwrap(),
+		elem,
+		shape: shape.to_vec().try_into().unwrap(),
+		frac_bits: 0,
+	};
+	IoSchema {
+		inputs: vec![spec("input", ElementType::U8, &[1, 64])].try_into().unwrap(),
+		outputs: vec![spec("label", ElementType::I64, &[1])].try_into().unwrap(),
+	}
+}
+
+thread_local! {
+	static LISTED: RefCell<Vec<ModelHash>> = RefCell::new(vec![digits()]);
+	static OPEN_JOBS: RefCell<BTreeMap<ModelHash, u32>> = RefCell::new(BTreeMap::new());
+	static WORKERS: RefCell<BTreeMap<WorkerId, WorkerDouble>> = RefCell::new(BTreeMap::new());
+	static SLASHES: RefCell<Vec<(WorkerId, Balance, SlashReason)>> = RefCell::new(Vec::new());
+	static OUTCOMES: RefCell<Vec<(WorkerId, Outcome)>> = RefCell::new(Vec::new());
+	static VRF: RefCell<Option<H256>> = RefCell::new(Some(H256::repeat_byte(7)));
+}
+
+/// The registry double: the digits model is listed; [`delist`] takes it away.
+pub struct RegistryDouble;
+
+impl ModelRegistry<AccountId, Balance> for RegistryDouble {
+	fn terms_for_new_job(model: &ModelHash) -> Option<ModelTerms<AccountId, Balance>> {
+		LISTED.with(|listed| listed.borrow().contains(model)).then(|| ModelTerms {
+			owner: OWNER,
+			price_per_worker: PRICE,
+			owner_royalty: ROYALTY,
+			schema: schema(),
+			comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+		})
+	}
+	fn schema(model: &ModelHash) -> Option<IoSchema> {
+		(*model == digits()).then(schema)
+	}
+	fn acquire(model: &ModelHash) -> DispatchResult {
+		OPEN_JOBS.with(|open| *open.borrow_mut().entry(*model).or_default() += 1);
+		Ok(())
+	}
+	fn release(model: &ModelHash) {
+		OPEN_JOBS.with(|open| *open.borrow_mut().entry(*model).or_default() -= 1);
+	}
+}
+
+pub fn delist(model: ModelHash) {
+	LISTED.with(|listed| listed.borrow_mut().retain(|listed| *listed != model));
+}
+
+pub fn open_jobs(model: ModelHash) -> u32 {
+	OPEN_JOBS.with(|open| open.borrow().get(&model).copied().unwrap_or_default())
+}
+
+/// A worker as the staking double keeps it.
+#[derive(Clone)]
+pub struct WorkerDouble {
+	pub operator: AccountId,
+	pub stake: Balance,
+	pub capacity: u32,
+	pub open: u32,
+}
+
+/// The worker staking double: workers added with [`add_worker`] serve the digits model.
+pub struct StakingDouble;
+
+impl WorkerStaking<AccountId, Balance> for StakingDouble {
+	type MaxCandidates = ConstU32<16>;
+
+	fn max_exposure() -> Balance {
+		EXPOSURE
+	}
+
+	fn candidates(
+		model: &ModelHash,
+		exposure: Balance,
+	) -> BoundedVec<Candidate<AccountId, Balance>, Self::MaxCandidates> {
+		if *model != digits() || exposure > EXPOSURE {
+			return BoundedVec::new();
+		}
+		let candidates: Vec<_> = WORKERS.with(|workers| {
+			workers
+				.borrow()
+				.iter()
+				.filter(|(_, w)| w.open < w.capacity)
+				.map(|(key, w)| Candidate {
+					worker: key.clone(),
+					operator: w.operator,
+					stake: w.stake,
+					free_slots: w.capacity - w.open,
+				})
+				.collect()
+		});
+		BoundedVec::truncate_from(candidates)
+	}
+
+	fn worker_account(worker: &WorkerId) -> Option<AccountId> {
+		WORKERS.with(|workers| workers.borrow().contains_key(worker)).then(|| account_of(worker))
+	}
+
+	fn note_assigned(worker: &WorkerId, _exposure: Balance) -> DispatchResult {
+		WORKERS.with(|workers| {
+			let mut workers = workers.borrow_mut();
+			let record = workers.get_mut(worker).ok_or(DispatchError::Other("unknown"))?;
+			if record.open >= record.capacity {
+				return Err(DispatchError::Other("full"));
+			}
+			record.open += 1;
+			Ok(())
+		})
+	}
+
+	fn note_released(worker: &WorkerId, _exposure: Balance, outcome: Outcome) {
+		WORKERS.with(|workers| {
+			if let Some(record) = workers.borrow_mut().get_mut(worker) {
+				record.open -= 1;
+			}
+		});
+		OUTCOMES.with(|outcomes| outcomes.borrow_mut().push((worker.clone(), outcome)));
+	}
+
+	fn slash(
+		worker: &WorkerId,
+		amount: SlashAmount<Balance>,
+		reason: SlashReason,
+		_reporter: Option<AccountId>,
+	) -> Result<Balance, DispatchError> {
+		let SlashAmount::Fixed(amount) = amount else { panic!("the job market slashes fixed") };
+		SLASHES.with(|slashes| slashes.borrow_mut().push((worker.clone(), amount, reason)));
+		Ok(amount)
+	}
+}
+
+pub fn worker_pair(seed: u8) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[seed; 32])
+}
+
+pub fn worker(seed: u8) -> WorkerId {
+	worker_pair(seed).public().into()
+}
+
+/// The account a worker key answers from: its first eight bytes.
+pub fn account_of(key: &WorkerId) -> AccountId {
+	let raw: sr25519::Public = key.clone().into();
+	u64::from_le_bytes(raw.0[..8].try_into().unwrap())
+}
+
+/// Adds worker `seed` of `operator` with `stake` and `capacity`, and endows its account.
+pub fn add_worker(seed: u8, operator: AccountId, stake: Balance, capacity: u32) {
+	WORKERS.with(|workers| {
+		workers
+			.borrow_mut()
+			.insert(worker(seed), WorkerDouble { operator, stake, capacity, open: 0 })
+	});
+}
+
+pub fn remove_worker(seed: u8) {
+	WORKERS.with(|workers| workers.borrow_mut().remove(&worker(seed)));
+}
+
+pub fn worker_open(seed: u8) -> u32 {
+	WORKERS.with(|workers| workers.borrow().get(&worker(seed)).map_or(0, |w| w.open))
+}
+
+pub fn slashes() -> Vec<(WorkerId, Balance, SlashReason)> {
+	SLASHES.with(|slashes| slashes.borrow().clone())
+}
+
+pub fn outcomes() -> Vec<(WorkerId, Outcome)> {
+	OUTCOMES.with(|outcomes| outcomes.borrow().clone())
+}
+
+pub fn set_vrf(output: Option<H256>) {
+	VRF.with(|vrf| *vrf.borrow_mut() = output);
+}
+
+/// The randomness double: a settable parent VRF output.
+pub struct VrfDouble;
+
+impl Randomness<Option<H256>, u64> for VrfDouble {
+	fn random(_subject: &[u8]) -> (Option<H256>, u64) {
+		(VRF.with(|vrf| *vrf.borrow()), System::block_number().saturating_sub(1))
+	}
+}
+
+impl pallet_jobs::Config for Test {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type Models = RegistryDouble;
+	type Workers = StakingDouble;
+	type ParentVrf = VrfDouble;
+	type TreasuryAccount = TreasuryAccount;
+	type PalletId = JobsPalletId;
+	type ProtocolFee = ProtocolFee;
+	type MinFee = ConstU128<50>;
+	type NoShowSlash = ConstU128<NO_SHOW_SLASH>;
+	type AssignmentDelay = ConstU32<DELAY>;
+	type MinDeadline = ConstU64<5>;
+	type MaxDeadline = ConstU64<100>;
+	type ResultRetention = ConstU64<RETENTION>;
+	type MaxWorkersPerJob = ConstU32<5>;
+	type MaxInlineTensorBytes = ConstU32<4096>;
+	type MaxUriLen = ConstU32<128>;
+	type MaxJobsPerBlock = ConstU32<4>;
+	type MaxResultsPerCall = ConstU32<4>;
+	type MaxPrunedPerBlock = ConstU32<8>;
+	type WeightInfo = ();
+}
+
+/// A digit image: 64 pixels of value `fill`.
+pub fn image(fill: u8) -> Payload<Test> {
+	let tensor = Tensor {
+		elem: ElementType::U8,
+		shape: vec![1, 64].try_into().unwrap(),
+		frac_bits: 0,
+		data: vec![fill; 64].try_into().unwrap(),
+	};
+	Payload::Inline(InlineTensors::<Test>::truncate_from(vec![tensor]))
+}
+
+/// A predicted label.
+pub fn label(value: i64) -> Payload<Test> {
+	let tensor = Tensor {
+		elem: ElementType::I64,
+		shape: vec![1].try_into().unwrap(),
+		frac_bits: 0,
+		data: value.to_le_bytes().to_vec().try_into().unwrap(),
+	};
+	Payload::Inline(InlineTensors::<Test>::truncate_from(vec![tensor]))
+}
+
+/// Worker `seed`'s receipt signature over `output` for `job`.
+pub fn sign(seed: u8, job: u64, output: &Payload<Test>) -> WorkerSignature {
+	let Payload::Inline(tensors) = output else { panic!("inline outputs only") };
+	let record = pallet_jobs::Jobs::<Test>::get(job).expect("the job is open");
+	let receipt = Receipt {
+		genesis_hash: System::block_hash(0),
+		job_id: job,
+		model: record.model,
+		input_hash: record.input_hash,
+		output_hash: veritensor_primitives::output_hash(tensors),
+		worker: worker(seed),
+	};
+	worker_pair(seed).sign(&receipt.signing_payload()).into()
+}
+
+/// Runs the job market's hooks up to block `n`.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		<Jobs as Hooks<u64>>::on_initialize(next);
+	}
+}
+
+/// Builds test externalities with endowed accounts.
+#[derive(Default)]
+pub struct ExtBuilder;
+
+impl ExtBuilder {
+	pub fn build(self) -> sp_io::TestExternalities {
+		LISTED.with(|listed| *listed.borrow_mut() = vec![digits()]);
+		OPEN_JOBS.with(|open| open.borrow_mut().clear());
+		WORKERS.with(|workers| workers.borrow_mut().clear());
+		SLASHES.with(|slashes| slashes.borrow_mut().clear());
+		OUTCOMES.with(|outcomes| outcomes.borrow_mut().clear());
+		set_vrf(Some(H256::repeat_byte(7)));
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: vec![
+				(USER, ENDOWMENT),
+				(OTHER_USER, ENDOWMENT),
+				(POOR, 100),
+				(TREASURY, EXISTENTIAL_DEPOSIT),
+			],
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_jobs::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Runs `test` at block 1, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Jobs::do_try_state().expect("the job market's invariants hold");
+		});
+	}
+}

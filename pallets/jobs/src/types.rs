@@ -1,0 +1,253 @@
+//! Jobs, their inputs and results.
+
+use crate::Config;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	pallet_prelude::*, traits::fungible, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound,
+	PartialEqNoBound,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_core::H256;
+use veritensor_primitives::{tensor::MaxTensors, ModelHash, Tensor, WorkerId, WorkerSignature};
+
+/// The balance type of the escrow currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Tensors small enough to travel inline, one side of a model's schema.
+pub type InlineTensors<T> = BoundedVec<Tensor<<T as Config>::MaxInlineTensorBytes>, MaxTensors>;
+
+/// A fetch URI for data too large to travel inline.
+pub type DataUri<T> = BoundedVec<u8, <T as Config>::MaxUriLen>;
+
+/// A job's input or a result's output: inline tensors, or the canonical hash of tensors kept
+/// elsewhere with where to fetch them.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub enum Payload<T: Config> {
+	/// The tensors themselves, checked against the model's schema on chain.
+	Inline(InlineTensors<T>),
+	/// The canonical hash (see `veritensor_primitives::hashing`) of tensors at `uri`.
+	Remote {
+		/// Canonical hash of the tensors.
+		hash: H256,
+		/// Where to fetch them.
+		uri: DataUri<T>,
+	},
+}
+
+/// What a job pays, fixed when it is submitted.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Price<AccountId, Balance> {
+	/// Paid to each assigned worker that delivers.
+	pub per_worker: Balance,
+	/// The model's owner, who earns the royalty.
+	pub owner: AccountId,
+	/// Paid to the owner per settled job.
+	pub royalty: Balance,
+	/// Paid to the treasury per settled job (the protocol fee, at least the minimum fee's
+	/// difference).
+	pub protocol: Balance,
+}
+
+/// Where a job stands.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub enum JobState<T: Config> {
+	/// Waiting for its workers to be drawn at block `assign_at`.
+	Queued {
+		/// The block whose initialisation draws the workers.
+		assign_at: BlockNumberFor<T>,
+	},
+	/// Drawn workers are running it.
+	Assigned {
+		/// The workers, of distinct operators.
+		workers: BoundedVec<WorkerId, T::MaxWorkersPerJob>,
+		/// The block they were drawn in.
+		at: BlockNumberFor<T>,
+	},
+}
+
+/// An open job.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Job<T: Config> {
+	/// Who submitted and pays.
+	pub submitter: T::AccountId,
+	/// The model to run.
+	pub model: ModelHash,
+	/// Canonical hash of the input.
+	pub input_hash: H256,
+	/// How many workers run it.
+	pub k: u32,
+	/// What it pays, as quoted at submission.
+	pub price: Price<T::AccountId, BalanceOf<T>>,
+	/// The escrow held from the submitter: the whole `max_fee`.
+	pub escrow: BalanceOf<T>,
+	/// The submission block.
+	pub submitted_at: BlockNumberFor<T>,
+	/// The last block in which a result is accepted.
+	pub deadline: BlockNumberFor<T>,
+	/// Where it stands.
+	pub state: JobState<T>,
+}
+
+/// A settled job's result, kept for [`Config::ResultRetention`] blocks.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct JobResult<T: Config> {
+	/// The model run.
+	pub model: ModelHash,
+	/// The worker whose result was accepted.
+	pub worker: WorkerId,
+	/// The output.
+	pub output: Payload<T>,
+	/// Canonical hash of the output.
+	pub output_hash: H256,
+	/// One worker's signed word only, not checked by others.
+	pub single_worker: bool,
+	/// The block it was settled in.
+	pub settled_at: BlockNumberFor<T>,
+}
+
+/// A worker's answer to one job.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub enum Answer<T: Config> {
+	/// The output, with the worker key's signature over the receipt
+	/// `(genesis hash, job, model, input hash, output hash, worker)`.
+	Output {
+		/// The output.
+		output: Payload<T>,
+		/// The receipt signature.
+		signature: WorkerSignature,
+	},
+	/// The worker cannot run the job: the user is refunded, nobody is paid or slashed.
+	CannotExecute {
+		/// Why, as the worker's executor reported it.
+		reason: CannotExecuteReason,
+	},
+}
+
+/// Why a worker could not run a job.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum CannotExecuteReason {
+	/// The model file could not be fetched, or its hash did not match.
+	ModelUnavailable,
+	/// The engine refused the model (unsupported operator, corrupt file).
+	ModelUnsupported,
+	/// The input could not be fetched, or its hash did not match.
+	InputUnavailable,
+	/// The input does not suit the model.
+	BadInput,
+	/// The engine failed or timed out.
+	ExecutionFailed,
+}
+
+/// One answer in a [`crate::Pallet::submit_results`] call.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Submission<T: Config> {
+	/// The job answered.
+	pub job: veritensor_primitives::JobId,
+	/// The assigned worker answering.
+	pub worker: WorkerId,
+	/// The answer.
+	pub answer: Answer<T>,
+}
+
+/// How a job ended.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Refund {
+	/// The submitter cancelled it before assignment.
+	Cancelled,
+	/// Fewer eligible workers of distinct operators than it needed when drawn.
+	NoWorkers,
+	/// The worker answered "cannot execute".
+	CannotExecute(CannotExecuteReason),
+	/// No result by the deadline.
+	Expired,
+}
