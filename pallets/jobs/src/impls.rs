@@ -19,7 +19,9 @@ use sp_runtime::{
 };
 use veritensor_primitives::{
 	input_hash, output_hash,
-	traits::{Candidate, ModelRegistry, ModelTerms, Outcome, SlashAmount, SlashReason, WorkerStaking},
+	traits::{
+		Candidate, ModelRegistry, ModelTerms, Outcome, SlashAmount, SlashReason, WorkerStaking,
+	},
 	JobId, ModelHash, Receipt, TensorError, TensorSpec, WorkerId,
 };
 
@@ -51,7 +53,8 @@ impl<T: Config> Pallet<T> {
 		terms: &ModelTerms<T::AccountId, BalanceOf<T>>,
 		k: u32,
 	) -> (Price<T::AccountId, BalanceOf<T>>, BalanceOf<T>) {
-		let base = terms.price_per_worker.saturating_mul(k.into()).saturating_add(terms.owner_royalty);
+		let base =
+			terms.price_per_worker.saturating_mul(k.into()).saturating_add(terms.owner_royalty);
 		let mut protocol = T::ProtocolFee::get() * base;
 		let mut cost = base.saturating_add(protocol);
 		if cost < T::MinFee::get() {
@@ -87,13 +90,13 @@ impl<T: Config> Pallet<T> {
 				veritensor_primitives::tensor::check_tensors(tensors, specs)
 					.map_err(PayloadError::Tensor)?;
 				Ok(hash(tensors))
-			},
+			}
 			Payload::Remote { hash, uri } => {
 				if uri.is_empty() {
 					return Err(PayloadError::EmptyUri);
 				}
 				Ok(*hash)
-			},
+			}
 		}
 	}
 
@@ -104,29 +107,39 @@ impl<T: Config> Pallet<T> {
 		k: u32,
 		max_fee: BalanceOf<T>,
 		deadline: BlockNumberFor<T>,
-	) -> Result<JobId, DispatchError> {
-		ensure!(k > 0 && k <= SUPPORTED_K.min(T::MaxWorkersPerJob::get()), Error::<T>::UnsupportedK);
+	) -> Result<(JobId, bool), DispatchError> {
+		ensure!(
+			k > 0 && k <= SUPPORTED_K.min(T::MaxWorkersPerJob::get()),
+			Error::<T>::UnsupportedK
+		);
 		let terms = T::Models::terms_for_new_job(&model).ok_or(Error::<T>::ModelNotUsable)?;
 		let input_hash =
 			Self::check_payload(&input, &terms.schema.inputs, input_hash).map_err(|error| {
 				match error {
 					PayloadError::EmptyUri => Error::<T>::EmptyUri,
-					PayloadError::Tensor(TensorError::CountMismatch) =>
-						Error::<T>::InputCountMismatch,
-					PayloadError::Tensor(TensorError::TypeMismatch) => Error::<T>::InputTypeMismatch,
-					PayloadError::Tensor(TensorError::ShapeMismatch) =>
-						Error::<T>::InputShapeMismatch,
-					PayloadError::Tensor(TensorError::FracBitsMismatch) =>
-						Error::<T>::InputFracBitsMismatch,
-					PayloadError::Tensor(TensorError::LengthMismatch | TensorError::BadBool) =>
-						Error::<T>::InputMalformed,
+					PayloadError::Tensor(TensorError::CountMismatch) => {
+						Error::<T>::InputCountMismatch
+					}
+					PayloadError::Tensor(TensorError::TypeMismatch) => {
+						Error::<T>::InputTypeMismatch
+					}
+					PayloadError::Tensor(TensorError::ShapeMismatch) => {
+						Error::<T>::InputShapeMismatch
+					}
+					PayloadError::Tensor(TensorError::FracBitsMismatch) => {
+						Error::<T>::InputFracBitsMismatch
+					}
+					PayloadError::Tensor(TensorError::LengthMismatch | TensorError::BadBool) => {
+						Error::<T>::InputMalformed
+					}
 				}
 			})?;
 		ensure!(deadline >= T::MinDeadline::get(), Error::<T>::DeadlineTooSoon);
 		ensure!(deadline <= T::MaxDeadline::get(), Error::<T>::DeadlineTooLate);
 		let (price, cost) = Self::price(&terms, k);
 		ensure!(max_fee >= cost, Error::<T>::FeeTooLow);
-		ensure!(Self::eligible_operators(&model) >= k, Error::<T>::NotEnoughWorkers);
+		let (eligible, counted) = Self::eligible_operators(&model);
+		ensure!(eligible >= k, Error::<T>::NotEnoughWorkers);
 
 		let job = NextJobId::<T>::get();
 		NextJobId::<T>::put(job.checked_add(1).ok_or(Error::<T>::Overflow)?);
@@ -135,6 +148,14 @@ impl<T: Config> Pallet<T> {
 		let deadline = now.saturating_add(deadline);
 		AssignmentQueue::<T>::try_mutate(assign_at, |queue| queue.try_push(job))
 			.map_err(|_| Error::<T>::AssignmentQueueFull)?;
+		AssignmentModels::<T>::try_mutate(assign_at, |models| {
+			if models.contains(&model) {
+				Ok(())
+			} else {
+				models.try_push(model)
+			}
+		})
+		.map_err(|_| Error::<T>::AssignmentQueueFull)?;
 		ExpiryQueue::<T>::try_mutate(deadline.saturating_add(1u32.into()), |queue| {
 			queue.try_push(job)
 		})
@@ -168,18 +189,27 @@ impl<T: Config> Pallet<T> {
 			assign_at,
 			deadline,
 		});
-		Ok(job)
+		Ok((job, counted))
 	}
 
-	/// How many distinct operators have workers eligible for `model` now.
-	pub fn eligible_operators(model: &ModelHash) -> u32 {
+	/// How many distinct operators have workers eligible for `model` in this block, counted
+	/// once per block and model; and whether this call counted them.
+	pub fn eligible_operators(model: &ModelHash) -> (u32, bool) {
+		let now = frame_system::Pallet::<T>::block_number();
+		if let Some((counted_at, count)) = EligibleOperators::<T>::get(model) {
+			if counted_at == now {
+				return (count, false);
+			}
+		}
 		let mut operators: Vec<T::AccountId> = Vec::new();
 		for candidate in T::Workers::candidates(model, T::Workers::max_exposure()) {
 			if !operators.contains(&candidate.operator) {
 				operators.push(candidate.operator);
 			}
 		}
-		operators.len() as u32
+		let count = operators.len() as u32;
+		EligibleOperators::<T>::insert(model, (now, count));
+		(count, true)
 	}
 
 	/// The hooks' work at block `now`: note the parent's VRF output, expire what is due, draw
@@ -195,6 +225,7 @@ impl<T: Config> Pallet<T> {
 		weight.saturating_accrue(T::WeightInfo::expire_job().saturating_mul(expiring.len() as u64));
 
 		let due = AssignmentQueue::<T>::take(now);
+		AssignmentModels::<T>::remove(now);
 		if !due.is_empty() {
 			let seed = Self::draw_seed();
 			let mut pools = BTreeMap::new();
@@ -202,6 +233,9 @@ impl<T: Config> Pallet<T> {
 				Self::assign(*job, &seed, &mut pools, now);
 			}
 			weight.saturating_accrue(T::WeightInfo::assign_job().saturating_mul(due.len() as u64));
+			weight.saturating_accrue(
+				T::WeightInfo::load_candidates().saturating_mul(pools.len() as u64),
+			);
 		}
 
 		let visited = Self::prune_results(now);
@@ -268,10 +302,8 @@ impl<T: Config> Pallet<T> {
 			WorkerJobs::<T>::insert(worker, job_id, ());
 		}
 		let deadline = job.deadline;
-		job.state = JobState::Assigned {
-			workers: BoundedVec::truncate_from(workers.clone()),
-			at: now,
-		};
+		job.state =
+			JobState::Assigned { workers: BoundedVec::truncate_from(workers.clone()), at: now };
 		Jobs::<T>::insert(job_id, job);
 		Self::deposit_event(Event::Assigned { job: job_id, workers, deadline });
 	}
@@ -377,7 +409,7 @@ impl<T: Config> Pallet<T> {
 				T::Workers::note_released(&worker, exposure, Outcome::Failed);
 				WorkerJobs::<T>::remove(&worker, job_id);
 				Self::refund(job_id, job, Refund::CannotExecute(reason));
-			},
+			}
 			Answer::Output { output, signature } => {
 				let schema = T::Models::schema(&job.model).ok_or_else(|| {
 					defensive!("a model with open jobs stays registered");
@@ -386,8 +418,9 @@ impl<T: Config> Pallet<T> {
 				let output_hash = Self::check_payload(&output, &schema.outputs, output_hash)
 					.map_err(|error| match error {
 						PayloadError::EmptyUri => Error::<T>::EmptyUri,
-						PayloadError::Tensor(TensorError::CountMismatch) =>
-							Error::<T>::OutputCountMismatch,
+						PayloadError::Tensor(TensorError::CountMismatch) => {
+							Error::<T>::OutputCountMismatch
+						}
 						PayloadError::Tensor(_) => Error::<T>::OutputMismatch,
 					})?;
 				let receipt = Receipt {
@@ -402,7 +435,7 @@ impl<T: Config> Pallet<T> {
 				T::Workers::note_released(&worker, exposure, Outcome::Completed);
 				WorkerJobs::<T>::remove(&worker, job_id);
 				Self::settle(job_id, job, worker, who, output, output_hash)?;
-			},
+			}
 		}
 		Ok(())
 	}
@@ -523,7 +556,7 @@ impl<T: Config> Pallet<T> {
 					AssignmentQueue::<T>::get(assign_at).contains(&job_id),
 					"a queued job missing from its queue"
 				),
-				JobState::Assigned { workers, .. } =>
+				JobState::Assigned { workers, .. } => {
 					for worker in workers {
 						ensure!(
 							T::Workers::worker_account(worker).is_some(),
@@ -533,7 +566,8 @@ impl<T: Config> Pallet<T> {
 							WorkerJobs::<T>::contains_key(worker, job_id),
 							"an assignment missing from the worker's list"
 						);
-					},
+					}
+				}
 			}
 		}
 		for (submitter, sum) in &escrow {

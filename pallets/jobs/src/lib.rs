@@ -35,6 +35,7 @@ pub use pallet::*;
 pub mod impls;
 #[cfg(test)]
 mod mock;
+pub mod runtime_api;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -143,6 +144,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxJobsPerBlock: Get<u32>;
 
+		/// Most distinct models among the jobs assigned in one block: each needs one candidate
+		/// query.
+		#[pallet::constant]
+		type MaxModelsPerBlock: Get<u32>;
+
 		/// Most answers in one `submit_results` call.
 		#[pallet::constant]
 		type MaxResultsPerCall: Get<u32>;
@@ -189,6 +195,16 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// The distinct models of the jobs assigned at a block.
+	#[pallet::storage]
+	pub type AssignmentModels<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<ModelHash, T::MaxModelsPerBlock>,
+		ValueQuery,
+	>;
+
 	/// Jobs whose deadline has passed at a block (the block after the deadline).
 	#[pallet::storage]
 	pub type ExpiryQueue<T: Config> = StorageMap<
@@ -212,6 +228,12 @@ pub mod pallet {
 	/// Earnings not yet claimed, by account.
 	#[pallet::storage]
 	pub type Claimable<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>>;
+
+	/// How many operators had eligible workers for a model, counted once per block by the first
+	/// submission for it (eligibility changes only at block boundaries and in hooks).
+	#[pallet::storage]
+	pub type EligibleOperators<T: Config> =
+		StorageMap<_, Blake2_128Concat, ModelHash, (BlockNumberFor<T>, u32)>;
 
 	/// The lowest job id whose result may still be waiting to be pruned.
 	#[pallet::storage]
@@ -277,7 +299,8 @@ pub mod pallet {
 		DeadlineTooSoon,
 		/// The deadline is later than `MaxDeadline`.
 		DeadlineTooLate,
-		/// The block the job would be assigned in is full; submit in the next block.
+		/// The block the job would be assigned in is full (of jobs, or of distinct models);
+		/// submit in the next block.
 		AssignmentQueueFull,
 		/// Too many jobs share this deadline; choose another.
 		ExpiryQueueFull,
@@ -377,7 +400,7 @@ pub mod pallet {
 		/// quote, `NotEnoughWorkers`, `AssignmentQueueFull`/`ExpiryQueueFull`, or
 		/// `InsufficientBalance`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit())]
+		#[pallet::weight(T::WeightInfo::submit().saturating_add(T::WeightInfo::count_eligible()))]
 		pub fn submit(
 			origin: OriginFor<T>,
 			model: ModelHash,
@@ -385,9 +408,17 @@ pub mod pallet {
 			k: u32,
 			max_fee: BalanceOf<T>,
 			deadline: BlockNumberFor<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
-			Self::do_submit(submitter, model, input, k, max_fee, deadline).map(|_| ())
+			let (_, counted) = Self::do_submit(submitter, model, input, k, max_fee, deadline)?;
+			// The first submission for a model in a block counts its eligible operators; the
+			// others read the count.
+			let used = if counted {
+				T::WeightInfo::submit().saturating_add(T::WeightInfo::count_eligible())
+			} else {
+				T::WeightInfo::submit()
+			};
+			Ok(Some(used).into())
 		}
 
 		/// Cancels a job whose workers have not been drawn yet; the escrow comes back in full.

@@ -295,6 +295,7 @@ impl pallet_jobs::Config for Test {
 	type MaxInlineTensorBytes = ConstU32<4096>;
 	type MaxUriLen = ConstU32<128>;
 	type MaxJobsPerBlock = ConstU32<4>;
+	type MaxModelsPerBlock = ConstU32<2>;
 	type MaxResultsPerCall = ConstU32<4>;
 	type MaxPrunedPerBlock = ConstU32<8>;
 	type WeightInfo = ();

@@ -61,7 +61,10 @@ fn a_job_is_submitted_assigned_answered_and_settled() {
 		// Earnings are paid out on claim.
 		assert_ok!(Jobs::claim(RuntimeOrigin::signed(OWNER), OWNER));
 		assert_eq!(Balances::free_balance(OWNER), ROYALTY);
-		assert_noop!(Jobs::claim(RuntimeOrigin::signed(OWNER), OWNER), Error::<Test>::NothingToClaim);
+		assert_noop!(
+			Jobs::claim(RuntimeOrigin::signed(OWNER), OWNER),
+			Error::<Test>::NothingToClaim
+		);
 	});
 }
 
@@ -71,7 +74,10 @@ fn submit_refuses_bad_jobs() {
 		let try_submit = |model, input, k, max_fee, deadline| {
 			Jobs::submit(RuntimeOrigin::signed(USER), model, input, k, max_fee, deadline)
 		};
-		assert_noop!(try_submit(digits(), image(1), 1, 200, DEADLINE), Error::<Test>::NotEnoughWorkers);
+		assert_noop!(
+			try_submit(digits(), image(1), 1, 200, DEADLINE),
+			Error::<Test>::NotEnoughWorkers
+		);
 		add_worker(1, 100, 5_000, 2);
 		assert_noop!(
 			try_submit(ModelHash::repeat_byte(9), image(1), 1, 200, DEADLINE),
@@ -79,8 +85,14 @@ fn submit_refuses_bad_jobs() {
 		);
 		assert_noop!(try_submit(digits(), image(1), 0, 200, DEADLINE), Error::<Test>::UnsupportedK);
 		assert_noop!(try_submit(digits(), image(1), 3, 999, DEADLINE), Error::<Test>::UnsupportedK);
-		assert_noop!(try_submit(digits(), label(1), 1, 200, DEADLINE), Error::<Test>::InputTypeMismatch);
-		assert_noop!(try_submit(digits(), image(1), 1, COST - 1, DEADLINE), Error::<Test>::FeeTooLow);
+		assert_noop!(
+			try_submit(digits(), label(1), 1, 200, DEADLINE),
+			Error::<Test>::InputTypeMismatch
+		);
+		assert_noop!(
+			try_submit(digits(), image(1), 1, COST - 1, DEADLINE),
+			Error::<Test>::FeeTooLow
+		);
 		assert_noop!(try_submit(digits(), image(1), 1, 200, 4), Error::<Test>::DeadlineTooSoon);
 		assert_noop!(try_submit(digits(), image(1), 1, 200, 101), Error::<Test>::DeadlineTooLate);
 		let no_uri = crate::Payload::Remote { hash: H256::repeat_byte(1), uri: Default::default() };
@@ -90,7 +102,10 @@ fn submit_refuses_bad_jobs() {
 			Error::<Test>::InsufficientBalance
 		);
 		delist(digits());
-		assert_noop!(try_submit(digits(), image(1), 1, 200, DEADLINE), Error::<Test>::ModelNotUsable);
+		assert_noop!(
+			try_submit(digits(), image(1), 1, 200, DEADLINE),
+			Error::<Test>::ModelNotUsable
+		);
 	});
 }
 
@@ -99,7 +114,10 @@ fn cancel_refunds_a_queued_job_in_full() {
 	ExtBuilder::default().build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
-		assert_noop!(Jobs::cancel(RuntimeOrigin::signed(OTHER_USER), job), Error::<Test>::NotSubmitter);
+		assert_noop!(
+			Jobs::cancel(RuntimeOrigin::signed(OTHER_USER), job),
+			Error::<Test>::NotSubmitter
+		);
 		assert_ok!(Jobs::cancel(RuntimeOrigin::signed(USER), job));
 		System::assert_last_event(
 			Event::Refunded { job, submitter: USER, amount: 200, reason: Refund::Cancelled }.into(),
@@ -111,7 +129,10 @@ fn cancel_refunds_a_queued_job_in_full() {
 
 		let job = submit(USER, 3, 200);
 		run_to_block(20 + DELAY as u64);
-		assert_noop!(Jobs::cancel(RuntimeOrigin::signed(USER), job), Error::<Test>::AlreadyAssigned);
+		assert_noop!(
+			Jobs::cancel(RuntimeOrigin::signed(USER), job),
+			Error::<Test>::AlreadyAssigned
+		);
 		assert_noop!(Jobs::cancel(RuntimeOrigin::signed(USER), 99), Error::<Test>::UnknownJob);
 	});
 }
@@ -145,7 +166,10 @@ fn cannot_execute_refunds_without_a_slash() {
 			worker: worker(1),
 			answer: Answer::CannotExecute { reason: CannotExecuteReason::ModelUnsupported },
 		};
-		assert_ok!(Jobs::submit_results(RuntimeOrigin::signed(account_of(&worker(1))), answers(vec![answer])));
+		assert_ok!(Jobs::submit_results(
+			RuntimeOrigin::signed(account_of(&worker(1))),
+			answers(vec![answer])
+		));
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
 		assert!(slashes().is_empty());
 		assert_eq!(outcomes(), vec![(worker(1), Outcome::Failed)]);
@@ -186,7 +210,10 @@ fn hostile_answers_are_refused() {
 
 		// From an account that is not the worker key's.
 		assert_noop!(
-			Jobs::submit_results(RuntimeOrigin::signed(USER), answers(vec![output_answer(s1, first, 1)])),
+			Jobs::submit_results(
+				RuntimeOrigin::signed(USER),
+				answers(vec![output_answer(s1, first, 1)])
+			),
 			Error::<Test>::NotWorkerAccount
 		);
 		// From a worker not assigned to the job.
@@ -212,16 +239,25 @@ fn hostile_answers_are_refused() {
 		if let Answer::Output { output, .. } = &mut swapped.answer {
 			*output = label(2);
 		}
-		assert_noop!(Jobs::submit_results(origin(s1), answers(vec![swapped])), Error::<Test>::BadReceipt);
+		assert_noop!(
+			Jobs::submit_results(origin(s1), answers(vec![swapped])),
+			Error::<Test>::BadReceipt
+		);
 		// The wrong output shape.
 		let mut wrong = output_answer(s1, first, 1);
 		if let Answer::Output { output, .. } = &mut wrong.answer {
 			*output = image(1);
 		}
-		assert_noop!(Jobs::submit_results(origin(s1), answers(vec![wrong])), Error::<Test>::OutputMismatch);
+		assert_noop!(
+			Jobs::submit_results(origin(s1), answers(vec![wrong])),
+			Error::<Test>::OutputMismatch
+		);
 		// One job twice in a call, and nothing at all.
 		assert_noop!(
-			Jobs::submit_results(origin(s1), answers(vec![output_answer(s1, first, 1), output_answer(s1, first, 1)])),
+			Jobs::submit_results(
+				origin(s1),
+				answers(vec![output_answer(s1, first, 1), output_answer(s1, first, 1)])
+			),
 			Error::<Test>::DuplicateAnswer
 		);
 		assert_noop!(Jobs::submit_results(origin(s1), answers(vec![])), Error::<Test>::NoAnswers);

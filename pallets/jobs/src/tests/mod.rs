@@ -1,7 +1,9 @@
 //! Unit tests, by topic. Every test runs through `ExtBuilder::build_and_execute`, which checks
 //! the pallet's invariants (`do_try_state`) at the end.
 
+mod draw;
 mod lifecycle;
+mod random;
 
 use crate::{mock::*, HoldReason};
 use frame_support::traits::fungible::InspectHold;

@@ -1,0 +1,136 @@
+//! Long random sequences of calls and blocks; after every step the invariants hold and no
+//! money appears or disappears.
+
+use super::*;
+use crate::{Answer, CannotExecuteReason, JobState, Jobs as JobsMap, Submission};
+use frame_support::{traits::fungible::Inspect, BoundedVec};
+
+/// A small deterministic generator (xorshift64*), so failures replay.
+struct Rng(u64);
+
+impl Rng {
+	fn next(&mut self) -> u64 {
+		self.0 ^= self.0 >> 12;
+		self.0 ^= self.0 << 25;
+		self.0 ^= self.0 >> 27;
+		self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+	}
+	fn below(&mut self, n: u64) -> u64 {
+		self.next() % n
+	}
+}
+
+const USERS: [AccountId; 3] = [USER, OTHER_USER, POOR];
+const WORKERS: [u8; 3] = [1, 2, 3];
+
+fn money() -> Balance {
+	let accounts = USERS
+		.iter()
+		.copied()
+		.chain([OWNER, TREASURY, Jobs::pot()])
+		.chain(WORKERS.iter().map(|seed| account_of(&worker(*seed))));
+	accounts.map(|who| Balances::total_balance(&who)).sum()
+}
+
+fn step(rng: &mut Rng) {
+	let user = USERS[rng.below(USERS.len() as u64) as usize];
+	match rng.below(6) {
+		0 | 1 => {
+			let _ = Jobs::submit(
+				RuntimeOrigin::signed(user),
+				digits(),
+				image(rng.below(256) as u8),
+				1,
+				COST + rng.below(200) as Balance,
+				5 + rng.below(10),
+			);
+		}
+		2 => {
+			let job = rng.below(crate::NextJobId::<Test>::get() + 1);
+			let _ = Jobs::cancel(RuntimeOrigin::signed(user), job);
+		}
+		3 => {
+			// Some assigned worker answers, honestly or not.
+			let open: Vec<_> = JobsMap::<Test>::iter()
+				.filter_map(|(id, job)| match job.state {
+					JobState::Assigned { workers, .. } => Some((id, workers[0].clone())),
+					_ => None,
+				})
+				.collect();
+			if open.is_empty() {
+				return;
+			}
+			let (job, key) = open[rng.below(open.len() as u64) as usize].clone();
+			let seed = WORKERS.into_iter().find(|seed| worker(*seed) == key).unwrap();
+			let answer = match rng.below(4) {
+				0 => Answer::CannotExecute { reason: CannotExecuteReason::BadInput },
+				1 => {
+					// Signed by the wrong key: refused.
+					let output = label(1);
+					let signature = sign(seed % 3 + 1, job, &output);
+					Answer::Output { output, signature }
+				}
+				_ => {
+					let output = label(rng.below(10) as i64);
+					let signature = sign(seed, job, &output);
+					Answer::Output { output, signature }
+				}
+			};
+			let _ = Jobs::submit_results(
+				RuntimeOrigin::signed(account_of(&key)),
+				BoundedVec::truncate_from(vec![Submission { job, worker: key, answer }]),
+			);
+		}
+		4 => {
+			let who = [OWNER, TREASURY, account_of(&worker(WORKERS[rng.below(3) as usize]))]
+				[rng.below(3) as usize];
+			let _ = Jobs::claim(RuntimeOrigin::signed(user), who);
+		}
+		_ => run_to_block(System::block_number() + 1 + rng.below(3)),
+	}
+}
+
+#[test]
+fn random_sequences_keep_the_invariants_and_the_money() {
+	for seed in 1..=8u64 {
+		ExtBuilder::default().build_and_execute(|| {
+			add_worker(1, 100, 1_000, 3);
+			add_worker(2, 200, 2_000, 2);
+			add_worker(3, 300, 500, 1);
+			let issuance = Balances::total_issuance();
+			let money_before = money();
+			let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+			for index in 0..400 {
+				step(&mut rng);
+				if let Err(error) = Jobs::do_try_state() {
+					panic!("seed {seed}, step {index}: {error:?}");
+				}
+				assert_eq!(Balances::total_issuance(), issuance, "seed {seed}, step {index}");
+				assert_eq!(money(), money_before, "seed {seed}, step {index}");
+			}
+			// The sequences reach every ending.
+			let count = |wanted: fn(&crate::Event<Test>) -> bool| {
+				System::events()
+					.iter()
+					.filter(|record| match &record.event {
+						RuntimeEvent::Jobs(event) => wanted(event),
+						_ => false,
+					})
+					.count()
+			};
+			let settled = count(|event| matches!(event, crate::Event::Settled { .. }));
+			let refunded = count(|event| matches!(event, crate::Event::Refunded { .. }));
+			let claimed = count(|event| matches!(event, crate::Event::Claimed { .. }));
+			assert!(
+				settled > 5 && refunded > 5 && claimed > 0,
+				"seed {seed}: {settled} settled, {refunded} refunded, {claimed} claims"
+			);
+			// Let every open job end: all escrow comes back or is paid.
+			run_to_block(System::block_number() + 120);
+			assert!(JobsMap::<Test>::iter().next().is_none(), "seed {seed}: jobs left open");
+			for user in USERS {
+				assert_eq!(escrow_held(user), 0, "seed {seed}: escrow left held");
+			}
+		});
+	}
+}
