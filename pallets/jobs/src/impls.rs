@@ -216,34 +216,51 @@ impl<T: Config> Pallet<T> {
 	/// the workers of what is due, prune old results. Returns the weight used.
 	pub(crate) fn on_block(now: BlockNumberFor<T>) -> Weight {
 		Self::record_parent_vrf();
+		let expired = Self::expire_due(now);
+		let (assigned, models) = Self::assign_due(now);
+		let visited = Self::prune_results(now);
 		let mut weight = T::WeightInfo::on_initialize_base();
+		if expired > 0 {
+			weight.saturating_accrue(T::WeightInfo::expire_jobs(expired));
+		}
+		if assigned > 0 {
+			// `assign_jobs` covers one model's candidates; each further model reads its own.
+			weight.saturating_accrue(T::WeightInfo::assign_jobs(assigned));
+			weight.saturating_accrue(
+				T::WeightInfo::count_eligible().saturating_mul(models.saturating_sub(1) as u64),
+			);
+		}
+		if visited > 0 {
+			weight.saturating_accrue(T::WeightInfo::prune_results(visited));
+		}
+		weight
+	}
 
+	/// Ends the jobs whose deadline passed; returns how many were due.
+	pub(crate) fn expire_due(now: BlockNumberFor<T>) -> u32 {
 		let expiring = ExpiryQueue::<T>::take(now);
 		for job in &expiring {
 			Self::expire(*job);
 		}
-		weight.saturating_accrue(T::WeightInfo::expire_job().saturating_mul(expiring.len() as u64));
-
-		let due = AssignmentQueue::<T>::take(now);
-		AssignmentModels::<T>::remove(now);
-		if !due.is_empty() {
-			let seed = Self::draw_seed();
-			let mut pools = BTreeMap::new();
-			for job in &due {
-				Self::assign(*job, &seed, &mut pools, now);
-			}
-			weight.saturating_accrue(T::WeightInfo::assign_job().saturating_mul(due.len() as u64));
-			weight.saturating_accrue(
-				T::WeightInfo::load_candidates().saturating_mul(pools.len() as u64),
-			);
-		}
-
-		let visited = Self::prune_results(now);
-		weight.saturating_accrue(T::WeightInfo::prune_result().saturating_mul(visited as u64));
-		weight
+		expiring.len() as u32
 	}
 
-	fn record_parent_vrf() {
+	/// Draws the workers of the jobs due at `now`; returns how many jobs and models were due.
+	pub(crate) fn assign_due(now: BlockNumberFor<T>) -> (u32, u32) {
+		let due = AssignmentQueue::<T>::take(now);
+		AssignmentModels::<T>::remove(now);
+		if due.is_empty() {
+			return (0, 0);
+		}
+		let seed = Self::draw_seed();
+		let mut pools = BTreeMap::new();
+		for job in &due {
+			Self::assign(*job, &seed, &mut pools, now);
+		}
+		(due.len() as u32, pools.len() as u32)
+	}
+
+	pub(crate) fn record_parent_vrf() {
 		let (output, _) = T::ParentVrf::random(&[]);
 		let keep = T::AssignmentDelay::get().saturating_sub(1) as usize;
 		RecentVrf::<T>::mutate(|recent| {
@@ -511,7 +528,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Removes results older than the retention period, in job order, at most
 	/// `MaxPrunedPerBlock` ids a block. Returns how many ids it looked at.
-	fn prune_results(now: BlockNumberFor<T>) -> u32 {
+	pub(crate) fn prune_results(now: BlockNumberFor<T>) -> u32 {
 		let mut cursor = PruneCursor::<T>::get();
 		let next = NextJobId::<T>::get();
 		let mut visited = 0;

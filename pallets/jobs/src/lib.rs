@@ -32,6 +32,8 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 pub mod impls;
 #[cfg(test)]
 mod mock;
@@ -159,6 +161,22 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
+
+		/// Lists models and makes workers eligible for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper;
+	}
+
+	/// What the benchmarks need from the runtime.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub trait BenchmarkHelper {
+		/// Lists `model` with `schema`, taking jobs.
+		fn list_model(model: ModelHash, schema: veritensor_primitives::IoSchema);
+		/// Registers a new worker key (kept in the keystore) for `model` with `capacity`, under
+		/// a new operator numbered `index`.
+		fn add_worker(model: ModelHash, index: u32, capacity: u32) -> WorkerId;
+		/// Lets the workers added so far become eligible (the eligibility delay passes).
+		fn make_eligible();
 	}
 
 	/// Why this pallet holds funds.

@@ -104,9 +104,8 @@ pub fn schema() -> IoSchema {
 }
 
 thread_local! {
-	static LISTED: RefCell<Vec<ModelHash>> = RefCell::new(vec![digits()]);
+	static LISTED: RefCell<BTreeMap<ModelHash, IoSchema>> = RefCell::new(BTreeMap::new());
 	static OPEN_JOBS: RefCell<BTreeMap<ModelHash, u32>> = RefCell::new(BTreeMap::new());
-	static WORKERS: RefCell<BTreeMap<WorkerId, WorkerDouble>> = RefCell::new(BTreeMap::new());
 	static SLASHES: RefCell<Vec<(WorkerId, Balance, SlashReason)>> = RefCell::new(Vec::new());
 	static OUTCOMES: RefCell<Vec<(WorkerId, Outcome)>> = RefCell::new(Vec::new());
 	static VRF: RefCell<Option<H256>> = RefCell::new(Some(H256::repeat_byte(7)));
@@ -117,16 +116,18 @@ pub struct RegistryDouble;
 
 impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 	fn terms_for_new_job(model: &ModelHash) -> Option<ModelTerms<AccountId, Balance>> {
-		LISTED.with(|listed| listed.borrow().contains(model)).then(|| ModelTerms {
+		LISTED.with(|listed| listed.borrow().get(model).cloned()).map(|schema| ModelTerms {
 			owner: OWNER,
 			price_per_worker: PRICE,
 			owner_royalty: ROYALTY,
-			schema: schema(),
+			schema,
 			comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
 		})
 	}
 	fn schema(model: &ModelHash) -> Option<IoSchema> {
-		(*model == digits()).then(schema)
+		(*model == digits())
+			.then(schema)
+			.or_else(|| LISTED.with(|l| l.borrow().get(model).cloned()))
 	}
 	fn acquire(model: &ModelHash) -> DispatchResult {
 		OPEN_JOBS.with(|open| *open.borrow_mut().entry(*model).or_default() += 1);
@@ -138,16 +139,33 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 }
 
 pub fn delist(model: ModelHash) {
-	LISTED.with(|listed| listed.borrow_mut().retain(|listed| *listed != model));
+	LISTED.with(|listed| listed.borrow_mut().remove(&model));
 }
 
 pub fn open_jobs(model: ModelHash) -> u32 {
 	OPEN_JOBS.with(|open| open.borrow().get(&model).copied().unwrap_or_default())
 }
 
+/// The staking double keeps its workers in storage, so that they roll back with it (the
+/// benchmark tests rely on that).
+const WORKERS_KEY: &[u8] = b":test:workers-double";
+
+struct WorkersStore;
+
+impl WorkersStore {
+	fn with<R>(f: impl FnOnce(&mut BTreeMap<WorkerId, WorkerDouble>) -> R) -> R {
+		let mut workers: BTreeMap<WorkerId, WorkerDouble> =
+			frame_support::storage::unhashed::get(WORKERS_KEY).unwrap_or_default();
+		let result = f(&mut workers);
+		frame_support::storage::unhashed::put(WORKERS_KEY, &workers);
+		result
+	}
+}
+
 /// A worker as the staking double keeps it.
-#[derive(Clone)]
+#[derive(Clone, codec::Encode, codec::Decode)]
 pub struct WorkerDouble {
+	pub models: Vec<ModelHash>,
 	pub operator: AccountId,
 	pub stake: Balance,
 	pub capacity: u32,
@@ -168,14 +186,13 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 		model: &ModelHash,
 		exposure: Balance,
 	) -> BoundedVec<Candidate<AccountId, Balance>, Self::MaxCandidates> {
-		if *model != digits() || exposure > EXPOSURE {
+		if exposure > EXPOSURE {
 			return BoundedVec::new();
 		}
-		let candidates: Vec<_> = WORKERS.with(|workers| {
+		let candidates: Vec<_> = WorkersStore::with(|workers| {
 			workers
-				.borrow()
 				.iter()
-				.filter(|(_, w)| w.open < w.capacity)
+				.filter(|(_, w)| w.open < w.capacity && w.models.contains(model))
 				.map(|(key, w)| Candidate {
 					worker: key.clone(),
 					operator: w.operator,
@@ -188,12 +205,11 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 	}
 
 	fn worker_account(worker: &WorkerId) -> Option<AccountId> {
-		WORKERS.with(|workers| workers.borrow().contains_key(worker)).then(|| account_of(worker))
+		WorkersStore::with(|workers| workers.contains_key(worker)).then(|| account_of(worker))
 	}
 
 	fn note_assigned(worker: &WorkerId, _exposure: Balance) -> DispatchResult {
-		WORKERS.with(|workers| {
-			let mut workers = workers.borrow_mut();
+		WorkersStore::with(|workers| {
 			let record = workers.get_mut(worker).ok_or(DispatchError::Other("unknown"))?;
 			if record.open >= record.capacity {
 				return Err(DispatchError::Other("full"));
@@ -204,8 +220,8 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 	}
 
 	fn note_released(worker: &WorkerId, _exposure: Balance, outcome: Outcome) {
-		WORKERS.with(|workers| {
-			if let Some(record) = workers.borrow_mut().get_mut(worker) {
+		WorkersStore::with(|workers| {
+			if let Some(record) = workers.get_mut(worker) {
 				record.open -= 1;
 			}
 		});
@@ -240,19 +256,20 @@ pub fn account_of(key: &WorkerId) -> AccountId {
 
 /// Adds worker `seed` of `operator` with `stake` and `capacity`, and endows its account.
 pub fn add_worker(seed: u8, operator: AccountId, stake: Balance, capacity: u32) {
-	WORKERS.with(|workers| {
-		workers
-			.borrow_mut()
-			.insert(worker(seed), WorkerDouble { operator, stake, capacity, open: 0 })
+	WorkersStore::with(|workers| {
+		workers.insert(
+			worker(seed),
+			WorkerDouble { models: vec![digits()], operator, stake, capacity, open: 0 },
+		)
 	});
 }
 
 pub fn remove_worker(seed: u8) {
-	WORKERS.with(|workers| workers.borrow_mut().remove(&worker(seed)));
+	WorkersStore::with(|workers| workers.remove(&worker(seed)));
 }
 
 pub fn worker_open(seed: u8) -> u32 {
-	WORKERS.with(|workers| workers.borrow().get(&worker(seed)).map_or(0, |w| w.open))
+	WorkersStore::with(|workers| workers.get(&worker(seed)).map_or(0, |w| w.open))
 }
 
 pub fn slashes() -> Vec<(WorkerId, Balance, SlashReason)> {
@@ -299,6 +316,29 @@ impl pallet_jobs::Config for Test {
 	type MaxResultsPerCall = ConstU32<4>;
 	type MaxPrunedPerBlock = ConstU32<8>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegistryDouble;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_jobs::BenchmarkHelper for RegistryDouble {
+	fn list_model(model: ModelHash, schema: IoSchema) {
+		LISTED.with(|listed| listed.borrow_mut().insert(model, schema));
+	}
+	fn add_worker(model: ModelHash, index: u32, capacity: u32) -> WorkerId {
+		use sp_runtime::RuntimeAppPublic;
+		let key = WorkerId::generate_pair(None);
+		let double = WorkerDouble {
+			models: vec![model],
+			operator: 1_000 + index as AccountId,
+			stake: 1_000,
+			capacity,
+			open: 0,
+		};
+		WorkersStore::with(|workers| workers.insert(key.clone(), double));
+		key
+	}
+	fn make_eligible() {}
 }
 
 /// A digit image: 64 pixels of value `fill`.
@@ -353,9 +393,8 @@ pub struct ExtBuilder;
 
 impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
-		LISTED.with(|listed| *listed.borrow_mut() = vec![digits()]);
+		LISTED.with(|listed| *listed.borrow_mut() = BTreeMap::from([(digits(), schema())]));
 		OPEN_JOBS.with(|open| open.borrow_mut().clear());
-		WORKERS.with(|workers| workers.borrow_mut().clear());
 		SLASHES.with(|slashes| slashes.borrow_mut().clear());
 		OUTCOMES.with(|outcomes| outcomes.borrow_mut().clear());
 		set_vrf(Some(H256::repeat_byte(7)));
@@ -373,6 +412,10 @@ impl ExtBuilder {
 		.unwrap();
 		pallet_jobs::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
+		// Benchmarks sign with keys from a keystore, as the benchmark CLI provides one.
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
 		ext.execute_with(|| System::set_block_number(1));
 		ext
 	}

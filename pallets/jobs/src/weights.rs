@@ -7,14 +7,13 @@ use frame_support::weights::{constants::ParityDbWeight, Weight};
 pub trait WeightInfo {
 	fn submit() -> Weight;
 	fn count_eligible() -> Weight;
-	fn load_candidates() -> Weight;
 	fn cancel() -> Weight;
 	fn submit_results(n: u32) -> Weight;
 	fn claim() -> Weight;
 	fn on_initialize_base() -> Weight;
-	fn expire_job() -> Weight;
-	fn assign_job() -> Weight;
-	fn prune_result() -> Weight;
+	fn expire_jobs(n: u32) -> Weight;
+	fn assign_jobs(n: u32) -> Weight;
+	fn prune_results(n: u32) -> Weight;
 }
 
 pub struct SubstrateWeight<T>(PhantomData<T>);
@@ -24,9 +23,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	fn count_eligible() -> Weight {
 		<() as WeightInfo>::count_eligible()
-	}
-	fn load_candidates() -> Weight {
-		<() as WeightInfo>::load_candidates()
 	}
 	fn cancel() -> Weight {
 		<() as WeightInfo>::cancel()
@@ -40,14 +36,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_base() -> Weight {
 		<() as WeightInfo>::on_initialize_base()
 	}
-	fn expire_job() -> Weight {
-		<() as WeightInfo>::expire_job()
+	fn expire_jobs(n: u32) -> Weight {
+		<() as WeightInfo>::expire_jobs(n)
 	}
-	fn assign_job() -> Weight {
-		<() as WeightInfo>::assign_job()
+	fn assign_jobs(n: u32) -> Weight {
+		<() as WeightInfo>::assign_jobs(n)
 	}
-	fn prune_result() -> Weight {
-		<() as WeightInfo>::prune_result()
+	fn prune_results(n: u32) -> Weight {
+		<() as WeightInfo>::prune_results(n)
 	}
 }
 impl WeightInfo for () {
@@ -55,9 +51,6 @@ impl WeightInfo for () {
 		ParityDbWeight::get().reads(1)
 	}
 	fn count_eligible() -> Weight {
-		ParityDbWeight::get().reads(1)
-	}
-	fn load_candidates() -> Weight {
 		ParityDbWeight::get().reads(1)
 	}
 	fn cancel() -> Weight {
@@ -72,13 +65,13 @@ impl WeightInfo for () {
 	fn on_initialize_base() -> Weight {
 		ParityDbWeight::get().reads(1)
 	}
-	fn expire_job() -> Weight {
-		ParityDbWeight::get().reads(1)
+	fn expire_jobs(n: u32) -> Weight {
+		ParityDbWeight::get().reads(n as u64)
 	}
-	fn assign_job() -> Weight {
-		ParityDbWeight::get().reads(1)
+	fn assign_jobs(n: u32) -> Weight {
+		ParityDbWeight::get().reads(n as u64)
 	}
-	fn prune_result() -> Weight {
-		ParityDbWeight::get().reads(1)
+	fn prune_results(n: u32) -> Weight {
+		ParityDbWeight::get().reads(n as u64)
 	}
 }

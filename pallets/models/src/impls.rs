@@ -177,6 +177,15 @@ impl<T: Config> Pallet<T> {
 	/// Lists a small model under `model` without a deposit, as genesis does. For the benchmarks
 	/// of pallets that need a listed model.
 	pub fn list_for_benchmarks(owner: T::AccountId, model: ModelHash) {
+		Self::list_for_benchmarks_with(owner, model, None)
+	}
+
+	/// [`Self::list_for_benchmarks`] with the given schema instead of a one-number model.
+	pub fn list_for_benchmarks_with(
+		owner: T::AccountId,
+		model: ModelHash,
+		schema: Option<veritensor_primitives::IoSchema>,
+	) {
 		use crate::{Description, ModelMetadata, ModelSpec};
 		use sp_runtime::traits::Zero;
 		use veritensor_primitives::{
@@ -198,10 +207,10 @@ impl<T: Config> Pallet<T> {
 			artifact_hash: model,
 			artifact_size: 1,
 			format: ModelFormat::Onnx,
-			schema: IoSchema {
+			schema: schema.unwrap_or_else(|| IoSchema {
 				inputs: alloc::vec![tensor()].try_into().expect("one tensor fits; qed"),
 				outputs: alloc::vec![tensor()].try_into().expect("one tensor fits; qed"),
-			},
+			}),
 			comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
 			price_per_worker: Zero::zero(),
 			owner_royalty: Zero::zero(),

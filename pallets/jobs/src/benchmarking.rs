@@ -1,0 +1,341 @@
+//! Benchmarks of every call and of the hooks' per-job work, in their worst cases: the largest
+//! inline inputs and outputs, full answer batches, full queues, and a model whose candidate set
+//! is full.
+
+use super::*;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_runtime::traits::{Bounded, Saturating, Zero};
+use veritensor_primitives::{
+	tensor::{ElementType, TensorSpec, MAX_TENSORS},
+	traits::WorkerStaking,
+	IoSchema, JobId, ModelHash, Receipt, Tensor, WorkerId,
+};
+
+/// The largest schema inline data allows: every tensor slot used, each of the inline limit.
+fn largest_schema<T: Config>() -> IoSchema {
+	let elements = T::MaxInlineTensorBytes::get() / 4;
+	let side = |prefix: u8| -> BoundedVec<TensorSpec, _> {
+		(0..MAX_TENSORS)
+			.map(|index| TensorSpec {
+				name: vec![prefix, b'a' + index as u8].try_into().expect("two bytes fit; qed"),
+				elem: ElementType::I32,
+				shape: vec![elements].try_into().expect("rank one fits; qed"),
+				frac_bits: 0,
+			})
+			.collect::<Vec<_>>()
+			.try_into()
+			.expect("exactly the bound; qed")
+	};
+	IoSchema { inputs: side(b'i'), outputs: side(b'o') }
+}
+
+/// A one-number schema, for the hooks, whose cost does not depend on the data's size.
+fn small_schema() -> IoSchema {
+	let spec = |name: &[u8]| TensorSpec {
+		name: name.to_vec().try_into().expect("short; qed"),
+		elem: ElementType::I32,
+		shape: vec![1].try_into().expect("rank one fits; qed"),
+		frac_bits: 0,
+	};
+	IoSchema {
+		inputs: vec![spec(b"x")].try_into().expect("one fits; qed"),
+		outputs: vec![spec(b"y")].try_into().expect("one fits; qed"),
+	}
+}
+
+/// Inline tensors filling `specs`.
+fn payload<T: Config>(specs: &[TensorSpec], fill: u8) -> Payload<T> {
+	let tensors: Vec<Tensor<T::MaxInlineTensorBytes>> = specs
+		.iter()
+		.map(|spec| Tensor {
+			elem: spec.elem,
+			shape: spec.shape.clone(),
+			frac_bits: spec.frac_bits,
+			data: vec![fill; spec.wire_size().unwrap_or_default() as usize]
+				.try_into()
+				.expect("the schema stays within the inline limit; qed"),
+		})
+		.collect();
+	Payload::Inline(BoundedVec::truncate_from(tensors))
+}
+
+fn model_with<T: Config>(seed: u8, schema: IoSchema) -> ModelHash {
+	let model = ModelHash::repeat_byte(seed);
+	T::BenchmarkHelper::list_model(model, schema);
+	model
+}
+
+fn funded<T: Config>(name: &'static str) -> T::AccountId {
+	let who: T::AccountId = account(name, 0, 0);
+	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 16u32.into());
+	who
+}
+
+fn fee<T: Config>(model: &ModelHash) -> BalanceOf<T> {
+	let (_, cost) = Pallet::<T>::quote(model, 1).expect("the benchmark model is listed; qed");
+	cost.saturating_mul(2u32.into())
+}
+
+fn submit_job<T: Config>(who: &T::AccountId, model: ModelHash, input: Payload<T>) -> JobId {
+	let id = NextJobId::<T>::get();
+	Pallet::<T>::submit(
+		RawOrigin::Signed(who.clone()).into(),
+		model,
+		input,
+		1,
+		fee::<T>(&model),
+		T::MaxDeadline::get(),
+	)
+	.expect("the benchmark job is valid; qed");
+	id
+}
+
+fn advance_to<T: Config>(block: BlockNumberFor<T>) {
+	frame_system::Pallet::<T>::set_block_number(block);
+	Pallet::<T>::record_parent_vrf();
+}
+
+fn assign_at<T: Config>() -> BlockNumberFor<T> {
+	frame_system::Pallet::<T>::block_number().saturating_add(T::AssignmentDelay::get().into())
+}
+
+/// `count` jobs of a small model drawn among `workers` workers of distinct operators.
+fn assigned_jobs<T: Config>(count: u32, workers: u32) -> (ModelHash, Vec<JobId>) {
+	let model = model_with::<T>(0x5a, small_schema());
+	let capacity = count.div_ceil(workers.max(1)).max(1);
+	for index in 0..workers {
+		T::BenchmarkHelper::add_worker(model, index, capacity);
+	}
+	T::BenchmarkHelper::make_eligible();
+	let user = funded::<T>("user");
+	let at = assign_at::<T>();
+	let jobs = (0..count)
+		.map(|_| submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1)))
+		.collect();
+	advance_to::<T>(at);
+	Pallet::<T>::assign_due(at);
+	(model, jobs)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn submit() {
+		// The count of eligible operators is already made in this block; the largest input.
+		let schema = largest_schema::<T>();
+		let model = model_with::<T>(0xbe, schema.clone());
+		T::BenchmarkHelper::add_worker(model, 0, 4);
+		T::BenchmarkHelper::make_eligible();
+		let user = funded::<T>("user");
+		submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1));
+		let input = payload::<T>(&schema.inputs, 2);
+		let max_fee = fee::<T>(&model);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(user), model, input, 1, max_fee, T::MaxDeadline::get());
+
+		assert_eq!(NextJobId::<T>::get(), 2);
+	}
+
+	#[benchmark]
+	fn count_eligible() {
+		// A full candidate set of distinct operators.
+		let model = model_with::<T>(0xc0, small_schema());
+		let most = <T::Workers as WorkerStaking<_, _>>::MaxCandidates::get();
+		for index in 0..most {
+			T::BenchmarkHelper::add_worker(model, index, 1);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let counted;
+
+		#[block]
+		{
+			counted = Pallet::<T>::eligible_operators(&model);
+		}
+
+		assert_eq!(counted, (most, true));
+	}
+
+	#[benchmark]
+	fn cancel() {
+		// The job sits last in full queues.
+		let model = model_with::<T>(0xca, small_schema());
+		T::BenchmarkHelper::add_worker(model, 0, 1);
+		T::BenchmarkHelper::make_eligible();
+		let user = funded::<T>("user");
+		let at = assign_at::<T>();
+		let expire_at = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::MaxDeadline::get())
+			.saturating_add(1u32.into());
+		let filler: Vec<JobId> =
+			(1_000_000..1_000_000 + T::MaxJobsPerBlock::get() as u64 - 1).collect();
+		AssignmentQueue::<T>::insert(at, BoundedVec::truncate_from(filler.clone()));
+		ExpiryQueue::<T>::insert(expire_at, BoundedVec::truncate_from(filler));
+		let job = submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(user), job);
+
+		assert!(Jobs::<T>::get(job).is_none());
+	}
+
+	#[benchmark]
+	fn submit_results(n: Linear<1, { T::MaxResultsPerCall::get() }>) {
+		// `n` settlements of the largest outputs, each with its receipt checked.
+		let schema = largest_schema::<T>();
+		let model = model_with::<T>(0x5e, schema.clone());
+		let worker = T::BenchmarkHelper::add_worker(model, 0, n);
+		T::BenchmarkHelper::make_eligible();
+		let user = funded::<T>("user");
+		let at = assign_at::<T>();
+		let jobs: Vec<JobId> = (0..n)
+			.map(|_| submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1)))
+			.collect();
+		advance_to::<T>(at);
+		Pallet::<T>::assign_due(at);
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let answers: Vec<Submission<T>> = jobs
+			.iter()
+			.map(|job| {
+				let record = Jobs::<T>::get(job).expect("assigned; qed");
+				let output = payload::<T>(&schema.outputs, 3);
+				let Payload::Inline(tensors) = &output else { unreachable!("inline; qed") };
+				let receipt = Receipt {
+					genesis_hash: genesis,
+					job_id: *job,
+					model,
+					input_hash: record.input_hash,
+					output_hash: veritensor_primitives::output_hash(tensors),
+					worker: worker.clone(),
+				};
+				let signature = receipt.sign().expect("the key is in the keystore; qed");
+				Submission {
+					job: *job,
+					worker: worker.clone(),
+					answer: Answer::Output { output, signature },
+				}
+			})
+			.collect();
+		let account = T::Workers::worker_account(&worker).expect("registered; qed");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(account), BoundedVec::truncate_from(answers));
+
+		assert!(jobs.iter().all(|job| Results::<T>::contains_key(job)));
+	}
+
+	#[benchmark]
+	fn claim() {
+		let who = funded::<T>("earner");
+		let amount = T::Currency::minimum_balance().saturating_mul(10u32.into());
+		T::Currency::mint_into(&Pallet::<T>::pot(), amount).expect("minting works; qed");
+		Claimable::<T>::insert(&who, amount);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), who.clone());
+
+		assert!(Claimable::<T>::get(&who).is_none());
+	}
+
+	#[benchmark]
+	fn on_initialize_base() {
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Pallet::<T>::on_block(now);
+		}
+	}
+
+	#[benchmark]
+	fn expire_jobs(n: Linear<1, { T::MaxJobsPerBlock::get() }>) {
+		// Every job's worker is slashed for a no-show and every submitter refunded.
+		let workers = n.min(<T::Workers as WorkerStaking<_, _>>::MaxCandidates::get());
+		let (_, jobs) = assigned_jobs::<T>(n, workers);
+		let due =
+			Jobs::<T>::get(jobs[0]).expect("assigned; qed").deadline.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(due);
+
+		#[block]
+		{
+			Pallet::<T>::expire_due(due);
+		}
+
+		assert!(jobs.iter().all(|job| !Jobs::<T>::contains_key(job)));
+	}
+
+	#[benchmark]
+	fn assign_jobs(n: Linear<1, { T::MaxJobsPerBlock::get() }>) {
+		// `n` jobs drawn from a full candidate set (one model's candidates read once).
+		let model = model_with::<T>(0xa5, small_schema());
+		let most = <T::Workers as WorkerStaking<_, _>>::MaxCandidates::get();
+		let capacity = n.div_ceil(most).max(1);
+		for index in 0..most {
+			T::BenchmarkHelper::add_worker(model, index, capacity);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let user = funded::<T>("user");
+		let at = assign_at::<T>();
+		let jobs: Vec<JobId> = (0..n)
+			.map(|_| submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1)))
+			.collect();
+		advance_to::<T>(at);
+
+		#[block]
+		{
+			Pallet::<T>::assign_due(at);
+		}
+
+		assert!(jobs.iter().all(|job| {
+			matches!(Jobs::<T>::get(job).map(|job| job.state), Some(JobState::Assigned { .. }))
+		}));
+	}
+
+	#[benchmark]
+	fn prune_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
+		// `n` results with the largest outputs, all past retention.
+		let schema = largest_schema::<T>();
+		let worker = WorkerId::from(sp_core::sr25519::Public::from_raw([7; 32]));
+		for job in 0..n as u64 {
+			Results::<T>::insert(
+				job,
+				JobResult {
+					model: ModelHash::repeat_byte(1),
+					worker: worker.clone(),
+					output: payload::<T>(&schema.outputs, 4),
+					output_hash: Default::default(),
+					single_worker: true,
+					settled_at: frame_system::Pallet::<T>::block_number(),
+				},
+			);
+		}
+		NextJobId::<T>::put(n as u64);
+		let now =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::ResultRetention::get());
+		frame_system::Pallet::<T>::set_block_number(now);
+
+		#[block]
+		{
+			Pallet::<T>::prune_results(now);
+		}
+
+		assert_eq!(PruneCursor::<T>::get(), n as u64);
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}
