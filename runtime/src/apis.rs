@@ -224,6 +224,36 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_jobs::runtime_api::JobsApi<
+		Block,
+		Balance,
+		pallet_jobs::Job<Runtime>,
+		pallet_jobs::JobResult<Runtime>,
+		pallet_jobs::Payload<Runtime>,
+	> for Runtime {
+		fn quote(model: veritensor_primitives::ModelHash, k: u32) -> Option<Balance> {
+			crate::Jobs::quote(&model, k).map(|(_, cost)| cost)
+		}
+
+		fn job(job: veritensor_primitives::JobId) -> Option<pallet_jobs::Job<Runtime>> {
+			pallet_jobs::Jobs::<Runtime>::get(job)
+		}
+
+		fn input(job: veritensor_primitives::JobId) -> Option<pallet_jobs::Payload<Runtime>> {
+			pallet_jobs::Inputs::<Runtime>::get(job)
+		}
+
+		fn result(job: veritensor_primitives::JobId) -> Option<pallet_jobs::JobResult<Runtime>> {
+			pallet_jobs::Results::<Runtime>::get(job)
+		}
+
+		fn open_assignments(
+			worker: veritensor_primitives::WorkerId,
+		) -> Vec<veritensor_primitives::JobId> {
+			crate::Jobs::open_assignments(&worker)
+		}
+	}
+
 	impl pallet_workers::runtime_api::WorkersApi<Block, AccountId, Balance, crate::BlockNumber> for Runtime {
 		fn worker(
 			worker: veritensor_primitives::WorkerId,
@@ -276,7 +306,7 @@ impl_runtime_apis! {
 			use frame_support::traits::StorageInfoTrait;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Council, Models, Sudo, Timestamp, Treasury, Utility, Workers};
+			use crate::{Balances, Council, Jobs, Models, Sudo, Timestamp, Treasury, Utility, Workers};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -292,7 +322,7 @@ impl_runtime_apis! {
 			use frame_support::traits::TrackedStorageKey;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Council, Models, Sudo, Timestamp, Treasury, Utility, Workers};
+			use crate::{Balances, Council, Jobs, Models, Sudo, Timestamp, Treasury, Utility, Workers};
 
 			impl frame_benchmarking::baseline::Config for Runtime {}
 

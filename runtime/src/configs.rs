@@ -342,3 +342,86 @@ impl pallet_workers::BenchmarkHelper for ListModelForBenchmarks {
 		pallet_models::Pallet::<Runtime>::list_for_benchmarks(owner, model);
 	}
 }
+
+parameter_types! {
+	pub const JobsPalletId: PalletId = PalletId(*b"vt/jobs_");
+	pub const JobProtocolFee: Perbill = Perbill::from_percent(5);
+	/// A hundredth of a VTN: spam is never free.
+	pub const MinJobFee: Balance = 10 * currency::MILLI_UNITS;
+	/// A no-show costs a hundredth of the minimum bond.
+	pub const NoShowSlash: Balance = 10 * currency::UNITS;
+	pub const MinJobDeadline: BlockNumber = 5;
+	pub const MaxJobDeadline: BlockNumber = 100;
+	pub const ResultRetention: BlockNumber = time::DAYS;
+}
+
+impl pallet_jobs::Config for Runtime {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type Models = crate::Models;
+	type Workers = crate::Workers;
+	type ParentVrf = pallet_babe::ParentBlockRandomness<Runtime>;
+	type TreasuryAccount = TreasuryAccount;
+	type PalletId = JobsPalletId;
+	type ProtocolFee = JobProtocolFee;
+	type MinFee = MinJobFee;
+	type NoShowSlash = NoShowSlash;
+	// Below the workers' eligibility delay of five blocks, as the draw needs.
+	type AssignmentDelay = ConstU32<3>;
+	type MinDeadline = MinJobDeadline;
+	type MaxDeadline = MaxJobDeadline;
+	type ResultRetention = ResultRetention;
+	type MaxWorkersPerJob = ConstU32<5>;
+	type MaxInlineTensorBytes = ConstU32<8192>;
+	type MaxUriLen = ConstU32<256>;
+	type MaxJobsPerBlock = ConstU32<1024>;
+	type MaxModelsPerBlock = ConstU32<16>;
+	type MaxResultsPerCall = ConstU32<64>;
+	type MaxPrunedPerBlock = ConstU32<256>;
+	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = JobsBenchmarkHelper;
+}
+
+/// Lists models and registers workers through the real pallets for the job market's
+/// benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct JobsBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_jobs::BenchmarkHelper for JobsBenchmarkHelper {
+	fn list_model(
+		model: veritensor_primitives::ModelHash,
+		schema: veritensor_primitives::IoSchema,
+	) {
+		let owner: AccountId = frame_benchmarking::account("model owner", 0, 0);
+		pallet_models::Pallet::<Runtime>::list_for_benchmarks_with(owner, model, Some(schema));
+	}
+
+	fn add_worker(
+		model: veritensor_primitives::ModelHash,
+		index: u32,
+		capacity: u32,
+	) -> veritensor_primitives::WorkerId {
+		use frame_support::traits::fungible::Mutate;
+		use sp_runtime::RuntimeAppPublic;
+		let operator: AccountId = frame_benchmarking::account("operator", index, 0);
+		let bond = MinOperatorBond::get().max(MaxAssignmentSlash::get() * capacity as Balance);
+		Balances::set_balance(&operator, bond * 2);
+		let origin = || RuntimeOrigin::signed(operator.clone());
+		pallet_workers::Pallet::<Runtime>::bond(origin(), bond).expect("funded; qed");
+		let key = veritensor_primitives::WorkerId::generate_pair(None);
+		let genesis = System::block_hash(0);
+		let proof = key
+			.sign(&veritensor_primitives::possession_payload(&operator, &genesis))
+			.expect("the key is in the keystore; qed");
+		let models = alloc::vec![model].try_into().expect("one model fits; qed");
+		pallet_workers::Pallet::<Runtime>::register(origin(), key.clone(), proof, models, capacity)
+			.expect("bonded for the capacity; qed");
+		key
+	}
+
+	fn make_eligible() {
+		System::set_block_number(System::block_number() + EligibilityDelay::get());
+	}
+}

@@ -5,7 +5,7 @@
 //! VRF randomness), GRANDPA, balances, transaction payment, utility, a council
 //! (`pallet-collective`, which votes model listings) and a treasury. Sudo is part of the runtime
 //! but only the `development` genesis preset gives it a key. Veritensor's own pallets follow
-//! from index 20: the model registry (`pallet-models`) and worker staking (`pallet-workers`).
+//! from index 20: the model registry (`pallet-models`) worker staking (`pallet-workers`) and the job market (`pallet-jobs`).
 //!
 //! - [`configs`]: each pallet's configuration and the chain's constants;
 //! - [`apis`]: the runtime APIs the node and clients call;
@@ -37,6 +37,7 @@ mod benchmarks {
 		[pallet_sudo, Sudo]
 		[pallet_models, Models]
 		[pallet_workers, Workers]
+		[pallet_jobs, Jobs]
 	);
 }
 
@@ -188,4 +189,6 @@ mod runtime {
 	pub type Models = pallet_models;
 	#[runtime::pallet_index(21)]
 	pub type Workers = pallet_workers;
+	#[runtime::pallet_index(22)]
+	pub type Jobs = pallet_jobs;
 }
