@@ -7,6 +7,8 @@
 //
 //   node check.mjs <path to veritensor-node>
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { blake2AsU8a } from '@polkadot/util-crypto';
+import { compactToU8a, hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -150,6 +152,78 @@ async function operatorFlow(api, port) {
   }
   console.log(`  at #${from} the worker is eligible: the only candidate for the model, ` +
     `stake ${candidates[0].stake.toBigInt() / UNITS} VTN`);
+  return { worker, model };
+}
+
+// SCALE of a list of fixed-point tensors, as primitives/src/hashing.rs defines it.
+function encodeTensors(tensors) {
+  const ELEMENT = { Bool: 0, U8: 1, I8: 2, I16: 3, I32: 4, I64: 5, F32: 6 };
+  const parts = [compactToU8a(tensors.length)];
+  for (const t of tensors) {
+    const shape = new Uint8Array(4 * t.shape.length);
+    t.shape.forEach((dim, i) => new DataView(shape.buffer).setUint32(4 * i, dim, true));
+    parts.push(new Uint8Array([ELEMENT[t.elem]]), compactToU8a(t.shape.length), shape,
+      new Uint8Array([t.fracBits]), compactToU8a(t.data.length), t.data);
+  }
+  return u8aConcat(...parts);
+}
+
+// Bob submits a job; the dev worker (Alice's key, which this script also derives from //Alice)
+// answers with a signed receipt; the chain settles it.
+async function jobFlow(api, worker, model) {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const alice = keyring.addFromUri('//Alice');
+  const bob = keyring.addFromUri('//Bob');
+
+  const cost = (await api.call.jobsApi.quote(model, 1)).unwrap().toBigInt();
+  const pixels = new Uint8Array(256);
+  for (let i = 0; i < 64; i++) new DataView(pixels.buffer).setInt32(4 * i, (i % 17) << 16, true);
+  const input = [{ elem: 'F32', shape: [1, 64], fracBits: 16, data: pixels }];
+  const submitted = (await send(api,
+    api.tx.jobs.submit(model, { Inline: input.map((t) => ({ ...t, data: u8aToHex(t.data) })) },
+      1, cost, 20), bob)).find((e) => api.events.jobs.Submitted.is(e));
+  if (!submitted) fail('no Submitted event');
+  const job = submitted.data.job.toNumber();
+  const assignAt = submitted.data.assignAt.toNumber();
+  console.log(`  Bob submitted job ${job} for ${cost} (quote), drawn at #${assignAt}`);
+
+  await waitForBlock(api, assignAt);
+  const record = (await api.call.jobsApi.job(job)).unwrap();
+  if (!record.state.isAssigned) fail(`job ${job} is not assigned: ${record.state.type}`);
+  const assigned = record.state.asAssigned.workers.map((w) => w.toHex());
+  if (assigned.length !== 1 || assigned[0] !== worker) fail(`assigned to ${assigned}`);
+  const open = (await api.call.jobsApi.openAssignments(worker)).map((j) => j.toNumber());
+  if (!open.includes(job)) fail('the assignment is missing from openAssignments');
+
+  const label = new Uint8Array(8);
+  new DataView(label.buffer).setBigInt64(0, 7n, true);
+  const output = [{ elem: 'I64', shape: [1], fracBits: 0, data: label }];
+  const outputHash = blake2AsU8a(u8aConcat(stringToU8a('veritensor:output:v1'), encodeTensors(output)));
+  const jobId = new Uint8Array(8);
+  new DataView(jobId.buffer).setBigUint64(0, BigInt(job), true);
+  const receipt = u8aConcat(
+    stringToU8a('veritensor:receipt:v1'), api.genesisHash.toU8a(), jobId, hexToU8a(model),
+    record.inputHash.toU8a(), outputHash, hexToU8a(worker));
+  const signature = u8aToHex(alice.sign(receipt));
+  const answer = {
+    job, worker,
+    answer: { Output: { output: { Inline: output.map((t) => ({ ...t, data: u8aToHex(t.data) })) }, signature } },
+  };
+  const settled = (await send(api, api.tx.jobs.submitResults([answer]), alice))
+    .find((e) => api.events.jobs.Settled.is(e));
+  if (!settled) fail('no Settled event');
+  if (settled.data.outputHash.toHex() !== u8aToHex(outputHash)) fail('output hash differs');
+  if (settled.data.cost.toBigInt() !== cost) fail(`settled for ${settled.data.cost}, quoted ${cost}`);
+
+  const holds = await api.query.balances.holds(bob.address);
+  if (holds.some((h) => h.id.toString().includes('JobEscrow') && !h.amount.isZero())) {
+    fail('escrow still held after settlement');
+  }
+  const earned = (await api.query.jobs.claimable(alice.address)).unwrap().toBigInt();
+  const result = (await api.call.jobsApi.result(job)).unwrap();
+  if (!result.singleWorker.isTrue) fail('the result is not marked single-worker');
+  console.log(`  job ${job} settled at cost ${cost}: label 7 signed by the worker, ` +
+    `${earned} claimable by the worker's account, escrow released`);
 }
 
 async function expectError(api, tx, signer, expected) {
@@ -224,7 +298,8 @@ try {
   });
   console.log(`  new head #${header.number.toNumber()} received over the subscription`);
 
-  await operatorFlow(api, rpcPort);
+  const { worker, model } = await operatorFlow(api, rpcPort);
+  await jobFlow(api, worker, model);
   ok = true;
 } catch (error) {
   console.error(`client check failed: ${error.message}`);
