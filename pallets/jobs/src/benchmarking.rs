@@ -38,6 +38,28 @@ fn largest_schema<T: Config>() -> IoSchema {
 	IoSchema { inputs: side(b'i'), outputs: side(b'o') }
 }
 
+/// Eight `U8` tensors a side holding `bytes` together (at least one each).
+fn schema_of_bytes(inputs: u32, outputs: u32) -> IoSchema {
+	let side = |prefix: u8, bytes: u32| -> BoundedVec<TensorSpec, _> {
+		(0..MAX_TENSORS)
+			.map(|index| TensorSpec {
+				name: vec![prefix, b'a' + index as u8].try_into().expect("two bytes fit; qed"),
+				elem: ElementType::U8,
+				shape: vec![(bytes / MAX_TENSORS).max(1)].try_into().expect("rank one fits; qed"),
+				frac_bits: 0,
+			})
+			.collect::<Vec<_>>()
+			.try_into()
+			.expect("exactly the bound; qed")
+	};
+	IoSchema { inputs: side(b'i', inputs), outputs: side(b'o', outputs) }
+}
+
+/// The most inline bytes one side of a job can carry.
+fn max_side_bytes<T: Config>() -> u32 {
+	T::MaxInlineTensorBytes::get() * MAX_TENSORS
+}
+
 /// A one-number schema, for the hooks, whose cost does not depend on the data's size.
 fn small_schema() -> IoSchema {
 	let spec = |name: &[u8]| TensorSpec {
@@ -131,9 +153,9 @@ mod benchmarks {
 	use super::*;
 
 	#[benchmark]
-	fn submit() {
-		// The count of eligible operators is already made in this block; the largest input.
-		let schema = largest_schema::<T>();
+	fn submit(b: Linear<8, { max_side_bytes::<T>() }>) {
+		// An input of `b` bytes; the count of eligible operators is already made in this block.
+		let schema = schema_of_bytes(b, 8);
 		let model = model_with::<T>(0xbe, schema.clone());
 		T::BenchmarkHelper::add_worker(model, 0, 4);
 		T::BenchmarkHelper::make_eligible();
@@ -191,9 +213,12 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn submit_results(n: Linear<1, { T::MaxResultsPerCall::get() }>) {
-		// `n` settlements of the largest outputs, each with its receipt checked.
-		let schema = largest_schema::<T>();
+	fn submit_results(
+		n: Linear<1, { T::MaxResultsPerCall::get() }>,
+		b: Linear<8, { max_side_bytes::<T>() }>,
+	) {
+		// `n` settlements of outputs of `b` bytes, each with its receipt checked.
+		let schema = schema_of_bytes(8, b);
 		let model = model_with::<T>(0x5e, schema.clone());
 		let worker = T::BenchmarkHelper::add_worker(model, 0, n);
 		T::BenchmarkHelper::make_eligible();

@@ -418,7 +418,10 @@ pub mod pallet {
 		/// quote, `NotEnoughWorkers`, `AssignmentQueueFull`/`ExpiryQueueFull`, or
 		/// `InsufficientBalance`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit().saturating_add(T::WeightInfo::count_eligible()))]
+		#[pallet::weight(
+			T::WeightInfo::submit(Pallet::<T>::payload_bytes(input))
+				.saturating_add(T::WeightInfo::count_eligible())
+		)]
 		pub fn submit(
 			origin: OriginFor<T>,
 			model: ModelHash,
@@ -428,13 +431,14 @@ pub mod pallet {
 			deadline: BlockNumberFor<T>,
 		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
+			let submitted = T::WeightInfo::submit(Self::payload_bytes(&input));
 			let (_, counted) = Self::do_submit(submitter, model, input, k, max_fee, deadline)?;
 			// The first submission for a model in a block counts its eligible operators; the
 			// others read the count.
 			let used = if counted {
-				T::WeightInfo::submit().saturating_add(T::WeightInfo::count_eligible())
+				submitted.saturating_add(T::WeightInfo::count_eligible())
 			} else {
-				T::WeightInfo::submit()
+				submitted
 			};
 			Ok(Some(used).into())
 		}
@@ -471,7 +475,10 @@ pub mod pallet {
 		/// `NotAssigned`, `NotAssignedWorker`, `NotWorkerAccount`, `BadReceipt`,
 		/// `OutputCountMismatch`/`OutputMismatch`, or `EmptyUri`.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::submit_results(answers.len() as u32))]
+		#[pallet::weight(T::WeightInfo::submit_results(
+			answers.len() as u32,
+			Pallet::<T>::largest_answer_bytes(answers),
+		))]
 		pub fn submit_results(
 			origin: OriginFor<T>,
 			answers: BoundedVec<Submission<T>, T::MaxResultsPerCall>,

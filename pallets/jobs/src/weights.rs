@@ -49,10 +49,10 @@ use core::marker::PhantomData;
 
 /// The weight of each of `pallet_jobs`'s calls and hooks.
 pub trait WeightInfo {
-	fn submit() -> Weight;
+	fn submit(b: u32, ) -> Weight;
 	fn count_eligible() -> Weight;
 	fn cancel() -> Weight;
-	fn submit_results(n: u32, ) -> Weight;
+	fn submit_results(n: u32, b: u32, ) -> Weight;
 	fn claim() -> Weight;
 	fn on_initialize_base() -> Weight;
 	fn expire_jobs(n: u32, ) -> Weight;
@@ -83,11 +83,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:1)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
-	fn submit() -> Weight {
+	/// The range of component `b` is `[8, 65536]`.
+	fn submit(b: u32, ) -> Weight {
 		// Measured: `1084`
 		// Estimated: `11671`
-		// Minimum execution time: 227_517_000 picoseconds.
-		Weight::from_parts(313_214_000, 11671)
+		// Minimum execution time: 119_307_000 picoseconds.
+		Weight::from_parts(128_107_240, 11671)
+			// Standard Error: 16
+			.saturating_add(Weight::from_parts(1_836, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -100,10 +103,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:64 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn count_eligible() -> Weight {
-		// Measured: `24855`
+		// Measured: `24860`
 		// Estimated: `240734`
-		// Minimum execution time: 655_410_000 picoseconds.
-		Weight::from_parts(778_954_000, 240734)
+		// Minimum execution time: 613_789_000 picoseconds.
+		Weight::from_parts(674_629_000, 240734)
 			.saturating_add(T::DbWeight::get().reads(130_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -124,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cancel() -> Weight {
 		// Measured: `9289`
 		// Estimated: `11671`
-		// Minimum execution time: 92_898_000 picoseconds.
-		Weight::from_parts(105_166_000, 11671)
+		// Minimum execution time: 93_018_000 picoseconds.
+		Weight::from_parts(98_726_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -150,13 +153,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::WorkerJobs` (r:0 w:64)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
-	fn submit_results(n: u32, ) -> Weight {
-		// Measured: `1677 + n * (51 ±0)`
+	/// The range of component `b` is `[8, 65536]`.
+	fn submit_results(n: u32, b: u32, ) -> Weight {
+		// Measured: `1676 + n * (51 ±0)`
 		// Estimated: `6368 + n * (2861 ±0)`
-		// Minimum execution time: 371_149_000 picoseconds.
-		Weight::from_parts(212_679_144, 6368)
-			// Standard Error: 4_614_632
-			.saturating_add(Weight::from_parts(361_007_695, 0).saturating_mul(n.into()))
+		// Minimum execution time: 366_102_000 picoseconds.
+		Weight::from_parts(370_629_000, 6368)
+			// Standard Error: 8_895_880
+			.saturating_add(Weight::from_parts(234_571_060, 0).saturating_mul(n.into()))
+			// Standard Error: 8_702
+			.saturating_add(Weight::from_parts(57_136, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -170,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn claim() -> Weight {
 		// Measured: `450`
 		// Estimated: `6196`
-		// Minimum execution time: 58_136_000 picoseconds.
-		Weight::from_parts(61_891_000, 6196)
+		// Minimum execution time: 59_158_000 picoseconds.
+		Weight::from_parts(62_893_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -192,8 +198,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_base() -> Weight {
 		// Measured: `215`
 		// Estimated: `11671`
-		// Minimum execution time: 15_162_000 picoseconds.
-		Weight::from_parts(16_835_000, 11671)
+		// Minimum execution time: 15_202_000 picoseconds.
+		Weight::from_parts(16_785_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -217,12 +223,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn expire_jobs(n: u32, ) -> Weight {
-		// Measured: `47332 + n * (59 ±0)`
+		// Measured: `47327 + n * (59 ±0)`
 		// Estimated: `158077 + n * (2861 ±64)`
-		// Minimum execution time: 143_453_000 picoseconds.
-		Weight::from_parts(145_535_000, 158077)
-			// Standard Error: 1_312_990
-			.saturating_add(Weight::from_parts(110_188_986, 0).saturating_mul(n.into()))
+		// Minimum execution time: 151_224_000 picoseconds.
+		Weight::from_parts(1_883_421_829, 158077)
+			// Standard Error: 5_729_351
+			.saturating_add(Weight::from_parts(117_112_760, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(173_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(173_u64))
@@ -247,12 +253,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn assign_jobs(n: u32, ) -> Weight {
-		// Measured: `25336 + n * (59 ±0)`
+		// Measured: `25337 + n * (59 ±0)`
 		// Estimated: `240734 + n * (2861 ±0)`
-		// Minimum execution time: 645_456_000 picoseconds.
-		Weight::from_parts(735_110_880, 240734)
-			// Standard Error: 931_844
-			.saturating_add(Weight::from_parts(18_577_262, 0).saturating_mul(n.into()))
+		// Minimum execution time: 715_330_000 picoseconds.
+		Weight::from_parts(1_853_416_436, 240734)
+			// Standard Error: 992_388
+			.saturating_add(Weight::from_parts(18_016_458, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(131_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(44_u64))
@@ -269,10 +275,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn prune_results(n: u32, ) -> Weight {
 		// Measured: `65817 + n * (51 ±0)`
 		// Estimated: `1493 + n * (68362 ±0)`
-		// Minimum execution time: 38_327_000 picoseconds.
-		Weight::from_parts(41_482_000, 1493)
-			// Standard Error: 264_418
-			.saturating_add(Weight::from_parts(31_073_902, 0).saturating_mul(n.into()))
+		// Minimum execution time: 37_816_000 picoseconds.
+		Weight::from_parts(88_885_334, 1493)
+			// Standard Error: 707_558
+			.saturating_add(Weight::from_parts(30_541_108, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -283,24 +289,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
-	fn submit() -> Weight {
-		Weight::from_parts(313_214_000, 11671)
+	fn submit(b: u32, ) -> Weight {
+		Weight::from_parts(128_107_240, 11671)
+			.saturating_add(Weight::from_parts(1_836, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn count_eligible() -> Weight {
-		Weight::from_parts(778_954_000, 240734)
+		Weight::from_parts(674_629_000, 240734)
 			.saturating_add(ParityDbWeight::get().reads(130_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(105_166_000, 11671)
+		Weight::from_parts(98_726_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
-	fn submit_results(n: u32, ) -> Weight {
-		Weight::from_parts(212_679_144, 6368)
-			.saturating_add(Weight::from_parts(361_007_695, 0).saturating_mul(n.into()))
+	fn submit_results(n: u32, b: u32, ) -> Weight {
+		Weight::from_parts(370_629_000, 6368)
+			.saturating_add(Weight::from_parts(234_571_060, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(57_136, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
@@ -308,18 +316,18 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn claim() -> Weight {
-		Weight::from_parts(61_891_000, 6196)
+		Weight::from_parts(62_893_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_base() -> Weight {
-		Weight::from_parts(16_835_000, 11671)
+		Weight::from_parts(16_785_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn expire_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(145_535_000, 158077)
-			.saturating_add(Weight::from_parts(110_188_986, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_883_421_829, 158077)
+			.saturating_add(Weight::from_parts(117_112_760, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(173_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(173_u64))
@@ -327,8 +335,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn assign_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(735_110_880, 240734)
-			.saturating_add(Weight::from_parts(18_577_262, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_853_416_436, 240734)
+			.saturating_add(Weight::from_parts(18_016_458, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(131_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(44_u64))
@@ -336,8 +344,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn prune_results(n: u32, ) -> Weight {
-		Weight::from_parts(41_482_000, 1493)
-			.saturating_add(Weight::from_parts(31_073_902, 0).saturating_mul(n.into()))
+		Weight::from_parts(88_885_334, 1493)
+			.saturating_add(Weight::from_parts(30_541_108, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
