@@ -4,6 +4,7 @@
 mod draw;
 mod lifecycle;
 mod random;
+mod refusals;
 
 use crate::{mock::*, HoldReason};
 use frame_support::traits::fungible::InspectHold;

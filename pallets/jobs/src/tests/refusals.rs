@@ -1,0 +1,133 @@
+//! The remaining refusals: malformed inputs and outputs, answers for queued jobs, receipts for
+//! another chain, full expiry queues.
+
+use super::*;
+use crate::{Answer, Error, InlineTensors, Payload, Submission};
+use frame_support::{assert_noop, assert_ok, BoundedVec};
+use sp_core::{Pair, H256};
+use veritensor_primitives::{tensor::ElementType, Receipt, Tensor};
+
+fn tensor(
+	elem: ElementType,
+	shape: &[u32],
+	frac_bits: u8,
+	data: Vec<u8>,
+) -> Tensor<ConstU32Inline> {
+	Tensor {
+		elem,
+		shape: shape.to_vec().try_into().unwrap(),
+		frac_bits,
+		data: data.try_into().unwrap(),
+	}
+}
+type ConstU32Inline = frame_support::traits::ConstU32<4096>;
+
+fn inline(tensors: Vec<Tensor<ConstU32Inline>>) -> Payload<Test> {
+	Payload::Inline(InlineTensors::<Test>::truncate_from(tensors))
+}
+
+#[test]
+fn malformed_inputs_are_refused_with_their_reason() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_worker(1, 100, 5_000, 2);
+		let attempt =
+			|input| Jobs::submit(RuntimeOrigin::signed(USER), digits(), input, 1, 200, DEADLINE);
+		let pixels = || tensor(ElementType::U8, &[1, 64], 0, vec![0; 64]);
+		assert_noop!(attempt(inline(vec![])), Error::<Test>::InputCountMismatch);
+		assert_noop!(attempt(inline(vec![pixels(), pixels()])), Error::<Test>::InputCountMismatch);
+		assert_noop!(
+			attempt(inline(vec![tensor(ElementType::U8, &[64, 1], 0, vec![0; 64])])),
+			Error::<Test>::InputShapeMismatch
+		);
+		assert_noop!(
+			attempt(inline(vec![tensor(ElementType::U8, &[1, 64], 3, vec![0; 64])])),
+			Error::<Test>::InputFracBitsMismatch
+		);
+		assert_noop!(
+			attempt(inline(vec![tensor(ElementType::U8, &[1, 64], 0, vec![0; 63])])),
+			Error::<Test>::InputMalformed
+		);
+		// A remote input with its hash and URI is taken as it is.
+		let remote = Payload::Remote {
+			hash: H256::repeat_byte(3),
+			uri: b"https://inputs.example/1".to_vec().try_into().unwrap(),
+		};
+		assert_ok!(attempt(remote));
+	});
+}
+
+#[test]
+fn a_deadline_block_holds_a_bounded_number_of_jobs() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_worker(1, 100, 5_000, 64);
+		// Four jobs a block share one deadline block: 1 + 10 and 2 + 9.
+		for fill in 0..4 {
+			submit(USER, fill, 200);
+		}
+		run_to_block(2);
+		assert_noop!(
+			Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(5), 1, 200, DEADLINE - 1),
+			Error::<Test>::ExpiryQueueFull
+		);
+		assert_ok!(Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(5), 1, 200, DEADLINE));
+	});
+}
+
+#[test]
+fn answers_for_queued_jobs_and_foreign_receipts_are_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_worker(1, 100, 5_000, 2);
+		let job = submit(USER, 3, 200);
+		let origin = RuntimeOrigin::signed(account_of(&worker(1)));
+		let cannot = |job| {
+			BoundedVec::truncate_from(vec![Submission {
+				job,
+				worker: worker(1),
+				answer: Answer::CannotExecute {
+					reason: crate::CannotExecuteReason::ExecutionFailed,
+				},
+			}])
+		};
+		assert_noop!(Jobs::submit_results(origin.clone(), cannot(job)), Error::<Test>::NotAssigned);
+		assert_noop!(Jobs::submit_results(origin.clone(), cannot(99)), Error::<Test>::UnknownJob);
+		run_to_block(1 + DELAY as u64);
+
+		// A receipt made for another chain (another genesis hash).
+		let output = label(4);
+		let Payload::Inline(tensors) = &output else { unreachable!() };
+		let record = crate::Jobs::<Test>::get(job).unwrap();
+		let foreign = Receipt {
+			genesis_hash: H256::repeat_byte(0xee),
+			job_id: job,
+			model: record.model,
+			input_hash: record.input_hash,
+			output_hash: veritensor_primitives::output_hash(tensors),
+			worker: worker(1),
+		};
+		let signature = worker_pair(1).sign(&foreign.signing_payload()).into();
+		let answer = Submission {
+			job,
+			worker: worker(1),
+			answer: Answer::Output { output: output.clone(), signature },
+		};
+		assert_noop!(
+			Jobs::submit_results(origin.clone(), BoundedVec::truncate_from(vec![answer])),
+			Error::<Test>::BadReceipt
+		);
+		// An output with the wrong number of tensors.
+		let two = inline(vec![
+			tensor(ElementType::I64, &[1], 0, vec![0; 8]),
+			tensor(ElementType::I64, &[1], 0, vec![0; 8]),
+		]);
+		let signature = sign(1, job, &output);
+		let answer = Submission {
+			job,
+			worker: worker(1),
+			answer: Answer::Output { output: two, signature },
+		};
+		assert_noop!(
+			Jobs::submit_results(origin, BoundedVec::truncate_from(vec![answer])),
+			Error::<Test>::OutputCountMismatch
+		);
+	});
+}
