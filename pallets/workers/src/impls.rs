@@ -282,16 +282,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let from_active = wanted.min(ledger.active);
 		ledger.active = ledger.active.saturating_sub(from_active);
-		let mut from_unbonding = wanted.saturating_sub(from_active);
-		for chunk in ledger.unbonding.iter_mut().rev() {
-			let taken = from_unbonding.min(chunk.value);
-			chunk.value = chunk.value.saturating_sub(taken);
-			from_unbonding = from_unbonding.saturating_sub(taken);
-			if from_unbonding.is_zero() {
-				break;
-			}
-		}
-		ledger.unbonding.retain(|chunk| !chunk.value.is_zero());
+		ledger.take_from_unbonding(wanted.saturating_sub(from_active));
 		ledger.stake.apply_now(|stake| *stake = (*stake).min(ledger.active));
 
 		let (credit, missing) = <T::Currency as fungible::BalancedHold<_>>::slash(

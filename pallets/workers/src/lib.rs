@@ -526,16 +526,7 @@ pub mod pallet {
 			ensure!(value <= ledger.unbonding_total(), Error::<T>::InsufficientUnbonding);
 			let active = ledger.active.saturating_add(value);
 			ensure!(active >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
-			let mut missing = value;
-			for chunk in ledger.unbonding.iter_mut().rev() {
-				let taken = missing.min(chunk.value);
-				chunk.value = chunk.value.saturating_sub(taken);
-				missing = missing.saturating_sub(taken);
-				if missing.is_zero() {
-					break;
-				}
-			}
-			ledger.unbonding.retain(|chunk| !chunk.value.is_zero());
+			ledger.take_from_unbonding(value);
 			ledger.active = active;
 			Self::schedule_stake(&mut ledger);
 			Operators::<T>::insert(&operator, ledger);

@@ -141,6 +141,21 @@ impl<T: Config> OperatorLedger<T> {
 			.fold(BalanceOf::<T>::zero(), |sum, chunk| sum.saturating_add(chunk.value))
 	}
 
+	/// Takes up to `amount` out of the unbonding chunks, the latest to unlock first, and drops
+	/// the chunks it empties.
+	pub fn take_from_unbonding(&mut self, amount: BalanceOf<T>) {
+		let mut missing = amount;
+		for chunk in self.unbonding.iter_mut().rev() {
+			let taken = missing.min(chunk.value);
+			chunk.value = chunk.value.saturating_sub(taken);
+			missing = missing.saturating_sub(taken);
+			if missing.is_zero() {
+				break;
+			}
+		}
+		self.unbonding.retain(|chunk| !chunk.value.is_zero());
+	}
+
 	/// Everything a slash can reach: the active bond and the funds being unbonded.
 	pub fn slashable(&self) -> BalanceOf<T> {
 		self.active.saturating_add(self.unbonding_total())
