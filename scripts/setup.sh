@@ -3,7 +3,8 @@
 # it installs only what is missing.
 #
 #   - Debian packages: protobuf-compiler, clang, libclang-dev (the node's networking and
-#     bindings), nodejs and npm (only for the JavaScript client check in the tests);
+#     bindings), nodejs and npm (only for the JavaScript client check in the tests), python3
+#     and python3-pip (to fetch the ONNX Runtime wheel; see setup-onnxruntime.sh);
 #   - Rust: the wasm32v1-none target and the rust-src component (the runtime's wasm build).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -14,6 +15,8 @@ command -v clang >/dev/null || missing+=(clang)
 dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+command -v python3 >/dev/null || missing+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 
 if ((${#missing[@]})); then
 	step "installing Debian packages: ${missing[*]}"

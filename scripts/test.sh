@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs every Veritensor test:
-#   1. set-up check (scripts/setup.sh installs what is missing);
-#   2. cargo test for the whole workspace: primitives and runtime unit tests, then the node's
-#      process tests (a --dev node produces and finalises blocks and exits cleanly on SIGINT;
-#      four local_testnet validators finalise a common block);
+#   1. set-up check (scripts/setup.sh installs what is missing, scripts/setup-onnxruntime.sh the
+#      ONNX Runtime library the executor's second engine loads);
+#   2. cargo test for the whole workspace: primitives and runtime unit tests, the executor's
+#      tests (demo models through both engines, every error, the HTTP service on loopback,
+#      fetching from a loopback model host), then the node's process tests (a --dev node
+#      produces and finalises blocks and exits cleanly on SIGINT; four local_testnet validators
+#      finalise a common block);
 #   3. each pallet's unit tests again with its benchmarks (feature runtime-benchmarks), which
 #      run every benchmark once against the pallet's mock runtime;
 #   4. a standard JavaScript client (@polkadot/api) reads a dev node's metadata and state.
@@ -14,6 +17,8 @@ cd "$REPO_ROOT"
 
 "$REPO_ROOT/scripts/setup.sh"
 require_toolchain
+VERITENSOR_ONNXRUNTIME_LIB="$("$REPO_ROOT/scripts/setup-onnxruntime.sh")"
+export VERITENSOR_ONNXRUNTIME_LIB
 
 started=$(date +%s)
 step "cargo test --workspace (the first run builds the node and its wasm runtime: ~40 min on 2 cores)"

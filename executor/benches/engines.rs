@@ -1,0 +1,204 @@
+//! Per-inference latency and throughput of each demo model through each engine, in one process
+//! with one thread per inference, next to a bare ONNX Runtime session on the same model.
+//!
+//!     cargo bench -p veritensor-executor --bench engines [-- --seconds 3]
+//!
+//! Paths measured per model:
+//! - `bare onnxruntime`: a session built directly with `ort` (same options as the executor's),
+//!   inputs prepared once, `run` and reading the outputs timed: the floor.
+//! - `executor tract` / `executor onnxruntime`: `Executor::infer` from a JSON-form request,
+//!   with everything that path does: checks, fixed-point conversion both ways, the model cache,
+//!   the engine, and both canonical hashes.
+//!
+//! Rounds alternate the paths so that machine noise hits them alike; the median round is
+//! reported. Needs the ONNX Runtime library (scripts/setup-onnxruntime.sh).
+
+use ort::{
+	session::{builder::GraphOptimizationLevel, Session},
+	value::Tensor,
+};
+use serde_json::Value;
+use std::{
+	path::PathBuf,
+	time::{Duration, Instant},
+};
+use veritensor_executor::{
+	store::hash_hex, tensor::JsonTensor, Config, EngineKind, Executor, InferRequest,
+};
+use veritensor_primitives::tensor::ElementType;
+
+const ROUNDS: usize = 15;
+
+struct Model {
+	name: &'static str,
+	file: &'static str,
+	elem: ElementType,
+}
+
+const MODELS: [Model; 2] = [
+	Model { name: "mlp_digits_f32", file: "mlp_digits_f32.onnx", elem: ElementType::F32 },
+	Model { name: "mlp_digits_int", file: "mlp_digits_int.onnx", elem: ElementType::U8 },
+];
+
+fn library() -> PathBuf {
+	std::env::var_os("VERITENSOR_ONNXRUNTIME_LIB").map(PathBuf::from).unwrap_or_else(|| {
+		PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+			.join(".cache/veritensor-onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
+	})
+}
+
+fn demo_dir() -> PathBuf {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo-models")
+}
+
+fn images() -> Vec<Vec<i64>> {
+	let text = std::fs::read_to_string(demo_dir().join("test_vectors.json")).expect("test vectors");
+	let vectors: Value = serde_json::from_str(&text).expect("JSON");
+	vectors["pixels"]
+		.as_array()
+		.expect("pixels")
+		.iter()
+		.map(|row| row.as_array().expect("row").iter().map(|v| v.as_i64().expect("int")).collect())
+		.collect()
+}
+
+/// Runs `step` in batches until `budget` is spent; returns seconds per call of each batch.
+fn time_batches(budget: Duration, mut step: impl FnMut(usize)) -> f64 {
+	// A batch size that takes about a millisecond or more, found once.
+	let mut batch = 1usize;
+	loop {
+		let started = Instant::now();
+		for i in 0..batch {
+			step(i);
+		}
+		if started.elapsed() >= Duration::from_millis(1) || batch >= 1 << 16 {
+			break;
+		}
+		batch *= 2;
+	}
+	let started = Instant::now();
+	let mut calls = 0usize;
+	while started.elapsed() < budget {
+		for i in 0..batch {
+			step(calls + i);
+		}
+		calls += batch;
+	}
+	started.elapsed().as_secs_f64() / calls as f64
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+	values.sort_by(|a, b| a.total_cmp(b));
+	values[values.len() / 2]
+}
+
+fn main() {
+	let seconds: f64 = std::env::args()
+		.skip_while(|a| a != "--seconds")
+		.nth(1)
+		.and_then(|s| s.parse().ok())
+		.unwrap_or(3.0);
+	// `--seconds` is the time each path gets per model, spread over the rounds.
+	let per_round = Duration::from_secs_f64(seconds / ROUNDS as f64);
+	let library = library();
+	assert!(library.is_file(), "no ONNX Runtime at {}: run scripts/setup-onnxruntime.sh", library.display());
+
+	let dir = std::env::temp_dir().join(format!("veritensor-bench-{}", std::process::id()));
+	let mut config = Config::new(&dir);
+	config.onnxruntime_library = Some(library.clone());
+	config.threads = 1;
+	let executor = Executor::new(config).expect("executor");
+	let environment = veritensor_executor::engine::shared_environment(&library).expect("onnxruntime");
+	let images = images();
+
+	println!("veritensor-executor engine benchmark: {} images, {ROUNDS} rounds, 1 thread", images.len());
+	println!("{:<16} {:<22} {:>12} {:>14} {:>10}", "model", "path", "µs/infer", "infer/s", "vs bare");
+	for model in MODELS {
+		let bytes = std::fs::read(demo_dir().join(model.file)).expect("model file");
+		let hash = hash_hex(&executor.store().add_bytes(&bytes, None).expect("store"));
+		let requests: Vec<InferRequest> = images
+			.iter()
+			.map(|pixels| InferRequest {
+				model: hash.clone(),
+				inputs: vec![JsonTensor {
+					name: None,
+					elem: model.elem,
+					shape: vec![1, 64],
+					frac_bits: if model.elem == ElementType::F32 { 8 } else { 0 },
+					values: if model.elem == ElementType::F32 {
+						pixels.iter().map(|p| p << 8).collect()
+					} else {
+						pixels.clone()
+					},
+				}],
+				engine: None,
+				schema: None,
+				output_frac_bits: None,
+			})
+			.collect();
+
+		let mut session = Session::builder(&environment)
+			.unwrap_or_else(|e| panic!("session builder: {e}"))
+			.with_intra_threads(1)
+			.and_then(|b| b.with_inter_threads(1))
+			.and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
+			.unwrap_or_else(|e| panic!("session options: {e}"))
+			.commit_from_memory(&bytes)
+			.unwrap_or_else(|e| panic!("bare session: {e}"));
+		let input_name = session.inputs()[0].name().to_string();
+		let prepared: Vec<ort::value::DynValue> = images
+			.iter()
+			.map(|pixels| match model.elem {
+				ElementType::F32 => Tensor::from_array((vec![1i64, 64], pixels.iter().map(|p| *p as f32).collect::<Vec<_>>()))
+					.expect("tensor")
+					.into_dyn(),
+				_ => Tensor::from_array((vec![1i64, 64], pixels.iter().map(|p| *p as u8).collect::<Vec<_>>()))
+					.expect("tensor")
+					.into_dyn(),
+			})
+			.collect();
+
+		let mut bare = Vec::new();
+		let mut paths: Vec<(EngineKind, Vec<f64>)> =
+			vec![(EngineKind::OnnxRuntime, Vec::new()), (EngineKind::Tract, Vec::new())];
+		for engine in [EngineKind::OnnxRuntime, EngineKind::Tract] {
+			// Warm the cache and the engine before timing.
+			let mut warm = requests[0].clone();
+			warm.engine = Some(engine);
+			executor.infer(&warm).expect("warm-up");
+		}
+		for _ in 0..ROUNDS {
+			bare.push(time_batches(per_round, |i| {
+				let input = &prepared[i % prepared.len()];
+				let outputs = session.run(vec![(input_name.as_str(), input.view())]).expect("bare run");
+				std::hint::black_box(outputs.len());
+			}));
+			for (engine, samples) in paths.iter_mut() {
+				let mut engine_requests = requests.clone();
+				for request in engine_requests.iter_mut() {
+					request.engine = Some(*engine);
+				}
+				samples.push(time_batches(per_round, |i| {
+					let response = executor.infer(&engine_requests[i % engine_requests.len()]).expect("infer");
+					std::hint::black_box(response.output_hash);
+				}));
+			}
+		}
+		let floor = median(bare);
+		let row = |path: &str, seconds: f64| {
+			println!(
+				"{:<16} {:<22} {:>12.2} {:>14.0} {:>9.2}x",
+				model.name,
+				path,
+				seconds * 1e6,
+				1.0 / seconds,
+				seconds / floor
+			);
+		};
+		row("bare onnxruntime", floor);
+		for (engine, samples) in paths {
+			row(&format!("executor {}", engine.name()), median(samples));
+		}
+	}
+	let _ = std::fs::remove_dir_all(&dir);
+}

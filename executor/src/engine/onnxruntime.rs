@@ -1,0 +1,236 @@
+//! ONNX Runtime through `ort`, loaded at run time from the `libonnxruntime.so` the PyPI wheel
+//! ships: production speed without a C++ build.
+
+use super::{Backend, EngineKind, InputPlan, LoadedModel};
+use crate::{
+	error::{Error, Result},
+	tensor::{EngineTensor, Values},
+};
+use ort::{
+	environment::Environment,
+	error::ErrorCode,
+	session::{builder::GraphOptimizationLevel, Session, SessionInputValue},
+	value::{DynValue, Tensor, TensorElementType},
+};
+use std::{
+	borrow::Cow,
+	path::{Path, PathBuf},
+	sync::{Mutex, OnceLock, PoisonError},
+};
+
+/// The ONNX Runtime backend.
+pub struct OnnxRuntime {
+	environment: Environment,
+	version: String,
+	threads: usize,
+}
+
+/// A session. ONNX Runtime sessions are not safe to run from two threads at once, so runs on
+/// one loaded model take turns; different models run in parallel.
+struct OrtModel {
+	session: Mutex<Session>,
+}
+
+fn engine_error(context: &str, error: impl core::fmt::Display) -> Error {
+	Error::Engine(format!("onnxruntime {context}: {error}"))
+}
+
+/// The release in the library's build string (`git-branch=rel-1.31.1, …`).
+fn release_from_build_info(info: &str) -> Option<String> {
+	let start = info.find("git-branch=rel-")? + "git-branch=rel-".len();
+	let rest = &info[start..];
+	let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+	(end > 0).then(|| rest[..end].to_string())
+}
+
+/// ONNX Runtime allows one environment per process: every executor (and the benchmark's bare
+/// sessions) shares the first one, with the library it was loaded from.
+static ENVIRONMENT: OnceLock<core::result::Result<(Environment, PathBuf), String>> = OnceLock::new();
+
+/// The process's ONNX Runtime environment, loading `library` if none is loaded yet. A process
+/// keeps the first library it loads; asking for another one afterwards is an error.
+pub fn shared_environment(library: &Path) -> Result<Environment> {
+	if !library.is_file() {
+		return Err(Error::EngineUnavailable(format!(
+			"onnxruntime: no library at {} (scripts/setup-onnxruntime.sh installs one)",
+			library.display()
+		)));
+	}
+	let loaded = ENVIRONMENT.get_or_init(|| {
+		let environment = ort::init_from(library)
+			.map_err(|e| e.to_string())?
+			.with_name("veritensor-executor")
+			.build()
+			.map_err(|e| e.to_string())?;
+		Ok((environment, library.to_path_buf()))
+	});
+	let (environment, loaded_from) =
+		loaded.as_ref().map_err(|e| Error::EngineUnavailable(format!("onnxruntime: {e}")))?;
+	let same = |p: &Path| p.canonicalize().ok();
+	if same(loaded_from) != same(library) {
+		return Err(Error::EngineUnavailable(format!(
+			"onnxruntime: this process already loaded {}, it cannot also load {}",
+			loaded_from.display(),
+			library.display()
+		)));
+	}
+	Ok(environment.clone())
+}
+
+impl OnnxRuntime {
+	/// Loads ONNX Runtime from `library` (a path to `libonnxruntime.so.*`), or shares the
+	/// environment already loaded from it.
+	pub fn new(library: &Path, threads: usize) -> Result<Self> {
+		let environment = shared_environment(library)?;
+		let version = release_from_build_info(ort::info()).unwrap_or_else(|| "unknown".into());
+		Ok(Self { environment, version, threads: threads.max(1) })
+	}
+}
+
+fn load_error(error: ort::Error) -> Error {
+	let message = error.message().to_string();
+	let unsupported = ["No Op registered", "not a registered function/op", "Could not find an implementation"];
+	if unsupported.iter().any(|needle| message.contains(needle)) {
+		return Error::UnsupportedOperator(format!("onnxruntime: {message}"));
+	}
+	match error.code() {
+		ErrorCode::InvalidProtobuf | ErrorCode::NoModel => Error::CorruptModel(message),
+		ErrorCode::InvalidGraph => Error::CorruptModel(format!("invalid graph: {message}")),
+		ErrorCode::NotImplemented => Error::UnsupportedOperator(format!("onnxruntime: {message}")),
+		_ => engine_error("could not load the model", message),
+	}
+}
+
+impl Backend for OnnxRuntime {
+	fn kind(&self) -> EngineKind {
+		EngineKind::OnnxRuntime
+	}
+
+	fn version(&self) -> &str {
+		&self.version
+	}
+
+	fn load(&self, model: &[u8], _inputs: &InputPlan) -> Result<Box<dyn LoadedModel>> {
+		let builder = Session::builder(&self.environment).map_err(load_error)?;
+		let session = builder
+			.with_intra_threads(self.threads)
+			.and_then(|b| b.with_inter_threads(1))
+			.and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
+			.map_err(|e| engine_error("session options", e))?
+			.commit_from_memory(model)
+			.map_err(load_error)?;
+		Ok(Box::new(OrtModel { session: Mutex::new(session) }))
+	}
+}
+
+fn to_ort(tensor: EngineTensor) -> ort::Result<DynValue> {
+	let shape: Vec<i64> = tensor.shape.iter().map(|d| *d as i64).collect();
+	Ok(match tensor.values {
+		Values::F32(v) => Tensor::from_array((shape, v))?.into_dyn(),
+		Values::U8(v) => Tensor::from_array((shape, v))?.into_dyn(),
+		Values::I8(v) => Tensor::from_array((shape, v))?.into_dyn(),
+		Values::I16(v) => Tensor::from_array((shape, v))?.into_dyn(),
+		Values::I32(v) => Tensor::from_array((shape, v))?.into_dyn(),
+		Values::I64(v) => Tensor::from_array((shape, v))?.into_dyn(),
+		Values::Bool(v) => Tensor::from_array((shape, v))?.into_dyn(),
+	})
+}
+
+fn extract<T: ort::value::PrimitiveTensorElementType + Copy>(
+	value: &DynValue,
+) -> ort::Result<(Vec<usize>, Vec<T>)> {
+	let (shape, data) = value.try_extract_tensor::<T>()?;
+	Ok((shape.iter().map(|d| *d as usize).collect(), data.to_vec()))
+}
+
+fn from_ort(name: &str, value: &DynValue) -> Result<EngineTensor> {
+	let fail = |e: ort::Error| engine_error("reading an output", e);
+	let (shape, values) = match value.dtype().tensor_type() {
+		Some(TensorElementType::Float32) => {
+			let (shape, v) = extract::<f32>(value).map_err(fail)?;
+			(shape, Values::F32(v))
+		}
+		Some(TensorElementType::Float64) => {
+			let (shape, v) = extract::<f64>(value).map_err(fail)?;
+			(shape, Values::F32(v.into_iter().map(|x| x as f32).collect()))
+		}
+		Some(TensorElementType::Uint8) => {
+			let (shape, v) = extract::<u8>(value).map_err(fail)?;
+			(shape, Values::U8(v))
+		}
+		Some(TensorElementType::Int8) => {
+			let (shape, v) = extract::<i8>(value).map_err(fail)?;
+			(shape, Values::I8(v))
+		}
+		Some(TensorElementType::Int16) => {
+			let (shape, v) = extract::<i16>(value).map_err(fail)?;
+			(shape, Values::I16(v))
+		}
+		Some(TensorElementType::Int32) => {
+			let (shape, v) = extract::<i32>(value).map_err(fail)?;
+			(shape, Values::I32(v))
+		}
+		Some(TensorElementType::Int64) => {
+			let (shape, v) = extract::<i64>(value).map_err(fail)?;
+			(shape, Values::I64(v))
+		}
+		Some(TensorElementType::Bool) => {
+			let (shape, v) = extract::<bool>(value).map_err(fail)?;
+			(shape, Values::Bool(v))
+		}
+		other => {
+			return Err(Error::SchemaMismatch(format!(
+				"output `{name}` of type {other:?} has no wire type"
+			)))
+		}
+	};
+	Ok(EngineTensor { shape, values })
+}
+
+impl LoadedModel for OrtModel {
+	fn run(&self, inputs: Vec<EngineTensor>) -> Result<Vec<EngineTensor>> {
+		let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+		let names: Vec<String> = session.inputs().iter().map(|i| i.name().to_string()).collect();
+		if names.len() != inputs.len() {
+			return Err(Error::SchemaMismatch(format!(
+				"the model takes {} input(s), got {}",
+				names.len(),
+				inputs.len()
+			)));
+		}
+		let values = names
+			.into_iter()
+			.zip(inputs)
+			.map(|(name, tensor)| {
+				to_ort(tensor).map(|value| (Cow::Owned(name), SessionInputValue::from(value)))
+			})
+			.collect::<ort::Result<Vec<_>>>()
+			.map_err(|e| Error::BadInput(format!("onnxruntime: {e}")))?;
+		let output_names: Vec<String> =
+			session.outputs().iter().map(|o| o.name().to_string()).collect();
+		let outputs = session.run(values).map_err(|e| engine_error("run", e))?;
+		output_names
+			.iter()
+			.map(|name| {
+				let value = outputs
+					.get(name)
+					.ok_or_else(|| engine_error("run", format!("output `{name}` missing")))?;
+				from_ort(name, value)
+			})
+			.collect()
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::release_from_build_info;
+
+	#[test]
+	fn release_is_read_from_the_build_string() {
+		assert_eq!(
+			release_from_build_info("ORT Build Info: git-branch=rel-1.31.1, git-commit-id=abc"),
+			Some("1.31.1".into())
+		);
+		assert_eq!(release_from_build_info("ORT Build Info: git-branch=main"), None);
+	}
+}

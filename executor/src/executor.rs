@@ -1,0 +1,430 @@
+//! The executor: store, engines and loaded-model cache together, and the one inference path
+//! every caller (HTTP service, node, benchmarks) goes through.
+
+use crate::{
+	engine::{Backend, EngineKind, LoadedModel, OnnxRuntime, Tract},
+	error::{Error, Result},
+	fetch::FetchPolicy,
+	graph::{read_signature, Signature},
+	metrics::Metrics,
+	store::{hash_hex, parse_hash, ModelStore},
+	tensor::{input_hash, output_hash, JsonSchema, JsonTensor},
+};
+use lru::LruCache;
+use serde::{Deserialize, Serialize};
+use sp_core::H256;
+use std::{
+	num::NonZeroUsize,
+	panic::{catch_unwind, AssertUnwindSafe},
+	path::PathBuf,
+	sync::{Arc, Mutex, PoisonError},
+	time::Instant,
+};
+use veritensor_primitives::tensor::{ElementType, MAX_FRAC_BITS};
+
+/// How an executor is set up.
+#[derive(Clone, Debug)]
+pub struct Config {
+	/// Root of the model store.
+	pub store_dir: PathBuf,
+	/// Largest model file accepted (upload or fetch), in bytes.
+	pub max_model_bytes: u64,
+	/// Largest total input size of one request, in wire bytes.
+	pub max_input_bytes: u64,
+	/// Loaded models kept in memory; the least recently used is dropped beyond this.
+	pub cached_models: usize,
+	/// The engine used when a request names none.
+	pub default_engine: EngineKind,
+	/// `libonnxruntime.so` to load; without it only tract is available.
+	pub onnxruntime_library: Option<PathBuf>,
+	/// Threads each ONNX Runtime inference may use (tract always uses the calling thread).
+	pub threads: usize,
+	/// What may be fetched, and from where.
+	pub fetch: FetchPolicy,
+	/// Fraction bits of float outputs when the request carries no schema.
+	pub default_output_frac_bits: u8,
+}
+
+impl Config {
+	/// Defaults for a store at `store_dir`: tract only, 64 MiB models, 1 MiB inputs, 16 cached
+	/// models, one thread, HTTPS fetches from public hosts, 16 fraction bits.
+	pub fn new(store_dir: impl Into<PathBuf>) -> Self {
+		Self {
+			store_dir: store_dir.into(),
+			max_model_bytes: 64 << 20,
+			max_input_bytes: 1 << 20,
+			cached_models: 16,
+			default_engine: EngineKind::Tract,
+			onnxruntime_library: None,
+			threads: 1,
+			fetch: FetchPolicy::default(),
+			default_output_frac_bits: 16,
+		}
+	}
+}
+
+/// One inference.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InferRequest {
+	/// The model's blake2-256 hash, hex.
+	pub model: String,
+	/// Input tensors in graph order.
+	pub inputs: Vec<JsonTensor>,
+	/// The engine to use; the executor's default if absent.
+	#[serde(default)]
+	pub engine: Option<EngineKind>,
+	/// The schema the chain's registry declares: inputs and outputs are checked against it and
+	/// float outputs take its fraction bits.
+	#[serde(default)]
+	pub schema: Option<JsonSchema>,
+	/// Fraction bits of float outputs when there is no schema.
+	#[serde(default)]
+	pub output_frac_bits: Option<u8>,
+}
+
+/// Where the time of one inference went, in microseconds.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Timing {
+	/// Reading, verifying and preparing the model; zero when it was already loaded.
+	pub load_us: u64,
+	/// Converting inputs, running the engine, converting and hashing outputs.
+	pub inference_us: u64,
+	/// The whole request inside the executor.
+	pub total_us: u64,
+}
+
+/// The result of one inference.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InferResponse {
+	/// The model's hash.
+	pub model: String,
+	/// The engine that ran it.
+	pub engine: EngineKind,
+	/// That engine's version.
+	pub engine_version: String,
+	/// Outputs in graph order, named.
+	pub outputs: Vec<JsonTensor>,
+	/// Canonical hash of the outputs, as the chain computes it.
+	pub output_hash: String,
+	/// Canonical hash of the inputs, as the chain computes it.
+	pub input_hash: String,
+	/// Whether the model was already loaded.
+	pub cache_hit: bool,
+	/// Time spent.
+	pub timing: Timing,
+}
+
+/// What the store knows of a model.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelInfo {
+	/// The model's hash.
+	pub hash: String,
+	/// File size.
+	pub bytes: u64,
+	/// Inputs and outputs the graph declares.
+	pub signature: Signature,
+}
+
+/// An engine the executor can use.
+#[derive(Clone, Debug, Serialize)]
+pub struct EngineInfo {
+	/// Its name.
+	pub engine: EngineKind,
+	/// Its version.
+	pub version: String,
+	/// Whether requests without an engine use it.
+	pub default: bool,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct CacheKey {
+	model: H256,
+	engine: EngineKind,
+	inputs: Vec<(ElementType, Vec<u32>)>,
+}
+
+impl core::hash::Hash for CacheKey {
+	fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+		self.model.hash(state);
+		self.engine.hash(state);
+		for (elem, shape) in &self.inputs {
+			(*elem as u8).hash(state);
+			shape.hash(state);
+		}
+	}
+}
+
+struct Loaded {
+	model: Box<dyn LoadedModel>,
+	signature: Signature,
+}
+
+/// Runs models from its store on its engines.
+pub struct Executor {
+	config: Config,
+	store: ModelStore,
+	backends: Vec<Arc<dyn Backend>>,
+	cache: Mutex<LruCache<CacheKey, Arc<Loaded>>>,
+	metrics: Metrics,
+}
+
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+	catch_unwind(AssertUnwindSafe(f))
+		.unwrap_or_else(|_| Err(Error::Engine(format!("the engine panicked while {what}"))))
+}
+
+impl Executor {
+	/// Opens the store and the engines the configuration names.
+	pub fn new(config: Config) -> Result<Self> {
+		if config.default_output_frac_bits > MAX_FRAC_BITS {
+			return Err(Error::BadInput(format!(
+				"default_output_frac_bits must be at most {MAX_FRAC_BITS}"
+			)));
+		}
+		let store = ModelStore::open(&config.store_dir, config.max_model_bytes)?;
+		let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(Tract)];
+		if let Some(library) = &config.onnxruntime_library {
+			backends.push(Arc::new(OnnxRuntime::new(library, config.threads)?));
+		}
+		if !backends.iter().any(|b| b.kind() == config.default_engine) {
+			return Err(Error::EngineUnavailable(format!(
+				"{} is the default engine but is not configured",
+				config.default_engine.name()
+			)));
+		}
+		let capacity = NonZeroUsize::new(config.cached_models.max(1)).expect("max(1) is non-zero; qed");
+		Ok(Self {
+			config,
+			store,
+			backends,
+			cache: Mutex::new(LruCache::new(capacity)),
+			metrics: Metrics::new(),
+		})
+	}
+
+	/// The configuration in effect.
+	pub fn config(&self) -> &Config {
+		&self.config
+	}
+
+	/// The model store.
+	pub fn store(&self) -> &ModelStore {
+		&self.store
+	}
+
+	/// The executor's metrics.
+	pub fn metrics(&self) -> &Metrics {
+		&self.metrics
+	}
+
+	/// The engines available here.
+	pub fn engines(&self) -> Vec<EngineInfo> {
+		self.backends
+			.iter()
+			.map(|b| EngineInfo {
+				engine: b.kind(),
+				version: b.version().to_string(),
+				default: b.kind() == self.config.default_engine,
+			})
+			.collect()
+	}
+
+	fn backend(&self, engine: Option<EngineKind>) -> Result<&Arc<dyn Backend>> {
+		let wanted = engine.unwrap_or(self.config.default_engine);
+		self.backends
+			.iter()
+			.find(|b| b.kind() == wanted)
+			.ok_or_else(|| Error::EngineUnavailable(wanted.name().into()))
+	}
+
+	/// What the store knows of a model, reading and checking its file.
+	pub fn model_info(&self, hash: &H256) -> Result<ModelInfo> {
+		let bytes = self.store.read_verified(hash)?;
+		Ok(ModelInfo {
+			hash: hash_hex(hash),
+			bytes: bytes.len() as u64,
+			signature: read_signature(&bytes)?,
+		})
+	}
+
+	/// Makes sure the store holds the model: if it is not there already, tries each URI in
+	/// turn under the fetch policy and keeps the first download that hashes right.
+	pub async fn fetch_model(&self, hash: &H256, uris: &[String]) -> Result<bool> {
+		if self.store.read_verified(hash).is_ok() {
+			return Ok(false);
+		}
+		if uris.is_empty() {
+			return Err(Error::BadInput("no URI to fetch from".into()));
+		}
+		let mut failures = Vec::new();
+		for uri in uris {
+			let attempt = async {
+				let bytes = self.config.fetch.fetch(uri, self.store.max_model_bytes()).await?;
+				self.store.add_bytes(&bytes, Some(*hash))
+			};
+			match attempt.await {
+				Ok(_) => return Ok(true),
+				Err(error) if uris.len() == 1 => return Err(error),
+				Err(error) => failures.push(format!("{uri}: {error}")),
+			}
+		}
+		Err(Error::FetchFailed(failures.join("; ")))
+	}
+
+	fn load(&self, key: &CacheKey, backend: &dyn Backend, schema: Option<&JsonSchema>) -> Result<Arc<Loaded>> {
+		let bytes = self.store.read_verified(&key.model)?;
+		let signature = read_signature(&bytes)?;
+		signature.check_inputs(&key.inputs)?;
+		if let Some(schema) = schema {
+			check_schema_names(&signature, schema)?;
+		}
+		let model = guarded("loading the model", || backend.load(&bytes, &key.inputs))?;
+		Ok(Arc::new(Loaded { model, signature }))
+	}
+
+	/// Runs one inference.
+	pub fn infer(&self, request: &InferRequest) -> Result<InferResponse> {
+		let started = Instant::now();
+		let model = parse_hash(&request.model)?;
+		let backend = self.backend(request.engine)?;
+		let input_bytes: u64 = request.inputs.iter().map(JsonTensor::wire_size).sum();
+		if input_bytes > self.config.max_input_bytes {
+			return Err(Error::InputTooLarge { size: input_bytes, limit: self.config.max_input_bytes });
+		}
+		for input in &request.inputs {
+			input.check()?;
+		}
+		if let Some(schema) = &request.schema {
+			if schema.inputs.len() != request.inputs.len() {
+				return Err(Error::SchemaMismatch(format!(
+					"the schema declares {} input(s), the request has {}",
+					schema.inputs.len(),
+					request.inputs.len()
+				)));
+			}
+			for (input, spec) in request.inputs.iter().zip(&schema.inputs) {
+				input.check_against(spec)?;
+			}
+			if let Some(spec) = schema.outputs.iter().find(|s| !s.elem.accepts_frac_bits(s.frac_bits)) {
+				return Err(Error::SchemaMismatch(format!(
+					"output `{}` declares {} fraction bits for {:?}",
+					spec.name, spec.frac_bits, spec.elem
+				)));
+			}
+		}
+		let output_frac_bits = request.output_frac_bits.unwrap_or(self.config.default_output_frac_bits);
+		if output_frac_bits > MAX_FRAC_BITS {
+			return Err(Error::BadInput(format!("output_frac_bits must be at most {MAX_FRAC_BITS}")));
+		}
+
+		let key = CacheKey {
+			model,
+			engine: backend.kind(),
+			inputs: request.inputs.iter().map(|t| (t.elem, t.shape.clone())).collect(),
+		};
+		let cached = self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+		let cache_hit = cached.is_some();
+		let load_started = Instant::now();
+		let loaded = match cached {
+			Some(loaded) => {
+				self.metrics.cache_hits.inc();
+				if let Some(schema) = &request.schema {
+					check_schema_names(&loaded.signature, schema)?;
+				}
+				loaded
+			}
+			None => {
+				self.metrics.cache_misses.inc();
+				// Only a model that loaded is cached: a failure is reported and retried afresh.
+				let loaded = self.load(&key, backend.as_ref(), request.schema.as_ref())?;
+				let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+				cache.put(key, loaded.clone());
+				self.metrics.models_loaded.set(cache.len() as i64);
+				loaded
+			}
+		};
+		let load_us = if cache_hit { 0 } else { load_started.elapsed().as_micros() as u64 };
+
+		let inference_started = Instant::now();
+		let engine_inputs = request.inputs.iter().map(JsonTensor::to_engine).collect::<Result<Vec<_>>>()?;
+		let engine_outputs = guarded("running the model", || loaded.model.run(engine_inputs))?;
+		let ports = &loaded.signature.outputs;
+		if engine_outputs.len() != ports.len() {
+			return Err(Error::Engine(format!(
+				"the engine returned {} output(s), the graph declares {}",
+				engine_outputs.len(),
+				ports.len()
+			)));
+		}
+		let outputs = engine_outputs
+			.iter()
+			.zip(ports)
+			.enumerate()
+			.map(|(index, (tensor, port))| {
+				let frac_bits = match &request.schema {
+					Some(schema) => schema.outputs.get(index).map_or(0, |spec| spec.frac_bits),
+					None => output_frac_bits,
+				};
+				let frac_bits = if tensor.values.elem() == ElementType::F32 { frac_bits } else { 0 };
+				JsonTensor::from_engine(Some(port.name.clone()), tensor, frac_bits)
+			})
+			.collect::<Result<Vec<_>>>()?;
+		if let Some(schema) = &request.schema {
+			for (output, spec) in outputs.iter().zip(&schema.outputs) {
+				output.check_against(spec)?;
+			}
+		}
+		let output_hash = output_hash(&outputs)?;
+		let input_hash = input_hash(&request.inputs)?;
+		let inference = inference_started.elapsed();
+		self.metrics
+			.inference_seconds
+			.with_label_values(&[backend.kind().name()])
+			.observe(inference.as_secs_f64());
+
+		Ok(InferResponse {
+			model: hash_hex(&model),
+			engine: backend.kind(),
+			engine_version: backend.version().to_string(),
+			outputs,
+			output_hash: hash_hex(&output_hash),
+			input_hash: hash_hex(&input_hash),
+			cache_hit,
+			timing: Timing {
+				load_us,
+				inference_us: inference.as_micros() as u64,
+				total_us: started.elapsed().as_micros() as u64,
+			},
+		})
+	}
+}
+
+/// The schema must name the graph's tensors, in the graph's order, with the graph's types.
+fn check_schema_names(signature: &Signature, schema: &JsonSchema) -> Result<()> {
+	let sides = [("input", &signature.inputs, &schema.inputs), ("output", &signature.outputs, &schema.outputs)];
+	for (side, ports, specs) in sides {
+		if ports.len() != specs.len() {
+			return Err(Error::SchemaMismatch(format!(
+				"the schema declares {} {side}(s), the graph has {}",
+				specs.len(),
+				ports.len()
+			)));
+		}
+		for (port, spec) in ports.iter().zip(specs.iter()) {
+			if port.name != spec.name {
+				return Err(Error::SchemaMismatch(format!(
+					"{side} `{}` of the schema is `{}` in the graph",
+					spec.name, port.name
+				)));
+			}
+			if port.elem != Some(spec.elem) {
+				return Err(Error::SchemaMismatch(format!(
+					"{side} `{}` is {} in the graph, the schema declares {:?}",
+					spec.name, port.onnx_type, spec.elem
+				)));
+			}
+		}
+	}
+	Ok(())
+}

@@ -1,0 +1,280 @@
+//! Fetching models from the URIs in chain data. Those URIs are written by strangers, so the
+//! policy is strict by default: HTTPS only, public addresses only (checked on the addresses a
+//! name resolves to, and those are the addresses connected to), a size limit enforced while
+//! reading, no redirects, a deadline, and the hash verified before the store keeps anything.
+
+use crate::error::{Error, Result};
+use http_body_util::{BodyExt, Empty};
+use hyper::{body::Bytes, Request, StatusCode, Uri};
+use hyper_util::{
+	client::legacy::{
+		connect::{dns::Name, HttpConnector},
+		Client,
+	},
+	rt::TokioExecutor,
+};
+use std::{
+	future::Future,
+	net::{IpAddr, Ipv4Addr, SocketAddr},
+	pin::Pin,
+	task::{Context, Poll},
+	time::Duration,
+};
+
+/// What the executor may fetch.
+#[derive(Clone, Debug)]
+pub struct FetchPolicy {
+	/// Allowed URI schemes (`https`, and `http` only when configured).
+	pub schemes: Vec<String>,
+	/// If set, only these host names (exact, case-insensitive) may be fetched from.
+	pub hosts: Option<Vec<String>>,
+	/// Whether loopback, private, link-local and other non-public addresses are allowed.
+	pub allow_private: bool,
+	/// The whole fetch, connection to last byte.
+	pub timeout: Duration,
+}
+
+impl Default for FetchPolicy {
+	fn default() -> Self {
+		Self {
+			schemes: vec!["https".into()],
+			hosts: None,
+			allow_private: false,
+			timeout: Duration::from_secs(60),
+		}
+	}
+}
+
+/// Whether an address is outside the public internet: loopback, private, shared (CGNAT),
+/// link-local, unspecified, broadcast, multicast, documentation and benchmarking ranges, and
+/// their IPv6 counterparts (including IPv4-mapped addresses).
+pub fn is_non_public(ip: IpAddr) -> bool {
+	match ip {
+		IpAddr::V4(v4) => is_non_public_v4(v4),
+		IpAddr::V6(v6) => {
+			if let Some(v4) = v6.to_ipv4_mapped() {
+				return is_non_public_v4(v4);
+			}
+			let first = v6.segments()[0];
+			v6.is_loopback() ||
+				v6.is_unspecified() ||
+				v6.is_multicast() ||
+				(first & 0xfe00) == 0xfc00 || // unique local fc00::/7
+				(first & 0xffc0) == 0xfe80 || // link-local fe80::/10
+				(first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+		}
+	}
+}
+
+fn is_non_public_v4(ip: Ipv4Addr) -> bool {
+	let [a, b, ..] = ip.octets();
+	ip.is_loopback() ||
+		ip.is_private() ||
+		ip.is_link_local() ||
+		ip.is_unspecified() ||
+		ip.is_broadcast() ||
+		ip.is_multicast() ||
+		ip.is_documentation() ||
+		a == 0 ||
+		(a == 100 && (64..128).contains(&b)) || // shared address space 100.64/10
+		(a == 198 && (b == 18 || b == 19)) || // benchmarking 198.18/15
+		a >= 240 // reserved
+}
+
+/// A resolver that only returns addresses the policy allows, so the connection goes exactly
+/// where the check looked.
+#[derive(Clone)]
+struct CheckedResolver {
+	allow_private: bool,
+}
+
+impl tower_service::Service<Name> for CheckedResolver {
+	type Response = std::vec::IntoIter<SocketAddr>;
+	type Error = std::io::Error;
+	type Future = Pin<Box<dyn Future<Output = std::io::Result<Self::Response>> + Send>>;
+
+	fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+		Poll::Ready(Ok(()))
+	}
+
+	fn call(&mut self, name: Name) -> Self::Future {
+		let allow_private = self.allow_private;
+		Box::pin(async move {
+			let host = name.as_str().to_string();
+			let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+			let allowed: Vec<SocketAddr> =
+				all.iter().copied().filter(|a| allow_private || !is_non_public(a.ip())).collect();
+			if allowed.is_empty() {
+				return Err(std::io::Error::new(
+					std::io::ErrorKind::PermissionDenied,
+					format!("{host} resolves only to non-public addresses {all:?}"),
+				));
+			}
+			Ok(allowed.into_iter())
+		})
+	}
+}
+
+impl FetchPolicy {
+	/// Checks a URI against the scheme and host rules, and a literal IP host against the
+	/// address rule (literal addresses are never resolved, so the resolver cannot check them).
+	pub fn check_uri(&self, uri: &str) -> Result<Uri> {
+		let parsed = url::Url::parse(uri)
+			.map_err(|e| Error::FetchRefused(format!("`{uri}` is not a URI: {e}")))?;
+		if !self.schemes.iter().any(|s| s.eq_ignore_ascii_case(parsed.scheme())) {
+			return Err(Error::FetchRefused(format!(
+				"scheme `{}` is not allowed (allowed: {})",
+				parsed.scheme(),
+				self.schemes.join(", ")
+			)));
+		}
+		if !parsed.username().is_empty() || parsed.password().is_some() {
+			return Err(Error::FetchRefused("URIs with credentials are not fetched".into()));
+		}
+		let host = parsed.host().ok_or_else(|| Error::FetchRefused(format!("`{uri}` has no host")))?;
+		let host_name = match &host {
+			url::Host::Domain(domain) => domain.to_string(),
+			url::Host::Ipv4(ip) => ip.to_string(),
+			url::Host::Ipv6(ip) => ip.to_string(),
+		};
+		if let Some(hosts) = &self.hosts {
+			if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&host_name)) {
+				return Err(Error::FetchRefused(format!("host `{host_name}` is not on the allow list")));
+			}
+		}
+		let literal: Option<IpAddr> = match host {
+			url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+			url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+			url::Host::Domain(_) => None,
+		};
+		if let Some(ip) = literal {
+			if !self.allow_private && is_non_public(ip) {
+				return Err(Error::FetchRefused(format!("address {ip} is not public")));
+			}
+		}
+		parsed
+			.as_str()
+			.parse::<Uri>()
+			.map_err(|e| Error::FetchRefused(format!("`{uri}` is not a URI: {e}")))
+	}
+
+	/// Downloads `uri` within the policy, refusing bodies above `max_bytes`.
+	pub async fn fetch(&self, uri: &str, max_bytes: u64) -> Result<Vec<u8>> {
+		let uri = self.check_uri(uri)?;
+		let timeout_ms = self.timeout.as_millis() as u64;
+		tokio::time::timeout(self.timeout, self.download(uri, max_bytes))
+			.await
+			.map_err(|_| Error::FetchFailed(format!("no complete answer within {timeout_ms} ms")))?
+	}
+
+	async fn download(&self, uri: Uri, max_bytes: u64) -> Result<Vec<u8>> {
+		let mut http = HttpConnector::new_with_resolver(CheckedResolver {
+			allow_private: self.allow_private,
+		});
+		http.enforce_http(false);
+		let https = hyper_rustls::HttpsConnectorBuilder::new()
+			.with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+			.map_err(|e| Error::FetchFailed(format!("no TLS root certificates: {e}")))?
+			.https_or_http()
+			.enable_http1()
+			.wrap_connector(http);
+		let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+		let request = Request::get(uri.clone())
+			.header(hyper::header::USER_AGENT, "veritensor-executor")
+			.body(Empty::new())
+			.map_err(|e| Error::FetchFailed(e.to_string()))?;
+		let response = client.request(request).await.map_err(|e| {
+			// The resolver's refusal arrives wrapped as a connection error.
+			let mut source: Option<&dyn std::error::Error> = Some(&e);
+			while let Some(err) = source {
+				if let Some(io) = err.downcast_ref::<std::io::Error>() {
+					if io.kind() == std::io::ErrorKind::PermissionDenied {
+						return Error::FetchRefused(io.to_string());
+					}
+				}
+				source = err.source();
+			}
+			Error::FetchFailed(format!("{uri}: {e:?}"))
+		})?;
+		let status = response.status();
+		if status.is_redirection() {
+			let target = response
+				.headers()
+				.get(hyper::header::LOCATION)
+				.and_then(|v| v.to_str().ok())
+				.unwrap_or("?");
+			return Err(Error::FetchFailed(format!(
+				"{uri} redirects to {target}; redirects are not followed, list the final URI"
+			)));
+		}
+		if status != StatusCode::OK {
+			return Err(Error::FetchFailed(format!("{uri} answered {status}")));
+		}
+		if let Some(length) = response
+			.headers()
+			.get(hyper::header::CONTENT_LENGTH)
+			.and_then(|v| v.to_str().ok())
+			.and_then(|v| v.parse::<u64>().ok())
+		{
+			if length > max_bytes {
+				return Err(Error::ModelTooLarge { size: length, limit: max_bytes });
+			}
+		}
+		let mut body = response.into_body();
+		let mut bytes = Vec::new();
+		while let Some(frame) = body.frame().await {
+			let frame = frame.map_err(|e| Error::FetchFailed(format!("{uri}: {e}")))?;
+			if let Some(chunk) = frame.data_ref() {
+				if bytes.len() as u64 + chunk.len() as u64 > max_bytes {
+					return Err(Error::ModelTooLarge {
+						size: bytes.len() as u64 + chunk.len() as u64,
+						limit: max_bytes,
+					});
+				}
+				bytes.extend_from_slice(chunk);
+			}
+		}
+		Ok(bytes)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn non_public_ranges_are_recognised() {
+		for ip in [
+			"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
+			"100.64.0.1", "255.255.255.255", "224.0.0.1", "::1", "::", "fc00::1", "fd12::1",
+			"fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+		] {
+			assert!(is_non_public(ip.parse().unwrap()), "{ip} should be non-public");
+		}
+		for ip in ["1.1.1.1", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111"] {
+			assert!(!is_non_public(ip.parse().unwrap()), "{ip} should be public");
+		}
+	}
+
+	#[test]
+	fn uris_outside_the_policy_are_refused() {
+		let policy = FetchPolicy::default();
+		let refused = |uri: &str| matches!(policy.check_uri(uri), Err(Error::FetchRefused(_)));
+		assert!(refused("http://example.com/model.onnx"), "plain HTTP is off by default");
+		assert!(refused("ftp://example.com/model.onnx"));
+		assert!(refused("file:///etc/passwd"));
+		assert!(refused("https://127.0.0.1/model.onnx"));
+		assert!(refused("https://[::1]/model.onnx"));
+		assert!(refused("https://169.254.169.254/latest/meta-data"));
+		assert!(refused("https://user:secret@example.com/model.onnx"));
+		assert!(refused("not a uri"));
+		assert!(policy.check_uri("https://example.com/model.onnx").is_ok());
+
+		let listed = FetchPolicy { hosts: Some(vec!["models.example.org".into()]), ..policy };
+		assert!(listed.check_uri("https://models.example.org/a.onnx").is_ok());
+		assert!(matches!(
+			listed.check_uri("https://example.com/a.onnx"),
+			Err(Error::FetchRefused(_))
+		));
+	}
+}

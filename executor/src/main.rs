@@ -1,0 +1,211 @@
+//! `veritensor-executor`: the executor as a standalone service, and store maintenance.
+
+use clap::{Args, Parser, Subcommand};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use veritensor_executor::{
+	fetch::FetchPolicy,
+	server::{self, ServerConfig},
+	store::{hash_hex, parse_hash},
+	Config, EngineKind, Error, Executor,
+};
+
+#[derive(Parser)]
+#[command(name = "veritensor-executor", version, about = "Runs ONNX models for Veritensor workers")]
+struct Cli {
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Serves the HTTP API.
+	Serve(ServeArgs),
+	/// Adds a model file to the store and prints its hash.
+	Add {
+		#[command(flatten)]
+		store: StoreArgs,
+		/// The ONNX file.
+		file: PathBuf,
+		/// Refuse the file unless it hashes to this (hex blake2-256).
+		#[arg(long)]
+		hash: Option<String>,
+	},
+	/// Prints what the store knows of a model (size, inputs, outputs).
+	Inspect {
+		#[command(flatten)]
+		store: StoreArgs,
+		/// The model's hash.
+		hash: String,
+	},
+}
+
+#[derive(Args, Clone)]
+struct StoreArgs {
+	/// Model store directory [default: $XDG_DATA_HOME/veritensor/models or
+	/// ~/.local/share/veritensor/models].
+	#[arg(long)]
+	store: Option<PathBuf>,
+	/// Largest model accepted, in MiB.
+	#[arg(long, default_value_t = 64)]
+	max_model_mib: u64,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+	#[command(flatten)]
+	store: StoreArgs,
+	/// Address to listen on. Anything but loopback needs a token.
+	#[arg(long, default_value = "127.0.0.1:8077")]
+	listen: SocketAddr,
+	/// File holding the bearer token (the environment variable VERITENSOR_EXECUTOR_TOKEN works too).
+	#[arg(long)]
+	token_file: Option<PathBuf>,
+	/// Engine for requests that name none.
+	#[arg(long, default_value = "tract")]
+	engine: EngineKind,
+	/// libonnxruntime.so to load (the environment variable ORT_DYLIB_PATH works too); without
+	/// it only tract is available.
+	#[arg(long)]
+	onnxruntime_lib: Option<PathBuf>,
+	/// Threads per ONNX Runtime inference.
+	#[arg(long, default_value_t = 1)]
+	threads: usize,
+	/// Inferences running at once.
+	#[arg(long, default_value_t = 2)]
+	max_concurrent: usize,
+	/// Deadline of a synchronous inference, in milliseconds.
+	#[arg(long, default_value_t = 10_000)]
+	timeout_ms: u64,
+	/// Deadline of an asynchronous task, in seconds.
+	#[arg(long, default_value_t = 600)]
+	task_timeout_secs: u64,
+	/// Largest total input of one request, in KiB.
+	#[arg(long, default_value_t = 1024)]
+	max_input_kib: u64,
+	/// Loaded models kept in memory.
+	#[arg(long, default_value_t = 16)]
+	cached_models: usize,
+	/// Fetch only from these hosts (repeatable); any public host if absent.
+	#[arg(long = "fetch-allow-host")]
+	fetch_hosts: Vec<String>,
+	/// Allow plain-HTTP fetches.
+	#[arg(long)]
+	fetch_allow_http: bool,
+	/// Allow fetches from loopback, private and link-local addresses.
+	#[arg(long)]
+	fetch_allow_private: bool,
+}
+
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+	fn enabled(&self, metadata: &log::Metadata) -> bool {
+		metadata.level() <= log::Level::Info
+	}
+	fn log(&self, record: &log::Record) {
+		if self.enabled(record.metadata()) && record.target().starts_with("veritensor") {
+			eprintln!("{} {}", record.level(), record.args());
+		}
+	}
+	fn flush(&self) {}
+}
+
+fn default_store() -> PathBuf {
+	let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
+		PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into())).join(".local/share")
+	});
+	data.join("veritensor/models")
+}
+
+fn config(store: &StoreArgs) -> Config {
+	let mut config = Config::new(store.store.clone().unwrap_or_else(default_store));
+	config.max_model_bytes = store.max_model_mib.saturating_mul(1 << 20);
+	config
+}
+
+fn serve(args: ServeArgs) -> Result<(), Error> {
+	let mut config = config(&args.store);
+	config.default_engine = args.engine;
+	config.onnxruntime_library = args
+		.onnxruntime_lib
+		.or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
+	config.threads = args.threads;
+	config.max_input_bytes = args.max_input_kib.saturating_mul(1024);
+	config.cached_models = args.cached_models;
+	config.fetch = FetchPolicy {
+		schemes: if args.fetch_allow_http { vec!["https".into(), "http".into()] } else { vec!["https".into()] },
+		hosts: (!args.fetch_hosts.is_empty()).then_some(args.fetch_hosts),
+		allow_private: args.fetch_allow_private,
+		..FetchPolicy::default()
+	};
+	let token = match args.token_file {
+		Some(path) => Some(
+			std::fs::read_to_string(&path)
+				.map_err(|e| Error::BadInput(format!("reading {}: {e}", path.display())))?
+				.trim()
+				.to_string(),
+		),
+		None => std::env::var("VERITENSOR_EXECUTOR_TOKEN").ok().filter(|t| !t.is_empty()),
+	};
+	let server_config = ServerConfig {
+		listen: args.listen,
+		token,
+		request_timeout: Duration::from_millis(args.timeout_ms),
+		task_timeout: Duration::from_secs(args.task_timeout_secs),
+		max_concurrent: args.max_concurrent,
+		max_tasks: 1024,
+	};
+	let store_dir = config.store_dir.clone();
+	let executor = Arc::new(Executor::new(config)?);
+	let runtime = tokio::runtime::Builder::new_multi_thread()
+		.enable_all()
+		.build()
+		.map_err(|e| Error::Storage(format!("starting the runtime: {e}")))?;
+	runtime.block_on(async move {
+		let listener = server::bind(&server_config).await?;
+		let engines: Vec<String> = executor
+			.engines()
+			.iter()
+			.map(|e| format!("{} {}{}", e.engine.name(), e.version, if e.default { " (default)" } else { "" }))
+			.collect();
+		log::info!(
+			"veritensor-executor listening on http://{} (store {}, engines: {})",
+			listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+			store_dir.display(),
+			engines.join(", ")
+		);
+		server::serve(listener, executor, server_config, async {
+			let _ = tokio::signal::ctrl_c().await;
+			log::info!("shutting down");
+		})
+		.await
+	})
+}
+
+fn main() {
+	let _ = log::set_logger(&StderrLogger).map(|()| log::set_max_level(log::LevelFilter::Info));
+	let cli = Cli::parse();
+	let result = match cli.command {
+		Command::Serve(args) => serve(args),
+		Command::Add { store, file, hash } => (|| {
+			let executor = Executor::new(config(&store))?;
+			let bytes = std::fs::read(&file)
+				.map_err(|e| Error::BadInput(format!("reading {}: {e}", file.display())))?;
+			veritensor_executor::graph::read_signature(&bytes)?;
+			let expected = hash.as_deref().map(parse_hash).transpose()?;
+			let hash = executor.store().add_bytes(&bytes, expected)?;
+			println!("{}", hash_hex(&hash));
+			Ok(())
+		})(),
+		Command::Inspect { store, hash } => (|| {
+			let executor = Executor::new(config(&store))?;
+			let info = executor.model_info(&parse_hash(&hash)?)?;
+			println!("{}", serde_json::to_string_pretty(&info).unwrap_or_default());
+			Ok(())
+		})(),
+	};
+	if let Err(error) = result {
+		eprintln!("error ({}): {error}", error.kind());
+		std::process::exit(1);
+	}
+}

@@ -1,0 +1,274 @@
+//! The HTTP service on a real loopback socket: every endpoint, JSON errors, the token, the
+//! deadline and the concurrency limit, and the metrics they leave behind.
+
+mod common;
+
+use common::*;
+use http_body_util::{BodyExt, Full};
+use hyper::{body::Bytes, Method, Request, StatusCode};
+use hyper_util::{
+	client::legacy::{connect::HttpConnector, Client},
+	rt::TokioExecutor,
+};
+use serde_json::{json, Value};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+use veritensor_executor::{
+	server::{self, ServerConfig},
+	Config, EngineKind, Executor,
+};
+
+struct Service {
+	address: SocketAddr,
+	client: Client<HttpConnector, Full<Bytes>>,
+	token: Option<String>,
+	_dir: tempfile::TempDir,
+}
+
+impl Service {
+	async fn start(adjust: impl FnOnce(&mut ServerConfig), adjust_executor: impl FnOnce(&mut Config)) -> Self {
+		let dir = tempfile::tempdir().unwrap();
+		let mut config = Config::new(dir.path().join("store"));
+		config.onnxruntime_library = Some(onnxruntime_library());
+		adjust_executor(&mut config);
+		let executor = Arc::new(Executor::new(config).unwrap());
+		let mut server_config = ServerConfig::loopback(0);
+		adjust(&mut server_config);
+		let listener = server::bind(&server_config).await.unwrap();
+		let address = listener.local_addr().unwrap();
+		let token = server_config.token.clone();
+		tokio::spawn(server::serve(listener, executor, server_config, std::future::pending()));
+		let client = Client::builder(TokioExecutor::new()).build_http();
+		Self { address, client, token, _dir: dir }
+	}
+
+	async fn call_with(&self, method: Method, path: &str, body: Vec<u8>, token: Option<&str>) -> (StatusCode, Vec<u8>) {
+		let mut request = Request::builder().method(method).uri(format!("http://{}{path}", self.address));
+		if let Some(token) = token {
+			request = request.header("authorization", format!("Bearer {token}"));
+		}
+		let response = self.client.request(request.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
+		let status = response.status();
+		(status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+	}
+
+	async fn call(&self, method: Method, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+		let (status, bytes) = self.call_with(method, path, body, self.token.as_deref()).await;
+		(status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+	}
+
+	async fn upload(&self, bytes: Vec<u8>) -> String {
+		let (status, body) = self.call(Method::PUT, "/v1/models", bytes).await;
+		assert_eq!(status, StatusCode::CREATED, "{body}");
+		body["hash"].as_str().unwrap().to_string()
+	}
+}
+
+fn infer_body(model: &str, pixels: &[i64], engine: &str) -> Vec<u8> {
+	json!({
+		"model": model,
+		"engine": engine,
+		"inputs": [{ "elem": "U8", "shape": [1, 64], "values": pixels }],
+	})
+	.to_string()
+	.into_bytes()
+}
+
+fn error_kind(body: &Value) -> &str {
+	body["error"]["kind"].as_str().unwrap_or("<no error kind>")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_are_uploaded_inspected_and_run_synchronously_and_asynchronously() {
+	let service = Service::start(|_| {}, |_| {}).await;
+	let (status, health) = service.call(Method::GET, "/health", vec![]).await;
+	assert_eq!(status, StatusCode::OK);
+	assert_eq!(health["status"], "ok");
+	assert_eq!(health["engines"].as_array().unwrap().len(), 2);
+
+	let hash = service.upload(demo_model(INT_MODEL)).await;
+	assert_eq!(hash, json("models.json")["models"]["mlp_digits_int"]["hash"].as_str().unwrap());
+	let (status, info) = service.call(Method::GET, &format!("/v1/models/{hash}"), vec![]).await;
+	assert_eq!(status, StatusCode::OK);
+	assert_eq!(info["signature"]["inputs"][0]["name"], "pixels");
+	assert_eq!(info["signature"]["outputs"][1]["name"], "logits");
+
+	let vectors = json("test_vectors.json");
+	let pixels = &test_pixels(&vectors)[5];
+	let label = vectors["labels"][5].as_i64().unwrap();
+	let mut hashes = Vec::new();
+	for engine in ["tract", "onnxruntime"] {
+		let (status, result) = service.call(Method::POST, "/v1/infer", infer_body(&hash, pixels, engine)).await;
+		assert_eq!(status, StatusCode::OK, "{result}");
+		assert_eq!(result["engine"], engine);
+		assert_eq!(result["outputs"][0]["values"][0].as_i64().unwrap(), label);
+		hashes.push(result["output_hash"].as_str().unwrap().to_string());
+	}
+	assert_eq!(hashes[0], hashes[1]);
+
+	// The same inference as an asynchronous task.
+	let (status, task) = service.call(Method::POST, "/v1/tasks", infer_body(&hash, pixels, "tract")).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{task}");
+	let id = task["id"].as_str().unwrap().to_string();
+	let mut polled = Value::Null;
+	for _ in 0..100 {
+		let (status, body) = service.call(Method::GET, &format!("/v1/tasks/{id}"), vec![]).await;
+		assert_eq!(status, StatusCode::OK);
+		polled = body;
+		if polled["state"] != "running" {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	}
+	assert_eq!(polled["state"], "done", "{polled}");
+	assert_eq!(polled["result"]["output_hash"].as_str().unwrap(), hashes[0]);
+
+	let (status, body) = service.call(Method::GET, "/v1/tasks/0000000000000000", vec![]).await;
+	assert_eq!((status, error_kind(&body)), (StatusCode::NOT_FOUND, "unknown_task"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_json_with_its_kind_and_the_service_keeps_serving() {
+	let service = Service::start(|_| {}, |config| config.max_model_bytes = 16 << 10).await;
+	let hash = service.upload(demo_model(INT_MODEL)).await;
+	let cases: Vec<(Method, String, Vec<u8>, StatusCode, &str)> = vec![
+		(Method::PUT, "/v1/models".into(), b"definitely not onnx".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "corrupt_model"),
+		(Method::PUT, "/v1/models".into(), demo_model(FLOAT_MODEL), StatusCode::PAYLOAD_TOO_LARGE, "model_too_large"),
+		(
+			Method::PUT,
+			format!("/v1/models?hash=0x{}", "ab".repeat(32)),
+			demo_model(INT_MODEL),
+			StatusCode::UNPROCESSABLE_ENTITY,
+			"hash_mismatch",
+		),
+		(Method::PUT, "/v1/models".into(), fixture("unsupported_op.onnx"), StatusCode::CREATED, ""),
+		(Method::POST, "/v1/infer".into(), b"{not json".to_vec(), StatusCode::BAD_REQUEST, "bad_input"),
+		(
+			Method::POST,
+			"/v1/infer".into(),
+			json!({"model": hash, "inputs": [], "surprise": 1}).to_string().into_bytes(),
+			StatusCode::BAD_REQUEST,
+			"bad_input",
+		),
+		(
+			Method::POST,
+			"/v1/infer".into(),
+			json!({"model": hash, "inputs": [{"elem": "F32", "shape": [1, 64], "frac_bits": 8, "values": vec![0; 64]}]})
+				.to_string()
+				.into_bytes(),
+			StatusCode::UNPROCESSABLE_ENTITY,
+			"schema_mismatch",
+		),
+		(
+			Method::POST,
+			"/v1/infer".into(),
+			infer_body(&format!("0x{}", "00".repeat(32)), &[0; 64], "tract"),
+			StatusCode::NOT_FOUND,
+			"model_not_found",
+		),
+		(Method::GET, format!("/v1/models/0x{}", "00".repeat(32)), vec![], StatusCode::NOT_FOUND, "model_not_found"),
+	];
+	for (method, path, body, status, kind) in cases {
+		let (got, reply) = service.call(method.clone(), &path, body).await;
+		assert_eq!(got, status, "{method} {path}: {reply}");
+		if !kind.is_empty() {
+			assert_eq!(error_kind(&reply), kind, "{method} {path}");
+			assert!(!reply["error"]["message"].as_str().unwrap().is_empty());
+		}
+	}
+	// The unsupported model was stored (it is a readable file) and fails when run.
+	let unsupported = sp_io::hashing::blake2_256(&fixture("unsupported_op.onnx"));
+	let body = json!({"model": format!("0x{}", hex::encode(unsupported)),
+		"inputs": [{"elem": "F32", "shape": [1, 4], "frac_bits": 0, "values": [1, 2, 3, 4]}]});
+	let (status, reply) = service.call(Method::POST, "/v1/infer", body.to_string().into_bytes()).await;
+	assert_eq!((status, error_kind(&reply)), (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_operator"));
+
+	// Still serving, and the good model still runs.
+	let (status, _) = service.call(Method::POST, "/v1/infer", infer_body(&hash, &[1; 64], "tract")).await;
+	assert_eq!(status, StatusCode::OK);
+
+	let (status, bytes) = service.call_with(Method::GET, "/metrics", vec![], None).await;
+	assert_eq!(status, StatusCode::OK);
+	let metrics = String::from_utf8(bytes).unwrap();
+	for line in [
+		"veritensor_executor_errors_total{kind=\"corrupt_model\"} 1",
+		"veritensor_executor_errors_total{kind=\"unsupported_operator\"} 1",
+		"veritensor_executor_errors_total{kind=\"model_not_found\"} 2",
+		"veritensor_executor_requests_total{endpoint=\"upload_model\"} 5",
+		"veritensor_executor_model_cache_misses_total 4",
+		"veritensor_executor_inference_seconds_count{engine=\"tract\"} 1",
+	] {
+		assert!(metrics.lines().any(|l| l == line), "missing `{line}` in\n{metrics}");
+	}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_guards_everything_but_health() {
+	let service = Service::start(|config| config.token = Some("s3cret-token".into()), |_| {}).await;
+	let (status, _) = service.call_with(Method::GET, "/health", vec![], None).await;
+	assert_eq!(status, StatusCode::OK);
+	for token in [None, Some("wrong-token!"), Some("s3cret")] {
+		let (status, body) = service.call_with(Method::GET, "/metrics", vec![], token).await;
+		assert_eq!(status, StatusCode::UNAUTHORIZED);
+		let body: Value = serde_json::from_slice(&body).unwrap();
+		assert_eq!(error_kind(&body), "unauthorized");
+	}
+	let (status, _) = service.call_with(Method::GET, "/metrics", vec![], Some("s3cret-token")).await;
+	assert_eq!(status, StatusCode::OK);
+
+	let mut exposed = ServerConfig::loopback(0);
+	exposed.listen = "0.0.0.0:0".parse().unwrap();
+	assert!(exposed.validate().is_err(), "a public address without a token is refused");
+	exposed.token = Some("t".into());
+	assert!(exposed.validate().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlines_and_the_concurrency_limit_hold() {
+	let service = Service::start(
+		|config| {
+			config.request_timeout = Duration::from_millis(50);
+			config.max_concurrent = 1;
+		},
+		|_| {},
+	)
+	.await;
+	let slow = service.upload(fixture("slow_matmul.onnx")).await;
+	let fast = service.upload(demo_model(INT_MODEL)).await;
+	let slow_body = |engine: &str| {
+		json!({"model": slow, "engine": engine, "inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
+			.to_string()
+			.into_bytes()
+	};
+	// Too slow for the deadline: a timeout, and the service answers meanwhile.
+	let started = std::time::Instant::now();
+	let (status, body) = service.call(Method::POST, "/v1/infer", slow_body("tract")).await;
+	assert_eq!((status, error_kind(&body)), (StatusCode::GATEWAY_TIMEOUT, "timeout"), "{body}");
+	assert!(started.elapsed() < Duration::from_secs(2));
+	let (status, _) = service.call(Method::GET, "/health", vec![]).await;
+	assert_eq!(status, StatusCode::OK);
+
+	// The timed-out run still holds the only slot until it ends: the next request waits for
+	// it and gives up at its own deadline.
+	let (status, body) = service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
+	assert_eq!((status, error_kind(&body)), (StatusCode::SERVICE_UNAVAILABLE, "overloaded"), "{body}");
+
+	// Long work belongs in a task: it outlives the request deadline and finishes.
+	let (status, task) = service.call(Method::POST, "/v1/tasks", slow_body("onnxruntime")).await;
+	assert_eq!(status, StatusCode::ACCEPTED);
+	let id = task["id"].as_str().unwrap().to_string();
+	let mut polled = Value::Null;
+	for _ in 0..600 {
+		let (_, body) = service.call(Method::GET, &format!("/v1/tasks/{id}"), vec![]).await;
+		polled = body;
+		if polled["state"] != "running" {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	assert_eq!(polled["state"], "done", "{polled}");
+	assert_eq!(polled["result"]["engine"], EngineKind::OnnxRuntime.name());
+	println!("slow model on onnxruntime: {} us", polled["result"]["timing"]["inference_us"]);
+	// Once the slot is free again, a quick request succeeds.
+	let (status, body) = service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
+	assert_eq!(status, StatusCode::OK, "{body}");
+}
