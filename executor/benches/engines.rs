@@ -4,8 +4,9 @@
 //!     cargo bench -p veritensor-executor --bench engines [-- --seconds 3]
 //!
 //! Paths measured per model:
-//! - `bare onnxruntime`: a session built directly with `ort` (same options as the executor's),
-//!   inputs prepared once, `run` and reading the outputs timed: the floor.
+//! - `bare onnxruntime`: a session built directly with `ort` (same options as the executor's)
+//!   and the least a caller must do per new input: wrap a ready native buffer (f32 or u8) in a
+//!   tensor, `run`, and copy the outputs out. The floor.
 //! - `executor tract` / `executor onnxruntime`: `Executor::infer` from a JSON-form request,
 //!   with everything that path does: checks, fixed-point conversion both ways, the model cache,
 //!   the engine, and both canonical hashes.
@@ -146,17 +147,10 @@ fn main() {
 			.commit_from_memory(&bytes)
 			.unwrap_or_else(|e| panic!("bare session: {e}"));
 		let input_name = session.inputs()[0].name().to_string();
-		let prepared: Vec<ort::value::DynValue> = images
-			.iter()
-			.map(|pixels| match model.elem {
-				ElementType::F32 => Tensor::from_array((vec![1i64, 64], pixels.iter().map(|p| *p as f32).collect::<Vec<_>>()))
-					.expect("tensor")
-					.into_dyn(),
-				_ => Tensor::from_array((vec![1i64, 64], pixels.iter().map(|p| *p as u8).collect::<Vec<_>>()))
-					.expect("tensor")
-					.into_dyn(),
-			})
-			.collect();
+		let floats: Vec<Vec<f32>> =
+			images.iter().map(|pixels| pixels.iter().map(|p| *p as f32).collect()).collect();
+		let bytes_in: Vec<Vec<u8>> =
+			images.iter().map(|pixels| pixels.iter().map(|p| *p as u8).collect()).collect();
 
 		let mut bare = Vec::new();
 		let mut paths: Vec<(EngineKind, Vec<f64>)> =
@@ -169,9 +163,21 @@ fn main() {
 		}
 		for _ in 0..ROUNDS {
 			bare.push(time_batches(per_round, |i| {
-				let input = &prepared[i % prepared.len()];
-				let outputs = session.run(vec![(input_name.as_str(), input.view())]).expect("bare run");
-				std::hint::black_box(outputs.len());
+				let input = match model.elem {
+					ElementType::F32 => Tensor::from_array(([1usize, 64], floats[i % floats.len()].clone()))
+						.expect("tensor")
+						.into_dyn(),
+					_ => Tensor::from_array(([1usize, 64], bytes_in[i % bytes_in.len()].clone()))
+						.expect("tensor")
+						.into_dyn(),
+				};
+				let outputs = session.run(vec![(input_name.as_str(), input)]).expect("bare run");
+				let label: Vec<i64> = outputs[0].try_extract_tensor::<i64>().expect("label").1.to_vec();
+				let scores = match model.elem {
+					ElementType::F32 => outputs[1].try_extract_tensor::<f32>().expect("scores").1.to_vec().len(),
+					_ => outputs[1].try_extract_tensor::<i32>().expect("scores").1.to_vec().len(),
+				};
+				std::hint::black_box((label, scores));
 			}));
 			for (engine, samples) in paths.iter_mut() {
 				let mut engine_requests = requests.clone();

@@ -8,7 +8,7 @@ use crate::{
 	graph::{read_signature, Signature},
 	metrics::Metrics,
 	store::{hash_hex, parse_hash, ModelStore},
-	tensor::{input_hash, output_hash, JsonSchema, JsonTensor},
+	tensor::{wire_output_hash, JsonSchema, JsonTensor},
 };
 use lru::LruCache;
 use serde::{Deserialize, Serialize};
@@ -107,8 +107,6 @@ pub struct InferResponse {
 	pub outputs: Vec<JsonTensor>,
 	/// Canonical hash of the outputs, as the chain computes it.
 	pub output_hash: String,
-	/// Canonical hash of the inputs, as the chain computes it.
-	pub input_hash: String,
 	/// Whether the model was already loaded.
 	pub cache_hit: bool,
 	/// Time spent.
@@ -167,6 +165,7 @@ pub struct Executor {
 	backends: Vec<Arc<dyn Backend>>,
 	cache: Mutex<LruCache<CacheKey, Arc<Loaded>>>,
 	metrics: Metrics,
+	histograms: Vec<(EngineKind, prometheus::Histogram)>,
 }
 
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -194,13 +193,12 @@ impl Executor {
 			)));
 		}
 		let capacity = NonZeroUsize::new(config.cached_models.max(1)).expect("max(1) is non-zero; qed");
-		Ok(Self {
-			config,
-			store,
-			backends,
-			cache: Mutex::new(LruCache::new(capacity)),
-			metrics: Metrics::new(),
-		})
+		let metrics = Metrics::new();
+		let histograms = backends
+			.iter()
+			.map(|b| (b.kind(), metrics.inference_seconds.with_label_values(&[b.kind().name()])))
+			.collect();
+		Ok(Self { config, store, backends, cache: Mutex::new(LruCache::new(capacity)), metrics, histograms })
 	}
 
 	/// The configuration in effect.
@@ -325,26 +323,25 @@ impl Executor {
 		};
 		let cached = self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
 		let cache_hit = cached.is_some();
-		let load_started = Instant::now();
-		let loaded = match cached {
+		let (loaded, load_us) = match cached {
 			Some(loaded) => {
 				self.metrics.cache_hits.inc();
 				if let Some(schema) = &request.schema {
 					check_schema_names(&loaded.signature, schema)?;
 				}
-				loaded
+				(loaded, 0)
 			}
 			None => {
 				self.metrics.cache_misses.inc();
+				let load_started = Instant::now();
 				// Only a model that loaded is cached: a failure is reported and retried afresh.
 				let loaded = self.load(&key, backend.as_ref(), request.schema.as_ref())?;
 				let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
 				cache.put(key, loaded.clone());
 				self.metrics.models_loaded.set(cache.len() as i64);
-				loaded
+				(loaded, load_started.elapsed().as_micros() as u64)
 			}
 		};
-		let load_us = if cache_hit { 0 } else { load_started.elapsed().as_micros() as u64 };
 
 		let inference_started = Instant::now();
 		let engine_inputs = request.inputs.iter().map(JsonTensor::to_engine).collect::<Result<Vec<_>>>()?;
@@ -357,31 +354,27 @@ impl Executor {
 				ports.len()
 			)));
 		}
-		let outputs = engine_outputs
-			.iter()
-			.zip(ports)
-			.enumerate()
-			.map(|(index, (tensor, port))| {
-				let frac_bits = match &request.schema {
-					Some(schema) => schema.outputs.get(index).map_or(0, |spec| spec.frac_bits),
-					None => output_frac_bits,
-				};
-				let frac_bits = if tensor.values.elem() == ElementType::F32 { frac_bits } else { 0 };
-				JsonTensor::from_engine(Some(port.name.clone()), tensor, frac_bits)
-			})
-			.collect::<Result<Vec<_>>>()?;
-		if let Some(schema) = &request.schema {
-			for (output, spec) in outputs.iter().zip(&schema.outputs) {
+		let mut outputs = Vec::with_capacity(ports.len());
+		let mut wire = Vec::with_capacity(ports.len());
+		for (index, (tensor, port)) in engine_outputs.iter().zip(ports).enumerate() {
+			let frac_bits = match &request.schema {
+				Some(schema) => schema.outputs.get(index).map_or(0, |spec| spec.frac_bits),
+				None => output_frac_bits,
+			};
+			let frac_bits = if tensor.values.elem() == ElementType::F32 { frac_bits } else { 0 };
+			let output = JsonTensor::from_engine(Some(port.name.clone()), tensor, frac_bits)?;
+			if let Some(spec) = request.schema.as_ref().and_then(|schema| schema.outputs.get(index)) {
 				output.check_against(spec)?;
 			}
+			outputs.push(output);
+			wire.push(JsonTensor::wire_from_engine(tensor, frac_bits)?);
 		}
-		let output_hash = output_hash(&outputs)?;
-		let input_hash = input_hash(&request.inputs)?;
-		let inference = inference_started.elapsed();
-		self.metrics
-			.inference_seconds
-			.with_label_values(&[backend.kind().name()])
-			.observe(inference.as_secs_f64());
+		let output_hash = wire_output_hash(&wire);
+		let finished = Instant::now();
+		let inference = finished.duration_since(inference_started);
+		if let Some((_, histogram)) = self.histograms.iter().find(|(kind, _)| *kind == backend.kind()) {
+			histogram.observe(inference.as_secs_f64());
+		}
 
 		Ok(InferResponse {
 			model: hash_hex(&model),
@@ -389,12 +382,11 @@ impl Executor {
 			engine_version: backend.version().to_string(),
 			outputs,
 			output_hash: hash_hex(&output_hash),
-			input_hash: hash_hex(&input_hash),
 			cache_hit,
 			timing: Timing {
 				load_us,
 				inference_us: inference.as_micros() as u64,
-				total_us: started.elapsed().as_micros() as u64,
+				total_us: finished.duration_since(started).as_micros() as u64,
 			},
 		})
 	}

@@ -20,18 +20,23 @@ pub struct ModelStore {
 
 /// `0x`-prefixed lowercase hex of a hash.
 pub fn hash_hex(hash: &H256) -> String {
-	format!("0x{}", hex::encode(hash.as_bytes()))
+	const DIGITS: &[u8; 16] = b"0123456789abcdef";
+	let mut text = String::with_capacity(66);
+	text.push_str("0x");
+	for byte in hash.as_bytes() {
+		text.push(DIGITS[usize::from(byte >> 4)] as char);
+		text.push(DIGITS[usize::from(byte & 0x0f)] as char);
+	}
+	text
 }
 
 /// Parses a 32-byte hash given as hex, with or without `0x`.
 pub fn parse_hash(text: &str) -> Result<H256> {
 	let digits = text.strip_prefix("0x").unwrap_or(text);
-	let bytes = hex::decode(digits)
-		.map_err(|_| Error::BadInput(format!("`{text}` is not a hex hash")))?;
-	if bytes.len() != 32 {
-		return Err(Error::BadInput(format!("`{text}` is not 32 bytes")));
-	}
-	Ok(H256::from_slice(&bytes))
+	let mut hash = H256::zero();
+	hex::decode_to_slice(digits, hash.as_bytes_mut())
+		.map_err(|_| Error::BadInput(format!("`{text}` is not a 32-byte hex hash")))?;
+	Ok(hash)
 }
 
 fn storage(context: &str, path: &Path, error: std::io::Error) -> Error {

@@ -145,8 +145,19 @@ impl JsonTensor {
 		let elem = self.elem;
 		let values = match elem {
 			ElementType::F32 => {
-				let raw: Vec<i32> = narrow(&self.values, elem)?;
-				Values::F32(raw.into_iter().map(|r| fixed_point::decode_f32(r, self.frac_bits)).collect())
+				// Dividing by 2^frac_bits is exactly multiplying by 2^-frac_bits, so this is
+				// `fixed_point::decode_f32` without a division per element.
+				let scale = 1.0 / f64::from(1u32 << self.frac_bits);
+				Values::F32(
+					self.values
+						.iter()
+						.map(|raw| {
+							i32::try_from(*raw)
+								.map(|r| (f64::from(r) * scale) as f32)
+								.map_err(|_| Error::BadInput(format!("{raw} is out of range for F32")))
+						})
+						.collect::<Result<_>>()?,
+				)
 			}
 			ElementType::U8 => Values::U8(narrow(&self.values, elem)?),
 			ElementType::I8 => Values::I8(narrow(&self.values, elem)?),
@@ -188,6 +199,37 @@ impl JsonTensor {
 			Values::Bool(v) => (0, v.iter().map(|x| i64::from(*x)).collect()),
 		};
 		Ok(Self { name, elem: tensor.values.elem(), shape, frac_bits, values })
+	}
+
+	/// The packed wire form of an engine's output, `F32` values rounded as in
+	/// [`Self::from_engine`]: the same tensor `from_engine(..).to_wire()` gives, in one pass.
+	pub fn wire_from_engine(tensor: &EngineTensor, frac_bits: u8) -> Result<WireTensor> {
+		let elem = tensor.values.elem();
+		let mut data = Vec::with_capacity(tensor.values.len() * elem.wire_width() as usize);
+		match &tensor.values {
+			Values::F32(v) => v
+				.iter()
+				.for_each(|x| data.extend_from_slice(&fixed_point::encode_f32(*x, frac_bits).to_le_bytes())),
+			Values::U8(v) => data.extend_from_slice(v),
+			Values::I8(v) => data.extend(v.iter().map(|x| *x as u8)),
+			Values::I16(v) => v.iter().for_each(|x| data.extend_from_slice(&x.to_le_bytes())),
+			Values::I32(v) => v.iter().for_each(|x| data.extend_from_slice(&x.to_le_bytes())),
+			Values::I64(v) => v.iter().for_each(|x| data.extend_from_slice(&x.to_le_bytes())),
+			Values::Bool(v) => data.extend(v.iter().map(|x| u8::from(*x))),
+		}
+		let shape = tensor
+			.shape
+			.iter()
+			.map(|d| u32::try_from(*d))
+			.collect::<Result<Vec<_>, _>>()
+			.map_err(|_| Error::SchemaMismatch("an output dimension exceeds u32".into()))?;
+		Ok(Tensor {
+			elem,
+			shape: BoundedVec::try_from(shape)
+				.map_err(|_| Error::SchemaMismatch("an output has more than 6 dimensions".into()))?,
+			frac_bits: if elem == ElementType::F32 { frac_bits } else { 0 },
+			data: BoundedVec::try_from(data).map_err(|_| Error::SchemaMismatch("output above 4 GiB".into()))?,
+		})
 	}
 
 	/// The packed wire form, whose encoding the canonical hashes cover.
@@ -292,6 +334,11 @@ impl JsonSchema {
 	}
 }
 
+/// The canonical output hash of wire tensors (as the chain computes it).
+pub fn wire_output_hash(outputs: &[WireTensor]) -> H256 {
+	hashing::output_hash(outputs)
+}
+
 /// The canonical output hash of a list of tensors (as the chain computes it).
 pub fn output_hash(outputs: &[JsonTensor]) -> Result<H256> {
 	let wire = outputs.iter().map(JsonTensor::to_wire).collect::<Result<Vec<_>>>()?;
@@ -302,4 +349,52 @@ pub fn output_hash(outputs: &[JsonTensor]) -> Result<H256> {
 pub fn input_hash(inputs: &[JsonTensor]) -> Result<H256> {
 	let wire = inputs.iter().map(JsonTensor::to_wire).collect::<Result<Vec<_>>>()?;
 	Ok(hashing::input_hash(&wire))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn engine(values: Values, shape: Vec<usize>) -> EngineTensor {
+		EngineTensor { shape, values }
+	}
+
+	#[test]
+	fn the_one_pass_wire_form_equals_the_json_round() {
+		let cases = vec![
+			engine(Values::F32(vec![0.5, -1.25, f32::NAN, 1e12, -1e12, 3.0e-6]), vec![2, 3]),
+			engine(Values::U8(vec![0, 255, 7]), vec![3]),
+			engine(Values::I8(vec![-128, 127, -1]), vec![1, 3]),
+			engine(Values::I16(vec![i16::MIN, i16::MAX]), vec![2]),
+			engine(Values::I32(vec![i32::MIN, -5, i32::MAX]), vec![3, 1]),
+			engine(Values::I64(vec![i64::MIN, 0, i64::MAX]), vec![3]),
+			engine(Values::Bool(vec![true, false]), vec![2]),
+		];
+		for tensor in cases {
+			for frac_bits in [0u8, 7, 16, 31] {
+				let json = JsonTensor::from_engine(None, &tensor, frac_bits).unwrap();
+				let direct = JsonTensor::wire_from_engine(&tensor, frac_bits).unwrap();
+				assert_eq!(json.to_wire().unwrap(), direct, "{tensor:?} at {frac_bits} bits");
+				assert_eq!(JsonTensor::from_wire(None, &direct).unwrap(), json);
+			}
+		}
+	}
+
+	#[test]
+	fn fixed_point_inputs_decode_as_the_primitives_define() {
+		for frac_bits in [0u8, 1, 8, 16, 24, 31] {
+			let values = vec![0, 1, -1, 255, -4096, i64::from(i32::MAX), i64::from(i32::MIN), 123_456_789];
+			let tensor = JsonTensor {
+				name: None,
+				elem: ElementType::F32,
+				shape: vec![values.len() as u32],
+				frac_bits,
+				values: values.clone(),
+			};
+			let Values::F32(decoded) = tensor.to_engine().unwrap().values else { panic!("f32 expected") };
+			for (raw, value) in values.iter().zip(decoded) {
+				assert_eq!(value, fixed_point::decode_f32(*raw as i32, frac_bits), "{raw} at {frac_bits}");
+			}
+		}
+	}
 }

@@ -107,7 +107,6 @@ fn repeated_runs_hash_equal_on_each_engine() {
 				let first = setup.executor.infer(&request(model, input.clone(), engine)).unwrap();
 				let second = setup.executor.infer(&request(model, input, engine)).unwrap();
 				assert_eq!(first.output_hash, second.output_hash);
-				assert_eq!(first.input_hash, second.input_hash);
 				assert!(second.cache_hit);
 			}
 		}

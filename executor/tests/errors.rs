@@ -198,3 +198,34 @@ fn failures_do_not_poison_the_cache() {
 		assert_eq!(first.output_hash, again.output_hash);
 	}
 }
+
+#[test]
+fn engine_failures_are_reported_and_leave_the_model_usable() {
+	let setup = setup();
+	let hash = hash_hex(&setup.executor.store().add_bytes(&fixture("runtime_reshape.onnx"), None).unwrap());
+	let tensor = |elem, shape: Vec<u32>, values: Vec<i64>| veritensor_executor::tensor::JsonTensor {
+		name: None,
+		elem,
+		shape,
+		frac_bits: 0,
+		values,
+	};
+	let reshape_to = |rows: i64, columns: i64, engine| {
+		let mut req = request(&hash, tensor(ElementType::F32, vec![1, 4], vec![1, 2, 3, 4]), engine);
+		req.inputs.push(tensor(ElementType::I64, vec![2], vec![rows, columns]));
+		setup.executor.infer(&req)
+	};
+	// ONNX Runtime fails the bad shape while running, and the model stays usable.
+	let error = reshape_to(3, 1, EngineKind::OnnxRuntime).unwrap_err();
+	assert!(matches!(&error, Error::Engine(m) if m.contains("run")), "{error}");
+	assert_eq!(error.kind(), "engine_failure");
+	assert!(!error.is_permanent(), "a run-time failure is not proof the job cannot run");
+	let reshaped = reshape_to(2, 2, EngineKind::OnnxRuntime).unwrap();
+	assert_eq!(reshaped.outputs[0].shape, vec![2, 2]);
+	assert_eq!(reshaped.outputs[0].values, vec![1 << 16, 2 << 16, 3 << 16, 4 << 16]);
+	// tract needs every shape fixed before it runs, so it refuses the model whatever the shape.
+	for (rows, columns) in [(3, 1), (2, 2)] {
+		let error = reshape_to(rows, columns, EngineKind::Tract).unwrap_err();
+		assert!(matches!(&error, Error::Engine(m) if m.contains("could not prepare")), "{error}");
+	}
+}

@@ -10,6 +10,7 @@ Writes into the output directory (default: executor/demo-models):
 and into executor/tests/data two fixtures for the executor's error tests:
   unsupported_op.onnx   a graph with an operator no engine implements
   slow_matmul.onnx      eight 1024x1024 matrix products on a scalar input: seconds of work
+  runtime_reshape.onnx  a reshape to a shape given as an input: fails at run time on a bad shape
 
 Everything is seeded: the same pinned packages (requirements.txt) give the same files.
 """
@@ -161,6 +162,18 @@ def write_test_fixtures(out_dir):
             [numpy_helper.from_array(np.array([size, size], dtype=np.int64), "dims")]),
         opset_imports=[helper.make_opsetid("", OPSET)])
     slow.ir_version = 8
+    reshape = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("Reshape", ["x", "shape"], ["y"])],
+            "runtime_reshape",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4]),
+             helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", "columns"])]),
+        opset_imports=[helper.make_opsetid("", OPSET)])
+    reshape.ir_version = 8
+    onnx.checker.check_model(reshape, full_check=True)
+    with open(os.path.join(out_dir, "runtime_reshape.onnx"), "wb") as f:
+        f.write(reshape.SerializeToString())
     onnx.checker.check_model(slow, full_check=True)
     with open(os.path.join(out_dir, "slow_matmul.onnx"), "wb") as f:
         f.write(slow.SerializeToString())
