@@ -14,10 +14,7 @@
 //! Rounds alternate the paths so that machine noise hits them alike; the median round is
 //! reported. Needs the ONNX Runtime library (scripts/setup-onnxruntime.sh).
 
-use ort::{
-	session::{builder::GraphOptimizationLevel, Session},
-	value::Tensor,
-};
+use ort::value::Tensor;
 use serde_json::Value;
 use std::{
 	path::PathBuf,
@@ -102,18 +99,29 @@ fn main() {
 	// `--seconds` is the time each path gets per model, spread over the rounds.
 	let per_round = Duration::from_secs_f64(seconds / ROUNDS as f64);
 	let library = library();
-	assert!(library.is_file(), "no ONNX Runtime at {}: run scripts/setup-onnxruntime.sh", library.display());
+	assert!(
+		library.is_file(),
+		"no ONNX Runtime at {}: run scripts/setup-onnxruntime.sh",
+		library.display()
+	);
 
 	let dir = std::env::temp_dir().join(format!("veritensor-bench-{}", std::process::id()));
 	let mut config = Config::new(&dir);
 	config.onnxruntime_library = Some(library.clone());
 	config.threads = 1;
 	let executor = Executor::new(config).expect("executor");
-	let environment = veritensor_executor::engine::shared_environment(&library).expect("onnxruntime");
+	let environment =
+		veritensor_executor::engine::shared_environment(&library).expect("onnxruntime");
 	let images = images();
 
-	println!("veritensor-executor engine benchmark: {} images, {ROUNDS} rounds, 1 thread", images.len());
-	println!("{:<16} {:<22} {:>12} {:>14} {:>10}", "model", "path", "µs/infer", "infer/s", "vs bare");
+	println!(
+		"veritensor-executor engine benchmark: {} images, {ROUNDS} rounds, 1 thread",
+		images.len()
+	);
+	println!(
+		"{:<16} {:<22} {:>12} {:>14} {:>10}",
+		"model", "path", "µs/infer", "infer/s", "vs bare"
+	);
 	for model in MODELS {
 		let bytes = std::fs::read(demo_dir().join(model.file)).expect("model file");
 		let hash = hash_hex(&executor.store().add_bytes(&bytes, None).expect("store"));
@@ -138,13 +146,7 @@ fn main() {
 			})
 			.collect();
 
-		let mut session = Session::builder(&environment)
-			.unwrap_or_else(|e| panic!("session builder: {e}"))
-			.with_intra_threads(1)
-			.and_then(|b| b.with_inter_threads(1))
-			.and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
-			.unwrap_or_else(|e| panic!("session options: {e}"))
-			.commit_from_memory(&bytes)
+		let mut session = veritensor_executor::engine::onnxruntime_session(&environment, &bytes, 1)
 			.unwrap_or_else(|e| panic!("bare session: {e}"));
 		let input_name = session.inputs()[0].name().to_string();
 		let floats: Vec<Vec<f32>> =
@@ -164,17 +166,22 @@ fn main() {
 		for _ in 0..ROUNDS {
 			bare.push(time_batches(per_round, |i| {
 				let input = match model.elem {
-					ElementType::F32 => Tensor::from_array(([1usize, 64], floats[i % floats.len()].clone()))
-						.expect("tensor")
-						.into_dyn(),
+					ElementType::F32 => {
+						Tensor::from_array(([1usize, 64], floats[i % floats.len()].clone()))
+							.expect("tensor")
+							.into_dyn()
+					}
 					_ => Tensor::from_array(([1usize, 64], bytes_in[i % bytes_in.len()].clone()))
 						.expect("tensor")
 						.into_dyn(),
 				};
 				let outputs = session.run(vec![(input_name.as_str(), input)]).expect("bare run");
-				let label: Vec<i64> = outputs[0].try_extract_tensor::<i64>().expect("label").1.to_vec();
+				let label: Vec<i64> =
+					outputs[0].try_extract_tensor::<i64>().expect("label").1.to_vec();
 				let scores = match model.elem {
-					ElementType::F32 => outputs[1].try_extract_tensor::<f32>().expect("scores").1.to_vec().len(),
+					ElementType::F32 => {
+						outputs[1].try_extract_tensor::<f32>().expect("scores").1.to_vec().len()
+					}
 					_ => outputs[1].try_extract_tensor::<i32>().expect("scores").1.to_vec().len(),
 				};
 				std::hint::black_box((label, scores));
@@ -185,7 +192,8 @@ fn main() {
 					request.engine = Some(*engine);
 				}
 				samples.push(time_batches(per_round, |i| {
-					let response = executor.infer(&engine_requests[i % engine_requests.len()]).expect("infer");
+					let response =
+						executor.infer(&engine_requests[i % engine_requests.len()]).expect("infer");
 					std::hint::black_box(response.output_hash);
 				}));
 			}

@@ -88,13 +88,13 @@ impl Error {
 	pub fn is_permanent(&self) -> bool {
 		matches!(
 			self,
-			Self::ModelTooLarge { .. } |
-				Self::HashMismatch { .. } |
-				Self::CorruptModel(_) |
-				Self::UnsupportedOperator(_) |
-				Self::SchemaMismatch(_) |
-				Self::BadInput(_) |
-				Self::InputTooLarge { .. }
+			Self::ModelTooLarge { .. }
+				| Self::HashMismatch { .. }
+				| Self::CorruptModel(_)
+				| Self::UnsupportedOperator(_)
+				| Self::SchemaMismatch(_)
+				| Self::BadInput(_)
+				| Self::InputTooLarge { .. }
 		)
 	}
 }

@@ -8,7 +8,7 @@ use crate::{
 	graph::{read_signature, Signature},
 	metrics::Metrics,
 	store::{hash_hex, parse_hash, ModelStore},
-	tensor::{wire_output_hash, JsonSchema, JsonTensor},
+	tensor::{converted_output_hash, JsonSchema, JsonTensor},
 };
 use lru::LruCache;
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,8 @@ pub struct Config {
 	pub max_model_bytes: u64,
 	/// Largest total input size of one request, in wire bytes.
 	pub max_input_bytes: u64,
-	/// Loaded models kept in memory; the least recently used is dropped beyond this.
+	/// Models kept loaded in memory, per engine (each with up to four input shapes); the least
+	/// recently used is dropped beyond this.
 	pub cached_models: usize,
 	/// The engine used when a request names none.
 	pub default_engine: EngineKind,
@@ -135,23 +136,14 @@ pub struct EngineInfo {
 	pub default: bool,
 }
 
-#[derive(Clone, PartialEq, Eq)]
-struct CacheKey {
-	model: H256,
-	engine: EngineKind,
-	inputs: Vec<(ElementType, Vec<u32>)>,
-}
+/// Input element types and shapes a model was prepared for, in graph order.
+type InputPlan = Vec<(ElementType, Vec<u32>)>;
 
-impl core::hash::Hash for CacheKey {
-	fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
-		self.model.hash(state);
-		self.engine.hash(state);
-		for (elem, shape) in &self.inputs {
-			(*elem as u8).hash(state);
-			shape.hash(state);
-		}
-	}
-}
+/// The models loaded for one model and engine, one per input plan.
+type LoadedPlans = Vec<(InputPlan, Arc<Loaded>)>;
+
+/// Most input plans kept per model and engine; the oldest is dropped beyond this.
+const PLANS_PER_MODEL: usize = 4;
 
 struct Loaded {
 	model: Box<dyn LoadedModel>,
@@ -163,7 +155,7 @@ pub struct Executor {
 	config: Config,
 	store: ModelStore,
 	backends: Vec<Arc<dyn Backend>>,
-	cache: Mutex<LruCache<CacheKey, Arc<Loaded>>>,
+	cache: Mutex<LruCache<(H256, EngineKind), LoadedPlans>>,
 	metrics: Metrics,
 	histograms: Vec<(EngineKind, prometheus::Histogram)>,
 }
@@ -192,13 +184,21 @@ impl Executor {
 				config.default_engine.name()
 			)));
 		}
-		let capacity = NonZeroUsize::new(config.cached_models.max(1)).expect("max(1) is non-zero; qed");
+		let capacity =
+			NonZeroUsize::new(config.cached_models.max(1)).expect("max(1) is non-zero; qed");
 		let metrics = Metrics::new();
 		let histograms = backends
 			.iter()
 			.map(|b| (b.kind(), metrics.inference_seconds.with_label_values(&[b.kind().name()])))
 			.collect();
-		Ok(Self { config, store, backends, cache: Mutex::new(LruCache::new(capacity)), metrics, histograms })
+		Ok(Self {
+			config,
+			store,
+			backends,
+			cache: Mutex::new(LruCache::new(capacity)),
+			metrics,
+			histograms,
+		})
 	}
 
 	/// The configuration in effect.
@@ -270,15 +270,54 @@ impl Executor {
 		Err(Error::FetchFailed(failures.join("; ")))
 	}
 
-	fn load(&self, key: &CacheKey, backend: &dyn Backend, schema: Option<&JsonSchema>) -> Result<Arc<Loaded>> {
-		let bytes = self.store.read_verified(&key.model)?;
+	fn load(
+		&self,
+		model: &H256,
+		plan: &InputPlan,
+		backend: &dyn Backend,
+		schema: Option<&JsonSchema>,
+	) -> Result<Arc<Loaded>> {
+		let bytes = self.store.read_verified(model)?;
 		let signature = read_signature(&bytes)?;
-		signature.check_inputs(&key.inputs)?;
+		signature.check_inputs(plan)?;
 		if let Some(schema) = schema {
 			check_schema_names(&signature, schema)?;
 		}
-		let model = guarded("loading the model", || backend.load(&bytes, &key.inputs))?;
+		let model = guarded("loading the model", || backend.load(&bytes, plan))?;
 		Ok(Arc::new(Loaded { model, signature }))
+	}
+
+	/// The loaded model for these inputs, if any; compares shapes in place so that a hit
+	/// allocates nothing.
+	fn cached(
+		&self,
+		model: H256,
+		engine: EngineKind,
+		inputs: &[JsonTensor],
+	) -> Option<Arc<Loaded>> {
+		let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+		let plans = cache.get(&(model, engine))?;
+		plans
+			.iter()
+			.find(|(plan, _)| {
+				plan.len() == inputs.len()
+					&& plan
+						.iter()
+						.zip(inputs)
+						.all(|((elem, shape), input)| *elem == input.elem && *shape == input.shape)
+			})
+			.map(|(_, loaded)| loaded.clone())
+	}
+
+	fn remember(&self, model: H256, engine: EngineKind, plan: InputPlan, loaded: Arc<Loaded>) {
+		let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+		let plans = cache.get_or_insert_mut((model, engine), Vec::new);
+		if plans.len() >= PLANS_PER_MODEL {
+			plans.remove(0);
+		}
+		plans.push((plan, loaded));
+		let loaded_now: usize = cache.iter().map(|(_, plans)| plans.len()).sum();
+		self.metrics.models_loaded.set(loaded_now as i64);
 	}
 
 	/// Runs one inference.
@@ -288,7 +327,10 @@ impl Executor {
 		let backend = self.backend(request.engine)?;
 		let input_bytes: u64 = request.inputs.iter().map(JsonTensor::wire_size).sum();
 		if input_bytes > self.config.max_input_bytes {
-			return Err(Error::InputTooLarge { size: input_bytes, limit: self.config.max_input_bytes });
+			return Err(Error::InputTooLarge {
+				size: input_bytes,
+				limit: self.config.max_input_bytes,
+			});
 		}
 		for input in &request.inputs {
 			input.check()?;
@@ -304,24 +346,25 @@ impl Executor {
 			for (input, spec) in request.inputs.iter().zip(&schema.inputs) {
 				input.check_against(spec)?;
 			}
-			if let Some(spec) = schema.outputs.iter().find(|s| !s.elem.accepts_frac_bits(s.frac_bits)) {
+			if let Some(spec) =
+				schema.outputs.iter().find(|s| !s.elem.accepts_frac_bits(s.frac_bits))
+			{
 				return Err(Error::SchemaMismatch(format!(
 					"output `{}` declares {} fraction bits for {:?}",
 					spec.name, spec.frac_bits, spec.elem
 				)));
 			}
 		}
-		let output_frac_bits = request.output_frac_bits.unwrap_or(self.config.default_output_frac_bits);
+		let output_frac_bits =
+			request.output_frac_bits.unwrap_or(self.config.default_output_frac_bits);
 		if output_frac_bits > MAX_FRAC_BITS {
-			return Err(Error::BadInput(format!("output_frac_bits must be at most {MAX_FRAC_BITS}")));
+			return Err(Error::BadInput(format!(
+				"output_frac_bits must be at most {MAX_FRAC_BITS}"
+			)));
 		}
 
-		let key = CacheKey {
-			model,
-			engine: backend.kind(),
-			inputs: request.inputs.iter().map(|t| (t.elem, t.shape.clone())).collect(),
-		};
-		let cached = self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+		let engine = backend.kind();
+		let cached = self.cached(model, engine, &request.inputs);
 		let cache_hit = cached.is_some();
 		let (loaded, load_us) = match cached {
 			Some(loaded) => {
@@ -334,17 +377,18 @@ impl Executor {
 			None => {
 				self.metrics.cache_misses.inc();
 				let load_started = Instant::now();
+				let plan: InputPlan =
+					request.inputs.iter().map(|t| (t.elem, t.shape.clone())).collect();
 				// Only a model that loaded is cached: a failure is reported and retried afresh.
-				let loaded = self.load(&key, backend.as_ref(), request.schema.as_ref())?;
-				let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-				cache.put(key, loaded.clone());
-				self.metrics.models_loaded.set(cache.len() as i64);
+				let loaded = self.load(&model, &plan, backend.as_ref(), request.schema.as_ref())?;
+				self.remember(model, engine, plan, loaded.clone());
 				(loaded, load_started.elapsed().as_micros() as u64)
 			}
 		};
 
 		let inference_started = Instant::now();
-		let engine_inputs = request.inputs.iter().map(JsonTensor::to_engine).collect::<Result<Vec<_>>>()?;
+		let engine_inputs =
+			request.inputs.iter().map(JsonTensor::to_engine).collect::<Result<Vec<_>>>()?;
 		let engine_outputs = guarded("running the model", || loaded.model.run(engine_inputs))?;
 		let ports = &loaded.signature.outputs;
 		if engine_outputs.len() != ports.len() {
@@ -355,7 +399,6 @@ impl Executor {
 			)));
 		}
 		let mut outputs = Vec::with_capacity(ports.len());
-		let mut wire = Vec::with_capacity(ports.len());
 		for (index, (tensor, port)) in engine_outputs.iter().zip(ports).enumerate() {
 			let frac_bits = match &request.schema {
 				Some(schema) => schema.outputs.get(index).map_or(0, |spec| spec.frac_bits),
@@ -363,16 +406,18 @@ impl Executor {
 			};
 			let frac_bits = if tensor.values.elem() == ElementType::F32 { frac_bits } else { 0 };
 			let output = JsonTensor::from_engine(Some(port.name.clone()), tensor, frac_bits)?;
-			if let Some(spec) = request.schema.as_ref().and_then(|schema| schema.outputs.get(index)) {
+			if let Some(spec) = request.schema.as_ref().and_then(|schema| schema.outputs.get(index))
+			{
 				output.check_against(spec)?;
 			}
 			outputs.push(output);
-			wire.push(JsonTensor::wire_from_engine(tensor, frac_bits)?);
 		}
-		let output_hash = wire_output_hash(&wire);
+		let output_hash = converted_output_hash(&outputs)?;
 		let finished = Instant::now();
 		let inference = finished.duration_since(inference_started);
-		if let Some((_, histogram)) = self.histograms.iter().find(|(kind, _)| *kind == backend.kind()) {
+		if let Some((_, histogram)) =
+			self.histograms.iter().find(|(kind, _)| *kind == backend.kind())
+		{
 			histogram.observe(inference.as_secs_f64());
 		}
 
@@ -394,7 +439,10 @@ impl Executor {
 
 /// The schema must name the graph's tensors, in the graph's order, with the graph's types.
 fn check_schema_names(signature: &Signature, schema: &JsonSchema) -> Result<()> {
-	let sides = [("input", &signature.inputs, &schema.inputs), ("output", &signature.outputs, &schema.outputs)];
+	let sides = [
+		("input", &signature.inputs, &schema.inputs),
+		("output", &signature.outputs, &schema.outputs),
+	];
 	for (side, ports, specs) in sides {
 		if ports.len() != specs.len() {
 			return Err(Error::SchemaMismatch(format!(

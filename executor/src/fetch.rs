@@ -131,7 +131,8 @@ impl FetchPolicy {
 		if !parsed.username().is_empty() || parsed.password().is_some() {
 			return Err(Error::FetchRefused("URIs with credentials are not fetched".into()));
 		}
-		let host = parsed.host().ok_or_else(|| Error::FetchRefused(format!("`{uri}` has no host")))?;
+		let host =
+			parsed.host().ok_or_else(|| Error::FetchRefused(format!("`{uri}` has no host")))?;
 		let host_name = match &host {
 			url::Host::Domain(domain) => domain.to_string(),
 			url::Host::Ipv4(ip) => ip.to_string(),
@@ -139,7 +140,9 @@ impl FetchPolicy {
 		};
 		if let Some(hosts) = &self.hosts {
 			if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&host_name)) {
-				return Err(Error::FetchRefused(format!("host `{host_name}` is not on the allow list")));
+				return Err(Error::FetchRefused(format!(
+					"host `{host_name}` is not on the allow list"
+				)));
 			}
 		}
 		let literal: Option<IpAddr> = match host {
@@ -168,9 +171,8 @@ impl FetchPolicy {
 	}
 
 	async fn download(&self, uri: Uri, max_bytes: u64) -> Result<Vec<u8>> {
-		let mut http = HttpConnector::new_with_resolver(CheckedResolver {
-			allow_private: self.allow_private,
-		});
+		let mut http =
+			HttpConnector::new_with_resolver(CheckedResolver { allow_private: self.allow_private });
 		http.enforce_http(false);
 		let https = hyper_rustls::HttpsConnectorBuilder::new()
 			.with_provider_and_native_roots(rustls::crypto::ring::default_provider())
@@ -245,9 +247,22 @@ mod tests {
 	#[test]
 	fn non_public_ranges_are_recognised() {
 		for ip in [
-			"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-			"100.64.0.1", "255.255.255.255", "224.0.0.1", "::1", "::", "fc00::1", "fd12::1",
-			"fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+			"127.0.0.1",
+			"10.1.2.3",
+			"172.16.0.1",
+			"192.168.1.1",
+			"169.254.169.254",
+			"0.0.0.0",
+			"100.64.0.1",
+			"255.255.255.255",
+			"224.0.0.1",
+			"::1",
+			"::",
+			"fc00::1",
+			"fd12::1",
+			"fe80::1",
+			"::ffff:127.0.0.1",
+			"::ffff:10.0.0.1",
 		] {
 			assert!(is_non_public(ip.parse().unwrap()), "{ip} should be non-public");
 		}

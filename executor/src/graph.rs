@@ -135,8 +135,8 @@ impl Signature {
 				)));
 			}
 			if let Some(dims) = &port.shape {
-				let fits = dims.len() == shape.len() &&
-					dims.iter().zip(shape).all(|(dim, size)| match dim {
+				let fits = dims.len() == shape.len()
+					&& dims.iter().zip(shape).all(|(dim, size)| match dim {
 						Dim::Fixed(fixed) => *fixed == u64::from(*size),
 						Dim::Symbolic(_) => true,
 					});

@@ -126,14 +126,17 @@ fn config(store: &StoreArgs) -> Config {
 fn serve(args: ServeArgs) -> Result<(), Error> {
 	let mut config = config(&args.store);
 	config.default_engine = args.engine;
-	config.onnxruntime_library = args
-		.onnxruntime_lib
-		.or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
+	config.onnxruntime_library =
+		args.onnxruntime_lib.or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
 	config.threads = args.threads;
 	config.max_input_bytes = args.max_input_kib.saturating_mul(1024);
 	config.cached_models = args.cached_models;
 	config.fetch = FetchPolicy {
-		schemes: if args.fetch_allow_http { vec!["https".into(), "http".into()] } else { vec!["https".into()] },
+		schemes: if args.fetch_allow_http {
+			vec!["https".into(), "http".into()]
+		} else {
+			vec!["https".into()]
+		},
 		hosts: (!args.fetch_hosts.is_empty()).then_some(args.fetch_hosts),
 		allow_private: args.fetch_allow_private,
 		..FetchPolicy::default()
@@ -166,7 +169,14 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 		let engines: Vec<String> = executor
 			.engines()
 			.iter()
-			.map(|e| format!("{} {}{}", e.engine.name(), e.version, if e.default { " (default)" } else { "" }))
+			.map(|e| {
+				format!(
+					"{} {}{}",
+					e.engine.name(),
+					e.version,
+					if e.default { " (default)" } else { "" }
+				)
+			})
 			.collect();
 		log::info!(
 			"veritensor-executor listening on http://{} (store {}, engines: {})",

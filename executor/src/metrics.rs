@@ -52,7 +52,8 @@ impl Metrics {
 			]),
 			&["engine"],
 		));
-		let cache_hits = must(IntCounter::new("model_cache_hits_total", "Inferences on a loaded model"));
+		let cache_hits =
+			must(IntCounter::new("model_cache_hits_total", "Inferences on a loaded model"));
 		let cache_misses =
 			must(IntCounter::new("model_cache_misses_total", "Inferences that loaded their model"));
 		let models_loaded = must(IntGauge::new("models_loaded", "Models loaded in memory"));
@@ -62,7 +63,15 @@ impl Metrics {
 		must(registry.register(Box::new(cache_hits.clone())));
 		must(registry.register(Box::new(cache_misses.clone())));
 		must(registry.register(Box::new(models_loaded.clone())));
-		Self { registry, requests, errors, inference_seconds, cache_hits, cache_misses, models_loaded }
+		Self {
+			registry,
+			requests,
+			errors,
+			inference_seconds,
+			cache_hits,
+			cache_misses,
+			models_loaded,
+		}
 	}
 
 	/// The text exposition format.

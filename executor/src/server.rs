@@ -131,10 +131,10 @@ fn status_of(error: &Error) -> StatusCode {
 	match error {
 		Error::ModelNotFound(_) | Error::UnknownTask(_) => StatusCode::NOT_FOUND,
 		Error::ModelTooLarge { .. } | Error::InputTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-		Error::HashMismatch { .. } |
-		Error::CorruptModel(_) |
-		Error::UnsupportedOperator(_) |
-		Error::SchemaMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+		Error::HashMismatch { .. }
+		| Error::CorruptModel(_)
+		| Error::UnsupportedOperator(_)
+		| Error::SchemaMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
 		Error::BadInput(_) | Error::EngineUnavailable(_) => StatusCode::BAD_REQUEST,
 		Error::FetchRefused(_) => StatusCode::FORBIDDEN,
 		Error::FetchFailed(_) => StatusCode::BAD_GATEWAY,
@@ -150,7 +150,12 @@ fn error_body(error: &Error) -> ErrorBody {
 }
 
 impl AppState {
-	fn reply<T: Serialize>(&self, endpoint: &str, status: StatusCode, result: Result<T>) -> Response {
+	fn reply<T: Serialize>(
+		&self,
+		endpoint: &str,
+		status: StatusCode,
+		result: Result<T>,
+	) -> Response {
 		self.executor.metrics().requests.with_label_values(&[endpoint]).inc();
 		match result {
 			Ok(body) => (status, Json(body)).into_response(),
@@ -217,10 +222,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 	state.executor.metrics().requests.with_label_values(&["metrics"]).inc();
-	(
-		[(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-		state.executor.metrics().render(),
-	)
+	([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.executor.metrics().render())
 		.into_response()
 }
 
@@ -242,8 +244,8 @@ async fn submit_task(State(state): State<Arc<AppState>>, body: Body) -> Response
 		let request: InferRequest = parse_json(&bytes)?;
 		let id = format!(
 			"{:016x}",
-			state.next_task.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^
-				state.task_salt
+			state.next_task.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+				^ state.task_salt
 		);
 		{
 			let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
@@ -327,7 +329,9 @@ struct FetchRequest {
 
 async fn fetch_model(State(state): State<Arc<AppState>>, body: Body) -> Response {
 	let result = async {
-		let bytes = read_body(body, 64 << 10, |size| Error::InputTooLarge { size, limit: 64 << 10 }).await?;
+		let bytes =
+			read_body(body, 64 << 10, |size| Error::InputTooLarge { size, limit: 64 << 10 })
+				.await?;
 		let request: FetchRequest = parse_json(&bytes)?;
 		let hash = parse_hash(&request.hash)?;
 		let fetched = state.executor.fetch_model(&hash, &request.uris).await?;
@@ -349,7 +353,12 @@ async fn model_info(State(state): State<Arc<AppState>>, Path(hash): Path<String>
 	state.reply("model_info", StatusCode::OK, result)
 }
 
-async fn require_token(State(state): State<Arc<AppState>>, headers: HeaderMap, request: Request, next: Next) -> Response {
+async fn require_token(
+	State(state): State<Arc<AppState>>,
+	headers: HeaderMap,
+	request: Request,
+	next: Next,
+) -> Response {
 	let Some(token) = state.config.token.as_deref() else {
 		return next.run(request).await;
 	};
@@ -362,7 +371,8 @@ async fn require_token(State(state): State<Arc<AppState>>, headers: HeaderMap, r
 		.and_then(|v| v.strip_prefix("Bearer "));
 	let matches = presented.is_some_and(|p| {
 		// Compared in constant time so the token cannot be guessed byte by byte.
-		p.len() == token.len() && p.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+		p.len() == token.len()
+			&& p.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 	});
 	if matches {
 		next.run(request).await
@@ -374,7 +384,9 @@ async fn require_token(State(state): State<Arc<AppState>>, headers: HeaderMap, r
 /// The service's routes over an executor.
 pub fn router(executor: Arc<Executor>, config: ServerConfig) -> Router {
 	let task_salt = u64::from_le_bytes(
-		sp_io::hashing::blake2_256(&format!("{:?}{}", Instant::now(), std::process::id()).into_bytes())[..8]
+		sp_io::hashing::blake2_256(
+			&format!("{:?}{}", Instant::now(), std::process::id()).into_bytes(),
+		)[..8]
 			.try_into()
 			.expect("8 bytes; qed"),
 	);

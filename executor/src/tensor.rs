@@ -7,6 +7,7 @@
 //!   elements).
 
 use crate::error::{Error, Result};
+use codec::{Compact, Encode};
 use frame_support::{traits::ConstU32, BoundedVec};
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
@@ -152,9 +153,9 @@ impl JsonTensor {
 					self.values
 						.iter()
 						.map(|raw| {
-							i32::try_from(*raw)
-								.map(|r| (f64::from(r) * scale) as f32)
-								.map_err(|_| Error::BadInput(format!("{raw} is out of range for F32")))
+							i32::try_from(*raw).map(|r| (f64::from(r) * scale) as f32).map_err(
+								|_| Error::BadInput(format!("{raw} is out of range for F32")),
+							)
 						})
 						.collect::<Result<_>>()?,
 				)
@@ -188,9 +189,10 @@ impl JsonTensor {
 			.collect::<Result<Vec<_>, _>>()
 			.map_err(|_| Error::SchemaMismatch("an output dimension exceeds u32".into()))?;
 		let (frac_bits, values) = match &tensor.values {
-			Values::F32(v) => {
-				(frac_bits, v.iter().map(|x| i64::from(fixed_point::encode_f32(*x, frac_bits))).collect())
-			}
+			Values::F32(v) => (
+				frac_bits,
+				v.iter().map(|x| i64::from(fixed_point::encode_f32(*x, frac_bits))).collect(),
+			),
 			Values::U8(v) => (0, v.iter().map(|x| i64::from(*x)).collect()),
 			Values::I8(v) => (0, v.iter().map(|x| i64::from(*x)).collect()),
 			Values::I16(v) => (0, v.iter().map(|x| i64::from(*x)).collect()),
@@ -199,37 +201,6 @@ impl JsonTensor {
 			Values::Bool(v) => (0, v.iter().map(|x| i64::from(*x)).collect()),
 		};
 		Ok(Self { name, elem: tensor.values.elem(), shape, frac_bits, values })
-	}
-
-	/// The packed wire form of an engine's output, `F32` values rounded as in
-	/// [`Self::from_engine`]: the same tensor `from_engine(..).to_wire()` gives, in one pass.
-	pub fn wire_from_engine(tensor: &EngineTensor, frac_bits: u8) -> Result<WireTensor> {
-		let elem = tensor.values.elem();
-		let mut data = Vec::with_capacity(tensor.values.len() * elem.wire_width() as usize);
-		match &tensor.values {
-			Values::F32(v) => v
-				.iter()
-				.for_each(|x| data.extend_from_slice(&fixed_point::encode_f32(*x, frac_bits).to_le_bytes())),
-			Values::U8(v) => data.extend_from_slice(v),
-			Values::I8(v) => data.extend(v.iter().map(|x| *x as u8)),
-			Values::I16(v) => v.iter().for_each(|x| data.extend_from_slice(&x.to_le_bytes())),
-			Values::I32(v) => v.iter().for_each(|x| data.extend_from_slice(&x.to_le_bytes())),
-			Values::I64(v) => v.iter().for_each(|x| data.extend_from_slice(&x.to_le_bytes())),
-			Values::Bool(v) => data.extend(v.iter().map(|x| u8::from(*x))),
-		}
-		let shape = tensor
-			.shape
-			.iter()
-			.map(|d| u32::try_from(*d))
-			.collect::<Result<Vec<_>, _>>()
-			.map_err(|_| Error::SchemaMismatch("an output dimension exceeds u32".into()))?;
-		Ok(Tensor {
-			elem,
-			shape: BoundedVec::try_from(shape)
-				.map_err(|_| Error::SchemaMismatch("an output has more than 6 dimensions".into()))?,
-			frac_bits: if elem == ElementType::F32 { frac_bits } else { 0 },
-			data: BoundedVec::try_from(data).map_err(|_| Error::SchemaMismatch("output above 4 GiB".into()))?,
-		})
 	}
 
 	/// The packed wire form, whose encoding the canonical hashes cover.
@@ -248,12 +219,16 @@ impl JsonTensor {
 				ElementType::I64 => true,
 			};
 			if !fits {
-				return Err(Error::BadInput(format!("{value} is out of range for {:?}", self.elem)));
+				return Err(Error::BadInput(format!(
+					"{value} is out of range for {:?}",
+					self.elem
+				)));
 			}
 			data.extend_from_slice(&bytes[..width]);
 		}
-		let shape = BoundedVec::try_from(self.shape.clone())
-			.map_err(|_| Error::BadInput(format!("rank {} is above the limit", self.shape.len())))?;
+		let shape = BoundedVec::try_from(self.shape.clone()).map_err(|_| {
+			Error::BadInput(format!("rank {} is above the limit", self.shape.len()))
+		})?;
 		let data = BoundedVec::try_from(data)
 			.map_err(|_| Error::BadInput("tensor larger than 4 GiB".into()))?;
 		Ok(Tensor { elem: self.elem, shape, frac_bits: self.frac_bits, data })
@@ -264,7 +239,9 @@ impl JsonTensor {
 		tensor.check().map_err(|e| Error::BadInput(format!("{e:?}")))?;
 		let count = tensor.element_count().unwrap_or(0) as usize;
 		let values = (0..count)
-			.map(|index| tensor.raw_element(index).ok_or_else(|| Error::BadInput("short data".into())))
+			.map(|index| {
+				tensor.raw_element(index).ok_or_else(|| Error::BadInput("short data".into()))
+			})
 			.collect::<Result<_>>()?;
 		Ok(Self {
 			name,
@@ -334,9 +311,31 @@ impl JsonSchema {
 	}
 }
 
-/// The canonical output hash of wire tensors (as the chain computes it).
-pub fn wire_output_hash(outputs: &[WireTensor]) -> H256 {
-	hashing::output_hash(outputs)
+/// The canonical output hash of tensors made by [`JsonTensor::from_engine`], computed in one
+/// pass over their values: what `hashing::output_hash` gives for the same tensors in wire
+/// form (a test holds the two together). Every value must already be in its element type's
+/// range, which `from_engine` guarantees; [`output_hash`] checks instead.
+pub(crate) fn converted_output_hash(outputs: &[JsonTensor]) -> Result<H256> {
+	let size: usize = outputs.iter().map(|t| t.values.len() * 8 + t.shape.len() * 4 + 16).sum();
+	let mut preimage = Vec::with_capacity(hashing::OUTPUT_DOMAIN.len() + 8 + size);
+	preimage.extend_from_slice(hashing::OUTPUT_DOMAIN);
+	Compact(outputs.len() as u32).encode_to(&mut preimage);
+	for tensor in outputs {
+		if tensor.shape.len() > veritensor_primitives::tensor::MAX_TENSOR_RANK as usize {
+			return Err(Error::SchemaMismatch("an output has more than 6 dimensions".into()));
+		}
+		tensor.elem.encode_to(&mut preimage);
+		tensor.shape.encode_to(&mut preimage);
+		tensor.frac_bits.encode_to(&mut preimage);
+		let width = tensor.elem.wire_width() as usize;
+		let bytes = u32::try_from(tensor.values.len() * width)
+			.map_err(|_| Error::SchemaMismatch("output above 4 GiB".into()))?;
+		Compact(bytes).encode_to(&mut preimage);
+		for value in &tensor.values {
+			preimage.extend_from_slice(&value.to_le_bytes()[..width]);
+		}
+	}
+	Ok(H256(sp_io::hashing::blake2_256(&preimage)))
 }
 
 /// The canonical output hash of a list of tensors (as the chain computes it).
@@ -360,7 +359,7 @@ mod tests {
 	}
 
 	#[test]
-	fn the_one_pass_wire_form_equals_the_json_round() {
+	fn the_one_pass_output_hash_equals_the_primitives_hash() {
 		let cases = vec![
 			engine(Values::F32(vec![0.5, -1.25, f32::NAN, 1e12, -1e12, 3.0e-6]), vec![2, 3]),
 			engine(Values::U8(vec![0, 255, 7]), vec![3]),
@@ -373,9 +372,11 @@ mod tests {
 		for tensor in cases {
 			for frac_bits in [0u8, 7, 16, 31] {
 				let json = JsonTensor::from_engine(None, &tensor, frac_bits).unwrap();
-				let direct = JsonTensor::wire_from_engine(&tensor, frac_bits).unwrap();
-				assert_eq!(json.to_wire().unwrap(), direct, "{tensor:?} at {frac_bits} bits");
-				assert_eq!(JsonTensor::from_wire(None, &direct).unwrap(), json);
+				let wire = json.to_wire().unwrap();
+				assert_eq!(JsonTensor::from_wire(None, &wire).unwrap(), json);
+				let one_pass = converted_output_hash(&[json.clone(), json.clone()]).unwrap();
+				let by_primitives = hashing::output_hash(&[wire.clone(), wire]);
+				assert_eq!(one_pass, by_primitives, "{tensor:?} at {frac_bits} bits");
 			}
 		}
 	}
@@ -383,7 +384,8 @@ mod tests {
 	#[test]
 	fn fixed_point_inputs_decode_as_the_primitives_define() {
 		for frac_bits in [0u8, 1, 8, 16, 24, 31] {
-			let values = vec![0, 1, -1, 255, -4096, i64::from(i32::MAX), i64::from(i32::MIN), 123_456_789];
+			let values =
+				vec![0, 1, -1, 255, -4096, i64::from(i32::MAX), i64::from(i32::MIN), 123_456_789];
 			let tensor = JsonTensor {
 				name: None,
 				elem: ElementType::F32,
@@ -391,9 +393,15 @@ mod tests {
 				frac_bits,
 				values: values.clone(),
 			};
-			let Values::F32(decoded) = tensor.to_engine().unwrap().values else { panic!("f32 expected") };
+			let Values::F32(decoded) = tensor.to_engine().unwrap().values else {
+				panic!("f32 expected")
+			};
 			for (raw, value) in values.iter().zip(decoded) {
-				assert_eq!(value, fixed_point::decode_f32(*raw as i32, frac_bits), "{raw} at {frac_bits}");
+				assert_eq!(
+					value,
+					fixed_point::decode_f32(*raw as i32, frac_bits),
+					"{raw} at {frac_bits}"
+				);
 			}
 		}
 	}

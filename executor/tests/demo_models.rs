@@ -41,27 +41,42 @@ fn float_model_reaches_its_accuracy_and_matches_onnxruntime_within_tolerance() {
 		let mut largest_difference = 0f64;
 		let mut engine_hashes = Vec::new();
 		for (index, row) in pixels.iter().enumerate() {
-			let response = setup.executor.infer(&request(&setup.float_hash, float_input(row), engine)).unwrap();
+			let response = setup
+				.executor
+				.infer(&request(&setup.float_hash, float_input(row), engine))
+				.unwrap();
 			assert_eq!(response.engine, engine);
 			labels.push(label(&response));
 			let probabilities = &response.outputs[1];
 			assert_eq!(probabilities.name.as_deref(), Some("probabilities"));
-			assert_eq!((probabilities.elem, probabilities.shape.clone(), probabilities.frac_bits), (ElementType::F32, vec![1, 10], 16));
-			for (raw, reference) in probabilities.values.iter().zip(reference_probabilities[index].as_array().unwrap()) {
+			assert_eq!(
+				(probabilities.elem, probabilities.shape.clone(), probabilities.frac_bits),
+				(ElementType::F32, vec![1, 10], 16)
+			);
+			for (raw, reference) in
+				probabilities.values.iter().zip(reference_probabilities[index].as_array().unwrap())
+			{
 				let value = *raw as f64 / 65536.0;
-				largest_difference = largest_difference.max((value - reference.as_f64().unwrap()).abs());
+				largest_difference =
+					largest_difference.max((value - reference.as_f64().unwrap()).abs());
 			}
 			engine_hashes.push(response.output_hash);
 		}
 		// 16 fraction bits round to within 2^-17; the engines' float arithmetic adds ~1e-7.
 		assert!(largest_difference <= 2e-5, "{engine:?}: largest difference {largest_difference}");
-		assert_eq!(labels, reference_labels, "{engine:?} labels differ from onnxruntime's reference");
+		assert_eq!(
+			labels, reference_labels,
+			"{engine:?} labels differ from onnxruntime's reference"
+		);
 		let reached = accuracy(&labels, &truth);
 		assert!((reached - expected_accuracy).abs() < 1e-9, "{engine:?}: accuracy {reached}");
 		hashes.push(engine_hashes);
 	}
 	let equal = hashes[0].iter().zip(&hashes[1]).filter(|(a, b)| a == b).count();
-	println!("float model: {equal} of {} output hashes equal across tract and onnxruntime", pixels.len());
+	println!(
+		"float model: {equal} of {} output hashes equal across tract and onnxruntime",
+		pixels.len()
+	);
 }
 
 #[test]
@@ -80,10 +95,14 @@ fn integer_model_is_bit_exact_across_engines() {
 		let mut labels = Vec::new();
 		let mut engine_hashes = Vec::new();
 		for (index, row) in pixels.iter().enumerate() {
-			let response = setup.executor.infer(&request(&setup.int_hash, int_input(row), engine)).unwrap();
+			let response =
+				setup.executor.infer(&request(&setup.int_hash, int_input(row), engine)).unwrap();
 			labels.push(label(&response));
 			let logits = &response.outputs[1];
-			assert_eq!((logits.elem, logits.shape.clone(), logits.frac_bits), (ElementType::I32, vec![1, 10], 0));
+			assert_eq!(
+				(logits.elem, logits.shape.clone(), logits.frac_bits),
+				(ElementType::I32, vec![1, 10], 0)
+			);
 			assert_eq!(logits.values, ints(&reference_logits[index]), "{engine:?} image {index}");
 			engine_hashes.push(response.output_hash);
 		}
@@ -103,7 +122,8 @@ fn repeated_runs_hash_equal_on_each_engine() {
 	for engine in ENGINES {
 		for model in [&setup.float_hash, &setup.int_hash] {
 			for row in pixels.iter().take(20) {
-				let input = if model == &setup.float_hash { float_input(row) } else { int_input(row) };
+				let input =
+					if model == &setup.float_hash { float_input(row) } else { int_input(row) };
 				let first = setup.executor.infer(&request(model, input.clone(), engine)).unwrap();
 				let second = setup.executor.infer(&request(model, input, engine)).unwrap();
 				assert_eq!(first.output_hash, second.output_hash);

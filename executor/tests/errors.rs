@@ -19,13 +19,15 @@ fn pixels() -> Vec<i64> {
 #[test]
 fn corrupt_bytes_are_reported_by_both_engines() {
 	let setup = setup();
-	let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+	let garbage: Vec<u8> =
+		(0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
 	let mut truncated = demo_model(FLOAT_MODEL);
 	truncated.truncate(truncated.len() / 2);
 	for bytes in [garbage, truncated] {
 		let hash = hash_hex(&setup.executor.store().add_bytes(&bytes, None).unwrap());
 		for engine in [EngineKind::Tract, EngineKind::OnnxRuntime] {
-			let error = setup.executor.infer(&request(&hash, float_input(&pixels()), engine)).unwrap_err();
+			let error =
+				setup.executor.infer(&request(&hash, float_input(&pixels()), engine)).unwrap_err();
 			assert!(matches!(error, Error::CorruptModel(_)), "{engine:?}: {error}");
 			assert_eq!(error.kind(), "corrupt_model");
 		}
@@ -35,7 +37,8 @@ fn corrupt_bytes_are_reported_by_both_engines() {
 #[test]
 fn unsupported_operators_are_named() {
 	let setup = setup();
-	let hash = hash_hex(&setup.executor.store().add_bytes(&fixture("unsupported_op.onnx"), None).unwrap());
+	let hash =
+		hash_hex(&setup.executor.store().add_bytes(&fixture("unsupported_op.onnx"), None).unwrap());
 	let input = veritensor_executor::tensor::JsonTensor {
 		name: None,
 		elem: ElementType::F32,
@@ -45,7 +48,10 @@ fn unsupported_operators_are_named() {
 	};
 	for engine in [EngineKind::Tract, EngineKind::OnnxRuntime] {
 		let error = setup.executor.infer(&request(&hash, input.clone(), engine)).unwrap_err();
-		assert!(matches!(&error, Error::UnsupportedOperator(m) if m.contains("VeritensorNoSuchOp")), "{engine:?}: {error}");
+		assert!(
+			matches!(&error, Error::UnsupportedOperator(m) if m.contains("VeritensorNoSuchOp")),
+			"{engine:?}: {error}"
+		);
 	}
 }
 
@@ -71,16 +77,26 @@ fn oversized_models_and_hash_mismatches_are_refused_and_nothing_is_stored() {
 fn a_stored_file_damaged_on_disk_is_detected_and_removed() {
 	let setup = setup_with(false, |_| {});
 	let hash = parse_hash(&setup.int_hash).unwrap();
-	let path = setup.dir.path().join("store/blake2-256").join(format!("{}.onnx", hex::encode(hash.as_bytes())));
+	let path = setup
+		.dir
+		.path()
+		.join("store/blake2-256")
+		.join(format!("{}.onnx", hex::encode(hash.as_bytes())));
 	let mut bytes = std::fs::read(&path).unwrap();
 	let last = bytes.len() - 1;
 	bytes[last] ^= 0x01;
 	std::fs::write(&path, bytes).unwrap();
 
-	let error = setup.executor.infer(&request(&setup.int_hash, int_input(&pixels()), EngineKind::Tract)).unwrap_err();
+	let error = setup
+		.executor
+		.infer(&request(&setup.int_hash, int_input(&pixels()), EngineKind::Tract))
+		.unwrap_err();
 	assert!(matches!(error, Error::CorruptModel(_)), "{error}");
 	assert!(!path.exists(), "the damaged file is removed so it can be fetched again");
-	let error = setup.executor.infer(&request(&setup.int_hash, int_input(&pixels()), EngineKind::Tract)).unwrap_err();
+	let error = setup
+		.executor
+		.infer(&request(&setup.int_hash, int_input(&pixels()), EngineKind::Tract))
+		.unwrap_err();
 	assert!(matches!(error, Error::ModelNotFound(_)), "{error}");
 }
 
@@ -89,7 +105,10 @@ fn inputs_that_do_not_fit_the_graph_are_schema_mismatches() {
 	let setup = setup();
 	for engine in [EngineKind::Tract, EngineKind::OnnxRuntime] {
 		// Integer pixels for the float model.
-		let error = setup.executor.infer(&request(&setup.float_hash, int_input(&pixels()), engine)).unwrap_err();
+		let error = setup
+			.executor
+			.infer(&request(&setup.float_hash, int_input(&pixels()), engine))
+			.unwrap_err();
 		assert!(matches!(error, Error::SchemaMismatch(_)), "{error}");
 		// One pixel short, with a shape to match.
 		let mut short = float_input(&pixels()[..63]);
@@ -107,7 +126,12 @@ fn inputs_that_do_not_fit_the_graph_are_schema_mismatches() {
 #[test]
 fn a_schema_that_disagrees_with_the_request_or_the_graph_is_refused() {
 	let setup = setup_with(false, |_| {});
-	let spec = |name: &str, elem, shape: Vec<u32>, frac_bits| JsonTensorSpec { name: name.into(), elem, shape, frac_bits };
+	let spec = |name: &str, elem, shape: Vec<u32>, frac_bits| JsonTensorSpec {
+		name: name.into(),
+		elem,
+		shape,
+		frac_bits,
+	};
 	let good = JsonSchema {
 		inputs: vec![spec("pixels", ElementType::F32, vec![1, 64], 8)],
 		outputs: vec![
@@ -150,12 +174,18 @@ fn malformed_values_are_bad_input() {
 	let mut zero_dim = int_input(&pixels());
 	zero_dim.shape = vec![0, 64];
 	for input in [wrong_count, out_of_range, negative, frac_on_integer, zero_dim] {
-		let error = setup.executor.infer(&request(&setup.int_hash, input.clone(), EngineKind::Tract)).unwrap_err();
+		let error = setup
+			.executor
+			.infer(&request(&setup.int_hash, input.clone(), EngineKind::Tract))
+			.unwrap_err();
 		assert!(matches!(error, Error::BadInput(_)), "{input:?}: {error}");
 	}
 	let mut float_out_of_range = float_input(&pixels());
 	float_out_of_range.values[0] = i64::from(i32::MAX) + 1;
-	let error = setup.executor.infer(&request(&setup.float_hash, float_out_of_range, EngineKind::Tract)).unwrap_err();
+	let error = setup
+		.executor
+		.infer(&request(&setup.float_hash, float_out_of_range, EngineKind::Tract))
+		.unwrap_err();
 	assert!(matches!(error, Error::BadInput(_)), "{error}");
 	let mut bad_hash = request(&setup.int_hash, int_input(&pixels()), EngineKind::Tract);
 	bad_hash.model = "0x1234".into();
@@ -165,14 +195,23 @@ fn malformed_values_are_bad_input() {
 #[test]
 fn limits_unknown_models_and_missing_engines_are_reported() {
 	let setup = setup_with(false, |config| config.max_input_bytes = 32);
-	let error = setup.executor.infer(&request(&setup.int_hash, int_input(&pixels()), EngineKind::Tract)).unwrap_err();
+	let error = setup
+		.executor
+		.infer(&request(&setup.int_hash, int_input(&pixels()), EngineKind::Tract))
+		.unwrap_err();
 	assert!(matches!(error, Error::InputTooLarge { size: 64, limit: 32 }), "{error}");
 
 	let setup = setup_with(false, |_| {});
 	let unknown = hash_hex(&H256::repeat_byte(9));
-	let error = setup.executor.infer(&request(&unknown, int_input(&pixels()), EngineKind::Tract)).unwrap_err();
+	let error = setup
+		.executor
+		.infer(&request(&unknown, int_input(&pixels()), EngineKind::Tract))
+		.unwrap_err();
 	assert!(matches!(error, Error::ModelNotFound(_)), "{error}");
-	let error = setup.executor.infer(&request(&setup.int_hash, int_input(&pixels()), EngineKind::OnnxRuntime)).unwrap_err();
+	let error = setup
+		.executor
+		.infer(&request(&setup.int_hash, int_input(&pixels()), EngineKind::OnnxRuntime))
+		.unwrap_err();
 	assert!(matches!(error, Error::EngineUnavailable(_)), "{error}");
 
 	let dir = tempfile::tempdir().unwrap();
@@ -202,16 +241,15 @@ fn failures_do_not_poison_the_cache() {
 #[test]
 fn engine_failures_are_reported_and_leave_the_model_usable() {
 	let setup = setup();
-	let hash = hash_hex(&setup.executor.store().add_bytes(&fixture("runtime_reshape.onnx"), None).unwrap());
-	let tensor = |elem, shape: Vec<u32>, values: Vec<i64>| veritensor_executor::tensor::JsonTensor {
-		name: None,
-		elem,
-		shape,
-		frac_bits: 0,
-		values,
+	let hash = hash_hex(
+		&setup.executor.store().add_bytes(&fixture("runtime_reshape.onnx"), None).unwrap(),
+	);
+	let tensor = |elem, shape: Vec<u32>, values: Vec<i64>| {
+		veritensor_executor::tensor::JsonTensor { name: None, elem, shape, frac_bits: 0, values }
 	};
 	let reshape_to = |rows: i64, columns: i64, engine| {
-		let mut req = request(&hash, tensor(ElementType::F32, vec![1, 4], vec![1, 2, 3, 4]), engine);
+		let mut req =
+			request(&hash, tensor(ElementType::F32, vec![1, 4], vec![1, 2, 3, 4]), engine);
 		req.inputs.push(tensor(ElementType::I64, vec![2], vec![rows, columns]));
 		setup.executor.infer(&req)
 	};

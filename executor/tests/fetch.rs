@@ -47,14 +47,16 @@ fn int_hash() -> H256 {
 async fn the_default_policy_refuses_loopback_and_plain_http() {
 	let host = model_host().await;
 	let setup = setup_with(false, |config| {
-		config.fetch = FetchPolicy { schemes: vec!["http".into(), "https".into()], ..FetchPolicy::default() };
+		config.fetch =
+			FetchPolicy { schemes: vec!["http".into(), "https".into()], ..FetchPolicy::default() };
 	});
 	let dir = tempfile::tempdir().unwrap();
-	let fresh = veritensor_executor::Executor::new(veritensor_executor::Config::new(dir.path())).unwrap();
+	let fresh =
+		veritensor_executor::Executor::new(veritensor_executor::Config::new(dir.path())).unwrap();
 	let hash = int_hash();
 	let uri = format!("http://{host}/int.onnx");
 	// Plain HTTP is refused by the default scheme list.
-	let error = fresh.fetch_model(&hash, &[uri.clone()]).await.unwrap_err();
+	let error = fresh.fetch_model(&hash, std::slice::from_ref(&uri)).await.unwrap_err();
 	assert!(matches!(error, Error::FetchRefused(_)), "{error}");
 	// With HTTP allowed, a loopback address is still refused...
 	let other = H256::repeat_byte(1);
@@ -80,7 +82,8 @@ async fn a_permitted_fetch_is_verified_before_it_is_stored() {
 	let hash = int_hash();
 
 	// The float model's bytes under the int model's hash: refused, nothing stored.
-	let error = executor.fetch_model(&hash, &[format!("http://{host}/float.onnx")]).await.unwrap_err();
+	let error =
+		executor.fetch_model(&hash, &[format!("http://{host}/float.onnx")]).await.unwrap_err();
 	assert!(matches!(error, Error::HashMismatch { .. }), "{error}");
 	assert!(!executor.store().contains(&hash));
 
@@ -107,13 +110,19 @@ async fn fetch_failures_are_reported_by_kind() {
 	let float_hash = H256(sp_io::hashing::blake2_256(&demo_model(FLOAT_MODEL)));
 	let hash = int_hash();
 
-	let error = executor.fetch_model(&float_hash, &[format!("http://{host}/float.onnx")]).await.unwrap_err();
+	let error = executor
+		.fetch_model(&float_hash, &[format!("http://{host}/float.onnx")])
+		.await
+		.unwrap_err();
 	assert!(matches!(error, Error::ModelTooLarge { .. }), "{error}");
-	let error = executor.fetch_model(&hash, &[format!("http://{host}/missing.onnx")]).await.unwrap_err();
+	let error =
+		executor.fetch_model(&hash, &[format!("http://{host}/missing.onnx")]).await.unwrap_err();
 	assert!(matches!(&error, Error::FetchFailed(m) if m.contains("404")), "{error}");
-	let error = executor.fetch_model(&hash, &[format!("http://{host}/moved.onnx")]).await.unwrap_err();
+	let error =
+		executor.fetch_model(&hash, &[format!("http://{host}/moved.onnx")]).await.unwrap_err();
 	assert!(matches!(&error, Error::FetchFailed(m) if m.contains("redirect")), "{error}");
-	let error = executor.fetch_model(&hash, &[format!("http://{host}/stalls.onnx")]).await.unwrap_err();
+	let error =
+		executor.fetch_model(&hash, &[format!("http://{host}/stalls.onnx")]).await.unwrap_err();
 	assert!(matches!(&error, Error::FetchFailed(m) if m.contains("500 ms")), "{error}");
 	let error = executor.fetch_model(&hash, &[]).await.unwrap_err();
 	assert!(matches!(error, Error::BadInput(_)), "{error}");

@@ -25,7 +25,10 @@ struct Service {
 }
 
 impl Service {
-	async fn start(adjust: impl FnOnce(&mut ServerConfig), adjust_executor: impl FnOnce(&mut Config)) -> Self {
+	async fn start(
+		adjust: impl FnOnce(&mut ServerConfig),
+		adjust_executor: impl FnOnce(&mut Config),
+	) -> Self {
 		let dir = tempfile::tempdir().unwrap();
 		let mut config = Config::new(dir.path().join("store"));
 		config.onnxruntime_library = Some(onnxruntime_library());
@@ -41,12 +44,20 @@ impl Service {
 		Self { address, client, token, _dir: dir }
 	}
 
-	async fn call_with(&self, method: Method, path: &str, body: Vec<u8>, token: Option<&str>) -> (StatusCode, Vec<u8>) {
-		let mut request = Request::builder().method(method).uri(format!("http://{}{path}", self.address));
+	async fn call_with(
+		&self,
+		method: Method,
+		path: &str,
+		body: Vec<u8>,
+		token: Option<&str>,
+	) -> (StatusCode, Vec<u8>) {
+		let mut request =
+			Request::builder().method(method).uri(format!("http://{}{path}", self.address));
 		if let Some(token) = token {
 			request = request.header("authorization", format!("Bearer {token}"));
 		}
-		let response = self.client.request(request.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
+		let response =
+			self.client.request(request.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
 		let status = response.status();
 		(status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
 	}
@@ -97,7 +108,8 @@ async fn models_are_uploaded_inspected_and_run_synchronously_and_asynchronously(
 	let label = vectors["labels"][5].as_i64().unwrap();
 	let mut hashes = Vec::new();
 	for engine in ["tract", "onnxruntime"] {
-		let (status, result) = service.call(Method::POST, "/v1/infer", infer_body(&hash, pixels, engine)).await;
+		let (status, result) =
+			service.call(Method::POST, "/v1/infer", infer_body(&hash, pixels, engine)).await;
 		assert_eq!(status, StatusCode::OK, "{result}");
 		assert_eq!(result["engine"], engine);
 		assert_eq!(result["outputs"][0]["values"][0].as_i64().unwrap(), label);
@@ -106,7 +118,8 @@ async fn models_are_uploaded_inspected_and_run_synchronously_and_asynchronously(
 	assert_eq!(hashes[0], hashes[1]);
 
 	// The same inference as an asynchronous task.
-	let (status, task) = service.call(Method::POST, "/v1/tasks", infer_body(&hash, pixels, "tract")).await;
+	let (status, task) =
+		service.call(Method::POST, "/v1/tasks", infer_body(&hash, pixels, "tract")).await;
 	assert_eq!(status, StatusCode::ACCEPTED, "{task}");
 	let id = task["id"].as_str().unwrap().to_string();
 	let mut polled = Value::Null;
@@ -179,11 +192,16 @@ async fn every_error_is_json_with_its_kind_and_the_service_keeps_serving() {
 	let unsupported = sp_io::hashing::blake2_256(&fixture("unsupported_op.onnx"));
 	let body = json!({"model": format!("0x{}", hex::encode(unsupported)),
 		"inputs": [{"elem": "F32", "shape": [1, 4], "frac_bits": 0, "values": [1, 2, 3, 4]}]});
-	let (status, reply) = service.call(Method::POST, "/v1/infer", body.to_string().into_bytes()).await;
-	assert_eq!((status, error_kind(&reply)), (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_operator"));
+	let (status, reply) =
+		service.call(Method::POST, "/v1/infer", body.to_string().into_bytes()).await;
+	assert_eq!(
+		(status, error_kind(&reply)),
+		(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_operator")
+	);
 
 	// Still serving, and the good model still runs.
-	let (status, _) = service.call(Method::POST, "/v1/infer", infer_body(&hash, &[1; 64], "tract")).await;
+	let (status, _) =
+		service.call(Method::POST, "/v1/infer", infer_body(&hash, &[1; 64], "tract")).await;
 	assert_eq!(status, StatusCode::OK);
 
 	let (status, bytes) = service.call_with(Method::GET, "/metrics", vec![], None).await;
@@ -212,7 +230,8 @@ async fn a_token_guards_everything_but_health() {
 		let body: Value = serde_json::from_slice(&body).unwrap();
 		assert_eq!(error_kind(&body), "unauthorized");
 	}
-	let (status, _) = service.call_with(Method::GET, "/metrics", vec![], Some("s3cret-token")).await;
+	let (status, _) =
+		service.call_with(Method::GET, "/metrics", vec![], Some("s3cret-token")).await;
 	assert_eq!(status, StatusCode::OK);
 
 	let mut exposed = ServerConfig::loopback(0);
@@ -249,8 +268,13 @@ async fn deadlines_and_the_concurrency_limit_hold() {
 
 	// The timed-out run still holds the only slot until it ends: the next request waits for
 	// it and gives up at its own deadline.
-	let (status, body) = service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
-	assert_eq!((status, error_kind(&body)), (StatusCode::SERVICE_UNAVAILABLE, "overloaded"), "{body}");
+	let (status, body) =
+		service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
+	assert_eq!(
+		(status, error_kind(&body)),
+		(StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+		"{body}"
+	);
 
 	// Long work belongs in a task: it outlives the request deadline and finishes.
 	let (status, task) = service.call(Method::POST, "/v1/tasks", slow_body("onnxruntime")).await;
@@ -269,6 +293,7 @@ async fn deadlines_and_the_concurrency_limit_hold() {
 	assert_eq!(polled["result"]["engine"], EngineKind::OnnxRuntime.name());
 	println!("slow model on onnxruntime: {} us", polled["result"]["timing"]["inference_us"]);
 	// Once the slot is free again, a quick request succeeds.
-	let (status, body) = service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
+	let (status, body) =
+		service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
 	assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -4,7 +4,7 @@
 mod onnxruntime;
 mod tract;
 
-pub use self::onnxruntime::{shared_environment, OnnxRuntime};
+pub use self::onnxruntime::{session as onnxruntime_session, shared_environment, OnnxRuntime};
 pub use self::tract::Tract;
 
 use crate::{error::Result, tensor::EngineTensor};

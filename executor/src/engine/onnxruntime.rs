@@ -46,7 +46,8 @@ fn release_from_build_info(info: &str) -> Option<String> {
 
 /// ONNX Runtime allows one environment per process: every executor (and the benchmark's bare
 /// sessions) shares the first one, with the library it was loaded from.
-static ENVIRONMENT: OnceLock<core::result::Result<(Environment, PathBuf), String>> = OnceLock::new();
+static ENVIRONMENT: OnceLock<core::result::Result<(Environment, PathBuf), String>> =
+	OnceLock::new();
 
 /// The process's ONNX Runtime environment, loading `library` if none is loaded yet. A process
 /// keeps the first library it loads; asking for another one afterwards is an error.
@@ -90,7 +91,8 @@ impl OnnxRuntime {
 
 fn load_error(error: ort::Error) -> Error {
 	let message = error.message().to_string();
-	let unsupported = ["No Op registered", "not a registered function/op", "Could not find an implementation"];
+	let unsupported =
+		["No Op registered", "not a registered function/op", "Could not find an implementation"];
 	if unsupported.iter().any(|needle| message.contains(needle)) {
 		return Error::UnsupportedOperator(format!("onnxruntime: {message}"));
 	}
@@ -112,23 +114,31 @@ impl Backend for OnnxRuntime {
 	}
 
 	fn load(&self, model: &[u8], _inputs: &InputPlan) -> Result<Box<dyn LoadedModel>> {
-		let builder = Session::builder(&self.environment).map_err(load_error)?;
-		let session = builder
-			.with_intra_threads(self.threads)
-			.and_then(|b| b.with_inter_threads(1))
-			.and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
-			.map_err(|e| engine_error("session options", e))?
-			.commit_from_memory(model)
-			.map_err(load_error)?;
+		let session = session(&self.environment, model, self.threads)?;
 		let inputs = session.inputs().len();
 		let output_names = session.outputs().iter().map(|o| o.name().to_string()).collect();
 		Ok(Box::new(OrtModel { session: Mutex::new(session), inputs, output_names }))
 	}
 }
 
+/// A session with the options the executor uses everywhere: `threads` intra-op threads, one
+/// inter-op thread, every graph optimisation.
+pub fn session(environment: &Environment, model: &[u8], threads: usize) -> Result<Session> {
+	let options = |e: ort::Error<_>| engine_error("session options", e);
+	let mut builder = Session::builder(environment)
+		.map_err(load_error)?
+		.with_intra_threads(threads.max(1))
+		.map_err(options)?
+		.with_inter_threads(1)
+		.map_err(options)?
+		.with_optimization_level(GraphOptimizationLevel::Level3)
+		.map_err(options)?;
+	builder.commit_from_memory(model).map_err(load_error)
+}
+
 fn to_ort(tensor: EngineTensor) -> ort::Result<DynValue> {
-	let shape: Vec<i64> = tensor.shape.iter().map(|d| *d as i64).collect();
-	Ok(match tensor.values {
+	let EngineTensor { shape, values } = tensor;
+	Ok(match values {
 		Values::F32(v) => Tensor::from_array((shape, v))?.into_dyn(),
 		Values::U8(v) => Tensor::from_array((shape, v))?.into_dyn(),
 		Values::I8(v) => Tensor::from_array((shape, v))?.into_dyn(),

@@ -6,10 +6,7 @@ use crate::{
 	tensor::{EngineTensor, Values},
 };
 use std::sync::Arc;
-use tract_onnx::{
-	prelude::*,
-	tract_hir::internal::InferenceFact,
-};
+use tract_onnx::{prelude::*, tract_hir::internal::InferenceFact};
 use veritensor_primitives::tensor::ElementType;
 
 /// The crate version of tract this executor is built with.

@@ -33,10 +33,11 @@ pub fn json(name: &str) -> Value {
 /// scripts/setup-onnxruntime.sh puts it. Missing is a failure, not a skip: the second engine
 /// is part of what these tests check.
 pub fn onnxruntime_library() -> PathBuf {
-	let path = std::env::var_os("VERITENSOR_ONNXRUNTIME_LIB").map(PathBuf::from).unwrap_or_else(|| {
-		PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-			.join(".cache/veritensor-onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
-	});
+	let path =
+		std::env::var_os("VERITENSOR_ONNXRUNTIME_LIB").map(PathBuf::from).unwrap_or_else(|| {
+			PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+				.join(".cache/veritensor-onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
+		});
 	assert!(
 		path.is_file(),
 		"ONNX Runtime library not found at {}: run scripts/setup-onnxruntime.sh",
@@ -97,7 +98,13 @@ pub fn float_input(pixels: &[i64]) -> JsonTensor {
 
 /// Pixels as the integer model takes them.
 pub fn int_input(pixels: &[i64]) -> JsonTensor {
-	JsonTensor { name: None, elem: ElementType::U8, shape: vec![1, 64], frac_bits: 0, values: pixels.to_vec() }
+	JsonTensor {
+		name: None,
+		elem: ElementType::U8,
+		shape: vec![1, 64],
+		frac_bits: 0,
+		values: pixels.to_vec(),
+	}
 }
 
 pub fn request(model: &str, input: JsonTensor, engine: EngineKind) -> InferRequest {
