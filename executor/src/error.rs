@@ -44,9 +44,10 @@ pub enum Error {
 	/// The request did not finish in time.
 	#[error("timed out after {0} ms")]
 	Timeout(u64),
-	/// Every execution slot stayed busy for the whole timeout.
-	#[error("overloaded: every execution slot stayed busy for {0} ms")]
-	Overloaded(u64),
+	/// No capacity: every execution slot stayed busy until the deadline, or the task table is
+	/// full of running tasks.
+	#[error("overloaded: {0}")]
+	Overloaded(String),
 	/// No asynchronous task with this id is known (never created, or forgotten).
 	#[error("unknown task {0}")]
 	UnknownTask(String),

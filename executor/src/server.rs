@@ -175,10 +175,12 @@ impl AppState {
 	async fn run(&self, request: InferRequest, limit: Duration) -> Result<InferResponse> {
 		let deadline = tokio::time::Instant::now() + limit;
 		let millis = limit.as_millis() as u64;
+		let busy =
+			|| Error::Overloaded(format!("every execution slot stayed busy for {millis} ms"));
 		let permit = timeout_at(deadline, self.slots.clone().acquire_owned())
 			.await
-			.map_err(|_| Error::Overloaded(millis))?
-			.map_err(|_| Error::Overloaded(millis))?;
+			.map_err(|_| busy())?
+			.map_err(|_| busy())?;
 		let executor = self.executor.clone();
 		// The permit moves into the thread: a run that outlives its deadline keeps its slot
 		// until it really ends, so the limit on concurrent work holds.
@@ -250,7 +252,10 @@ async fn submit_task(State(state): State<Arc<AppState>>, body: Body) -> Response
 		{
 			let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
 			if !tasks.make_room(state.config.max_tasks) {
-				return Err(Error::Overloaded(0));
+				return Err(Error::Overloaded(format!(
+					"all {} remembered tasks are still running",
+					state.config.max_tasks
+				)));
 			}
 			tasks.states.insert(id.clone(), TaskState::Running);
 			tasks.order.push_back(id.clone());

@@ -5,10 +5,7 @@
 mod common;
 
 use common::*;
-use veritensor_executor::{
-	tensor::{JsonSchema, JsonTensorSpec},
-	EngineKind, InferResponse,
-};
+use veritensor_executor::{EngineKind, InferResponse};
 use veritensor_primitives::tensor::ElementType;
 
 const ENGINES: [EngineKind; 2] = [EngineKind::Tract, EngineKind::OnnxRuntime];
@@ -138,21 +135,9 @@ fn a_chain_schema_sets_output_fraction_bits_and_is_checked() {
 	let setup = setup_with(false, |_| {});
 	let vectors = json("test_vectors.json");
 	let row = &test_pixels(&vectors)[0];
-	let spec = |name: &str, elem, shape: Vec<u32>, frac_bits| JsonTensorSpec {
-		name: name.into(),
-		elem,
-		shape,
-		frac_bits,
-	};
-	let schema = JsonSchema {
-		inputs: vec![spec("pixels", ElementType::F32, vec![1, 64], 8)],
-		outputs: vec![
-			spec("label", ElementType::I64, vec![1], 0),
-			spec("probabilities", ElementType::F32, vec![1, 10], 20),
-		],
-	};
+	let schema = float_model_schema(20);
 	let mut with_schema = request(&setup.float_hash, float_input(row), EngineKind::Tract);
-	with_schema.schema = Some(schema.clone());
+	with_schema.schema = Some(schema);
 	let response = setup.executor.infer(&with_schema).unwrap();
 	assert_eq!(response.outputs[1].frac_bits, 20);
 	let sum: i64 = response.outputs[1].values.iter().sum();

@@ -7,7 +7,6 @@ use common::*;
 use sp_core::H256;
 use veritensor_executor::{
 	store::{hash_hex, parse_hash},
-	tensor::{JsonSchema, JsonTensorSpec},
 	EngineKind, Error,
 };
 use veritensor_primitives::tensor::ElementType;
@@ -126,19 +125,7 @@ fn inputs_that_do_not_fit_the_graph_are_schema_mismatches() {
 #[test]
 fn a_schema_that_disagrees_with_the_request_or_the_graph_is_refused() {
 	let setup = setup_with(false, |_| {});
-	let spec = |name: &str, elem, shape: Vec<u32>, frac_bits| JsonTensorSpec {
-		name: name.into(),
-		elem,
-		shape,
-		frac_bits,
-	};
-	let good = JsonSchema {
-		inputs: vec![spec("pixels", ElementType::F32, vec![1, 64], 8)],
-		outputs: vec![
-			spec("label", ElementType::I64, vec![1], 0),
-			spec("probabilities", ElementType::F32, vec![1, 10], 16),
-		],
-	};
+	let good = float_model_schema(16);
 	let mut wrong_frac = good.clone();
 	wrong_frac.inputs[0].frac_bits = 4;
 	let mut wrong_name = good.clone();

@@ -297,3 +297,32 @@ async fn deadlines_and_the_concurrency_limit_hold() {
 		service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
 	assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_task_table_forgets_finished_tasks_and_refuses_when_all_are_running() {
+	let service = Service::start(|config| config.max_tasks = 1, |_| {}).await;
+	let slow = service.upload(fixture("slow_matmul.onnx")).await;
+	let body = json!({"model": slow, "engine": "onnxruntime",
+		"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
+	.to_string()
+	.into_bytes();
+	let (status, first) = service.call(Method::POST, "/v1/tasks", body.clone()).await;
+	assert_eq!(status, StatusCode::ACCEPTED);
+	let (status, refused) = service.call(Method::POST, "/v1/tasks", body.clone()).await;
+	assert_eq!((status, error_kind(&refused)), (StatusCode::SERVICE_UNAVAILABLE, "overloaded"));
+	assert!(refused["error"]["message"].as_str().unwrap().contains("still running"));
+
+	let first_id = first["id"].as_str().unwrap().to_string();
+	for _ in 0..600 {
+		let (_, polled) = service.call(Method::GET, &format!("/v1/tasks/{first_id}"), vec![]).await;
+		if polled["state"] != "running" {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	}
+	// The finished task makes room: a new one is accepted and the old one is forgotten.
+	let (status, _) = service.call(Method::POST, "/v1/tasks", body).await;
+	assert_eq!(status, StatusCode::ACCEPTED);
+	let (status, gone) = service.call(Method::GET, &format!("/v1/tasks/{first_id}"), vec![]).await;
+	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
+}

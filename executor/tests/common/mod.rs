@@ -4,7 +4,9 @@
 use serde_json::Value;
 use std::path::PathBuf;
 use veritensor_executor::{
-	store::hash_hex, tensor::JsonTensor, Config, EngineKind, Executor, InferRequest,
+	store::hash_hex,
+	tensor::{JsonSchema, JsonTensor, JsonTensorSpec},
+	Config, EngineKind, Executor, InferRequest,
 };
 use veritensor_primitives::tensor::ElementType;
 
@@ -114,5 +116,23 @@ pub fn request(model: &str, input: JsonTensor, engine: EngineKind) -> InferReque
 		engine: Some(engine),
 		schema: None,
 		output_frac_bits: None,
+	}
+}
+
+/// The float model's schema as a registry would declare it: pixels with 8 fraction bits,
+/// probabilities with `probability_bits`.
+pub fn float_model_schema(probability_bits: u8) -> JsonSchema {
+	let spec = |name: &str, elem, shape: Vec<u32>, frac_bits| JsonTensorSpec {
+		name: name.into(),
+		elem,
+		shape,
+		frac_bits,
+	};
+	JsonSchema {
+		inputs: vec![spec("pixels", ElementType::F32, vec![1, 64], 8)],
+		outputs: vec![
+			spec("label", ElementType::I64, vec![1], 0),
+			spec("probabilities", ElementType::F32, vec![1, 10], probability_bits),
+		],
 	}
 }
