@@ -426,6 +426,17 @@ pub async fn bind(config: &ServerConfig) -> Result<TcpListener> {
 		.map_err(|e| Error::Storage(format!("cannot listen on {}: {e}", config.listen)))
 }
 
+/// Binds the listener from synchronous code running inside a tokio runtime (a node's service
+/// builder, for example).
+pub fn bind_in_runtime(config: &ServerConfig) -> Result<TcpListener> {
+	config.validate()?;
+	let listen =
+		|e: std::io::Error| Error::Storage(format!("cannot listen on {}: {e}", config.listen));
+	let listener = std::net::TcpListener::bind(config.listen).map_err(listen)?;
+	listener.set_nonblocking(true).map_err(listen)?;
+	TcpListener::from_std(listener).map_err(listen)
+}
+
 /// Serves until `shutdown` resolves.
 pub async fn serve(
 	listener: TcpListener,

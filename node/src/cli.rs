@@ -57,4 +57,8 @@ pub struct Cli {
 	/// Options of a running node.
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Where the off-chain worker runs models.
+	#[clap(flatten)]
+	pub executor: crate::embedded_executor::ExecutorArgs,
 }

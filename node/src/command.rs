@@ -136,16 +136,24 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			runner.run_node_until_exit(|config| async move {
+			let executor = cli.executor.clone();
+			// Workers need not validate: off-chain workers run on every node unless
+			// `--offchain-worker never` turns them off.
+			let offchain_workers = !matches!(
+				cli.run.offchain_worker_params.enabled,
+				sc_cli::OffchainWorkerEnabled::Never
+			);
+			runner.run_node_until_exit(|mut config| async move {
+				config.offchain_worker.enabled = offchain_workers;
 				match config.network.network_backend {
 					NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config),
+					>(config, &executor),
 					NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, &executor)
 					}
 				}
 				.map_err(sc_cli::Error::Service)

@@ -3,6 +3,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod embedded_executor;
 mod rpc;
 mod service;
 mod worker_keys;

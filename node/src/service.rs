@@ -179,6 +179,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 /// Builds and starts a full node.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
+	executor: &crate::embedded_executor::ExecutorArgs,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -243,6 +244,14 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			metrics,
 			gap_sync_body_policy: None,
 		})?;
+
+	let executor_endpoint = crate::embedded_executor::start(
+		executor,
+		config.base_path.path().to_path_buf(),
+		&task_manager.spawn_handle(),
+	)
+	.map_err(ServiceError::Other)?;
+	crate::embedded_executor::publish(&*backend, executor_endpoint.as_ref());
 
 	if config.offchain_worker.enabled {
 		let offchain_workers =

@@ -3,9 +3,11 @@
 
 mod common;
 
-use common::{wait_until, Node};
+use codec::Decode;
+use common::{http_get, wait_until, Node};
 use serde_json::json;
 use std::time::Duration;
+use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
 
 /// Alice's sr25519 public key: the dev node's BABE key and worker key.
 const ALICE: &str = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
@@ -61,6 +63,34 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 
 	let health = node.rpc("system_health", json!([])).expect("health");
 	assert_eq!(health["isSyncing"], json!(false));
+
+	// The embedded executor serves on loopback, and its address is where the off-chain worker
+	// reads it.
+	let log = node.log();
+	let address = log
+		.split("Embedded executor listening on http://")
+		.nth(1)
+		.and_then(|rest| rest.split_whitespace().next())
+		.unwrap_or_else(|| panic!("no embedded executor in the log:\n{}", node.log_tail()))
+		.to_string();
+	assert!(address.starts_with("127.0.0.1:"), "the executor listens on {address}");
+	let (status, body) = http_get(&address, "/health").expect("executor health");
+	assert!(status.contains("200"), "{status}: {body}");
+	let executor_health: serde_json::Value = serde_json::from_str(&body).expect("health JSON");
+	assert_eq!(executor_health["status"], "ok");
+	assert_eq!(executor_health["engines"][0]["engine"], "tract");
+	let key: String = EXECUTOR_ENDPOINT_KEY.iter().map(|b| format!("{b:02x}")).collect();
+	let stored = node
+		.rpc("offchain_localStorageGet", json!(["PERSISTENT", format!("0x{key}")]))
+		.expect("offchain_localStorageGet");
+	let stored = stored.as_str().expect("an endpoint is stored");
+	let bytes: Vec<u8> = (2..stored.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(&stored[i..i + 2], 16).expect("hex"))
+		.collect();
+	let endpoint = ExecutorEndpoint::decode(&mut &bytes[..]).expect("a SCALE endpoint");
+	assert_eq!(endpoint.url, format!("http://{address}").into_bytes());
+	assert!(endpoint.token.is_empty());
 
 	let status = node.interrupt(Duration::from_secs(60));
 	assert!(status.success(), "the node exited with {status} after SIGINT");

@@ -10,6 +10,7 @@
 //!   operator presents when it registers a worker key;
 //! - [`worker_key`]: the worker key type (sr25519, key type `vtwk`) kept in a node's keystore;
 //! - [`model`]: how a model's outputs are compared across workers;
+//! - [`offchain`]: what the node tells its off-chain workers (the executor's endpoint);
 //! - [`traits`]: the interfaces through which the job market reaches the model registry and the
 //!   worker staking pallet.
 //!
@@ -22,6 +23,7 @@ extern crate alloc;
 
 pub mod hashing;
 pub mod model;
+pub mod offchain;
 pub mod receipt;
 pub mod tensor;
 pub mod traits;

@@ -248,6 +248,18 @@ pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String>
 	}
 }
 
+/// One HTTP/1.0 GET on loopback: the status line and the body.
+pub fn http_get(address: &str, path: &str) -> Result<(String, String), String> {
+	let mut stream = TcpStream::connect(address).map_err(|e| e.to_string())?;
+	stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+	let request = format!("GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n");
+	stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+	let mut response = String::new();
+	stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+	let (head, body) = response.split_once("\r\n\r\n").ok_or("malformed HTTP response")?;
+	Ok((head.lines().next().unwrap_or_default().to_string(), body.to_string()))
+}
+
 /// Polls `condition` every half second until it holds or `timeout` passes.
 pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
 	let deadline = Instant::now() + timeout;

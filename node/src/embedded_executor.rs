@@ -1,0 +1,118 @@
+//! The executor a node's off-chain worker uses: embedded in the node (the default, so one
+//! binary does it all) or a separate service on another machine (`--executor-url`). Either way
+//! the node writes its endpoint into off-chain local storage, where the off-chain worker reads
+//! it.
+
+use sc_service::SpawnTaskHandle;
+use sp_core::offchain::OffchainStorage;
+use std::{path::PathBuf, sync::Arc, time::Duration};
+use veritensor_executor::{
+	server::{self, ServerConfig},
+	Config, Executor,
+};
+use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
+use veritensor_runtime::opaque::Block;
+
+/// Where the off-chain worker runs models.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExecutorArgs {
+	/// Use the executor at this URL (e.g. `http://10.0.0.7:8077`, a `veritensor-executor
+	/// serve` on a GPU machine) instead of embedding one.
+	#[arg(long, value_name = "URL", conflicts_with = "no_executor")]
+	pub executor_url: Option<String>,
+
+	/// File holding the bearer token of the executor at `--executor-url`.
+	#[arg(long, value_name = "PATH", requires = "executor_url")]
+	pub executor_token_file: Option<PathBuf>,
+
+	/// Loopback port of the embedded executor; 0 picks a free one.
+	#[arg(long, value_name = "PORT", default_value_t = 0)]
+	pub executor_port: u16,
+
+	/// Model store of the embedded executor [default: `<base path>/executor`].
+	#[arg(long, value_name = "PATH")]
+	pub executor_store: Option<PathBuf>,
+
+	/// ONNX Runtime library for the embedded executor's second engine
+	/// (`scripts/setup-onnxruntime.sh` installs one); without it only tract runs.
+	#[arg(long, value_name = "PATH")]
+	pub onnxruntime_lib: Option<PathBuf>,
+
+	/// Run no executor: the off-chain worker then executes no jobs (a validator that is not a
+	/// worker).
+	#[arg(long)]
+	pub no_executor: bool,
+}
+
+/// Starts the embedded executor when asked to, and returns the endpoint the off-chain worker
+/// must use (`None` with `--no-executor`).
+pub fn start(
+	args: &ExecutorArgs,
+	base_path: PathBuf,
+	spawn: &SpawnTaskHandle,
+) -> Result<Option<ExecutorEndpoint>, String> {
+	if args.no_executor {
+		log::info!("🧮 No executor (--no-executor): this node's off-chain worker executes no jobs");
+		return Ok(None);
+	}
+	if let Some(url) = &args.executor_url {
+		url::Url::parse(url).map_err(|e| format!("--executor-url {url}: {e}"))?;
+		let token = match &args.executor_token_file {
+			Some(path) => std::fs::read_to_string(path)
+				.map_err(|e| format!("--executor-token-file {}: {e}", path.display()))?
+				.trim()
+				.to_string(),
+			None => String::new(),
+		};
+		log::info!("🧮 Using the executor at {url}");
+		return Ok(Some(ExecutorEndpoint {
+			url: url.clone().into_bytes(),
+			token: token.into_bytes(),
+		}));
+	}
+
+	let mut config =
+		Config::new(args.executor_store.clone().unwrap_or_else(|| base_path.join("executor")));
+	config.onnxruntime_library = args.onnxruntime_lib.clone();
+	let store_dir = config.store_dir.clone();
+	let executor = Arc::new(Executor::new(config).map_err(|e| format!("embedded executor: {e}"))?);
+	let mut server_config = ServerConfig::loopback(args.executor_port);
+	// A job's deadline is counted in blocks: the off-chain worker uses tasks for long runs.
+	server_config.request_timeout = Duration::from_secs(5);
+	let listener =
+		server::bind_in_runtime(&server_config).map_err(|e| format!("embedded executor: {e}"))?;
+	let address = listener.local_addr().map_err(|e| format!("embedded executor: {e}"))?;
+	let engines: Vec<String> =
+		executor.engines().iter().map(|e| format!("{} {}", e.engine.name(), e.version)).collect();
+	log::info!(
+		"🧮 Embedded executor listening on http://{address} (store {}, engines: {})",
+		store_dir.display(),
+		engines.join(", ")
+	);
+	spawn.spawn("veritensor-executor", None, async move {
+		if let Err(error) =
+			server::serve(listener, executor, server_config, std::future::pending()).await
+		{
+			log::error!("🧮 Embedded executor stopped: {error}");
+		}
+	});
+	Ok(Some(ExecutorEndpoint { url: format!("http://{address}").into_bytes(), token: Vec::new() }))
+}
+
+/// Writes the endpoint (or its absence) where the off-chain worker reads it.
+pub fn publish<B: sc_client_api::Backend<Block>>(backend: &B, endpoint: Option<&ExecutorEndpoint>) {
+	let Some(mut storage) = backend.offchain_storage() else {
+		log::warn!(
+			"🧮 No off-chain storage: the off-chain worker cannot learn the executor's address"
+		);
+		return;
+	};
+	match endpoint {
+		Some(endpoint) => storage.set(
+			sp_offchain::STORAGE_PREFIX,
+			EXECUTOR_ENDPOINT_KEY,
+			&codec::Encode::encode(endpoint),
+		),
+		None => storage.remove(sp_offchain::STORAGE_PREFIX, EXECUTOR_ENDPOINT_KEY),
+	}
+}
