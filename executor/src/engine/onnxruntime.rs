@@ -149,48 +149,28 @@ fn to_ort(tensor: EngineTensor) -> ort::Result<DynValue> {
 	})
 }
 
-fn extract<T: ort::value::PrimitiveTensorElementType + Copy>(
-	value: &DynValue,
-) -> ort::Result<(Vec<usize>, Vec<T>)> {
-	let (shape, data) = value.try_extract_tensor::<T>()?;
-	Ok((shape.iter().map(|d| *d as usize).collect(), data.to_vec()))
+fn data<T: ort::value::PrimitiveTensorElementType + Copy>(value: &DynValue) -> ort::Result<Vec<T>> {
+	Ok(value.try_extract_tensor::<T>()?.1.to_vec())
 }
 
 fn from_ort(name: &str, value: &DynValue) -> Result<EngineTensor> {
 	let fail = |e: ort::Error| engine_error("reading an output", e);
-	let (shape, values) = match value.dtype().tensor_type() {
-		Some(TensorElementType::Float32) => {
-			let (shape, v) = extract::<f32>(value).map_err(fail)?;
-			(shape, Values::F32(v))
-		}
+	let dtype = value.dtype();
+	let shape = dtype
+		.tensor_shape()
+		.map(|shape| shape.iter().map(|d| *d as usize).collect())
+		.ok_or_else(|| Error::SchemaMismatch(format!("output `{name}` is not a tensor")))?;
+	let values = match dtype.tensor_type() {
+		Some(TensorElementType::Float32) => Values::F32(data(value).map_err(fail)?),
 		Some(TensorElementType::Float64) => {
-			let (shape, v) = extract::<f64>(value).map_err(fail)?;
-			(shape, Values::F32(v.into_iter().map(|x| x as f32).collect()))
+			Values::F32(data::<f64>(value).map_err(fail)?.into_iter().map(|x| x as f32).collect())
 		}
-		Some(TensorElementType::Uint8) => {
-			let (shape, v) = extract::<u8>(value).map_err(fail)?;
-			(shape, Values::U8(v))
-		}
-		Some(TensorElementType::Int8) => {
-			let (shape, v) = extract::<i8>(value).map_err(fail)?;
-			(shape, Values::I8(v))
-		}
-		Some(TensorElementType::Int16) => {
-			let (shape, v) = extract::<i16>(value).map_err(fail)?;
-			(shape, Values::I16(v))
-		}
-		Some(TensorElementType::Int32) => {
-			let (shape, v) = extract::<i32>(value).map_err(fail)?;
-			(shape, Values::I32(v))
-		}
-		Some(TensorElementType::Int64) => {
-			let (shape, v) = extract::<i64>(value).map_err(fail)?;
-			(shape, Values::I64(v))
-		}
-		Some(TensorElementType::Bool) => {
-			let (shape, v) = extract::<bool>(value).map_err(fail)?;
-			(shape, Values::Bool(v))
-		}
+		Some(TensorElementType::Uint8) => Values::U8(data(value).map_err(fail)?),
+		Some(TensorElementType::Int8) => Values::I8(data(value).map_err(fail)?),
+		Some(TensorElementType::Int16) => Values::I16(data(value).map_err(fail)?),
+		Some(TensorElementType::Int32) => Values::I32(data(value).map_err(fail)?),
+		Some(TensorElementType::Int64) => Values::I64(data(value).map_err(fail)?),
+		Some(TensorElementType::Bool) => Values::Bool(data(value).map_err(fail)?),
 		other => {
 			return Err(Error::SchemaMismatch(format!(
 				"output `{name}` of type {other:?} has no wire type"
