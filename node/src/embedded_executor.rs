@@ -44,11 +44,19 @@ pub struct ExecutorArgs {
 	pub no_executor: bool,
 }
 
+/// The demo models (`executor/demo-models`), which the development and local test chains list:
+/// their embedded executors start with them in store, so those chains work offline.
+const DEMO_MODELS: [(&str, &[u8]); 2] = [
+	("mlp_digits_f32", include_bytes!("../../executor/demo-models/mlp_digits_f32.onnx")),
+	("mlp_digits_int", include_bytes!("../../executor/demo-models/mlp_digits_int.onnx")),
+];
+
 /// Starts the embedded executor when asked to, and returns the endpoint the off-chain worker
-/// must use (`None` with `--no-executor`).
+/// must use (`None` with `--no-executor`). `with_demo_models` stores the demo models first.
 pub fn start(
 	args: &ExecutorArgs,
 	base_path: PathBuf,
+	with_demo_models: bool,
 	spawn: &SpawnTaskHandle,
 ) -> Result<Option<ExecutorEndpoint>, String> {
 	if args.no_executor {
@@ -76,6 +84,18 @@ pub fn start(
 	config.onnxruntime_library = args.onnxruntime_lib.clone();
 	let store_dir = config.store_dir.clone();
 	let executor = Arc::new(Executor::new(config).map_err(|e| format!("embedded executor: {e}"))?);
+	if with_demo_models {
+		for (name, bytes) in DEMO_MODELS {
+			let hash = executor
+				.store()
+				.add_bytes(bytes, None)
+				.map_err(|e| format!("embedded executor: storing {name}: {e}"))?;
+			log::info!(
+				"🧮 Demo model {name} in store: {}",
+				veritensor_executor::store::hash_hex(&hash)
+			);
+		}
+	}
 	let mut server_config = ServerConfig::loopback(args.executor_port);
 	// A job's deadline is counted in blocks: the off-chain worker uses tasks for long runs.
 	server_config.request_timeout = Duration::from_secs(5);

@@ -245,9 +245,14 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			gap_sync_body_policy: None,
 		})?;
 
+	let development_chain = matches!(
+		config.chain_spec.chain_type(),
+		sc_chain_spec::ChainType::Development | sc_chain_spec::ChainType::Local
+	);
 	let executor_endpoint = crate::embedded_executor::start(
 		executor,
 		config.base_path.path().to_path_buf(),
+		development_chain,
 		&task_manager.spawn_handle(),
 	)
 	.map_err(ServiceError::Other)?;

@@ -18,6 +18,20 @@ const BOB: &str = "0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f
 const BABE_PRE_RUNTIME: &str = "0x0642414245";
 const BABE_SEAL: &str = "0x0542414245";
 
+/// `Models::Models` is a Blake2_128Concat map: twox128("Models") ++ twox128("Models") ++
+/// blake2_128(key) ++ key. The two prefixes are constants; the hasher part is computed here.
+fn models_storage_key(hash: &str) -> String {
+	let key: Vec<u8> = (2..hash.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(&hash[i..i + 2], 16).unwrap())
+		.collect();
+	let mut full = sp_io::hashing::twox_128(b"Models").to_vec();
+	full.extend(sp_io::hashing::twox_128(b"Models"));
+	full.extend(sp_io::hashing::blake2_128(&key));
+	full.extend(&key);
+	format!("0x{}", full.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 #[test]
 fn dev_node_authors_finalises_and_exits_cleanly() {
 	let mut node = Node::start("dev", &["--dev", "--tmp"]);
@@ -79,6 +93,13 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 	let executor_health: serde_json::Value = serde_json::from_str(&body).expect("health JSON");
 	assert_eq!(executor_health["status"], "ok");
 	assert_eq!(executor_health["engines"][0]["engine"], "tract");
+	// The development chain lists the float demo model at genesis; its file is in store.
+	let float_model = "0x810f3fd8a086a7e5020e9c3a63f965ba45c4b85e102538e1b1abcecaa330f040";
+	let (status, body) = http_get(&address, &format!("/v1/models/{float_model}")).expect("model");
+	assert!(status.contains("200"), "{status}: {body}");
+	let listed =
+		node.rpc("state_getStorage", json!([models_storage_key(float_model)])).expect("storage");
+	assert!(listed.is_string(), "the float demo model is not in the registry");
 	let key: String = EXECUTOR_ENDPOINT_KEY.iter().map(|b| format!("{b:02x}")).collect();
 	let stored = node
 		.rpc("offchain_localStorageGet", json!(["PERSISTENT", format!("0x{key}")]))

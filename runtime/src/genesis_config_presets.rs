@@ -1,19 +1,27 @@
 //! Genesis presets: `development` (one validator, sudo) and `local_testnet` (four validators, no
-//! sudo). The node's chain specs are built from them, and `build-spec --chain <preset>` shows
-//! their full JSON.
+//! sudo), both with the float digits demo model listed. The node's chain specs are built from
+//! them, and `build-spec --chain <preset>` shows their full JSON.
 
 use crate::{
-	configs::{currency::UNITS, BABE_GENESIS_EPOCH_CONFIG},
-	AccountId, BabeConfig, Balance, BalancesConfig, CouncilConfig, GrandpaConfig,
-	RuntimeGenesisConfig, SudoConfig,
+	configs::{
+		currency::{MILLI_UNITS, UNITS},
+		BABE_GENESIS_EPOCH_CONFIG,
+	},
+	AccountId, BabeConfig, Balance, BalancesConfig, CouncilConfig, GrandpaConfig, ModelsConfig,
+	Runtime, RuntimeGenesisConfig, SudoConfig,
 };
 use alloc::{vec, vec::Vec};
+use codec::Encode;
 use frame_support::build_struct_json_patch;
+use pallet_models::{Description, ModelMetadata, ModelSpec};
 use serde_json::Value;
 use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use veritensor_primitives::{
+	ComparisonRule, ElementType, IoSchema, ModelFormat, ModelHash, TensorSpec,
+};
 
 /// What each development account is endowed with.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNITS;
@@ -28,6 +36,68 @@ struct Authority {
 /// its GRANDPA key ed25519, both derived from the same seed.
 fn authority(babe: Sr25519Keyring, grandpa: Ed25519Keyring) -> Authority {
 	Authority { babe: babe.public().into(), grandpa: grandpa.public().into() }
+}
+
+/// blake2-256 of `executor/demo-models/mlp_digits_f32.onnx`, the float digits demo model.
+pub const DEMO_FLOAT_MODEL_HASH: [u8; 32] = [
+	0x81, 0x0f, 0x3f, 0xd8, 0xa0, 0x86, 0xa7, 0xe5, 0x02, 0x0e, 0x9c, 0x3a, 0x63, 0xf9, 0x65, 0xba,
+	0x45, 0xc4, 0xb8, 0x5e, 0x10, 0x25, 0x38, 0xe1, 0xb1, 0xab, 0xce, 0xca, 0xa3, 0x30, 0xf0, 0x40,
+];
+/// Size of that file in bytes.
+pub const DEMO_FLOAT_MODEL_SIZE: u64 = 20_310;
+
+fn bounded<B: TryFrom<Vec<u8>>>(text: &str) -> B {
+	B::try_from(text.as_bytes().to_vec())
+		.unwrap_or_else(|_| panic!("the demo model's text `{text}` fits its bound; qed"))
+}
+
+fn tensor(name: &str, elem: ElementType, shape: &[u32], frac_bits: u8) -> TensorSpec {
+	TensorSpec {
+		name: bounded(name),
+		elem,
+		shape: shape.to_vec().try_into().expect("demo shapes have at most 6 dimensions; qed"),
+		frac_bits,
+	}
+}
+
+/// The float digits demo model (a 64-64-10 MLP, 97.6 % on held-out digits): 8x8 images of
+/// pixels 0..16 as fixed point with 8 fraction bits in; the label and the ten class
+/// probabilities (16 fraction bits) out. Float arithmetic differs slightly between engines, so
+/// outputs are compared by tolerance (in raw units of 2^-16).
+pub fn demo_float_model() -> ModelSpec<Runtime> {
+	ModelSpec {
+		artifact_hash: ModelHash::from(DEMO_FLOAT_MODEL_HASH),
+		artifact_size: DEMO_FLOAT_MODEL_SIZE,
+		format: ModelFormat::Onnx,
+		schema: IoSchema {
+			inputs: vec![tensor("pixels", ElementType::F32, &[1, 64], 8)]
+				.try_into()
+				.expect("one input; qed"),
+			outputs: vec![
+				tensor("label", ElementType::I64, &[1], 0),
+				tensor("probabilities", ElementType::F32, &[1, 10], 16),
+			]
+			.try_into()
+			.expect("two outputs; qed"),
+		},
+		comparison: ComparisonRule::Tolerance { agree: 4, slash: 64 },
+		price_per_worker: 10 * MILLI_UNITS,
+		owner_royalty: MILLI_UNITS,
+		uris: vec![bounded(
+			"https://raw.githubusercontent.com/veritensor/veritensor/main/executor/demo-models/mlp_digits_f32.onnx",
+		)]
+		.try_into()
+		.expect("one URI; qed"),
+		metadata: ModelMetadata {
+			name: bounded("mlp_digits_f32"),
+			description: Description::Text(bounded(
+				"Handwritten digit classifier (64-64-10 MLP) trained on scikit-learn's digits: \
+				 8x8 pixels 0..16 in, label and class probabilities out.",
+			)),
+			licence: bounded("Apache-2.0"),
+		},
+		supersedes: None,
+	}
 }
 
 fn genesis(
@@ -49,6 +119,9 @@ fn genesis(
 		},
 		council: CouncilConfig { members: council },
 		sudo: SudoConfig { key: sudo },
+		models: ModelsConfig {
+			models: vec![(Sr25519Keyring::Alice.to_account_id(), demo_float_model().encode())],
+		},
 	})
 }
 

@@ -7,7 +7,10 @@ use frame_support::traits::IntegrityTest;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_runtime::traits::OpaqueKeys;
 use veritensor_runtime::{
-	genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT},
+	genesis_config_presets::{
+		demo_float_model, get_preset, preset_names, DEMO_FLOAT_MODEL_HASH, DEMO_FLOAT_MODEL_SIZE,
+		DEV_ENDOWMENT,
+	},
 	AccountId, AllPalletsWithSystem, Babe, Balances, Grandpa, Runtime, SessionKeys,
 };
 
@@ -114,4 +117,49 @@ fn a_block_leaves_room_for_normal_transactions() {
 	let normal = weights.get(DispatchClass::Normal).max_total.expect("normal class is bounded");
 	assert_eq!(weights.max_block.ref_time(), 2_000_000_000_000);
 	assert_eq!(normal.ref_time(), weights.max_block.ref_time() * 3 / 4);
+}
+
+#[test]
+fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
+	let manifest = env!("CARGO_MANIFEST_DIR");
+	let file = std::fs::read(format!("{manifest}/../executor/demo-models/mlp_digits_f32.onnx"))
+		.expect("the demo model is committed");
+	assert_eq!(sp_io::hashing::blake2_256(&file), DEMO_FLOAT_MODEL_HASH);
+	assert_eq!(file.len() as u64, DEMO_FLOAT_MODEL_SIZE);
+	let catalogue: serde_json::Value = serde_json::from_str(
+		&std::fs::read_to_string(format!("{manifest}/../executor/demo-models/models.json"))
+			.unwrap(),
+	)
+	.unwrap();
+	let declared = &catalogue["models"]["mlp_digits_f32"];
+
+	for id in preset_names() {
+		let name = String::from_utf8(id.into()).unwrap();
+		ext(&name).execute_with(|| {
+			let record =
+				pallet_models::Models::<Runtime>::get(sp_core::H256(DEMO_FLOAT_MODEL_HASH))
+					.unwrap_or_else(|| {
+						panic!("{name}: the float demo model is not in the registry")
+					});
+			assert_eq!(record.status, pallet_models::ModelStatus::Listed, "{name}");
+			assert_eq!(record.owner, account(sp_keyring::Sr25519Keyring::Alice));
+			assert_eq!(record.spec, demo_float_model());
+			let schema = &record.spec.schema;
+			for (side, specs) in [("inputs", &schema.inputs), ("outputs", &schema.outputs)] {
+				let ports = declared[side].as_array().unwrap();
+				assert_eq!(ports.len(), specs.len(), "{name} {side}");
+				for (port, spec) in ports.iter().zip(specs.iter()) {
+					assert_eq!(port["name"].as_str().unwrap().as_bytes(), &spec.name[..]);
+					assert_eq!(port["elem"].as_str().unwrap(), format!("{:?}", spec.elem));
+					let shape: Vec<u32> = port["shape"]
+						.as_array()
+						.unwrap()
+						.iter()
+						.map(|d| d.as_u64().unwrap() as u32)
+						.collect();
+					assert_eq!(shape, spec.shape.to_vec());
+				}
+			}
+		});
+	}
 }
