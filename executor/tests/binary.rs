@@ -1,0 +1,111 @@
+//! The `veritensor-executor` binary as docs/executor.md describes it: `add`, `inspect`, and
+//! `serve` until Ctrl-C.
+
+mod common;
+
+use common::*;
+use std::{
+	io::{BufRead, BufReader, Read, Write},
+	net::TcpStream,
+	process::{Command, Stdio},
+	time::{Duration, Instant},
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_veritensor-executor");
+
+fn run(args: &[&str]) -> (bool, String, String) {
+	let output = Command::new(BINARY).args(args).output().expect("the binary runs");
+	(
+		output.status.success(),
+		String::from_utf8_lossy(&output.stdout).into_owned(),
+		String::from_utf8_lossy(&output.stderr).into_owned(),
+	)
+}
+
+fn http_get(address: &str, path: &str) -> String {
+	let mut stream = TcpStream::connect(address).expect("connect");
+	stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+	write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
+	let mut response = String::new();
+	stream.read_to_string(&mut response).unwrap();
+	response
+}
+
+#[test]
+fn add_and_inspect_work_on_a_store() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = dir.path().to_str().unwrap();
+	let model = crate_dir().join("demo-models").join(INT_MODEL);
+	let model = model.to_str().unwrap();
+	let expected =
+		json("models.json")["models"]["mlp_digits_int"]["hash"].as_str().unwrap().to_string();
+
+	let (ok, stdout, stderr) = run(&["add", "--store", store, model]);
+	assert!(ok, "{stderr}");
+	assert_eq!(stdout.trim(), expected);
+	let (ok, stdout, stderr) = run(&["inspect", "--store", store, &expected]);
+	assert!(ok, "{stderr}");
+	let info: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+	assert_eq!(info["bytes"], 5569);
+	assert_eq!(info["signature"]["inputs"][0]["onnx_type"], "uint8");
+
+	// A wrong expected hash, a file that is not a model: clear errors, exit status 1.
+	let (ok, _, stderr) =
+		run(&["add", "--store", store, model, "--hash", &format!("0x{}", "00".repeat(32))]);
+	assert!(!ok && stderr.contains("hash_mismatch"), "{stderr}");
+	let not_a_model = dir.path().join("notes.txt");
+	std::fs::write(&not_a_model, "hello").unwrap();
+	let (ok, _, stderr) = run(&["add", "--store", store, not_a_model.to_str().unwrap()]);
+	assert!(!ok && stderr.contains("corrupt_model"), "{stderr}");
+}
+
+#[test]
+fn serve_answers_and_stops_cleanly_on_sigint() {
+	let dir = tempfile::tempdir().unwrap();
+	let mut child = Command::new(BINARY)
+		.args(["serve", "--listen", "127.0.0.1:0", "--store", dir.path().to_str().unwrap()])
+		.env_remove("VERITENSOR_EXECUTOR_TOKEN")
+		.stderr(Stdio::piped())
+		.spawn()
+		.expect("serve starts");
+	let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+	let started = Instant::now();
+	let address = loop {
+		let line = lines.next().expect("a log line").expect("UTF-8 log");
+		if let Some(rest) = line.split("listening on http://").nth(1) {
+			break rest.split_whitespace().next().unwrap().to_string();
+		}
+		assert!(started.elapsed() < Duration::from_secs(30), "no listening line");
+	};
+	let response = http_get(&address, "/health");
+	assert!(
+		response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+		"{response}"
+	);
+	assert!(response.contains("\"status\":\"ok\""), "{response}");
+
+	let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+	assert!(status.success());
+	let deadline = Instant::now() + Duration::from_secs(20);
+	let exit = loop {
+		if let Some(exit) = child.try_wait().unwrap() {
+			break exit;
+		}
+		assert!(Instant::now() < deadline, "the service did not stop after SIGINT");
+		std::thread::sleep(Duration::from_millis(50));
+	};
+	assert!(exit.success(), "exit status {exit}");
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_a_token() {
+	let dir = tempfile::tempdir().unwrap();
+	let output = Command::new(BINARY)
+		.args(["serve", "--listen", "0.0.0.0:0", "--store", dir.path().to_str().unwrap()])
+		.env_remove("VERITENSOR_EXECUTOR_TOKEN")
+		.output()
+		.unwrap();
+	assert!(!output.status.success());
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(stderr.contains("needs a bearer token"), "{stderr}");
+}
