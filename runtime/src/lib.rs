@@ -44,6 +44,7 @@ mod benchmarks {
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod offchain;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
