@@ -34,6 +34,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod executor_client;
 pub mod impls;
 #[cfg(test)]
 mod mock;

@@ -2,6 +2,7 @@
 //! the pallet's invariants (`do_try_state`) at the end.
 
 mod draw;
+mod executor_client;
 mod lifecycle;
 mod random;
 mod refusals;

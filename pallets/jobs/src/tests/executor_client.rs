@@ -1,0 +1,237 @@
+//! The off-chain worker's executor client: requests the real executor understands, answers
+//! checked against the schema and their hash, errors sorted into retry or cannot-execute, and
+//! the HTTP exchange through the off-chain test externalities. No pallet state is involved.
+
+use crate::executor_client::{infer, infer_request, read_answer, ClientError};
+use frame_support::{traits::ConstU32, BoundedVec};
+use serde_json::{json, Value};
+use sp_core::{
+	offchain::{testing, OffchainDbExt, OffchainWorkerExt},
+	H256,
+};
+use sp_runtime::offchain::Duration;
+use veritensor_primitives::{
+	hashing::output_hash,
+	offchain::ExecutorEndpoint,
+	tensor::{ElementType, IoSchema, Tensor, TensorSpec},
+};
+
+type Bytes = ConstU32<{ 64 * 1024 }>;
+
+fn spec(name: &str, elem: ElementType, shape: &[u32], frac_bits: u8) -> TensorSpec {
+	TensorSpec {
+		name: name.as_bytes().to_vec().try_into().unwrap(),
+		elem,
+		shape: shape.to_vec().try_into().unwrap(),
+		frac_bits,
+	}
+}
+
+/// The float digits demo model's schema, as the development chain lists it.
+fn digits_schema() -> IoSchema {
+	IoSchema {
+		inputs: vec![spec("pixels", ElementType::F32, &[1, 64], 8)].try_into().unwrap(),
+		outputs: vec![
+			spec("label", ElementType::I64, &[1], 0),
+			spec("probabilities", ElementType::F32, &[1, 10], 16),
+		]
+		.try_into()
+		.unwrap(),
+	}
+}
+
+fn f32_tensor(shape: &[u32], frac_bits: u8, raw: &[i32]) -> Tensor<Bytes> {
+	Tensor {
+		elem: ElementType::F32,
+		shape: shape.to_vec().try_into().unwrap(),
+		frac_bits,
+		data: BoundedVec::try_from(raw.iter().flat_map(|r| r.to_le_bytes()).collect::<Vec<_>>())
+			.unwrap(),
+	}
+}
+
+fn demo_dir() -> std::path::PathBuf {
+	std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../executor/demo-models")
+}
+
+fn demo_image(index: usize) -> (Vec<i32>, i64) {
+	let vectors: Value =
+		serde_json::from_slice(&std::fs::read(demo_dir().join("test_vectors.json")).unwrap())
+			.unwrap();
+	let pixels = vectors["pixels"][index]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|p| (p.as_i64().unwrap() << 8) as i32);
+	(pixels.collect(), vectors["labels"][index].as_i64().unwrap())
+}
+
+#[test]
+fn the_request_carries_raw_values_and_the_schema() {
+	let model = H256::repeat_byte(0xab);
+	let schema = digits_schema();
+	let input = f32_tensor(&[1, 4], 8, &[256, -128, 0, 2560]);
+	let body: Value = serde_json::from_slice(&infer_request(&model, &[input], &schema)).unwrap();
+	assert_eq!(body["model"], format!("0x{}", "ab".repeat(32)));
+	assert_eq!(
+		body["inputs"],
+		json!([{ "elem": "F32", "shape": [1, 4], "frac_bits": 8, "values": [256, -128, 0, 2560] }])
+	);
+	assert_eq!(
+		body["schema"]["outputs"][1],
+		json!({ "name": "probabilities", "elem": "F32", "shape": [1, 10], "frac_bits": 16 })
+	);
+}
+
+#[test]
+fn the_real_executor_understands_the_request_and_its_answer_is_accepted() {
+	let dir = tempfile::tempdir().unwrap();
+	let executor =
+		veritensor_executor::Executor::new(veritensor_executor::Config::new(dir.path())).unwrap();
+	let model_bytes = std::fs::read(demo_dir().join("mlp_digits_f32.onnx")).unwrap();
+	let model = executor.store().add_bytes(&model_bytes, None).unwrap();
+	let schema = digits_schema();
+	for index in [0, 1, 2, 3] {
+		let (pixels, label) = demo_image(index);
+		let input = f32_tensor(&[1, 64], 8, &pixels);
+		let request: veritensor_executor::InferRequest =
+			serde_json::from_slice(&infer_request(&model, &[input], &schema))
+				.expect("the executor parses it");
+		let response = executor.infer(&request).expect("the executor runs it");
+		let answer = serde_json::to_vec(&response).unwrap();
+		let (outputs, hash) =
+			read_answer::<Bytes>(200, &answer, &schema).expect("the answer checks");
+		assert_eq!(hash, output_hash(&outputs));
+		assert_eq!(outputs[0].raw_element(0), Some(label), "image {index}");
+		assert_eq!(outputs[1].frac_bits, 16);
+	}
+}
+
+#[test]
+fn executor_errors_are_sorted_into_retry_and_cannot_execute() {
+	let schema = digits_schema();
+	let error = |kind: &str| {
+		json!({ "error": { "kind": kind, "message": "why" } }).to_string().into_bytes()
+	};
+	for kind in
+		["schema_mismatch", "corrupt_model", "unsupported_operator", "bad_input", "hash_mismatch"]
+	{
+		assert_eq!(
+			read_answer::<Bytes>(422, &error(kind), &schema),
+			Err(ClientError::Permanent { kind: kind.into(), message: "why".into() })
+		);
+	}
+	for kind in ["overloaded", "timeout", "engine_failure", "model_not_found", "fetch_failed"] {
+		assert!(matches!(
+			read_answer::<Bytes>(503, &error(kind), &schema),
+			Err(ClientError::Transient { kind: k, .. }) if k == kind
+		));
+	}
+	assert!(matches!(
+		read_answer::<Bytes>(500, b"<html>", &schema),
+		Err(ClientError::Malformed(_))
+	));
+}
+
+#[test]
+fn answers_that_do_not_check_are_refused() {
+	let schema = digits_schema();
+	let label =
+		json!({ "name": "label", "elem": "I64", "shape": [1], "frac_bits": 0, "values": [3] });
+	let probabilities = |values: Vec<i64>| json!({ "name": "probabilities", "elem": "F32", "shape": [1, 10], "frac_bits": 16, "values": values });
+	let honest = vec![
+		Tensor::<Bytes> {
+			elem: ElementType::I64,
+			shape: vec![1].try_into().unwrap(),
+			frac_bits: 0,
+			data: BoundedVec::try_from(3i64.to_le_bytes().to_vec()).unwrap(),
+		},
+		f32_tensor(&[1, 10], 16, &[0, 0, 0, 65536, 0, 0, 0, 0, 0, 0]),
+	];
+	let hash = format!("0x{}", hex_of(&output_hash(&honest).0));
+	let answer = |outputs: Value, hash: &str| {
+		json!({ "outputs": outputs, "output_hash": hash }).to_string().into_bytes()
+	};
+	let good = answer(json!([label, probabilities(vec![0, 0, 0, 65536, 0, 0, 0, 0, 0, 0])]), &hash);
+	assert_eq!(
+		read_answer::<Bytes>(200, &good, &schema),
+		Ok((honest, output_hash_of(&good, &schema)))
+	);
+
+	let wrong_hash = answer(
+		json!([label, probabilities(vec![0, 0, 0, 65536, 0, 0, 0, 0, 0, 0])]),
+		&format!("0x{}", "00".repeat(32)),
+	);
+	let altered =
+		answer(json!([label, probabilities(vec![0, 0, 0, 65535, 1, 0, 0, 0, 0, 0])]), &hash);
+	let short = answer(json!([label, probabilities(vec![0; 9])]), &hash);
+	let one_output = answer(json!([label]), &hash);
+	let wrong_type = answer(
+		json!([label, { "name": "probabilities", "elem": "I32", "shape": [1, 10], "frac_bits": 0, "values": vec![0; 10] }]),
+		&hash,
+	);
+	let out_of_range = answer(json!([label, probabilities(vec![1 << 40; 10])]), &hash);
+	for body in [wrong_hash, altered, short, one_output, wrong_type, out_of_range] {
+		assert!(
+			matches!(read_answer::<Bytes>(200, &body, &schema), Err(ClientError::Malformed(_))),
+			"{}",
+			String::from_utf8_lossy(&body)
+		);
+	}
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn output_hash_of(answer: &[u8], schema: &IoSchema) -> H256 {
+	read_answer::<Bytes>(200, answer, schema).unwrap().1
+}
+
+#[test]
+fn inference_goes_over_the_nodes_http_with_the_token() {
+	let (offchain, state) = testing::TestOffchainExt::new();
+	let mut externalities = sp_io::TestExternalities::default();
+	externalities.register_extension(OffchainWorkerExt::new(offchain.clone()));
+	externalities.register_extension(OffchainDbExt::new(offchain));
+	let schema = digits_schema();
+	let model = H256::repeat_byte(1);
+	let (pixels, _) = demo_image(0);
+	let input = f32_tensor(&[1, 64], 8, &pixels);
+	let outputs = vec![
+		Tensor::<Bytes> {
+			elem: ElementType::I64,
+			shape: vec![1].try_into().unwrap(),
+			frac_bits: 0,
+			data: BoundedVec::try_from(0i64.to_le_bytes().to_vec()).unwrap(),
+		},
+		f32_tensor(&[1, 10], 16, &[65536, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+	];
+	let answer = json!({
+		"outputs": [
+			{ "name": "label", "elem": "I64", "shape": [1], "frac_bits": 0, "values": [0] },
+			{ "name": "probabilities", "elem": "F32", "shape": [1, 10], "frac_bits": 16, "values": [65536, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+		],
+		"output_hash": format!("0x{}", hex_of(&output_hash(&outputs).0)),
+	});
+	state.write().expect_request(testing::PendingRequest {
+		method: "POST".into(),
+		uri: "http://127.0.0.1:8077/v1/infer".into(),
+		headers: vec![
+			("Content-Type".into(), "application/json".into()),
+			("Authorization".into(), "Bearer t0ken".into()),
+		],
+		body: infer_request(&model, core::slice::from_ref(&input), &schema),
+		response: Some(answer.to_string().into_bytes()),
+		sent: true,
+		..Default::default()
+	});
+	let endpoint =
+		ExecutorEndpoint { url: b"http://127.0.0.1:8077/".to_vec(), token: b"t0ken".to_vec() };
+	externalities.execute_with(|| {
+		let (got, hash) =
+			infer(&endpoint, &model, &[input], &schema, Duration::from_millis(2_000)).unwrap();
+		assert_eq!(got, outputs);
+		assert_eq!(hash, output_hash(&outputs));
+	});
+}
