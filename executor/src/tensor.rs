@@ -210,15 +210,7 @@ impl JsonTensor {
 		let mut data = Vec::with_capacity(self.values.len() * width);
 		for value in &self.values {
 			let bytes = value.to_le_bytes();
-			let fits = match self.elem {
-				ElementType::Bool => (0..=1).contains(value),
-				ElementType::U8 => (0..=255).contains(value),
-				ElementType::I8 => i8::try_from(*value).is_ok(),
-				ElementType::I16 => i16::try_from(*value).is_ok(),
-				ElementType::I32 | ElementType::F32 => i32::try_from(*value).is_ok(),
-				ElementType::I64 => true,
-			};
-			if !fits {
+			if !self.elem.holds(*value) {
 				return Err(Error::BadInput(format!(
 					"{value} is out of range for {:?}",
 					self.elem

@@ -77,6 +77,19 @@ impl ElementType {
 		matches!(self, Self::F32)
 	}
 
+	/// Whether a raw wire value (the integer itself, or the fixed-point integer of `F32`) is in
+	/// this element type's range.
+	pub fn holds(self, raw: i64) -> bool {
+		match self {
+			Self::Bool => matches!(raw, 0 | 1),
+			Self::U8 => u8::try_from(raw).is_ok(),
+			Self::I8 => i8::try_from(raw).is_ok(),
+			Self::I16 => i16::try_from(raw).is_ok(),
+			Self::I32 | Self::F32 => i32::try_from(raw).is_ok(),
+			Self::I64 => true,
+		}
+	}
+
 	/// Whether `frac_bits` is allowed for this element type.
 	pub const fn accepts_frac_bits(self, frac_bits: u8) -> bool {
 		if self.is_fixed_point() {

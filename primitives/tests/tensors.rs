@@ -144,3 +144,21 @@ fn fixed_point_rounds_to_nearest_and_saturates() {
 		assert_eq!(fixed_point::decode_f32(fixed_point::encode_f32(value, 8), 8), value);
 	}
 }
+
+#[test]
+fn element_types_hold_exactly_their_range() {
+	use veritensor_primitives::ElementType::*;
+	let cases = [
+		(Bool, 0, 1),
+		(U8, 0, 255),
+		(I8, -128, 127),
+		(I16, i16::MIN as i64, i16::MAX as i64),
+		(I32, i32::MIN as i64, i32::MAX as i64),
+		(F32, i32::MIN as i64, i32::MAX as i64),
+	];
+	for (elem, low, high) in cases {
+		assert!(elem.holds(low) && elem.holds(high), "{elem:?}");
+		assert!(!elem.holds(low - 1) && !elem.holds(high + 1), "{elem:?}");
+	}
+	assert!(I64.holds(i64::MIN) && I64.holds(i64::MAX));
+}

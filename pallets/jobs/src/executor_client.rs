@@ -9,7 +9,7 @@
 use alloc::{format, string::String, vec::Vec};
 use frame_support::BoundedVec;
 use serde_json::{json, Value};
-use sp_core::{Get, H256};
+use sp_core::{hexdisplay::HexDisplay, Get, H256};
 use sp_runtime::offchain::{http, Duration};
 use veritensor_primitives::{
 	hashing::output_hash,
@@ -45,17 +45,6 @@ const PERMANENT_KINDS: [&str; 7] = [
 	"bad_input",
 	"input_too_large",
 ];
-
-fn hex(bytes: &[u8]) -> String {
-	const DIGITS: &[u8; 16] = b"0123456789abcdef";
-	let mut text = String::with_capacity(2 + bytes.len() * 2);
-	text.push_str("0x");
-	for byte in bytes {
-		text.push(DIGITS[usize::from(byte >> 4)] as char);
-		text.push(DIGITS[usize::from(byte & 0x0f)] as char);
-	}
-	text
-}
 
 fn parse_h256(text: &str) -> Option<H256> {
 	let digits = text.strip_prefix("0x")?.as_bytes();
@@ -114,7 +103,7 @@ pub fn infer_request<B: Get<u32>>(
 		})
 		.collect();
 	let body = json!({
-		"model": hex(model.as_bytes()),
+		"model": format!("0x{}", HexDisplay::from(&model.as_bytes())),
 		"inputs": inputs,
 		"schema": {
 			"inputs": schema.inputs.iter().map(spec_json).collect::<Vec<_>>(),
@@ -139,15 +128,7 @@ fn tensor_from_json<B: Get<u32>>(
 	let mut data = Vec::with_capacity(values.len() * width);
 	for raw in values {
 		let raw = raw.as_i64().ok_or_else(|| malformed("has a non-integer value"))?;
-		let fits = match spec.elem {
-			ElementType::Bool => (0..=1).contains(&raw),
-			ElementType::U8 => (0..=255).contains(&raw),
-			ElementType::I8 => i8::try_from(raw).is_ok(),
-			ElementType::I16 => i16::try_from(raw).is_ok(),
-			ElementType::I32 | ElementType::F32 => i32::try_from(raw).is_ok(),
-			ElementType::I64 => true,
-		};
-		if !fits {
+		if !spec.elem.holds(raw) {
 			return Err(malformed("has a value out of its element type's range"));
 		}
 		data.extend_from_slice(&raw.to_le_bytes()[..width]);
