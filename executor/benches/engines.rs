@@ -143,6 +143,7 @@ fn main() {
 				engine: None,
 				schema: None,
 				output_frac_bits: None,
+				fetch_from: Vec::new(),
 			})
 			.collect();
 

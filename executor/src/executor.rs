@@ -82,6 +82,11 @@ pub struct InferRequest {
 	/// Fraction bits of float outputs when there is no schema.
 	#[serde(default)]
 	pub output_frac_bits: Option<u8>,
+	/// Where to fetch the model from (the registry's URIs, tried in order under the fetch
+	/// policy) if it is not in the store yet; without them a missing model is
+	/// `model_not_found`.
+	#[serde(default, skip_serializing_if = "Vec::is_empty")]
+	pub fetch_from: Vec<String>,
 }
 
 /// Where the time of one inference went, in microseconds.

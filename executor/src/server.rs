@@ -171,9 +171,32 @@ impl AppState {
 		(status_of(error), Json(serde_json::json!({ "error": error_body(error) }))).into_response()
 	}
 
-	/// Runs an inference on a blocking thread once a slot is free, within `deadline`.
+	/// Runs an inference within `limit`, first fetching the model from the request's URIs if
+	/// the store does not have it.
 	async fn run(&self, request: InferRequest, limit: Duration) -> Result<InferResponse> {
 		let deadline = tokio::time::Instant::now() + limit;
+		if request.fetch_from.is_empty() {
+			return self.run_until(request, deadline, limit).await;
+		}
+		match self.run_until(request.clone(), deadline, limit).await {
+			Err(Error::ModelNotFound(_)) => {
+				let model = parse_hash(&request.model)?;
+				timeout_at(deadline, self.executor.fetch_model(&model, &request.fetch_from))
+					.await
+					.map_err(|_| Error::Timeout(limit.as_millis() as u64))??;
+				self.run_until(request, deadline, limit).await
+			}
+			outcome => outcome,
+		}
+	}
+
+	/// Runs an inference on a blocking thread once a slot is free, before `deadline`.
+	async fn run_until(
+		&self,
+		request: InferRequest,
+		deadline: tokio::time::Instant,
+		limit: Duration,
+	) -> Result<InferResponse> {
 		let millis = limit.as_millis() as u64;
 		let busy =
 			|| Error::Overloaded(format!("every execution slot stayed busy for {millis} ms"));

@@ -326,3 +326,67 @@ async fn the_task_table_forgets_finished_tasks_and_refuses_when_all_are_running(
 	let (status, gone) = service.call(Method::GET, &format!("/v1/tasks/{first_id}"), vec![]).await;
 	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_model_is_fetched_from_the_uris_of_the_request() {
+	use axum::{routing::get, Router};
+	let host = {
+		let router = Router::new()
+			.route("/int.onnx", get(|| async { demo_model(INT_MODEL) }))
+			.route("/float.onnx", get(|| async { demo_model(FLOAT_MODEL) }));
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let address = listener.local_addr().unwrap();
+		tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+		address
+	};
+	let service = Service::start(
+		|_| {},
+		|config| {
+			config.fetch = veritensor_executor::fetch::FetchPolicy {
+				schemes: vec!["http".into()],
+				hosts: None,
+				allow_private: true,
+				timeout: Duration::from_secs(5),
+			}
+		},
+	)
+	.await;
+	let hash = format!("0x{}", hex(&sp_io::hashing::blake2_256(&demo_model(INT_MODEL))));
+	let vectors = json("test_vectors.json");
+	let pixels = &test_pixels(&vectors)[3];
+	let with_uris = |uris: &[String]| {
+		let mut body: Value = serde_json::from_slice(&infer_body(&hash, pixels, "tract")).unwrap();
+		body["fetch_from"] = json!(uris);
+		body.to_string().into_bytes()
+	};
+
+	let (status, body) = service.call(Method::POST, "/v1/infer", with_uris(&[])).await;
+	assert_eq!((status, error_kind(&body)), (StatusCode::NOT_FOUND, "model_not_found"));
+	// Bytes that hash to another model are refused and not stored.
+	let wrong = format!("http://{host}/float.onnx");
+	let (status, body) = service.call(Method::POST, "/v1/infer", with_uris(&[wrong])).await;
+	assert_eq!(error_kind(&body), "hash_mismatch", "{status} {body}");
+	// The right URI, as an asynchronous task: fetched, stored and run.
+	let right = format!("http://{host}/int.onnx");
+	let (status, task) = service.call(Method::POST, "/v1/tasks", with_uris(&[right])).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{task}");
+	let id = task["id"].as_str().unwrap().to_string();
+	let mut polled = Value::Null;
+	for _ in 0..250 {
+		(_, polled) = service.call(Method::GET, &format!("/v1/tasks/{id}"), vec![]).await;
+		if polled["state"] != "running" {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	}
+	assert_eq!(polled["state"], "done", "{polled}");
+	let label = vectors["labels"][3].as_i64().unwrap();
+	assert_eq!(polled["result"]["outputs"][0]["values"][0].as_i64().unwrap(), label);
+	// Now in the store: no URI needed.
+	let (status, body) = service.call(Method::POST, "/v1/infer", with_uris(&[])).await;
+	assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -39,6 +39,10 @@ pub trait ModelRegistry<AccountId, Balance> {
 
 	/// Notes that an open job for `model` has ended.
 	fn release(model: &ModelHash);
+
+	/// Where workers fetch the model's file from (UTF-8 URIs, tried in order); empty for an
+	/// unknown model. Read by off-chain workers, never in a call.
+	fn uris(model: &ModelHash) -> alloc::vec::Vec<alloc::vec::Vec<u8>>;
 }
 
 /// Why a worker is slashed.

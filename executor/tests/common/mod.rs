@@ -116,6 +116,7 @@ pub fn request(model: &str, input: JsonTensor, engine: EngineKind) -> InferReque
 		engine: Some(engine),
 		schema: None,
 		output_frac_bits: None,
+		fetch_from: Vec::new(),
 	}
 }
 

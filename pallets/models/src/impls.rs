@@ -24,6 +24,12 @@ impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Models::<T>::get(model).map(|record| record.spec.schema)
 	}
 
+	fn uris(model: &ModelHash) -> alloc::vec::Vec<alloc::vec::Vec<u8>> {
+		Models::<T>::get(model)
+			.map(|record| record.spec.uris.into_iter().map(|uri| uri.into_inner()).collect())
+			.unwrap_or_default()
+	}
+
 	fn acquire(model: &ModelHash) -> DispatchResult {
 		Models::<T>::try_mutate(model, |record| {
 			let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;

@@ -97,6 +97,9 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 		Ok(())
 	}
 	fn release(_: &ModelHash) {}
+	fn uris(_: &ModelHash) -> Vec<Vec<u8>> {
+		Vec::new()
+	}
 }
 
 pub fn delist(model: ModelHash) {
