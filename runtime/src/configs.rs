@@ -378,6 +378,9 @@ impl pallet_jobs::Config for Runtime {
 	type MaxModelsPerBlock = ConstU32<16>;
 	type MaxResultsPerCall = ConstU32<64>;
 	type MaxPrunedPerBlock = ConstU32<256>;
+	type WorkerSigner = crate::offchain::WorkerKeySigner;
+	type ResultTransactionLifetime =
+		ConstU32<{ crate::offchain::OFFCHAIN_TRANSACTION_LIFETIME as u32 }>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = JobsBenchmarkHelper;

@@ -34,9 +34,10 @@ where
 	type RuntimeCall = RuntimeCall;
 }
 
-/// How long an off-chain worker's transaction stays valid, in blocks: long enough to wait out
-/// a busy pool, short enough that a lost one is known lost (and resubmitted) soon.
-pub const OFFCHAIN_TRANSACTION_LIFETIME: u64 = 64;
+/// How long an off-chain worker's transaction stays valid, in blocks (a power of two, as
+/// mortal eras are): long enough to wait out a busy pool, short enough that a lost one is known
+/// lost, and its jobs answered again, well before their deadlines.
+pub const OFFCHAIN_TRANSACTION_LIFETIME: u64 = 16;
 
 impl<C> frame_system::offchain::CreateSignedTransaction<C> for Runtime
 where

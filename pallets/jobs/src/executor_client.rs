@@ -1,6 +1,6 @@
 //! The off-chain worker's client of the executor (`executor/`, embedded in the node or on
-//! another machine): a job's tensors to the executor's JSON API, its answer back to chain
-//! tensors, over the node's HTTP with a deadline.
+//! another machine): a job's tensors to the executor's JSON API as an asynchronous task, its
+//! answer back to chain tensors, over the node's HTTP with deadlines.
 //!
 //! The answer is trusted only as far as it can be checked here: its outputs must fit the
 //! model's schema and hash to the output hash the executor claims, which is the hash the
@@ -10,7 +10,7 @@ use alloc::{format, string::String, vec::Vec};
 use frame_support::BoundedVec;
 use serde_json::{json, Value};
 use sp_core::{hexdisplay::HexDisplay, Get, H256};
-use sp_runtime::offchain::{http, Duration};
+use sp_runtime::offchain::{http, Timestamp};
 use veritensor_primitives::{
 	hashing::output_hash,
 	offchain::ExecutorEndpoint,
@@ -80,13 +80,15 @@ fn spec_json(spec: &TensorSpec) -> Value {
 	})
 }
 
-/// The body of `POST /v1/infer` for a job: the model, its inputs in the executor's JSON form
-/// (raw wire integers), and the model's schema, so that the executor checks both sides and
-/// rounds float outputs at the schema's fraction bits.
+/// The body of `POST /v1/infer` or `POST /v1/tasks` for a job: the model, its inputs in the
+/// executor's JSON form (raw wire integers), the model's schema, so that the executor checks
+/// both sides and rounds float outputs at the schema's fraction bits, and the registry's URIs
+/// of the model, which the executor fetches it from if it does not have it.
 pub fn infer_request<B: Get<u32>>(
 	model: &ModelHash,
 	inputs: &[Tensor<B>],
 	schema: &IoSchema,
+	fetch_from: &[Vec<u8>],
 ) -> Vec<u8> {
 	let inputs: Vec<Value> = inputs
 		.iter()
@@ -102,7 +104,7 @@ pub fn infer_request<B: Get<u32>>(
 			})
 		})
 		.collect();
-	let body = json!({
+	let mut body = json!({
 		"model": format!("0x{}", HexDisplay::from(&model.as_bytes())),
 		"inputs": inputs,
 		"schema": {
@@ -110,6 +112,10 @@ pub fn infer_request<B: Get<u32>>(
 			"outputs": schema.outputs.iter().map(spec_json).collect::<Vec<_>>(),
 		},
 	});
+	if !fetch_from.is_empty() {
+		body["fetch_from"] =
+			fetch_from.iter().map(|uri| String::from_utf8_lossy(uri)).collect::<Vec<_>>().into();
+	}
 	serde_json::to_vec(&body).unwrap_or_default()
 }
 
@@ -154,24 +160,23 @@ fn tensor_from_json<B: Get<u32>>(
 	})
 }
 
-/// Reads the executor's answer: outputs that fit the schema and the hash they hash to, or
-/// the executor's error sorted into retry or cannot-execute.
-pub fn read_answer<B: Get<u32>>(
-	status: u16,
-	body: &[u8],
+/// The executor's error in `answer`, sorted into retry or cannot-execute.
+fn error_of(answer: &Value) -> ClientError {
+	let kind: String = answer["error"]["kind"].as_str().unwrap_or("unknown").into();
+	let message = answer["error"]["message"].as_str().unwrap_or("").into();
+	if PERMANENT_KINDS.contains(&kind.as_str()) {
+		ClientError::Permanent { kind, message }
+	} else {
+		ClientError::Transient { kind, message }
+	}
+}
+
+/// The outputs of an inference result, if they fit the schema and hash to the claimed hash.
+fn outputs_of<B: Get<u32>>(
+	result: &Value,
 	schema: &IoSchema,
 ) -> Result<(Vec<Tensor<B>>, H256), ClientError> {
-	let answer: Value = serde_json::from_slice(body).map_err(|_| malformed("is not JSON"))?;
-	if status != 200 {
-		let kind: String = answer["error"]["kind"].as_str().unwrap_or("unknown").into();
-		let message = answer["error"]["message"].as_str().unwrap_or("").into();
-		return Err(if PERMANENT_KINDS.contains(&kind.as_str()) {
-			ClientError::Permanent { kind, message }
-		} else {
-			ClientError::Transient { kind, message }
-		});
-	}
-	let outputs = answer["outputs"].as_array().ok_or_else(|| malformed("has no outputs"))?;
+	let outputs = result["outputs"].as_array().ok_or_else(|| malformed("has no outputs"))?;
 	if outputs.len() != schema.outputs.len() {
 		return Err(malformed("has another number of outputs than the schema"));
 	}
@@ -183,31 +188,79 @@ pub fn read_answer<B: Get<u32>>(
 	check_tensors(&tensors, &schema.outputs)
 		.map_err(|_| malformed("does not fit the model's schema"))?;
 	let hash = output_hash(&tensors);
-	let claimed = answer["output_hash"].as_str().and_then(parse_h256);
+	let claimed = result["output_hash"].as_str().and_then(parse_h256);
 	if claimed != Some(hash) {
 		return Err(malformed("claims an output hash its outputs do not have"));
 	}
 	Ok((tensors, hash))
 }
 
-/// Runs one inference on the executor at `endpoint`, giving up at `deadline`.
-pub fn infer<B: Get<u32>>(
-	endpoint: &ExecutorEndpoint,
-	model: &ModelHash,
-	inputs: &[Tensor<B>],
+/// Reads the executor's answer to an inference: outputs that fit the schema and the hash they
+/// hash to, or the executor's error sorted into retry or cannot-execute.
+pub fn read_answer<B: Get<u32>>(
+	status: u16,
+	body: &[u8],
 	schema: &IoSchema,
-	timeout: Duration,
 ) -> Result<(Vec<Tensor<B>>, H256), ClientError> {
-	let deadline = sp_io::offchain::timestamp().add(timeout);
+	let answer: Value = serde_json::from_slice(body).map_err(|_| malformed("is not JSON"))?;
+	if status != 200 {
+		return Err(error_of(&answer));
+	}
+	outputs_of(&answer, schema)
+}
+
+/// Where an asynchronous inference stands.
+#[derive(
+	frame_support::CloneNoBound,
+	frame_support::PartialEqNoBound,
+	frame_support::EqNoBound,
+	frame_support::DebugNoBound,
+)]
+pub enum TaskState<B: Get<u32>> {
+	/// Still running.
+	Running,
+	/// Done: outputs that fit the schema, and their hash.
+	Done(Vec<Tensor<B>>, H256),
+}
+
+/// Reads the executor's answer to `GET /v1/tasks/{id}`.
+pub fn read_task<B: Get<u32>>(
+	status: u16,
+	body: &[u8],
+	schema: &IoSchema,
+) -> Result<TaskState<B>, ClientError> {
+	let answer: Value = serde_json::from_slice(body).map_err(|_| malformed("is not JSON"))?;
+	if status != 200 || answer.get("error").is_some() && answer.get("state").is_none() {
+		return Err(error_of(&answer));
+	}
+	match answer["state"].as_str() {
+		Some("running") => Ok(TaskState::Running),
+		Some("done") => outputs_of(&answer["result"], schema)
+			.map(|(outputs, hash)| TaskState::Done(outputs, hash)),
+		Some("failed") => Err(error_of(&answer)),
+		_ => Err(malformed("has no task state")),
+	}
+}
+
+/// One HTTP exchange with the executor at `endpoint`: the answer's status and body.
+fn exchange(
+	endpoint: &ExecutorEndpoint,
+	path: &str,
+	body: Option<Vec<u8>>,
+	deadline: Timestamp,
+) -> Result<(u16, Vec<u8>), ClientError> {
 	let base = core::str::from_utf8(&endpoint.url)
 		.map_err(|_| ClientError::Unreachable("the executor URL is not UTF-8".into()))?;
-	let url = format!("{}/v1/infer", base.trim_end_matches('/'));
-	let body = infer_request(model, inputs, schema);
+	let url = format!("{}{path}", base.trim_end_matches('/'));
 	let authorization = (!endpoint.token.is_empty())
 		.then(|| format!("Bearer {}", String::from_utf8_lossy(&endpoint.token)));
-	let mut request = http::Request::post(&url, alloc::vec![body])
-		.add_header("Content-Type", "application/json")
-		.deadline(deadline);
+	let mut request = http::Request::<Vec<Vec<u8>>>::new(&url).deadline(deadline);
+	if let Some(body) = body {
+		request = request
+			.method(http::Method::Post)
+			.body(alloc::vec![body])
+			.add_header("Content-Type", "application/json");
+	}
 	if let Some(authorization) = &authorization {
 		request = request.add_header("Authorization", authorization);
 	}
@@ -217,6 +270,36 @@ pub fn infer<B: Get<u32>>(
 		.try_wait(deadline)
 		.map_err(|_| ClientError::Unreachable(format!("{url} did not answer in time")))?
 		.map_err(|e| ClientError::Unreachable(format!("{url}: {e:?}")))?;
-	let answer: Vec<u8> = response.body().collect();
-	read_answer(response.code, &answer, schema)
+	Ok((response.code, response.body().collect()))
+}
+
+/// Starts an inference as a task on the executor (`POST /v1/tasks` with an
+/// [`infer_request`] body); returns the task's id.
+pub fn start_task(
+	endpoint: &ExecutorEndpoint,
+	request: Vec<u8>,
+	deadline: Timestamp,
+) -> Result<Vec<u8>, ClientError> {
+	let (status, body) = exchange(endpoint, "/v1/tasks", Some(request), deadline)?;
+	let answer: Value = serde_json::from_slice(&body).map_err(|_| malformed("is not JSON"))?;
+	if !(200..300).contains(&status) || answer.get("error").is_some() {
+		return Err(error_of(&answer));
+	}
+	let id = answer["id"].as_str().ok_or_else(|| malformed("has no task id"))?;
+	if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+		return Err(malformed("has a task id that is not alphanumeric"));
+	}
+	Ok(id.as_bytes().to_vec())
+}
+
+/// Asks the executor where the task `id` stands (`GET /v1/tasks/{id}`).
+pub fn poll_task<B: Get<u32>>(
+	endpoint: &ExecutorEndpoint,
+	id: &[u8],
+	schema: &IoSchema,
+	deadline: Timestamp,
+) -> Result<TaskState<B>, ClientError> {
+	let path = format!("/v1/tasks/{}", String::from_utf8_lossy(id));
+	let (status, body) = exchange(endpoint, &path, None, deadline)?;
+	read_task(status, &body, schema)
 }

@@ -38,6 +38,7 @@ pub mod executor_client;
 pub mod impls;
 #[cfg(test)]
 mod mock;
+pub mod offchain;
 pub mod runtime_api;
 #[cfg(test)]
 mod tests;
@@ -77,7 +78,10 @@ pub mod pallet {
 
 	/// Configuration of the job market.
 	#[pallet::config]
-	pub trait Config: frame_system::Config<Hash = sp_core::H256> {
+	pub trait Config:
+		frame_system::Config<Hash = sp_core::H256>
+		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
 		/// The overarching hold reason; escrow is held under [`HoldReason::JobEscrow`].
 		type RuntimeHoldReason: From<HoldReason>;
 
@@ -159,6 +163,19 @@ pub mod pallet {
 		/// Most results pruned in one block.
 		#[pallet::constant]
 		type MaxPrunedPerBlock: Get<u32>;
+
+		/// Signs the off-chain worker's result transactions with a worker key from the
+		/// keystore.
+		type WorkerSigner: frame_system::offchain::AppCrypto<
+			Self::Public,
+			Self::Signature,
+			RuntimeAppPublic = WorkerId,
+		>;
+
+		/// Blocks a result transaction of the off-chain worker stays valid: the period of the
+		/// mortal era `CreateSignedTransaction` gives it, born at the parent block.
+		#[pallet::constant]
+		type ResultTransactionLifetime: Get<u32>;
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -383,6 +400,12 @@ pub mod pallet {
 			Self::on_block(now)
 		}
 
+		/// Runs the jobs assigned to the worker keys in this node's keystore and answers them
+		/// (see [`crate::offchain`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			crate::offchain::run::<T>(now);
+		}
+
 		fn integrity_test() {
 			assert!(T::AssignmentDelay::get() >= 2, "the draw needs at least one block's VRF");
 			assert!(
@@ -399,6 +422,10 @@ pub mod pallet {
 				"a no-show cannot be slashed for more than an assignment's exposure"
 			);
 			assert!(T::MaxJobsPerBlock::get() > 0 && T::MaxResultsPerCall::get() > 0);
+			assert!(
+				T::ResultTransactionLifetime::get() > crate::offchain::GIVE_UP_MARGIN,
+				"a result transaction must outlive the margin kept before deadlines"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -136,6 +136,17 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 	fn release(model: &ModelHash) {
 		OPEN_JOBS.with(|open| *open.borrow_mut().entry(*model).or_default() -= 1);
 	}
+	fn uris(model: &ModelHash) -> Vec<Vec<u8>> {
+		LISTED
+			.with(|listed| listed.borrow().contains_key(model))
+			.then(|| vec![model_uri(model)])
+			.unwrap_or_default()
+	}
+}
+
+/// Where the registry double says a listed model's file is.
+pub fn model_uri(model: &ModelHash) -> Vec<u8> {
+	format!("https://models.test/{model:?}.onnx").into_bytes()
 }
 
 pub fn delist(model: ModelHash) {
@@ -315,9 +326,92 @@ impl pallet_jobs::Config for Test {
 	type MaxModelsPerBlock = ConstU32<2>;
 	type MaxResultsPerCall = ConstU32<4>;
 	type MaxPrunedPerBlock = ConstU32<8>;
+	type WorkerSigner = WorkerKeyCrypto;
+	type ResultTransactionLifetime = ConstU32<TX_LIFETIME>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistryDouble;
+}
+
+/// Blocks a worker's result transaction stays valid.
+pub const TX_LIFETIME: u32 = 8;
+
+/// The signer of the mock's transactions: a worker key, whose account is [`account_of`] it.
+#[derive(
+	Clone, PartialEq, Eq, PartialOrd, Ord, Debug, codec::Encode, codec::Decode, scale_info::TypeInfo,
+)]
+pub struct KeySigner(pub sr25519::Public);
+
+impl sp_runtime::traits::IdentifyAccount for KeySigner {
+	type AccountId = AccountId;
+	fn into_account(self) -> AccountId {
+		account_of(&self.0.into())
+	}
+}
+
+impl From<sr25519::Public> for KeySigner {
+	fn from(key: sr25519::Public) -> Self {
+		Self(key)
+	}
+}
+
+impl From<KeySigner> for sr25519::Public {
+	fn from(signer: KeySigner) -> Self {
+		signer.0
+	}
+}
+
+/// Signs with worker keys from the keystore.
+pub struct WorkerKeyCrypto;
+
+impl frame_system::offchain::AppCrypto<KeySigner, sr25519::Signature> for WorkerKeyCrypto {
+	type RuntimeAppPublic = WorkerId;
+	type GenericPublic = sr25519::Public;
+	type GenericSignature = sr25519::Signature;
+}
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = KeySigner;
+	type Signature = sr25519::Signature;
+}
+
+/// A transaction of the mock: the signer's account and nonce, signed over (call, nonce).
+pub type Transaction = sp_runtime::generic::UncheckedExtrinsic<
+	AccountId,
+	RuntimeCall,
+	sr25519::Signature,
+	frame_system::CheckNonce<Test>,
+>;
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Transaction;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		S: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		public: KeySigner,
+		account: AccountId,
+		nonce: u32,
+	) -> Option<Transaction> {
+		use codec::Encode;
+		let signature = S::sign(&(&call, nonce).encode(), public)?;
+		Some(Transaction::new_signed(
+			call,
+			account,
+			signature,
+			frame_system::CheckNonce::from(nonce),
+		))
+	}
 }
 
 #[cfg(feature = "runtime-benchmarks")]

@@ -2,7 +2,9 @@
 //! checked against the schema and their hash, errors sorted into retry or cannot-execute, and
 //! the HTTP exchange through the off-chain test externalities. No pallet state is involved.
 
-use crate::executor_client::{infer, infer_request, read_answer, ClientError};
+use crate::executor_client::{
+	infer_request, poll_task, read_answer, read_task, start_task, ClientError, TaskState,
+};
 use frame_support::{traits::ConstU32, BoundedVec};
 use serde_json::{json, Value};
 use sp_core::{
@@ -71,7 +73,8 @@ fn the_request_carries_raw_values_and_the_schema() {
 	let model = H256::repeat_byte(0xab);
 	let schema = digits_schema();
 	let input = f32_tensor(&[1, 4], 8, &[256, -128, 0, 2560]);
-	let body: Value = serde_json::from_slice(&infer_request(&model, &[input], &schema)).unwrap();
+	let body: Value =
+		serde_json::from_slice(&infer_request(&model, &[input], &schema, &[])).unwrap();
 	assert_eq!(body["model"], format!("0x{}", "ab".repeat(32)));
 	assert_eq!(
 		body["inputs"],
@@ -91,12 +94,14 @@ fn the_real_executor_understands_the_request_and_its_answer_is_accepted() {
 	let model_bytes = std::fs::read(demo_dir().join("mlp_digits_f32.onnx")).unwrap();
 	let model = executor.store().add_bytes(&model_bytes, None).unwrap();
 	let schema = digits_schema();
+	let uris = [b"https://models.test/f32.onnx".to_vec()];
 	for index in [0, 1, 2, 3] {
 		let (pixels, label) = demo_image(index);
 		let input = f32_tensor(&[1, 64], 8, &pixels);
 		let request: veritensor_executor::InferRequest =
-			serde_json::from_slice(&infer_request(&model, &[input], &schema))
+			serde_json::from_slice(&infer_request(&model, &[input], &schema, &uris))
 				.expect("the executor parses it");
+		assert_eq!(request.fetch_from, vec!["https://models.test/f32.onnx".to_string()]);
 		let response = executor.infer(&request).expect("the executor runs it");
 		let answer = serde_json::to_vec(&response).unwrap();
 		let (outputs, hash) =
@@ -131,6 +136,46 @@ fn executor_errors_are_sorted_into_retry_and_cannot_execute() {
 		read_answer::<Bytes>(500, b"<html>", &schema),
 		Err(ClientError::Malformed(_))
 	));
+}
+
+#[test]
+fn the_client_sorts_every_executor_error_as_the_executor_does() {
+	use veritensor_executor::Error;
+	let text = || String::from("why");
+	let every_error = [
+		Error::ModelNotFound(text()),
+		Error::ModelTooLarge { size: 2, limit: 1 },
+		Error::HashMismatch { expected: text(), actual: text() },
+		Error::CorruptModel(text()),
+		Error::UnsupportedOperator(text()),
+		Error::SchemaMismatch(text()),
+		Error::BadInput(text()),
+		Error::InputTooLarge { size: 2, limit: 1 },
+		Error::EngineUnavailable(text()),
+		Error::Engine(text()),
+		Error::FetchRefused(text()),
+		Error::FetchFailed(text()),
+		Error::Timeout(1),
+		Error::Overloaded(text()),
+		Error::UnknownTask(text()),
+		Error::Storage(text()),
+		Error::Unauthorized,
+	];
+	let schema = digits_schema();
+	for error in every_error {
+		let body = json!({ "error": { "kind": error.kind(), "message": error.to_string() } });
+		let sorted = read_answer::<Bytes>(400, body.to_string().as_bytes(), &schema);
+		assert_eq!(
+			matches!(sorted, Err(ClientError::Permanent { .. })),
+			error.is_permanent(),
+			"{}",
+			error.kind()
+		);
+		// A failed task carries the same error.
+		let failed = json!({ "id": "1", "state": "failed", "error": body["error"] });
+		let sorted_task = read_task::<Bytes>(200, failed.to_string().as_bytes(), &schema);
+		assert_eq!(sorted_task.map(|_| ()), sorted.map(|_| ()));
+	}
 }
 
 #[test]
@@ -214,24 +259,47 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 		],
 		"output_hash": format!("0x{}", hex_of(&output_hash(&outputs).0)),
 	});
-	state.write().expect_request(testing::PendingRequest {
+	let uris = vec![b"https://models.test/digits.onnx".to_vec()];
+	let headers = |json: bool| {
+		let mut headers = vec![("Authorization".to_string(), "Bearer t0ken".to_string())];
+		if json {
+			headers.insert(0, ("Content-Type".into(), "application/json".into()));
+		}
+		headers
+	};
+	let mut state = state.write();
+	state.expect_request(testing::PendingRequest {
 		method: "POST".into(),
-		uri: "http://127.0.0.1:8077/v1/infer".into(),
-		headers: vec![
-			("Content-Type".into(), "application/json".into()),
-			("Authorization".into(), "Bearer t0ken".into()),
-		],
-		body: infer_request(&model, core::slice::from_ref(&input), &schema),
-		response: Some(answer.to_string().into_bytes()),
+		uri: "http://127.0.0.1:8077/v1/tasks".into(),
+		headers: headers(true),
+		body: infer_request(&model, core::slice::from_ref(&input), &schema, &uris),
+		response: Some(br#"{"id":"00ab12","state":"running"}"#.to_vec()),
 		sent: true,
 		..Default::default()
 	});
+	for response in [
+		json!({ "id": "00ab12", "state": "running" }),
+		json!({ "id": "00ab12", "state": "done", "result": answer }),
+	] {
+		state.expect_request(testing::PendingRequest {
+			method: "GET".into(),
+			uri: "http://127.0.0.1:8077/v1/tasks/00ab12".into(),
+			headers: headers(false),
+			response: Some(response.to_string().into_bytes()),
+			sent: true,
+			..Default::default()
+		});
+	}
+	drop(state);
 	let endpoint =
 		ExecutorEndpoint { url: b"http://127.0.0.1:8077/".to_vec(), token: b"t0ken".to_vec() };
 	externalities.execute_with(|| {
-		let (got, hash) =
-			infer(&endpoint, &model, &[input], &schema, Duration::from_millis(2_000)).unwrap();
-		assert_eq!(got, outputs);
-		assert_eq!(hash, output_hash(&outputs));
+		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(2_000));
+		let body = infer_request(&model, core::slice::from_ref(&input), &schema, &uris);
+		let task = start_task(&endpoint, body, deadline).unwrap();
+		assert_eq!(task, b"00ab12".to_vec());
+		let poll = || poll_task::<Bytes>(&endpoint, &task, &schema, deadline).unwrap();
+		assert_eq!(poll(), TaskState::Running);
+		assert_eq!(poll(), TaskState::Done(outputs.clone(), output_hash(&outputs)));
 	});
 }

@@ -4,6 +4,7 @@
 mod draw;
 mod executor_client;
 mod lifecycle;
+mod offchain;
 mod random;
 mod refusals;
 

@@ -1,0 +1,192 @@
+//! The worker node's off-chain worker: runs the jobs assigned to the worker keys in the node's
+//! keystore on the node's executor and answers them on chain.
+//!
+//! After each imported best block, for every registered worker key in the keystore:
+//!
+//! 1. read the key's open assignments ([`crate::WorkerJobs`]) and the record of earlier runs
+//!    ([`Ledger`], in `PERSISTENT` off-chain storage);
+//! 2. start an executor task for each job that has none (inline inputs as they are, remote
+//!    inputs fetched and checked against their hash first), with the model's registry URIs so
+//!    that the executor fetches a model it does not have;
+//! 3. poll the running tasks for a few hundred milliseconds; a task still running is polled
+//!    again after the next block, so jobs longer than a block simply answer later;
+//! 4. sign a receipt for every finished job, turn every failure no retry can cure into
+//!    "cannot execute" with its reason (and every other failure too once the deadline is
+//!    [`GIVE_UP_MARGIN`] blocks away), and send all answers in one `submit_results`
+//!    transaction signed by the worker key, under a nonce of the off-chain worker's own (see
+//!    [`ledger`]).
+//!
+//! Runs for one key never overlap (a lock in off-chain storage). A job answered by a
+//! transaction that may still land is not answered again; one whose transaction landed and
+//! failed, expired, or was lost when the node restarted, is.
+
+pub mod ledger;
+mod work;
+
+pub use ledger::{Ledger, SentBatch};
+
+use crate::{Call, Config, Job, Submission, WorkerJobs};
+use alloc::vec::Vec;
+use frame_support::{traits::Get, BoundedVec};
+use frame_system::{
+	offchain::{AppCrypto, CreateSignedTransaction, SubmitTransaction},
+	pallet_prelude::BlockNumberFor,
+};
+use sp_runtime::{
+	offchain::{
+		storage::StorageValueRef,
+		storage_lock::{BlockAndTime, StorageLock},
+		Duration,
+	},
+	RuntimeAppPublic, SaturatedConversion,
+};
+use veritensor_primitives::{
+	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY, NODE_START_KEY},
+	traits::WorkerStaking,
+	JobId, WorkerId,
+};
+
+/// Log target of the off-chain worker.
+pub const LOG_TARGET: &str = "veritensor::worker";
+
+/// Prefix of the off-chain storage key of a worker key's [`Ledger`] (followed by the key).
+pub const LEDGER_PREFIX: &[u8] = b"veritensor::worker-ledger::";
+
+/// Prefix of the off-chain storage key of a worker key's run lock (followed by the key).
+pub const LOCK_PREFIX: &[u8] = b"veritensor::worker-lock::";
+
+/// How many blocks before its deadline a job that still fails to run is reported as "cannot
+/// execute": the answer then lands by the deadline and the submitter is refunded at once.
+pub const GIVE_UP_MARGIN: u32 = 2;
+
+/// How long a run may hold a key's lock before another run may take it over.
+const LOCK_EXPIRY: Duration = Duration::from_millis(60_000);
+
+/// The off-chain storage key of `worker`'s record.
+pub fn ledger_key(worker: &WorkerId) -> Vec<u8> {
+	[LEDGER_PREFIX, worker.as_ref()].concat()
+}
+
+/// Runs the worker's off-chain work after block `now`.
+pub fn run<T: Config>(now: BlockNumberFor<T>) {
+	let endpoint =
+		match StorageValueRef::persistent(EXECUTOR_ENDPOINT_KEY).get::<ExecutorEndpoint>() {
+			Ok(Some(endpoint)) => endpoint,
+			Ok(None) => {
+				log::debug!(target: LOG_TARGET, "no executor configured on this node: no jobs run");
+				return;
+			}
+			Err(_) => {
+				log::error!(target: LOG_TARGET, "the executor's endpoint in off-chain storage is unreadable");
+				return;
+			}
+		};
+	let node_start =
+		StorageValueRef::persistent(NODE_START_KEY).get::<u64>().ok().flatten().unwrap_or_default();
+	for key in WorkerId::all() {
+		let Some(account) = T::Workers::worker_account(&key) else { continue };
+		let lock_key = [LOCK_PREFIX, key.as_ref()].concat();
+		let mut lock =
+			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
+				&lock_key,
+				1,
+				LOCK_EXPIRY,
+			);
+		let Ok(_guard) = lock.try_lock() else {
+			log::debug!(target: LOG_TARGET, "worker {key:?}: the previous run is still busy");
+			continue;
+		};
+		WorkerRun::<T> { key, account, endpoint: &endpoint, now, node_start }.run();
+	}
+}
+
+/// One run for one worker key.
+pub(crate) struct WorkerRun<'a, T: Config> {
+	pub key: WorkerId,
+	pub account: T::AccountId,
+	pub endpoint: &'a ExecutorEndpoint,
+	pub now: BlockNumberFor<T>,
+	pub node_start: u64,
+}
+
+impl<T: Config> WorkerRun<'_, T> {
+	fn run(&self) {
+		let key = ledger_key(&self.key);
+		let store = StorageValueRef::persistent(&key);
+		let mut ledger = store
+			.get::<Ledger>()
+			.unwrap_or_else(|_| {
+				log::warn!(target: LOG_TARGET, "worker {:?}: unreadable record, starting afresh", self.key);
+				None
+			})
+			.unwrap_or_default();
+		let chain_nonce: u64 =
+			frame_system::Pallet::<T>::account_nonce(&self.account).saturated_into();
+		ledger.forget_settled(chain_nonce, self.now.saturated_into(), self.node_start);
+
+		let open: Vec<JobId> = WorkerJobs::<T>::iter_key_prefix(&self.key).collect();
+		ledger.tasks.retain(|(job, _)| open.contains(job));
+		let mut due: Vec<(JobId, Job<T>)> = open
+			.into_iter()
+			.filter(|job| !ledger.in_flight(*job))
+			.filter_map(|id| crate::Jobs::<T>::get(id).map(|job| (id, job)))
+			.filter(|(_, job)| self.now < job.deadline)
+			.collect();
+		due.sort_by_key(|(id, job)| (job.deadline, *id));
+		due.truncate(T::MaxResultsPerCall::get() as usize);
+
+		let answers = self.answer(&mut ledger, &due);
+		if !answers.is_empty() {
+			self.send(&mut ledger, answers, chain_nonce);
+		}
+		store.set(&ledger);
+	}
+
+	/// Gives `answers` to the pool in one transaction under the next free nonce.
+	fn send(&self, ledger: &mut Ledger, answers: Vec<Submission<T>>, chain_nonce: u64) {
+		let jobs: Vec<JobId> = answers.iter().map(|answer| answer.job).collect();
+		let Ok(answers) = BoundedVec::try_from(answers) else {
+			log::error!(target: LOG_TARGET, "more answers than one transaction carries");
+			return;
+		};
+		let nonce = ledger.next_nonce(chain_nonce);
+		let public: T::Public =
+			<T::WorkerSigner as AppCrypto<T::Public, T::Signature>>::GenericPublic::from(
+				self.key.clone(),
+			)
+			.into();
+		let call = Call::<T>::submit_results { answers };
+		let Some(transaction) = <T as CreateSignedTransaction<Call<T>>>::create_signed_transaction::<
+			T::WorkerSigner,
+		>(
+			call.into(), public, self.account.clone(), nonce.saturated_into()
+		) else {
+			log::error!(target: LOG_TARGET, "worker {:?}: could not sign the results transaction", self.key);
+			return;
+		};
+		match SubmitTransaction::<T, Call<T>>::submit_transaction(transaction) {
+			Ok(()) => {
+				let now: u64 = self.now.saturated_into();
+				let lifetime = u64::from(T::ResultTransactionLifetime::get());
+				log::info!(
+					target: LOG_TARGET,
+					"worker {:?}: answered jobs {jobs:?} (nonce {nonce})",
+					self.key,
+				);
+				ledger.note_sent(SentBatch {
+					nonce,
+					// Born at the parent block: the last block of its era.
+					expires: now.saturating_add(lifetime).saturating_sub(2),
+					node_start: self.node_start,
+					jobs,
+				});
+			}
+			Err(()) => log::warn!(
+				target: LOG_TARGET,
+				"worker {:?}: the pool refused the results transaction for jobs {jobs:?} (nonce \
+				 {nonce}); does the key's account pay its fees? Retrying next block.",
+				self.key,
+			),
+		}
+	}
+}

@@ -1,0 +1,284 @@
+//! One run's work on a worker key's due jobs: executor tasks started and polled, their results
+//! turned into signed answers, failures into "cannot execute" or a retry.
+
+use super::{Ledger, WorkerRun, GIVE_UP_MARGIN, LOG_TARGET};
+use crate::{
+	executor_client::{infer_request, poll_task, start_task, ClientError, TaskState},
+	Answer, CannotExecuteReason, Config, Job, Payload, Submission,
+};
+use alloc::{format, string::String, vec::Vec};
+use codec::DecodeAll;
+use frame_support::{traits::ConstU32, BoundedVec};
+use sp_runtime::{
+	offchain::{http, Duration},
+	traits::Zero,
+	Saturating,
+};
+use veritensor_primitives::{
+	hashing::input_hash,
+	tensor::{check_tensors, IoSchema, Tensor},
+	traits::ModelRegistry,
+	JobId, Receipt,
+};
+
+/// Largest remote input a worker fetches, in bytes.
+pub const MAX_REMOTE_INPUT_BYTES: u32 = 4 << 20;
+
+/// How long one request to the executor may take.
+const EXECUTOR_TIMEOUT: Duration = Duration::from_millis(3_000);
+/// How long fetching a remote input may take.
+const INPUT_FETCH_TIMEOUT: Duration = Duration::from_millis(5_000);
+/// Polls of running tasks in one run, the pause before the n-th being `POLL_PAUSE_MS << n`
+/// (310 ms in all).
+const POLL_ROUNDS: u32 = 6;
+const POLL_PAUSE_MS: u64 = 5;
+
+type RemoteTensor = Tensor<ConstU32<MAX_REMOTE_INPUT_BYTES>>;
+
+/// Why a job did not run this time, with the reason to report if it never will.
+struct Failure {
+	reason: CannotExecuteReason,
+	detail: String,
+	/// No retry can cure it.
+	permanent: bool,
+}
+
+impl Failure {
+	fn permanent(reason: CannotExecuteReason, detail: impl Into<String>) -> Self {
+		Self { reason, detail: detail.into(), permanent: true }
+	}
+
+	fn transient(reason: CannotExecuteReason, detail: impl Into<String>) -> Self {
+		Self { reason, detail: detail.into(), permanent: false }
+	}
+}
+
+/// The reason reported for an executor error of `kind`.
+pub(crate) fn reason_for_kind(kind: &str) -> CannotExecuteReason {
+	match kind {
+		"model_not_found" | "model_too_large" | "hash_mismatch" | "fetch_refused"
+		| "fetch_failed" => CannotExecuteReason::ModelUnavailable,
+		"corrupt_model" | "unsupported_operator" | "schema_mismatch" => {
+			CannotExecuteReason::ModelUnsupported
+		}
+		"bad_input" | "input_too_large" => CannotExecuteReason::BadInput,
+		_ => CannotExecuteReason::ExecutionFailed,
+	}
+}
+
+impl From<ClientError> for Failure {
+	fn from(error: ClientError) -> Self {
+		match error {
+			ClientError::Permanent { kind, message } => {
+				Failure::permanent(reason_for_kind(&kind), format!("{kind}: {message}"))
+			}
+			ClientError::Transient { kind, message } => {
+				Failure::transient(reason_for_kind(&kind), format!("{kind}: {message}"))
+			}
+			ClientError::Unreachable(message) | ClientError::Malformed(message) => {
+				Failure::transient(CannotExecuteReason::ExecutionFailed, message)
+			}
+		}
+	}
+}
+
+impl<T: Config> WorkerRun<'_, T> {
+	/// The answers ready in this run for `due` jobs; starts and forgets tasks in `ledger`.
+	pub(super) fn answer(
+		&self,
+		ledger: &mut Ledger,
+		due: &[(JobId, Job<T>)],
+	) -> Vec<Submission<T>> {
+		let mut answers = Vec::new();
+		let mut running = Vec::new();
+		for (job_id, job) in due {
+			if ledger.task(*job_id).is_none() {
+				match self.start(*job_id, job) {
+					Ok(task) => ledger.set_task(*job_id, task),
+					Err(failure) => {
+						self.settle_failure(*job_id, job, failure, &mut answers);
+						continue;
+					}
+				}
+			}
+			running.push((*job_id, job));
+		}
+
+		let deadline = || sp_io::offchain::timestamp().add(EXECUTOR_TIMEOUT);
+		for round in 0..POLL_ROUNDS {
+			if running.is_empty() {
+				break;
+			}
+			if round > 0 {
+				let pause = Duration::from_millis(POLL_PAUSE_MS << round);
+				sp_io::offchain::sleep_until(sp_io::offchain::timestamp().add(pause));
+			}
+			running.retain(|(job_id, job)| {
+				let Some(task) = ledger.task(*job_id) else { return false };
+				let Some(schema) = T::Models::schema(&job.model) else { return false };
+				match poll_task::<T::MaxInlineTensorBytes>(self.endpoint, task, &schema, deadline())
+				{
+					Ok(TaskState::Running) => true,
+					Ok(TaskState::Done(outputs, output_hash)) => {
+						match self.output_answer(*job_id, job, outputs, output_hash) {
+							Ok(answer) => answers.push(self.submission(*job_id, answer)),
+							Err(failure) => {
+								ledger.drop_task(*job_id);
+								self.settle_failure(*job_id, job, failure, &mut answers);
+							}
+						}
+						false
+					}
+					Err(error) => {
+						// A failed or forgotten task is started afresh in a later run.
+						ledger.drop_task(*job_id);
+						self.settle_failure(*job_id, job, error.into(), &mut answers);
+						false
+					}
+				}
+			});
+		}
+		for (job_id, job) in running {
+			if self.giving_up(job) {
+				let failure = Failure::transient(
+					CannotExecuteReason::ExecutionFailed,
+					"still running on the executor as the deadline nears",
+				);
+				self.settle_failure(job_id, job, failure, &mut answers);
+			}
+		}
+		answers
+	}
+
+	/// Whether `job`'s deadline is too near to wait for another run.
+	fn giving_up(&self, job: &Job<T>) -> bool {
+		self.now.saturating_add(GIVE_UP_MARGIN.into()) >= job.deadline
+	}
+
+	fn submission(&self, job: JobId, answer: Answer<T>) -> Submission<T> {
+		Submission { job, worker: self.key.clone(), answer }
+	}
+
+	/// Answers "cannot execute" for a failure no retry can cure, or for any failure once the
+	/// deadline is near; otherwise leaves the job for a later run.
+	fn settle_failure(
+		&self,
+		job_id: JobId,
+		job: &Job<T>,
+		failure: Failure,
+		answers: &mut Vec<Submission<T>>,
+	) {
+		if failure.permanent || self.giving_up(job) {
+			log::warn!(
+				target: LOG_TARGET,
+				"worker {:?}: job {job_id} cannot execute ({:?}): {}",
+				self.key,
+				failure.reason,
+				failure.detail,
+			);
+			answers.push(self.submission(job_id, Answer::CannotExecute { reason: failure.reason }));
+		} else {
+			log::info!(
+				target: LOG_TARGET,
+				"worker {:?}: job {job_id} not done yet, retrying: {}",
+				self.key,
+				failure.detail,
+			);
+		}
+	}
+
+	/// Starts the executor task of a job; returns its id.
+	fn start(&self, job_id: JobId, job: &Job<T>) -> Result<Vec<u8>, Failure> {
+		let schema = T::Models::schema(&job.model).ok_or_else(|| {
+			Failure::permanent(CannotExecuteReason::ModelUnavailable, "the model is not registered")
+		})?;
+		let input = crate::Inputs::<T>::get(job_id).ok_or_else(|| {
+			Failure::transient(CannotExecuteReason::InputUnavailable, "no input on chain")
+		})?;
+		let uris = T::Models::uris(&job.model);
+		let request = match input {
+			Payload::Inline(tensors) => infer_request(&job.model, &tensors, &schema, &uris),
+			Payload::Remote { hash, uri } => {
+				let tensors = fetch_input(&uri, hash, &schema)?;
+				infer_request(&job.model, &tensors, &schema, &uris)
+			}
+		};
+		let deadline = sp_io::offchain::timestamp().add(EXECUTOR_TIMEOUT);
+		Ok(start_task(self.endpoint, request, deadline)?)
+	}
+
+	/// The answer carrying `outputs`, with the worker key's receipt.
+	fn output_answer(
+		&self,
+		job_id: JobId,
+		job: &Job<T>,
+		outputs: Vec<Tensor<T::MaxInlineTensorBytes>>,
+		output_hash: sp_core::H256,
+	) -> Result<Answer<T>, Failure> {
+		let output = BoundedVec::try_from(outputs).map_err(|_| {
+			Failure::permanent(CannotExecuteReason::ExecutionFailed, "too many output tensors")
+		})?;
+		let receipt = Receipt {
+			genesis_hash: frame_system::Pallet::<T>::block_hash(
+				frame_system::pallet_prelude::BlockNumberFor::<T>::zero(),
+			),
+			job_id,
+			model: job.model,
+			input_hash: job.input_hash,
+			output_hash,
+			worker: self.key.clone(),
+		};
+		let signature = receipt.sign().ok_or_else(|| {
+			Failure::transient(
+				CannotExecuteReason::ExecutionFailed,
+				"the worker key left the keystore",
+			)
+		})?;
+		Ok(Answer::Output { output: Payload::Inline(output), signature })
+	}
+}
+
+/// Fetches a remote input: SCALE-encoded tensors whose canonical hash is `hash`, fitting the
+/// model's input schema.
+fn fetch_input(
+	uri: &[u8],
+	hash: sp_core::H256,
+	schema: &IoSchema,
+) -> Result<Vec<RemoteTensor>, Failure> {
+	let unavailable = CannotExecuteReason::InputUnavailable;
+	let uri = core::str::from_utf8(uri)
+		.map_err(|_| Failure::permanent(unavailable, "the input URI is not UTF-8"))?;
+	let deadline = sp_io::offchain::timestamp().add(INPUT_FETCH_TIMEOUT);
+	let response = http::Request::get(uri)
+		.deadline(deadline)
+		.send()
+		.map_err(|e| Failure::transient(unavailable, format!("fetching {uri}: {e:?}")))?
+		.try_wait(deadline)
+		.map_err(|_| Failure::transient(unavailable, format!("{uri} did not answer in time")))?
+		.map_err(|e| Failure::transient(unavailable, format!("fetching {uri}: {e:?}")))?;
+	if response.code != 200 {
+		return Err(Failure::transient(unavailable, format!("{uri} answered {}", response.code)));
+	}
+	let bytes: Vec<u8> = response.body().take(MAX_REMOTE_INPUT_BYTES as usize + 1).collect();
+	if bytes.len() > MAX_REMOTE_INPUT_BYTES as usize {
+		return Err(Failure::permanent(
+			unavailable,
+			format!("{uri} holds more than {MAX_REMOTE_INPUT_BYTES} bytes"),
+		));
+	}
+	let tensors = Vec::<RemoteTensor>::decode_all(&mut &bytes[..])
+		.map_err(|_| Failure::permanent(unavailable, format!("{uri} does not hold tensors")))?;
+	if input_hash(&tensors) != hash {
+		return Err(Failure::permanent(
+			unavailable,
+			format!("the tensors at {uri} do not have the job's input hash"),
+		));
+	}
+	check_tensors(&tensors, &schema.inputs).map_err(|error| {
+		Failure::permanent(
+			CannotExecuteReason::BadInput,
+			format!("the input does not fit the model: {error:?}"),
+		)
+	})?;
+	Ok(tensors)
+}

@@ -1,0 +1,356 @@
+// What the client check, the demo and the end-to-end tests share: starting and stopping node
+// processes, sending transactions, council motions, operators and workers, and jobs with
+// digit images.
+import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
+import { compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const UNITS = 10n ** 12n;
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEMO_MODELS = join(REPO, 'executor', 'demo-models');
+
+export function fail(message) {
+  throw new Error(message);
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function keyring() {
+  return new Keyring({ type: 'sr25519' });
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function portOpen(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+// A node process with its own RPC and P2P ports and log file. `args` come after the ports.
+export class NodeProcess {
+  constructor(nodeBin, name, args, logDir) {
+    this.nodeBin = nodeBin;
+    this.name = name;
+    this.args = args;
+    this.logDir = logDir ?? mkdtempSync(join(tmpdir(), 'veritensor-node-'));
+    this.starts = 0;
+  }
+
+  // Starts the process and waits for its RPC port (ports are kept across restarts).
+  async start(timeoutMs = 120_000) {
+    this.rpcPort ??= await freePort();
+    this.p2pPort ??= await freePort();
+    this.starts += 1;
+    this.logPath = join(this.logDir, `${this.name}-${this.starts}.log`);
+    const log = openSync(this.logPath, 'w');
+    this.exited = false;
+    this.proc = spawn(this.nodeBin, [
+      '--rpc-port', String(this.rpcPort), '--port', String(this.p2pPort),
+      '--no-prometheus', '--no-telemetry', '--no-mdns', ...this.args,
+    ], { stdio: ['ignore', log, log] });
+    this.proc.on('exit', () => { this.exited = true; });
+    const deadline = Date.now() + timeoutMs;
+    while (!(await portOpen(this.rpcPort))) {
+      if (this.exited) fail(`${this.name} exited at start; log ${this.logPath}`);
+      if (Date.now() > deadline) fail(`${this.name} opened no RPC port; log ${this.logPath}`);
+      await sleep(250);
+    }
+    return this;
+  }
+
+  async connect() {
+    const provider = new WsProvider(`ws://127.0.0.1:${this.rpcPort}`, false);
+    await provider.connect();
+    this.api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+    return this.api;
+  }
+
+  rpc(method, params) {
+    return rawRpc(this.rpcPort, method, params);
+  }
+
+  log() {
+    try { return readFileSync(this.logPath, 'utf8'); } catch { return ''; }
+  }
+
+  // The node's libp2p address, for others' --bootnodes.
+  async multiaddr() {
+    const peerId = await this.rpc('system_localPeerId', []);
+    return `/ip4/127.0.0.1/tcp/${this.p2pPort}/p2p/${peerId}`;
+  }
+
+  // Disconnects the client and stops the process with SIGINT (SIGKILL after 30 s).
+  async stop() {
+    if (this.api) { await this.api.disconnect().catch(() => {}); this.api = undefined; }
+    if (!this.proc || this.exited) return;
+    this.proc.kill('SIGINT');
+    await new Promise((resolve) => {
+      const force = setTimeout(() => { this.proc.kill('SIGKILL'); resolve(); }, 30_000);
+      this.proc.on('exit', () => { clearTimeout(force); resolve(); });
+    });
+  }
+}
+
+// Inserts a worker key into a (stopped) node's keystore with the node's `key insert`.
+export function insertWorkerKey(nodeBin, chainArgs, suri) {
+  const result = spawnSync(nodeBin,
+    ['key', 'insert', ...chainArgs, '--key-type', 'vtwk', '--scheme', 'sr25519', '--suri', suri],
+    { encoding: 'utf8' });
+  if (result.status !== 0) fail(`key insert failed: ${result.stderr}`);
+}
+
+export async function rawRpc(port, method, params) {
+  const response = await fetch(`http://127.0.0.1:${port}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) fail(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+// Signs and sends `tx`; resolves with its events and block hash once it is in a block, rejects
+// with the module error's name (`section.Name`) if it failed.
+export function send(api, tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isInBlock) return;
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          reject(new Error(`${section}.${name}`));
+        } else {
+          reject(new Error(dispatchError.toString()));
+        }
+        return;
+      }
+      resolve({ events: events.map(({ event }) => event), blockHash: status.asInBlock });
+    }).catch(reject);
+  });
+}
+
+export async function expectError(api, tx, signer, expected) {
+  try {
+    await send(api, tx, signer);
+  } catch (error) {
+    if (error.message === expected) return;
+    throw error;
+  }
+  fail(`expected ${expected}`);
+}
+
+export async function bestNumber(api) {
+  return (await api.rpc.chain.getHeader()).number.toNumber();
+}
+
+export async function waitForBlock(api, number) {
+  while ((await bestNumber(api)) < number) await sleep(1_000);
+}
+
+// SCALE of a list of fixed-point tensors, as primitives/src/hashing.rs defines it.
+export function encodeTensors(tensors) {
+  const ELEMENT = { Bool: 0, U8: 1, I8: 2, I16: 3, I32: 4, I64: 5, F32: 6 };
+  const parts = [compactToU8a(tensors.length)];
+  for (const t of tensors) {
+    const shape = new Uint8Array(4 * t.shape.length);
+    t.shape.forEach((dim, i) => new DataView(shape.buffer).setUint32(4 * i, dim, true));
+    parts.push(new Uint8Array([ELEMENT[t.elem]]), compactToU8a(t.shape.length), shape,
+      new Uint8Array([t.fracBits]), compactToU8a(t.data.length), t.data);
+  }
+  return u8aConcat(...parts);
+}
+
+export function inline(tensors) {
+  return { Inline: tensors.map((t) => ({ ...t, data: u8aToHex(t.data) })) };
+}
+
+export function demoModels() {
+  return JSON.parse(readFileSync(join(DEMO_MODELS, 'models.json'), 'utf8')).models;
+}
+
+export function testVectors() {
+  return JSON.parse(readFileSync(join(DEMO_MODELS, 'test_vectors.json'), 'utf8'));
+}
+
+// One digit image (64 pixels, 0..16) as the input tensor of a demo model.
+export function digitInput(modelName, pixels) {
+  if (modelName === 'mlp_digits_int') {
+    return [{ elem: 'U8', shape: [1, 64], fracBits: 0, data: Uint8Array.from(pixels) }];
+  }
+  const data = new Uint8Array(4 * 64);
+  pixels.forEach((p, i) => new DataView(data.buffer).setInt32(4 * i, p << 8, true));
+  return [{ elem: 'F32', shape: [1, 64], fracBits: 8, data }];
+}
+
+// The predicted label of a demo model's output payload (its first tensor, I64).
+export function predictedLabel(output) {
+  const tensor = output.asInline[0];
+  return Number(new DataView(tensor.data.toU8a(true).buffer).getBigInt64(0, true));
+}
+
+// The integer demo model's registry entry.
+export function integerModelSpec() {
+  const model = demoModels().mlp_digits_int;
+  return {
+    artifactHash: model.hash,
+    artifactSize: model.bytes,
+    format: 'Onnx',
+    schema: {
+      inputs: [{ name: 'pixels', elem: 'U8', shape: [1, 64], fracBits: 0 }],
+      outputs: [
+        { name: 'label', elem: 'I64', shape: [1], fracBits: 0 },
+        { name: 'logits', elem: 'I32', shape: [1, 10], fracBits: 0 },
+      ],
+    },
+    comparison: { Tolerance: { agree: 0, slash: 0 } },
+    pricePerWorker: 10n * UNITS / 1000n,
+    ownerRoyalty: UNITS / 1000n,
+    uris: ['https://raw.githubusercontent.com/veritensor/veritensor/main/executor/demo-models/mlp_digits_int.onnx'],
+    metadata: {
+      name: 'mlp_digits_int',
+      description: { Text: 'Integer-only handwritten digit classifier (64-64-10 MLP, int8 weights).' },
+      licence: 'Apache-2.0',
+    },
+    supersedes: null,
+  };
+}
+
+// `owner` proposes `spec`; council members pass a motion approving it: the first opens it,
+// both vote aye, and the first closes it.
+export async function listThroughCouncil(api, spec, owner, [opener, seconder], say = () => {}) {
+  await send(api, api.tx.models.propose(spec), owner);
+  say(`${spec.metadata.name}: proposed by its owner, deposit held`);
+  const approve = api.tx.models.approve(spec.artifactHash);
+  const length = approve.method.encodedLength;
+  const { events } = await send(api, api.tx.council.propose(2, approve, length), opener);
+  const proposed = events.find((e) => api.events.council.Proposed.is(e));
+  if (!proposed) fail('no council Proposed event');
+  const { proposalIndex, proposalHash } = proposed.data;
+  say(`council motion #${proposalIndex} opened: models.approve(${spec.artifactHash.slice(0, 10)}…)`);
+  await send(api, api.tx.council.vote(proposalHash, proposalIndex, true), opener);
+  await send(api, api.tx.council.vote(proposalHash, proposalIndex, true), seconder);
+  say('two ayes of three members: a majority');
+  const weight = { refTime: 10_000_000_000n, proofSize: 1_000_000n };
+  const closed = (await send(api,
+    api.tx.council.close(proposalHash, proposalIndex, weight, length), opener)).events;
+  const executed = closed.find((e) => api.events.council.Executed.is(e));
+  if (!executed || executed.data.result.isErr) fail(`the motion did not execute: ${executed?.data.result}`);
+  if (!closed.some((e) => api.events.models.Listed.is(e))) fail('no Listed event');
+  say(`motion closed and executed: ${spec.metadata.name} listed`);
+}
+
+// `operator` bonds and registers the worker key the node at `rpcPort` holds (its first vtwk
+// key) for `models`; resolves once the worker is eligible.
+export async function registerWorker(api, node, operator, { bond, models, capacity }, say = () => {}) {
+  await send(api, api.tx.workers.bond(bond), operator);
+  const proofs = await node.rpc('veritensor_workerKeyProofs', [operator.address]);
+  if (proofs.length < 1) fail('the worker node holds no worker key');
+  const { worker, account, proof } = proofs[0];
+  const { events } = await send(api, api.tx.workers.register(worker, proof, models, capacity), operator);
+  const registered = events.find((e) => api.events.workers.Registered.is(e));
+  if (!registered) fail('no Registered event');
+  const from = registered.data.from.toNumber();
+  say(`operator bonded ${bond / UNITS} VTN and registered worker ${worker.slice(0, 10)}… ` +
+    `(account ${account.slice(0, 8)}…), eligible from #${from}`);
+  await waitForBlock(api, from);
+  const info = (await api.call.workersApi.worker(worker)).unwrap();
+  if (!info.eligible.isTrue) fail(`the worker is not eligible at #${from}`);
+  return { worker, account };
+}
+
+// Submits one job per input in one utility.batchAll from `user`; returns the jobs with their
+// submission block and time.
+export async function submitJobs(api, user, jobs, deadline) {
+  const calls = [];
+  for (const { model, input } of jobs) {
+    const cost = (await api.call.jobsApi.quote(model, 1)).unwrap().toBigInt();
+    calls.push(api.tx.jobs.submit(model, inline(input), 1, cost, deadline));
+  }
+  const sentAt = Date.now();
+  const { events, blockHash } = await send(api, api.tx.utility.batchAll(calls), user);
+  const block = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+  const submitted = events.filter((e) => api.events.jobs.Submitted.is(e));
+  if (submitted.length !== jobs.length) fail(`${submitted.length} of ${jobs.length} jobs submitted`);
+  const fee = events.filter((e) => api.events.transactionPayment.TransactionFeePaid.is(e))
+    .reduce((sum, e) => sum + e.data.actualFee.toBigInt() + e.data.tip.toBigInt(), 0n);
+  return {
+    fee,
+    jobs: submitted.map((e, i) => ({
+      ...jobs[i],
+      id: e.data.job.toNumber(),
+      escrow: e.data.escrow.toBigInt(),
+      cost: e.data.cost.toBigInt(),
+      submittedBlock: block,
+      sentAt,
+    })),
+  };
+}
+
+// Follows `jobs` block by block until each is settled or refunded (or `timeoutMs` passes),
+// noting on each job its end: block, time, event. `progress` is called once per new block.
+export async function followJobs(api, jobs, timeoutMs, progress = () => {}) {
+  const byId = new Map(jobs.map((job) => [job.id, job]));
+  const ended = () => jobs.filter((job) => job.end).length;
+  const deadline = Date.now() + timeoutMs;
+  let next = Math.min(...jobs.map((job) => job.submittedBlock)) + 1;
+  while (ended() < jobs.length) {
+    if (Date.now() > deadline) {
+      fail(`${jobs.length - ended()} jobs still open after ${timeoutMs / 1000} s`);
+    }
+    const best = await bestNumber(api);
+    for (; next <= best; next += 1) {
+      const hash = await api.rpc.chain.getBlockHash(next);
+      const events = await (await api.at(hash)).query.system.events();
+      for (const { event } of events) {
+        const settled = api.events.jobs.Settled.is(event);
+        if (!settled && !api.events.jobs.Refunded.is(event)) continue;
+        const job = byId.get(event.data.job.toNumber());
+        if (!job) continue;
+        if (job.end) fail(`job ${job.id} ended twice`);
+        job.end = { block: next, at: Date.now(), settled, event };
+      }
+      progress(next, ended(), jobs.length);
+    }
+    await sleep(500);
+  }
+}
+
+// Claimable earnings of each of `accounts`, keyed by account.
+export async function claimable(api, accounts) {
+  const result = {};
+  for (const account of accounts) {
+    const value = await api.query.jobs.claimable(account);
+    result[account] = value.isSome ? value.unwrap().toBigInt() : 0n;
+  }
+  return result;
+}
+
+export function escrowHeld(holds) {
+  return holds.filter((h) => h.id.toString().includes('JobEscrow'))
+    .reduce((sum, h) => sum + h.amount.toBigInt(), 0n);
+}
+
+export function formatUnits(amount) {
+  const whole = amount / UNITS;
+  const fraction = (amount % UNITS).toString().padStart(12, '0').replace(/0+$/, '');
+  return `${whole}${fraction ? '.' + fraction : ''} VTN`;
+}
