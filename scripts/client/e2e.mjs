@@ -1,0 +1,239 @@
+// End-to-end tests on real node processes through @polkadot/api:
+//
+// 1. the demo: predictions equal the models' recorded ones (so the batch scores the models'
+//    accuracy on it), the escrow is released, every account moves by exactly its price;
+// 2. a validator and a separate worker node (not a validator, its own embedded executor):
+//    - faults: a listed model whose stored file is corrupt, an input the chain refuses, a
+//      remote input that does not hash right, next to a good remote and a good inline input:
+//      clear errors and refunds, good jobs settle, the chain keeps producing and finalising;
+//    - the worker node is stopped with jobs assigned: at the deadline the submitter is
+//      refunded in full and the worker slashed for a no-show; restarted on the same database,
+//      it answers new jobs, and no result transaction of its key ever fails.
+//
+//   node e2e.mjs <path to veritensor-node>
+import {
+  NodeProcess, UNITS, bestNumber, demoModels, digitInput, encodeTensors, escrowHeld,
+  expectError, fail, followJobs, inline, insertWorkerKey, keyring, registerWorker, send,
+  sleep, submitJobs, testVectors, waitForBlock,
+} from './lib.mjs';
+import { runDemo } from './demo.mjs';
+import { blake2AsHex, blake2AsU8a } from '@polkadot/util-crypto';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const nodeBin = process.argv[2];
+if (!nodeBin) {
+  console.error('usage: node e2e.mjs <path to veritensor-node>');
+  process.exit(2);
+}
+
+const say = (message) => console.log(`  ${message}`);
+
+function check(condition, message) {
+  if (!condition) fail(message);
+  say(`✓ ${message}`);
+}
+
+async function demoFlow() {
+  console.log('e2e: the demo flow (dev node, embedded executor)');
+  const result = await runDemo(nodeBin, { images: 20, say: (m) => say(`│ ${m}`) });
+  const rows = result.rows;
+  check(rows.every((row) => row.predicted === row.expected),
+    `all ${rows.length} predictions equal ONNX Runtime's recorded ones`);
+  const scored = rows.filter((row) => row.expected === row.label).length;
+  check(result.correct === scored,
+    `${result.correct}/${rows.length} correct: the models' recorded accuracy on this batch`);
+  check(result.escrow === 0n, 'the escrow is fully released');
+  check(result.userPaid === result.costs + result.fee,
+    'the submitter paid exactly the jobs\' costs and the transaction fee');
+  for (const account of Object.keys(result.expected)) {
+    check(result.moved[account] === result.expected[account],
+      `${account.slice(0, 8)}… earned exactly its price (${result.expected[account]})`);
+  }
+}
+
+// Serves `routes` (path -> bytes) on a loopback port.
+async function dataHost(routes) {
+  const server = createServer((request, response) => {
+    const body = routes[request.url];
+    response.writeHead(body ? 200 : 404);
+    response.end(body ? Buffer.from(body) : undefined);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${server.address().port}` };
+}
+
+function inputHash(tensors) {
+  return blake2AsHex(u8aConcat(stringToU8a('veritensor:input:v1'), encodeTensors(tensors)));
+}
+
+async function workerNodes(dir) {
+  const validator = new NodeProcess(nodeBin, 'validator',
+    ['--dev', '--base-path', join(dir, 'validator'), '--no-executor'], dir);
+  await validator.start();
+  const api = await validator.connect();
+  const workerBase = join(dir, 'worker');
+  insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', workerBase], '//E2eWorker');
+  const worker = new NodeProcess(nodeBin, 'worker', [
+    '--chain', 'dev', '--base-path', workerBase, '--executor-store', join(dir, 'store'),
+    '--bootnodes', await validator.multiaddr(),
+  ], dir);
+  await worker.start();
+  return { validator, worker, api };
+}
+
+async function faultsAndRestart() {
+  console.log('e2e: a validator and a worker node');
+  const dir = mkdtempSync(join(tmpdir(), 'veritensor-e2e-'));
+  const { validator, worker, api } = await workerNodes(dir);
+  let host;
+  try {
+    const keys = keyring();
+    const [alice, bob, dave, ferdie] =
+      ['//Alice', '//Bob', '//Dave', '//Ferdie'].map((uri) => keys.addFromUri(uri));
+    const models = demoModels();
+    const floatModel = models.mlp_digits_f32.hash;
+
+    // A listed model whose file, in the worker's store under the right hash, is no ONNX model.
+    const corrupt = new TextEncoder().encode('not an ONNX model '.repeat(64));
+    const corruptHash = blake2AsHex(corrupt, 256);
+    mkdirSync(join(dir, 'store', 'blake2-256'), { recursive: true });
+    writeFileSync(join(dir, 'store', 'blake2-256', `${corruptHash.slice(2)}.onnx`), corrupt);
+    const floatSpec = (await api.query.models.models(floatModel)).unwrap().spec.toJSON();
+    const corruptSpec = {
+      ...floatSpec,
+      artifactHash: corruptHash,
+      artifactSize: corrupt.length,
+      uris: ['https://models.invalid/corrupt.onnx'],
+      metadata: { name: 'corrupt', description: { Text: 'a corrupt file' }, licence: 'MIT' },
+      supersedes: null,
+    };
+    await send(api, api.tx.models.propose(corruptSpec), ferdie);
+    await send(api, api.tx.sudo.sudo(api.tx.models.approve(corruptHash)), alice);
+    say('a model whose stored file is corrupt is listed (sudo)');
+
+    const { worker: workerKey, account: workerAccount } = await registerWorker(api, worker, dave,
+      { bond: 5_000n * UNITS, models: [floatModel, corruptHash], capacity: 8 }, say);
+    await send(api, api.tx.balances.transferKeepAlive(workerAccount, 100n * UNITS), alice);
+    say('the worker key\'s account holds 100 VTN for fees');
+
+    // Inputs: the chain refuses a tensor of the wrong shape outright.
+    const vectors = testVectors();
+    const pixels = digitInput('mlp_digits_f32', vectors.pixels[7]);
+    const cost = (await api.call.jobsApi.quote(floatModel, 1)).unwrap().toBigInt();
+    const wrongShape = [{ ...pixels[0], shape: [1, 32], data: pixels[0].data.slice(0, 128) }];
+    const heldBefore = escrowHeld(await api.query.balances.holds(bob.address));
+    await expectError(api, api.tx.jobs.submit(floatModel, inline(wrongShape), 1, cost, 10), bob,
+      'jobs.InputShapeMismatch');
+    check(escrowHeld(await api.query.balances.holds(bob.address)) === heldBefore,
+      'an input of the wrong shape is refused (jobs.InputShapeMismatch) and nothing is held');
+
+    host = await dataHost({
+      '/good.bin': encodeTensors(pixels),
+      '/tampered.bin': encodeTensors(digitInput('mlp_digits_f32', vectors.pixels[8])),
+    });
+    const remote = (path) => ({ Remote: { hash: inputHash(pixels), uri: `${host.base}${path}` } });
+    const faultJobs = [
+      { what: 'corrupt model', model: corruptHash, input: pixels },
+      { what: 'tampered remote input', model: floatModel, payload: remote('/tampered.bin') },
+      { what: 'good remote input', model: floatModel, payload: remote('/good.bin') },
+      { what: 'good inline input', model: floatModel, input: pixels },
+    ];
+    const calls = faultJobs.map((job) => api.tx.jobs.submit(job.model,
+      job.payload ?? inline(job.input), 1, cost, 15));
+    const { events, blockHash } = await send(api, api.tx.utility.batchAll(calls), bob);
+    const block = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+    const submitted = events.filter((e) => api.events.jobs.Submitted.is(e));
+    submitted.forEach((e, i) => Object.assign(faultJobs[i],
+      { id: e.data.job.toNumber(), submittedBlock: block, sentAt: Date.now() }));
+    await followJobs(api, faultJobs, 180_000);
+    const reason = (job) => job.end.settled ? 'settled' : job.end.event.data.reason.toString();
+    const ends = faultJobs.map(reason);
+    check(ends[0] === '{"cannotExecute":"ModelUnsupported"}' || ends[0] === 'CannotExecute',
+      `corrupt model: refunded as cannot-execute (${ends[0]})`);
+    check(!faultJobs[1].end.settled && ends[1].includes('InputUnavailable'),
+      `tampered remote input: refunded, input unavailable (${ends[1]})`);
+    check(faultJobs[2].end.settled && faultJobs[3].end.settled,
+      'the good remote and inline inputs settled');
+    const predicted = faultJobs.slice(2).map((job) => job.end.event.data.output.asInline[0].data.toHex());
+    check(predicted[0] === predicted[1], 'the remote input ran exactly like the same inline one');
+    check(escrowHeld(await api.query.balances.holds(bob.address)) === heldBefore,
+      'every escrow of these jobs is released');
+    check(/cannot execute \(ModelUnsupported\): corrupt_model/.test(worker.log()),
+      'the worker node logged the executor\'s corrupt_model error');
+    const finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+    await waitForBlock(api, (await bestNumber(api)) + 2);
+    const later = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+    check(later > finalized, `the chain keeps producing and finalising (#${finalized} → #${later})`);
+
+    // The worker node stops with jobs on their way to it.
+    const bobBefore = (await api.query.system.account(bob.address)).data;
+    const stopped = await submitJobs(api, bob, [0, 1].map((image) => ({
+      model: floatModel, input: digitInput('mlp_digits_f32', vectors.pixels[image]),
+    })), 6);
+    await worker.stop();
+    say(`jobs ${stopped.jobs.map((j) => j.id).join(', ')} submitted; the worker node is stopped`);
+    await followJobs(api, stopped.jobs, 180_000);
+    check(stopped.jobs.every((job) => !job.end.settled &&
+      job.end.event.data.reason.toString() === 'Expired'), 'at the deadline both jobs expired');
+    const bobAfter = (await api.query.system.account(bob.address)).data;
+    const paid = bobBefore.free.toBigInt() - bobAfter.free.toBigInt();
+    check(paid === stopped.fee, 'the submitter got its escrow back in full (only the fee is gone)');
+    const slashes = [];
+    for (let n = stopped.jobs[0].submittedBlock; n <= stopped.jobs[0].end.block; n += 1) {
+      const at = await api.at(await api.rpc.chain.getBlockHash(n));
+      for (const { event } of await at.query.system.events()) {
+        if (api.events.workers.Slashed.is(event)) slashes.push(event);
+      }
+    }
+    check(slashes.length === 2 && slashes.every((e) => e.data.reason.toString() === 'NoShow' &&
+      e.data.worker.toHex() === workerKey), 'the worker was slashed once per missed job (NoShow)');
+
+    await worker.start();
+    say('the worker node restarted on its database');
+    const resumed = await submitJobs(api, bob, [2, 3].map((image) => ({
+      model: floatModel, input: digitInput('mlp_digits_f32', vectors.pixels[image]),
+    })), 12);
+    await followJobs(api, resumed.jobs, 180_000);
+    check(resumed.jobs.every((job) => job.end.settled), 'after the restart new jobs settle');
+    // Every result transaction of the worker key, from the first block on, succeeded.
+    let failures = 0;
+    let results = 0;
+    const last = await bestNumber(api);
+    for (let n = 1; n <= last; n += 1) {
+      const hash = await api.rpc.chain.getBlockHash(n);
+      const [block, events] = await Promise.all([
+        api.rpc.chain.getBlock(hash), (await api.at(hash)).query.system.events()]);
+      block.block.extrinsics.forEach((extrinsic, index) => {
+        if (!extrinsic.isSigned || extrinsic.signer.toString() !== workerAccount) return;
+        if (extrinsic.method.method !== 'submitResults') return;
+        results += 1;
+        if (events.some(({ phase, event }) => phase.isApplyExtrinsic &&
+          phase.asApplyExtrinsic.toNumber() === index && api.events.system.ExtrinsicFailed.is(event))) {
+          failures += 1;
+        }
+      });
+    }
+    check(results > 0 && failures === 0,
+      `${results} result transactions of the worker key, none failed: nothing answered twice`);
+  } finally {
+    host?.server.close();
+    await worker.stop();
+    await validator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const started = Date.now();
+try {
+  await demoFlow();
+  await faultsAndRestart();
+  console.log(`e2e: passed in ${Math.round((Date.now() - started) / 1000)} s`);
+  process.exit(0);
+} catch (error) {
+  console.error(`e2e: FAILED: ${error.stack ?? error.message}`);
+  process.exit(1);
+}
