@@ -9,7 +9,9 @@
 #      finalise a common block);
 #   3. each pallet's unit tests again with its benchmarks (feature runtime-benchmarks), which
 #      run every benchmark once against the pallet's mock runtime;
-#   4. a standard JavaScript client (@polkadot/api) reads a dev node's metadata and state.
+#   4. a standard JavaScript client (@polkadot/api) reads a dev node's metadata and state;
+#   5. end-to-end tests over @polkadot/api on real node processes: the demo flow, faults (a
+#      corrupt model, bad inputs), a worker node stopped with jobs assigned and restarted.
 # Every test starts its own node processes on free loopback ports and stops them.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -33,8 +35,11 @@ done
 step "JavaScript client check (@polkadot/api)"
 command -v npm >/dev/null || fail "npm is missing: run scripts/setup.sh"
 [ -x "$NODE_BIN" ] || fail "no node binary at $NODE_BIN after cargo test"
-(cd scripts/client-check && npm ci --no-audit --no-fund --loglevel=error) ||
-	fail "npm ci in scripts/client-check failed"
-node scripts/client-check/check.mjs "$NODE_BIN"
+(cd scripts/client && npm ci --no-audit --no-fund --loglevel=error) ||
+	fail "npm ci in scripts/client failed"
+node scripts/client/check.mjs "$NODE_BIN"
+
+step "end-to-end tests: the demo, faults, a worker node stopped and restarted (~6 min)"
+node scripts/client/e2e.mjs "$NODE_BIN"
 
 step "all tests passed in $(($(date +%s) - started)) s"

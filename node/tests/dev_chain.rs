@@ -7,7 +7,7 @@ use codec::Decode;
 use common::{http_get, wait_until, Node};
 use serde_json::json;
 use std::time::Duration;
-use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
+use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY, NODE_START_KEY};
 
 /// Alice's sr25519 public key: the dev node's BABE key and worker key.
 const ALICE: &str = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
@@ -100,18 +100,27 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 	let listed =
 		node.rpc("state_getStorage", json!([models_storage_key(float_model)])).expect("storage");
 	assert!(listed.is_string(), "the float demo model is not in the registry");
-	let key: String = EXECUTOR_ENDPOINT_KEY.iter().map(|b| format!("{b:02x}")).collect();
-	let stored = node
-		.rpc("offchain_localStorageGet", json!(["PERSISTENT", format!("0x{key}")]))
-		.expect("offchain_localStorageGet");
-	let stored = stored.as_str().expect("an endpoint is stored");
-	let bytes: Vec<u8> = (2..stored.len())
-		.step_by(2)
-		.map(|i| u8::from_str_radix(&stored[i..i + 2], 16).expect("hex"))
-		.collect();
+	let local_storage = |key: &[u8]| {
+		let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+		let stored = node
+			.rpc("offchain_localStorageGet", json!(["PERSISTENT", format!("0x{key}")]))
+			.expect("offchain_localStorageGet");
+		let stored = stored.as_str().expect("a stored value").to_string();
+		(2..stored.len())
+			.step_by(2)
+			.map(|i| u8::from_str_radix(&stored[i..i + 2], 16).expect("hex"))
+			.collect::<Vec<u8>>()
+	};
+	let bytes = local_storage(EXECUTOR_ENDPOINT_KEY);
 	let endpoint = ExecutorEndpoint::decode(&mut &bytes[..]).expect("a SCALE endpoint");
 	assert_eq!(endpoint.url, format!("http://{address}").into_bytes());
 	assert!(endpoint.token.is_empty());
+	// The node's start time, by which the off-chain worker knows its pool was emptied.
+	let started = u64::decode(&mut &local_storage(NODE_START_KEY)[..]).expect("a SCALE u64");
+	let now =
+		std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+			as u64;
+	assert!(started <= now && now - started < 600_000, "start time {started}, now {now}");
 
 	let status = node.interrupt(Duration::from_secs(60));
 	assert!(status.success(), "the node exited with {status} after SIGINT");

@@ -6,14 +6,13 @@
 // on any failure and always stops the node it started.
 //
 //   node check.mjs <path to veritensor-node>
-import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { blake2AsU8a } from '@polkadot/util-crypto';
-import { compactToU8a, hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { rmSync } from 'node:fs';
+import {
+  NodeProcess, encodeTensors, expectError, fail, keyring, rawRpc, send as sendWithBlock,
+  waitForBlock,
+} from './lib.mjs';
 
 const TIMEOUT_MS = 180_000;
 const nodeBin = process.argv[2];
@@ -22,79 +21,15 @@ if (!nodeBin) {
   process.exit(2);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-// Resolves once something accepts TCP connections on the port, so that the client's first
-// connection succeeds instead of logging retries.
-async function waitForPort(port, deadline) {
-  while (Date.now() < deadline) {
-    const open = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (nodeExited) fail('the node exited before opening its RPC port');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  fail(`nothing listens on port ${port}`);
-}
-
-function fail(message) {
-  throw new Error(message);
-}
-
-// Signs and sends `tx`, resolves with its events once it is in a block; rejects with the
-// module error's name if it failed.
-function send(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (!status.isInBlock) return;
-      if (dispatchError) {
-        if (dispatchError.isModule) {
-          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-          reject(new Error(`${section}.${name}`));
-        } else {
-          reject(new Error(dispatchError.toString()));
-        }
-        return;
-      }
-      resolve(events.map(({ event }) => event));
-    }).catch(reject);
-  });
-}
-
-async function rawRpc(port, method, params) {
-  const response = await fetch(`http://127.0.0.1:${port}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = await response.json();
-  if (body.error) fail(`${method}: ${body.error.message}`);
-  return body.result;
-}
-
-async function waitForBlock(api, number) {
-  while ((await api.rpc.chain.getHeader()).number.toNumber() < number) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
+// The events of `tx` once it is in a block.
+async function send(api, tx, signer) {
+  return (await sendWithBlock(api, tx, signer)).events;
 }
 
 async function operatorFlow(api, port) {
-  const keyring = new Keyring({ type: 'sr25519' });
-  const alice = keyring.addFromUri('//Alice');
-  const bob = keyring.addFromUri('//Bob');
+  const keys = keyring();
+  const alice = keys.addFromUri('//Alice');
+  const bob = keys.addFromUri('//Bob');
   const UNITS = 10n ** 12n;
 
   // The dev node holds Alice's worker key; it signs the proof of possession for Alice.
@@ -155,25 +90,12 @@ async function operatorFlow(api, port) {
   return { worker, model };
 }
 
-// SCALE of a list of fixed-point tensors, as primitives/src/hashing.rs defines it.
-function encodeTensors(tensors) {
-  const ELEMENT = { Bool: 0, U8: 1, I8: 2, I16: 3, I32: 4, I64: 5, F32: 6 };
-  const parts = [compactToU8a(tensors.length)];
-  for (const t of tensors) {
-    const shape = new Uint8Array(4 * t.shape.length);
-    t.shape.forEach((dim, i) => new DataView(shape.buffer).setUint32(4 * i, dim, true));
-    parts.push(new Uint8Array([ELEMENT[t.elem]]), compactToU8a(t.shape.length), shape,
-      new Uint8Array([t.fracBits]), compactToU8a(t.data.length), t.data);
-  }
-  return u8aConcat(...parts);
-}
-
 // Bob submits a job; the dev worker (Alice's key, which this script also derives from //Alice)
 // answers with a signed receipt; the chain settles it.
 async function jobFlow(api, worker, model) {
-  const keyring = new Keyring({ type: 'sr25519' });
-  const alice = keyring.addFromUri('//Alice');
-  const bob = keyring.addFromUri('//Bob');
+  const keys = keyring();
+  const alice = keys.addFromUri('//Alice');
+  const bob = keys.addFromUri('//Bob');
 
   const cost = (await api.call.jobsApi.quote(model, 1)).unwrap().toBigInt();
   const pixels = new Uint8Array(256);
@@ -226,44 +148,19 @@ async function jobFlow(api, worker, model) {
     `${earned} claimable by the worker's account, escrow released`);
 }
 
-async function expectError(api, tx, signer, expected) {
-  try {
-    await send(api, tx, signer);
-  } catch (error) {
-    if (error.message === expected) return;
-    throw error;
-  }
-  fail(`expected ${expected}`);
-}
-
-const rpcPort = await freePort();
-const p2pPort = await freePort();
-const logDir = mkdtempSync(join(tmpdir(), 'veritensor-client-check-'));
-const logPath = join(logDir, 'node.log');
-const log = openSync(logPath, 'w');
-const node = spawn(
-  nodeBin,
-  ['--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort),
-   '--no-prometheus', '--no-telemetry', '--no-mdns'],
-  { stdio: ['ignore', log, log] },
-);
-let nodeExited = false;
-node.on('exit', () => { nodeExited = true; });
-
+const node = new NodeProcess(nodeBin, 'check', ['--dev', '--tmp']);
 const deadline = setTimeout(() => {
-  console.error(`client check: timed out after ${TIMEOUT_MS / 1000} s; node log: ${logPath}`);
-  node.kill('SIGKILL');
+  console.error(`client check: timed out after ${TIMEOUT_MS / 1000} s; node log: ${node.logPath}`);
+  node.proc?.kill('SIGKILL');
   process.exit(1);
 }, TIMEOUT_MS);
 
-let api;
 let ok = false;
 try {
-  console.log(`client check: dev node on ws://127.0.0.1:${rpcPort}, log ${logPath}`);
-  await waitForPort(rpcPort, Date.now() + TIMEOUT_MS);
-  const provider = new WsProvider(`ws://127.0.0.1:${rpcPort}`, false);
-  await provider.connect();
-  api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+  await node.start(TIMEOUT_MS);
+  console.log(`client check: dev node on ws://127.0.0.1:${node.rpcPort}, log ${node.logPath}`);
+  const api = await node.connect();
+  const rpcPort = node.rpcPort;
 
   const version = api.runtimeVersion;
   if (version.specName.toString() !== 'veritensor') fail(`specName is ${version.specName}`);
@@ -303,18 +200,11 @@ try {
   ok = true;
 } catch (error) {
   console.error(`client check failed: ${error.message}`);
-  try { console.error(readFileSync(logPath, 'utf8').split('\n').slice(-20).join('\n')); } catch {}
+  console.error(node.log().split('\n').slice(-20).join('\n'));
 } finally {
   clearTimeout(deadline);
-  if (api) await api.disconnect().catch(() => {});
-  if (!nodeExited) {
-    node.kill('SIGINT');
-    await new Promise((resolve) => {
-      const force = setTimeout(() => { node.kill('SIGKILL'); resolve(); }, 30_000);
-      node.on('exit', () => { clearTimeout(force); resolve(); });
-    });
-  }
+  await node.stop();
 }
-if (ok) rmSync(logDir, { recursive: true, force: true });
-console.log(ok ? 'client check: passed' : `client check: FAILED (node log kept in ${logPath})`);
+if (ok) rmSync(node.logDir, { recursive: true, force: true });
+console.log(ok ? 'client check: passed' : `client check: FAILED (node log kept in ${node.logPath})`);
 process.exit(ok ? 0 : 1);

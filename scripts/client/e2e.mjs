@@ -39,12 +39,12 @@ function check(condition, message) {
 
 async function demoFlow() {
   console.log('e2e: the demo flow (dev node, embedded executor)');
-  const result = await runDemo(nodeBin, { images: 20, say: (m) => say(`│ ${m}`) });
+  const result = await runDemo(nodeBin, { say: (m) => say(`│ ${m}`) });
   const rows = result.rows;
   check(rows.every((row) => row.predicted === row.expected),
     `all ${rows.length} predictions equal ONNX Runtime's recorded ones`);
   const scored = rows.filter((row) => row.expected === row.label).length;
-  check(result.correct === scored,
+  check(result.correct === scored && scored < rows.length,
     `${result.correct}/${rows.length} correct: the models' recorded accuracy on this batch`);
   check(result.escrow === 0n, 'the escrow is fully released');
   check(result.userPaid === result.costs + result.fee,
@@ -152,9 +152,9 @@ async function faultsAndRestart() {
     await followJobs(api, faultJobs, 180_000);
     const reason = (job) => job.end.settled ? 'settled' : job.end.event.data.reason.toString();
     const ends = faultJobs.map(reason);
-    check(ends[0] === '{"cannotExecute":"ModelUnsupported"}' || ends[0] === 'CannotExecute',
+    check(ends[0] === '{"cannotExecute":"ModelUnsupported"}',
       `corrupt model: refunded as cannot-execute (${ends[0]})`);
-    check(!faultJobs[1].end.settled && ends[1].includes('InputUnavailable'),
+    check(ends[1] === '{"cannotExecute":"InputUnavailable"}',
       `tampered remote input: refunded, input unavailable (${ends[1]})`);
     check(faultJobs[2].end.settled && faultJobs[3].end.settled,
       'the good remote and inline inputs settled');

@@ -288,6 +288,7 @@ export async function submitJobs(api, user, jobs, deadline) {
   const sentAt = Date.now();
   const { events, blockHash } = await send(api, api.tx.utility.batchAll(calls), user);
   const block = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+  const blockTime = (await (await api.at(blockHash)).query.timestamp.now()).toNumber();
   const submitted = events.filter((e) => api.events.jobs.Submitted.is(e));
   if (submitted.length !== jobs.length) fail(`${submitted.length} of ${jobs.length} jobs submitted`);
   const fee = events.filter((e) => api.events.transactionPayment.TransactionFeePaid.is(e))
@@ -300,13 +301,14 @@ export async function submitJobs(api, user, jobs, deadline) {
       escrow: e.data.escrow.toBigInt(),
       cost: e.data.cost.toBigInt(),
       submittedBlock: block,
+      submittedBlockTime: blockTime,
       sentAt,
     })),
   };
 }
 
 // Follows `jobs` block by block until each is settled or refunded (or `timeoutMs` passes),
-// noting on each job its end: block, time, event. `progress` is called once per new block.
+// noting on each job its end: block, block timestamp, wall time, event. `progress` is called once per new block.
 export async function followJobs(api, jobs, timeoutMs, progress = () => {}) {
   const byId = new Map(jobs.map((job) => [job.id, job]));
   const ended = () => jobs.filter((job) => job.end).length;
@@ -318,15 +320,15 @@ export async function followJobs(api, jobs, timeoutMs, progress = () => {}) {
     }
     const best = await bestNumber(api);
     for (; next <= best; next += 1) {
-      const hash = await api.rpc.chain.getBlockHash(next);
-      const events = await (await api.at(hash)).query.system.events();
+      const at = await api.at(await api.rpc.chain.getBlockHash(next));
+      const [events, blockTime] = await Promise.all([at.query.system.events(), at.query.timestamp.now()]);
       for (const { event } of events) {
         const settled = api.events.jobs.Settled.is(event);
         if (!settled && !api.events.jobs.Refunded.is(event)) continue;
         const job = byId.get(event.data.job.toNumber());
         if (!job) continue;
         if (job.end) fail(`job ${job.id} ended twice`);
-        job.end = { block: next, at: Date.now(), settled, event };
+        job.end = { block: next, blockTime: blockTime.toNumber(), at: Date.now(), settled, event };
       }
       progress(next, ended(), jobs.length);
     }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The demo: a development node with its embedded executor and off-chain workers runs real digit
+# images through both demo models. The integer model is listed by a council motion, an operator
+# registers the node's worker key, a user submits the images as jobs, and the script follows
+# them to settlement, printing each prediction against its label, the fees and the latency.
+#   scripts/demo.sh [--images N]     (N from 1 to 64; 60 by default)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+"$REPO_ROOT/scripts/setup.sh"
+require_toolchain
+
+step "building the node (the first build takes ~35 min on 2 cores; later ones are incremental)"
+cargo build --locked -p veritensor-node
+
+step "installing the JavaScript client (@polkadot/api)"
+(cd scripts/client && npm ci --no-audit --no-fund --loglevel=error) ||
+	fail "npm ci in scripts/client failed"
+
+step "running the demo"
+exec node scripts/client/demo.mjs "$NODE_BIN" "$@"
