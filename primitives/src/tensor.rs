@@ -180,7 +180,7 @@ fn validate_side(specs: &[TensorSpec], max_tensor_bytes: u32) -> Result<(), Sche
 		if spec.shape.is_empty() {
 			return Err(SchemaError::EmptyShape);
 		}
-		if spec.shape.iter().any(|dim| *dim == 0) {
+		if spec.shape.contains(&0) {
 			return Err(SchemaError::ZeroDimension);
 		}
 		if !spec.elem.accepts_frac_bits(spec.frac_bits) {
