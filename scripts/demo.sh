@@ -8,15 +8,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-"$REPO_ROOT/scripts/setup.sh"
-require_toolchain
-
-step "building the node (the first build takes ~35 min on 2 cores; later ones are incremental)"
-cargo build --locked -p veritensor-node
+prepare_node
 
 step "installing the JavaScript client (@polkadot/api)"
-(cd scripts/client && npm ci --no-audit --no-fund --loglevel=error) ||
-	fail "npm ci in scripts/client failed"
+install_js_client
 
 step "running the demo"
 exec node scripts/client/demo.mjs "$NODE_BIN" "$@"

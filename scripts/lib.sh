@@ -18,3 +18,18 @@ require_toolchain() {
 	rustup target list --installed 2>/dev/null | grep -qx wasm32v1-none ||
 		fail "the wasm32v1-none target is missing: run scripts/setup.sh"
 }
+
+# Checks the machine's set-up, installing what is missing, and builds the node (dev profile).
+prepare_node() {
+	"$REPO_ROOT/scripts/setup.sh"
+	require_toolchain
+	step "building the node (the first build takes ~35 min on 2 cores; later ones are incremental)"
+	cargo build --locked -p veritensor-node
+}
+
+# Installs the JavaScript client of the client check, the demo and the end-to-end tests.
+install_js_client() {
+	command -v npm >/dev/null || fail "npm is missing: run scripts/setup.sh"
+	(cd "$REPO_ROOT/scripts/client" && npm ci --no-audit --no-fund --loglevel=error) ||
+		fail "npm ci in scripts/client failed"
+}

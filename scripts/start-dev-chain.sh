@@ -8,11 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-"$REPO_ROOT/scripts/setup.sh"
-require_toolchain
-
-step "building the node (the first build takes ~35 min on 2 cores; later ones are incremental)"
-cargo build --locked -p veritensor-node
+prepare_node
 
 rpc_port="${RPC_PORT:-9944}"
 step "starting the dev chain: RPC on ws://127.0.0.1:$rpc_port (Ctrl-C to stop)"

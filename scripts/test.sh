@@ -33,10 +33,8 @@ for manifest in pallets/*/Cargo.toml; do
 done
 
 step "JavaScript client check (@polkadot/api)"
-command -v npm >/dev/null || fail "npm is missing: run scripts/setup.sh"
 [ -x "$NODE_BIN" ] || fail "no node binary at $NODE_BIN after cargo test"
-(cd scripts/client && npm ci --no-audit --no-fund --loglevel=error) ||
-	fail "npm ci in scripts/client failed"
+install_js_client
 node scripts/client/check.mjs "$NODE_BIN"
 
 step "end-to-end tests: the demo, faults, a worker node stopped and restarted (~6 min)"
