@@ -113,13 +113,14 @@ impl<T: Config> WorkerRun<'_, T> {
 	fn run(&self) {
 		let key = ledger_key(&self.key);
 		let store = StorageValueRef::persistent(&key);
-		let mut ledger = store
+		let stored = store
 			.get::<Ledger>()
 			.unwrap_or_else(|_| {
 				log::warn!(target: LOG_TARGET, "worker {:?}: unreadable record, starting afresh", self.key);
 				None
 			})
 			.unwrap_or_default();
+		let mut ledger = stored.clone();
 		let chain_nonce: u64 =
 			frame_system::Pallet::<T>::account_nonce(&self.account).saturated_into();
 		ledger.forget_settled(chain_nonce, self.now.saturated_into(), self.node_start);
@@ -139,7 +140,10 @@ impl<T: Config> WorkerRun<'_, T> {
 		if !answers.is_empty() {
 			self.send(&mut ledger, answers, chain_nonce);
 		}
-		store.set(&ledger);
+		// An idle worker writes nothing.
+		if ledger != stored {
+			store.set(&ledger);
+		}
 	}
 
 	/// Gives `answers` to the pool in one transaction under the next free nonce.
@@ -184,7 +188,8 @@ impl<T: Config> WorkerRun<'_, T> {
 			Err(()) => log::warn!(
 				target: LOG_TARGET,
 				"worker {:?}: the pool refused the results transaction for jobs {jobs:?} (nonce \
-				 {nonce}); does the key's account pay its fees? Retrying next block.",
+				 {nonce}): the key's account may lack funds for the fees, or a transaction of an \
+				 earlier run took that nonce meanwhile. Retrying next block.",
 				self.key,
 			),
 		}

@@ -206,6 +206,10 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_signed_transaction(
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
 		add_worker(1, 100, 5_000, 4);
+		// Without assignments a run asks nothing and writes nothing.
+		run::<Test>(1);
+		let key = ledger_key(&worker(1));
+		assert_eq!(sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, &key), None);
 		let first = submit(USER, 3, 200);
 		let second = submit(OTHER_USER, 9, 200);
 		run_to_block(1 + DELAY as u64);
