@@ -3,6 +3,8 @@
 //
 //   node demo.mjs <path to veritensor-node> [--images N]   (N up to 64; 60 by default)
 //
+// The node's directory (database, log) is removed at the end unless VERITENSOR_KEEP_DEMO is set.
+//
 // 1. starts `veritensor-node --dev` on free ports, state in a temporary directory;
 // 2. lists the integer demo model through a council motion (the float one is listed at
 //    genesis): Ferdie proposes it, Alice opens the motion, Alice and Charlie vote aye, Alice

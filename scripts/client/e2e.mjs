@@ -6,19 +6,22 @@
 //    - faults: a listed model whose stored file is corrupt, an input the chain refuses, a
 //      remote input that does not hash right, next to a good remote and a good inline input:
 //      clear errors and refunds, good jobs settle, the chain keeps producing and finalising;
-//    - the worker node is stopped with jobs assigned: at the deadline the submitter is
-//      refunded in full and the worker slashed for a no-show; restarted on the same database,
-//      it answers new jobs, and no result transaction of its key ever fails.
+//    - the worker node is stopped with jobs on their way to it: at the deadline the submitter
+//      is refunded in full and the worker slashed for a no-show; restarted on the same
+//      database, it answers new jobs; stopped the moment it has sent answers and restarted,
+//      those jobs settle once; no result transaction of its key ever fails.
 //
-//   node e2e.mjs <path to veritensor-node>
+//   node e2e.mjs <path to veritensor-node> [demo | workers]   (both by default)
+//
+// Set VERITENSOR_KEEP_E2E (and VERITENSOR_KEEP_DEMO) to keep the nodes' directories and logs.
 import {
   NodeProcess, UNITS, bestNumber, demoModels, digitInput, encodeTensors, escrowHeld,
   expectError, fail, followJobs, inline, insertWorkerKey, keyring, registerWorker, send,
   sleep, submitJobs, testVectors, waitForBlock,
 } from './lib.mjs';
 import { runDemo } from './demo.mjs';
-import { blake2AsHex, blake2AsU8a } from '@polkadot/util-crypto';
-import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { blake2AsHex } from '@polkadot/util-crypto';
+import { stringToU8a, u8aConcat } from '@polkadot/util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -26,7 +29,7 @@ import { join } from 'node:path';
 
 const nodeBin = process.argv[2];
 if (!nodeBin) {
-  console.error('usage: node e2e.mjs <path to veritensor-node>');
+  console.error('usage: node e2e.mjs <path to veritensor-node> [demo | workers]');
   process.exit(2);
 }
 
@@ -199,6 +202,26 @@ async function faultsAndRestart() {
     })), 12);
     await followJobs(api, resumed.jobs, 180_000);
     check(resumed.jobs.every((job) => job.end.settled), 'after the restart new jobs settle');
+
+    // Stopped the moment it has given its answers to the pool, and restarted at once: the
+    // answers land once, whether the old transaction or its replacement carries them.
+    const interrupted = await submitJobs(api, bob, [4, 5].map((image) => ({
+      model: floatModel, input: digitInput('mlp_digits_f32', vectors.pixels[image]),
+    })), 12);
+    const ids = interrupted.jobs.map((job) => job.id).join(', ');
+    const answered = `answered jobs [${ids}]`;
+    const waitUntil = Date.now() + 60_000;
+    while (!worker.log().includes(answered)) {
+      if (Date.now() > waitUntil) fail(`the worker node never logged "${answered}"`);
+      await sleep(50);
+    }
+    await worker.stop();
+    const stoppedAt = await bestNumber(api);
+    await worker.start();
+    say(`the worker node was stopped right after answering jobs ${ids} (best block ` +
+      `#${stoppedAt}) and restarted`);
+    await followJobs(api, interrupted.jobs, 180_000);
+    check(interrupted.jobs.every((job) => job.end.settled), `jobs ${ids} settled, each once`);
     // Every result transaction of the worker key, from the first block on, succeeded.
     let failures = 0;
     let results = 0;
@@ -223,14 +246,15 @@ async function faultsAndRestart() {
     host?.server.close();
     await worker.stop();
     await validator.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.VERITENSOR_KEEP_E2E) rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const only = process.argv[3];
 const started = Date.now();
 try {
-  await demoFlow();
-  await faultsAndRestart();
+  if (!only || only === 'demo') await demoFlow();
+  if (!only || only === 'workers') await faultsAndRestart();
   console.log(`e2e: passed in ${Math.round((Date.now() - started) / 1000)} s`);
   process.exit(0);
 } catch (error) {

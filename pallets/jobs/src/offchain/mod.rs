@@ -62,6 +62,11 @@ pub const GIVE_UP_MARGIN: u32 = 2;
 /// How long a run may hold a key's lock before another run may take it over.
 const LOCK_EXPIRY: Duration = Duration::from_millis(60_000);
 
+/// A worker key as logs show it: its public key in hex.
+pub fn key_hex(worker: &WorkerId) -> alloc::string::String {
+	alloc::format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&worker.as_ref()))
+}
+
 /// The off-chain storage key of `worker`'s record.
 pub fn ledger_key(worker: &WorkerId) -> Vec<u8> {
 	[LEDGER_PREFIX, worker.as_ref()].concat()
@@ -93,7 +98,7 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 				LOCK_EXPIRY,
 			);
 		let Ok(_guard) = lock.try_lock() else {
-			log::debug!(target: LOG_TARGET, "worker {key:?}: the previous run is still busy");
+			log::debug!(target: LOG_TARGET, "worker {}: the previous run is still busy", key_hex(&key));
 			continue;
 		};
 		WorkerRun::<T> { key, account, endpoint: &endpoint, now, node_start }.run();
@@ -116,7 +121,8 @@ impl<T: Config> WorkerRun<'_, T> {
 		let stored = store
 			.get::<Ledger>()
 			.unwrap_or_else(|_| {
-				log::warn!(target: LOG_TARGET, "worker {:?}: unreadable record, starting afresh", self.key);
+				let key = key_hex(&self.key);
+				log::warn!(target: LOG_TARGET, "worker {key}: unreadable record, starting afresh");
 				None
 			})
 			.unwrap_or_default();
@@ -165,7 +171,8 @@ impl<T: Config> WorkerRun<'_, T> {
 		>(
 			call.into(), public, self.account.clone(), nonce.saturated_into()
 		) else {
-			log::error!(target: LOG_TARGET, "worker {:?}: could not sign the results transaction", self.key);
+			let key = key_hex(&self.key);
+			log::error!(target: LOG_TARGET, "worker {key}: could not sign the results transaction");
 			return;
 		};
 		match SubmitTransaction::<T, Call<T>>::submit_transaction(transaction) {
@@ -174,8 +181,8 @@ impl<T: Config> WorkerRun<'_, T> {
 				let lifetime = u64::from(T::ResultTransactionLifetime::get());
 				log::info!(
 					target: LOG_TARGET,
-					"worker {:?}: answered jobs {jobs:?} (nonce {nonce})",
-					self.key,
+					"worker {}: answered jobs {jobs:?} (nonce {nonce})",
+					key_hex(&self.key),
 				);
 				ledger.note_sent(SentBatch {
 					nonce,
@@ -187,10 +194,10 @@ impl<T: Config> WorkerRun<'_, T> {
 			}
 			Err(()) => log::warn!(
 				target: LOG_TARGET,
-				"worker {:?}: the pool refused the results transaction for jobs {jobs:?} (nonce \
+				"worker {}: the pool refused the results transaction for jobs {jobs:?} (nonce \
 				 {nonce}): the key's account may lack funds for the fees, or a transaction of an \
 				 earlier run took that nonce meanwhile. Retrying next block.",
-				self.key,
+				key_hex(&self.key),
 			),
 		}
 	}

@@ -1,7 +1,7 @@
 //! One run's work on a worker key's due jobs: executor tasks started and polled, their results
 //! turned into signed answers, failures into "cannot execute" or a retry.
 
-use super::{Ledger, WorkerRun, GIVE_UP_MARGIN, LOG_TARGET};
+use super::{key_hex, Ledger, WorkerRun, GIVE_UP_MARGIN, LOG_TARGET};
 use crate::{
 	executor_client::{infer_request, poll_task, start_task, ClientError, TaskState},
 	Answer, CannotExecuteReason, Config, Job, Payload, Submission,
@@ -171,8 +171,8 @@ impl<T: Config> WorkerRun<'_, T> {
 		if failure.permanent || self.giving_up(job) {
 			log::warn!(
 				target: LOG_TARGET,
-				"worker {:?}: job {job_id} cannot execute ({:?}): {}",
-				self.key,
+				"worker {}: job {job_id} cannot execute ({:?}): {}",
+				key_hex(&self.key),
 				failure.reason,
 				failure.detail,
 			);
@@ -180,8 +180,8 @@ impl<T: Config> WorkerRun<'_, T> {
 		} else {
 			log::info!(
 				target: LOG_TARGET,
-				"worker {:?}: job {job_id} not done yet, retrying: {}",
-				self.key,
+				"worker {}: job {job_id} not done yet, retrying: {}",
+				key_hex(&self.key),
 				failure.detail,
 			);
 		}
