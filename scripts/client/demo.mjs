@@ -13,11 +13,13 @@
 // 4. Bob submits N test images (half per model) as jobs in one batch;
 // 5. follows them block by block until they settle, then prints each prediction against its
 //    label, the fees, submit-to-settled latency, the executor's time per inference, and checks
-//    that the money moved exactly as the prices say.
+//    that the money moved exactly as the prices say;
+// 6. Dave calls `jobs.claim` for every account that earned something: each balance moves by
+//    exactly its earnings.
 import {
   NodeProcess, UNITS, claimable, demoModels, digitInput, escrowHeld, fail, followJobs,
-  formatUnits, integerModelSpec, keyring, listThroughCouncil, predictedLabel, registerWorker,
-  submitJobs, testVectors,
+  feesOf, formatUnits, integerModelSpec, keyring, listThroughCouncil, predictedLabel,
+  registerWorker, send, submitJobs, testVectors,
 } from './lib.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,9 +182,28 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     if (executor) {
       say(`  executor: ${executor.count} inferences, ${executor.meanMicros.toFixed(0)} µs each on average`);
     }
+
+    say('▶ Paying out: Dave calls jobs.claim for every account that earned something');
+    const payees = watched.filter((account) => after[account] > 0n);
+    const claim = await send(api, api.tx.utility.batchAll(payees.map((a) => api.tx.jobs.claim(a))), dave);
+    const claimFee = feesOf(api, claim.events);
+    const header = await api.rpc.chain.getHeader(claim.blockHash);
+    const [atParent, atClaim] = await Promise.all([api.at(header.parentHash), api.at(claim.blockHash)]);
+    const paidOut = {};
+    for (const account of payees) {
+      const [was, is] = await Promise.all([atParent.query.system.account(account),
+        atClaim.query.system.account(account)]);
+      paidOut[account] = is.data.free.toBigInt() - was.data.free.toBigInt();
+      // The claim transaction's fee goes to the treasury as well.
+      const due = after[account] + (account === treasury ? claimFee : 0n);
+      const ok = paidOut[account] === due ? '✓' : '✗';
+      say(`  ${names[account]}: balance +${formatUnits(paidOut[account])} ${ok}` +
+        (account === treasury ? ` (${formatUnits(claimFee)} of it the claim's fee)` : ''));
+    }
+    const left = await claimable(api, payees);
     return {
       rows, correct, asRecorded, costs, fee, userPaid, escrow: escrowHeld(holds), moved, expected,
-      executor,
+      executor, paidOut, claimed: after, claimFee, treasury, left,
     };
   } catch (error) {
     say(`demo failed: ${error.message}; node log ${node.logPath}`);
@@ -191,6 +212,25 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     await node.stop();
     if (!process.env.VERITENSOR_KEEP_DEMO) rmSync(base, { recursive: true, force: true });
   }
+}
+
+// What the demo promises about money, as [holds, statement] pairs.
+export function moneyChecks(result) {
+  const checks = [
+    [result.escrow === 0n, 'the escrow is fully released'],
+    [result.userPaid === result.costs + result.fee,
+      'the submitter paid exactly the jobs\' costs and the transaction fee'],
+  ];
+  for (const account of Object.keys(result.expected)) {
+    checks.push([result.moved[account] === result.expected[account],
+      `${account.slice(0, 8)}… earned exactly its prices (${result.expected[account]})`]);
+  }
+  for (const account of Object.keys(result.paidOut)) {
+    const due = result.claimed[account] + (account === result.treasury ? result.claimFee : 0n);
+    checks.push([result.paidOut[account] === due && result.left[account] === 0n,
+      `${account.slice(0, 8)}…'s balance grew by exactly its claim (${due})`]);
+  }
+  return checks;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -202,13 +242,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(2);
   }
   try {
-    const result = await runDemo(nodeBin, { images });
-    const exact = Object.keys(result.expected).every((a) => result.moved[a] === result.expected[a]);
-    const balanced = result.userPaid === result.costs + result.fee && result.escrow === 0n;
-    console.log(exact && balanced
+    const failed = moneyChecks(await runDemo(nodeBin, { images })).filter(([holds]) => !holds);
+    for (const [, statement] of failed) console.log(`✗ not so: ${statement}`);
+    console.log(failed.length === 0
       ? '✓ every payment moved exactly as priced; the escrow is fully released'
       : '✗ payments differ from the prices (see above)');
-    process.exit(exact && balanced ? 0 : 1);
+    process.exit(failed.length === 0 ? 0 : 1);
   } catch {
     process.exit(1);
   }

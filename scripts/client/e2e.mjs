@@ -19,7 +19,7 @@ import {
   expectError, fail, followJobs, inline, insertWorkerKey, keyring, registerWorker, send,
   sleep, submitJobs, testVectors, waitForBlock,
 } from './lib.mjs';
-import { runDemo } from './demo.mjs';
+import { moneyChecks, runDemo } from './demo.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,13 +49,7 @@ async function demoFlow() {
   const scored = rows.filter((row) => row.expected === row.label).length;
   check(result.correct === scored && scored < rows.length,
     `${result.correct}/${rows.length} correct: the models' recorded accuracy on this batch`);
-  check(result.escrow === 0n, 'the escrow is fully released');
-  check(result.userPaid === result.costs + result.fee,
-    'the submitter paid exactly the jobs\' costs and the transaction fee');
-  for (const account of Object.keys(result.expected)) {
-    check(result.moved[account] === result.expected[account],
-      `${account.slice(0, 8)}… earned exactly its price (${result.expected[account]})`);
-  }
+  for (const [holds, statement] of moneyChecks(result)) check(holds, statement);
 }
 
 // Serves `routes` (path -> bytes) on a loopback port.

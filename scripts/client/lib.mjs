@@ -277,6 +277,12 @@ export async function registerWorker(api, node, operator, { bond, models, capaci
   return { worker, account };
 }
 
+// The fees and tips `events` (of one transaction) say were paid.
+export function feesOf(api, events) {
+  return events.filter((e) => api.events.transactionPayment.TransactionFeePaid.is(e))
+    .reduce((sum, e) => sum + e.data.actualFee.toBigInt() + e.data.tip.toBigInt(), 0n);
+}
+
 // Submits one job per input in one utility.batchAll from `user`; returns the jobs with their
 // submission block and time.
 export async function submitJobs(api, user, jobs, deadline) {
@@ -291,10 +297,8 @@ export async function submitJobs(api, user, jobs, deadline) {
   const blockTime = (await (await api.at(blockHash)).query.timestamp.now()).toNumber();
   const submitted = events.filter((e) => api.events.jobs.Submitted.is(e));
   if (submitted.length !== jobs.length) fail(`${submitted.length} of ${jobs.length} jobs submitted`);
-  const fee = events.filter((e) => api.events.transactionPayment.TransactionFeePaid.is(e))
-    .reduce((sum, e) => sum + e.data.actualFee.toBigInt() + e.data.tip.toBigInt(), 0n);
   return {
-    fee,
+    fee: feesOf(api, events),
     jobs: submitted.map((e, i) => ({
       ...jobs[i],
       id: e.data.job.toNumber(),
