@@ -144,6 +144,7 @@ fn main() {
 				schema: None,
 				output_frac_bits: None,
 				fetch_from: Vec::new(),
+				input_from: None,
 			})
 			.collect();
 

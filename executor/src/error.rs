@@ -41,6 +41,14 @@ pub enum Error {
 	/// A permitted fetch did not produce the model.
 	#[error("fetch failed: {0}")]
 	FetchFailed(String),
+	/// A remote input could not be fetched now (network failure, HTTP error, no answer in
+	/// time): it may be there later.
+	#[error("input unavailable: {0}")]
+	InputUnavailable(String),
+	/// A remote input that can never be used: its URI is outside the fetch policy, or it is too
+	/// large, not SCALE-encoded tensors, or not of the expected input hash.
+	#[error("bad remote input: {0}")]
+	BadRemoteInput(String),
 	/// The request did not finish in time.
 	#[error("timed out after {0} ms")]
 	Timeout(u64),
@@ -76,6 +84,8 @@ impl Error {
 			Self::Engine(_) => "engine_failure",
 			Self::FetchRefused(_) => "fetch_refused",
 			Self::FetchFailed(_) => "fetch_failed",
+			Self::InputUnavailable(_) => "input_unavailable",
+			Self::BadRemoteInput(_) => "bad_remote_input",
 			Self::Timeout(_) => "timeout",
 			Self::Overloaded(_) => "overloaded",
 			Self::UnknownTask(_) => "unknown_task",
@@ -95,6 +105,7 @@ impl Error {
 				| Self::UnsupportedOperator(_)
 				| Self::SchemaMismatch(_)
 				| Self::BadInput(_)
+				| Self::BadRemoteInput(_)
 				| Self::InputTooLarge { .. }
 		)
 	}

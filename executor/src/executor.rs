@@ -8,8 +8,9 @@ use crate::{
 	graph::{read_signature, Signature},
 	metrics::Metrics,
 	store::{hash_hex, parse_hash, ModelStore},
-	tensor::{converted_output_hash, JsonSchema, JsonTensor},
+	tensor::{converted_output_hash, JsonSchema, JsonTensor, WireTensor},
 };
+use codec::DecodeAll;
 use lru::LruCache;
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
@@ -20,7 +21,10 @@ use std::{
 	sync::{Arc, Mutex, PoisonError},
 	time::Instant,
 };
-use veritensor_primitives::tensor::{ElementType, MAX_FRAC_BITS};
+use veritensor_primitives::{
+	hashing,
+	tensor::{ElementType, MAX_FRAC_BITS},
+};
 
 /// How an executor is set up.
 #[derive(Clone, Debug)]
@@ -87,6 +91,21 @@ pub struct InferRequest {
 	/// `model_not_found`.
 	#[serde(default, skip_serializing_if = "Vec::is_empty")]
 	pub fetch_from: Vec<String>,
+	/// Inputs kept elsewhere, instead of `inputs`: the HTTP service fetches them under the fetch
+	/// policy and checks them against their canonical input hash before running.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub input_from: Option<RemoteInput>,
+}
+
+/// A job's inputs kept elsewhere: the SCALE encoding of the chain's wire tensors at `uri`, whose
+/// canonical input hash is `hash`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteInput {
+	/// Where to fetch them.
+	pub uri: String,
+	/// Their canonical input hash (`0x…`).
+	pub hash: String,
 }
 
 /// Where the time of one inference went, in microseconds.
@@ -273,6 +292,35 @@ impl Executor {
 			}
 		}
 		Err(Error::FetchFailed(failures.join("; ")))
+	}
+
+	/// Fetches remote inputs under the fetch policy, at most `max_input_bytes`, and returns
+	/// them if they are SCALE-encoded wire tensors of the expected canonical input hash.
+	pub async fn fetch_input(&self, remote: &RemoteInput) -> Result<Vec<JsonTensor>> {
+		let expected = parse_hash(&remote.hash)?;
+		let uri = &remote.uri;
+		let bytes =
+			self.config.fetch.fetch(uri, self.config.max_input_bytes).await.map_err(|error| {
+				match error {
+					Error::FetchFailed(why) => Error::InputUnavailable(format!("{uri}: {why}")),
+					other => Error::BadRemoteInput(format!("{uri}: {other}")),
+				}
+			})?;
+		let wire = Vec::<WireTensor>::decode_all(&mut &bytes[..]).map_err(|_| {
+			Error::BadRemoteInput(format!("{uri} does not hold SCALE-encoded tensors"))
+		})?;
+		let actual = hashing::input_hash(&wire);
+		if actual != expected {
+			return Err(Error::BadRemoteInput(format!(
+				"the tensors at {uri} hash to {}, not to {}",
+				hash_hex(&actual),
+				hash_hex(&expected)
+			)));
+		}
+		wire.iter()
+			.map(|tensor| JsonTensor::from_wire(None, tensor))
+			.collect::<Result<_>>()
+			.map_err(|error| Error::BadRemoteInput(format!("{uri}: {error}")))
 	}
 
 	fn load(

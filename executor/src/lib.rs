@@ -28,5 +28,5 @@ pub mod tensor;
 pub use crate::{
 	engine::EngineKind,
 	error::{Error, Result},
-	executor::{Config, Executor, InferRequest, InferResponse},
+	executor::{Config, Executor, InferRequest, InferResponse, RemoteInput},
 };

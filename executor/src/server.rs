@@ -134,10 +134,11 @@ fn status_of(error: &Error) -> StatusCode {
 		Error::HashMismatch { .. }
 		| Error::CorruptModel(_)
 		| Error::UnsupportedOperator(_)
-		| Error::SchemaMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+		| Error::SchemaMismatch(_)
+		| Error::BadRemoteInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
 		Error::BadInput(_) | Error::EngineUnavailable(_) => StatusCode::BAD_REQUEST,
 		Error::FetchRefused(_) => StatusCode::FORBIDDEN,
-		Error::FetchFailed(_) => StatusCode::BAD_GATEWAY,
+		Error::FetchFailed(_) | Error::InputUnavailable(_) => StatusCode::BAD_GATEWAY,
 		Error::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
 		Error::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
 		Error::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -171,10 +172,18 @@ impl AppState {
 		(status_of(error), Json(serde_json::json!({ "error": error_body(error) }))).into_response()
 	}
 
-	/// Runs an inference within `limit`, first fetching the model from the request's URIs if
-	/// the store does not have it.
-	async fn run(&self, request: InferRequest, limit: Duration) -> Result<InferResponse> {
+	/// Runs an inference within `limit`: first fetches a remote input, and the model from the
+	/// request's URIs if the store does not have it.
+	async fn run(&self, mut request: InferRequest, limit: Duration) -> Result<InferResponse> {
 		let deadline = tokio::time::Instant::now() + limit;
+		if let Some(remote) = request.input_from.take() {
+			if !request.inputs.is_empty() {
+				return Err(Error::BadInput("give inputs or input_from, not both".into()));
+			}
+			request.inputs = timeout_at(deadline, self.executor.fetch_input(&remote))
+				.await
+				.map_err(|_| Error::Timeout(limit.as_millis() as u64))??;
+		}
 		if request.fetch_from.is_empty() {
 			return self.run_until(request, deadline, limit).await;
 		}

@@ -390,3 +390,77 @@ async fn a_missing_model_is_fetched_from_the_uris_of_the_request() {
 fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_inputs_are_fetched_under_the_policy_and_checked_against_their_hash() {
+	use axum::{routing::get, Router};
+	use codec::Encode;
+	use veritensor_primitives::hashing::input_hash;
+	let vectors = json("test_vectors.json");
+	let wire = |image: usize| {
+		let tensor = int_input(&test_pixels(&vectors)[image]).to_wire().unwrap();
+		vec![tensor]
+	};
+	let (good, other) = (wire(3), wire(4));
+	let hash = format!("0x{}", hex(&input_hash(&good).0));
+	let (good_bytes, other_bytes) = (good.encode(), other.encode());
+	let host = {
+		let router = Router::new()
+			.route("/good", get(move || async move { good_bytes }))
+			.route("/other", get(move || async move { other_bytes }))
+			.route("/junk", get(|| async { b"junk".to_vec() }));
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let address = listener.local_addr().unwrap();
+		tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+		address
+	};
+	let loopback = |config: &mut Config| {
+		config.fetch = veritensor_executor::fetch::FetchPolicy {
+			schemes: vec!["http".into()],
+			hosts: None,
+			allow_private: true,
+			timeout: Duration::from_secs(5),
+		}
+	};
+	let service = Service::start(|_| {}, loopback).await;
+	let model = service.upload(demo_model(INT_MODEL)).await;
+	let remote = |path: &str| {
+		json!({
+			"model": model,
+			"inputs": [],
+			"input_from": { "uri": format!("http://{host}{path}"), "hash": hash },
+		})
+		.to_string()
+		.into_bytes()
+	};
+
+	let (status, result) = service.call(Method::POST, "/v1/infer", remote("/good")).await;
+	assert_eq!(status, StatusCode::OK, "{result}");
+	let label = vectors["labels"][3].as_i64().unwrap();
+	assert_eq!(result["outputs"][0]["values"][0].as_i64().unwrap(), label);
+	let (_, inline) = service
+		.call(Method::POST, "/v1/infer", infer_body(&model, &test_pixels(&vectors)[3], "tract"))
+		.await;
+	assert_eq!(result["output_hash"], inline["output_hash"], "the same run as inline inputs");
+
+	for (path, kind, status) in [
+		("/other", "bad_remote_input", StatusCode::UNPROCESSABLE_ENTITY),
+		("/junk", "bad_remote_input", StatusCode::UNPROCESSABLE_ENTITY),
+		("/missing", "input_unavailable", StatusCode::BAD_GATEWAY),
+	] {
+		let (got, body) = service.call(Method::POST, "/v1/infer", remote(path)).await;
+		assert_eq!((got, error_kind(&body)), (status, kind), "{path}: {body}");
+	}
+	// Inline and remote inputs together are refused.
+	let mut both: Value = serde_json::from_slice(&remote("/good")).unwrap();
+	both["inputs"] =
+		json!([{ "elem": "U8", "shape": [1, 64], "values": test_pixels(&vectors)[3] }]);
+	let (_, body) = service.call(Method::POST, "/v1/infer", both.to_string().into_bytes()).await;
+	assert_eq!(error_kind(&body), "bad_input");
+
+	// The default policy (HTTPS, public addresses) refuses a loopback URI: never fetched.
+	let strict = Service::start(|_| {}, |_| {}).await;
+	strict.upload(demo_model(INT_MODEL)).await;
+	let (status, body) = strict.call(Method::POST, "/v1/infer", remote("/good")).await;
+	assert_eq!((status, error_kind(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "bad_remote_input"));
+}

@@ -38,6 +38,12 @@ pub struct ExecutorArgs {
 	#[arg(long, value_name = "PATH")]
 	pub onnxruntime_lib: Option<PathBuf>,
 
+	/// Let the embedded executor fetch models and remote inputs from loopback, private and
+	/// link-local addresses too, over HTTP as well as HTTPS (a private network or a test; by
+	/// default only HTTPS from public addresses).
+	#[arg(long)]
+	pub executor_fetch_private: bool,
+
 	/// Run no executor: the off-chain worker then executes no jobs (a validator that is not a
 	/// worker).
 	#[arg(long)]
@@ -82,6 +88,10 @@ pub fn start(
 	let mut config =
 		Config::new(args.executor_store.clone().unwrap_or_else(|| base_path.join("executor")));
 	config.onnxruntime_library = args.onnxruntime_lib.clone();
+	if args.executor_fetch_private {
+		config.fetch.schemes = vec!["https".into(), "http".into()];
+		config.fetch.allow_private = true;
+	}
 	let store_dir = config.store_dir.clone();
 	let executor = Arc::new(Executor::new(config).map_err(|e| format!("embedded executor: {e}"))?);
 	if with_demo_models {

@@ -76,6 +76,8 @@ async function workerNodes(dir) {
   insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', workerBase], '//E2eWorker');
   const worker = new NodeProcess(nodeBin, 'worker', [
     '--chain', 'dev', '--base-path', workerBase, '--executor-store', join(dir, 'store'),
+    // The test's input host is on loopback, which the default fetch policy refuses.
+    '--executor-fetch-private',
     '--bootnodes', await validator.multiaddr(),
   ], dir);
   await worker.start();

@@ -117,6 +117,7 @@ pub fn request(model: &str, input: JsonTensor, engine: EngineKind) -> InferReque
 		schema: None,
 		output_frac_bits: None,
 		fetch_from: Vec::new(),
+		input_from: None,
 	}
 }
 

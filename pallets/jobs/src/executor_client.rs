@@ -36,13 +36,14 @@ pub enum ClientError {
 }
 
 /// The error kinds of the executor that no retry can cure (`Error::is_permanent` there).
-const PERMANENT_KINDS: [&str; 7] = [
+const PERMANENT_KINDS: [&str; 8] = [
 	"model_too_large",
 	"hash_mismatch",
 	"corrupt_model",
 	"unsupported_operator",
 	"schema_mismatch",
 	"bad_input",
+	"bad_remote_input",
 	"input_too_large",
 ];
 
@@ -80,10 +81,10 @@ fn spec_json(spec: &TensorSpec) -> Value {
 	})
 }
 
-/// The body of `POST /v1/infer` or `POST /v1/tasks` for a job: the model, its inputs in the
-/// executor's JSON form (raw wire integers), the model's schema, so that the executor checks
-/// both sides and rounds float outputs at the schema's fraction bits, and the registry's URIs
-/// of the model, which the executor fetches it from if it does not have it.
+/// The body of `POST /v1/infer` or `POST /v1/tasks` for a job with inline inputs: the model,
+/// its inputs in the executor's JSON form (raw wire integers), the model's schema, so that the
+/// executor checks both sides and rounds float outputs at the schema's fraction bits, and the
+/// registry's URIs of the model, which the executor fetches it from if it does not have it.
 pub fn infer_request<B: Get<u32>>(
 	model: &ModelHash,
 	inputs: &[Tensor<B>],
@@ -104,14 +105,47 @@ pub fn infer_request<B: Get<u32>>(
 			})
 		})
 		.collect();
+	request_body(model, inputs, None, schema, fetch_from)
+}
+
+/// The body of an inference request for a job whose input is kept at `uri`: the executor
+/// fetches it under its fetch policy and checks it against `input_hash` before running.
+pub fn remote_infer_request(
+	model: &ModelHash,
+	uri: &[u8],
+	input_hash: &H256,
+	schema: &IoSchema,
+	fetch_from: &[Vec<u8>],
+) -> Vec<u8> {
+	let input_from = json!({
+		"uri": String::from_utf8_lossy(uri),
+		"hash": hex(input_hash.as_bytes()),
+	});
+	request_body(model, Vec::new(), Some(input_from), schema, fetch_from)
+}
+
+fn hex(bytes: &[u8]) -> String {
+	format!("0x{}", HexDisplay::from(&bytes))
+}
+
+fn request_body(
+	model: &ModelHash,
+	inputs: Vec<Value>,
+	input_from: Option<Value>,
+	schema: &IoSchema,
+	fetch_from: &[Vec<u8>],
+) -> Vec<u8> {
 	let mut body = json!({
-		"model": format!("0x{}", HexDisplay::from(&model.as_bytes())),
+		"model": hex(model.as_bytes()),
 		"inputs": inputs,
 		"schema": {
 			"inputs": schema.inputs.iter().map(spec_json).collect::<Vec<_>>(),
 			"outputs": schema.outputs.iter().map(spec_json).collect::<Vec<_>>(),
 		},
 	});
+	if let Some(input_from) = input_from {
+		body["input_from"] = input_from;
+	}
 	if !fetch_from.is_empty() {
 		body["fetch_from"] =
 			fetch_from.iter().map(|uri| String::from_utf8_lossy(uri)).collect::<Vec<_>>().into();

@@ -3,37 +3,22 @@
 
 use super::{key_hex, Ledger, WorkerRun, GIVE_UP_MARGIN, LOG_TARGET};
 use crate::{
-	executor_client::{infer_request, poll_task, start_task, ClientError, TaskState},
+	executor_client::{
+		infer_request, poll_task, remote_infer_request, start_task, ClientError, TaskState,
+	},
 	Answer, CannotExecuteReason, Config, Job, Payload, Submission,
 };
 use alloc::{format, string::String, vec::Vec};
-use codec::DecodeAll;
-use frame_support::{traits::ConstU32, BoundedVec};
-use sp_runtime::{
-	offchain::{http, Duration},
-	traits::Zero,
-	Saturating,
-};
-use veritensor_primitives::{
-	hashing::input_hash,
-	tensor::{check_tensors, IoSchema, Tensor},
-	traits::ModelRegistry,
-	JobId, Receipt,
-};
-
-/// Largest remote input a worker fetches, in bytes.
-pub const MAX_REMOTE_INPUT_BYTES: u32 = 4 << 20;
+use frame_support::BoundedVec;
+use sp_runtime::{offchain::Duration, traits::Zero, Saturating};
+use veritensor_primitives::{tensor::Tensor, traits::ModelRegistry, JobId, Receipt};
 
 /// How long one request to the executor may take.
 const EXECUTOR_TIMEOUT: Duration = Duration::from_millis(3_000);
-/// How long fetching a remote input may take.
-const INPUT_FETCH_TIMEOUT: Duration = Duration::from_millis(5_000);
 /// Polls of running tasks in one run, the pause before the n-th being `POLL_PAUSE_MS << n`
 /// (310 ms in all).
 const POLL_ROUNDS: u32 = 6;
 const POLL_PAUSE_MS: u64 = 5;
-
-type RemoteTensor = Tensor<ConstU32<MAX_REMOTE_INPUT_BYTES>>;
 
 /// Why a job did not run this time, with the reason to report if it never will.
 struct Failure {
@@ -62,6 +47,7 @@ pub(crate) fn reason_for_kind(kind: &str) -> CannotExecuteReason {
 			CannotExecuteReason::ModelUnsupported
 		}
 		"bad_input" | "input_too_large" => CannotExecuteReason::BadInput,
+		"input_unavailable" | "bad_remote_input" => CannotExecuteReason::InputUnavailable,
 		_ => CannotExecuteReason::ExecutionFailed,
 	}
 }
@@ -199,8 +185,7 @@ impl<T: Config> WorkerRun<'_, T> {
 		let request = match input {
 			Payload::Inline(tensors) => infer_request(&job.model, &tensors, &schema, &uris),
 			Payload::Remote { hash, uri } => {
-				let tensors = fetch_input(&uri, hash, &schema)?;
-				infer_request(&job.model, &tensors, &schema, &uris)
+				remote_infer_request(&job.model, &uri, &hash, &schema, &uris)
 			}
 		};
 		let deadline = sp_io::offchain::timestamp().add(EXECUTOR_TIMEOUT);
@@ -236,49 +221,4 @@ impl<T: Config> WorkerRun<'_, T> {
 		})?;
 		Ok(Answer::Output { output: Payload::Inline(output), signature })
 	}
-}
-
-/// Fetches a remote input: SCALE-encoded tensors whose canonical hash is `hash`, fitting the
-/// model's input schema.
-fn fetch_input(
-	uri: &[u8],
-	hash: sp_core::H256,
-	schema: &IoSchema,
-) -> Result<Vec<RemoteTensor>, Failure> {
-	let unavailable = CannotExecuteReason::InputUnavailable;
-	let uri = core::str::from_utf8(uri)
-		.map_err(|_| Failure::permanent(unavailable, "the input URI is not UTF-8"))?;
-	let deadline = sp_io::offchain::timestamp().add(INPUT_FETCH_TIMEOUT);
-	let response = http::Request::get(uri)
-		.deadline(deadline)
-		.send()
-		.map_err(|e| Failure::transient(unavailable, format!("fetching {uri}: {e:?}")))?
-		.try_wait(deadline)
-		.map_err(|_| Failure::transient(unavailable, format!("{uri} did not answer in time")))?
-		.map_err(|e| Failure::transient(unavailable, format!("fetching {uri}: {e:?}")))?;
-	if response.code != 200 {
-		return Err(Failure::transient(unavailable, format!("{uri} answered {}", response.code)));
-	}
-	let bytes: Vec<u8> = response.body().take(MAX_REMOTE_INPUT_BYTES as usize + 1).collect();
-	if bytes.len() > MAX_REMOTE_INPUT_BYTES as usize {
-		return Err(Failure::permanent(
-			unavailable,
-			format!("{uri} holds more than {MAX_REMOTE_INPUT_BYTES} bytes"),
-		));
-	}
-	let tensors = Vec::<RemoteTensor>::decode_all(&mut &bytes[..])
-		.map_err(|_| Failure::permanent(unavailable, format!("{uri} does not hold tensors")))?;
-	if input_hash(&tensors) != hash {
-		return Err(Failure::permanent(
-			unavailable,
-			format!("the tensors at {uri} do not have the job's input hash"),
-		));
-	}
-	check_tensors(&tensors, &schema.inputs).map_err(|error| {
-		Failure::permanent(
-			CannotExecuteReason::BadInput,
-			format!("the input does not fit the model: {error:?}"),
-		)
-	})?;
-	Ok(tensors)
 }

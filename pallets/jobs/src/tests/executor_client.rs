@@ -3,7 +3,8 @@
 //! the HTTP exchange through the off-chain test externalities. No pallet state is involved.
 
 use crate::executor_client::{
-	infer_request, poll_task, read_answer, read_task, start_task, ClientError, TaskState,
+	infer_request, poll_task, read_answer, read_task, remote_infer_request, start_task,
+	ClientError, TaskState,
 };
 use frame_support::{traits::ConstU32, BoundedVec};
 use serde_json::{json, Value};
@@ -110,6 +111,14 @@ fn the_real_executor_understands_the_request_and_its_answer_is_accepted() {
 		assert_eq!(outputs[0].raw_element(0), Some(label), "image {index}");
 		assert_eq!(outputs[1].frac_bits, 16);
 	}
+	// A job's remote input goes as a URI and the input hash.
+	let hash = H256::repeat_byte(9);
+	let body = remote_infer_request(&model, b"https://data.test/x", &hash, &schema, &uris);
+	let request: veritensor_executor::InferRequest =
+		serde_json::from_slice(&body).expect("the executor parses it");
+	let remote = request.input_from.expect("a remote input");
+	assert_eq!((remote.uri.as_str(), request.inputs.len()), ("https://data.test/x", 0));
+	assert_eq!(remote.hash, format!("0x{}", "09".repeat(32)));
 }
 
 #[test]
@@ -155,6 +164,8 @@ fn the_client_sorts_every_executor_error_as_the_executor_does() {
 		Error::Engine(text()),
 		Error::FetchRefused(text()),
 		Error::FetchFailed(text()),
+		Error::InputUnavailable(text()),
+		Error::BadRemoteInput(text()),
 		Error::Timeout(1),
 		Error::Overloaded(text()),
 		Error::UnknownTask(text()),

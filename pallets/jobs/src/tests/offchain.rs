@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::{
-	executor_client::infer_request,
+	executor_client::{infer_request, remote_infer_request},
 	offchain::{ledger_key, run, Ledger, SentBatch},
 	Answer, Call, CannotExecuteReason, Event, Payload, Refund, Submission,
 };
@@ -478,62 +478,82 @@ fn passing_failures_are_retried_until_the_deadline_nears() {
 }
 
 #[test]
-fn remote_inputs_are_fetched_and_checked_against_their_hash() {
+fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
 		add_worker(1, 100, 5_000, 4);
 		let Payload::Inline(pixels) = image(6) else { unreachable!() };
 		let hash = input_hash(&pixels);
-		let remote =
-			|uri: &str| Payload::Remote { hash, uri: uri.as_bytes().to_vec().try_into().unwrap() };
-		let good = crate::NextJobId::<Test>::get();
-		assert_ok!(Jobs::submit(
-			RuntimeOrigin::signed(USER),
-			digits(),
-			remote("https://data.test/good"),
-			1,
-			200,
-			DEADLINE
-		));
-		let tampered = good + 1;
-		assert_ok!(Jobs::submit(
-			RuntimeOrigin::signed(USER),
-			digits(),
-			remote("https://data.test/tampered"),
-			1,
-			200,
-			DEADLINE
-		));
+		let remote = |path: &str| Payload::Remote {
+			hash,
+			uri: format!("https://data.test/{path}").into_bytes().try_into().unwrap(),
+		};
+		let submit_remote = |path: &str| {
+			let id = crate::NextJobId::<Test>::get();
+			assert_ok!(Jobs::submit(
+				RuntimeOrigin::signed(USER),
+				digits(),
+				remote(path),
+				1,
+				200,
+				DEADLINE
+			));
+			id
+		};
+		let good = submit_remote("good");
+		let tampered = submit_remote("tampered");
+		let unreachable = submit_remote("unreachable");
 		run_to_block(4);
 
-		let fetch = |path: &str, bytes: Vec<u8>| {
-			node.http.write().expect_request(testing::PendingRequest {
-				method: "GET".into(),
-				uri: format!("https://data.test/{path}"),
-				response: Some(bytes),
-				sent: true,
-				..Default::default()
-			});
+		let request = |path: &str| {
+			let uri = format!("https://data.test/{path}");
+			remote_infer_request(
+				&digits(),
+				uri.as_bytes(),
+				&hash,
+				&schema(),
+				&[model_uri(&digits())],
+			)
 		};
-		fetch("good", pixels.to_vec().encode());
-		let request = infer_request(&digits(), &pixels, &schema(), &[model_uri(&digits())]);
-		node.expect("POST", "/v1/tasks", request, json!({ "id": "t1", "state": "running" }));
-		let Payload::Inline(other) = image(7) else { unreachable!() };
-		fetch("tampered", other.to_vec().encode());
+		let body: Value = serde_json::from_slice(&request("good")).unwrap();
+		assert_eq!(body["inputs"], json!([]));
+		assert_eq!(body["input_from"]["uri"], "https://data.test/good");
+		assert_eq!(body["input_from"]["hash"], format!("0x{}", hex(&hash.0)));
+		node.expect(
+			"POST",
+			"/v1/tasks",
+			request("good"),
+			json!({ "id": "t1", "state": "running" }),
+		);
+		node.expect(
+			"POST",
+			"/v1/tasks",
+			request("tampered"),
+			json!({ "id": "t2", "state": "running" }),
+		);
+		node.expect(
+			"POST",
+			"/v1/tasks",
+			request("unreachable"),
+			json!({ "id": "t3", "state": "running" }),
+		);
 		node.expect_poll("t1", done("t1", 6));
+		node.expect_poll("t2", failed("t2", "bad_remote_input"));
+		node.expect_poll("t3", failed("t3", "input_unavailable"));
 		run::<Test>(4);
 
+		// Outputs and input errors no retry can cure are answered; the unreachable one waits.
 		let sent = node.take_sent();
 		let (_, _, answers) = opened(&sent[0]);
-		// Failures are answered as found, outputs once their tasks are polled.
+		assert_eq!(answers.len(), 2);
+		assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(6)));
 		assert_eq!(
-			(answers[0].job, answers[0].answer.clone()),
+			(answers[1].job, answers[1].answer.clone()),
 			(tampered, Answer::CannotExecute { reason: CannotExecuteReason::InputUnavailable })
 		);
-		assert_eq!(answers[1].job, good);
-		assert!(matches!(&answers[1].answer, Answer::Output { output, .. } if *output == label(6)));
 		assert_ok!(land(&sent[0]));
 		assert!(crate::Results::<Test>::get(good).is_some());
+		assert!(crate::Jobs::<Test>::get(unreachable).is_some());
 	});
 }
 
