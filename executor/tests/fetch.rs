@@ -24,19 +24,7 @@ async fn model_host() -> SocketAddr {
 				demo_model(INT_MODEL)
 			}),
 		);
-	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-	let address = listener.local_addr().unwrap();
-	tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-	address
-}
-
-fn loopback_policy() -> FetchPolicy {
-	FetchPolicy {
-		schemes: vec!["http".into()],
-		hosts: None,
-		allow_private: true,
-		timeout: Duration::from_secs(5),
-	}
+	serve_on_loopback(router).await
 }
 
 fn int_hash() -> H256 {

@@ -334,23 +334,9 @@ async fn a_missing_model_is_fetched_from_the_uris_of_the_request() {
 		let router = Router::new()
 			.route("/int.onnx", get(|| async { demo_model(INT_MODEL) }))
 			.route("/float.onnx", get(|| async { demo_model(FLOAT_MODEL) }));
-		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-		let address = listener.local_addr().unwrap();
-		tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-		address
+		serve_on_loopback(router).await
 	};
-	let service = Service::start(
-		|_| {},
-		|config| {
-			config.fetch = veritensor_executor::fetch::FetchPolicy {
-				schemes: vec!["http".into()],
-				hosts: None,
-				allow_private: true,
-				timeout: Duration::from_secs(5),
-			}
-		},
-	)
-	.await;
+	let service = Service::start(|_| {}, |config| config.fetch = loopback_policy()).await;
 	let hash = format!("0x{}", hex(&sp_io::hashing::blake2_256(&demo_model(INT_MODEL))));
 	let vectors = json("test_vectors.json");
 	let pixels = &test_pixels(&vectors)[3];
@@ -409,20 +395,9 @@ async fn remote_inputs_are_fetched_under_the_policy_and_checked_against_their_ha
 			.route("/good", get(move || async move { good_bytes }))
 			.route("/other", get(move || async move { other_bytes }))
 			.route("/junk", get(|| async { b"junk".to_vec() }));
-		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-		let address = listener.local_addr().unwrap();
-		tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-		address
+		serve_on_loopback(router).await
 	};
-	let loopback = |config: &mut Config| {
-		config.fetch = veritensor_executor::fetch::FetchPolicy {
-			schemes: vec!["http".into()],
-			hosts: None,
-			allow_private: true,
-			timeout: Duration::from_secs(5),
-		}
-	};
-	let service = Service::start(|_| {}, loopback).await;
+	let service = Service::start(|_| {}, |config| config.fetch = loopback_policy()).await;
 	let model = service.upload(demo_model(INT_MODEL)).await;
 	let remote = |path: &str| {
 		json!({

@@ -138,3 +138,21 @@ pub fn float_model_schema(probability_bits: u8) -> JsonSchema {
 		],
 	}
 }
+
+/// A fetch policy that lets tests fetch over HTTP from loopback hosts.
+pub fn loopback_policy() -> veritensor_executor::fetch::FetchPolicy {
+	veritensor_executor::fetch::FetchPolicy {
+		schemes: vec!["http".into()],
+		hosts: None,
+		allow_private: true,
+		timeout: std::time::Duration::from_secs(5),
+	}
+}
+
+/// Serves `router` on a free loopback port, for as long as the test's runtime lives.
+pub async fn serve_on_loopback(router: axum::Router) -> std::net::SocketAddr {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let address = listener.local_addr().unwrap();
+	tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+	address
+}
