@@ -90,6 +90,14 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 		StorageValueRef::persistent(NODE_START_KEY).get::<u64>().ok().flatten().unwrap_or_default();
 	for key in WorkerId::all() {
 		let Some(account) = T::Workers::worker_account(&key) else { continue };
+		// A key without assignments or transactions to follow has nothing to do, not even
+		// taking its lock.
+		let recorded = StorageValueRef::persistent(&ledger_key(&key)).get::<Ledger>();
+		let nothing_recorded = matches!(recorded, Ok(None))
+			|| matches!(recorded, Ok(Some(ledger)) if ledger == Ledger::default());
+		if nothing_recorded && WorkerJobs::<T>::iter_key_prefix(&key).next().is_none() {
+			continue;
+		}
 		let lock_key = [LOCK_PREFIX, key.as_ref()].concat();
 		let mut lock =
 			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
