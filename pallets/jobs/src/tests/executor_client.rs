@@ -53,6 +53,16 @@ fn f32_tensor(shape: &[u32], frac_bits: u8, raw: &[i32]) -> Tensor<Bytes> {
 	}
 }
 
+/// A predicted label: one I64.
+fn label_tensor(label: i64) -> Tensor<Bytes> {
+	Tensor {
+		elem: ElementType::I64,
+		shape: vec![1].try_into().unwrap(),
+		frac_bits: 0,
+		data: BoundedVec::try_from(label.to_le_bytes().to_vec()).unwrap(),
+	}
+}
+
 fn demo_dir() -> std::path::PathBuf {
 	std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../executor/demo-models")
 }
@@ -195,15 +205,8 @@ fn answers_that_do_not_check_are_refused() {
 	let label =
 		json!({ "name": "label", "elem": "I64", "shape": [1], "frac_bits": 0, "values": [3] });
 	let probabilities = |values: Vec<i64>| json!({ "name": "probabilities", "elem": "F32", "shape": [1, 10], "frac_bits": 16, "values": values });
-	let honest = vec![
-		Tensor::<Bytes> {
-			elem: ElementType::I64,
-			shape: vec![1].try_into().unwrap(),
-			frac_bits: 0,
-			data: BoundedVec::try_from(3i64.to_le_bytes().to_vec()).unwrap(),
-		},
-		f32_tensor(&[1, 10], 16, &[0, 0, 0, 65536, 0, 0, 0, 0, 0, 0]),
-	];
+	let honest =
+		vec![label_tensor(3), f32_tensor(&[1, 10], 16, &[0, 0, 0, 65536, 0, 0, 0, 0, 0, 0])];
 	let hash = format!("0x{}", hex_of(&output_hash(&honest).0));
 	let answer = |outputs: Value, hash: &str| {
 		json!({ "outputs": outputs, "output_hash": hash }).to_string().into_bytes()
@@ -254,15 +257,8 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 	let model = H256::repeat_byte(1);
 	let (pixels, _) = demo_image(0);
 	let input = f32_tensor(&[1, 64], 8, &pixels);
-	let outputs = vec![
-		Tensor::<Bytes> {
-			elem: ElementType::I64,
-			shape: vec![1].try_into().unwrap(),
-			frac_bits: 0,
-			data: BoundedVec::try_from(0i64.to_le_bytes().to_vec()).unwrap(),
-		},
-		f32_tensor(&[1, 10], 16, &[65536, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-	];
+	let outputs =
+		vec![label_tensor(0), f32_tensor(&[1, 10], 16, &[65536, 0, 0, 0, 0, 0, 0, 0, 0, 0])];
 	let answer = json!({
 		"outputs": [
 			{ "name": "label", "elem": "I64", "shape": [1], "frac_bits": 0, "values": [0] },
