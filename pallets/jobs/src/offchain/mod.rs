@@ -91,10 +91,10 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 	for key in WorkerId::all() {
 		let Some(account) = T::Workers::worker_account(&key) else { continue };
 		// A key without assignments or transactions to follow has nothing to do, not even
-		// taking its lock.
-		let recorded = StorageValueRef::persistent(&ledger_key(&key)).get::<Ledger>();
-		let nothing_recorded = matches!(recorded, Ok(None))
-			|| matches!(recorded, Ok(Some(ledger)) if ledger == Ledger::default());
+		// taking its lock. (The run reads its record again under the lock.)
+		let nothing_recorded = StorageValueRef::persistent(&ledger_key(&key))
+			.get::<Ledger>()
+			.is_ok_and(|recorded| recorded.unwrap_or_default() == Ledger::default());
 		if nothing_recorded && WorkerJobs::<T>::iter_key_prefix(&key).next().is_none() {
 			continue;
 		}
