@@ -51,16 +51,37 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod asset;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
-pub mod impls;
+mod eligibility;
+#[cfg(any(test, feature = "try-runtime"))]
+mod invariants;
+mod ledger;
 #[cfg(test)]
 mod mock;
+mod model_sets;
+mod registration;
 pub mod runtime_api;
+mod slashing;
+mod staking_interface;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
+
+/// The target of this pallet's log lines.
+pub(crate) const LOG_TARGET: &str = "runtime::workers";
+
+/// Logs at `level` under [`LOG_TARGET`]: `log!(info, "format {}", args)`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __workers_log {
+	($level:tt, $pattern:expr $(, $values:expr)* $(,)?) => {
+		log::$level!(target: $crate::LOG_TARGET, $pattern $(, $values)*)
+	};
+}
+pub(crate) use __workers_log as log;
 
 pub use types::*;
 pub use weights::WeightInfo;
@@ -384,19 +405,9 @@ pub mod pallet {
 			#[pallet::compact] value: BalanceOf<T>,
 		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
-			ensure!(!Operators::<T>::contains_key(&operator), Error::<T>::AlreadyBonded);
+			ensure!(!OperatorLedger::<T>::exists(&operator), Error::<T>::AlreadyBonded);
 			ensure!(value >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
-			Self::hold_bond(&operator, value)?;
-			let mut stake = Delayed::new(Zero::zero());
-			stake.schedule(Self::effective_from(), value);
-			let ledger = OperatorLedger {
-				active: value,
-				unbonding: Default::default(),
-				stake,
-				workers: Default::default(),
-				slashed: Zero::zero(),
-			};
-			Operators::<T>::insert(&operator, ledger);
+			OperatorLedger::<T>::open(operator.clone(), value).update()?;
 			Self::deposit_event(Event::Bonded { operator, amount: value });
 			Ok(())
 		}
@@ -416,13 +427,12 @@ pub mod pallet {
 		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
 			ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
-			let mut ledger = Operators::<T>::get(&operator).ok_or(Error::<T>::NotBonded)?;
+			let mut ledger = OperatorLedger::<T>::get(&operator)?;
 			let active = ledger.active.saturating_add(value);
 			ensure!(active >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
-			Self::hold_bond(&operator, value)?;
 			ledger.active = active;
-			Self::schedule_stake(&mut ledger);
-			Operators::<T>::insert(&operator, ledger);
+			ledger.schedule_stake();
+			ledger.update()?;
 			Self::deposit_event(Event::Bonded { operator, amount: value });
 			Ok(())
 		}
@@ -444,7 +454,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
 			ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
-			let mut ledger = Operators::<T>::get(&operator).ok_or(Error::<T>::NotBonded)?;
+			let mut ledger = OperatorLedger::<T>::get(&operator)?;
 			ensure!(value <= ledger.active, Error::<T>::InsufficientBond);
 			let rest = ledger.active.saturating_sub(value);
 			ensure!(
@@ -465,8 +475,8 @@ pub mod pallet {
 					.map_err(|_| Error::<T>::TooManyUnbondingChunks)?,
 			}
 			ledger.active = rest;
-			Self::schedule_stake(&mut ledger);
-			Operators::<T>::insert(&operator, ledger);
+			ledger.schedule_stake();
+			ledger.update()?;
 			Self::deposit_event(Event::Unbonded { operator, amount: value, unlock_at });
 			Ok(())
 		}
@@ -481,7 +491,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
-			let mut ledger = Operators::<T>::get(&operator).ok_or(Error::<T>::NotBonded)?;
+			let mut ledger = OperatorLedger::<T>::get(&operator)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut amount = BalanceOf::<T>::zero();
 			ledger.unbonding.retain(|chunk| {
@@ -492,13 +502,12 @@ pub mod pallet {
 				!unlocked
 			});
 			ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
-			let amount = Self::release_bond(&operator, amount);
-			let closed =
-				ledger.active.is_zero() && ledger.unbonding.is_empty() && ledger.workers.is_empty();
+			// Writing the smaller ledger releases the unlocked funds.
+			let closed = ledger.is_empty();
 			if closed {
-				Operators::<T>::remove(&operator);
+				ledger.close()?;
 			} else {
-				Operators::<T>::insert(&operator, ledger);
+				ledger.update()?;
 			}
 			Self::deposit_event(Event::Withdrawn { operator: operator.clone(), amount });
 			if closed {
@@ -522,14 +531,14 @@ pub mod pallet {
 		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
 			ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
-			let mut ledger = Operators::<T>::get(&operator).ok_or(Error::<T>::NotBonded)?;
+			let mut ledger = OperatorLedger::<T>::get(&operator)?;
 			ensure!(value <= ledger.unbonding_total(), Error::<T>::InsufficientUnbonding);
 			let active = ledger.active.saturating_add(value);
 			ensure!(active >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
 			ledger.take_from_unbonding(value);
 			ledger.active = active;
-			Self::schedule_stake(&mut ledger);
-			Operators::<T>::insert(&operator, ledger);
+			ledger.schedule_stake();
+			ledger.update()?;
 			Self::deposit_event(Event::Rebonded { operator, amount: value });
 			Ok(())
 		}
@@ -554,7 +563,7 @@ pub mod pallet {
 			capacity: u32,
 		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
-			let mut ledger = Operators::<T>::get(&operator).ok_or(Error::<T>::NotBonded)?;
+			let mut ledger = OperatorLedger::<T>::get(&operator)?;
 			ensure!(!Workers::<T>::contains_key(&worker), Error::<T>::AlreadyRegistered);
 			Self::check_possession(&operator, &worker, &proof)?;
 			Self::check_settings(&models, capacity)?;
@@ -578,7 +587,7 @@ pub mod pallet {
 			);
 			Self::sync_model_sets(&worker, None, Some(&record))?;
 			Workers::<T>::insert(&worker, record);
-			Operators::<T>::insert(&operator, ledger);
+			ledger.update()?;
 			let account = T::KeyAccount::convert(worker.clone());
 			Self::deposit_event(Event::Registered { worker, operator, account, from });
 			Ok(())
@@ -670,13 +679,14 @@ pub mod pallet {
 			);
 			ensure!(record.open_assignments == 0, Error::<T>::OpenAssignments);
 
+			let mut ledger = OperatorLedger::<T>::get(&operator).map_err(|error| {
+				frame_support::defensive!("a registered worker's operator has a ledger");
+				error
+			})?;
+			ledger.workers.retain(|registered| *registered != worker);
 			Self::sync_model_sets(&worker, Some(&record), None)?;
 			Workers::<T>::remove(&worker);
-			Operators::<T>::mutate(&operator, |ledger| {
-				if let Some(ledger) = ledger {
-					ledger.workers.retain(|registered| *registered != worker);
-				}
-			});
+			ledger.update()?;
 			Self::deposit_event(Event::Unregistered { worker, operator });
 			Ok(())
 		}

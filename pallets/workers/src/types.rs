@@ -8,7 +8,6 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
-use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{ModelHash, WorkerId};
 
 /// The balance type of the bonding currency.
@@ -107,6 +106,10 @@ pub struct UnlockChunk<Balance, BlockNumber> {
 }
 
 /// An operator's bond and workers.
+///
+/// Read it with [`OperatorLedger::get`] and write it back with [`OperatorLedger::update`], which
+/// sets the operator's bond hold to what the ledger records in the same step (see `ledger.rs`):
+/// nothing else writes [`crate::Operators`].
 #[derive(
 	CloneNoBound,
 	PartialEqNoBound,
@@ -120,6 +123,10 @@ pub struct UnlockChunk<Balance, BlockNumber> {
 )]
 #[scale_info(skip_type_params(T))]
 pub struct OperatorLedger<T: Config> {
+	/// The operator this ledger belongs to: the storage key, filled in when the ledger is read
+	/// or opened, never stored.
+	#[codec(skip)]
+	pub(crate) operator: Option<T::AccountId>,
 	/// Bonded funds that back assignments.
 	pub active: BalanceOf<T>,
 	/// Funds being unbonded, oldest first.
@@ -131,35 +138,6 @@ pub struct OperatorLedger<T: Config> {
 	pub workers: BoundedVec<WorkerId, T::MaxWorkersPerOperator>,
 	/// Everything ever slashed from this operator.
 	pub slashed: BalanceOf<T>,
-}
-
-impl<T: Config> OperatorLedger<T> {
-	/// Funds being unbonded.
-	pub fn unbonding_total(&self) -> BalanceOf<T> {
-		self.unbonding
-			.iter()
-			.fold(BalanceOf::<T>::zero(), |sum, chunk| sum.saturating_add(chunk.value))
-	}
-
-	/// Takes up to `amount` out of the unbonding chunks, the latest to unlock first, and drops
-	/// the chunks it empties.
-	pub fn take_from_unbonding(&mut self, amount: BalanceOf<T>) {
-		let mut missing = amount;
-		for chunk in self.unbonding.iter_mut().rev() {
-			let taken = missing.min(chunk.value);
-			chunk.value = chunk.value.saturating_sub(taken);
-			missing = missing.saturating_sub(taken);
-			if missing.is_zero() {
-				break;
-			}
-		}
-		self.unbonding.retain(|chunk| !chunk.value.is_zero());
-	}
-
-	/// Everything a slash can reach: the active bond and the funds being unbonded.
-	pub fn slashable(&self) -> BalanceOf<T> {
-		self.active.saturating_add(self.unbonding_total())
-	}
 }
 
 /// What a worker offers: the models it serves, how many jobs it runs at once, and whether it

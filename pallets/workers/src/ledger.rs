@@ -1,0 +1,118 @@
+//! The operator ledger: how an operator's bond is read, changed and written back. It is the only
+//! code that writes [`Operators`], and every write also sets the bond hold to what the ledger
+//! records (through `asset.rs`), so the record and the money cannot drift apart.
+
+use crate::{asset, pallet::*, types::*};
+use frame_support::{defensive, pallet_prelude::*};
+use sp_runtime::traits::{Saturating, Zero};
+
+impl<T: Config> OperatorLedger<T> {
+	/// A new ledger of `operator` with `active` bonded, not stored yet: [`Self::update`] stores it
+	/// and holds the bond. The draw weighs the new stake only after the eligibility delay.
+	pub(crate) fn open(operator: T::AccountId, active: BalanceOf<T>) -> Self {
+		let mut stake = Delayed::new(Zero::zero());
+		stake.schedule(Pallet::<T>::effective_from(), active);
+		Self {
+			operator: Some(operator),
+			active,
+			unbonding: Default::default(),
+			stake,
+			workers: Default::default(),
+			slashed: Zero::zero(),
+		}
+	}
+
+	/// The ledger of `operator`.
+	///
+	/// Fails with `NotBonded` if the operator has none.
+	pub fn get(operator: &T::AccountId) -> Result<Self, Error<T>> {
+		let mut ledger = Operators::<T>::get(operator).ok_or(Error::<T>::NotBonded)?;
+		ledger.operator = Some(operator.clone());
+		Ok(ledger)
+	}
+
+	/// Whether `operator` has a ledger.
+	pub fn exists(operator: &T::AccountId) -> bool {
+		Operators::<T>::contains_key(operator)
+	}
+
+	/// Stores the ledger and sets the operator's bond hold to [`Self::slashable`]: the difference
+	/// is held from its free balance when the bond grew, released when it shrank.
+	///
+	/// Fails with `InsufficientBalance` if a larger bond cannot be held; nothing is written then.
+	pub(crate) fn update(self) -> DispatchResult {
+		let operator = self.operator_or_defensive()?;
+		asset::set_bonded::<T>(&operator, self.slashable())?;
+		Operators::<T>::insert(&operator, self);
+		Ok(())
+	}
+
+	/// Removes the ledger of an operator with nothing bonded, nothing unbonding and no worker, and
+	/// releases whatever is still held.
+	pub(crate) fn close(self) -> DispatchResult {
+		if !self.is_empty() {
+			defensive!("only an empty ledger is closed");
+			return Err(Error::<T>::InsufficientBond.into());
+		}
+		let operator = self.operator_or_defensive()?;
+		asset::set_bonded::<T>(&operator, Zero::zero())?;
+		Operators::<T>::remove(&operator);
+		Ok(())
+	}
+
+	/// Whether nothing is bonded, nothing unbonding and no worker registered.
+	pub fn is_empty(&self) -> bool {
+		self.active.is_zero() && self.unbonding.is_empty() && self.workers.is_empty()
+	}
+
+	fn operator_or_defensive(&self) -> Result<T::AccountId, DispatchError> {
+		self.operator.clone().ok_or_else(|| {
+			defensive!("a ledger is read with `get` or made with `open` before it is written");
+			Error::<T>::NotBonded.into()
+		})
+	}
+
+	/// Funds being unbonded.
+	pub fn unbonding_total(&self) -> BalanceOf<T> {
+		self.unbonding
+			.iter()
+			.fold(BalanceOf::<T>::zero(), |sum, chunk| sum.saturating_add(chunk.value))
+	}
+
+	/// Takes up to `amount` out of the unbonding chunks, the latest to unlock first, and drops
+	/// the chunks it empties.
+	pub fn take_from_unbonding(&mut self, amount: BalanceOf<T>) {
+		let mut missing = amount;
+		for chunk in self.unbonding.iter_mut().rev() {
+			let taken = missing.min(chunk.value);
+			chunk.value = chunk.value.saturating_sub(taken);
+			missing = missing.saturating_sub(taken);
+			if missing.is_zero() {
+				break;
+			}
+		}
+		self.unbonding.retain(|chunk| !chunk.value.is_zero());
+	}
+
+	/// Everything a slash can reach: the active bond and the funds being unbonded.
+	pub fn slashable(&self) -> BalanceOf<T> {
+		self.active.saturating_add(self.unbonding_total())
+	}
+
+	/// Schedules the draw to weigh the new active bond after the eligibility delay.
+	pub(crate) fn schedule_stake(&mut self) {
+		self.stake.promote(frame_system::Pallet::<T>::block_number());
+		self.stake.schedule(Pallet::<T>::effective_from(), self.active);
+	}
+
+	/// Takes `amount` out of the bond, the active part first, then the unbonding chunks (the
+	/// latest to unlock first); the stake the draw weighs falls with it at once.
+	pub(crate) fn deduct_slash(&mut self, amount: BalanceOf<T>) {
+		let from_active = amount.min(self.active);
+		self.active = self.active.saturating_sub(from_active);
+		self.take_from_unbonding(amount.saturating_sub(from_active));
+		let active = self.active;
+		self.stake.apply_now(|stake| *stake = (*stake).min(active));
+		self.slashed = self.slashed.saturating_add(amount);
+	}
+}

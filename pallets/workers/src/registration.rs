@@ -1,0 +1,67 @@
+//! What a worker offers and how it may change: the proof that a key is the operator's, the checks
+//! on served models and capacity, and scheduled changes of a registered worker's settings.
+
+use crate::{pallet::*, types::*};
+use frame_support::{defensive, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{traits::Zero, DispatchError, RuntimeAppPublic};
+use veritensor_primitives::{possession_payload, traits::ModelRegistry, WorkerId, WorkerSignature};
+
+impl<T: Config> Pallet<T> {
+	/// Checks that `proof` is `worker`'s signature over the operator and the genesis hash.
+	pub(crate) fn check_possession(
+		operator: &T::AccountId,
+		worker: &WorkerId,
+		proof: &WorkerSignature,
+	) -> DispatchResult {
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let payload = possession_payload(operator, &genesis);
+		ensure!(worker.verify(&payload, proof), Error::<T>::BadPossessionProof);
+		Ok(())
+	}
+
+	/// Checks the models and capacity a worker is to offer.
+	pub(crate) fn check_settings(models: &ServedModels<T>, capacity: u32) -> DispatchResult {
+		ensure!(!models.is_empty(), Error::<T>::NoModels);
+		for (index, model) in models.iter().enumerate() {
+			ensure!(!models[..index].contains(model), Error::<T>::DuplicateModel);
+			ensure!(T::Models::terms_for_new_job(model).is_some(), Error::<T>::ModelNotListed);
+		}
+		ensure!(capacity > 0, Error::<T>::ZeroCapacity);
+		ensure!(capacity <= T::MaxCapacity::get(), Error::<T>::CapacityTooHigh);
+		Ok(())
+	}
+
+	/// Schedules a change of `worker`'s settings, made by `operator`, and returns the block it
+	/// takes effect from. With `needs_cover`, the operator's bond must cover the result.
+	pub(crate) fn change_settings(
+		operator: &T::AccountId,
+		worker: &WorkerId,
+		needs_cover: bool,
+		change: impl FnOnce(&mut ServeSettings<T>) -> DispatchResult,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let stored = Workers::<T>::get(worker).ok_or(Error::<T>::UnknownWorker)?;
+		ensure!(stored.operator == *operator, Error::<T>::NotOperator);
+		let mut record = stored.clone();
+		record.settings.promote(frame_system::Pallet::<T>::block_number());
+		let mut settings = record.settings.latest().clone();
+		change(&mut settings)?;
+		let from = Self::effective_from();
+		record.settings.schedule(from, settings);
+
+		if needs_cover {
+			let ledger = OperatorLedger::<T>::get(operator).map_err(|error| {
+				defensive!("a registered worker's operator has a ledger");
+				error
+			})?;
+			ensure!(ledger.active >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
+			ensure!(
+				ledger.active >= Self::required_bond_with(&ledger, worker, Some(&record)),
+				Error::<T>::BondBelowCommitments
+			);
+		}
+		Self::sync_model_sets(worker, Some(&stored), Some(&record))?;
+		Workers::<T>::insert(worker, record);
+		Ok(from)
+	}
+}
