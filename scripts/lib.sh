@@ -27,6 +27,38 @@ prepare_node() {
 	cargo build --locked -p veritensor-node
 }
 
+# Every node process a test starts is recorded, one PID a line, in $VERITENSOR_PID_FILE, so that
+# whatever starts the tests can stop exactly those processes if a test dies without cleaning up
+# (a crash, a SIGKILL), and never another checkout's or another user's nodes.
+# `track_test_processes` creates the file (unless one is set already) and stops what is left in
+# it on exit.
+track_test_processes() {
+	if [ -z "${VERITENSOR_PID_FILE:-}" ]; then
+		VERITENSOR_PID_FILE="$(mktemp "${TMPDIR:-/tmp}/veritensor-test-pids.XXXXXX")"
+		export VERITENSOR_PID_FILE
+		trap stop_test_processes EXIT
+	fi
+}
+
+# Stops the processes recorded in $VERITENSOR_PID_FILE that are still running and still the
+# programs that were recorded (a recycled PID is left alone), then removes the file.
+stop_test_processes() {
+	local file="${VERITENSOR_PID_FILE:-}" pid
+	[ -n "$file" ] && [ -f "$file" ] || return 0
+	while read -r pid; do
+		[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || continue
+		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'veritensor' || continue
+		kill -INT "$pid" 2>/dev/null || true
+	done <"$file"
+	sleep 2
+	while read -r pid; do
+		[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || continue
+		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'veritensor' || continue
+		kill -KILL "$pid" 2>/dev/null || true
+	done <"$file"
+	rm -f "$file"
+}
+
 # Installs the JavaScript client of the client check, the demo and the end-to-end tests.
 install_js_client() {
 	command -v npm >/dev/null || fail "npm is missing: run scripts/setup.sh"

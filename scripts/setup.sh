@@ -5,7 +5,8 @@
 #   - Debian packages: protobuf-compiler, clang, libclang-dev (the node's networking and
 #     bindings), nodejs and npm (only for the JavaScript client check in the tests), python3
 #     and python3-pip (to fetch the ONNX Runtime wheel; see setup-onnxruntime.sh);
-#   - Rust: the wasm32v1-none target and the rust-src component (the runtime's wasm build).
+#   - Rust: the wasm32v1-none target and the rust-src component (the runtime's wasm build), and
+#     the clippy and rustfmt components (the test command's lint and format checks).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -49,5 +50,14 @@ else
 	step "adding the Rust component rust-src"
 	rustup component add rust-src || fail "rustup component add rust-src failed"
 fi
+
+for component in clippy rustfmt; do
+	if rustup component list --installed | grep -q "^$component"; then
+		step "Rust component $component: present"
+	else
+		step "adding the Rust component $component"
+		rustup component add "$component" || fail "rustup component add $component failed"
+	fi
+done
 
 step "set-up complete (cargo target dir: $CARGO_TARGET_DIR)"

@@ -7,15 +7,20 @@
 #      fetching from a loopback model host), then the node's process tests (a --dev node
 #      produces and finalises blocks and exits cleanly on SIGINT; four local_testnet validators
 #      finalise a common block);
-#   3. each pallet's unit tests again with its benchmarks (feature runtime-benchmarks), which
-#      run every benchmark once against the pallet's mock runtime;
+#   3. each pallet's unit tests again with its benchmarks and try-runtime hooks (features
+#      runtime-benchmarks and try-runtime), which run every benchmark once against the pallet's
+#      mock runtime;
 #   4. a standard JavaScript client (@polkadot/api) reads a dev node's metadata and state;
 #   5. end-to-end tests over @polkadot/api on real node processes: the demo flow, faults (a
 #      corrupt model, bad inputs), a worker node stopped with jobs assigned and restarted.
-# Every test starts its own node processes on free loopback ports and stops them.
+# Before the tests: cargo fmt --check, and clippy -D warnings on primitives, the pallets and the
+# executor. Every test starts its own node processes on free loopback ports and stops them; their
+# PIDs are recorded (see track_test_processes in lib.sh), and any left running when this script
+# ends are stopped.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
+track_test_processes
 
 "$REPO_ROOT/scripts/setup.sh"
 require_toolchain
@@ -23,13 +28,20 @@ VERITENSOR_ONNXRUNTIME_LIB="$("$REPO_ROOT/scripts/setup-onnxruntime.sh")"
 export VERITENSOR_ONNXRUNTIME_LIB
 
 started=$(date +%s)
+step "formatting: cargo fmt --all --check"
+cargo fmt --all --check || fail "the code is not formatted: run cargo fmt --all"
+
+step "lints: cargo clippy -D warnings on primitives, the pallets and the executor (all their targets)"
+SKIP_WASM_BUILD=1 cargo clippy --locked --all-targets -p veritensor-primitives \
+	-p pallet-models -p pallet-workers -p pallet-jobs -p veritensor-executor -- -D warnings
+
 step "cargo test --workspace (the first run builds the node and its wasm runtime: ~40 min on 2 cores)"
 cargo test --workspace --locked
 
 for manifest in pallets/*/Cargo.toml; do
 	package=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n 1)
-	step "$package with its benchmarks (feature runtime-benchmarks)"
-	SKIP_WASM_BUILD=1 cargo test --locked -p "$package" --features runtime-benchmarks
+	step "$package with its benchmarks and try-runtime checks (features runtime-benchmarks, try-runtime)"
+	SKIP_WASM_BUILD=1 cargo test --locked -p "$package" --features runtime-benchmarks,try-runtime
 done
 
 step "JavaScript client check (@polkadot/api)"

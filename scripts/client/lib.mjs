@@ -5,7 +5,7 @@ import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,7 @@ export class NodeProcess {
       '--no-prometheus', '--no-telemetry', '--no-mdns', ...this.args,
     ], { stdio: ['ignore', log, log] });
     this.proc.on('exit', () => { this.exited = true; });
+    recordPid(this.proc.pid);
     const deadline = Date.now() + timeoutMs;
     while (!(await portOpen(this.rpcPort))) {
       if (this.exited) fail(`${this.name} exited at start; log ${this.logPath}`);
@@ -107,6 +108,14 @@ export class NodeProcess {
       this.proc.on('exit', () => { clearTimeout(force); resolve(); });
     });
   }
+}
+
+// Appends a started process's PID to $VERITENSOR_PID_FILE (set by scripts/test.sh), so that the
+// test command can stop exactly the processes its tests started if a test dies before stopping
+// them.
+function recordPid(pid) {
+  const file = process.env.VERITENSOR_PID_FILE;
+  if (file && pid) appendFileSync(file, `${pid}\n`);
 }
 
 // Inserts a worker key into a (stopped) node's keystore with the node's `key insert`.

@@ -21,6 +21,17 @@ pub fn free_port() -> u16 {
 		.port()
 }
 
+/// Appends a started process's PID to `$VERITENSOR_PID_FILE` (set by the test command), so that
+/// the test command can stop exactly the processes a test started if the test binary dies before
+/// dropping them.
+fn record_pid(pid: u32) {
+	use std::io::Write;
+	let Some(path) = std::env::var_os("VERITENSOR_PID_FILE") else { return };
+	if let Ok(mut file) = std::fs::OpenOptions::new().append(true).open(path) {
+		let _ = writeln!(file, "{pid}");
+	}
+}
+
 /// A node process; killed when dropped, so that no test leaves one behind, even on failure.
 pub struct Node {
 	pub name: String,
@@ -81,6 +92,7 @@ impl Node {
 			.stderr(log)
 			.spawn()
 			.expect("the node binary starts");
+		record_pid(child.id());
 		Node {
 			name: name.into(),
 			rpc_port,
