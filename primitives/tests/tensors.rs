@@ -114,7 +114,7 @@ fn tensors_are_checked_against_their_spec() {
 	assert_eq!(bad_bool.check(), Err(TensorError::BadBool));
 
 	assert_eq!(
-		check_tensors(&[good.clone()], &[label.clone(), label.clone()]),
+		check_tensors(std::slice::from_ref(&good), &[label.clone(), label.clone()]),
 		Err(TensorError::CountMismatch)
 	);
 	assert_eq!(check_tensors(&[good.clone(), good], &[label.clone(), label]), Ok(()));

@@ -352,9 +352,5 @@ mod benchmarks {
 		assert_eq!(found.len() as u32, T::MaxWorkersPerModel::get());
 	}
 
-	impl_benchmark_test_suite!(
-		Pallet,
-		crate::mock::ExtBuilder::default().build(),
-		crate::mock::Test
-	);
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);
 }

@@ -31,6 +31,13 @@ impl<T: Config> OperatorLedger<T> {
 		Ok(ledger)
 	}
 
+	/// The ledger of a registered worker's operator, which exists as long as the worker does.
+	pub(crate) fn of_registered(operator: &T::AccountId) -> Result<Self, Error<T>> {
+		Self::get(operator).inspect_err(|_| {
+			defensive!("a registered worker's operator has a ledger");
+		})
+	}
+
 	/// Whether `operator` has a ledger.
 	pub fn exists(operator: &T::AccountId) -> bool {
 		Operators::<T>::contains_key(operator)

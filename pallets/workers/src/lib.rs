@@ -679,10 +679,7 @@ pub mod pallet {
 			);
 			ensure!(record.open_assignments == 0, Error::<T>::OpenAssignments);
 
-			let mut ledger = OperatorLedger::<T>::get(&operator).map_err(|error| {
-				frame_support::defensive!("a registered worker's operator has a ledger");
-				error
-			})?;
+			let mut ledger = OperatorLedger::<T>::of_registered(&operator)?;
 			ledger.workers.retain(|registered| *registered != worker);
 			Self::sync_model_sets(&worker, Some(&record), None)?;
 			Workers::<T>::remove(&worker);

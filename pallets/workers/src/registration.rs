@@ -2,7 +2,7 @@
 //! on served models and capacity, and scheduled changes of a registered worker's settings.
 
 use crate::{pallet::*, types::*};
-use frame_support::{defensive, pallet_prelude::*};
+use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Zero, DispatchError, RuntimeAppPublic};
 use veritensor_primitives::{possession_payload, traits::ModelRegistry, WorkerId, WorkerSignature};
@@ -50,10 +50,7 @@ impl<T: Config> Pallet<T> {
 		record.settings.schedule(from, settings);
 
 		if needs_cover {
-			let ledger = OperatorLedger::<T>::get(operator).map_err(|error| {
-				defensive!("a registered worker's operator has a ledger");
-				error
-			})?;
+			let ledger = OperatorLedger::<T>::of_registered(operator)?;
 			ensure!(ledger.active >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
 			ensure!(
 				ledger.active >= Self::required_bond_with(&ledger, worker, Some(&record)),

@@ -2,7 +2,7 @@
 //! record of it, and chilling every worker of an operator whose bond no longer covers them.
 
 use crate::{asset, log, pallet::*, types::*};
-use frame_support::{defensive, pallet_prelude::*, traits::Imbalance};
+use frame_support::{pallet_prelude::*, traits::Imbalance};
 use sp_runtime::{traits::Saturating, DispatchError};
 use veritensor_primitives::{
 	traits::{SlashAmount, SlashReason},
@@ -20,10 +20,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<BalanceOf<T>, DispatchError> {
 		let mut record = Workers::<T>::get(worker).ok_or(Error::<T>::UnknownWorker)?;
 		let operator = record.operator.clone();
-		let mut ledger = OperatorLedger::<T>::get(&operator).map_err(|error| {
-			defensive!("a registered worker's operator has a ledger");
-			error
-		})?;
+		let mut ledger = OperatorLedger::<T>::of_registered(&operator)?;
 
 		let slashable = ledger.slashable();
 		let wanted = match amount {

@@ -7,7 +7,7 @@ use veritensor_primitives::traits::{Outcome, WorkerStaking};
 
 #[test]
 fn assignments_track_exposure_and_outcomes() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 4);
 		for exposure in [100, 60, 30, 10] {
 			assert_ok!(Workers::note_assigned(&worker(1), exposure));
@@ -35,7 +35,7 @@ fn assignments_track_exposure_and_outcomes() {
 
 #[test]
 fn only_eligible_workers_take_assignments() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(Workers::note_assigned(&worker(1), 10), Error::<Test>::UnknownWorker);
 		bond(OPERATOR, 2_000);
 		register(OPERATOR, 1, &[1], 2);
@@ -56,7 +56,7 @@ fn only_eligible_workers_take_assignments() {
 #[test]
 #[should_panic(expected = "released an assignment the worker did not hold")]
 fn a_release_without_an_assignment_is_a_defensive_failure() {
-	ExtBuilder::default().build().execute_with(|| {
+	ExtBuilder.build().execute_with(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		Workers::note_released(&worker(1), 10, Outcome::Completed);
 	});

@@ -6,7 +6,7 @@ use frame_support::assert_noop;
 
 #[test]
 fn bond_holds_the_funds_and_opens_a_ledger() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 2_000);
 		assert_eq!(held(OPERATOR), 2_000);
 		assert_eq!(Balances::free_balance(OPERATOR), ENDOWMENT - 2_000);
@@ -22,7 +22,7 @@ fn bond_holds_the_funds_and_opens_a_ledger() {
 
 #[test]
 fn bond_refuses_bad_requests() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(
 			Workers::bond(RuntimeOrigin::signed(OPERATOR), MIN_BOND - 1),
 			Error::<Test>::BondBelowMinimum
@@ -53,7 +53,7 @@ fn bond_refuses_bad_requests() {
 
 #[test]
 fn bond_extra_adds_to_the_bond_and_schedules_the_stake() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, MIN_BOND);
 		run_to_block(10);
 		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(OPERATOR), 500));
@@ -69,7 +69,7 @@ fn bond_extra_adds_to_the_bond_and_schedules_the_stake() {
 
 #[test]
 fn unbond_moves_funds_into_chunks_that_stay_held() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 3_000);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 500));
 		// A second unbond in the same block joins the same chunk.
@@ -94,7 +94,7 @@ fn unbond_moves_funds_into_chunks_that_stay_held() {
 
 #[test]
 fn unbond_refuses_bad_requests() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 1), Error::<Test>::NotBonded);
 		bond(OPERATOR, 1_500);
 		assert_noop!(
@@ -117,7 +117,7 @@ fn unbond_refuses_bad_requests() {
 
 #[test]
 fn unbond_runs_out_of_chunks() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 10_000);
 		let chunks = <<Test as crate::Config>::MaxUnbondingChunks as Get<u32>>::get() as u64;
 		for block in 1..=chunks {
@@ -138,7 +138,7 @@ fn unbond_runs_out_of_chunks() {
 
 #[test]
 fn withdraw_releases_only_unlocked_chunks() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 3_000);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 500));
 		run_to_block(5);
@@ -160,7 +160,7 @@ fn withdraw_releases_only_unlocked_chunks() {
 
 #[test]
 fn withdrawing_everything_closes_the_ledger() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 2_000);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 2_000));
 		run_to_block(1 + UNBONDING);
@@ -177,7 +177,7 @@ fn withdrawing_everything_closes_the_ledger() {
 
 #[test]
 fn rebond_takes_the_latest_chunks_first() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 3_000);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 500));
 		run_to_block(2);
@@ -197,7 +197,7 @@ fn rebond_takes_the_latest_chunks_first() {
 
 #[test]
 fn rebond_refuses_bad_requests() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(Workers::rebond(RuntimeOrigin::signed(OPERATOR), 1), Error::<Test>::NotBonded);
 		bond(OPERATOR, 2_000);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 2_000));
@@ -221,7 +221,7 @@ fn rebond_refuses_bad_requests() {
 
 #[test]
 fn unbond_keeps_the_workers_capacity_covered() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// Capacity 15 at 100 per assignment needs 1,500 of the 2,000 bonded.
 		bond(OPERATOR, 2_000);
 		register(OPERATOR, 1, &[1], 15);

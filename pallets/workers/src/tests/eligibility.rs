@@ -15,7 +15,7 @@ fn candidate_keys(seed: u8) -> Vec<veritensor_primitives::WorkerId> {
 
 #[test]
 fn a_new_worker_becomes_eligible_only_after_the_delay() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 2_000);
 		register(OPERATOR, 1, &[1], 3);
 		for block in 1..1 + DELAY {
@@ -33,7 +33,7 @@ fn a_new_worker_becomes_eligible_only_after_the_delay() {
 
 #[test]
 fn the_draw_weighs_the_stake_of_delay_blocks_ago() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 3);
 		let now = System::block_number();
 		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(OPERATOR), 8_000));
@@ -50,7 +50,7 @@ fn the_draw_weighs_the_stake_of_delay_blocks_ago() {
 
 #[test]
 fn chilling_and_changing_models_reach_the_draw_after_the_delay() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 3);
 		eligible_worker(OTHER_OPERATOR, 2_000, 2, 3);
 		let now = System::block_number();
@@ -73,7 +73,7 @@ fn chilling_and_changing_models_reach_the_draw_after_the_delay() {
 
 #[test]
 fn a_full_worker_is_not_a_candidate() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		assert_ok!(Workers::note_assigned(&worker(1), MAX_SLASH));
 		assert_eq!(candidates(1)[0].free_slots, 1);
@@ -85,7 +85,7 @@ fn a_full_worker_is_not_a_candidate() {
 
 #[test]
 fn no_candidates_for_an_exposure_above_the_bound() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		assert_eq!(Workers::max_exposure(), MAX_SLASH);
 		assert!(Workers::candidates(&model(1), MAX_SLASH + 1).is_empty());
@@ -98,7 +98,7 @@ fn no_candidates_for_an_exposure_above_the_bound() {
 
 #[test]
 fn candidates_name_their_operators() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 3_000);
 		register(OPERATOR, 1, &[1], 1);
 		register(OPERATOR, 2, &[1], 1);
@@ -136,7 +136,7 @@ fn fill_model_one() -> u8 {
 
 #[test]
 fn a_model_set_is_bounded() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let set_size = fill_model_one();
 		assert_eq!(candidates(1).len(), set_size as usize);
 		bond(REPORTER, 10_000);
@@ -157,7 +157,7 @@ fn a_model_set_is_bounded() {
 
 #[test]
 fn a_full_set_makes_room_by_dropping_workers_that_left() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		fill_model_one();
 		// Worker 1 moves to model 2 and worker 2 chills; both in effect after the delay, but
 		// their entries in model 1's set stay until room is needed.

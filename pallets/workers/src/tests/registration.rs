@@ -9,7 +9,7 @@ use veritensor_primitives::{possession_payload, traits::WorkerStaking};
 
 #[test]
 fn register_records_the_worker_and_schedules_its_settings() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 2_000);
 		register(OPERATOR, 1, &[1, 2], 4);
 
@@ -37,7 +37,7 @@ fn register_records_the_worker_and_schedules_its_settings() {
 
 #[test]
 fn a_stolen_key_is_refused() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 2_000);
 		bond(OTHER_OPERATOR, 2_000);
 		// A proof made out to another operator.
@@ -86,7 +86,7 @@ fn a_stolen_key_is_refused() {
 
 #[test]
 fn register_refuses_bad_settings() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let attempt = |served: &[u8], capacity| {
 			Workers::register(
 				RuntimeOrigin::signed(OPERATOR),
@@ -111,7 +111,7 @@ fn register_refuses_bad_settings() {
 
 #[test]
 fn the_bond_covers_all_workers_together() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 2_000);
 		register(OPERATOR, 1, &[1], 12);
 		assert_noop!(
@@ -134,7 +134,7 @@ fn the_bond_covers_all_workers_together() {
 
 #[test]
 fn an_operator_has_a_bounded_number_of_workers() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 100_000);
 		let most = <<Test as crate::Config>::MaxWorkersPerOperator as Get<u32>>::get() as u8;
 		for seed in 1..=most {
@@ -155,7 +155,7 @@ fn an_operator_has_a_bounded_number_of_workers() {
 
 #[test]
 fn update_takes_effect_after_the_delay() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		let now = System::block_number();
 		assert_ok!(Workers::update(RuntimeOrigin::signed(OPERATOR), worker(1), models(&[2]), 5));
@@ -190,7 +190,7 @@ fn update_takes_effect_after_the_delay() {
 
 #[test]
 fn only_the_operator_changes_a_worker() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		bond(OTHER_OPERATOR, 2_000);
 		let other = RuntimeOrigin::signed(OTHER_OPERATOR);
@@ -213,7 +213,7 @@ fn only_the_operator_changes_a_worker() {
 
 #[test]
 fn update_refuses_models_that_are_not_listed() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		delist(model(2));
 		assert_noop!(
@@ -225,7 +225,7 @@ fn update_refuses_models_that_are_not_listed() {
 
 #[test]
 fn chill_and_resume_are_delayed() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		let now = System::block_number();
 		assert_noop!(
@@ -253,7 +253,7 @@ fn chill_and_resume_are_delayed() {
 
 #[test]
 fn unregister_needs_a_chill_in_effect_and_no_assignments() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 2);
 		let origin = RuntimeOrigin::signed(OPERATOR);
 		assert_noop!(
@@ -290,7 +290,7 @@ fn unregister_needs_a_chill_in_effect_and_no_assignments() {
 
 #[test]
 fn a_registration_not_yet_in_effect_can_be_undone_at_once() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 2_000);
 		register(OPERATOR, 1, &[1], 2);
 		assert_ok!(Workers::chill(RuntimeOrigin::signed(OPERATOR), worker(1)));
@@ -302,7 +302,7 @@ fn a_registration_not_yet_in_effect_can_be_undone_at_once() {
 
 #[test]
 fn nobody_unbonds_below_the_open_exposure() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 2_000, 1, 10);
 		assert_ok!(Workers::note_assigned(&worker(1), 100));
 		assert_ok!(Workers::note_assigned(&worker(1), 80));

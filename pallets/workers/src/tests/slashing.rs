@@ -13,7 +13,7 @@ fn slash(seed: u8, amount: SlashAmount<Balance>, reporter: Option<AccountId>) ->
 
 #[test]
 fn a_slash_takes_from_the_active_bond_and_pays_the_treasury() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 5_000, 1, 2);
 		let issuance = Balances::total_issuance();
 		assert_eq!(slash(1, SlashAmount::Fixed(300), None), 300);
@@ -41,7 +41,7 @@ fn a_slash_takes_from_the_active_bond_and_pays_the_treasury() {
 
 #[test]
 fn a_slash_reaches_unbonding_chunks_latest_first() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 3_000, 1, 1);
 		let now = System::block_number();
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 1_000));
@@ -63,7 +63,7 @@ fn a_slash_reaches_unbonding_chunks_latest_first() {
 
 #[test]
 fn unbonding_first_does_not_escape_a_slash() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 3_000, 1, 1);
 		assert_ok!(Workers::note_assigned(&worker(1), MAX_SLASH));
 		assert_ok!(Workers::chill(RuntimeOrigin::signed(OPERATOR), worker(1)));
@@ -78,7 +78,7 @@ fn unbonding_first_does_not_escape_a_slash() {
 
 #[test]
 fn a_fraction_is_of_everything_at_stake() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 4_000, 1, 1);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 2_000));
 		assert_eq!(slash(1, SlashAmount::Fraction(Perbill::from_percent(10)), None), 400);
@@ -89,7 +89,7 @@ fn a_fraction_is_of_everything_at_stake() {
 
 #[test]
 fn a_slash_to_zero_chills_every_worker() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 2_000);
 		register(OPERATOR, 1, &[1], 5);
 		register(OPERATOR, 2, &[1, 2], 5);
@@ -113,7 +113,7 @@ fn a_slash_to_zero_chills_every_worker() {
 
 #[test]
 fn the_reporter_gets_its_bounty() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 5_000, 1, 1);
 		let issuance = Balances::total_issuance();
 		assert_eq!(slash(1, SlashAmount::Fixed(1_000), Some(REPORTER)), 1_000);
@@ -135,7 +135,7 @@ fn the_reporter_gets_its_bounty() {
 
 #[test]
 fn a_bounty_too_small_for_a_new_account_goes_to_the_treasury() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 5_000, 1, 1);
 		let newcomer: AccountId = 77;
 		// 10% of 40 is 4, below the existential deposit of 5.
@@ -147,7 +147,7 @@ fn a_bounty_too_small_for_a_new_account_goes_to_the_treasury() {
 
 #[test]
 fn falling_below_the_minimum_chills_until_the_operator_bonds_again() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 1_050, 1, 1);
 		slash(1, SlashAmount::Fixed(100), None);
 		assert!(Workers::candidates(&model(1), MAX_SLASH).is_empty());
@@ -168,7 +168,7 @@ fn falling_below_the_minimum_chills_until_the_operator_bonds_again() {
 
 #[test]
 fn a_bond_short_of_the_capacity_chills_too() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		// Capacity 20 needs all of the 2,000: any slash leaves it short.
 		eligible_worker(OPERATOR, 2_000, 1, 20);
 		slash(1, SlashAmount::Fixed(10), None);
@@ -186,7 +186,7 @@ fn a_bond_short_of_the_capacity_chills_too() {
 
 #[test]
 fn every_reason_slashes_the_same_way() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		eligible_worker(OPERATOR, 10_000, 1, 1);
 		for reason in [
 			SlashReason::NoShow,
@@ -213,7 +213,7 @@ fn every_reason_slashes_the_same_way() {
 
 #[test]
 fn an_unknown_worker_cannot_be_slashed() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(
 			Workers::slash(&worker(1), SlashAmount::Fixed(10), SlashReason::NoShow, None),
 			Error::<Test>::UnknownWorker
