@@ -25,26 +25,55 @@
 //! Every path releases the whole escrow. Hooks touch only what is due at their block: queues of
 //! assignments and deadlines are indexed by block and bounded; results are pruned in bounded
 //! batches.
+//!
+//! ## Code map
+//!
+//! - `submission.rs`: the quote, the input checks, and queueing a job;
+//! - `draw.rs`: the draw of a job's workers;
+//! - `settlement.rs`: answers, refunds, earnings and claims;
+//! - `hooks.rs`: the per-block work (expiry, the draw of due jobs, pruning);
+//! - `asset.rs`: every movement of funds (escrow held, costs collected, earnings paid);
+//! - `invariants.rs`: the checks of `try_state`;
+//! - `queries.rs`: reads for the runtime API and the calls' weights;
+//! - [`offchain`]: the worker node's off-chain worker.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+/// The target of every log line of the pallet, its off-chain worker's included.
+pub(crate) const LOG_TARGET: &str = "runtime::jobs";
+
+/// Logs at `$level` under [`LOG_TARGET`]: `log!(warn, "job {job_id}: ...")`.
+macro_rules! log {
+	($level:ident, $($arg:tt)+) => {
+		::log::$level!(target: $crate::LOG_TARGET, $($arg)+)
+	};
+}
+
 pub use pallet::*;
 
+mod asset;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod draw;
 pub mod executor_client;
-pub mod impls;
+mod hooks;
+#[cfg(any(test, feature = "try-runtime"))]
+mod invariants;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
+mod queries;
 pub mod runtime_api;
+mod settlement;
+mod submission;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
 
+pub use submission::SUPPORTED_K;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -57,10 +86,7 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::{
-		traits::{Saturating, Zero},
-		Perbill,
-	};
+	use sp_runtime::{traits::Saturating, Perbill};
 	use veritensor_primitives::{
 		traits::{ModelRegistry, WorkerStaking},
 		JobId, ModelHash, WorkerId,
@@ -386,11 +412,7 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			use frame_support::traits::fungible::{Inspect, Mutate};
-			let pot = Pallet::<T>::pot();
-			if T::Currency::balance(&pot).is_zero() {
-				T::Currency::set_balance(&pot, T::Currency::minimum_balance());
-			}
+			crate::asset::endow_pot::<T>();
 		}
 	}
 
@@ -535,12 +557,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::claim())]
 		pub fn claim(origin: OriginFor<T>, beneficiary: T::AccountId) -> DispatchResult {
 			ensure_signed(origin)?;
-			let amount = Claimable::<T>::get(&beneficiary).ok_or(Error::<T>::NothingToClaim)?;
-			ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
-			Self::pay_out(&beneficiary, amount)?;
-			Claimable::<T>::remove(&beneficiary);
-			Self::deposit_event(Event::Claimed { who: beneficiary, amount });
-			Ok(())
+			Self::do_claim(beneficiary)
 		}
 	}
 }

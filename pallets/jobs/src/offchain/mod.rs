@@ -3,8 +3,8 @@
 //!
 //! After each imported best block, for every registered worker key in the keystore:
 //!
-//! 1. read the key's open assignments ([`crate::WorkerJobs`]) and the record of earlier runs
-//!    ([`Ledger`], in `PERSISTENT` off-chain storage);
+//! 1. read the key's open assignments ([`crate::WorkerJobs`]) and the journal of earlier runs
+//!    ([`Journal`], in `PERSISTENT` off-chain storage);
 //! 2. start an executor task for each job that has none (inline inputs as they are, remote
 //!    inputs fetched and checked against their hash first), with the model's registry URIs so
 //!    that the executor fetches a model it does not have;
@@ -14,16 +14,16 @@
 //!    "cannot execute" with its reason (and every other failure too once the deadline is
 //!    [`GIVE_UP_MARGIN`] blocks away), and send all answers in one `submit_results`
 //!    transaction signed by the worker key, under a nonce of the off-chain worker's own (see
-//!    [`ledger`]).
+//!    [`journal`]).
 //!
 //! Runs for one key never overlap (a lock in off-chain storage). A job answered by a
 //! transaction that may still land is not answered again; one whose transaction landed and
 //! failed, expired, or was lost when the node restarted, is.
 
-pub mod ledger;
+pub mod journal;
 mod work;
 
-pub use ledger::{Ledger, SentBatch};
+pub use journal::{Journal, SentBatch};
 
 use crate::{Call, Config, Job, Submission, WorkerJobs};
 use alloc::vec::Vec;
@@ -46,11 +46,8 @@ use veritensor_primitives::{
 	JobId, WorkerId,
 };
 
-/// Log target of the off-chain worker.
-pub const LOG_TARGET: &str = "veritensor::worker";
-
-/// Prefix of the off-chain storage key of a worker key's [`Ledger`] (followed by the key).
-pub const LEDGER_PREFIX: &[u8] = b"veritensor::worker-ledger::";
+/// Prefix of the off-chain storage key of a worker key's [`Journal`] (followed by the key).
+pub const JOURNAL_PREFIX: &[u8] = b"veritensor::worker-journal::";
 
 /// Prefix of the off-chain storage key of a worker key's run lock (followed by the key).
 pub const LOCK_PREFIX: &[u8] = b"veritensor::worker-lock::";
@@ -67,9 +64,9 @@ pub fn key_hex(worker: &WorkerId) -> alloc::string::String {
 	alloc::format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&worker.as_ref()))
 }
 
-/// The off-chain storage key of `worker`'s record.
-pub fn ledger_key(worker: &WorkerId) -> Vec<u8> {
-	[LEDGER_PREFIX, worker.as_ref()].concat()
+/// The off-chain storage key of `worker`'s journal.
+pub fn journal_key(worker: &WorkerId) -> Vec<u8> {
+	[JOURNAL_PREFIX, worker.as_ref()].concat()
 }
 
 /// Runs the worker's off-chain work after block `now`.
@@ -78,11 +75,11 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 		match StorageValueRef::persistent(EXECUTOR_ENDPOINT_KEY).get::<ExecutorEndpoint>() {
 			Ok(Some(endpoint)) => endpoint,
 			Ok(None) => {
-				log::debug!(target: LOG_TARGET, "no executor configured on this node: no jobs run");
+				log!(debug, "no executor configured on this node: no jobs run");
 				return;
 			}
 			Err(_) => {
-				log::error!(target: LOG_TARGET, "the executor's endpoint in off-chain storage is unreadable");
+				log!(error, "the executor's endpoint in off-chain storage is unreadable");
 				return;
 			}
 		};
@@ -91,10 +88,10 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 	for key in WorkerId::all() {
 		let Some(account) = T::Workers::worker_account(&key) else { continue };
 		// A key without assignments or transactions to follow has nothing to do, not even
-		// taking its lock. (The run reads its record again under the lock.)
-		let nothing_recorded = StorageValueRef::persistent(&ledger_key(&key))
-			.get::<Ledger>()
-			.is_ok_and(|recorded| recorded.unwrap_or_default() == Ledger::default());
+		// taking its lock. (The run reads its journal again under the lock.)
+		let nothing_recorded = StorageValueRef::persistent(&journal_key(&key))
+			.get::<Journal>()
+			.is_ok_and(|recorded| recorded.unwrap_or_default() == Journal::default());
 		if nothing_recorded && WorkerJobs::<T>::iter_key_prefix(&key).next().is_none() {
 			continue;
 		}
@@ -106,7 +103,7 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 				LOCK_EXPIRY,
 			);
 		let Ok(_guard) = lock.try_lock() else {
-			log::debug!(target: LOG_TARGET, "worker {}: the previous run is still busy", key_hex(&key));
+			log!(debug, "worker {}: the previous run is still busy", key_hex(&key));
 			continue;
 		};
 		WorkerRun::<T> { key, account, endpoint: &endpoint, now, node_start }.run();
@@ -124,50 +121,50 @@ pub(crate) struct WorkerRun<'a, T: Config> {
 
 impl<T: Config> WorkerRun<'_, T> {
 	fn run(&self) {
-		let key = ledger_key(&self.key);
+		let key = journal_key(&self.key);
 		let store = StorageValueRef::persistent(&key);
 		let stored = store
-			.get::<Ledger>()
+			.get::<Journal>()
 			.unwrap_or_else(|_| {
 				let key = key_hex(&self.key);
-				log::warn!(target: LOG_TARGET, "worker {key}: unreadable record, starting afresh");
+				log!(warn, "worker {key}: unreadable record, starting afresh");
 				None
 			})
 			.unwrap_or_default();
-		let mut ledger = stored.clone();
+		let mut journal = stored.clone();
 		let chain_nonce: u64 =
 			frame_system::Pallet::<T>::account_nonce(&self.account).saturated_into();
-		ledger.forget_settled(chain_nonce, self.now.saturated_into(), self.node_start);
+		journal.forget_settled(chain_nonce, self.now.saturated_into(), self.node_start);
 
 		let open: Vec<JobId> = WorkerJobs::<T>::iter_key_prefix(&self.key).collect();
-		ledger.tasks.retain(|(job, _)| open.contains(job));
+		journal.tasks.retain(|(job, _)| open.contains(job));
 		let mut due: Vec<(JobId, Job<T>)> = open
 			.into_iter()
-			.filter(|job| !ledger.in_flight(*job))
+			.filter(|job| !journal.in_flight(*job))
 			.filter_map(|id| crate::Jobs::<T>::get(id).map(|job| (id, job)))
 			.filter(|(_, job)| self.now < job.deadline)
 			.collect();
 		due.sort_by_key(|(id, job)| (job.deadline, *id));
 		due.truncate(T::MaxResultsPerCall::get() as usize);
 
-		let answers = self.answer(&mut ledger, &due);
+		let answers = self.answer(&mut journal, &due);
 		if !answers.is_empty() {
-			self.send(&mut ledger, answers, chain_nonce);
+			self.send(&mut journal, answers, chain_nonce);
 		}
 		// An idle worker writes nothing.
-		if ledger != stored {
-			store.set(&ledger);
+		if journal != stored {
+			store.set(&journal);
 		}
 	}
 
 	/// Gives `answers` to the pool in one transaction under the next free nonce.
-	fn send(&self, ledger: &mut Ledger, answers: Vec<Submission<T>>, chain_nonce: u64) {
+	fn send(&self, journal: &mut Journal, answers: Vec<Submission<T>>, chain_nonce: u64) {
 		let jobs: Vec<JobId> = answers.iter().map(|answer| answer.job).collect();
 		let Ok(answers) = BoundedVec::try_from(answers) else {
-			log::error!(target: LOG_TARGET, "more answers than one transaction carries");
+			log!(error, "more answers than one transaction carries");
 			return;
 		};
-		let nonce = ledger.next_nonce(chain_nonce);
+		let nonce = journal.next_nonce(chain_nonce);
 		let public: T::Public =
 			<T::WorkerSigner as AppCrypto<T::Public, T::Signature>>::GenericPublic::from(
 				self.key.clone(),
@@ -180,19 +177,15 @@ impl<T: Config> WorkerRun<'_, T> {
 			call.into(), public, self.account.clone(), nonce.saturated_into()
 		) else {
 			let key = key_hex(&self.key);
-			log::error!(target: LOG_TARGET, "worker {key}: could not sign the results transaction");
+			log!(error, "worker {key}: could not sign the results transaction");
 			return;
 		};
 		match SubmitTransaction::<T, Call<T>>::submit_transaction(transaction) {
 			Ok(()) => {
 				let now: u64 = self.now.saturated_into();
 				let lifetime = u64::from(T::ResultTransactionLifetime::get());
-				log::info!(
-					target: LOG_TARGET,
-					"worker {}: answered jobs {jobs:?} (nonce {nonce})",
-					key_hex(&self.key),
-				);
-				ledger.note_sent(SentBatch {
+				log!(info, "worker {}: answered jobs {jobs:?} (nonce {nonce})", key_hex(&self.key),);
+				journal.note_sent(SentBatch {
 					nonce,
 					// Born at the parent block: the last block of its era.
 					expires: now.saturating_add(lifetime).saturating_sub(2),
@@ -200,8 +193,8 @@ impl<T: Config> WorkerRun<'_, T> {
 					jobs,
 				});
 			}
-			Err(()) => log::warn!(
-				target: LOG_TARGET,
+			Err(()) => log!(
+				warn,
 				"worker {}: the pool refused the results transaction for jobs {jobs:?} (nonce \
 				 {nonce}): the key's account may lack funds for the fees, or a transaction of an \
 				 earlier run took that nonce meanwhile. Retrying next block.",

@@ -1,7 +1,7 @@
 //! One run's work on a worker key's due jobs: executor tasks started and polled, their results
 //! turned into signed answers, failures into "cannot execute" or a retry.
 
-use super::{key_hex, Ledger, WorkerRun, GIVE_UP_MARGIN, LOG_TARGET};
+use super::{key_hex, Journal, WorkerRun, GIVE_UP_MARGIN};
 use crate::{
 	executor_client::{
 		infer_request, poll_task, remote_infer_request, start_task, ClientError, TaskState,
@@ -69,18 +69,18 @@ impl From<ClientError> for Failure {
 }
 
 impl<T: Config> WorkerRun<'_, T> {
-	/// The answers ready in this run for `due` jobs; starts and forgets tasks in `ledger`.
+	/// The answers ready in this run for `due` jobs; starts and forgets tasks in `journal`.
 	pub(super) fn answer(
 		&self,
-		ledger: &mut Ledger,
+		journal: &mut Journal,
 		due: &[(JobId, Job<T>)],
 	) -> Vec<Submission<T>> {
 		let mut answers = Vec::new();
 		let mut running = Vec::new();
 		for (job_id, job) in due {
-			if ledger.task(*job_id).is_none() {
+			if journal.task(*job_id).is_none() {
 				match self.start(*job_id, job) {
-					Ok(task) => ledger.set_task(*job_id, task),
+					Ok(task) => journal.set_task(*job_id, task),
 					Err(failure) => {
 						self.settle_failure(*job_id, job, failure, &mut answers);
 						continue;
@@ -100,7 +100,7 @@ impl<T: Config> WorkerRun<'_, T> {
 				sp_io::offchain::sleep_until(sp_io::offchain::timestamp().add(pause));
 			}
 			running.retain(|(job_id, job)| {
-				let Some(task) = ledger.task(*job_id) else { return false };
+				let Some(task) = journal.task(*job_id) else { return false };
 				let Some(schema) = T::Models::schema(&job.model) else { return false };
 				match poll_task::<T::MaxInlineTensorBytes>(self.endpoint, task, &schema, deadline())
 				{
@@ -109,7 +109,7 @@ impl<T: Config> WorkerRun<'_, T> {
 						match self.output_answer(*job_id, job, outputs, output_hash) {
 							Ok(answer) => answers.push(self.submission(*job_id, answer)),
 							Err(failure) => {
-								ledger.drop_task(*job_id);
+								journal.drop_task(*job_id);
 								self.settle_failure(*job_id, job, failure, &mut answers);
 							}
 						}
@@ -117,7 +117,7 @@ impl<T: Config> WorkerRun<'_, T> {
 					}
 					Err(error) => {
 						// A failed or forgotten task is started afresh in a later run.
-						ledger.drop_task(*job_id);
+						journal.drop_task(*job_id);
 						self.settle_failure(*job_id, job, error.into(), &mut answers);
 						false
 					}
@@ -155,8 +155,8 @@ impl<T: Config> WorkerRun<'_, T> {
 		answers: &mut Vec<Submission<T>>,
 	) {
 		if failure.permanent || self.giving_up(job) {
-			log::warn!(
-				target: LOG_TARGET,
+			log!(
+				warn,
 				"worker {}: job {job_id} cannot execute ({:?}): {}",
 				key_hex(&self.key),
 				failure.reason,
@@ -164,8 +164,8 @@ impl<T: Config> WorkerRun<'_, T> {
 			);
 			answers.push(self.submission(job_id, Answer::CannotExecute { reason: failure.reason }));
 		} else {
-			log::info!(
-				target: LOG_TARGET,
+			log!(
+				info,
 				"worker {}: job {job_id} not done yet, retrying: {}",
 				key_hex(&self.key),
 				failure.detail,

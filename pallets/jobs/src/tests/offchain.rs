@@ -6,7 +6,7 @@
 use super::*;
 use crate::{
 	executor_client::{infer_request, remote_infer_request},
-	offchain::{ledger_key, run, Ledger, SentBatch},
+	offchain::{journal_key, run, Journal, SentBatch},
 	Answer, Call, CannotExecuteReason, Event, Payload, Refund, Submission,
 };
 use codec::{Decode, Encode};
@@ -183,10 +183,10 @@ fn land(transaction: &Transaction) -> sp_runtime::DispatchResult {
 	Jobs::submit_results(RuntimeOrigin::signed(account), answers.try_into().unwrap())
 }
 
-fn ledger(seed: u8) -> Ledger {
-	let key = ledger_key(&worker(seed));
+fn journal(seed: u8) -> Journal {
+	let key = journal_key(&worker(seed));
 	sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, &key)
-		.map(|bytes| Ledger::decode(&mut &bytes[..]).unwrap())
+		.map(|bytes| Journal::decode(&mut &bytes[..]).unwrap())
 		.unwrap_or_default()
 }
 
@@ -208,7 +208,7 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_signed_transaction(
 		add_worker(1, 100, 5_000, 4);
 		// Without assignments a run asks nothing and writes nothing.
 		run::<Test>(1);
-		let key = ledger_key(&worker(1));
+		let key = journal_key(&worker(1));
 		assert_eq!(sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, &key), None);
 		let first = submit(USER, 3, 200);
 		let second = submit(OTHER_USER, 9, 200);
@@ -238,8 +238,8 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_signed_transaction(
 			};
 			assert!(receipt.verify(signature), "a receipt signed by the worker key");
 		}
-		assert_eq!(ledger(1).sent.len(), 1);
-		assert!(ledger(1).tasks.is_empty());
+		assert_eq!(journal(1).sent.len(), 1);
+		assert!(journal(1).tasks.is_empty());
 
 		assert_ok!(land(&sent[0]));
 		System::assert_has_event(
@@ -258,7 +258,7 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_signed_transaction(
 		// Nothing left to do: no request, no transaction.
 		run_at(System::block_number() + 1);
 		assert!(node.take_sent().is_empty());
-		assert!(ledger(1).sent.is_empty(), "a landed transaction is forgotten");
+		assert!(journal(1).sent.is_empty(), "a landed transaction is forgotten");
 	});
 }
 
@@ -294,7 +294,7 @@ fn an_answer_that_may_still_land_is_never_sent_again_and_new_ones_take_the_next_
 		assert_ok!(land(&next[0]));
 		run_at(9);
 		assert!(node.take_sent().is_empty());
-		assert!(ledger(1).sent.is_empty());
+		assert!(journal(1).sent.is_empty());
 	});
 }
 
@@ -310,7 +310,7 @@ fn a_transaction_lost_with_a_restart_is_replaced_under_its_own_nonce() {
 		run::<Test>(4);
 		let lost = node.take_sent();
 
-		// The node restarts: its pool is empty, the ledger survives.
+		// The node restarts: its pool is empty, the journal survives.
 		restart_node(2);
 		node.expect_start(job, "t9");
 		node.expect_poll("t9", done("t9", 7));
@@ -349,7 +349,7 @@ fn an_expired_transaction_is_replaced_and_a_failed_one_answered_again() {
 
 		// Its era lets it land until block 4 + TX_LIFETIME − 2; until then it is waited for.
 		let expires = 4 + TX_LIFETIME as u64 - 2;
-		assert_eq!(ledger(1).sent[0].expires, expires);
+		assert_eq!(journal(1).sent[0].expires, expires);
 		run_at(expires);
 		assert!(node.take_sent().is_empty());
 		node.expect_start(job, "t2");
@@ -383,7 +383,7 @@ fn a_task_longer_than_a_block_is_collected_in_a_later_run() {
 		}
 		run::<Test>(4);
 		assert!(node.take_sent().is_empty());
-		assert_eq!(ledger(1).tasks, vec![(job, b"slow".to_vec())]);
+		assert_eq!(journal(1).tasks, vec![(job, b"slow".to_vec())]);
 
 		// The next run polls the same task, starting nothing new.
 		node.expect_poll("slow", done("slow", 1));
@@ -579,22 +579,22 @@ fn nothing_runs_without_an_executor_or_for_keys_that_are_not_registered_workers(
 }
 
 #[test]
-fn the_ledger_keeps_nonces_of_transactions_that_may_land() {
+fn the_journal_keeps_nonces_of_transactions_that_may_land() {
 	let batch =
 		|nonce, expires, node_start| SentBatch { nonce, expires, node_start, jobs: vec![nonce] };
-	let mut ledger =
-		Ledger { tasks: vec![], sent: vec![batch(3, 20, 1), batch(4, 20, 1), batch(6, 20, 1)] };
-	assert_eq!(ledger.next_nonce(3), 5, "the gap first");
-	assert_eq!(ledger.next_nonce(7), 7);
-	assert!(ledger.in_flight(4) && !ledger.in_flight(5));
+	let mut journal =
+		Journal { tasks: vec![], sent: vec![batch(3, 20, 1), batch(4, 20, 1), batch(6, 20, 1)] };
+	assert_eq!(journal.next_nonce(3), 5, "the gap first");
+	assert_eq!(journal.next_nonce(7), 7);
+	assert!(journal.in_flight(4) && !journal.in_flight(5));
 	// Landed (nonce below the chain's), expired and lost ones are forgotten.
-	let mut landed = ledger.clone();
+	let mut landed = journal.clone();
 	landed.forget_settled(4, 10, 1);
 	assert_eq!(landed.sent.iter().map(|b| b.nonce).collect::<Vec<_>>(), vec![4, 6]);
-	let mut expired = ledger.clone();
+	let mut expired = journal.clone();
 	expired.forget_settled(3, 21, 1);
 	assert!(expired.sent.is_empty());
-	ledger.forget_settled(3, 10, 2);
-	assert!(ledger.sent.is_empty(), "lost with the restart");
-	assert_eq!(ledger.next_nonce(3), 3, "a lost transaction's nonce is used again");
+	journal.forget_settled(3, 10, 2);
+	assert!(journal.sent.is_empty(), "lost with the restart");
+	assert_eq!(journal.next_nonce(3), 3, "a lost transaction's nonce is used again");
 }

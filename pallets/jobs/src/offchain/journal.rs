@@ -1,6 +1,6 @@
-//! What the off-chain worker remembers about one worker key between runs: the executor tasks
-//! it started and the result transactions that may still land. Kept in `PERSISTENT` off-chain
-//! storage, so it survives a restart of the node.
+//! The off-chain worker's journal of one worker key, what it remembers between runs: the
+//! executor tasks it started and the result transactions that may still land. Kept in
+//! `PERSISTENT` off-chain storage, so it survives a restart of the node.
 //!
 //! Nonces are the off-chain worker's own: a transaction still waiting in the pool keeps its
 //! nonce until it lands, expires or is lost with a restart of the node, so a new one never
@@ -24,16 +24,16 @@ pub struct SentBatch {
 	pub jobs: Vec<JobId>,
 }
 
-/// The off-chain worker's record for one worker key.
+/// The off-chain worker's journal for one worker key.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode)]
-pub struct Ledger {
+pub struct Journal {
 	/// Executor tasks started and not answered yet: job and task id.
 	pub tasks: Vec<(JobId, Vec<u8>)>,
 	/// Result transactions that may still land.
 	pub sent: Vec<SentBatch>,
 }
 
-impl Ledger {
+impl Journal {
 	/// Forgets the transactions that can no longer land: their nonce is used on chain (they
 	/// landed, or failed and their jobs are still open), they expired, or the node restarted
 	/// since and its pool lost them.

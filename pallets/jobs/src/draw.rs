@@ -1,0 +1,130 @@
+//! The draw of a job's workers: the seed from recent VRF outputs, and the stake-weighted pick
+//! among eligible workers of distinct operators.
+
+use crate::{pallet::*, types::*};
+use alloc::{collections::BTreeMap, vec::Vec};
+use frame_support::{defensive, pallet_prelude::*, traits::Randomness};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::UniqueSaturatedInto;
+use veritensor_primitives::{
+	traits::{Candidate, Outcome, WorkerStaking},
+	JobId, ModelHash, WorkerId,
+};
+
+/// Domain separator of the draw's seed.
+const DRAW_DOMAIN: &[u8] = b"veritensor:draw:v1";
+
+impl<T: Config> Pallet<T> {
+	/// Notes the parent block's VRF output, keeping the last `AssignmentDelay − 1`.
+	pub(crate) fn record_parent_vrf() {
+		let (output, _) = T::ParentVrf::random(&[]);
+		let keep = T::AssignmentDelay::get().saturating_sub(1) as usize;
+		RecentVrf::<T>::mutate(|recent| {
+			let mut outputs = recent.to_vec();
+			outputs.push(output.unwrap_or_default());
+			let excess = outputs.len().saturating_sub(keep);
+			outputs.drain(..excess);
+			*recent = BoundedVec::truncate_from(outputs);
+		});
+	}
+
+	/// The seed of this block's draw: the VRF outputs of the `AssignmentDelay − 1` blocks
+	/// before it, so for a job from block N those of N+1 … N+D−1.
+	fn draw_seed() -> [u8; 32] {
+		let mut preimage = Vec::from(DRAW_DOMAIN);
+		RecentVrf::<T>::get().encode_to(&mut preimage);
+		sp_io::hashing::blake2_256(&preimage)
+	}
+
+	/// Draws the workers of the jobs due at `now`; returns how many jobs and models were due.
+	pub(crate) fn assign_due(now: BlockNumberFor<T>) -> (u32, u32) {
+		let due = AssignmentQueue::<T>::take(now);
+		AssignmentModels::<T>::remove(now);
+		if due.is_empty() {
+			return (0, 0);
+		}
+		let seed = Self::draw_seed();
+		let mut pools = BTreeMap::new();
+		for job in &due {
+			Self::assign(*job, &seed, &mut pools, now);
+		}
+		(due.len() as u32, pools.len() as u32)
+	}
+
+	/// Draws the workers of `job`. `pools` caches each model's candidates for this block, with
+	/// free slots counted down as workers are drawn.
+	fn assign(
+		job_id: JobId,
+		seed: &[u8; 32],
+		pools: &mut BTreeMap<ModelHash, Vec<Candidate<T::AccountId, BalanceOf<T>>>>,
+		now: BlockNumberFor<T>,
+	) {
+		let Some(mut job) = Jobs::<T>::get(job_id) else { return };
+		let exposure = T::Workers::max_exposure();
+		let pool = pools
+			.entry(job.model)
+			.or_insert_with(|| T::Workers::candidates(&job.model, exposure).into_inner());
+		let mut random = sp_io::hashing::blake2_256(&(seed, job_id).encode());
+		let mut workers: Vec<WorkerId> = Vec::new();
+		let mut operators: Vec<T::AccountId> = Vec::new();
+		while (workers.len() as u32) < job.k {
+			let Some(index) = Self::draw_one(pool, &operators, &random) else { break };
+			random = sp_io::hashing::blake2_256(&random);
+			let candidate = &mut pool[index];
+			if T::Workers::note_assigned(&candidate.worker, exposure).is_err() {
+				candidate.free_slots = 0;
+				continue;
+			}
+			candidate.free_slots = candidate.free_slots.saturating_sub(1);
+			workers.push(candidate.worker.clone());
+			operators.push(candidate.operator.clone());
+		}
+		if (workers.len() as u32) < job.k {
+			for worker in &workers {
+				T::Workers::note_released(worker, exposure, Outcome::Voided);
+			}
+			Self::refund(job_id, job, Refund::NoWorkers);
+			return;
+		}
+		for worker in &workers {
+			WorkerJobs::<T>::insert(worker, job_id, ());
+		}
+		let deadline = job.deadline;
+		job.state =
+			JobState::Assigned { workers: BoundedVec::truncate_from(workers.clone()), at: now };
+		Jobs::<T>::insert(job_id, job);
+		Self::deposit_event(Event::Assigned { job: job_id, workers, deadline });
+	}
+
+	/// Picks a candidate with a free slot whose operator is not in `excluded`, with probability
+	/// proportional to its stake.
+	fn draw_one(
+		pool: &[Candidate<T::AccountId, BalanceOf<T>>],
+		excluded: &[T::AccountId],
+		random: &[u8; 32],
+	) -> Option<usize> {
+		let weight = |candidate: &Candidate<T::AccountId, BalanceOf<T>>| -> u128 {
+			if candidate.free_slots == 0 || excluded.contains(&candidate.operator) {
+				0
+			} else {
+				UniqueSaturatedInto::<u128>::unique_saturated_into(candidate.stake).max(1)
+			}
+		};
+		let total = pool.iter().map(weight).fold(0u128, |sum, w| sum.saturating_add(w));
+		if total == 0 {
+			return None;
+		}
+		let mut word = [0u8; 16];
+		word.copy_from_slice(&random[..16]);
+		let mut point = u128::from_le_bytes(word) % total;
+		for (index, candidate) in pool.iter().enumerate() {
+			let w = weight(candidate);
+			if point < w {
+				return Some(index);
+			}
+			point -= w;
+		}
+		defensive!("the point lies below the total weight");
+		None
+	}
+}
