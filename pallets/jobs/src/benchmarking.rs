@@ -358,9 +358,5 @@ mod benchmarks {
 		assert_eq!(PruneCursor::<T>::get(), n as u64);
 	}
 
-	impl_benchmark_test_suite!(
-		Pallet,
-		crate::mock::ExtBuilder::default().build(),
-		crate::mock::Test
-	);
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);
 }

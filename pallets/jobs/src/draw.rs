@@ -7,7 +7,7 @@ use frame_support::{defensive, pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::UniqueSaturatedInto;
 use veritensor_primitives::{
-	traits::{Candidate, Outcome, WorkerStaking},
+	traits::{Outcome, WorkerStaking},
 	JobId, ModelHash, WorkerId,
 };
 
@@ -56,7 +56,7 @@ impl<T: Config> Pallet<T> {
 	fn assign(
 		job_id: JobId,
 		seed: &[u8; 32],
-		pools: &mut BTreeMap<ModelHash, Vec<Candidate<T::AccountId, BalanceOf<T>>>>,
+		pools: &mut BTreeMap<ModelHash, Vec<CandidateOf<T>>>,
 		now: BlockNumberFor<T>,
 	) {
 		let Some(mut job) = Jobs::<T>::get(job_id) else { return };
@@ -99,11 +99,11 @@ impl<T: Config> Pallet<T> {
 	/// Picks a candidate with a free slot whose operator is not in `excluded`, with probability
 	/// proportional to its stake.
 	fn draw_one(
-		pool: &[Candidate<T::AccountId, BalanceOf<T>>],
+		pool: &[CandidateOf<T>],
 		excluded: &[T::AccountId],
 		random: &[u8; 32],
 	) -> Option<usize> {
-		let weight = |candidate: &Candidate<T::AccountId, BalanceOf<T>>| -> u128 {
+		let weight = |candidate: &CandidateOf<T>| -> u128 {
 			if candidate.free_slots == 0 || excluded.contains(&candidate.operator) {
 				0
 			} else {

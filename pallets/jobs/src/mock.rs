@@ -104,11 +104,11 @@ pub fn schema() -> IoSchema {
 }
 
 thread_local! {
-	static LISTED: RefCell<BTreeMap<ModelHash, IoSchema>> = RefCell::new(BTreeMap::new());
-	static OPEN_JOBS: RefCell<BTreeMap<ModelHash, u32>> = RefCell::new(BTreeMap::new());
-	static SLASHES: RefCell<Vec<(WorkerId, Balance, SlashReason)>> = RefCell::new(Vec::new());
-	static OUTCOMES: RefCell<Vec<(WorkerId, Outcome)>> = RefCell::new(Vec::new());
-	static VRF: RefCell<Option<H256>> = RefCell::new(Some(H256::repeat_byte(7)));
+	static LISTED: RefCell<BTreeMap<ModelHash, IoSchema>> = const { RefCell::new(BTreeMap::new()) };
+	static OPEN_JOBS: RefCell<BTreeMap<ModelHash, u32>> = const { RefCell::new(BTreeMap::new()) };
+	static SLASHES: RefCell<Vec<(WorkerId, Balance, SlashReason)>> = const { RefCell::new(Vec::new()) };
+	static OUTCOMES: RefCell<Vec<(WorkerId, Outcome)>> = const { RefCell::new(Vec::new()) };
+	static VRF: RefCell<Option<H256>> = const { RefCell::new(Some(H256::repeat_byte(7))) };
 }
 
 /// The registry double: the digits model is listed; [`delist`] takes it away.
@@ -137,10 +137,11 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 		OPEN_JOBS.with(|open| *open.borrow_mut().entry(*model).or_default() -= 1);
 	}
 	fn uris(model: &ModelHash) -> Vec<Vec<u8>> {
-		LISTED
-			.with(|listed| listed.borrow().contains_key(model))
-			.then(|| vec![model_uri(model)])
-			.unwrap_or_default()
+		if LISTED.with(|listed| listed.borrow().contains_key(model)) {
+			vec![model_uri(model)]
+		} else {
+			Vec::new()
+		}
 	}
 }
 

@@ -27,10 +27,7 @@ pub(crate) enum PayloadError {
 impl<T: Config> Pallet<T> {
 	/// What a job of `model` with `k` workers costs now, and how it splits; `None` if the model
 	/// takes no jobs or `k` is unsupported.
-	pub fn quote(
-		model: &ModelHash,
-		k: u32,
-	) -> Option<(Price<T::AccountId, BalanceOf<T>>, BalanceOf<T>)> {
+	pub fn quote(model: &ModelHash, k: u32) -> Option<(PriceOf<T>, BalanceOf<T>)> {
 		if k == 0 || k > SUPPORTED_K.min(T::MaxWorkersPerJob::get()) {
 			return None;
 		}
@@ -39,10 +36,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The price of a job of `k` workers under `terms`, and its cost: the workers' price, the
 	/// royalty and the protocol fee, raised to the minimum fee by the protocol's share.
-	fn price(
-		terms: &ModelTerms<T::AccountId, BalanceOf<T>>,
-		k: u32,
-	) -> (Price<T::AccountId, BalanceOf<T>>, BalanceOf<T>) {
+	fn price(terms: &ModelTerms<T::AccountId, BalanceOf<T>>, k: u32) -> (PriceOf<T>, BalanceOf<T>) {
 		let base =
 			terms.price_per_worker.saturating_mul(k.into()).saturating_add(terms.owner_royalty);
 		let mut protocol = T::ProtocolFee::get() * base;

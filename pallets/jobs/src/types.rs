@@ -15,6 +15,11 @@ use veritensor_primitives::{tensor::MaxTensors, ModelHash, Tensor, WorkerId, Wor
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
+/// A job's price in the runtime's account and balance types.
+pub type PriceOf<T> = Price<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+/// A worker the draw may pick, in the runtime's account and balance types.
+pub type CandidateOf<T> =
+	veritensor_primitives::traits::Candidate<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 /// Tensors small enough to travel inline, one side of a model's schema.
 pub type InlineTensors<T> = BoundedVec<Tensor<<T as Config>::MaxInlineTensorBytes>, MaxTensors>;
 
@@ -114,7 +119,7 @@ pub struct Job<T: Config> {
 	/// How many workers run it.
 	pub k: u32,
 	/// What it pays, as quoted at submission.
-	pub price: Price<T::AccountId, BalanceOf<T>>,
+	pub price: PriceOf<T>,
 	/// The escrow held from the submitter: the whole `max_fee`.
 	pub escrow: BalanceOf<T>,
 	/// The submission block.

@@ -44,10 +44,33 @@
 //! [`Config::ReporterBounty`] of the slash goes to a reporter if there is one, the rest to
 //! [`Config::OnSlash`] (the treasury). When a slash leaves the bond below the minimum or short of
 //! what the workers' capacities need, all of the operator's workers are chilled at once.
+//!
+//! ## Code map
+//!
+//! - `ledger.rs`: the operator ledger, the only writer of [`Operators`]: `OperatorLedger::get`
+//!   reads one, `update` writes it and sets the bond hold to what it records, `close` removes an
+//!   empty one;
+//! - `asset.rs`: every call into the currency (the bond hold, slashes, their payout);
+//! - `registration.rs`: proofs of possession, checks on settings, scheduled settings changes;
+//! - `eligibility.rs`: the delay, the bond a capacity needs, candidates and worker views;
+//! - `model_sets.rs`: the bounded per-model sets of workers;
+//! - `slashing.rs`: slashes and the chilling they cause;
+//! - `staking_interface.rs`: the [`veritensor_primitives::traits::WorkerStaking`] implementation;
+//! - `invariants.rs`: the checks of `try_state`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+
+/// The target of this pallet's log lines.
+pub(crate) const LOG_TARGET: &str = "runtime::workers";
+
+/// Logs at `$level` under [`LOG_TARGET`]: `log!(info, "operator {:?} ...", operator)`.
+macro_rules! log {
+	($level:ident, $($arg:tt)+) => {
+		::log::$level!(target: $crate::LOG_TARGET, $($arg)+)
+	};
+}
 
 pub use pallet::*;
 
@@ -69,19 +92,6 @@ mod staking_interface;
 mod tests;
 pub mod types;
 pub mod weights;
-
-/// The target of this pallet's log lines.
-pub(crate) const LOG_TARGET: &str = "runtime::workers";
-
-/// Logs at `level` under [`LOG_TARGET`]: `log!(info, "format {}", args)`.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __workers_log {
-	($level:tt, $pattern:expr $(, $values:expr)* $(,)?) => {
-		log::$level!(target: $crate::LOG_TARGET, $pattern $(, $values)*)
-	};
-}
-pub(crate) use __workers_log as log;
 
 pub use types::*;
 pub use weights::WeightInfo;

@@ -1,7 +1,7 @@
 //! Slashing an operator for a worker's offence: how much is taken and from where, the worker's
 //! record of it, and chilling every worker of an operator whose bond no longer covers them.
 
-use crate::{asset, log, pallet::*, types::*};
+use crate::{asset, pallet::*, types::*};
 use frame_support::{pallet_prelude::*, traits::Imbalance};
 use sp_runtime::{traits::Saturating, DispatchError};
 use veritensor_primitives::{

@@ -13,7 +13,7 @@ fn assigned_worker(job: u64) -> Option<veritensor_primitives::WorkerId> {
 
 #[test]
 fn the_draw_follows_stake() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 1_000, 64);
 		add_worker(2, 200, 3_000, 64);
 		let mut heavy = 0;
@@ -56,7 +56,7 @@ fn worker_key(seed: u8) -> veritensor_primitives::WorkerId {
 
 #[test]
 fn a_full_worker_is_not_drawn_again_in_the_same_block() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 1_000_000, 1);
 		add_worker(2, 200, 1, 1);
 		let first = submit(USER, 1, 200);
@@ -70,7 +70,7 @@ fn a_full_worker_is_not_drawn_again_in_the_same_block() {
 
 #[test]
 fn missing_randomness_still_assigns() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 1_000, 2);
 		set_vrf(None);
 		let job = submit(USER, 1, 200);
@@ -81,7 +81,7 @@ fn missing_randomness_still_assigns() {
 
 #[test]
 fn one_block_assigns_a_bounded_number_of_jobs() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 1_000, 64);
 		for fill in 0..4 {
 			submit(USER, fill, 200);
@@ -98,7 +98,7 @@ fn one_block_assigns_a_bounded_number_of_jobs() {
 
 #[test]
 fn the_quote_is_what_a_job_costs() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let (price, cost) = Jobs::quote(&digits(), 1).expect("listed");
 		assert_eq!(cost, COST);
 		assert_eq!(price.per_worker + price.royalty + price.protocol, COST);
@@ -109,7 +109,7 @@ fn the_quote_is_what_a_job_costs() {
 
 #[test]
 fn an_unpayable_claim_keeps_the_earnings() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		crate::Claimable::<Test>::insert(77, 3);
 		<Balances as frame_support::traits::fungible::Mutate<AccountId>>::mint_into(
 			&Jobs::pot(),

@@ -21,7 +21,7 @@ fn output_answer(seed: u8, job: u64, value: i64) -> Submission<Test> {
 
 #[test]
 fn a_job_is_submitted_assigned_answered_and_settled() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		assert_eq!(escrow_held(USER), 200);
@@ -70,7 +70,7 @@ fn a_job_is_submitted_assigned_answered_and_settled() {
 
 #[test]
 fn submit_refuses_bad_jobs() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let try_submit = |model, input, k, max_fee, deadline| {
 			Jobs::submit(RuntimeOrigin::signed(USER), model, input, k, max_fee, deadline)
 		};
@@ -111,7 +111,7 @@ fn submit_refuses_bad_jobs() {
 
 #[test]
 fn cancel_refunds_a_queued_job_in_full() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		assert_noop!(
@@ -139,7 +139,7 @@ fn cancel_refunds_a_queued_job_in_full() {
 
 #[test]
 fn a_no_show_is_slashed_and_the_user_refunded() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		run_to_block(1 + DEADLINE);
@@ -157,7 +157,7 @@ fn a_no_show_is_slashed_and_the_user_refunded() {
 
 #[test]
 fn cannot_execute_refunds_without_a_slash() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		run_to_block(4);
@@ -178,7 +178,7 @@ fn cannot_execute_refunds_without_a_slash() {
 
 #[test]
 fn without_workers_at_the_draw_the_job_is_refunded() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 1);
 		let job = submit(USER, 3, 200);
 		remove_worker(1);
@@ -192,7 +192,7 @@ fn without_workers_at_the_draw_the_job_is_refunded() {
 
 #[test]
 fn hostile_answers_are_refused() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		add_worker(2, 200, 5_000, 2);
 		let first = submit(USER, 3, 200);
@@ -269,7 +269,7 @@ fn hostile_answers_are_refused() {
 
 #[test]
 fn results_are_pruned_after_the_retention_period() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		run_to_block(4);

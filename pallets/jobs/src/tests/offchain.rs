@@ -46,7 +46,7 @@ struct Node {
 
 /// A worker node holding the keys of workers `seeds`, its executor at [`EXECUTOR`].
 fn worker_node(seeds: &[u8]) -> WorkerNode {
-	let mut ext = ExtBuilder::default().build();
+	let mut ext = ExtBuilder.build();
 	let (offchain, http) = testing::TestOffchainExt::new();
 	let (pool, pool_state) = testing::TestTransactionPoolExt::new();
 	let keystore = MemoryKeystore::new();

@@ -93,7 +93,7 @@ fn step(rng: &mut Rng) {
 #[test]
 fn random_sequences_keep_the_invariants_and_the_money() {
 	for seed in 1..=8u64 {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			add_worker(1, 100, 1_000, 3);
 			add_worker(2, 200, 2_000, 2);
 			add_worker(3, 300, 500, 1);

@@ -28,7 +28,7 @@ fn inline(tensors: Vec<Tensor<ConstU32Inline>>) -> Payload<Test> {
 
 #[test]
 fn malformed_inputs_are_refused_with_their_reason() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let attempt =
 			|input| Jobs::submit(RuntimeOrigin::signed(USER), digits(), input, 1, 200, DEADLINE);
@@ -58,7 +58,7 @@ fn malformed_inputs_are_refused_with_their_reason() {
 
 #[test]
 fn a_deadline_block_holds_a_bounded_number_of_jobs() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 64);
 		// Four jobs a block share one deadline block: 1 + 10 and 2 + 9.
 		for fill in 0..4 {
@@ -75,7 +75,7 @@ fn a_deadline_block_holds_a_bounded_number_of_jobs() {
 
 #[test]
 fn answers_for_queued_jobs_and_foreign_receipts_are_refused() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		let origin = RuntimeOrigin::signed(account_of(&worker(1)));
