@@ -12,7 +12,8 @@
 //! - [`model`]: how a model's outputs are compared across workers;
 //! - [`offchain`]: what the node tells its off-chain workers (the executor's endpoint);
 //! - [`traits`]: the interfaces through which the job market reaches the model registry and the
-//!   worker staking pallet.
+//!   worker staking pallet;
+//! - `serde_text` (with the `serde` feature): byte strings that hold text, as JSON strings.
 //!
 //! The crate is `no_std` and is compiled into the runtime; with the `std` feature it is also used
 //! by the node and the executor.
@@ -25,6 +26,8 @@ pub mod hashing;
 pub mod model;
 pub mod offchain;
 pub mod receipt;
+#[cfg(feature = "serde")]
+pub mod serde_text;
 pub mod tensor;
 pub mod traits;
 pub mod worker_key;

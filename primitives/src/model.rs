@@ -20,6 +20,7 @@ pub const MAX_ENGINE_VERSION_LEN: u32 = 32;
 	MaxEncodedLen,
 	TypeInfo,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ModelFormat {
 	/// An ONNX graph.
 	Onnx,
@@ -38,6 +39,7 @@ pub enum ModelFormat {
 	MaxEncodedLen,
 	TypeInfo,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Engine {
 	/// tract, the pure-Rust ONNX engine.
 	Tract,
@@ -49,6 +51,8 @@ pub enum Engine {
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub enum ComparisonRule {
 	/// Outputs must hash equal. Only sound for integer-only graphs run by one pinned engine:
 	/// float arithmetic, and QDQ graphs that requantise through floats, differ across engines.
@@ -56,6 +60,7 @@ pub enum ComparisonRule {
 		/// The engine every worker must use.
 		engine: Engine,
 		/// The engine version every worker must use (UTF-8, e.g. `0.21.13`).
+		#[cfg_attr(feature = "serde", serde(with = "crate::serde_text"))]
 		version: BoundedVec<u8, ConstU32<MAX_ENGINE_VERSION_LEN>>,
 	},
 	/// Outputs are compared element by element in raw fixed-point units.

@@ -104,8 +104,11 @@ impl ElementType {
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct TensorSpec {
 	/// The tensor's name in the model graph (UTF-8).
+	#[cfg_attr(feature = "serde", serde(with = "crate::serde_text"))]
 	pub name: BoundedVec<u8, MaxTensorNameLen>,
 	/// Element type.
 	pub elem: ElementType,
@@ -150,6 +153,8 @@ pub enum SchemaError {
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct IoSchema {
 	/// Input tensors, in the order the model takes them.
 	pub inputs: BoundedVec<TensorSpec, MaxTensors>,

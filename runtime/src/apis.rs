@@ -274,7 +274,7 @@ impl_runtime_apis! {
 		}
 
 		fn models(
-			status: Option<pallet_models::ModelStatus>,
+			status: Option<pallet_models::StatusKind>,
 			start_after: Option<veritensor_primitives::ModelHash>,
 			limit: u32,
 		) -> pallet_models::ModelPage {

@@ -11,7 +11,6 @@ use crate::{
 	Runtime, RuntimeGenesisConfig, SudoConfig,
 };
 use alloc::{vec, vec::Vec};
-use codec::Encode;
 use frame_support::build_struct_json_patch;
 use pallet_models::{Description, ModelMetadata, ModelSpec};
 use serde_json::Value;
@@ -120,7 +119,7 @@ fn genesis(
 		council: CouncilConfig { members: council },
 		sudo: SudoConfig { key: sudo },
 		models: ModelsConfig {
-			models: vec![(Sr25519Keyring::Alice.to_account_id(), demo_float_model().encode())],
+			models: vec![(Sr25519Keyring::Alice.to_account_id(), demo_float_model())],
 		},
 	})
 }

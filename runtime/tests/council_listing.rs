@@ -84,8 +84,8 @@ fn a_council_majority_lists_a_model() {
 		)
 		.is_err());
 		assert_eq!(
-			pallet_models::Models::<Runtime>::get(model).unwrap().status,
-			pallet_models::ModelStatus::Proposed
+			pallet_models::Models::<Runtime>::get(model).unwrap().status.kind(),
+			pallet_models::StatusKind::Proposed
 		);
 
 		assert_ok!(Council::vote(RuntimeOrigin::signed(Bob.to_account_id()), motion, 0, true));
@@ -104,8 +104,8 @@ fn a_council_majority_lists_a_model() {
 		})));
 		assert!(events.contains(&RuntimeEvent::Models(pallet_models::Event::Listed { model })));
 		assert_eq!(
-			pallet_models::Models::<Runtime>::get(model).unwrap().status,
-			pallet_models::ModelStatus::Listed
+			pallet_models::Models::<Runtime>::get(model).unwrap().status.kind(),
+			pallet_models::StatusKind::Listed
 		);
 	});
 }

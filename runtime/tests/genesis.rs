@@ -141,7 +141,11 @@ fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
 					.unwrap_or_else(|| {
 						panic!("{name}: the float demo model is not in the registry")
 					});
-			assert_eq!(record.status, pallet_models::ModelStatus::Listed, "{name}");
+			assert_eq!(
+				record.status,
+				pallet_models::ModelStatus::Listed { proposed: 0, listed: 0 },
+				"{name}"
+			);
 			assert_eq!(record.owner, account(sp_keyring::Sr25519Keyring::Alice));
 			assert_eq!(record.spec, demo_float_model());
 			let schema = &record.spec.schema;
@@ -161,5 +165,19 @@ fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
 				}
 			}
 		});
+	}
+}
+
+#[test]
+fn the_presets_show_the_demo_model_as_readable_json() {
+	let hash: String = DEMO_FLOAT_MODEL_HASH.iter().map(|byte| format!("{byte:02x}")).collect();
+	for id in preset_names() {
+		let name = String::from_utf8(id.into()).unwrap();
+		let patch: serde_json::Value =
+			serde_json::from_slice(&get_preset(&PresetId::from(name.as_str())).unwrap()).unwrap();
+		let spec = &patch["models"]["models"][0][1];
+		assert_eq!(spec["artifact_hash"], format!("0x{hash}"), "{name}");
+		assert_eq!(spec["metadata"]["name"], "mlp_digits_f32", "{name}");
+		assert_eq!(spec["schema"]["inputs"][0]["name"], "pixels", "{name}");
 	}
 }

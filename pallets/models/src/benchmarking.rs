@@ -115,8 +115,8 @@ mod benchmarks {
 		_(RawOrigin::Signed(owner), Box::new(spec));
 
 		assert_eq!(
-			Models::<T>::get(ModelHash::repeat_byte(2)).map(|r| r.status),
-			Some(ModelStatus::Proposed)
+			Models::<T>::get(ModelHash::repeat_byte(2)).map(|r| r.status.kind()),
+			Some(StatusKind::Proposed)
 		);
 		Ok(())
 	}
@@ -130,7 +130,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, model);
 
-		assert_eq!(Models::<T>::get(model).map(|r| r.status), Some(ModelStatus::Listed));
+		assert_eq!(Models::<T>::get(model).map(|r| r.status.kind()), Some(StatusKind::Listed));
 		Ok(())
 	}
 
@@ -156,7 +156,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, model);
 
-		assert_eq!(Models::<T>::get(model).map(|r| r.status), Some(ModelStatus::Deprecated));
+		assert_eq!(Models::<T>::get(model).map(|r| r.status.kind()), Some(StatusKind::Deprecated));
 		Ok(())
 	}
 
@@ -171,7 +171,7 @@ mod benchmarks {
 		_(origin as T::RuntimeOrigin, model);
 
 		let record = Models::<T>::get(model).expect("delisted records stay; qed");
-		assert_eq!(record.status, ModelStatus::Delisted);
+		assert_eq!(record.status.kind(), StatusKind::Delisted);
 		assert!(sp_runtime::traits::Zero::is_zero(&record.deposit));
 		Ok(())
 	}

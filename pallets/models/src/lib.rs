@@ -26,6 +26,22 @@
 //! The job market reaches the registry through
 //! [`veritensor_primitives::traits::ModelRegistry`], which this pallet implements: it hands out
 //! the terms of listed models and counts open jobs, so a model with open jobs cannot vanish.
+//!
+//! Genesis lists models from plain JSON: `(owner, spec)` pairs, with text as strings and hashes
+//! as `0x` hex, each checked like a proposal.
+//!
+//! Storage stays at version 0, without migrations, because no chain has launched yet.
+//!
+//! ## Code layout
+//!
+//! - [`status`]: a model's status and the transitions between statuses;
+//! - [`types`]: the spec an owner submits and the record the registry keeps;
+//! - `checks`: what a spec must satisfy;
+//! - `asset`: deposits, the only code that calls the currency;
+//! - `registry`: the [`ModelRegistry`](veritensor_primitives::traits::ModelRegistry) the job
+//!   market uses;
+//! - [`queries`] and [`runtime_api`]: reads for wallets, explorers and the node;
+//! - `invariants`: what `try_state` checks.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -33,18 +49,25 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod asset;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
-pub mod impls;
+mod checks;
+#[cfg(any(feature = "try-runtime", test))]
+mod invariants;
 #[cfg(test)]
 mod mock;
+pub mod queries;
+mod registry;
 pub mod runtime_api;
+pub mod status;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
 
-pub use impls::ModelPage;
+pub use queries::{ModelPage, MAX_PAGE};
+pub use status::{ModelStatus, StatusKind};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -52,17 +75,12 @@ pub use weights::WeightInfo;
 pub mod pallet {
 	use super::*;
 	use frame_support::{
-		defensive,
 		pallet_prelude::*,
-		traits::{
-			fungible::{self, MutateHold},
-			tokens::Precision,
-			Imbalance, OnUnbalanced,
-		},
+		traits::{fungible, OnUnbalanced},
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
-		traits::{Saturating, Zero},
+		traits::{MaybeSerializeDeserialize, Saturating, Zero},
 		Perbill,
 	};
 	use veritensor_primitives::ModelHash;
@@ -110,9 +128,11 @@ pub mod pallet {
 		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
-		/// The currency deposits are held in.
+		/// The currency deposits are held in. Its balances must be serde because model specs,
+		/// which hold prices, appear as JSON in the genesis config.
 		#[pallet::no_default]
-		type Currency: fungible::Mutate<Self::AccountId>
+		type Currency: fungible::Inspect<Self::AccountId, Balance: MaybeSerializeDeserialize>
+			+ fungible::Mutate<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ fungible::BalancedHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
@@ -258,24 +278,27 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// Owners and SCALE-encoded [`ModelSpec`]s (in a chain spec: arrays of bytes).
-		pub models: alloc::vec::Vec<(T::AccountId, alloc::vec::Vec<u8>)>,
+		/// Owners and the specs of their models, listed in this order.
+		pub models: alloc::vec::Vec<(T::AccountId, ModelSpec<T>)>,
 	}
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			for (owner, encoded) in &self.models {
-				let spec = ModelSpec::<T>::decode(&mut &encoded[..])
-					.expect("genesis models must be SCALE-encoded model specs; qed");
-				Pallet::<T>::check_spec(owner, &spec)
-					.expect("genesis models must be well formed; qed");
-				let record = ModelRecord::listed_at_genesis(owner.clone(), spec);
+			// A bad chain spec must stop the chain from starting, so genesis fails loudly here.
+			for (owner, spec) in &self.models {
+				let model = spec.artifact_hash;
+				if let Err(error) = Pallet::<T>::check_spec(owner, spec) {
+					panic!("genesis model {model:?} is malformed: {error:?}");
+				}
 				assert!(
-					!Models::<T>::contains_key(record.spec.artifact_hash),
-					"genesis models must have distinct artifact hashes"
+					!Models::<T>::contains_key(model),
+					"genesis model {model:?} is listed twice"
 				);
-				Models::<T>::insert(record.spec.artifact_hash, record);
+				Models::<T>::insert(
+					model,
+					ModelRecord::listed_at_genesis(owner.clone(), spec.clone()),
+				);
 			}
 		}
 	}
@@ -321,19 +344,12 @@ pub mod pallet {
 			let mut record = ModelRecord {
 				owner: owner.clone(),
 				spec,
-				status: ModelStatus::Proposed,
-				history: StatusHistory {
-					proposed: now,
-					listed: None,
-					deprecated: None,
-					delisted: None,
-				},
+				status: ModelStatus::Proposed { at: now },
 				deposit: Zero::zero(),
 				open_jobs: 0,
 			};
 			let deposit = Self::deposit_for(&record);
-			T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)
-				.map_err(|_| Error::<T>::InsufficientDeposit)?;
+			Self::hold_deposit(&owner, deposit)?;
 			record.deposit = deposit;
 			Models::<T>::insert(model, record);
 
@@ -352,9 +368,8 @@ pub mod pallet {
 			T::ListingOrigin::ensure_origin(origin)?;
 			Models::<T>::try_mutate(model, |record| -> DispatchResult {
 				let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
-				ensure!(record.status == ModelStatus::Proposed, Error::<T>::NotProposed);
-				record.status = ModelStatus::Listed;
-				record.history.listed = Some(frame_system::Pallet::<T>::block_number());
+				let now = frame_system::Pallet::<T>::block_number();
+				record.status = record.status.list(now).ok_or(Error::<T>::NotProposed)?;
 				Ok(())
 			})?;
 			Self::deposit_event(Event::Listed { model });
@@ -372,16 +387,10 @@ pub mod pallet {
 		pub fn reject(origin: OriginFor<T>, model: ModelHash) -> DispatchResult {
 			T::ListingOrigin::ensure_origin(origin)?;
 			let record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
-			ensure!(record.status == ModelStatus::Proposed, Error::<T>::NotProposed);
+			ensure!(record.status.kind() == StatusKind::Proposed, Error::<T>::NotProposed);
 
-			let to_slash = T::RejectionSlash::get() * record.deposit;
-			let (credit, _unslashed) = <T::Currency as fungible::BalancedHold<_>>::slash(
-				&HoldReason::ModelDeposit.into(),
-				&record.owner,
-				to_slash,
-			);
-			let slashed = credit.peek();
-			T::OnRejection::on_unbalanced(credit);
+			let slashed =
+				Self::slash_deposit(&record.owner, T::RejectionSlash::get() * record.deposit);
 			let returned =
 				Self::release_deposit(&record.owner, record.deposit.saturating_sub(slashed));
 			Models::<T>::remove(model);
@@ -407,9 +416,8 @@ pub mod pallet {
 				if let Some(who) = &by_owner {
 					ensure!(*who == record.owner, Error::<T>::NotOwner);
 				}
-				ensure!(record.status == ModelStatus::Listed, Error::<T>::NotListed);
-				record.status = ModelStatus::Deprecated;
-				record.history.deprecated = Some(frame_system::Pallet::<T>::block_number());
+				let now = frame_system::Pallet::<T>::block_number();
+				record.status = record.status.deprecate(now).ok_or(Error::<T>::NotListed)?;
 				Ok(())
 			})?;
 			Self::deposit_event(Event::Deprecated { model, by_owner: by_owner.is_some() });
@@ -430,13 +438,12 @@ pub mod pallet {
 			let open_jobs =
 				Models::<T>::try_mutate(model, |record| -> Result<u32, DispatchError> {
 					let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
-					match record.status {
-						ModelStatus::Proposed => return Err(Error::<T>::NotListed.into()),
-						ModelStatus::Delisted => return Err(Error::<T>::AlreadyDelisted.into()),
-						ModelStatus::Listed | ModelStatus::Deprecated => {}
-					}
-					record.status = ModelStatus::Delisted;
-					record.history.delisted = Some(frame_system::Pallet::<T>::block_number());
+					let now = frame_system::Pallet::<T>::block_number();
+					record.status =
+						record.status.delist(now).ok_or(match record.status.kind() {
+							StatusKind::Delisted => Error::<T>::AlreadyDelisted,
+							_ => Error::<T>::NotListed,
+						})?;
 					Ok(record.open_jobs)
 				})?;
 			Self::deposit_event(Event::Delisted { model, open_jobs });
@@ -457,7 +464,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
 			ensure!(record.owner == who, Error::<T>::NotOwner);
-			ensure!(record.status == ModelStatus::Proposed, Error::<T>::NotProposed);
+			ensure!(record.status.kind() == StatusKind::Proposed, Error::<T>::NotProposed);
 			let returned = Self::release_deposit(&who, record.deposit);
 			Models::<T>::remove(model);
 			Self::deposit_event(Event::ProposalWithdrawn { model, owner: who, returned });
@@ -482,7 +489,7 @@ pub mod pallet {
 			Models::<T>::try_mutate(model, |record| -> DispatchResult {
 				let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
 				ensure!(record.owner == who, Error::<T>::NotOwner);
-				ensure!(record.status != ModelStatus::Delisted, Error::<T>::AlreadyDelisted);
+				ensure!(record.status.kind() != StatusKind::Delisted, Error::<T>::AlreadyDelisted);
 				record.spec.price_per_worker = price_per_worker;
 				record.spec.owner_royalty = owner_royalty;
 				Ok(())
@@ -507,16 +514,11 @@ pub mod pallet {
 			let deposit = Models::<T>::try_mutate(model, |record| -> Result<_, DispatchError> {
 				let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
 				ensure!(record.owner == who, Error::<T>::NotOwner);
-				ensure!(record.status != ModelStatus::Delisted, Error::<T>::AlreadyDelisted);
+				ensure!(record.status.kind() != StatusKind::Delisted, Error::<T>::AlreadyDelisted);
 				record.spec.uris = uris;
 				let wanted = Self::deposit_for(record);
 				if wanted > record.deposit {
-					T::Currency::hold(
-						&HoldReason::ModelDeposit.into(),
-						&who,
-						wanted.saturating_sub(record.deposit),
-					)
-					.map_err(|_| Error::<T>::InsufficientDeposit)?;
+					Self::hold_deposit(&who, wanted.saturating_sub(record.deposit))?;
 				} else {
 					Self::release_deposit(&who, record.deposit.saturating_sub(wanted));
 				}
@@ -529,30 +531,8 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// The deposit a record needs: base plus a price per encoded byte.
-		pub fn deposit_for(record: &ModelRecord<T>) -> BalanceOf<T> {
-			let bytes: BalanceOf<T> = (record.encoded_size() as u32).into();
-			T::BaseDeposit::get().saturating_add(T::ByteDeposit::get().saturating_mul(bytes))
-		}
-
-		/// Releases up to `amount` of `who`'s model deposits; returns what was released.
-		pub(crate) fn release_deposit(who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
-			if amount.is_zero() {
-				return amount;
-			}
-			T::Currency::release(
-				&HoldReason::ModelDeposit.into(),
-				who,
-				amount,
-				Precision::BestEffort,
-			)
-			.unwrap_or_else(|_| {
-				defensive!("a recorded deposit is always held");
-				Zero::zero()
-			})
-		}
-
-		/// Returns a delisted model's deposit and records that it is gone.
+		/// Returns a delisted model's deposit and records that it is gone: at `delist` when no
+		/// job is open, otherwise when its last open job ends.
 		pub(crate) fn return_delisted_deposit(model: ModelHash) {
 			let Some((owner, deposit)) = Models::<T>::mutate(model, |record| {
 				record.as_mut().map(|record| {
@@ -567,37 +547,6 @@ pub mod pallet {
 			}
 			let amount = Self::release_deposit(&owner, deposit);
 			Self::deposit_event(Event::DepositReturned { model, owner, amount });
-		}
-
-		pub(crate) fn check_uris(uris: &Uris<T>) -> DispatchResult {
-			ensure!(!uris.is_empty(), Error::<T>::NoUris);
-			ensure!(uris.iter().all(|uri| !uri.is_empty()), Error::<T>::EmptyUri);
-			Ok(())
-		}
-
-		/// Checks everything about a spec that does not depend on the registry's state, and
-		/// that a superseded model exists and belongs to `owner`.
-		pub(crate) fn check_spec(owner: &T::AccountId, spec: &ModelSpec<T>) -> DispatchResult {
-			use veritensor_primitives::SchemaError;
-			ensure!(spec.artifact_size > 0, Error::<T>::EmptyArtifact);
-			spec.schema.validate(T::MaxTensorBytes::get()).map_err(|error| match error {
-				SchemaError::NoTensors => Error::<T>::SchemaWithoutTensors,
-				SchemaError::EmptyShape => Error::<T>::SchemaEmptyShape,
-				SchemaError::ZeroDimension => Error::<T>::SchemaZeroDimension,
-				SchemaError::TensorTooLarge => Error::<T>::SchemaTensorTooLarge,
-				SchemaError::DuplicateName => Error::<T>::SchemaDuplicateName,
-				SchemaError::EmptyName => Error::<T>::SchemaEmptyName,
-				SchemaError::BadFracBits => Error::<T>::SchemaBadFracBits,
-			})?;
-			ensure!(spec.comparison.is_valid(), Error::<T>::InvalidComparisonRule);
-			Self::check_uris(&spec.uris)?;
-			ensure!(!spec.metadata.name.is_empty(), Error::<T>::EmptyName);
-			if let Some(earlier) = spec.supersedes {
-				let earlier =
-					Models::<T>::get(earlier).ok_or(Error::<T>::UnknownSupersededModel)?;
-				ensure!(earlier.owner == *owner, Error::<T>::SupersededModelNotOwned);
-			}
-			Ok(())
 		}
 	}
 }

@@ -127,15 +127,9 @@ impl ExtBuilder {
 		}
 		.assimilate_storage(&mut storage)
 		.unwrap();
-		pallet_models::GenesisConfig::<Test> {
-			models: self
-				.genesis_models
-				.into_iter()
-				.map(|(owner, spec)| (owner, codec::Encode::encode(&spec)))
-				.collect(),
-		}
-		.assimilate_storage(&mut storage)
-		.unwrap();
+		pallet_models::GenesisConfig::<Test> { models: self.genesis_models }
+			.assimilate_storage(&mut storage)
+			.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));
 		ext

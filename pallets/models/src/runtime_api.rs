@@ -1,6 +1,6 @@
 //! The registry's runtime API, for wallets, explorers and the node.
 
-use crate::{impls::ModelPage, ModelStatus};
+use crate::{ModelPage, StatusKind};
 use veritensor_primitives::ModelHash;
 
 sp_api::decl_runtime_apis! {
@@ -12,7 +12,7 @@ sp_api::decl_runtime_apis! {
 		/// Up to `limit` (at most 256) models with `status` (any status if `None`), after
 		/// `start_after` in storage order; continue from the page's `next`.
 		fn models(
-			status: Option<ModelStatus>,
+			status: Option<StatusKind>,
 			start_after: Option<ModelHash>,
 			limit: u32,
 		) -> ModelPage;

@@ -1,6 +1,9 @@
 //! The model record and what an owner submits.
+//!
+//! A [`ModelSpec`] is also how genesis names its models, so it and everything it holds are serde:
+//! in a chain spec it is plain JSON, with text as strings and hashes as `0x` hex.
 
-use crate::Config;
+use crate::{Config, ModelStatus};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	traits::{fungible, ConstU32},
@@ -8,7 +11,9 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
 use sp_core::H256;
+use sp_runtime::traits::Zero;
 use veritensor_primitives::{ComparisonRule, IoSchema, ModelFormat, ModelHash};
 
 /// The pallet's balance type.
@@ -24,45 +29,6 @@ pub type Uris<T> = BoundedVec<Uri<T>, <T as Config>::MaxUris>;
 /// Longest licence identifier (an SPDX expression such as `Apache-2.0`), in bytes.
 pub type MaxLicenceLen = ConstU32<64>;
 
-/// Where a model stands.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-)]
-pub enum ModelStatus {
-	/// Waiting for the listing origin's decision.
-	Proposed,
-	/// Serving jobs.
-	Listed,
-	/// Takes no new jobs; open jobs finish.
-	Deprecated,
-	/// Out of service. The record stays so that past jobs keep naming what they ran.
-	Delisted,
-}
-
-/// The block of each status change.
-#[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
-)]
-pub struct StatusHistory<BlockNumber> {
-	/// When the model was proposed.
-	pub proposed: BlockNumber,
-	/// When it was listed.
-	pub listed: Option<BlockNumber>,
-	/// When it was deprecated.
-	pub deprecated: Option<BlockNumber>,
-	/// When it was delisted.
-	pub delisted: Option<BlockNumber>,
-}
-
 /// A model's description: short text on chain, or the hash of a longer text kept elsewhere.
 #[derive(
 	CloneNoBound,
@@ -74,12 +40,15 @@ pub struct StatusHistory<BlockNumber> {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	Serialize,
+	Deserialize,
 )]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
+#[serde(bound = "")]
 pub enum Description<T: Config> {
 	/// The description itself (UTF-8).
-	Text(BoundedVec<u8, T::MaxDescriptionLen>),
+	Text(#[serde(with = "veritensor_primitives::serde_text")] BoundedVec<u8, T::MaxDescriptionLen>),
 	/// The blake2-256 hash of a longer description.
 	Hash(H256),
 }
@@ -95,15 +64,20 @@ pub enum Description<T: Config> {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	Serialize,
+	Deserialize,
 )]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
+#[serde(bound = "", deny_unknown_fields)]
 pub struct ModelMetadata<T: Config> {
 	/// Display name (UTF-8).
+	#[serde(with = "veritensor_primitives::serde_text")]
 	pub name: BoundedVec<u8, T::MaxNameLen>,
 	/// Description, inline or by hash.
 	pub description: Description<T>,
 	/// Licence, as an SPDX identifier.
+	#[serde(with = "veritensor_primitives::serde_text")]
 	pub licence: BoundedVec<u8, MaxLicenceLen>,
 }
 
@@ -118,9 +92,13 @@ pub struct ModelMetadata<T: Config> {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	Serialize,
+	Deserialize,
 )]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
+// Every `T: Config` has serde balances (see `Config::Currency`), so no bound on `T` is needed.
+#[serde(bound = "", deny_unknown_fields)]
 pub struct ModelSpec<T: Config> {
 	/// blake2-256 of the artifact file's bytes: the model's identity, never changed.
 	pub artifact_hash: ModelHash,
@@ -137,6 +115,7 @@ pub struct ModelSpec<T: Config> {
 	/// Royalty paid to the owner per job.
 	pub owner_royalty: BalanceOf<T>,
 	/// Where workers fetch the artifact.
+	#[serde(with = "veritensor_primitives::serde_text::list")]
 	pub uris: Uris<T>,
 	/// Name, description and licence.
 	pub metadata: ModelMetadata<T>,
@@ -155,12 +134,23 @@ pub struct ModelRecord<T: Config> {
 	pub owner: T::AccountId,
 	/// What the owner proposed, with the current prices and URIs.
 	pub spec: ModelSpec<T>,
-	/// Current status.
-	pub status: ModelStatus,
-	/// When each status began.
-	pub history: StatusHistory<BlockNumberFor<T>>,
+	/// Current status, with the block of each step that led to it.
+	pub status: ModelStatus<BlockNumberFor<T>>,
 	/// Deposit held from the owner; zero once returned.
 	pub deposit: BalanceOf<T>,
 	/// Jobs still open for this model.
 	pub open_jobs: u32,
+}
+
+impl<T: Config> ModelRecord<T> {
+	/// The record of a model listed from the start, without a deposit (genesis models).
+	pub fn listed_at_genesis(owner: T::AccountId, spec: ModelSpec<T>) -> Self {
+		ModelRecord {
+			owner,
+			spec,
+			status: ModelStatus::Listed { proposed: Zero::zero(), listed: Zero::zero() },
+			deposit: Zero::zero(),
+			open_jobs: 0,
+		}
+	}
 }

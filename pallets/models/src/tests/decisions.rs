@@ -10,8 +10,7 @@ fn approve_lists_a_proposed_model() {
 		System::set_block_number(5);
 		assert_ok!(Models::approve(RuntimeOrigin::root(), hash(1)));
 		let record = record(1);
-		assert_eq!(record.status, ModelStatus::Listed);
-		assert_eq!(record.history.listed, Some(5));
+		assert_eq!(record.status, ModelStatus::Listed { proposed: 1, listed: 5 });
 		assert_eq!(held(ALICE), deposit, "the deposit stays held while listed");
 		assert_eq!(last_event(), Event::Listed { model: hash(1) }.into());
 	});

@@ -18,8 +18,10 @@ fn the_owner_or_the_listing_origin_deprecates() {
 		assert_eq!(last_event(), Event::Deprecated { model: hash(1), by_owner: true }.into());
 		assert_ok!(Models::deprecate(RuntimeOrigin::root(), hash(2)));
 		assert_eq!(last_event(), Event::Deprecated { model: hash(2), by_owner: false }.into());
-		assert_eq!(record(1).status, ModelStatus::Deprecated);
-		assert_eq!(record(1).history.deprecated, Some(3));
+		assert_eq!(
+			record(1).status,
+			ModelStatus::Deprecated { proposed: 1, listed: 1, deprecated: 3 }
+		);
 		assert_noop!(
 			Models::deprecate(RuntimeOrigin::signed(ALICE), hash(1)),
 			Error::<Test>::NotListed
@@ -59,8 +61,10 @@ fn delisting_an_unreferenced_model_returns_its_deposit_at_once() {
 		System::set_block_number(9);
 		assert_ok!(Models::delist(RuntimeOrigin::root(), hash(1)));
 		let record = record(1);
-		assert_eq!(record.status, ModelStatus::Delisted);
-		assert_eq!(record.history.delisted, Some(9));
+		assert_eq!(
+			record.status,
+			ModelStatus::Delisted { proposed: 1, listed: 1, deprecated: None, delisted: 9 }
+		);
 		assert_eq!(record.deposit, 0);
 		assert_eq!(held(ALICE), 0);
 		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT);

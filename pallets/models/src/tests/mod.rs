@@ -1,11 +1,14 @@
-//! Unit tests, by topic. Every test runs through `ExtBuilder::build_and_execute`, which checks
-//! the registry's invariants (`do_try_state`) at the end.
+//! Unit tests, by topic. Every test of the registry's state runs through
+//! `ExtBuilder::build_and_execute`, which checks the registry's invariants (`do_try_state`) at
+//! the end.
 
 mod decisions;
+mod genesis;
 mod lifecycle;
 mod owner;
 mod propose;
 mod registry;
+mod status;
 
 use crate::{mock::*, HoldReason, ModelRecord, Models as ModelsStorage};
 use frame_support::traits::fungible::InspectHold;

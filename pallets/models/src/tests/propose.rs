@@ -15,8 +15,7 @@ fn propose_holds_base_plus_per_byte_deposit() {
 		assert_eq!(held(ALICE), expected);
 		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT - expected);
 		assert_eq!(record.owner, ALICE);
-		assert_eq!(record.status, ModelStatus::Proposed);
-		assert_eq!(record.history.proposed, 1);
+		assert_eq!(record.status, ModelStatus::Proposed { at: 1 });
 		assert_eq!(
 			last_event(),
 			Event::Proposed { model: hash(1), owner: ALICE, deposit: expected }.into()

@@ -1,5 +1,5 @@
 use super::*;
-use crate::{impls::MAX_PAGE, Error, ModelStatus};
+use crate::{Error, ModelStatus, StatusKind, MAX_PAGE};
 use frame_support::{assert_noop, assert_ok};
 use veritensor_primitives::traits::ModelRegistry;
 
@@ -38,9 +38,8 @@ fn genesis_models_are_listed_without_deposit() {
 	ExtBuilder::default().with_genesis_model(BOB, spec(4)).build_and_execute(|| {
 		let record = record(4);
 		assert_eq!(record.owner, BOB);
-		assert_eq!(record.status, ModelStatus::Listed);
+		assert_eq!(record.status, ModelStatus::Listed { proposed: 0, listed: 0 });
 		assert_eq!(record.deposit, 0);
-		assert_eq!(record.history.listed, Some(0));
 		assert!(Models::terms_for_new_job(&hash(4)).is_some());
 		assert_eq!(held(BOB), 0);
 	});
@@ -62,7 +61,7 @@ fn pages_filter_by_status_and_continue() {
 		let mut listed = Vec::new();
 		let mut start_after = None;
 		loop {
-			let page = Models::models_page(Some(ModelStatus::Listed), start_after, 1);
+			let page = Models::models_page(Some(StatusKind::Listed), start_after, 1);
 			assert!(page.models.len() <= 1);
 			listed.extend(page.models.iter().map(|(hash, _)| *hash));
 			match page.next {
