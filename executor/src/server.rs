@@ -421,7 +421,7 @@ async fn require_token(
 /// The service's routes over an executor.
 pub fn router(executor: Arc<Executor>, config: ServerConfig) -> Router {
 	let task_salt = u64::from_le_bytes(
-		sp_io::hashing::blake2_256(
+		sp_crypto_hashing::blake2_256(
 			&format!("{:?}{}", Instant::now(), std::process::id()).into_bytes(),
 		)[..8]
 			.try_into()

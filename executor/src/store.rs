@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use sp_core::H256;
-use sp_io::hashing::blake2_256;
+use sp_crypto_hashing::blake2_256;
 use std::{
 	fs,
 	io::{ErrorKind, Write},

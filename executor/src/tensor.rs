@@ -8,8 +8,9 @@
 
 use crate::error::{Error, Result};
 use codec::{Compact, Encode};
-use frame_support::{traits::ConstU32, BoundedVec};
 use serde::{Deserialize, Serialize};
+use sp_core::bounded::BoundedVec;
+use sp_core::ConstU32;
 use sp_core::H256;
 use veritensor_primitives::{
 	hashing,
@@ -327,7 +328,7 @@ pub(crate) fn converted_output_hash(outputs: &[JsonTensor]) -> Result<H256> {
 			preimage.extend_from_slice(&value.to_le_bytes()[..width]);
 		}
 	}
-	Ok(H256(sp_io::hashing::blake2_256(&preimage)))
+	Ok(H256(sp_crypto_hashing::blake2_256(&preimage)))
 }
 
 /// The canonical output hash of a list of tensors (as the chain computes it).

@@ -64,7 +64,7 @@ fn oversized_models_and_hash_mismatches_are_refused_and_nothing_is_stored() {
 	assert!(matches!(error, Error::ModelTooLarge { size: 20_310, limit: 10_000 }), "{error}");
 
 	let model = demo_model(INT_MODEL);
-	let real = H256(sp_io::hashing::blake2_256(&model));
+	let real = H256(sp_crypto_hashing::blake2_256(&model));
 	let wrong = H256::repeat_byte(7);
 	let error = executor.store().add_bytes(&model, Some(wrong)).unwrap_err();
 	assert!(matches!(error, Error::HashMismatch { .. }), "{error}");

@@ -28,7 +28,7 @@ async fn model_host() -> SocketAddr {
 }
 
 fn int_hash() -> H256 {
-	H256(sp_io::hashing::blake2_256(&demo_model(INT_MODEL)))
+	H256(sp_crypto_hashing::blake2_256(&demo_model(INT_MODEL)))
 }
 
 #[tokio::test]
@@ -95,7 +95,7 @@ async fn fetch_failures_are_reported_by_kind() {
 	config.fetch = FetchPolicy { timeout: Duration::from_millis(500), ..loopback_policy() };
 	config.max_model_bytes = 10_000;
 	let executor = veritensor_executor::Executor::new(config).unwrap();
-	let float_hash = H256(sp_io::hashing::blake2_256(&demo_model(FLOAT_MODEL)));
+	let float_hash = H256(sp_crypto_hashing::blake2_256(&demo_model(FLOAT_MODEL)));
 	let hash = int_hash();
 
 	let error = executor

@@ -189,7 +189,7 @@ async fn every_error_is_json_with_its_kind_and_the_service_keeps_serving() {
 		}
 	}
 	// The unsupported model was stored (it is a readable file) and fails when run.
-	let unsupported = sp_io::hashing::blake2_256(&fixture("unsupported_op.onnx"));
+	let unsupported = sp_crypto_hashing::blake2_256(&fixture("unsupported_op.onnx"));
 	let body = json!({"model": format!("0x{}", hex::encode(unsupported)),
 		"inputs": [{"elem": "F32", "shape": [1, 4], "frac_bits": 0, "values": [1, 2, 3, 4]}]});
 	let (status, reply) =
@@ -337,7 +337,7 @@ async fn a_missing_model_is_fetched_from_the_uris_of_the_request() {
 		serve_on_loopback(router).await
 	};
 	let service = Service::start(|_| {}, |config| config.fetch = loopback_policy()).await;
-	let hash = format!("0x{}", hex(&sp_io::hashing::blake2_256(&demo_model(INT_MODEL))));
+	let hash = format!("0x{}", hex(&sp_crypto_hashing::blake2_256(&demo_model(INT_MODEL))));
 	let vectors = json("test_vectors.json");
 	let pixels = &test_pixels(&vectors)[3];
 	let with_uris = |uris: &[String]| {

@@ -30,7 +30,7 @@ fn domain_hash<MaxBytes: Get<u32>>(domain: &[u8], tensors: &[Tensor<MaxBytes>]) 
 	let mut preimage = alloc::vec::Vec::with_capacity(domain.len() + tensors.encoded_size());
 	preimage.extend_from_slice(domain);
 	tensors.encode_to(&mut preimage);
-	H256(sp_io::hashing::blake2_256(&preimage))
+	H256(sp_crypto_hashing::blake2_256(&preimage))
 }
 
 /// The canonical hash of a job's input tensors.

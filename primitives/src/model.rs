@@ -1,8 +1,9 @@
 //! How a model is run and how its outputs are compared.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{traits::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
+use sp_core::ConstU32;
+use sp_runtime::BoundedVec;
 
 /// Longest engine version string, in bytes.
 pub const MAX_ENGINE_VERSION_LEN: u32 = 32;

@@ -8,8 +8,9 @@
 
 use alloc::{format, string::String, vec::Vec};
 use core::{fmt, marker::PhantomData};
-use frame_support::{traits::Get, BoundedVec};
 use serde::{de, ser, Deserialize, Deserializer, Serialize, Serializer};
+use sp_core::Get;
+use sp_runtime::BoundedVec;
 
 /// Writes `text` as a string; fails if it is not UTF-8.
 pub fn serialize<S, Ser>(text: &BoundedVec<u8, S>, serializer: Ser) -> Result<Ser::Ok, Ser::Error>
@@ -149,7 +150,7 @@ pub mod list {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use frame_support::traits::ConstU32;
+	use sp_core::ConstU32;
 
 	#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 	struct Named {

@@ -7,9 +7,10 @@
 //! scale belongs to the model, not to the wire format.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{traits::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
+use sp_core::ConstU32;
 use sp_core::Get;
+use sp_runtime::BoundedVec;
 
 /// Most dimensions a tensor may have.
 pub const MAX_TENSOR_RANK: u32 = 6;
@@ -221,9 +222,7 @@ pub enum TensorError {
 }
 
 /// A fixed-point tensor on the wire; `MaxBytes` bounds its packed data.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, frame_support::DebugNoBound,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
 #[scale_info(skip_type_params(MaxBytes))]
 #[codec(mel_bound())]
 pub struct Tensor<MaxBytes: Get<u32>> {
@@ -235,6 +234,19 @@ pub struct Tensor<MaxBytes: Get<u32>> {
 	pub frac_bits: u8,
 	/// Elements packed little-endian at [`ElementType::wire_width`] bytes each.
 	pub data: BoundedVec<u8, MaxBytes>,
+}
+
+// Written out because a derive would ask `MaxBytes: Debug` of a bound that is only a type.
+impl<MaxBytes: Get<u32>> core::fmt::Debug for Tensor<MaxBytes> {
+	fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		formatter
+			.debug_struct("Tensor")
+			.field("elem", &self.elem)
+			.field("shape", &self.shape)
+			.field("frac_bits", &self.frac_bits)
+			.field("data", &self.data)
+			.finish()
+	}
 }
 
 impl<MaxBytes: Get<u32>> Clone for Tensor<MaxBytes> {

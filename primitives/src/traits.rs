@@ -5,9 +5,9 @@
 
 use crate::{tensor::IoSchema, ComparisonRule, ModelHash, WorkerId};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::DispatchResult, BoundedVec};
 use scale_info::TypeInfo;
 use sp_core::Get;
+use sp_runtime::{BoundedVec, DispatchResult};
 use sp_runtime::{DispatchError, Perbill};
 
 /// What the job market needs to know about a model to take a job for it.

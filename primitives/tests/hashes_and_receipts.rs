@@ -1,9 +1,9 @@
 //! The canonical hash layout, receipts and proofs of possession.
 
 use codec::Encode;
-use frame_support::traits::ConstU32;
+use sp_core::ConstU32;
 use sp_core::{crypto::Pair as _, H256};
-use sp_io::hashing::blake2_256;
+use sp_crypto_hashing::blake2_256;
 use veritensor_primitives::{
 	hashing::{INPUT_DOMAIN, OUTPUT_DOMAIN},
 	input_hash, output_hash, possession_payload,

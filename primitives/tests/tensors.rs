@@ -1,6 +1,6 @@
 //! Tensor and schema validation.
 
-use frame_support::traits::ConstU32;
+use sp_core::ConstU32;
 use veritensor_primitives::tensor::{
 	check_tensors, fixed_point, ElementType, IoSchema, SchemaError, Tensor, TensorError, TensorSpec,
 };
