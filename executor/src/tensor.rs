@@ -7,7 +7,6 @@
 //!   elements).
 
 use crate::error::{Error, Result};
-use codec::{Compact, Encode};
 use serde::{Deserialize, Serialize};
 use sp_core::bounded::BoundedVec;
 use sp_core::ConstU32;
@@ -309,26 +308,21 @@ impl JsonSchema {
 /// form (a test holds the two together). Every value must already be in its element type's
 /// range, which `from_engine` guarantees; [`output_hash`] checks instead.
 pub(crate) fn converted_output_hash(outputs: &[JsonTensor]) -> Result<H256> {
-	let size: usize = outputs.iter().map(|t| t.values.len() * 8 + t.shape.len() * 4 + 16).sum();
-	let mut preimage = Vec::with_capacity(hashing::OUTPUT_DOMAIN.len() + 8 + size);
-	preimage.extend_from_slice(hashing::OUTPUT_DOMAIN);
-	Compact(outputs.len() as u32).encode_to(&mut preimage);
+	let size: usize = outputs.iter().map(|t| t.values.len() * 8 + t.shape.len() * 4 + 8).sum();
+	let mut hasher = hashing::TensorHasher::new(hashing::OUTPUT_DOMAIN, outputs.len() as u32, size);
 	for tensor in outputs {
 		if tensor.shape.len() > veritensor_primitives::tensor::MAX_TENSOR_RANK as usize {
 			return Err(Error::SchemaMismatch("an output has more than 6 dimensions".into()));
 		}
-		tensor.elem.encode_to(&mut preimage);
-		tensor.shape.encode_to(&mut preimage);
-		tensor.frac_bits.encode_to(&mut preimage);
 		let width = tensor.elem.wire_width() as usize;
 		let bytes = u32::try_from(tensor.values.len() * width)
 			.map_err(|_| Error::SchemaMismatch("output above 4 GiB".into()))?;
-		Compact(bytes).encode_to(&mut preimage);
+		hasher.tensor(tensor.elem, &tensor.shape, tensor.frac_bits, bytes);
 		for value in &tensor.values {
-			preimage.extend_from_slice(&value.to_le_bytes()[..width]);
+			hasher.data(&value.to_le_bytes()[..width]);
 		}
 	}
-	Ok(H256(sp_crypto_hashing::blake2_256(&preimage)))
+	Ok(hasher.finish())
 }
 
 /// The canonical output hash of a list of tensors (as the chain computes it).

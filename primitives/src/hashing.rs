@@ -17,8 +17,9 @@
 //! outputs into this format (fixed-point, exact shapes) before hashing, so that two workers that
 //! computed the same values produce the same hash.
 
-use crate::tensor::Tensor;
-use codec::Encode;
+use crate::tensor::{ElementType, Tensor};
+use alloc::vec::Vec;
+use codec::{Compact, Encode};
 use sp_core::{Get, H256};
 
 /// Domain separator of input hashes.
@@ -26,11 +27,52 @@ pub const INPUT_DOMAIN: &[u8] = b"veritensor:input:v1";
 /// Domain separator of output hashes.
 pub const OUTPUT_DOMAIN: &[u8] = b"veritensor:output:v1";
 
+/// Builds a canonical hash tensor by tensor, in the layout above. It is the one implementation of
+/// the layout: [`input_hash`] and [`output_hash`] feed it wire tensors, and the executor feeds it
+/// engine outputs value by value, without packing them into wire tensors first.
+pub struct TensorHasher {
+	preimage: Vec<u8>,
+}
+
+impl TensorHasher {
+	/// A hash of `tensors` tensors under `domain`; `capacity` is a guess of the packed data's
+	/// size, to allocate once.
+	pub fn new(domain: &[u8], tensors: u32, capacity: usize) -> Self {
+		let mut preimage = Vec::with_capacity(domain.len().saturating_add(capacity));
+		preimage.extend_from_slice(domain);
+		Compact(tensors).encode_to(&mut preimage);
+		Self { preimage }
+	}
+
+	/// Starts the next tensor: its element type, shape and fraction bits, and the length in bytes
+	/// of its packed data, which [`Self::data`] then writes.
+	pub fn tensor(&mut self, elem: ElementType, shape: &[u32], frac_bits: u8, data_len: u32) {
+		elem.encode_to(&mut self.preimage);
+		shape.encode_to(&mut self.preimage);
+		frac_bits.encode_to(&mut self.preimage);
+		Compact(data_len).encode_to(&mut self.preimage);
+	}
+
+	/// Writes packed little-endian elements of the current tensor.
+	#[inline]
+	pub fn data(&mut self, bytes: &[u8]) {
+		self.preimage.extend_from_slice(bytes);
+	}
+
+	/// The hash.
+	pub fn finish(self) -> H256 {
+		H256(sp_crypto_hashing::blake2_256(&self.preimage))
+	}
+}
+
 fn domain_hash<MaxBytes: Get<u32>>(domain: &[u8], tensors: &[Tensor<MaxBytes>]) -> H256 {
-	let mut preimage = alloc::vec::Vec::with_capacity(domain.len() + tensors.encoded_size());
-	preimage.extend_from_slice(domain);
-	tensors.encode_to(&mut preimage);
-	H256(sp_crypto_hashing::blake2_256(&preimage))
+	let size = tensors.iter().map(|tensor| tensor.data.len() + tensor.shape.len() * 4 + 8).sum();
+	let mut hasher = TensorHasher::new(domain, tensors.len() as u32, size);
+	for tensor in tensors {
+		hasher.tensor(tensor.elem, &tensor.shape, tensor.frac_bits, tensor.data.len() as u32);
+		hasher.data(&tensor.data);
+	}
+	hasher.finish()
 }
 
 /// The canonical hash of a job's input tensors.
