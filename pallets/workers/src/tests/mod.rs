@@ -4,6 +4,7 @@
 mod assignments;
 mod bonding;
 mod eligibility;
+mod random;
 mod registration;
 mod slashing;
 
