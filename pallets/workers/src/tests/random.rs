@@ -302,7 +302,7 @@ impl Drop for Where {
 fn random_sequences_keep_the_invariants_and_the_money() {
 	let mut all: BTreeMap<&str, u32> = BTreeMap::new();
 	for seed in 1..=8u64 {
-		ExtBuilder::default().build_and_execute(|| {
+		ExtBuilder.build_and_execute(|| {
 			<Balances as Mutate<AccountId>>::set_balance(&MODEST, MIN_BOND + 500);
 			let issuance = Balances::total_issuance();
 			let rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
