@@ -141,6 +141,7 @@ fn main() {
 					},
 				}],
 				engine: None,
+				engine_version: None,
 				schema: None,
 				output_frac_bits: None,
 				fetch_from: Vec::new(),

@@ -1,5 +1,7 @@
 //! Every way a request can fail, each with a stable kind for JSON errors and metrics.
 
+pub use veritensor_primitives::ExecutorErrorKind;
+
 use thiserror::Error;
 
 /// Why the executor refused or failed a request.
@@ -32,6 +34,10 @@ pub enum Error {
 	/// The requested engine is not configured on this executor.
 	#[error("engine {0} is not available here")]
 	EngineUnavailable(String),
+	/// The request pins an engine and version (the model's exact comparison rule) that this
+	/// executor does not run.
+	#[error("engine mismatch: {0}")]
+	EngineMismatch(String),
 	/// The engine failed while loading or running a model.
 	#[error("engine failure: {0}")]
 	Engine(String),
@@ -49,6 +55,10 @@ pub enum Error {
 	/// large, not SCALE-encoded tensors, or not of the expected input hash.
 	#[error("bad remote input: {0}")]
 	BadRemoteInput(String),
+	/// A remote input this executor will not fetch: its URI is outside the fetch policy, or it
+	/// is larger than the input limit. Another executor, with another policy, may fetch it.
+	#[error("remote input refused: {0}")]
+	RemoteInputRefused(String),
 	/// The request did not finish in time.
 	#[error("timed out after {0} ms")]
 	Timeout(u64),
@@ -68,46 +78,38 @@ pub enum Error {
 }
 
 impl Error {
-	/// A short, stable name for the error: the `kind` of JSON errors and the `kind` label of
-	/// the error metric.
-	pub fn kind(&self) -> &'static str {
+	/// The error's kind: the `kind` of JSON errors and the `kind` label of the error metric, in
+	/// the form the off-chain worker reads (see [`ExecutorErrorKind`]).
+	pub fn kind(&self) -> ExecutorErrorKind {
 		match self {
-			Self::ModelNotFound(_) => "model_not_found",
-			Self::ModelTooLarge { .. } => "model_too_large",
-			Self::HashMismatch { .. } => "hash_mismatch",
-			Self::CorruptModel(_) => "corrupt_model",
-			Self::UnsupportedOperator(_) => "unsupported_operator",
-			Self::SchemaMismatch(_) => "schema_mismatch",
-			Self::BadInput(_) => "bad_input",
-			Self::InputTooLarge { .. } => "input_too_large",
-			Self::EngineUnavailable(_) => "engine_unavailable",
-			Self::Engine(_) => "engine_failure",
-			Self::FetchRefused(_) => "fetch_refused",
-			Self::FetchFailed(_) => "fetch_failed",
-			Self::InputUnavailable(_) => "input_unavailable",
-			Self::BadRemoteInput(_) => "bad_remote_input",
-			Self::Timeout(_) => "timeout",
-			Self::Overloaded(_) => "overloaded",
-			Self::UnknownTask(_) => "unknown_task",
-			Self::Storage(_) => "storage",
-			Self::Unauthorized => "unauthorized",
+			Self::ModelNotFound(_) => ExecutorErrorKind::ModelNotFound,
+			Self::ModelTooLarge { .. } => ExecutorErrorKind::ModelTooLarge,
+			Self::HashMismatch { .. } => ExecutorErrorKind::HashMismatch,
+			Self::CorruptModel(_) => ExecutorErrorKind::CorruptModel,
+			Self::UnsupportedOperator(_) => ExecutorErrorKind::UnsupportedOperator,
+			Self::SchemaMismatch(_) => ExecutorErrorKind::SchemaMismatch,
+			Self::BadInput(_) => ExecutorErrorKind::BadInput,
+			Self::InputTooLarge { .. } => ExecutorErrorKind::InputTooLarge,
+			Self::EngineUnavailable(_) => ExecutorErrorKind::EngineUnavailable,
+			Self::EngineMismatch(_) => ExecutorErrorKind::EngineMismatch,
+			Self::Engine(_) => ExecutorErrorKind::EngineFailure,
+			Self::FetchRefused(_) => ExecutorErrorKind::FetchRefused,
+			Self::FetchFailed(_) => ExecutorErrorKind::FetchFailed,
+			Self::InputUnavailable(_) => ExecutorErrorKind::InputUnavailable,
+			Self::BadRemoteInput(_) => ExecutorErrorKind::BadRemoteInput,
+			Self::RemoteInputRefused(_) => ExecutorErrorKind::RemoteInputRefused,
+			Self::Timeout(_) => ExecutorErrorKind::Timeout,
+			Self::Overloaded(_) => ExecutorErrorKind::Overloaded,
+			Self::UnknownTask(_) => ExecutorErrorKind::UnknownTask,
+			Self::Storage(_) => ExecutorErrorKind::Storage,
+			Self::Unauthorized => ExecutorErrorKind::Unauthorized,
 		}
 	}
 
-	/// Whether the same request can never succeed on this model: a worker reports such
+	/// Whether the same request can never succeed on this executor: a worker reports such
 	/// failures to the chain as "cannot execute" instead of retrying.
 	pub fn is_permanent(&self) -> bool {
-		matches!(
-			self,
-			Self::ModelTooLarge { .. }
-				| Self::HashMismatch { .. }
-				| Self::CorruptModel(_)
-				| Self::UnsupportedOperator(_)
-				| Self::SchemaMismatch(_)
-				| Self::BadInput(_)
-				| Self::BadRemoteInput(_)
-				| Self::InputTooLarge { .. }
-		)
+		self.kind().is_permanent()
 	}
 }
 

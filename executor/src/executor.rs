@@ -79,6 +79,11 @@ pub struct InferRequest {
 	/// The engine to use; the executor's default if absent.
 	#[serde(default)]
 	pub engine: Option<EngineKind>,
+	/// The exact version of `engine` the model is pinned to (its exact comparison rule): an
+	/// executor without that engine at that version refuses with `engine_mismatch`, since
+	/// another engine's outputs would not hash the same.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub engine_version: Option<String>,
 	/// The schema the chain's registry declares: inputs and outputs are checked against it and
 	/// float outputs take its fraction bits.
 	#[serde(default)]
@@ -252,12 +257,37 @@ impl Executor {
 			.collect()
 	}
 
-	fn backend(&self, engine: Option<EngineKind>) -> Result<&Arc<dyn Backend>> {
+	/// The engine `request` would run on here: the one it names (the default if none), at the
+	/// exact version it pins if it pins one.
+	///
+	/// Fails with `engine_mismatch` if it pins a version this executor does not run, or
+	/// `engine_unavailable` if it names an engine not configured here.
+	pub fn engine_for(&self, request: &InferRequest) -> Result<EngineKind> {
+		self.backend(request.engine, request.engine_version.as_deref()).map(|b| b.kind())
+	}
+
+	fn backend(
+		&self,
+		engine: Option<EngineKind>,
+		version: Option<&str>,
+	) -> Result<&Arc<dyn Backend>> {
 		let wanted = engine.unwrap_or(self.config.default_engine);
-		self.backends
-			.iter()
-			.find(|b| b.kind() == wanted)
-			.ok_or_else(|| Error::EngineUnavailable(wanted.name().into()))
+		let found = self.backends.iter().find(|b| b.kind() == wanted);
+		match (found, version) {
+			(Some(backend), Some(pinned)) if backend.version() != pinned => {
+				Err(Error::EngineMismatch(format!(
+					"the model is pinned to {} {pinned}; this executor runs {}",
+					wanted.name(),
+					backend.version()
+				)))
+			}
+			(Some(backend), _) => Ok(backend),
+			(None, Some(pinned)) => Err(Error::EngineMismatch(format!(
+				"the model is pinned to {} {pinned}, which is not configured here",
+				wanted.name()
+			))),
+			(None, None) => Err(Error::EngineUnavailable(wanted.name().into())),
+		}
 	}
 
 	/// What the store knows of a model, reading and checking its file.
@@ -303,7 +333,7 @@ impl Executor {
 			self.config.fetch.fetch(uri, self.config.max_input_bytes).await.map_err(|error| {
 				match error {
 					Error::FetchFailed(why) => Error::InputUnavailable(format!("{uri}: {why}")),
-					other => Error::BadRemoteInput(format!("{uri}: {other}")),
+					other => Error::RemoteInputRefused(format!("{uri}: {other}")),
 				}
 			})?;
 		let wire = Vec::<WireTensor>::decode_all(&mut &bytes[..]).map_err(|_| {
@@ -377,7 +407,7 @@ impl Executor {
 	pub fn infer(&self, request: &InferRequest) -> Result<InferResponse> {
 		let started = Instant::now();
 		let model = parse_hash(&request.model)?;
-		let backend = self.backend(request.engine)?;
+		let backend = self.backend(request.engine, request.engine_version.as_deref())?;
 		let input_bytes: u64 = request.inputs.iter().map(JsonTensor::wire_size).sum();
 		if input_bytes > self.config.max_input_bytes {
 			return Err(Error::InputTooLarge {

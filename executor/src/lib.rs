@@ -27,6 +27,6 @@ pub mod tensor;
 
 pub use crate::{
 	engine::EngineKind,
-	error::{Error, Result},
+	error::{Error, ExecutorErrorKind, Result},
 	executor::{Config, Executor, InferRequest, InferResponse, RemoteInput},
 };

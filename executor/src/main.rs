@@ -215,7 +215,7 @@ fn main() {
 		})(),
 	};
 	if let Err(error) = result {
-		eprintln!("error ({}): {error}", error.kind());
+		eprintln!("error ({}): {error}", error.kind().as_str());
 		std::process::exit(1);
 	}
 }

@@ -127,6 +127,12 @@ struct ErrorBody {
 	message: String,
 }
 
+/// What the service answers for `error`: its HTTP status and JSON body
+/// (`{"error": {"kind", "message"}}`).
+pub fn error_reply(error: &Error) -> (u16, serde_json::Value) {
+	(status_of(error).as_u16(), serde_json::json!({ "error": error_body(error) }))
+}
+
 fn status_of(error: &Error) -> StatusCode {
 	match error {
 		Error::ModelNotFound(_) | Error::UnknownTask(_) => StatusCode::NOT_FOUND,
@@ -135,9 +141,10 @@ fn status_of(error: &Error) -> StatusCode {
 		| Error::CorruptModel(_)
 		| Error::UnsupportedOperator(_)
 		| Error::SchemaMismatch(_)
-		| Error::BadRemoteInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+		| Error::BadRemoteInput(_)
+		| Error::EngineMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
 		Error::BadInput(_) | Error::EngineUnavailable(_) => StatusCode::BAD_REQUEST,
-		Error::FetchRefused(_) => StatusCode::FORBIDDEN,
+		Error::FetchRefused(_) | Error::RemoteInputRefused(_) => StatusCode::FORBIDDEN,
 		Error::FetchFailed(_) | Error::InputUnavailable(_) => StatusCode::BAD_GATEWAY,
 		Error::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
 		Error::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -147,7 +154,7 @@ fn status_of(error: &Error) -> StatusCode {
 }
 
 fn error_body(error: &Error) -> ErrorBody {
-	ErrorBody { kind: error.kind().into(), message: error.to_string() }
+	ErrorBody { kind: error.kind().as_str().into(), message: error.to_string() }
 }
 
 impl AppState {
@@ -165,16 +172,19 @@ impl AppState {
 	}
 
 	fn error_response(&self, error: &Error) -> Response {
-		self.executor.metrics().errors.with_label_values(&[error.kind()]).inc();
+		self.executor.metrics().errors.with_label_values(&[error.kind().as_str()]).inc();
 		if matches!(error, Error::Engine(_) | Error::Storage(_)) {
 			log::warn!("{error}");
 		}
-		(status_of(error), Json(serde_json::json!({ "error": error_body(error) }))).into_response()
+		let (_, body) = error_reply(error);
+		(status_of(error), Json(body)).into_response()
 	}
 
 	/// Runs an inference within `limit`: first fetches a remote input, and the model from the
-	/// request's URIs if the store does not have it.
+	/// request's URIs if the store does not have it. A request this executor cannot serve with
+	/// the engine it names is refused before anything is fetched.
 	async fn run(&self, mut request: InferRequest, limit: Duration) -> Result<InferResponse> {
+		self.executor.engine_for(&request)?;
 		let deadline = tokio::time::Instant::now() + limit;
 		if let Some(remote) = request.input_from.take() {
 			if !request.inputs.is_empty() {
@@ -298,7 +308,12 @@ async fn submit_task(State(state): State<Arc<AppState>>, body: Body) -> Response
 			let outcome = match worker.run(request, worker.config.task_timeout).await {
 				Ok(result) => TaskState::Done { result: Box::new(result) },
 				Err(error) => {
-					worker.executor.metrics().errors.with_label_values(&[error.kind()]).inc();
+					worker
+						.executor
+						.metrics()
+						.errors
+						.with_label_values(&[error.kind().as_str()])
+						.inc();
 					TaskState::Failed { error: error_body(&error) }
 				}
 			};

@@ -28,7 +28,7 @@ fn corrupt_bytes_are_reported_by_both_engines() {
 			let error =
 				setup.executor.infer(&request(&hash, float_input(&pixels()), engine)).unwrap_err();
 			assert!(matches!(error, Error::CorruptModel(_)), "{engine:?}: {error}");
-			assert_eq!(error.kind(), "corrupt_model");
+			assert_eq!(error.kind().as_str(), "corrupt_model");
 		}
 	}
 }
@@ -243,7 +243,7 @@ fn engine_failures_are_reported_and_leave_the_model_usable() {
 	// ONNX Runtime fails the bad shape while running, and the model stays usable.
 	let error = reshape_to(3, 1, EngineKind::OnnxRuntime).unwrap_err();
 	assert!(matches!(&error, Error::Engine(m) if m.contains("run")), "{error}");
-	assert_eq!(error.kind(), "engine_failure");
+	assert_eq!(error.kind().as_str(), "engine_failure");
 	assert!(!error.is_permanent(), "a run-time failure is not proof the job cannot run");
 	let reshaped = reshape_to(2, 2, EngineKind::OnnxRuntime).unwrap();
 	assert_eq!(reshaped.outputs[0].shape, vec![2, 2]);

@@ -433,9 +433,10 @@ async fn remote_inputs_are_fetched_under_the_policy_and_checked_against_their_ha
 	let (_, body) = service.call(Method::POST, "/v1/infer", both.to_string().into_bytes()).await;
 	assert_eq!(error_kind(&body), "bad_input");
 
-	// The default policy (HTTPS, public addresses) refuses a loopback URI: never fetched.
+	// The default policy (HTTPS, public addresses) refuses a loopback URI: never fetched, and
+	// refused as this executor's own policy, not as a bad input.
 	let strict = Service::start(|_| {}, |_| {}).await;
 	strict.upload(demo_model(INT_MODEL)).await;
 	let (status, body) = strict.call(Method::POST, "/v1/infer", remote("/good")).await;
-	assert_eq!((status, error_kind(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "bad_remote_input"));
+	assert_eq!((status, error_kind(&body)), (StatusCode::FORBIDDEN, "remote_input_refused"));
 }

@@ -4,6 +4,8 @@
 //! off-chain worker and the executor agree on them byte for byte:
 //!
 //! - [`tensor`]: fixed-point tensors and the input/output schema a model declares;
+//! - [`executor`]: the contract with the executor: its error kinds, which of them a retry can
+//!   cure, and the reason a worker reports when it gives up on a job;
 //! - [`hashing`]: the canonical input and output hashes (their exact byte layout is documented
 //!   there and pinned by test vectors);
 //! - [`receipt`]: the receipt a worker signs for every result, and the proof of possession an
@@ -22,6 +24,7 @@
 
 extern crate alloc;
 
+pub mod executor;
 pub mod hashing;
 pub mod model;
 pub mod offchain;
@@ -32,6 +35,7 @@ pub mod tensor;
 pub mod traits;
 pub mod worker_key;
 
+pub use executor::{CannotExecuteReason, ExecutorErrorKind};
 pub use hashing::{input_hash, output_hash};
 pub use model::{ComparisonRule, Engine, ModelFormat};
 pub use receipt::{possession_payload, Receipt};

@@ -48,6 +48,16 @@ pub enum Engine {
 	OnnxRuntime,
 }
 
+impl Engine {
+	/// The engine's name in the executor's API (requests, answers, command-line flags).
+	pub fn api_name(self) -> &'static str {
+		match self {
+			Self::Tract => "tract",
+			Self::OnnxRuntime => "onnxruntime",
+		}
+	}
+}
+
 /// How the outputs of different workers for the same job are compared.
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,

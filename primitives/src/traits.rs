@@ -40,6 +40,10 @@ pub trait ModelRegistry<AccountId, Balance> {
 	/// Notes that an open job for `model` has ended.
 	fn release(model: &ModelHash);
 
+	/// How workers' outputs for `model` are compared, and so the engine and version an exact
+	/// rule pins; `None` for an unknown model. Read by off-chain workers, never in a call.
+	fn comparison(model: &ModelHash) -> Option<crate::ComparisonRule>;
+
 	/// Where workers fetch the model's file from (UTF-8 URIs, tried in order); empty for an
 	/// unknown model. Read by off-chain workers, never in a call.
 	fn uris(model: &ModelHash) -> alloc::vec::Vec<alloc::vec::Vec<u8>>;

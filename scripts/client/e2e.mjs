@@ -3,9 +3,10 @@
 // 1. the demo: predictions equal the models' recorded ones (so the batch scores the models'
 //    accuracy on it), the escrow is released, every account moves by exactly its price;
 // 2. a validator and a separate worker node (not a validator, its own embedded executor):
-//    - faults: a listed model whose stored file is corrupt, an input the chain refuses, a
-//      remote input that does not hash right, next to a good remote and a good inline input:
-//      clear errors and refunds, good jobs settle, the chain keeps producing and finalising;
+//    - faults: a listed model whose stored file is corrupt, a model pinned to an engine version
+//      the worker's executor does not run, an input the chain refuses, a remote input that
+//      does not hash right, next to a good remote and a good inline input: clear errors and
+//      refunds, good jobs settle, the chain keeps producing and finalising;
 //    - the worker node is stopped with jobs on their way to it: at the deadline the submitter
 //      is refunded in full and the worker slashed for a no-show; restarted on the same
 //      database, it answers new jobs; stopped the moment it has sent answers and restarted,
@@ -114,8 +115,21 @@ async function faultsAndRestart() {
     await send(api, api.tx.sudo.sudo(api.tx.models.approve(corruptHash)), alice);
     say('a model whose stored file is corrupt is listed (sudo)');
 
+    // A listed model compared by exact hash, pinned to a tract version no executor runs.
+    const pinnedHash = blake2AsHex(new TextEncoder().encode('pinned to an absent engine'), 256);
+    const pinnedSpec = {
+      ...corruptSpec,
+      artifactHash: pinnedHash,
+      uris: ['https://models.invalid/pinned.onnx'],
+      comparison: { ExactHash: { engine: 'Tract', version: '0.0.0-absent' } },
+      metadata: { name: 'pinned', description: { Text: 'pinned to tract 0.0.0-absent' }, licence: 'MIT' },
+    };
+    await send(api, api.tx.models.propose(pinnedSpec), ferdie);
+    await send(api, api.tx.sudo.sudo(api.tx.models.approve(pinnedHash)), alice);
+    say('a model pinned to tract 0.0.0-absent is listed (sudo)');
+
     const { worker: workerKey, account: workerAccount } = await registerWorker(api, worker, dave,
-      { bond: 5_000n * UNITS, models: [floatModel, corruptHash], capacity: 8 }, say);
+      { bond: 5_000n * UNITS, models: [floatModel, corruptHash, pinnedHash], capacity: 8 }, say);
     await send(api, api.tx.balances.transferKeepAlive(workerAccount, 100n * UNITS), alice);
     say('the worker key\'s account holds 100 VTN for fees');
 
@@ -140,6 +154,7 @@ async function faultsAndRestart() {
       { what: 'tampered remote input', model: floatModel, payload: remote('/tampered.bin') },
       { what: 'good remote input', model: floatModel, payload: remote('/good.bin') },
       { what: 'good inline input', model: floatModel, input: pixels },
+      { what: 'pinned to an absent engine version', model: pinnedHash, input: pixels },
     ];
     const calls = faultJobs.map((job) => api.tx.jobs.submit(job.model,
       job.payload ?? inline(job.input), 1, cost, 15));
@@ -157,7 +172,11 @@ async function faultsAndRestart() {
       `tampered remote input: refunded, input unavailable (${ends[1]})`);
     check(faultJobs[2].end.settled && faultJobs[3].end.settled,
       'the good remote and inline inputs settled');
-    const predicted = faultJobs.slice(2).map((job) => job.end.event.data.output.asInline[0].data.toHex());
+    check(ends[4] === '{"cannotExecute":"EngineUnavailable"}',
+      `a model pinned to an engine version the worker lacks: refunded, engine unavailable (${ends[4]})`);
+    check(/cannot execute \(EngineUnavailable\): engine_mismatch/.test(worker.log()),
+      'the worker node logged the executor\'s engine_mismatch refusal');
+    const predicted = faultJobs.slice(2, 4).map((job) => job.end.event.data.output.asInline[0].data.toHex());
     check(predicted[0] === predicted[1], 'the remote input ran exactly like the same inline one');
     check(escrowHeld(await api.query.balances.holds(bob.address)) === heldBefore,
       'every escrow of these jobs is released');

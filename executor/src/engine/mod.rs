@@ -38,12 +38,10 @@ impl EngineKind {
 		}
 	}
 
-	/// The JSON and command-line name.
+	/// The JSON and command-line name: the chain's [`Engine::api_name`], which the off-chain
+	/// worker puts in requests for pinned models.
 	pub fn name(self) -> &'static str {
-		match self {
-			Self::Tract => "tract",
-			Self::OnnxRuntime => "onnxruntime",
-		}
+		self.to_chain().api_name()
 	}
 }
 

@@ -9,8 +9,10 @@ use std::sync::Arc;
 use tract_onnx::{prelude::*, tract_hir::internal::InferenceFact};
 use veritensor_primitives::tensor::ElementType;
 
-/// The crate version of tract this executor is built with.
-pub const TRACT_VERSION: &str = "0.23.9";
+/// The version of tract this executor is built with, as `Cargo.lock` resolved it (read by the
+/// build script), so that models pinned to a tract version are matched against the engine that
+/// really runs.
+pub const TRACT_VERSION: &str = env!("VERITENSOR_TRACT_VERSION");
 
 /// The tract backend. Runs each inference on the calling thread.
 #[derive(Default)]

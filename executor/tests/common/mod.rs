@@ -114,6 +114,7 @@ pub fn request(model: &str, input: JsonTensor, engine: EngineKind) -> InferReque
 		model: model.to_string(),
 		inputs: vec![input],
 		engine: Some(engine),
+		engine_version: None,
 		schema: None,
 		output_frac_bits: None,
 		fetch_from: Vec::new(),

@@ -15,7 +15,7 @@ use veritensor_primitives::{
 	hashing::output_hash,
 	offchain::ExecutorEndpoint,
 	tensor::{check_tensors, ElementType, IoSchema, Tensor, TensorSpec},
-	ModelHash,
+	CannotExecuteReason, ComparisonRule, Engine, ExecutorErrorKind, ModelHash,
 };
 
 /// Why an inference did not produce outputs.
@@ -24,28 +24,29 @@ pub enum ClientError {
 	/// The executor could not be reached, or did not answer before the deadline: try again
 	/// later.
 	Unreachable(String),
-	/// The executor refused or failed for a reason that may pass (overloaded, timed out, engine
-	/// failure, model not fetched yet): try again later.
-	Transient { kind: String, message: String },
-	/// The job can never run on this model (corrupt model, unsupported operator, schema
-	/// mismatch, bad input, …): report it to the chain as "cannot execute".
-	Permanent { kind: String, message: String },
+	/// The executor refused or failed. `kind` is `None` for a kind this runtime does not know
+	/// (an executor newer than the runtime), which is treated as passing; `name` is the kind as
+	/// the executor wrote it.
+	Executor { kind: Option<ExecutorErrorKind>, name: String, message: String },
 	/// The executor answered something this client cannot accept (not JSON, outputs that do not
 	/// fit the schema, or a hash that does not match them).
 	Malformed(String),
 }
 
-/// The error kinds of the executor that no retry can cure (`Error::is_permanent` there).
-const PERMANENT_KINDS: [&str; 8] = [
-	"model_too_large",
-	"hash_mismatch",
-	"corrupt_model",
-	"unsupported_operator",
-	"schema_mismatch",
-	"bad_input",
-	"bad_remote_input",
-	"input_too_large",
-];
+impl ClientError {
+	/// Whether no retry can cure the failure, so the job is answered "cannot execute" at once.
+	pub fn is_permanent(&self) -> bool {
+		matches!(self, Self::Executor { kind: Some(kind), .. } if kind.is_permanent())
+	}
+
+	/// The reason to report to the chain when giving up on the job over this failure.
+	pub fn reason(&self) -> CannotExecuteReason {
+		match self {
+			Self::Executor { kind: Some(kind), .. } => kind.reason(),
+			_ => CannotExecuteReason::ExecutionFailed,
+		}
+	}
+}
 
 fn parse_h256(text: &str) -> Option<H256> {
 	let digits = text.strip_prefix("0x")?.as_bytes();
@@ -60,35 +61,21 @@ fn parse_h256(text: &str) -> Option<H256> {
 	Some(H256(hash))
 }
 
-fn elem_name(elem: ElementType) -> &'static str {
-	match elem {
-		ElementType::Bool => "Bool",
-		ElementType::U8 => "U8",
-		ElementType::I8 => "I8",
-		ElementType::I16 => "I16",
-		ElementType::I32 => "I32",
-		ElementType::I64 => "I64",
-		ElementType::F32 => "F32",
-	}
-}
-
-fn spec_json(spec: &TensorSpec) -> Value {
-	json!({
-		"name": String::from_utf8_lossy(&spec.name),
-		"elem": elem_name(spec.elem),
-		"shape": spec.shape.to_vec(),
-		"frac_bits": spec.frac_bits,
-	})
+/// An element type as the executor's JSON names it (its serde form).
+fn elem_name(elem: ElementType) -> Value {
+	serde_json::to_value(elem).unwrap_or_default()
 }
 
 /// The body of `POST /v1/infer` or `POST /v1/tasks` for a job with inline inputs: the model,
 /// its inputs in the executor's JSON form (raw wire integers), the model's schema, so that the
 /// executor checks both sides and rounds float outputs at the schema's fraction bits, and the
-/// registry's URIs of the model, which the executor fetches it from if it does not have it.
+/// registry's URIs of the model, which the executor fetches it from if it does not have it, and
+/// for a model compared by exact hash the engine and version it is pinned to.
 pub fn infer_request<B: Get<u32>>(
 	model: &ModelHash,
 	inputs: &[Tensor<B>],
 	schema: &IoSchema,
+	comparison: Option<&ComparisonRule>,
 	fetch_from: &[Vec<u8>],
 ) -> Vec<u8> {
 	let inputs: Vec<Value> = inputs
@@ -105,7 +92,7 @@ pub fn infer_request<B: Get<u32>>(
 			})
 		})
 		.collect();
-	request_body(model, inputs, None, schema, fetch_from)
+	request_body(model, inputs, None, schema, comparison, fetch_from)
 }
 
 /// The body of an inference request for a job whose input is kept at `uri`: the executor
@@ -115,13 +102,14 @@ pub fn remote_infer_request(
 	uri: &[u8],
 	input_hash: &H256,
 	schema: &IoSchema,
+	comparison: Option<&ComparisonRule>,
 	fetch_from: &[Vec<u8>],
 ) -> Vec<u8> {
 	let input_from = json!({
 		"uri": String::from_utf8_lossy(uri),
 		"hash": hex(input_hash.as_bytes()),
 	});
-	request_body(model, Vec::new(), Some(input_from), schema, fetch_from)
+	request_body(model, Vec::new(), Some(input_from), schema, comparison, fetch_from)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -133,18 +121,22 @@ fn request_body(
 	inputs: Vec<Value>,
 	input_from: Option<Value>,
 	schema: &IoSchema,
+	comparison: Option<&ComparisonRule>,
 	fetch_from: &[Vec<u8>],
 ) -> Vec<u8> {
 	let mut body = json!({
 		"model": hex(model.as_bytes()),
 		"inputs": inputs,
-		"schema": {
-			"inputs": schema.inputs.iter().map(spec_json).collect::<Vec<_>>(),
-			"outputs": schema.outputs.iter().map(spec_json).collect::<Vec<_>>(),
-		},
+		"schema": serde_json::to_value(schema).unwrap_or_default(),
 	});
 	if let Some(input_from) = input_from {
 		body["input_from"] = input_from;
+	}
+	// Outputs compared by exact hash must come from the one engine version the model is pinned
+	// to; the executor refuses the request if it does not run exactly that.
+	if let Some(ComparisonRule::ExactHash { engine, version }) = comparison {
+		body["engine"] = Engine::api_name(*engine).into();
+		body["engine_version"] = String::from_utf8_lossy(version).into();
 	}
 	if !fetch_from.is_empty() {
 		body["fetch_from"] =
@@ -181,7 +173,7 @@ fn tensor_from_json<B: Get<u32>>(
 		.collect::<Option<_>>()
 		.ok_or_else(|| malformed("has a malformed shape"))?;
 	let frac_bits = value["frac_bits"].as_u64().and_then(|f| u8::try_from(f).ok()).unwrap_or(0);
-	if value["elem"].as_str() != Some(elem_name(spec.elem)) {
+	if value["elem"] != elem_name(spec.elem) {
 		return Err(malformed("has an output of another element type than the schema's"));
 	}
 	Ok(Tensor {
@@ -194,15 +186,11 @@ fn tensor_from_json<B: Get<u32>>(
 	})
 }
 
-/// The executor's error in `answer`, sorted into retry or cannot-execute.
+/// The executor's error in `answer`, with its kind.
 fn error_of(answer: &Value) -> ClientError {
-	let kind: String = answer["error"]["kind"].as_str().unwrap_or("unknown").into();
+	let name: String = answer["error"]["kind"].as_str().unwrap_or("unknown").into();
 	let message = answer["error"]["message"].as_str().unwrap_or("").into();
-	if PERMANENT_KINDS.contains(&kind.as_str()) {
-		ClientError::Permanent { kind, message }
-	} else {
-		ClientError::Transient { kind, message }
-	}
+	ClientError::Executor { kind: ExecutorErrorKind::parse(&name), name, message }
 }
 
 /// The outputs of an inference result, if they fit the schema and hash to the claimed hash.

@@ -109,6 +109,23 @@ thread_local! {
 	static SLASHES: RefCell<Vec<(WorkerId, Balance, SlashReason)>> = const { RefCell::new(Vec::new()) };
 	static OUTCOMES: RefCell<Vec<(WorkerId, Outcome)>> = const { RefCell::new(Vec::new()) };
 	static VRF: RefCell<Option<H256>> = const { RefCell::new(Some(H256::repeat_byte(7))) };
+	static PINNED: RefCell<BTreeMap<ModelHash, ComparisonRule>> =
+		const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The comparison rule of `model` in the registry double: a tolerance unless [`pin`] set one.
+fn comparison_of(model: &ModelHash) -> ComparisonRule {
+	PINNED
+		.with(|pinned| pinned.borrow().get(model).cloned())
+		.unwrap_or(ComparisonRule::Tolerance { agree: 0, slash: 0 })
+}
+
+/// Pins `model` to `engine` at `version` (an exact-hash comparison rule).
+pub fn pin(model: ModelHash, engine: veritensor_primitives::Engine, version: &str) {
+	let version = version.as_bytes().to_vec().try_into().expect("a short version fits");
+	PINNED.with(|pinned| {
+		pinned.borrow_mut().insert(model, ComparisonRule::ExactHash { engine, version })
+	});
 }
 
 /// The registry double: the digits model is listed; [`delist`] takes it away.
@@ -121,8 +138,11 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 			price_per_worker: PRICE,
 			owner_royalty: ROYALTY,
 			schema,
-			comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+			comparison: comparison_of(model),
 		})
+	}
+	fn comparison(model: &ModelHash) -> Option<ComparisonRule> {
+		Self::schema(model).map(|_| comparison_of(model))
 	}
 	fn schema(model: &ModelHash) -> Option<IoSchema> {
 		(*model == digits())
@@ -489,6 +509,7 @@ pub struct ExtBuilder;
 impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		LISTED.with(|listed| *listed.borrow_mut() = BTreeMap::from([(digits(), schema())]));
+		PINNED.with(|pinned| pinned.borrow_mut().clear());
 		OPEN_JOBS.with(|open| open.borrow_mut().clear());
 		SLASHES.with(|slashes| slashes.borrow_mut().clear());
 		OUTCOMES.with(|outcomes| outcomes.borrow_mut().clear());

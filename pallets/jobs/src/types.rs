@@ -186,31 +186,7 @@ pub enum Answer<T: Config> {
 	},
 }
 
-/// Why a worker could not run a job.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-)]
-pub enum CannotExecuteReason {
-	/// The model file could not be fetched, or its hash did not match.
-	ModelUnavailable,
-	/// The engine refused the model (unsupported operator, corrupt file).
-	ModelUnsupported,
-	/// The input could not be fetched, or its hash did not match.
-	InputUnavailable,
-	/// The input does not suit the model.
-	BadInput,
-	/// The engine failed or timed out.
-	ExecutionFailed,
-}
+pub use veritensor_primitives::CannotExecuteReason;
 
 /// One answer in a [`crate::Pallet::submit_results`] call.
 #[derive(

@@ -30,6 +30,10 @@ impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			.unwrap_or_default()
 	}
 
+	fn comparison(model: &ModelHash) -> Option<veritensor_primitives::ComparisonRule> {
+		Models::<T>::get(model).map(|record| record.spec.comparison)
+	}
+
 	fn acquire(model: &ModelHash) -> DispatchResult {
 		Models::<T>::try_mutate(model, |record| {
 			let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;

@@ -100,6 +100,9 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 	fn uris(_: &ModelHash) -> Vec<Vec<u8>> {
 		Vec::new()
 	}
+	fn comparison(_: &ModelHash) -> Option<ComparisonRule> {
+		None
+	}
 }
 
 pub fn delist(model: ModelHash) {

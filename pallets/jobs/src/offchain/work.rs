@@ -38,33 +38,14 @@ impl Failure {
 	}
 }
 
-/// The reason reported for an executor error of `kind`.
-pub(crate) fn reason_for_kind(kind: &str) -> CannotExecuteReason {
-	match kind {
-		"model_not_found" | "model_too_large" | "hash_mismatch" | "fetch_refused"
-		| "fetch_failed" => CannotExecuteReason::ModelUnavailable,
-		"corrupt_model" | "unsupported_operator" | "schema_mismatch" => {
-			CannotExecuteReason::ModelUnsupported
-		}
-		"bad_input" | "input_too_large" => CannotExecuteReason::BadInput,
-		"input_unavailable" | "bad_remote_input" => CannotExecuteReason::InputUnavailable,
-		_ => CannotExecuteReason::ExecutionFailed,
-	}
-}
-
 impl From<ClientError> for Failure {
 	fn from(error: ClientError) -> Self {
-		match error {
-			ClientError::Permanent { kind, message } => {
-				Failure::permanent(reason_for_kind(&kind), format!("{kind}: {message}"))
-			}
-			ClientError::Transient { kind, message } => {
-				Failure::transient(reason_for_kind(&kind), format!("{kind}: {message}"))
-			}
-			ClientError::Unreachable(message) | ClientError::Malformed(message) => {
-				Failure::transient(CannotExecuteReason::ExecutionFailed, message)
-			}
-		}
+		let (reason, permanent) = (error.reason(), error.is_permanent());
+		let detail = match error {
+			ClientError::Executor { name, message, .. } => format!("{name}: {message}"),
+			ClientError::Unreachable(message) | ClientError::Malformed(message) => message,
+		};
+		Self { reason, detail, permanent }
 	}
 }
 
@@ -182,10 +163,13 @@ impl<T: Config> WorkerRun<'_, T> {
 			Failure::transient(CannotExecuteReason::InputUnavailable, "no input on chain")
 		})?;
 		let uris = T::Models::uris(&job.model);
+		let comparison = T::Models::comparison(&job.model);
 		let request = match input {
-			Payload::Inline(tensors) => infer_request(&job.model, &tensors, &schema, &uris),
+			Payload::Inline(tensors) => {
+				infer_request(&job.model, &tensors, &schema, comparison.as_ref(), &uris)
+			}
 			Payload::Remote { hash, uri } => {
-				remote_infer_request(&job.model, &uri, &hash, &schema, &uris)
+				remote_infer_request(&job.model, &uri, &hash, &schema, comparison.as_ref(), &uris)
 			}
 		};
 		let deadline = sp_io::offchain::timestamp().add(EXECUTOR_TIMEOUT);

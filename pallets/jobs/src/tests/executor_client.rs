@@ -17,6 +17,7 @@ use veritensor_primitives::{
 	hashing::output_hash,
 	offchain::ExecutorEndpoint,
 	tensor::{ElementType, IoSchema, Tensor, TensorSpec},
+	CannotExecuteReason, ComparisonRule, Engine, ExecutorErrorKind,
 };
 
 type Bytes = ConstU32<{ 64 * 1024 }>;
@@ -85,7 +86,7 @@ fn the_request_carries_raw_values_and_the_schema() {
 	let schema = digits_schema();
 	let input = f32_tensor(&[1, 4], 8, &[256, -128, 0, 2560]);
 	let body: Value =
-		serde_json::from_slice(&infer_request(&model, &[input], &schema, &[])).unwrap();
+		serde_json::from_slice(&infer_request(&model, &[input], &schema, None, &[])).unwrap();
 	assert_eq!(body["model"], format!("0x{}", "ab".repeat(32)));
 	assert_eq!(
 		body["inputs"],
@@ -110,7 +111,7 @@ fn the_real_executor_understands_the_request_and_its_answer_is_accepted() {
 		let (pixels, label) = demo_image(index);
 		let input = f32_tensor(&[1, 64], 8, &pixels);
 		let request: veritensor_executor::InferRequest =
-			serde_json::from_slice(&infer_request(&model, &[input], &schema, &uris))
+			serde_json::from_slice(&infer_request(&model, &[input], &schema, None, &uris))
 				.expect("the executor parses it");
 		assert_eq!(request.fetch_from, vec!["https://models.test/f32.onnx".to_string()]);
 		let response = executor.infer(&request).expect("the executor runs it");
@@ -123,7 +124,7 @@ fn the_real_executor_understands_the_request_and_its_answer_is_accepted() {
 	}
 	// A job's remote input goes as a URI and the input hash.
 	let hash = H256::repeat_byte(9);
-	let body = remote_infer_request(&model, b"https://data.test/x", &hash, &schema, &uris);
+	let body = remote_infer_request(&model, b"https://data.test/x", &hash, &schema, None, &uris);
 	let request: veritensor_executor::InferRequest =
 		serde_json::from_slice(&body).expect("the executor parses it");
 	let remote = request.input_from.expect("a remote input");
@@ -132,71 +133,130 @@ fn the_real_executor_understands_the_request_and_its_answer_is_accepted() {
 }
 
 #[test]
-fn executor_errors_are_sorted_into_retry_and_cannot_execute() {
+fn unknown_or_garbled_errors_are_retried() {
 	let schema = digits_schema();
-	let error = |kind: &str| {
-		json!({ "error": { "kind": kind, "message": "why" } }).to_string().into_bytes()
-	};
-	for kind in
-		["schema_mismatch", "corrupt_model", "unsupported_operator", "bad_input", "hash_mismatch"]
-	{
-		assert_eq!(
-			read_answer::<Bytes>(422, &error(kind), &schema),
-			Err(ClientError::Permanent { kind: kind.into(), message: "why".into() })
-		);
-	}
-	for kind in ["overloaded", "timeout", "engine_failure", "model_not_found", "fetch_failed"] {
-		assert!(matches!(
-			read_answer::<Bytes>(503, &error(kind), &schema),
-			Err(ClientError::Transient { kind: k, .. }) if k == kind
-		));
-	}
+	let body = json!({ "error": { "kind": "a_kind_from_the_future", "message": "why" } });
+	let error = read_answer::<Bytes>(503, body.to_string().as_bytes(), &schema).unwrap_err();
+	assert_eq!(
+		error,
+		ClientError::Executor {
+			kind: None,
+			name: "a_kind_from_the_future".into(),
+			message: "why".into()
+		}
+	);
+	assert!(!error.is_permanent());
+	assert_eq!(error.reason(), CannotExecuteReason::ExecutionFailed);
 	assert!(matches!(
 		read_answer::<Bytes>(500, b"<html>", &schema),
 		Err(ClientError::Malformed(_))
 	));
 }
 
-#[test]
-fn the_client_sorts_every_executor_error_as_the_executor_does() {
+/// An executor error of `kind`. The match has no wildcard, so a new kind does not compile here
+/// until it has an error.
+fn executor_error_of(kind: ExecutorErrorKind) -> veritensor_executor::Error {
 	use veritensor_executor::Error;
 	let text = || String::from("why");
-	let every_error = [
-		Error::ModelNotFound(text()),
-		Error::ModelTooLarge { size: 2, limit: 1 },
-		Error::HashMismatch { expected: text(), actual: text() },
-		Error::CorruptModel(text()),
-		Error::UnsupportedOperator(text()),
-		Error::SchemaMismatch(text()),
-		Error::BadInput(text()),
-		Error::InputTooLarge { size: 2, limit: 1 },
-		Error::EngineUnavailable(text()),
-		Error::Engine(text()),
-		Error::FetchRefused(text()),
-		Error::FetchFailed(text()),
-		Error::InputUnavailable(text()),
-		Error::BadRemoteInput(text()),
-		Error::Timeout(1),
-		Error::Overloaded(text()),
-		Error::UnknownTask(text()),
-		Error::Storage(text()),
-		Error::Unauthorized,
-	];
+	match kind {
+		ExecutorErrorKind::ModelNotFound => Error::ModelNotFound(text()),
+		ExecutorErrorKind::ModelTooLarge => Error::ModelTooLarge { size: 2, limit: 1 },
+		ExecutorErrorKind::HashMismatch => Error::HashMismatch { expected: text(), actual: text() },
+		ExecutorErrorKind::CorruptModel => Error::CorruptModel(text()),
+		ExecutorErrorKind::UnsupportedOperator => Error::UnsupportedOperator(text()),
+		ExecutorErrorKind::SchemaMismatch => Error::SchemaMismatch(text()),
+		ExecutorErrorKind::BadInput => Error::BadInput(text()),
+		ExecutorErrorKind::InputTooLarge => Error::InputTooLarge { size: 2, limit: 1 },
+		ExecutorErrorKind::EngineUnavailable => Error::EngineUnavailable(text()),
+		ExecutorErrorKind::EngineMismatch => Error::EngineMismatch(text()),
+		ExecutorErrorKind::EngineFailure => Error::Engine(text()),
+		ExecutorErrorKind::FetchRefused => Error::FetchRefused(text()),
+		ExecutorErrorKind::FetchFailed => Error::FetchFailed(text()),
+		ExecutorErrorKind::InputUnavailable => Error::InputUnavailable(text()),
+		ExecutorErrorKind::BadRemoteInput => Error::BadRemoteInput(text()),
+		ExecutorErrorKind::RemoteInputRefused => Error::RemoteInputRefused(text()),
+		ExecutorErrorKind::Timeout => Error::Timeout(1),
+		ExecutorErrorKind::Overloaded => Error::Overloaded(text()),
+		ExecutorErrorKind::UnknownTask => Error::UnknownTask(text()),
+		ExecutorErrorKind::Storage => Error::Storage(text()),
+		ExecutorErrorKind::Unauthorized => Error::Unauthorized,
+	}
+}
+
+#[test]
+fn every_error_kind_round_trips_through_the_executor_and_the_client() {
 	let schema = digits_schema();
-	for error in every_error {
-		let body = json!({ "error": { "kind": error.kind(), "message": error.to_string() } });
-		let sorted = read_answer::<Bytes>(400, body.to_string().as_bytes(), &schema);
+	let kinds = ExecutorErrorKind::all();
+	assert!(kinds.len() >= 21, "the kinds are read off the type: {kinds:?}");
+	for kind in kinds {
+		let error = executor_error_of(kind);
+		assert_eq!(error.kind(), kind, "the executor names its error by this kind");
+		let (status, body) = veritensor_executor::server::error_reply(&error);
+		let read = read_answer::<Bytes>(status, body.to_string().as_bytes(), &schema).unwrap_err();
 		assert_eq!(
-			matches!(sorted, Err(ClientError::Permanent { .. })),
-			error.is_permanent(),
-			"{}",
-			error.kind()
+			read,
+			ClientError::Executor {
+				kind: Some(kind),
+				name: kind.as_str().into(),
+				message: error.to_string()
+			}
 		);
+		assert_eq!(read.is_permanent(), error.is_permanent(), "{kind:?}");
+		assert_eq!(read.reason(), kind.reason(), "{kind:?}");
 		// A failed task carries the same error.
 		let failed = json!({ "id": "1", "state": "failed", "error": body["error"] });
-		let sorted_task = read_task::<Bytes>(200, failed.to_string().as_bytes(), &schema);
-		assert_eq!(sorted_task.map(|_| ()), sorted.map(|_| ()));
+		let read_task = read_task::<Bytes>(200, failed.to_string().as_bytes(), &schema);
+		assert_eq!(read_task.map(|_| ()), Err(read));
 	}
+}
+
+#[test]
+fn errors_of_a_workers_own_limits_never_blame_the_job() {
+	let own_limits = [
+		ExecutorErrorKind::ModelTooLarge,
+		ExecutorErrorKind::InputTooLarge,
+		ExecutorErrorKind::FetchRefused,
+		ExecutorErrorKind::RemoteInputRefused,
+		ExecutorErrorKind::EngineUnavailable,
+		ExecutorErrorKind::EngineMismatch,
+	];
+	for kind in own_limits {
+		assert!(
+			matches!(
+				kind.reason(),
+				CannotExecuteReason::WorkerLimits | CannotExecuteReason::EngineUnavailable
+			),
+			"{kind:?} is reported as {:?}",
+			kind.reason()
+		);
+	}
+}
+
+#[test]
+fn a_pinned_model_names_its_engine_and_version_in_the_request() {
+	let schema = digits_schema();
+	let model = H256::repeat_byte(0xab);
+	let input = f32_tensor(&[1, 64], 8, &[0; 64]);
+	let rule = ComparisonRule::ExactHash {
+		engine: Engine::Tract,
+		version: b"0.23.9".to_vec().try_into().unwrap(),
+	};
+	let request: veritensor_executor::InferRequest = serde_json::from_slice(&infer_request(
+		&model,
+		core::slice::from_ref(&input),
+		&schema,
+		Some(&rule),
+		&[],
+	))
+	.expect("the executor parses it");
+	assert_eq!(request.engine, Some(veritensor_executor::EngineKind::Tract));
+	assert_eq!(request.engine_version.as_deref(), Some("0.23.9"));
+
+	let tolerance = ComparisonRule::Tolerance { agree: 1, slash: 2 };
+	let request: veritensor_executor::InferRequest =
+		serde_json::from_slice(&infer_request(&model, &[input], &schema, Some(&tolerance), &[]))
+			.unwrap();
+	assert_eq!((request.engine, request.engine_version), (None, None));
 }
 
 #[test]
@@ -279,7 +339,7 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 		method: "POST".into(),
 		uri: "http://127.0.0.1:8077/v1/tasks".into(),
 		headers: headers(true),
-		body: infer_request(&model, core::slice::from_ref(&input), &schema, &uris),
+		body: infer_request(&model, core::slice::from_ref(&input), &schema, None, &uris),
 		response: Some(br#"{"id":"00ab12","state":"running"}"#.to_vec()),
 		sent: true,
 		..Default::default()
@@ -302,7 +362,7 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 		ExecutorEndpoint { url: b"http://127.0.0.1:8077/".to_vec(), token: b"t0ken".to_vec() };
 	externalities.execute_with(|| {
 		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(2_000));
-		let body = infer_request(&model, core::slice::from_ref(&input), &schema, &uris);
+		let body = infer_request(&model, core::slice::from_ref(&input), &schema, None, &uris);
 		let task = start_task(&endpoint, body, deadline).unwrap();
 		assert_eq!(task, b"00ab12".to_vec());
 		let poll = || poll_task::<Bytes>(&endpoint, &task, &schema, deadline).unwrap();

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use veritensor_primitives::{
 	hashing::{input_hash, output_hash},
 	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY, NODE_START_KEY},
+	traits::ModelRegistry,
 	worker_key::WORKER_KEY_TYPE,
 	Receipt, Tensor,
 };
@@ -132,7 +133,7 @@ fn task_request(job: u64) -> Vec<u8> {
 	let Some(Payload::Inline(tensors)) = crate::Inputs::<Test>::get(job) else {
 		panic!("an inline input")
 	};
-	infer_request(&digits(), &tensors, &schema(), &[model_uri(&digits())])
+	infer_request(&digits(), &tensors, &schema(), None, &[model_uri(&digits())])
 }
 
 fn label_tensor(value: i64) -> Tensor<frame_support::traits::ConstU32<4096>> {
@@ -441,6 +442,50 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 }
 
 #[test]
+fn a_model_pinned_to_an_engine_version_the_executor_lacks_is_answered_as_cannot_execute() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		crate::mock::pin(digits(), veritensor_primitives::Engine::Tract, "9.9.9");
+		add_worker(1, 100, 5_000, 4);
+		let job = submit(USER, 3, 200);
+		run_to_block(4);
+		let Some(Payload::Inline(tensors)) = crate::Inputs::<Test>::get(job) else {
+			panic!("an inline input")
+		};
+		let rule = <Test as crate::Config>::Models::comparison(&digits()).unwrap();
+		let pinned =
+			infer_request(&digits(), &tensors, &schema(), Some(&rule), &[model_uri(&digits())]);
+		let body: Value = serde_json::from_slice(&pinned).unwrap();
+		assert_eq!(
+			(body["engine"].as_str(), body["engine_version"].as_str()),
+			(Some("tract"), Some("9.9.9"))
+		);
+		node.expect("POST", "/v1/tasks", pinned, json!({ "id": "t1", "state": "running" }));
+		node.expect_poll("t1", failed("t1", "engine_mismatch"));
+		run::<Test>(4);
+
+		let sent = node.take_sent();
+		let (_, _, answers) = opened(&sent[0]);
+		assert_eq!(answers.len(), 1);
+		assert_eq!(
+			answers[0].answer,
+			Answer::CannotExecute { reason: CannotExecuteReason::EngineUnavailable },
+			"answered at once, with a reason that names the engine, not the job"
+		);
+		assert_ok!(land(&sent[0]));
+		System::assert_has_event(
+			Event::Refunded {
+				job,
+				submitter: USER,
+				amount: 200,
+				reason: Refund::CannotExecute(CannotExecuteReason::EngineUnavailable),
+			}
+			.into(),
+		);
+	});
+}
+
+#[test]
 fn passing_failures_are_retried_until_the_deadline_nears() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
@@ -512,6 +557,7 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 				uri.as_bytes(),
 				&hash,
 				&schema(),
+				None,
 				&[model_uri(&digits())],
 			)
 		};
