@@ -27,11 +27,11 @@ prepare_node() {
 	cargo build --locked -p veritensor-node
 }
 
-# Every node process a test starts is recorded, one PID a line, in $VERITENSOR_PID_FILE, so that
-# whatever starts the tests can stop exactly those processes if a test dies without cleaning up
-# (a crash, a SIGKILL), and never another checkout's or another user's nodes.
-# `track_test_processes` creates the file (unless one is set already) and stops what is left in
-# it on exit.
+# Every node process a test starts is recorded in $VERITENSOR_PID_FILE, one line each: its PID
+# and its start time (field 22 of /proc/PID/stat), so that whatever starts the tests can stop
+# exactly those processes if a test dies without cleaning up (a crash, a SIGKILL), and never a
+# process that merely got a recycled PID. `track_test_processes` creates the file (unless one is
+# set already) and stops what is left in it on exit.
 track_test_processes() {
 	if [ -z "${VERITENSOR_PID_FILE:-}" ]; then
 		VERITENSOR_PID_FILE="$(mktemp "${TMPDIR:-/tmp}/veritensor-test-pids.XXXXXX")"
@@ -40,23 +40,34 @@ track_test_processes() {
 	fi
 }
 
-# Stops the processes recorded in $VERITENSOR_PID_FILE that are still running and still the
-# programs that were recorded (a recycled PID is left alone), then removes the file.
+# The start time of process $1 (clock ticks since boot), or nothing if it is gone.
+process_start_time() {
+	local stat
+	stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+	# Fields after the command name, which sits in parentheses and may hold spaces.
+	stat="${stat##*) }"
+	# shellcheck disable=SC2086
+	set -- $stat
+	echo "${20}"
+}
+
+# Sends signal $1 to every recorded process that still runs with its recorded start time.
+signal_recorded() {
+	local pid started
+	while read -r pid started; do
+		[ -n "$pid" ] && [ -n "$started" ] || continue
+		[ "$(process_start_time "$pid")" = "$started" ] || continue
+		kill "-$1" "$pid" 2>/dev/null || true
+	done <"$VERITENSOR_PID_FILE"
+}
+
+# Stops the recorded processes still running (SIGINT, then SIGKILL), then removes the file.
 stop_test_processes() {
-	local file="${VERITENSOR_PID_FILE:-}" pid
-	[ -n "$file" ] && [ -f "$file" ] || return 0
-	while read -r pid; do
-		[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || continue
-		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'veritensor' || continue
-		kill -INT "$pid" 2>/dev/null || true
-	done <"$file"
+	[ -n "${VERITENSOR_PID_FILE:-}" ] && [ -f "$VERITENSOR_PID_FILE" ] || return 0
+	signal_recorded INT
 	sleep 2
-	while read -r pid; do
-		[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || continue
-		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'veritensor' || continue
-		kill -KILL "$pid" 2>/dev/null || true
-	done <"$file"
-	rm -f "$file"
+	signal_recorded KILL
+	rm -f "$VERITENSOR_PID_FILE"
 }
 
 # Installs the JavaScript client of the client check, the demo and the end-to-end tests.

@@ -51,8 +51,8 @@ pub enum Error {
 	/// time): it may be there later.
 	#[error("input unavailable: {0}")]
 	InputUnavailable(String),
-	/// A remote input that can never be used: its URI is outside the fetch policy, or it is too
-	/// large, not SCALE-encoded tensors, or not of the expected input hash.
+	/// A remote input that can never be used: not SCALE-encoded tensors, or not of the expected
+	/// input hash.
 	#[error("bad remote input: {0}")]
 	BadRemoteInput(String),
 	/// A remote input this executor will not fetch: its URI is outside the fetch policy, or it

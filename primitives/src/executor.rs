@@ -175,3 +175,29 @@ impl ExecutorErrorKind {
 		(0u8..=u8::MAX).map_while(|index| Self::decode(&mut &[index][..]).ok()).collect()
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use scale_info::{TypeDef, TypeInfo};
+
+	#[test]
+	fn every_kind_is_listed_and_parses_back_from_its_string() {
+		let TypeDef::Variant(variants) = ExecutorErrorKind::type_info().type_def else {
+			panic!("an enum")
+		};
+		let all = ExecutorErrorKind::all();
+		// The variants as the type describes itself: a gap in codec indices would hide kinds
+		// from `all` and `parse`, and this count would disagree.
+		assert_eq!(all.len(), variants.variants.len());
+		for (kind, variant) in all.iter().zip(&variants.variants) {
+			assert_eq!(format!("{kind:?}"), variant.name);
+			assert_eq!(ExecutorErrorKind::parse(kind.as_str()), Some(*kind));
+		}
+		let mut names: alloc::vec::Vec<_> = all.iter().map(|kind| kind.as_str()).collect();
+		names.sort();
+		names.dedup();
+		assert_eq!(names.len(), all.len(), "string forms are distinct");
+		assert_eq!(ExecutorErrorKind::parse("no_such_kind"), None);
+	}
+}

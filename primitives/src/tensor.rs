@@ -148,6 +148,9 @@ pub enum SchemaError {
 	EmptyName,
 	/// `frac_bits` is non-zero on an integer type, or above [`MAX_FRAC_BITS`].
 	BadFracBits,
+	/// A tensor name is not UTF-8 text: the executor matches names against the graph's, which
+	/// are text.
+	NameNotUtf8,
 }
 
 /// The inputs and outputs a model declares.
@@ -179,6 +182,9 @@ fn validate_side(specs: &[TensorSpec], max_tensor_bytes: u32) -> Result<(), Sche
 	for (index, spec) in specs.iter().enumerate() {
 		if spec.name.is_empty() {
 			return Err(SchemaError::EmptyName);
+		}
+		if core::str::from_utf8(&spec.name).is_err() {
+			return Err(SchemaError::NameNotUtf8);
 		}
 		if specs[..index].iter().any(|earlier| earlier.name == spec.name) {
 			return Err(SchemaError::DuplicateName);

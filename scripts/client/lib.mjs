@@ -110,12 +110,17 @@ export class NodeProcess {
   }
 }
 
-// Appends a started process's PID to $VERITENSOR_PID_FILE (set by scripts/test.sh), so that the
-// test command can stop exactly the processes its tests started if a test dies before stopping
-// them.
+// Appends a started process's PID and start time (field 22 of /proc/PID/stat) to
+// $VERITENSOR_PID_FILE (set by scripts/test.sh), so that the test command can stop exactly the
+// processes its tests started if a test dies before stopping them.
 function recordPid(pid) {
   const file = process.env.VERITENSOR_PID_FILE;
-  if (file && pid) appendFileSync(file, `${pid}\n`);
+  if (!file || !pid) return;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    appendFileSync(file, `${pid} ${started}\n`);
+  } catch { /* the process is already gone: nothing to stop later */ }
 }
 
 // Inserts a worker key into a (stopped) node's keystore with the node's `key insert`.

@@ -21,14 +21,17 @@ pub fn free_port() -> u16 {
 		.port()
 }
 
-/// Appends a started process's PID to `$VERITENSOR_PID_FILE` (set by the test command), so that
-/// the test command can stop exactly the processes a test started if the test binary dies before
-/// dropping them.
+/// Appends a started process's PID and start time (field 22 of `/proc/PID/stat`) to
+/// `$VERITENSOR_PID_FILE` (set by the test command), so that the test command can stop exactly
+/// the processes a test started if the test binary dies before dropping them.
 fn record_pid(pid: u32) {
 	use std::io::Write;
 	let Some(path) = std::env::var_os("VERITENSOR_PID_FILE") else { return };
+	let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return };
+	let after_name = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+	let Some(started) = after_name.split(' ').nth(19) else { return };
 	if let Ok(mut file) = std::fs::OpenOptions::new().append(true).open(path) {
-		let _ = writeln!(file, "{pid}");
+		let _ = writeln!(file, "{pid} {started}");
 	}
 }
 

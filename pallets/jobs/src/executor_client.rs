@@ -127,6 +127,8 @@ fn request_body(
 	let mut body = json!({
 		"model": hex(model.as_bytes()),
 		"inputs": inputs,
+		// Serialising fails only on names that are not text, which the registry refuses; the
+		// outputs are checked against the schema here in any case.
 		"schema": serde_json::to_value(schema).unwrap_or_default(),
 	});
 	if let Some(input_from) = input_from {

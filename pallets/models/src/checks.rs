@@ -25,6 +25,7 @@ impl<T: Config> Pallet<T> {
 			SchemaError::DuplicateName => Error::<T>::SchemaDuplicateName,
 			SchemaError::EmptyName => Error::<T>::SchemaEmptyName,
 			SchemaError::BadFracBits => Error::<T>::SchemaBadFracBits,
+			SchemaError::NameNotUtf8 => Error::<T>::SchemaNameNotUtf8,
 		})?;
 		ensure!(spec.comparison.is_valid(), Error::<T>::InvalidComparisonRule);
 		Self::check_uris(&spec.uris)?;

@@ -272,6 +272,8 @@ pub mod pallet {
 		NotUsable,
 		/// The open-job counter would overflow.
 		TooManyOpenJobs,
+		/// A tensor name in the schema is not UTF-8 text.
+		SchemaNameNotUtf8,
 	}
 
 	/// Models listed at genesis, without a deposit (the development chain's demo models).

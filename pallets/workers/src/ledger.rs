@@ -3,8 +3,11 @@
 //! records (through `asset.rs`), so the record and the money cannot drift apart.
 
 use crate::{asset, pallet::*, types::*};
-use frame_support::{defensive, pallet_prelude::*};
-use sp_runtime::traits::{Saturating, Zero};
+use frame_support::{defensive, pallet_prelude::*, traits::Imbalance};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	DispatchError,
+};
 
 impl<T: Config> OperatorLedger<T> {
 	/// A new ledger of `operator` with `active` bonded, not stored yet: [`Self::update`] stores it
@@ -43,15 +46,44 @@ impl<T: Config> OperatorLedger<T> {
 		Operators::<T>::contains_key(operator)
 	}
 
-	/// Stores the ledger and sets the operator's bond hold to [`Self::slashable`]: the difference
-	/// is held from its free balance when the bond grew, released when it shrank.
+	/// Stores the ledger and moves the operator's bond hold by what this write changes in
+	/// [`Self::slashable`]: the difference is held from its free balance when the bond grew,
+	/// released when it shrank. A write that changes no amount touches no money.
 	///
 	/// Fails with `InsufficientBalance` if a larger bond cannot be held; nothing is written then.
 	pub(crate) fn update(self) -> DispatchResult {
 		let operator = self.operator_or_defensive()?;
-		asset::set_bonded::<T>(&operator, self.slashable())?;
+		let recorded = Operators::<T>::get(&operator)
+			.map(|stored| stored.slashable())
+			.unwrap_or_else(Zero::zero);
+		let wanted = self.slashable();
+		if wanted != recorded {
+			let held = asset::bonded::<T>(&operator);
+			if held != recorded {
+				defensive!("an operator's bond hold differs from its ledger");
+			}
+			// Moving the hold by this write's change, never to the ledger's total, keeps an
+			// earlier difference from being settled out of the operator's free funds.
+			let target = if wanted > recorded {
+				held.saturating_add(wanted.saturating_sub(recorded))
+			} else {
+				held.saturating_sub(recorded.saturating_sub(wanted))
+			};
+			asset::set_bonded::<T>(&operator, target)?;
+		}
 		Operators::<T>::insert(&operator, self);
 		Ok(())
+	}
+
+	/// Slashes up to `amount` of the bond (the active part first, then the unbonding chunks, the
+	/// latest to unlock first) and stores the ledger. The hold and the record lose the same
+	/// amount in one step, which cannot fail; the slashed funds come back as a credit.
+	pub(crate) fn slash(&mut self, amount: BalanceOf<T>) -> Result<CreditOf<T>, DispatchError> {
+		let operator = self.operator_or_defensive()?;
+		let credit = asset::slash_bonded::<T>(&operator, amount.min(self.slashable()));
+		self.deduct_slash(credit.peek());
+		Operators::<T>::insert(&operator, &*self);
+		Ok(credit)
 	}
 
 	/// Removes the ledger of an operator with nothing bonded, nothing unbonding and no worker, and
@@ -114,7 +146,7 @@ impl<T: Config> OperatorLedger<T> {
 
 	/// Takes `amount` out of the bond, the active part first, then the unbonding chunks (the
 	/// latest to unlock first); the stake the draw weighs falls with it at once.
-	pub(crate) fn deduct_slash(&mut self, amount: BalanceOf<T>) {
+	fn deduct_slash(&mut self, amount: BalanceOf<T>) {
 		let from_active = amount.min(self.active);
 		self.active = self.active.saturating_sub(from_active);
 		self.take_from_unbonding(amount.saturating_sub(from_active));

@@ -27,10 +27,8 @@ impl<T: Config> Pallet<T> {
 			SlashAmount::Fixed(value) => value.min(slashable),
 			SlashAmount::Fraction(part) => part * slashable,
 		};
-		let credit = asset::slash_bonded::<T>(&operator, wanted);
+		let credit = ledger.slash(wanted)?;
 		let slashed = credit.peek();
-		// The ledger loses what the hold lost, so the two stay equal.
-		ledger.deduct_slash(slashed);
 		let reporter_bounty = asset::pay_slash::<T>(credit, reporter);
 
 		record.stats.slashed = record.stats.slashed.saturating_add(1);
@@ -40,7 +38,6 @@ impl<T: Config> Pallet<T> {
 		let chill_all = ledger.active < T::MinOperatorBond::get()
 			|| ledger.active < Self::required_bond(&ledger);
 		let workers = ledger.workers.clone();
-		ledger.update()?;
 		Self::deposit_event(Event::Slashed {
 			operator: operator.clone(),
 			worker: worker.clone(),

@@ -89,6 +89,10 @@ fn malformed_specs_are_refused_with_specific_errors() {
 		refused(|s| s.schema.inputs[0].name = Default::default(), Error::<Test>::SchemaEmptyName);
 		refused(|s| s.schema.outputs[0].frac_bits = 8, Error::<Test>::SchemaBadFracBits);
 		refused(
+			|s| s.schema.inputs[0].name = vec![0xff, 0xfe].try_into().unwrap(),
+			Error::<Test>::SchemaNameNotUtf8,
+		);
+		refused(
 			|s| s.comparison = ComparisonRule::Tolerance { agree: 5, slash: 4 },
 			Error::<Test>::InvalidComparisonRule,
 		);
