@@ -12,40 +12,35 @@ use frame_support::{
 		Imbalance, OnUnbalanced,
 	},
 };
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::traits::Zero;
 
 /// What `operator` has held as its bond, active and unbonding.
 pub(crate) fn bonded<T: Config>(operator: &T::AccountId) -> BalanceOf<T> {
 	T::Currency::balance_on_hold(&HoldReason::OperatorBond.into(), operator)
 }
 
-/// Moves `operator`'s bond hold to exactly `amount`: holds the difference from its free balance
-/// when the bond grew, releases it when the bond shrank.
+/// Holds `amount` more of `operator`'s free balance as its bond.
 ///
-/// Fails with `InsufficientBalance` if the operator cannot cover a larger bond.
-pub(crate) fn set_bonded<T: Config>(
+/// Fails with `InsufficientBalance` if the operator cannot cover it.
+pub(crate) fn hold_bond<T: Config>(
 	operator: &T::AccountId,
 	amount: BalanceOf<T>,
 ) -> DispatchResult {
-	let held = bonded::<T>(operator);
-	if amount > held {
-		T::Currency::hold(&HoldReason::OperatorBond.into(), operator, amount.saturating_sub(held))
-			.map_err(|_| Error::<T>::InsufficientBalance.into())
-	} else if amount < held {
-		let wanted = held.saturating_sub(amount);
-		let released = T::Currency::release(
-			&HoldReason::OperatorBond.into(),
-			operator,
-			wanted,
-			Precision::BestEffort,
-		)
-		.unwrap_or_else(|_| Zero::zero());
-		if released != wanted {
-			defensive!("a bond hold releases what it holds");
-		}
-		Ok(())
-	} else {
-		Ok(())
+	T::Currency::hold(&HoldReason::OperatorBond.into(), operator, amount)
+		.map_err(|_| Error::<T>::InsufficientBalance.into())
+}
+
+/// Releases `amount` of `operator`'s bond hold to its free balance.
+pub(crate) fn release_bond<T: Config>(operator: &T::AccountId, amount: BalanceOf<T>) {
+	let released = T::Currency::release(
+		&HoldReason::OperatorBond.into(),
+		operator,
+		amount,
+		Precision::BestEffort,
+	)
+	.unwrap_or_else(|_| Zero::zero());
+	if released != amount {
+		defensive!("a bond hold releases what it holds");
 	}
 }
 

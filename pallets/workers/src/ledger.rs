@@ -1,6 +1,6 @@
 //! The operator ledger: how an operator's bond is read, changed and written back. It is the only
-//! code that writes [`Operators`], and every write also sets the bond hold to what the ledger
-//! records (through `asset.rs`), so the record and the money cannot drift apart.
+//! code that writes [`Operators`], and every write moves the bond hold (through `asset.rs`) by
+//! exactly what it changes in the record, so the record and the money cannot drift apart.
 
 use crate::{asset, pallet::*, types::*};
 use frame_support::{defensive, pallet_prelude::*, traits::Imbalance};
@@ -53,26 +53,30 @@ impl<T: Config> OperatorLedger<T> {
 	/// Fails with `InsufficientBalance` if a larger bond cannot be held; nothing is written then.
 	pub(crate) fn update(self) -> DispatchResult {
 		let operator = self.operator_or_defensive()?;
-		let recorded = Operators::<T>::get(&operator)
-			.map(|stored| stored.slashable())
-			.unwrap_or_else(Zero::zero);
-		let wanted = self.slashable();
-		if wanted != recorded {
-			let held = asset::bonded::<T>(&operator);
-			if held != recorded {
-				defensive!("an operator's bond hold differs from its ledger");
-			}
-			// Moving the hold by this write's change, never to the ledger's total, keeps an
-			// earlier difference from being settled out of the operator's free funds.
-			let target = if wanted > recorded {
-				held.saturating_add(wanted.saturating_sub(recorded))
-			} else {
-				held.saturating_sub(recorded.saturating_sub(wanted))
-			};
-			asset::set_bonded::<T>(&operator, target)?;
-		}
+		Self::move_hold(&operator, self.slashable())?;
 		Operators::<T>::insert(&operator, self);
 		Ok(())
+	}
+
+	/// Moves `operator`'s bond hold by the change from its stored ledger's slashable funds to
+	/// `wanted`. Moving by the change, never to the total, keeps an earlier difference between
+	/// hold and record from being settled out of the operator's free funds.
+	fn move_hold(operator: &T::AccountId, wanted: BalanceOf<T>) -> DispatchResult {
+		let recorded = Operators::<T>::get(operator)
+			.map(|stored| stored.slashable())
+			.unwrap_or_else(Zero::zero);
+		if wanted == recorded {
+			return Ok(());
+		}
+		if asset::bonded::<T>(operator) != recorded {
+			defensive!("an operator's bond hold differs from its ledger");
+		}
+		if wanted > recorded {
+			asset::hold_bond::<T>(operator, wanted.saturating_sub(recorded))
+		} else {
+			asset::release_bond::<T>(operator, recorded.saturating_sub(wanted));
+			Ok(())
+		}
 	}
 
 	/// Slashes up to `amount` of the bond (the active part first, then the unbonding chunks, the
@@ -87,14 +91,14 @@ impl<T: Config> OperatorLedger<T> {
 	}
 
 	/// Removes the ledger of an operator with nothing bonded, nothing unbonding and no worker, and
-	/// releases whatever is still held.
+	/// releases what the stored ledger still held.
 	pub(crate) fn close(self) -> DispatchResult {
 		if !self.is_empty() {
 			defensive!("only an empty ledger is closed");
 			return Err(Error::<T>::InsufficientBond.into());
 		}
 		let operator = self.operator_or_defensive()?;
-		asset::set_bonded::<T>(&operator, Zero::zero())?;
+		Self::move_hold(&operator, Zero::zero())?;
 		Operators::<T>::remove(&operator);
 		Ok(())
 	}
