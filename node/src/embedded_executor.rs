@@ -10,7 +10,7 @@ use veritensor_executor::{
 	server::{self, ServerConfig},
 	Config, Executor,
 };
-use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY, NODE_START_KEY};
+use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
 use veritensor_runtime::opaque::Block;
 
 /// Where the off-chain worker runs models.
@@ -129,9 +129,7 @@ pub fn start(
 	Ok(Some(ExecutorEndpoint { url: format!("http://{address}").into_bytes(), token: Vec::new() }))
 }
 
-/// Writes the endpoint (or its absence) where the off-chain worker reads it, and the node's
-/// start time, by which the off-chain worker knows which of its transactions a restart has
-/// dropped from the pool.
+/// Writes the endpoint (or its absence) where the off-chain worker reads it.
 pub fn publish<B: sc_client_api::Backend<Block>>(backend: &B, endpoint: Option<&ExecutorEndpoint>) {
 	let Some(mut storage) = backend.offchain_storage() else {
 		log::warn!(
@@ -147,9 +145,4 @@ pub fn publish<B: sc_client_api::Backend<Block>>(backend: &B, endpoint: Option<&
 		),
 		None => storage.remove(sp_offchain::STORAGE_PREFIX, EXECUTOR_ENDPOINT_KEY),
 	}
-	let started = std::time::SystemTime::now()
-		.duration_since(std::time::UNIX_EPOCH)
-		.map(|since| since.as_millis() as u64)
-		.unwrap_or_default();
-	storage.set(sp_offchain::STORAGE_PREFIX, NODE_START_KEY, &codec::Encode::encode(&started));
 }

@@ -18,9 +18,3 @@ pub struct ExecutorEndpoint {
 	/// Bearer token (UTF-8); empty when the executor needs none.
 	pub token: Vec<u8>,
 }
-
-/// Off-chain local storage key (kind `PERSISTENT`) of the SCALE-encoded `u64` the node writes at
-/// every start (its start time in milliseconds since the Unix epoch): the off-chain worker
-/// compares it with what it noted when it sent a transaction, to know that the node's
-/// transaction pool, which does not survive a restart, has lost that transaction.
-pub const NODE_START_KEY: &[u8] = b"veritensor::node-start";

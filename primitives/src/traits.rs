@@ -128,6 +128,9 @@ pub trait WorkerStaking<AccountId, Balance> {
 	/// more.
 	fn max_exposure() -> Balance;
 
+	/// Blocks between a worker's registration (or a change of its models) and its eligibility.
+	fn eligibility_delay() -> u32;
+
 	/// The workers eligible now for a new job of `model` that could be slashed for up to
 	/// `exposure`.
 	fn candidates(

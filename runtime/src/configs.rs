@@ -26,6 +26,7 @@ use frame_system::{
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_runtime::{
 	traits::{IdentityLookup, One},
+	transaction_validity::TransactionPriority,
 	Perbill,
 };
 
@@ -350,7 +351,12 @@ parameter_types! {
 	pub const MinJobFee: Balance = 10 * currency::MILLI_UNITS;
 	/// A no-show costs a hundredth of the minimum bond.
 	pub const NoShowSlash: Balance = 10 * currency::UNITS;
-	pub const MinJobDeadline: BlockNumber = 5;
+	/// The draw (3 blocks), two full attempts by the worker, and the two blocks it keeps to
+	/// report a failure in time.
+	pub const MinJobDeadline: BlockNumber = 7;
+	/// Above anything a tip buys a normal transaction, below the equivocation reports of
+	/// consensus (`TransactionPriority::MAX`).
+	pub const AnswerPriority: TransactionPriority = TransactionPriority::MAX / 2;
 	pub const MaxJobDeadline: BlockNumber = 100;
 	pub const ResultRetention: BlockNumber = time::DAYS;
 }
@@ -366,7 +372,7 @@ impl pallet_jobs::Config for Runtime {
 	type ProtocolFee = JobProtocolFee;
 	type MinFee = MinJobFee;
 	type NoShowSlash = NoShowSlash;
-	// Below the workers' eligibility delay of five blocks, as the draw needs.
+	// At most the workers' eligibility delay of five blocks, as the draw needs.
 	type AssignmentDelay = ConstU32<3>;
 	type MinDeadline = MinJobDeadline;
 	type MaxDeadline = MaxJobDeadline;
@@ -378,9 +384,8 @@ impl pallet_jobs::Config for Runtime {
 	type MaxModelsPerBlock = ConstU32<16>;
 	type MaxResultsPerCall = ConstU32<64>;
 	type MaxPrunedPerBlock = ConstU32<256>;
-	type WorkerSigner = crate::offchain::WorkerKeySigner;
-	type ResultTransactionLifetime =
-		ConstU32<{ crate::offchain::OFFCHAIN_TRANSACTION_LIFETIME as u32 }>;
+	type AnswerPriority = AnswerPriority;
+	type WorkerRunBudget = ConstU64<{ time::MILLI_SECS_PER_BLOCK / 2 }>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = JobsBenchmarkHelper;

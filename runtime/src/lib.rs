@@ -72,8 +72,11 @@ pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
 /// Addresses in transactions.
 pub type Address = MultiAddress<AccountId, ()>;
 
-/// The checks every signed transaction passes through.
+/// The checks every transaction passes through. `AuthorizeCall` comes first: a general
+/// transaction whose call authorizes itself (a worker's answers) gets its origin there, and the
+/// account checks after it (nonce, fee) then have no account to check.
 pub type TxExtension = (
+	frame_system::AuthorizeCall<Runtime>,
 	frame_system::CheckNonZeroSender<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
 	frame_system::CheckTxVersion<Runtime>,
@@ -93,7 +96,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Blocks.
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 /// Storage migrations run on the next runtime upgrade.
-pub type Migrations = ();
+pub type Migrations = (pallet_jobs::migrations::v1::MigrateV0ToV1<Runtime>,);
 
 /// Dispatches calls and runs the pallets' hooks.
 pub type Executive = frame_executive::Executive<
@@ -140,10 +143,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 

@@ -10,8 +10,8 @@ import { blake2AsU8a } from '@polkadot/util-crypto';
 import { hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { rmSync } from 'node:fs';
 import {
-  NodeProcess, encodeTensors, expectError, fail, keyring, rawRpc, send as sendWithBlock,
-  waitForBlock,
+  NodeProcess, answersCall, encodeTensors, expectError, fail, keyring, rawRpc,
+  send as sendWithBlock, sendGeneral, waitForBlock,
 } from './lib.mjs';
 
 const TIMEOUT_MS = 180_000;
@@ -128,11 +128,12 @@ async function jobFlow(api, worker, model) {
     record.inputHash.toU8a(), outputHash, hexToU8a(worker));
   const signature = u8aToHex(alice.sign(receipt));
   const answer = {
-    job, worker,
+    job,
     answer: { Output: { output: { Inline: output.map((t) => ({ ...t, data: u8aToHex(t.data) })) }, signature } },
   };
-  const settled = (await send(api, api.tx.jobs.submitResults([answer]), alice))
-    .find((e) => api.events.jobs.Settled.is(e));
+  // The worker's answers travel as a general transaction, signed inside by the worker key.
+  const settled = (await sendGeneral(api, answersCall(api, alice, [answer])))
+    .events.find((e) => api.events.jobs.Settled.is(e));
   if (!settled) fail('no Settled event');
   if (settled.data.outputHash.toHex() !== u8aToHex(outputHash)) fail('output hash differs');
   if (settled.data.cost.toBigInt() !== cost) fail(`settled for ${settled.data.cost}, quoted ${cost}`);

@@ -10,9 +10,13 @@
 //    - the worker node is stopped with jobs on their way to it: at the deadline the submitter
 //      is refunded in full and the worker slashed for a no-show; restarted on the same
 //      database, it answers new jobs; stopped the moment it has sent answers and restarted,
-//      those jobs settle once; no result transaction of its key ever fails.
+//      those jobs settle once; no answer transaction of its key ever fails; its key's account
+//      holds nothing (answers are fee-free general transactions);
+//    - an attacker fills every block's normal length with a tipped remark: the jobs assigned to
+//      the worker meanwhile still settle before their deadlines, and nobody is slashed.
 //
-//   node e2e.mjs <path to veritensor-node> [demo | workers]   (both by default)
+//   node e2e.mjs <path to veritensor-node> [demo | workers | attack]   (demo and workers by
+//   default; attack runs the block-filling attack alone on nodes of its own)
 //
 // Set VERITENSOR_KEEP_E2E (and VERITENSOR_KEEP_DEMO) to keep the nodes' directories and logs.
 import {
@@ -22,7 +26,7 @@ import {
 } from './lib.mjs';
 import { moneyChecks, runDemo } from './demo.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
-import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -85,6 +89,95 @@ async function workerNodes(dir) {
   return { validator, worker, api };
 }
 
+// Every block, an attacker sends a remark that fills the block's normal length, tipped so that
+// it beats a transaction without a tip. Jobs assigned to the worker while the attack lasts must
+// still settle before their deadlines, and the worker must not be slashed.
+async function blockFillingAttack(api, { workerKey, model, user }) {
+  const attacker = keyring().addFromUri('//Eve');
+  const normalLength = api.consts.system.blockLength.max.normal.toNumber();
+  const tip = 10n ** 6n;
+  let nonce = (await api.rpc.system.accountNextIndex(attacker.address)).toNumber();
+  // The largest remark the pool takes (the block's header counts against the length too),
+  // less room for what a built block adds, leaves less room than one answer needs. Probes go in
+  // under a nonce far ahead, never to be included: the pool checks their size, then drops
+  // them (the pool's limit for transactions waiting on earlier nonces is small) or keeps them
+  // aside until their era ends.
+  let size = normalLength;
+  for (;;) {
+    size -= 64;
+    const probe = api.tx.system.remark(u8aToHex(new Uint8Array(size).fill(0x5a)));
+    try {
+      await probe.signAndSend(attacker, { tip, nonce: nonce + 1_000_000 });
+      break;
+    } catch (error) {
+      if (!/exhaust the block limits/.test(error.message)) break;
+    }
+  }
+  // A built block's header carries BABE's pre-digest (~110 bytes) and its timestamp inherent.
+  size -= 192;
+  const remark = u8aToHex(new Uint8Array(size).fill(0x5a));
+  let sent = 0;
+  let sending = Promise.resolve();
+  // One remark after another under nonces counted here (the pool may not list the previous
+  // one yet); after a refusal, counting starts again from the chain's.
+  const sendRemark = () => {
+    sending = sending.then(() => api.tx.system.remark(remark)
+      .signAndSend(attacker, { tip, nonce })
+      .then(() => { sent += 1; nonce += 1; })
+      .catch(async () => {
+        nonce = (await api.rpc.system.accountNextIndex(attacker.address)).toNumber();
+      }));
+    return sending;
+  };
+  await sendRemark();
+  const unsubscribe = await api.rpc.chain.subscribeNewHeads(() => { sendRemark().catch(() => {}); });
+  const vectors = testVectors();
+  try {
+    const startedAt = await bestNumber(api);
+    const attacked = await submitJobs(api, user, [10, 11, 12, 13, 14, 15].map((image) => ({
+      model, input: digitInput('mlp_digits_f32', vectors.pixels[image]),
+    })), 12, tip * 1000n);
+    say(`a block-filling remark (${size} bytes of ${normalLength}, tip ${tip}) goes out every block; ` +
+      `jobs ${attacked.jobs.map((job) => job.id).join(', ')} submitted`);
+    await followJobs(api, attacked.jobs, 240_000);
+    const end = Math.max(...attacked.jobs.map((job) => job.end.block));
+    let filled = 0;
+    let blocks = 0;
+    const slashes = [];
+    for (let n = attacked.jobs[0].submittedBlock + 1; n <= end; n += 1) {
+      const hash = await api.rpc.chain.getBlockHash(n);
+      const [block, events] = await Promise.all([
+        api.rpc.chain.getBlock(hash), (await api.at(hash)).query.system.events()]);
+      blocks += 1;
+      if (block.block.extrinsics.some((x) => x.isSigned && x.signer.toString() === attacker.address &&
+        x.method.method === 'remark')) filled += 1;
+      for (const { event } of events) {
+        if (api.events.workers.Slashed.is(event) && event.data.worker.toHex() === workerKey) {
+          slashes.push(event);
+        }
+      }
+    }
+    say(`the attacker's remark filled ${filled} of the ${blocks} blocks after the submission ` +
+      `(${sent} remarks sent since #${startedAt})`);
+    const ends = attacked.jobs.map((job) => (job.end.settled ? 'settled' : job.end.event.data.reason.toString()));
+    say(`jobs ended: ${ends.join(', ')}; slashes of the worker: ${slashes.length}`);
+    check(filled >= blocks - 2, 'the attack was in effect: nearly every block carried a block-filling remark');
+    check(attacked.jobs.every((job) => job.end.settled && job.end.block <= job.submittedBlock + 12),
+      `every job settled before its deadline under the attack (${ends.join(', ')})`);
+    check(slashes.length === 0, `the worker was not slashed (${slashes.length} slashes)`);
+  } finally {
+    await unsubscribe();
+    await sending.catch(() => {});
+  }
+  // Let the attacker's remarks still in the pool drain before anything else runs.
+  const pending = async () => (await api.rpc.system.accountNextIndex(attacker.address)).toNumber();
+  const drainUntil = Date.now() + 120_000;
+  while ((await api.query.system.account(attacker.address)).nonce.toNumber() < await pending()) {
+    if (Date.now() > drainUntil) fail('the attacker\'s remarks never left the pool');
+    await sleep(1_000);
+  }
+}
+
 async function faultsAndRestart() {
   console.log('e2e: a validator and a worker node');
   const dir = mkdtempSync(join(tmpdir(), 'veritensor-e2e-'));
@@ -130,8 +223,8 @@ async function faultsAndRestart() {
 
     const { worker: workerKey, account: workerAccount } = await registerWorker(api, worker, dave,
       { bond: 5_000n * UNITS, models: [floatModel, corruptHash, pinnedHash], capacity: 8 }, say);
-    await send(api, api.tx.balances.transferKeepAlive(workerAccount, 100n * UNITS), alice);
-    say('the worker key\'s account holds 100 VTN for fees');
+    check((await api.query.system.account(workerAccount)).data.free.toBigInt() === 0n,
+      'the worker key\'s account holds nothing: answers need no fees');
 
     // Inputs: the chain refuses a tensor of the wrong shape outright.
     const vectors = testVectors();
@@ -237,7 +330,8 @@ async function faultsAndRestart() {
       `#${stoppedAt}) and restarted`);
     await followJobs(api, interrupted.jobs, 180_000);
     check(interrupted.jobs.every((job) => job.end.settled), `jobs ${ids} settled, each once`);
-    // Every result transaction of the worker key, from the first block on, succeeded.
+    // Every answer transaction of the worker key, from the first block on, succeeded: general
+    // transactions, no signer.
     let failures = 0;
     let results = 0;
     const last = await bestNumber(api);
@@ -246,8 +340,8 @@ async function faultsAndRestart() {
       const [block, events] = await Promise.all([
         api.rpc.chain.getBlock(hash), (await api.at(hash)).query.system.events()]);
       block.block.extrinsics.forEach((extrinsic, index) => {
-        if (!extrinsic.isSigned || extrinsic.signer.toString() !== workerAccount) return;
         if (extrinsic.method.method !== 'submitResults') return;
+        if (extrinsic.method.args[0].toHex() !== workerKey || extrinsic.isSigned) return;
         results += 1;
         if (events.some(({ phase, event }) => phase.isApplyExtrinsic &&
           phase.asApplyExtrinsic.toNumber() === index && api.events.system.ExtrinsicFailed.is(event))) {
@@ -256,9 +350,29 @@ async function faultsAndRestart() {
       });
     }
     check(results > 0 && failures === 0,
-      `${results} result transactions of the worker key, none failed: nothing answered twice`);
+      `${results} answer transactions of the worker key, none failed: nothing answered twice`);
+
+    await blockFillingAttack(api, { workerKey, model: floatModel, user: bob });
   } finally {
     host?.server.close();
+    await worker.stop();
+    await validator.stop();
+    if (!process.env.VERITENSOR_KEEP_E2E) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The block-filling attack alone, on a validator and worker node of its own.
+async function attackOnly() {
+  console.log('e2e: a block-filling attack on a worker\'s answers');
+  const dir = mkdtempSync(join(tmpdir(), 'veritensor-e2e-'));
+  const { validator, worker, api } = await workerNodes(dir);
+  try {
+    const [bob, dave] = ['//Bob', '//Dave'].map((uri) => keyring().addFromUri(uri));
+    const model = demoModels().mlp_digits_f32.hash;
+    const { worker: workerKey } = await registerWorker(api, worker, dave,
+      { bond: 5_000n * UNITS, models: [model], capacity: 8 }, say);
+    await blockFillingAttack(api, { workerKey, model, user: bob });
+  } finally {
     await worker.stop();
     await validator.stop();
     if (!process.env.VERITENSOR_KEEP_E2E) rmSync(dir, { recursive: true, force: true });
@@ -270,6 +384,7 @@ const started = Date.now();
 try {
   if (!only || only === 'demo') await demoFlow();
   if (!only || only === 'workers') await faultsAndRestart();
+  if (only === 'attack') await attackOnly();
   console.log(`e2e: passed in ${Math.round((Date.now() - started) / 1000)} s`);
   process.exit(0);
 } catch (error) {

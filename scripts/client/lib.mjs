@@ -2,7 +2,10 @@
 // processes, sending transactions, council motions, operators and workers, and jobs with
 // digit images.
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
-import { compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import {
+  compactAddLength, compactToU8a, hexToU8a, stringToU8a, u8aConcat, u8aToHex,
+} from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { appendFileSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
@@ -142,11 +145,11 @@ export async function rawRpc(port, method, params) {
   return body.result;
 }
 
-// Signs and sends `tx`; resolves with its events and block hash once it is in a block, rejects
-// with the module error's name (`section.Name`) if it failed.
-export function send(api, tx, signer) {
+// Signs and sends `tx` (with `options` such as a tip); resolves with its events and block hash
+// once it is in a block, rejects with the module error's name (`section.Name`) if it failed.
+export function send(api, tx, signer, options = {}) {
   return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+    tx.signAndSend(signer, options, ({ status, events, dispatchError }) => {
       if (!status.isInBlock) return;
       if (dispatchError) {
         if (dispatchError.isModule) {
@@ -160,6 +163,60 @@ export function send(api, tx, signer) {
       resolve({ events: events.map(({ event }) => event), blockHash: status.asInBlock });
     }).catch(reject);
   });
+}
+
+// `call` as a general transaction: no signer, no nonce, no fee; the call authorizes itself (a
+// worker's answers). Version byte 0x45 (general, format 5), extension version 0, then each
+// transaction extension's explicit data, in order, at its default (an immortal era, nonce 0,
+// tip 0), as the client types them (extensions it does not know carry no data).
+export function generalTransaction(api, call) {
+  const extensions = Object.values(api.registry.getSignedExtensionTypes())
+    .map((type) => api.registry.createTypeUnsafe(type, []).toU8a());
+  return u8aToHex(compactAddLength(u8aConcat(
+    new Uint8Array([0x45, 0]), ...extensions, call.method.toU8a())));
+}
+
+// Sends `call` as a general transaction (through the raw RPC: the client's own extrinsic type
+// would re-encode it); resolves like `send` once a block includes it.
+export async function sendGeneral(api, call, timeoutBlocks = 10) {
+  const transaction = generalTransaction(api, call);
+  const hash = u8aToHex(blake2AsU8a(hexToU8a(transaction), 256));
+  let next = (await bestNumber(api)) + 1;
+  const submitted = await api._rpcCore.provider.send('author_submitExtrinsic', [transaction]);
+  if (submitted !== hash) fail(`the node names the transaction ${submitted}, not ${hash}`);
+  const last = next + timeoutBlocks;
+  while (next <= last) {
+    const best = await bestNumber(api);
+    for (; next <= Math.min(best, last); next += 1) {
+      const blockHash = await api.rpc.chain.getBlockHash(next);
+      const [block, records] = await Promise.all([
+        api.rpc.chain.getBlock(blockHash), (await api.at(blockHash)).query.system.events()]);
+      // Found by its call (the client's extrinsic type re-encodes a general transaction, so
+      // its hash of it differs); a call carrying a fresh signature is unique.
+      const method = call.method.toHex();
+      const index = block.block.extrinsics.findIndex((x) => x.method.toHex() === method);
+      if (index < 0) continue;
+      const events = records.filter(({ phase }) => phase.isApplyExtrinsic &&
+        phase.asApplyExtrinsic.toNumber() === index).map(({ event }) => event);
+      const failed = events.find((e) => api.events.system.ExtrinsicFailed.is(e));
+      if (failed) fail(failed.data.dispatchError.toString());
+      return { events, blockHash };
+    }
+    await sleep(500);
+  }
+  return fail(`the general transaction ${hash} is in none of ${timeoutBlocks} blocks`);
+}
+
+// `workerPair`'s answers to jobs, as the call `jobs.submitResults(worker, answers, signature)`,
+// the batch signed as the job market checks it: sr25519 over blake2-256 of
+// SCALE("veritensor:answers:v1", genesis hash, worker, answers).
+export function answersCall(api, workerPair, answers) {
+  const unsigned = api.tx.jobs.submitResults(workerPair.publicKey, answers, new Uint8Array(64));
+  const payload = u8aConcat(
+    compactAddLength(stringToU8a('veritensor:answers:v1')), api.genesisHash.toU8a(),
+    workerPair.publicKey, unsigned.method.args[1].toU8a());
+  const signature = workerPair.sign(blake2AsU8a(payload, 256));
+  return api.tx.jobs.submitResults(workerPair.publicKey, answers, signature);
 }
 
 export async function expectError(api, tx, signer, expected) {
@@ -297,16 +354,16 @@ export function feesOf(api, events) {
     .reduce((sum, e) => sum + e.data.actualFee.toBigInt() + e.data.tip.toBigInt(), 0n);
 }
 
-// Submits one job per input in one utility.batchAll from `user`; returns the jobs with their
-// submission block and time.
-export async function submitJobs(api, user, jobs, deadline) {
+// Submits one job per input in one utility.batchAll from `user` (tipping `tip`); returns the
+// jobs with their submission block and time.
+export async function submitJobs(api, user, jobs, deadline, tip = 0n) {
   const calls = [];
   for (const { model, input } of jobs) {
     const cost = (await api.call.jobsApi.quote(model, 1)).unwrap().toBigInt();
     calls.push(api.tx.jobs.submit(model, inline(input), 1, cost, deadline));
   }
   const sentAt = Date.now();
-  const { events, blockHash } = await send(api, api.tx.utility.batchAll(calls), user);
+  const { events, blockHash } = await send(api, api.tx.utility.batchAll(calls), user, { tip });
   const block = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
   const blockTime = (await (await api.at(blockHash)).query.timestamp.now()).toNumber();
   const submitted = events.filter((e) => api.events.jobs.Submitted.is(e));

@@ -5,6 +5,7 @@
 use super::*;
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
+use frame_support::pallet_prelude::TransactionSource;
 use frame_support::{
 	traits::{
 		fungible::{Inspect, Mutate},
@@ -13,11 +14,11 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use sp_runtime::traits::{Bounded, Saturating, Zero};
+use sp_runtime::traits::{Bounded, Saturating};
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec, MAX_TENSORS},
 	traits::WorkerStaking,
-	IoSchema, JobId, ModelHash, Receipt, Tensor, WorkerId,
+	IoSchema, JobId, ModelHash, Tensor, WorkerId, WorkerSignature,
 };
 
 /// The largest schema inline data allows: every tensor slot used, each of the inline limit.
@@ -148,6 +149,39 @@ fn assigned_jobs<T: Config>(count: u32, workers: u32) -> (ModelHash, Vec<JobId>)
 	(model, jobs)
 }
 
+/// A worker's signed batch of `n` answers to jobs assigned to it, outputs of `b` bytes each.
+fn signed_answers<T: Config>(n: u32, b: u32) -> (WorkerId, AnswersOf<T>, WorkerSignature) {
+	let schema = schema_of_bytes(8, b);
+	let model = model_with::<T>(0x5e, schema.clone());
+	let worker = T::BenchmarkHelper::add_worker(model, 0, n);
+	T::BenchmarkHelper::make_eligible();
+	let user = funded::<T>("user");
+	let at = assign_at::<T>();
+	let jobs: Vec<JobId> =
+		(0..n).map(|_| submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1))).collect();
+	advance_to::<T>(at);
+	Pallet::<T>::assign_due(at);
+	let answers: Vec<Submission<T>> = jobs
+		.iter()
+		.map(|job| {
+			let record = Jobs::<T>::get(job).expect("assigned; qed");
+			let output = payload::<T>(&schema.outputs, 3);
+			let Payload::Inline(tensors) = &output else { unreachable!("inline; qed") };
+			let output_hash = veritensor_primitives::output_hash(tensors);
+			let receipt = Pallet::<T>::receipt(*job, &record, output_hash, &worker);
+			let signature = receipt.sign().expect("the key is in the keystore; qed");
+			Submission { job: *job, answer: Answer::Output { output, signature } }
+		})
+		.collect();
+	let answers = BoundedVec::truncate_from(answers);
+	let signature = sp_runtime::RuntimeAppPublic::sign(
+		&worker,
+		&crate::answers::answers_payload::<T>(&worker, &answers),
+	)
+	.expect("the key is in the keystore; qed");
+	(worker, answers, signature)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -218,46 +252,34 @@ mod benchmarks {
 		b: Linear<8, { max_side_bytes::<T>() }>,
 	) {
 		// `n` settlements of outputs of `b` bytes, each with its receipt checked.
-		let schema = schema_of_bytes(8, b);
-		let model = model_with::<T>(0x5e, schema.clone());
-		let worker = T::BenchmarkHelper::add_worker(model, 0, n);
-		T::BenchmarkHelper::make_eligible();
-		let user = funded::<T>("user");
-		let at = assign_at::<T>();
-		let jobs: Vec<JobId> = (0..n)
-			.map(|_| submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1)))
-			.collect();
-		advance_to::<T>(at);
-		Pallet::<T>::assign_due(at);
-		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		let answers: Vec<Submission<T>> = jobs
-			.iter()
-			.map(|job| {
-				let record = Jobs::<T>::get(job).expect("assigned; qed");
-				let output = payload::<T>(&schema.outputs, 3);
-				let Payload::Inline(tensors) = &output else { unreachable!("inline; qed") };
-				let receipt = Receipt {
-					genesis_hash: genesis,
-					job_id: *job,
-					model,
-					input_hash: record.input_hash,
-					output_hash: veritensor_primitives::output_hash(tensors),
-					worker: worker.clone(),
-				};
-				let signature = receipt.sign().expect("the key is in the keystore; qed");
-				Submission {
-					job: *job,
-					worker: worker.clone(),
-					answer: Answer::Output { output, signature },
-				}
-			})
-			.collect();
-		let account = T::Workers::worker_account(&worker).expect("registered; qed");
+		let (worker, answers, signature) = signed_answers::<T>(n, b);
+		let jobs: Vec<JobId> = answers.iter().map(|answer| answer.job).collect();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(account), BoundedVec::truncate_from(answers));
+		_(RawOrigin::Authorized, worker, answers, signature);
 
 		assert!(jobs.iter().all(|job| Results::<T>::contains_key(job)));
+	}
+
+	#[benchmark]
+	fn authorize_submit_results(
+		n: Linear<1, { T::MaxResultsPerCall::get() }>,
+		b: Linear<8, { max_side_bytes::<T>() }>,
+	) -> Result<(), BenchmarkError> {
+		// The pool's check of a batch of `n` outputs of `b` bytes: the batch signature, then
+		// each job, output and receipt.
+		let (worker, answers, signature) = signed_answers::<T>(n, b);
+		let call = Call::<T>::submit_results { worker, answers, signature };
+
+		#[block]
+		{
+			use frame_support::traits::Authorize;
+			call.authorize(TransactionSource::External)
+				.ok_or("the call authorizes itself")?
+				.map_err(|_| "a valid batch")?;
+		}
+
+		Ok(())
 	}
 
 	#[benchmark]
@@ -340,6 +362,7 @@ mod benchmarks {
 					worker: worker.clone(),
 					output: payload::<T>(&schema.outputs, 4),
 					output_hash: Default::default(),
+					signature: sp_core::sr25519::Signature::from_raw([0; 64]),
 					single_worker: true,
 					settled_at: frame_system::Pallet::<T>::block_number(),
 				},

@@ -80,6 +80,9 @@ impl<T: Config> Pallet<T> {
 					break;
 				}
 				Results::<T>::remove(cursor);
+			} else if Results::<T>::contains_key(cursor) {
+				// Stored in an older format it can no longer be read in (see `migrations::v1`).
+				Results::<T>::remove(cursor);
 			} else if Jobs::<T>::contains_key(cursor) {
 				break;
 			}

@@ -13,8 +13,10 @@
 //!    block's VRF output in advance, so biasing the draw takes authoring all of those blocks.
 //!    Workers are drawn stake-weighted, of distinct operators, among those the worker staking
 //!    pallet reports eligible. With too few, the job is refunded.
-//! 3. The worker's key account calls `submit_results` with the output and a receipt signed by
-//!    the worker key, or "cannot execute" (a full refund, nobody paid or slashed).
+//! 3. The worker answers with `submit_results`, a general transaction the pallet authorizes
+//!    itself (see [`answers`]): the output with a receipt signed by the worker key, or "cannot
+//!    execute" (a full refund, nobody paid or slashed). The worker key signs the batch; no
+//!    account, nonce or fee is needed, and the pool refuses any answer the block would not take.
 //! 4. Settlement: the worker earns the snapshotted price, the owner its royalty, the treasury the
 //!    protocol fee; the submitter gets the rest of the escrow back. Earnings accrue to claimable
 //!    balances in the pallet's account, paid out by `claim`, so a payout never makes settlement
@@ -29,6 +31,7 @@
 //! ## Code map
 //!
 //! - `submission.rs`: the quote, the input checks, and queueing a job;
+//! - [`answers`]: which answers the pool and the block take, and how a batch is applied;
 //! - `draw.rs`: the draw of a job's workers;
 //! - `settlement.rs`: answers, refunds, earnings and claims;
 //! - `hooks.rs`: the per-block work (expiry, the draw of due jobs, pruning);
@@ -53,6 +56,7 @@ macro_rules! log {
 
 pub use pallet::*;
 
+pub mod answers;
 mod asset;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
@@ -61,6 +65,7 @@ pub mod executor_client;
 mod hooks;
 #[cfg(any(test, feature = "try-runtime"))]
 mod invariants;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
@@ -86,17 +91,19 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::{traits::Saturating, Perbill};
+	use sp_runtime::{
+		traits::Saturating, transaction_validity::TransactionValidityWithRefund, Perbill,
+	};
 	use veritensor_primitives::{
 		traits::{ModelRegistry, WorkerStaking},
-		JobId, ModelHash, WorkerId,
+		JobId, ModelHash, WorkerId, WorkerSignature,
 	};
 
 	/// Most VRF outputs kept for the draw: the assignment delay is at most one more.
 	pub type MaxRecentVrf = ConstU32<8>;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -106,7 +113,7 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config:
 		frame_system::Config<Hash = sp_core::H256>
-		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+		+ frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
 	{
 		/// The overarching hold reason; escrow is held under [`HoldReason::JobEscrow`].
 		type RuntimeHoldReason: From<HoldReason>;
@@ -190,18 +197,19 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPrunedPerBlock: Get<u32>;
 
-		/// Signs the off-chain worker's result transactions with a worker key from the
-		/// keystore.
-		type WorkerSigner: frame_system::offchain::AppCrypto<
-			Self::Public,
-			Self::Signature,
-			RuntimeAppPublic = WorkerId,
-		>;
-
-		/// Blocks a result transaction of the off-chain worker stays valid: the period of the
-		/// mortal era `CreateSignedTransaction` gives it, born at the parent block.
+		/// The pool priority of valid answers: above what ordinary tips buy, so that a block's
+		/// author takes answers before anything else and no one can keep them out of blocks by
+		/// outbidding them and get honest workers slashed for no-shows. Answers are also in the
+		/// operational class, whose share of the block normal transactions cannot fill, however
+		/// high their tips. Only assigned workers can send valid answers, one per job, so the
+		/// priority cannot be used to crowd others out.
 		#[pallet::constant]
-		type ResultTransactionLifetime: Get<u32>;
+		type AnswerPriority: Get<TransactionPriority>;
+
+		/// Milliseconds one off-chain worker run may spend (about half a slot): runs never
+		/// overlap, and a run with more work than fits leaves the rest to the next block.
+		#[pallet::constant]
+		type WorkerRunBudget: Get<u64>;
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -332,6 +340,10 @@ pub mod pallet {
 		Refunded { job: JobId, submitter: T::AccountId, amount: BalanceOf<T>, reason: Refund },
 		/// Earnings were paid out.
 		Claimed { who: T::AccountId, amount: BalanceOf<T> },
+		/// An answer of `worker` to `job` was skipped, for `reason`: it went stale between the
+		/// pool and the block (the job ended or its deadline passed), or it failed to apply.
+		/// The batch's other answers stand.
+		AnswerSkipped { job: JobId, worker: WorkerId, reason: DispatchError },
 	}
 
 	/// Errors of the job market.
@@ -378,7 +390,7 @@ pub mod pallet {
 		NotAssigned,
 		/// The worker is not assigned to this job.
 		NotAssignedWorker,
-		/// The caller is not the worker key's account.
+		/// The worker key has no account: it is not a registered worker.
 		NotWorkerAccount,
 		/// The receipt signature is not the worker key's over this job's receipt.
 		BadReceipt,
@@ -398,6 +410,22 @@ pub mod pallet {
 		ClaimFailed,
 		/// A counter overflowed.
 		Overflow,
+		/// This worker has answered the job already.
+		AlreadyAnswered,
+		/// The job's deadline has passed.
+		AnswerTooLate,
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The authorization of [`Pallet::submit_results`] (see [`crate::answers`]).
+		fn authorize_submit_results(
+			source: TransactionSource,
+			worker: &WorkerId,
+			answers: &AnswersOf<T>,
+			signature: &WorkerSignature,
+		) -> TransactionValidityWithRefund {
+			Self::authorize_answers(source, worker, answers, signature)
+		}
 	}
 
 	/// Genesis: the pallet's account is endowed with the existential deposit, so that earnings
@@ -434,9 +462,18 @@ pub mod pallet {
 				T::AssignmentDelay::get() - 1 <= <MaxRecentVrf as Get<u32>>::get(),
 				"RecentVrf keeps too few outputs for the assignment delay"
 			);
+			// The draw, then two full attempts, then the give-up margin: a job with the soonest
+			// deadline survives one transient failure.
+			let attempts = T::AssignmentDelay::get()
+				.saturating_add(crate::offchain::GIVE_UP_MARGIN)
+				.saturating_add(1);
 			assert!(
-				T::MinDeadline::get() > T::AssignmentDelay::get().into(),
-				"a job's deadline must come after its assignment"
+				T::MinDeadline::get() > attempts.into(),
+				"the soonest deadline must leave two attempts after the draw and the give-up margin"
+			);
+			assert!(
+				T::Workers::eligibility_delay() >= T::AssignmentDelay::get(),
+				"a worker must not become eligible between a job's submission and its draw"
 			);
 			assert!(T::MinDeadline::get() <= T::MaxDeadline::get(), "deadline bounds reversed");
 			assert!(
@@ -444,10 +481,7 @@ pub mod pallet {
 				"a no-show cannot be slashed for more than an assignment's exposure"
 			);
 			assert!(T::MaxJobsPerBlock::get() > 0 && T::MaxResultsPerCall::get() > 0);
-			assert!(
-				T::ResultTransactionLifetime::get() > crate::offchain::GIVE_UP_MARGIN,
-				"a result transaction must outlive the margin kept before deadlines"
-			);
+			assert!(T::WorkerRunBudget::get() > 0, "an off-chain worker run needs time");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -515,36 +549,45 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Answers assigned jobs: for each, the output with the worker key's receipt signature,
-		/// or "cannot execute". Every answer must come from the assigned worker key's account.
-		/// Valid outputs settle their jobs at once.
+		/// Answers jobs assigned to `worker`: for each, the output with the worker key's receipt
+		/// signature, or "cannot execute". `signature` is the worker key's over the batch
+		/// ([`answers::answers_payload`]). Accepted outputs settle their jobs at once.
 		///
-		/// Origin: the account of the worker keys answering.
+		/// Origin: a general transaction this pallet authorizes; no account, nonce or fee. The
+		/// pool takes it only if every answer is good: for an open job assigned to `worker`
+		/// and not answered yet, before its deadline, with an output that fits the schema and a
+		/// valid receipt (see [`answers`]). In the block the authorization runs again, just
+		/// before the call: an answer that went stale meanwhile is skipped with an
+		/// `AnswerSkipped` event, the rest stand, and the weight charged counts only accepted
+		/// answers.
 		///
-		/// Fails, answering nothing, with `NoAnswers`, `DuplicateAnswer`, `UnknownJob`,
-		/// `NotAssigned`, `NotAssignedWorker`, `NotWorkerAccount`, `BadReceipt`,
-		/// `OutputCountMismatch`/`OutputMismatch`, or `EmptyUri`.
+		/// Fails, answering nothing, with `BadOrigin` (not an authorized transaction: sent
+		/// from a signed account it fails, and its sender pays the fee) or `NotWorkerAccount`.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::submit_results(
+		#[pallet::weight((
+			T::WeightInfo::submit_results(
+				answers.len() as u32,
+				Pallet::<T>::largest_answer_bytes(answers),
+			),
+			DispatchClass::Operational,
+		))]
+		#[pallet::authorize(Pallet::<T>::authorize_submit_results)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_results(
 			answers.len() as u32,
 			Pallet::<T>::largest_answer_bytes(answers),
 		))]
 		pub fn submit_results(
 			origin: OriginFor<T>,
-			answers: BoundedVec<Submission<T>, T::MaxResultsPerCall>,
-		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			ensure!(!answers.is_empty(), Error::<T>::NoAnswers);
-			for (index, answer) in answers.iter().enumerate() {
-				ensure!(
-					answers[..index].iter().all(|earlier| earlier.job != answer.job),
-					Error::<T>::DuplicateAnswer
-				);
-			}
-			for answer in answers {
-				Self::accept_answer(&who, answer)?;
-			}
-			Ok(())
+			worker: WorkerId,
+			answers: AnswersOf<T>,
+			signature: WorkerSignature,
+		) -> DispatchResultWithPostInfo {
+			ensure_authorized(origin)?;
+			// The batch signature and the receipts were checked by the authorization of this
+			// very call, in this transaction, just now.
+			let _ = signature;
+			let (accepted, largest) = Self::apply_answers(&worker, answers.into_inner())?;
+			Ok(Some(T::WeightInfo::submit_results(accepted, largest)).into())
 		}
 
 		/// Pays `beneficiary` its earnings from settled jobs.

@@ -77,6 +77,7 @@ pub const NO_SHOW_SLASH: Balance = 10;
 pub const EXPOSURE: Balance = 100;
 pub const DELAY: u32 = 3;
 pub const DEADLINE: u64 = 10;
+pub const MIN_DEADLINE: u64 = 7;
 pub const RETENTION: u64 = 20;
 
 parameter_types! {
@@ -214,6 +215,10 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 		EXPOSURE
 	}
 
+	fn eligibility_delay() -> u32 {
+		DELAY + 2
+	}
+
 	fn candidates(
 		model: &ModelHash,
 		exposure: Balance,
@@ -337,7 +342,7 @@ impl pallet_jobs::Config for Test {
 	type MinFee = ConstU128<50>;
 	type NoShowSlash = ConstU128<NO_SHOW_SLASH>;
 	type AssignmentDelay = ConstU32<DELAY>;
-	type MinDeadline = ConstU64<5>;
+	type MinDeadline = ConstU64<MIN_DEADLINE>;
 	type MaxDeadline = ConstU64<100>;
 	type ResultRetention = ConstU64<RETENTION>;
 	type MaxWorkersPerJob = ConstU32<5>;
@@ -347,61 +352,22 @@ impl pallet_jobs::Config for Test {
 	type MaxModelsPerBlock = ConstU32<2>;
 	type MaxResultsPerCall = ConstU32<4>;
 	type MaxPrunedPerBlock = ConstU32<8>;
-	type WorkerSigner = WorkerKeyCrypto;
-	type ResultTransactionLifetime = ConstU32<TX_LIFETIME>;
+	type AnswerPriority = ConstU64<ANSWER_PRIORITY>;
+	type WorkerRunBudget = ConstU64<500>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistryDouble;
 }
 
-/// Blocks a worker's result transaction stays valid.
-pub const TX_LIFETIME: u32 = 8;
+/// The pool priority of valid answers.
+pub const ANSWER_PRIORITY: u64 = 1 << 40;
 
-/// The signer of the mock's transactions: a worker key, whose account is [`account_of`] it.
-#[derive(
-	Clone, PartialEq, Eq, PartialOrd, Ord, Debug, codec::Encode, codec::Decode, scale_info::TypeInfo,
-)]
-pub struct KeySigner(pub sr25519::Public);
-
-impl sp_runtime::traits::IdentifyAccount for KeySigner {
-	type AccountId = AccountId;
-	fn into_account(self) -> AccountId {
-		account_of(&self.0.into())
-	}
-}
-
-impl From<sr25519::Public> for KeySigner {
-	fn from(key: sr25519::Public) -> Self {
-		Self(key)
-	}
-}
-
-impl From<KeySigner> for sr25519::Public {
-	fn from(signer: KeySigner) -> Self {
-		signer.0
-	}
-}
-
-/// Signs with worker keys from the keystore.
-pub struct WorkerKeyCrypto;
-
-impl frame_system::offchain::AppCrypto<KeySigner, sr25519::Signature> for WorkerKeyCrypto {
-	type RuntimeAppPublic = WorkerId;
-	type GenericPublic = sr25519::Public;
-	type GenericSignature = sr25519::Signature;
-}
-
-impl frame_system::offchain::SigningTypes for Test {
-	type Public = KeySigner;
-	type Signature = sr25519::Signature;
-}
-
-/// A transaction of the mock: the signer's account and nonce, signed over (call, nonce).
+/// A transaction of the mock: general, its call authorizing itself.
 pub type Transaction = sp_runtime::generic::UncheckedExtrinsic<
 	AccountId,
 	RuntimeCall,
 	sr25519::Signature,
-	frame_system::CheckNonce<Test>,
+	frame_system::AuthorizeCall<Test>,
 >;
 
 impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
@@ -412,26 +378,23 @@ where
 	type RuntimeCall = RuntimeCall;
 }
 
-impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+impl<C> frame_system::offchain::CreateTransaction<C> for Test
 where
 	RuntimeCall: From<C>,
 {
-	fn create_signed_transaction<
-		S: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
-	>(
-		call: RuntimeCall,
-		public: KeySigner,
-		account: AccountId,
-		nonce: u32,
-	) -> Option<Transaction> {
-		use codec::Encode;
-		let signature = S::sign(&(&call, nonce).encode(), public)?;
-		Some(Transaction::new_signed(
-			call,
-			account,
-			signature,
-			frame_system::CheckNonce::from(nonce),
-		))
+	type Extension = frame_system::AuthorizeCall<Test>;
+
+	fn create_transaction(call: RuntimeCall, extension: Self::Extension) -> Transaction {
+		Transaction::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_extension() -> Self::Extension {
+		frame_system::AuthorizeCall::new()
 	}
 }
 

@@ -1,16 +1,27 @@
 //! How a job ends and who earns what: answers checked, costs collected, earnings accrued and
 //! claimed, escrow refunded. The one place earnings are decided.
 
-use crate::{asset, pallet::*, submission::PayloadError, types::*};
+use crate::{
+	answers::{CheckedAnswer, Verdict},
+	asset,
+	pallet::*,
+	types::*,
+};
 use frame_support::{defensive, pallet_prelude::*};
-use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
-	output_hash,
 	traits::{ModelRegistry, Outcome, WorkerStaking},
-	JobId, ModelHash, Receipt, TensorError, WorkerId,
+	JobId, ModelHash, WorkerId, WorkerSignature,
 };
+
+/// An accepted output, as settlement stores it.
+struct Settlement<T: Config> {
+	worker: WorkerId,
+	output: Payload<T>,
+	output_hash: H256,
+	signature: WorkerSignature,
+}
 
 impl<T: Config> Pallet<T> {
 	/// What a settled job of `job` pays in total.
@@ -22,50 +33,25 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(job.price.protocol)
 	}
 
-	/// Checks and applies one answer from `who`.
-	pub(crate) fn accept_answer(who: &T::AccountId, submission: Submission<T>) -> DispatchResult {
-		let Submission { job: job_id, worker, answer } = submission;
-		let job = Jobs::<T>::get(job_id).ok_or(Error::<T>::UnknownJob)?;
-		let JobState::Assigned { workers, .. } = &job.state else {
-			return Err(Error::<T>::NotAssigned.into());
-		};
-		ensure!(workers.contains(&worker), Error::<T>::NotAssignedWorker);
-		ensure!(
-			T::Workers::worker_account(&worker).as_ref() == Some(who),
-			Error::<T>::NotWorkerAccount
-		);
+	/// Applies a checked answer of `worker`, whose earnings accrue to `account`.
+	pub(crate) fn accept_answer(
+		worker: &WorkerId,
+		account: &T::AccountId,
+		checked: CheckedAnswer<T>,
+	) -> DispatchResult {
+		let CheckedAnswer { job_id, job, verdict } = checked;
 		let exposure = T::Workers::max_exposure();
-		match answer {
-			Answer::CannotExecute { reason } => {
-				T::Workers::note_released(&worker, exposure, Outcome::Failed);
-				WorkerJobs::<T>::remove(&worker, job_id);
+		match verdict {
+			Verdict::CannotExecute { reason } => {
+				T::Workers::note_released(worker, exposure, Outcome::Failed);
+				WorkerJobs::<T>::remove(worker, job_id);
 				Self::refund(job_id, job, Refund::CannotExecute(reason));
 			}
-			Answer::Output { output, signature } => {
-				let schema = T::Models::schema(&job.model).ok_or_else(|| {
-					defensive!("a model with open jobs stays registered");
-					Error::<T>::ModelNotUsable
-				})?;
-				let output_hash = Self::check_payload(&output, &schema.outputs, output_hash)
-					.map_err(|error| match error {
-						PayloadError::EmptyUri => Error::<T>::EmptyUri,
-						PayloadError::Tensor(TensorError::CountMismatch) => {
-							Error::<T>::OutputCountMismatch
-						}
-						PayloadError::Tensor(_) => Error::<T>::OutputMismatch,
-					})?;
-				let receipt = Receipt {
-					genesis_hash: frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero()),
-					job_id,
-					model: job.model,
-					input_hash: job.input_hash,
-					output_hash,
-					worker: worker.clone(),
-				};
-				ensure!(receipt.verify(&signature), Error::<T>::BadReceipt);
-				T::Workers::note_released(&worker, exposure, Outcome::Completed);
-				WorkerJobs::<T>::remove(&worker, job_id);
-				Self::settle(job_id, job, worker, who, output, output_hash)?;
+			Verdict::Output { output, output_hash, signature } => {
+				T::Workers::note_released(worker, exposure, Outcome::Completed);
+				WorkerJobs::<T>::remove(worker, job_id);
+				let answer = Settlement { worker: worker.clone(), output, output_hash, signature };
+				Self::settle(job_id, job, account, answer)?;
 			}
 		}
 		Ok(())
@@ -75,11 +61,10 @@ impl<T: Config> Pallet<T> {
 	fn settle(
 		job_id: JobId,
 		job: Job<T>,
-		worker: WorkerId,
 		worker_account: &T::AccountId,
-		output: Payload<T>,
-		output_hash: H256,
+		answer: Settlement<T>,
 	) -> DispatchResult {
+		let Settlement { worker, output, output_hash, signature } = answer;
 		let cost = Self::job_cost(&job);
 		asset::collect_cost::<T>(&job.submitter, cost)?;
 		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow.saturating_sub(cost))?;
@@ -95,6 +80,7 @@ impl<T: Config> Pallet<T> {
 				worker: worker.clone(),
 				output: output.clone(),
 				output_hash,
+				signature: signature.into(),
 				single_worker,
 				settled_at: now,
 			},

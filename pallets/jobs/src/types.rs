@@ -152,6 +152,9 @@ pub struct JobResult<T: Config> {
 	pub output: Payload<T>,
 	/// Canonical hash of the output.
 	pub output_hash: H256,
+	/// The worker key's signature over the result's receipt `(genesis hash, job, model, input
+	/// hash, output hash, worker)`: anyone may check the result against it later.
+	pub signature: sp_core::sr25519::Signature,
 	/// One worker's signed word only, not checked by others.
 	pub single_worker: bool,
 	/// The block it was settled in.
@@ -188,7 +191,7 @@ pub enum Answer<T: Config> {
 
 pub use veritensor_primitives::CannotExecuteReason;
 
-/// One answer in a [`crate::Pallet::submit_results`] call.
+/// One answer in a [`crate::Pallet::submit_results`] call: the batch names its worker.
 #[derive(
 	CloneNoBound,
 	PartialEqNoBound,
@@ -203,11 +206,12 @@ pub use veritensor_primitives::CannotExecuteReason;
 pub struct Submission<T: Config> {
 	/// The job answered.
 	pub job: veritensor_primitives::JobId,
-	/// The assigned worker answering.
-	pub worker: WorkerId,
 	/// The answer.
 	pub answer: Answer<T>,
 }
+
+/// The answers of one [`crate::Pallet::submit_results`] call.
+pub type AnswersOf<T> = BoundedVec<Submission<T>, <T as Config>::MaxResultsPerCall>;
 
 /// How a job ended.
 #[derive(

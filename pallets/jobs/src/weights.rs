@@ -53,6 +53,7 @@ pub trait WeightInfo {
 	fn count_eligible() -> Weight;
 	fn cancel() -> Weight;
 	fn submit_results(n: u32, b: u32, ) -> Weight;
+	fn authorize_submit_results(n: u32, b: u32, ) -> Weight;
 	fn claim() -> Weight;
 	fn on_initialize_base() -> Weight;
 	fn expire_jobs(n: u32, ) -> Weight;
@@ -173,6 +174,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
+		Self::submit_results(n, b)
+	}
 	fn claim() -> Weight {
 		// Measured: `450`
 		// Estimated: `6196`
@@ -314,6 +318,9 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+	}
+	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
+		Self::submit_results(n, b)
 	}
 	fn claim() -> Weight {
 		Weight::from_parts(62_893_000, 6196)

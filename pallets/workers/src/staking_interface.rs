@@ -19,6 +19,10 @@ impl<T: Config> WorkerStaking<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		T::MaxAssignmentSlash::get()
 	}
 
+	fn eligibility_delay() -> u32 {
+		sp_runtime::SaturatedConversion::saturated_into(T::EligibilityDelay::get())
+	}
+
 	fn candidates(
 		model: &ModelHash,
 		exposure: BalanceOf<T>,

@@ -1,27 +1,24 @@
 //! The off-chain worker's journal of one worker key, what it remembers between runs: the
-//! executor tasks it started and the result transactions that may still land. Kept in
-//! `PERSISTENT` off-chain storage, so it survives a restart of the node.
+//! executor tasks it started and the answers it signed. Kept in `PERSISTENT` off-chain storage,
+//! so it survives a restart of the node.
 //!
-//! Nonces are the off-chain worker's own: a transaction still waiting in the pool keeps its
-//! nonce until it lands, expires or is lost with a restart of the node, so a new one never
-//! clashes with it; a lost one's nonce is the first to be used again, so that of two
-//! transactions answering the same jobs at most one can ever land.
+//! An answer is signed once: it is kept, encoded, until its job leaves the key's assignments
+//! (answered on chain, or ended), and sent again as it is whenever it has not landed a few
+//! blocks after it was sent. A job is never recomputed into a second, different answer.
 
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use veritensor_primitives::JobId;
 
-/// A result transaction the off-chain worker sent.
+/// An answer the off-chain worker signed.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
-pub struct SentBatch {
-	/// The transaction's nonce.
-	pub nonce: u64,
-	/// The last block it can land in (its mortal era ends there or sooner).
-	pub expires: u64,
-	/// The start time of the node whose pool it was given to.
-	pub node_start: u64,
-	/// The jobs it answers.
-	pub jobs: Vec<JobId>,
+pub struct SignedAnswer {
+	/// The job it answers.
+	pub job: JobId,
+	/// The answer, SCALE-encoded (a `crate::Answer`).
+	pub answer: Vec<u8>,
+	/// The block after which it was last given to the pool; `None` until the pool took it.
+	pub sent_at: Option<u64>,
 }
 
 /// The off-chain worker's journal for one worker key.
@@ -29,33 +26,40 @@ pub struct SentBatch {
 pub struct Journal {
 	/// Executor tasks started and not answered yet: job and task id.
 	pub tasks: Vec<(JobId, Vec<u8>)>,
-	/// Result transactions that may still land.
-	pub sent: Vec<SentBatch>,
+	/// Answers signed and not seen on chain yet.
+	pub answers: Vec<SignedAnswer>,
 }
 
 impl Journal {
-	/// Forgets the transactions that can no longer land: their nonce is used on chain (they
-	/// landed, or failed and their jobs are still open), they expired, or the node restarted
-	/// since and its pool lost them.
-	pub fn forget_settled(&mut self, chain_nonce: u64, now: u64, node_start: u64) {
-		self.sent.retain(|batch| {
-			batch.nonce >= chain_nonce && batch.expires >= now && batch.node_start == node_start
-		});
+	/// Forgets the tasks and answers of jobs no longer in `open`.
+	pub fn keep_open(&mut self, open: &[JobId]) {
+		self.tasks.retain(|(job, _)| open.contains(job));
+		self.answers.retain(|answer| open.contains(&answer.job));
 	}
 
-	/// Whether a transaction that may still land answers `job`.
-	pub fn in_flight(&self, job: JobId) -> bool {
-		self.sent.iter().any(|batch| batch.jobs.contains(&job))
+	/// The answer signed for `job`, if any.
+	pub fn answer(&self, job: JobId) -> Option<&SignedAnswer> {
+		self.answers.iter().find(|answer| answer.job == job)
 	}
 
-	/// The nonce of the next transaction: the lowest from the chain's that no transaction that
-	/// may still land holds.
-	pub fn next_nonce(&self, chain_nonce: u64) -> u64 {
-		let mut nonce = chain_nonce;
-		while self.sent.iter().any(|batch| batch.nonce == nonce) {
-			nonce = nonce.saturating_add(1);
+	/// Keeps the answer signed for `job`, not sent yet, and forgets its task.
+	pub fn note_answer(&mut self, job: JobId, answer: Vec<u8>) {
+		self.drop_task(job);
+		self.answers.retain(|kept| kept.job != job);
+		self.answers.push(SignedAnswer { job, answer, sent_at: None });
+	}
+
+	/// Forgets the answer kept for `job`, so that it is computed again.
+	pub fn forget_answer(&mut self, job: JobId) {
+		self.answers.retain(|kept| kept.job != job);
+	}
+
+	/// Notes that the answer to `job` was given to the pool (or found there) after block
+	/// `now`.
+	pub fn note_sent(&mut self, job: JobId, now: u64) {
+		if let Some(answer) = self.answers.iter_mut().find(|answer| answer.job == job) {
+			answer.sent_at = Some(now);
 		}
-		nonce
 	}
 
 	/// The task running `job`, if any.
@@ -72,11 +76,5 @@ impl Journal {
 	/// Forgets the task of `job`.
 	pub fn drop_task(&mut self, job: JobId) {
 		self.tasks.retain(|(id, _)| *id != job);
-	}
-
-	/// Notes a transaction given to the pool; the tasks of its jobs are done with.
-	pub fn note_sent(&mut self, batch: SentBatch) {
-		self.tasks.retain(|(job, _)| !batch.jobs.contains(job));
-		self.sent.push(batch);
 	}
 }

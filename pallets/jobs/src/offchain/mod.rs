@@ -1,53 +1,64 @@
 //! The worker node's off-chain worker: runs the jobs assigned to the worker keys in the node's
 //! keystore on the node's executor and answers them on chain.
 //!
-//! After each imported best block, for every registered worker key in the keystore:
+//! After each imported best block, for every registered worker key in the keystore, within a
+//! time budget ([`crate::Config::WorkerRunBudget`], about half a slot) shared by the keys:
 //!
 //! 1. read the key's open assignments ([`crate::WorkerJobs`]) and the journal of earlier runs
 //!    ([`Journal`], in `PERSISTENT` off-chain storage);
-//! 2. start an executor task for each job that has none (inline inputs as they are, remote
-//!    inputs fetched and checked against their hash first), with the model's registry URIs so
-//!    that the executor fetches a model it does not have;
-//! 3. poll the running tasks for a few hundred milliseconds; a task still running is polled
-//!    again after the next block, so jobs longer than a block simply answer later;
-//! 4. sign a receipt for every finished job, turn every failure no retry can cure into
-//!    "cannot execute" with its reason (and every other failure too once the deadline is
-//!    [`GIVE_UP_MARGIN`] blocks away), and send all answers in one `submit_results`
-//!    transaction signed by the worker key, under a nonce of the off-chain worker's own (see
-//!    [`journal`]).
+//! 2. start an executor task for each job that has neither a task nor a signed answer (inline
+//!    inputs as they are, remote inputs fetched and checked against their hash first), with the
+//!    model's registry URIs so that the executor fetches a model it does not have;
+//! 3. poll the running tasks while the budget lasts; a task still running is polled again
+//!    after the next block, so jobs longer than a block simply answer later; a task the
+//!    executor no longer knows (it restarted) is started again at once;
+//! 4. sign an answer for every finished job (an output with its receipt, or "cannot execute"
+//!    for a failure no retry can cure, or for any failure once the deadline is
+//!    [`GIVE_UP_MARGIN`] blocks away), keep it in the journal, and send the answers in general
+//!    transactions authorized by the pallet ([`crate::answers`]): the worker key signs each
+//!    batch, no account, nonce or fee is involved; batches are bounded in count and in bytes
+//!    ([`max_batch_bytes`]);
+//! 5. send again, unchanged, every kept answer whose job is still open [`RESEND_AFTER`] blocks
+//!    after it was last sent: lost from the pool (a restart, an eviction) or refused, it is
+//!    noticed within a block or two. A copy still in some pool is harmless: the pool keeps one
+//!    answer per (worker, job).
 //!
-//! Runs for one key never overlap (a lock in off-chain storage). A job answered by a
-//! transaction that may still land is not answered again; one whose transaction landed and
-//! failed, expired, or was lost when the node restarted, is.
+//! Runs for one key never overlap (a lock in off-chain storage that outlives the budget).
 
 pub mod journal;
 mod work;
 
-pub use journal::{Journal, SentBatch};
+pub use journal::{Journal, SignedAnswer};
 
-use crate::{Call, Config, Job, Submission, WorkerJobs};
+use crate::{
+	answers::{answers_payload, Refusal},
+	Answer, Call, Config, Job, Submission, WorkerJobs,
+};
 use alloc::vec::Vec;
-use frame_support::{traits::Get, BoundedVec};
+use codec::{Decode, Encode};
+use frame_support::{dispatch::DispatchClass, traits::Get, BoundedVec};
 use frame_system::{
-	offchain::{AppCrypto, CreateSignedTransaction, SubmitTransaction},
+	offchain::{CreateAuthorizedTransaction, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
 use sp_runtime::{
 	offchain::{
 		storage::StorageValueRef,
-		storage_lock::{BlockAndTime, StorageLock},
-		Duration,
+		storage_lock::{StorageLock, Time},
+		Duration, Timestamp,
 	},
 	RuntimeAppPublic, SaturatedConversion,
 };
 use veritensor_primitives::{
-	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY, NODE_START_KEY},
+	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY},
 	traits::WorkerStaking,
 	JobId, WorkerId,
 };
 
-/// Prefix of the off-chain storage key of a worker key's [`Journal`] (followed by the key).
-pub const JOURNAL_PREFIX: &[u8] = b"veritensor::worker-journal::";
+/// Prefix of the off-chain storage key of a worker key's [`Journal`] (followed by the key). The
+/// version changes with the journal's layout, so that a journal of another layout is never
+/// read as this one.
+pub const JOURNAL_PREFIX: &[u8] = b"veritensor::worker-journal-v2::";
 
 /// Prefix of the off-chain storage key of a worker key's run lock (followed by the key).
 pub const LOCK_PREFIX: &[u8] = b"veritensor::worker-lock::";
@@ -56,8 +67,8 @@ pub const LOCK_PREFIX: &[u8] = b"veritensor::worker-lock::";
 /// execute": the answer then lands by the deadline and the submitter is refunded at once.
 pub const GIVE_UP_MARGIN: u32 = 2;
 
-/// How long a run may hold a key's lock before another run may take it over.
-const LOCK_EXPIRY: Duration = Duration::from_millis(60_000);
+/// Blocks after which an answer sent and still not on chain is sent again.
+pub const RESEND_AFTER: u64 = 2;
 
 /// A worker key as logs show it: its public key in hex.
 pub fn key_hex(worker: &WorkerId) -> alloc::string::String {
@@ -67,6 +78,18 @@ pub fn key_hex(worker: &WorkerId) -> alloc::string::String {
 /// The off-chain storage key of `worker`'s journal.
 pub fn journal_key(worker: &WorkerId) -> Vec<u8> {
 	[JOURNAL_PREFIX, worker.as_ref()].concat()
+}
+
+/// The most encoded bytes of answers in one transaction: an eighth of the block space that
+/// normal transactions cannot take, so that several workers' batches fit in a block however
+/// full of normal transactions it is.
+pub fn max_batch_bytes<T: Config>() -> usize {
+	let lengths = <T as frame_system::Config>::BlockLength::get();
+	let reserved = lengths
+		.max
+		.get(DispatchClass::Operational)
+		.saturating_sub(*lengths.max.get(DispatchClass::Normal));
+	(reserved / 8).max(1) as usize
 }
 
 /// Runs the worker's off-chain work after block `now`.
@@ -83,40 +106,48 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 				return;
 			}
 		};
-	let node_start =
-		StorageValueRef::persistent(NODE_START_KEY).get::<u64>().ok().flatten().unwrap_or_default();
-	for key in WorkerId::all() {
-		let Some(account) = T::Workers::worker_account(&key) else { continue };
-		// A key without assignments or transactions to follow has nothing to do, not even
-		// taking its lock. (The run reads its journal again under the lock.)
-		let nothing_recorded = StorageValueRef::persistent(&journal_key(&key))
-			.get::<Journal>()
-			.is_ok_and(|recorded| recorded.unwrap_or_default() == Journal::default());
-		if nothing_recorded && WorkerJobs::<T>::iter_key_prefix(&key).next().is_none() {
-			continue;
-		}
+	let budget = T::WorkerRunBudget::get();
+	let run_end = sp_io::offchain::timestamp().add(Duration::from_millis(budget));
+	// A key without assignments or answers to follow has nothing to do, not even taking its
+	// lock. (A run reads its journal again under the lock.)
+	let busy: Vec<WorkerId> = WorkerId::all()
+		.into_iter()
+		.filter(|key| T::Workers::worker_account(key).is_some())
+		.filter(|key| {
+			let nothing_recorded = StorageValueRef::persistent(&journal_key(key))
+				.get::<Journal>()
+				.is_ok_and(|recorded| recorded.unwrap_or_default() == Journal::default());
+			!nothing_recorded || WorkerJobs::<T>::iter_key_prefix(key).next().is_some()
+		})
+		.collect();
+	let keys = busy.len() as u64;
+	for (index, key) in busy.into_iter().enumerate() {
+		// Each key gets an equal share of what is left, so that one key's long tasks never
+		// starve the keys after it.
+		let left = run_end.unix_millis().saturating_sub(sp_io::offchain::timestamp().unix_millis());
+		let share = left / keys.saturating_sub(index as u64).max(1);
+		let run_deadline = sp_io::offchain::timestamp().add(Duration::from_millis(share));
 		let lock_key = [LOCK_PREFIX, key.as_ref()].concat();
-		let mut lock =
-			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
-				&lock_key,
-				1,
-				LOCK_EXPIRY,
-			);
+		// Held for the run; expires only well after any run's end.
+		let mut lock = StorageLock::<Time>::with_deadline(
+			&lock_key,
+			Duration::from_millis(budget.saturating_mul(2)),
+		);
 		let Ok(_guard) = lock.try_lock() else {
 			log!(debug, "worker {}: the previous run is still busy", key_hex(&key));
 			continue;
 		};
-		WorkerRun::<T> { key, account, endpoint: &endpoint, now, node_start }.run();
+		WorkerRun::<T> { key, endpoint: &endpoint, now, run_deadline }.run();
 	}
 }
 
 /// One run for one worker key.
 pub(crate) struct WorkerRun<'a, T: Config> {
 	pub key: WorkerId,
-	pub account: T::AccountId,
 	pub endpoint: &'a ExecutorEndpoint,
 	pub now: BlockNumberFor<T>,
-	pub node_start: u64,
+	/// When the run's time budget ends.
+	pub run_deadline: Timestamp,
 }
 
 impl<T: Config> WorkerRun<'_, T> {
@@ -127,79 +158,141 @@ impl<T: Config> WorkerRun<'_, T> {
 			.get::<Journal>()
 			.unwrap_or_else(|_| {
 				let key = key_hex(&self.key);
-				log!(warn, "worker {key}: unreadable record, starting afresh");
+				log!(warn, "worker {key}: unreadable journal, starting afresh");
 				None
 			})
 			.unwrap_or_default();
 		let mut journal = stored.clone();
-		let chain_nonce: u64 =
-			frame_system::Pallet::<T>::account_nonce(&self.account).saturated_into();
-		journal.forget_settled(chain_nonce, self.now.saturated_into(), self.node_start);
-
 		let open: Vec<JobId> = WorkerJobs::<T>::iter_key_prefix(&self.key).collect();
-		journal.tasks.retain(|(job, _)| open.contains(job));
-		let mut due: Vec<(JobId, Job<T>)> = open
+		journal.keep_open(&open);
+		let mut jobs: Vec<(JobId, Job<T>)> = open
 			.into_iter()
-			.filter(|job| !journal.in_flight(*job))
 			.filter_map(|id| crate::Jobs::<T>::get(id).map(|job| (id, job)))
 			.filter(|(_, job)| self.now < job.deadline)
 			.collect();
-		due.sort_by_key(|(id, job)| (job.deadline, *id));
-		due.truncate(T::MaxResultsPerCall::get() as usize);
+		jobs.sort_by_key(|(id, job)| (job.deadline, *id));
 
-		let answers = self.answer(&mut journal, &due);
-		if !answers.is_empty() {
-			self.send(&mut journal, answers, chain_nonce);
+		let now: u64 = self.now.saturated_into();
+		// A kept answer the chain would refuse is dropped first, so that its job runs again.
+		for (id, _) in &jobs {
+			if journal.answer(*id).is_some() && self.kept_answer(&journal, *id).is_err() {
+				journal.forget_answer(*id);
+			}
 		}
-		// An idle worker writes nothing.
+		let due: Vec<(JobId, Job<T>)> =
+			jobs.iter().filter(|(id, _)| journal.answer(*id).is_none()).cloned().collect();
+		self.answer(&mut journal, &due);
+		// Kept answers not sent yet, or sent and still not on chain a while later, in deadline
+		// order; each checked as the chain will check it, so that one bad answer never keeps
+		// a whole batch out of the pool.
+		let mut to_send: Vec<Submission<T>> = Vec::new();
+		for (id, _) in &jobs {
+			let Some(kept) = journal.answer(*id) else { continue };
+			if kept.sent_at.is_some_and(|sent| sent.saturating_add(RESEND_AFTER) > now) {
+				continue;
+			}
+			match self.kept_answer(&journal, *id) {
+				Ok(Some(answer)) => to_send.push(answer),
+				Ok(None) => {}
+				Err(()) => journal.forget_answer(*id),
+			}
+		}
+		// Kept before sending: what was signed is what is sent, now and later.
 		if journal != stored {
+			store.set(&journal);
+		}
+		if !to_send.is_empty() {
+			self.send(&mut journal, to_send);
 			store.set(&journal);
 		}
 	}
 
-	/// Gives `answers` to the pool in one transaction under the next free nonce.
-	fn send(&self, journal: &mut Journal, answers: Vec<Submission<T>>, chain_nonce: u64) {
+	/// The answer kept for `job` if the chain would take it now; `None` if it went stale (its
+	/// job is ending anyway); an error, logged, if it never will (unreadable, or refused).
+	fn kept_answer(&self, journal: &Journal, job: JobId) -> Result<Option<Submission<T>>, ()> {
+		let Some(kept) = journal.answer(job) else { return Ok(None) };
+		let key = key_hex(&self.key);
+		let Ok(answer) = Answer::<T>::decode(&mut &kept.answer[..]) else {
+			log!(
+				error,
+				"worker {key}: the answer kept for job {job} is unreadable; running it again"
+			);
+			return Err(());
+		};
+		let submission = Submission { job, answer };
+		let refusal = match crate::Pallet::<T>::check_answer(&self.key, &submission) {
+			Ok(checked) if crate::Pallet::<T>::verify_receipt(&self.key, &checked) => {
+				return Ok(Some(submission))
+			}
+			Ok(_) => crate::Error::<T>::BadReceipt,
+			Err(Refusal::Stale(_)) => return Ok(None),
+			Err(Refusal::Invalid(error)) => error,
+		};
+		log!(
+			error,
+			"worker {key}: the chain would refuse the answer kept for job {job} ({refusal:?}); \
+			 running it again",
+		);
+		Err(())
+	}
+
+	/// Gives `answers` to the pool in batches bounded in count and bytes.
+	fn send(&self, journal: &mut Journal, answers: Vec<Submission<T>>) {
+		let max_count = T::MaxResultsPerCall::get() as usize;
+		let max_bytes = max_batch_bytes::<T>();
+		let mut batch: Vec<Submission<T>> = Vec::new();
+		let mut bytes = 0usize;
+		for answer in answers {
+			let size = answer.encoded_size();
+			if !batch.is_empty() && (batch.len() >= max_count || bytes + size > max_bytes) {
+				self.send_batch(journal, core::mem::take(&mut batch));
+				bytes = 0;
+			}
+			bytes += size;
+			batch.push(answer);
+		}
+		if !batch.is_empty() {
+			self.send_batch(journal, batch);
+		}
+	}
+
+	/// Signs one batch with the worker key and gives it to the pool.
+	fn send_batch(&self, journal: &mut Journal, answers: Vec<Submission<T>>) {
 		let jobs: Vec<JobId> = answers.iter().map(|answer| answer.job).collect();
-		let Ok(answers) = BoundedVec::try_from(answers) else {
-			log!(error, "more answers than one transaction carries");
+		let key = key_hex(&self.key);
+		let Some(signature) = self.key.sign(&answers_payload::<T>(&self.key, &answers)) else {
+			log!(error, "worker {key}: the worker key left the keystore; answers not sent");
 			return;
 		};
-		let nonce = journal.next_nonce(chain_nonce);
-		let public: T::Public =
-			<T::WorkerSigner as AppCrypto<T::Public, T::Signature>>::GenericPublic::from(
-				self.key.clone(),
-			)
-			.into();
-		let call = Call::<T>::submit_results { answers };
-		let Some(transaction) = <T as CreateSignedTransaction<Call<T>>>::create_signed_transaction::<
-			T::WorkerSigner,
-		>(
-			call.into(), public, self.account.clone(), nonce.saturated_into()
-		) else {
-			let key = key_hex(&self.key);
-			log!(error, "worker {key}: could not sign the results transaction");
-			return;
+		let call = Call::<T>::submit_results {
+			worker: self.key.clone(),
+			answers: BoundedVec::truncate_from(answers),
+			signature,
 		};
+		let transaction =
+			<T as CreateAuthorizedTransaction<Call<T>>>::create_authorized_transaction(call.into());
+		let now: u64 = self.now.saturated_into();
 		match SubmitTransaction::<T, Call<T>>::submit_transaction(transaction) {
 			Ok(()) => {
-				let now: u64 = self.now.saturated_into();
-				let lifetime = u64::from(T::ResultTransactionLifetime::get());
-				log!(info, "worker {}: answered jobs {jobs:?} (nonce {nonce})", key_hex(&self.key),);
-				journal.note_sent(SentBatch {
-					nonce,
-					// Born at the parent block: the last block of its era.
-					expires: now.saturating_add(lifetime).saturating_sub(2),
-					node_start: self.node_start,
-					jobs,
-				});
+				log!(info, "worker {key}: answered jobs {jobs:?}");
+				for job in jobs {
+					journal.note_sent(job, now);
+				}
 			}
-			Err(()) => log!(
-				warn,
-				"worker {}: the pool refused the results transaction for jobs {jobs:?} (nonce \
-				 {nonce}): the key's account may lack funds for the fees, or a transaction of an \
-				 earlier run took that nonce meanwhile. Retrying next block.",
-				key_hex(&self.key),
-			),
+			Err(()) => {
+				log!(
+					info,
+					"worker {key}: the pool did not take the answers to jobs {jobs:?} (already \
+					 there, or one of them answered or ended meanwhile); sending again later",
+				);
+				// A resent answer is most likely still in the pool: wait again before the next
+				// try. One never taken is tried again next block.
+				for job in jobs {
+					if journal.answer(job).is_some_and(|kept| kept.sent_at.is_some()) {
+						journal.note_sent(job, now);
+					}
+				}
+			}
 		}
 	}
 }

@@ -6,19 +6,26 @@ use crate::{
 	executor_client::{
 		infer_request, poll_task, remote_infer_request, start_task, ClientError, TaskState,
 	},
-	Answer, CannotExecuteReason, Config, Job, Payload, Submission,
+	Answer, CannotExecuteReason, Config, Job, Payload,
 };
 use alloc::{format, string::String, vec::Vec};
+use codec::Encode;
 use frame_support::BoundedVec;
-use sp_runtime::{offchain::Duration, traits::Zero, Saturating};
-use veritensor_primitives::{tensor::Tensor, traits::ModelRegistry, JobId, Receipt};
+use sp_runtime::{
+	offchain::{Duration, Timestamp},
+	Saturating,
+};
+use veritensor_primitives::{tensor::Tensor, traits::ModelRegistry, ExecutorErrorKind, JobId};
 
 /// How long one request to the executor may take.
 const EXECUTOR_TIMEOUT: Duration = Duration::from_millis(3_000);
-/// Polls of running tasks in one run, the pause before the n-th being `POLL_PAUSE_MS << n`
-/// (310 ms in all).
-const POLL_ROUNDS: u32 = 6;
+/// The least time a request is given, even at the end of a run's budget: a loopback executor
+/// answers a poll in a few milliseconds.
+const MIN_REQUEST_TIME: Duration = Duration::from_millis(200);
+/// Pauses between polls of running tasks: `POLL_PAUSE_MS << n` before the n-th, at most
+/// `MAX_POLL_PAUSE_MS`; polling goes on while the run's budget lasts.
 const POLL_PAUSE_MS: u64 = 5;
+const MAX_POLL_PAUSE_MS: u64 = 200;
 
 /// Why a job did not run this time, with the reason to report if it never will.
 struct Failure {
@@ -50,20 +57,20 @@ impl From<ClientError> for Failure {
 }
 
 impl<T: Config> WorkerRun<'_, T> {
-	/// The answers ready in this run for `due` jobs; starts and forgets tasks in `journal`.
-	pub(super) fn answer(
-		&self,
-		journal: &mut Journal,
-		due: &[(JobId, Job<T>)],
-	) -> Vec<Submission<T>> {
-		let mut answers = Vec::new();
+	/// Works on `due` jobs (assigned, not answered yet) until each has an answer or the run's
+	/// budget ends: starts and polls their tasks, and keeps every answer signed in `journal`.
+	pub(super) fn answer(&self, journal: &mut Journal, due: &[(JobId, Job<T>)]) {
 		let mut running = Vec::new();
 		for (job_id, job) in due {
 			if journal.task(*job_id).is_none() {
+				if self.out_of_time() {
+					// The next run starts the rest.
+					break;
+				}
 				match self.start(*job_id, job) {
 					Ok(task) => journal.set_task(*job_id, task),
 					Err(failure) => {
-						self.settle_failure(*job_id, job, failure, &mut answers);
+						self.settle_failure(journal, *job_id, job, failure);
 						continue;
 					}
 				}
@@ -71,35 +78,75 @@ impl<T: Config> WorkerRun<'_, T> {
 			running.push((*job_id, job));
 		}
 
-		let deadline = || sp_io::offchain::timestamp().add(EXECUTOR_TIMEOUT);
-		for round in 0..POLL_ROUNDS {
-			if running.is_empty() {
-				break;
-			}
+		let mut restarted: Vec<JobId> = Vec::new();
+		let mut round = 0u32;
+		while !running.is_empty() && !self.out_of_time() {
 			if round > 0 {
-				let pause = Duration::from_millis(POLL_PAUSE_MS << round);
-				sp_io::offchain::sleep_until(sp_io::offchain::timestamp().add(pause));
+				let pause = POLL_PAUSE_MS.saturating_mul(1 << round.min(6)).min(MAX_POLL_PAUSE_MS);
+				let wake = sp_io::offchain::timestamp().add(Duration::from_millis(pause));
+				sp_io::offchain::sleep_until(Self::earlier(wake, self.run_deadline));
+				if self.out_of_time() {
+					break;
+				}
 			}
+			round = round.saturating_add(1);
 			running.retain(|(job_id, job)| {
 				let Some(task) = journal.task(*job_id) else { return false };
 				let Some(schema) = T::Models::schema(&job.model) else { return false };
-				match poll_task::<T::MaxInlineTensorBytes>(self.endpoint, task, &schema, deadline())
-				{
+				match poll_task::<T::MaxInlineTensorBytes>(
+					self.endpoint,
+					task,
+					&schema,
+					self.request_deadline(),
+				) {
 					Ok(TaskState::Running) => true,
 					Ok(TaskState::Done(outputs, output_hash)) => {
 						match self.output_answer(*job_id, job, outputs, output_hash) {
-							Ok(answer) => answers.push(self.submission(*job_id, answer)),
+							Ok(answer) => journal.note_answer(*job_id, answer.encode()),
 							Err(failure) => {
 								journal.drop_task(*job_id);
-								self.settle_failure(*job_id, job, failure, &mut answers);
+								self.settle_failure(journal, *job_id, job, failure);
 							}
 						}
+						false
+					}
+					Err(ClientError::Executor {
+						kind: Some(ExecutorErrorKind::UnknownTask),
+						..
+					}) if !restarted.contains(job_id) => {
+						// The executor restarted and forgot the task: start it again now.
+						restarted.push(*job_id);
+						match self.start(*job_id, job) {
+							Ok(task) => {
+								log!(
+									info,
+									"worker {}: job {job_id}'s task was lost by the executor; \
+									 started again",
+									key_hex(&self.key),
+								);
+								journal.set_task(*job_id, task);
+								true
+							}
+							Err(failure) => {
+								journal.drop_task(*job_id);
+								self.settle_failure(journal, *job_id, job, failure);
+								false
+							}
+						}
+					}
+					Err(error @ ClientError::Unreachable(_)) => {
+						// No answer in time: the task may well be running still; ask again in a
+						// later run.
+						if self.giving_up(job) {
+							journal.drop_task(*job_id);
+						}
+						self.settle_failure(journal, *job_id, job, error.into());
 						false
 					}
 					Err(error) => {
 						// A failed or forgotten task is started afresh in a later run.
 						journal.drop_task(*job_id);
-						self.settle_failure(*job_id, job, error.into(), &mut answers);
+						self.settle_failure(journal, *job_id, job, error.into());
 						false
 					}
 				}
@@ -111,10 +158,36 @@ impl<T: Config> WorkerRun<'_, T> {
 					CannotExecuteReason::ExecutionFailed,
 					"still running on the executor as the deadline nears",
 				);
-				self.settle_failure(job_id, job, failure, &mut answers);
+				journal.drop_task(job_id);
+				self.settle_failure(journal, job_id, job, failure);
 			}
 		}
-		answers
+	}
+
+	/// Whether the run's time budget is spent.
+	fn out_of_time(&self) -> bool {
+		sp_io::offchain::timestamp().unix_millis() >= self.run_deadline.unix_millis()
+	}
+
+	/// When a request to the executor made now must be answered: within its own timeout and
+	/// the run's budget, but never sooner than [`MIN_REQUEST_TIME`] from now.
+	fn request_deadline(&self) -> Timestamp {
+		let now = sp_io::offchain::timestamp();
+		let floor = now.add(MIN_REQUEST_TIME);
+		let capped = Self::earlier(now.add(EXECUTOR_TIMEOUT), self.run_deadline);
+		if capped.unix_millis() < floor.unix_millis() {
+			floor
+		} else {
+			capped
+		}
+	}
+
+	fn earlier(a: Timestamp, b: Timestamp) -> Timestamp {
+		if a.unix_millis() <= b.unix_millis() {
+			a
+		} else {
+			b
+		}
 	}
 
 	/// Whether `job`'s deadline is too near to wait for another run.
@@ -122,19 +195,10 @@ impl<T: Config> WorkerRun<'_, T> {
 		self.now.saturating_add(GIVE_UP_MARGIN.into()) >= job.deadline
 	}
 
-	fn submission(&self, job: JobId, answer: Answer<T>) -> Submission<T> {
-		Submission { job, worker: self.key.clone(), answer }
-	}
-
 	/// Answers "cannot execute" for a failure no retry can cure, or for any failure once the
-	/// deadline is near; otherwise leaves the job for a later run.
-	fn settle_failure(
-		&self,
-		job_id: JobId,
-		job: &Job<T>,
-		failure: Failure,
-		answers: &mut Vec<Submission<T>>,
-	) {
+	/// deadline is near (the answer is kept in `journal`); otherwise leaves the job for a later
+	/// run.
+	fn settle_failure(&self, journal: &mut Journal, job_id: JobId, job: &Job<T>, failure: Failure) {
 		if failure.permanent || self.giving_up(job) {
 			log!(
 				warn,
@@ -143,7 +207,8 @@ impl<T: Config> WorkerRun<'_, T> {
 				failure.reason,
 				failure.detail,
 			);
-			answers.push(self.submission(job_id, Answer::CannotExecute { reason: failure.reason }));
+			let answer = Answer::<T>::CannotExecute { reason: failure.reason };
+			journal.note_answer(job_id, answer.encode());
 		} else {
 			log!(
 				info,
@@ -172,8 +237,7 @@ impl<T: Config> WorkerRun<'_, T> {
 				remote_infer_request(&job.model, &uri, &hash, &schema, comparison.as_ref(), &uris)
 			}
 		};
-		let deadline = sp_io::offchain::timestamp().add(EXECUTOR_TIMEOUT);
-		Ok(start_task(self.endpoint, request, deadline)?)
+		Ok(start_task(self.endpoint, request, self.request_deadline())?)
 	}
 
 	/// The answer carrying `outputs`, with the worker key's receipt.
@@ -187,16 +251,7 @@ impl<T: Config> WorkerRun<'_, T> {
 		let output = BoundedVec::try_from(outputs).map_err(|_| {
 			Failure::permanent(CannotExecuteReason::ExecutionFailed, "too many output tensors")
 		})?;
-		let receipt = Receipt {
-			genesis_hash: frame_system::Pallet::<T>::block_hash(
-				frame_system::pallet_prelude::BlockNumberFor::<T>::zero(),
-			),
-			job_id,
-			model: job.model,
-			input_hash: job.input_hash,
-			output_hash,
-			worker: self.key.clone(),
-		};
+		let receipt = crate::Pallet::<T>::receipt(job_id, job, output_hash, &self.key);
 		let signature = receipt.sign().ok_or_else(|| {
 			Failure::transient(
 				CannotExecuteReason::ExecutionFailed,

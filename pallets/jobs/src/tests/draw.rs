@@ -32,15 +32,9 @@ fn the_draw_follows_stake() {
 				let _ = Jobs::cancel(RuntimeOrigin::signed(USER), job);
 				// Assigned jobs cannot be cancelled; answer "cannot execute" to close them.
 				let seed = if worker == worker_key(1) { 1 } else { 2 };
-				frame_support::assert_ok!(Jobs::submit_results(
-					RuntimeOrigin::signed(account_of(&worker)),
-					frame_support::BoundedVec::truncate_from(vec![crate::Submission {
-						job,
-						worker: worker_key(seed),
-						answer: crate::Answer::CannotExecute {
-							reason: crate::CannotExecuteReason::ExecutionFailed
-						},
-					}]),
+				frame_support::assert_ok!(answer(
+					seed,
+					vec![cannot(job, crate::CannotExecuteReason::ExecutionFailed)]
 				));
 			}
 		}

@@ -2,22 +2,11 @@
 
 use super::*;
 use crate::{
-	Answer, CannotExecuteReason, Claimable, Error, Event, JobState, Jobs as JobsMap, Refund,
-	Results, Submission, WorkerJobs,
+	CannotExecuteReason, Claimable, Error, Event, JobState, Jobs as JobsMap, Refund, Results,
+	WorkerJobs,
 };
-use frame_support::{assert_noop, assert_ok, BoundedVec};
+use frame_support::{assert_noop, assert_ok};
 use veritensor_primitives::traits::{Outcome, SlashReason};
-
-fn answers(items: Vec<Submission<Test>>) -> BoundedVec<Submission<Test>, ConstU32Four> {
-	BoundedVec::truncate_from(items)
-}
-type ConstU32Four = frame_support::traits::ConstU32<4>;
-
-fn output_answer(seed: u8, job: u64, value: i64) -> Submission<Test> {
-	let output = label(value);
-	let signature = sign(seed, job, &output);
-	Submission { job, worker: worker(seed), answer: Answer::Output { output, signature } }
-}
 
 #[test]
 fn a_job_is_submitted_assigned_answered_and_settled() {
@@ -39,10 +28,7 @@ fn a_job_is_submitted_assigned_answered_and_settled() {
 		assert_eq!(Jobs::open_assignments(&worker(1)), vec![job]);
 
 		let account = account_of(&worker(1));
-		assert_ok!(Jobs::submit_results(
-			RuntimeOrigin::signed(account),
-			answers(vec![output_answer(1, job, 7)])
-		));
+		assert_ok!(answer(1, vec![output_answer(1, job, 7)]));
 		// The submitter paid the cost and got the rest back; earnings are claimable.
 		assert_eq!(escrow_held(USER), 0);
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT - COST);
@@ -161,15 +147,7 @@ fn cannot_execute_refunds_without_a_slash() {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		run_to_block(4);
-		let answer = Submission {
-			job,
-			worker: worker(1),
-			answer: Answer::CannotExecute { reason: CannotExecuteReason::ModelUnsupported },
-		};
-		assert_ok!(Jobs::submit_results(
-			RuntimeOrigin::signed(account_of(&worker(1))),
-			answers(vec![answer])
-		));
+		assert_ok!(answer(1, vec![cannot(job, CannotExecuteReason::ModelUnsupported)]));
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
 		assert!(slashes().is_empty());
 		assert_eq!(outcomes(), vec![(worker(1), Outcome::Failed)]);
@@ -191,92 +169,12 @@ fn without_workers_at_the_draw_the_job_is_refunded() {
 }
 
 #[test]
-fn hostile_answers_are_refused() {
-	ExtBuilder.build_and_execute(|| {
-		add_worker(1, 100, 5_000, 2);
-		add_worker(2, 200, 5_000, 2);
-		let first = submit(USER, 3, 200);
-		let second = submit(USER, 4, 200);
-		run_to_block(4);
-		let assigned = |job| match JobsMap::<Test>::get(job).unwrap().state {
-			JobState::Assigned { workers, .. } => workers[0].clone(),
-			_ => panic!("assigned"),
-		};
-		let seed_of = |key: &WorkerId| if *key == worker(1) { 1u8 } else { 2u8 };
-		let s1 = seed_of(&assigned(first));
-		let origin = |seed: u8| RuntimeOrigin::signed(account_of(&worker(seed)));
-		let other = if s1 == 1 { 2 } else { 1 };
-
-		// From an account that is not the worker key's.
-		assert_noop!(
-			Jobs::submit_results(
-				RuntimeOrigin::signed(USER),
-				answers(vec![output_answer(s1, first, 1)])
-			),
-			Error::<Test>::NotWorkerAccount
-		);
-		// From a worker not assigned to the job.
-		assert_noop!(
-			Jobs::submit_results(origin(other), answers(vec![output_answer(other, first, 1)])),
-			Error::<Test>::NotAssignedWorker
-		);
-		// A receipt signed for another job.
-		let mut forged = output_answer(s1, first, 1);
-		if let Answer::Output { signature, .. } = &mut forged.answer {
-			*signature = sign(s1, second, &label(1));
-		}
-		assert_noop!(
-			Jobs::submit_results(origin(s1), answers(vec![forged])),
-			Error::<Test>::BadReceipt
-		);
-		// A receipt over another output.
-		let mut swapped = output_answer(s1, first, 1);
-		if let Answer::Output { output, .. } = &mut swapped.answer {
-			*output = label(2);
-		}
-		assert_noop!(
-			Jobs::submit_results(origin(s1), answers(vec![swapped])),
-			Error::<Test>::BadReceipt
-		);
-		// The wrong output shape.
-		let mut wrong = output_answer(s1, first, 1);
-		if let Answer::Output { output, .. } = &mut wrong.answer {
-			*output = image(1);
-		}
-		assert_noop!(
-			Jobs::submit_results(origin(s1), answers(vec![wrong])),
-			Error::<Test>::OutputMismatch
-		);
-		// One job twice in a call, and nothing at all.
-		assert_noop!(
-			Jobs::submit_results(
-				origin(s1),
-				answers(vec![output_answer(s1, first, 1), output_answer(s1, first, 1)])
-			),
-			Error::<Test>::DuplicateAnswer
-		);
-		assert_noop!(Jobs::submit_results(origin(s1), answers(vec![])), Error::<Test>::NoAnswers);
-
-		// The honest answer settles; submitting it again finds the job closed.
-		let honest = output_answer(s1, first, 1);
-		assert_ok!(Jobs::submit_results(origin(s1), answers(vec![honest.clone()])));
-		assert_noop!(
-			Jobs::submit_results(origin(s1), answers(vec![honest])),
-			Error::<Test>::UnknownJob
-		);
-	});
-}
-
-#[test]
 fn results_are_pruned_after_the_retention_period() {
 	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		run_to_block(4);
-		assert_ok!(Jobs::submit_results(
-			RuntimeOrigin::signed(account_of(&worker(1))),
-			answers(vec![output_answer(1, job, 7)])
-		));
+		assert_ok!(answer(1, vec![output_answer(1, job, 7)]));
 		run_to_block(4 + RETENTION - 1);
 		assert!(Results::<Test>::get(job).is_some());
 		run_to_block(4 + RETENTION);
@@ -285,4 +183,33 @@ fn results_are_pruned_after_the_retention_period() {
 }
 
 use sp_core::H256;
-use veritensor_primitives::{ModelHash, WorkerId};
+use veritensor_primitives::ModelHash;
+
+#[test]
+fn results_stored_before_receipts_were_kept_are_pruned_as_the_cursor_passes() {
+	ExtBuilder.build_and_execute(|| {
+		add_worker(1, 100, 5_000, 2);
+		let old = submit(USER, 3, 200);
+		let kept = submit(USER, 4, 200);
+		run_to_block(4);
+		assert_ok!(answer(1, vec![output_answer(1, old, 7), output_answer(1, kept, 8)]));
+		// Rewrite the first result as storage version 0 stored it: no signature.
+		let result = Results::<Test>::get(old).unwrap();
+		let version_0 = (
+			result.model,
+			result.worker,
+			result.output,
+			result.output_hash,
+			result.single_worker,
+			result.settled_at,
+		);
+		let key = Results::<Test>::hashed_key_for(old);
+		frame_support::storage::unhashed::put_raw(&key, &codec::Encode::encode(&version_0));
+		assert!(Results::<Test>::get(old).is_none(), "unreadable as a version 1 result");
+		assert!(Results::<Test>::contains_key(old));
+		// The next block's pruning removes it and stops at the young result after it.
+		run_to_block(5);
+		assert!(!Results::<Test>::contains_key(old));
+		assert!(Results::<Test>::get(kept).is_some());
+	});
+}

@@ -1,31 +1,30 @@
-//! The off-chain worker: assignments run as executor tasks, answered in one signed
-//! transaction per block under its own nonces, never twice while a transaction may land;
-//! failures answered as "cannot execute" or retried. Runs against the off-chain test
-//! externalities: scripted HTTP answers, an in-memory keystore and an inspected pool.
+//! The off-chain worker: assignments run as executor tasks within a time budget, answered in
+//! general transactions the worker key signs; every answer signed once, kept, and sent again
+//! unchanged while its job stays open; failures answered as "cannot execute" or retried. Runs
+//! against the off-chain test externalities: scripted HTTP answers, an in-memory keystore and
+//! an inspected pool.
 
 use super::*;
 use crate::{
 	executor_client::{infer_request, remote_infer_request},
-	offchain::{journal_key, run, Journal, SentBatch},
+	offchain::{journal_key, run, Journal, SignedAnswer, RESEND_AFTER},
 	Answer, Call, CannotExecuteReason, Event, Payload, Refund, Submission,
 };
 use codec::{Decode, Encode};
 use frame_support::assert_ok;
 use parking_lot::RwLock;
 use serde_json::{json, Value};
-use sp_core::{
-	offchain::{
-		testing::{self, OffchainState, PoolState},
-		OffchainDbExt, OffchainWorkerExt, StorageKind, TransactionPoolExt,
-	},
-	sr25519, Pair,
+use sp_core::offchain::{
+	testing::{self, OffchainState, PoolState},
+	OffchainDbExt, OffchainWorkerExt, StorageKind, TransactionPoolExt,
 };
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 use sp_runtime::generic::Preamble;
 use std::sync::Arc;
+use veritensor_primitives::WorkerId;
 use veritensor_primitives::{
 	hashing::{input_hash, output_hash},
-	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY, NODE_START_KEY},
+	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY},
 	traits::ModelRegistry,
 	worker_key::WORKER_KEY_TYPE,
 	Receipt, Tensor,
@@ -66,7 +65,6 @@ fn worker_node(seeds: &[u8]) -> WorkerNode {
 			EXECUTOR_ENDPOINT_KEY,
 			&endpoint.encode(),
 		);
-		restart_node(1);
 	});
 	WorkerNode { ext, node: Node { http, pool: pool_state } }
 }
@@ -111,6 +109,13 @@ impl Node {
 		self.expect("GET", &format!("/v1/tasks/{task}"), vec![], answer);
 	}
 
+	/// Scripts `polls` answers "still running" for `task`.
+	fn expect_running(&self, task: &str, polls: usize) {
+		for _ in 0..polls {
+			self.expect_poll(task, json!({ "id": task, "state": "running" }));
+		}
+	}
+
 	/// The transactions given to the pool so far, and forgets them.
 	fn take_sent(&self) -> Vec<Transaction> {
 		std::mem::take(&mut self.pool.write().transactions)
@@ -122,11 +127,6 @@ impl Node {
 
 fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// Notes a (re)start of the node at time `started`.
-fn restart_node(started: u64) {
-	sp_io::offchain::local_storage_set(StorageKind::PERSISTENT, NODE_START_KEY, &started.encode());
 }
 
 fn task_request(job: u64) -> Vec<u8> {
@@ -160,28 +160,32 @@ fn error(kind: &str) -> Value {
 	json!({ "error": { "kind": kind, "message": "why" } })
 }
 
-/// A transaction's signer, nonce and answers; checks its signature over (call, nonce).
-fn opened(transaction: &Transaction) -> (AccountId, u32, Vec<Submission<Test>>) {
-	let Preamble::Signed(account, signature, nonce) = &transaction.preamble else {
-		panic!("a signed transaction")
-	};
-	let RuntimeCall::Jobs(Call::submit_results { answers }) = &transaction.function else {
+/// Polls of a task still running in one run of the mock's 500 ms budget: at 0, 10, 30, 70, 150
+/// and 310 ms (the next pause, 200 ms, would end past the budget).
+const POLLS_PER_RUN: usize = 6;
+
+/// A transaction's worker and answers; checks that it is a general transaction, that the
+/// worker key signed the batch, and that the pool takes it.
+fn opened(transaction: &Transaction) -> (WorkerId, Vec<Submission<Test>>) {
+	assert!(matches!(transaction.preamble, Preamble::General(..)), "a general transaction");
+	let RuntimeCall::Jobs(call) = &transaction.function else { panic!("a job market call") };
+	let Call::submit_results { worker, answers, signature } = call else {
 		panic!("a submit_results call")
 	};
-	let signer = answers[0].worker.clone();
-	let raw: sr25519::Public = signer.into();
+	let payload = crate::answers::answers_payload::<Test>(worker, answers);
 	assert!(
-		sr25519::Pair::verify(signature, (&transaction.function, nonce.0).encode(), &raw),
-		"signed by the worker key"
+		sp_runtime::RuntimeAppPublic::verify(worker, &payload, signature),
+		"the batch signed by the worker key"
 	);
-	(*account, nonce.0, answers.to_vec())
+	assert!(in_pool(call).is_ok(), "the pool takes it");
+	(worker.clone(), answers.to_vec())
 }
 
-/// Lands `transaction` in a block: its nonce is used and its call dispatched.
-fn land(transaction: &Transaction) -> sp_runtime::DispatchResult {
-	let (account, _, answers) = opened(transaction);
-	frame_system::Pallet::<Test>::inc_account_nonce(account);
-	Jobs::submit_results(RuntimeOrigin::signed(account), answers.try_into().unwrap())
+/// Lands `transaction` in a block.
+fn land_tx(transaction: &Transaction) -> sp_runtime::DispatchResult {
+	opened(transaction);
+	let RuntimeCall::Jobs(call) = transaction.function.clone() else { unreachable!() };
+	land(call).expect("the block takes it").map(|_| ()).map_err(|error| error.error)
 }
 
 fn journal(seed: u8) -> Journal {
@@ -203,7 +207,7 @@ fn submit_with_deadline(fill: u8, deadline: u64) -> u64 {
 }
 
 #[test]
-fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_signed_transaction() {
+fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_general_transaction() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
 		add_worker(1, 100, 5_000, 4);
@@ -222,8 +226,8 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_signed_transaction(
 
 		let sent = node.take_sent();
 		assert_eq!(sent.len(), 1, "one transaction for all ready answers");
-		let (account, nonce, answers) = opened(&sent[0]);
-		assert_eq!((account, nonce), (account_of(&worker(1)), 0));
+		let (signer, answers) = opened(&sent[0]);
+		assert_eq!(signer, worker(1));
 		assert_eq!(answers.iter().map(|a| a.job).collect::<Vec<_>>(), vec![first, second]);
 		for (answer, value) in answers.iter().zip([7, 4]) {
 			let Answer::Output { output, signature } = &answer.answer else { panic!("an output") };
@@ -239,10 +243,16 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_signed_transaction(
 			};
 			assert!(receipt.verify(signature), "a receipt signed by the worker key");
 		}
-		assert_eq!(journal(1).sent.len(), 1);
-		assert!(journal(1).tasks.is_empty());
+		let kept = journal(1);
+		assert_eq!(
+			kept.answers.iter().map(|a| (a.job, a.sent_at)).collect::<Vec<_>>(),
+			vec![(first, Some(4)), (second, Some(4))]
+		);
+		assert!(kept.tasks.is_empty());
 
-		assert_ok!(land(&sent[0]));
+		// The worker key's account holds nothing: answers need no fee.
+		assert_eq!(Balances::free_balance(account_of(&worker(1))), 0);
+		assert_ok!(land_tx(&sent[0]));
 		System::assert_has_event(
 			Event::Settled {
 				job: second,
@@ -255,134 +265,68 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_signed_transaction(
 			}
 			.into(),
 		);
-		assert!(crate::Results::<Test>::get(first).is_some());
-		// Nothing left to do: no request, no transaction.
+		// The result keeps the receipt signature.
+		let result = crate::Results::<Test>::get(first).unwrap();
+		let Answer::Output { signature, .. } = &answers[0].answer else { unreachable!() };
+		assert_eq!(result.signature, signature.clone().into());
+		// Nothing left to do: no request, no transaction, nothing kept.
 		run_at(System::block_number() + 1);
 		assert!(node.take_sent().is_empty());
-		assert!(journal(1).sent.is_empty(), "a landed transaction is forgotten");
+		assert_eq!(journal(1), Journal::default());
 	});
 }
 
 #[test]
-fn an_answer_that_may_still_land_is_never_sent_again_and_new_ones_take_the_next_nonce() {
-	let mut node = worker_node(&[1]);
-	node.execute(|node| {
-		add_worker(1, 100, 5_000, 4);
-		let first = submit(USER, 3, 200);
-		run_to_block(1 + DELAY as u64);
-		node.expect_start(first, "t1");
-		node.expect_poll("t1", done("t1", 7));
-		run::<Test>(4);
-		let pending = node.take_sent();
-		assert_eq!(opened(&pending[0]).1, 0);
-
-		// Still in the pool a block later: no request, no transaction.
-		run_at(5);
-		assert!(node.take_sent().is_empty());
-
-		// A new job takes the next nonce; the first is not answered again.
-		let second = submit(USER, 5, 200);
-		run_to_block(5 + DELAY as u64);
-		node.expect_start(second, "t2");
-		node.expect_poll("t2", done("t2", 2));
-		run::<Test>(8);
-		let next = node.take_sent();
-		let (_, nonce, answers) = opened(&next[0]);
-		assert_eq!((nonce, answers.len(), answers[0].job), (1, 1, second));
-
-		// Both land in order; nothing is left.
-		assert_ok!(land(&pending[0]));
-		assert_ok!(land(&next[0]));
-		run_at(9);
-		assert!(node.take_sent().is_empty());
-		assert!(journal(1).sent.is_empty());
-	});
-}
-
-#[test]
-fn a_transaction_lost_with_a_restart_is_replaced_under_its_own_nonce() {
+fn an_answer_not_on_chain_two_blocks_later_is_sent_again_unchanged_never_recomputed() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
 		add_worker(1, 100, 5_000, 4);
 		let job = submit(USER, 3, 200);
-		run_to_block(4);
+		run_to_block(1 + DELAY as u64);
 		node.expect_start(job, "t1");
 		node.expect_poll("t1", done("t1", 7));
 		run::<Test>(4);
-		let lost = node.take_sent();
+		let first = node.take_sent();
+		assert_eq!(first.len(), 1);
 
-		// The node restarts: its pool is empty, the journal survives.
-		restart_node(2);
-		node.expect_start(job, "t9");
-		node.expect_poll("t9", done("t9", 7));
+		// A block later it may still be on its way: nothing is sent, nothing asked.
 		run_at(5);
-		let replacement = node.take_sent();
-		assert_eq!(opened(&replacement[0]).1, 0, "the lost transaction's nonce");
-		let outputs = |transaction| {
-			let (_, _, answers) = opened(transaction);
-			answers
-				.into_iter()
-				.map(|answer| match answer.answer {
-					Answer::Output { output, .. } => (answer.job, output),
-					_ => panic!("an output"),
-				})
-				.collect::<Vec<_>>()
-		};
-		assert_eq!(outputs(&replacement[0]), outputs(&lost[0]), "the same answer");
-		// Whichever lands, the other cannot: they share the nonce.
-		assert_ok!(land(&replacement[0]));
-		run_at(6);
 		assert!(node.take_sent().is_empty());
-	});
-}
-
-#[test]
-fn an_expired_transaction_is_replaced_and_a_failed_one_answered_again() {
-	let mut node = worker_node(&[1]);
-	node.execute(|node| {
-		add_worker(1, 100, 5_000, 4);
-		let job = submit_with_deadline(3, 40);
-		run_to_block(4);
-		node.expect_start(job, "t1");
-		node.expect_poll("t1", done("t1", 7));
-		run::<Test>(4);
-		assert_eq!(node.take_sent().len(), 1);
-
-		// Its era lets it land until block 4 + TX_LIFETIME − 2; until then it is waited for.
-		let expires = 4 + TX_LIFETIME as u64 - 2;
-		assert_eq!(journal(1).sent[0].expires, expires);
-		run_at(expires);
-		assert!(node.take_sent().is_empty());
-		node.expect_start(job, "t2");
-		node.expect_poll("t2", done("t2", 7));
-		run_at(expires + 1);
-		let replacement = node.take_sent();
-		assert_eq!(opened(&replacement[0]).1, 0);
-
-		// It lands but fails (here: its nonce is used and nothing dispatched): answered again
-		// under the next nonce.
-		frame_system::Pallet::<Test>::inc_account_nonce(account_of(&worker(1)));
-		node.expect_start(job, "t3");
-		node.expect_poll("t3", done("t3", 7));
-		run_at(expires + 2);
+		// Lost from the pool (a restart, an eviction): two blocks after it was sent, the same
+		// answer goes again, without asking the executor (only the batch signature is new).
+		run_at(4 + RESEND_AFTER);
 		let again = node.take_sent();
-		assert_eq!(opened(&again[0]).1, 1);
-		assert_ok!(land(&again[0]));
+		assert_eq!(again.len(), 1);
+		assert_eq!(opened(&again[0]).1, opened(&first[0]).1, "the same answer, receipt and all");
+		assert_eq!(journal(1).answers[0].sent_at, Some(4 + RESEND_AFTER));
+		// Whichever copy lands, the other is stale.
+		assert_ok!(land_tx(&again[0]));
+		let RuntimeCall::Jobs(call) = &first[0].function else { unreachable!() };
+		assert_eq!(
+			in_pool(call),
+			Err(sp_runtime::transaction_validity::InvalidTransaction::Stale.into())
+		);
+		run_at(4 + RESEND_AFTER + 1);
+		assert!(node.take_sent().is_empty());
+		assert_eq!(journal(1), Journal::default());
 	});
 }
 
 #[test]
-fn a_task_longer_than_a_block_is_collected_in_a_later_run() {
+fn a_task_longer_than_a_block_is_collected_in_a_later_run_and_a_run_keeps_to_its_budget() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
 		add_worker(1, 100, 5_000, 4);
 		let job = submit(USER, 3, 200);
 		run_to_block(4);
 		node.expect_start(job, "slow");
-		for _ in 0..6 {
-			node.expect_poll("slow", json!({ "id": "slow", "state": "running" }));
-		}
+		node.expect_running("slow", POLLS_PER_RUN);
+		let started = sp_io::offchain::timestamp();
 		run::<Test>(4);
+		let spent = sp_io::offchain::timestamp().diff(&started).millis();
+		let budget =
+			<<Test as crate::Config>::WorkerRunBudget as frame_support::traits::Get<u64>>::get();
+		assert!(spent <= budget, "the run took {spent} ms of a {budget} ms budget");
 		assert!(node.take_sent().is_empty());
 		assert_eq!(journal(1).tasks, vec![(job, b"slow".to_vec())]);
 
@@ -390,7 +334,52 @@ fn a_task_longer_than_a_block_is_collected_in_a_later_run() {
 		node.expect_poll("slow", done("slow", 1));
 		run_at(5);
 		let sent = node.take_sent();
-		assert_ok!(land(&sent[0]));
+		assert_ok!(land_tx(&sent[0]));
+		assert!(crate::Results::<Test>::get(job).is_some());
+	});
+}
+
+#[test]
+fn a_task_the_executor_lost_in_a_restart_is_started_again_in_the_same_run() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 4);
+		let job = submit(USER, 3, 200);
+		run_to_block(4);
+		node.expect_start(job, "t1");
+		node.expect_running("t1", POLLS_PER_RUN);
+		run::<Test>(4);
+		assert!(node.take_sent().is_empty());
+
+		// The executor restarted: it no longer knows t1.
+		node.expect_poll("t1", error("unknown_task"));
+		node.expect_start(job, "t2");
+		node.expect_poll("t2", done("t2", 5));
+		run_at(5);
+		let sent = node.take_sent();
+		let (_, answers) = opened(&sent[0]);
+		assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(5)));
+		assert_ok!(land_tx(&sent[0]));
+	});
+}
+
+#[test]
+fn a_minimum_deadline_job_whose_first_attempt_fails_transiently_still_settles() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 4);
+		let job = submit_with_deadline(3, MIN_DEADLINE);
+		run_to_block(1 + DELAY as u64);
+		// The first attempt, right after the draw: the executor is overloaded.
+		node.expect("POST", "/v1/tasks", task_request(job), error("overloaded"));
+		run::<Test>(4);
+		assert!(node.take_sent().is_empty(), "a passing failure is retried, not reported");
+		// The second, a block later, runs.
+		node.expect_start(job, "t1");
+		node.expect_poll("t1", done("t1", 2));
+		run_at(5);
+		let sent = node.take_sent();
+		assert_ok!(land_tx(&sent[0]));
 		assert!(crate::Results::<Test>::get(job).is_some());
 	});
 }
@@ -411,7 +400,7 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 		node.expect_poll("t3", failed("t3", "unsupported_operator"));
 		run::<Test>(4);
 		let sent = node.take_sent();
-		let (_, _, answers) = opened(&sent[0]);
+		let (_, answers) = opened(&sent[0]);
 		let reasons: Vec<_> = answers
 			.iter()
 			.map(|answer| match answer.answer {
@@ -419,15 +408,16 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 				_ => panic!("cannot execute"),
 			})
 			.collect();
+		// In deadline order (all equal), then by job.
 		assert_eq!(
 			reasons,
 			vec![
-				(refused, CannotExecuteReason::BadInput),
 				(corrupt, CannotExecuteReason::ModelUnsupported),
+				(refused, CannotExecuteReason::BadInput),
 				(unsupported, CannotExecuteReason::ModelUnsupported),
 			]
 		);
-		assert_ok!(land(&sent[0]));
+		assert_ok!(land_tx(&sent[0]));
 		System::assert_has_event(
 			Event::Refunded {
 				job: refused,
@@ -465,14 +455,14 @@ fn a_model_pinned_to_an_engine_version_the_executor_lacks_is_answered_as_cannot_
 		run::<Test>(4);
 
 		let sent = node.take_sent();
-		let (_, _, answers) = opened(&sent[0]);
+		let (_, answers) = opened(&sent[0]);
 		assert_eq!(answers.len(), 1);
 		assert_eq!(
 			answers[0].answer,
 			Answer::CannotExecute { reason: CannotExecuteReason::EngineUnavailable },
 			"answered at once, with a reason that names the engine, not the job"
 		);
-		assert_ok!(land(&sent[0]));
+		assert_ok!(land_tx(&sent[0]));
 		System::assert_has_event(
 			Event::Refunded {
 				job,
@@ -512,12 +502,12 @@ fn passing_failures_are_retried_until_the_deadline_nears() {
 		node.expect("POST", "/v1/tasks", task_request(job), error("fetch_failed"));
 		run_at(give_up);
 		let sent = node.take_sent();
-		let (_, _, answers) = opened(&sent[0]);
+		let (_, answers) = opened(&sent[0]);
 		assert_eq!(
 			answers[0].answer,
 			Answer::CannotExecute { reason: CannotExecuteReason::ModelUnavailable }
 		);
-		assert_ok!(land(&sent[0]));
+		assert_ok!(land_tx(&sent[0]));
 		assert_eq!(escrow_held(USER), 0);
 	});
 }
@@ -565,24 +555,14 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 		assert_eq!(body["inputs"], json!([]));
 		assert_eq!(body["input_from"]["uri"], "https://data.test/good");
 		assert_eq!(body["input_from"]["hash"], format!("0x{}", hex(&hash.0)));
-		node.expect(
-			"POST",
-			"/v1/tasks",
-			request("good"),
-			json!({ "id": "t1", "state": "running" }),
-		);
-		node.expect(
-			"POST",
-			"/v1/tasks",
-			request("tampered"),
-			json!({ "id": "t2", "state": "running" }),
-		);
-		node.expect(
-			"POST",
-			"/v1/tasks",
-			request("unreachable"),
-			json!({ "id": "t3", "state": "running" }),
-		);
+		for (path, task) in [("good", "t1"), ("tampered", "t2"), ("unreachable", "t3")] {
+			node.expect(
+				"POST",
+				"/v1/tasks",
+				request(path),
+				json!({ "id": task, "state": "running" }),
+			);
+		}
 		node.expect_poll("t1", done("t1", 6));
 		node.expect_poll("t2", failed("t2", "bad_remote_input"));
 		node.expect_poll("t3", failed("t3", "input_unavailable"));
@@ -590,16 +570,41 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 
 		// Outputs and input errors no retry can cure are answered; the unreachable one waits.
 		let sent = node.take_sent();
-		let (_, _, answers) = opened(&sent[0]);
+		let (_, answers) = opened(&sent[0]);
 		assert_eq!(answers.len(), 2);
 		assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(6)));
 		assert_eq!(
 			(answers[1].job, answers[1].answer.clone()),
 			(tampered, Answer::CannotExecute { reason: CannotExecuteReason::InputUnavailable })
 		);
-		assert_ok!(land(&sent[0]));
+		assert_ok!(land_tx(&sent[0]));
 		assert!(crate::Results::<Test>::get(good).is_some());
 		assert!(crate::Jobs::<Test>::get(unreachable).is_some());
+	});
+}
+
+#[test]
+fn more_answers_than_one_transaction_carries_go_in_several() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 8);
+		let jobs: Vec<u64> = (0..4).map(|fill| submit(USER, fill, 200)).collect();
+		run_to_block(2);
+		let more: Vec<u64> = (4..6).map(|fill| submit(USER, fill, 200)).collect();
+		run_to_block(5);
+		for (index, job) in jobs.iter().chain(&more).enumerate() {
+			node.expect("POST", "/v1/tasks", task_request(*job), error("bad_input"));
+			let _ = index;
+		}
+		run::<Test>(5);
+		let sent = node.take_sent();
+		// At most four answers a call in the mock.
+		let sizes: Vec<usize> = sent.iter().map(|tx| opened(tx).1.len()).collect();
+		assert_eq!(sizes, vec![4, 2]);
+		for transaction in &sent {
+			assert_ok!(land_tx(transaction));
+		}
+		assert_eq!(escrow_held(USER), 0);
 	});
 }
 
@@ -625,22 +630,83 @@ fn nothing_runs_without_an_executor_or_for_keys_that_are_not_registered_workers(
 }
 
 #[test]
-fn the_journal_keeps_nonces_of_transactions_that_may_land() {
-	let batch =
-		|nonce, expires, node_start| SentBatch { nonce, expires, node_start, jobs: vec![nonce] };
-	let mut journal =
-		Journal { tasks: vec![], sent: vec![batch(3, 20, 1), batch(4, 20, 1), batch(6, 20, 1)] };
-	assert_eq!(journal.next_nonce(3), 5, "the gap first");
-	assert_eq!(journal.next_nonce(7), 7);
-	assert!(journal.in_flight(4) && !journal.in_flight(5));
-	// Landed (nonce below the chain's), expired and lost ones are forgotten.
-	let mut landed = journal.clone();
-	landed.forget_settled(4, 10, 1);
-	assert_eq!(landed.sent.iter().map(|b| b.nonce).collect::<Vec<_>>(), vec![4, 6]);
-	let mut expired = journal.clone();
-	expired.forget_settled(3, 21, 1);
-	assert!(expired.sent.is_empty());
-	journal.forget_settled(3, 10, 2);
-	assert!(journal.sent.is_empty(), "lost with the restart");
-	assert_eq!(journal.next_nonce(3), 3, "a lost transaction's nonce is used again");
+fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
+	let mut journal = Journal::default();
+	journal.set_task(1, b"t1".to_vec());
+	journal.set_task(2, b"t2".to_vec());
+	journal.note_answer(1, vec![7]);
+	assert_eq!(journal.task(1), None, "an answered job's task is done with");
+	assert_eq!(journal.answer(1), Some(&SignedAnswer { job: 1, answer: vec![7], sent_at: None }));
+	journal.note_sent(1, 9);
+	assert_eq!(journal.answer(1).unwrap().sent_at, Some(9));
+	journal.keep_open(&[2]);
+	assert_eq!(journal.answer(1), None);
+	assert_eq!(journal.task(2), Some(&b"t2"[..]));
+}
+
+#[test]
+fn a_key_with_long_tasks_leaves_the_node_s_other_keys_their_share_of_the_budget() {
+	let mut node = worker_node(&[1, 2]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 1);
+		add_worker(2, 200, 5_000, 1);
+		let jobs = [submit(USER, 3, 200), submit(USER, 4, 200)];
+		run_to_block(4);
+		let job_of = |key: &WorkerId| {
+			*jobs.iter().find(|job| crate::WorkerJobs::<Test>::contains_key(key, **job)).unwrap()
+		};
+		// Key 1's task runs long; key 2's is quick. Whichever the node runs first, key 2
+		// answers in this run.
+		let order: Vec<WorkerId> = <WorkerId as sp_runtime::RuntimeAppPublic>::all();
+		let slow_first = order.iter().position(|key| *key == worker(1))
+			< order.iter().position(|key| *key == worker(2));
+		for key in &order {
+			if *key == worker(1) {
+				node.expect_start(job_of(key), "slow");
+				// Half the budget (250 ms: polls at 0, 10, 30, 70 and 150 ms), or all of it.
+				node.expect_running("slow", if slow_first { 5 } else { POLLS_PER_RUN });
+			} else {
+				node.expect_start(job_of(key), "quick");
+				node.expect_poll("quick", done("quick", 1));
+			}
+		}
+		run::<Test>(4);
+		let sent = node.take_sent();
+		assert_eq!(sent.len(), 1);
+		assert_eq!(opened(&sent[0]).0, worker(2));
+	});
+}
+
+#[test]
+fn a_kept_answer_the_chain_would_refuse_is_computed_again_not_resent() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 4);
+		let job = submit(USER, 3, 200);
+		run_to_block(4);
+		node.expect_start(job, "t1");
+		node.expect_poll("t1", done("t1", 7));
+		run::<Test>(4);
+		assert_eq!(node.take_sent().len(), 1);
+		// The kept answer is damaged (its receipt no longer matches): it would never land.
+		let mut journal = journal(1);
+		let mut answer = Answer::<Test>::decode(&mut &journal.answers[0].answer[..]).unwrap();
+		if let Answer::Output { output, .. } = &mut answer {
+			*output = label(8);
+		}
+		journal.answers[0].answer = answer.encode();
+		sp_io::offchain::local_storage_set(
+			StorageKind::PERSISTENT,
+			&journal_key(&worker(1)),
+			&journal.encode(),
+		);
+		// When it is due again it is dropped and the job runs again.
+		node.expect_start(job, "t2");
+		node.expect_poll("t2", done("t2", 7));
+		run_at(4 + RESEND_AFTER);
+		let sent = node.take_sent();
+		let (_, answers) = opened(&sent[0]);
+		assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(7)));
+		assert_ok!(land_tx(&sent[0]));
+	});
 }

@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::{Answer, Error, InlineTensors, Payload, Submission};
-use frame_support::{assert_noop, assert_ok, BoundedVec};
+use frame_support::{assert_noop, assert_ok};
 use sp_core::{Pair, H256};
+use sp_runtime::transaction_validity::InvalidTransaction;
 use veritensor_primitives::{tensor::ElementType, Receipt, Tensor};
 
 fn tensor(
@@ -78,19 +79,17 @@ fn answers_for_queued_jobs_and_foreign_receipts_are_refused() {
 	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
-		let origin = RuntimeOrigin::signed(account_of(&worker(1)));
-		let cannot = |job| {
-			BoundedVec::truncate_from(vec![Submission {
-				job,
-				worker: worker(1),
-				answer: Answer::CannotExecute {
-					reason: crate::CannotExecuteReason::ExecutionFailed,
-				},
-			}])
-		};
-		assert_noop!(Jobs::submit_results(origin.clone(), cannot(job)), Error::<Test>::NotAssigned);
-		assert_noop!(Jobs::submit_results(origin.clone(), cannot(99)), Error::<Test>::UnknownJob);
+		let failed = |job| vec![cannot(job, crate::CannotExecuteReason::ExecutionFailed)];
+		// Nothing assigned to the key yet: refused before any other check.
+		assert_eq!(in_pool(&answers_call(1, failed(job))), Err(InvalidTransaction::Stale.into()));
 		run_to_block(1 + DELAY as u64);
+		let other = submit(USER, 4, 200);
+		assert_eq!(
+			in_pool(&answers_call(1, failed(other))),
+			Err(refused(Error::<Test>::NotAssigned))
+		);
+		// A job that never existed is junk, not a race.
+		assert_eq!(in_pool(&answers_call(1, failed(99))), Err(refused(Error::<Test>::UnknownJob)));
 
 		// A receipt made for another chain (another genesis hash).
 		let output = label(4);
@@ -105,14 +104,11 @@ fn answers_for_queued_jobs_and_foreign_receipts_are_refused() {
 			worker: worker(1),
 		};
 		let signature = worker_pair(1).sign(&foreign.signing_payload()).into();
-		let answer = Submission {
-			job,
-			worker: worker(1),
-			answer: Answer::Output { output: output.clone(), signature },
-		};
-		assert_noop!(
-			Jobs::submit_results(origin.clone(), BoundedVec::truncate_from(vec![answer])),
-			Error::<Test>::BadReceipt
+		let answer =
+			Submission { job, answer: Answer::Output { output: output.clone(), signature } };
+		assert_eq!(
+			in_pool(&answers_call(1, vec![answer])),
+			Err(refused(Error::<Test>::BadReceipt))
 		);
 		// An output with the wrong number of tensors.
 		let two = inline(vec![
@@ -120,14 +116,10 @@ fn answers_for_queued_jobs_and_foreign_receipts_are_refused() {
 			tensor(ElementType::I64, &[1], 0, vec![0; 8]),
 		]);
 		let signature = sign(1, job, &output);
-		let answer = Submission {
-			job,
-			worker: worker(1),
-			answer: Answer::Output { output: two, signature },
-		};
-		assert_noop!(
-			Jobs::submit_results(origin, BoundedVec::truncate_from(vec![answer])),
-			Error::<Test>::OutputCountMismatch
+		let answer = Submission { job, answer: Answer::Output { output: two, signature } };
+		assert_eq!(
+			in_pool(&answers_call(1, vec![answer])),
+			Err(refused(Error::<Test>::OutputCountMismatch))
 		);
 	});
 }

@@ -1,0 +1,289 @@
+//! A worker's answers go through the runtime's whole transaction pipeline as general
+//! transactions the job market authorizes: no account, nonce or fee, the pool's priority for
+//! answers, and refusal of anything the block would not take.
+
+mod common;
+
+use codec::Encode;
+use frame_support::assert_ok;
+use frame_system::offchain::CreateAuthorizedTransaction;
+use sp_core::{sr25519, Pair};
+use sp_keyring::Sr25519Keyring::{Bob, Dave, Ferdie};
+use sp_runtime::{
+	traits::{Header as _, IdentifyAccount},
+	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	MultiSigner,
+};
+use veritensor_primitives::{
+	tensor::{ElementType, TensorSpec},
+	traits::WorkerStaking,
+	ComparisonRule, IoSchema, ModelFormat, ModelHash, Receipt, Tensor, WorkerId,
+};
+use veritensor_runtime::{
+	configs::AnswerPriority, AccountId, Balances, Executive, Jobs, Models, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic, Workers,
+};
+
+fn model() -> ModelHash {
+	ModelHash::repeat_byte(0x42)
+}
+
+fn tensor_spec(name: &str, elem: ElementType, shape: &[u32]) -> TensorSpec {
+	TensorSpec {
+		name: name.as_bytes().to_vec().try_into().unwrap(),
+		elem,
+		shape: shape.to_vec().try_into().unwrap(),
+		frac_bits: 0,
+	}
+}
+
+fn list_model() {
+	let spec = pallet_models::ModelSpec::<Runtime> {
+		artifact_hash: model(),
+		artifact_size: 4_096,
+		format: ModelFormat::Onnx,
+		schema: IoSchema {
+			inputs: vec![tensor_spec("pixels", ElementType::U8, &[1, 4])].try_into().unwrap(),
+			outputs: vec![tensor_spec("label", ElementType::I64, &[1])].try_into().unwrap(),
+		},
+		comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+		price_per_worker: 1_000_000_000,
+		owner_royalty: 100_000_000,
+		uris: vec![b"https://models.example/m.onnx".to_vec().try_into().unwrap()]
+			.try_into()
+			.unwrap(),
+		metadata: pallet_models::ModelMetadata {
+			name: b"m".to_vec().try_into().unwrap(),
+			description: pallet_models::Description::Text(b"m".to_vec().try_into().unwrap()),
+			licence: b"MIT".to_vec().try_into().unwrap(),
+		},
+		supersedes: None,
+	};
+	assert_ok!(Models::propose(RuntimeOrigin::signed(Ferdie.to_account_id()), Box::new(spec)));
+	assert_ok!(Models::approve(RuntimeOrigin::root(), model()));
+}
+
+fn tensor(
+	elem: ElementType,
+	shape: &[u32],
+	data: Vec<u8>,
+) -> Tensor<frame_support::traits::ConstU32<8192>> {
+	Tensor {
+		elem,
+		shape: shape.to_vec().try_into().unwrap(),
+		frac_bits: 0,
+		data: data.try_into().unwrap(),
+	}
+}
+
+/// A worker key of Dave's, registered for the model and eligible, whose account holds nothing.
+fn register_worker(pair: &sr25519::Pair) -> WorkerId {
+	let worker = WorkerId::from(pair.public());
+	let operator = RuntimeOrigin::signed(Dave.to_account_id());
+	assert_ok!(Workers::bond(
+		operator.clone(),
+		5_000 * veritensor_runtime::configs::currency::UNITS
+	));
+	let proof = pair
+		.sign(&veritensor_primitives::possession_payload(
+			&Dave.to_account_id(),
+			&System::block_hash(0),
+		))
+		.into();
+	assert_ok!(Workers::register(
+		operator,
+		worker.clone(),
+		proof,
+		vec![model()].try_into().unwrap(),
+		4
+	));
+	let eligible = System::block_number() + <Workers as WorkerStaking<_, _>>::eligibility_delay();
+	System::set_block_number(eligible);
+	worker
+}
+
+fn general(call: pallet_jobs::Call<Runtime>) -> UncheckedExtrinsic {
+	<Runtime as CreateAuthorizedTransaction<RuntimeCall>>::create_authorized_transaction(
+		call.into(),
+	)
+}
+
+fn answers_call(
+	pair: &sr25519::Pair,
+	answers: Vec<pallet_jobs::Submission<Runtime>>,
+) -> pallet_jobs::Call<Runtime> {
+	let worker = WorkerId::from(pair.public());
+	let answers = pallet_jobs::AnswersOf::<Runtime>::truncate_from(answers);
+	let payload = pallet_jobs::answers::answers_payload::<Runtime>(&worker, &answers);
+	pallet_jobs::Call::submit_results { worker, answers, signature: pair.sign(&payload).into() }
+}
+
+#[test]
+fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
+	let mut ext = common::ext(sp_genesis_builder::DEV_RUNTIME_PRESET);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		list_model();
+		let pair = sr25519::Pair::from_seed(&[5; 32]);
+		let worker = register_worker(&pair);
+		let account: AccountId = MultiSigner::from(pair.public()).into_account();
+		assert_eq!(Balances::free_balance(&account), 0, "the worker key's account is empty");
+
+		// Bob submits a job; it is assigned to the worker (the draw itself is tested with the
+		// pallet; here the assignment is written as the draw writes it).
+		let input = pallet_jobs::Payload::Inline(
+			vec![tensor(ElementType::U8, &[1, 4], vec![1, 2, 3, 4])].try_into().unwrap(),
+		);
+		let job = pallet_jobs::NextJobId::<Runtime>::get();
+		assert_ok!(Jobs::submit(
+			RuntimeOrigin::signed(Bob.to_account_id()),
+			model(),
+			input,
+			1,
+			veritensor_runtime::configs::currency::UNITS,
+			20
+		));
+		let pallet_jobs::JobState::Queued { assign_at } =
+			pallet_jobs::Jobs::<Runtime>::get(job).unwrap().state
+		else {
+			panic!("queued")
+		};
+		pallet_jobs::AssignmentQueue::<Runtime>::remove(assign_at);
+		let exposure = <Workers as WorkerStaking<_, _>>::max_exposure();
+		assert_ok!(<Workers as WorkerStaking<_, _>>::note_assigned(&worker, exposure));
+		pallet_jobs::Jobs::<Runtime>::mutate(job, |record| {
+			record.as_mut().unwrap().state = pallet_jobs::JobState::Assigned {
+				workers: vec![worker.clone()].try_into().unwrap(),
+				at: System::block_number(),
+			};
+		});
+		pallet_jobs::WorkerJobs::<Runtime>::insert(&worker, job, ());
+
+		let record = pallet_jobs::Jobs::<Runtime>::get(job).unwrap();
+		let output = vec![tensor(ElementType::I64, &[1], 3i64.to_le_bytes().to_vec())];
+		let receipt = Receipt {
+			genesis_hash: System::block_hash(0),
+			job_id: job,
+			model: model(),
+			input_hash: record.input_hash,
+			output_hash: veritensor_primitives::output_hash(&output),
+			worker: worker.clone(),
+		};
+		let answer = pallet_jobs::Submission {
+			job,
+			answer: pallet_jobs::Answer::Output {
+				output: pallet_jobs::Payload::Inline(output.try_into().unwrap()),
+				signature: pair.sign(&receipt.signing_payload()).into(),
+			},
+		};
+		let transaction = general(answers_call(&pair, vec![answer]));
+		assert!(matches!(transaction.preamble, sp_runtime::generic::Preamble::General(..)));
+
+		// The pool: valid, at the answers' priority, no nonce or fee involved.
+		let parent = System::parent_hash();
+		let valid = Executive::validate_transaction(
+			TransactionSource::External,
+			transaction.clone(),
+			parent,
+		)
+		.expect("the pool takes the answer");
+		assert_eq!(valid.priority, AnswerPriority::get());
+		assert_eq!(valid.provides, vec![("VeritensorJobAnswer", (&worker, job)).encode()]);
+
+		// A block: applied, settled, the worker paid, its account still without funds.
+		Executive::initialize_block(&veritensor_runtime::Header::new(
+			System::block_number() + 1,
+			Default::default(),
+			Default::default(),
+			parent,
+			Default::default(),
+		));
+		let applied = Executive::apply_extrinsic(transaction.clone()).expect("included");
+		assert_ok!(applied);
+		assert!(System::events().iter().any(|record| matches!(
+			&record.event,
+			RuntimeEvent::Jobs(pallet_jobs::Event::Settled { job: settled, .. }) if *settled == job
+		)));
+		assert_eq!(Balances::free_balance(&account), 0, "no fee was charged");
+		assert!(pallet_jobs::Claimable::<Runtime>::get(&account).is_some(), "the worker earned");
+		let result = pallet_jobs::Results::<Runtime>::get(job).expect("stored");
+		assert_eq!(result.signature, receipt_signature(&transaction));
+
+		// The same answer again: its job is closed, the pool refuses it.
+		assert_eq!(
+			Executive::validate_transaction(TransactionSource::External, transaction, parent),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::Stale))
+		);
+	});
+}
+
+/// The receipt signature a transaction's only answer carries.
+fn receipt_signature(transaction: &UncheckedExtrinsic) -> sr25519::Signature {
+	let RuntimeCall::Jobs(pallet_jobs::Call::submit_results { answers, .. }) =
+		&transaction.function
+	else {
+		panic!("an answer")
+	};
+	let pallet_jobs::Answer::Output { signature, .. } = &answers[0].answer else {
+		panic!("an output")
+	};
+	signature.clone().into()
+}
+
+#[test]
+fn answers_of_a_key_with_nothing_assigned_never_enter_the_pool() {
+	let mut ext = common::ext(sp_genesis_builder::DEV_RUNTIME_PRESET);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		let pair = sr25519::Pair::from_seed(&[6; 32]);
+		let answer = pallet_jobs::Submission {
+			job: 0,
+			answer: pallet_jobs::Answer::CannotExecute {
+				reason: pallet_jobs::CannotExecuteReason::ExecutionFailed,
+			},
+		};
+		let transaction = general(answers_call(&pair, vec![answer]));
+		assert_eq!(
+			Executive::validate_transaction(
+				TransactionSource::External,
+				transaction,
+				System::parent_hash()
+			),
+			Err(TransactionValidityError::Invalid(InvalidTransaction::Stale))
+		);
+	});
+}
+
+#[test]
+fn answers_sent_from_a_signed_account_fail_and_pay_their_fee() {
+	let mut ext = common::ext(sp_genesis_builder::DEV_RUNTIME_PRESET);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		// A signed transaction skips the pallet's authorization: the call then fails, and its
+		// sender pays for the block space, as for any other transaction.
+		let pair = sr25519::Pair::from_seed(&[7; 32]);
+		let call: RuntimeCall = answers_call(&pair, vec![]).into();
+		let info = frame_support::dispatch::GetDispatchInfo::get_dispatch_info(&call);
+		let len = call.encoded_size() + 110;
+		let sender = Bob.to_account_id();
+		let before = Balances::free_balance(&sender);
+		let extension: veritensor_runtime::TxExtension = (
+			frame_system::AuthorizeCall::<Runtime>::new(),
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
+			frame_system::CheckNonce::<Runtime>::from(0),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		);
+		use sp_runtime::traits::DispatchTransaction;
+		let result = extension
+			.dispatch_transaction(RuntimeOrigin::signed(sender.clone()), call, &info, len, 0)
+			.expect("valid as a transaction: its sender pays");
+		assert_eq!(result.map_err(|error| error.error), Err(sp_runtime::DispatchError::BadOrigin));
+		assert!(Balances::free_balance(&sender) < before, "the fee was charged");
+	});
+}
