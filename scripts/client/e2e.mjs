@@ -143,14 +143,21 @@ async function blockFillingAttack(api, { workerKey, model, user }) {
     const end = Math.max(...attacked.jobs.map((job) => job.end.block));
     let filled = 0;
     let blocks = 0;
+    let answered = 0;
+    let answeredFilled = 0;
     const slashes = [];
     for (let n = attacked.jobs[0].submittedBlock + 1; n <= end; n += 1) {
       const hash = await api.rpc.chain.getBlockHash(n);
       const [block, events] = await Promise.all([
         api.rpc.chain.getBlock(hash), (await api.at(hash)).query.system.events()]);
       blocks += 1;
-      if (block.block.extrinsics.some((x) => x.isSigned && x.signer.toString() === attacker.address &&
-        x.method.method === 'remark')) filled += 1;
+      const remark = block.block.extrinsics.some((x) => x.isSigned &&
+        x.signer.toString() === attacker.address && x.method.method === 'remark');
+      if (remark) filled += 1;
+      if (block.block.extrinsics.some((x) => x.method.method === 'submitResults')) {
+        answered += 1;
+        if (remark) answeredFilled += 1;
+      }
       for (const { event } of events) {
         if (api.events.workers.Slashed.is(event) && event.data.worker.toHex() === workerKey) {
           slashes.push(event);
@@ -162,6 +169,8 @@ async function blockFillingAttack(api, { workerKey, model, user }) {
     const ends = attacked.jobs.map((job) => (job.end.settled ? 'settled' : job.end.event.data.reason.toString()));
     say(`jobs ended: ${ends.join(', ')}; slashes of the worker: ${slashes.length}`);
     check(filled >= blocks - 2, 'the attack was in effect: nearly every block carried a block-filling remark');
+    check(answered > 0 && answeredFilled === answered,
+      `the answers landed in blocks the attacker's remark filled (${answeredFilled} of ${answered})`);
     check(attacked.jobs.every((job) => job.end.settled && job.end.block <= job.submittedBlock + 12),
       `every job settled before its deadline under the attack (${ends.join(', ')})`);
     check(slashes.length === 0, `the worker was not slashed (${slashes.length} slashes)`);
@@ -284,7 +293,7 @@ async function faultsAndRestart() {
     const bobBefore = (await api.query.system.account(bob.address)).data;
     const stopped = await submitJobs(api, bob, [0, 1].map((image) => ({
       model: floatModel, input: digitInput('mlp_digits_f32', vectors.pixels[image]),
-    })), 6);
+    })), 7);
     await worker.stop();
     say(`jobs ${stopped.jobs.map((j) => j.id).join(', ')} submitted; the worker node is stopped`);
     await followJobs(api, stopped.jobs, 180_000);
@@ -367,10 +376,13 @@ async function attackOnly() {
   const dir = mkdtempSync(join(tmpdir(), 'veritensor-e2e-'));
   const { validator, worker, api } = await workerNodes(dir);
   try {
-    const [bob, dave] = ['//Bob', '//Dave'].map((uri) => keyring().addFromUri(uri));
+    const [alice, bob, dave] = ['//Alice', '//Bob', '//Dave'].map((uri) => keyring().addFromUri(uri));
     const model = demoModels().mlp_digits_f32.hash;
-    const { worker: workerKey } = await registerWorker(api, worker, dave,
+    const { worker: workerKey, account } = await registerWorker(api, worker, dave,
       { bond: 5_000n * UNITS, models: [model], capacity: 8 }, say);
+    // Funds for a worker node whose answers pay fees (as before answers were fee-free), so
+    // that the attack alone decides the outcome on any version of the node.
+    await send(api, api.tx.balances.transferKeepAlive(account, 100n * UNITS), alice);
     await blockFillingAttack(api, { workerKey, model, user: bob });
   } finally {
     await worker.stop();
