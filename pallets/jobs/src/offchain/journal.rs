@@ -10,6 +10,18 @@ use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use veritensor_primitives::JobId;
 
+/// An executor task the off-chain worker started.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
+pub struct Task {
+	/// The job it runs.
+	pub job: JobId,
+	/// The canonical hash of the input it runs on: after a re-org the same id may name
+	/// another job, whose input this task never saw.
+	pub input_hash: [u8; 32],
+	/// The executor's id of the task.
+	pub id: Vec<u8>,
+}
+
 /// An answer the off-chain worker signed.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
 pub struct SignedAnswer {
@@ -24,17 +36,19 @@ pub struct SignedAnswer {
 /// The off-chain worker's journal for one worker key.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode)]
 pub struct Journal {
-	/// Executor tasks started and not answered yet: job and task id.
-	pub tasks: Vec<(JobId, Vec<u8>)>,
+	/// Executor tasks started and not answered yet.
+	pub tasks: Vec<Task>,
 	/// Answers signed and not seen on chain yet.
 	pub answers: Vec<SignedAnswer>,
 }
 
 impl Journal {
-	/// Forgets the tasks and answers of jobs no longer in `open`.
-	pub fn keep_open(&mut self, open: &[JobId]) {
-		self.tasks.retain(|(job, _)| open.contains(job));
-		self.answers.retain(|answer| open.contains(&answer.job));
+	/// Forgets the tasks and answers of jobs no longer in `open` (job and input hash): ended,
+	/// or another job under the same id after a re-org. (An answer's receipt names its input,
+	/// so a kept answer for another input is refused before it is sent.)
+	pub fn keep_open(&mut self, open: &[(JobId, [u8; 32])]) {
+		self.tasks.retain(|task| open.contains(&(task.job, task.input_hash)));
+		self.answers.retain(|answer| open.iter().any(|(job, _)| *job == answer.job));
 	}
 
 	/// The answer signed for `job`, if any.
@@ -62,19 +76,19 @@ impl Journal {
 		}
 	}
 
-	/// The task running `job`, if any.
+	/// The id of the task running `job`, if any.
 	pub fn task(&self, job: JobId) -> Option<&[u8]> {
-		self.tasks.iter().find(|(id, _)| *id == job).map(|(_, task)| task.as_slice())
+		self.tasks.iter().find(|task| task.job == job).map(|task| task.id.as_slice())
 	}
 
-	/// Notes the task now running `job`, replacing an earlier one.
-	pub fn set_task(&mut self, job: JobId, task: Vec<u8>) {
+	/// Notes the task now running `job` on the input of `input_hash`, replacing an earlier one.
+	pub fn set_task(&mut self, job: JobId, input_hash: [u8; 32], id: Vec<u8>) {
 		self.drop_task(job);
-		self.tasks.push((job, task));
+		self.tasks.push(Task { job, input_hash, id });
 	}
 
 	/// Forgets the task of `job`.
 	pub fn drop_task(&mut self, job: JobId) {
-		self.tasks.retain(|(id, _)| *id != job);
+		self.tasks.retain(|task| task.job != job);
 	}
 }

@@ -28,7 +28,7 @@
 pub mod journal;
 mod work;
 
-pub use journal::{Journal, SignedAnswer};
+pub use journal::{Journal, SignedAnswer, Task};
 
 use crate::{
 	answers::{answers_payload, Refusal},
@@ -67,7 +67,8 @@ pub const LOCK_PREFIX: &[u8] = b"veritensor::worker-lock::";
 /// execute": the answer then lands by the deadline and the submitter is refunded at once.
 pub const GIVE_UP_MARGIN: u32 = 2;
 
-/// Blocks after which an answer sent and still not on chain is sent again.
+/// Blocks after which an answer sent and still not on chain is sent again (one block, once its
+/// deadline is this near).
 pub const RESEND_AFTER: u64 = 2;
 
 /// A worker key as logs show it: its public key in hex.
@@ -163,36 +164,49 @@ impl<T: Config> WorkerRun<'_, T> {
 			})
 			.unwrap_or_default();
 		let mut journal = stored.clone();
-		let open: Vec<JobId> = WorkerJobs::<T>::iter_key_prefix(&self.key).collect();
-		journal.keep_open(&open);
-		let mut jobs: Vec<(JobId, Job<T>)> = open
-			.into_iter()
+		let open: Vec<(JobId, Job<T>)> = WorkerJobs::<T>::iter_key_prefix(&self.key)
 			.filter_map(|id| crate::Jobs::<T>::get(id).map(|job| (id, job)))
-			.filter(|(_, job)| self.now < job.deadline)
 			.collect();
+		let inputs: Vec<(JobId, [u8; 32])> =
+			open.iter().map(|(id, job)| (*id, job.input_hash.0)).collect();
+		journal.keep_open(&inputs);
+		let mut jobs: Vec<(JobId, Job<T>)> =
+			open.into_iter().filter(|(_, job)| self.now < job.deadline).collect();
 		jobs.sort_by_key(|(id, job)| (job.deadline, *id));
 
 		let now: u64 = self.now.saturated_into();
-		// A kept answer the chain would refuse is dropped first, so that its job runs again.
-		for (id, _) in &jobs {
+		// A kept answer the chain would refuse is dropped first, so that its job runs again;
+		// at the job's last chance it becomes "cannot execute" instead.
+		for (id, job) in &jobs {
 			if journal.answer(*id).is_some() && self.kept_answer(&journal, *id).is_err() {
 				journal.forget_answer(*id);
+				if self.giving_up(job) {
+					let reason = crate::CannotExecuteReason::ExecutionFailed;
+					journal.note_answer(*id, Answer::<T>::CannotExecute { reason }.encode());
+				}
 			}
 		}
 		let due: Vec<(JobId, Job<T>)> =
 			jobs.iter().filter(|(id, _)| journal.answer(*id).is_none()).cloned().collect();
 		self.answer(&mut journal, &due);
-		// Kept answers not sent yet, or sent and still not on chain a while later, in deadline
-		// order; each checked as the chain will check it, so that one bad answer never keeps
-		// a whole batch out of the pool.
-		let mut to_send: Vec<Submission<T>> = Vec::new();
-		for (id, _) in &jobs {
+		// Kept answers not sent yet, or sent and still not on chain a while later (every block
+		// once the deadline is that near), in deadline order; each checked as the chain will
+		// check it, so that one bad answer never keeps a whole batch out of the pool. Fresh
+		// answers and resent ones go in separate batches: a resent one still in the pool makes
+		// the pool refuse its batch.
+		let mut fresh: Vec<Submission<T>> = Vec::new();
+		let mut resent: Vec<Submission<T>> = Vec::new();
+		for (id, job) in &jobs {
 			let Some(kept) = journal.answer(*id) else { continue };
-			if kept.sent_at.is_some_and(|sent| sent.saturating_add(RESEND_AFTER) > now) {
+			let deadline: u64 = job.deadline.saturated_into();
+			let wait = if deadline.saturating_sub(now) <= RESEND_AFTER { 1 } else { RESEND_AFTER };
+			if kept.sent_at.is_some_and(|sent| sent.saturating_add(wait) > now) {
 				continue;
 			}
+			let first = kept.sent_at.is_none();
 			match self.kept_answer(&journal, *id) {
-				Ok(Some(answer)) => to_send.push(answer),
+				Ok(Some(answer)) if first => fresh.push(answer),
+				Ok(Some(answer)) => resent.push(answer),
 				Ok(None) => {}
 				Err(()) => journal.forget_answer(*id),
 			}
@@ -201,8 +215,9 @@ impl<T: Config> WorkerRun<'_, T> {
 		if journal != stored {
 			store.set(&journal);
 		}
-		if !to_send.is_empty() {
-			self.send(&mut journal, to_send);
+		if !fresh.is_empty() || !resent.is_empty() {
+			self.send(&mut journal, fresh);
+			self.send(&mut journal, resent);
 			store.set(&journal);
 		}
 	}

@@ -59,16 +59,16 @@ impl From<ClientError> for Failure {
 impl<T: Config> WorkerRun<'_, T> {
 	/// Works on `due` jobs (assigned, not answered yet) until each has an answer or the run's
 	/// budget ends: starts and polls their tasks, and keeps every answer signed in `journal`.
-	pub(super) fn answer(&self, journal: &mut Journal, due: &[(JobId, Job<T>)]) {
+	pub(crate) fn answer(&self, journal: &mut Journal, due: &[(JobId, Job<T>)]) {
 		let mut running = Vec::new();
 		for (job_id, job) in due {
 			if journal.task(*job_id).is_none() {
 				if self.out_of_time() {
-					// The next run starts the rest.
-					break;
+					// The next run starts it (or, at the deadline, gives it up below).
+					continue;
 				}
 				match self.start(*job_id, job) {
-					Ok(task) => journal.set_task(*job_id, task),
+					Ok(task) => journal.set_task(*job_id, job.input_hash.0, task),
 					Err(failure) => {
 						self.settle_failure(journal, *job_id, job, failure);
 						continue;
@@ -91,6 +91,10 @@ impl<T: Config> WorkerRun<'_, T> {
 			}
 			round = round.saturating_add(1);
 			running.retain(|(job_id, job)| {
+				if self.out_of_time() {
+					// Polled again in the next run.
+					return true;
+				}
 				let Some(task) = journal.task(*job_id) else { return false };
 				let Some(schema) = T::Models::schema(&job.model) else { return false };
 				match poll_task::<T::MaxInlineTensorBytes>(
@@ -124,7 +128,7 @@ impl<T: Config> WorkerRun<'_, T> {
 									 started again",
 									key_hex(&self.key),
 								);
-								journal.set_task(*job_id, task);
+								journal.set_task(*job_id, job.input_hash.0, task);
 								true
 							}
 							Err(failure) => {
@@ -152,14 +156,16 @@ impl<T: Config> WorkerRun<'_, T> {
 				}
 			});
 		}
-		for (job_id, job) in running {
-			if self.giving_up(job) {
+		// Every due job still without an answer at its last chance is given up, whether its
+		// task is still running or this run had no time left to start it.
+		for (job_id, job) in due {
+			if journal.answer(*job_id).is_none() && self.giving_up(job) {
 				let failure = Failure::transient(
 					CannotExecuteReason::ExecutionFailed,
-					"still running on the executor as the deadline nears",
+					"not done on the executor as the deadline nears",
 				);
-				journal.drop_task(job_id);
-				self.settle_failure(journal, job_id, job, failure);
+				journal.drop_task(*job_id);
+				self.settle_failure(journal, *job_id, job, failure);
 			}
 		}
 	}
@@ -191,7 +197,7 @@ impl<T: Config> WorkerRun<'_, T> {
 	}
 
 	/// Whether `job`'s deadline is too near to wait for another run.
-	fn giving_up(&self, job: &Job<T>) -> bool {
+	pub(super) fn giving_up(&self, job: &Job<T>) -> bool {
 		self.now.saturating_add(GIVE_UP_MARGIN.into()) >= job.deadline
 	}
 

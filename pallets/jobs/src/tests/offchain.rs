@@ -7,7 +7,7 @@
 use super::*;
 use crate::{
 	executor_client::{infer_request, remote_infer_request},
-	offchain::{journal_key, run, Journal, SignedAnswer, RESEND_AFTER},
+	offchain::{journal_key, run, Journal, SignedAnswer, Task, RESEND_AFTER},
 	Answer, Call, CannotExecuteReason, Event, Payload, Refund, Submission,
 };
 use codec::{Decode, Encode};
@@ -328,7 +328,8 @@ fn a_task_longer_than_a_block_is_collected_in_a_later_run_and_a_run_keeps_to_its
 			<<Test as crate::Config>::WorkerRunBudget as frame_support::traits::Get<u64>>::get();
 		assert!(spent <= budget, "the run took {spent} ms of a {budget} ms budget");
 		assert!(node.take_sent().is_empty());
-		assert_eq!(journal(1).tasks, vec![(job, b"slow".to_vec())]);
+		let input_hash = crate::Jobs::<Test>::get(job).unwrap().input_hash.0;
+		assert_eq!(journal(1).tasks, vec![Task { job, input_hash, id: b"slow".to_vec() }]);
 
 		// The next run polls the same task, starting nothing new.
 		node.expect_poll("slow", done("slow", 1));
@@ -632,16 +633,19 @@ fn nothing_runs_without_an_executor_or_for_keys_that_are_not_registered_workers(
 #[test]
 fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
 	let mut journal = Journal::default();
-	journal.set_task(1, b"t1".to_vec());
-	journal.set_task(2, b"t2".to_vec());
+	journal.set_task(1, [1; 32], b"t1".to_vec());
+	journal.set_task(2, [2; 32], b"t2".to_vec());
+	journal.set_task(3, [3; 32], b"t3".to_vec());
 	journal.note_answer(1, vec![7]);
 	assert_eq!(journal.task(1), None, "an answered job's task is done with");
 	assert_eq!(journal.answer(1), Some(&SignedAnswer { job: 1, answer: vec![7], sent_at: None }));
 	journal.note_sent(1, 9);
 	assert_eq!(journal.answer(1).unwrap().sent_at, Some(9));
-	journal.keep_open(&[2]);
+	// Job 1 ended; job 3's id now names another job (a re-org): its task ran another input.
+	journal.keep_open(&[(2, [2; 32]), (3, [9; 32])]);
 	assert_eq!(journal.answer(1), None);
 	assert_eq!(journal.task(2), Some(&b"t2"[..]));
+	assert_eq!(journal.task(3), None);
 }
 
 #[test]
@@ -708,5 +712,43 @@ fn a_kept_answer_the_chain_would_refuse_is_computed_again_not_resent() {
 		let (_, answers) = opened(&sent[0]);
 		assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(7)));
 		assert_ok!(land_tx(&sent[0]));
+	});
+}
+
+#[test]
+fn at_the_last_chance_a_job_without_an_answer_is_given_up_even_with_no_time_left() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 4);
+		let running = submit_with_deadline(3, MIN_DEADLINE);
+		let unstarted = submit_with_deadline(4, MIN_DEADLINE);
+		run_to_block(1 + MIN_DEADLINE - crate::offchain::GIVE_UP_MARGIN as u64);
+		// One job's task is running; the other was never started (a hung executor took the
+		// earlier runs' time). This run has no time left at all: it asks the executor nothing.
+		let input_hash = crate::Jobs::<Test>::get(running).unwrap().input_hash.0;
+		let mut journal = Journal::default();
+		journal.set_task(running, input_hash, b"slow".to_vec());
+		let due: Vec<_> = [running, unstarted]
+			.into_iter()
+			.map(|id| (id, crate::Jobs::<Test>::get(id).unwrap()))
+			.collect();
+		let endpoint = ExecutorEndpoint { url: EXECUTOR.as_bytes().to_vec(), token: vec![] };
+		let out_of_time = crate::offchain::WorkerRun::<Test> {
+			key: worker(1),
+			endpoint: &endpoint,
+			now: System::block_number(),
+			run_deadline: sp_io::offchain::timestamp(),
+		};
+		out_of_time.answer(&mut journal, &due);
+		// Both are answered "cannot execute", in time for the deadline.
+		for job in [running, unstarted] {
+			let kept = journal.answer(job).expect("answered");
+			assert_eq!(
+				Answer::<Test>::decode(&mut &kept.answer[..]).unwrap(),
+				Answer::CannotExecute { reason: CannotExecuteReason::ExecutionFailed }
+			);
+		}
+		assert!(journal.tasks.is_empty());
+		assert!(node.take_sent().is_empty());
 	});
 }
