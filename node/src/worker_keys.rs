@@ -23,7 +23,8 @@ use veritensor_runtime::{opaque::Block, AccountId};
 pub struct WorkerKeyProof {
 	/// The worker key (32 bytes, hex).
 	pub worker: Bytes,
-	/// The account results come from (SS58): fund it for transaction fees.
+	/// The key's account (SS58), where the prices of its settled jobs accrue; it needs no
+	/// funds: answers are fee-free general transactions the key signs.
 	pub account: String,
 	/// The key's signature over the operator and the genesis hash (64 bytes, hex).
 	pub proof: Bytes,
