@@ -267,18 +267,8 @@ fn answers_sent_from_a_signed_account_fail_and_pay_their_fee() {
 		let len = call.encoded_size() + 110;
 		let sender = Bob.to_account_id();
 		let before = Balances::free_balance(&sender);
-		let extension: veritensor_runtime::TxExtension = (
-			frame_system::AuthorizeCall::<Runtime>::new(),
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(sp_runtime::generic::Era::Immortal),
-			frame_system::CheckNonce::<Runtime>::from(0),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		);
+		// The runtime's extensions at their defaults (nonce 0, no tip), dispatched as Bob's.
+		let extension = <Runtime as CreateAuthorizedTransaction<RuntimeCall>>::create_extension();
 		use sp_runtime::traits::DispatchTransaction;
 		let result = extension
 			.dispatch_transaction(RuntimeOrigin::signed(sender.clone()), call, &info, len, 0)

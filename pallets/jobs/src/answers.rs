@@ -161,12 +161,13 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Whether a batch of answers may enter the pool (any source but `InBlock`) or a block
-	/// (`InBlock`), and with which priority, tags and longevity. See the module's docs.
+	/// The authorization of [`Pallet::submit_results`]: whether a batch of answers may enter
+	/// the pool (any source but `InBlock`) or a block (`InBlock`), and with which priority,
+	/// tags and longevity. See the module's docs.
 	pub(crate) fn authorize_answers(
 		source: TransactionSource,
 		worker: &WorkerId,
-		answers: &[Submission<T>],
+		answers: &AnswersOf<T>,
 		signature: &WorkerSignature,
 	) -> TransactionValidityWithRefund {
 		ensure!(!answers.is_empty(), invalid::<T>(Error::<T>::NoAnswers));
@@ -211,6 +212,8 @@ impl<T: Config> Pallet<T> {
 		for checked in &good {
 			ensure!(Self::verify_receipt(worker, checked), invalid::<T>(Error::<T>::BadReceipt));
 		}
+		// Nothing to refund: the declared weight is the benchmark's for exactly this batch's
+		// count and largest output.
 		Ok((valid.longevity(longevity).build()?, Weight::zero()))
 	}
 

@@ -91,9 +91,7 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::{
-		traits::Saturating, transaction_validity::TransactionValidityWithRefund, Perbill,
-	};
+	use sp_runtime::{traits::Saturating, Perbill};
 	use veritensor_primitives::{
 		traits::{ModelRegistry, WorkerStaking},
 		JobId, ModelHash, WorkerId, WorkerSignature,
@@ -416,18 +414,6 @@ pub mod pallet {
 		AnswerTooLate,
 	}
 
-	impl<T: Config> Pallet<T> {
-		/// The authorization of [`Pallet::submit_results`] (see [`crate::answers`]).
-		fn authorize_submit_results(
-			source: TransactionSource,
-			worker: &WorkerId,
-			answers: &AnswersOf<T>,
-			signature: &WorkerSignature,
-		) -> TransactionValidityWithRefund {
-			Self::authorize_answers(source, worker, answers, signature)
-		}
-	}
-
 	/// Genesis: the pallet's account is endowed with the existential deposit, so that earnings
 	/// of any size can accrue to it.
 	#[pallet::genesis_config]
@@ -571,7 +557,7 @@ pub mod pallet {
 			),
 			DispatchClass::Operational,
 		))]
-		#[pallet::authorize(Pallet::<T>::authorize_submit_results)]
+		#[pallet::authorize(Pallet::<T>::authorize_answers)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_results(
 			answers.len() as u32,
 			Pallet::<T>::largest_answer_bytes(answers),

@@ -175,14 +175,21 @@ impl<T: Config> WorkerRun<'_, T> {
 		jobs.sort_by_key(|(id, job)| (job.deadline, *id));
 
 		let now: u64 = self.now.saturated_into();
-		// A kept answer the chain would refuse is dropped first, so that its job runs again;
-		// at the job's last chance it becomes "cannot execute" instead.
+		// Kept answers are checked once, first: one the chain would refuse is dropped, so that
+		// its job runs again (at the job's last chance it becomes "cannot execute" instead).
+		let mut checked: Vec<(JobId, Option<Submission<T>>)> = Vec::new();
 		for (id, job) in &jobs {
-			if journal.answer(*id).is_some() && self.kept_answer(&journal, *id).is_err() {
-				journal.forget_answer(*id);
-				if self.giving_up(job) {
-					let reason = crate::CannotExecuteReason::ExecutionFailed;
-					journal.note_answer(*id, Answer::<T>::CannotExecute { reason }.encode());
+			if journal.answer(*id).is_none() {
+				continue;
+			}
+			match self.kept_answer(&journal, *id) {
+				Ok(answer) => checked.push((*id, answer)),
+				Err(()) => {
+					journal.forget_answer(*id);
+					if self.giving_up(job) {
+						let reason = crate::CannotExecuteReason::ExecutionFailed;
+						journal.note_answer(*id, Answer::<T>::CannotExecute { reason }.encode());
+					}
 				}
 			}
 		}
@@ -191,9 +198,9 @@ impl<T: Config> WorkerRun<'_, T> {
 		self.answer(&mut journal, &due);
 		// Kept answers not sent yet, or sent and still not on chain a while later (every block
 		// once the deadline is that near), in deadline order; each checked as the chain will
-		// check it, so that one bad answer never keeps a whole batch out of the pool. Fresh
-		// answers and resent ones go in separate batches: a resent one still in the pool makes
-		// the pool refuse its batch.
+		// check it (those signed in this run here), so that one bad answer never keeps a whole
+		// batch out of the pool. Fresh answers and resent ones go in separate batches: a resent
+		// one still in the pool makes the pool refuse its batch.
 		let mut fresh: Vec<Submission<T>> = Vec::new();
 		let mut resent: Vec<Submission<T>> = Vec::new();
 		for (id, job) in &jobs {
@@ -204,7 +211,11 @@ impl<T: Config> WorkerRun<'_, T> {
 				continue;
 			}
 			let first = kept.sent_at.is_none();
-			match self.kept_answer(&journal, *id) {
+			let answer = match checked.iter().position(|(job, _)| job == id) {
+				Some(index) => Ok(checked.swap_remove(index).1),
+				None => self.kept_answer(&journal, *id),
+			};
+			match answer {
 				Ok(Some(answer)) if first => fresh.push(answer),
 				Ok(Some(answer)) => resent.push(answer),
 				Ok(None) => {}

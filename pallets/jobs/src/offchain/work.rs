@@ -84,7 +84,7 @@ impl<T: Config> WorkerRun<'_, T> {
 			if round > 0 {
 				let pause = POLL_PAUSE_MS.saturating_mul(1 << round.min(6)).min(MAX_POLL_PAUSE_MS);
 				let wake = sp_io::offchain::timestamp().add(Duration::from_millis(pause));
-				sp_io::offchain::sleep_until(Self::earlier(wake, self.run_deadline));
+				sp_io::offchain::sleep_until(wake.min(self.run_deadline));
 				if self.out_of_time() {
 					break;
 				}
@@ -172,28 +172,14 @@ impl<T: Config> WorkerRun<'_, T> {
 
 	/// Whether the run's time budget is spent.
 	fn out_of_time(&self) -> bool {
-		sp_io::offchain::timestamp().unix_millis() >= self.run_deadline.unix_millis()
+		sp_io::offchain::timestamp() >= self.run_deadline
 	}
 
 	/// When a request to the executor made now must be answered: within its own timeout and
 	/// the run's budget, but never sooner than [`MIN_REQUEST_TIME`] from now.
 	fn request_deadline(&self) -> Timestamp {
 		let now = sp_io::offchain::timestamp();
-		let floor = now.add(MIN_REQUEST_TIME);
-		let capped = Self::earlier(now.add(EXECUTOR_TIMEOUT), self.run_deadline);
-		if capped.unix_millis() < floor.unix_millis() {
-			floor
-		} else {
-			capped
-		}
-	}
-
-	fn earlier(a: Timestamp, b: Timestamp) -> Timestamp {
-		if a.unix_millis() <= b.unix_millis() {
-			a
-		} else {
-			b
-		}
+		now.add(EXECUTOR_TIMEOUT).min(self.run_deadline).max(now.add(MIN_REQUEST_TIME))
 	}
 
 	/// Whether `job`'s deadline is too near to wait for another run.

@@ -188,6 +188,15 @@ fn land_tx(transaction: &Transaction) -> sp_runtime::DispatchResult {
 	land(call).expect("the block takes it").map(|_| ()).map_err(|error| error.error)
 }
 
+/// Takes what the run gave the pool, checks that its first answer is the label `value`, and
+/// lands it.
+fn land_sent_output(node: &Node, value: i64) {
+	let sent = node.take_sent();
+	let (_, answers) = opened(&sent[0]);
+	assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(value)));
+	assert_ok!(land_tx(&sent[0]));
+}
+
 fn journal(seed: u8) -> Journal {
 	let key = journal_key(&worker(seed));
 	sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, &key)
@@ -357,10 +366,7 @@ fn a_task_the_executor_lost_in_a_restart_is_started_again_in_the_same_run() {
 		node.expect_start(job, "t2");
 		node.expect_poll("t2", done("t2", 5));
 		run_at(5);
-		let sent = node.take_sent();
-		let (_, answers) = opened(&sent[0]);
-		assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(5)));
-		assert_ok!(land_tx(&sent[0]));
+		land_sent_output(node, 5);
 	});
 }
 
@@ -708,10 +714,7 @@ fn a_kept_answer_the_chain_would_refuse_is_computed_again_not_resent() {
 		node.expect_start(job, "t2");
 		node.expect_poll("t2", done("t2", 7));
 		run_at(4 + RESEND_AFTER);
-		let sent = node.take_sent();
-		let (_, answers) = opened(&sent[0]);
-		assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(7)));
-		assert_ok!(land_tx(&sent[0]));
+		land_sent_output(node, 7);
 	});
 }
 
