@@ -113,7 +113,8 @@ pub struct Candidate<AccountId, Balance> {
 	pub worker: WorkerId,
 	/// The operator whose bond backs the worker.
 	pub operator: AccountId,
-	/// The operator's stake: the weight of the worker in the draw.
+	/// The operator's stake. The draw picks an operator with probability proportional to it,
+	/// then one of that operator's candidates for the model, so the stake is split across them.
 	pub stake: Balance,
 	/// How many more assignments the worker can take now.
 	pub free_slots: u32,
@@ -148,6 +149,12 @@ pub trait WorkerStaking<AccountId, Balance> {
 
 	/// Records that an assignment of `worker` with `exposure` has ended with `outcome`.
 	fn note_released(worker: &WorkerId, exposure: Balance, outcome: Outcome);
+
+	/// Counts an answer of `worker` to a job of `model`, a refusal ("cannot execute") if
+	/// `refused`, towards its refusal rate on the model, which is compared with its peers'. The
+	/// job market reports only answers to jobs every worker sees alike (inline inputs): a
+	/// remote input's server could fail one worker alone.
+	fn note_answer(worker: &WorkerId, model: &ModelHash, refused: bool);
 
 	/// Slashes the operator behind `worker`: from its active bond first, then from its
 	/// unbonding funds. A share goes to `reporter` if any, the rest to the treasury. Returns the

@@ -4,64 +4,25 @@
 
 mod common;
 
+use common::{list_model, model};
+
 use codec::Encode;
 use frame_support::assert_ok;
 use frame_system::offchain::CreateAuthorizedTransaction;
 use sp_core::{sr25519, Pair};
-use sp_keyring::Sr25519Keyring::{Bob, Dave, Ferdie};
+use sp_keyring::Sr25519Keyring::{Bob, Dave};
 use sp_runtime::{
 	traits::{Header as _, IdentifyAccount},
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
 	MultiSigner,
 };
 use veritensor_primitives::{
-	tensor::{ElementType, TensorSpec},
-	traits::WorkerStaking,
-	ComparisonRule, IoSchema, ModelFormat, ModelHash, Receipt, Tensor, WorkerId,
+	tensor::ElementType, traits::WorkerStaking, Receipt, Tensor, WorkerId,
 };
 use veritensor_runtime::{
-	configs::AnswerPriority, AccountId, Balances, Executive, Jobs, Models, Runtime, RuntimeCall,
+	configs::AnswerPriority, AccountId, Balances, Executive, Jobs, Runtime, RuntimeCall,
 	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic, Workers,
 };
-
-fn model() -> ModelHash {
-	ModelHash::repeat_byte(0x42)
-}
-
-fn tensor_spec(name: &str, elem: ElementType, shape: &[u32]) -> TensorSpec {
-	TensorSpec {
-		name: name.as_bytes().to_vec().try_into().unwrap(),
-		elem,
-		shape: shape.to_vec().try_into().unwrap(),
-		frac_bits: 0,
-	}
-}
-
-fn list_model() {
-	let spec = pallet_models::ModelSpec::<Runtime> {
-		artifact_hash: model(),
-		artifact_size: 4_096,
-		format: ModelFormat::Onnx,
-		schema: IoSchema {
-			inputs: vec![tensor_spec("pixels", ElementType::U8, &[1, 4])].try_into().unwrap(),
-			outputs: vec![tensor_spec("label", ElementType::I64, &[1])].try_into().unwrap(),
-		},
-		comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
-		price_per_worker: 1_000_000_000,
-		owner_royalty: 100_000_000,
-		uris: vec![b"https://models.example/m.onnx".to_vec().try_into().unwrap()]
-			.try_into()
-			.unwrap(),
-		metadata: pallet_models::ModelMetadata {
-			name: b"m".to_vec().try_into().unwrap(),
-			description: pallet_models::Description::Text(b"m".to_vec().try_into().unwrap()),
-			licence: b"MIT".to_vec().try_into().unwrap(),
-		},
-		supersedes: None,
-	};
-	assert_ok!(Models::propose(RuntimeOrigin::signed(Ferdie.to_account_id()), Box::new(spec)));
-	assert_ok!(Models::approve(RuntimeOrigin::root(), model()));
-}
 
 fn tensor(
 	elem: ElementType,

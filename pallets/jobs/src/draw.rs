@@ -61,9 +61,12 @@ impl<T: Config> Pallet<T> {
 	) {
 		let Some(mut job) = Jobs::<T>::get(job_id) else { return };
 		let exposure = T::Workers::max_exposure();
-		let pool = pools
-			.entry(job.model)
-			.or_insert_with(|| T::Workers::candidates(&job.model, exposure).into_inner());
+		let pool = pools.entry(job.model).or_insert_with(|| {
+			let mut pool = T::Workers::candidates(&job.model, exposure).into_inner();
+			// Each operator's candidates side by side: the draw walks them operator by operator.
+			pool.sort_by(|a, b| a.operator.cmp(&b.operator));
+			pool
+		});
 		let mut random = sp_io::hashing::blake2_256(&(seed, job_id).encode());
 		let mut workers: Vec<WorkerId> = Vec::new();
 		let mut operators: Vec<T::AccountId> = Vec::new();
@@ -96,33 +99,54 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::Assigned { job: job_id, workers, deadline });
 	}
 
-	/// Picks a candidate with a free slot whose operator is not in `excluded`, with probability
-	/// proportional to its stake.
+	/// Picks a candidate with a free slot whose operator is not in `excluded`: first an operator,
+	/// with probability proportional to its stake, then one of its available candidates, each as
+	/// likely as the others. An operator's chance so does not grow with the number of workers it
+	/// registers. `pool` holds each operator's candidates side by side.
 	fn draw_one(
 		pool: &[CandidateOf<T>],
 		excluded: &[T::AccountId],
 		random: &[u8; 32],
 	) -> Option<usize> {
-		let weight = |candidate: &CandidateOf<T>| -> u128 {
-			if candidate.free_slots == 0 || excluded.contains(&candidate.operator) {
-				0
-			} else {
-				UniqueSaturatedInto::<u128>::unique_saturated_into(candidate.stake).max(1)
-			}
+		let available = |candidate: &CandidateOf<T>| {
+			candidate.free_slots > 0 && !excluded.contains(&candidate.operator)
 		};
-		let total = pool.iter().map(weight).fold(0u128, |sum, w| sum.saturating_add(w));
+		// Each operator's run of candidates, with how many of them are available.
+		let runs = || {
+			pool.chunk_by(|a, b| a.operator == b.operator).scan(0usize, |start, run| {
+				let first = *start;
+				*start += run.len();
+				Some((first, run, run.iter().filter(|candidate| available(candidate)).count()))
+			})
+		};
+		let weight = |run: &[CandidateOf<T>]| -> u128 {
+			UniqueSaturatedInto::<u128>::unique_saturated_into(run[0].stake).max(1)
+		};
+		let total = runs()
+			.filter(|(_, _, free)| *free > 0)
+			.fold(0u128, |sum, (_, run, _)| sum.saturating_add(weight(run)));
 		if total == 0 {
 			return None;
 		}
-		let mut word = [0u8; 16];
-		word.copy_from_slice(&random[..16]);
-		let mut point = u128::from_le_bytes(word) % total;
-		for (index, candidate) in pool.iter().enumerate() {
-			let w = weight(candidate);
-			if point < w {
-				return Some(index);
+		let word = |bytes: &[u8]| {
+			let mut word = [0u8; 16];
+			word.copy_from_slice(bytes);
+			u128::from_le_bytes(word)
+		};
+		let mut point = word(&random[..16]) % total;
+		for (first, run, free) in runs().filter(|(_, _, free)| *free > 0) {
+			let w = weight(run);
+			if point >= w {
+				point -= w;
+				continue;
 			}
-			point -= w;
+			let pick = (word(&random[16..]) % free as u128) as usize;
+			return run
+				.iter()
+				.enumerate()
+				.filter(|(_, candidate)| available(candidate))
+				.nth(pick)
+				.map(|(offset, _)| first + offset);
 		}
 		defensive!("the point lies below the total weight");
 		None

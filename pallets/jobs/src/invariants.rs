@@ -10,14 +10,18 @@ impl<T: Config> Pallet<T> {
 	/// Checks the pallet's invariants:
 	/// - every submitter's escrow hold equals the escrow of its open jobs;
 	/// - every open job has an input, is in its queue or has registered workers noted as
-	///   assigned to it, and has no result yet;
+	///   assigned to it, and has no result yet; a job is marked remote exactly when its input is;
 	/// - the pallet's account holds at least everything claimable.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (job_id, job) in Jobs::<T>::iter() {
 			let sum = escrow.entry(job.submitter.clone()).or_default();
 			*sum = sum.saturating_add(job.escrow);
-			ensure!(Inputs::<T>::contains_key(job_id), "an open job without input");
+			let input = Inputs::<T>::get(job_id).ok_or("an open job without input")?;
+			ensure!(
+				matches!(input, Payload::Remote { .. }) == RemoteInputs::<T>::contains_key(job_id),
+				"a job's remote mark differs from its input"
+			);
 			ensure!(!Results::<T>::contains_key(job_id), "a job both open and settled");
 			ensure!(job.escrow >= Self::job_cost(&job), "an escrow below the job's cost");
 			match &job.state {

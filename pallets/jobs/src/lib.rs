@@ -249,6 +249,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Inputs<T: Config> = StorageMap<_, Twox64Concat, JobId, Payload<T>>;
 
+	/// Open jobs whose input is remote. Their answers do not count towards workers' refusal
+	/// rates: the input's server, which the submitter runs, could fail one worker alone.
+	#[pallet::storage]
+	pub type RemoteInputs<T: Config> = StorageMap<_, Twox64Concat, JobId, ()>;
+
 	/// Settled jobs' results, until pruned.
 	#[pallet::storage]
 	pub type Results<T: Config> = StorageMap<_, Twox64Concat, JobId, JobResult<T>>;

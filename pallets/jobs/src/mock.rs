@@ -109,6 +109,7 @@ thread_local! {
 	static OPEN_JOBS: RefCell<BTreeMap<ModelHash, u32>> = const { RefCell::new(BTreeMap::new()) };
 	static SLASHES: RefCell<Vec<(WorkerId, Balance, SlashReason)>> = const { RefCell::new(Vec::new()) };
 	static OUTCOMES: RefCell<Vec<(WorkerId, Outcome)>> = const { RefCell::new(Vec::new()) };
+	static ANSWERS: RefCell<Vec<(WorkerId, bool)>> = const { RefCell::new(Vec::new()) };
 	static VRF: RefCell<Option<H256>> = const { RefCell::new(Some(H256::repeat_byte(7))) };
 	static PINNED: RefCell<BTreeMap<ModelHash, ComparisonRule>> =
 		const { RefCell::new(BTreeMap::new()) };
@@ -265,6 +266,10 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 		OUTCOMES.with(|outcomes| outcomes.borrow_mut().push((worker.clone(), outcome)));
 	}
 
+	fn note_answer(worker: &WorkerId, _model: &ModelHash, refused: bool) {
+		ANSWERS.with(|answers| answers.borrow_mut().push((worker.clone(), refused)));
+	}
+
 	fn slash(
 		worker: &WorkerId,
 		amount: SlashAmount<Balance>,
@@ -315,6 +320,11 @@ pub fn slashes() -> Vec<(WorkerId, Balance, SlashReason)> {
 
 pub fn outcomes() -> Vec<(WorkerId, Outcome)> {
 	OUTCOMES.with(|outcomes| outcomes.borrow().clone())
+}
+
+/// The answers counted towards workers' refusal rates: the worker, and whether it refused.
+pub fn counted_answers() -> Vec<(WorkerId, bool)> {
+	ANSWERS.with(|answers| answers.borrow().clone())
 }
 
 pub fn set_vrf(output: Option<H256>) {
@@ -476,6 +486,7 @@ impl ExtBuilder {
 		OPEN_JOBS.with(|open| open.borrow_mut().clear());
 		SLASHES.with(|slashes| slashes.borrow_mut().clear());
 		OUTCOMES.with(|outcomes| outcomes.borrow_mut().clear());
+		ANSWERS.with(|answers| answers.borrow_mut().clear());
 		set_vrf(Some(H256::repeat_byte(7)));
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {

@@ -41,6 +41,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let CheckedAnswer { job_id, job, verdict } = checked;
 		let exposure = T::Workers::max_exposure();
+		if !RemoteInputs::<T>::contains_key(job_id) {
+			let refused = matches!(verdict, Verdict::CannotExecute { .. });
+			T::Workers::note_answer(worker, &job.model, refused);
+		}
 		match verdict {
 			Verdict::CannotExecute { reason } => {
 				T::Workers::note_released(worker, exposure, Outcome::Failed);
@@ -118,6 +122,7 @@ impl<T: Config> Pallet<T> {
 	fn close(job_id: JobId, model: &ModelHash) {
 		Jobs::<T>::remove(job_id);
 		Inputs::<T>::remove(job_id);
+		RemoteInputs::<T>::remove(job_id);
 		T::Models::release(model);
 	}
 

@@ -155,6 +155,9 @@ impl<T: Config> Pallet<T> {
 				state: JobState::Queued { assign_at },
 			},
 		);
+		if matches!(input, Payload::Remote { .. }) {
+			RemoteInputs::<T>::insert(job, ());
+		}
 		Inputs::<T>::insert(job, input);
 		Self::deposit_event(Event::Submitted {
 			job,

@@ -1,7 +1,9 @@
 //! Benchmarks of every call and of the two interface functions the job market leans on
 //! (`slash` and the candidate query), each in its worst case: operators with every worker slot
-//! in use, every unbonding chunk in use, workers serving the most models, and model sets full of
-//! workers that left them, so that making room reads every entry.
+//! in use, every unbonding chunk in use, workers serving the most models, and model sets as full
+//! as their storage allows (every seat taken by a serving worker of its own operator, and as many
+//! workers again on their way out), so that taking a seat reads every entry and every seated
+//! operator's ledger, evicts a serving worker and drops a leaving one early, in every model.
 
 use super::*;
 use alloc::vec::Vec;
@@ -98,13 +100,15 @@ fn past_delay<T: Config>() {
 }
 
 /// An operator with `MaxWorkersPerOperator - 1` workers of capacity one serving a model of
-/// their own, so that checking its bond reads every other worker.
+/// their own, so that checking its bond reads every other worker. Its stake is above the
+/// minimum, so that its workers outrank those of [`fill_full_sets`] once the delay has passed.
 fn crowded_operator<T: Config>(extra_capacity: u32) -> T::AccountId {
 	let others = max_workers_per_operator::<T>() - 1;
-	let operator = bonded::<T>("operator", 0, bond_for::<T>(others + extra_capacity, 1));
-	let own_model = listed_models::<T>(1_000, 1);
-	for _ in 0..others {
-		registered_worker::<T>(&operator, &own_model, 1);
+	let bond = bond_for::<T>(others + extra_capacity, 1).saturating_add(T::MinOperatorBond::get());
+	let operator = bonded::<T>("operator", 0, bond);
+	// Each on a model of its own: one model takes only a few of an operator's workers.
+	for index in 0..others {
+		registered_worker::<T>(&operator, &listed_models::<T>(1_000 + index, 1), 1);
 	}
 	operator
 }
@@ -120,29 +124,33 @@ fn chilled_worker_of_crowded_operator<T: Config>() -> (T::AccountId, ServedModel
 	(operator, models, key)
 }
 
-/// Fills the sets of `models` with workers that are chilled in effect, so that adding to them
-/// must read and drop every entry.
-fn fill_with_leavers<T: Config>(models: &ServedModels<T>) {
-	let mut operator_index = 0;
-	let mut operator =
-		bonded::<T>("leaver", operator_index, bond_for::<T>(max_workers_per_operator::<T>(), 1));
-	let mut on_operator = 0;
-	while !ModelWorkers::<T>::get(models[0]).is_full() {
-		if on_operator == max_workers_per_operator::<T>() {
-			operator_index += 1;
-			on_operator = 0;
-			operator = bonded::<T>(
-				"leaver",
-				operator_index,
-				bond_for::<T>(max_workers_per_operator::<T>(), 1),
-			);
+/// Fills the sets of `models` as full as their storage allows, each with workers of its own:
+/// every seat taken by a serving worker of its own operator at the minimum stake, and as many
+/// workers again on their way out. Leaves the eligibility delay passed for stakes bonded before.
+fn fill_full_sets<T: Config>(models: &ServedModels<T>) {
+	let seats = T::MaxWorkersPerModel::get();
+	let mut index = 0;
+	let mut register_seated = |model: ModelHash| {
+		let operator = bonded::<T>("seated", index, bond_for::<T>(1, 1));
+		index += 1;
+		let single: ServedModels<T> = alloc::vec![model].try_into().expect("one model; qed");
+		registered_worker::<T>(&operator, &single, 1)
+	};
+	let mut seated = Vec::new();
+	for model in models.iter() {
+		for _ in 0..seats {
+			register_seated(*model);
 		}
-		let key = registered_worker::<T>(&operator, models, 1);
-		Pallet::<T>::chill(RawOrigin::Signed(operator.clone()).into(), key)
-			.expect("a registered worker can be chilled; qed");
-		on_operator += 1;
+		for _ in 0..seats {
+			Pallet::<T>::start_leaving_for_benchmarks(model);
+			seated.push(register_seated(*model));
+		}
 	}
 	past_delay::<T>();
+	for key in &seated {
+		Pallet::<T>::serve_now_for_benchmarks(key);
+	}
+	assert_eq!(ModelWorkers::<T>::get(models[0]).len() as u32, 2 * seats);
 }
 
 /// An operator with `MaxUnbondingChunks` chunks, `active` still bonded.
@@ -237,30 +245,34 @@ mod benchmarks {
 	fn register() {
 		let operator = crowded_operator::<T>(1);
 		let models = listed_models::<T>(0, T::MaxModelsPerWorker::get());
-		fill_with_leavers::<T>(&models);
+		fill_full_sets::<T>(&models);
 		let key = WorkerId::generate_pair(None);
 		let proof = proof::<T>(&key, &operator);
+		let events = frame_system::Pallet::<T>::event_count();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator.clone()), key.clone(), proof, models.clone(), 1);
 
 		assert!(Workers::<T>::contains_key(&key));
-		assert!(ModelWorkers::<T>::get(models[0]).contains(&key));
+		assert!(models.iter().all(|model| Pallet::<T>::in_model_set(model, &key)));
+		// Registered, and one eviction per model.
+		let evictions = frame_system::Pallet::<T>::event_count() - events - 1;
+		assert_eq!(evictions, models.len() as u32);
 	}
 
 	#[benchmark]
 	fn update() {
-		// From the most models to as many others, whose sets are full of leavers.
+		// From the most models to as many others, whose sets are full.
 		let operator = crowded_operator::<T>(1);
 		let most = T::MaxModelsPerWorker::get();
 		let key = registered_worker::<T>(&operator, &listed_models::<T>(0, most), 1);
 		let new_models = listed_models::<T>(most, most);
-		fill_with_leavers::<T>(&new_models);
+		fill_full_sets::<T>(&new_models);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator.clone()), key.clone(), new_models.clone(), 1);
 
-		assert!(ModelWorkers::<T>::get(new_models[0]).contains(&key));
+		assert!(new_models.iter().all(|model| Pallet::<T>::in_model_set(model, &key)));
 	}
 
 	#[benchmark]
@@ -279,18 +291,18 @@ mod benchmarks {
 
 	#[benchmark]
 	fn resume() {
-		// A chilled worker that was dropped from its models' full sets must push its way back
-		// in, and its operator's bond is checked against every other worker.
+		// A chilled worker that was dropped from its models' sets, now full, takes a seat in
+		// each again, and its operator's bond is checked against every other worker.
 		let (operator, models, key) = chilled_worker_of_crowded_operator::<T>();
 		for model in models.iter() {
-			ModelWorkers::<T>::mutate(model, |set| set.retain(|member| *member != key));
+			ModelWorkers::<T>::mutate(model, |set| set.retain(|entry| entry.worker != key));
 		}
-		fill_with_leavers::<T>(&models);
+		fill_full_sets::<T>(&models);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator.clone()), key.clone());
 
-		assert!(ModelWorkers::<T>::get(models[0]).contains(&key));
+		assert!(models.iter().all(|model| Pallet::<T>::in_model_set(model, &key)));
 	}
 
 	#[benchmark]
@@ -308,9 +320,9 @@ mod benchmarks {
 		// Every chunk reached, a bounty paid, and every worker of the operator chilled.
 		let workers = max_workers_per_operator::<T>();
 		let (operator, _) = operator_with_chunks::<T>(bond_for::<T>(workers, 1));
-		let own_model = listed_models::<T>(0, 1);
-		let keys: Vec<WorkerId> =
-			(0..workers).map(|_| registered_worker::<T>(&operator, &own_model, 1)).collect();
+		let keys: Vec<WorkerId> = (0..workers)
+			.map(|index| registered_worker::<T>(&operator, &listed_models::<T>(index, 1), 1))
+			.collect();
 		past_delay::<T>();
 		let reporter = funded::<T>("reporter", 0);
 
@@ -335,13 +347,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn candidates() {
-		// A full set of eligible workers, each of its own operator.
+		// A set as full as its storage allows, every member eligible.
 		let models = listed_models::<T>(0, 1);
-		for index in 0..T::MaxWorkersPerModel::get() {
-			let operator = bonded::<T>("candidate", index, bond_for::<T>(1, 1));
-			registered_worker::<T>(&operator, &models, 1);
-		}
-		past_delay::<T>();
+		fill_full_sets::<T>(&models);
 		let found;
 
 		#[block]
@@ -349,7 +357,7 @@ mod benchmarks {
 			found = Pallet::<T>::eligible_workers(&models[0]);
 		}
 
-		assert_eq!(found.len() as u32, T::MaxWorkersPerModel::get());
+		assert_eq!(found.len() as u32, SetCapacity::<T>::get());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);

@@ -49,15 +49,21 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Whether `record`'s worker can take a job of `model` at block `now`, and if so with how
-	/// many free slots.
+	/// Whether the worker of `entry` in `model`'s set (whose record is `record`) can take a job
+	/// of the model at block `now`, and if so with how many free slots. An evicted worker is
+	/// drawn as if it still served the model until its eviction takes effect.
 	fn free_slots_for(
+		entry: &SetEntry<BlockNumberFor<T>>,
 		record: &WorkerRecord<T>,
 		model: &ModelHash,
 		now: BlockNumberFor<T>,
 	) -> Option<u32> {
 		let settings = record.settings.at(now);
-		if !settings.serves(model) {
+		let serves = match entry.evicted_from {
+			Some(from) => now < from && !settings.chilled && settings.capacity > 0,
+			None => settings.serves(model),
+		};
+		if !serves {
 			return None;
 		}
 		settings.capacity.checked_sub(record.open_assignments).filter(|free| *free > 0)
@@ -73,12 +79,14 @@ impl<T: Config> Pallet<T> {
 	/// The workers eligible now for a job of `model`.
 	pub fn eligible_workers(
 		model: &ModelHash,
-	) -> BoundedVec<Candidate<T::AccountId, BalanceOf<T>>, T::MaxWorkersPerModel> {
+	) -> BoundedVec<Candidate<T::AccountId, BalanceOf<T>>, SetCapacity<T>> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut candidates = BoundedVec::new();
-		for worker in ModelWorkers::<T>::get(model) {
-			let Some(record) = Workers::<T>::get(&worker) else { continue };
-			let Some(free_slots) = Self::free_slots_for(&record, model, now) else { continue };
+		for entry in ModelWorkers::<T>::get(model) {
+			let Some(record) = Workers::<T>::get(&entry.worker) else { continue };
+			let Some(free_slots) = Self::free_slots_for(&entry, &record, model, now) else {
+				continue;
+			};
 			let Some(stake) = OperatorLedger::<T>::get(&record.operator)
 				.ok()
 				.and_then(|ledger| Self::eligible_stake(&ledger, now))
@@ -87,7 +95,7 @@ impl<T: Config> Pallet<T> {
 			};
 			// The set and the result share one bound, so this push cannot fail.
 			let _ = candidates.try_push(Candidate {
-				worker,
+				worker: entry.worker,
 				operator: record.operator,
 				stake,
 				free_slots,

@@ -11,7 +11,11 @@ impl<T: Config> Pallet<T> {
 	///   a slash broke it and every worker is chilled;
 	/// - every worker key maps to a worker whose operator lists it, and every listed worker
 	///   exists; open assignments and exposure agree;
-	/// - every member of a model's set is a registered worker.
+	/// - every worker whose latest settings serve a model holds a seat in the model's set, and
+	///   no evicted worker's do; every member of a set is a registered worker, named once; no set
+	///   has more than `MaxWorkersPerModel` seated workers, nor an operator more than
+	///   `MaxWorkersPerModelPerOperator` of them;
+	/// - a worker's answer tallies are kept only for models it lists.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let now = frame_system::Pallet::<T>::block_number();
@@ -45,23 +49,53 @@ impl<T: Config> Pallet<T> {
 				record.open_assignments > 0 || record.exposure.is_zero(),
 				"exposure without assignments"
 			);
-			for model in record.settings.at(now).models.iter() {
-				let serving = record.settings.at(now);
-				if !serving.chilled {
-					ensure!(
-						ModelWorkers::<T>::get(model).contains(&worker),
-						"a serving worker missing from its model's set"
-					);
-				}
-			}
-		}
-		for (_, set) in ModelWorkers::<T>::iter() {
-			for worker in set {
+			let latest = record.settings.latest();
+			for model in latest.models.iter().filter(|model| latest.seeks_seat(model)) {
 				ensure!(
-					Workers::<T>::contains_key(&worker),
-					"a model's set names a missing worker"
+					ModelWorkers::<T>::get(model)
+						.iter()
+						.any(|entry| entry.worker == worker && entry.evicted_from.is_none()),
+					"a worker seeking a model has no seat in its set"
 				);
 			}
+		}
+		for (model, set) in ModelWorkers::<T>::iter() {
+			let mut seats = 0u32;
+			let mut seats_by_operator = alloc::collections::BTreeMap::new();
+			for (index, entry) in set.iter().enumerate() {
+				ensure!(
+					set[..index].iter().all(|earlier| earlier.worker != entry.worker),
+					"a model's set names a worker twice"
+				);
+				let record = Workers::<T>::get(&entry.worker)
+					.ok_or("a model's set names a missing worker")?;
+				ensure!(
+					entry.evicted_from.is_none() || !record.settings.latest().seeks_seat(&model),
+					"an evicted worker still seeks the model"
+				);
+				if Self::holds_seat(entry, &record, &model) {
+					seats += 1;
+					*seats_by_operator.entry(record.operator).or_insert(0u32) += 1;
+				}
+			}
+			ensure!(seats <= T::MaxWorkersPerModel::get(), "a model's set has too many seated");
+			ensure!(
+				seats_by_operator
+					.values()
+					.all(|held| *held <= T::MaxWorkersPerModelPerOperator::get()),
+				"an operator holds more seats of a model than allowed"
+			);
+		}
+		for (model, worker, tally) in WorkerTallies::<T>::iter() {
+			let record = Workers::<T>::get(&worker).ok_or("a tally of a missing worker")?;
+			ensure!(
+				record.listed_under().any(|listed| *listed == model),
+				"a tally of a model the worker does not list"
+			);
+			ensure!(tally.refused <= tally.answered, "more refusals than answers");
+		}
+		for (_, tally) in ModelTallies::<T>::iter() {
+			ensure!(tally.refused <= tally.answered, "more refusals than answers");
 		}
 		Ok(())
 	}

@@ -34,8 +34,29 @@
 //! A worker is eligible for a job of a model when, at the current block, its settings serve the
 //! model, it is not chilled, it holds fewer assignments than its capacity, and its operator's
 //! stake is at least the minimum. Each model keeps a bounded set of the workers that serve it or
-//! are scheduled to ([`Config::MaxWorkersPerModel`]), so finding the candidates for a job reads a
-//! bounded number of records.
+//! are scheduled to, so finding the candidates for a job reads a bounded number of records.
+//!
+//! ## Seats are ranked by stake
+//!
+//! A model's set has [`Config::MaxWorkersPerModel`] seats, and one operator holds at most
+//! [`Config::MaxWorkersPerModelPerOperator`] of them. A worker that asks to serve a model whose
+//! seats are all taken takes the seat of the seated worker with the lowest operator stake, if its
+//! own operator's stake is strictly higher; otherwise the call fails with `ModelFull`. Stake here
+//! is the delayed stake the draw weighs, never the active bond, so nobody can outrank others in
+//! reaction to randomness already known. The evicted worker is told by an [`Event::Evicted`],
+//! keeps its open assignments, and keeps being drawn for the model until the newcomer's
+//! settings take effect, so an eviction changes no draw before the delay either. Filling a
+//! model's seats therefore takes more stake than anyone who wants to serve it, spread over at
+//! least `MaxWorkersPerModel / MaxWorkersPerModelPerOperator` operators.
+//!
+//! ## Refusing work has a cost
+//!
+//! A worker that answers "cannot execute" far more often than the other workers of the same
+//! model is chilled at once ([`Event::ChilledForRefusals`]). Answers are counted per model over
+//! windows of [`Config::RefusalWindow`] blocks; a worker is judged once it and its peers have
+//! [`Config::MinAnswersForRefusalCheck`] answers each in the window, and chilled when its refusal
+//! rate exceeds its peers' by more than [`Config::RefusalTolerance`]. Measured against peers, a
+//! model whose file is unavailable to everyone punishes nobody. Refusals earn nothing.
 //!
 //! ## Slashing
 //!
@@ -53,7 +74,8 @@
 //! - `asset.rs`: every call into the currency (the bond hold, slashes, their payout);
 //! - `registration.rs`: proofs of possession, checks on settings, scheduled settings changes;
 //! - `eligibility.rs`: the delay, the bond a capacity needs, candidates and worker views;
-//! - `model_sets.rs`: the bounded per-model sets of workers;
+//! - `model_sets.rs`: the bounded per-model sets of workers, their seats and evictions;
+//! - `refusals.rs`: counting answers and refusals, and chilling workers that refuse too often;
 //! - `slashing.rs`: slashes and the chilling they cause;
 //! - `staking_interface.rs`: the [`veritensor_primitives::traits::WorkerStaking`] implementation;
 //! - `invariants.rs`: the checks of `try_state`.
@@ -84,6 +106,7 @@ mod ledger;
 #[cfg(test)]
 mod mock;
 mod model_sets;
+mod refusals;
 mod registration;
 pub mod runtime_api;
 mod slashing;
@@ -125,6 +148,7 @@ pub mod pallet {
 
 		parameter_types! {
 			pub const ReporterBounty: Perbill = Perbill::from_percent(10);
+			pub const RefusalTolerance: Perbill = Perbill::from_percent(50);
 		}
 
 		/// Defaults for tests and mocks.
@@ -142,7 +166,10 @@ pub mod pallet {
 			type MaxWorkersPerOperator = ConstU32<8>;
 			type MaxModelsPerWorker = ConstU32<4>;
 			type MaxWorkersPerModel = ConstU32<16>;
+			type MaxWorkersPerModelPerOperator = ConstU32<4>;
 			type MaxCapacity = ConstU32<64>;
+			type MinAnswersForRefusalCheck = ConstU32<20>;
+			type RefusalTolerance = RefusalTolerance;
 			type WeightInfo = ();
 		}
 	}
@@ -220,10 +247,38 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxModelsPerWorker: Get<u32>;
 
-		/// Most workers serving (or scheduled to serve) one model. It bounds the work of finding
-		/// the candidates for a job.
+		/// Seats in one model's set: most workers serving one model, or scheduled to. It bounds
+		/// the work of finding the candidates for a job; when the seats are taken, a worker whose
+		/// operator has more stake than the lowest seated one takes that one's seat.
 		#[pallet::constant]
 		type MaxWorkersPerModel: Get<u32>;
+
+		/// Most seats of one model's set that one operator's workers hold. Without it one
+		/// operator could fill every seat of a model with its own workers and take all its jobs;
+		/// with it, filling a model takes `MaxWorkersPerModel / MaxWorkersPerModelPerOperator`
+		/// operators, each outranking everyone who wants a seat.
+		#[pallet::constant]
+		type MaxWorkersPerModelPerOperator: Get<u32>;
+
+		/// Blocks over which workers' answers and refusals are counted, per model, to compare a
+		/// worker's refusal rate with its peers'. Long enough to collect a fair sample, short
+		/// enough that a worker's record of an old outage fades.
+		#[pallet::constant]
+		#[pallet::no_default]
+		type RefusalWindow: Get<BlockNumberFor<Self>>;
+
+		/// Answers a worker, and its peers together, must have given on a model within the
+		/// window before the worker can be chilled for refusing: a few refusals by bad luck
+		/// chill nobody.
+		#[pallet::constant]
+		type MinAnswersForRefusalCheck: Get<u32>;
+
+		/// How much higher than its peers' a worker's refusal rate on a model may be before it is
+		/// chilled. It defends the model's users from a worker that takes assignments only to
+		/// refuse them (censorship), while an honest worker's refusals, which its peers share,
+		/// stay far below it.
+		#[pallet::constant]
+		type RefusalTolerance: Get<Perbill>;
 
 		/// Largest capacity of one worker.
 		#[pallet::constant]
@@ -262,17 +317,31 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Workers<T: Config> = StorageMap<_, Blake2_128Concat, WorkerId, WorkerRecord<T>>;
 
-	/// The workers that serve a model now or are scheduled to, by model. Entries of workers that
-	/// no longer serve the model are dropped when their record next changes, or when the set is
-	/// full and room is needed.
+	/// The workers that serve a model now or are scheduled to, by model: at most
+	/// `MaxWorkersPerModel` seated (their latest settings serve the model), and workers on their
+	/// way out, which the draw still sees until their change takes effect. Entries of workers
+	/// that no longer serve the model are dropped when their record next changes, or when the set
+	/// is next changed.
 	#[pallet::storage]
-	pub type ModelWorkers<T: Config> = StorageMap<
+	pub type ModelWorkers<T: Config> =
+		StorageMap<_, Blake2_128Concat, ModelHash, ModelSet<T>, ValueQuery>;
+
+	/// A worker's answers and refusals on a model in the current refusal window, by model and
+	/// worker. Kept only for models the worker serves or is scheduled to serve.
+	#[pallet::storage]
+	pub type WorkerTallies<T: Config> = StorageDoubleMap<
 		_,
 		Blake2_128Concat,
 		ModelHash,
-		BoundedVec<WorkerId, T::MaxWorkersPerModel>,
-		ValueQuery,
+		Blake2_128Concat,
+		WorkerId,
+		AnswerTally<BlockNumberFor<T>>,
 	>;
+
+	/// All workers' answers and refusals on a model in the current refusal window, by model.
+	#[pallet::storage]
+	pub type ModelTallies<T: Config> =
+		StorageMap<_, Blake2_128Concat, ModelHash, AnswerTally<BlockNumberFor<T>>, ValueQuery>;
 
 	/// Events of worker staking.
 	#[pallet::event]
@@ -303,6 +372,20 @@ pub mod pallet {
 		Resumed { worker: WorkerId, from: BlockNumberFor<T> },
 		/// A worker was removed.
 		Unregistered { worker: WorkerId, operator: T::AccountId },
+		/// A worker lost its seat in `model`'s set to `by`, whose operator has more stake. It
+		/// keeps its open assignments and is drawn for the model until block `from`.
+		Evicted { worker: WorkerId, model: ModelHash, by: WorkerId, from: BlockNumberFor<T> },
+		/// A worker was chilled at once for refusing `model`'s jobs far more often than its
+		/// peers: `refused` of its `answered` assignments in the window, against `peers_refused`
+		/// of `peers_answered` for the model's other workers.
+		ChilledForRefusals {
+			worker: WorkerId,
+			model: ModelHash,
+			refused: u32,
+			answered: u32,
+			peers_refused: u32,
+			peers_answered: u32,
+		},
 		/// An operator was slashed for a worker's offence; `reporter_bounty` of `amount` went to
 		/// the reporter, the rest to the treasury.
 		Slashed {
@@ -354,7 +437,9 @@ pub mod pallet {
 		DuplicateModel,
 		/// A model is not listed for new jobs.
 		ModelNotListed,
-		/// A model already has `MaxWorkersPerModel` workers.
+		/// Every seat of a model's set is taken by workers whose operators have at least as much
+		/// stake as this worker's operator (the stake the draw weighs, which follows a bond only
+		/// after `EligibilityDelay`).
 		ModelFull,
 		/// Capacity must be at least one.
 		ZeroCapacity,
@@ -375,6 +460,8 @@ pub mod pallet {
 		ExposureTooHigh,
 		/// A counter would overflow.
 		Overflow,
+		/// The operator's workers already hold `MaxWorkersPerModelPerOperator` seats of a model.
+		OperatorSeatsFull,
 	}
 
 	#[pallet::hooks]
@@ -391,6 +478,13 @@ pub mod pallet {
 			assert!(T::MaxWorkersPerOperator::get() > 0, "operators need room for a worker");
 			assert!(T::MaxModelsPerWorker::get() > 0, "workers need room for a model");
 			assert!(T::MaxWorkersPerModel::get() > 0, "models need room for a worker");
+			assert!(
+				T::MaxWorkersPerModelPerOperator::get() > 0
+					&& T::MaxWorkersPerModelPerOperator::get() < T::MaxWorkersPerModel::get(),
+				"one operator must not be able to hold every seat of a model"
+			);
+			assert!(!T::RefusalWindow::get().is_zero(), "refusals are counted over a window");
+			assert!(T::MinAnswersForRefusalCheck::get() > 0, "a judgement needs a sample");
 			assert!(T::MaxCapacity::get() > 0, "workers need room for an assignment");
 		}
 
@@ -560,9 +654,14 @@ pub mod pallet {
 		///
 		/// Origin: a bonded operator.
 		///
+		/// In a model whose seats are all taken, the worker takes the seat of the seated worker
+		/// with the lowest operator stake if its own operator's stake is higher (see the pallet's
+		/// docs); the evicted worker is told by `Evicted`.
+		///
 		/// Fails with `NotBonded`, `AlreadyRegistered`, `BadPossessionProof`, `TooManyWorkers`,
-		/// `NoModels`, `DuplicateModel`, `ModelNotListed`, `ModelFull`, `ZeroCapacity`,
-		/// `CapacityTooHigh`, or `BondBelowCommitments` if the bond cannot cover the capacity.
+		/// `NoModels`, `DuplicateModel`, `ModelNotListed`, `ModelFull`, `OperatorSeatsFull`,
+		/// `ZeroCapacity`, `CapacityTooHigh`, or `BondBelowCommitments` if the bond cannot cover
+		/// the capacity.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::register())]
 		pub fn register(
@@ -605,12 +704,13 @@ pub mod pallet {
 
 		/// Replaces the models a worker serves and its capacity, from `EligibilityDelay` blocks
 		/// on. Until then the current settings stay in effect; a later change replaces this one.
+		/// New models need a seat, as in `register`.
 		///
 		/// Origin: the worker's operator.
 		///
 		/// Fails with `UnknownWorker`, `NotOperator`, `NoModels`, `DuplicateModel`,
-		/// `ModelNotListed`, `ModelFull`, `ZeroCapacity`, `CapacityTooHigh`, or
-		/// `BondBelowCommitments` if the bond cannot cover a larger capacity.
+		/// `ModelNotListed`, `ModelFull`, `OperatorSeatsFull`, `ZeroCapacity`, `CapacityTooHigh`,
+		/// or `BondBelowCommitments` if the bond cannot cover a larger capacity.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::update())]
 		pub fn update(
@@ -650,13 +750,15 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Lets a chilled worker take assignments again, from `EligibilityDelay` blocks on.
+		/// Lets a chilled worker take assignments again, from `EligibilityDelay` blocks on. A
+		/// chilled worker holds no seat: it needs one again in each of its models, as in
+		/// `register`.
 		///
 		/// Origin: the worker's operator.
 		///
 		/// Fails with `UnknownWorker`, `NotOperator`, `NotChilled`, `BondBelowMinimum` if a
-		/// slash left the bond below the minimum, or `BondBelowCommitments` if the bond does not
-		/// cover the worker's capacity.
+		/// slash left the bond below the minimum, `ModelFull`, `OperatorSeatsFull`, or
+		/// `BondBelowCommitments` if the bond does not cover the worker's capacity.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::resume())]
 		pub fn resume(origin: OriginFor<T>, worker: WorkerId) -> DispatchResult {

@@ -68,6 +68,9 @@ pub const MIN_BOND: Balance = 1_000;
 pub const MAX_SLASH: Balance = 100;
 pub const DELAY: u64 = 5;
 pub const UNBONDING: u64 = 50;
+pub const REFUSAL_WINDOW: u64 = 100;
+/// Endowed accounts for tests that need many operators.
+pub const MORE_OPERATORS: core::ops::Range<AccountId> = 10..40;
 
 parameter_types! {
 	pub const TreasuryAccount: AccountId = TREASURY;
@@ -130,6 +133,7 @@ impl pallet_workers::Config for Test {
 	type UnbondingPeriod = ConstU64<UNBONDING>;
 	type SlashableWindow = ConstU64<40>;
 	type EligibilityDelay = ConstU64<DELAY>;
+	type RefusalWindow = ConstU64<REFUSAL_WINDOW>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistryDouble;
 }
@@ -182,7 +186,10 @@ impl ExtBuilder {
 				(REPORTER, ENDOWMENT),
 				(POOR, 500),
 				(TREASURY, EXISTENTIAL_DEPOSIT),
-			],
+			]
+			.into_iter()
+			.chain(MORE_OPERATORS.map(|operator| (operator, ENDOWMENT)))
+			.collect(),
 			..Default::default()
 		}
 		.assimilate_storage(&mut storage)

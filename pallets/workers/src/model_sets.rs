@@ -1,52 +1,253 @@
 //! The bounded per-model sets of workers ([`ModelWorkers`]): which workers a model's draw looks
-//! at, kept in step with every change of a worker's record.
+//! at, who holds its seats, and evictions by stake, kept in step with every change of a worker's
+//! record.
+//!
+//! A worker *holds a seat* in a model's set while its latest settings serve the model and it was
+//! not evicted from it. A worker on its way out (its settings in effect still serve the model,
+//! its latest do not) stays in the set without a seat until its change takes effect, and an
+//! evicted worker until the block its evictor starts: the draw keeps seeing both until then. The
+//! set's storage bound leaves room for as many of those as there are seats; when even that is
+//! used up, the one leaving soonest is dropped early.
 
 use crate::{pallet::*, types::*};
-use alloc::vec::Vec;
+use alloc::{collections::BTreeMap, vec::Vec};
+use core::cmp::Reverse;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::Zero;
 use veritensor_primitives::{ModelHash, WorkerId};
 
+/// A set's entry with the worker's record, as a change to the set reads them.
+type Member<T> = (SetEntry<BlockNumberFor<T>>, WorkerRecord<T>);
+
 impl<T: Config> Pallet<T> {
-	/// Whether `worker` still belongs in the set of `model` at block `now`: it serves the model
-	/// now or after its scheduled change, and is not chilled in both.
-	fn belongs_in_set(record: &WorkerRecord<T>, model: &ModelHash, now: BlockNumberFor<T>) -> bool {
-		[record.settings.at(now), record.settings.latest()]
-			.into_iter()
-			.any(|settings| !settings.chilled && settings.models.contains(model))
+	/// Whether `entry`'s worker (whose record is `record`) still belongs in the set of `model` at
+	/// block `now`: evicted but still drawn, or serving the model now or after its scheduled
+	/// change and not chilled in both.
+	pub(crate) fn belongs_in_set(
+		entry: &SetEntry<BlockNumberFor<T>>,
+		record: &WorkerRecord<T>,
+		model: &ModelHash,
+		now: BlockNumberFor<T>,
+	) -> bool {
+		match entry.evicted_from {
+			Some(from) => now < from,
+			None => [record.settings.at(now), record.settings.latest()]
+				.into_iter()
+				.any(|settings| !settings.chilled && settings.models.contains(model)),
+		}
+	}
+
+	/// Whether `entry`'s worker (whose record is `record`) holds a seat in `model`'s set.
+	pub(crate) fn holds_seat(
+		entry: &SetEntry<BlockNumberFor<T>>,
+		record: &WorkerRecord<T>,
+		model: &ModelHash,
+	) -> bool {
+		entry.evicted_from.is_none() && record.settings.latest().seeks_seat(model)
+	}
+
+	/// Whether `worker` is in `model`'s set, seated, leaving or evicted.
+	pub fn in_model_set(model: &ModelHash, worker: &WorkerId) -> bool {
+		ModelWorkers::<T>::get(model).iter().any(|entry| entry.worker == *worker)
+	}
+
+	/// The stake that ranks `operator`'s workers for seats: the delayed stake the draw weighs at
+	/// `now`, never the active bond, which changes at once. `stakes` caches it per operator.
+	fn ranking_stake(
+		operator: &T::AccountId,
+		now: BlockNumberFor<T>,
+		stakes: &mut BTreeMap<T::AccountId, BalanceOf<T>>,
+	) -> BalanceOf<T> {
+		*stakes.entry(operator.clone()).or_insert_with(|| {
+			OperatorLedger::<T>::get(operator)
+				.map(|ledger| *ledger.stake.at(now))
+				.unwrap_or_else(|_| Zero::zero())
+		})
+	}
+
+	/// Takes `worker` out of the sets of the models `before` lists and `after` does not
+	/// (`None`: not registered), and forgets its answers there.
+	fn leave_sets(worker: &WorkerId, before: &WorkerRecord<T>, after: Option<&WorkerRecord<T>>) {
+		for model in before.listed_under() {
+			if after.is_some_and(|after| after.listed_under().any(|kept| kept == model)) {
+				continue;
+			}
+			ModelWorkers::<T>::mutate(model, |set| set.retain(|entry| entry.worker != *worker));
+			Self::forget_tally(model, worker);
+		}
 	}
 
 	/// Moves `worker` between per-model sets as its record goes from `before` to `after`
-	/// (`None`: not registered). A full set first drops workers that no longer belong in it.
+	/// (`None`: not registered). A worker that newly seeks a seat in a model takes a free one,
+	/// or evicts the seated worker with the lowest operator stake if its own operator's is
+	/// higher.
 	///
-	/// Fails with `ModelFull` if a set has no room even then.
+	/// Fails with `ModelFull` or `OperatorSeatsFull` if a wanted seat cannot be had.
 	pub(crate) fn sync_model_sets(
 		worker: &WorkerId,
 		before: Option<&WorkerRecord<T>>,
 		after: Option<&WorkerRecord<T>>,
 	) -> DispatchResult {
-		let now = frame_system::Pallet::<T>::block_number();
-		let wanted: Vec<ModelHash> =
-			after.map(|record| record.listed_under().copied().collect()).unwrap_or_default();
 		if let Some(before) = before {
-			for model in before.listed_under().filter(|model| !wanted.contains(model)) {
-				ModelWorkers::<T>::mutate(model, |set| set.retain(|member| member != worker));
-			}
+			Self::leave_sets(worker, before, after);
 		}
-		for model in &wanted {
-			ModelWorkers::<T>::try_mutate(model, |set| -> DispatchResult {
-				if set.contains(worker) {
-					return Ok(());
-				}
-				if set.is_full() {
-					set.retain(|member| {
-						Workers::<T>::get(member)
-							.is_some_and(|record| Self::belongs_in_set(&record, model, now))
-					});
-				}
-				set.try_push(worker.clone()).map_err(|_| Error::<T>::ModelFull.into())
-			})?;
+		let Some(after) = after else { return Ok(()) };
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut stakes = BTreeMap::new();
+		for model in after.listed_under() {
+			// An evicted worker's latest settings no longer serve the model, so a worker whose
+			// latest settings did still holds its seat.
+			let had_seat = before.is_some_and(|before| before.settings.latest().seeks_seat(model));
+			if had_seat || !after.settings.latest().seeks_seat(model) {
+				continue;
+			}
+			let mut set = ModelWorkers::<T>::get(model);
+			Self::seat(worker, after, model, &mut set, now, &mut stakes)?;
+			ModelWorkers::<T>::insert(model, set);
 		}
 		Ok(())
+	}
+
+	/// Gives `worker` (about to be stored as `record`) a seat in `set`, the set of `model`.
+	fn seat(
+		worker: &WorkerId,
+		record: &WorkerRecord<T>,
+		model: &ModelHash,
+		set: &mut ModelSet<T>,
+		now: BlockNumberFor<T>,
+		stakes: &mut BTreeMap<T::AccountId, BalanceOf<T>>,
+	) -> DispatchResult {
+		let mut members: Vec<Member<T>> = set
+			.iter()
+			.filter(|entry| entry.worker != *worker)
+			.filter_map(|entry| {
+				Workers::<T>::get(&entry.worker).map(|found| (entry.clone(), found))
+			})
+			.filter(|(entry, found)| Self::belongs_in_set(entry, found, model, now))
+			.collect();
+
+		let holders: Vec<usize> = members
+			.iter()
+			.enumerate()
+			.filter(|(_, (entry, found))| Self::holds_seat(entry, found, model))
+			.map(|(index, _)| index)
+			.collect();
+		let own_seats =
+			holders.iter().filter(|index| members[**index].1.operator == record.operator).count();
+		ensure!(
+			(own_seats as u32) < T::MaxWorkersPerModelPerOperator::get(),
+			Error::<T>::OperatorSeatsFull
+		);
+
+		if holders.len() as u32 >= T::MaxWorkersPerModel::get() {
+			let own_stake = Self::ranking_stake(&record.operator, now, stakes);
+			// The lowest stake goes first; among equals, the latest to register, so that
+			// standing is not lost to a tie.
+			let lowest = holders
+				.iter()
+				.copied()
+				.min_by_key(|index| {
+					let (_, found) = &members[*index];
+					let stake = Self::ranking_stake(&found.operator, now, stakes);
+					(stake, Reverse(found.registered_at), Reverse(*index))
+				})
+				.ok_or(Error::<T>::ModelFull)?;
+			let lowest_stake = Self::ranking_stake(&members[lowest].1.operator, now, stakes);
+			ensure!(own_stake > lowest_stake, Error::<T>::ModelFull);
+			let (entry, found) = members.remove(lowest);
+			if let Some(evicted) = Self::evict(entry, found, model, worker, now) {
+				members.insert(lowest, evicted);
+			}
+		}
+
+		if members.len() as u32 >= SetCapacity::<T>::get() {
+			// Only workers on their way out are over the seats: the one leaving soonest goes.
+			let soonest = members
+				.iter()
+				.enumerate()
+				.filter(|(_, (entry, found))| !Self::holds_seat(entry, found, model))
+				.min_by_key(|(_, (entry, found))| {
+					entry.evicted_from.or(found.settings.scheduled.as_ref().map(|(at, _)| *at))
+				})
+				.map(|(index, _)| index)
+				.ok_or(Error::<T>::ModelFull)?;
+			members.remove(soonest);
+		}
+		members.push((SetEntry::new(worker.clone()), record.clone()));
+		*set =
+			BoundedVec::try_from(members.into_iter().map(|(entry, _)| entry).collect::<Vec<_>>())
+				.map_err(|_| Error::<T>::ModelFull)?;
+		Ok(())
+	}
+
+	/// Takes `model` out of the latest settings of the worker of `entry` (stored as `record`),
+	/// without moving any change of its own that is scheduled, and returns its entry marked to
+	/// be drawn for the model until the evicting worker `by` starts (its record with it), if it
+	/// serves the model now. A worker not serving the model yet loses it at once.
+	fn evict(
+		entry: SetEntry<BlockNumberFor<T>>,
+		record: WorkerRecord<T>,
+		model: &ModelHash,
+		by: &WorkerId,
+		now: BlockNumberFor<T>,
+	) -> Option<Member<T>> {
+		let worker = entry.worker;
+		let serving = record.settings.at(now).serves(model);
+		let from = Self::effective_from();
+		let mut left = record;
+		match left.settings.scheduled.as_mut() {
+			Some((_, scheduled)) => scheduled.models.retain(|served| served != model),
+			None => {
+				let mut next = left.settings.current.clone();
+				next.models.retain(|served| served != model);
+				left.settings.schedule(from, next);
+			}
+		}
+		if !left.listed_under().any(|listed| listed == model) {
+			Self::forget_tally(model, &worker);
+		}
+		Workers::<T>::insert(&worker, &left);
+		Self::deposit_event(Event::Evicted {
+			worker: worker.clone(),
+			model: *model,
+			by: by.clone(),
+			from,
+		});
+		serving.then(|| (SetEntry { worker, evicted_from: Some(from) }, left))
+	}
+}
+
+/// States the benchmarks need that only long sequences of calls reach.
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: Config> Pallet<T> {
+	/// Lets `worker`'s latest settings be in effect now, as if its delay had passed.
+	pub fn serve_now_for_benchmarks(worker: &WorkerId) {
+		Workers::<T>::mutate(worker, |record| {
+			if let Some(record) = record {
+				let latest = record.settings.latest().clone();
+				record.settings = Delayed::new(latest);
+			}
+		});
+	}
+
+	/// Turns the first worker holding a seat in `model`'s set into one on its way out: serving
+	/// the model now, leaving it at a block no benchmark reaches. A set so holds as many
+	/// candidates as its storage bound allows, as it does while seats change hands.
+	pub fn start_leaving_for_benchmarks(model: &ModelHash) {
+		let seated = ModelWorkers::<T>::get(model).into_iter().find(|entry| {
+			Workers::<T>::get(&entry.worker)
+				.is_some_and(|record| Self::holds_seat(entry, &record, model))
+		});
+		let Some(SetEntry { worker, .. }) = seated else { return };
+		Self::serve_now_for_benchmarks(&worker);
+		Workers::<T>::mutate(&worker, |record| {
+			if let Some(record) = record {
+				let mut leaving = record.settings.current.clone();
+				leaving.models.retain(|served| served != model);
+				let never = sp_runtime::traits::Bounded::max_value();
+				record.settings.schedule(never, leaving);
+			}
+		});
 	}
 }

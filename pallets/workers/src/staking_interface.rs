@@ -13,7 +13,7 @@ use veritensor_primitives::{
 };
 
 impl<T: Config> WorkerStaking<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	type MaxCandidates = T::MaxWorkersPerModel;
+	type MaxCandidates = SetCapacity<T>;
 
 	fn max_exposure() -> BalanceOf<T> {
 		T::MaxAssignmentSlash::get()
@@ -75,6 +75,10 @@ impl<T: Config> WorkerStaking<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				Outcome::Voided => {}
 			}
 		});
+	}
+
+	fn note_answer(worker: &WorkerId, model: &ModelHash, refused: bool) {
+		Self::tally_answer(worker, model, refused)
 	}
 
 	fn slash(

@@ -21,6 +21,86 @@ pub type CreditOf<T> =
 /// The models a worker serves.
 pub type ServedModels<T> = BoundedVec<ModelHash, <T as Config>::MaxModelsPerWorker>;
 
+/// The storage bound of a model's set: its [`Config::MaxWorkersPerModel`] seats, and as many
+/// entries again for workers on their way out, which the draw still sees until they leave.
+pub struct SetCapacity<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> Get<u32> for SetCapacity<T> {
+	fn get() -> u32 {
+		T::MaxWorkersPerModel::get().saturating_mul(2)
+	}
+}
+
+/// A worker in a model's set.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct SetEntry<BlockNumber> {
+	/// The worker key.
+	pub worker: WorkerId,
+	/// For a worker evicted from the model: the block from which it is no longer drawn for it.
+	/// Until then it is drawn as before, whatever its settings say about the model.
+	pub evicted_from: Option<BlockNumber>,
+}
+
+impl<BlockNumber: PartialOrd + Copy> SetEntry<BlockNumber> {
+	/// An entry of a worker that was not evicted.
+	pub fn new(worker: WorkerId) -> Self {
+		Self { worker, evicted_from: None }
+	}
+
+	/// Whether the worker was evicted and its eviction is in effect at `now`.
+	pub fn gone_at(&self, now: BlockNumber) -> bool {
+		self.evicted_from.is_some_and(|from| from <= now)
+	}
+}
+
+/// The workers in one model's set (see `model_sets.rs`).
+pub type ModelSet<T> = BoundedVec<SetEntry<BlockNumberFor<T>>, SetCapacity<T>>;
+
+/// Answers and refusals ("cannot execute") counted over one refusal window.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct AnswerTally<BlockNumber> {
+	/// The first block of the window the counts belong to.
+	pub window: BlockNumber,
+	/// Assignments answered in the window, with a result or a refusal.
+	pub answered: u32,
+	/// Of those, the refusals.
+	pub refused: u32,
+}
+
+impl<BlockNumber: PartialEq + Copy + Default> AnswerTally<BlockNumber> {
+	/// The counts for the window starting at `window`: these ones if they belong to it, else
+	/// none yet.
+	pub fn in_window(self, window: BlockNumber) -> Self {
+		if self.window == window {
+			self
+		} else {
+			Self { window, ..Default::default() }
+		}
+	}
+
+	/// Counts one more answer.
+	pub fn count(&mut self, refused: bool) {
+		self.answered = self.answered.saturating_add(1);
+		if refused {
+			self.refused = self.refused.saturating_add(1);
+		}
+	}
+}
+
 /// A value whose changes take effect only after a delay.
 ///
 /// Eligibility for assignment must not react to randomness that is already known, so every change
@@ -173,6 +253,11 @@ impl<T: Config> ServeSettings<T> {
 	pub fn serves(&self, model: &ModelHash) -> bool {
 		!self.chilled && self.capacity > 0 && self.models.contains(model)
 	}
+
+	/// Whether these settings, as the latest a worker asked for, hold a seat in `model`'s set.
+	pub fn seeks_seat(&self, model: &ModelHash) -> bool {
+		!self.chilled && self.models.contains(model)
+	}
 }
 
 /// What users can read about a worker's record of service.
@@ -231,11 +316,12 @@ pub struct WorkerRecord<T: Config> {
 
 impl<T: Config> WorkerRecord<T> {
 	/// The most assignments the worker could be given under its settings in effect at `now` or
-	/// scheduled (nothing while chilled in both): what its operator's bond must cover.
+	/// scheduled (nothing while chilled or serving no model in both): what its operator's bond
+	/// must cover.
 	pub fn committed_capacity(&self, now: BlockNumberFor<T>) -> u32 {
 		self.settings
 			.live(now)
-			.filter(|settings| !settings.chilled)
+			.filter(|settings| !settings.chilled && !settings.models.is_empty())
 			.map(|settings| settings.capacity)
 			.max()
 			.unwrap_or(0)

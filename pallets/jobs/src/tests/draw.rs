@@ -44,6 +44,43 @@ fn the_draw_follows_stake() {
 	});
 }
 
+#[test]
+fn an_operator_is_drawn_by_its_stake_however_many_workers_it_registers() {
+	ExtBuilder.build_and_execute(|| {
+		// Equal stakes; operator 100 runs one worker, operator 200 four. Weighing each worker
+		// by its operator's full stake gave the second four draws in five.
+		add_worker(1, 100, 1_000, 64);
+		for seed in 2..=5 {
+			add_worker(seed, 200, 1_000, 64);
+		}
+		let mut by_worker = [0u32; 6];
+		for round in 0..250u64 {
+			set_vrf(Some(H256::from_low_u64_be(round + 1)));
+			let jobs: Vec<u64> = (0..4).map(|fill| submit(USER, fill, 200)).collect();
+			run_to_block(System::block_number() + DELAY as u64);
+			for job in jobs {
+				let drawn = assigned_worker(job).expect("assigned");
+				let seed = (1..=5u8).find(|seed| worker(*seed) == drawn).expect("a known worker");
+				by_worker[seed as usize] += 1;
+				frame_support::assert_ok!(answer(
+					seed,
+					vec![cannot(job, crate::CannotExecuteReason::ExecutionFailed)]
+				));
+			}
+		}
+		// 1,000 draws at one half each: the standard deviation is about 16 draws; four of them
+		// either way are allowed. The four workers share their operator's half evenly
+		// (125 each expected, deviation about 10; five allowed).
+		let single = by_worker[1];
+		assert_eq!(by_worker.iter().sum::<u32>(), 1_000);
+		assert!((436..=564).contains(&single), "the single worker was drawn {single} times");
+		for seed in 2..=5 {
+			let drawn = by_worker[seed];
+			assert!((75..=175).contains(&drawn), "worker {seed} was drawn {drawn} times");
+		}
+	});
+}
+
 fn worker_key(seed: u8) -> veritensor_primitives::WorkerId {
 	worker(seed)
 }

@@ -123,3 +123,42 @@ fn answers_for_queued_jobs_and_foreign_receipts_are_refused() {
 		);
 	});
 }
+
+#[test]
+fn only_answers_to_inline_inputs_count_towards_refusal_rates() {
+	ExtBuilder.build_and_execute(|| {
+		add_worker(1, 100, 5_000, 8);
+		let inline_refused = submit(USER, 1, 200);
+		let inline_answered = submit(USER, 2, 200);
+		// A remote input's server could fail one worker alone: its answers are not compared.
+		let remote = crate::NextJobId::<Test>::get();
+		assert_ok!(Jobs::submit(
+			RuntimeOrigin::signed(USER),
+			digits(),
+			Payload::Remote {
+				hash: H256::repeat_byte(3),
+				uri: b"https://inputs.example/1".to_vec().try_into().unwrap(),
+			},
+			1,
+			200,
+			DEADLINE,
+		));
+		assert!(crate::RemoteInputs::<Test>::contains_key(remote));
+		run_to_block(1 + DELAY as u64);
+		let failed = crate::CannotExecuteReason::InputUnavailable;
+		assert_ok!(answer(1, vec![cannot(inline_refused, failed), cannot(remote, failed)]));
+		let output = label(4);
+		assert_ok!(answer(
+			1,
+			vec![crate::Submission {
+				job: inline_answered,
+				answer: crate::Answer::Output {
+					output: output.clone(),
+					signature: sign(1, inline_answered, &output),
+				},
+			}]
+		));
+		assert_eq!(counted_answers(), vec![(worker(1), true), (worker(1), false)]);
+		assert!(!crate::RemoteInputs::<Test>::contains_key(remote), "closed with its job");
+	});
+}

@@ -1,7 +1,7 @@
 //! Who the job market may draw, and when changes reach the draw.
 
 use super::*;
-use crate::{Error, ModelWorkers};
+use crate::Error;
 use frame_support::assert_noop;
 use veritensor_primitives::traits::{Candidate, WorkerStaking};
 
@@ -119,16 +119,18 @@ fn candidates_name_their_operators() {
 	});
 }
 
-/// Fills model 1's set with workers of two operators, all eligible.
-fn fill_model_one() -> u8 {
-	let per_operator = <<Test as crate::Config>::MaxWorkersPerOperator as Get<u32>>::get() as u8;
+/// Fills model 1's seats with workers of four operators staking 10,000 each, the most each may
+/// hold, all eligible.
+pub(super) fn fill_model_one() -> u8 {
+	let per_operator = <<Test as crate::Config>::MaxWorkersPerModelPerOperator as Get<u32>>::get();
 	let set_size = <<Test as crate::Config>::MaxWorkersPerModel as Get<u32>>::get() as u8;
-	assert_eq!(set_size, 2 * per_operator, "the mock fills the set with two operators");
-	bond(OPERATOR, 10_000);
-	bond(OTHER_OPERATOR, 10_000);
+	let operators = [OPERATOR, OTHER_OPERATOR, 10, 11];
+	assert_eq!(set_size as u32, 4 * per_operator, "the mock fills the set with four operators");
+	for operator in operators {
+		bond(operator, 10_000);
+	}
 	for seed in 1..=set_size {
-		let operator = if seed <= per_operator { OPERATOR } else { OTHER_OPERATOR };
-		register(operator, seed, &[1], 1);
+		register(operators[(seed as usize - 1) / per_operator as usize], seed, &[1], 1);
 	}
 	run_to_block(System::block_number() + DELAY);
 	set_size
@@ -159,8 +161,8 @@ fn a_model_set_is_bounded() {
 fn a_full_set_makes_room_by_dropping_workers_that_left() {
 	ExtBuilder.build_and_execute(|| {
 		fill_model_one();
-		// Worker 1 moves to model 2 and worker 2 chills; both in effect after the delay, but
-		// their entries in model 1's set stay until room is needed.
+		// Worker 1 moves to model 2 and worker 2 chills: their seats are free at once, while the
+		// draw still sees them until their changes take effect.
 		assert_ok!(Workers::update(RuntimeOrigin::signed(OPERATOR), worker(1), models(&[2]), 1));
 		assert_ok!(Workers::chill(RuntimeOrigin::signed(OPERATOR), worker(2)));
 		bond(REPORTER, 10_000);
@@ -173,19 +175,19 @@ fn a_full_set_makes_room_by_dropping_workers_that_left() {
 				1,
 			)
 		};
-		assert_noop!(attempt(50), Error::<Test>::ModelFull);
-
-		run_to_block(System::block_number() + DELAY);
-		assert!(ModelWorkers::<Test>::get(model(1)).contains(&worker(1)));
 		assert_ok!(attempt(50));
 		assert_ok!(attempt(51));
-		let set = ModelWorkers::<Test>::get(model(1));
-		assert!(!set.contains(&worker(1)));
-		assert!(!set.contains(&worker(2)));
-		assert!(set.contains(&worker(50)) && set.contains(&worker(51)));
 		assert_noop!(attempt(52), Error::<Test>::ModelFull);
+		let keys = candidate_keys(1);
+		assert!(keys.contains(&worker(1)) && keys.contains(&worker(2)), "still drawn");
 
-		// Resuming needs room again.
+		run_to_block(System::block_number() + DELAY);
+		let keys = candidate_keys(1);
+		assert!(!keys.contains(&worker(1)) && !keys.contains(&worker(2)));
+		assert!(keys.contains(&worker(50)) && keys.contains(&worker(51)));
+
+		// Resuming needs a seat again; every operator stakes as much as worker 2's, so there is
+		// none to take.
 		assert_noop!(
 			Workers::resume(RuntimeOrigin::signed(OPERATOR), worker(2)),
 			Error::<Test>::ModelFull

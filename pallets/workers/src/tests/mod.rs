@@ -5,7 +5,9 @@ mod assignments;
 mod bonding;
 mod eligibility;
 mod random;
+mod refusals;
 mod registration;
+mod seats;
 mod slashing;
 
 use crate::{mock::*, HoldReason, OperatorLedger, Operators, WorkerRecord, Workers as WorkersMap};

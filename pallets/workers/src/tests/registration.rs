@@ -1,7 +1,7 @@
 //! Registering, updating, chilling, resuming and unregistering workers.
 
 use super::*;
-use crate::{Error, Event, ModelWorkers, ServeSettings};
+use crate::{Error, Event, ServeSettings};
 use frame_support::assert_noop;
 use sp_core::Pair;
 use sp_runtime::traits::Convert;
@@ -22,8 +22,8 @@ fn register_records_the_worker_and_schedules_its_settings() {
 		assert_eq!(settings.capacity, 4);
 		assert!(!settings.chilled);
 		assert_eq!(ledger(OPERATOR).workers.to_vec(), vec![worker(1)]);
-		assert!(ModelWorkers::<Test>::get(model(1)).contains(&worker(1)));
-		assert!(ModelWorkers::<Test>::get(model(2)).contains(&worker(1)));
+		assert!(Workers::in_model_set(&model(1), &worker(1)));
+		assert!(Workers::in_model_set(&model(2), &worker(1)));
 
 		let account = KeyAccount::convert(worker(1));
 		assert_eq!(Workers::worker_account(&worker(1)), Some(account));
@@ -137,8 +137,9 @@ fn an_operator_has_a_bounded_number_of_workers() {
 	ExtBuilder.build_and_execute(|| {
 		bond(OPERATOR, 100_000);
 		let most = <<Test as crate::Config>::MaxWorkersPerOperator as Get<u32>>::get() as u8;
+		// Spread over the three models, within the seats one operator may hold in each.
 		for seed in 1..=most {
-			register(OPERATOR, seed, &[1], 1);
+			register(OPERATOR, seed, &[seed % 3 + 1], 1);
 		}
 		assert_noop!(
 			Workers::register(
@@ -168,8 +169,8 @@ fn update_takes_effect_after_the_delay() {
 		assert_eq!(record.settings.at(now + DELAY).models, models(&[2]));
 		assert_eq!(record.settings.at(now + DELAY).capacity, 5);
 		// Until then the worker sits in both models' sets.
-		assert!(ModelWorkers::<Test>::get(model(1)).contains(&worker(1)));
-		assert!(ModelWorkers::<Test>::get(model(2)).contains(&worker(1)));
+		assert!(Workers::in_model_set(&model(1), &worker(1)));
+		assert!(Workers::in_model_set(&model(2), &worker(1)));
 
 		// A later change replaces the scheduled one and restarts the delay.
 		run_to_block(now + 2);
@@ -177,14 +178,14 @@ fn update_takes_effect_after_the_delay() {
 		let record = self::record(1);
 		assert_eq!(record.settings.at(now + DELAY).models, models(&[1]));
 		assert_eq!(record.settings.at(now + 2 + DELAY).models, models(&[3]));
-		assert!(!ModelWorkers::<Test>::get(model(2)).contains(&worker(1)));
-		assert!(ModelWorkers::<Test>::get(model(3)).contains(&worker(1)));
+		assert!(!Workers::in_model_set(&model(2), &worker(1)));
+		assert!(Workers::in_model_set(&model(3), &worker(1)));
 
 		// Once in effect, the next write drops the model it no longer serves.
 		run_to_block(now + 2 + DELAY);
 		assert_ok!(Workers::update(RuntimeOrigin::signed(OPERATOR), worker(1), models(&[3]), 2));
-		assert!(!ModelWorkers::<Test>::get(model(1)).contains(&worker(1)));
-		assert!(ModelWorkers::<Test>::get(model(3)).contains(&worker(1)));
+		assert!(!Workers::in_model_set(&model(1), &worker(1)));
+		assert!(Workers::in_model_set(&model(3), &worker(1)));
 	});
 }
 
@@ -281,7 +282,7 @@ fn unregister_needs_a_chill_in_effect_and_no_assignments() {
 		);
 		assert!(WorkersMap::<Test>::get(worker(1)).is_none());
 		assert!(ledger(OPERATOR).workers.is_empty());
-		assert!(!ModelWorkers::<Test>::get(model(1)).contains(&worker(1)));
+		assert!(!Workers::in_model_set(&model(1), &worker(1)));
 		// The key can be registered again, by anyone who holds it.
 		bond(OTHER_OPERATOR, 2_000);
 		register(OTHER_OPERATOR, 1, &[1], 1);
