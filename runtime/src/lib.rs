@@ -96,7 +96,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Blocks.
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 /// Storage migrations run on the next runtime upgrade.
-pub type Migrations = (pallet_jobs::migrations::v1::MigrateV0ToV1<Runtime>,);
+pub type Migrations = (
+	pallet_jobs::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_workers::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 
 /// Dispatches calls and runs the pallets' hooks.
 pub type Executive = frame_executive::Executive<
@@ -143,7 +146,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,

@@ -171,7 +171,7 @@ fn capturing_a_model_takes_more_stake_than_everyone_else_and_buys_only_its_share
 		assert_ok!(register(&honest, &honest_pair, 16));
 		assert!(System::events().iter().any(|record| matches!(
 			&record.event,
-			RuntimeEvent::Workers(pallet_workers::Event::Evicted { by, .. }) if *by == honest_worker
+			RuntimeEvent::Workers(pallet_workers::Event::Evicted { by, .. }) if by.as_ref() == Some(&honest_worker)
 		)));
 		run_blocks(delay);
 

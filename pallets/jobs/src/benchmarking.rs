@@ -258,7 +258,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, worker, answers, signature);
 
-		assert!(jobs.iter().all(|job| Results::<T>::contains_key(job)));
+		assert!(jobs.iter().all(Results::<T>::contains_key));
 	}
 
 	#[benchmark]

@@ -127,7 +127,8 @@ fn chilled_worker_of_crowded_operator<T: Config>() -> (T::AccountId, ServedModel
 /// Fills the sets of `models` as full as their storage allows, each with workers of its own:
 /// every seat taken by a serving worker of its own operator at the minimum stake, and as many
 /// workers again on their way out. Leaves the eligibility delay passed for stakes bonded before.
-fn fill_full_sets<T: Config>(models: &ServedModels<T>) {
+/// Called once per benchmark (it names its operators from zero).
+fn fill_full_sets<T: Config>(models: &[ModelHash]) {
 	let seats = T::MaxWorkersPerModel::get();
 	let mut index = 0;
 	let mut register_seated = |model: ModelHash| {
@@ -262,12 +263,20 @@ mod benchmarks {
 
 	#[benchmark]
 	fn update() {
-		// From the most models to as many others, whose sets are full.
+		// A worker serving the most models and scheduled to serve as many others moves to a
+		// third set of as many: it leaves the sets of the first two and takes a seat in each of
+		// the third, all full.
 		let operator = crowded_operator::<T>(1);
 		let most = T::MaxModelsPerWorker::get();
-		let key = registered_worker::<T>(&operator, &listed_models::<T>(0, most), 1);
-		let new_models = listed_models::<T>(most, most);
-		fill_full_sets::<T>(&new_models);
+		let (serving, scheduled) = (listed_models::<T>(0, most), listed_models::<T>(most, most));
+		let new_models = listed_models::<T>(2 * most, most);
+		let all: Vec<ModelHash> =
+			serving.iter().chain(scheduled.iter()).chain(new_models.iter()).copied().collect();
+		fill_full_sets::<T>(&all);
+		let key = registered_worker::<T>(&operator, &serving, 1);
+		past_delay::<T>();
+		Pallet::<T>::update(RawOrigin::Signed(operator.clone()).into(), key.clone(), scheduled, 1)
+			.expect("more stake than the lowest seated; qed");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator.clone()), key.clone(), new_models.clone(), 1);
@@ -307,7 +316,19 @@ mod benchmarks {
 
 	#[benchmark]
 	fn unregister() {
-		let (operator, _, key) = chilled_worker_of_crowded_operator::<T>();
+		// A chilled worker that served the most models, scheduled to serve as many others:
+		// it leaves the full sets of both.
+		let most = T::MaxModelsPerWorker::get();
+		let (old, new) = (listed_models::<T>(0, most), listed_models::<T>(most, most));
+		let all: Vec<ModelHash> = old.iter().chain(new.iter()).copied().collect();
+		let operator = crowded_operator::<T>(1);
+		fill_full_sets::<T>(&all);
+		let key = registered_worker::<T>(&operator, &old, 1);
+		past_delay::<T>();
+		let origin = || RawOrigin::Signed(operator.clone()).into();
+		Pallet::<T>::chill(origin(), key.clone()).expect("registered; qed");
+		past_delay::<T>();
+		Pallet::<T>::update(origin(), key.clone(), new, 1).expect("chilled, it seeks no seat; qed");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator.clone()), key.clone());

@@ -103,6 +103,7 @@ mod eligibility;
 #[cfg(any(test, feature = "try-runtime"))]
 mod invariants;
 mod ledger;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod model_sets;
@@ -134,7 +135,7 @@ pub mod pallet {
 	use veritensor_primitives::{traits::ModelRegistry, ModelHash, WorkerId, WorkerSignature};
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -372,9 +373,15 @@ pub mod pallet {
 		Resumed { worker: WorkerId, from: BlockNumberFor<T> },
 		/// A worker was removed.
 		Unregistered { worker: WorkerId, operator: T::AccountId },
-		/// A worker lost its seat in `model`'s set to `by`, whose operator has more stake. It
-		/// keeps its open assignments and is drawn for the model until block `from`.
-		Evicted { worker: WorkerId, model: ModelHash, by: WorkerId, from: BlockNumberFor<T> },
+		/// A worker lost its seat in `model`'s set to `by`, whose operator has more stake (none:
+		/// its operator held more seats of the model than it may, at the upgrade that set the
+		/// cap). It keeps its open assignments and is drawn for the model until block `from`.
+		Evicted {
+			worker: WorkerId,
+			model: ModelHash,
+			by: Option<WorkerId>,
+			from: BlockNumberFor<T>,
+		},
 		/// A worker was chilled at once for refusing `model`'s jobs far more often than its
 		/// peers: `refused` of its `answered` assignments in the window, against `peers_refused`
 		/// of `peers_answered` for the model's other workers.

@@ -18,7 +18,7 @@ use sp_runtime::traits::Zero;
 use veritensor_primitives::{ModelHash, WorkerId};
 
 /// A set's entry with the worker's record, as a change to the set reads them.
-type Member<T> = (SetEntry<BlockNumberFor<T>>, WorkerRecord<T>);
+pub(crate) type Member<T> = (SetEntry<BlockNumberFor<T>>, WorkerRecord<T>);
 
 impl<T: Config> Pallet<T> {
 	/// Whether `entry`'s worker (whose record is `record`) still belongs in the set of `model` at
@@ -156,7 +156,7 @@ impl<T: Config> Pallet<T> {
 			let lowest_stake = Self::ranking_stake(&members[lowest].1.operator, now, stakes);
 			ensure!(own_stake > lowest_stake, Error::<T>::ModelFull);
 			let (entry, found) = members.remove(lowest);
-			if let Some(evicted) = Self::evict(entry, found, model, worker, now) {
+			if let Some(evicted) = Self::evict(entry, found, model, Some(worker), now) {
 				members.insert(lowest, evicted);
 			}
 		}
@@ -185,11 +185,11 @@ impl<T: Config> Pallet<T> {
 	/// without moving any change of its own that is scheduled, and returns its entry marked to
 	/// be drawn for the model until the evicting worker `by` starts (its record with it), if it
 	/// serves the model now. A worker not serving the model yet loses it at once.
-	fn evict(
+	pub(crate) fn evict(
 		entry: SetEntry<BlockNumberFor<T>>,
 		record: WorkerRecord<T>,
 		model: &ModelHash,
-		by: &WorkerId,
+		by: Option<&WorkerId>,
 		now: BlockNumberFor<T>,
 	) -> Option<Member<T>> {
 		let worker = entry.worker;
@@ -211,10 +211,10 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::Evicted {
 			worker: worker.clone(),
 			model: *model,
-			by: by.clone(),
+			by: by.cloned(),
 			from,
 		});
-		serving.then(|| (SetEntry { worker, evicted_from: Some(from) }, left))
+		serving.then_some((SetEntry { worker, evicted_from: Some(from) }, left))
 	}
 }
 

@@ -67,7 +67,7 @@ fn more_stake_takes_the_seat_of_the_lowest_and_the_draw_sees_it_after_the_delay(
 			Event::Evicted {
 				worker: worker(16),
 				model: model(1),
-				by: worker(50),
+				by: Some(worker(50)),
 				from: now + DELAY,
 			}
 			.into(),

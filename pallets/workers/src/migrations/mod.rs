@@ -1,0 +1,3 @@
+//! Storage migrations of worker staking, one module per storage version.
+
+pub mod v1;
