@@ -113,15 +113,11 @@ fn crowded_operator<T: Config>(extra_capacity: u32) -> T::AccountId {
 	operator
 }
 
-/// A worker of a crowded operator serving the most models, chilled in effect.
-fn chilled_worker_of_crowded_operator<T: Config>() -> (T::AccountId, ServedModels<T>, WorkerId) {
-	let operator = crowded_operator::<T>(1);
-	let models = listed_models::<T>(0, T::MaxModelsPerWorker::get());
-	let key = registered_worker::<T>(&operator, &models, 1);
-	Pallet::<T>::chill(RawOrigin::Signed(operator.clone()).into(), key.clone())
-		.expect("registered; qed");
-	past_delay::<T>();
-	(operator, models, key)
+/// Gives `key` counted answers on each of `models`, so that leaving them forgets its counts.
+fn counted_answers<T: Config>(key: &WorkerId, models: &[ModelHash]) {
+	for model in models {
+		Pallet::<T>::tally_answer(key, model, false);
+	}
 }
 
 /// Fills the sets of `models` as full as their storage allows, each with workers of its own:
@@ -274,6 +270,7 @@ mod benchmarks {
 			serving.iter().chain(scheduled.iter()).chain(new_models.iter()).copied().collect();
 		fill_full_sets::<T>(&all);
 		let key = registered_worker::<T>(&operator, &serving, 1);
+		counted_answers::<T>(&key, &serving);
 		past_delay::<T>();
 		Pallet::<T>::update(RawOrigin::Signed(operator.clone()).into(), key.clone(), scheduled, 1)
 			.expect("more stake than the lowest seated; qed");
@@ -286,9 +283,17 @@ mod benchmarks {
 
 	#[benchmark]
 	fn chill() {
-		let operator = bonded::<T>("operator", 0, bond_for::<T>(1, 1));
-		let models = listed_models::<T>(0, T::MaxModelsPerWorker::get());
-		let key = registered_worker::<T>(&operator, &models, 1);
+		// A worker whose move from the most models to as many others took effect unnoticed:
+		// chilling it first retires the old ones, leaving their full sets and its answers there.
+		let operator = crowded_operator::<T>(1);
+		let most = T::MaxModelsPerWorker::get();
+		let (old, new) = (listed_models::<T>(0, most), listed_models::<T>(most, most));
+		fill_full_sets::<T>(&[&old[..], &new[..]].concat());
+		let key = registered_worker::<T>(&operator, &old, 1);
+		counted_answers::<T>(&key, &old);
+		past_delay::<T>();
+		Pallet::<T>::update(RawOrigin::Signed(operator.clone()).into(), key.clone(), new, 1)
+			.expect("more stake than the lowest seated; qed");
 		past_delay::<T>();
 
 		#[extrinsic_call]
@@ -300,18 +305,31 @@ mod benchmarks {
 
 	#[benchmark]
 	fn resume() {
-		// A chilled worker that was dropped from its models' sets, now full, takes a seat in
-		// each again, and its operator's bond is checked against every other worker.
-		let (operator, models, key) = chilled_worker_of_crowded_operator::<T>();
-		for model in models.iter() {
-			ModelWorkers::<T>::mutate(model, |set| set.retain(|entry| entry.worker != key));
-		}
-		fill_full_sets::<T>(&models);
+		// A worker chilled while it moved from the most models to as many others: resuming it
+		// retires the old ones (leaving their full sets and its answers there) and takes a seat
+		// in each full set of the new ones; its operator's bond is checked against every other
+		// worker.
+		let operator = crowded_operator::<T>(1);
+		let most = T::MaxModelsPerWorker::get();
+		let (old, new) = (listed_models::<T>(0, most), listed_models::<T>(most, most));
+		fill_full_sets::<T>(&[&old[..], &new[..]].concat());
+		let key = registered_worker::<T>(&operator, &old, 1);
+		counted_answers::<T>(&key, &old);
+		past_delay::<T>();
+		let origin = || RawOrigin::Signed(operator.clone()).into();
+		Pallet::<T>::chill(origin(), key.clone()).expect("registered; qed");
+		Pallet::<T>::update(origin(), key.clone(), new.clone(), 1)
+			.expect("chilled, it seeks no seat; qed");
+		past_delay::<T>();
+		let events = frame_system::Pallet::<T>::event_count();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator.clone()), key.clone());
 
-		assert!(models.iter().all(|model| Pallet::<T>::in_model_set(model, &key)));
+		assert!(new.iter().all(|model| Pallet::<T>::in_model_set(model, &key)));
+		assert!(!old.iter().any(|model| Pallet::<T>::in_model_set(model, &key)));
+		let evictions = frame_system::Pallet::<T>::event_count() - events - 1;
+		assert_eq!(evictions, new.len() as u32);
 	}
 
 	#[benchmark]
@@ -324,6 +342,7 @@ mod benchmarks {
 		let operator = crowded_operator::<T>(1);
 		fill_full_sets::<T>(&all);
 		let key = registered_worker::<T>(&operator, &old, 1);
+		counted_answers::<T>(&key, &old);
 		past_delay::<T>();
 		let origin = || RawOrigin::Signed(operator.clone()).into();
 		Pallet::<T>::chill(origin(), key.clone()).expect("registered; qed");

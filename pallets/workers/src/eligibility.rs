@@ -51,7 +51,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether the worker of `entry` in `model`'s set (whose record is `record`) can take a job
 	/// of the model at block `now`, and if so with how many free slots. An evicted worker is
-	/// drawn as if it still served the model until its eviction takes effect.
+	/// drawn as its settings say until its eviction takes effect.
 	fn free_slots_for(
 		entry: &SetEntry<BlockNumberFor<T>>,
 		record: &WorkerRecord<T>,
@@ -59,11 +59,7 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> Option<u32> {
 		let settings = record.settings.at(now);
-		let serves = match entry.evicted_from {
-			Some(from) => now < from && !settings.chilled && settings.capacity > 0,
-			None => settings.serves(model),
-		};
-		if !serves {
+		if entry.gone_at(now) || !settings.serves(model) {
 			return None;
 		}
 		settings.capacity.checked_sub(record.open_assignments).filter(|free| *free > 0)

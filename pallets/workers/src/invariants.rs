@@ -11,10 +11,10 @@ impl<T: Config> Pallet<T> {
 	///   a slash broke it and every worker is chilled;
 	/// - every worker key maps to a worker whose operator lists it, and every listed worker
 	///   exists; open assignments and exposure agree;
-	/// - every worker whose latest settings serve a model holds a seat in the model's set, and
-	///   no evicted worker's do; every member of a set is a registered worker, named once; no set
-	///   has more than `MaxWorkersPerModel` seated workers, nor an operator more than
-	///   `MaxWorkersPerModelPerOperator` of them;
+	/// - every member of a set is a registered worker, named once; no set has more than
+	///   `MaxWorkersPerModel` seated workers, nor an operator more than
+	///   `MaxWorkersPerModelPerOperator` workers seated or on their way out; no eviction takes
+	///   effect later than `EligibilityDelay` blocks from now;
 	/// - a worker's answer tallies are kept only for models it lists.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -49,19 +49,11 @@ impl<T: Config> Pallet<T> {
 				record.open_assignments > 0 || record.exposure.is_zero(),
 				"exposure without assignments"
 			);
-			let latest = record.settings.latest();
-			for model in latest.models.iter().filter(|model| latest.seeks_seat(model)) {
-				ensure!(
-					ModelWorkers::<T>::get(model)
-						.iter()
-						.any(|entry| entry.worker == worker && entry.evicted_from.is_none()),
-					"a worker seeking a model has no seat in its set"
-				);
-			}
 		}
+		let evictions_end = Self::effective_from();
 		for (model, set) in ModelWorkers::<T>::iter() {
 			let mut seats = 0u32;
-			let mut seats_by_operator = alloc::collections::BTreeMap::new();
+			let mut drawn_by_operator = alloc::collections::BTreeMap::new();
 			for (index, entry) in set.iter().enumerate() {
 				ensure!(
 					set[..index].iter().all(|earlier| earlier.worker != entry.worker),
@@ -70,20 +62,23 @@ impl<T: Config> Pallet<T> {
 				let record = Workers::<T>::get(&entry.worker)
 					.ok_or("a model's set names a missing worker")?;
 				ensure!(
-					entry.evicted_from.is_none() || !record.settings.latest().seeks_seat(&model),
-					"an evicted worker still seeks the model"
+					entry.evicted_from.is_none_or(|from| from <= evictions_end),
+					"an eviction takes effect later than the delay"
 				);
 				if Self::holds_seat(entry, &record, &model) {
 					seats += 1;
-					*seats_by_operator.entry(record.operator).or_insert(0u32) += 1;
+				}
+				if entry.evicted_from.is_none() && Self::belongs_in_set(entry, &record, &model, now)
+				{
+					*drawn_by_operator.entry(record.operator).or_insert(0u32) += 1;
 				}
 			}
 			ensure!(seats <= T::MaxWorkersPerModel::get(), "a model's set has too many seated");
 			ensure!(
-				seats_by_operator
+				drawn_by_operator
 					.values()
 					.all(|held| *held <= T::MaxWorkersPerModelPerOperator::get()),
-				"an operator holds more seats of a model than allowed"
+				"an operator has more workers in a model's set than its share"
 			);
 		}
 		for (model, worker, tally) in WorkerTallies::<T>::iter() {

@@ -78,7 +78,9 @@
 //! - `refusals.rs`: counting answers and refusals, and chilling workers that refuse too often;
 //! - `slashing.rs`: slashes and the chilling they cause;
 //! - `staking_interface.rs`: the [`veritensor_primitives::traits::WorkerStaking`] implementation;
-//! - `invariants.rs`: the checks of `try_state`.
+//! - `invariants.rs`: the checks of `try_state`;
+//! - `migrations/`: one module per storage version (version 1: set entries that record
+//!   evictions, and the seat cap applied to sets filled before it).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

@@ -2,12 +2,14 @@
 //! at, who holds its seats, and evictions by stake, kept in step with every change of a worker's
 //! record.
 //!
-//! A worker *holds a seat* in a model's set while its latest settings serve the model and it was
-//! not evicted from it. A worker on its way out (its settings in effect still serve the model,
-//! its latest do not) stays in the set without a seat until its change takes effect, and an
-//! evicted worker until the block its evictor starts: the draw keeps seeing both until then. The
-//! set's storage bound leaves room for as many of those as there are seats; when even that is
-//! used up, the one leaving soonest is dropped early.
+//! A worker's settings say which models it asks to serve; it *holds a seat* in a model's set while
+//! it asks for the model (its latest settings) and was not evicted from it. A worker on its way
+//! out (its settings in effect still serve the model, its latest do not) stays in the set without
+//! a seat until its change takes effect, and an evicted worker until the block its evictor
+//! starts: the draw keeps seeing both, as their settings say, until then. An eviction leaves the
+//! evicted worker's settings as they are: to serve the model again it asks for a seat again. The
+//! set's storage bound leaves room for as many workers without a seat as there are seats; when
+//! even that is used up, the one leaving soonest is dropped early.
 
 use crate::{pallet::*, types::*};
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -22,20 +24,18 @@ pub(crate) type Member<T> = (SetEntry<BlockNumberFor<T>>, WorkerRecord<T>);
 
 impl<T: Config> Pallet<T> {
 	/// Whether `entry`'s worker (whose record is `record`) still belongs in the set of `model` at
-	/// block `now`: evicted but still drawn, or serving the model now or after its scheduled
-	/// change and not chilled in both.
+	/// block `now`: its eviction, if any, is not in effect yet, and it serves the model now or
+	/// after its scheduled change, not chilled in both.
 	pub(crate) fn belongs_in_set(
 		entry: &SetEntry<BlockNumberFor<T>>,
 		record: &WorkerRecord<T>,
 		model: &ModelHash,
 		now: BlockNumberFor<T>,
 	) -> bool {
-		match entry.evicted_from {
-			Some(from) => now < from,
-			None => [record.settings.at(now), record.settings.latest()]
+		!entry.gone_at(now)
+			&& [record.settings.at(now), record.settings.latest()]
 				.into_iter()
-				.any(|settings| !settings.chilled && settings.models.contains(model)),
-		}
+				.any(|settings| !settings.chilled && settings.models.contains(model))
 	}
 
 	/// Whether `entry`'s worker (whose record is `record`) holds a seat in `model`'s set.
@@ -96,13 +96,17 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut stakes = BTreeMap::new();
 		for model in after.listed_under() {
-			// An evicted worker's latest settings no longer serve the model, so a worker whose
-			// latest settings did still holds its seat.
-			let had_seat = before.is_some_and(|before| before.settings.latest().seeks_seat(model));
-			if had_seat || !after.settings.latest().seeks_seat(model) {
+			if !after.settings.latest().seeks_seat(model) {
 				continue;
 			}
 			let mut set = ModelWorkers::<T>::get(model);
+			let had_seat = before.is_some_and(|before| {
+				set.iter()
+					.any(|entry| entry.worker == *worker && Self::holds_seat(entry, before, model))
+			});
+			if had_seat {
+				continue;
+			}
 			Self::seat(worker, after, model, &mut set, now, &mut stakes)?;
 			ModelWorkers::<T>::insert(model, set);
 		}
@@ -133,10 +137,16 @@ impl<T: Config> Pallet<T> {
 			.filter(|(_, (entry, found))| Self::holds_seat(entry, found, model))
 			.map(|(index, _)| index)
 			.collect();
-		let own_seats =
-			holders.iter().filter(|index| members[**index].1.operator == record.operator).count();
+		// An operator's workers on their way out count against its share until they are gone,
+		// so that putting off a leave cannot keep more of its workers drawn than its share.
+		let own = members
+			.iter()
+			.filter(|(entry, found)| {
+				entry.evicted_from.is_none() && found.operator == record.operator
+			})
+			.count();
 		ensure!(
-			(own_seats as u32) < T::MaxWorkersPerModelPerOperator::get(),
+			(own as u32) < T::MaxWorkersPerModelPerOperator::get(),
 			Error::<T>::OperatorSeatsFull
 		);
 
@@ -155,10 +165,8 @@ impl<T: Config> Pallet<T> {
 				.ok_or(Error::<T>::ModelFull)?;
 			let lowest_stake = Self::ranking_stake(&members[lowest].1.operator, now, stakes);
 			ensure!(own_stake > lowest_stake, Error::<T>::ModelFull);
-			let (entry, found) = members.remove(lowest);
-			if let Some(evicted) = Self::evict(entry, found, model, Some(worker), now) {
-				members.insert(lowest, evicted);
-			}
+			let evicted = Self::evict(members[lowest].0.clone(), model, Some(worker));
+			members[lowest].0 = evicted;
 		}
 
 		if members.len() as u32 >= SetCapacity::<T>::get() {
@@ -181,40 +189,22 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Takes `model` out of the latest settings of the worker of `entry` (stored as `record`),
-	/// without moving any change of its own that is scheduled, and returns its entry marked to
-	/// be drawn for the model until the evicting worker `by` starts (its record with it), if it
-	/// serves the model now. A worker not serving the model yet loses it at once.
+	/// Marks `entry` evicted from `model`'s set by `by` (none: at the upgrade that set the seat
+	/// cap). It holds no seat from now on, and is drawn for the model as its settings say until
+	/// the evicting worker can be, `EligibilityDelay` blocks on. Its settings stay as they are.
 	pub(crate) fn evict(
 		entry: SetEntry<BlockNumberFor<T>>,
-		record: WorkerRecord<T>,
 		model: &ModelHash,
 		by: Option<&WorkerId>,
-		now: BlockNumberFor<T>,
-	) -> Option<Member<T>> {
-		let worker = entry.worker;
-		let serving = record.settings.at(now).serves(model);
+	) -> SetEntry<BlockNumberFor<T>> {
 		let from = Self::effective_from();
-		let mut left = record;
-		match left.settings.scheduled.as_mut() {
-			Some((_, scheduled)) => scheduled.models.retain(|served| served != model),
-			None => {
-				let mut next = left.settings.current.clone();
-				next.models.retain(|served| served != model);
-				left.settings.schedule(from, next);
-			}
-		}
-		if !left.listed_under().any(|listed| listed == model) {
-			Self::forget_tally(model, &worker);
-		}
-		Workers::<T>::insert(&worker, &left);
 		Self::deposit_event(Event::Evicted {
-			worker: worker.clone(),
+			worker: entry.worker.clone(),
 			model: *model,
 			by: by.cloned(),
 			from,
 		});
-		serving.then_some((SetEntry { worker, evicted_from: Some(from) }, left))
+		SetEntry { worker: entry.worker, evicted_from: Some(from) }
 	}
 }
 

@@ -316,12 +316,11 @@ pub struct WorkerRecord<T: Config> {
 
 impl<T: Config> WorkerRecord<T> {
 	/// The most assignments the worker could be given under its settings in effect at `now` or
-	/// scheduled (nothing while chilled or serving no model in both): what its operator's bond
-	/// must cover.
+	/// scheduled (nothing while chilled in both): what its operator's bond must cover.
 	pub fn committed_capacity(&self, now: BlockNumberFor<T>) -> u32 {
 		self.settings
 			.live(now)
-			.filter(|settings| !settings.chilled && !settings.models.is_empty())
+			.filter(|settings| !settings.chilled)
 			.map(|settings| settings.capacity)
 			.max()
 			.unwrap_or(0)

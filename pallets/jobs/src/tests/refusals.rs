@@ -144,6 +144,7 @@ fn only_answers_to_inline_inputs_count_towards_refusal_rates() {
 			DEADLINE,
 		));
 		assert!(crate::RemoteInputs::<Test>::contains_key(remote));
+		assert!(!crate::RemoteInputs::<Test>::contains_key(inline_refused));
 		run_to_block(1 + DELAY as u64);
 		let failed = crate::CannotExecuteReason::InputUnavailable;
 		assert_ok!(answer(1, vec![cannot(inline_refused, failed), cannot(remote, failed)]));

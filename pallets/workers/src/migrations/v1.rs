@@ -6,7 +6,7 @@
 //! evicted. A set filled before the cap existed may give one operator more seats than the cap;
 //! its latest-registered seated workers beyond it are evicted as a newcomer with more stake would
 //! evict them (`Evicted` with no `by`): drawn for the model for `EligibilityDelay` more blocks,
-//! their settings then dropping it.
+//! then no longer, until their operators ask for seats again.
 
 use crate::{pallet::*, types::*};
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -37,9 +37,9 @@ pub struct InnerMigrateV0ToV1<T>(core::marker::PhantomData<T>);
 
 impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 	fn on_runtime_upgrade() -> Weight {
-		let now = frame_system::Pallet::<T>::block_number();
 		let (mut reads, mut writes) = (0u64, 0u64);
 		let models: Vec<ModelHash> = v0::ModelWorkers::<T>::iter_keys().collect();
+		reads = reads.saturating_add(models.len() as u64);
 		for model in models {
 			let keys = v0::ModelWorkers::<T>::get(model);
 			reads = reads.saturating_add(1 + keys.len() as u64);
@@ -59,29 +59,14 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 				entries.push(entry);
 			}
 			let cap = T::MaxWorkersPerModelPerOperator::get() as usize;
-			let mut dropped = Vec::new();
 			for (_, mut held) in seats.into_iter().filter(|(_, held)| held.len() > cap) {
 				// The earliest registered keep their seats.
 				held.sort_by_key(|(index, registered_at)| (*registered_at, *index));
 				for (index, _) in held.into_iter().skip(cap) {
-					let Some(record) = Workers::<T>::get(&entries[index].worker) else {
-						continue;
-					};
-					let entry = entries[index].clone();
-					match Pallet::<T>::evict(entry, record, &model, None, now) {
-						Some((marked, _)) => entries[index] = marked,
-						None => dropped.push(index),
-					}
-					writes = writes.saturating_add(1);
+					entries[index] = Pallet::<T>::evict(entries[index].clone(), &model, None);
 				}
 			}
-			let kept = entries
-				.into_iter()
-				.enumerate()
-				.filter(|(index, _)| !dropped.contains(index))
-				.map(|(_, entry)| entry)
-				.collect::<Vec<_>>();
-			ModelWorkers::<T>::insert(model, BoundedVec::truncate_from(kept));
+			ModelWorkers::<T>::insert(model, BoundedVec::truncate_from(entries));
 			writes = writes.saturating_add(1);
 		}
 		T::DbWeight::get().reads_writes(reads, writes)

@@ -86,8 +86,8 @@ fn more_stake_takes_the_seat_of_the_lowest_and_the_draw_sees_it_after_the_delay(
 		run_to_block(now + DELAY);
 		let keys = candidate_keys(1);
 		assert!(!keys.contains(&worker(16)) && keys.contains(&worker(50)));
-		// Model 1 was its only one: its capacity no longer needs a bond.
-		assert_eq!(Workers::required_bond(&super::ledger(11)), 3 * MAX_SLASH);
+		// Its settings stay as its operator left them: it still asks for model 1, without a seat.
+		assert_eq!(record(16).settings.latest().models, models(&[1]));
 	});
 }
 
@@ -107,7 +107,7 @@ fn an_eviction_moves_no_change_of_the_evicted_workers_own() {
 
 		// Its change to model 2 keeps its block; model 1 stays until the newcomer starts.
 		let scheduled = record(16).settings.scheduled.expect("its change is still scheduled");
-		assert_eq!((scheduled.0, scheduled.1.models.to_vec()), (joins, vec![model(2)]));
+		assert_eq!((scheduled.0, scheduled.1.models.to_vec()), (joins, vec![model(1), model(2)]));
 		run_to_block(joins);
 		assert!(candidate_keys(2).contains(&worker(16)));
 		assert!(candidate_keys(1).contains(&worker(16)), "drawn for model 1 until the delay");
@@ -237,5 +237,66 @@ fn a_set_without_room_drops_the_worker_leaving_soonest() {
 		let in_set = |seed: u8| Workers::in_model_set(&model(1), &worker(seed));
 		assert!(in_set(50) && in_set(115), "the evicted newcomer stays, drawn until the delay");
 		assert!(!in_set(1) && in_set(2));
+	});
+}
+
+#[test]
+fn a_worker_evicted_before_it_starts_is_drawn_from_its_start_until_the_delay() {
+	ExtBuilder.build_and_execute(|| {
+		// Fifteen seats taken at 10,000 each; worker 40 of operator 12 (3,000) takes the last.
+		let operators = [OPERATOR, OTHER_OPERATOR, 10, 11];
+		for operator in operators {
+			bond(operator, 10_000);
+		}
+		bond(12, 3_000);
+		bond(REPORTER, 20_000);
+		for seed in 1..=15u8 {
+			register(operators[(seed as usize - 1) / 4], seed, &[1], 1);
+		}
+		run_to_block(System::block_number() + DELAY);
+		let starts = System::block_number() + DELAY;
+		register(12, 40, &[1], 1);
+		// Evicted before it starts: it is still drawn from its start until the newcomer's.
+		run_to_block(System::block_number() + 2);
+		let evicted_from = System::block_number() + DELAY;
+		assert_ok!(try_register(REPORTER, 50, &[1]));
+		System::assert_has_event(
+			Event::Evicted {
+				worker: worker(40),
+				model: model(1),
+				by: Some(worker(50)),
+				from: evicted_from,
+			}
+			.into(),
+		);
+		run_to_block(starts - 1);
+		assert!(!candidate_keys(1).contains(&worker(40)));
+		run_to_block(starts);
+		assert!(candidate_keys(1).contains(&worker(40)));
+		run_to_block(evicted_from);
+		let keys = candidate_keys(1);
+		assert!(!keys.contains(&worker(40)) && keys.contains(&worker(50)));
+	});
+}
+
+#[test]
+fn putting_off_a_leave_keeps_no_more_workers_drawn_than_the_share() {
+	ExtBuilder.build_and_execute(|| {
+		bond(OPERATOR, 100_000);
+		for seed in 1..=4u8 {
+			register(OPERATOR, seed, &[1], 1);
+		}
+		run_to_block(System::block_number() + DELAY);
+		// Worker 1 moves to model 2, and keeps moving before the move takes effect: it stays
+		// drawn for model 1 meanwhile, so it still counts against the operator's share.
+		assert_ok!(Workers::update(RuntimeOrigin::signed(OPERATOR), worker(1), models(&[2]), 1));
+		assert_noop!(try_register(OPERATOR, 5, &[1]), Error::<Test>::OperatorSeatsFull);
+		run_to_block(System::block_number() + DELAY - 1);
+		assert_ok!(Workers::update(RuntimeOrigin::signed(OPERATOR), worker(1), models(&[3]), 1));
+		assert!(candidate_keys(1).contains(&worker(1)));
+		assert_noop!(try_register(OPERATOR, 5, &[1]), Error::<Test>::OperatorSeatsFull);
+		// Once it has left, the share has room again.
+		run_to_block(System::block_number() + DELAY);
+		assert_ok!(try_register(OPERATOR, 5, &[1]));
 	});
 }
