@@ -88,27 +88,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit(b: u32, ) -> Weight {
 		// Measured: `1118`
 		// Estimated: `11671`
-		// Minimum execution time: 145_684_000 picoseconds.
-		Weight::from_parts(170_529_602, 11671)
-			// Standard Error: 34
-			.saturating_add(Weight::from_parts(4_133, 0).saturating_mul(b.into()))
+		// Minimum execution time: 150_464_000 picoseconds.
+		Weight::from_parts(221_680_969, 11671)
+			// Standard Error: 110
+			.saturating_add(Weight::from_parts(6_717, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Jobs::EligibleOperators` (r:1 w:1)
 	/// Proof: `Jobs::EligibleOperators` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:64 w:0)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:128 w:0)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Operators` (r:64 w:0)
+	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn count_eligible() -> Weight {
-		// Measured: `24859`
-		// Estimated: `240734`
-		// Minimum execution time: 728_316_000 picoseconds.
-		Weight::from_parts(871_722_000, 240734)
-			.saturating_add(T::DbWeight::get().reads(130_u64))
+		// Measured: `49605`
+		// Estimated: `480478`
+		// Minimum execution time: 1_526_879_000 picoseconds.
+		Weight::from_parts(2_210_063_000, 480478)
+			.saturating_add(T::DbWeight::get().reads(258_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
@@ -123,15 +123,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:0 w:1)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:1)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	fn cancel() -> Weight {
 		// Measured: `9323`
 		// Estimated: `11671`
-		// Minimum execution time: 115_616_000 picoseconds.
-		Weight::from_parts(130_152_000, 11671)
+		// Minimum execution time: 114_951_000 picoseconds.
+		Weight::from_parts(140_822_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
@@ -143,6 +145,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:64 w:64)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::ModelTallies` (r:1 w:1)
+	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::WorkerTallies` (r:1 w:1)
+	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
@@ -158,16 +166,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit_results(n: u32, b: u32, ) -> Weight {
 		// Measured: `1690 + n * (71 ±0)`
 		// Estimated: `6366 + n * (2861 ±0)`
-		// Minimum execution time: 509_532_000 picoseconds.
-		Weight::from_parts(517_653_000, 6366)
-			// Standard Error: 26_043_701
-			.saturating_add(Weight::from_parts(283_950_873, 0).saturating_mul(n.into()))
-			// Standard Error: 25_477
-			.saturating_add(Weight::from_parts(134_077, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+		// Minimum execution time: 566_776_000 picoseconds.
+		Weight::from_parts(570_143_000, 6366)
+			// Standard Error: 27_671_688
+			.saturating_add(Weight::from_parts(317_466_795, 0).saturating_mul(n.into()))
+			// Standard Error: 27_069
+			.saturating_add(Weight::from_parts(161_856, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::WorkerJobs` (r:65 w:0)
@@ -185,12 +193,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
 		// Measured: `1049 + n * (71 ±0)`
 		// Estimated: `6366 + n * (2861 ±0)`
-		// Minimum execution time: 473_751_000 picoseconds.
-		Weight::from_parts(475_372_000, 6366)
-			// Standard Error: 20_654_676
-			.saturating_add(Weight::from_parts(205_002_876, 0).saturating_mul(n.into()))
-			// Standard Error: 20_205
-			.saturating_add(Weight::from_parts(130_672, 0).saturating_mul(b.into()))
+		// Minimum execution time: 598_975_000 picoseconds.
+		Weight::from_parts(656_780_000, 6366)
+			// Standard Error: 28_427_185
+			.saturating_add(Weight::from_parts(292_486_759, 0).saturating_mul(n.into()))
+			// Standard Error: 27_808
+			.saturating_add(Weight::from_parts(157_320, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -203,8 +211,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn claim() -> Weight {
 		// Measured: `450`
 		// Estimated: `6196`
-		// Minimum execution time: 70_587_000 picoseconds.
-		Weight::from_parts(80_683_000, 6196)
+		// Minimum execution time: 69_802_000 picoseconds.
+		Weight::from_parts(115_001_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -225,8 +233,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_base() -> Weight {
 		// Measured: `215`
 		// Estimated: `11671`
-		// Minimum execution time: 18_746_000 picoseconds.
-		Weight::from_parts(22_099_000, 11671)
+		// Minimum execution time: 18_888_000 picoseconds.
+		Weight::from_parts(32_422_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -234,32 +242,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1024 w:1024)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:64 w:64)
+	/// Storage: `Workers::Workers` (r:128 w:128)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Operators` (r:64 w:64)
+	/// Storage: `Workers::Operators` (r:128 w:128)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:65 w:65)
+	/// Storage: `Balances::Holds` (r:129 w:129)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:66 w:66)
+	/// Storage: `System::Account` (r:130 w:130)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:0 w:1024)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:1024)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:0 w:1024)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn expire_jobs(n: u32, ) -> Weight {
-		// Measured: `47386 + n * (59 ±0)`
-		// Estimated: `158077 + n * (2861 ±64)`
-		// Minimum execution time: 211_203_000 picoseconds.
-		Weight::from_parts(226_217_000, 158077)
-			// Standard Error: 4_452_689
-			.saturating_add(Weight::from_parts(148_808_010, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(173_u64))
+		// Measured: `87069 + n * (68 ±0)`
+		// Estimated: `291642 + n * (2861 ±85)`
+		// Minimum execution time: 299_998_000 picoseconds.
+		Weight::from_parts(2_990_192_168, 291642)
+			// Standard Error: 2_806_671
+			.saturating_add(Weight::from_parts(131_502_712, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(315_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(173_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(315_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::AssignmentQueue` (r:1 w:1)
@@ -269,10 +279,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Jobs` (r:1024 w:1024)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:64 w:64)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:128 w:128)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Operators` (r:64 w:0)
+	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentModels` (r:0 w:1)
 	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
@@ -280,15 +290,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn assign_jobs(n: u32, ) -> Weight {
-		// Measured: `25314 + n * (59 ±0)`
-		// Estimated: `240734 + n * (2861 ±0)`
-		// Minimum execution time: 833_122_000 picoseconds.
-		Weight::from_parts(842_135_000, 240734)
-			// Standard Error: 751_215
-			.saturating_add(Weight::from_parts(24_456_975, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(131_u64))
+		// Measured: `50082 + n * (59 ±0)`
+		// Estimated: `480478 + n * (2861 ±0)`
+		// Minimum execution time: 1_577_697_000 picoseconds.
+		Weight::from_parts(1_540_783_382, 480478)
+			// Standard Error: 1_317_696
+			.saturating_add(Weight::from_parts(22_376_187, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(259_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(44_u64))
+			.saturating_add(T::DbWeight::get().writes(80_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
@@ -302,10 +312,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn prune_results(n: u32, ) -> Weight {
 		// Measured: `65881 + n * (51 ±0)`
 		// Estimated: `1493 + n * (68426 ±0)`
-		// Minimum execution time: 44_631_000 picoseconds.
-		Weight::from_parts(42_459_557, 1493)
-			// Standard Error: 491_732
-			.saturating_add(Weight::from_parts(45_478_475, 0).saturating_mul(n.into()))
+		// Minimum execution time: 45_316_000 picoseconds.
+		Weight::from_parts(177_886_607, 1493)
+			// Standard Error: 389_688
+			.saturating_add(Weight::from_parts(33_423_877, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -317,71 +327,71 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit(b: u32, ) -> Weight {
-		Weight::from_parts(170_529_602, 11671)
-			.saturating_add(Weight::from_parts(4_133, 0).saturating_mul(b.into()))
+		Weight::from_parts(221_680_969, 11671)
+			.saturating_add(Weight::from_parts(6_717, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn count_eligible() -> Weight {
-		Weight::from_parts(871_722_000, 240734)
-			.saturating_add(ParityDbWeight::get().reads(130_u64))
+		Weight::from_parts(2_210_063_000, 480478)
+			.saturating_add(ParityDbWeight::get().reads(258_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(130_152_000, 11671)
+		Weight::from_parts(140_822_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(517_653_000, 6366)
-			.saturating_add(Weight::from_parts(283_950_873, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(134_077, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
-			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+		Weight::from_parts(570_143_000, 6366)
+			.saturating_add(Weight::from_parts(317_466_795, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(161_856, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
+			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(475_372_000, 6366)
-			.saturating_add(Weight::from_parts(205_002_876, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(130_672, 0).saturating_mul(b.into()))
+		Weight::from_parts(656_780_000, 6366)
+			.saturating_add(Weight::from_parts(292_486_759, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(157_320, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn claim() -> Weight {
-		Weight::from_parts(80_683_000, 6196)
+		Weight::from_parts(115_001_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_base() -> Weight {
-		Weight::from_parts(22_099_000, 11671)
+		Weight::from_parts(32_422_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn expire_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(226_217_000, 158077)
-			.saturating_add(Weight::from_parts(148_808_010, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(173_u64))
+		Weight::from_parts(2_990_192_168, 291642)
+			.saturating_add(Weight::from_parts(131_502_712, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(315_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(173_u64))
-			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(315_u64))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn assign_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(842_135_000, 240734)
-			.saturating_add(Weight::from_parts(24_456_975, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(131_u64))
+		Weight::from_parts(1_540_783_382, 480478)
+			.saturating_add(Weight::from_parts(22_376_187, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(259_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(44_u64))
+			.saturating_add(ParityDbWeight::get().writes(80_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn prune_results(n: u32, ) -> Weight {
-		Weight::from_parts(42_459_557, 1493)
-			.saturating_add(Weight::from_parts(45_478_475, 0).saturating_mul(n.into()))
+		Weight::from_parts(177_886_607, 1493)
+			.saturating_add(Weight::from_parts(33_423_877, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))

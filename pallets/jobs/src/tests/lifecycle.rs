@@ -150,6 +150,8 @@ fn cannot_execute_refunds_without_a_slash() {
 		assert_ok!(answer(1, vec![cannot(job, CannotExecuteReason::ModelUnsupported)]));
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
 		assert!(slashes().is_empty());
+		// A refusal earns the worker nothing.
+		assert!(crate::Claimable::<Test>::get(account_of(&worker(1))).is_none());
 		assert_eq!(outcomes(), vec![(worker(1), Outcome::Failed)]);
 	});
 }
