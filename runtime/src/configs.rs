@@ -440,10 +440,11 @@ impl pallet_jobs::BenchmarkHelper for JobsBenchmarkHelper {
 			.sign(&veritensor_primitives::possession_payload(&operator, &genesis))
 			.expect("the key is in the keystore; qed");
 		let models = alloc::vec![model].try_into().expect("one model fits; qed");
-		// Past the seats, the set fills with workers on their way out, still candidates.
+		// Past the seats, the set fills with evicted workers, still candidates until their
+		// eviction takes effect.
 		use frame_support::traits::Get;
 		if index >= <Runtime as pallet_workers::Config>::MaxWorkersPerModel::get() {
-			pallet_workers::Pallet::<Runtime>::start_leaving_for_benchmarks(&model);
+			pallet_workers::Pallet::<Runtime>::evict_for_benchmarks(&model);
 		}
 		pallet_workers::Pallet::<Runtime>::register(origin(), key.clone(), proof, models, capacity)
 			.expect("bonded for the capacity, and a seat is free; qed");

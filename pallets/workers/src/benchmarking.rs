@@ -122,7 +122,8 @@ fn counted_answers<T: Config>(key: &WorkerId, models: &[ModelHash]) {
 
 /// Fills the sets of `models` as full as their storage allows, each with workers of its own:
 /// every seat taken by a serving worker of its own operator at the minimum stake, and as many
-/// workers again on their way out. Leaves the eligibility delay passed for stakes bonded before.
+/// evicted workers again, still drawn. Leaves the eligibility delay passed for stakes bonded
+/// before.
 /// Called once per benchmark (it names its operators from zero).
 fn fill_full_sets<T: Config>(models: &[ModelHash]) {
 	let seats = T::MaxWorkersPerModel::get();
@@ -139,7 +140,7 @@ fn fill_full_sets<T: Config>(models: &[ModelHash]) {
 			register_seated(*model);
 		}
 		for _ in 0..seats {
-			Pallet::<T>::start_leaving_for_benchmarks(model);
+			Pallet::<T>::evict_for_benchmarks(model);
 			seated.push(register_seated(*model));
 		}
 	}

@@ -59,7 +59,7 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> Option<u32> {
 		let settings = record.settings.at(now);
-		if entry.gone_at(now) || !settings.serves(model) {
+		if !entry.drawn_at(now) || !settings.serves(model) {
 			return None;
 		}
 		settings.capacity.checked_sub(record.open_assignments).filter(|free| *free > 0)

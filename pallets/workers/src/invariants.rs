@@ -12,9 +12,9 @@ impl<T: Config> Pallet<T> {
 	/// - every worker key maps to a worker whose operator lists it, and every listed worker
 	///   exists; open assignments and exposure agree;
 	/// - every member of a set is a registered worker, named once; no set has more than
-	///   `MaxWorkersPerModel` seated workers, nor an operator more than
-	///   `MaxWorkersPerModelPerOperator` workers seated or on their way out; no eviction takes
-	///   effect later than `EligibilityDelay` blocks from now;
+	///   `MaxWorkersPerModel` seated workers (seats last until a worker no longer serves the
+	///   model), nor an operator more than `MaxWorkersPerModelPerOperator` of them; no seat or
+	///   eviction reaches the draw later than `EligibilityDelay` blocks from now;
 	/// - a worker's answer tallies are kept only for models it lists.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -50,10 +50,10 @@ impl<T: Config> Pallet<T> {
 				"exposure without assignments"
 			);
 		}
-		let evictions_end = Self::effective_from();
+		let delay_end = Self::effective_from();
 		for (model, set) in ModelWorkers::<T>::iter() {
 			let mut seats = 0u32;
-			let mut drawn_by_operator = alloc::collections::BTreeMap::new();
+			let mut seats_by_operator = alloc::collections::BTreeMap::new();
 			for (index, entry) in set.iter().enumerate() {
 				ensure!(
 					set[..index].iter().all(|earlier| earlier.worker != entry.worker),
@@ -62,23 +62,21 @@ impl<T: Config> Pallet<T> {
 				let record = Workers::<T>::get(&entry.worker)
 					.ok_or("a model's set names a missing worker")?;
 				ensure!(
-					entry.evicted_from.is_none_or(|from| from <= evictions_end),
-					"an eviction takes effect later than the delay"
+					entry.evicted_from.is_none_or(|from| from <= delay_end)
+						&& entry.drawn_from <= delay_end,
+					"a seat or an eviction reaches the draw later than the delay"
 				);
-				if Self::holds_seat(entry, &record, &model) {
+				if Self::holds_seat(entry, &record, &model, now) {
 					seats += 1;
-				}
-				if entry.evicted_from.is_none() && Self::belongs_in_set(entry, &record, &model, now)
-				{
-					*drawn_by_operator.entry(record.operator).or_insert(0u32) += 1;
+					*seats_by_operator.entry(record.operator).or_insert(0u32) += 1;
 				}
 			}
 			ensure!(seats <= T::MaxWorkersPerModel::get(), "a model's set has too many seated");
 			ensure!(
-				drawn_by_operator
+				seats_by_operator
 					.values()
 					.all(|held| *held <= T::MaxWorkersPerModelPerOperator::get()),
-				"an operator has more workers in a model's set than its share"
+				"an operator holds more seats of a model than its share"
 			);
 		}
 		for (model, worker, tally) in WorkerTallies::<T>::iter() {

@@ -31,7 +31,8 @@
 //! model, capacity, chilling, resuming, and the stake that weighs the draw) takes effect only
 //! [`Config::EligibilityDelay`] blocks later. Slashes apply at once.
 //!
-//! A worker is eligible for a job of a model when, at the current block, its settings serve the
+//! A worker is eligible for a job of a model when, at the current block, it is in the model's set
+//! (seated for at least the delay, or evicted less than the delay ago), its settings serve the
 //! model, it is not chilled, it holds fewer assignments than its capacity, and its operator's
 //! stake is at least the minimum. Each model keeps a bounded set of the workers that serve it or
 //! are scheduled to, so finding the candidates for a job reads a bounded number of records.
@@ -39,13 +40,15 @@
 //! ## Seats are ranked by stake
 //!
 //! A model's set has [`Config::MaxWorkersPerModel`] seats, and one operator holds at most
-//! [`Config::MaxWorkersPerModelPerOperator`] of them. A worker that asks to serve a model whose
-//! seats are all taken takes the seat of the seated worker with the lowest operator stake, if its
-//! own operator's stake is strictly higher; otherwise the call fails with `ModelFull`. Stake here
+//! [`Config::MaxWorkersPerModelPerOperator`] of them. A worker takes a seat when a call asks for
+//! the model and holds it until it no longer serves the model or is evicted; a seat reaches the
+//! draw only after the delay. A worker that asks to serve a model whose seats are all taken takes
+//! the seat of the seated worker with the lowest operator stake, if its own operator's stake is
+//! strictly higher; otherwise the call fails with `ModelFull`. Stake here
 //! is the delayed stake the draw weighs, never the active bond, so nobody can outrank others in
 //! reaction to randomness already known. The evicted worker is told by an [`Event::Evicted`],
-//! keeps its open assignments, and keeps being drawn for the model until the newcomer's
-//! settings take effect, so an eviction changes no draw before the delay either. Filling a
+//! keeps its open assignments and its settings, and keeps being drawn for the model until the
+//! newcomer can be, so an eviction changes no draw before the delay either. Filling a
 //! model's seats therefore takes more stake than anyone who wants to serve it, spread over at
 //! least `MaxWorkersPerModel / MaxWorkersPerModelPerOperator` operators.
 //!
@@ -250,8 +253,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxModelsPerWorker: Get<u32>;
 
-		/// Seats in one model's set: most workers serving one model, or scheduled to. It bounds
-		/// the work of finding the candidates for a job; when the seats are taken, a worker whose
+		/// Seats in one model's set: most workers serving one model, or scheduled to, besides those
+		/// evicted in the last `EligibilityDelay` blocks (the set stores twice this). It bounds the
+		/// work of finding the candidates for a job; when the seats are taken, a worker whose
 		/// operator has more stake than the lowest seated one takes that one's seat.
 		#[pallet::constant]
 		type MaxWorkersPerModel: Get<u32>;
@@ -321,10 +325,9 @@ pub mod pallet {
 	pub type Workers<T: Config> = StorageMap<_, Blake2_128Concat, WorkerId, WorkerRecord<T>>;
 
 	/// The workers that serve a model now or are scheduled to, by model: at most
-	/// `MaxWorkersPerModel` seated (their latest settings serve the model), and workers on their
-	/// way out, which the draw still sees until their change takes effect. Entries of workers
-	/// that no longer serve the model are dropped when their record next changes, or when the set
-	/// is next changed.
+	/// `MaxWorkersPerModel` seated, and evicted workers, which the draw still sees until their
+	/// eviction takes effect. Entries of workers that no longer serve the model are dropped when
+	/// the set is next changed.
 	#[pallet::storage]
 	pub type ModelWorkers<T: Config> =
 		StorageMap<_, Blake2_128Concat, ModelHash, ModelSet<T>, ValueQuery>;
@@ -469,7 +472,8 @@ pub mod pallet {
 		ExposureTooHigh,
 		/// A counter would overflow.
 		Overflow,
-		/// The operator's workers already hold `MaxWorkersPerModelPerOperator` seats of a model.
+		/// The operator's workers already hold `MaxWorkersPerModelPerOperator` seats of a model
+		/// (a worker on its way out holds its seat until it has left).
 		OperatorSeatsFull,
 	}
 
@@ -713,7 +717,8 @@ pub mod pallet {
 
 		/// Replaces the models a worker serves and its capacity, from `EligibilityDelay` blocks
 		/// on. Until then the current settings stay in effect; a later change replaces this one.
-		/// New models need a seat, as in `register`.
+		/// Each model the worker holds no seat in (new, or evicted from) needs one, as in
+		/// `register`.
 		///
 		/// Origin: the worker's operator.
 		///

@@ -2,14 +2,14 @@
 //! at, who holds its seats, and evictions by stake, kept in step with every change of a worker's
 //! record.
 //!
-//! A worker's settings say which models it asks to serve; it *holds a seat* in a model's set while
-//! it asks for the model (its latest settings) and was not evicted from it. A worker on its way
-//! out (its settings in effect still serve the model, its latest do not) stays in the set without
-//! a seat until its change takes effect, and an evicted worker until the block its evictor
-//! starts: the draw keeps seeing both, as their settings say, until then. An eviction leaves the
-//! evicted worker's settings as they are: to serve the model again it asks for a seat again. The
-//! set's storage bound leaves room for as many workers without a seat as there are seats; when
-//! even that is used up, the one leaving soonest is dropped early.
+//! A worker's settings say which models it asks to serve. It *holds a seat* in a model's set from
+//! the call that asks for the model until it no longer serves it (its change away, or its chill,
+//! has taken effect), unless it is evicted first. A seat reaches the draw only after the
+//! eligibility delay ([`SetEntry::drawn_from`]), and an eviction only after it too
+//! ([`SetEntry::evicted_from`]): the evicted worker is drawn as its settings say until then, and
+//! its settings stay as they are, asking for a seat again if they keep the model. The set's
+//! storage bound leaves room for as many evicted workers as there are seats; when even that is
+//! used up, the one whose eviction takes effect soonest is dropped early.
 
 use crate::{pallet::*, types::*};
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -38,16 +38,18 @@ impl<T: Config> Pallet<T> {
 				.any(|settings| !settings.chilled && settings.models.contains(model))
 	}
 
-	/// Whether `entry`'s worker (whose record is `record`) holds a seat in `model`'s set.
+	/// Whether `entry`'s worker (whose record is `record`) holds a seat in `model`'s set at
+	/// `now`: it was not evicted, and it asks for the model or still serves it.
 	pub(crate) fn holds_seat(
 		entry: &SetEntry<BlockNumberFor<T>>,
 		record: &WorkerRecord<T>,
 		model: &ModelHash,
+		now: BlockNumberFor<T>,
 	) -> bool {
-		entry.evicted_from.is_none() && record.settings.latest().seeks_seat(model)
+		entry.evicted_from.is_none() && Self::belongs_in_set(entry, record, model, now)
 	}
 
-	/// Whether `worker` is in `model`'s set, seated, leaving or evicted.
+	/// Whether `worker` is in `model`'s set, seated or evicted.
 	pub fn in_model_set(model: &ModelHash, worker: &WorkerId) -> bool {
 		ModelWorkers::<T>::get(model).iter().any(|entry| entry.worker == *worker)
 	}
@@ -79,9 +81,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Moves `worker` between per-model sets as its record goes from `before` to `after`
-	/// (`None`: not registered). A worker that newly seeks a seat in a model takes a free one,
-	/// or evicts the seated worker with the lowest operator stake if its own operator's is
-	/// higher.
+	/// (`None`: not registered). A worker that asks for a model without holding a seat in it
+	/// takes a free one, or evicts the seated worker with the lowest operator stake if its own
+	/// operator's is higher.
 	///
 	/// Fails with `ModelFull` or `OperatorSeatsFull` if a wanted seat cannot be had.
 	pub(crate) fn sync_model_sets(
@@ -101,8 +103,9 @@ impl<T: Config> Pallet<T> {
 			}
 			let mut set = ModelWorkers::<T>::get(model);
 			let had_seat = before.is_some_and(|before| {
-				set.iter()
-					.any(|entry| entry.worker == *worker && Self::holds_seat(entry, before, model))
+				set.iter().any(|entry| {
+					entry.worker == *worker && Self::holds_seat(entry, before, model, now)
+				})
 			});
 			if had_seat {
 				continue;
@@ -122,6 +125,12 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 		stakes: &mut BTreeMap<T::AccountId, BalanceOf<T>>,
 	) -> DispatchResult {
+		// An evicted worker asking again keeps being drawn as its eviction allowed; any other
+		// reaches the draw only after the delay, whatever its settings say already.
+		let drawn_from = set
+			.iter()
+			.find(|entry| entry.worker == *worker && entry.drawn_at(now))
+			.map_or_else(Self::effective_from, |entry| entry.drawn_from);
 		let mut members: Vec<Member<T>> = set
 			.iter()
 			.filter(|entry| entry.worker != *worker)
@@ -134,22 +143,17 @@ impl<T: Config> Pallet<T> {
 		let holders: Vec<usize> = members
 			.iter()
 			.enumerate()
-			.filter(|(_, (entry, found))| Self::holds_seat(entry, found, model))
+			.filter(|(_, (entry, found))| Self::holds_seat(entry, found, model, now))
 			.map(|(index, _)| index)
 			.collect();
-		// An operator's workers on their way out count against its share until they are gone,
-		// so that putting off a leave cannot keep more of its workers drawn than its share.
-		let own = members
-			.iter()
-			.filter(|(entry, found)| {
-				entry.evicted_from.is_none() && found.operator == record.operator
-			})
-			.count();
+		let own =
+			holders.iter().filter(|index| members[**index].1.operator == record.operator).count();
 		ensure!(
 			(own as u32) < T::MaxWorkersPerModelPerOperator::get(),
 			Error::<T>::OperatorSeatsFull
 		);
 
+		let mut evicted = None;
 		if holders.len() as u32 >= T::MaxWorkersPerModel::get() {
 			let own_stake = Self::ranking_stake(&record.operator, now, stakes);
 			// The lowest stake goes first; among equals, the latest to register, so that
@@ -165,24 +169,26 @@ impl<T: Config> Pallet<T> {
 				.ok_or(Error::<T>::ModelFull)?;
 			let lowest_stake = Self::ranking_stake(&members[lowest].1.operator, now, stakes);
 			ensure!(own_stake > lowest_stake, Error::<T>::ModelFull);
-			let evicted = Self::evict(members[lowest].0.clone(), model, Some(worker));
-			members[lowest].0 = evicted;
+			members[lowest].0 = Self::evict(members[lowest].0.clone(), model, Some(worker));
+			evicted = Some(lowest);
 		}
 
 		if members.len() as u32 >= SetCapacity::<T>::get() {
-			// Only workers on their way out are over the seats: the one leaving soonest goes.
+			// Only evicted workers are over the seats: the one whose eviction takes effect
+			// soonest goes, never the one just evicted.
 			let soonest = members
 				.iter()
 				.enumerate()
-				.filter(|(_, (entry, found))| !Self::holds_seat(entry, found, model))
-				.min_by_key(|(_, (entry, found))| {
-					entry.evicted_from.or(found.settings.scheduled.as_ref().map(|(at, _)| *at))
+				.filter(|(index, (entry, _))| {
+					entry.evicted_from.is_some() && Some(*index) != evicted
 				})
+				.min_by_key(|(_, (entry, _))| entry.evicted_from)
 				.map(|(index, _)| index)
 				.ok_or(Error::<T>::ModelFull)?;
 			members.remove(soonest);
 		}
-		members.push((SetEntry::new(worker.clone()), record.clone()));
+		let entry = SetEntry { worker: worker.clone(), drawn_from, evicted_from: None };
+		members.push((entry, record.clone()));
 		*set =
 			BoundedVec::try_from(members.into_iter().map(|(entry, _)| entry).collect::<Vec<_>>())
 				.map_err(|_| Error::<T>::ModelFull)?;
@@ -204,39 +210,41 @@ impl<T: Config> Pallet<T> {
 			by: by.cloned(),
 			from,
 		});
-		SetEntry { worker: entry.worker, evicted_from: Some(from) }
+		SetEntry { evicted_from: Some(from), ..entry }
 	}
 }
 
 /// States the benchmarks need that only long sequences of calls reach.
 #[cfg(feature = "runtime-benchmarks")]
 impl<T: Config> Pallet<T> {
-	/// Lets `worker`'s latest settings be in effect now, as if its delay had passed.
+	/// Lets `worker`'s latest settings, and its seats, be in effect now, as if its delay had
+	/// passed.
 	pub fn serve_now_for_benchmarks(worker: &WorkerId) {
-		Workers::<T>::mutate(worker, |record| {
-			if let Some(record) = record {
-				let latest = record.settings.latest().clone();
-				record.settings = Delayed::new(latest);
-			}
-		});
+		let Some(mut record) = Workers::<T>::get(worker) else { return };
+		record.settings = Delayed::new(record.settings.latest().clone());
+		let now = frame_system::Pallet::<T>::block_number();
+		for model in record.listed_under() {
+			ModelWorkers::<T>::mutate(model, |set| {
+				for entry in set.iter_mut().filter(|entry| entry.worker == *worker) {
+					entry.drawn_from = now;
+				}
+			});
+		}
+		Workers::<T>::insert(worker, record);
 	}
 
-	/// Turns the first worker holding a seat in `model`'s set into one on its way out: serving
-	/// the model now, leaving it at a block no benchmark reaches. A set so holds as many
-	/// candidates as its storage bound allows, as it does while seats change hands.
-	pub fn start_leaving_for_benchmarks(model: &ModelHash) {
-		let seated = ModelWorkers::<T>::get(model).into_iter().find(|entry| {
-			Workers::<T>::get(&entry.worker)
-				.is_some_and(|record| Self::holds_seat(entry, &record, model))
-		});
-		let Some(SetEntry { worker, .. }) = seated else { return };
-		Self::serve_now_for_benchmarks(&worker);
-		Workers::<T>::mutate(&worker, |record| {
-			if let Some(record) = record {
-				let mut leaving = record.settings.current.clone();
-				leaving.models.retain(|served| served != model);
-				let never = sp_runtime::traits::Bounded::max_value();
-				record.settings.schedule(never, leaving);
+	/// Evicts the first worker holding a seat in `model`'s set, to be drawn (as its settings
+	/// say) until a block no benchmark reaches. A set so holds as many candidates as its storage
+	/// bound allows, as it does while seats change hands.
+	pub fn evict_for_benchmarks(model: &ModelHash) {
+		let now = frame_system::Pallet::<T>::block_number();
+		ModelWorkers::<T>::mutate(model, |set| {
+			let seated = set.iter_mut().find(|entry| {
+				Workers::<T>::get(&entry.worker)
+					.is_some_and(|record| Self::holds_seat(entry, &record, model, now))
+			});
+			if let Some(entry) = seated {
+				entry.evicted_from = Some(sp_runtime::traits::Bounded::max_value());
 			}
 		});
 	}

@@ -38,20 +38,23 @@ impl<T: Config> Get<u32> for SetCapacity<T> {
 pub struct SetEntry<BlockNumber> {
 	/// The worker key.
 	pub worker: WorkerId,
+	/// The block from which the worker may be drawn for the model (with its settings in effect
+	/// then): a seat taken now reaches the draw only after the eligibility delay, even for a
+	/// worker whose settings already serve the model (one evicted earlier, say).
+	pub drawn_from: BlockNumber,
 	/// For a worker evicted from the model: the block from which it is no longer drawn for it.
-	/// Until then it is drawn as before, whatever its settings say about the model.
 	pub evicted_from: Option<BlockNumber>,
 }
 
 impl<BlockNumber: PartialOrd + Copy> SetEntry<BlockNumber> {
-	/// An entry of a worker that was not evicted.
-	pub fn new(worker: WorkerId) -> Self {
-		Self { worker, evicted_from: None }
-	}
-
 	/// Whether the worker was evicted and its eviction is in effect at `now`.
 	pub fn gone_at(&self, now: BlockNumber) -> bool {
 		self.evicted_from.is_some_and(|from| from <= now)
+	}
+
+	/// Whether the entry lets its worker be drawn at `now` (if its settings serve the model).
+	pub fn drawn_at(&self, now: BlockNumber) -> bool {
+		self.drawn_from <= now && !self.gone_at(now)
 	}
 }
 
@@ -254,7 +257,7 @@ impl<T: Config> ServeSettings<T> {
 		!self.chilled && self.capacity > 0 && self.models.contains(model)
 	}
 
-	/// Whether these settings, as the latest a worker asked for, hold a seat in `model`'s set.
+	/// Whether these settings ask to serve `model`, which takes a seat in its set.
 	pub fn seeks_seat(&self, model: &ModelHash) -> bool {
 		!self.chilled && self.models.contains(model)
 	}

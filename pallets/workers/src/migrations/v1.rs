@@ -2,8 +2,8 @@
 //! ([`crate::SetEntry`]), and one operator holds at most
 //! [`crate::Config::MaxWorkersPerModelPerOperator`] seats of a model.
 //!
-//! Version 0 stored the worker keys alone: each becomes the entry of a worker that was not
-//! evicted. A set filled before the cap existed may give one operator more seats than the cap;
+//! Version 0 stored the worker keys alone: each becomes the entry of a worker drawn as before
+//! (from now on, not evicted). A set filled before the cap existed may give one operator more seats than the cap;
 //! its latest-registered seated workers beyond it are evicted as a newcomer with more stake would
 //! evict them (`Evicted` with no `by`): drawn for the model for `EligibilityDelay` more blocks,
 //! then no longer, until their operators ask for seats again.
@@ -37,6 +37,7 @@ pub struct InnerMigrateV0ToV1<T>(core::marker::PhantomData<T>);
 
 impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 	fn on_runtime_upgrade() -> Weight {
+		let now = frame_system::Pallet::<T>::block_number();
 		let (mut reads, mut writes) = (0u64, 0u64);
 		let models: Vec<ModelHash> = v0::ModelWorkers::<T>::iter_keys().collect();
 		reads = reads.saturating_add(models.len() as u64);
@@ -47,9 +48,10 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 				BTreeMap::new();
 			let mut entries: Vec<SetEntry<BlockNumberFor<T>>> = Vec::new();
 			for (index, worker) in keys.into_iter().enumerate() {
-				let entry = SetEntry::new(worker);
+				// Seats of version 0 were in the draw already.
+				let entry = SetEntry { worker, drawn_from: now, evicted_from: None };
 				if let Some(record) = Workers::<T>::get(&entry.worker) {
-					if Pallet::<T>::holds_seat(&entry, &record, &model) {
+					if Pallet::<T>::holds_seat(&entry, &record, &model, now) {
 						seats
 							.entry(record.operator.clone())
 							.or_default()

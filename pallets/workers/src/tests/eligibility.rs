@@ -161,8 +161,8 @@ fn a_model_set_is_bounded() {
 fn a_full_set_makes_room_by_dropping_workers_that_left() {
 	ExtBuilder.build_and_execute(|| {
 		fill_model_one();
-		// Worker 1 moves to model 2 and worker 2 chills: their seats are free at once, while the
-		// draw still sees them until their changes take effect.
+		// Worker 1 moves to model 2 and worker 2 chills: they keep their seats, and are drawn,
+		// until their changes take effect.
 		assert_ok!(Workers::update(RuntimeOrigin::signed(OPERATOR), worker(1), models(&[2]), 1));
 		assert_ok!(Workers::chill(RuntimeOrigin::signed(OPERATOR), worker(2)));
 		bond(REPORTER, 10_000);
@@ -175,15 +175,19 @@ fn a_full_set_makes_room_by_dropping_workers_that_left() {
 				1,
 			)
 		};
-		assert_ok!(attempt(50));
-		assert_ok!(attempt(51));
-		assert_noop!(attempt(52), Error::<Test>::ModelFull);
+		assert_noop!(attempt(50), Error::<Test>::ModelFull);
 		let keys = candidate_keys(1);
 		assert!(keys.contains(&worker(1)) && keys.contains(&worker(2)), "still drawn");
 
 		run_to_block(System::block_number() + DELAY);
 		let keys = candidate_keys(1);
 		assert!(!keys.contains(&worker(1)) && !keys.contains(&worker(2)));
+		assert_ok!(attempt(50));
+		assert_ok!(attempt(51));
+		// The seats are taken again, by stakes equal to everyone's: no more room.
+		assert_noop!(attempt(52), Error::<Test>::ModelFull);
+		run_to_block(System::block_number() + DELAY);
+		let keys = candidate_keys(1);
 		assert!(keys.contains(&worker(50)) && keys.contains(&worker(51)));
 
 		// Resuming needs a seat again; every operator stakes as much as worker 2's, so there is

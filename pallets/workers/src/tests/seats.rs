@@ -35,13 +35,20 @@ fn one_operator_holds_at_most_its_share_of_a_models_seats() {
 		for seed in 1..=cap as u8 {
 			register(OPERATOR, seed, &[1], 1);
 		}
+		run_to_block(1 + DELAY);
 		assert_noop!(try_register(OPERATOR, 20, &[1]), Error::<Test>::OperatorSeatsFull);
 		assert_noop!(try_register(OPERATOR, 20, &[2, 1]), Error::<Test>::OperatorSeatsFull);
 		// Other models still take the operator's workers, and so does model 1 once a seat is
 		// given up.
 		register(OPERATOR, 20, &[2], 1);
+		// A serving worker holds its seat until it no longer serves the model; one that never
+		// served it gives the seat up at once.
 		assert_ok!(Workers::chill(RuntimeOrigin::signed(OPERATOR), worker(1)));
+		assert_noop!(try_register(OPERATOR, 21, &[1]), Error::<Test>::OperatorSeatsFull);
+		run_to_block(System::block_number() + DELAY);
 		register(OPERATOR, 21, &[1], 1);
+		assert_ok!(Workers::chill(RuntimeOrigin::signed(OPERATOR), worker(21)));
+		register(OPERATOR, 22, &[1], 1);
 	});
 }
 
@@ -133,8 +140,13 @@ fn an_evicted_worker_comes_back_only_by_taking_a_seat_again() {
 		// With more stake than the lowest seated (10,000), it can.
 		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(11), 20_000));
 		run_to_block(System::block_number() + DELAY);
+		assert!(!candidate_keys(1).contains(&worker(16)), "its eviction is in effect");
 		assert_ok!(Workers::update(RuntimeOrigin::signed(11), worker(16), models(&[1]), 1));
-		run_to_block(System::block_number() + DELAY);
+		// Its settings serve model 1 already, yet the new seat reaches the draw only after the
+		// delay, like any other.
+		run_to_block(System::block_number() + DELAY - 1);
+		assert!(!candidate_keys(1).contains(&worker(16)));
+		run_to_block(System::block_number() + 1);
 		assert!(candidate_keys(1).contains(&worker(16)));
 	});
 }
@@ -196,47 +208,45 @@ fn the_capture_of_a_model_is_undone_by_more_stake() {
 }
 
 #[test]
-fn a_set_without_room_drops_the_worker_leaving_soonest() {
+fn a_set_without_room_drops_the_eviction_nearest_its_end() {
 	ExtBuilder.build_and_execute(|| {
 		let seats = seats();
+		// Four operators at 20,000 evict the sixteen seated workers at 10,000, eight a block: the
+		// set then holds twice its seats, half of them evicted but still drawn.
 		let newcomers: Vec<AccountId> = MORE_OPERATORS.skip(2).take(4).collect();
-		for operator in newcomers.iter().chain([REPORTER].iter()) {
-			bond(*operator, if *operator == REPORTER { 50_000 } else { 10_000 });
-		}
-		fill_model_one();
-		// Every seated worker leaves, a group a block: their entries stay, seatless, for the
-		// draw until their chills take effect.
-		for (operator, first) in [(OPERATOR, 1u8), (OTHER_OPERATOR, 5), (10, 9), (11, 13)] {
-			for seed in first..first + 4 {
-				assert_ok!(Workers::chill(RuntimeOrigin::signed(operator), worker(seed)));
-			}
-			run_to_block(System::block_number() + 1);
-		}
-		// Four more operators take the seats: the set holds twice its seats.
-		let mut seed = 100u8;
 		for operator in &newcomers {
+			bond(*operator, 20_000);
+		}
+		bond(REPORTER, 50_000);
+		fill_model_one();
+		let mut seed = 100u8;
+		for (index, operator) in newcomers.iter().enumerate() {
+			if index == 2 {
+				run_to_block(System::block_number() + 1);
+			}
 			for _ in 0..4 {
 				register(*operator, seed, &[1], 1);
 				seed += 1;
 			}
 		}
 		assert_eq!(ModelWorkers::<Test>::get(model(1)).len(), 2 * seats as usize);
-		// The newcomers serve already, as workers that left and rejoined before their leave
-		// took effect would (a long sequence of rejoins and evictions reaches this state).
-		for seed in 100..seed {
-			crate::Workers::<Test>::mutate(worker(seed), |record| {
-				let record = record.as_mut().unwrap();
-				record.settings.promote(u64::MAX);
-			});
-		}
+		// The lowest and latest registered go first: workers 16 to 9 in the first block.
+		let ends = |seed: u8| {
+			ModelWorkers::<Test>::get(model(1))
+				.iter()
+				.find(|entry| entry.worker == worker(seed))
+				.and_then(|entry| entry.evicted_from)
+		};
+		assert!(ends(9).unwrap() < ends(8).unwrap());
 
-		// More stake evicts a newcomer that serves, which stays for the draw: the set has no
-		// room, and the worker leaving soonest (worker 1, of the first group) goes early.
+		// More stake evicts a newcomer: the set has no room, and the eviction nearest its end
+		// goes early, not the one just made.
 		assert_ok!(try_register(REPORTER, 50, &[1]));
 		assert_eq!(ModelWorkers::<Test>::get(model(1)).len(), 2 * seats as usize);
 		let in_set = |seed: u8| Workers::in_model_set(&model(1), &worker(seed));
 		assert!(in_set(50) && in_set(115), "the evicted newcomer stays, drawn until the delay");
-		assert!(!in_set(1) && in_set(2));
+		// Of the evictions ending first (workers 9 to 16), the first in the set goes.
+		assert!(!in_set(9) && in_set(10) && in_set(8));
 	});
 }
 
@@ -288,7 +298,8 @@ fn putting_off_a_leave_keeps_no_more_workers_drawn_than_the_share() {
 		}
 		run_to_block(System::block_number() + DELAY);
 		// Worker 1 moves to model 2, and keeps moving before the move takes effect: it stays
-		// drawn for model 1 meanwhile, so it still counts against the operator's share.
+		// drawn for model 1 meanwhile, so it keeps its seat there and counts against the
+		// operator's share.
 		assert_ok!(Workers::update(RuntimeOrigin::signed(OPERATOR), worker(1), models(&[2]), 1));
 		assert_noop!(try_register(OPERATOR, 5, &[1]), Error::<Test>::OperatorSeatsFull);
 		run_to_block(System::block_number() + DELAY - 1);
