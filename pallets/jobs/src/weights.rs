@@ -88,26 +88,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit(b: u32, ) -> Weight {
 		// Measured: `1118`
 		// Estimated: `11671`
-		// Minimum execution time: 150_464_000 picoseconds.
-		Weight::from_parts(221_680_969, 11671)
-			// Standard Error: 110
-			.saturating_add(Weight::from_parts(6_717, 0).saturating_mul(b.into()))
+		// Minimum execution time: 143_867_000 picoseconds.
+		Weight::from_parts(182_556_134, 11671)
+			// Standard Error: 57
+			.saturating_add(Weight::from_parts(4_452, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Jobs::EligibleOperators` (r:1 w:1)
 	/// Proof: `Jobs::EligibleOperators` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:128 w:0)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn count_eligible() -> Weight {
-		// Measured: `49605`
+		// Measured: `50379`
 		// Estimated: `480478`
-		// Minimum execution time: 1_526_879_000 picoseconds.
-		Weight::from_parts(2_210_063_000, 480478)
+		// Minimum execution time: 1_505_207_000 picoseconds.
+		Weight::from_parts(2_217_017_000, 480478)
 			.saturating_add(T::DbWeight::get().reads(258_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cancel() -> Weight {
 		// Measured: `9323`
 		// Estimated: `11671`
-		// Minimum execution time: 114_951_000 picoseconds.
-		Weight::from_parts(140_822_000, 11671)
+		// Minimum execution time: 114_425_000 picoseconds.
+		Weight::from_parts(139_141_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -166,12 +166,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit_results(n: u32, b: u32, ) -> Weight {
 		// Measured: `1690 + n * (71 ±0)`
 		// Estimated: `6366 + n * (2861 ±0)`
-		// Minimum execution time: 566_776_000 picoseconds.
-		Weight::from_parts(570_143_000, 6366)
-			// Standard Error: 27_671_688
-			.saturating_add(Weight::from_parts(317_466_795, 0).saturating_mul(n.into()))
-			// Standard Error: 27_069
-			.saturating_add(Weight::from_parts(161_856, 0).saturating_mul(b.into()))
+		// Minimum execution time: 553_034_000 picoseconds.
+		Weight::from_parts(678_910_000, 6366)
+			// Standard Error: 39_922_229
+			.saturating_add(Weight::from_parts(359_122_463, 0).saturating_mul(n.into()))
+			// Standard Error: 39_054
+			.saturating_add(Weight::from_parts(138_881, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
@@ -193,12 +193,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
 		// Measured: `1049 + n * (71 ±0)`
 		// Estimated: `6366 + n * (2861 ±0)`
-		// Minimum execution time: 598_975_000 picoseconds.
-		Weight::from_parts(656_780_000, 6366)
-			// Standard Error: 28_427_185
-			.saturating_add(Weight::from_parts(292_486_759, 0).saturating_mul(n.into()))
-			// Standard Error: 27_808
-			.saturating_add(Weight::from_parts(157_320, 0).saturating_mul(b.into()))
+		// Minimum execution time: 930_538_000 picoseconds.
+		Weight::from_parts(984_141_000, 6366)
+			// Standard Error: 23_736_109
+			.saturating_add(Weight::from_parts(284_481_149, 0).saturating_mul(n.into()))
+			// Standard Error: 23_219
+			.saturating_add(Weight::from_parts(122_724, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -211,8 +211,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn claim() -> Weight {
 		// Measured: `450`
 		// Estimated: `6196`
-		// Minimum execution time: 69_802_000 picoseconds.
-		Weight::from_parts(115_001_000, 6196)
+		// Minimum execution time: 68_577_000 picoseconds.
+		Weight::from_parts(75_652_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -233,8 +233,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_base() -> Weight {
 		// Measured: `215`
 		// Estimated: `11671`
-		// Minimum execution time: 18_888_000 picoseconds.
-		Weight::from_parts(32_422_000, 11671)
+		// Minimum execution time: 18_726_000 picoseconds.
+		Weight::from_parts(21_776_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -260,12 +260,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn expire_jobs(n: u32, ) -> Weight {
-		// Measured: `87069 + n * (68 ±0)`
-		// Estimated: `291642 + n * (2861 ±85)`
-		// Minimum execution time: 299_998_000 picoseconds.
-		Weight::from_parts(2_990_192_168, 291642)
-			// Standard Error: 2_806_671
-			.saturating_add(Weight::from_parts(131_502_712, 0).saturating_mul(n.into()))
+		// Measured: `87045 + n * (68 ±0)`
+		// Estimated: `291642 + n * (2861 ±122)`
+		// Minimum execution time: 224_530_000 picoseconds.
+		Weight::from_parts(1_915_399_285, 291642)
+			// Standard Error: 8_365_256
+			.saturating_add(Weight::from_parts(142_345_543, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(315_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(315_u64))
@@ -279,7 +279,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Jobs` (r:1024 w:1024)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:128 w:128)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Operators` (r:128 w:0)
@@ -290,12 +290,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn assign_jobs(n: u32, ) -> Weight {
-		// Measured: `50082 + n * (59 ±0)`
+		// Measured: `50841 + n * (59 ±0)`
 		// Estimated: `480478 + n * (2861 ±0)`
-		// Minimum execution time: 1_577_697_000 picoseconds.
-		Weight::from_parts(1_540_783_382, 480478)
-			// Standard Error: 1_317_696
-			.saturating_add(Weight::from_parts(22_376_187, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_593_489_000 picoseconds.
+		Weight::from_parts(3_221_852_467, 480478)
+			// Standard Error: 1_182_117
+			.saturating_add(Weight::from_parts(21_563_798, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(259_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(80_u64))
@@ -312,10 +312,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn prune_results(n: u32, ) -> Weight {
 		// Measured: `65881 + n * (51 ±0)`
 		// Estimated: `1493 + n * (68426 ±0)`
-		// Minimum execution time: 45_316_000 picoseconds.
-		Weight::from_parts(177_886_607, 1493)
-			// Standard Error: 389_688
-			.saturating_add(Weight::from_parts(33_423_877, 0).saturating_mul(n.into()))
+		// Minimum execution time: 44_458_000 picoseconds.
+		Weight::from_parts(12_707_589, 1493)
+			// Standard Error: 336_834
+			.saturating_add(Weight::from_parts(32_588_008, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -327,25 +327,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit(b: u32, ) -> Weight {
-		Weight::from_parts(221_680_969, 11671)
-			.saturating_add(Weight::from_parts(6_717, 0).saturating_mul(b.into()))
+		Weight::from_parts(182_556_134, 11671)
+			.saturating_add(Weight::from_parts(4_452, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn count_eligible() -> Weight {
-		Weight::from_parts(2_210_063_000, 480478)
+		Weight::from_parts(2_217_017_000, 480478)
 			.saturating_add(ParityDbWeight::get().reads(258_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(140_822_000, 11671)
+		Weight::from_parts(139_141_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(570_143_000, 6366)
-			.saturating_add(Weight::from_parts(317_466_795, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(161_856, 0).saturating_mul(b.into()))
+		Weight::from_parts(678_910_000, 6366)
+			.saturating_add(Weight::from_parts(359_122_463, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(138_881, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
@@ -353,27 +353,27 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(656_780_000, 6366)
-			.saturating_add(Weight::from_parts(292_486_759, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(157_320, 0).saturating_mul(b.into()))
+		Weight::from_parts(984_141_000, 6366)
+			.saturating_add(Weight::from_parts(284_481_149, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(122_724, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn claim() -> Weight {
-		Weight::from_parts(115_001_000, 6196)
+		Weight::from_parts(75_652_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_base() -> Weight {
-		Weight::from_parts(32_422_000, 11671)
+		Weight::from_parts(21_776_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn expire_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(2_990_192_168, 291642)
-			.saturating_add(Weight::from_parts(131_502_712, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_915_399_285, 291642)
+			.saturating_add(Weight::from_parts(142_345_543, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(315_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(315_u64))
@@ -381,8 +381,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn assign_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(1_540_783_382, 480478)
-			.saturating_add(Weight::from_parts(22_376_187, 0).saturating_mul(n.into()))
+		Weight::from_parts(3_221_852_467, 480478)
+			.saturating_add(Weight::from_parts(21_563_798, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(259_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(80_u64))
@@ -390,8 +390,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
 	}
 	fn prune_results(n: u32, ) -> Weight {
-		Weight::from_parts(177_886_607, 1493)
-			.saturating_add(Weight::from_parts(33_423_877, 0).saturating_mul(n.into()))
+		Weight::from_parts(12_707_589, 1493)
+			.saturating_add(Weight::from_parts(32_588_008, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))

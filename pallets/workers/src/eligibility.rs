@@ -111,10 +111,17 @@ impl<T: Config> Pallet<T> {
 			.ok()
 			.and_then(|ledger| Self::eligible_stake(&ledger, now))
 			.is_some();
+		// Drawn for one of its models at least: in that model's set with a seat (or an eviction)
+		// the draw sees now.
+		let drawn_somewhere = settings.models.iter().any(|model| {
+			ModelWorkers::<T>::get(model)
+				.iter()
+				.any(|entry| entry.worker == *worker && entry.drawn_at(now))
+		});
 		let eligible = stake_ok
 			&& !settings.chilled
 			&& settings.capacity > record.open_assignments
-			&& !settings.models.is_empty();
+			&& drawn_somewhere;
 		Some(WorkerInfo {
 			worker: worker.clone(),
 			operator: record.operator.clone(),

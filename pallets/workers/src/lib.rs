@@ -475,6 +475,9 @@ pub mod pallet {
 		/// The operator's workers already hold `MaxWorkersPerModelPerOperator` seats of a model
 		/// (a worker on its way out holds its seat until it has left).
 		OperatorSeatsFull,
+		/// The worker was evicted from a model it asks for, and the eviction has not taken effect
+		/// yet (see `Evicted`'s `from`): ask again from that block on.
+		EvictionPending,
 	}
 
 	#[pallet::hooks]
@@ -765,8 +768,8 @@ pub mod pallet {
 		}
 
 		/// Lets a chilled worker take assignments again, from `EligibilityDelay` blocks on. A
-		/// chilled worker holds no seat: it needs one again in each of its models, as in
-		/// `register`.
+		/// worker whose chill has taken effect holds no seat: it needs one again in each of its
+		/// models, as in `register`.
 		///
 		/// Origin: the worker's operator.
 		///

@@ -125,12 +125,16 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 		stakes: &mut BTreeMap<T::AccountId, BalanceOf<T>>,
 	) -> DispatchResult {
-		// An evicted worker asking again keeps being drawn as its eviction allowed; any other
-		// reaches the draw only after the delay, whatever its settings say already.
-		let drawn_from = set
-			.iter()
-			.find(|entry| entry.worker == *worker && entry.drawn_at(now))
-			.map_or_else(Self::effective_from, |entry| entry.drawn_from);
+		// A seat reaches the draw only after the delay, whatever the settings say already. A
+		// worker still in the set keeps its place in the draw: evicted in this very block (no
+		// draw has seen the eviction), or not evicted at all (its settings decide). One whose
+		// eviction is pending waits for it, so that asking again cannot stretch its last draws.
+		let drawn_from = match set.iter().find(|entry| entry.worker == *worker) {
+			Some(entry) if entry.evicted_from.is_none() => entry.drawn_from,
+			Some(entry) if entry.evicted_from == Some(Self::effective_from()) => entry.drawn_from,
+			Some(entry) if !entry.gone_at(now) => return Err(Error::<T>::EvictionPending.into()),
+			_ => Self::effective_from(),
+		};
 		let mut members: Vec<Member<T>> = set
 			.iter()
 			.filter(|entry| entry.worker != *worker)

@@ -22,7 +22,8 @@ pub type CreditOf<T> =
 pub type ServedModels<T> = BoundedVec<ModelHash, <T as Config>::MaxModelsPerWorker>;
 
 /// The storage bound of a model's set: its [`Config::MaxWorkersPerModel`] seats, and as many
-/// entries again for workers on their way out, which the draw still sees until they leave.
+/// entries again for evicted workers, which the draw still sees until their eviction takes
+/// effect.
 pub struct SetCapacity<T>(core::marker::PhantomData<T>);
 
 impl<T: Config> Get<u32> for SetCapacity<T> {
@@ -348,7 +349,8 @@ pub struct WorkerInfo<AccountId, Balance, BlockNumber> {
 	pub worker: WorkerId,
 	/// The operator.
 	pub operator: AccountId,
-	/// Whether the worker can take a new job now (not chilled, a free slot, operator bonded).
+	/// Whether the worker can take a new job now: not chilled, a free slot, its operator's stake
+	/// in effect, and drawn for one of its models (a seat, or an eviction, the draw sees now).
 	pub eligible: bool,
 	/// Models served now.
 	pub models: alloc::vec::Vec<ModelHash>,

@@ -75,8 +75,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn bond() -> Weight {
 		// Measured: `182`
 		// Estimated: `4736`
-		// Minimum execution time: 71_557_000 picoseconds.
-		Weight::from_parts(79_915_000, 4736)
+		// Minimum execution time: 71_685_000 picoseconds.
+		Weight::from_parts(85_748_000, 4736)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn bond_extra() -> Weight {
 		// Measured: `385`
 		// Estimated: `4736`
-		// Minimum execution time: 78_346_000 picoseconds.
-		Weight::from_parts(89_781_000, 4736)
+		// Minimum execution time: 78_352_000 picoseconds.
+		Weight::from_parts(89_130_000, 4736)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -101,8 +101,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn unbond() -> Weight {
 		// Measured: `4255`
 		// Estimated: `48090`
-		// Minimum execution time: 124_855_000 picoseconds.
-		Weight::from_parts(143_174_000, 48090)
+		// Minimum execution time: 126_178_000 picoseconds.
+		Weight::from_parts(210_557_000, 48090)
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -115,8 +115,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn withdraw_unbonded() -> Weight {
 		// Measured: `1025`
 		// Estimated: `4736`
-		// Minimum execution time: 70_970_000 picoseconds.
-		Weight::from_parts(76_888_000, 4736)
+		// Minimum execution time: 71_419_000 picoseconds.
+		Weight::from_parts(89_502_000, 4736)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -125,8 +125,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn rebond() -> Weight {
 		// Measured: `830`
 		// Estimated: `4736`
-		// Minimum execution time: 23_002_000 picoseconds.
-		Weight::from_parts(25_834_000, 4736)
+		// Minimum execution time: 22_577_000 picoseconds.
+		Weight::from_parts(27_052_000, 4736)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -139,12 +139,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Models::Models` (r:8 w:0)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:8 w:8)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
-		// Measured: `330499`
+		// Measured: `336671`
 		// Estimated: `3266590`
-		// Minimum execution time: 12_243_657_000 picoseconds.
-		Weight::from_parts(12_453_983_000, 3266590)
+		// Minimum execution time: 13_282_742_000 picoseconds.
+		Weight::from_parts(18_115_471_000, 3266590)
 			.saturating_add(T::DbWeight::get().reads(1570_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -155,30 +155,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:513 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::WorkerTallies` (r:8 w:0)
 	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn update() -> Weight {
-		// Measured: `468366`
+		// Measured: `480646`
 		// Estimated: `3266590`
-		// Minimum execution time: 14_788_464_000 picoseconds.
-		Weight::from_parts(16_716_495_000, 3266590)
+		// Minimum execution time: 20_074_243_000 picoseconds.
+		Weight::from_parts(22_320_252_000, 3266590)
 			.saturating_add(T::DbWeight::get().reads(1585_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:8 w:8)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::WorkerTallies` (r:8 w:8)
 	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelTallies` (r:8 w:8)
 	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn chill() -> Weight {
-		// Measured: `38081`
-		// Estimated: `59078`
-		// Minimum execution time: 363_468_000 picoseconds.
-		Weight::from_parts(412_182_000, 59078)
+		// Measured: `44195`
+		// Estimated: `63174`
+		// Minimum execution time: 373_576_000 picoseconds.
+		Weight::from_parts(524_825_000, 63174)
 			.saturating_add(T::DbWeight::get().reads(25_u64))
 			.saturating_add(T::DbWeight::get().writes(25_u64))
 	}
@@ -187,16 +187,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:513 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::WorkerTallies` (r:8 w:8)
 	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelTallies` (r:8 w:8)
 	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
-		// Measured: `420689`
+		// Measured: `432151`
 		// Estimated: `3266590`
-		// Minimum execution time: 13_237_573_000 picoseconds.
-		Weight::from_parts(13_870_792_000, 3266590)
+		// Minimum execution time: 17_852_656_000 picoseconds.
+		Weight::from_parts(20_245_516_000, 3266590)
 			.saturating_add(T::DbWeight::get().reads(1585_u64))
 			.saturating_add(T::DbWeight::get().writes(33_u64))
 	}
@@ -205,16 +205,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:1 w:1)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:16 w:16)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::WorkerTallies` (r:16 w:8)
 	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelTallies` (r:8 w:8)
 	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn unregister() -> Weight {
-		// Measured: `74205`
-		// Estimated: `117166`
-		// Minimum execution time: 502_039_000 picoseconds.
-		Weight::from_parts(505_286_000, 117166)
+		// Measured: `86394`
+		// Estimated: `125358`
+		// Minimum execution time: 515_640_000 picoseconds.
+		Weight::from_parts(629_826_000, 125358)
 			.saturating_add(T::DbWeight::get().reads(42_u64))
 			.saturating_add(T::DbWeight::get().writes(34_u64))
 	}
@@ -227,24 +227,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn slash() -> Weight {
-		// Measured: `4973`
+		// Measured: `4974`
 		// Estimated: `51230`
-		// Minimum execution time: 317_366_000 picoseconds.
-		Weight::from_parts(349_832_000, 51230)
+		// Minimum execution time: 319_885_000 picoseconds.
+		Weight::from_parts(452_894_000, 51230)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
-	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(4786), added: 7261, mode: `MaxEncodedLen`)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:128 w:0)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn candidates() -> Weight {
-		// Measured: `48950`
+		// Measured: `49714`
 		// Estimated: `480478`
-		// Minimum execution time: 1_462_584_000 picoseconds.
-		Weight::from_parts(1_632_098_000, 480478)
+		// Minimum execution time: 1_446_636_000 picoseconds.
+		Weight::from_parts(1_589_604_000, 480478)
 			.saturating_add(T::DbWeight::get().reads(257_u64))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
 	}
@@ -253,62 +253,62 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn bond() -> Weight {
-		Weight::from_parts(79_915_000, 4736)
+		Weight::from_parts(85_748_000, 4736)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(89_781_000, 4736)
+		Weight::from_parts(89_130_000, 4736)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(143_174_000, 48090)
+		Weight::from_parts(210_557_000, 48090)
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(76_888_000, 4736)
+		Weight::from_parts(89_502_000, 4736)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn rebond() -> Weight {
-		Weight::from_parts(25_834_000, 4736)
+		Weight::from_parts(27_052_000, 4736)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn register() -> Weight {
-		Weight::from_parts(12_453_983_000, 3266590)
+		Weight::from_parts(18_115_471_000, 3266590)
 			.saturating_add(ParityDbWeight::get().reads(1570_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn update() -> Weight {
-		Weight::from_parts(16_716_495_000, 3266590)
+		Weight::from_parts(22_320_252_000, 3266590)
 			.saturating_add(ParityDbWeight::get().reads(1585_u64))
 			.saturating_add(ParityDbWeight::get().writes(17_u64))
 	}
 	fn chill() -> Weight {
-		Weight::from_parts(412_182_000, 59078)
+		Weight::from_parts(524_825_000, 63174)
 			.saturating_add(ParityDbWeight::get().reads(25_u64))
 			.saturating_add(ParityDbWeight::get().writes(25_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(13_870_792_000, 3266590)
+		Weight::from_parts(20_245_516_000, 3266590)
 			.saturating_add(ParityDbWeight::get().reads(1585_u64))
 			.saturating_add(ParityDbWeight::get().writes(33_u64))
 	}
 	fn unregister() -> Weight {
-		Weight::from_parts(505_286_000, 117166)
+		Weight::from_parts(629_826_000, 125358)
 			.saturating_add(ParityDbWeight::get().reads(42_u64))
 			.saturating_add(ParityDbWeight::get().writes(34_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(349_832_000, 51230)
+		Weight::from_parts(452_894_000, 51230)
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
 			.saturating_add(ParityDbWeight::get().writes(21_u64))
 	}
 	fn candidates() -> Weight {
-		Weight::from_parts(1_632_098_000, 480478)
+		Weight::from_parts(1_589_604_000, 480478)
 			.saturating_add(ParityDbWeight::get().reads(257_u64))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 	}

@@ -5,8 +5,9 @@
 //! Version 0 stored the worker keys alone: each becomes the entry of a worker drawn as before
 //! (from now on, not evicted). A set filled before the cap existed may give one operator more seats than the cap;
 //! its latest-registered seated workers beyond it are evicted as a newcomer with more stake would
-//! evict them (`Evicted` with no `by`): drawn for the model for `EligibilityDelay` more blocks,
-//! then no longer, until their operators ask for seats again.
+//! evict them (`Evicted` with no `by`): drawn for the model until `EligibilityDelay` blocks after
+//! the block number the upgrade runs at (the parent's: upgrades run before the new block is
+//! initialized), then no longer, until their operators ask for seats again.
 
 use crate::{pallet::*, types::*};
 use alloc::{collections::BTreeMap, vec::Vec};

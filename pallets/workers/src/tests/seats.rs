@@ -132,11 +132,17 @@ fn an_evicted_worker_comes_back_only_by_taking_a_seat_again() {
 		bond(REPORTER, 20_000);
 		run_to_block(System::block_number() + DELAY);
 		assert_ok!(try_register(REPORTER, 50, &[1]));
-		// Its operator, still the lowest, cannot simply ask for the model again.
-		assert_noop!(
-			Workers::update(RuntimeOrigin::signed(11), worker(16), models(&[1]), 1),
-			Error::<Test>::ModelFull
-		);
+		let ask_again = || Workers::update(RuntimeOrigin::signed(11), worker(16), models(&[1]), 1);
+		// In the block of the eviction no draw has seen it: asking again only needs a seat.
+		assert_noop!(ask_again(), Error::<Test>::ModelFull);
+		// Later, asking again before the eviction takes effect would stretch its last draws.
+		run_to_block(System::block_number() + 1);
+		assert_noop!(ask_again(), Error::<Test>::EvictionPending);
+		run_to_block(System::block_number() + DELAY - 2);
+		assert_noop!(ask_again(), Error::<Test>::EvictionPending);
+		// In effect: its operator, still the lowest, finds no seat.
+		run_to_block(System::block_number() + 1);
+		assert_noop!(ask_again(), Error::<Test>::ModelFull);
 		// With more stake than the lowest seated (10,000), it can.
 		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(11), 20_000));
 		run_to_block(System::block_number() + DELAY);
