@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::{list_model, model};
+use common::{list_model, model, tensor};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::Mutate, Get, Hooks, UnfilteredDispatchable},
 };
 use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring::Bob;
-use veritensor_primitives::{tensor::ElementType, Receipt, Tensor, WorkerId};
+use veritensor_primitives::{tensor::ElementType, Receipt, WorkerId};
 use veritensor_runtime::{
 	configs::{currency::UNITS, EligibilityDelay, MinOperatorBond},
 	AccountId, Balances, Jobs, Runtime, RuntimeEvent, RuntimeOrigin, System, Workers,
@@ -58,19 +58,6 @@ fn next_block() {
 fn run_blocks(blocks: u32) {
 	for _ in 0..blocks {
 		next_block();
-	}
-}
-
-fn tensor(
-	elem: ElementType,
-	shape: &[u32],
-	data: Vec<u8>,
-) -> Tensor<frame_support::traits::ConstU32<8192>> {
-	Tensor {
-		elem,
-		shape: shape.to_vec().try_into().unwrap(),
-		frac_bits: 0,
-		data: data.try_into().unwrap(),
 	}
 }
 

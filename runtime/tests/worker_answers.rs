@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{list_model, model};
+use common::{list_model, model, tensor};
 
 use codec::Encode;
 use frame_support::assert_ok;
@@ -16,26 +16,11 @@ use sp_runtime::{
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
 	MultiSigner,
 };
-use veritensor_primitives::{
-	tensor::ElementType, traits::WorkerStaking, Receipt, Tensor, WorkerId,
-};
+use veritensor_primitives::{tensor::ElementType, traits::WorkerStaking, Receipt, WorkerId};
 use veritensor_runtime::{
 	configs::AnswerPriority, AccountId, Balances, Executive, Jobs, Runtime, RuntimeCall,
 	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic, Workers,
 };
-
-fn tensor(
-	elem: ElementType,
-	shape: &[u32],
-	data: Vec<u8>,
-) -> Tensor<frame_support::traits::ConstU32<8192>> {
-	Tensor {
-		elem,
-		shape: shape.to_vec().try_into().unwrap(),
-		frac_bits: 0,
-		data: data.try_into().unwrap(),
-	}
-}
 
 /// A worker key of Dave's, registered for the model and eligible, whose account holds nothing.
 fn register_worker(pair: &sr25519::Pair) -> WorkerId {

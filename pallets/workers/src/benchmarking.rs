@@ -113,6 +113,21 @@ fn crowded_operator<T: Config>(extra_capacity: u32) -> T::AccountId {
 	operator
 }
 
+/// A worker of a crowded operator serving the most models, with answers counted on each, and
+/// as many other models: the sets of both full. Returns the operator, the worker, its models and
+/// the others.
+fn worker_among_full_sets<T: Config>() -> (T::AccountId, WorkerId, ServedModels<T>, ServedModels<T>)
+{
+	let operator = crowded_operator::<T>(1);
+	let most = T::MaxModelsPerWorker::get();
+	let (old, new) = (listed_models::<T>(0, most), listed_models::<T>(most, most));
+	fill_full_sets::<T>(&[&old[..], &new[..]].concat());
+	let key = registered_worker::<T>(&operator, &old, 1);
+	counted_answers::<T>(&key, &old);
+	past_delay::<T>();
+	(operator, key, old, new)
+}
+
 /// Gives `key` counted answers on each of `models`, so that leaving them forgets its counts.
 fn counted_answers<T: Config>(key: &WorkerId, models: &[ModelHash]) {
 	for model in models {
@@ -286,13 +301,7 @@ mod benchmarks {
 	fn chill() {
 		// A worker whose move from the most models to as many others took effect unnoticed:
 		// chilling it first retires the old ones, leaving their full sets and its answers there.
-		let operator = crowded_operator::<T>(1);
-		let most = T::MaxModelsPerWorker::get();
-		let (old, new) = (listed_models::<T>(0, most), listed_models::<T>(most, most));
-		fill_full_sets::<T>(&[&old[..], &new[..]].concat());
-		let key = registered_worker::<T>(&operator, &old, 1);
-		counted_answers::<T>(&key, &old);
-		past_delay::<T>();
+		let (operator, key, _, new) = worker_among_full_sets::<T>();
 		Pallet::<T>::update(RawOrigin::Signed(operator.clone()).into(), key.clone(), new, 1)
 			.expect("more stake than the lowest seated; qed");
 		past_delay::<T>();
@@ -310,13 +319,7 @@ mod benchmarks {
 		// retires the old ones (leaving their full sets and its answers there) and takes a seat
 		// in each full set of the new ones; its operator's bond is checked against every other
 		// worker.
-		let operator = crowded_operator::<T>(1);
-		let most = T::MaxModelsPerWorker::get();
-		let (old, new) = (listed_models::<T>(0, most), listed_models::<T>(most, most));
-		fill_full_sets::<T>(&[&old[..], &new[..]].concat());
-		let key = registered_worker::<T>(&operator, &old, 1);
-		counted_answers::<T>(&key, &old);
-		past_delay::<T>();
+		let (operator, key, old, new) = worker_among_full_sets::<T>();
 		let origin = || RawOrigin::Signed(operator.clone()).into();
 		Pallet::<T>::chill(origin(), key.clone()).expect("registered; qed");
 		Pallet::<T>::update(origin(), key.clone(), new.clone(), 1)
@@ -337,14 +340,7 @@ mod benchmarks {
 	fn unregister() {
 		// A chilled worker that served the most models, scheduled to serve as many others:
 		// it leaves the full sets of both.
-		let most = T::MaxModelsPerWorker::get();
-		let (old, new) = (listed_models::<T>(0, most), listed_models::<T>(most, most));
-		let all: Vec<ModelHash> = old.iter().chain(new.iter()).copied().collect();
-		let operator = crowded_operator::<T>(1);
-		fill_full_sets::<T>(&all);
-		let key = registered_worker::<T>(&operator, &old, 1);
-		counted_answers::<T>(&key, &old);
-		past_delay::<T>();
+		let (operator, key, _, new) = worker_among_full_sets::<T>();
 		let origin = || RawOrigin::Signed(operator.clone()).into();
 		Pallet::<T>::chill(origin(), key.clone()).expect("registered; qed");
 		past_delay::<T>();

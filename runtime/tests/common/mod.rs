@@ -82,3 +82,17 @@ pub fn list_model() {
 	assert_ok!(Models::propose(RuntimeOrigin::signed(Ferdie.to_account_id()), Box::new(spec)));
 	assert_ok!(Models::approve(RuntimeOrigin::root(), model()));
 }
+
+/// An inline tensor of `elem`s shaped `shape`, from its raw little-endian bytes.
+pub fn tensor(
+	elem: ElementType,
+	shape: &[u32],
+	data: Vec<u8>,
+) -> veritensor_primitives::Tensor<frame_support::traits::ConstU32<8192>> {
+	veritensor_primitives::Tensor {
+		elem,
+		shape: shape.to_vec().try_into().unwrap(),
+		frac_bits: 0,
+		data: data.try_into().unwrap(),
+	}
+}
