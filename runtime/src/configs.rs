@@ -427,7 +427,7 @@ impl pallet_jobs::BenchmarkHelper for JobsBenchmarkHelper {
 		index: u32,
 		capacity: u32,
 	) -> veritensor_primitives::WorkerId {
-		use frame_support::traits::fungible::Mutate;
+		use frame_support::traits::{fungible::Mutate, Get};
 		use sp_runtime::RuntimeAppPublic;
 		let operator: AccountId = frame_benchmarking::account("operator", index, 0);
 		let bond = MinOperatorBond::get().max(MaxAssignmentSlash::get() * capacity as Balance);
@@ -442,7 +442,6 @@ impl pallet_jobs::BenchmarkHelper for JobsBenchmarkHelper {
 		let models = alloc::vec![model].try_into().expect("one model fits; qed");
 		// Past the seats, the set fills with evicted workers, still candidates until their
 		// eviction takes effect.
-		use frame_support::traits::Get;
 		if index >= <Runtime as pallet_workers::Config>::MaxWorkersPerModel::get() {
 			pallet_workers::Pallet::<Runtime>::evict_for_benchmarks(&model);
 		}

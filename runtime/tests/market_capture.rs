@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::{list_model, model, tensor};
+use common::{answers_call, list_model, model, output_answer, tensor};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::Mutate, Get, Hooks, UnfilteredDispatchable},
 };
 use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring::Bob;
-use veritensor_primitives::{tensor::ElementType, Receipt, WorkerId};
+use veritensor_primitives::{tensor::ElementType, WorkerId};
 use veritensor_runtime::{
 	configs::{currency::UNITS, EligibilityDelay, MinOperatorBond},
 	AccountId, Balances, Jobs, Runtime, RuntimeEvent, RuntimeOrigin, System, Workers,
@@ -79,30 +79,7 @@ fn submit_job(fill: u8) -> u64 {
 
 /// The worker `pair` answers `job` with a signed output, as its off-chain worker would.
 fn answer(job: u64, pair: &sr25519::Pair) {
-	let worker = WorkerId::from(pair.public());
-	let record = pallet_jobs::Jobs::<Runtime>::get(job).unwrap();
-	let output = vec![tensor(ElementType::I64, &[1], 3i64.to_le_bytes().to_vec())];
-	let receipt = Receipt {
-		genesis_hash: System::block_hash(0),
-		job_id: job,
-		model: model(),
-		input_hash: record.input_hash,
-		output_hash: veritensor_primitives::output_hash(&output),
-		worker: worker.clone(),
-	};
-	let answers = pallet_jobs::AnswersOf::<Runtime>::truncate_from(vec![pallet_jobs::Submission {
-		job,
-		answer: pallet_jobs::Answer::Output {
-			output: pallet_jobs::Payload::Inline(output.try_into().unwrap()),
-			signature: pair.sign(&receipt.signing_payload()).into(),
-		},
-	}]);
-	let payload = pallet_jobs::answers::answers_payload::<Runtime>(&worker, &answers);
-	let call = pallet_jobs::Call::<Runtime>::submit_results {
-		worker,
-		answers,
-		signature: pair.sign(&payload).into(),
-	};
+	let call = answers_call(pair, vec![output_answer(pair, job)]);
 	assert_ok!(call.dispatch_bypass_filter(frame_system::RawOrigin::Authorized.into()));
 }
 

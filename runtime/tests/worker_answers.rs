@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{list_model, model, tensor};
+use common::{answers_call, list_model, model, output_answer, tensor};
 
 use codec::Encode;
 use frame_support::assert_ok;
@@ -16,7 +16,7 @@ use sp_runtime::{
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
 	MultiSigner,
 };
-use veritensor_primitives::{tensor::ElementType, traits::WorkerStaking, Receipt, WorkerId};
+use veritensor_primitives::{tensor::ElementType, traits::WorkerStaking, WorkerId};
 use veritensor_runtime::{
 	configs::AnswerPriority, AccountId, Balances, Executive, Jobs, Runtime, RuntimeCall,
 	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic, Workers,
@@ -52,16 +52,6 @@ fn general(call: pallet_jobs::Call<Runtime>) -> UncheckedExtrinsic {
 	<Runtime as CreateAuthorizedTransaction<RuntimeCall>>::create_authorized_transaction(
 		call.into(),
 	)
-}
-
-fn answers_call(
-	pair: &sr25519::Pair,
-	answers: Vec<pallet_jobs::Submission<Runtime>>,
-) -> pallet_jobs::Call<Runtime> {
-	let worker = WorkerId::from(pair.public());
-	let answers = pallet_jobs::AnswersOf::<Runtime>::truncate_from(answers);
-	let payload = pallet_jobs::answers::answers_payload::<Runtime>(&worker, &answers);
-	pallet_jobs::Call::submit_results { worker, answers, signature: pair.sign(&payload).into() }
 }
 
 #[test]
@@ -105,24 +95,7 @@ fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
 		});
 		pallet_jobs::WorkerJobs::<Runtime>::insert(&worker, job, ());
 
-		let record = pallet_jobs::Jobs::<Runtime>::get(job).unwrap();
-		let output = vec![tensor(ElementType::I64, &[1], 3i64.to_le_bytes().to_vec())];
-		let receipt = Receipt {
-			genesis_hash: System::block_hash(0),
-			job_id: job,
-			model: model(),
-			input_hash: record.input_hash,
-			output_hash: veritensor_primitives::output_hash(&output),
-			worker: worker.clone(),
-		};
-		let answer = pallet_jobs::Submission {
-			job,
-			answer: pallet_jobs::Answer::Output {
-				output: pallet_jobs::Payload::Inline(output.try_into().unwrap()),
-				signature: pair.sign(&receipt.signing_payload()).into(),
-			},
-		};
-		let transaction = general(answers_call(&pair, vec![answer]));
+		let transaction = general(answers_call(&pair, vec![output_answer(&pair, job)]));
 		assert!(matches!(transaction.preamble, sp_runtime::generic::Preamble::General(..)));
 
 		// The pool: valid, at the answers' priority, no nonce or fee involved.

@@ -20,7 +20,7 @@ use sp_runtime::traits::Zero;
 use veritensor_primitives::{ModelHash, WorkerId};
 
 /// A set's entry with the worker's record, as a change to the set reads them.
-pub(crate) type Member<T> = (SetEntry<BlockNumberFor<T>>, WorkerRecord<T>);
+type Member<T> = (SetEntry<BlockNumberFor<T>>, WorkerRecord<T>);
 
 impl<T: Config> Pallet<T> {
 	/// Whether `entry`'s worker (whose record is `record`) still belongs in the set of `model` at
@@ -144,10 +144,11 @@ impl<T: Config> Pallet<T> {
 			.filter(|(entry, found)| Self::belongs_in_set(entry, found, model, now))
 			.collect();
 
+		// Every member left belongs in the set: those not evicted hold its seats.
 		let holders: Vec<usize> = members
 			.iter()
 			.enumerate()
-			.filter(|(_, (entry, found))| Self::holds_seat(entry, found, model, now))
+			.filter(|(_, (entry, _))| entry.evicted_from.is_none())
 			.map(|(index, _)| index)
 			.collect();
 		let own =

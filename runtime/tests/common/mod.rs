@@ -96,3 +96,37 @@ pub fn tensor(
 		data: data.try_into().unwrap(),
 	}
 }
+
+/// `pair`'s answer to `job` of [`model`]: the label 3, with the worker key's receipt signature.
+pub fn output_answer(pair: &sp_core::sr25519::Pair, job: u64) -> pallet_jobs::Submission<Runtime> {
+	use sp_core::Pair;
+	let record = pallet_jobs::Jobs::<Runtime>::get(job).expect("the job is open");
+	let output = vec![tensor(ElementType::I64, &[1], 3i64.to_le_bytes().to_vec())];
+	let receipt = veritensor_primitives::Receipt {
+		genesis_hash: veritensor_runtime::System::block_hash(0),
+		job_id: job,
+		model: model(),
+		input_hash: record.input_hash,
+		output_hash: veritensor_primitives::output_hash(&output),
+		worker: pair.public().into(),
+	};
+	pallet_jobs::Submission {
+		job,
+		answer: pallet_jobs::Answer::Output {
+			output: pallet_jobs::Payload::Inline(output.try_into().unwrap()),
+			signature: pair.sign(&receipt.signing_payload()).into(),
+		},
+	}
+}
+
+/// The call carrying `answers` as the worker `pair`'s, the batch signed by its key.
+pub fn answers_call(
+	pair: &sp_core::sr25519::Pair,
+	answers: Vec<pallet_jobs::Submission<Runtime>>,
+) -> pallet_jobs::Call<Runtime> {
+	use sp_core::Pair;
+	let worker = veritensor_primitives::WorkerId::from(pair.public());
+	let answers = pallet_jobs::AnswersOf::<Runtime>::truncate_from(answers);
+	let payload = pallet_jobs::answers::answers_payload::<Runtime>(&worker, &answers);
+	pallet_jobs::Call::submit_results { worker, answers, signature: pair.sign(&payload).into() }
+}
