@@ -40,6 +40,9 @@ pub trait ModelRegistry<AccountId, Balance> {
 	/// Notes that an open job for `model` has ended.
 	fn release(model: &ModelHash);
 
+	/// How many open jobs the registry counts for `model`; `None` for an unknown model.
+	fn open_jobs(model: &ModelHash) -> Option<u32>;
+
 	/// How workers' outputs for `model` are compared, and so the engine and version an exact
 	/// rule pins; `None` for an unknown model. Read by off-chain workers, never in a call.
 	fn comparison(model: &ModelHash) -> Option<crate::ComparisonRule>;
@@ -139,8 +142,16 @@ pub trait WorkerStaking<AccountId, Balance> {
 		exposure: Balance,
 	) -> BoundedVec<Candidate<AccountId, Balance>, Self::MaxCandidates>;
 
-	/// The account a worker key submits results from, if the key is registered.
+	/// The account of a worker key, if the key is registered.
 	fn worker_account(worker: &WorkerId) -> Option<AccountId>;
+
+	/// Where a worker's earnings go: its operator's payee (the operator unless it set
+	/// another); `None` if the key is not registered.
+	fn payee(worker: &WorkerId) -> Option<AccountId>;
+
+	/// How many open assignments the staking pallet counts for `worker`; `None` if the key is
+	/// not registered.
+	fn open_assignments(worker: &WorkerId) -> Option<u32>;
 
 	/// Records that `worker` holds an assignment that could be slashed for `exposure`. Fails if
 	/// the worker is not eligible now, has no free slot, or `exposure` exceeds

@@ -1,6 +1,7 @@
 //! Pallet configurations and the chain's constants.
 
 use crate::{
+	parameters::{dynamic_params::market, RuntimeParameters, ValueOf},
 	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
 	RuntimeTask, System, Treasury, VERSION,
@@ -11,7 +12,8 @@ use frame_support::{
 	parameter_types,
 	traits::{
 		tokens::{imbalance::ResolveTo, pay::PayFromAccount, UnityAssetBalanceConversion},
-		ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse, VariantCountOf,
+		AsEnsureOriginWithArg, ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse,
+		VariantCountOf,
 	},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -260,6 +262,15 @@ impl pallet_treasury::Config for Runtime {
 	type BenchmarkHelper = ();
 }
 
+impl pallet_parameters::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeParameters = RuntimeParameters;
+	type AdminOrigin = AsEnsureOriginWithArg<CouncilMajorityOrRoot>;
+	// Upstream's measured weights with RocksDB's costs (the crate exports no other): above what
+	// ParityDB costs, for a call only the council makes.
+	type WeightInfo = ();
+}
+
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
@@ -300,7 +311,7 @@ parameter_types! {
 	pub const MinOperatorBond: Balance = 1_000 * currency::UNITS;
 	/// A wrong result costs a tenth of the minimum bond, so the minimum bond backs ten
 	/// assignments at once.
-	pub const MaxAssignmentSlash: Balance = 100 * currency::UNITS;
+	pub const MaxAssignmentSlash: Balance = MAX_ASSIGNMENT_SLASH;
 	pub const WorkerReporterBounty: Perbill = Perbill::from_percent(10);
 	pub const WorkerUnbondingPeriod: BlockNumber = 7 * time::DAYS;
 	/// Job deadlines (at most 100 blocks), assignment, and room for a challenge window and the
@@ -360,13 +371,11 @@ impl pallet_workers::BenchmarkHelper for ListModelForBenchmarks {
 	}
 }
 
+/// The most one assignment can be slashed for.
+pub const MAX_ASSIGNMENT_SLASH: Balance = 100 * currency::UNITS;
+
 parameter_types! {
 	pub const JobsPalletId: PalletId = PalletId(*b"vt/jobs_");
-	pub const JobProtocolFee: Perbill = Perbill::from_percent(5);
-	/// A hundredth of a VTN: spam is never free.
-	pub const MinJobFee: Balance = 10 * currency::MILLI_UNITS;
-	/// A no-show costs a hundredth of the minimum bond.
-	pub const NoShowSlash: Balance = 10 * currency::UNITS;
 	/// The draw (3 blocks), two full attempts by the worker, and the two blocks it keeps to
 	/// report a failure in time.
 	pub const MinJobDeadline: BlockNumber = 7;
@@ -385,9 +394,13 @@ impl pallet_jobs::Config for Runtime {
 	type ParentVrf = pallet_babe::ParentBlockRandomness<Runtime>;
 	type TreasuryAccount = TreasuryAccount;
 	type PalletId = JobsPalletId;
-	type ProtocolFee = JobProtocolFee;
-	type MinFee = MinJobFee;
-	type NoShowSlash = NoShowSlash;
+	// The economic numbers are the council's to set (see `parameters.rs` for what each defends
+	// against and its bounds).
+	type ProtocolFee = ValueOf<market::ProtocolFee>;
+	type MinFee = ValueOf<market::MinJobFee>;
+	type NoShowSlashFloor = ValueOf<market::NoShowSlashFloor>;
+	type NoShowSlashMultiple = ValueOf<market::NoShowSlashMultiple>;
+	type ResultBytePrice = ValueOf<market::ResultBytePrice>;
 	// At most the workers' eligibility delay of five blocks, as the draw needs.
 	type AssignmentDelay = ConstU32<3>;
 	type MinDeadline = MinJobDeadline;
@@ -399,7 +412,8 @@ impl pallet_jobs::Config for Runtime {
 	type MaxJobsPerBlock = ConstU32<1024>;
 	type MaxModelsPerBlock = ConstU32<16>;
 	type MaxResultsPerCall = ConstU32<64>;
-	type MaxPrunedPerBlock = ConstU32<256>;
+	// As many as the most jobs a block takes in, so that pruning keeps up under any load.
+	type MaxPrunedPerBlock = ConstU32<1024>;
 	type AnswerPriority = AnswerPriority;
 	type WorkerRunBudget = ConstU64<{ time::MILLI_SECS_PER_BLOCK / 2 }>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;

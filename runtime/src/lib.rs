@@ -35,6 +35,7 @@ mod benchmarks {
 		[pallet_collective, Council]
 		[pallet_treasury, Treasury]
 		[pallet_sudo, Sudo]
+		[pallet_parameters, Parameters]
 		[pallet_models, Models]
 		[pallet_workers, Workers]
 		[pallet_jobs, Jobs]
@@ -45,6 +46,7 @@ pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 pub mod offchain;
+pub mod parameters;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -98,6 +100,7 @@ pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 /// Storage migrations run on the next runtime upgrade.
 pub type Migrations = (
 	pallet_jobs::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_jobs::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_workers::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
@@ -146,7 +149,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -190,6 +193,8 @@ mod runtime {
 	pub type Treasury = pallet_treasury;
 	#[runtime::pallet_index(9)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(10)]
+	pub type Parameters = pallet_parameters;
 
 	// Veritensor's own pallets.
 	#[runtime::pallet_index(20)]

@@ -124,7 +124,9 @@ fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
 			RuntimeEvent::Jobs(pallet_jobs::Event::Settled { job: settled, .. }) if *settled == job
 		)));
 		assert_eq!(Balances::free_balance(&account), 0, "no fee was charged");
-		assert!(pallet_jobs::Claimable::<Runtime>::get(&account).is_some(), "the worker earned");
+		// The earnings go to the operator, never to the worker key's account.
+		assert!(pallet_jobs::Claimable::<Runtime>::get(Dave.to_account_id()).is_some());
+		assert!(pallet_jobs::Claimable::<Runtime>::get(&account).is_none());
 		let result = pallet_jobs::Results::<Runtime>::get(job).expect("stored");
 		assert_eq!(result.signature, receipt_signature(&transaction));
 

@@ -113,6 +113,11 @@ impl<T: Config> Pallet<T> {
 					defensive!("a model with open jobs stays registered");
 					Refusal::Stale(Error::<T>::ModelNotUsable)
 				})?;
+				// A remote output is only a hash and a URI the chain cannot check: allowed only
+				// where the outputs cannot travel inline.
+				if matches!(output, Payload::Remote { .. }) && Self::outputs_fit_inline(&schema) {
+					return Err(Refusal::Invalid(Error::<T>::OutputMustBeInline));
+				}
 				let output_hash = Self::check_payload(output, &schema.outputs, output_hash)
 					.map_err(|error| {
 						Refusal::Invalid(match error {
@@ -225,7 +230,7 @@ impl<T: Config> Pallet<T> {
 		worker: &WorkerId,
 		answers: Vec<Submission<T>>,
 	) -> Result<(u32, u32), DispatchError> {
-		let account = T::Workers::worker_account(worker).ok_or(Error::<T>::NotWorkerAccount)?;
+		let payee = T::Workers::payee(worker).ok_or(Error::<T>::NotWorkerAccount)?;
 		let mut accepted = 0u32;
 		let mut largest = 0u32;
 		for answer in answers {
@@ -237,7 +242,7 @@ impl<T: Config> Pallet<T> {
 					}
 					// One answer's failure leaves no trace of it and the others stand.
 					let applied = frame_support::storage::with_storage_layer(|| {
-						Self::accept_answer(worker, &account, checked)
+						Self::accept_answer(worker, &payee, checked)
 					});
 					match applied {
 						Ok(()) => accepted.saturating_inc(),

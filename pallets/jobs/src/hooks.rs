@@ -1,8 +1,8 @@
 //! The per-block work of the hooks: jobs drawn and expired when due, old results pruned, and
-//! the weight all of it takes.
+//! the weight all of it takes; and the size of a no-show's slash.
 
 use crate::{pallet::*, types::*, WeightInfo};
-use frame_support::pallet_prelude::*;
+use frame_support::{defensive, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
 use veritensor_primitives::{
@@ -17,7 +17,7 @@ impl<T: Config> Pallet<T> {
 		Self::record_parent_vrf();
 		let expired = Self::expire_due(now);
 		let (assigned, models) = Self::assign_due(now);
-		let visited = Self::prune_results(now);
+		let pruned = Self::prune_results(now);
 		let mut weight = T::WeightInfo::on_initialize_base();
 		if expired > 0 {
 			weight.saturating_accrue(T::WeightInfo::expire_jobs(expired));
@@ -29,8 +29,9 @@ impl<T: Config> Pallet<T> {
 				T::WeightInfo::count_eligible().saturating_mul(models.saturating_sub(1) as u64),
 			);
 		}
-		if visited > 0 {
-			weight.saturating_accrue(T::WeightInfo::prune_results(visited));
+		// `on_initialize_base` reads the prune queue's range; each result pruned costs more.
+		if pruned > 0 {
+			weight.saturating_accrue(T::WeightInfo::prune_results(pruned));
 		}
 		weight
 	}
@@ -50,10 +51,11 @@ impl<T: Config> Pallet<T> {
 		let Some(job) = Jobs::<T>::get(job_id) else { return };
 		if let JobState::Assigned { workers, .. } = &job.state {
 			let exposure = T::Workers::max_exposure();
+			let slash = Self::no_show_slash(&job);
 			for worker in workers {
 				if T::Workers::slash(
 					worker,
-					SlashAmount::Fixed(T::NoShowSlash::get()),
+					SlashAmount::Fixed(slash),
 					SlashReason::NoShow,
 					None,
 				)
@@ -68,28 +70,47 @@ impl<T: Config> Pallet<T> {
 		Self::refund(job_id, job, Refund::Expired);
 	}
 
-	/// Removes results older than the retention period, in job order, at most
-	/// `MaxPrunedPerBlock` ids a block. Returns how many ids it looked at.
+	/// What a worker of `job` is slashed for a no-show: the multiple of its price for the job,
+	/// at least the floor, at most an assignment's exposure.
+	pub fn no_show_slash(job: &Job<T>) -> BalanceOf<T> {
+		job.price
+			.per_worker
+			.saturating_mul(T::NoShowSlashMultiple::get().into())
+			.max(T::NoShowSlashFloor::get())
+			.min(T::Workers::max_exposure())
+	}
+
+	/// Queues a settled job's result to be pruned from block `due` on.
+	pub(crate) fn queue_for_pruning(job: JobId, due: BlockNumberFor<T>) {
+		PruneQueueRange::<T>::mutate(|(_, next)| {
+			PruneQueue::<T>::insert(*next, (job, due));
+			next.saturating_inc();
+		});
+	}
+
+	/// Removes the results whose retention has ended, oldest first, at most
+	/// `MaxPrunedPerBlock` a block. Results are queued in settlement order, so the first one
+	/// not yet due ends the work. Returns how many were removed.
 	pub(crate) fn prune_results(now: BlockNumberFor<T>) -> u32 {
-		let mut cursor = PruneCursor::<T>::get();
-		let next = NextJobId::<T>::get();
-		let mut visited = 0;
-		while visited < T::MaxPrunedPerBlock::get() && cursor < next {
-			if let Some(result) = Results::<T>::get(cursor) {
-				if result.settled_at.saturating_add(T::ResultRetention::get()) > now {
-					break;
+		let (mut first, next) = PruneQueueRange::<T>::get();
+		let mut pruned = 0;
+		while pruned < T::MaxPrunedPerBlock::get() && first < next {
+			match PruneQueue::<T>::get(first) {
+				Some((_, due)) if due > now => break,
+				Some((job, _)) => {
+					Results::<T>::remove(job);
+					PruneQueue::<T>::remove(first);
 				}
-				Results::<T>::remove(cursor);
-			} else if Results::<T>::contains_key(cursor) {
-				// Stored in an older format it can no longer be read in (see `migrations::v1`).
-				Results::<T>::remove(cursor);
-			} else if Jobs::<T>::contains_key(cursor) {
-				break;
+				None => {
+					defensive!("every position of the prune queue's range is filled");
+				}
 			}
-			cursor = cursor.saturating_add(1);
-			visited += 1;
+			first.saturating_inc();
+			pruned += 1;
 		}
-		PruneCursor::<T>::put(cursor);
-		visited
+		if pruned > 0 {
+			PruneQueueRange::<T>::put((first, next));
+		}
+		pruned
 	}
 }

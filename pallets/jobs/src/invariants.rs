@@ -4,19 +4,39 @@ use crate::{asset, pallet::*, types::*};
 use alloc::collections::BTreeMap;
 use frame_support::pallet_prelude::*;
 use sp_runtime::traits::{Saturating, Zero};
-use veritensor_primitives::traits::WorkerStaking;
+use veritensor_primitives::{
+	traits::{ModelRegistry, WorkerStaking},
+	ModelHash, WorkerId,
+};
 
 impl<T: Config> Pallet<T> {
 	/// Checks the pallet's invariants:
 	/// - every submitter's escrow hold equals the escrow of its open jobs;
 	/// - every open job has an input, is in its queue or has registered workers noted as
 	///   assigned to it, and has no result yet; a job marked remote has a remote input;
+	/// - every open job is in the expiry queue of its deadline, and its model is registered;
+	/// - each model's open jobs, as the registry counts them, are its open jobs here;
+	/// - each worker's open assignments, as worker staking counts them, are its `WorkerJobs`;
+	/// - each draw's model counts are its queued jobs' models;
+	/// - the prune queue holds every result once, in the order their retention ends, and
+	///   names only jobs that exist or existed;
 	/// - the pallet's account holds at least everything claimable.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut open_per_model: BTreeMap<ModelHash, u32> = BTreeMap::new();
+		let mut draws: BTreeMap<_, BTreeMap<ModelHash, u32>> = BTreeMap::new();
 		for (job_id, job) in Jobs::<T>::iter() {
 			let sum = escrow.entry(job.submitter.clone()).or_default();
 			*sum = sum.saturating_add(job.escrow);
+			*open_per_model.entry(job.model).or_default() += 1;
+			ensure!(T::Models::schema(&job.model).is_some(), "an open job of an unknown model");
+			ensure!(
+				ExpiryQueue::<T>::get(job.deadline.saturating_add(1u32.into())).contains(&job_id),
+				"an open job missing from its expiry queue"
+			);
+			if let JobState::Queued { assign_at } = &job.state {
+				*draws.entry(*assign_at).or_default().entry(job.model).or_default() += 1;
+			}
 			let input = Inputs::<T>::get(job_id).ok_or("an open job without input")?;
 			// Jobs submitted before the mark existed have none; they close within a deadline.
 			ensure!(
@@ -48,16 +68,59 @@ impl<T: Config> Pallet<T> {
 			let held = asset::escrow_held::<T>(submitter);
 			ensure!(held == *sum, "escrow held differs from open jobs' escrow");
 		}
+		for (model, open) in &open_per_model {
+			ensure!(
+				T::Models::open_jobs(model) == Some(*open),
+				"a model's open jobs differ from the registry's count"
+			);
+		}
+		for (block, counted) in draws {
+			let stored: BTreeMap<ModelHash, u32> =
+				AssignmentModels::<T>::get(block).into_iter().collect();
+			ensure!(stored == counted, "a draw's model counts differ from its queued jobs");
+		}
+		let mut assignments: BTreeMap<WorkerId, u32> = BTreeMap::new();
 		for (worker, job_id, ()) in WorkerJobs::<T>::iter() {
 			let job = Jobs::<T>::get(job_id).ok_or("an assignment of a closed job")?;
 			let assigned = matches!(&job.state, JobState::Assigned { workers, .. } if workers.contains(&worker));
 			ensure!(assigned, "an assignment the job does not name");
+			*assignments.entry(worker).or_default() += 1;
 		}
+		for (worker, open) in &assignments {
+			ensure!(
+				T::Workers::open_assignments(worker) == Some(*open),
+				"a worker's open assignments differ from its assigned jobs"
+			);
+		}
+		Self::check_prune_queue()?;
 		let claimable = Claimable::<T>::iter_values()
 			.fold(BalanceOf::<T>::zero(), |sum, amount| sum.saturating_add(amount));
 		ensure!(
 			asset::pot_balance::<T>() >= claimable,
 			"the pallet's account holds less than is claimable"
+		);
+		Ok(())
+	}
+
+	/// The prune queue's part of [`Self::do_try_state`].
+	fn check_prune_queue() -> Result<(), sp_runtime::TryRuntimeError> {
+		let (first, next) = PruneQueueRange::<T>::get();
+		ensure!(first <= next, "the prune queue's range is reversed");
+		let next_job = NextJobId::<T>::get();
+		let mut last_due = None;
+		for position in first..next {
+			let (job, due) = PruneQueue::<T>::get(position).ok_or("a gap in the prune queue")?;
+			ensure!(job < next_job, "the prune queue names a job not yet submitted");
+			ensure!(last_due.is_none_or(|last| last <= due), "the prune queue is out of order");
+			last_due = Some(due);
+		}
+		ensure!(
+			PruneQueue::<T>::iter_keys().count() as u64 == next - first,
+			"the prune queue holds entries outside its range"
+		);
+		ensure!(
+			Results::<T>::iter_keys().count() as u64 == next - first,
+			"results and the prune queue differ"
 		);
 		Ok(())
 	}

@@ -91,7 +91,7 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::{traits::Saturating, Perbill};
+	use sp_runtime::Perbill;
 	use veritensor_primitives::{
 		traits::{ModelRegistry, WorkerStaking},
 		JobId, ModelHash, WorkerId, WorkerSignature,
@@ -101,7 +101,7 @@ pub mod pallet {
 	pub type MaxRecentVrf = ConstU32<8>;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -137,18 +137,33 @@ pub mod pallet {
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
 
-		/// The treasury's share on top of the workers' price and the owner's royalty.
+		/// The treasury's share on top of the workers' price and the owner's royalty (a
+		/// governance parameter in the runtime).
 		#[pallet::constant]
 		type ProtocolFee: Get<Perbill>;
 
 		/// The least a job costs, so that spam is never free; any difference goes to the
-		/// treasury.
+		/// treasury. A cancelled job keeps it, so that submitting and cancelling costs what
+		/// submitting does (a governance parameter in the runtime).
 		#[pallet::constant]
 		type MinFee: Get<BalanceOf<Self>>;
 
-		/// What a worker is slashed for not answering by the deadline.
+		/// The least a worker is slashed for not answering by the deadline, however cheap the
+		/// job (a governance parameter in the runtime).
 		#[pallet::constant]
-		type NoShowSlash: Get<BalanceOf<Self>>;
+		type NoShowSlashFloor: Get<BalanceOf<Self>>;
+
+		/// A no-show is slashed this many times the worker's price for the job, when that is
+		/// above the floor; never more than an assignment's exposure (a governance parameter
+		/// in the runtime).
+		#[pallet::constant]
+		type NoShowSlashMultiple: Get<u32>;
+
+		/// What a job pays per byte of the largest result its model's schema allows, for
+		/// keeping the result in state for [`Config::ResultRetention`] blocks (a governance
+		/// parameter in the runtime).
+		#[pallet::constant]
+		type ResultBytePrice: Get<BalanceOf<Self>>;
 
 		/// Blocks from a job's inclusion to the draw of its workers (at least 2).
 		#[pallet::constant]
@@ -191,7 +206,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxResultsPerCall: Get<u32>;
 
-		/// Most results pruned in one block.
+		/// Most results pruned in one block: at least `MaxJobsPerBlock`, so that pruning keeps
+		/// up with the most jobs a block can take in.
 		#[pallet::constant]
 		type MaxPrunedPerBlock: Get<u32>;
 
@@ -268,13 +284,14 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// The distinct models of the jobs assigned at a block.
+	/// The distinct models of the jobs assigned at a block, each with how many of those jobs
+	/// are for it: a model's slot is freed when its last job there is cancelled.
 	#[pallet::storage]
 	pub type AssignmentModels<T: Config> = StorageMap<
 		_,
 		Twox64Concat,
 		BlockNumberFor<T>,
-		BoundedVec<ModelHash, T::MaxModelsPerBlock>,
+		BoundedVec<(ModelHash, u32), T::MaxModelsPerBlock>,
 		ValueQuery,
 	>;
 
@@ -308,9 +325,15 @@ pub mod pallet {
 	pub type EligibleOperators<T: Config> =
 		StorageMap<_, Blake2_128Concat, ModelHash, (BlockNumberFor<T>, u32)>;
 
-	/// The lowest job id whose result may still be waiting to be pruned.
+	/// Settled jobs whose results are to be pruned, in the order they were settled (so by
+	/// settlement block), each with the first block it may be pruned in; keyed by position.
 	#[pallet::storage]
-	pub type PruneCursor<T> = StorageValue<_, JobId, ValueQuery>;
+	pub type PruneQueue<T: Config> = StorageMap<_, Twox64Concat, u64, (JobId, BlockNumberFor<T>)>;
+
+	/// The positions in [`PruneQueue`] still in use: from the first (inclusive) to the next
+	/// free one (exclusive).
+	#[pallet::storage]
+	pub type PruneQueueRange<T> = StorageValue<_, (u64, u64), ValueQuery>;
 
 	/// Events of the job market.
 	#[pallet::event]
@@ -329,18 +352,26 @@ pub mod pallet {
 		},
 		/// Workers were drawn for a job.
 		Assigned { job: JobId, workers: alloc::vec::Vec<WorkerId>, deadline: BlockNumberFor<T> },
-		/// A job was settled: `worker`'s result accepted, `cost` paid, the rest refunded.
+		/// A job was settled: `worker`'s result accepted, `cost` paid, the rest refunded. The
+		/// output itself is in `Results` (and the runtime API's `result`) for the retention
+		/// period; `output_hash` is its canonical hash.
 		Settled {
 			job: JobId,
 			worker: WorkerId,
 			output_hash: sp_core::H256,
-			output: Payload<T>,
 			single_worker: bool,
 			cost: BalanceOf<T>,
 			refunded: BalanceOf<T>,
 		},
-		/// A job ended without a result; its escrow was returned in full.
-		Refunded { job: JobId, submitter: T::AccountId, amount: BalanceOf<T>, reason: Refund },
+		/// A job ended without a result; `amount` of its escrow was returned and `kept` went to
+		/// the treasury (the minimum fee for a cancelled job, nothing otherwise).
+		Refunded {
+			job: JobId,
+			submitter: T::AccountId,
+			amount: BalanceOf<T>,
+			kept: BalanceOf<T>,
+			reason: Refund,
+		},
 		/// Earnings were paid out.
 		Claimed { who: T::AccountId, amount: BalanceOf<T> },
 		/// An answer of `worker` to `job` was skipped, for `reason`: it went stale between the
@@ -417,6 +448,12 @@ pub mod pallet {
 		AlreadyAnswered,
 		/// The job's deadline has passed.
 		AnswerTooLate,
+		/// A job may be cancelled only in the block it was submitted in: later, its draw's
+		/// randomness is being revealed.
+		CancelTooLate,
+		/// The output is remote although the model's outputs fit inline: outputs travel inline
+		/// whenever they can, so that the chain checks them against the schema.
+		OutputMustBeInline,
 	}
 
 	/// Genesis: the pallet's account is endowed with the existential deposit, so that earnings
@@ -468,10 +505,14 @@ pub mod pallet {
 			);
 			assert!(T::MinDeadline::get() <= T::MaxDeadline::get(), "deadline bounds reversed");
 			assert!(
-				T::NoShowSlash::get() <= T::Workers::max_exposure(),
+				T::NoShowSlashFloor::get() <= T::Workers::max_exposure(),
 				"a no-show cannot be slashed for more than an assignment's exposure"
 			);
 			assert!(T::MaxJobsPerBlock::get() > 0 && T::MaxResultsPerCall::get() > 0);
+			assert!(
+				T::MaxPrunedPerBlock::get() >= T::MaxJobsPerBlock::get(),
+				"pruning must keep up with the most jobs a block takes in"
+			);
 			assert!(T::WorkerRunBudget::get() > 0, "an off-chain worker run needs time");
 		}
 
@@ -518,26 +559,32 @@ pub mod pallet {
 			Ok(Some(used).into())
 		}
 
-		/// Cancels a job whose workers have not been drawn yet; the escrow comes back in full.
+		/// Cancels a job in the block it was submitted in (a later transaction of the same
+		/// block, or a batch, can revoke it). The minimum fee goes to the treasury, the rest of
+		/// the escrow comes back, and the job's place in its draw is freed.
+		///
+		/// Later blocks carry the VRF outputs its draw is made from, so cancelling then would let
+		/// an author drop jobs whose draw it dislikes; and a free cancel would let anyone fill a
+		/// block's draw for nothing.
 		///
 		/// Origin: the job's submitter.
 		///
-		/// Fails with `UnknownJob`, `NotSubmitter`, or `AlreadyAssigned`.
+		/// Fails with `UnknownJob`, `NotSubmitter`, `CancelTooLate` after the submission's block,
+		/// or (defensively) `AlreadyAssigned`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::cancel())]
 		pub fn cancel(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let record = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 			ensure!(record.submitter == who, Error::<T>::NotSubmitter);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(record.submitted_at == now, Error::<T>::CancelTooLate);
 			let JobState::Queued { assign_at } = record.state else {
 				return Err(Error::<T>::AlreadyAssigned.into());
 			};
-			AssignmentQueue::<T>::mutate(assign_at, |queue| queue.retain(|queued| *queued != job));
-			ExpiryQueue::<T>::mutate(record.deadline.saturating_add(1u32.into()), |queue| {
-				queue.retain(|queued| *queued != job)
-			});
-			Self::refund(job, record, Refund::Cancelled);
-			Ok(())
+			Self::unqueue(job, assign_at, &record);
+			let kept = T::MinFee::get().min(record.escrow);
+			Self::refund_keeping(job, record, Refund::Cancelled, kept)
 		}
 
 		/// Answers jobs assigned to `worker`: for each, the output with the worker key's receipt
@@ -552,8 +599,12 @@ pub mod pallet {
 		/// `AnswerSkipped` event, the rest stand, and the weight charged counts only accepted
 		/// answers.
 		///
+		/// The worker's earnings accrue to its operator's payee (the operator unless it set
+		/// another), not to the worker key.
+		///
 		/// Fails, answering nothing, with `BadOrigin` (not an authorized transaction: sent
-		/// from a signed account it fails, and its sender pays the fee) or `NotWorkerAccount`.
+		/// from a signed account it fails, and its sender pays the fee) or `NotWorkerAccount`
+		/// (the key is not a registered worker).
 		#[pallet::call_index(2)]
 		#[pallet::weight((
 			T::WeightInfo::submit_results(

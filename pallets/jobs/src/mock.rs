@@ -74,6 +74,7 @@ pub const ROYALTY: Balance = 20;
 /// 100 + 20, plus 5 % of it.
 pub const COST: Balance = 126;
 pub const NO_SHOW_SLASH: Balance = 10;
+pub const MIN_FEE: Balance = 50;
 pub const EXPOSURE: Balance = 100;
 pub const DELAY: u32 = 3;
 pub const DEADLINE: u64 = 10;
@@ -84,6 +85,12 @@ parameter_types! {
 	pub const TreasuryAccount: AccountId = TREASURY;
 	pub const JobsPalletId: PalletId = PalletId(*b"vt/jobs_");
 	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+	/// No-shows cost the floor unless a test sets a multiple of the price.
+	pub static NoShowSlashMultiple: u32 = 0;
+	/// Results are free to store unless a test sets a price.
+	pub static ResultBytePrice: Balance = 0;
+	/// Every model's price per worker.
+	pub static ModelPrice: Balance = PRICE;
 }
 
 /// The digits model: 64 pixels in, one label out.
@@ -106,7 +113,6 @@ pub fn schema() -> IoSchema {
 
 thread_local! {
 	static LISTED: RefCell<BTreeMap<ModelHash, IoSchema>> = const { RefCell::new(BTreeMap::new()) };
-	static OPEN_JOBS: RefCell<BTreeMap<ModelHash, u32>> = const { RefCell::new(BTreeMap::new()) };
 	static SLASHES: RefCell<Vec<(WorkerId, Balance, SlashReason)>> = const { RefCell::new(Vec::new()) };
 	static OUTCOMES: RefCell<Vec<(WorkerId, Outcome)>> = const { RefCell::new(Vec::new()) };
 	static ANSWERS: RefCell<Vec<(WorkerId, bool)>> = const { RefCell::new(Vec::new()) };
@@ -137,7 +143,7 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 	fn terms_for_new_job(model: &ModelHash) -> Option<ModelTerms<AccountId, Balance>> {
 		LISTED.with(|listed| listed.borrow().get(model).cloned()).map(|schema| ModelTerms {
 			owner: OWNER,
-			price_per_worker: PRICE,
+			price_per_worker: ModelPrice::get(),
 			owner_royalty: ROYALTY,
 			schema,
 			comparison: comparison_of(model),
@@ -152,11 +158,14 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 			.or_else(|| LISTED.with(|l| l.borrow().get(model).cloned()))
 	}
 	fn acquire(model: &ModelHash) -> DispatchResult {
-		OPEN_JOBS.with(|open| *open.borrow_mut().entry(*model).or_default() += 1);
+		with_open_jobs(|open| *open.entry(*model).or_default() += 1);
 		Ok(())
 	}
 	fn release(model: &ModelHash) {
-		OPEN_JOBS.with(|open| *open.borrow_mut().entry(*model).or_default() -= 1);
+		with_open_jobs(|open| *open.entry(*model).or_default() -= 1);
+	}
+	fn open_jobs(model: &ModelHash) -> Option<u32> {
+		Self::schema(model).map(|_| open_jobs(*model))
 	}
 	fn uris(model: &ModelHash) -> Vec<Vec<u8>> {
 		if LISTED.with(|listed| listed.borrow().contains_key(model)) {
@@ -172,12 +181,29 @@ pub fn model_uri(model: &ModelHash) -> Vec<u8> {
 	format!("https://models.test/{model:?}.onnx").into_bytes()
 }
 
+/// Lists `model` with `schema` in the registry double.
+pub fn list(model: ModelHash, schema: IoSchema) {
+	LISTED.with(|listed| listed.borrow_mut().insert(model, schema));
+}
+
 pub fn delist(model: ModelHash) {
 	LISTED.with(|listed| listed.borrow_mut().remove(&model));
 }
 
+/// The registry double's count of open jobs by model, kept in storage so that it rolls back
+/// with a failed call, as the real registry's does.
+const OPEN_JOBS_KEY: &[u8] = b":test:open-jobs-double";
+
+fn with_open_jobs<R>(f: impl FnOnce(&mut BTreeMap<ModelHash, u32>) -> R) -> R {
+	let mut open: BTreeMap<ModelHash, u32> =
+		frame_support::storage::unhashed::get(OPEN_JOBS_KEY).unwrap_or_default();
+	let result = f(&mut open);
+	frame_support::storage::unhashed::put(OPEN_JOBS_KEY, &open);
+	result
+}
+
 pub fn open_jobs(model: ModelHash) -> u32 {
-	OPEN_JOBS.with(|open| open.borrow().get(&model).copied().unwrap_or_default())
+	with_open_jobs(|open| open.get(&model).copied().unwrap_or_default())
 }
 
 /// The staking double keeps its workers in storage, so that they roll back with it (the
@@ -246,6 +272,14 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 		WorkersStore::with(|workers| workers.contains_key(worker)).then(|| account_of(worker))
 	}
 
+	fn payee(worker: &WorkerId) -> Option<AccountId> {
+		WorkersStore::with(|workers| workers.get(worker).map(|record| record.operator))
+	}
+
+	fn open_assignments(worker: &WorkerId) -> Option<u32> {
+		WorkersStore::with(|workers| workers.get(worker).map(|record| record.open))
+	}
+
 	fn note_assigned(worker: &WorkerId, _exposure: Balance) -> DispatchResult {
 		WorkersStore::with(|workers| {
 			let record = workers.get_mut(worker).ok_or(DispatchError::Other("unknown"))?;
@@ -306,6 +340,15 @@ pub fn add_worker(seed: u8, operator: AccountId, stake: Balance, capacity: u32) 
 	});
 }
 
+/// Worker `seed` serves `model` too.
+pub fn serve(seed: u8, model: ModelHash) {
+	WorkersStore::with(|workers| {
+		if let Some(record) = workers.get_mut(&worker(seed)) {
+			record.models.push(model);
+		}
+	});
+}
+
 pub fn remove_worker(seed: u8) {
 	WorkersStore::with(|workers| workers.remove(&worker(seed)));
 }
@@ -349,8 +392,10 @@ impl pallet_jobs::Config for Test {
 	type TreasuryAccount = TreasuryAccount;
 	type PalletId = JobsPalletId;
 	type ProtocolFee = ProtocolFee;
-	type MinFee = ConstU128<50>;
-	type NoShowSlash = ConstU128<NO_SHOW_SLASH>;
+	type MinFee = ConstU128<MIN_FEE>;
+	type NoShowSlashFloor = ConstU128<NO_SHOW_SLASH>;
+	type NoShowSlashMultiple = NoShowSlashMultiple;
+	type ResultBytePrice = ResultBytePrice;
 	type AssignmentDelay = ConstU32<DELAY>;
 	type MinDeadline = ConstU64<MIN_DEADLINE>;
 	type MaxDeadline = ConstU64<100>;
@@ -453,14 +498,17 @@ pub fn label(value: i64) -> Payload<Test> {
 
 /// Worker `seed`'s receipt signature over `output` for `job`.
 pub fn sign(seed: u8, job: u64, output: &Payload<Test>) -> WorkerSignature {
-	let Payload::Inline(tensors) = output else { panic!("inline outputs only") };
+	let output_hash = match output {
+		Payload::Inline(tensors) => veritensor_primitives::output_hash(tensors),
+		Payload::Remote { hash, .. } => *hash,
+	};
 	let record = pallet_jobs::Jobs::<Test>::get(job).expect("the job is open");
 	let receipt = Receipt {
 		genesis_hash: System::block_hash(0),
 		job_id: job,
 		model: record.model,
 		input_hash: record.input_hash,
-		output_hash: veritensor_primitives::output_hash(tensors),
+		output_hash,
 		worker: worker(seed),
 	};
 	worker_pair(seed).sign(&receipt.signing_payload()).into()
@@ -483,7 +531,6 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		LISTED.with(|listed| *listed.borrow_mut() = BTreeMap::from([(digits(), schema())]));
 		PINNED.with(|pinned| pinned.borrow_mut().clear());
-		OPEN_JOBS.with(|open| open.borrow_mut().clear());
 		SLASHES.with(|slashes| slashes.borrow_mut().clear());
 		OUTCOMES.with(|outcomes| outcomes.borrow_mut().clear());
 		ANSWERS.with(|answers| answers.borrow_mut().clear());

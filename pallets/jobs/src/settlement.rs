@@ -31,12 +31,13 @@ impl<T: Config> Pallet<T> {
 			.saturating_mul(job.k.into())
 			.saturating_add(job.price.royalty)
 			.saturating_add(job.price.protocol)
+			.saturating_add(job.price.storage)
 	}
 
-	/// Applies a checked answer of `worker`, whose earnings accrue to `account`.
+	/// Applies a checked answer of `worker`, whose earnings accrue to `payee`.
 	pub(crate) fn accept_answer(
 		worker: &WorkerId,
-		account: &T::AccountId,
+		payee: &T::AccountId,
 		checked: CheckedAnswer<T>,
 	) -> DispatchResult {
 		let CheckedAnswer { job_id, job, verdict } = checked;
@@ -55,7 +56,7 @@ impl<T: Config> Pallet<T> {
 				T::Workers::note_released(worker, exposure, Outcome::Completed);
 				WorkerJobs::<T>::remove(worker, job_id);
 				let answer = Settlement { worker: worker.clone(), output, output_hash, signature };
-				Self::settle(job_id, job, account, answer)?;
+				Self::settle(job_id, job, payee, answer)?;
 			}
 		}
 		Ok(())
@@ -65,16 +66,19 @@ impl<T: Config> Pallet<T> {
 	fn settle(
 		job_id: JobId,
 		job: Job<T>,
-		worker_account: &T::AccountId,
+		payee: &T::AccountId,
 		answer: Settlement<T>,
 	) -> DispatchResult {
 		let Settlement { worker, output, output_hash, signature } = answer;
 		let cost = Self::job_cost(&job);
 		asset::collect_cost::<T>(&job.submitter, cost)?;
 		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow.saturating_sub(cost))?;
-		Self::accrue(worker_account, job.price.per_worker.saturating_mul(job.k.into()));
+		Self::accrue(payee, job.price.per_worker.saturating_mul(job.k.into()));
 		Self::accrue(&job.price.owner, job.price.royalty);
-		Self::accrue(&T::TreasuryAccount::get(), job.price.protocol);
+		Self::accrue(
+			&T::TreasuryAccount::get(),
+			job.price.protocol.saturating_add(job.price.storage),
+		);
 		let now = frame_system::Pallet::<T>::block_number();
 		let single_worker = job.k == 1;
 		Results::<T>::insert(
@@ -82,19 +86,19 @@ impl<T: Config> Pallet<T> {
 			JobResult {
 				model: job.model,
 				worker: worker.clone(),
-				output: output.clone(),
+				output,
 				output_hash,
 				signature: signature.into(),
 				single_worker,
 				settled_at: now,
 			},
 		);
+		Self::queue_for_pruning(job_id, now.saturating_add(T::ResultRetention::get()));
 		Self::close(job_id, &job.model);
 		Self::deposit_event(Event::Settled {
 			job: job_id,
 			worker,
 			output_hash,
-			output,
 			single_worker,
 			cost,
 			refunded,
@@ -114,8 +118,31 @@ impl<T: Config> Pallet<T> {
 			job: job_id,
 			submitter: job.submitter,
 			amount,
+			kept: Zero::zero(),
 			reason,
 		});
+	}
+
+	/// Ends a job without a result, keeping `kept` of its escrow for the treasury and returning
+	/// the rest to its submitter.
+	pub(crate) fn refund_keeping(
+		job_id: JobId,
+		job: Job<T>,
+		reason: Refund,
+		kept: BalanceOf<T>,
+	) -> DispatchResult {
+		asset::collect_cost::<T>(&job.submitter, kept)?;
+		Self::accrue(&T::TreasuryAccount::get(), kept);
+		let amount = asset::release_escrow::<T>(&job.submitter, job.escrow.saturating_sub(kept))?;
+		Self::close(job_id, &job.model);
+		Self::deposit_event(Event::Refunded {
+			job: job_id,
+			submitter: job.submitter,
+			amount,
+			kept,
+			reason,
+		});
+		Ok(())
 	}
 
 	/// Forgets an ended job and lets its model go.

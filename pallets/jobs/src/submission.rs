@@ -10,8 +10,13 @@ use sp_runtime::{traits::Saturating, DispatchError};
 use veritensor_primitives::{
 	input_hash,
 	traits::{ModelRegistry, ModelTerms, WorkerStaking},
-	JobId, ModelHash, TensorError, TensorSpec,
+	IoSchema, JobId, ModelHash, TensorError, TensorSpec, WorkerId,
 };
+
+/// Bytes of the SCALE compact encoding of `value`.
+fn compact_len(value: u32) -> u32 {
+	<codec::Compact<u32> as codec::CompactLen<u32>>::compact_len(&value) as u32
+}
 
 /// The largest k the market settles today: single-worker jobs.
 pub const SUPPORTED_K: u32 = 1;
@@ -35,12 +40,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The price of a job of `k` workers under `terms`, and its cost: the workers' price, the
-	/// royalty and the protocol fee, raised to the minimum fee by the protocol's share.
+	/// royalty, the protocol fee and the result's storage, raised to the minimum fee by the
+	/// protocol's share.
 	fn price(terms: &ModelTerms<T::AccountId, BalanceOf<T>>, k: u32) -> (PriceOf<T>, BalanceOf<T>) {
 		let base =
 			terms.price_per_worker.saturating_mul(k.into()).saturating_add(terms.owner_royalty);
 		let mut protocol = T::ProtocolFee::get() * base;
-		let mut cost = base.saturating_add(protocol);
+		let storage =
+			T::ResultBytePrice::get().saturating_mul(Self::result_bytes(&terms.schema).into());
+		let mut cost = base.saturating_add(protocol).saturating_add(storage);
 		if cost < T::MinFee::get() {
 			protocol = protocol.saturating_add(T::MinFee::get().saturating_sub(cost));
 			cost = T::MinFee::get();
@@ -50,8 +58,49 @@ impl<T: Config> Pallet<T> {
 			owner: terms.owner.clone(),
 			royalty: terms.owner_royalty,
 			protocol,
+			storage,
 		};
 		(price, cost)
+	}
+
+	/// Whether every output tensor of `schema` fits inline: then results must be inline.
+	pub(crate) fn outputs_fit_inline(schema: &IoSchema) -> bool {
+		schema.outputs.iter().all(|spec| {
+			spec.wire_size().is_some_and(|size| size <= T::MaxInlineTensorBytes::get())
+		})
+	}
+
+	/// The most bytes a result of a model with `schema` takes in state: the record's fixed
+	/// fields and the largest output the schema allows (inline tensors if they fit, else a
+	/// hash and the longest URI).
+	pub fn result_bytes(schema: &IoSchema) -> u32 {
+		let fixed = ModelHash::max_encoded_len()
+			.saturating_add(WorkerId::max_encoded_len())
+			.saturating_add(H256::max_encoded_len())
+			.saturating_add(sp_core::sr25519::Signature::max_encoded_len())
+			.saturating_add(bool::max_encoded_len())
+			.saturating_add(BlockNumberFor::<T>::max_encoded_len())
+			// The payload's variant.
+			.saturating_add(1);
+		let output = if Self::outputs_fit_inline(schema) {
+			schema.outputs.iter().fold(compact_len(schema.outputs.len() as u32), |sum, spec| {
+				let data = spec.wire_size().unwrap_or(u32::MAX);
+				// Element type, shape (length and dimensions), fraction bits, data (length and
+				// bytes).
+				let tensor = 1u32
+					.saturating_add(compact_len(spec.shape.len() as u32))
+					.saturating_add(4u32.saturating_mul(spec.shape.len() as u32))
+					.saturating_add(1)
+					.saturating_add(compact_len(data))
+					.saturating_add(data);
+				sum.saturating_add(tensor)
+			})
+		} else {
+			(H256::max_encoded_len() as u32)
+				.saturating_add(compact_len(T::MaxUriLen::get()))
+				.saturating_add(T::MaxUriLen::get())
+		};
+		(fixed as u32).saturating_add(output)
 	}
 
 	/// Checks a payload against one side of a schema; returns its canonical hash.
@@ -126,10 +175,12 @@ impl<T: Config> Pallet<T> {
 		AssignmentQueue::<T>::try_mutate(assign_at, |queue| queue.try_push(job))
 			.map_err(|_| Error::<T>::AssignmentQueueFull)?;
 		AssignmentModels::<T>::try_mutate(assign_at, |models| {
-			if models.contains(&model) {
-				Ok(())
-			} else {
-				models.try_push(model)
+			match models.iter_mut().find(|(queued, _)| *queued == model) {
+				Some((_, jobs)) => {
+					jobs.saturating_inc();
+					Ok(())
+				}
+				None => models.try_push((model, 1)).map_err(|_| ()),
 			}
 		})
 		.map_err(|_| Error::<T>::AssignmentQueueFull)?;
@@ -170,6 +221,21 @@ impl<T: Config> Pallet<T> {
 			deadline,
 		});
 		Ok((job, counted))
+	}
+
+	/// Takes a queued job out of the queues of its draw at `assign_at` and of its deadline;
+	/// frees its model's place in the draw if it was that model's last job there.
+	pub(crate) fn unqueue(job_id: JobId, assign_at: BlockNumberFor<T>, job: &Job<T>) {
+		AssignmentQueue::<T>::mutate(assign_at, |queue| queue.retain(|queued| *queued != job_id));
+		AssignmentModels::<T>::mutate(assign_at, |models| {
+			if let Some((_, jobs)) = models.iter_mut().find(|(model, _)| *model == job.model) {
+				jobs.saturating_dec();
+			}
+			models.retain(|(_, jobs)| *jobs > 0);
+		});
+		ExpiryQueue::<T>::mutate(job.deadline.saturating_add(1u32.into()), |queue| {
+			queue.retain(|queued| *queued != job_id)
+		});
 	}
 
 	/// How many distinct operators have workers eligible for `model` in this block, counted

@@ -66,6 +66,9 @@ pub struct Price<AccountId, Balance> {
 	/// Paid to the treasury per settled job (the protocol fee, at least the minimum fee's
 	/// difference).
 	pub protocol: Balance,
+	/// Paid to the treasury per settled job for keeping its result in state for the retention
+	/// period: the result byte price times the largest result the model's schema allows.
+	pub storage: Balance,
 }
 
 /// Where a job stands.

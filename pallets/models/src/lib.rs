@@ -15,8 +15,11 @@
 //!
 //! - A proposal holds a deposit from the owner: a base plus a price per byte of the record.
 //! - `reject` slashes [`Config::RejectionSlash`] of the deposit to [`Config::OnRejection`] (the
-//!   treasury) and returns the rest; `withdraw_proposal` returns all of it. Both remove the
-//!   record, so the artifact can be proposed again.
+//!   treasury) and returns the rest; `withdraw_proposal` keeps the same part, so that a proposal
+//!   made only to block an artifact's real owner (squatting) costs its proposer as much whether
+//!   it is withdrawn or rejected. Both remove the record, so the artifact can be proposed again.
+//! - An owner whose artifact hash was proposed by someone else asks the council to reject that
+//!   proposal, then proposes it itself; each squat costs the squatter the rejection slash.
 //! - A listed model serves jobs. Deprecated models take no new jobs, but open jobs finish.
 //! - A delisted model is out of service; its record stays, so that finished jobs keep naming what
 //!   they ran, and its deposit is returned once no open job refers to it.
@@ -154,7 +157,8 @@ pub mod pallet {
 		#[pallet::no_default]
 		type ByteDeposit: Get<BalanceOf<Self>>;
 
-		/// Part of the deposit slashed when a proposal is rejected.
+		/// Part of the deposit slashed when a proposal is rejected or withdrawn: what squatting an
+		/// artifact's hash (proposing it to block or pre-empt its owner) costs at least.
 		#[pallet::constant]
 		type RejectionSlash: Get<Perbill>;
 
@@ -210,7 +214,14 @@ pub mod pallet {
 			returned: BalanceOf<T>,
 		},
 		/// The owner withdrew a proposal and got its deposit back.
-		ProposalWithdrawn { model: ModelHash, owner: T::AccountId, returned: BalanceOf<T> },
+		/// A proposal was withdrawn by its owner: `kept` of the deposit went to
+		/// [`Config::OnRejection`], `returned` back to the owner.
+		ProposalWithdrawn {
+			model: ModelHash,
+			owner: T::AccountId,
+			kept: BalanceOf<T>,
+			returned: BalanceOf<T>,
+		},
 		/// A listed model was deprecated: no new jobs, open jobs finish.
 		Deprecated { model: ModelHash, by_owner: bool },
 		/// A model was taken out of service.
@@ -455,7 +466,9 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Withdraws a proposal before the decision; the whole deposit comes back.
+		/// Withdraws a proposal before the decision. [`Config::RejectionSlash`] of the deposit goes
+		/// to [`Config::OnRejection`], as a rejection's would, and the rest comes back: withdrawing
+		/// just before the council rejects saves a squatter nothing.
 		///
 		/// Origin: the model's owner.
 		///
@@ -467,9 +480,10 @@ pub mod pallet {
 			let record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
 			ensure!(record.owner == who, Error::<T>::NotOwner);
 			ensure!(record.status.kind() == StatusKind::Proposed, Error::<T>::NotProposed);
-			let returned = Self::release_deposit(&who, record.deposit);
+			let kept = Self::slash_deposit(&who, T::RejectionSlash::get() * record.deposit);
+			let returned = Self::release_deposit(&who, record.deposit.saturating_sub(kept));
 			Models::<T>::remove(model);
-			Self::deposit_event(Event::ProposalWithdrawn { model, owner: who, returned });
+			Self::deposit_event(Event::ProposalWithdrawn { model, owner: who, kept, returned });
 			Ok(())
 		}
 

@@ -44,6 +44,10 @@ impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		})
 	}
 
+	fn open_jobs(model: &ModelHash) -> Option<u32> {
+		Models::<T>::get(model).map(|record| record.open_jobs)
+	}
+
 	fn release(model: &ModelHash) {
 		let deposit_due = Models::<T>::mutate(model, |record| match record {
 			Some(record) => {

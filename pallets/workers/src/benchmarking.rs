@@ -208,6 +208,17 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_payee() {
+		let operator = bonded::<T>("operator", 0, T::MinOperatorBond::get());
+		let payee: T::AccountId = account("payee", 0, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), payee.clone());
+
+		assert_eq!(Payees::<T>::get(&operator), Some(payee));
+	}
+
+	#[benchmark]
 	fn unbond() {
 		// Every worker slot in use and one chunk left: checking the rest reads every worker.
 		let operator = crowded_operator::<T>(0);

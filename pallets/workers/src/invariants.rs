@@ -15,9 +15,14 @@ impl<T: Config> Pallet<T> {
 	///   `MaxWorkersPerModel` seated workers (seats last until a worker no longer serves the
 	///   model), nor an operator more than `MaxWorkersPerModelPerOperator` of them; no seat or
 	///   eviction reaches the draw later than `EligibilityDelay` blocks from now;
-	/// - a worker's answer tallies are kept only for models it lists.
+	/// - a worker's answer tallies are kept only for models it lists;
+	/// - only bonded operators have a payee, and none names the operator itself.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		for (operator, payee) in Payees::<T>::iter() {
+			ensure!(Operators::<T>::contains_key(&operator), "a payee of an unbonded operator");
+			ensure!(payee != operator, "a payee naming its operator is stored");
+		}
 		let now = frame_system::Pallet::<T>::block_number();
 		let max_slash = T::MaxAssignmentSlash::get();
 		for (operator, ledger) in Operators::<T>::iter() {

@@ -100,6 +100,7 @@ impl<T: Config> OperatorLedger<T> {
 		let operator = self.operator_or_defensive()?;
 		Self::move_hold(&operator, Zero::zero())?;
 		Operators::<T>::remove(&operator);
+		Payees::<T>::remove(&operator);
 		Ok(())
 	}
 

@@ -320,6 +320,10 @@ pub mod pallet {
 	pub type Operators<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, OperatorLedger<T>>;
 
+	/// Where an operator's workers' earnings go, if not to the operator itself.
+	#[pallet::storage]
+	pub type Payees<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId>;
+
 	/// Registered workers, by worker key.
 	#[pallet::storage]
 	pub type Workers<T: Config> = StorageMap<_, Blake2_128Concat, WorkerId, WorkerRecord<T>>;
@@ -398,6 +402,8 @@ pub mod pallet {
 			peers_refused: u32,
 			peers_answered: u32,
 		},
+		/// An operator chose where its workers' earnings go from now on.
+		PayeeSet { operator: T::AccountId, payee: T::AccountId },
 		/// An operator was slashed for a worker's offence; `reporter_bounty` of `amount` went to
 		/// the reporter, the rest to the treasury.
 		Slashed {
@@ -674,10 +680,11 @@ pub mod pallet {
 		/// with the lowest operator stake if its own operator's stake is higher (see the pallet's
 		/// docs); the evicted worker is told by `Evicted`.
 		///
-		/// Fails with `NotBonded`, `AlreadyRegistered`, `BadPossessionProof`, `TooManyWorkers`,
-		/// `NoModels`, `DuplicateModel`, `ModelNotListed`, `ModelFull`, `OperatorSeatsFull`,
-		/// `ZeroCapacity`, `CapacityTooHigh`, or `BondBelowCommitments` if the bond cannot cover
-		/// the capacity.
+		/// Fails with `NotBonded`, `BondBelowMinimum` (an operator slashed below the minimum bond
+		/// adds no worker until it bonds more), `AlreadyRegistered`, `BadPossessionProof`,
+		/// `TooManyWorkers`, `NoModels`, `DuplicateModel`, `ModelNotListed`, `ModelFull`,
+		/// `OperatorSeatsFull`, `ZeroCapacity`, `CapacityTooHigh`, or `BondBelowCommitments` if
+		/// the bond cannot cover the capacity.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::register())]
 		pub fn register(
@@ -689,6 +696,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
 			let mut ledger = OperatorLedger::<T>::get(&operator)?;
+			ensure!(ledger.active >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
 			ensure!(!Workers::<T>::contains_key(&worker), Error::<T>::AlreadyRegistered);
 			Self::check_possession(&operator, &worker, &proof)?;
 			Self::check_settings(&models, capacity)?;
@@ -814,6 +822,28 @@ pub mod pallet {
 			Workers::<T>::remove(&worker);
 			ledger.update()?;
 			Self::deposit_event(Event::Unregistered { worker, operator });
+			Ok(())
+		}
+
+		/// Sends the earnings of the calling operator's workers to `payee` from now on (the
+		/// operator itself by default; setting the operator clears the choice). Earnings never go
+		/// to a worker key's account: a key lives on a worker's machine, where a thief would find
+		/// it, and needs no funds to answer.
+		///
+		/// Origin: a bonded operator.
+		///
+		/// Fails with `NotBonded`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::set_payee())]
+		pub fn set_payee(origin: OriginFor<T>, payee: T::AccountId) -> DispatchResult {
+			let operator = ensure_signed(origin)?;
+			ensure!(OperatorLedger::<T>::exists(&operator), Error::<T>::NotBonded);
+			if payee == operator {
+				Payees::<T>::remove(&operator);
+			} else {
+				Payees::<T>::insert(&operator, &payee);
+			}
+			Self::deposit_event(Event::PayeeSet { operator, payee });
 			Ok(())
 		}
 	}

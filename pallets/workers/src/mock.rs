@@ -100,6 +100,9 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 		Ok(())
 	}
 	fn release(_: &ModelHash) {}
+	fn open_jobs(_: &ModelHash) -> Option<u32> {
+		None
+	}
 	fn uris(_: &ModelHash) -> Vec<Vec<u8>> {
 		Vec::new()
 	}

@@ -37,6 +37,15 @@ impl<T: Config> WorkerStaking<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Workers::<T>::contains_key(worker).then(|| T::KeyAccount::convert(worker.clone()))
 	}
 
+	fn payee(worker: &WorkerId) -> Option<T::AccountId> {
+		let operator = Workers::<T>::get(worker)?.operator;
+		Some(Payees::<T>::get(&operator).unwrap_or(operator))
+	}
+
+	fn open_assignments(worker: &WorkerId) -> Option<u32> {
+		Workers::<T>::get(worker).map(|record| record.open_assignments)
+	}
+
 	fn note_assigned(worker: &WorkerId, exposure: BalanceOf<T>) -> DispatchResult {
 		ensure!(exposure <= T::MaxAssignmentSlash::get(), Error::<T>::ExposureTooHigh);
 		let now = frame_system::Pallet::<T>::block_number();

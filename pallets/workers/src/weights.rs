@@ -61,6 +61,7 @@ pub trait WeightInfo {
 	fn unregister() -> Weight;
 	fn slash() -> Weight;
 	fn candidates() -> Weight;
+	fn set_payee() -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -240,6 +241,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
+	fn set_payee() -> Weight {
+		Weight::from_parts(20_000_000, 3746)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 	fn candidates() -> Weight {
 		// Measured: `49714`
 		// Estimated: `480478`
@@ -306,6 +312,11 @@ impl WeightInfo for () {
 		Weight::from_parts(452_894_000, 51230)
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
 			.saturating_add(ParityDbWeight::get().writes(21_u64))
+	}
+	fn set_payee() -> Weight {
+		Weight::from_parts(20_000_000, 3746)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn candidates() -> Weight {
 		Weight::from_parts(1_589_604_000, 480478)

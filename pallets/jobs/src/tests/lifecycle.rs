@@ -6,6 +6,8 @@ use crate::{
 	WorkerJobs,
 };
 use frame_support::{assert_noop, assert_ok};
+use sp_core::H256;
+use veritensor_primitives::ModelHash;
 use veritensor_primitives::traits::{Outcome, SlashReason};
 
 #[test]
@@ -27,12 +29,13 @@ fn a_job_is_submitted_assigned_answered_and_settled() {
 		assert_eq!(worker_open(1), 1);
 		assert_eq!(Jobs::open_assignments(&worker(1)), vec![job]);
 
-		let account = account_of(&worker(1));
 		assert_ok!(answer(1, vec![output_answer(1, job, 7)]));
-		// The submitter paid the cost and got the rest back; earnings are claimable.
+		// The submitter paid the cost and got the rest back; earnings are claimable, the
+		// worker's by its operator (the worker key's account gets nothing).
 		assert_eq!(escrow_held(USER), 0);
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT - COST);
-		assert_eq!(Claimable::<Test>::get(account), Some(PRICE));
+		assert_eq!(Claimable::<Test>::get(100), Some(PRICE));
+		assert_eq!(Claimable::<Test>::get(account_of(&worker(1))), None);
 		assert_eq!(Claimable::<Test>::get(OWNER), Some(ROYALTY));
 		assert_eq!(Claimable::<Test>::get(TREASURY), Some(COST - PRICE - ROYALTY));
 		assert_eq!(open_jobs(digits()), 0);
@@ -96,7 +99,7 @@ fn submit_refuses_bad_jobs() {
 }
 
 #[test]
-fn cancel_refunds_a_queued_job_in_full() {
+fn cancel_in_the_submission_block_keeps_the_minimum_fee() {
 	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
@@ -106,20 +109,42 @@ fn cancel_refunds_a_queued_job_in_full() {
 		);
 		assert_ok!(Jobs::cancel(RuntimeOrigin::signed(USER), job));
 		System::assert_last_event(
-			Event::Refunded { job, submitter: USER, amount: 200, reason: Refund::Cancelled }.into(),
+			Event::Refunded {
+				job,
+				submitter: USER,
+				amount: 200 - MIN_FEE,
+				kept: MIN_FEE,
+				reason: Refund::Cancelled,
+			}
+			.into(),
 		);
-		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
+		assert_eq!(Balances::free_balance(USER), ENDOWMENT - MIN_FEE);
+		assert_eq!(Claimable::<Test>::get(TREASURY), Some(MIN_FEE));
 		assert_eq!(open_jobs(digits()), 0);
 		run_to_block(20);
 		assert_eq!(worker_open(1), 0);
+		assert_noop!(Jobs::cancel(RuntimeOrigin::signed(USER), 99), Error::<Test>::UnknownJob);
+	});
+}
 
+#[test]
+fn a_job_cannot_be_cancelled_once_its_draw_s_randomness_is_being_revealed() {
+	ExtBuilder.build_and_execute(|| {
+		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
-		run_to_block(20 + DELAY as u64);
+		// The next block's VRF output is part of the draw's seed: too late, though the job is
+		// still queued.
+		run_to_block(2);
+		assert!(matches!(JobsMap::<Test>::get(job).unwrap().state, JobState::Queued { .. }));
 		assert_noop!(
 			Jobs::cancel(RuntimeOrigin::signed(USER), job),
-			Error::<Test>::AlreadyAssigned
+			Error::<Test>::CancelTooLate
 		);
-		assert_noop!(Jobs::cancel(RuntimeOrigin::signed(USER), 99), Error::<Test>::UnknownJob);
+		run_to_block(1 + DELAY as u64);
+		assert_noop!(
+			Jobs::cancel(RuntimeOrigin::signed(USER), job),
+			Error::<Test>::CancelTooLate
+		);
 	});
 }
 
@@ -136,7 +161,7 @@ fn a_no_show_is_slashed_and_the_user_refunded() {
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
 		assert_eq!(escrow_held(USER), 0);
 		System::assert_last_event(
-			Event::Refunded { job, submitter: USER, amount: 200, reason: Refund::Expired }.into(),
+			Event::Refunded { job, submitter: USER, amount: 200, kept: 0, reason: Refund::Expired }.into(),
 		);
 	});
 }
@@ -164,7 +189,7 @@ fn without_workers_at_the_draw_the_job_is_refunded() {
 		remove_worker(1);
 		run_to_block(4);
 		System::assert_last_event(
-			Event::Refunded { job, submitter: USER, amount: 200, reason: Refund::NoWorkers }.into(),
+			Event::Refunded { job, submitter: USER, amount: 200, kept: 0, reason: Refund::NoWorkers }.into(),
 		);
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
 	});
@@ -184,34 +209,4 @@ fn results_are_pruned_after_the_retention_period() {
 	});
 }
 
-use sp_core::H256;
-use veritensor_primitives::ModelHash;
 
-#[test]
-fn results_stored_before_receipts_were_kept_are_pruned_as_the_cursor_passes() {
-	ExtBuilder.build_and_execute(|| {
-		add_worker(1, 100, 5_000, 2);
-		let old = submit(USER, 3, 200);
-		let kept = submit(USER, 4, 200);
-		run_to_block(4);
-		assert_ok!(answer(1, vec![output_answer(1, old, 7), output_answer(1, kept, 8)]));
-		// Rewrite the first result as storage version 0 stored it: no signature.
-		let result = Results::<Test>::get(old).unwrap();
-		let version_0 = (
-			result.model,
-			result.worker,
-			result.output,
-			result.output_hash,
-			result.single_worker,
-			result.settled_at,
-		);
-		let key = Results::<Test>::hashed_key_for(old);
-		frame_support::storage::unhashed::put_raw(&key, &codec::Encode::encode(&version_0));
-		assert!(Results::<Test>::get(old).is_none(), "unreadable as a version 1 result");
-		assert!(Results::<Test>::contains_key(old));
-		// The next block's pruning removes it and stops at the young result after it.
-		run_to_block(5);
-		assert!(!Results::<Test>::contains_key(old));
-		assert!(Results::<Test>::get(kept).is_some());
-	});
-}

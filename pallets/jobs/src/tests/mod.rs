@@ -5,6 +5,8 @@ mod answers;
 mod draw;
 mod executor_client;
 mod lifecycle;
+mod market_rules;
+mod migration;
 mod offchain;
 mod random;
 mod refusals;

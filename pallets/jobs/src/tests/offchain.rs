@@ -267,14 +267,14 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_general_transaction
 				job: second,
 				worker: worker(1),
 				output_hash: output_hash(&[label_tensor(4)]),
-				output: label(4),
 				single_worker: true,
 				cost: COST,
 				refunded: 200 - COST,
 			}
 			.into(),
 		);
-		// The result keeps the receipt signature.
+		// The result keeps the output and the receipt signature.
+		assert_eq!(crate::Results::<Test>::get(second).unwrap().output, label(4));
 		let result = crate::Results::<Test>::get(first).unwrap();
 		let Answer::Output { signature, .. } = &answers[0].answer else { unreachable!() };
 		assert_eq!(result.signature, signature.clone().into());
@@ -430,7 +430,7 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 				job: refused,
 				submitter: USER,
 				amount: 200,
-				reason: Refund::CannotExecute(CannotExecuteReason::BadInput),
+				kept: 0, reason: Refund::CannotExecute(CannotExecuteReason::BadInput),
 			}
 			.into(),
 		);
@@ -475,7 +475,7 @@ fn a_model_pinned_to_an_engine_version_the_executor_lacks_is_answered_as_cannot_
 				job,
 				submitter: USER,
 				amount: 200,
-				reason: Refund::CannotExecute(CannotExecuteReason::EngineUnavailable),
+				kept: 0, reason: Refund::CannotExecute(CannotExecuteReason::EngineUnavailable),
 			}
 			.into(),
 		);

@@ -63,17 +63,35 @@ fn reject_slashes_part_of_the_deposit_to_the_treasury_and_returns_the_rest() {
 }
 
 #[test]
-fn withdraw_returns_the_whole_deposit() {
+fn withdrawing_costs_what_a_rejection_costs_so_squatting_a_hash_is_never_free() {
 	ExtBuilder::default().build_and_execute(|| {
-		let deposit = propose(ALICE, 1);
-		assert_ok!(Models::withdraw_proposal(RuntimeOrigin::signed(ALICE), hash(1)));
-		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT);
-		assert_eq!(held(ALICE), 0);
+		// Bob proposes the hash of Alice's artifact first, blocking her, and withdraws before
+		// the council's rejection closes.
+		let deposit = propose(BOB, 1);
+		assert_noop!(
+			Models::propose(RuntimeOrigin::signed(ALICE), Box::new(spec(1))),
+			Error::<Test>::AlreadyRegistered
+		);
+		let treasury_before = Balances::free_balance(TREASURY);
+		assert_ok!(Models::withdraw_proposal(RuntimeOrigin::signed(BOB), hash(1)));
+		let kept = Perbill::from_percent(10) * deposit;
+		assert!(kept > 0);
+		assert_eq!(Balances::free_balance(BOB), ENDOWMENT - kept);
+		assert_eq!(Balances::free_balance(TREASURY), treasury_before + kept);
+		assert_eq!(held(BOB), 0);
 		assert!(ModelsStorage::<Test>::get(hash(1)).is_none());
 		assert_eq!(
 			last_event(),
-			Event::ProposalWithdrawn { model: hash(1), owner: ALICE, returned: deposit }.into()
+			Event::ProposalWithdrawn {
+				model: hash(1),
+				owner: BOB,
+				kept,
+				returned: deposit - kept
+			}
+			.into()
 		);
+		// The hash is free for its owner.
+		propose(ALICE, 1);
 	});
 }
 

@@ -58,6 +58,7 @@ const CAPACITIES: [u32; 8] = [1, 1, 2, 3, 4, 4, 0, 65];
 /// The kinds of operation counted, each of which must succeed somewhere in the run.
 const KINDS: &str =
 	"bond bond_extra unbond rebond withdraw ledger_closed register bad_proof_refused \
+	register_below_minimum_refused \
 	update chill resume unregister assign release fixed_slash fraction_slash bounty_paid advance";
 
 /// What one seed's run carries from step to step.
@@ -180,7 +181,11 @@ fn step(run: &mut Run) -> Vec<(AccountId, i128)> {
 			};
 			let fresh = !WorkersMap::<Test>::contains_key(worker(seed));
 			let result = Workers::register(origin, worker(seed), proof, models, capacity);
-			if bad && fresh && ledger.is_some() {
+			let above_minimum = ledger.as_ref().is_some_and(|ledger| ledger.active >= MIN_BOND);
+			if ledger.as_ref().is_some_and(|ledger| ledger.active < MIN_BOND) {
+				assert_eq!(result, Err(Error::<Test>::BondBelowMinimum.into()));
+				done("register_below_minimum_refused");
+			} else if bad && fresh && above_minimum {
 				assert_eq!(result, Err(Error::<Test>::BadPossessionProof.into()));
 				done("bad_proof_refused");
 			} else if result.is_ok() {

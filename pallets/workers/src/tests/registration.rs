@@ -5,7 +5,10 @@ use crate::{Error, Event, ServeSettings};
 use frame_support::assert_noop;
 use sp_core::Pair;
 use sp_runtime::traits::Convert;
-use veritensor_primitives::{possession_payload, traits::WorkerStaking};
+use veritensor_primitives::{
+	possession_payload,
+	traits::{SlashAmount, SlashReason, WorkerStaking},
+};
 
 #[test]
 fn register_records_the_worker_and_schedules_its_settings() {
@@ -320,5 +323,61 @@ fn nobody_unbonds_below_the_open_exposure() {
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(OPERATOR), 1_000));
 		assert_eq!(ledger(OPERATOR).active, 0);
 		assert_eq!(held(OPERATOR), 2_000);
+	});
+}
+
+#[test]
+fn an_operator_slashed_below_the_minimum_bond_adds_no_worker() {
+	ExtBuilder.build_and_execute(|| {
+		bond(OPERATOR, MIN_BOND + MAX_SLASH);
+		register(OPERATOR, 1, &[1], 1);
+		run_to_block(1 + DELAY);
+		// A slash takes the bond below the minimum: every worker is chilled...
+		assert_ok!(Workers::slash(
+			&worker(1),
+			SlashAmount::Fixed(2 * MAX_SLASH),
+			SlashReason::NoShow,
+			None
+		));
+		assert!(ledger(OPERATOR).active < MIN_BOND);
+		// ...and no new worker can take a seat in a model's set until the operator bonds more.
+		assert_noop!(
+			Workers::register(
+				RuntimeOrigin::signed(OPERATOR),
+				worker(2),
+				proof(2, OPERATOR),
+				models(&[1]),
+				1
+			),
+			Error::<Test>::BondBelowMinimum
+		);
+		assert!(!Workers::in_model_set(&model(1), &worker(2)));
+		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(OPERATOR), 2 * MAX_SLASH));
+		register(OPERATOR, 2, &[1], 1);
+	});
+}
+
+#[test]
+fn earnings_go_to_the_operator_or_the_payee_it_sets() {
+	ExtBuilder.build_and_execute(|| {
+		assert_noop!(
+			Workers::set_payee(RuntimeOrigin::signed(OPERATOR), 77),
+			Error::<Test>::NotBonded
+		);
+		bond(OPERATOR, 2_000);
+		register(OPERATOR, 1, &[1], 1);
+		assert_eq!(Workers::payee(&worker(1)), Some(OPERATOR));
+		assert_eq!(Workers::payee(&worker(2)), None);
+
+		assert_ok!(Workers::set_payee(RuntimeOrigin::signed(OPERATOR), 77));
+		System::assert_last_event(Event::PayeeSet { operator: OPERATOR, payee: 77 }.into());
+		assert_eq!(Workers::payee(&worker(1)), Some(77));
+		// Never the worker key's account.
+		assert_ne!(Workers::payee(&worker(1)), Workers::worker_account(&worker(1)));
+
+		// Setting the operator itself clears the choice.
+		assert_ok!(Workers::set_payee(RuntimeOrigin::signed(OPERATOR), OPERATOR));
+		assert!(!crate::Payees::<Test>::contains_key(OPERATOR));
+		assert_eq!(Workers::payee(&worker(1)), Some(OPERATOR));
 	});
 }

@@ -1,0 +1,95 @@
+//! The migration to storage version 2.
+
+use super::*;
+use crate::{
+	migrations::v2::{v1, MigrateV1ToV2},
+	AssignmentModels, Jobs as JobsMap, PruneQueue, PruneQueueRange, Results,
+};
+use codec::Encode;
+use frame_support::{
+	assert_ok,
+	BoundedVec,
+	traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+};
+
+/// Rewrites open job `job` as version 1 stored it (a price without the storage charge).
+fn store_as_v1(job: u64) {
+	let record = JobsMap::<Test>::get(job).unwrap();
+	let old = v1::Job::<Test> {
+		submitter: record.submitter,
+		model: record.model,
+		input_hash: record.input_hash,
+		k: record.k,
+		price: v1::Price {
+			per_worker: record.price.per_worker,
+			owner: record.price.owner,
+			royalty: record.price.royalty,
+			protocol: record.price.protocol,
+		},
+		escrow: record.escrow,
+		submitted_at: record.submitted_at,
+		deadline: record.deadline,
+		state: record.state,
+	};
+	frame_support::storage::unhashed::put_raw(&JobsMap::<Test>::hashed_key_for(job), &old.encode());
+}
+
+#[test]
+fn version_1_storage_is_rewritten_and_every_result_queued_for_pruning() {
+	ExtBuilder.build_and_execute(|| {
+		add_worker(1, 100, 5_000, 4);
+		let (old, young) = (submit(USER, 1, 200), submit(USER, 2, 200));
+		run_to_block(1 + DELAY as u64);
+		assert_ok!(answer(1, vec![output_answer(1, old, 7)]));
+		run_to_block(6);
+		assert_ok!(answer(1, vec![output_answer(1, young, 8)]));
+		let queued = [submit(USER, 3, 200), submit(USER, 4, 200)];
+
+		// Version 1: open jobs without a storage charge, a draw's models without counts, a
+		// prune cursor and no prune queue; the first result from before receipts were kept.
+		for job in queued {
+			store_as_v1(job);
+		}
+		let draw = 6 + DELAY as u64;
+		AssignmentModels::<Test>::remove(draw);
+		v1::AssignmentModels::<Test>::insert(draw, BoundedVec::truncate_from(vec![digits()]));
+		let _ = PruneQueue::<Test>::clear(u32::MAX, None);
+		PruneQueueRange::<Test>::kill();
+		v1::PruneCursor::<Test>::put(0);
+		let result = Results::<Test>::get(old).unwrap();
+		let version_0 = (
+			result.model,
+			result.worker,
+			result.output,
+			result.output_hash,
+			result.single_worker,
+			result.settled_at,
+		);
+		frame_support::storage::unhashed::put_raw(
+			&Results::<Test>::hashed_key_for(old),
+			&version_0.encode(),
+		);
+		assert!(Results::<Test>::get(old).is_none(), "unreadable as a version 1 result");
+		StorageVersion::new(1).put::<Jobs>();
+
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Jobs::on_chain_storage_version(), 2);
+		for job in queued {
+			assert_eq!(JobsMap::<Test>::get(job).unwrap().price.storage, 0);
+		}
+		assert_eq!(AssignmentModels::<Test>::get(draw).into_inner(), vec![(digits(), 2)]);
+		assert!(!v1::PruneCursor::<Test>::exists());
+		// The unreadable result is due at once, the other when its retention ends.
+		assert_eq!(PruneQueueRange::<Test>::get(), (0, 2));
+		assert_eq!(PruneQueue::<Test>::get(0), Some((old, 6)));
+		assert_eq!(PruneQueue::<Test>::get(1), Some((young, 6 + RETENTION)));
+		Jobs::do_try_state().unwrap();
+
+		run_to_block(7);
+		assert!(!Results::<Test>::contains_key(old));
+		assert!(Results::<Test>::get(young).is_some());
+		run_to_block(6 + RETENTION);
+		assert!(!Results::<Test>::contains_key(young));
+	});
+}

@@ -1,0 +1,199 @@
+//! The job market's economic numbers, set by the council through `pallet-parameters`
+//! (`parameters.set_parameter`, origin: more than half of the council, or root).
+//!
+//! Every value has bounds, checked when it is set: a value outside them cannot be decoded, so a
+//! `set_parameter` carrying one is refused before it runs, whatever its origin (a council motion
+//! proposing it fails at `propose`). A stored value that a later runtime's bounds exclude reads
+//! as the default. Time constants (delays, windows, unbonding) stay runtime constants; their
+//! reasons are next to them in `configs.rs`.
+//!
+//! What each number defends against:
+//! - `ProtocolFee` (5 %, at most 30 %): funds the treasury from every settled job; the cap keeps
+//!   the council from pricing the market out.
+//! - `MinJobFee` (0.01 VTN, 0.001 to 1 VTN): no job, and no cancelled job, is free, so filling a
+//!   block's draw with spam costs at least 1,024 times it a block.
+//! - `NoShowSlashFloor` (1 VTN, 0.001 to 100 VTN, the most one assignment may be slashed) and
+//!   `NoShowSlashMultiple` (10, 1 to 1,000): a worker that takes a job and does not answer loses
+//!   ten times what answering would have earned, and at least the floor, so that holding
+//!   assignments to delay users never pays; the cap is the exposure every assignment is backed
+//!   by, so a cheap job never risks more than the bond set aside for it.
+//! - `ResultBytePrice` (0.00001 VTN a byte, at most 0.001): a job pays for keeping its largest
+//!   possible result in state for a day, so large results cannot bloat state for free (the
+//!   largest inline result, 64 KiB, costs 0.66 VTN; a digits result, 187 bytes, 0.0019 VTN).
+
+use crate::{currency, Balance, Runtime};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::marker::PhantomData;
+use frame_support::{
+	dynamic_params::{dynamic_pallet_params, dynamic_params},
+	traits::{dynamic_params::Key, Get},
+};
+use scale_info::TypeInfo;
+use sp_runtime::Perbill;
+
+/// The bounds of a parameter's value.
+pub trait Bounds<V> {
+	/// The least value allowed.
+	const MIN: V;
+	/// The greatest value allowed.
+	const MAX: V;
+}
+
+/// A parameter's value, decodable only within the bounds `B`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, MaxEncodedLen, TypeInfo)]
+#[scale_info(skip_type_params(B))]
+#[codec(mel_bound(V: MaxEncodedLen))]
+pub struct Bounded<V, B>(V, PhantomData<B>);
+
+impl<V: PartialOrd, B: Bounds<V>> Bounded<V, B> {
+	/// `value` if it is within the bounds.
+	pub fn new(value: V) -> Option<Self> {
+		(B::MIN <= value && value <= B::MAX).then_some(Self(value, PhantomData))
+	}
+
+	/// The value.
+	pub fn get(self) -> V {
+		self.0
+	}
+}
+
+impl<V: Decode + PartialOrd, B: Bounds<V>> Decode for Bounded<V, B> {
+	fn decode<I: codec::Input>(input: &mut I) -> Result<Self, codec::Error> {
+		Self::new(V::decode(input)?).ok_or_else(|| "parameter value out of its bounds".into())
+	}
+}
+
+impl<V: DecodeWithMemTracking + PartialOrd, B: Bounds<V>> DecodeWithMemTracking
+	for Bounded<V, B>
+{
+}
+
+/// A value with bounds, as the pallets see it: the plain value.
+pub trait Unbound {
+	/// The plain value's type.
+	type Plain;
+	/// The plain value.
+	fn plain(self) -> Self::Plain;
+}
+
+impl<V, B> Unbound for Bounded<V, B> {
+	type Plain = V;
+	fn plain(self) -> V {
+		self.0
+	}
+}
+
+/// The plain value of a bounded parameter `P`, for the pallets' `Get`s.
+pub struct ValueOf<P>(PhantomData<P>);
+
+impl<P> Get<<P::Value as Unbound>::Plain> for ValueOf<P>
+where
+	P: Key + Get<P::Value>,
+	P::Value: Unbound,
+{
+	fn get() -> <P::Value as Unbound>::Plain {
+		P::get().plain()
+	}
+}
+
+macro_rules! bounds {
+	($name:ident: $value:ty = $min:expr, $max:expr) => {
+		#[doc = concat!("The bounds of `", stringify!($name), "`.")]
+		#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+		pub struct $name;
+		impl Bounds<$value> for $name {
+			const MIN: $value = $min;
+			const MAX: $value = $max;
+		}
+	};
+}
+
+bounds!(ProtocolFeeBounds: Perbill = Perbill::zero(), Perbill::from_percent(30));
+bounds!(MinJobFeeBounds: Balance = currency::MILLI_UNITS, currency::UNITS);
+bounds!(NoShowSlashFloorBounds: Balance = currency::MILLI_UNITS, crate::configs::MAX_ASSIGNMENT_SLASH);
+bounds!(NoShowSlashMultipleBounds: u32 = 1, 1_000);
+bounds!(ResultBytePriceBounds: Balance = 0, currency::MILLI_UNITS);
+
+/// A bounded value known to be within its bounds.
+const fn within<V, B>(value: V) -> Bounded<V, B> {
+	Bounded(value, PhantomData)
+}
+
+#[dynamic_params(RuntimeParameters, pallet_parameters::Parameters::<Runtime>)]
+pub mod dynamic_params {
+	use super::*;
+
+	/// The job market's economic numbers.
+	#[dynamic_pallet_params]
+	#[codec(index = 0)]
+	pub mod market {
+		/// The treasury's share of a job, on top of the workers' price and the royalty.
+		#[codec(index = 0)]
+		pub static ProtocolFee: Bounded<Perbill, ProtocolFeeBounds> =
+			within(Perbill::from_percent(5));
+
+		/// The least a job costs; a cancelled job keeps it.
+		#[codec(index = 1)]
+		pub static MinJobFee: Bounded<Balance, MinJobFeeBounds> =
+			within(10 * currency::MILLI_UNITS);
+
+		/// The least a no-show is slashed.
+		#[codec(index = 2)]
+		pub static NoShowSlashFloor: Bounded<Balance, NoShowSlashFloorBounds> =
+			within(currency::UNITS);
+
+		/// A no-show is slashed this many times the worker's price for the job.
+		#[codec(index = 3)]
+		pub static NoShowSlashMultiple: Bounded<u32, NoShowSlashMultipleBounds> = within(10);
+
+		/// What a job pays per byte of its largest possible result, kept for a day.
+		#[codec(index = 4)]
+		pub static ResultBytePrice: Bounded<Balance, ResultBytePriceBounds> =
+			within(10 * currency::MICRO_UNITS);
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl Default for RuntimeParameters {
+	fn default() -> Self {
+		RuntimeParameters::Market(dynamic_params::market::Parameters::ProtocolFee(
+			dynamic_params::market::ProtocolFee,
+			Some(within(Perbill::from_percent(5))),
+		))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn defaults_are_within_their_bounds() {
+		use dynamic_params::market::*;
+		sp_io::TestExternalities::default().execute_with(|| {
+			for (value, min, max) in [
+				(ProtocolFee::get().get().deconstruct() as u128, 0, 300_000_000),
+				(MinJobFee::get().get(), MinJobFeeBounds::MIN, MinJobFeeBounds::MAX),
+				(
+					NoShowSlashFloor::get().get(),
+					NoShowSlashFloorBounds::MIN,
+					NoShowSlashFloorBounds::MAX,
+				),
+				(NoShowSlashMultiple::get().get() as u128, 1, 1_000),
+				(ResultBytePrice::get().get(), 0, ResultBytePriceBounds::MAX),
+			] {
+				assert!(min <= value && value <= max);
+			}
+		});
+	}
+
+	#[test]
+	fn a_value_outside_its_bounds_does_not_decode() {
+		let too_high = Perbill::from_percent(31).encode();
+		assert!(Bounded::<Perbill, ProtocolFeeBounds>::decode(&mut &too_high[..]).is_err());
+		let fine = Perbill::from_percent(30).encode();
+		assert!(Bounded::<Perbill, ProtocolFeeBounds>::decode(&mut &fine[..]).is_ok());
+		let zero = 0u32.encode();
+		assert!(Bounded::<u32, NoShowSlashMultipleBounds>::decode(&mut &zero[..]).is_err());
+	}
+}
