@@ -63,10 +63,7 @@ impl<V: Decode + PartialOrd, B: Bounds<V>> Decode for Bounded<V, B> {
 	}
 }
 
-impl<V: DecodeWithMemTracking + PartialOrd, B: Bounds<V>> DecodeWithMemTracking
-	for Bounded<V, B>
-{
-}
+impl<V: DecodeWithMemTracking + PartialOrd, B: Bounds<V>> DecodeWithMemTracking for Bounded<V, B> {}
 
 /// A value with bounds, as the pallets see it: the plain value.
 pub trait Unbound {
@@ -160,40 +157,5 @@ impl Default for RuntimeParameters {
 			dynamic_params::market::ProtocolFee,
 			Some(within(Perbill::from_percent(5))),
 		))
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn defaults_are_within_their_bounds() {
-		use dynamic_params::market::*;
-		sp_io::TestExternalities::default().execute_with(|| {
-			for (value, min, max) in [
-				(ProtocolFee::get().get().deconstruct() as u128, 0, 300_000_000),
-				(MinJobFee::get().get(), MinJobFeeBounds::MIN, MinJobFeeBounds::MAX),
-				(
-					NoShowSlashFloor::get().get(),
-					NoShowSlashFloorBounds::MIN,
-					NoShowSlashFloorBounds::MAX,
-				),
-				(NoShowSlashMultiple::get().get() as u128, 1, 1_000),
-				(ResultBytePrice::get().get(), 0, ResultBytePriceBounds::MAX),
-			] {
-				assert!(min <= value && value <= max);
-			}
-		});
-	}
-
-	#[test]
-	fn a_value_outside_its_bounds_does_not_decode() {
-		let too_high = Perbill::from_percent(31).encode();
-		assert!(Bounded::<Perbill, ProtocolFeeBounds>::decode(&mut &too_high[..]).is_err());
-		let fine = Perbill::from_percent(30).encode();
-		assert!(Bounded::<Perbill, ProtocolFeeBounds>::decode(&mut &fine[..]).is_ok());
-		let zero = 0u32.encode();
-		assert!(Bounded::<u32, NoShowSlashMultipleBounds>::decode(&mut &zero[..]).is_err());
 	}
 }

@@ -146,7 +146,7 @@ async function jobFlow(api, worker, model) {
   const result = (await api.call.jobsApi.result(job)).unwrap();
   if (!result.singleWorker.isTrue) fail('the result is not marked single-worker');
   console.log(`  job ${job} settled at cost ${cost}: label 7 signed by the worker, ` +
-    `${earned} claimable by the worker's account, escrow released`);
+    `${earned} claimable by its operator, escrow released`);
 }
 
 const node = new NodeProcess(nodeBin, 'check', ['--dev', '--tmp']);

@@ -14,7 +14,7 @@
 // 5. follows them block by block until they settle, then prints each prediction against its
 //    label, the fees, submit-to-settled latency, the executor's time per inference, and checks
 //    that the money moved exactly as the prices say;
-// 6. Dave calls `jobs.claim` for every account that earned something: each balance moves by
+// 6. Charlie calls `jobs.claim` for every account that earned something: each balance moves by
 //    exactly its earnings.
 import {
   NodeProcess, UNITS, claimable, demoModels, digitInput, escrowHeld, fail, followJobs,
@@ -69,7 +69,7 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     await listThroughCouncil(api, integerModelSpec(), ferdie, [alice, charlie], (m) => say(`  ${m}`));
 
     say('▶ Bonding an operator and registering the dev worker');
-    const { account: workerAccount } = await registerWorker(api, node, dave,
+    await registerWorker(api, node, dave,
       { bond: 10_000n * UNITS, models: [floatModel, intModel], capacity: MAX_IMAGES }, (m) => say(`  ${m}`));
 
     const vectors = testVectors();
@@ -86,7 +86,8 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     });
     const treasury = api.consts.jobs.treasuryAccount.toString();
     const owners = { [floatModel]: alice.address, [intModel]: ferdie.address };
-    const watched = [...new Set([workerAccount, alice.address, ferdie.address, treasury])];
+    // The worker's earnings go to its operator, Dave.
+    const watched = [...new Set([dave.address, alice.address, ferdie.address, treasury])];
     const before = await claimable(api, watched);
     const userBefore = (await api.query.system.account(bob.address)).data;
 
@@ -114,7 +115,7 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     for (const job of submitted) {
       const { event, settled, block, blockTime, at } = job.end;
       if (!settled) fail(`job ${job.id} was refunded: ${event.data.reason}`);
-      const predicted = predictedLabel(event.data.output);
+      const predicted = predictedLabel(job.end.output);
       const row = {
         ...job,
         predicted,
@@ -136,9 +137,9 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     let costs = 0n;
     for (const row of rows) {
       const price = prices[row.id];
-      expected[workerAccount] += price.perWorker.toBigInt();
+      expected[dave.address] += price.perWorker.toBigInt();
       expected[owners[row.model]] += price.royalty.toBigInt();
-      expected[treasury] += price.protocol.toBigInt();
+      expected[treasury] += price.protocol.toBigInt() + price.storage.toBigInt();
       costs += row.cost;
     }
     const moved = Object.fromEntries(watched.map((account) => [account, after[account] - before[account]]));
@@ -160,13 +161,11 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     say(`  fees: ${formatUnits(costs)} for the jobs + ${formatUnits(fee)} transaction fee = ` +
       `${formatUnits(userPaid)} paid by Bob; escrow still held: ${formatUnits(escrowHeld(holds))}`);
     const names = {
-      [treasury]: 'the treasury (protocol fee)',
+      [treasury]: 'the treasury (protocol fee and result storage)',
+      [dave.address]: 'Dave (the worker\'s operator)',
       [ferdie.address]: 'Ferdie (royalty, integer model)',
       [alice.address]: 'Alice (royalty, float model)',
     };
-    names[workerAccount] = workerAccount === alice.address
-      ? 'Alice (the dev worker key\'s account, and royalty, float model)'
-      : 'the worker key\'s account';
     for (const account of watched) {
       const ok = moved[account] === expected[account] ? '✓' : '✗';
       say(`  earned by ${names[account]}: ${formatUnits(moved[account])}, priced ` +
@@ -183,9 +182,9 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
       say(`  executor: ${executor.count} inferences, ${executor.meanMicros.toFixed(0)} µs each on average`);
     }
 
-    say('▶ Paying out: Dave calls jobs.claim for every account that earned something');
+    say('▶ Paying out: Charlie calls jobs.claim for every account that earned something');
     const payees = watched.filter((account) => after[account] > 0n);
-    const claim = await send(api, api.tx.utility.batchAll(payees.map((a) => api.tx.jobs.claim(a))), dave);
+    const claim = await send(api, api.tx.utility.batchAll(payees.map((a) => api.tx.jobs.claim(a))), charlie);
     const claimFee = feesOf(api, claim.events);
     const header = await api.rpc.chain.getHeader(claim.blockHash);
     const [atParent, atClaim] = await Promise.all([api.at(header.parentHash), api.at(claim.blockHash)]);

@@ -285,7 +285,7 @@ async function faultsAndRestart() {
       `a model pinned to an engine version the worker lacks: refunded, engine unavailable (${ends[4]})`);
     check(/cannot execute \(EngineUnavailable\): engine_mismatch/.test(worker.log()),
       'the worker node logged the executor\'s engine_mismatch refusal');
-    const predicted = faultJobs.slice(2, 4).map((job) => job.end.event.data.output.asInline[0].data.toHex());
+    const predicted = faultJobs.slice(2, 4).map((job) => job.end.output.asInline[0].data.toHex());
     check(predicted[0] === predicted[1], 'the remote input ran exactly like the same inline one');
     check(escrowHeld(await api.query.balances.holds(bob.address)) === heldBefore,
       'every escrow of these jobs is released');

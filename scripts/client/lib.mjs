@@ -383,7 +383,9 @@ export async function submitJobs(api, user, jobs, deadline, tip = 0n) {
 }
 
 // Follows `jobs` block by block until each is settled or refunded (or `timeoutMs` passes),
-// noting on each job its end: block, block timestamp, wall time, event. `progress` is called once per new block.
+// noting on each job its end: block, block timestamp, wall time, event, and for a settled job
+// its output as stored in the block (events carry only its hash). `progress` is called once per
+// new block.
 export async function followJobs(api, jobs, timeoutMs, progress = () => {}) {
   const byId = new Map(jobs.map((job) => [job.id, job]));
   const ended = () => jobs.filter((job) => job.end).length;
@@ -403,7 +405,8 @@ export async function followJobs(api, jobs, timeoutMs, progress = () => {}) {
         const job = byId.get(event.data.job.toNumber());
         if (!job) continue;
         if (job.end) fail(`job ${job.id} ended twice`);
-        job.end = { block: next, blockTime: blockTime.toNumber(), at: Date.now(), settled, event };
+        const output = settled ? (await at.query.jobs.results(job.id)).unwrap().output : undefined;
+        job.end = { block: next, blockTime: blockTime.toNumber(), at: Date.now(), settled, event, output };
       }
       progress(next, ended(), jobs.length);
     }

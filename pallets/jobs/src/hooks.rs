@@ -53,13 +53,8 @@ impl<T: Config> Pallet<T> {
 			let exposure = T::Workers::max_exposure();
 			let slash = Self::no_show_slash(&job);
 			for worker in workers {
-				if T::Workers::slash(
-					worker,
-					SlashAmount::Fixed(slash),
-					SlashReason::NoShow,
-					None,
-				)
-				.is_err()
+				if T::Workers::slash(worker, SlashAmount::Fixed(slash), SlashReason::NoShow, None)
+					.is_err()
 				{
 					log!(warn, "no-show of job {job_id}: worker gone");
 				}

@@ -65,9 +65,10 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether every output tensor of `schema` fits inline: then results must be inline.
 	pub(crate) fn outputs_fit_inline(schema: &IoSchema) -> bool {
-		schema.outputs.iter().all(|spec| {
-			spec.wire_size().is_some_and(|size| size <= T::MaxInlineTensorBytes::get())
-		})
+		schema
+			.outputs
+			.iter()
+			.all(|spec| spec.wire_size().is_some_and(|size| size <= T::MaxInlineTensorBytes::get()))
 	}
 
 	/// The most bytes a result of a model with `schema` takes in state: the record's fixed

@@ -138,8 +138,14 @@ fn a_batch_with_an_expired_and_a_valid_answer_settles_the_valid_one_and_reports_
 		assert!(in_pool(&call).is_ok());
 		run_to_block(1 + MIN_DEADLINE + 1);
 		System::assert_has_event(
-			Event::Refunded { job: soon, submitter: USER, amount: 200, kept: 0, reason: Refund::Expired }
-				.into(),
+			Event::Refunded {
+				job: soon,
+				submitter: USER,
+				amount: 200,
+				kept: 0,
+				reason: Refund::Expired,
+			}
+			.into(),
 		);
 		// The pool refuses a batch with a stale answer; a block keeps the good ones.
 		assert_eq!(in_pool(&call), Err(InvalidTransaction::Stale.into()));

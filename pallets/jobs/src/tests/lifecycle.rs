@@ -7,8 +7,8 @@ use crate::{
 };
 use frame_support::{assert_noop, assert_ok};
 use sp_core::H256;
-use veritensor_primitives::ModelHash;
 use veritensor_primitives::traits::{Outcome, SlashReason};
+use veritensor_primitives::ModelHash;
 
 #[test]
 fn a_job_is_submitted_assigned_answered_and_settled() {
@@ -136,15 +136,9 @@ fn a_job_cannot_be_cancelled_once_its_draw_s_randomness_is_being_revealed() {
 		// still queued.
 		run_to_block(2);
 		assert!(matches!(JobsMap::<Test>::get(job).unwrap().state, JobState::Queued { .. }));
-		assert_noop!(
-			Jobs::cancel(RuntimeOrigin::signed(USER), job),
-			Error::<Test>::CancelTooLate
-		);
+		assert_noop!(Jobs::cancel(RuntimeOrigin::signed(USER), job), Error::<Test>::CancelTooLate);
 		run_to_block(1 + DELAY as u64);
-		assert_noop!(
-			Jobs::cancel(RuntimeOrigin::signed(USER), job),
-			Error::<Test>::CancelTooLate
-		);
+		assert_noop!(Jobs::cancel(RuntimeOrigin::signed(USER), job), Error::<Test>::CancelTooLate);
 	});
 }
 
@@ -161,7 +155,8 @@ fn a_no_show_is_slashed_and_the_user_refunded() {
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
 		assert_eq!(escrow_held(USER), 0);
 		System::assert_last_event(
-			Event::Refunded { job, submitter: USER, amount: 200, kept: 0, reason: Refund::Expired }.into(),
+			Event::Refunded { job, submitter: USER, amount: 200, kept: 0, reason: Refund::Expired }
+				.into(),
 		);
 	});
 }
@@ -189,7 +184,14 @@ fn without_workers_at_the_draw_the_job_is_refunded() {
 		remove_worker(1);
 		run_to_block(4);
 		System::assert_last_event(
-			Event::Refunded { job, submitter: USER, amount: 200, kept: 0, reason: Refund::NoWorkers }.into(),
+			Event::Refunded {
+				job,
+				submitter: USER,
+				amount: 200,
+				kept: 0,
+				reason: Refund::NoWorkers,
+			}
+			.into(),
 		);
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
 	});
@@ -208,5 +210,3 @@ fn results_are_pruned_after_the_retention_period() {
 		assert!(Results::<Test>::get(job).is_none());
 	});
 }
-
-

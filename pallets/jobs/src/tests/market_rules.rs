@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::{Claimable, Error, Event, Payload, PruneQueueRange, Results};
-use frame_support::{assert_noop, assert_ok, traits::Get};
 use codec::Encode;
+use frame_support::{assert_noop, assert_ok, traits::Get};
 use sp_core::H256;
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
@@ -37,10 +37,8 @@ fn submit_for(who: AccountId, model: ModelHash) -> u64 {
 
 /// An output at `uri` with an arbitrary hash, the receipt signed over that hash.
 fn remote_answer(seed: u8, job: u64) -> crate::Submission<Test> {
-	let output = Payload::Remote {
-		hash: H256::repeat_byte(0xab),
-		uri: b"x".to_vec().try_into().unwrap(),
-	};
+	let output =
+		Payload::Remote { hash: H256::repeat_byte(0xab), uri: b"x".to_vec().try_into().unwrap() };
 	let signature = sign(seed, job, &output);
 	crate::Submission { job, answer: crate::Answer::Output { output, signature } }
 }

@@ -8,8 +8,8 @@ use crate::{
 use codec::Encode;
 use frame_support::{
 	assert_ok,
-	BoundedVec,
 	traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	BoundedVec,
 };
 
 /// Rewrites open job `job` as version 1 stored it (a price without the storage charge).

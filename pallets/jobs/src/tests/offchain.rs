@@ -430,7 +430,8 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 				job: refused,
 				submitter: USER,
 				amount: 200,
-				kept: 0, reason: Refund::CannotExecute(CannotExecuteReason::BadInput),
+				kept: 0,
+				reason: Refund::CannotExecute(CannotExecuteReason::BadInput),
 			}
 			.into(),
 		);
@@ -475,7 +476,8 @@ fn a_model_pinned_to_an_engine_version_the_executor_lacks_is_answered_as_cannot_
 				job,
 				submitter: USER,
 				amount: 200,
-				kept: 0, reason: Refund::CannotExecute(CannotExecuteReason::EngineUnavailable),
+				kept: 0,
+				reason: Refund::CannotExecute(CannotExecuteReason::EngineUnavailable),
 			}
 			.into(),
 		);

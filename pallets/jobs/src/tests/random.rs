@@ -26,11 +26,7 @@ const WORKERS: [u8; 3] = [1, 2, 3];
 const OPERATORS: [AccountId; 3] = [100, 200, 300];
 
 fn money() -> Balance {
-	let accounts = USERS
-		.iter()
-		.copied()
-		.chain([OWNER, TREASURY, Jobs::pot()])
-		.chain(OPERATORS);
+	let accounts = USERS.iter().copied().chain([OWNER, TREASURY, Jobs::pot()]).chain(OPERATORS);
 	accounts.map(|who| Balances::total_balance(&who)).sum()
 }
 

@@ -82,13 +82,8 @@ fn withdrawing_costs_what_a_rejection_costs_so_squatting_a_hash_is_never_free() 
 		assert!(ModelsStorage::<Test>::get(hash(1)).is_none());
 		assert_eq!(
 			last_event(),
-			Event::ProposalWithdrawn {
-				model: hash(1),
-				owner: BOB,
-				kept,
-				returned: deposit - kept
-			}
-			.into()
+			Event::ProposalWithdrawn { model: hash(1), owner: BOB, kept, returned: deposit - kept }
+				.into()
 		);
 		// The hash is free for its owner.
 		propose(ALICE, 1);
