@@ -306,7 +306,10 @@ impl_runtime_apis! {
 			use frame_support::traits::StorageInfoTrait;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Council, Jobs, Models, Sudo, Timestamp, Treasury, Utility, Workers};
+			use crate::{
+				Balances, Council, Jobs, Models, Parameters, Sudo, Timestamp, Treasury, Utility,
+				Workers,
+			};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -322,7 +325,10 @@ impl_runtime_apis! {
 			use frame_support::traits::TrackedStorageKey;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Council, Jobs, Models, Sudo, Timestamp, Treasury, Utility, Workers};
+			use crate::{
+				Balances, Council, Jobs, Models, Parameters, Sudo, Timestamp, Treasury, Utility,
+				Workers,
+			};
 
 			impl frame_benchmarking::baseline::Config for Runtime {}
 

@@ -421,6 +421,41 @@ impl pallet_jobs::Config for Runtime {
 	type BenchmarkHelper = JobsBenchmarkHelper;
 }
 
+/// Bonds `at_least` (or the minimum bond) for `operator`, funding it first.
+#[cfg(feature = "runtime-benchmarks")]
+fn bond_for_benchmarks(operator: &AccountId, at_least: Balance) {
+	use frame_support::traits::fungible::Mutate;
+	let bond = MinOperatorBond::get().max(at_least);
+	Balances::set_balance(operator, bond * 2);
+	pallet_workers::Pallet::<Runtime>::bond(RuntimeOrigin::signed(operator.clone()), bond)
+		.expect("funded; qed");
+}
+
+/// Registers a new worker key of `operator` (kept in the keystore) for `models`.
+#[cfg(feature = "runtime-benchmarks")]
+fn register_for_benchmarks(
+	operator: &AccountId,
+	models: &[veritensor_primitives::ModelHash],
+	capacity: u32,
+) -> veritensor_primitives::WorkerId {
+	use sp_runtime::RuntimeAppPublic;
+	let key = veritensor_primitives::WorkerId::generate_pair(None);
+	let genesis = System::block_hash(0);
+	let proof = key
+		.sign(&veritensor_primitives::possession_payload(operator, &genesis))
+		.expect("the key is in the keystore; qed");
+	let models = models.to_vec().try_into().expect("at most the models a worker serves; qed");
+	pallet_workers::Pallet::<Runtime>::register(
+		RuntimeOrigin::signed(operator.clone()),
+		key.clone(),
+		proof,
+		models,
+		capacity,
+	)
+	.expect("bonded for the capacity, and a seat is free; qed");
+	key
+}
+
 /// Lists models and registers workers through the real pallets for the job market's
 /// benchmarks.
 #[cfg(feature = "runtime-benchmarks")]
@@ -432,36 +467,61 @@ impl pallet_jobs::BenchmarkHelper for JobsBenchmarkHelper {
 		model: veritensor_primitives::ModelHash,
 		schema: veritensor_primitives::IoSchema,
 	) {
-		let owner: AccountId = frame_benchmarking::account("model owner", 0, 0);
+		// Each model its own owner, so that royalties accrue to distinct accounts.
+		let owner: AccountId = frame_benchmarking::account("model owner", model[0] as u32, 0);
 		pallet_models::Pallet::<Runtime>::list_for_benchmarks_with(owner, model, Some(schema));
 	}
 
 	fn add_worker(
-		model: veritensor_primitives::ModelHash,
+		models: &[veritensor_primitives::ModelHash],
 		index: u32,
 		capacity: u32,
 	) -> veritensor_primitives::WorkerId {
-		use frame_support::traits::{fungible::Mutate, Get};
-		use sp_runtime::RuntimeAppPublic;
+		use frame_support::traits::Get;
 		let operator: AccountId = frame_benchmarking::account("operator", index, 0);
-		let bond = MinOperatorBond::get().max(MaxAssignmentSlash::get() * capacity as Balance);
-		Balances::set_balance(&operator, bond * 2);
-		let origin = || RuntimeOrigin::signed(operator.clone());
-		pallet_workers::Pallet::<Runtime>::bond(origin(), bond).expect("funded; qed");
-		let key = veritensor_primitives::WorkerId::generate_pair(None);
-		let genesis = System::block_hash(0);
-		let proof = key
-			.sign(&veritensor_primitives::possession_payload(&operator, &genesis))
-			.expect("the key is in the keystore; qed");
-		let models = alloc::vec![model].try_into().expect("one model fits; qed");
+		bond_for_benchmarks(&operator, MaxAssignmentSlash::get() * capacity as Balance);
 		// Past the seats, the set fills with evicted workers, still candidates until their
 		// eviction takes effect.
 		if index >= <Runtime as pallet_workers::Config>::MaxWorkersPerModel::get() {
-			pallet_workers::Pallet::<Runtime>::evict_for_benchmarks(&model);
+			for model in models {
+				pallet_workers::Pallet::<Runtime>::evict_for_benchmarks(model);
+			}
 		}
-		pallet_workers::Pallet::<Runtime>::register(origin(), key.clone(), proof, models, capacity)
-			.expect("bonded for the capacity, and a seat is free; qed");
+		register_for_benchmarks(&operator, models, capacity)
+	}
+
+	fn add_crowded_worker(
+		model: veritensor_primitives::ModelHash,
+		index: u32,
+	) -> veritensor_primitives::WorkerId {
+		use frame_support::traits::Get;
+		let operator: AccountId = frame_benchmarking::account("crowded operator", index, 0);
+		let workers = <Runtime as pallet_workers::Config>::MaxWorkersPerOperator::get();
+		bond_for_benchmarks(&operator, MaxAssignmentSlash::get() * workers as Balance);
+		let key = register_for_benchmarks(&operator, &[model], 1);
+		// The operator's other workers fill other models' seats: `per_model` of them a model
+		// (the per-operator cap), and as many operators a model as its seats allow.
+		let per_model: u32 =
+			<Runtime as pallet_workers::Config>::MaxWorkersPerModelPerOperator::get();
+		let seats: u32 = <Runtime as pallet_workers::Config>::MaxWorkersPerModel::get();
+		let group = index / (seats / per_model).max(1);
+		for other in 1..workers {
+			let mut filler = [0xf0u8; 32];
+			filler[1..5].copy_from_slice(&group.to_le_bytes());
+			filler[5..9].copy_from_slice(&((other - 1) / per_model).to_le_bytes());
+			let filler = veritensor_primitives::ModelHash::from(filler);
+			if pallet_models::Models::<Runtime>::get(filler).is_none() {
+				let owner: AccountId = frame_benchmarking::account("model owner", 0, 0);
+				pallet_models::Pallet::<Runtime>::list_for_benchmarks(owner, filler);
+			}
+			register_for_benchmarks(&operator, &[filler], 1);
+		}
 		key
+	}
+
+	fn max_models_per_worker() -> u32 {
+		use frame_support::traits::Get;
+		<Runtime as pallet_workers::Config>::MaxModelsPerWorker::get()
 	}
 
 	fn make_eligible() {

@@ -14,7 +14,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use sp_runtime::traits::{Bounded, Saturating};
+use sp_runtime::traits::{Bounded, Saturating, UniqueSaturatedInto};
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec, MAX_TENSORS},
 	traits::WorkerStaking,
@@ -98,9 +98,24 @@ fn model_with<T: Config>(seed: u8, schema: IoSchema) -> ModelHash {
 }
 
 fn funded<T: Config>(name: &'static str) -> T::AccountId {
-	let who: T::AccountId = account(name, 0, 0);
-	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 16u32.into());
+	submitter::<T>(name, 0)
+}
+
+/// A funded account, numbered `index`.
+fn submitter<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 1024u32.into());
 	who
+}
+
+/// The `index`th of many distinct models, each with its own owner.
+fn model_numbered<T: Config>(index: u32, schema: IoSchema) -> ModelHash {
+	let mut raw = [0xe1u8; 32];
+	raw[0] = index as u8;
+	raw[1..5].copy_from_slice(&index.to_le_bytes());
+	let model = ModelHash::from(raw);
+	T::BenchmarkHelper::list_model(model, schema);
+	model
 }
 
 fn fee<T: Config>(model: &ModelHash) -> BalanceOf<T> {
@@ -109,6 +124,15 @@ fn fee<T: Config>(model: &ModelHash) -> BalanceOf<T> {
 }
 
 fn submit_job<T: Config>(who: &T::AccountId, model: ModelHash, input: Payload<T>) -> JobId {
+	submit_job_by::<T>(who, model, input, T::MaxDeadline::get())
+}
+
+fn submit_job_by<T: Config>(
+	who: &T::AccountId,
+	model: ModelHash,
+	input: Payload<T>,
+	deadline: BlockNumberFor<T>,
+) -> JobId {
 	let id = NextJobId::<T>::get();
 	Pallet::<T>::submit(
 		RawOrigin::Signed(who.clone()).into(),
@@ -116,7 +140,7 @@ fn submit_job<T: Config>(who: &T::AccountId, model: ModelHash, input: Payload<T>
 		input,
 		1,
 		fee::<T>(&model),
-		T::MaxDeadline::get(),
+		deadline,
 	)
 	.expect("the benchmark job is valid; qed");
 	id
@@ -131,34 +155,69 @@ fn assign_at<T: Config>() -> BlockNumberFor<T> {
 	frame_system::Pallet::<T>::block_number().saturating_add(T::AssignmentDelay::get().into())
 }
 
-/// `count` jobs of a small model drawn among `workers` workers of distinct operators.
-fn assigned_jobs<T: Config>(count: u32, workers: u32) -> (ModelHash, Vec<JobId>) {
-	let model = model_with::<T>(0x5a, small_schema());
-	let capacity = count.div_ceil(workers.max(1)).max(1);
-	for index in 0..workers {
-		T::BenchmarkHelper::add_worker(model, index, capacity);
-	}
-	T::BenchmarkHelper::make_eligible();
-	let user = funded::<T>("user");
-	let at = assign_at::<T>();
-	let jobs = (0..count)
-		.map(|_| submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1)))
+/// `count` jobs, each of its own model and submitter, each drawn for the worker of its own
+/// crowded operator (any slash chills all of the operator's workers), all expiring at the
+/// block returned. A draw takes `MaxModelsPerBlock` models, so they are submitted over several
+/// blocks, with deadlines that end together.
+fn crowded_jobs<T: Config>(count: u32) -> (Vec<JobId>, BlockNumberFor<T>) {
+	let models: Vec<ModelHash> = (0..count)
+		.map(|index| {
+			let model = model_numbered::<T>(index, small_schema());
+			T::BenchmarkHelper::add_crowded_worker(model, index);
+			model
+		})
 		.collect();
-	advance_to::<T>(at);
-	Pallet::<T>::assign_due(at);
-	(model, jobs)
+	T::BenchmarkHelper::make_eligible();
+	let start = frame_system::Pallet::<T>::block_number();
+	let mut jobs = Vec::new();
+	let batches: Vec<&[ModelHash]> =
+		models.chunks(T::MaxModelsPerBlock::get().max(1) as usize).collect();
+	let last_draw = start
+		.saturating_add((batches.len() as u32).into())
+		.saturating_add(T::AssignmentDelay::get().into());
+	let mut block = start;
+	while block <= last_draw {
+		advance_to::<T>(block);
+		Pallet::<T>::assign_due(block);
+		let batch = block.saturating_sub(start);
+		let batch_index: usize = batch.unique_saturated_into();
+		if let Some(models) = batches.get(batch_index) {
+			for model in models.iter() {
+				let index = jobs.len() as u32;
+				let input = payload::<T>(&small_schema().inputs, 1);
+				let deadline = T::MaxDeadline::get().saturating_sub(batch);
+				jobs.push(submit_job_by::<T>(
+					&submitter::<T>("user", index),
+					*model,
+					input,
+					deadline,
+				));
+			}
+		}
+		block = block.saturating_add(1u32.into());
+	}
+	(jobs, start.saturating_add(T::MaxDeadline::get()).saturating_add(1u32.into()))
 }
 
-/// A worker's signed batch of `n` answers to jobs assigned to it, outputs of `b` bytes each.
+/// A worker's signed batch of `n` answers to jobs assigned to it, outputs of `b` bytes each:
+/// the jobs of distinct submitters, spread over as many models as the worker serves (each with
+/// its own owner).
 fn signed_answers<T: Config>(n: u32, b: u32) -> (WorkerId, AnswersOf<T>, WorkerSignature) {
 	let schema = schema_of_bytes(8, b);
-	let model = model_with::<T>(0x5e, schema.clone());
-	let worker = T::BenchmarkHelper::add_worker(model, 0, n);
+	let spread =
+		n.min(T::BenchmarkHelper::max_models_per_worker()).min(T::MaxModelsPerBlock::get());
+	let models: Vec<ModelHash> =
+		(0..spread.max(1)).map(|index| model_numbered::<T>(index, schema.clone())).collect();
+	let worker = T::BenchmarkHelper::add_worker(&models, 0, n);
 	T::BenchmarkHelper::make_eligible();
-	let user = funded::<T>("user");
 	let at = assign_at::<T>();
-	let jobs: Vec<JobId> =
-		(0..n).map(|_| submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1))).collect();
+	let jobs: Vec<JobId> = (0..n)
+		.map(|index| {
+			let model = models[index as usize % models.len()];
+			let user = submitter::<T>("user", index);
+			submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1))
+		})
+		.collect();
 	advance_to::<T>(at);
 	Pallet::<T>::assign_due(at);
 	let answers: Vec<Submission<T>> = jobs
@@ -191,7 +250,7 @@ mod benchmarks {
 		// An input of `b` bytes; the count of eligible operators is already made in this block.
 		let schema = schema_of_bytes(b, 8);
 		let model = model_with::<T>(0xbe, schema.clone());
-		T::BenchmarkHelper::add_worker(model, 0, 4);
+		T::BenchmarkHelper::add_worker(&[model], 0, 4);
 		T::BenchmarkHelper::make_eligible();
 		let user = funded::<T>("user");
 		submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1));
@@ -210,7 +269,7 @@ mod benchmarks {
 		let model = model_with::<T>(0xc0, small_schema());
 		let most = <T::Workers as WorkerStaking<_, _>>::MaxCandidates::get();
 		for index in 0..most {
-			T::BenchmarkHelper::add_worker(model, index, 1);
+			T::BenchmarkHelper::add_worker(&[model], index, 1);
 		}
 		T::BenchmarkHelper::make_eligible();
 		let counted;
@@ -225,9 +284,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn cancel() {
-		// The job sits last in full queues.
+		// The job sits last in full queues, its model last among the draw's models.
 		let model = model_with::<T>(0xca, small_schema());
-		T::BenchmarkHelper::add_worker(model, 0, 1);
+		T::BenchmarkHelper::add_worker(&[model], 0, 1);
 		T::BenchmarkHelper::make_eligible();
 		let user = funded::<T>("user");
 		let at = assign_at::<T>();
@@ -238,12 +297,17 @@ mod benchmarks {
 			(1_000_000..1_000_000 + T::MaxJobsPerBlock::get() as u64 - 1).collect();
 		AssignmentQueue::<T>::insert(at, BoundedVec::truncate_from(filler.clone()));
 		ExpiryQueue::<T>::insert(expire_at, BoundedVec::truncate_from(filler));
+		let other_models: Vec<(ModelHash, u32)> = (0..T::MaxModelsPerBlock::get() - 1)
+			.map(|index| (ModelHash::repeat_byte(index as u8), 1))
+			.collect();
+		AssignmentModels::<T>::insert(at, BoundedVec::truncate_from(other_models));
 		let job = submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(user), job);
 
 		assert!(Jobs::<T>::get(job).is_none());
+		assert!(AssignmentModels::<T>::get(at).iter().all(|(queued, _)| *queued != model));
 	}
 
 	#[benchmark]
@@ -306,12 +370,15 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn expire_jobs(n: Linear<1, { T::MaxJobsPerBlock::get() }>) {
-		// Every job's worker is slashed for a no-show and every submitter refunded.
-		let workers = n.min(<T::Workers as WorkerStaking<_, _>>::MaxCandidates::get());
-		let (_, jobs) = assigned_jobs::<T>(n, workers);
-		let due =
-			Jobs::<T>::get(jobs[0]).expect("assigned; qed").deadline.saturating_add(1u32.into());
+	fn expire_jobs(n: Linear<1, { T::MaxJobsPerBlock::get().min(256) }>) {
+		// Every job's worker is slashed for a no-show, and the slash chills every worker of its
+		// crowded operator; each job has its own model and submitter. Each job's work is the
+		// same, so the weight grows linearly up to the `MaxJobsPerBlock` a block may expire;
+		// measuring up to 256 keeps the set-up (16 workers an operator) within minutes.
+		let (jobs, due) = crowded_jobs::<T>(n);
+		assert!(jobs.iter().all(|job| {
+			matches!(Jobs::<T>::get(job).map(|job| job.state), Some(JobState::Assigned { .. }))
+		}));
 		frame_system::Pallet::<T>::set_block_number(due);
 
 		#[block]
@@ -329,7 +396,7 @@ mod benchmarks {
 		let most = <T::Workers as WorkerStaking<_, _>>::MaxCandidates::get();
 		let capacity = n.div_ceil(most).max(1);
 		for index in 0..most {
-			T::BenchmarkHelper::add_worker(model, index, capacity);
+			T::BenchmarkHelper::add_worker(&[model], index, capacity);
 		}
 		T::BenchmarkHelper::make_eligible();
 		let user = funded::<T>("user");
@@ -354,7 +421,10 @@ mod benchmarks {
 		// `n` results with the largest outputs, all past retention.
 		let schema = largest_schema::<T>();
 		let worker = WorkerId::from(sp_core::sr25519::Public::from_raw([7; 32]));
+		let due =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::ResultRetention::get());
 		for job in 0..n as u64 {
+			Pallet::<T>::queue_for_pruning(job, due);
 			Results::<T>::insert(
 				job,
 				JobResult {
@@ -369,16 +439,15 @@ mod benchmarks {
 			);
 		}
 		NextJobId::<T>::put(n as u64);
-		let now =
-			frame_system::Pallet::<T>::block_number().saturating_add(T::ResultRetention::get());
-		frame_system::Pallet::<T>::set_block_number(now);
+		frame_system::Pallet::<T>::set_block_number(due);
 
 		#[block]
 		{
-			Pallet::<T>::prune_results(now);
+			Pallet::<T>::prune_results(due);
 		}
 
-		assert_eq!(PruneCursor::<T>::get(), n as u64);
+		assert_eq!(PruneQueueRange::<T>::get(), (n as u64, n as u64));
+		assert!(Results::<T>::iter().next().is_none());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);

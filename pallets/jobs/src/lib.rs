@@ -238,9 +238,15 @@ pub mod pallet {
 	pub trait BenchmarkHelper {
 		/// Lists `model` with `schema`, taking jobs.
 		fn list_model(model: ModelHash, schema: veritensor_primitives::IoSchema);
-		/// Registers a new worker key (kept in the keystore) for `model` with `capacity`, under
+		/// Registers a new worker key (kept in the keystore) for `models` with `capacity`, under
 		/// a new operator numbered `index`.
-		fn add_worker(model: ModelHash, index: u32, capacity: u32) -> WorkerId;
+		fn add_worker(models: &[ModelHash], index: u32, capacity: u32) -> WorkerId;
+		/// Registers a new worker key for `model` with a capacity of one under a new operator
+		/// numbered `index` whose every worker slot is taken (its other workers serve other
+		/// models) and whose bond covers them exactly: any slash chills all of them.
+		fn add_crowded_worker(model: ModelHash, index: u32) -> WorkerId;
+		/// The most models one worker serves.
+		fn max_models_per_worker() -> u32;
 		/// Lets the workers added so far become eligible (the eligibility delay passes).
 		fn make_eligible();
 	}

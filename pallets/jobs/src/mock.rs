@@ -458,11 +458,11 @@ impl pallet_jobs::BenchmarkHelper for RegistryDouble {
 	fn list_model(model: ModelHash, schema: IoSchema) {
 		LISTED.with(|listed| listed.borrow_mut().insert(model, schema));
 	}
-	fn add_worker(model: ModelHash, index: u32, capacity: u32) -> WorkerId {
+	fn add_worker(models: &[ModelHash], index: u32, capacity: u32) -> WorkerId {
 		use sp_runtime::RuntimeAppPublic;
 		let key = WorkerId::generate_pair(None);
 		let double = WorkerDouble {
-			models: vec![model],
+			models: models.to_vec(),
 			operator: 1_000 + index as AccountId,
 			stake: 1_000,
 			capacity,
@@ -470,6 +470,12 @@ impl pallet_jobs::BenchmarkHelper for RegistryDouble {
 		};
 		WorkersStore::with(|workers| workers.insert(key.clone(), double));
 		key
+	}
+	fn add_crowded_worker(model: ModelHash, index: u32) -> WorkerId {
+		<Self as pallet_jobs::BenchmarkHelper>::add_worker(&[model], index, 1)
+	}
+	fn max_models_per_worker() -> u32 {
+		8
 	}
 	fn make_eligible() {}
 }
