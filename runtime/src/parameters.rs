@@ -10,16 +10,19 @@
 //! What each number defends against:
 //! - `ProtocolFee` (5 %, at most 30 %): funds the treasury from every settled job; the cap keeps
 //!   the council from pricing the market out.
-//! - `MinJobFee` (0.01 VTN, 0.001 to 1 VTN): no job, and no cancelled job, is free, so filling a
-//!   block's draw with spam costs at least 1,024 times it a block.
+//! - `MinJobFee` (0.01 VTN, 0.001 to 1 VTN): no job is free, not even one cancelled or answered
+//!   "cannot execute" (made to fail, say by an input server that refuses), so taking the 16
+//!   model places of a block's draw costs at least 16 times it a block (0.16 VTN, 2,304 VTN a
+//!   day), and its 1,024 job places 1,024 times it.
 //! - `NoShowSlashFloor` (1 VTN, 0.001 to 100 VTN, the most one assignment may be slashed) and
 //!   `NoShowSlashMultiple` (10, 1 to 1,000): a worker that takes a job and does not answer loses
-//!   ten times what answering would have earned, and at least the floor, so that holding
-//!   assignments to delay users never pays; the cap is the exposure every assignment is backed
-//!   by, so a cheap job never risks more than the bond set aside for it.
+//!   ten times what answering would have earned (up to the cap), and at least the floor, so that
+//!   holding assignments to delay users does not pay; the cap is the exposure every assignment
+//!   is backed by, so a cheap job never risks more than the bond set aside for it. A job's slash
+//!   is fixed when it is submitted.
 //! - `ResultBytePrice` (0.00001 VTN a byte, at most 0.001): a job pays for keeping its largest
 //!   possible result in state for a day, so large results cannot bloat state for free (the
-//!   largest inline result, 64 KiB, costs 0.66 VTN; a digits result, 187 bytes, 0.0019 VTN).
+//!   largest inline result, 64 KiB, costs 0.66 VTN; a one-label result, 183 bytes, 0.0018 VTN).
 
 use crate::{currency, Balance, Runtime};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};

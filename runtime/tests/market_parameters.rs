@@ -8,8 +8,8 @@ use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
 use sp_runtime::{traits::Hash as _, DispatchError, Perbill};
 use veritensor_runtime::{
 	parameters::{
-		dynamic_params::market, Bounded, NoShowSlashFloorBounds, NoShowSlashMultipleBounds,
-		ProtocolFeeBounds, RuntimeParameters,
+		dynamic_params::market, Bounded, NoShowSlashFloorBounds, ProtocolFeeBounds,
+		RuntimeParameters,
 	},
 	Council, Jobs, Parameters, Runtime, RuntimeCall, RuntimeOrigin, System,
 };
@@ -41,7 +41,7 @@ fn a_council_motion_sets_the_result_byte_price_and_the_quote_follows() {
 				origin,
 				RuntimeParameters::Market(market::Parameters::ResultBytePrice(
 					market::ResultBytePrice,
-					Bounded::new(price),
+					Some(Bounded::new(price).expect("within the bounds")),
 				)),
 			)
 		};
@@ -51,7 +51,7 @@ fn a_council_motion_sets_the_result_byte_price_and_the_quote_follows() {
 		let call = RuntimeCall::Parameters(pallet_parameters::Call::set_parameter {
 			key_value: RuntimeParameters::Market(market::Parameters::ResultBytePrice(
 				market::ResultBytePrice,
-				Bounded::new(price),
+				Some(Bounded::new(price).expect("within the bounds")),
 			)),
 		});
 		let length = call.encoded_size() as u32;
@@ -103,10 +103,45 @@ fn a_value_outside_its_bounds_cannot_even_be_proposed() {
 		assert!(RuntimeCall::decode(&mut &encoded[..]).is_err());
 
 		// So is a zero multiple of the no-show slash, or a floor above an assignment's exposure.
-		assert!(Bounded::<u32, NoShowSlashMultipleBounds>::new(0).is_none());
+		let set_multiple = |multiple: u32| {
+			let mut encoded = RuntimeCall::Parameters(pallet_parameters::Call::set_parameter {
+				key_value: RuntimeParameters::Market(market::Parameters::NoShowSlashMultiple(
+					market::NoShowSlashMultiple,
+					Some(Bounded::new(1).expect("within the bounds")),
+				)),
+			})
+			.encode();
+			let at = encoded.len() - 4;
+			encoded.truncate(at);
+			encoded.extend(multiple.encode());
+			RuntimeCall::decode(&mut &encoded[..])
+		};
+		assert!(set_multiple(1_000).is_ok());
+		assert!(set_multiple(0).is_err());
+		assert!(set_multiple(1_001).is_err());
 		assert!(Bounded::<u128, NoShowSlashFloorBounds>::new(
 			veritensor_runtime::configs::MAX_ASSIGNMENT_SLASH + 1
 		)
 		.is_none());
+	});
+}
+
+#[test]
+fn every_default_is_within_its_bounds() {
+	use frame_support::traits::Get;
+	use veritensor_runtime::parameters::{MinJobFeeBounds, ResultBytePriceBounds};
+	sp_io::TestExternalities::default().execute_with(|| {
+		let fee = market::ProtocolFee::get().get();
+		assert!(Bounded::<Perbill, ProtocolFeeBounds>::new(fee).is_some());
+		assert!(Bounded::<u128, MinJobFeeBounds>::new(market::MinJobFee::get().get()).is_some());
+		let floor = market::NoShowSlashFloor::get().get();
+		assert!(Bounded::<u128, NoShowSlashFloorBounds>::new(floor).is_some());
+		let multiple = market::NoShowSlashMultiple::get().get();
+		assert!(Bounded::<u32, veritensor_runtime::parameters::NoShowSlashMultipleBounds>::new(
+			multiple
+		)
+		.is_some());
+		let byte_price = market::ResultBytePrice::get().get();
+		assert!(Bounded::<u128, ResultBytePriceBounds>::new(byte_price).is_some());
 	});
 }

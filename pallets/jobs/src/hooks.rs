@@ -51,11 +51,9 @@ impl<T: Config> Pallet<T> {
 		let Some(job) = Jobs::<T>::get(job_id) else { return };
 		if let JobState::Assigned { workers, .. } = &job.state {
 			let exposure = T::Workers::max_exposure();
-			let slash = Self::no_show_slash(&job);
+			let slash = SlashAmount::Fixed(job.price.no_show_slash);
 			for worker in workers {
-				if T::Workers::slash(worker, SlashAmount::Fixed(slash), SlashReason::NoShow, None)
-					.is_err()
-				{
+				if T::Workers::slash(worker, slash, SlashReason::NoShow, None).is_err() {
 					log!(warn, "no-show of job {job_id}: worker gone");
 				}
 				T::Workers::note_released(worker, exposure, Outcome::Missed);
@@ -65,33 +63,35 @@ impl<T: Config> Pallet<T> {
 		Self::refund(job_id, job, Refund::Expired);
 	}
 
-	/// What a worker of `job` is slashed for a no-show: the multiple of its price for the job,
-	/// at least the floor, at most an assignment's exposure.
-	pub fn no_show_slash(job: &Job<T>) -> BalanceOf<T> {
-		job.price
-			.per_worker
+	/// What a worker whose price for a job is `per_worker` is slashed for a no-show: the
+	/// multiple of that price, at least the floor, at most an assignment's exposure.
+	pub fn no_show_slash(per_worker: BalanceOf<T>) -> BalanceOf<T> {
+		per_worker
 			.saturating_mul(T::NoShowSlashMultiple::get().into())
 			.max(T::NoShowSlashFloor::get())
 			.min(T::Workers::max_exposure())
 	}
 
-	/// Queues a settled job's result to be pruned from block `due` on.
-	pub(crate) fn queue_for_pruning(job: JobId, due: BlockNumberFor<T>) {
+	/// Queues the result of a job settled at block `settled_at` (now, or earlier in a
+	/// migration) to be pruned once its retention ends.
+	pub(crate) fn queue_for_pruning(job: JobId, settled_at: BlockNumberFor<T>) {
 		PruneQueueRange::<T>::mutate(|(_, next)| {
-			PruneQueue::<T>::insert(*next, (job, due));
+			PruneQueue::<T>::insert(*next, (job, settled_at));
 			next.saturating_inc();
 		});
 	}
 
 	/// Removes the results whose retention has ended, oldest first, at most
 	/// `MaxPrunedPerBlock` a block. Results are queued in settlement order, so the first one
-	/// not yet due ends the work. Returns how many were removed.
+	/// still within its retention ends the work (whatever the retention is, even after an
+	/// upgrade changes it). Returns how many were removed.
 	pub(crate) fn prune_results(now: BlockNumberFor<T>) -> u32 {
 		let (mut first, next) = PruneQueueRange::<T>::get();
+		let retention = T::ResultRetention::get();
 		let mut pruned = 0;
 		while pruned < T::MaxPrunedPerBlock::get() && first < next {
 			match PruneQueue::<T>::get(first) {
-				Some((_, due)) if due > now => break,
+				Some((_, settled_at)) if settled_at.saturating_add(retention) > now => break,
 				Some((job, _)) => {
 					Results::<T>::remove(job);
 					PruneQueue::<T>::remove(first);

@@ -74,11 +74,12 @@ impl<T: Config> Pallet<T> {
 				"a model's open jobs differ from the registry's count"
 			);
 		}
-		for (block, counted) in draws {
-			let stored: BTreeMap<ModelHash, u32> =
-				AssignmentModels::<T>::get(block).into_iter().collect();
+		for (block, stored) in AssignmentModels::<T>::iter() {
+			let stored: BTreeMap<ModelHash, u32> = stored.into_iter().collect();
+			let counted = draws.remove(&block).unwrap_or_default();
 			ensure!(stored == counted, "a draw's model counts differ from its queued jobs");
 		}
+		ensure!(draws.is_empty(), "queued jobs of a draw without model counts");
 		let mut assignments: BTreeMap<WorkerId, u32> = BTreeMap::new();
 		for (worker, job_id, ()) in WorkerJobs::<T>::iter() {
 			let job = Jobs::<T>::get(job_id).ok_or("an assignment of a closed job")?;
@@ -107,21 +108,25 @@ impl<T: Config> Pallet<T> {
 		let (first, next) = PruneQueueRange::<T>::get();
 		ensure!(first <= next, "the prune queue's range is reversed");
 		let next_job = NextJobId::<T>::get();
-		let mut last_due = None;
+		let mut last_settled = None;
+		let mut queued = alloc::collections::BTreeSet::new();
 		for position in first..next {
-			let (job, due) = PruneQueue::<T>::get(position).ok_or("a gap in the prune queue")?;
+			let (job, settled_at) =
+				PruneQueue::<T>::get(position).ok_or("a gap in the prune queue")?;
 			ensure!(job < next_job, "the prune queue names a job not yet submitted");
-			ensure!(last_due.is_none_or(|last| last <= due), "the prune queue is out of order");
-			last_due = Some(due);
+			ensure!(
+				last_settled.is_none_or(|last| last <= settled_at),
+				"the prune queue is out of settlement order"
+			);
+			ensure!(queued.insert(job), "a job queued twice for pruning");
+			last_settled = Some(settled_at);
 		}
 		ensure!(
 			PruneQueue::<T>::iter_keys().count() as u64 == next - first,
 			"the prune queue holds entries outside its range"
 		);
-		ensure!(
-			Results::<T>::iter_keys().count() as u64 == next - first,
-			"results and the prune queue differ"
-		);
+		let results: alloc::collections::BTreeSet<_> = Results::<T>::iter_keys().collect();
+		ensure!(results == queued, "the results stored are not the results queued for pruning");
 		Ok(())
 	}
 }

@@ -15,16 +15,17 @@
 //!    pallet reports eligible. With too few, the job is refunded.
 //! 3. The worker answers with `submit_results`, a general transaction the pallet authorizes
 //!    itself (see [`answers`]): the output with a receipt signed by the worker key, or "cannot
-//!    execute" (a full refund, nobody paid or slashed). The worker key signs the batch; no
+//!    execute" (a refund but for the minimum fee, nobody paid or slashed). The worker key signs the batch; no
 //!    account, nonce or fee is needed, and the pool refuses any answer the block would not take.
 //! 4. Settlement: the worker earns the snapshotted price, the owner its royalty, the treasury the
 //!    protocol fee; the submitter gets the rest of the escrow back. Earnings accrue to claimable
 //!    balances in the pallet's account, paid out by `claim`, so a payout never makes settlement
 //!    fail. The result is stored for [`Config::ResultRetention`] blocks.
-//! 5. No result by the deadline: the worker is slashed for a no-show and the submitter refunded
-//!    in full.
+//! 5. No result by the deadline: the worker is slashed for a no-show (the amount fixed at
+//!    submission) and the submitter refunded in full.
 //!
-//! Every path releases the whole escrow. Hooks touch only what is due at their block: queues of
+//! Every path releases the whole escrow: to the submitter, the earners, or (the minimum fee of
+//! a cancelled or not executable job) the treasury. Hooks touch only what is due at their block: queues of
 //! assignments and deadlines are indexed by block and bounded; results are pruned in bounded
 //! batches.
 //!
@@ -137,32 +138,28 @@ pub mod pallet {
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
 
-		/// The treasury's share on top of the workers' price and the owner's royalty (a
-		/// governance parameter in the runtime).
-		#[pallet::constant]
+		/// The treasury's share on top of the workers' price and the owner's royalty.
+		///
+		/// This and the four items below are governance parameters in the runtime: they change
+		/// without an upgrade, so they are not metadata constants (read the runtime's
+		/// parameters, or a job's price, instead).
 		type ProtocolFee: Get<Perbill>;
 
 		/// The least a job costs, so that spam is never free; any difference goes to the
-		/// treasury. A cancelled job keeps it, so that submitting and cancelling costs what
-		/// submitting does (a governance parameter in the runtime).
-		#[pallet::constant]
+		/// treasury. A cancelled job, and one its worker cannot execute, still cost it, so that
+		/// no job that takes a place in a draw is free.
 		type MinFee: Get<BalanceOf<Self>>;
 
 		/// The least a worker is slashed for not answering by the deadline, however cheap the
-		/// job (a governance parameter in the runtime).
-		#[pallet::constant]
+		/// job.
 		type NoShowSlashFloor: Get<BalanceOf<Self>>;
 
 		/// A no-show is slashed this many times the worker's price for the job, when that is
-		/// above the floor; never more than an assignment's exposure (a governance parameter
-		/// in the runtime).
-		#[pallet::constant]
+		/// above the floor; never more than an assignment's exposure.
 		type NoShowSlashMultiple: Get<u32>;
 
 		/// What a job pays per byte of the largest result its model's schema allows, for
-		/// keeping the result in state for [`Config::ResultRetention`] blocks (a governance
-		/// parameter in the runtime).
-		#[pallet::constant]
+		/// keeping the result in state for [`Config::ResultRetention`] blocks.
 		type ResultBytePrice: Get<BalanceOf<Self>>;
 
 		/// Blocks from a job's inclusion to the draw of its workers (at least 2).
@@ -332,7 +329,7 @@ pub mod pallet {
 		StorageMap<_, Blake2_128Concat, ModelHash, (BlockNumberFor<T>, u32)>;
 
 	/// Settled jobs whose results are to be pruned, in the order they were settled (so by
-	/// settlement block), each with the first block it may be pruned in; keyed by position.
+	/// settlement block), each with its settlement block; keyed by position.
 	#[pallet::storage]
 	pub type PruneQueue<T: Config> = StorageMap<_, Twox64Concat, u64, (JobId, BlockNumberFor<T>)>;
 
@@ -370,7 +367,8 @@ pub mod pallet {
 			refunded: BalanceOf<T>,
 		},
 		/// A job ended without a result; `amount` of its escrow was returned and `kept` went to
-		/// the treasury (the minimum fee for a cancelled job, nothing otherwise).
+		/// the treasury (the minimum fee for a cancelled job or one its worker cannot execute,
+		/// nothing otherwise).
 		Refunded {
 			job: JobId,
 			submitter: T::AccountId,
@@ -589,7 +587,7 @@ pub mod pallet {
 				return Err(Error::<T>::AlreadyAssigned.into());
 			};
 			Self::unqueue(job, assign_at, &record);
-			let kept = T::MinFee::get().min(record.escrow);
+			let kept = Self::minimum_charge(&record);
 			Self::refund_keeping(job, record, Refund::Cancelled, kept)
 		}
 

@@ -50,7 +50,10 @@ impl<T: Config> Pallet<T> {
 			Verdict::CannotExecute { reason } => {
 				T::Workers::note_released(worker, exposure, Outcome::Failed);
 				WorkerJobs::<T>::remove(worker, job_id);
-				Self::refund(job_id, job, Refund::CannotExecute(reason));
+				// The job took a place in a draw and a worker's time: it costs the minimum fee,
+				// so that jobs made to fail (an input server that refuses) are not free.
+				let kept = Self::minimum_charge(&job);
+				Self::refund_keeping(job_id, job, Refund::CannotExecute(reason), kept)?;
 			}
 			Verdict::Output { output, output_hash, signature } => {
 				T::Workers::note_released(worker, exposure, Outcome::Completed);
@@ -93,7 +96,7 @@ impl<T: Config> Pallet<T> {
 				settled_at: now,
 			},
 		);
-		Self::queue_for_pruning(job_id, now.saturating_add(T::ResultRetention::get()));
+		Self::queue_for_pruning(job_id, now);
 		Self::close(job_id, &job.model);
 		Self::deposit_event(Event::Settled {
 			job: job_id,
@@ -121,6 +124,12 @@ impl<T: Config> Pallet<T> {
 			kept: Zero::zero(),
 			reason,
 		});
+	}
+
+	/// What a job that ends without a result by its submitter's doing (cancelled, or not
+	/// executable) still costs: the minimum fee, never more than the job itself.
+	pub(crate) fn minimum_charge(job: &Job<T>) -> BalanceOf<T> {
+		T::MinFee::get().min(Self::job_cost(job))
 	}
 
 	/// Ends a job without a result, keeping `kept` of its escrow for the treasury and returning

@@ -59,6 +59,7 @@ impl<T: Config> Pallet<T> {
 			royalty: terms.owner_royalty,
 			protocol,
 			storage,
+			no_show_slash: Self::no_show_slash(terms.price_per_worker),
 		};
 		(price, cost)
 	}

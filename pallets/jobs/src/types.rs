@@ -69,6 +69,10 @@ pub struct Price<AccountId, Balance> {
 	/// Paid to the treasury per settled job for keeping its result in state for the retention
 	/// period: the result byte price times the largest result the model's schema allows.
 	pub storage: Balance,
+	/// What each assigned worker is slashed if it does not answer by the deadline: fixed at
+	/// submission, like the rest of the terms, so that a later change of the parameters does
+	/// not change assignments already taken.
+	pub no_show_slash: Balance,
 }
 
 /// Where a job stands.

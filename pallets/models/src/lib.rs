@@ -213,7 +213,6 @@ pub mod pallet {
 			slashed: BalanceOf<T>,
 			returned: BalanceOf<T>,
 		},
-		/// The owner withdrew a proposal and got its deposit back.
 		/// A proposal was withdrawn by its owner: `kept` of the deposit went to
 		/// [`Config::OnRejection`], `returned` back to the owner.
 		ProposalWithdrawn {

@@ -826,9 +826,9 @@ pub mod pallet {
 		}
 
 		/// Sends the earnings of the calling operator's workers to `payee` from now on (the
-		/// operator itself by default; setting the operator clears the choice). Earnings never go
-		/// to a worker key's account: a key lives on a worker's machine, where a thief would find
-		/// it, and needs no funds to answer.
+		/// operator itself by default; setting the operator clears the choice). Earnings do not
+		/// go to a worker key's own account unless the operator names it here: a key lives on a
+		/// worker's machine, where a thief would find it, and needs no funds to answer.
 		///
 		/// Origin: a bonded operator.
 		///

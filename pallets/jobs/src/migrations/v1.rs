@@ -2,9 +2,9 @@
 //! ([`crate::JobResult::signature`]).
 //!
 //! Results stored before it have no signature and none can be made up for them, so they cannot
-//! be read as version 1 results: the runtime API reports them as absent, and the pruner, which
-//! removes any result it cannot read, drops them as its cursor passes (their `Settled` events
-//! keep the outputs in the chain's history). Nothing else is stored differently, so the
+//! be read as version 1 results: the runtime API reports them as absent, and the migration to
+//! version 2 queues them for pruning with every other result (their `Settled` events of that
+//! time keep the outputs in the chain's history). Nothing else is stored differently, so the
 //! migration itself only records the new version.
 
 use crate::{Config, Pallet};

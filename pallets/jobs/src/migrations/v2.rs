@@ -1,13 +1,16 @@
 //! Storage version 2: results pay for their storage and are pruned from a queue.
 //!
-//! - A job's price carries the charge for storing its result ([`crate::Price::storage`]): jobs
-//!   open at the upgrade were quoted without one and keep a storage charge of zero.
+//! - A job's price carries the charge for storing its result ([`crate::Price::storage`]) and its
+//!   no-show slash ([`crate::Price::no_show_slash`]): jobs open at the upgrade were quoted
+//!   without either; they keep a storage charge of zero and get the no-show slash the
+//!   parameters give at the upgrade (version 1 slashed a fixed amount at expiry, so nothing
+//!   was promised).
 //! - A draw's models carry how many of its jobs are for each ([`crate::AssignmentModels`]):
 //!   counted from the queued jobs.
 //! - Results are pruned from [`crate::PruneQueue`] in settlement order instead of by a cursor
-//!   over job ids: every stored result is queued, oldest settlement first, due `ResultRetention`
-//!   blocks after it was settled (a result too old to be read, due at once), and the cursor is
-//!   removed.
+//!   over job ids: every stored result is queued as if settled at the upgrade, without reading
+//!   it (a day of results could not all be read in one block), so each is kept up to one
+//!   retention period longer than version 1 would have kept it; the cursor is removed.
 
 use crate::{pallet::*, types::*};
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -70,6 +73,9 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 	fn on_runtime_upgrade() -> Weight {
 		let (mut reads, mut writes) = (0u64, 0u64);
 
+		// `translate` drops what it cannot decode: no open job should be such (its escrow would
+		// stay held).
+		let open_before = Jobs::<T>::iter_keys().count();
 		Jobs::<T>::translate::<v1::Job<T>, _>(|_, old| {
 			reads.saturating_inc();
 			writes.saturating_inc();
@@ -84,6 +90,7 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 					royalty: old.price.royalty,
 					protocol: old.price.protocol,
 					storage: Default::default(),
+					no_show_slash: Pallet::<T>::no_show_slash(old.price.per_worker),
 				},
 				escrow: old.escrow,
 				submitted_at: old.submitted_at,
@@ -91,6 +98,9 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 				state: old.state,
 			})
 		});
+		if Jobs::<T>::iter_keys().count() < open_before {
+			frame_support::defensive!("open jobs unreadable in the migration to version 2");
+		}
 
 		let draws: Vec<BlockNumberFor<T>> = v1::AssignmentModels::<T>::iter_keys().collect();
 		for block in draws {
@@ -113,19 +123,11 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 			}
 		}
 
-		// A result stored before version 1 cannot be read (it has no signature): due at once.
 		let now = frame_system::Pallet::<T>::block_number();
-		let retention = T::ResultRetention::get();
-		let mut due: Vec<(BlockNumberFor<T>, JobId)> = Results::<T>::iter_keys()
-			.map(|job| {
-				let settled = Results::<T>::get(job).map(|result| result.settled_at);
-				(settled.map_or(now, |at| at.saturating_add(retention)), job)
-			})
-			.collect();
-		reads = reads.saturating_add(2u64.saturating_mul(due.len() as u64));
-		due.sort();
-		for (due, job) in due {
-			Pallet::<T>::queue_for_pruning(job, due);
+		let results: Vec<JobId> = Results::<T>::iter_keys().collect();
+		reads = reads.saturating_add(results.len() as u64);
+		for job in results {
+			Pallet::<T>::queue_for_pruning(job, now);
 			writes = writes.saturating_add(2);
 		}
 		v1::PruneCursor::<T>::kill();

@@ -162,13 +162,25 @@ fn a_no_show_is_slashed_and_the_user_refunded() {
 }
 
 #[test]
-fn cannot_execute_refunds_without_a_slash() {
+fn cannot_execute_refunds_all_but_the_minimum_fee_without_a_slash() {
 	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
 		let job = submit(USER, 3, 200);
 		run_to_block(4);
 		assert_ok!(answer(1, vec![cannot(job, CannotExecuteReason::ModelUnsupported)]));
-		assert_eq!(Balances::free_balance(USER), ENDOWMENT);
+		// A job made to fail (an input server that refuses) still paid for its place.
+		System::assert_last_event(
+			Event::Refunded {
+				job,
+				submitter: USER,
+				amount: 200 - MIN_FEE,
+				kept: MIN_FEE,
+				reason: Refund::CannotExecute(CannotExecuteReason::ModelUnsupported),
+			}
+			.into(),
+		);
+		assert_eq!(Balances::free_balance(USER), ENDOWMENT - MIN_FEE);
+		assert_eq!(Claimable::<Test>::get(TREASURY), Some(MIN_FEE));
 		assert!(slashes().is_empty());
 		// A refusal earns the worker nothing.
 		assert!(crate::Claimable::<Test>::get(account_of(&worker(1))).is_none());

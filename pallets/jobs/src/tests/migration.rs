@@ -52,7 +52,12 @@ fn version_1_storage_is_rewritten_and_every_result_queued_for_pruning() {
 		}
 		let draw = 6 + DELAY as u64;
 		AssignmentModels::<Test>::remove(draw);
-		v1::AssignmentModels::<Test>::insert(draw, BoundedVec::truncate_from(vec![digits()]));
+		// A model whose jobs in the draw were all cancelled stayed listed in version 1.
+		let emptied = veritensor_primitives::ModelHash::repeat_byte(9);
+		v1::AssignmentModels::<Test>::insert(
+			draw,
+			BoundedVec::truncate_from(vec![emptied, digits()]),
+		);
 		let _ = PruneQueue::<Test>::clear(u32::MAX, None);
 		PruneQueueRange::<Test>::kill();
 		v1::PruneCursor::<Test>::put(0);
@@ -80,16 +85,17 @@ fn version_1_storage_is_rewritten_and_every_result_queued_for_pruning() {
 		}
 		assert_eq!(AssignmentModels::<Test>::get(draw).into_inner(), vec![(digits(), 2)]);
 		assert!(!v1::PruneCursor::<Test>::exists());
-		// The unreadable result is due at once, the other when its retention ends.
+		// Every result, readable or not, is queued as if settled at the upgrade, unread.
 		assert_eq!(PruneQueueRange::<Test>::get(), (0, 2));
-		assert_eq!(PruneQueue::<Test>::get(0), Some((old, 6)));
-		assert_eq!(PruneQueue::<Test>::get(1), Some((young, 6 + RETENTION)));
+		let mut queued = [PruneQueue::<Test>::get(0).unwrap(), PruneQueue::<Test>::get(1).unwrap()];
+		queued.sort();
+		assert_eq!(queued, [(old, 6), (young, 6)]);
 		Jobs::do_try_state().unwrap();
 
-		run_to_block(7);
-		assert!(!Results::<Test>::contains_key(old));
+		run_to_block(6 + RETENTION - 1);
 		assert!(Results::<Test>::get(young).is_some());
 		run_to_block(6 + RETENTION);
+		assert!(!Results::<Test>::contains_key(old));
 		assert!(!Results::<Test>::contains_key(young));
 	});
 }

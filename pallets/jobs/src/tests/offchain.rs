@@ -429,8 +429,8 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 			Event::Refunded {
 				job: refused,
 				submitter: USER,
-				amount: 200,
-				kept: 0,
+				amount: 200 - MIN_FEE,
+				kept: MIN_FEE,
 				reason: Refund::CannotExecute(CannotExecuteReason::BadInput),
 			}
 			.into(),
@@ -475,8 +475,8 @@ fn a_model_pinned_to_an_engine_version_the_executor_lacks_is_answered_as_cannot_
 			Event::Refunded {
 				job,
 				submitter: USER,
-				amount: 200,
-				kept: 0,
+				amount: 200 - MIN_FEE,
+				kept: MIN_FEE,
 				reason: Refund::CannotExecute(CannotExecuteReason::EngineUnavailable),
 			}
 			.into(),

@@ -22,6 +22,8 @@ impl Rng {
 
 const USERS: [AccountId; 3] = [USER, OTHER_USER, POOR];
 const WORKERS: [u8; 3] = [1, 2, 3];
+/// What storing a digits result costs at a byte price of one.
+const STORAGE: Balance = 187;
 /// The workers' operators, who earn what they do.
 const OPERATORS: [AccountId; 3] = [100, 200, 300];
 
@@ -39,12 +41,14 @@ fn step(rng: &mut Rng) {
 				digits(),
 				image(rng.below(256) as u8),
 				1,
-				COST + rng.below(200) as Balance,
+				COST + STORAGE + rng.below(200) as Balance,
 				5 + rng.below(10),
 			);
 		}
 		2 => {
-			let job = rng.below(crate::NextJobId::<Test>::get() + 1);
+			// Mostly the latest job (cancellable in its own block), sometimes any.
+			let next = crate::NextJobId::<Test>::get();
+			let job = if rng.below(2) == 0 { next.saturating_sub(1) } else { rng.below(next + 1) };
 			let _ = Jobs::cancel(RuntimeOrigin::signed(user), job);
 		}
 		3 => {
@@ -92,6 +96,9 @@ fn step(rng: &mut Rng) {
 fn random_sequences_keep_the_invariants_and_the_money() {
 	for seed in 1..=8u64 {
 		ExtBuilder.build_and_execute(|| {
+			// Results cost their storage, and no-shows a multiple of the price.
+			ResultBytePrice::set(1);
+			NoShowSlashMultiple::set(2);
 			add_worker(1, 100, 1_000, 3);
 			add_worker(2, 200, 2_000, 2);
 			add_worker(3, 300, 500, 1);
@@ -119,9 +126,13 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 			let settled = count(|event| matches!(event, crate::Event::Settled { .. }));
 			let refunded = count(|event| matches!(event, crate::Event::Refunded { .. }));
 			let claimed = count(|event| matches!(event, crate::Event::Claimed { .. }));
+			let cancelled = count(|event| {
+				matches!(event, crate::Event::Refunded { reason: crate::Refund::Cancelled, .. })
+			});
 			assert!(
-				settled > 5 && refunded > 5 && claimed > 0,
-				"seed {seed}: {settled} settled, {refunded} refunded, {claimed} claims"
+				settled > 5 && refunded > 5 && claimed > 0 && cancelled > 0,
+				"seed {seed}: {settled} settled, {refunded} refunded ({cancelled} cancelled), \
+				 {claimed} claims"
 			);
 			// Let every open job end: all escrow comes back or is paid.
 			run_to_block(System::block_number() + 120);
