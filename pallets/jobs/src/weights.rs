@@ -66,6 +66,8 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:5 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::EligibleOperators` (r:1 w:0)
 	/// Proof: `Jobs::EligibleOperators` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::NextJobId` (r:1 w:1)
@@ -73,7 +75,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::AssignmentQueue` (r:1 w:1)
 	/// Proof: `Jobs::AssignmentQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentModels` (r:1 w:1)
-	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::ExpiryQueue` (r:1 w:1)
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -81,18 +83,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:0 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:1)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[8, 65536]`.
 	fn submit(b: u32, ) -> Weight {
-		// Measured: `1118`
-		// Estimated: `11671`
-		// Minimum execution time: 143_867_000 picoseconds.
-		Weight::from_parts(182_556_134, 11671)
-			// Standard Error: 57
-			.saturating_add(Weight::from_parts(4_452, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Measured: `1125`
+		// Estimated: `13545`
+		// Minimum execution time: 165_024_000 picoseconds.
+		Weight::from_parts(182_224_298, 13545)
+			// Standard Error: 18
+			.saturating_add(Weight::from_parts(3_897, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Jobs::EligibleOperators` (r:1 w:1)
@@ -104,23 +106,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn count_eligible() -> Weight {
-		// Measured: `50379`
+		// Measured: `50377`
 		// Estimated: `480478`
-		// Minimum execution time: 1_505_207_000 picoseconds.
-		Weight::from_parts(2_217_017_000, 480478)
+		// Minimum execution time: 1_492_561_000 picoseconds.
+		Weight::from_parts(1_618_309_000, 480478)
 			.saturating_add(T::DbWeight::get().reads(258_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentQueue` (r:1 w:1)
 	/// Proof: `Jobs::AssignmentQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::AssignmentModels` (r:1 w:1)
+	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::ExpiryQueue` (r:1 w:1)
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Claimable` (r:1 w:1)
+	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:0 w:1)
@@ -128,55 +136,61 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Inputs` (r:0 w:1)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	fn cancel() -> Weight {
-		// Measured: `9323`
+		// Measured: `10077`
 		// Estimated: `11671`
-		// Minimum execution time: 114_425_000 picoseconds.
-		Weight::from_parts(139_141_000, 11671)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		// Minimum execution time: 178_641_000 picoseconds.
+		Weight::from_parts(199_667_000, 11671)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:1 w:0)
+	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::NextJobId` (r:1 w:0)
 	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:64 w:64)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:64 w:64)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Models::Models` (r:1 w:1)
+	/// Storage: `Models::Models` (r:8 w:8)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:64 w:64)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::ModelTallies` (r:1 w:1)
+	/// Storage: `Workers::ModelTallies` (r:8 w:8)
 	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::WorkerTallies` (r:1 w:1)
+	/// Storage: `Workers::WorkerTallies` (r:8 w:8)
 	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Storage: `Balances::Holds` (r:64 w:64)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:2 w:2)
+	/// Storage: `System::Account` (r:65 w:65)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Claimable` (r:1 w:1)
 	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneQueueRange` (r:1 w:1)
+	/// Proof: `Jobs::PruneQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Results` (r:0 w:64)
 	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneQueue` (r:0 w:64)
+	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:64)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	/// The range of component `b` is `[8, 65536]`.
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		// Measured: `1690 + n * (71 ±0)`
-		// Estimated: `6366 + n * (2861 ±0)`
-		// Minimum execution time: 553_034_000 picoseconds.
-		Weight::from_parts(678_910_000, 6366)
-			// Standard Error: 39_922_229
-			.saturating_add(Weight::from_parts(359_122_463, 0).saturating_mul(n.into()))
-			// Standard Error: 39_054
-			.saturating_add(Weight::from_parts(138_881, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+		// Measured: `4156 + n * (477 ±0)`
+		// Estimated: `28029 + n * (2893 ±45)`
+		// Minimum execution time: 540_903_000 picoseconds.
+		Weight::from_parts(573_982_000, 28029)
+			// Standard Error: 16_003_496
+			.saturating_add(Weight::from_parts(296_373_389, 0).saturating_mul(n.into()))
+			// Standard Error: 15_655
+			.saturating_add(Weight::from_parts(99_366, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(21_u64))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(19_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::WorkerJobs` (r:65 w:0)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -185,24 +199,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::NextJobId` (r:1 w:0)
 	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:64 w:0)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
-	/// Storage: `Models::Models` (r:1 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Models` (r:8 w:0)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	/// The range of component `b` is `[8, 65536]`.
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
-		// Measured: `1049 + n * (71 ±0)`
-		// Estimated: `6366 + n * (2861 ±0)`
-		// Minimum execution time: 930_538_000 picoseconds.
-		Weight::from_parts(984_141_000, 6366)
-			// Standard Error: 23_736_109
-			.saturating_add(Weight::from_parts(284_481_149, 0).saturating_mul(n.into()))
-			// Standard Error: 23_219
-			.saturating_add(Weight::from_parts(122_724, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Measured: `3504 + n * (318 ±0)`
+		// Estimated: `28029 + n * (2893 ±0)`
+		// Minimum execution time: 483_046_000 picoseconds.
+		Weight::from_parts(488_217_000, 28029)
+			// Standard Error: 18_116_782
+			.saturating_add(Weight::from_parts(218_623_622, 0).saturating_mul(n.into()))
+			// Standard Error: 17_722
+			.saturating_add(Weight::from_parts(116_970, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
-			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::Claimable` (r:1 w:1)
 	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -211,8 +225,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn claim() -> Weight {
 		// Measured: `450`
 		// Estimated: `6196`
-		// Minimum execution time: 68_577_000 picoseconds.
-		Weight::from_parts(75_652_000, 6196)
+		// Minimum execution time: 69_541_000 picoseconds.
+		Weight::from_parts(75_051_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -224,60 +238,60 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentQueue` (r:1 w:0)
 	/// Proof: `Jobs::AssignmentQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::PruneCursor` (r:1 w:1)
-	/// Proof: `Jobs::PruneCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::NextJobId` (r:1 w:0)
-	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneQueueRange` (r:1 w:0)
+	/// Proof: `Jobs::PruneQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneQueue` (r:1 w:0)
+	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentModels` (r:0 w:1)
-	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	fn on_initialize_base() -> Weight {
-		// Measured: `215`
+		// Measured: `304`
 		// Estimated: `11671`
-		// Minimum execution time: 18_726_000 picoseconds.
-		Weight::from_parts(21_776_000, 11671)
+		// Minimum execution time: 22_870_000 picoseconds.
+		Weight::from_parts(26_134_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Jobs::ExpiryQueue` (r:1 w:1)
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Jobs` (r:1024 w:1024)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:128 w:128)
+	/// Storage: `Jobs::Jobs` (r:256 w:256)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:4096 w:4096)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Operators` (r:128 w:128)
+	/// Storage: `Workers::Operators` (r:256 w:256)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:129 w:129)
+	/// Storage: `Balances::Holds` (r:512 w:512)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:130 w:130)
+	/// Storage: `System::Account` (r:513 w:513)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Models::Models` (r:1 w:1)
+	/// Storage: `Models::Models` (r:256 w:256)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::RemoteInputs` (r:0 w:1024)
+	/// Storage: `Jobs::RemoteInputs` (r:0 w:256)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Inputs` (r:0 w:1024)
+	/// Storage: `Jobs::Inputs` (r:0 w:256)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::WorkerJobs` (r:0 w:1024)
+	/// Storage: `Jobs::WorkerJobs` (r:0 w:256)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 1024]`.
+	/// The range of component `n` is `[1, 256]`.
 	fn expire_jobs(n: u32, ) -> Weight {
-		// Measured: `87045 + n * (68 ±0)`
-		// Estimated: `291642 + n * (2861 ±122)`
-		// Minimum execution time: 224_530_000 picoseconds.
-		Weight::from_parts(1_915_399_285, 291642)
-			// Standard Error: 8_365_256
-			.saturating_add(Weight::from_parts(142_345_543, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(315_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(315_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+		// Measured: `959 + n * (3412 ±0)`
+		// Estimated: `11671 + n * (50240 ±0)`
+		// Minimum execution time: 456_347_000 picoseconds.
+		Weight::from_parts(490_994_000, 11671)
+			// Standard Error: 8_165_577
+			.saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((23_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((26_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 50240).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::AssignmentQueue` (r:1 w:1)
 	/// Proof: `Jobs::AssignmentQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RecentVrf` (r:1 w:0)
 	/// Proof: `Jobs::RecentVrf` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:1024 w:1024)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(386), added: 2861, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:128 w:128)
@@ -285,117 +299,117 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentModels` (r:0 w:1)
-	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(525), added: 3000, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:0 w:1024)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn assign_jobs(n: u32, ) -> Weight {
-		// Measured: `50841 + n * (59 ±0)`
-		// Estimated: `480478 + n * (2861 ±0)`
-		// Minimum execution time: 1_593_489_000 picoseconds.
-		Weight::from_parts(3_221_852_467, 480478)
-			// Standard Error: 1_182_117
-			.saturating_add(Weight::from_parts(21_563_798, 0).saturating_mul(n.into()))
+		// Measured: `50893 + n * (59 ±0)`
+		// Estimated: `480478 + n * (2893 ±0)`
+		// Minimum execution time: 1_594_958_000 picoseconds.
+		Weight::from_parts(2_308_759_855, 480478)
+			// Standard Error: 590_479
+			.saturating_add(Weight::from_parts(20_724_918, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(259_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(80_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
-	/// Storage: `Jobs::PruneCursor` (r:1 w:1)
-	/// Proof: `Jobs::PruneCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::NextJobId` (r:1 w:0)
-	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Results` (r:256 w:256)
+	/// Storage: `Jobs::PruneQueueRange` (r:1 w:1)
+	/// Proof: `Jobs::PruneQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneQueue` (r:1024 w:1024)
+	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Results` (r:0 w:1024)
 	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 256]`.
+	/// The range of component `n` is `[1, 1024]`.
 	fn prune_results(n: u32, ) -> Weight {
-		// Measured: `65881 + n * (51 ±0)`
-		// Estimated: `1493 + n * (68426 ±0)`
-		// Minimum execution time: 44_458_000 picoseconds.
-		Weight::from_parts(12_707_589, 1493)
-			// Standard Error: 336_834
-			.saturating_add(Weight::from_parts(32_588_008, 0).saturating_mul(n.into()))
+		// Measured: `246 + n * (31 ±0)`
+		// Estimated: `3858 + n * (2502 ±0)`
+		// Minimum execution time: 19_556_000 picoseconds.
+		Weight::from_parts(20_314_000, 3858)
+			// Standard Error: 145_996
+			.saturating_add(Weight::from_parts(8_886_380, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 68426).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit(b: u32, ) -> Weight {
-		Weight::from_parts(182_556_134, 11671)
-			.saturating_add(Weight::from_parts(4_452, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(182_224_298, 13545)
+			.saturating_add(Weight::from_parts(3_897, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn count_eligible() -> Weight {
-		Weight::from_parts(2_217_017_000, 480478)
+		Weight::from_parts(1_618_309_000, 480478)
 			.saturating_add(ParityDbWeight::get().reads(258_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(139_141_000, 11671)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+		Weight::from_parts(199_667_000, 11671)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(678_910_000, 6366)
-			.saturating_add(Weight::from_parts(359_122_463, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(138_881, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
-			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+		Weight::from_parts(573_982_000, 28029)
+			.saturating_add(Weight::from_parts(296_373_389, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(99_366, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(21_u64))
+			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(19_u64))
+			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(984_141_000, 6366)
-			.saturating_add(Weight::from_parts(284_481_149, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(122_724, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(488_217_000, 28029)
+			.saturating_add(Weight::from_parts(218_623_622, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(116_970, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
-			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn claim() -> Weight {
-		Weight::from_parts(75_652_000, 6196)
+		Weight::from_parts(75_051_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_base() -> Weight {
-		Weight::from_parts(21_776_000, 11671)
+		Weight::from_parts(26_134_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn expire_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(1_915_399_285, 291642)
-			.saturating_add(Weight::from_parts(142_345_543, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(315_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(315_u64))
-			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+		Weight::from_parts(490_994_000, 11671)
+			.saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((23_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes((26_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 50240).saturating_mul(n.into()))
 	}
 	fn assign_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(3_221_852_467, 480478)
-			.saturating_add(Weight::from_parts(21_563_798, 0).saturating_mul(n.into()))
+		Weight::from_parts(2_308_759_855, 480478)
+			.saturating_add(Weight::from_parts(20_724_918, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(259_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(80_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2861).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn prune_results(n: u32, ) -> Weight {
-		Weight::from_parts(12_707_589, 1493)
-			.saturating_add(Weight::from_parts(32_588_008, 0).saturating_mul(n.into()))
+		Weight::from_parts(20_314_000, 3858)
+			.saturating_add(Weight::from_parts(8_886_380, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
-			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 68426).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
 }

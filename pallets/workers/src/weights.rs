@@ -51,6 +51,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn bond() -> Weight;
 	fn bond_extra() -> Weight;
+	fn set_payee() -> Weight;
 	fn unbond() -> Weight;
 	fn withdraw_unbonded() -> Weight;
 	fn rebond() -> Weight;
@@ -61,7 +62,6 @@ pub trait WeightInfo {
 	fn unregister() -> Weight;
 	fn slash() -> Weight;
 	fn candidates() -> Weight;
-	fn set_payee() -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -76,8 +76,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn bond() -> Weight {
 		// Measured: `182`
 		// Estimated: `4736`
-		// Minimum execution time: 71_685_000 picoseconds.
-		Weight::from_parts(85_748_000, 4736)
+		// Minimum execution time: 71_766_000 picoseconds.
+		Weight::from_parts(79_053_000, 4736)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -90,20 +90,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn bond_extra() -> Weight {
 		// Measured: `385`
 		// Estimated: `4736`
-		// Minimum execution time: 78_352_000 picoseconds.
-		Weight::from_parts(89_130_000, 4736)
+		// Minimum execution time: 77_593_000 picoseconds.
+		Weight::from_parts(88_511_000, 4736)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Workers::Operators` (r:1 w:0)
+	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:0 w:1)
+	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	fn set_payee() -> Weight {
+		// Measured: `147`
+		// Estimated: `4736`
+		// Minimum execution time: 17_115_000 picoseconds.
+		Weight::from_parts(34_137_000, 4736)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Workers::Operators` (r:1 w:1)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:15 w:0)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
-		// Measured: `4255`
+		// Measured: `4253`
 		// Estimated: `48090`
-		// Minimum execution time: 126_178_000 picoseconds.
-		Weight::from_parts(210_557_000, 48090)
+		// Minimum execution time: 121_814_000 picoseconds.
+		Weight::from_parts(142_796_000, 48090)
 			.saturating_add(T::DbWeight::get().reads(16_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -113,21 +125,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:0 w:1)
+	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Measured: `1025`
 		// Estimated: `4736`
-		// Minimum execution time: 71_419_000 picoseconds.
-		Weight::from_parts(89_502_000, 4736)
+		// Minimum execution time: 73_187_000 picoseconds.
+		Weight::from_parts(92_835_000, 4736)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Workers::Operators` (r:1 w:1)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn rebond() -> Weight {
 		// Measured: `830`
 		// Estimated: `4736`
-		// Minimum execution time: 22_577_000 picoseconds.
-		Weight::from_parts(27_052_000, 4736)
+		// Minimum execution time: 23_994_000 picoseconds.
+		Weight::from_parts(42_815_000, 4736)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -142,10 +156,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::ModelWorkers` (r:8 w:8)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
-		// Measured: `336671`
+		// Measured: `336694`
 		// Estimated: `3266590`
-		// Minimum execution time: 13_282_742_000 picoseconds.
-		Weight::from_parts(18_115_471_000, 3266590)
+		// Minimum execution time: 16_234_172_000 picoseconds.
+		Weight::from_parts(19_267_393_000, 3266590)
 			.saturating_add(T::DbWeight::get().reads(1570_u64))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
@@ -160,10 +174,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::WorkerTallies` (r:8 w:0)
 	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn update() -> Weight {
-		// Measured: `480646`
+		// Measured: `480483`
 		// Estimated: `3266590`
-		// Minimum execution time: 20_074_243_000 picoseconds.
-		Weight::from_parts(22_320_252_000, 3266590)
+		// Minimum execution time: 17_735_692_000 picoseconds.
+		Weight::from_parts(20_099_833_000, 3266590)
 			.saturating_add(T::DbWeight::get().reads(1585_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -176,10 +190,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::ModelTallies` (r:8 w:8)
 	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn chill() -> Weight {
-		// Measured: `44195`
+		// Measured: `44291`
 		// Estimated: `63174`
-		// Minimum execution time: 373_576_000 picoseconds.
-		Weight::from_parts(524_825_000, 63174)
+		// Minimum execution time: 491_637_000 picoseconds.
+		Weight::from_parts(527_178_000, 63174)
 			.saturating_add(T::DbWeight::get().reads(25_u64))
 			.saturating_add(T::DbWeight::get().writes(25_u64))
 	}
@@ -194,10 +208,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::ModelTallies` (r:8 w:8)
 	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
-		// Measured: `432151`
+		// Measured: `433355`
 		// Estimated: `3266590`
-		// Minimum execution time: 17_852_656_000 picoseconds.
-		Weight::from_parts(20_245_516_000, 3266590)
+		// Minimum execution time: 22_588_542_000 picoseconds.
+		Weight::from_parts(22_727_919_000, 3266590)
 			.saturating_add(T::DbWeight::get().reads(1585_u64))
 			.saturating_add(T::DbWeight::get().writes(33_u64))
 	}
@@ -212,10 +226,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::ModelTallies` (r:8 w:8)
 	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn unregister() -> Weight {
-		// Measured: `86394`
+		// Measured: `86460`
 		// Estimated: `125358`
-		// Minimum execution time: 515_640_000 picoseconds.
-		Weight::from_parts(629_826_000, 125358)
+		// Minimum execution time: 543_881_000 picoseconds.
+		Weight::from_parts(659_925_000, 125358)
 			.saturating_add(T::DbWeight::get().reads(42_u64))
 			.saturating_add(T::DbWeight::get().writes(34_u64))
 	}
@@ -228,10 +242,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn slash() -> Weight {
-		// Measured: `4974`
+		// Measured: `4972`
 		// Estimated: `51230`
-		// Minimum execution time: 319_885_000 picoseconds.
-		Weight::from_parts(452_894_000, 51230)
+		// Minimum execution time: 322_667_000 picoseconds.
+		Weight::from_parts(423_252_000, 51230)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
@@ -241,16 +255,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
-	fn set_payee() -> Weight {
-		Weight::from_parts(20_000_000, 3746)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
 	fn candidates() -> Weight {
-		// Measured: `49714`
+		// Measured: `49713`
 		// Estimated: `480478`
-		// Minimum execution time: 1_446_636_000 picoseconds.
-		Weight::from_parts(1_589_604_000, 480478)
+		// Minimum execution time: 1_638_317_000 picoseconds.
+		Weight::from_parts(2_424_227_000, 480478)
 			.saturating_add(T::DbWeight::get().reads(257_u64))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
 	}
@@ -259,67 +268,67 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn bond() -> Weight {
-		Weight::from_parts(85_748_000, 4736)
+		Weight::from_parts(79_053_000, 4736)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(89_130_000, 4736)
+		Weight::from_parts(88_511_000, 4736)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
+	fn set_payee() -> Weight {
+		Weight::from_parts(34_137_000, 4736)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
 	fn unbond() -> Weight {
-		Weight::from_parts(210_557_000, 48090)
+		Weight::from_parts(142_796_000, 48090)
 			.saturating_add(ParityDbWeight::get().reads(16_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(89_502_000, 4736)
+		Weight::from_parts(92_835_000, 4736)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn rebond() -> Weight {
-		Weight::from_parts(27_052_000, 4736)
+		Weight::from_parts(42_815_000, 4736)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn register() -> Weight {
-		Weight::from_parts(18_115_471_000, 3266590)
+		Weight::from_parts(19_267_393_000, 3266590)
 			.saturating_add(ParityDbWeight::get().reads(1570_u64))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 	}
 	fn update() -> Weight {
-		Weight::from_parts(22_320_252_000, 3266590)
+		Weight::from_parts(20_099_833_000, 3266590)
 			.saturating_add(ParityDbWeight::get().reads(1585_u64))
 			.saturating_add(ParityDbWeight::get().writes(17_u64))
 	}
 	fn chill() -> Weight {
-		Weight::from_parts(524_825_000, 63174)
+		Weight::from_parts(527_178_000, 63174)
 			.saturating_add(ParityDbWeight::get().reads(25_u64))
 			.saturating_add(ParityDbWeight::get().writes(25_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(20_245_516_000, 3266590)
+		Weight::from_parts(22_727_919_000, 3266590)
 			.saturating_add(ParityDbWeight::get().reads(1585_u64))
 			.saturating_add(ParityDbWeight::get().writes(33_u64))
 	}
 	fn unregister() -> Weight {
-		Weight::from_parts(629_826_000, 125358)
+		Weight::from_parts(659_925_000, 125358)
 			.saturating_add(ParityDbWeight::get().reads(42_u64))
 			.saturating_add(ParityDbWeight::get().writes(34_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(452_894_000, 51230)
+		Weight::from_parts(423_252_000, 51230)
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
 			.saturating_add(ParityDbWeight::get().writes(21_u64))
 	}
-	fn set_payee() -> Weight {
-		Weight::from_parts(20_000_000, 3746)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
-	}
 	fn candidates() -> Weight {
-		Weight::from_parts(1_589_604_000, 480478)
+		Weight::from_parts(2_424_227_000, 480478)
 			.saturating_add(ParityDbWeight::get().reads(257_u64))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 	}
