@@ -2,7 +2,9 @@
 # Runs every Veritensor test:
 #   1. set-up check (scripts/setup.sh installs what is missing, scripts/setup-onnxruntime.sh the
 #      ONNX Runtime library the executor's second engine loads);
-#   2. cargo test for the whole workspace: primitives and runtime unit tests, the executor's
+#   2. cargo test for the whole workspace: primitives and runtime unit tests, the integer ONNX
+#      interpreter (the demo model against ONNX Runtime's recorded outputs, each op's semantics,
+#      truncated and mutated models), the executor's
 #      tests (demo models through both engines, every error, the HTTP service on loopback,
 #      fetching from a loopback model host), then the node's process tests (a --dev node
 #      produces and finalises blocks and exits cleanly on SIGINT; four local_testnet validators
@@ -32,9 +34,13 @@ started=$(date +%s)
 step "formatting: cargo fmt --all --check"
 cargo fmt --all --check || fail "the code is not formatted: run cargo fmt --all"
 
-step "lints: cargo clippy -D warnings on primitives, the pallets and the executor (all their targets)"
+step "lints: cargo clippy -D warnings on primitives, the interpreter, the pallets and the executor (all their targets)"
 SKIP_WASM_BUILD=1 cargo clippy --locked --all-targets -p veritensor-primitives \
-	-p pallet-models -p pallet-workers -p pallet-jobs -p veritensor-executor -- -D warnings
+	-p veritensor-interpreter -p pallet-models -p pallet-workers -p pallet-jobs \
+	-p veritensor-executor -- -D warnings
+
+step "the interpreter builds for the runtime's target (wasm32v1-none, no_std)"
+cargo build --locked -p veritensor-interpreter --target wasm32v1-none
 
 step "cargo test --workspace (the first run builds the node and its wasm runtime: ~40 min on 2 cores)"
 cargo test --workspace --locked

@@ -292,10 +292,18 @@ async fn deadlines_and_the_concurrency_limit_hold() {
 	assert_eq!(polled["state"], "done", "{polled}");
 	assert_eq!(polled["result"]["engine"], EngineKind::OnnxRuntime.name());
 	println!("slow model on onnxruntime: {} us", polled["result"]["timing"]["inference_us"]);
-	// Once the slot is free again, a quick request succeeds.
-	let (status, body) =
-		service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
-	assert_eq!(status, StatusCode::OK, "{body}");
+	// Once the slot is free again, a quick request succeeds. The deadline is 50 ms, which a
+	// loaded machine's scheduler alone can exceed: a few tries tell a free slot from noise.
+	let mut answers = Vec::new();
+	for _ in 0..3 {
+		let (status, body) =
+			service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
+		if status == StatusCode::OK {
+			return;
+		}
+		answers.push(body);
+	}
+	panic!("a quick request failed three times with the slot free: {answers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
