@@ -7,7 +7,8 @@
 //! - `bare onnxruntime`: a session built directly with `ort` (same options as the executor's)
 //!   and the least a caller must do per new input: wrap a ready native buffer (f32 or u8) in a
 //!   tensor, `run`, and copy the outputs out. The floor.
-//! - `executor tract` / `executor onnxruntime`: `Executor::infer` from a JSON-form request,
+//! - `executor tract` / `executor onnxruntime` / `executor interpreter` (integer model only):
+//!   `Executor::infer` from a JSON-form request,
 //!   with everything that path does: checks, fixed-point conversion both ways, the model cache,
 //!   the engine, and both canonical hashes.
 //!
@@ -158,9 +159,14 @@ fn main() {
 			images.iter().map(|pixels| pixels.iter().map(|p| *p as u8).collect()).collect();
 
 		let mut bare = Vec::new();
+		// The interpreter runs integer models only.
+		let mut engines = vec![EngineKind::OnnxRuntime, EngineKind::Tract];
+		if model.elem != ElementType::F32 {
+			engines.push(EngineKind::Interpreter);
+		}
 		let mut paths: Vec<(EngineKind, Vec<f64>)> =
-			vec![(EngineKind::OnnxRuntime, Vec::new()), (EngineKind::Tract, Vec::new())];
-		for engine in [EngineKind::OnnxRuntime, EngineKind::Tract] {
+			engines.iter().map(|engine| (*engine, Vec::new())).collect();
+		for engine in engines {
 			// Warm the cache and the engine before timing.
 			let mut warm = requests[0].clone();
 			warm.engine = Some(engine);

@@ -2,7 +2,7 @@
 //! every caller (HTTP service, node, benchmarks) goes through.
 
 use crate::{
-	engine::{Backend, EngineKind, LoadedModel, OnnxRuntime, Tract},
+	engine::{Backend, EngineKind, Interpreter, LoadedModel, OnnxRuntime, Tract},
 	error::{Error, Result},
 	fetch::FetchPolicy,
 	graph::{read_signature, Signature},
@@ -203,7 +203,7 @@ impl Executor {
 			)));
 		}
 		let store = ModelStore::open(&config.store_dir, config.max_model_bytes)?;
-		let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(Tract)];
+		let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(Tract), Arc::new(Interpreter)];
 		if let Some(library) = &config.onnxruntime_library {
 			backends.push(Arc::new(OnnxRuntime::new(library, config.threads)?));
 		}

@@ -15,6 +15,7 @@
 //!
 //! docs/executor.md describes the service, its API, limits and metrics.
 
+pub mod conformance;
 pub mod engine;
 pub mod error;
 pub mod executor;

@@ -37,6 +37,19 @@ enum Command {
 		/// The model's hash.
 		hash: String,
 	},
+	/// Runs a model's test vectors on every engine (tract, the interpreter, and ONNX Runtime if
+	/// its library is given) and prints, per vector, whether the output hashes agree, then a
+	/// summary hash of the vectors and their agreed outputs. Exits non-zero if any differ.
+	Conformance {
+		/// The ONNX file.
+		model: PathBuf,
+		/// A JSON file: a list of vectors, each a list of input tensors in graph order, as the
+		/// HTTP API takes them (`{"elem", "shape", "frac_bits", "values"}`).
+		vectors: PathBuf,
+		/// libonnxruntime.so to load (the environment variable ORT_DYLIB_PATH works too).
+		#[arg(long)]
+		onnxruntime_lib: Option<PathBuf>,
+	},
 }
 
 #[derive(Args, Clone)]
@@ -123,6 +136,60 @@ fn config(store: &StoreArgs) -> Config {
 	config
 }
 
+/// The `conformance` command: the model in a temporary store, every engine, every vector.
+fn conformance(
+	model: PathBuf,
+	vectors: PathBuf,
+	onnxruntime_lib: Option<PathBuf>,
+) -> Result<(), Error> {
+	let read = |path: &PathBuf| {
+		std::fs::read(path).map_err(|e| Error::BadInput(format!("reading {}: {e}", path.display())))
+	};
+	let vectors: Vec<Vec<veritensor_executor::tensor::JsonTensor>> =
+		serde_json::from_slice(&read(&vectors)?).map_err(|e| {
+			Error::BadInput(format!("the vectors are not a list of input lists: {e}"))
+		})?;
+	let store = std::env::temp_dir().join(format!("veritensor-conformance-{}", std::process::id()));
+	let mut config = Config::new(store.clone());
+	config.max_model_bytes = u64::MAX;
+	config.onnxruntime_library =
+		onnxruntime_lib.or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
+	let result = (|| {
+		let executor = Executor::new(config)?;
+		let hash = hash_hex(&executor.store().add_bytes(&read(&model)?, None)?);
+		let engines: Vec<String> = executor
+			.engines()
+			.iter()
+			.map(|e| format!("{} {}", e.engine.name(), e.version))
+			.collect();
+		println!("model {hash}; engines: {}", engines.join(", "));
+		let report = veritensor_executor::conformance::run(&executor, &hash, &vectors)?;
+		for (index, outcome) in report.vectors.iter().enumerate() {
+			let verdict = if outcome.agreed().is_some() { "agree" } else { "DIFFER" };
+			let outputs: Vec<String> = outcome
+				.outputs
+				.iter()
+				.map(|(engine, output)| match output {
+					Ok(hash) => format!("{} {hash}", engine.name()),
+					Err(error) => format!("{} error: {error}", engine.name()),
+				})
+				.collect();
+			println!("vector {index}: {verdict}: {}", outputs.join("; "));
+		}
+		let agreed = report.vectors.iter().filter(|outcome| outcome.agreed().is_some()).count();
+		println!("{agreed} of {} vectors agree on every engine", report.vectors.len());
+		match report.summary {
+			Some(summary) => {
+				println!("summary hash {summary:?}");
+				Ok(())
+			}
+			None => Err(Error::Engine(String::from("the engines disagree on some vectors"))),
+		}
+	})();
+	let _ = std::fs::remove_dir_all(&store);
+	result
+}
+
 fn serve(args: ServeArgs) -> Result<(), Error> {
 	let mut config = config(&args.store);
 	config.default_engine = args.engine;
@@ -207,6 +274,9 @@ fn main() {
 			println!("{}", hash_hex(&hash));
 			Ok(())
 		})(),
+		Command::Conformance { model, vectors, onnxruntime_lib } => {
+			conformance(model, vectors, onnxruntime_lib)
+		}
 		Command::Inspect { store, hash } => (|| {
 			let executor = Executor::new(config(&store))?;
 			let info = executor.model_info(&parse_hash(&hash)?)?;

@@ -109,3 +109,61 @@ fn serve_refuses_a_public_address_without_a_token() {
 	let stderr = String::from_utf8_lossy(&output.stderr);
 	assert!(stderr.contains("needs a bearer token"), "{stderr}");
 }
+
+#[test]
+fn conformance_runs_every_vector_on_every_engine_and_prints_a_summary_hash() {
+	let dir = tempfile::tempdir().unwrap();
+	let vectors = json("test_vectors.json");
+	let inputs: Vec<Vec<serde_json::Value>> = test_pixels(&vectors)
+		.iter()
+		.take(20)
+		.map(|pixels| vec![serde_json::to_value(int_input(pixels)).unwrap()])
+		.collect();
+	let vectors_file = dir.path().join("vectors.json");
+	std::fs::write(&vectors_file, serde_json::to_vec(&inputs).unwrap()).unwrap();
+	let library = onnxruntime_library();
+	let model = crate_dir().join("demo-models").join(INT_MODEL);
+	let args = [
+		"conformance",
+		model.to_str().unwrap(),
+		vectors_file.to_str().unwrap(),
+		"--onnxruntime-lib",
+		library.to_str().unwrap(),
+	];
+	let (ok, stdout, stderr) = run(&args);
+	assert!(ok, "{stdout}{stderr}");
+	assert!(stdout.contains("engines: tract "), "{stdout}");
+	assert!(stdout.contains("interpreter ") && stdout.contains("onnxruntime "), "{stdout}");
+	assert_eq!(stdout.matches(": agree: ").count(), 20, "{stdout}");
+	assert!(stdout.contains("20 of 20 vectors agree on every engine"), "{stdout}");
+	let summary = stdout.lines().find_map(|line| line.strip_prefix("summary hash ")).unwrap();
+	// The same vectors give the same summary; other vectors another.
+	let (_, again, _) = run(&args);
+	assert!(again.contains(&format!("summary hash {summary}")));
+	std::fs::write(&vectors_file, serde_json::to_vec(&inputs[..19]).unwrap()).unwrap();
+	let (_, fewer, _) = run(&args);
+	assert!(!fewer.contains(&format!("summary hash {summary}")), "{fewer}");
+
+	// The float model cannot run on the interpreter: the engines disagree, and the command
+	// says so and fails.
+	let float_inputs: Vec<Vec<serde_json::Value>> = test_pixels(&vectors)
+		.iter()
+		.take(2)
+		.map(|pixels| vec![serde_json::to_value(float_input(pixels)).unwrap()])
+		.collect();
+	std::fs::write(&vectors_file, serde_json::to_vec(&float_inputs).unwrap()).unwrap();
+	let float_model = crate_dir().join("demo-models").join(FLOAT_MODEL);
+	let (ok, stdout, stderr) = run(&[
+		"conformance",
+		float_model.to_str().unwrap(),
+		vectors_file.to_str().unwrap(),
+		"--onnxruntime-lib",
+		library.to_str().unwrap(),
+	]);
+	assert!(!ok);
+	assert!(
+		stdout.contains("DIFFER") && stdout.contains("interpreter error: unsupported_operator"),
+		"{stdout}"
+	);
+	assert!(stderr.contains("the engines disagree"), "{stderr}");
+}

@@ -34,12 +34,13 @@ pub mod writer;
 
 pub use onnx::OPSETS;
 pub use plan::Model;
-pub use tensor::{element_count, ElemType, Tensor, MAX_ELEMENTS};
+pub use tensor::{element_count, ElemType, Tensor, MAX_ELEMENTS, MAX_RANK};
 
 use alloc::string::String;
 
-/// The interpreter's name and version, as the executor reports the engine.
-pub const ENGINE_VERSION: &str = concat!("veritensor-interpreter ", env!("CARGO_PKG_VERSION"));
+/// The interpreter's version, as the chain pins the engine: bumped whenever the models it
+/// accepts or the outputs it computes change.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Why a model is refused or a run fails.
 #[derive(Clone, PartialEq, Eq, Debug)]

@@ -76,6 +76,9 @@ pub struct Declared {
 /// A model's graph as the interpreter runs it.
 #[derive(Clone, Debug)]
 pub struct Graph {
+	/// The default domain's opset version.
+	pub opset: i64,
+
 	/// Nodes, in the file's order (ONNX requires a topological order).
 	pub nodes: Vec<Node>,
 	/// Constant tensors by name.
@@ -93,14 +96,12 @@ pub fn read_model(bytes: &[u8]) -> Result<Graph, Error> {
 	for field in Fields::new(bytes) {
 		let field = field?;
 		match field.number {
-			7 => graph = Some(field.value.bytes()?),
+			7 => once(&mut graph, field.value.bytes()?)?,
 			8 => {
+				// Other domains' opsets are harmless unless a node uses them, which is refused.
 				let (domain, version) = read_opset(field.value.bytes()?)?;
-				match domain {
-					"" | "ai.onnx" => opset = Some(version),
-					other => {
-						return Err(Error::Unsupported(alloc::format!("operator domain {other:?}")))
-					}
+				if matches!(domain, "" | "ai.onnx") {
+					once(&mut opset, version)?;
 				}
 			}
 			_ => {}
@@ -110,7 +111,9 @@ pub fn read_model(bytes: &[u8]) -> Result<Graph, Error> {
 	if !OPSETS.contains(&opset) {
 		return Err(Error::Unsupported(alloc::format!("opset {opset} (13 to 21 are supported)")));
 	}
-	read_graph(graph.ok_or(Error::Malformed("a model without a graph"))?)
+	let mut graph = read_graph(graph.ok_or(Error::Malformed("a model without a graph"))?)?;
+	graph.opset = opset;
+	Ok(graph)
 }
 
 fn read_opset(message: &[u8]) -> Result<(&str, i64), Error> {
@@ -145,16 +148,18 @@ fn read_graph(message: &[u8]) -> Result<Graph, Error> {
 			_ => {}
 		}
 	}
+	let constants: alloc::collections::BTreeSet<&str> =
+		initializers.iter().map(|(name, _)| name.as_str()).collect();
 	let mut inputs = Vec::new();
 	for message in declared_inputs {
 		// Older files list initializers among the inputs too: those are not the caller's.
 		let name = read_name(message)?;
-		if !initializers.iter().any(|(init, _)| *init == name) {
+		if !constants.contains(name.as_str()) {
 			inputs.push(read_declared(message)?);
 		}
 	}
 	let outputs = outputs.into_iter().map(read_declared).collect::<Result<_, _>>()?;
-	Ok(Graph { nodes, initializers, inputs, outputs })
+	Ok(Graph { opset: 0, nodes, initializers, inputs, outputs })
 }
 
 fn read_node(message: &[u8]) -> Result<Node, Error> {
@@ -172,7 +177,13 @@ fn read_node(message: &[u8]) -> Result<Node, Error> {
 			2 => node.outputs.push(String::from(field.value.text()?)),
 			3 => node.name = String::from(field.value.text()?),
 			4 => node.op = String::from(field.value.text()?),
-			5 => node.attributes.push(read_attribute(field.value.bytes()?)?),
+			5 => {
+				let (name, value) = read_attribute(field.value.bytes()?)?;
+				if node.attributes.iter().any(|(known, _)| *known == name) {
+					return Err(Error::Malformed("an attribute given twice"));
+				}
+				node.attributes.push((name, value));
+			}
 			7 => match field.value.text()? {
 				"" | "ai.onnx" => {}
 				other => {
@@ -201,7 +212,7 @@ fn read_attribute(message: &[u8]) -> Result<(String, Attribute), Error> {
 				_ => return Err(Error::Malformed("a float attribute of another wire type")),
 			},
 			3 => int = Some(field.value.varint()? as i64),
-			5 => tensor = Some(read_tensor(field.value.bytes()?)?.tensor),
+			5 => once(&mut tensor, read_tensor(field.value.bytes()?)?.tensor)?,
 			20 => kind = field.value.varint()?,
 			_ => {}
 		}
@@ -234,7 +245,7 @@ fn read_declared(message: &[u8]) -> Result<Declared, Error> {
 		let field = field?;
 		match field.number {
 			1 => name = String::from(field.value.text()?),
-			2 => type_proto = Some(field.value.bytes()?),
+			2 => once(&mut type_proto, field.value.bytes()?)?,
 			_ => {}
 		}
 	}
@@ -242,8 +253,10 @@ fn read_declared(message: &[u8]) -> Result<Declared, Error> {
 	let mut tensor_type = None;
 	for field in Fields::new(type_proto) {
 		let field = field?;
-		if field.number == 1 {
-			tensor_type = Some(field.value.bytes()?);
+		match field.number {
+			1 => once(&mut tensor_type, field.value.bytes()?)?,
+			// Sequences, maps, optionals, sparse tensors.
+			_ => return Err(Error::Unsupported(alloc::format!("{name}: not a tensor"))),
 		}
 	}
 	let tensor_type =
@@ -252,8 +265,8 @@ fn read_declared(message: &[u8]) -> Result<Declared, Error> {
 	for field in Fields::new(tensor_type) {
 		let field = field?;
 		match field.number {
-			1 => code = Some(field.value.varint()? as i64),
-			2 => shape_proto = Some(field.value.bytes()?),
+			1 => once(&mut code, field.value.varint()? as i64)?,
+			2 => once(&mut shape_proto, field.value.bytes()?)?,
 			_ => {}
 		}
 	}
@@ -264,23 +277,39 @@ fn read_declared(message: &[u8]) -> Result<Declared, Error> {
 		None => return Err(Error::UnsupportedType { tensor: name, code }),
 	};
 	let shape_proto = shape_proto.ok_or_else(|| Error::DynamicShape(name.clone()))?;
-	let mut shape = Vec::new();
+	let mut dims = Vec::new();
 	for field in Fields::new(shape_proto) {
 		let field = field?;
 		if field.number != 1 {
 			continue;
 		}
-		let mut dim = None;
+		let (mut value, mut symbolic) = (None, false);
 		for part in Fields::new(field.value.bytes()?) {
 			let part = part?;
-			if part.number == 1 {
-				dim = Some(part.value.varint()? as i64);
+			match part.number {
+				1 => once(&mut value, part.value.varint()? as i64)?,
+				2 => symbolic = true,
+				_ => {}
 			}
 		}
-		let dim = dim
-			.and_then(|dim| usize::try_from(dim).ok())
-			.ok_or_else(|| Error::DynamicShape(name.clone()))?;
-		shape.push(dim);
+		match (value, symbolic) {
+			(Some(value), false) => dims.push(value),
+			(None, _) => return Err(Error::DynamicShape(name)),
+			(Some(_), true) => return Err(Error::Malformed("a dimension both fixed and symbolic")),
+		}
+		if dims.len() > crate::tensor::MAX_RANK {
+			return Err(Error::TooLarge);
+		}
 	}
+	let (shape, _) = crate::tensor::checked_shape(&dims)?;
 	Ok(Declared { name, elem, shape })
+}
+
+/// Sets a field that may appear once: protobuf would merge a repeated message field, and
+/// engines that read the file differently would then see different models.
+fn once<T>(slot: &mut Option<T>, value: T) -> Result<(), Error> {
+	if slot.replace(value).is_some() {
+		return Err(Error::Malformed("a field given twice that may appear once"));
+	}
+	Ok(())
 }

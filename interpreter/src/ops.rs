@@ -1,5 +1,6 @@
-//! The ops' arithmetic. Every result is computed exactly in 128 bits and wrapped to the output
-//! type (two's complement), so overflow is defined and the same everywhere; see
+//! The ops' arithmetic. Every result is computed in 128 bits and wrapped to the output type
+//! (two's complement), so overflow is defined and the same everywhere. Sums of products wrap in
+//! 128 bits too (only 64-bit products can reach that), which leaves the low 64 bits exact; see
 //! `docs/interpreter.md` for each op.
 
 use crate::{
@@ -14,7 +15,7 @@ pub(crate) fn run(step: &Step, args: &[Option<&Tensor>]) -> Result<Tensor, Error
 	let arg = |index: usize| -> Result<&Tensor, Error> {
 		args.get(index).copied().flatten().ok_or(Error::Node {
 			node: step.name.clone(),
-			op: alloc::string::String::from("?"),
+			op: alloc::string::String::from("(step)"),
 			why: "an input was not computed",
 		})
 	};
@@ -47,10 +48,10 @@ pub(crate) fn run(step: &Step, args: &[Option<&Tensor>]) -> Result<Tensor, Error
 						} else {
 							b.data[inner * n + col]
 						};
-						sum += i128::from(x) * i128::from(y);
+						sum = sum.wrapping_add(i128::from(x).wrapping_mul(i128::from(y)));
 					}
 					if let Some(c) = &c {
-						sum += i128::from(c[row * n + col]);
+						sum = sum.wrapping_add(i128::from(c[row * n + col]));
 					}
 					data.push(out.elem.wrap(sum));
 				}
@@ -154,7 +155,7 @@ fn matmul(
 				for inner in 0..k {
 					let x = i128::from(a[row * k + inner]) - i128::from(a_zero);
 					let y = i128::from(b[inner * n + col]) - i128::from(b_zero);
-					sum += x * y;
+					sum = sum.wrapping_add(x.wrapping_mul(y));
 				}
 				data.push(elem.wrap(sum));
 			}

@@ -4,7 +4,7 @@
 use crate::{
 	onnx::{read_model, Attribute, Declared, Node},
 	ops,
-	tensor::{element_count, ElemType, Tensor, MAX_ELEMENTS},
+	tensor::{check_shape, element_count, ElemType, Tensor, MAX_ELEMENTS, MAX_RANK},
 	Error,
 };
 use alloc::{collections::BTreeMap, string::String, vec, vec::Vec};
@@ -79,22 +79,26 @@ impl Model {
 	/// Parses an ONNX model and plans it; refuses anything outside the subset, naming it.
 	pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
 		let graph = read_model(bytes)?;
-		let mut planner = Planner::default();
+		let mut planner = Planner { opset: graph.opset, ..Planner::default() };
 		let mut constants = Vec::new();
+		// Every run copies the constants and the inputs in and the outputs out: one operation
+		// an element, on top of the nodes' work.
+		let mut cost = 0u64;
 		for (name, tensor) in graph.initializers {
 			let slot =
 				planner.define(&name, Meta { elem: tensor.elem, shape: tensor.shape.clone() })?;
 			planner.known.insert(slot, tensor.clone());
+			cost = cost.checked_add(tensor.data.len() as u64).ok_or(Error::TooLarge)?;
 			constants.push((slot, tensor));
 		}
 		let mut inputs = Vec::new();
 		for declared in graph.inputs {
-			check_size(&declared.shape, &declared.name)?;
+			let elements = check_shape(&declared.shape)?;
+			cost = cost.checked_add(elements as u64).ok_or(Error::TooLarge)?;
 			let meta = Meta { elem: declared.elem, shape: declared.shape.clone() };
 			inputs.push((planner.define(&declared.name, meta)?, declared));
 		}
 		let mut steps = Vec::new();
-		let mut cost = 0u64;
 		for node in &graph.nodes {
 			let (step, step_cost) = planner.plan(node)?;
 			cost = cost.checked_add(step_cost).ok_or(Error::TooLarge)?;
@@ -104,6 +108,8 @@ impl Model {
 		for declared in graph.outputs {
 			let slot = planner.slot(&declared.name)?;
 			let meta = &planner.metas[slot];
+			let elements = check_shape(&meta.shape)?;
+			cost = cost.checked_add(elements as u64).ok_or(Error::TooLarge)?;
 			if meta.elem != declared.elem || meta.shape != declared.shape {
 				return Err(Error::Node {
 					node: declared.name.clone(),
@@ -177,15 +183,36 @@ impl Model {
 	}
 }
 
-/// Refuses a shape above [`MAX_ELEMENTS`].
-fn check_size(shape: &[usize], name: &str) -> Result<usize, Error> {
-	let _ = name;
-	element_count(shape).filter(|count| *count <= MAX_ELEMENTS).ok_or(Error::TooLarge)
+/// The attributes each op may carry; any other is refused, as ONNX Runtime refuses an
+/// attribute it does not know (an ignored one could change the meaning).
+fn allowed_attributes(op: &str) -> &'static [&'static str] {
+	match op {
+		"Gemm" => &["alpha", "beta", "transA", "transB"],
+		"Cast" => &["to"],
+		"ArgMax" => &["axis", "keepdims", "select_last_index"],
+		"Reshape" => &["allowzero"],
+		"Flatten" => &["axis"],
+		"Constant" => &["value"],
+		_ => &[],
+	}
+}
+
+/// The most inputs each op takes.
+fn max_inputs(op: &str) -> usize {
+	match op {
+		"MatMulInteger" => 4,
+		"Gemm" | "Clip" => 3,
+		"MatMul" | "Add" | "Sub" | "Mul" | "Div" | "Reshape" | "Squeeze" | "Unsqueeze" => 2,
+		"Max" | "Min" => usize::MAX,
+		"Constant" => 0,
+		_ => 1,
+	}
 }
 
 /// Value slots by name, their metas, and the constants known while planning.
 #[derive(Default)]
 struct Planner {
+	opset: i64,
 	names: BTreeMap<String, usize>,
 	metas: Vec<Meta>,
 	known: BTreeMap<usize, Tensor>,
@@ -214,22 +241,31 @@ impl Planner {
 			.collect()
 	}
 
-	/// The constant tensor at `slot`, which a shape-defining input must be.
+	/// The constant tensor at `slot`, which a shape-defining input must be: a list of at most
+	/// [`MAX_RANK`] `INT64` values.
 	fn constant(&self, node: &Node, slot: Option<usize>) -> Result<Option<&Tensor>, Error> {
-		match slot {
-			None => Ok(None),
-			Some(slot) => self
-				.known
-				.get(&slot)
-				.map(Some)
-				.ok_or_else(|| node.refuse("a shape or axes input that is not a constant")),
+		let Some(slot) = slot else { return Ok(None) };
+		let tensor = self
+			.known
+			.get(&slot)
+			.ok_or_else(|| node.refuse("a shape or axes input that is not a constant"))?;
+		if tensor.elem != ElemType::I64 || tensor.shape.len() != 1 || tensor.data.len() > MAX_RANK {
+			return Err(node.refuse("a shape or axes input must be a short INT64 list"));
 		}
+		Ok(Some(tensor))
 	}
 
 	/// Checks `node`, infers its output's meta, and returns its step and cost.
 	fn plan(&mut self, node: &Node) -> Result<(Step, u64), Error> {
 		if node.outputs.len() != 1 {
 			return Err(node.refuse("the interpreter's ops have exactly one output"));
+		}
+		if node.inputs.len() > max_inputs(&node.op) {
+			return Err(node.refuse("more inputs than the op takes"));
+		}
+		let allowed = allowed_attributes(&node.op);
+		if node.attributes.iter().any(|(name, _)| !allowed.contains(&name.as_str())) {
+			return Err(node.refuse("an attribute the op does not take in this opset"));
 		}
 		let slots = self.input_slots(node)?;
 		let metas: Vec<Option<Meta>> =
@@ -241,6 +277,7 @@ impl Planner {
 				.ok_or_else(|| node.refuse("a required input is missing"))
 		};
 		let count = |meta: &Meta| element_count(&meta.shape).unwrap_or(usize::MAX) as u64;
+		let opset = self.opset;
 		let (op, out, cost) = match node.op.as_str() {
 			"MatMulInteger" => {
 				let (a, b) = (need(0)?, need(1)?);
@@ -257,14 +294,15 @@ impl Planner {
 					}
 				}
 				let (batch, m, k, n, shape) = matmul_shape(node, a, b)?;
-				let macs = mul3(batch, m, k, n)?;
+				// An empty inner dimension still writes every output element.
+				let macs = mul3(batch, m, k.max(1), n)?;
 				(Op::MatMulInteger { batch, m, k, n }, Meta { elem: ElemType::I32, shape }, macs)
 			}
 			"MatMul" => {
 				let (a, b) = (need(0)?, need(1)?);
 				same_type(node, &[a, b], &[ElemType::I32, ElemType::I64, ElemType::U32])?;
 				let (batch, m, k, n, shape) = matmul_shape(node, a, b)?;
-				let macs = mul3(batch, m, k, n)?;
+				let macs = mul3(batch, m, k.max(1), n)?;
 				(Op::MatMul { batch, m, k, n }, Meta { elem: a.elem, shape }, macs)
 			}
 			"Gemm" => {
@@ -289,7 +327,7 @@ impl Planner {
 				if k != kb {
 					return Err(node.refuse("inner dimensions differ"));
 				}
-				let mut cost = mul3(1, m, k, n)?;
+				let mut cost = mul3(1, m, k.max(1), n)?;
 				if let Some(Some(c)) = metas.get(2) {
 					if c.elem != a.elem {
 						return Err(node.refuse("C must be of A's type"));
@@ -309,7 +347,13 @@ impl Planner {
 			}
 			"Add" | "Sub" | "Mul" | "Div" => {
 				let (a, b) = (need(0)?, need(1)?);
-				same_type(node, &[a, b], &NUMBERS)?;
+				// 8- and 16-bit types join these ops in opset 14.
+				let types: &[ElemType] = if opset >= 14 {
+					&NUMBERS
+				} else {
+					&[ElemType::I32, ElemType::I64, ElemType::U32]
+				};
+				same_type(node, &[a, b], types)?;
 				let shape = broadcast(&[&a.shape, &b.shape])
 					.ok_or_else(|| node.refuse("the inputs do not broadcast"))?;
 				let arith = match node.op.as_str() {
@@ -337,6 +381,10 @@ impl Planner {
 			}
 			"Relu" => {
 				let x = need(0)?;
+				// Relu takes integers from opset 14.
+				if opset < 14 {
+					return Err(node.refuse("integer Relu needs opset 14"));
+				}
 				same_type(
 					node,
 					&[x],
@@ -390,6 +438,9 @@ impl Planner {
 					.constant(node, slots.get(1).copied().flatten())?
 					.ok_or_else(|| node.refuse("Reshape needs a shape"))?;
 				let allow_zero = node.int("allowzero", 0)? != 0;
+				if node.attribute("allowzero").is_some() && opset < 14 {
+					return Err(node.refuse("allowzero needs opset 14"));
+				}
 				let shape = reshape(node, &x.shape, &target.data, allow_zero)?;
 				(Op::Reshape, Meta { elem: x.elem, shape }, count(x))
 			}
@@ -466,7 +517,10 @@ impl Planner {
 			}
 			_ => return Err(Error::UnsupportedOp { node: node.name.clone(), op: node.op.clone() }),
 		};
-		check_size(&out.shape, &node.outputs[0])?;
+		check_shape(&out.shape)?;
+		// Every step also handles its inputs and its output's shape.
+		let base = 1u64 + node.inputs.len() as u64 + out.shape.len() as u64;
+		let cost = cost.checked_add(base).ok_or(Error::TooLarge)?;
 		let output = self.define(&node.outputs[0], out.clone())?;
 		if let Op::Constant(tensor) = &op {
 			self.known.insert(output, tensor.clone());
@@ -585,7 +639,8 @@ fn reshape(
 			0 if !allow_zero => out.push(
 				*shape.get(index).ok_or_else(|| node.refuse("0 copies a missing dimension"))?,
 			),
-			dim if dim >= 0 => out.push(dim as usize),
+			dim if (0..=MAX_ELEMENTS as i64).contains(&dim) => out.push(dim as usize),
+			dim if dim > MAX_ELEMENTS as i64 => return Err(Error::TooLarge),
 			_ => return Err(node.refuse("a negative dimension other than one -1")),
 		}
 	}

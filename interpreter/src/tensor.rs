@@ -110,12 +110,11 @@ pub struct Tensor {
 impl Tensor {
 	/// A tensor, if `data` has as many elements as `shape` and each is a value of `elem`.
 	pub fn new(elem: ElemType, shape: Vec<usize>, data: Vec<i64>) -> Result<Self, Error> {
-		let count = element_count(&shape).ok_or(Error::TooLarge)?;
+		let count = check_shape(&shape)?;
 		if count != data.len() {
 			return Err(Error::Malformed("a tensor whose data does not fill its shape"));
 		}
-		if let Some(bad) = data.iter().find(|value| !elem.holds(**value)) {
-			let _ = bad;
+		if data.iter().any(|value| !elem.holds(*value)) {
 			return Err(Error::Malformed("a tensor element outside its type"));
 		}
 		Ok(Self { elem, shape, data })
@@ -137,9 +136,49 @@ pub fn element_count(shape: &[usize]) -> Option<usize> {
 	shape.iter().try_fold(1usize, |count, dim| count.checked_mul(*dim))
 }
 
-/// The most elements one tensor may have: 2^28 (a gibibyte of 32-bit elements, more than any
-/// model the interpreter is meant for).
+/// The most elements one tensor may have, and the largest dimension: 2^28 (a gibibyte of
+/// 32-bit elements, more than any model the interpreter is meant for). Every product of
+/// dimensions then fits 32 bits, so 32- and 64-bit machines accept the same models.
 pub const MAX_ELEMENTS: usize = 1 << 28;
+
+/// The most dimensions one tensor may have.
+pub const MAX_RANK: usize = 16;
+
+/// Checks a shape given as signed dimensions (as ONNX stores them): at most [`MAX_RANK`]
+/// dimensions, each between 0 and [`MAX_ELEMENTS`], whose non-zero ones multiply to at most
+/// [`MAX_ELEMENTS`]. Returns the shape and its element count.
+pub fn checked_shape(dims: &[i64]) -> Result<(Vec<usize>, usize), Error> {
+	if dims.len() > MAX_RANK {
+		return Err(Error::TooLarge);
+	}
+	let mut nonzero = 1usize;
+	let mut shape = Vec::with_capacity(dims.len());
+	for dim in dims {
+		if *dim < 0 {
+			return Err(Error::Malformed("a negative dimension"));
+		}
+		if *dim > MAX_ELEMENTS as i64 {
+			return Err(Error::TooLarge);
+		}
+		let dim = *dim as usize;
+		if dim > 0 {
+			nonzero =
+				nonzero.checked_mul(dim).filter(|n| *n <= MAX_ELEMENTS).ok_or(Error::TooLarge)?;
+		}
+		shape.push(dim);
+	}
+	let count = if shape.contains(&0) { 0 } else { nonzero };
+	Ok((shape, count))
+}
+
+/// [`checked_shape`] for a shape already in `usize`: its element count.
+pub fn check_shape(shape: &[usize]) -> Result<usize, Error> {
+	if shape.iter().any(|dim| *dim > MAX_ELEMENTS) {
+		return Err(Error::TooLarge);
+	}
+	let dims: Vec<i64> = shape.iter().map(|dim| *dim as i64).collect();
+	checked_shape(&dims).map(|(_, count)| count)
+}
 
 /// A named tensor read from a `TensorProto`.
 pub(crate) struct NamedTensor {
@@ -164,12 +203,25 @@ pub(crate) fn read_tensor(message: &[u8]) -> Result<NamedTensor, Error> {
 			// int32_data (used for every type of 32 bits or fewer), int64_data, uint64_data.
 			5 | 7 | 11 => field.value.int64s(&mut values)?,
 			8 => name = String::from(field.value.text()?),
-			9 => raw = Some(field.value.bytes()?),
+			9 => {
+				let bytes = field.value.bytes()?;
+				if raw.is_some() {
+					return Err(Error::Malformed("raw data given twice"));
+				}
+				raw = Some(bytes);
+			}
 			4 | 6 | 10 => {
 				return Err(Error::FloatTensor(name_or_unnamed(&name)));
 			}
-			13 | 14 => return Err(Error::Unsupported(String::from("a tensor with external data"))),
+			13 => return Err(Error::Unsupported(String::from("a tensor with external data"))),
+			// `data_location`: only DEFAULT (0) keeps the data in the file.
+			14 if field.value.varint()? != 0 => {
+				return Err(Error::Unsupported(String::from("a tensor with external data")))
+			}
 			_ => {}
+		}
+		if dims.len() > MAX_RANK {
+			return Err(Error::TooLarge);
 		}
 	}
 	let code = data_type.ok_or(Error::Malformed("a tensor without a data type"))?;
@@ -178,21 +230,28 @@ pub(crate) fn read_tensor(message: &[u8]) -> Result<NamedTensor, Error> {
 		None if matches!(code, 1 | 10 | 11 | 16) => return Err(Error::FloatTensor(name)),
 		None => return Err(Error::UnsupportedType { tensor: name, code }),
 	};
-	let shape = dims
-		.iter()
-		.map(|dim| usize::try_from(*dim).map_err(|_| Error::Malformed("a negative dimension")))
-		.collect::<Result<Vec<_>, _>>()?;
-	let count =
-		element_count(&shape).filter(|count| *count <= MAX_ELEMENTS).ok_or(Error::TooLarge)?;
+	let (shape, count) = checked_shape(&dims)?;
 	let data = match raw {
+		Some(_) if !values.is_empty() => {
+			return Err(Error::Malformed("a tensor with both raw and typed data"))
+		}
 		Some(bytes) => {
 			let width = elem.width();
 			if bytes.len() != count.checked_mul(width).ok_or(Error::TooLarge)? {
 				return Err(Error::Malformed("raw data that does not fill its shape"));
 			}
+			if elem == ElemType::Bool && bytes.iter().any(|byte| *byte > 1) {
+				return Err(Error::Malformed("a boolean that is neither 0 nor 1"));
+			}
 			bytes.chunks_exact(width).map(|chunk| read_le(elem, chunk)).collect()
 		}
-		None => values.iter().map(|value| elem.wrap((*value).into())).collect(),
+		None => {
+			if values.len() != count {
+				return Err(Error::Malformed("typed data that does not fill its shape"));
+			}
+			// A value its type does not hold is refused below, not wrapped.
+			values
+		}
 	};
 	let tensor = Tensor::new(elem, shape, data)?;
 	Ok(NamedTensor { name, tensor })

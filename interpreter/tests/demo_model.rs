@@ -43,9 +43,16 @@ fn every_recorded_image_gives_onnx_runtime_s_logits_and_label() {
 #[test]
 fn the_cost_model_counts_the_demo_model_s_work_and_a_smaller_budget_refuses_the_run() {
 	let model = Model::parse(MODEL).unwrap();
-	// Two products (64 × 64 and 64 × 10 multiply-accumulates), five element-wise ops over 64
-	// elements, one bias of 10, the argmax over 10.
-	let expected = 64 * 64 + 64 * 10 + 5 * 64 + 10 + 10;
+	// The nodes' work: two products (64 × 64 and 64 × 10 multiply-accumulates), five
+	// element-wise ops over 64 hidden units, one bias over 10 logits, the argmax over 10.
+	let work = 64 * 64 + 64 * 10 + 5 * 64 + 10 + 10;
+	// Copies a run makes: the constants (two weight matrices, two biases, three scalars), the
+	// input, the outputs.
+	let copies = (64 * 64 + 64 + 3 + 64 * 10 + 10) + 64 + (1 + 10);
+	// A base per node: one, its inputs, its output's rank (seven nodes of two inputs and a
+	// matrix out, the Cast, and the ArgMax to a vector).
+	let bases = 7 * (1 + 2 + 2) + (1 + 1 + 2) + (1 + 1 + 1);
+	let expected = work + copies + bases;
 	assert_eq!(model.cost(), expected);
 	let image = pixels(&vectors()["pixels"][0]);
 	assert_eq!(

@@ -30,7 +30,7 @@ fn one_node(
 		.iter()
 		.map(|(name, tensor)| writer::declared(name, tensor.elem, &tensor.shape))
 		.collect();
-	writer::model(13, &[node], &inits, &declared, &[writer::declared("y", out_elem, out_shape)])
+	writer::model(14, &[node], &inits, &declared, &[writer::declared("y", out_elem, out_shape)])
 }
 
 fn run(model: &[u8], inputs: &[&Tensor]) -> Result<Tensor, Error> {
@@ -325,4 +325,101 @@ fn what_is_outside_the_subset_is_refused_by_name() {
 	// A declared output the graph does not compute.
 	let lying = one_node("Identity", &[("x", &x)], &[], &["x"], &[], I64, &[2]);
 	assert!(matches!(Model::parse(&lying), Err(Error::Node { .. })));
+}
+
+#[test]
+fn hostile_shapes_are_refused_before_any_work() {
+	// More dimensions than the rank limit.
+	let deep = vec![1usize; veritensor_interpreter::MAX_RANK + 1];
+	let model = writer::model(
+		14,
+		&[writer::node("Identity", &["x"], &["y"], &[])],
+		&[],
+		&[writer::declared("x", I32, &deep)],
+		&[writer::declared("y", I32, &deep)],
+	);
+	assert_eq!(Model::parse(&model).unwrap_err(), Error::TooLarge);
+	// A dimension above the element limit, even in an empty tensor.
+	let huge = [0usize, 1 << 29];
+	let model = writer::model(
+		14,
+		&[writer::node("Identity", &["x"], &["y"], &[])],
+		&[],
+		&[writer::declared("x", I32, &huge)],
+		&[writer::declared("y", I32, &huge)],
+	);
+	assert_eq!(Model::parse(&model).unwrap_err(), Error::TooLarge);
+	// A Reshape target that only a 32-bit machine would truncate to a valid shape.
+	let x = t(I32, &[5], &[1, 2, 3, 4, 5]);
+	let target = t(I64, &[1], &[(1i64 << 32) + 5]);
+	let reshape = one_node("Reshape", &[("x", &x)], &[("s", &target)], &["x", "s"], &[], I32, &[5]);
+	assert_eq!(Model::parse(&reshape).unwrap_err(), Error::TooLarge);
+}
+
+#[test]
+fn an_empty_inner_dimension_still_costs_its_output() {
+	let a = t(I32, &[3, 0], &[]);
+	let b = t(I32, &[0, 4], &[]);
+	let model = one_node("MatMul", &[("a", &a)], &[("b", &b)], &["a", "b"], &[], I32, &[3, 4]);
+	let parsed = Model::parse(&model).unwrap();
+	// 12 outputs written, plus the copies of the input, the constant and the output and the
+	// node's base: never less than the output it allocates.
+	assert!(parsed.cost() >= 12);
+	assert_eq!(run(&model, &[&a]).unwrap().data, vec![0; 12]);
+}
+
+#[test]
+fn sixty_four_bit_products_wrap_without_overflowing() {
+	let a = t(I64, &[1, 2], &[i64::MIN, i64::MIN]);
+	let b = t(I64, &[2, 1], &[i64::MIN, i64::MIN]);
+	let model = one_node("MatMul", &[("a", &a), ("b", &b)], &[], &["a", "b"], &[], I64, &[1, 1]);
+	// 2 × 2^126 wraps to 0 in the low 64 bits.
+	assert_eq!(run(&model, &[&a, &b]).unwrap().data, vec![0]);
+}
+
+#[test]
+fn unknown_attributes_older_opsets_and_repeated_fields_are_refused() {
+	let x = t(I32, &[1, 2], &[1, 2]);
+	// `axes` as an attribute (opsets before 13) would be ignored if accepted.
+	let squeeze =
+		one_node("Squeeze", &[("x", &x)], &[], &["x"], &[writer::attr_int("axes", 0)], I32, &[2]);
+	assert!(matches!(Model::parse(&squeeze), Err(Error::Node { .. })));
+	// An attribute given twice.
+	let twice = one_node(
+		"Flatten",
+		&[("x", &x)],
+		&[],
+		&["x"],
+		&[writer::attr_int("axis", 1), writer::attr_int("axis", 0)],
+		I32,
+		&[1, 2],
+	);
+	assert_eq!(Model::parse(&twice).unwrap_err(), Error::Malformed("an attribute given twice"));
+	// 8-bit arithmetic and integer Relu arrive in opset 14.
+	let u = t(U8, &[2], &[1, 2]);
+	let node = writer::node("Add", &["u", "u"], &["y"], &[]);
+	let opset_13 = writer::model(
+		13,
+		std::slice::from_ref(&node),
+		&[],
+		&[writer::declared("u", U8, &[2])],
+		&[writer::declared("y", U8, &[2])],
+	);
+	assert!(matches!(Model::parse(&opset_13), Err(Error::Node { .. })));
+	let opset_14 = writer::model(
+		14,
+		&[node],
+		&[],
+		&[writer::declared("u", U8, &[2])],
+		&[writer::declared("y", U8, &[2])],
+	);
+	assert_eq!(run(&opset_14, &[&u]).unwrap().data, vec![2, 4]);
+	// A second graph field: protobuf would merge it, another reader might take either.
+	let model = one_node("Identity", &[("x", &x)], &[], &["x"], &[], I32, &[1, 2]);
+	let mut doubled = model.clone();
+	doubled.extend_from_slice(&model);
+	assert!(matches!(Model::parse(&doubled), Err(Error::Malformed(_))));
+	// More inputs than the op takes.
+	let extra = one_node("Relu", &[("x", &x)], &[], &["x", "x"], &[], I32, &[1, 2]);
+	assert!(matches!(Model::parse(&extra), Err(Error::Node { .. })));
 }

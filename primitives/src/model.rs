@@ -46,6 +46,9 @@ pub enum Engine {
 	Tract,
 	/// ONNX Runtime.
 	OnnxRuntime,
+	/// Veritensor's exact integer interpreter (`veritensor-interpreter`), which the runtime can
+	/// run as well.
+	Interpreter,
 }
 
 impl Engine {
@@ -54,6 +57,7 @@ impl Engine {
 		match self {
 			Self::Tract => "tract",
 			Self::OnnxRuntime => "onnxruntime",
+			Self::Interpreter => "interpreter",
 		}
 	}
 }

@@ -1,9 +1,11 @@
-//! The two engines behind one small interface: callers load a model once and run it many
+//! The three engines behind one small interface: callers load a model once and run it many
 //! times without knowing which engine does the work.
 
+mod interpreter;
 mod onnxruntime;
 mod tract;
 
+pub use self::interpreter::{Interpreter, INTERPRETER_VERSION};
 pub use self::onnxruntime::{session as onnxruntime_session, shared_environment, OnnxRuntime};
 pub use self::tract::Tract;
 
@@ -19,6 +21,8 @@ pub enum EngineKind {
 	Tract,
 	/// ONNX Runtime, loaded from a shared library.
 	OnnxRuntime,
+	/// The exact integer interpreter: integer-only models, the engine the runtime can run.
+	Interpreter,
 }
 
 impl EngineKind {
@@ -27,6 +31,7 @@ impl EngineKind {
 		match self {
 			Self::Tract => Engine::Tract,
 			Self::OnnxRuntime => Engine::OnnxRuntime,
+			Self::Interpreter => Engine::Interpreter,
 		}
 	}
 
@@ -35,6 +40,7 @@ impl EngineKind {
 		match engine {
 			Engine::Tract => Self::Tract,
 			Engine::OnnxRuntime => Self::OnnxRuntime,
+			Engine::Interpreter => Self::Interpreter,
 		}
 	}
 
@@ -51,7 +57,8 @@ impl core::str::FromStr for EngineKind {
 		match s {
 			"tract" => Ok(Self::Tract),
 			"onnxruntime" | "ort" => Ok(Self::OnnxRuntime),
-			other => Err(format!("unknown engine `{other}` (tract or onnxruntime)")),
+			"interpreter" => Ok(Self::Interpreter),
+			other => Err(format!("unknown engine `{other}` (tract, onnxruntime or interpreter)")),
 		}
 	}
 }
