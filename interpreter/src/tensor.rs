@@ -144,40 +144,39 @@ pub const MAX_ELEMENTS: usize = 1 << 28;
 /// The most dimensions one tensor may have.
 pub const MAX_RANK: usize = 16;
 
-/// Checks a shape given as signed dimensions (as ONNX stores them): at most [`MAX_RANK`]
-/// dimensions, each between 0 and [`MAX_ELEMENTS`], whose non-zero ones multiply to at most
-/// [`MAX_ELEMENTS`]. Returns the shape and its element count.
+/// Checks a shape: at most [`MAX_RANK`] dimensions, each at most [`MAX_ELEMENTS`], whose
+/// non-zero ones multiply to at most [`MAX_ELEMENTS`]. Returns its element count.
+pub fn check_shape(shape: &[usize]) -> Result<usize, Error> {
+	if shape.len() > MAX_RANK {
+		return Err(Error::TooLarge);
+	}
+	let mut nonzero = 1usize;
+	for dim in shape.iter().filter(|dim| **dim > 0) {
+		if *dim > MAX_ELEMENTS {
+			return Err(Error::TooLarge);
+		}
+		nonzero =
+			nonzero.checked_mul(*dim).filter(|n| *n <= MAX_ELEMENTS).ok_or(Error::TooLarge)?;
+	}
+	Ok(if shape.contains(&0) { 0 } else { nonzero })
+}
+
+/// [`check_shape`] for a shape given as signed dimensions, as ONNX stores them. Returns the
+/// shape and its element count.
 pub fn checked_shape(dims: &[i64]) -> Result<(Vec<usize>, usize), Error> {
 	if dims.len() > MAX_RANK {
 		return Err(Error::TooLarge);
 	}
-	let mut nonzero = 1usize;
-	let mut shape = Vec::with_capacity(dims.len());
-	for dim in dims {
-		if *dim < 0 {
-			return Err(Error::Malformed("a negative dimension"));
-		}
-		if *dim > MAX_ELEMENTS as i64 {
-			return Err(Error::TooLarge);
-		}
-		let dim = *dim as usize;
-		if dim > 0 {
-			nonzero =
-				nonzero.checked_mul(dim).filter(|n| *n <= MAX_ELEMENTS).ok_or(Error::TooLarge)?;
-		}
-		shape.push(dim);
-	}
-	let count = if shape.contains(&0) { 0 } else { nonzero };
+	let shape = dims
+		.iter()
+		.map(|dim| match *dim {
+			dim if dim < 0 => Err(Error::Malformed("a negative dimension")),
+			dim if dim > MAX_ELEMENTS as i64 => Err(Error::TooLarge),
+			dim => Ok(dim as usize),
+		})
+		.collect::<Result<Vec<_>, _>>()?;
+	let count = check_shape(&shape)?;
 	Ok((shape, count))
-}
-
-/// [`checked_shape`] for a shape already in `usize`: its element count.
-pub fn check_shape(shape: &[usize]) -> Result<usize, Error> {
-	if shape.iter().any(|dim| *dim > MAX_ELEMENTS) {
-		return Err(Error::TooLarge);
-	}
-	let dims: Vec<i64> = shape.iter().map(|dim| *dim as i64).collect();
-	checked_shape(&dims).map(|(_, count)| count)
 }
 
 /// A named tensor read from a `TensorProto`.

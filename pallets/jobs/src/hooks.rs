@@ -1,5 +1,5 @@
 //! The per-block work of the hooks: jobs drawn and expired when due, old results pruned, and
-//! the weight all of it takes; and the size of a no-show's slash.
+//! the weight all of it takes.
 
 use crate::{pallet::*, types::*, WeightInfo};
 use frame_support::{defensive, pallet_prelude::*};
@@ -61,15 +61,6 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Self::refund(job_id, job, Refund::Expired);
-	}
-
-	/// What a worker whose price for a job is `per_worker` is slashed for a no-show: the
-	/// multiple of that price, at least the floor, at most an assignment's exposure.
-	pub fn no_show_slash(per_worker: BalanceOf<T>) -> BalanceOf<T> {
-		per_worker
-			.saturating_mul(T::NoShowSlashMultiple::get().into())
-			.max(T::NoShowSlashFloor::get())
-			.min(T::Workers::max_exposure())
 	}
 
 	/// Queues the result of a job settled at block `settled_at` (now, or earlier in a

@@ -64,6 +64,15 @@ impl<T: Config> Pallet<T> {
 		(price, cost)
 	}
 
+	/// What a worker whose price for a job is `per_worker` is slashed for a no-show: the
+	/// multiple of that price, at least the floor, at most an assignment's exposure.
+	pub fn no_show_slash(per_worker: BalanceOf<T>) -> BalanceOf<T> {
+		per_worker
+			.saturating_mul(T::NoShowSlashMultiple::get().into())
+			.max(T::NoShowSlashFloor::get())
+			.min(T::Workers::max_exposure())
+	}
+
 	/// Whether every output tensor of `schema` fits inline: then results must be inline.
 	pub(crate) fn outputs_fit_inline(schema: &IoSchema) -> bool {
 		schema
