@@ -84,3 +84,23 @@ pub fn input_hash<MaxBytes: Get<u32>>(tensors: &[Tensor<MaxBytes>]) -> H256 {
 pub fn output_hash<MaxBytes: Get<u32>>(tensors: &[Tensor<MaxBytes>]) -> H256 {
 	domain_hash(OUTPUT_DOMAIN, tensors)
 }
+
+/// Domain separator of a quorum member's commitment.
+pub const COMMIT_DOMAIN: &[u8] = b"veritensor:commit:v1";
+
+/// A quorum member's commitment to its answer:
+/// `blake2_256("veritensor:commit:v1" ‖ SCALE(genesis, job, worker, answer, salt))`. The salt
+/// (32 random bytes the worker keeps until it reveals) stops anyone from confirming a guess of
+/// the answer against the commitment; the job and worker stop a commitment from being replayed
+/// by another member or for another job.
+pub fn commitment<Answer: Encode>(
+	genesis: &H256,
+	job: crate::JobId,
+	worker: &crate::WorkerId,
+	answer: &Answer,
+	salt: &[u8; 32],
+) -> H256 {
+	let mut preimage = Vec::from(COMMIT_DOMAIN);
+	(genesis, job, worker, answer, salt).encode_to(&mut preimage);
+	H256(sp_crypto_hashing::blake2_256(&preimage))
+}

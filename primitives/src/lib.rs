@@ -11,7 +11,8 @@
 //! - [`receipt`]: the receipt a worker signs for every result, and the proof of possession an
 //!   operator presents when it registers a worker key;
 //! - [`worker_key`]: the worker key type (sr25519, key type `vtwk`) kept in a node's keystore;
-//! - [`model`]: how a model's outputs are compared across workers;
+//! - [`model`]: how a model's outputs are compared across workers, and how a job is verified;
+//! - [`quorum`]: how a quorum's revealed answers are compared and decided;
 //! - [`offchain`]: what the node tells its off-chain workers (the executor's endpoint);
 //! - [`traits`]: the interfaces through which the job market reaches the model registry and the
 //!   worker staking pallet;
@@ -28,6 +29,7 @@ pub mod executor;
 pub mod hashing;
 pub mod model;
 pub mod offchain;
+pub mod quorum;
 pub mod receipt;
 #[cfg(feature = "serde")]
 pub mod serde_text;
@@ -37,7 +39,7 @@ pub mod worker_key;
 
 pub use executor::{CannotExecuteReason, ExecutorErrorKind};
 pub use hashing::{input_hash, output_hash};
-pub use model::{ComparisonRule, Engine, ModelFormat};
+pub use model::{ComparisonRule, Engine, ModelFormat, OutputRule, VerificationTerms};
 pub use receipt::{possession_payload, Receipt};
 pub use tensor::{ElementType, IoSchema, SchemaError, Tensor, TensorError, TensorSpec};
 pub use worker_key::{WorkerId, WorkerSignature, WORKER_KEY_TYPE};

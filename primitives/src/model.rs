@@ -3,6 +3,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::ConstU32;
+use crate::tensor::{ElementType, MaxTensors, TensorSpec};
 use sp_runtime::BoundedVec;
 
 /// Longest engine version string, in bytes.
@@ -62,6 +63,40 @@ impl Engine {
 	}
 }
 
+/// How one output tensor of different workers' answers to the same job is compared. Values are
+/// compared as raw wire integers (fixed-point units for `F32`): the runtime never touches floats.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum OutputRule {
+	/// Equal element for element: integer outputs of integer arithmetic.
+	Exact,
+	/// Element by element in raw units: answers within `agree` of each other on every element
+	/// agree; one more than `slash` away from the canonical answer on some element is wrong.
+	Tolerance {
+		/// Largest difference at which two answers agree.
+		agree: u32,
+		/// Largest difference at which an answer is not wrong; at least `agree`, so that honest
+		/// float noise is never slashed.
+		slash: u32,
+	},
+	/// A label derived from output tensor `of` (its index): the argmax along that tensor's last
+	/// axis, one label per row. Two answers agree when their labels are equal. A label that is
+	/// not a maximum of the worker's own tensor `of` is provably wrong; a label that differs from
+	/// the canonical one while matching the worker's own tensor is an honest near-tie.
+	ArgMaxOf(u8),
+}
+
 /// How the outputs of different workers for the same job are compared.
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
@@ -78,22 +113,124 @@ pub enum ComparisonRule {
 		#[cfg_attr(feature = "serde", serde(with = "crate::serde_text"))]
 		version: BoundedVec<u8, ConstU32<MAX_ENGINE_VERSION_LEN>>,
 	},
-	/// Outputs are compared element by element in raw fixed-point units.
-	Tolerance {
-		/// Largest difference at which two outputs agree.
-		agree: u32,
-		/// Largest difference below which nobody is slashed; at least `agree`, so honest
-		/// workers near a decision boundary are safe.
-		slash: u32,
-	},
+	/// One rule per output tensor, in the schema's order; any engine may run the model.
+	PerOutput(BoundedVec<OutputRule, MaxTensors>),
+}
+
+/// Why a comparison rule does not suit a schema.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RuleError {
+	/// An exact-hash rule without an engine version.
+	NoEngineVersion,
+	/// Not one rule per output tensor.
+	RuleCountMismatch,
+	/// A tolerance whose `agree` is above its `slash`.
+	AgreeAboveSlash,
+	/// A label rule that names itself, a tensor that does not exist, or another label.
+	BadLabelSource,
+	/// A label that is not an integer tensor with one element per row of its source tensor.
+	BadLabelShape,
 }
 
 impl ComparisonRule {
-	/// Whether the rule is internally consistent.
-	pub fn is_valid(&self) -> bool {
-		match self {
-			Self::ExactHash { version, .. } => !version.is_empty(),
-			Self::Tolerance { agree, slash } => agree <= slash,
+	/// Checks that the rule is consistent and suits the output tensors `outputs`.
+	pub fn check(&self, outputs: &[TensorSpec]) -> Result<(), RuleError> {
+		let rules = match self {
+			Self::ExactHash { version, .. } => {
+				return if version.is_empty() { Err(RuleError::NoEngineVersion) } else { Ok(()) }
+			}
+			Self::PerOutput(rules) => rules,
+		};
+		if rules.len() != outputs.len() {
+			return Err(RuleError::RuleCountMismatch);
 		}
+		for (index, (rule, spec)) in rules.iter().zip(outputs).enumerate() {
+			match *rule {
+				OutputRule::Exact => {}
+				OutputRule::Tolerance { agree, slash } => {
+					if agree > slash {
+						return Err(RuleError::AgreeAboveSlash);
+					}
+				}
+				OutputRule::ArgMaxOf(of) => {
+					let of = of as usize;
+					let source = match rules.get(of) {
+						Some(OutputRule::ArgMaxOf(_)) | None => {
+							return Err(RuleError::BadLabelSource)
+						}
+						Some(_) if of == index => return Err(RuleError::BadLabelSource),
+						Some(_) => &outputs[of],
+					};
+					let integer = !matches!(spec.elem, ElementType::Bool | ElementType::F32);
+					let rows = label_rows(source);
+					if !integer || rows.is_none() || rows != spec.element_count() {
+						return Err(RuleError::BadLabelShape);
+					}
+				}
+			}
+		}
+		Ok(())
+	}
+
+	/// The rule of output tensor `index`, for per-output rules.
+	pub fn output_rule(&self, index: usize) -> Option<OutputRule> {
+		match self {
+			Self::ExactHash { .. } => Some(OutputRule::Exact),
+			Self::PerOutput(rules) => rules.get(index).copied(),
+		}
+	}
+}
+
+/// How many rows (labels) a label's source tensor has: its elements over its last dimension.
+pub fn label_rows(source: &TensorSpec) -> Option<u32> {
+	let classes = *source.shape.last()?;
+	if classes == 0 {
+		return None;
+	}
+	source.element_count().map(|count| count / classes)
+}
+
+/// How a job's answers are verified. Chosen by the submitter and priced into the job.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct VerificationTerms {
+	/// How many workers of distinct operators run the job: 1 (one worker's signed word), or 3
+	/// or 5 (a quorum: each commits blind, then reveals, and a strict majority decides).
+	pub replicas: u32,
+}
+
+impl VerificationTerms {
+	/// The replica counts the market settles.
+	pub const SUPPORTED_REPLICAS: [u32; 3] = [1, 3, 5];
+
+	/// One worker's signed word.
+	pub const fn single() -> Self {
+		Self { replicas: 1 }
+	}
+
+	/// A quorum of `replicas` workers.
+	pub const fn quorum(replicas: u32) -> Self {
+		Self { replicas }
+	}
+
+	/// Whether the market settles these terms.
+	pub fn is_supported(&self) -> bool {
+		Self::SUPPORTED_REPLICAS.contains(&self.replicas)
+	}
+
+	/// Whether the answers are compared by a quorum (commit, reveal, majority).
+	pub fn is_quorum(&self) -> bool {
+		self.replicas > 1
 	}
 }

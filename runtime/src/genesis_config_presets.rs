@@ -19,7 +19,7 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use veritensor_primitives::{
-	ComparisonRule, ElementType, IoSchema, ModelFormat, ModelHash, TensorSpec,
+	ComparisonRule, ElementType, IoSchema, ModelFormat, ModelHash, OutputRule, TensorSpec,
 };
 
 /// What each development account is endowed with.
@@ -62,7 +62,8 @@ fn tensor(name: &str, elem: ElementType, shape: &[u32], frac_bits: u8) -> Tensor
 /// The float digits demo model (a 64-64-10 MLP, 97.6 % on held-out digits): 8x8 images of
 /// pixels 0..16 as fixed point with 8 fraction bits in; the label and the ten class
 /// probabilities (16 fraction bits) out. Float arithmetic differs slightly between engines, so
-/// outputs are compared by tolerance (in raw units of 2^-16).
+/// the probabilities are compared by tolerance (in raw units of 2^-16), and the label must be
+/// their argmax (see [`demo_float_model_rule`]).
 pub fn demo_float_model() -> ModelSpec<Runtime> {
 	ModelSpec {
 		artifact_hash: ModelHash::from(DEMO_FLOAT_MODEL_HASH),
@@ -79,7 +80,7 @@ pub fn demo_float_model() -> ModelSpec<Runtime> {
 			.try_into()
 			.expect("two outputs; qed"),
 		},
-		comparison: ComparisonRule::Tolerance { agree: 4, slash: 64 },
+		comparison: demo_float_model_rule(),
 		price_per_worker: 10 * MILLI_UNITS,
 		owner_royalty: MILLI_UNITS,
 		uris: vec![bounded(
@@ -97,6 +98,19 @@ pub fn demo_float_model() -> ModelSpec<Runtime> {
 		},
 		supersedes: None,
 	}
+}
+
+/// The float demo model's comparison rule: the label must be the argmax of the worker's own
+/// probabilities (a label that is not is provably wrong, whatever the other workers say), and
+/// answers agree when their labels are equal; the probabilities agree within 4 raw units
+/// (6e-5) and are wrong beyond 64 (1e-3): the executor's tests hold tract and ONNX Runtime
+/// within 2e-5 (1.3 units) of the recorded outputs.
+pub fn demo_float_model_rule() -> ComparisonRule {
+	ComparisonRule::PerOutput(
+		vec![OutputRule::ArgMaxOf(1), OutputRule::Tolerance { agree: 4, slash: 64 }]
+			.try_into()
+			.expect("two rules for two outputs; qed"),
+	)
 }
 
 fn genesis(

@@ -102,7 +102,18 @@ pub type Migrations = (
 	pallet_jobs::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_jobs::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_workers::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_models::migrations::v1::MigrateV0ToV1<Runtime, ModelRuleCorrections>,
 );
+
+frame_support::parameter_types! {
+	/// Models whose version-0 comparison rule said less than it should: the float demo model
+	/// compared its label under the probabilities' tolerance, so a wrong label (off by at most
+	/// 9) was never slashable.
+	pub ModelRuleCorrections: alloc::vec::Vec<(veritensor_primitives::ModelHash, veritensor_primitives::ComparisonRule)> = alloc::vec![(
+		veritensor_primitives::ModelHash::from(genesis_config_presets::DEMO_FLOAT_MODEL_HASH),
+		genesis_config_presets::demo_float_model_rule(),
+	)];
+}
 
 /// Dispatches calls and runs the pallets' hooks.
 pub type Executive = frame_executive::Executive<

@@ -8,7 +8,7 @@ use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave};
 use sp_runtime::{traits::Hash as _, DispatchError};
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
-	ComparisonRule, IoSchema, ModelFormat, ModelHash,
+	ComparisonRule, OutputRule, IoSchema, ModelFormat, ModelHash,
 };
 use veritensor_runtime::{
 	Council, Models, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, System,
@@ -35,7 +35,7 @@ fn spec() -> pallet_models::ModelSpec<Runtime> {
 			inputs: vec![tensor("input", ElementType::F32, &[1, 64], 0)].try_into().unwrap(),
 			outputs: vec![tensor("label", ElementType::I64, &[1], 0)].try_into().unwrap(),
 		},
-		comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+		comparison: ComparisonRule::PerOutput(vec![OutputRule::Exact].try_into().unwrap()),
 		price_per_worker: 1_000_000_000,
 		owner_royalty: 100_000_000,
 		uris: vec![b"https://models.example/digits.onnx".to_vec().try_into().unwrap()]

@@ -3,7 +3,7 @@
 
 use crate::{Config, Error, ModelSpec, Models, Pallet, Uris};
 use frame_support::{ensure, traits::Get};
-use veritensor_primitives::SchemaError;
+use veritensor_primitives::{model::RuleError, SchemaError};
 
 impl<T: Config> Pallet<T> {
 	/// Checks that there is at least one URI and none is empty.
@@ -27,7 +27,12 @@ impl<T: Config> Pallet<T> {
 			SchemaError::BadFracBits => Error::<T>::SchemaBadFracBits,
 			SchemaError::NameNotUtf8 => Error::<T>::SchemaNameNotUtf8,
 		})?;
-		ensure!(spec.comparison.is_valid(), Error::<T>::InvalidComparisonRule);
+		spec.comparison.check(&spec.schema.outputs).map_err(|error| match error {
+			RuleError::NoEngineVersion => Error::<T>::InvalidComparisonRule,
+			RuleError::RuleCountMismatch => Error::<T>::ComparisonRuleCountMismatch,
+			RuleError::AgreeAboveSlash => Error::<T>::ToleranceAgreeAboveSlash,
+			RuleError::BadLabelSource | RuleError::BadLabelShape => Error::<T>::BadLabelRule,
+		})?;
 		Self::check_uris(&spec.uris)?;
 		ensure!(!spec.metadata.name.is_empty(), Error::<T>::EmptyName);
 		if let Some(earlier) = spec.supersedes {

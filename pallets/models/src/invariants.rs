@@ -11,11 +11,16 @@ use sp_runtime::{
 impl<T: Config> Pallet<T> {
 	/// Checks the registry's invariants: every record is stored under its artifact hash, a
 	/// proposed model has no open job, a delisted one keeps its deposit only while jobs are
-	/// open, and every owner's held deposits equal the deposits its records state.
+	/// open, every comparison rule suits its model's outputs, and every owner's held deposits
+	/// equal the deposits its records state.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		let mut recorded: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (hash, record) in Models::<T>::iter() {
 			ensure!(hash == record.spec.artifact_hash, "record stored under another hash");
+			ensure!(
+				record.spec.comparison.check(&record.spec.schema.outputs).is_ok(),
+				"a comparison rule does not suit its model's outputs"
+			);
 			let total = recorded.entry(record.owner.clone()).or_insert_with(Zero::zero);
 			*total = total.saturating_add(record.deposit);
 

@@ -58,6 +58,7 @@ mod benchmarking;
 mod checks;
 #[cfg(any(feature = "try-runtime", test))]
 mod invariants;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod queries;
@@ -89,7 +90,7 @@ pub mod pallet {
 	use veritensor_primitives::ModelHash;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -266,8 +267,15 @@ pub mod pallet {
 		SchemaEmptyName,
 		/// A tensor's fraction bits do not suit its element type.
 		SchemaBadFracBits,
-		/// The comparison rule is inconsistent (no engine version, or agree above slash).
+		/// An exact-hash comparison rule names no engine version.
 		InvalidComparisonRule,
+		/// A per-output comparison rule does not have one rule per output tensor.
+		ComparisonRuleCountMismatch,
+		/// A tolerance's `agree` is above its `slash`.
+		ToleranceAgreeAboveSlash,
+		/// A label rule (`ArgMaxOf`) names itself, a missing tensor or another label, or its
+		/// label is not an integer tensor with one element per row of the source tensor.
+		BadLabelRule,
 		/// The model has no fetch URI.
 		NoUris,
 		/// A fetch URI is empty.

@@ -9,7 +9,7 @@ use frame_system::EnsureRoot;
 use sp_runtime::BuildStorage;
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
-	ComparisonRule, IoSchema, ModelFormat, ModelHash,
+	ComparisonRule, IoSchema, ModelFormat, ModelHash, OutputRule,
 };
 
 pub type AccountId = u64;
@@ -92,7 +92,7 @@ pub fn spec(seed: u8) -> ModelSpec<Test> {
 			inputs: vec![tensor("input", ElementType::F32, &[1, 64], 0)].try_into().unwrap(),
 			outputs: vec![tensor("label", ElementType::I64, &[1], 0)].try_into().unwrap(),
 		},
-		comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+		comparison: ComparisonRule::PerOutput(vec![OutputRule::Exact].try_into().unwrap()),
 		price_per_worker: 100,
 		owner_royalty: 10,
 		uris: vec![b"https://models.example/digits.onnx".to_vec().try_into().unwrap()]

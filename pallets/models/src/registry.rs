@@ -86,7 +86,7 @@ impl<T: Config> Pallet<T> {
 		use sp_runtime::traits::Zero;
 		use veritensor_primitives::{
 			tensor::{ElementType, TensorSpec},
-			ComparisonRule, ModelFormat,
+			ComparisonRule, ModelFormat, OutputRule,
 		};
 		let tensor = || TensorSpec {
 			name: b"x".to_vec().try_into().expect("one byte fits any name bound; qed"),
@@ -99,15 +99,18 @@ impl<T: Config> Pallet<T> {
 		) -> Option<frame_support::BoundedVec<u8, S>> {
 			bytes.to_vec().try_into().ok()
 		}
+		let schema = schema.unwrap_or_else(|| IoSchema {
+			inputs: alloc::vec![tensor()].try_into().expect("one tensor fits; qed"),
+			outputs: alloc::vec![tensor()].try_into().expect("one tensor fits; qed"),
+		});
 		let spec = ModelSpec::<T> {
 			artifact_hash: model,
 			artifact_size: 1,
 			format: ModelFormat::Onnx,
-			schema: schema.unwrap_or_else(|| IoSchema {
-				inputs: alloc::vec![tensor()].try_into().expect("one tensor fits; qed"),
-				outputs: alloc::vec![tensor()].try_into().expect("one tensor fits; qed"),
-			}),
-			comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+			comparison: ComparisonRule::PerOutput(
+				schema.outputs.iter().map(|_| OutputRule::Exact).collect::<alloc::vec::Vec<_>>().try_into().expect("one rule per output tensor fits; qed"),
+			),
+			schema,
 			price_per_worker: Zero::zero(),
 			owner_royalty: Zero::zero(),
 			uris: one(b"https://m")

@@ -90,7 +90,7 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 			price_per_worker: 10,
 			owner_royalty: 1,
 			schema: IoSchema { inputs: Default::default(), outputs: Default::default() },
-			comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+			comparison: ComparisonRule::PerOutput(Default::default()),
 		})
 	}
 	fn schema(_: &ModelHash) -> Option<IoSchema> {

@@ -9,7 +9,7 @@ use sp_keyring::Sr25519Keyring::Ferdie;
 use sp_runtime::BuildStorage;
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
-	ComparisonRule, IoSchema, ModelFormat,
+	ComparisonRule, OutputRule, IoSchema, ModelFormat,
 };
 use veritensor_runtime::{
 	genesis_config_presets::get_preset, Models, Runtime, RuntimeGenesisConfig, RuntimeOrigin,
@@ -66,7 +66,7 @@ pub fn list_model() {
 			inputs: vec![tensor_spec("pixels", ElementType::U8, &[1, 4])].try_into().unwrap(),
 			outputs: vec![tensor_spec("label", ElementType::I64, &[1])].try_into().unwrap(),
 		},
-		comparison: ComparisonRule::Tolerance { agree: 0, slash: 0 },
+		comparison: ComparisonRule::PerOutput(vec![OutputRule::Exact].try_into().unwrap()),
 		price_per_worker: 1_000_000_000,
 		owner_royalty: 100_000_000,
 		uris: vec![b"https://models.example/m.onnx".to_vec().try_into().unwrap()]

@@ -5,6 +5,7 @@
 mod decisions;
 mod genesis;
 mod lifecycle;
+mod migration;
 mod owner;
 mod propose;
 mod registry;

@@ -3,7 +3,7 @@ use crate::{Description, Error, Event, ModelStatus};
 use codec::Encode;
 use frame_support::{assert_noop, assert_ok};
 use sp_runtime::DispatchError;
-use veritensor_primitives::ComparisonRule;
+use veritensor_primitives::{ComparisonRule, OutputRule};
 
 #[test]
 fn propose_holds_base_plus_per_byte_deposit() {
@@ -92,8 +92,23 @@ fn malformed_specs_are_refused_with_specific_errors() {
 			|s| s.schema.inputs[0].name = vec![0xff, 0xfe].try_into().unwrap(),
 			Error::<Test>::SchemaNameNotUtf8,
 		);
+		let rules = |rules: Vec<OutputRule>| ComparisonRule::PerOutput(rules.try_into().unwrap());
 		refused(
-			|s| s.comparison = ComparisonRule::Tolerance { agree: 5, slash: 4 },
+			|s| s.comparison = rules(vec![OutputRule::Tolerance { agree: 5, slash: 4 }]),
+			Error::<Test>::ToleranceAgreeAboveSlash,
+		);
+		refused(
+			|s| s.comparison = rules(vec![OutputRule::Exact, OutputRule::Exact]),
+			Error::<Test>::ComparisonRuleCountMismatch,
+		);
+		refused(|s| s.comparison = rules(vec![OutputRule::ArgMaxOf(0)]), Error::<Test>::BadLabelRule);
+		refused(
+			|s| {
+				s.comparison = ComparisonRule::ExactHash {
+					engine: veritensor_primitives::Engine::Tract,
+					version: Default::default(),
+				}
+			},
 			Error::<Test>::InvalidComparisonRule,
 		);
 		refused(|s| s.uris = Default::default(), Error::<Test>::NoUris);

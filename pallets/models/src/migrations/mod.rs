@@ -1,0 +1,3 @@
+//! Storage migrations of the model registry, one module per storage version.
+
+pub mod v1;
