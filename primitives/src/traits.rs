@@ -145,6 +145,9 @@ pub trait WorkerStaking<AccountId, Balance> {
 	/// The account of a worker key, if the key is registered.
 	fn worker_account(worker: &WorkerId) -> Option<AccountId>;
 
+	/// The operator whose bond backs a worker; `None` if the key is not registered.
+	fn operator(worker: &WorkerId) -> Option<AccountId>;
+
 	/// Where a worker's earnings go: its operator's payee (the operator unless it set
 	/// another); `None` if the key is not registered.
 	fn payee(worker: &WorkerId) -> Option<AccountId>;

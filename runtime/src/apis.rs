@@ -224,12 +224,15 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl pallet_jobs::runtime_api::JobsApi<
 		Block,
 		Balance,
 		pallet_jobs::Job<Runtime>,
 		pallet_jobs::JobResult<Runtime>,
 		pallet_jobs::Payload<Runtime>,
+		pallet_jobs::QuorumProgress<crate::BlockNumber>,
+		pallet_jobs::QuorumDecision<Runtime>,
 	> for Runtime {
 		fn quote(model: veritensor_primitives::ModelHash, k: u32) -> Option<Balance> {
 			crate::Jobs::quote(&model, k).map(|(_, cost)| cost)
@@ -251,6 +254,18 @@ impl_runtime_apis! {
 			worker: veritensor_primitives::WorkerId,
 		) -> Vec<veritensor_primitives::JobId> {
 			crate::Jobs::open_assignments(&worker)
+		}
+
+		fn quorum(
+			job: veritensor_primitives::JobId,
+		) -> Option<pallet_jobs::QuorumProgress<crate::BlockNumber>> {
+			crate::Jobs::quorum_progress(job)
+		}
+
+		fn decision(
+			job: veritensor_primitives::JobId,
+		) -> Option<pallet_jobs::QuorumDecision<Runtime>> {
+			pallet_jobs::Decisions::<Runtime>::get(job)
 		}
 	}
 

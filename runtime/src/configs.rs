@@ -383,6 +383,20 @@ parameter_types! {
 	/// consensus (`TransactionPriority::MAX`).
 	pub const AnswerPriority: TransactionPriority = TransactionPriority::MAX / 2;
 	pub const MaxJobDeadline: BlockNumber = 100;
+	/// Four blocks to commit after a quorum's draw: one for the draw to be seen, one to run the
+	/// job and send the commitment, and two of slack for a lost transaction or a restarted
+	/// worker node. A member later than that is a no-show.
+	pub const QuorumCommitWindow: u32 = 4;
+	/// At least four blocks to reveal once reveals open, for the same reasons.
+	pub const QuorumRevealWindow: u32 = 4;
+	/// The draw (3), a commit window (4), a replacement's commit window (4) and the reveal
+	/// window (4).
+	pub const MinQuorumDeadline: BlockNumber = 15;
+	/// Twenty blocks (two minutes) between a quorum's decision and its slashes: the decision
+	/// and every revealed finding are in the chain's events and state meanwhile, for anyone
+	/// to check before the slashes are final; a disputed job's submitter waits as long for
+	/// the refund.
+	pub const QuorumDisputeWindow: BlockNumber = 20;
 	pub const ResultRetention: BlockNumber = time::DAYS;
 }
 
@@ -401,6 +415,10 @@ impl pallet_jobs::Config for Runtime {
 	type NoShowSlashFloor = ValueOf<market::NoShowSlashFloor>;
 	type NoShowSlashMultiple = ValueOf<market::NoShowSlashMultiple>;
 	type ResultBytePrice = ValueOf<market::ResultBytePrice>;
+	type CommitWindow = QuorumCommitWindow;
+	type RevealWindow = QuorumRevealWindow;
+	type MinQuorumDeadline = MinQuorumDeadline;
+	type DisputeWindow = QuorumDisputeWindow;
 	// At most the workers' eligibility delay of five blocks, as the draw needs.
 	type AssignmentDelay = ConstU32<3>;
 	type MinDeadline = MinJobDeadline;

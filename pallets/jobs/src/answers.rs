@@ -27,6 +27,7 @@ use sp_runtime::{
 	DispatchError, SaturatedConversion,
 };
 use veritensor_primitives::{
+	hashing::commitment,
 	output_hash,
 	traits::{ModelRegistry, WorkerStaking},
 	JobId, Receipt, TensorError, WorkerId, WorkerSignature,
@@ -49,15 +50,35 @@ pub fn answers_payload<T: Config>(worker: &WorkerId, answers: &[Submission<T>]) 
 pub(crate) struct CheckedAnswer<T: Config> {
 	pub job_id: JobId,
 	pub job: Job<T>,
-	pub verdict: Verdict<T>,
+	pub kind: Checked<T>,
 }
 
 /// What a checked answer says.
-pub(crate) enum Verdict<T: Config> {
+pub(crate) enum Checked<T: Config> {
+	/// A single-worker job's finding.
+	Direct(CheckedFinding<T>),
+	/// A quorum member's commitment; `member` is its place in the draw.
+	Commit { member: u32, commitment: H256 },
+	/// A quorum member's finding, matching its commitment.
+	Reveal { member: u32, finding: CheckedFinding<T>, revealed: Finding<T> },
+}
+
+/// A finding that fits the model's schema.
+pub(crate) enum CheckedFinding<T: Config> {
 	/// A result, its canonical hash and the receipt signature over it.
 	Output { output: Payload<T>, output_hash: H256, signature: WorkerSignature },
 	/// The worker cannot run the job.
 	CannotExecute { reason: CannotExecuteReason },
+}
+
+/// What a batch of answers did, for its weight.
+pub(crate) struct Applied {
+	/// Answers accepted.
+	pub accepted: u32,
+	/// The largest output among them, in bytes of inline data.
+	pub largest: u32,
+	/// Quorums they decided.
+	pub decided: u32,
 }
 
 /// Why an answer is not taken.
@@ -98,54 +119,112 @@ impl<T: Config> Pallet<T> {
 		let JobState::Assigned { workers, .. } = &job.state else {
 			return Err(Refusal::Invalid(Error::<T>::NotAssigned));
 		};
-		ensure!(workers.contains(worker), Refusal::Invalid(Error::<T>::NotAssignedWorker));
-		// Assigned and no longer listed: this worker answered already.
+		let member = workers
+			.iter()
+			.position(|assigned| assigned == worker)
+			.ok_or(Refusal::Invalid(Error::<T>::NotAssignedWorker))? as u32;
+		// Assigned and no longer listed: this worker answered already (or, in a quorum, was a
+		// no-show).
 		ensure!(
 			WorkerJobs::<T>::contains_key(worker, job_id),
 			Refusal::Stale(Error::<T>::AlreadyAnswered)
 		);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= job.deadline, Refusal::Stale(Error::<T>::AnswerTooLate));
-		let verdict = match &submission.answer {
-			Answer::CannotExecute { reason } => Verdict::CannotExecute { reason: *reason },
-			Answer::Output { output, signature } => {
-				let schema = T::Models::schema(&job.model).ok_or_else(|| {
-					defensive!("a model with open jobs stays registered");
-					Refusal::Stale(Error::<T>::ModelNotUsable)
-				})?;
-				// A remote output is only a hash and a URI the chain cannot check: allowed only
-				// where the outputs cannot travel inline.
-				if matches!(output, Payload::Remote { .. }) && Self::outputs_fit_inline(&schema) {
-					return Err(Refusal::Invalid(Error::<T>::OutputMustBeInline));
-				}
-				let output_hash = Self::check_payload(output, &schema.outputs, output_hash)
-					.map_err(|error| {
-						Refusal::Invalid(match error {
-							PayloadError::EmptyUri => Error::<T>::EmptyUri,
-							PayloadError::Tensor(TensorError::CountMismatch) => {
-								Error::<T>::OutputCountMismatch
-							}
-							PayloadError::Tensor(_) => Error::<T>::OutputMismatch,
-						})
-					})?;
-				Verdict::Output {
-					output: output.clone(),
-					output_hash,
-					signature: signature.clone(),
-				}
+		let quorum = Quorums::<T>::get(job_id);
+		let kind = match (&submission.answer, quorum) {
+			(Answer::Output { .. } | Answer::CannotExecute { .. }, Some(_)) => {
+				return Err(Refusal::Invalid(Error::<T>::MustCommit))
+			}
+			(Answer::Commit { .. } | Answer::Reveal { .. }, None) => {
+				return Err(Refusal::Invalid(Error::<T>::NotQuorumJob))
+			}
+			(Answer::Output { output, signature }, None) => {
+				let finding =
+					Finding::Output { output: output.clone(), signature: signature.clone() };
+				Checked::Direct(Self::check_finding(&job, finding)?)
+			}
+			(Answer::CannotExecute { reason }, None) => {
+				Checked::Direct(CheckedFinding::CannotExecute { reason: *reason })
+			}
+			(Answer::Commit { commitment }, Some(quorum)) => {
+				let committed = quorum.commitments.get(member as usize).copied().flatten();
+				ensure!(committed.is_none(), Refusal::Stale(Error::<T>::AlreadyCommitted));
+				ensure!(
+					!quorum.reveals_open && now < quorum.commit_end,
+					Refusal::Stale(Error::<T>::CommitWindowClosed)
+				);
+				Checked::Commit { member, commitment: *commitment }
+			}
+			(Answer::Reveal { finding, salt }, Some(quorum)) => {
+				ensure!(quorum.reveals_open, Refusal::Invalid(Error::<T>::RevealsNotOpen));
+				let committed = quorum
+					.commitments
+					.get(member as usize)
+					.copied()
+					.flatten()
+					.ok_or(Refusal::Invalid(Error::<T>::NotCommitted))?;
+				ensure!(
+					!Reveals::<T>::contains_key(job_id, member),
+					Refusal::Stale(Error::<T>::AlreadyAnswered)
+				);
+				let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+				ensure!(
+					commitment(&genesis, job_id, worker, finding, salt) == committed,
+					Refusal::Invalid(Error::<T>::RevealMismatch)
+				);
+				let checked = Self::check_finding(&job, finding.clone())?;
+				Checked::Reveal { member, finding: checked, revealed: finding.clone() }
 			}
 		};
-		Ok(CheckedAnswer { job_id, job, verdict })
+		Ok(CheckedAnswer { job_id, job, kind })
+	}
+
+	/// Checks a finding against the model's schema: an output must fit it, and travel inline
+	/// where it can (every quorum output can: see `QuorumNeedsInlineOutputs`).
+	pub(crate) fn check_finding(
+		job: &Job<T>,
+		finding: Finding<T>,
+	) -> Result<CheckedFinding<T>, Refusal<T>> {
+		let (output, signature) = match finding {
+			Finding::CannotExecute { reason } => {
+				return Ok(CheckedFinding::CannotExecute { reason })
+			}
+			Finding::Output { output, signature } => (output, signature),
+		};
+		let schema = T::Models::schema(&job.model).ok_or_else(|| {
+			defensive!("a model with open jobs stays registered");
+			Refusal::Stale(Error::<T>::ModelNotUsable)
+		})?;
+		// A remote output is only a hash and a URI the chain cannot check: allowed only where
+		// the outputs cannot travel inline.
+		if matches!(output, Payload::Remote { .. }) && Self::outputs_fit_inline(&schema) {
+			return Err(Refusal::Invalid(Error::<T>::OutputMustBeInline));
+		}
+		let output_hash =
+			Self::check_payload(&output, &schema.outputs, output_hash).map_err(|error| {
+				Refusal::Invalid(match error {
+					PayloadError::EmptyUri => Error::<T>::EmptyUri,
+					PayloadError::Tensor(TensorError::CountMismatch) => {
+						Error::<T>::OutputCountMismatch
+					}
+					PayloadError::Tensor(_) => Error::<T>::OutputMismatch,
+				})
+			})?;
+		Ok(CheckedFinding::Output { output, output_hash, signature })
 	}
 
 	/// Whether a checked answer's receipt is `worker`'s signature (always, for "cannot
-	/// execute").
+	/// execute" and commitments).
 	pub(crate) fn verify_receipt(worker: &WorkerId, checked: &CheckedAnswer<T>) -> bool {
-		match &checked.verdict {
-			Verdict::CannotExecute { .. } => true,
-			Verdict::Output { output_hash, signature, .. } => {
-				Self::receipt(checked.job_id, &checked.job, *output_hash, worker).verify(signature)
-			}
+		match &checked.kind {
+			Checked::Commit { .. } |
+			Checked::Direct(CheckedFinding::CannotExecute { .. }) |
+			Checked::Reveal { finding: CheckedFinding::CannotExecute { .. }, .. } => true,
+			Checked::Direct(CheckedFinding::Output { output_hash, signature, .. }) |
+			Checked::Reveal {
+				finding: CheckedFinding::Output { output_hash, signature, .. }, ..
+			} => Self::receipt(checked.job_id, &checked.job, *output_hash, worker).verify(signature),
 		}
 	}
 
@@ -204,7 +283,9 @@ impl<T: Config> Pallet<T> {
 				Ok(checked) => {
 					let left = checked.job.deadline.saturating_sub(now).saturating_add(1u32.into());
 					longevity = longevity.min(left.saturated_into());
-					valid = valid.and_provides((worker, answer.job));
+					// A commitment and a reveal of one member are two steps: each has its tag.
+					let step = matches!(answer.answer, Answer::Reveal { .. }) as u8;
+					valid = valid.and_provides((worker, answer.job, step));
 					good.push(checked);
 				}
 				Err(Refusal::Stale(_)) if in_block => {}
@@ -225,19 +306,23 @@ impl<T: Config> Pallet<T> {
 	/// Applies a batch of answers of `worker` that its authorization has just checked, in this
 	/// same transaction: each answer's state is checked again (an answer still good was
 	/// accepted by the authorization, receipt and all; one that is not is skipped with its
-	/// reason). Returns how many were accepted and the largest output among them.
+	/// reason). Returns what was applied, for the weight.
 	pub(crate) fn apply_answers(
 		worker: &WorkerId,
 		answers: Vec<Submission<T>>,
-	) -> Result<(u32, u32), DispatchError> {
+	) -> Result<Applied, DispatchError> {
 		let payee = T::Workers::payee(worker).ok_or(Error::<T>::NotWorkerAccount)?;
 		let mut accepted = 0u32;
 		let mut largest = 0u32;
+		let mut decided = 0u32;
 		for answer in answers {
 			let job = answer.job;
 			match Self::check_answer(worker, &answer) {
 				Ok(checked) => {
-					if let Verdict::Output { output, .. } = &checked.verdict {
+					if let Checked::Direct(CheckedFinding::Output { output, .. }) |
+					Checked::Reveal { finding: CheckedFinding::Output { output, .. }, .. } =
+						&checked.kind
+					{
 						largest = largest.max(Self::payload_bytes(output));
 					}
 					// One answer's failure leaves no trace of it and the others stand.
@@ -245,7 +330,12 @@ impl<T: Config> Pallet<T> {
 						Self::accept_answer(worker, &payee, checked)
 					});
 					match applied {
-						Ok(()) => accepted.saturating_inc(),
+						Ok(decision) => {
+							accepted.saturating_inc();
+							if decision {
+								decided.saturating_inc();
+							}
+						}
 						Err(reason) => {
 							log!(error, "job {job}: a checked answer failed to settle: {reason:?}");
 							Self::deposit_event(Event::AnswerSkipped {
@@ -263,6 +353,6 @@ impl<T: Config> Pallet<T> {
 				}),
 			}
 		}
-		Ok((accepted, largest))
+		Ok(Applied { accepted, largest, decided })
 	}
 }

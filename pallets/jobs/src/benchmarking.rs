@@ -18,7 +18,7 @@ use sp_runtime::traits::{Bounded, Saturating, UniqueSaturatedInto};
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec, MAX_TENSORS},
 	traits::WorkerStaking,
-	IoSchema, JobId, ModelHash, Tensor, WorkerId, WorkerSignature,
+	IoSchema, JobId, ModelHash, Tensor, VerificationTerms, WorkerId, WorkerSignature,
 };
 
 /// The largest schema inline data allows: every tensor slot used, each of the inline limit.
@@ -137,8 +137,7 @@ fn submit_job_by<T: Config>(
 	Pallet::<T>::submit(
 		RawOrigin::Signed(who.clone()).into(),
 		model,
-		input,
-		1,
+		input, VerificationTerms::quorum(1),
 		fee::<T>(&model),
 		deadline,
 	)

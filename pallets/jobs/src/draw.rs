@@ -30,7 +30,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The seed of this block's draw: the VRF outputs of the `AssignmentDelay − 1` blocks
 	/// before it, so for a job from block N those of N+1 … N+D−1.
-	fn draw_seed() -> [u8; 32] {
+	pub(crate) fn draw_seed() -> [u8; 32] {
 		let mut preimage = Vec::from(DRAW_DOMAIN);
 		RecentVrf::<T>::get().encode_to(&mut preimage);
 		sp_io::hashing::blake2_256(&preimage)
@@ -61,27 +61,10 @@ impl<T: Config> Pallet<T> {
 	) {
 		let Some(mut job) = Jobs::<T>::get(job_id) else { return };
 		let exposure = T::Workers::max_exposure();
-		let pool = pools.entry(job.model).or_insert_with(|| {
-			let mut pool = T::Workers::candidates(&job.model, exposure).into_inner();
-			// Each operator's candidates side by side: the draw walks them operator by operator.
-			pool.sort_by(|a, b| a.operator.cmp(&b.operator));
-			pool
-		});
-		let mut random = sp_io::hashing::blake2_256(&(seed, job_id).encode());
-		let mut workers: Vec<WorkerId> = Vec::new();
+		let pool = Self::pool(pools, &job.model);
+		let random = sp_io::hashing::blake2_256(&(seed, job_id).encode());
 		let mut operators: Vec<T::AccountId> = Vec::new();
-		while (workers.len() as u32) < job.k {
-			let Some(index) = Self::draw_one(pool, &operators, &random) else { break };
-			random = sp_io::hashing::blake2_256(&random);
-			let candidate = &mut pool[index];
-			if T::Workers::note_assigned(&candidate.worker, exposure).is_err() {
-				candidate.free_slots = 0;
-				continue;
-			}
-			candidate.free_slots = candidate.free_slots.saturating_sub(1);
-			workers.push(candidate.worker.clone());
-			operators.push(candidate.operator.clone());
-		}
+		let workers = Self::draw_workers(pool, &mut operators, job.k, random);
 		if (workers.len() as u32) < job.k {
 			for worker in &workers {
 				T::Workers::note_released(worker, exposure, Outcome::Voided);
@@ -92,11 +75,53 @@ impl<T: Config> Pallet<T> {
 		for worker in &workers {
 			WorkerJobs::<T>::insert(worker, job_id, ());
 		}
+		if job.k > 1 {
+			Self::open_quorum(job_id, job.k, now);
+		}
 		let deadline = job.deadline;
 		job.state =
 			JobState::Assigned { workers: BoundedVec::truncate_from(workers.clone()), at: now };
 		Jobs::<T>::insert(job_id, job);
 		Self::deposit_event(Event::Assigned { job: job_id, workers, deadline });
+	}
+
+	/// This block's candidates for `model`, from `pools` or asked for once: each operator's
+	/// candidates side by side, as the draw walks them operator by operator.
+	pub(crate) fn pool<'a>(
+		pools: &'a mut BTreeMap<ModelHash, Vec<CandidateOf<T>>>,
+		model: &ModelHash,
+	) -> &'a mut Vec<CandidateOf<T>> {
+		pools.entry(*model).or_insert_with(|| {
+			let mut pool = T::Workers::candidates(model, T::Workers::max_exposure()).into_inner();
+			pool.sort_by(|a, b| a.operator.cmp(&b.operator));
+			pool
+		})
+	}
+
+	/// Draws up to `wanted` workers from `pool`, of distinct operators none of whom is in
+	/// `operators` (each drawn worker's operator is added), and notes each assignment with the
+	/// worker staking pallet. Fewer come back if the pool runs out.
+	pub(crate) fn draw_workers(
+		pool: &mut [CandidateOf<T>],
+		operators: &mut Vec<T::AccountId>,
+		wanted: u32,
+		mut random: [u8; 32],
+	) -> Vec<WorkerId> {
+		let exposure = T::Workers::max_exposure();
+		let mut workers: Vec<WorkerId> = Vec::new();
+		while (workers.len() as u32) < wanted {
+			let Some(index) = Self::draw_one(pool, operators, &random) else { break };
+			random = sp_io::hashing::blake2_256(&random);
+			let candidate = &mut pool[index];
+			if T::Workers::note_assigned(&candidate.worker, exposure).is_err() {
+				candidate.free_slots = 0;
+				continue;
+			}
+			candidate.free_slots = candidate.free_slots.saturating_sub(1);
+			workers.push(candidate.worker.clone());
+			operators.push(candidate.operator.clone());
+		}
+		workers
 	}
 
 	/// Picks a candidate with a free slot whose operator is not in `excluded`: first an operator,

@@ -15,12 +15,29 @@ impl<T: Config> Pallet<T> {
 	/// the workers of what is due, prune old results. Returns the weight used.
 	pub(crate) fn on_block(now: BlockNumberFor<T>) -> Weight {
 		Self::record_parent_vrf();
-		let expired = Self::expire_due(now);
+		let (expired, decided) = Self::expire_due(now);
+		let (commit_ends, replacement_models, decided_at_commit_end) =
+			Self::end_commit_windows(now);
 		let (assigned, models) = Self::assign_due(now);
+		let disputes = Self::end_disputes(now);
 		let pruned = Self::prune_results(now);
 		let mut weight = T::WeightInfo::on_initialize_base();
+		weight.saturating_accrue(decided);
+		weight.saturating_accrue(decided_at_commit_end);
 		if expired > 0 {
 			weight.saturating_accrue(T::WeightInfo::expire_jobs(expired));
+		}
+		if commit_ends > 0 {
+			// `end_commit_windows` covers one model's candidates; each further model reads its
+			// own.
+			weight.saturating_accrue(T::WeightInfo::end_commit_windows(commit_ends));
+			weight.saturating_accrue(
+				T::WeightInfo::count_eligible()
+					.saturating_mul(replacement_models.saturating_sub(1) as u64),
+			);
+		}
+		if disputes > 0 {
+			weight.saturating_accrue(T::WeightInfo::end_disputes(disputes));
 		}
 		if assigned > 0 {
 			// `assign_jobs` covers one model's candidates; each further model reads its own.
@@ -36,19 +53,29 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Ends the jobs whose deadline passed; returns how many were due.
-	pub(crate) fn expire_due(now: BlockNumberFor<T>) -> u32 {
+	/// Ends the jobs whose deadline passed; returns how many were due, and the weight of the
+	/// quorums this decided.
+	pub(crate) fn expire_due(now: BlockNumberFor<T>) -> (u32, Weight) {
 		let expiring = ExpiryQueue::<T>::take(now);
+		let mut decided = Weight::zero();
 		for job in &expiring {
-			Self::expire(*job);
+			decided.saturating_accrue(Self::expire(*job));
 		}
-		expiring.len() as u32
+		(expiring.len() as u32, decided)
 	}
 
 	/// Ends a job whose deadline passed without a result: each assigned worker is slashed for a
-	/// no-show, the submitter refunded in full.
-	fn expire(job_id: JobId) {
-		let Some(job) = Jobs::<T>::get(job_id) else { return };
+	/// no-show, the submitter refunded in full. A quorum job is decided with what its members
+	/// revealed (see [`crate::quorum`]); a disputed one waits for its dispute window. Returns
+	/// the weight of a quorum's decision.
+	fn expire(job_id: JobId) -> Weight {
+		let Some(job) = Jobs::<T>::get(job_id) else { return Weight::zero() };
+		if matches!(job.state, JobState::Disputed { .. }) {
+			return Weight::zero();
+		}
+		if Quorums::<T>::contains_key(job_id) {
+			return Self::expire_quorum(job_id, job);
+		}
 		if let JobState::Assigned { workers, .. } = &job.state {
 			let exposure = T::Workers::max_exposure();
 			let slash = SlashAmount::Fixed(job.price.no_show_slash);
@@ -61,6 +88,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Self::refund(job_id, job, Refund::Expired);
+		Weight::zero()
 	}
 
 	/// Queues the result of a job settled at block `settled_at` (now, or earlier in a
@@ -85,6 +113,7 @@ impl<T: Config> Pallet<T> {
 				Some((_, settled_at)) if settled_at.saturating_add(retention) > now => break,
 				Some((job, _)) => {
 					Results::<T>::remove(job);
+					Decisions::<T>::remove(job);
 					PruneQueue::<T>::remove(first);
 				}
 				None => {

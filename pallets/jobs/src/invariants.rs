@@ -6,7 +6,7 @@ use frame_support::pallet_prelude::*;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
 	traits::{ModelRegistry, WorkerStaking},
-	ModelHash, WorkerId,
+	JobId, ModelHash, WorkerId,
 };
 
 impl<T: Config> Pallet<T> {
@@ -20,6 +20,11 @@ impl<T: Config> Pallet<T> {
 	/// - each draw's model counts are its queued jobs' models;
 	/// - the prune queue holds every result once, in the order their retention ends, and
 	///   names only jobs that exist or existed;
+	/// - an open quorum has one commitment place per member, reveals only of committed members
+	///   after reveals opened, its commit window queued, and its no-shows alone off the
+	///   workers' lists; a disputed job has its decision;
+	/// - a decided quorum's slashed members keep an open assignment (their exposure) until
+	///   the slash is applied, for at most an assignment's exposure;
 	/// - the pallet's account holds at least everything claimable.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
@@ -51,16 +56,34 @@ impl<T: Config> Pallet<T> {
 					"a queued job missing from its queue"
 				),
 				JobState::Assigned { workers, .. } => {
-					for worker in workers {
+					let quorum = Quorums::<T>::get(job_id);
+					ensure!(
+						quorum.is_some() == (job.k > 1),
+						"a quorum job without its quorum, or a quorum of one"
+					);
+					for (index, worker) in workers.iter().enumerate() {
 						ensure!(
 							T::Workers::worker_account(worker).is_some(),
 							"an assignment of an unregistered worker"
 						);
-						ensure!(
-							WorkerJobs::<T>::contains_key(worker, job_id),
-							"an assignment missing from the worker's list"
-						);
+						let listed = WorkerJobs::<T>::contains_key(worker, job_id);
+						match &quorum {
+							// A quorum's no-show leaves the worker's list once slashed; a member
+							// that committed stays until the decision.
+							Some(quorum) => ensure!(
+								listed || quorum.commitments.get(index).copied().flatten().is_none(),
+								"a committed member missing from the worker's list"
+							),
+							None => ensure!(listed, "an assignment missing from the worker's list"),
+						}
 					}
+					if let Some(quorum) = quorum {
+						Self::check_quorum(job_id, &job, workers.len(), &quorum)?;
+					}
+				}
+				JobState::Disputed { .. } => {
+					ensure!(Decisions::<T>::contains_key(job_id), "a dispute without its decision");
+					ensure!(!Quorums::<T>::contains_key(job_id), "a disputed job still open to votes");
 				}
 			}
 		}
@@ -80,7 +103,30 @@ impl<T: Config> Pallet<T> {
 			ensure!(stored == counted, "a draw's model counts differ from its queued jobs");
 		}
 		ensure!(draws.is_empty(), "queued jobs of a draw without model counts");
+		for (job_id, _, _) in Reveals::<T>::iter() {
+			ensure!(Quorums::<T>::contains_key(job_id), "a reveal of no open quorum");
+		}
 		let mut assignments: BTreeMap<WorkerId, u32> = BTreeMap::new();
+		// A decided quorum's slashed members keep their exposure until the dispute window ends.
+		let (first, next) = DisputeQueueRange::<T>::get();
+		ensure!(first <= next, "the dispute queue's range is reversed");
+		for position in first..next {
+			let job = DisputeQueue::<T>::get(position).ok_or("a gap in the dispute queue")?;
+			let decision = Decisions::<T>::get(job).ok_or("a pending dispute without decision")?;
+			ensure!(
+				decision.slash <= T::Workers::max_exposure(),
+				"a deferred slash beyond an assignment's exposure"
+			);
+			for (worker, verdict) in &decision.verdicts {
+				if verdict.is_slashed() {
+					*assignments.entry(worker.clone()).or_default() += 1;
+				}
+			}
+		}
+		ensure!(
+			DisputeQueue::<T>::iter_keys().count() as u64 == next - first,
+			"the dispute queue holds entries outside its range"
+		);
 		for (worker, job_id, ()) in WorkerJobs::<T>::iter() {
 			let job = Jobs::<T>::get(job_id).ok_or("an assignment of a closed job")?;
 			let assigned = matches!(&job.state, JobState::Assigned { workers, .. } if workers.contains(&worker));
@@ -125,8 +171,45 @@ impl<T: Config> Pallet<T> {
 			PruneQueue::<T>::iter_keys().count() as u64 == next - first,
 			"the prune queue holds entries outside its range"
 		);
-		let results: alloc::collections::BTreeSet<_> = Results::<T>::iter_keys().collect();
-		ensure!(results == queued, "the results stored are not the results queued for pruning");
+		for job in Results::<T>::iter_keys() {
+			ensure!(queued.contains(&job), "a result not queued for pruning");
+		}
+		for job in Decisions::<T>::iter_keys() {
+			ensure!(queued.contains(&job), "a quorum decision not queued for pruning");
+		}
+		for job in &queued {
+			ensure!(
+				Results::<T>::contains_key(job) || Decisions::<T>::contains_key(job),
+				"the prune queue names a job with nothing to prune"
+			);
+		}
+		Ok(())
+	}
+
+	/// An open quorum's part of [`Self::do_try_state`]: one commitment place per member,
+	/// reveals only of committed members once reveals are open, and a commit window that is
+	/// queued to end while commitments are taken.
+	fn check_quorum(
+		job_id: JobId,
+		job: &Job<T>,
+		members: usize,
+		quorum: &Quorum<T>,
+	) -> Result<(), sp_runtime::TryRuntimeError> {
+		ensure!(
+			quorum.commitments.len() == members && members as u32 == job.k,
+			"a quorum's commitments do not match its members"
+		);
+		for (member, _) in Reveals::<T>::iter_prefix(job_id) {
+			ensure!(quorum.reveals_open, "a reveal before reveals opened");
+			let committed = quorum.commitments.get(member as usize).copied().flatten().is_some();
+			ensure!(committed, "a reveal without a commitment");
+		}
+		if !quorum.reveals_open {
+			ensure!(
+				CommitQueue::<T>::get(quorum.commit_end).contains(&job_id),
+				"an open commit window missing from its queue"
+			);
+		}
 		Ok(())
 	}
 }

@@ -71,6 +71,7 @@ pub mod migrations;
 mod mock;
 pub mod offchain;
 mod queries;
+mod quorum;
 pub mod runtime_api;
 mod settlement;
 mod submission;
@@ -79,7 +80,6 @@ mod tests;
 pub mod types;
 pub mod weights;
 
-pub use submission::SUPPORTED_K;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -95,7 +95,7 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 	use veritensor_primitives::{
 		traits::{ModelRegistry, WorkerStaking},
-		JobId, ModelHash, WorkerId, WorkerSignature,
+		JobId, ModelHash, VerificationTerms, WorkerId, WorkerSignature,
 	};
 
 	/// Most VRF outputs kept for the draw: the assignment delay is at most one more.
@@ -161,6 +161,26 @@ pub mod pallet {
 		/// What a job pays per byte of the largest result its model's schema allows, for
 		/// keeping the result in state for [`Config::ResultRetention`] blocks.
 		type ResultBytePrice: Get<BalanceOf<Self>>;
+
+		/// Blocks after a quorum's draw (or its replacement of no-shows) in which its members
+		/// commit: a member that has not committed by then is a no-show.
+		#[pallet::constant]
+		type CommitWindow: Get<u32>;
+
+		/// The fewest blocks a quorum's members have to reveal: no-shows are replaced only if
+		/// the deadline leaves a commit window and this after the replacement.
+		#[pallet::constant]
+		type RevealWindow: Get<u32>;
+
+		/// The soonest deadline of a quorum job, in blocks after submission: the draw, a commit
+		/// window, one replacement's commit window and the reveal window.
+		#[pallet::constant]
+		type MinQuorumDeadline: Get<BlockNumberFor<Self>>;
+
+		/// Blocks after a quorum's decision before its slashes are applied and a disputed job
+		/// is refunded; the slashed workers' exposure stays covered meanwhile.
+		#[pallet::constant]
+		type DisputeWindow: Get<BlockNumberFor<Self>>;
 
 		/// Blocks from a job's inclusion to the draw of its workers (at least 2).
 		#[pallet::constant]
@@ -338,6 +358,40 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PruneQueueRange<T> = StorageValue<_, (u64, u64), ValueQuery>;
 
+	/// Open quorum jobs' commit and reveal progress.
+	#[pallet::storage]
+	pub type Quorums<T: Config> = StorageMap<_, Twox64Concat, JobId, Quorum<T>>;
+
+	/// Revealed findings of open quorum jobs, by job and member (its place in the draw).
+	#[pallet::storage]
+	pub type Reveals<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, JobId, Twox64Concat, u32, RevealedFinding<T>>;
+
+	/// How decided quorums were decided, kept as long as results.
+	#[pallet::storage]
+	pub type Decisions<T: Config> = StorageMap<_, Twox64Concat, JobId, QuorumDecision<T>>;
+
+	/// Quorum jobs whose commit window ends at a block: at most the jobs drawn in one block
+	/// and the jobs whose no-shows were replaced in one block.
+	#[pallet::storage]
+	pub type CommitQueue<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, CommitEndsPerBlock<T>>,
+		ValueQuery,
+	>;
+
+	/// Decided quorums whose dispute window is open (slashes to apply, or a dispute to
+	/// refund), in the order they were decided (so by the window's end); keyed by position.
+	#[pallet::storage]
+	pub type DisputeQueue<T: Config> = StorageMap<_, Twox64Concat, u64, JobId>;
+
+	/// The positions in [`DisputeQueue`] still in use: from the first (inclusive) to the next
+	/// free one (exclusive).
+	#[pallet::storage]
+	pub type DisputeQueueRange<T> = StorageValue<_, (u64, u64), ValueQuery>;
+
 	/// Events of the job market.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -378,6 +432,38 @@ pub mod pallet {
 		},
 		/// Earnings were paid out.
 		Claimed { who: T::AccountId, amount: BalanceOf<T> },
+		/// A quorum member committed to its finding.
+		Committed { job: JobId, worker: WorkerId },
+		/// A quorum's reveals opened: every member committed, or the commit window ended with
+		/// `committed` of them.
+		RevealsOpened { job: JobId, committed: u32 },
+		/// A quorum member revealed its finding, which matched its commitment.
+		Revealed { job: JobId, worker: WorkerId },
+		/// Quorum members that had not committed by the end of the commit window were slashed
+		/// as no-shows and replaced by fresh draws, who commit until `commit_end`.
+		NoShowsReplaced {
+			job: JobId,
+			replaced: alloc::vec::Vec<WorkerId>,
+			by: alloc::vec::Vec<WorkerId>,
+			commit_end: BlockNumberFor<T>,
+		},
+		/// A quorum was decided: `canonical` names the member whose answer a strict majority
+		/// agreed with (none: a dispute); each member's verdict; slashes (`Wrong`,
+		/// `Unrevealed`) are applied at `dispute_end`.
+		QuorumDecided {
+			job: JobId,
+			canonical: Option<WorkerId>,
+			verdicts: alloc::vec::Vec<(WorkerId, veritensor_primitives::quorum::Verdict)>,
+			dispute_end: BlockNumberFor<T>,
+		},
+		/// A quorum found no strict majority: the job is refunded in full at `until`.
+		Disputed { job: JobId, until: BlockNumberFor<T> },
+		/// A quorum's dispute window ended and its slashes were applied: `slashed` lists each
+		/// slashed member with what was taken.
+		QuorumSlashesApplied {
+			job: JobId,
+			slashed: alloc::vec::Vec<(WorkerId, BalanceOf<T>)>,
+		},
 		/// An answer of `worker` to `job` was skipped, for `reason`: it went stale between the
 		/// pool and the block (the job ended or its deadline passed), or it failed to apply.
 		/// The batch's other answers stand.
@@ -389,8 +475,26 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// The model is unknown, not listed, or deprecated.
 		ModelNotUsable,
-		/// k is zero or above what the market supports (single-worker jobs for now).
+		/// The verification terms ask for a replica count other than 1, 3 or 5, or above
+		/// `MaxWorkersPerJob`.
 		UnsupportedK,
+		/// A quorum compares outputs on chain: the model's outputs must all fit inline.
+		QuorumNeedsInlineOutputs,
+		/// A quorum job is answered by a commitment, then a reveal, not directly.
+		MustCommit,
+		/// Only quorum jobs take commitments and reveals.
+		NotQuorumJob,
+		/// This member has committed already.
+		AlreadyCommitted,
+		/// The quorum takes no more commitments: every member committed, or the commit window
+		/// ended.
+		CommitWindowClosed,
+		/// Reveals are not open yet: some member may still commit.
+		RevealsNotOpen,
+		/// This member has no commitment to reveal.
+		NotCommitted,
+		/// The revealed finding and salt do not hash to the member's commitment.
+		RevealMismatch,
 		/// The input does not have the model's number of input tensors.
 		InputCountMismatch,
 		/// An input tensor's element type differs from the schema's.
@@ -518,6 +622,22 @@ pub mod pallet {
 				"pruning must keep up with the most jobs a block takes in"
 			);
 			assert!(T::WorkerRunBudget::get() > 0, "an off-chain worker run needs time");
+			assert!(T::CommitWindow::get() >= 2, "a commitment needs a block to be seen and one to land");
+			assert!(T::RevealWindow::get() >= 2, "a reveal needs a block to be seen and one to land");
+			let quorum = T::AssignmentDelay::get()
+				.saturating_add(T::CommitWindow::get().saturating_mul(2))
+				.saturating_add(T::RevealWindow::get());
+			assert!(
+				T::MinQuorumDeadline::get() >= quorum.into(),
+				"a quorum's soonest deadline must leave the draw, two commit windows and the \
+				 reveal window"
+			);
+			assert!(T::MinQuorumDeadline::get() <= T::MaxDeadline::get());
+			assert!(
+				T::ResultRetention::get() > T::DisputeWindow::get(),
+				"a decision is read when its dispute window ends, so it must outlive it"
+			);
+			assert!(T::MaxWorkersPerJob::get() >= 1);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -528,13 +648,15 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Submits a job for `model` with `input`, run by `k` workers, paying at most `max_fee`
+		/// Submits a job for `model` with `input`, verified as `verification` says (one worker,
+		/// or a quorum of 3 or 5 that commit, reveal and are compared), paying at most `max_fee`
 		/// (held in escrow until the job ends), answered within `deadline` blocks.
 		///
 		/// Origin: any signed account.
 		///
-		/// Fails with `ModelNotUsable`, `UnsupportedK`, an `Input*` error or `EmptyUri` for a
-		/// bad input, `DeadlineTooSoon`/`DeadlineTooLate`, `FeeTooLow` if `max_fee` is below the
+		/// Fails with `ModelNotUsable`, `UnsupportedK`, `QuorumNeedsInlineOutputs`, an `Input*`
+		/// error or `EmptyUri` for a bad input, `DeadlineTooSoon` (below `MinDeadline`, or
+		/// `MinQuorumDeadline` for a quorum)/`DeadlineTooLate`, `FeeTooLow` if `max_fee` is below the
 		/// quote, `NotEnoughWorkers`, `AssignmentQueueFull`/`ExpiryQueueFull`, or
 		/// `InsufficientBalance`.
 		#[pallet::call_index(0)]
@@ -546,13 +668,14 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			model: ModelHash,
 			input: Payload<T>,
-			k: u32,
+			verification: VerificationTerms,
 			max_fee: BalanceOf<T>,
 			deadline: BlockNumberFor<T>,
 		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
 			let submitted = T::WeightInfo::submit(Self::payload_bytes(&input));
-			let (_, counted) = Self::do_submit(submitter, model, input, k, max_fee, deadline)?;
+			let (_, counted) =
+				Self::do_submit(submitter, model, input, verification, max_fee, deadline)?;
 			// The first submission for a model in a block counts its eligible operators; the
 			// others read the count.
 			let used = if counted {
@@ -610,13 +733,7 @@ pub mod pallet {
 		/// from a signed account it fails, and its sender pays the fee) or `NotWorkerAccount`
 		/// (the key is not a registered worker).
 		#[pallet::call_index(2)]
-		#[pallet::weight((
-			T::WeightInfo::submit_results(
-				answers.len() as u32,
-				Pallet::<T>::largest_answer_bytes(answers),
-			),
-			DispatchClass::Operational,
-		))]
+		#[pallet::weight((Pallet::<T>::answers_weight(answers), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_answers)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_results(
 			answers.len() as u32,
@@ -632,8 +749,12 @@ pub mod pallet {
 			// The batch signature and the receipts were checked by the authorization of this
 			// very call, in this transaction, just now.
 			let _ = signature;
-			let (accepted, largest) = Self::apply_answers(&worker, answers.into_inner())?;
-			Ok(Some(T::WeightInfo::submit_results(accepted, largest)).into())
+			let applied = Self::apply_answers(&worker, answers.into_inner())?;
+			let decided = T::WeightInfo::decide_quorum(applied.largest)
+				.saturating_mul(applied.decided.into());
+			let used = T::WeightInfo::submit_results(applied.accepted, applied.largest)
+				.saturating_add(decided);
+			Ok(Some(used).into())
 		}
 
 		/// Pays `beneficiary` its earnings from settled jobs.

@@ -16,7 +16,7 @@ use veritensor_primitives::{
 	traits::{
 		Candidate, ModelRegistry, ModelTerms, Outcome, SlashAmount, SlashReason, WorkerStaking,
 	},
-	ComparisonRule, IoSchema, ModelHash, Receipt, Tensor, WorkerId, WorkerSignature,
+	ComparisonRule, IoSchema, ModelHash, OutputRule, Receipt, Tensor, WorkerId, WorkerSignature,
 };
 
 pub type AccountId = u64;
@@ -80,6 +80,10 @@ pub const DELAY: u32 = 3;
 pub const DEADLINE: u64 = 10;
 pub const MIN_DEADLINE: u64 = 7;
 pub const RETENTION: u64 = 20;
+pub const COMMIT_WINDOW: u32 = 3;
+pub const REVEAL_WINDOW: u32 = 3;
+pub const MIN_QUORUM_DEADLINE: u64 = 12;
+pub const DISPUTE_WINDOW: u64 = 5;
 
 parameter_types! {
 	pub const TreasuryAccount: AccountId = TREASURY;
@@ -121,11 +125,18 @@ thread_local! {
 		const { RefCell::new(BTreeMap::new()) };
 }
 
-/// The comparison rule of `model` in the registry double: a tolerance unless [`pin`] set one.
+/// The comparison rule of `model` in the registry double: exact on every output unless [`pin`]
+/// or [`set_rule`] set one.
 fn comparison_of(model: &ModelHash) -> ComparisonRule {
-	PINNED
-		.with(|pinned| pinned.borrow().get(model).cloned())
-		.unwrap_or(ComparisonRule::Tolerance { agree: 0, slash: 0 })
+	PINNED.with(|pinned| pinned.borrow().get(model).cloned()).unwrap_or_else(|| {
+		let outputs = RegistryDouble::schema(model).map(|schema| schema.outputs.len()).unwrap_or(1);
+		ComparisonRule::PerOutput(vec![OutputRule::Exact; outputs].try_into().unwrap())
+	})
+}
+
+/// Sets `model`'s comparison rule.
+pub fn set_rule(model: ModelHash, rule: ComparisonRule) {
+	PINNED.with(|pinned| pinned.borrow_mut().insert(model, rule));
 }
 
 /// Pins `model` to `engine` at `version` (an exact-hash comparison rule).
@@ -272,8 +283,12 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 		WorkersStore::with(|workers| workers.contains_key(worker)).then(|| account_of(worker))
 	}
 
-	fn payee(worker: &WorkerId) -> Option<AccountId> {
+	fn operator(worker: &WorkerId) -> Option<AccountId> {
 		WorkersStore::with(|workers| workers.get(worker).map(|record| record.operator))
+	}
+
+	fn payee(worker: &WorkerId) -> Option<AccountId> {
+		Self::operator(worker)
 	}
 
 	fn open_assignments(worker: &WorkerId) -> Option<u32> {
@@ -396,6 +411,10 @@ impl pallet_jobs::Config for Test {
 	type NoShowSlashFloor = ConstU128<NO_SHOW_SLASH>;
 	type NoShowSlashMultiple = NoShowSlashMultiple;
 	type ResultBytePrice = ResultBytePrice;
+	type CommitWindow = ConstU32<COMMIT_WINDOW>;
+	type RevealWindow = ConstU32<REVEAL_WINDOW>;
+	type MinQuorumDeadline = ConstU64<MIN_QUORUM_DEADLINE>;
+	type DisputeWindow = ConstU64<DISPUTE_WINDOW>;
 	type AssignmentDelay = ConstU32<DELAY>;
 	type MinDeadline = ConstU64<MIN_DEADLINE>;
 	type MaxDeadline = ConstU64<100>;

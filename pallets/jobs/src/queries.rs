@@ -1,7 +1,9 @@
 //! Reads for the runtime API and for the calls' weights.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, WeightInfo};
 use alloc::vec::Vec;
+use frame_support::weights::Weight;
+use frame_system::pallet_prelude::BlockNumberFor;
 use veritensor_primitives::{JobId, WorkerId};
 
 impl<T: Config> Pallet<T> {
@@ -25,10 +27,50 @@ impl<T: Config> Pallet<T> {
 		answers
 			.iter()
 			.map(|submission| match &submission.answer {
-				Answer::Output { output, .. } => Self::payload_bytes(output),
-				Answer::CannotExecute { .. } => 0,
+				Answer::Output { output, .. } |
+				Answer::Reveal { finding: Finding::Output { output, .. }, .. } => {
+					Self::payload_bytes(output)
+				}
+				Answer::CannotExecute { .. } |
+				Answer::Commit { .. } |
+				Answer::Reveal { finding: Finding::CannotExecute { .. }, .. } => 0,
 			})
 			.max()
 			.unwrap_or(0)
+	}
+
+	/// The weight a batch of answers may take: each answer's checks and bookkeeping, and for
+	/// each reveal the decision of a largest quorum with outputs of the batch's largest size
+	/// (any reveal may be its quorum's last).
+	pub fn answers_weight(answers: &[Submission<T>]) -> Weight {
+		let largest = Self::largest_answer_bytes(answers);
+		let reveals = answers
+			.iter()
+			.filter(|submission| matches!(submission.answer, Answer::Reveal { .. }))
+			.count() as u64;
+		T::WeightInfo::submit_results(answers.len() as u32, largest)
+			.saturating_add(T::WeightInfo::decide_quorum(largest).saturating_mul(reveals))
+	}
+
+	/// A quorum job's commit and reveal progress: its members in draw order, each with
+	/// whether it committed and revealed; `None` if the job is no open quorum job.
+	pub fn quorum_progress(job: JobId) -> Option<QuorumProgress<BlockNumberFor<T>>> {
+		let quorum = Quorums::<T>::get(job)?;
+		let JobState::Assigned { workers, .. } = Jobs::<T>::get(job)?.state else { return None };
+		let members = workers
+			.iter()
+			.enumerate()
+			.map(|(index, worker)| MemberProgress {
+				worker: worker.clone(),
+				committed: quorum.commitments.get(index).copied().flatten().is_some(),
+				revealed: Reveals::<T>::contains_key(job, index as u32),
+			})
+			.collect();
+		Some(QuorumProgress {
+			commit_end: quorum.commit_end,
+			reveals_open: quorum.reveals_open,
+			replaced: quorum.replaced,
+			members,
+		})
 	}
 }

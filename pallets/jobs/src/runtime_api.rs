@@ -5,9 +5,20 @@ use veritensor_primitives::{JobId, ModelHash, WorkerId};
 
 sp_api::decl_runtime_apis! {
 	/// Reads the job market.
-	pub trait JobsApi<Balance: codec::Codec, Job: codec::Codec, JobResult: codec::Codec, Input: codec::Codec> {
+	///
+	/// Version 2 adds a quorum job's progress and decision.
+	#[api_version(2)]
+	pub trait JobsApi<
+		Balance: codec::Codec,
+		Job: codec::Codec,
+		JobResult: codec::Codec,
+		Input: codec::Codec,
+		QuorumProgress: codec::Codec,
+		QuorumDecision: codec::Codec,
+	> {
 		/// What a job of `model` with `k` workers costs now (`max_fee` must cover it), or `None`
-		/// if the model takes no jobs or `k` is unsupported.
+		/// if the model takes no jobs, `k` is unsupported (1, 3 or 5), or a quorum could not
+		/// compare the model's outputs (they do not all fit inline).
 		fn quote(model: ModelHash, k: u32) -> Option<Balance>;
 
 		/// An open job: its price, escrow, deadline, and state (queued, or its workers).
@@ -21,5 +32,17 @@ sp_api::decl_runtime_apis! {
 
 		/// The open jobs assigned to `worker`.
 		fn open_assignments(worker: WorkerId) -> Vec<JobId>;
+
+		/// An open quorum job's phase: when its commit window ends, whether reveals are open,
+		/// whether no-shows were replaced, and each member with whether it committed and
+		/// revealed. `None` for a job that is not an open quorum job.
+		#[api_version(2)]
+		fn quorum(job: JobId) -> Option<QuorumProgress>;
+
+		/// How a quorum job was decided: its canonical answer (member and output hash), each
+		/// member's verdict, the slash of the slashed ones and when it applies. Kept as long as
+		/// results.
+		#[api_version(2)]
+		fn decision(job: JobId) -> Option<QuorumDecision>;
 	}
 }

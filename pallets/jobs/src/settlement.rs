@@ -2,7 +2,7 @@
 //! claimed, escrow refunded. The one place earnings are decided.
 
 use crate::{
-	answers::{CheckedAnswer, Verdict},
+	answers::{Checked, CheckedAnswer, CheckedFinding},
 	asset,
 	pallet::*,
 	types::*,
@@ -12,15 +12,15 @@ use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
 	traits::{ModelRegistry, Outcome, WorkerStaking},
-	JobId, ModelHash, WorkerId, WorkerSignature,
+	JobId, ModelHash, WorkerId,
 };
 
 /// An accepted output, as settlement stores it.
-struct Settlement<T: Config> {
-	worker: WorkerId,
-	output: Payload<T>,
-	output_hash: H256,
-	signature: WorkerSignature,
+pub(crate) struct Settlement<T: Config> {
+	pub worker: WorkerId,
+	pub output: Payload<T>,
+	pub output_hash: H256,
+	pub signature: sp_core::sr25519::Signature,
 }
 
 impl<T: Config> Pallet<T> {
@@ -34,20 +34,31 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(job.price.storage)
 	}
 
-	/// Applies a checked answer of `worker`, whose earnings accrue to `payee`.
+	/// Applies a checked answer of `worker`, whose earnings accrue to `payee`. Returns whether
+	/// it decided a quorum.
 	pub(crate) fn accept_answer(
 		worker: &WorkerId,
 		payee: &T::AccountId,
 		checked: CheckedAnswer<T>,
-	) -> DispatchResult {
-		let CheckedAnswer { job_id, job, verdict } = checked;
+	) -> Result<bool, DispatchError> {
+		let CheckedAnswer { job_id, job, kind } = checked;
+		let finding = match kind {
+			Checked::Direct(finding) => finding,
+			Checked::Commit { member, commitment } => {
+				Self::note_commitment(job_id, worker, member, commitment)?;
+				return Ok(false);
+			}
+			Checked::Reveal { member, revealed, .. } => {
+				return Self::note_reveal(job_id, job, worker, member, revealed);
+			}
+		};
 		let exposure = T::Workers::max_exposure();
 		if !RemoteInputs::<T>::contains_key(job_id) {
-			let refused = matches!(verdict, Verdict::CannotExecute { .. });
+			let refused = matches!(finding, CheckedFinding::CannotExecute { .. });
 			T::Workers::note_answer(worker, &job.model, refused);
 		}
-		match verdict {
-			Verdict::CannotExecute { reason } => {
+		match finding {
+			CheckedFinding::CannotExecute { reason } => {
 				T::Workers::note_released(worker, exposure, Outcome::Failed);
 				WorkerJobs::<T>::remove(worker, job_id);
 				// The job took a place in a draw and a worker's time: it costs the minimum fee,
@@ -55,28 +66,35 @@ impl<T: Config> Pallet<T> {
 				let kept = Self::minimum_charge(&job);
 				Self::refund_keeping(job_id, job, Refund::CannotExecute(reason), kept)?;
 			}
-			Verdict::Output { output, output_hash, signature } => {
+			CheckedFinding::Output { output, output_hash, signature } => {
 				T::Workers::note_released(worker, exposure, Outcome::Completed);
 				WorkerJobs::<T>::remove(worker, job_id);
+				let signature = signature.into();
 				let answer = Settlement { worker: worker.clone(), output, output_hash, signature };
-				Self::settle(job_id, job, payee, answer)?;
+				Self::settle(job_id, job, &[payee.clone()], answer)?;
 			}
 		}
-		Ok(())
+		Ok(false)
 	}
 
-	/// Pays for a job with an accepted result and stores the result.
-	fn settle(
+	/// Pays for a job with an accepted result and stores the result: each of `payees` (one per
+	/// worker paid) earns the per-worker price, the owner its royalty, the treasury the
+	/// protocol fee and the storage charge; unpaid workers' shares go back to the submitter.
+	pub(crate) fn settle(
 		job_id: JobId,
 		job: Job<T>,
-		payee: &T::AccountId,
+		payees: &[T::AccountId],
 		answer: Settlement<T>,
 	) -> DispatchResult {
 		let Settlement { worker, output, output_hash, signature } = answer;
-		let cost = Self::job_cost(&job);
+		let unpaid = job.k.saturating_sub(payees.len() as u32);
+		let cost =
+			Self::job_cost(&job).saturating_sub(job.price.per_worker.saturating_mul(unpaid.into()));
 		asset::collect_cost::<T>(&job.submitter, cost)?;
 		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow.saturating_sub(cost))?;
-		Self::accrue(payee, job.price.per_worker.saturating_mul(job.k.into()));
+		for payee in payees {
+			Self::accrue(payee, job.price.per_worker);
+		}
 		Self::accrue(&job.price.owner, job.price.royalty);
 		Self::accrue(
 			&T::TreasuryAccount::get(),
@@ -91,7 +109,7 @@ impl<T: Config> Pallet<T> {
 				worker: worker.clone(),
 				output,
 				output_hash,
-				signature: signature.into(),
+				signature,
 				single_worker,
 				settled_at: now,
 			},
@@ -155,7 +173,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Forgets an ended job and lets its model go.
-	fn close(job_id: JobId, model: &ModelHash) {
+	pub(crate) fn close(job_id: JobId, model: &ModelHash) {
 		Jobs::<T>::remove(job_id);
 		Inputs::<T>::remove(job_id);
 		RemoteInputs::<T>::remove(job_id);
@@ -163,7 +181,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Adds `amount` to what `who` may claim.
-	fn accrue(who: &T::AccountId, amount: BalanceOf<T>) {
+	pub(crate) fn accrue(who: &T::AccountId, amount: BalanceOf<T>) {
 		if amount.is_zero() {
 			return;
 		}

@@ -10,16 +10,13 @@ use sp_runtime::{traits::Saturating, DispatchError};
 use veritensor_primitives::{
 	input_hash,
 	traits::{ModelRegistry, ModelTerms, WorkerStaking},
-	IoSchema, JobId, ModelHash, TensorError, TensorSpec, WorkerId,
+	IoSchema, JobId, ModelHash, TensorError, TensorSpec, VerificationTerms, WorkerId,
 };
 
 /// Bytes of the SCALE compact encoding of `value`.
 fn compact_len(value: u32) -> u32 {
 	<codec::Compact<u32> as codec::CompactLen<u32>>::compact_len(&value) as u32
 }
-
-/// The largest k the market settles today: single-worker jobs.
-pub const SUPPORTED_K: u32 = 1;
 
 /// Why a payload does not fit a schema.
 pub(crate) enum PayloadError {
@@ -30,13 +27,22 @@ pub(crate) enum PayloadError {
 }
 
 impl<T: Config> Pallet<T> {
+	/// Whether the market settles jobs of `k` workers: 1, 3 or 5, within `MaxWorkersPerJob`.
+	pub fn supports(k: u32) -> bool {
+		VerificationTerms::quorum(k).is_supported() && k <= T::MaxWorkersPerJob::get()
+	}
+
 	/// What a job of `model` with `k` workers costs now, and how it splits; `None` if the model
-	/// takes no jobs or `k` is unsupported.
+	/// takes no jobs, `k` is unsupported, or the model's outputs cannot be compared by a quorum.
 	pub fn quote(model: &ModelHash, k: u32) -> Option<(PriceOf<T>, BalanceOf<T>)> {
-		if k == 0 || k > SUPPORTED_K.min(T::MaxWorkersPerJob::get()) {
+		if !Self::supports(k) {
 			return None;
 		}
-		T::Models::terms_for_new_job(model).map(|terms| Self::price(&terms, k))
+		let terms = T::Models::terms_for_new_job(model)?;
+		if k > 1 && !Self::outputs_fit_inline(&terms.schema) {
+			return None;
+		}
+		Some(Self::price(&terms, k))
 	}
 
 	/// The price of a job of `k` workers under `terms`, and its cost: the workers' price, the
@@ -141,15 +147,18 @@ impl<T: Config> Pallet<T> {
 		submitter: T::AccountId,
 		model: ModelHash,
 		input: Payload<T>,
-		k: u32,
+		verification: VerificationTerms,
 		max_fee: BalanceOf<T>,
 		deadline: BlockNumberFor<T>,
 	) -> Result<(JobId, bool), DispatchError> {
-		ensure!(
-			k > 0 && k <= SUPPORTED_K.min(T::MaxWorkersPerJob::get()),
-			Error::<T>::UnsupportedK
-		);
+		let k = verification.replicas;
+		ensure!(Self::supports(k), Error::<T>::UnsupportedK);
 		let terms = T::Models::terms_for_new_job(&model).ok_or(Error::<T>::ModelNotUsable)?;
+		// A quorum compares outputs on chain: they must travel inline.
+		ensure!(
+			!verification.is_quorum() || Self::outputs_fit_inline(&terms.schema),
+			Error::<T>::QuorumNeedsInlineOutputs
+		);
 		let input_hash =
 			Self::check_payload(&input, &terms.schema.inputs, input_hash).map_err(|error| {
 				match error {
@@ -172,6 +181,10 @@ impl<T: Config> Pallet<T> {
 				}
 			})?;
 		ensure!(deadline >= T::MinDeadline::get(), Error::<T>::DeadlineTooSoon);
+		ensure!(
+			!verification.is_quorum() || deadline >= T::MinQuorumDeadline::get(),
+			Error::<T>::DeadlineTooSoon
+		);
 		ensure!(deadline <= T::MaxDeadline::get(), Error::<T>::DeadlineTooLate);
 		let (price, cost) = Self::price(&terms, k);
 		ensure!(max_fee >= cost, Error::<T>::FeeTooLow);

@@ -9,7 +9,9 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_core::H256;
-use veritensor_primitives::{tensor::MaxTensors, ModelHash, Tensor, WorkerId, WorkerSignature};
+use veritensor_primitives::{
+	quorum::Verdict, tensor::MaxTensors, ModelHash, Tensor, WorkerId, WorkerSignature,
+};
 
 /// The balance type of the escrow currency.
 pub type BalanceOf<T> =
@@ -96,10 +98,17 @@ pub enum JobState<T: Config> {
 	},
 	/// Drawn workers are running it.
 	Assigned {
-		/// The workers, of distinct operators.
+		/// The workers, of distinct operators, in draw order (a quorum's no-shows replaced in
+		/// place).
 		workers: BoundedVec<WorkerId, T::MaxWorkersPerJob>,
 		/// The block they were drawn in.
 		at: BlockNumberFor<T>,
+	},
+	/// A quorum found no strict majority: the escrow stays held until `until`, the end of the
+	/// dispute window, and is then returned in full.
+	Disputed {
+		/// The block whose initialisation refunds the job.
+		until: BlockNumberFor<T>,
 	},
 }
 
@@ -168,6 +177,84 @@ pub struct JobResult<T: Config> {
 	pub settled_at: BlockNumberFor<T>,
 }
 
+/// What a worker found running a job: the output with its receipt, or that it cannot run it.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub enum Finding<T: Config> {
+	/// The output, with the worker key's signature over the receipt
+	/// `(genesis hash, job, model, input hash, output hash, worker)`.
+	Output {
+		/// The output.
+		output: Payload<T>,
+		/// The receipt signature.
+		signature: WorkerSignature,
+	},
+	/// The worker cannot run the job.
+	CannotExecute {
+		/// Why, as the worker's executor reported it.
+		reason: CannotExecuteReason,
+	},
+}
+
+impl<T: Config> Finding<T> {
+	/// The answer that gives this finding directly (a single-worker job).
+	pub fn into_answer(self) -> Answer<T> {
+		match self {
+			Self::Output { output, signature } => Answer::Output { output, signature },
+			Self::CannotExecute { reason } => Answer::CannotExecute { reason },
+		}
+	}
+}
+
+/// A revealed finding as state keeps it until its quorum is decided (the receipt signature as a
+/// plain sr25519 signature, which has a bounded encoding).
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub enum RevealedFinding<T: Config> {
+	/// The output and its receipt signature.
+	Output {
+		/// The output.
+		output: Payload<T>,
+		/// The receipt signature.
+		signature: sp_core::sr25519::Signature,
+	},
+	/// The worker cannot run the job.
+	CannotExecute {
+		/// Why.
+		reason: CannotExecuteReason,
+	},
+}
+
+impl<T: Config> From<Finding<T>> for RevealedFinding<T> {
+	fn from(finding: Finding<T>) -> Self {
+		match finding {
+			Finding::Output { output, signature } => {
+				Self::Output { output, signature: signature.into() }
+			}
+			Finding::CannotExecute { reason } => Self::CannotExecute { reason },
+		}
+	}
+}
+
 /// A worker's answer to one job.
 #[derive(
 	CloneNoBound,
@@ -194,6 +281,34 @@ pub enum Answer<T: Config> {
 		/// Why, as the worker's executor reported it.
 		reason: CannotExecuteReason,
 	},
+	/// A quorum member's commitment to its finding (see
+	/// [`veritensor_primitives::hashing::commitment`]), taken until every member has committed
+	/// or the commit window ends.
+	Commit {
+		/// The commitment.
+		commitment: H256,
+	},
+	/// A quorum member's finding, opened once reveals are open: it must hash, with `salt`, to
+	/// the member's commitment.
+	Reveal {
+		/// The finding committed to.
+		finding: Finding<T>,
+		/// The 32 random bytes committed with it.
+		salt: [u8; 32],
+	},
+}
+
+impl<T: Config> Answer<T> {
+	/// The finding an answer gives directly, if it is one (a single-worker job's answer).
+	pub fn as_finding(&self) -> Option<Finding<T>> {
+		match self {
+			Self::Output { output, signature } => {
+				Some(Finding::Output { output: output.clone(), signature: signature.clone() })
+			}
+			Self::CannotExecute { reason } => Some(Finding::CannotExecute { reason: *reason }),
+			Self::Commit { .. } | Self::Reveal { .. } => None,
+		}
+	}
 }
 
 pub use veritensor_primitives::CannotExecuteReason;
@@ -242,4 +357,93 @@ pub enum Refund {
 	CannotExecute(CannotExecuteReason),
 	/// No result by the deadline.
 	Expired,
+	/// A quorum found no strict majority; refunded in full when the dispute window ended.
+	Disputed,
+}
+
+/// The commit and reveal progress of a quorum job (k > 1), kept while it is assigned.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Quorum<T: Config> {
+	/// The first block in which commitments are no longer taken: its initialisation treats the
+	/// members that have not committed as no-shows.
+	pub commit_end: BlockNumberFor<T>,
+	/// Whether reveals are open: every member has committed, or the commit window has ended.
+	pub reveals_open: bool,
+	/// Whether no-shows were replaced already (once at most).
+	pub replaced: bool,
+	/// Each member's commitment, in the order of the job's workers.
+	pub commitments: BoundedVec<Option<H256>, T::MaxWorkersPerJob>,
+}
+
+/// How a quorum was decided, kept with the job's result for the retention period.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct QuorumDecision<T: Config> {
+	/// The block it was decided in.
+	pub decided_at: BlockNumberFor<T>,
+	/// The member whose answer is canonical, and the canonical output's hash (`None` for a
+	/// "cannot execute" majority); `None` when no strict majority agreed (a dispute).
+	pub canonical: Option<(WorkerId, Option<H256>)>,
+	/// Each member's verdict, in draw order.
+	pub verdicts: BoundedVec<(WorkerId, Verdict), T::MaxWorkersPerJob>,
+	/// What each slashed member is slashed (`Wrong` and `Unrevealed`) when the dispute window
+	/// ends.
+	pub slash: BalanceOf<T>,
+	/// The block whose initialisation applies the slashes (and refunds a disputed job).
+	pub dispute_end: BlockNumberFor<T>,
+}
+
+/// The most quorum jobs whose commit window ends in one block: those drawn in one block, and
+/// those whose no-shows were replaced in one block (each commit window is as long).
+pub struct CommitEndsPerBlock<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> Get<u32> for CommitEndsPerBlock<T> {
+	fn get() -> u32 {
+		T::MaxJobsPerBlock::get().saturating_mul(2)
+	}
+}
+
+/// A quorum member's progress, as the runtime API reports it.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct MemberProgress {
+	/// The member's worker key.
+	pub worker: WorkerId,
+	/// Whether it has committed.
+	pub committed: bool,
+	/// Whether it has revealed.
+	pub revealed: bool,
+}
+
+/// An open quorum job's commit and reveal progress, as the runtime API reports it.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct QuorumProgress<BlockNumber> {
+	/// The first block in which commitments are no longer taken.
+	pub commit_end: BlockNumber,
+	/// Whether reveals are open.
+	pub reveals_open: bool,
+	/// Whether no-shows were replaced already.
+	pub replaced: bool,
+	/// The members in draw order.
+	pub members: alloc::vec::Vec<MemberProgress>,
 }

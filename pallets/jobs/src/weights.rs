@@ -59,6 +59,9 @@ pub trait WeightInfo {
 	fn expire_jobs(n: u32, ) -> Weight;
 	fn assign_jobs(n: u32, ) -> Weight;
 	fn prune_results(n: u32, ) -> Weight;
+	fn decide_quorum(b: u32, ) -> Weight;
+	fn end_commit_windows(n: u32, ) -> Weight;
+	fn end_disputes(n: u32, ) -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -336,6 +339,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
+	fn decide_quorum(b: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
+	}
+	fn end_commit_windows(n: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+	}
+	fn end_disputes(n: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
@@ -411,5 +423,14 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
+	}
+	fn decide_quorum(b: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
+	}
+	fn end_commit_windows(n: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+	}
+	fn end_disputes(n: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
 	}
 }

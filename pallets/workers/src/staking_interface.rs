@@ -37,6 +37,10 @@ impl<T: Config> WorkerStaking<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Workers::<T>::contains_key(worker).then(|| T::KeyAccount::convert(worker.clone()))
 	}
 
+	fn operator(worker: &WorkerId) -> Option<T::AccountId> {
+		Workers::<T>::get(worker).map(|record| record.operator)
+	}
+
 	fn payee(worker: &WorkerId) -> Option<T::AccountId> {
 		let operator = Workers::<T>::get(worker)?.operator;
 		Some(Payees::<T>::get(&operator).unwrap_or(operator))

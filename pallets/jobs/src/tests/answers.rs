@@ -32,7 +32,7 @@ fn valid_answers_get_the_answer_priority_one_tag_per_job_and_live_until_the_dead
 		assert_eq!(refund, frame_support::weights::Weight::zero());
 		assert!(valid.propagate);
 		assert!(valid.requires.is_empty());
-		let tag = |job: u64| ("VeritensorJobAnswer", (worker(1), job)).encode();
+		let tag = |job: u64| ("VeritensorJobAnswer", (worker(1), job, 0u8)).encode();
 		assert_eq!(valid.provides, vec![tag(late), tag(early)]);
 		// The earlier deadline, 1 + 8, is the last block it may land in; now is block 4.
 		assert_eq!(valid.longevity, (1 + 8) - 4 + 1);
@@ -212,6 +212,6 @@ fn an_answer_that_fails_to_apply_is_skipped_without_a_trace_and_the_rest_stand()
 
 fn submit_with_deadline(fill: u8, deadline: u64) -> u64 {
 	let id = crate::NextJobId::<Test>::get();
-	assert_ok!(Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(fill), 1, 200, deadline));
+	assert_ok!(Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(fill), VerificationTerms::quorum(1), 200, deadline));
 	id
 }

@@ -7,7 +7,7 @@ use frame_support::assert_noop;
 fn assigned_worker(job: u64) -> Option<veritensor_primitives::WorkerId> {
 	match JobsMap::<Test>::get(job)?.state {
 		JobState::Assigned { workers, .. } => Some(workers[0].clone()),
-		JobState::Queued { .. } => None,
+		JobState::Queued { .. } | JobState::Disputed { .. } => None,
 	}
 }
 
@@ -117,7 +117,7 @@ fn one_block_assigns_a_bounded_number_of_jobs() {
 			submit(USER, fill, 200);
 		}
 		assert_noop!(
-			Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(9), 1, 200, DEADLINE),
+			Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(9), VerificationTerms::quorum(1), 200, DEADLINE),
 			Error::<Test>::AssignmentQueueFull
 		);
 		// The next block has room again.

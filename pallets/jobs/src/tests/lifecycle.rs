@@ -64,35 +64,40 @@ fn submit_refuses_bad_jobs() {
 			Jobs::submit(RuntimeOrigin::signed(USER), model, input, k, max_fee, deadline)
 		};
 		assert_noop!(
-			try_submit(digits(), image(1), 1, 200, DEADLINE),
+			try_submit(digits(), image(1), VerificationTerms::quorum(1), 200, DEADLINE),
 			Error::<Test>::NotEnoughWorkers
 		);
 		add_worker(1, 100, 5_000, 2);
 		assert_noop!(
-			try_submit(ModelHash::repeat_byte(9), image(1), 1, 200, DEADLINE),
+			try_submit(ModelHash::repeat_byte(9), image(1), VerificationTerms::quorum(1), 200, DEADLINE),
 			Error::<Test>::ModelNotUsable
 		);
-		assert_noop!(try_submit(digits(), image(1), 0, 200, DEADLINE), Error::<Test>::UnsupportedK);
-		assert_noop!(try_submit(digits(), image(1), 3, 999, DEADLINE), Error::<Test>::UnsupportedK);
+		assert_noop!(try_submit(digits(), image(1), VerificationTerms::quorum(0), 200, DEADLINE), Error::<Test>::UnsupportedK);
+		for k in [2, 4, 6, 7] {
+			assert_noop!(
+				try_submit(digits(), image(1), VerificationTerms::quorum(k), 9_999, 50),
+				Error::<Test>::UnsupportedK
+			);
+		}
 		assert_noop!(
-			try_submit(digits(), label(1), 1, 200, DEADLINE),
+			try_submit(digits(), label(1), VerificationTerms::quorum(1), 200, DEADLINE),
 			Error::<Test>::InputTypeMismatch
 		);
 		assert_noop!(
-			try_submit(digits(), image(1), 1, COST - 1, DEADLINE),
+			try_submit(digits(), image(1), VerificationTerms::quorum(1), COST - 1, DEADLINE),
 			Error::<Test>::FeeTooLow
 		);
-		assert_noop!(try_submit(digits(), image(1), 1, 200, 4), Error::<Test>::DeadlineTooSoon);
-		assert_noop!(try_submit(digits(), image(1), 1, 200, 101), Error::<Test>::DeadlineTooLate);
+		assert_noop!(try_submit(digits(), image(1), VerificationTerms::quorum(1), 200, 4), Error::<Test>::DeadlineTooSoon);
+		assert_noop!(try_submit(digits(), image(1), VerificationTerms::quorum(1), 200, 101), Error::<Test>::DeadlineTooLate);
 		let no_uri = crate::Payload::Remote { hash: H256::repeat_byte(1), uri: Default::default() };
-		assert_noop!(try_submit(digits(), no_uri, 1, 200, DEADLINE), Error::<Test>::EmptyUri);
+		assert_noop!(try_submit(digits(), no_uri, VerificationTerms::quorum(1), 200, DEADLINE), Error::<Test>::EmptyUri);
 		assert_noop!(
-			Jobs::submit(RuntimeOrigin::signed(POOR), digits(), image(1), 1, 200, DEADLINE),
+			Jobs::submit(RuntimeOrigin::signed(POOR), digits(), image(1), VerificationTerms::quorum(1), 200, DEADLINE),
 			Error::<Test>::InsufficientBalance
 		);
 		delist(digits());
 		assert_noop!(
-			try_submit(digits(), image(1), 1, 200, DEADLINE),
+			try_submit(digits(), image(1), VerificationTerms::quorum(1), 200, DEADLINE),
 			Error::<Test>::ModelNotUsable
 		);
 	});

@@ -12,6 +12,7 @@ mod random;
 mod refusals;
 
 use crate::{mock::*, HoldReason};
+use veritensor_primitives::VerificationTerms;
 use frame_support::traits::fungible::InspectHold;
 
 fn escrow_held(who: AccountId) -> Balance {
@@ -23,8 +24,7 @@ fn submit(who: AccountId, fill: u8, max_fee: Balance) -> u64 {
 	frame_support::assert_ok!(Jobs::submit(
 		RuntimeOrigin::signed(who),
 		digits(),
-		image(fill),
-		1,
+		image(fill), VerificationTerms::quorum(1),
 		max_fee,
 		DEADLINE,
 	));
