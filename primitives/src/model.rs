@@ -1,9 +1,9 @@
 //! How a model is run and how its outputs are compared.
 
+use crate::tensor::{ElementType, MaxTensors, TensorSpec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::ConstU32;
-use crate::tensor::{ElementType, MaxTensors, TensorSpec};
 use sp_runtime::BoundedVec;
 
 /// Longest engine version string, in bytes.

@@ -110,11 +110,11 @@ impl CannotExecuteReason {
 		match self {
 			Self::BadInput => true,
 			Self::ModelUnsupported => pinned,
-			Self::ModelUnavailable |
-			Self::InputUnavailable |
-			Self::ExecutionFailed |
-			Self::EngineUnavailable |
-			Self::WorkerLimits => false,
+			Self::ModelUnavailable
+			| Self::InputUnavailable
+			| Self::ExecutionFailed
+			| Self::EngineUnavailable
+			| Self::WorkerLimits => false,
 		}
 	}
 }
@@ -236,14 +236,13 @@ pub fn decide<MaxBytes: Get<u32>>(
 		if !votes(ballot) {
 			continue;
 		}
-		let set = ballots.iter().filter(|other| votes(other) && agree(ballot, other)).count() as u32;
+		let set =
+			ballots.iter().filter(|other| votes(other) && agree(ballot, other)).count() as u32;
 		if best.is_none_or(|(_, largest)| set > largest) {
 			best = Some((index, set));
 		}
 	}
-	let canonical = best
-		.filter(|(_, set)| set.saturating_mul(2) > size)
-		.map(|(index, _)| index);
+	let canonical = best.filter(|(_, set)| set.saturating_mul(2) > size).map(|(index, _)| index);
 	let verdicts = ballots
 		.iter()
 		.map(|ballot| match (ballot, canonical.map(|index| &ballots[index])) {

@@ -29,7 +29,10 @@ fn tensor(elem: ElementType, shape: &[u32], frac_bits: u8, values: &[i64]) -> Te
 
 /// A label and four class scores in raw fixed-point units.
 fn answer(label: i64, scores: [i64; 4]) -> Output {
-	vec![tensor(ElementType::I64, &[1], 0, &[label]), tensor(ElementType::F32, &[1, 4], 16, &scores)]
+	vec![
+		tensor(ElementType::I64, &[1], 0, &[label]),
+		tensor(ElementType::F32, &[1, 4], 16, &scores),
+	]
 }
 
 fn rule(agree: u32, slash: u32) -> ComparisonRule {
@@ -65,9 +68,8 @@ fn tolerance_compares_in_raw_units() {
 	let low = answer(0, [i32::MIN as i64, 0, 0, 0]);
 	let high = answer(0, [i32::MAX as i64, 0, 0, 0]);
 	assert_eq!(compare(&rule, &low, &high), Closeness::Wrong);
-	let exact = ComparisonRule::PerOutput(
-		vec![OutputRule::Exact, OutputRule::Exact].try_into().unwrap(),
-	);
+	let exact =
+		ComparisonRule::PerOutput(vec![OutputRule::Exact, OutputRule::Exact].try_into().unwrap());
 	assert_eq!(compare(&exact, &base, &base), Closeness::Agree);
 	assert_eq!(compare(&exact, &base, &answer(0, [1001, 10, 10, 10])), Closeness::Wrong);
 }
@@ -114,7 +116,8 @@ fn a_wrong_label_with_correct_scores_is_wrong_and_never_canonical() {
 	let decision = decide(&rule, false, &outputs(&[lying.clone(), honest.clone(), honest]), 3);
 	assert_eq!(decision.verdicts, vec![Verdict::Wrong, Verdict::Agreed, Verdict::Agreed]);
 	// Two liars agreeing with each other still have no say: no majority, nobody paid.
-	let decision = decide(&rule, false, &outputs(&[lying.clone(), lying, answer(0, [9, 1, 1, 1])]), 3);
+	let decision =
+		decide(&rule, false, &outputs(&[lying.clone(), lying, answer(0, [9, 1, 1, 1])]), 3);
 	assert_eq!(decision.canonical, None);
 	assert_eq!(decision.verdicts, vec![Verdict::Wrong, Verdict::Wrong, Verdict::Differed]);
 }
@@ -170,7 +173,8 @@ fn refusals_vote_abstentions_do_not_and_absences_count_against_the_majority() {
 	assert_eq!(decide(&rule, true, &ballots, 3).canonical, Some(0));
 	assert_eq!(decide(&rule, false, &ballots, 3).canonical, None);
 
-	let ballots = [Ballot::Unrevealed, Ballot::Absent, Ballot::Output(&honest), Ballot::Output(&honest)];
+	let ballots =
+		[Ballot::Unrevealed, Ballot::Absent, Ballot::Output(&honest), Ballot::Output(&honest)];
 	let decision = decide(&rule, false, &ballots, 5);
 	assert_eq!(decision.canonical, None, "two of five is no majority");
 	assert_eq!(

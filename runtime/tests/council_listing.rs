@@ -8,7 +8,7 @@ use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave};
 use sp_runtime::{traits::Hash as _, DispatchError};
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
-	ComparisonRule, OutputRule, IoSchema, ModelFormat, ModelHash,
+	ComparisonRule, IoSchema, ModelFormat, ModelHash, OutputRule,
 };
 use veritensor_runtime::{
 	Council, Models, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, System,

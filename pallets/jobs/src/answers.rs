@@ -218,12 +218,13 @@ impl<T: Config> Pallet<T> {
 	/// execute" and commitments).
 	pub(crate) fn verify_receipt(worker: &WorkerId, checked: &CheckedAnswer<T>) -> bool {
 		match &checked.kind {
-			Checked::Commit { .. } |
-			Checked::Direct(CheckedFinding::CannotExecute { .. }) |
-			Checked::Reveal { finding: CheckedFinding::CannotExecute { .. }, .. } => true,
-			Checked::Direct(CheckedFinding::Output { output_hash, signature, .. }) |
-			Checked::Reveal {
-				finding: CheckedFinding::Output { output_hash, signature, .. }, ..
+			Checked::Commit { .. }
+			| Checked::Direct(CheckedFinding::CannotExecute { .. })
+			| Checked::Reveal { finding: CheckedFinding::CannotExecute { .. }, .. } => true,
+			Checked::Direct(CheckedFinding::Output { output_hash, signature, .. })
+			| Checked::Reveal {
+				finding: CheckedFinding::Output { output_hash, signature, .. },
+				..
 			} => Self::receipt(checked.job_id, &checked.job, *output_hash, worker).verify(signature),
 		}
 	}
@@ -319,9 +320,10 @@ impl<T: Config> Pallet<T> {
 			let job = answer.job;
 			match Self::check_answer(worker, &answer) {
 				Ok(checked) => {
-					if let Checked::Direct(CheckedFinding::Output { output, .. }) |
-					Checked::Reveal { finding: CheckedFinding::Output { output, .. }, .. } =
-						&checked.kind
+					if let Checked::Direct(CheckedFinding::Output { output, .. })
+					| Checked::Reveal {
+						finding: CheckedFinding::Output { output, .. }, ..
+					} = &checked.kind
 					{
 						largest = largest.max(Self::payload_bytes(output));
 					}

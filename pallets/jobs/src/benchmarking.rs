@@ -137,7 +137,8 @@ fn submit_job_by<T: Config>(
 	Pallet::<T>::submit(
 		RawOrigin::Signed(who.clone()).into(),
 		model,
-		input, VerificationTerms::quorum(1),
+		input,
+		VerificationTerms::quorum(1),
 		fee::<T>(&model),
 		deadline,
 	)

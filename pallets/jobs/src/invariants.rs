@@ -71,7 +71,8 @@ impl<T: Config> Pallet<T> {
 							// A quorum's no-show leaves the worker's list once slashed; a member
 							// that committed stays until the decision.
 							Some(quorum) => ensure!(
-								listed || quorum.commitments.get(index).copied().flatten().is_none(),
+								listed
+									|| quorum.commitments.get(index).copied().flatten().is_none(),
 								"a committed member missing from the worker's list"
 							),
 							None => ensure!(listed, "an assignment missing from the worker's list"),
@@ -83,7 +84,10 @@ impl<T: Config> Pallet<T> {
 				}
 				JobState::Disputed { .. } => {
 					ensure!(Decisions::<T>::contains_key(job_id), "a dispute without its decision");
-					ensure!(!Quorums::<T>::contains_key(job_id), "a disputed job still open to votes");
+					ensure!(
+						!Quorums::<T>::contains_key(job_id),
+						"a disputed job still open to votes"
+					);
 				}
 			}
 		}

@@ -460,10 +460,7 @@ pub mod pallet {
 		Disputed { job: JobId, until: BlockNumberFor<T> },
 		/// A quorum's dispute window ended and its slashes were applied: `slashed` lists each
 		/// slashed member with what was taken.
-		QuorumSlashesApplied {
-			job: JobId,
-			slashed: alloc::vec::Vec<(WorkerId, BalanceOf<T>)>,
-		},
+		QuorumSlashesApplied { job: JobId, slashed: alloc::vec::Vec<(WorkerId, BalanceOf<T>)> },
 		/// An answer of `worker` to `job` was skipped, for `reason`: it went stale between the
 		/// pool and the block (the job ended or its deadline passed), or it failed to apply.
 		/// The batch's other answers stand.
@@ -622,8 +619,14 @@ pub mod pallet {
 				"pruning must keep up with the most jobs a block takes in"
 			);
 			assert!(T::WorkerRunBudget::get() > 0, "an off-chain worker run needs time");
-			assert!(T::CommitWindow::get() >= 2, "a commitment needs a block to be seen and one to land");
-			assert!(T::RevealWindow::get() >= 2, "a reveal needs a block to be seen and one to land");
+			assert!(
+				T::CommitWindow::get() >= 2,
+				"a commitment needs a block to be seen and one to land"
+			);
+			assert!(
+				T::RevealWindow::get() >= 2,
+				"a reveal needs a block to be seen and one to land"
+			);
 			let quorum = T::AssignmentDelay::get()
 				.saturating_add(T::CommitWindow::get().saturating_mul(2))
 				.saturating_add(T::RevealWindow::get());

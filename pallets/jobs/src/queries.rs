@@ -27,13 +27,11 @@ impl<T: Config> Pallet<T> {
 		answers
 			.iter()
 			.map(|submission| match &submission.answer {
-				Answer::Output { output, .. } |
-				Answer::Reveal { finding: Finding::Output { output, .. }, .. } => {
-					Self::payload_bytes(output)
-				}
-				Answer::CannotExecute { .. } |
-				Answer::Commit { .. } |
-				Answer::Reveal { finding: Finding::CannotExecute { .. }, .. } => 0,
+				Answer::Output { output, .. }
+				| Answer::Reveal { finding: Finding::Output { output, .. }, .. } => Self::payload_bytes(output),
+				Answer::CannotExecute { .. }
+				| Answer::Commit { .. }
+				| Answer::Reveal { finding: Finding::CannotExecute { .. }, .. } => 0,
 			})
 			.max()
 			.unwrap_or(0)

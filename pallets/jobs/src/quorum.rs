@@ -146,8 +146,7 @@ impl<T: Config> Pallet<T> {
 		if !absent.is_empty() && !quorum.replaced && room <= job.deadline {
 			let mut operators: Vec<T::AccountId> =
 				workers.iter().filter_map(T::Workers::operator).collect();
-			let random =
-				sp_io::hashing::blake2_256(&(REPLACE_DOMAIN, seed, job_id).encode());
+			let random = sp_io::hashing::blake2_256(&(REPLACE_DOMAIN, seed, job_id).encode());
 			let pool = Self::pool(pools, &job.model);
 			let fresh = Self::draw_workers(pool, &mut operators, absent.len() as u32, random);
 			if !fresh.is_empty() {
@@ -256,7 +255,9 @@ impl<T: Config> Pallet<T> {
 					Some(RevealedFinding::Output { output: Payload::Remote { .. }, .. }) => {
 						Ballot::Unrevealed
 					}
-					Some(RevealedFinding::CannotExecute { reason }) => Ballot::CannotExecute(*reason),
+					Some(RevealedFinding::CannotExecute { reason }) => {
+						Ballot::CannotExecute(*reason)
+					}
 				}
 			})
 			.collect();

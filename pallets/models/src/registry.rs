@@ -108,7 +108,13 @@ impl<T: Config> Pallet<T> {
 			artifact_size: 1,
 			format: ModelFormat::Onnx,
 			comparison: ComparisonRule::PerOutput(
-				schema.outputs.iter().map(|_| OutputRule::Exact).collect::<alloc::vec::Vec<_>>().try_into().expect("one rule per output tensor fits; qed"),
+				schema
+					.outputs
+					.iter()
+					.map(|_| OutputRule::Exact)
+					.collect::<alloc::vec::Vec<_>>()
+					.try_into()
+					.expect("one rule per output tensor fits; qed"),
 			),
 			schema,
 			price_per_worker: Zero::zero(),

@@ -9,7 +9,7 @@ use sp_keyring::Sr25519Keyring::Ferdie;
 use sp_runtime::BuildStorage;
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
-	ComparisonRule, OutputRule, IoSchema, ModelFormat,
+	ComparisonRule, IoSchema, ModelFormat, OutputRule,
 };
 use veritensor_runtime::{
 	genesis_config_presets::get_preset, Models, Runtime, RuntimeGenesisConfig, RuntimeOrigin,

@@ -212,6 +212,13 @@ fn an_answer_that_fails_to_apply_is_skipped_without_a_trace_and_the_rest_stand()
 
 fn submit_with_deadline(fill: u8, deadline: u64) -> u64 {
 	let id = crate::NextJobId::<Test>::get();
-	assert_ok!(Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(fill), VerificationTerms::quorum(1), 200, deadline));
+	assert_ok!(Jobs::submit(
+		RuntimeOrigin::signed(USER),
+		digits(),
+		image(fill),
+		VerificationTerms::quorum(1),
+		200,
+		deadline
+	));
 	id
 }

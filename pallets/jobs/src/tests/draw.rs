@@ -117,7 +117,14 @@ fn one_block_assigns_a_bounded_number_of_jobs() {
 			submit(USER, fill, 200);
 		}
 		assert_noop!(
-			Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(9), VerificationTerms::quorum(1), 200, DEADLINE),
+			Jobs::submit(
+				RuntimeOrigin::signed(USER),
+				digits(),
+				image(9),
+				VerificationTerms::quorum(1),
+				200,
+				DEADLINE
+			),
 			Error::<Test>::AssignmentQueueFull
 		);
 		// The next block has room again.

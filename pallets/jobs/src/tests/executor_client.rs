@@ -253,7 +253,9 @@ fn a_pinned_model_names_its_engine_and_version_in_the_request() {
 	assert_eq!(request.engine_version.as_deref(), Some("0.23.9"));
 
 	let tolerance = ComparisonRule::PerOutput(
-		vec![veritensor_primitives::OutputRule::Tolerance { agree: 1, slash: 2 }].try_into().unwrap(),
+		vec![veritensor_primitives::OutputRule::Tolerance { agree: 1, slash: 2 }]
+			.try_into()
+			.unwrap(),
 	);
 	let request: veritensor_executor::InferRequest =
 		serde_json::from_slice(&infer_request(&model, &[input], &schema, Some(&tolerance), &[]))

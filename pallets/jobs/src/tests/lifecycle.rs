@@ -69,10 +69,19 @@ fn submit_refuses_bad_jobs() {
 		);
 		add_worker(1, 100, 5_000, 2);
 		assert_noop!(
-			try_submit(ModelHash::repeat_byte(9), image(1), VerificationTerms::quorum(1), 200, DEADLINE),
+			try_submit(
+				ModelHash::repeat_byte(9),
+				image(1),
+				VerificationTerms::quorum(1),
+				200,
+				DEADLINE
+			),
 			Error::<Test>::ModelNotUsable
 		);
-		assert_noop!(try_submit(digits(), image(1), VerificationTerms::quorum(0), 200, DEADLINE), Error::<Test>::UnsupportedK);
+		assert_noop!(
+			try_submit(digits(), image(1), VerificationTerms::quorum(0), 200, DEADLINE),
+			Error::<Test>::UnsupportedK
+		);
 		for k in [2, 4, 6, 7] {
 			assert_noop!(
 				try_submit(digits(), image(1), VerificationTerms::quorum(k), 9_999, 50),
@@ -87,12 +96,28 @@ fn submit_refuses_bad_jobs() {
 			try_submit(digits(), image(1), VerificationTerms::quorum(1), COST - 1, DEADLINE),
 			Error::<Test>::FeeTooLow
 		);
-		assert_noop!(try_submit(digits(), image(1), VerificationTerms::quorum(1), 200, 4), Error::<Test>::DeadlineTooSoon);
-		assert_noop!(try_submit(digits(), image(1), VerificationTerms::quorum(1), 200, 101), Error::<Test>::DeadlineTooLate);
-		let no_uri = crate::Payload::Remote { hash: H256::repeat_byte(1), uri: Default::default() };
-		assert_noop!(try_submit(digits(), no_uri, VerificationTerms::quorum(1), 200, DEADLINE), Error::<Test>::EmptyUri);
 		assert_noop!(
-			Jobs::submit(RuntimeOrigin::signed(POOR), digits(), image(1), VerificationTerms::quorum(1), 200, DEADLINE),
+			try_submit(digits(), image(1), VerificationTerms::quorum(1), 200, 4),
+			Error::<Test>::DeadlineTooSoon
+		);
+		assert_noop!(
+			try_submit(digits(), image(1), VerificationTerms::quorum(1), 200, 101),
+			Error::<Test>::DeadlineTooLate
+		);
+		let no_uri = crate::Payload::Remote { hash: H256::repeat_byte(1), uri: Default::default() };
+		assert_noop!(
+			try_submit(digits(), no_uri, VerificationTerms::quorum(1), 200, DEADLINE),
+			Error::<Test>::EmptyUri
+		);
+		assert_noop!(
+			Jobs::submit(
+				RuntimeOrigin::signed(POOR),
+				digits(),
+				image(1),
+				VerificationTerms::quorum(1),
+				200,
+				DEADLINE
+			),
 			Error::<Test>::InsufficientBalance
 		);
 		delist(digits());

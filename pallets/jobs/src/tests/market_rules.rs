@@ -31,7 +31,14 @@ fn model_with_outputs(seed: u8, elements: u32) -> ModelHash {
 
 fn submit_for(who: AccountId, model: ModelHash) -> u64 {
 	let id = crate::NextJobId::<Test>::get();
-	assert_ok!(Jobs::submit(RuntimeOrigin::signed(who), model, image(1), VerificationTerms::quorum(1), 1_000, DEADLINE));
+	assert_ok!(Jobs::submit(
+		RuntimeOrigin::signed(who),
+		model,
+		image(1),
+		VerificationTerms::quorum(1),
+		1_000,
+		DEADLINE
+	));
 	id
 }
 
@@ -108,7 +115,14 @@ fn submitting_and_cancelling_cannot_block_other_models_draws() {
 			vec![(victim, 1), (first, 1)]
 		);
 		assert_noop!(
-			Jobs::submit(RuntimeOrigin::signed(USER), second, image(1), VerificationTerms::quorum(1), 1_000, DEADLINE),
+			Jobs::submit(
+				RuntimeOrigin::signed(USER),
+				second,
+				image(1),
+				VerificationTerms::quorum(1),
+				1_000,
+				DEADLINE
+			),
 			Error::<Test>::AssignmentQueueFull
 		);
 		run_to_block(1 + DELAY as u64);
@@ -182,7 +196,14 @@ fn results_are_pruned_on_time_while_an_older_job_is_still_open() {
 	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 64);
 		// A job nobody answers, open until its late deadline.
-		assert_ok!(Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(9), VerificationTerms::quorum(1), 1_000, 100));
+		assert_ok!(Jobs::submit(
+			RuntimeOrigin::signed(USER),
+			digits(),
+			image(9),
+			VerificationTerms::quorum(1),
+			1_000,
+			100
+		));
 		// A full block of jobs every block, each answered as soon as it is drawn.
 		let per_block: u32 = <<Test as crate::Config>::MaxJobsPerBlock as Get<u32>>::get() - 1;
 		let mut settled_at = std::collections::BTreeMap::new();

@@ -8,12 +8,13 @@ mod lifecycle;
 mod market_rules;
 mod migration;
 mod offchain;
+mod quorum;
 mod random;
 mod refusals;
 
 use crate::{mock::*, HoldReason};
-use veritensor_primitives::VerificationTerms;
 use frame_support::traits::fungible::InspectHold;
+use veritensor_primitives::VerificationTerms;
 
 fn escrow_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::Jobs(HoldReason::JobEscrow), &who)
@@ -24,7 +25,8 @@ fn submit(who: AccountId, fill: u8, max_fee: Balance) -> u64 {
 	frame_support::assert_ok!(Jobs::submit(
 		RuntimeOrigin::signed(who),
 		digits(),
-		image(fill), VerificationTerms::quorum(1),
+		image(fill),
+		VerificationTerms::quorum(1),
 		max_fee,
 		DEADLINE,
 	));

@@ -211,7 +211,14 @@ fn run_at(block: u64) {
 
 fn submit_with_deadline(fill: u8, deadline: u64) -> u64 {
 	let id = crate::NextJobId::<Test>::get();
-	assert_ok!(Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(fill), VerificationTerms::quorum(1), 200, deadline));
+	assert_ok!(Jobs::submit(
+		RuntimeOrigin::signed(USER),
+		digits(),
+		image(fill),
+		VerificationTerms::quorum(1),
+		200,
+		deadline
+	));
 	id
 }
 
@@ -537,7 +544,8 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 			assert_ok!(Jobs::submit(
 				RuntimeOrigin::signed(USER),
 				digits(),
-				remote(path), VerificationTerms::quorum(1),
+				remote(path),
+				VerificationTerms::quorum(1),
 				200,
 				DEADLINE
 			));

@@ -39,7 +39,8 @@ fn step(rng: &mut Rng) {
 			let _ = Jobs::submit(
 				RuntimeOrigin::signed(user),
 				digits(),
-				image(rng.below(256) as u8), VerificationTerms::quorum(1),
+				image(rng.below(256) as u8),
+				VerificationTerms::quorum(1),
 				COST + STORAGE + rng.below(200) as Balance,
 				5 + rng.below(10),
 			);

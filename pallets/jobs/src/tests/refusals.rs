@@ -31,8 +31,16 @@ fn inline(tensors: Vec<Tensor<ConstU32Inline>>) -> Payload<Test> {
 fn malformed_inputs_are_refused_with_their_reason() {
 	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 2);
-		let attempt =
-			|input| Jobs::submit(RuntimeOrigin::signed(USER), digits(), input, VerificationTerms::quorum(1), 200, DEADLINE);
+		let attempt = |input| {
+			Jobs::submit(
+				RuntimeOrigin::signed(USER),
+				digits(),
+				input,
+				VerificationTerms::quorum(1),
+				200,
+				DEADLINE,
+			)
+		};
 		let pixels = || tensor(ElementType::U8, &[1, 64], 0, vec![0; 64]);
 		assert_noop!(attempt(inline(vec![])), Error::<Test>::InputCountMismatch);
 		assert_noop!(attempt(inline(vec![pixels(), pixels()])), Error::<Test>::InputCountMismatch);
@@ -67,10 +75,24 @@ fn a_deadline_block_holds_a_bounded_number_of_jobs() {
 		}
 		run_to_block(2);
 		assert_noop!(
-			Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(5), VerificationTerms::quorum(1), 200, DEADLINE - 1),
+			Jobs::submit(
+				RuntimeOrigin::signed(USER),
+				digits(),
+				image(5),
+				VerificationTerms::quorum(1),
+				200,
+				DEADLINE - 1
+			),
 			Error::<Test>::ExpiryQueueFull
 		);
-		assert_ok!(Jobs::submit(RuntimeOrigin::signed(USER), digits(), image(5), VerificationTerms::quorum(1), 200, DEADLINE));
+		assert_ok!(Jobs::submit(
+			RuntimeOrigin::signed(USER),
+			digits(),
+			image(5),
+			VerificationTerms::quorum(1),
+			200,
+			DEADLINE
+		));
 	});
 }
 
@@ -138,7 +160,8 @@ fn only_answers_to_inline_inputs_count_towards_refusal_rates() {
 			Payload::Remote {
 				hash: H256::repeat_byte(3),
 				uri: b"https://inputs.example/1".to_vec().try_into().unwrap(),
-			}, VerificationTerms::quorum(1),
+			},
+			VerificationTerms::quorum(1),
 			200,
 			DEADLINE,
 		));

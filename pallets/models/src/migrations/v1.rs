@@ -64,11 +64,11 @@ pub fn translate_rule(rule: v0::ComparisonRule, outputs: usize) -> ComparisonRul
 		v0::ComparisonRule::ExactHash { engine, version } => {
 			ComparisonRule::ExactHash { engine, version }
 		}
-		v0::ComparisonRule::Tolerance { agree, slash } => ComparisonRule::PerOutput(
-			BoundedVec::truncate_from(
+		v0::ComparisonRule::Tolerance { agree, slash } => {
+			ComparisonRule::PerOutput(BoundedVec::truncate_from(
 				(0..outputs).map(|_| OutputRule::Tolerance { agree, slash }).collect(),
-			),
-		),
+			))
+		}
 	}
 }
 

@@ -52,9 +52,8 @@ fn two_outputs(seed: u8) -> crate::ModelSpec<Test> {
 	]
 	.try_into()
 	.unwrap();
-	spec.comparison = ComparisonRule::PerOutput(
-		vec![OutputRule::Exact, OutputRule::Exact].try_into().unwrap(),
-	);
+	spec.comparison =
+		ComparisonRule::PerOutput(vec![OutputRule::Exact, OutputRule::Exact].try_into().unwrap());
 	spec
 }
 

@@ -101,7 +101,10 @@ fn malformed_specs_are_refused_with_specific_errors() {
 			|s| s.comparison = rules(vec![OutputRule::Exact, OutputRule::Exact]),
 			Error::<Test>::ComparisonRuleCountMismatch,
 		);
-		refused(|s| s.comparison = rules(vec![OutputRule::ArgMaxOf(0)]), Error::<Test>::BadLabelRule);
+		refused(
+			|s| s.comparison = rules(vec![OutputRule::ArgMaxOf(0)]),
+			Error::<Test>::BadLabelRule,
+		);
 		refused(
 			|s| {
 				s.comparison = ComparisonRule::ExactHash {
