@@ -35,8 +35,11 @@ impl<T: Config> Pallet<T> {
 			*sum = sum.saturating_add(job.escrow);
 			*open_per_model.entry(job.model).or_default() += 1;
 			ensure!(T::Models::schema(&job.model).is_some(), "an open job of an unknown model");
+			// A disputed job outlives its deadline: its dispute window ends it.
 			ensure!(
-				ExpiryQueue::<T>::get(job.deadline.saturating_add(1u32.into())).contains(&job_id),
+				matches!(job.state, JobState::Disputed { .. })
+					|| ExpiryQueue::<T>::get(job.deadline.saturating_add(1u32.into()))
+						.contains(&job_id),
 				"an open job missing from its expiry queue"
 			);
 			if let JobState::Queued { assign_at } = &job.state {

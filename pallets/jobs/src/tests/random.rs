@@ -1,9 +1,11 @@
-//! Long random sequences of calls and blocks; after every step the invariants hold and no
-//! money appears or disappears.
+//! Long random sequences of calls and blocks, single-worker jobs and quorums of 3 and 5 with
+//! honest, byzantine, silent and mismatched members; after every step the invariants hold and
+//! no money appears or disappears.
 
 use super::*;
-use crate::{Answer, CannotExecuteReason, JobState, Jobs as JobsMap, Submission};
+use crate::{Answer, CannotExecuteReason, Finding, JobState, Jobs as JobsMap, Submission};
 use frame_support::traits::fungible::Inspect;
+use std::collections::BTreeMap;
 
 /// A small deterministic generator (xorshift64*), so failures replay.
 struct Rng(u64);
@@ -21,30 +23,41 @@ impl Rng {
 }
 
 const USERS: [AccountId; 3] = [USER, OTHER_USER, POOR];
-const WORKERS: [u8; 3] = [1, 2, 3];
+const WORKERS: [u8; 5] = [1, 2, 3, 4, 5];
 /// What storing a digits result costs at a byte price of one.
 const STORAGE: Balance = 187;
 /// The workers' operators, who earn what they do.
-const OPERATORS: [AccountId; 3] = [100, 200, 300];
+const OPERATORS: [AccountId; 5] = [100, 200, 300, 400, 500];
+
+/// The findings quorum members committed to, by job and worker seed.
+type Committed = BTreeMap<(u64, u8), Finding<Test>>;
+
+fn salt(seed: u8) -> [u8; 32] {
+	[seed; 32]
+}
 
 fn money() -> Balance {
 	let accounts = USERS.iter().copied().chain([OWNER, TREASURY, Jobs::pot()]).chain(OPERATORS);
 	accounts.map(|who| Balances::total_balance(&who)).sum()
 }
 
-fn step(rng: &mut Rng) {
+fn step(rng: &mut Rng, committed: &mut Committed) {
 	let user = USERS[rng.below(USERS.len() as u64) as usize];
-	match rng.below(6) {
+	match rng.below(7) {
 		0 | 1 => {
+			let k = [1, 1, 3, 5][rng.below(4) as usize];
+			let deadline =
+				if k == 1 { 5 + rng.below(10) } else { MIN_QUORUM_DEADLINE + rng.below(8) };
 			let _ = Jobs::submit(
 				RuntimeOrigin::signed(user),
 				digits(),
 				image(rng.below(256) as u8),
-				VerificationTerms::quorum(1),
-				COST + STORAGE + rng.below(200) as Balance,
-				5 + rng.below(10),
+				VerificationTerms::quorum(k),
+				k as Balance * PRICE + ROYALTY + 40 + STORAGE + rng.below(200) as Balance,
+				deadline,
 			);
 		}
+		5 => quorum_step(rng, committed),
 		2 => {
 			// Mostly the latest job (cancellable in its own block), sometimes any.
 			let next = crate::NextJobId::<Test>::get();
@@ -55,7 +68,9 @@ fn step(rng: &mut Rng) {
 			// Some assigned worker answers, honestly or not.
 			let open: Vec<_> = JobsMap::<Test>::iter()
 				.filter_map(|(id, job)| match job.state {
-					JobState::Assigned { workers, .. } => Some((id, workers[0].clone())),
+					JobState::Assigned { workers, .. } if job.k == 1 => {
+						Some((id, workers[0].clone()))
+					}
 					_ => None,
 				})
 				.collect();
@@ -64,12 +79,13 @@ fn step(rng: &mut Rng) {
 			}
 			let (job, key) = open[rng.below(open.len() as u64) as usize].clone();
 			let seed = WORKERS.into_iter().find(|seed| worker(*seed) == key).unwrap();
-			let answer = match rng.below(4) {
+			let answer = match rng.below(5) {
+				4 => Answer::Commit { commitment: sp_core::H256::repeat_byte(1) },
 				0 => Answer::CannotExecute { reason: CannotExecuteReason::BadInput },
 				1 => {
 					// Signed by the wrong key: refused.
 					let output = label(1);
-					let signature = sign(seed % 3 + 1, job, &output);
+					let signature = sign(seed % 5 + 1, job, &output);
 					Answer::Output { output, signature }
 				}
 				_ => {
@@ -85,10 +101,67 @@ fn step(rng: &mut Rng) {
 			}
 		}
 		4 => {
-			let who = [OWNER, TREASURY, OPERATORS[rng.below(3) as usize]][rng.below(3) as usize];
+			let who = [OWNER, TREASURY, OPERATORS[rng.below(5) as usize]][rng.below(3) as usize];
 			let _ = Jobs::claim(RuntimeOrigin::signed(user), who);
 		}
 		_ => run_to_block(System::block_number() + 1 + rng.below(3)),
+	}
+}
+
+/// A quorum member commits (an honest label, a wrong one, or "cannot execute") or reveals (its
+/// committed finding, or now and then another one, which is refused).
+fn quorum_step(rng: &mut Rng, committed: &mut Committed) {
+	let open: Vec<_> = JobsMap::<Test>::iter()
+		.filter_map(|(id, job)| match job.state {
+			JobState::Assigned { workers, .. } if job.k > 1 => Some((id, workers)),
+			_ => None,
+		})
+		.collect();
+	if open.is_empty() {
+		return;
+	}
+	let (job, workers) = open[rng.below(open.len() as u64) as usize].clone();
+	let key = workers[rng.below(workers.len() as u64) as usize].clone();
+	let seed = WORKERS.into_iter().find(|seed| worker(*seed) == key).unwrap();
+	let answer = match committed.get(&(job, seed)) {
+		None => {
+			let finding = match rng.below(5) {
+				0 => Finding::CannotExecute { reason: CannotExecuteReason::BadInput },
+				1 => Finding::CannotExecute { reason: CannotExecuteReason::WorkerLimits },
+				// A byzantine label.
+				2 => {
+					let output = label(1 + rng.below(9) as i64);
+					Finding::Output { signature: sign(seed, job, &output), output }
+				}
+				_ => {
+					let output = label(0);
+					Finding::Output { signature: sign(seed, job, &output), output }
+				}
+			};
+			let genesis = System::block_hash(0);
+			let commitment = veritensor_primitives::hashing::commitment(
+				&genesis,
+				job,
+				&worker(seed),
+				&finding,
+				&salt(seed),
+			);
+			committed.insert((job, seed), finding);
+			Answer::Commit { commitment }
+		}
+		// Now and then another finding than the one committed to: refused.
+		Some(_) if rng.below(8) == 0 => {
+			let output = label(42);
+			let other = Finding::Output { signature: sign(seed, job, &output), output };
+			Answer::Reveal { finding: other, salt: salt(seed) }
+		}
+		// Sometimes a member never reveals.
+		Some(_) if rng.below(6) == 0 => return,
+		Some(finding) => Answer::Reveal { finding: finding.clone(), salt: salt(seed) },
+	};
+	let call = answers_call(seed, vec![Submission { job, answer }]);
+	if in_pool(&call).is_ok() {
+		let _ = land(call);
 	}
 }
 
@@ -102,11 +175,14 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 			add_worker(1, 100, 1_000, 3);
 			add_worker(2, 200, 2_000, 2);
 			add_worker(3, 300, 500, 1);
+			add_worker(4, 400, 800, 2);
+			add_worker(5, 500, 300, 2);
+			let mut committed = Committed::new();
 			let issuance = Balances::total_issuance();
 			let money_before = money();
 			let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
 			for index in 0..400 {
-				step(&mut rng);
+				step(&mut rng, &mut committed);
 				if let Err(error) = Jobs::do_try_state() {
 					panic!("seed {seed}, step {index}: {error:?}");
 				}
@@ -134,8 +210,31 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 				"seed {seed}: {settled} settled, {refunded} refunded ({cancelled} cancelled), \
 				 {claimed} claims"
 			);
-			// Let every open job end: all escrow comes back or is paid.
+			let decided = count(|event| matches!(event, crate::Event::QuorumDecided { .. }));
+			let wrong = count(|event| {
+				matches!(event, crate::Event::QuorumDecided { verdicts, .. }
+					if verdicts.iter().any(|(_, verdict)| verdict.is_slashed()))
+			});
+			assert!(
+				decided > 2 && wrong > 0,
+				"seed {seed}: {decided} quorums decided, {wrong} with slashes"
+			);
+			// Let every open job end and every dispute window close: all escrow comes back or
+			// is paid, and every deferred slash is applied.
 			run_to_block(System::block_number() + 120);
+			let (first, next) = crate::DisputeQueueRange::<Test>::get();
+			assert_eq!(first, next, "seed {seed}: disputes left open");
+			assert!(
+				crate::Quorums::<Test>::iter().next().is_none(),
+				"seed {seed}: quorums left open"
+			);
+			assert!(
+				slashes()
+					.iter()
+					.any(|(_, _, reason)| *reason
+						!= veritensor_primitives::traits::SlashReason::NoShow),
+				"seed {seed}: no quorum slash applied"
+			);
 			assert!(JobsMap::<Test>::iter().next().is_none(), "seed {seed}: jobs left open");
 			for user in USERS {
 				assert_eq!(escrow_held(user), 0, "seed {seed}: escrow left held");
