@@ -119,8 +119,58 @@ fn model_numbered<T: Config>(index: u32, schema: IoSchema) -> ModelHash {
 }
 
 fn fee<T: Config>(model: &ModelHash) -> BalanceOf<T> {
-	let (_, cost) = Pallet::<T>::quote(model, 1).expect("the benchmark model is listed; qed");
+	fee_of::<T>(model, 1)
+}
+
+fn fee_of<T: Config>(model: &ModelHash, k: u32) -> BalanceOf<T> {
+	let (_, cost) = Pallet::<T>::quote(model, k).expect("the benchmark model is listed; qed");
 	cost.saturating_mul(2u32.into())
+}
+
+/// The largest quorum the market settles within `MaxWorkersPerJob`.
+fn largest_quorum<T: Config>() -> u32 {
+	VerificationTerms::SUPPORTED_REPLICAS
+		.into_iter()
+		.filter(|k| *k <= T::MaxWorkersPerJob::get())
+		.max()
+		.unwrap_or(1)
+}
+
+/// `count` quorum jobs of `k` members for `model` from distinct submitters, drawn: returns them
+/// with the block they were drawn in.
+fn drawn_quorums<T: Config>(
+	model: ModelHash,
+	schema: &IoSchema,
+	k: u32,
+	count: u32,
+) -> (Vec<JobId>, BlockNumberFor<T>) {
+	let at = assign_at::<T>();
+	let jobs: Vec<JobId> = (0..count)
+		.map(|index| {
+			let id = NextJobId::<T>::get();
+			Pallet::<T>::submit(
+				RawOrigin::Signed(submitter::<T>("user", index)).into(),
+				model,
+				payload::<T>(&schema.inputs, 1),
+				VerificationTerms::quorum(k),
+				fee_of::<T>(&model, k),
+				T::MaxDeadline::get(),
+			)
+			.expect("the benchmark quorum is valid; qed");
+			id
+		})
+		.collect();
+	advance_to::<T>(at);
+	Pallet::<T>::assign_due(at);
+	(jobs, at)
+}
+
+/// The members of an assigned job.
+fn members<T: Config>(job: JobId) -> Vec<WorkerId> {
+	match Jobs::<T>::get(job).map(|job| job.state) {
+		Some(JobState::Assigned { workers, .. }) => workers.into_inner(),
+		_ => Vec::new(),
+	}
 }
 
 fn submit_job<T: Config>(who: &T::AccountId, model: ModelHash, input: Payload<T>) -> JobId {
@@ -258,7 +308,14 @@ mod benchmarks {
 		let max_fee = fee::<T>(&model);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(user), model, input, 1, max_fee, T::MaxDeadline::get());
+		_(
+			RawOrigin::Signed(user),
+			model,
+			input,
+			VerificationTerms::single(),
+			max_fee,
+			T::MaxDeadline::get(),
+		);
 
 		assert_eq!(NextJobId::<T>::get(), 2);
 	}
@@ -452,6 +509,123 @@ mod benchmarks {
 
 		assert_eq!(PruneQueueRange::<T>::get(), (n as u64, n as u64 + 1));
 		assert!(Results::<T>::iter().next().is_none());
+	}
+
+	#[benchmark]
+	fn decide_quorum(b: Linear<8, { max_side_bytes::<T>() }>) -> Result<(), BenchmarkError> {
+		// The largest quorum, every member revealed an output of `b` bytes compared element by
+		// element, all agree: each is paid, and the result stored.
+		let k = largest_quorum::<T>();
+		let schema = schema_of_bytes(8, b);
+		let model = model_with::<T>(0xd0, schema.clone());
+		for index in 0..k {
+			T::BenchmarkHelper::add_worker(&[model], index, 1);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let (jobs, _) = drawn_quorums::<T>(model, &schema, k, 1);
+		let job = jobs[0];
+		let record = Jobs::<T>::get(job).ok_or("the quorum is drawn")?;
+		let output = payload::<T>(&schema.outputs, 3);
+		let Payload::Inline(tensors) = &output else { return Err("inline".into()) };
+		let output_hash = veritensor_primitives::output_hash(tensors);
+		for (member, worker) in members::<T>(job).iter().enumerate() {
+			let receipt = Pallet::<T>::receipt(job, &record, output_hash, worker);
+			let signature = receipt.sign().ok_or("the key is in the keystore")?;
+			Pallet::<T>::note_commitment(job, worker, member as u32, Default::default())?;
+			let finding = Finding::Output { output: output.clone(), signature };
+			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
+		}
+
+		#[block]
+		{
+			Pallet::<T>::decide_quorum(job, record)?;
+		}
+
+		assert!(Results::<T>::contains_key(job));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn end_commit_windows(n: Linear<1, { T::MaxJobsPerBlock::get().min(64) }>) {
+		// `n` quorums of three whose first member never committed: each is slashed as a
+		// no-show, and replaced by a fresh draw from a full candidate set. Each quorum's work is
+		// the same, so the weight grows linearly up to the `MaxJobsPerBlock` a block may end;
+		// measuring up to 64 keeps the set-up within minutes.
+		let k = 3.min(largest_quorum::<T>());
+		let model = model_with::<T>(0xce, small_schema());
+		let most = <T::Workers as WorkerStaking<_, _>>::MaxCandidates::get();
+		for index in 0..most {
+			T::BenchmarkHelper::add_worker(&[model], index, n);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let (jobs, at) = drawn_quorums::<T>(model, &small_schema(), k, n);
+		for job in &jobs {
+			for (member, worker) in members::<T>(*job).iter().enumerate().skip(1) {
+				Pallet::<T>::note_commitment(*job, worker, member as u32, Default::default())
+					.expect("a member; qed");
+			}
+		}
+		let end = at.saturating_add(T::CommitWindow::get().into());
+		advance_to::<T>(end);
+
+		#[block]
+		{
+			Pallet::<T>::end_commit_windows(end);
+		}
+
+		assert!(jobs.iter().all(|job| Quorums::<T>::get(job).is_some_and(|q| q.replaced)));
+	}
+
+	#[benchmark]
+	fn end_disputes(n: Linear<1, { T::MaxJobsPerBlock::get().min(64) }>) {
+		// `n` disputed quorums of the largest size whose every member is slashed: each slash
+		// applied, each job refunded.
+		let k = largest_quorum::<T>();
+		let model = model_with::<T>(0xde, small_schema());
+		for index in 0..k {
+			T::BenchmarkHelper::add_worker(&[model], index, n);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let (jobs, at) = drawn_quorums::<T>(model, &small_schema(), k, n);
+		let exposure = T::Workers::max_exposure();
+		for job in &jobs {
+			let workers = members::<T>(*job);
+			Quorums::<T>::remove(job);
+			for worker in &workers {
+				WorkerJobs::<T>::remove(worker, job);
+			}
+			Jobs::<T>::mutate(job, |record| {
+				if let Some(record) = record {
+					record.state = JobState::Disputed { until: at };
+				}
+			});
+			let verdicts: Vec<_> = workers
+				.iter()
+				.map(|worker| (worker.clone(), veritensor_primitives::quorum::Verdict::Wrong))
+				.collect();
+			Decisions::<T>::insert(
+				job,
+				QuorumDecision {
+					decided_at: at,
+					canonical: None,
+					verdicts: BoundedVec::truncate_from(verdicts),
+					slash: exposure,
+					dispute_end: at,
+				},
+			);
+			Pallet::<T>::queue_for_pruning(*job, at);
+			DisputeQueueRange::<T>::mutate(|(_, next)| {
+				DisputeQueue::<T>::insert(*next, *job);
+				*next += 1;
+			});
+		}
+
+		#[block]
+		{
+			Pallet::<T>::end_disputes(at);
+		}
+
+		assert!(jobs.iter().all(|job| !Jobs::<T>::contains_key(job)));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);

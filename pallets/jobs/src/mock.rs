@@ -475,6 +475,9 @@ where
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_jobs::BenchmarkHelper for RegistryDouble {
 	fn list_model(model: ModelHash, schema: IoSchema) {
+		// Element by element, as the runtime's benchmark models are compared.
+		let rules = vec![OutputRule::Tolerance { agree: 0, slash: 0 }; schema.outputs.len()];
+		set_rule(model, ComparisonRule::PerOutput(rules.try_into().unwrap()));
 		LISTED.with(|listed| listed.borrow_mut().insert(model, schema));
 	}
 	fn add_worker(models: &[ModelHash], index: u32, capacity: u32) -> WorkerId {

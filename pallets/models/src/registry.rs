@@ -76,7 +76,8 @@ impl<T: Config> Pallet<T> {
 		Self::list_for_benchmarks_with(owner, model, None)
 	}
 
-	/// [`Self::list_for_benchmarks`] with the given schema instead of a one-number model.
+	/// [`Self::list_for_benchmarks`] with the given schema instead of a one-number model. Its
+	/// outputs are compared by tolerance (of zero): element by element, the costliest rule.
 	pub fn list_for_benchmarks_with(
 		owner: T::AccountId,
 		model: ModelHash,
@@ -111,7 +112,7 @@ impl<T: Config> Pallet<T> {
 				schema
 					.outputs
 					.iter()
-					.map(|_| OutputRule::Exact)
+					.map(|_| OutputRule::Tolerance { agree: 0, slash: 0 })
 					.collect::<alloc::vec::Vec<_>>()
 					.try_into()
 					.expect("one rule per output tensor fits; qed"),
