@@ -383,15 +383,16 @@ parameter_types! {
 	/// consensus (`TransactionPriority::MAX`).
 	pub const AnswerPriority: TransactionPriority = TransactionPriority::MAX / 2;
 	pub const MaxJobDeadline: BlockNumber = 100;
-	/// Four blocks to commit after a quorum's draw: one for the draw to be seen, one to run the
-	/// job and send the commitment, and two of slack for a lost transaction or a restarted
-	/// worker node. A member later than that is a no-show.
-	pub const QuorumCommitWindow: u32 = 4;
+		/// Five blocks to commit after a quorum's draw: the draw seen, two attempts at the job,
+	/// and the two blocks a worker keeps to commit "cannot execute" in time (an abstention)
+	/// when both attempts fail; they also absorb a lost transaction or a restarted worker node.
+	/// A member later than that is a no-show.
+	pub const QuorumCommitWindow: u32 = 5;
 	/// At least four blocks to reveal once reveals open, for the same reasons.
 	pub const QuorumRevealWindow: u32 = 4;
-	/// The draw (3), a commit window (4), a replacement's commit window (4) and the reveal
+		/// The draw (3), a commit window (5), a replacement's commit window (5) and the reveal
 	/// window (4).
-	pub const MinQuorumDeadline: BlockNumber = 15;
+	pub const MinQuorumDeadline: BlockNumber = 17;
 	/// Twenty blocks (two minutes) between a quorum's decision and its slashes: the decision
 	/// and every revealed finding are in the chain's events and state meanwhile, for anyone
 	/// to check before the slashes are final; a disputed job's submitter waits as long for

@@ -70,7 +70,7 @@ fn submit_job(fill: u8) -> u64 {
 		RuntimeOrigin::signed(Bob.to_account_id()),
 		model(),
 		input,
-		1,
+		veritensor_primitives::VerificationTerms::single(),
 		UNITS,
 		20
 	));

@@ -75,7 +75,7 @@ fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
 			RuntimeOrigin::signed(Bob.to_account_id()),
 			model(),
 			input,
-			1,
+			veritensor_primitives::VerificationTerms::single(),
 			veritensor_runtime::configs::currency::UNITS,
 			20
 		));

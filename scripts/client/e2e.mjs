@@ -15,8 +15,13 @@
 //    - an attacker fills every block's normal length with a tipped remark: the jobs assigned to
 //      the worker meanwhile still settle before their deadlines, and nobody is slashed.
 //
-//   node e2e.mjs <path to veritensor-node> [demo | workers | attack]   (demo and workers by
-//   default; attack runs the block-filling attack alone on nodes of its own)
+// 3. quorums of three on a validator and three worker nodes of three operators, one of them
+//    byzantine behind a proxy that changes its executor's labels (see quorum.mjs): honest
+//    answers settle, the byzantine worker is slashed on each job, the honest ones are paid
+//    exactly; a worker node killed between commitment and reveal reveals in time.
+//
+//   node e2e.mjs <path to veritensor-node> [demo | workers | quorum | attack]   (demo, workers
+//   and quorum by default; attack runs the block-filling attack alone on nodes of its own)
 //
 // Set VERITENSOR_KEEP_E2E (and VERITENSOR_KEEP_DEMO) to keep the nodes' directories and logs.
 import {
@@ -25,6 +30,7 @@ import {
   sleep, submitJobs, testVectors, waitForBlock,
 } from './lib.mjs';
 import { moneyChecks, runDemo } from './demo.mjs';
+import { quorumSuite } from './quorum.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +40,7 @@ import { join } from 'node:path';
 
 const nodeBin = process.argv[2];
 if (!nodeBin) {
-  console.error('usage: node e2e.mjs <path to veritensor-node> [demo | workers]');
+  console.error('usage: node e2e.mjs <path to veritensor-node> [demo | workers | quorum | attack]');
   process.exit(2);
 }
 
@@ -248,7 +254,7 @@ async function faultsAndRestart() {
     const cost = (await api.call.jobsApi.quote(floatModel, 1)).unwrap().toBigInt();
     const wrongShape = [{ ...pixels[0], shape: [1, 32], data: pixels[0].data.slice(0, 128) }];
     const heldBefore = escrowHeld(await api.query.balances.holds(bob.address));
-    await expectError(api, api.tx.jobs.submit(floatModel, inline(wrongShape), 1, cost, 10), bob,
+    await expectError(api, api.tx.jobs.submit(floatModel, inline(wrongShape), { replicas: 1 }, cost, 10), bob,
       'jobs.InputShapeMismatch');
     check(escrowHeld(await api.query.balances.holds(bob.address)) === heldBefore,
       'an input of the wrong shape is refused (jobs.InputShapeMismatch) and nothing is held');
@@ -266,7 +272,7 @@ async function faultsAndRestart() {
       { what: 'pinned to an absent engine version', model: pinnedHash, input: pixels },
     ];
     const calls = faultJobs.map((job) => api.tx.jobs.submit(job.model,
-      job.payload ?? inline(job.input), 1, cost, 15));
+      job.payload ?? inline(job.input), { replicas: 1 }, cost, 15));
     const { events, blockHash } = await send(api, api.tx.utility.batchAll(calls), bob);
     const block = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
     const submitted = events.filter((e) => api.events.jobs.Submitted.is(e));
@@ -398,11 +404,20 @@ async function attackOnly() {
   }
 }
 
+async function quorum() {
+  console.log('e2e: quorums of three with a byzantine worker (a validator and three worker nodes)');
+  const { quorumLatency, singleLatency } = await quorumSuite(nodeBin, { say, check });
+  say(`submit-to-settled latency in blocks: k=1 P50 ${singleLatency.p50}, P95 ` +
+    `${singleLatency.p95} (max ${singleLatency.max}); k=3 P50 ${quorumLatency.p50}, P95 ` +
+    `${quorumLatency.p95} (max ${quorumLatency.max}), 30 jobs each`);
+}
+
 const only = process.argv[3];
 const started = Date.now();
 try {
   if (!only || only === 'demo') await demoFlow();
   if (!only || only === 'workers') await faultsAndRestart();
+  if (!only || only === 'quorum') await quorum();
   if (only === 'attack') await attackOnly();
   console.log(`e2e: passed in ${Math.round((Date.now() - started) / 1000)} s`);
   process.exit(0);

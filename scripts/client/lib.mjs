@@ -116,7 +116,7 @@ export class NodeProcess {
 // Appends a started process's PID and start time (field 22 of /proc/PID/stat) to
 // $VERITENSOR_PID_FILE (set by scripts/test.sh), so that the test command can stop exactly the
 // processes its tests started if a test dies before stopping them.
-function recordPid(pid) {
+export function recordPid(pid) {
   const file = process.env.VERITENSOR_PID_FILE;
   if (!file || !pid) return;
   try {
@@ -292,7 +292,8 @@ export function integerModelSpec() {
         { name: 'logits', elem: 'I32', shape: [1, 10], fracBits: 0 },
       ],
     },
-    comparison: { Tolerance: { agree: 0, slash: 0 } },
+    // The label must be the argmax of the worker's own logits; integer logits agree exactly.
+    comparison: { PerOutput: [{ ArgMaxOf: 1 }, 'Exact'] },
     pricePerWorker: 10n * UNITS / 1000n,
     ownerRoyalty: UNITS / 1000n,
     uris: ['https://raw.githubusercontent.com/veritensor/veritensor/main/executor/demo-models/mlp_digits_int.onnx'],
@@ -354,13 +355,15 @@ export function feesOf(api, events) {
     .reduce((sum, e) => sum + e.data.actualFee.toBigInt() + e.data.tip.toBigInt(), 0n);
 }
 
-// Submits one job per input in one utility.batchAll from `user` (tipping `tip`); returns the
-// jobs with their submission block and time.
-export async function submitJobs(api, user, jobs, deadline, tip = 0n) {
+// Submits one job per input in one utility.batchAll from `user` (tipping `tip`), each run by
+// `replicas` workers (a job's own `replicas` overrides it); returns the jobs with their
+// submission block and time.
+export async function submitJobs(api, user, jobs, deadline, tip = 0n, replicas = 1) {
   const calls = [];
-  for (const { model, input } of jobs) {
-    const cost = (await api.call.jobsApi.quote(model, 1)).unwrap().toBigInt();
-    calls.push(api.tx.jobs.submit(model, inline(input), 1, cost, deadline));
+  for (const job of jobs) {
+    const k = job.replicas ?? replicas;
+    const cost = (await api.call.jobsApi.quote(job.model, k)).unwrap().toBigInt();
+    calls.push(api.tx.jobs.submit(job.model, inline(job.input), { replicas: k }, cost, deadline));
   }
   const sentAt = Date.now();
   const { events, blockHash } = await send(api, api.tx.utility.batchAll(calls), user, { tip });

@@ -619,9 +619,12 @@ pub mod pallet {
 				"pruning must keep up with the most jobs a block takes in"
 			);
 			assert!(T::WorkerRunBudget::get() > 0, "an off-chain worker run needs time");
+			// As for a single worker's deadline: two attempts at the job before the give-up
+			// margin, so that a member that cannot run the job abstains instead of failing to
+			// commit.
 			assert!(
-				T::CommitWindow::get() >= 2,
-				"a commitment needs a block to be seen and one to land"
+				T::CommitWindow::get() > crate::offchain::GIVE_UP_MARGIN.saturating_add(2),
+				"the commit window must leave two attempts and the give-up margin"
 			);
 			assert!(
 				T::RevealWindow::get() >= 2,

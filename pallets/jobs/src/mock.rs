@@ -80,9 +80,9 @@ pub const DELAY: u32 = 3;
 pub const DEADLINE: u64 = 10;
 pub const MIN_DEADLINE: u64 = 7;
 pub const RETENTION: u64 = 20;
-pub const COMMIT_WINDOW: u32 = 3;
+pub const COMMIT_WINDOW: u32 = 5;
 pub const REVEAL_WINDOW: u32 = 3;
-pub const MIN_QUORUM_DEADLINE: u64 = 12;
+pub const MIN_QUORUM_DEADLINE: u64 = 16;
 pub const DISPUTE_WINDOW: u64 = 5;
 
 parameter_types! {

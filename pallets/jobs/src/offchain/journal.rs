@@ -27,10 +27,26 @@ pub struct Task {
 pub struct SignedAnswer {
 	/// The job it answers.
 	pub job: JobId,
-	/// The answer, SCALE-encoded (a `crate::Answer`).
+	/// The answer, SCALE-encoded (a `crate::Answer`: an output or "cannot execute"). A quorum
+	/// job's members commit to it, then reveal it.
 	pub answer: Vec<u8>,
+	/// For a quorum job, the 32 random bytes committed with the answer: kept with it, so that
+	/// a restart between commitment and reveal still reveals what was committed.
+	pub salt: Option<[u8; 32]>,
 	/// The block after which it was last given to the pool; `None` until the pool took it.
 	pub sent_at: Option<u64>,
+	/// Which step `sent_at` is of: [`Step::Answer`] (the answer itself, or a quorum member's
+	/// commitment) or [`Step::Reveal`].
+	pub sent_step: Step,
+}
+
+/// A step of answering a job.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode)]
+pub enum Step {
+	/// The answer itself, or a quorum member's commitment to it.
+	Answer,
+	/// A quorum member's reveal.
+	Reveal,
 }
 
 /// The off-chain worker's journal for one worker key.
@@ -56,11 +72,18 @@ impl Journal {
 		self.answers.iter().find(|answer| answer.job == job)
 	}
 
-	/// Keeps the answer signed for `job`, not sent yet, and forgets its task.
-	pub fn note_answer(&mut self, job: JobId, answer: Vec<u8>) {
+	/// Keeps the answer signed for `job` (with its salt, for a quorum job), not sent yet, and
+	/// forgets its task.
+	pub fn note_answer(&mut self, job: JobId, answer: Vec<u8>, salt: Option<[u8; 32]>) {
 		self.drop_task(job);
 		self.answers.retain(|kept| kept.job != job);
-		self.answers.push(SignedAnswer { job, answer, sent_at: None });
+		self.answers.push(SignedAnswer {
+			job,
+			answer,
+			salt,
+			sent_at: None,
+			sent_step: Step::Answer,
+		});
 	}
 
 	/// Forgets the answer kept for `job`, so that it is computed again.
@@ -68,11 +91,12 @@ impl Journal {
 		self.answers.retain(|kept| kept.job != job);
 	}
 
-	/// Notes that the answer to `job` was given to the pool (or found there) after block
-	/// `now`.
-	pub fn note_sent(&mut self, job: JobId, now: u64) {
+	/// Notes that `step` of the answer to `job` was given to the pool (or found there) after
+	/// block `now`.
+	pub fn note_sent(&mut self, job: JobId, now: u64, step: Step) {
 		if let Some(answer) = self.answers.iter_mut().find(|answer| answer.job == job) {
 			answer.sent_at = Some(now);
+			answer.sent_step = step;
 		}
 	}
 

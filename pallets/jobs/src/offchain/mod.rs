@@ -28,7 +28,7 @@
 pub mod journal;
 mod work;
 
-pub use journal::{Journal, SignedAnswer, Task};
+pub use journal::{Journal, SignedAnswer, Step, Task};
 
 use crate::{
 	answers::{answers_payload, Refusal},
@@ -47,9 +47,11 @@ use sp_runtime::{
 		storage_lock::{StorageLock, Time},
 		Duration, Timestamp,
 	},
+	traits::{Saturating, Zero},
 	RuntimeAppPublic, SaturatedConversion,
 };
 use veritensor_primitives::{
+	hashing::commitment,
 	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY},
 	traits::WorkerStaking,
 	JobId, WorkerId,
@@ -58,7 +60,7 @@ use veritensor_primitives::{
 /// Prefix of the off-chain storage key of a worker key's [`Journal`] (followed by the key). The
 /// version changes with the journal's layout, so that a journal of another layout is never
 /// read as this one.
-pub const JOURNAL_PREFIX: &[u8] = b"veritensor::worker-journal-v2::";
+pub const JOURNAL_PREFIX: &[u8] = b"veritensor::worker-journal-v3::";
 
 /// Prefix of the off-chain storage key of a worker key's run lock (followed by the key).
 pub const LOCK_PREFIX: &[u8] = b"veritensor::worker-lock::";
@@ -177,7 +179,7 @@ impl<T: Config> WorkerRun<'_, T> {
 		let now: u64 = self.now.saturated_into();
 		// Kept answers are checked once, first: one the chain would refuse is dropped, so that
 		// its job runs again (at the job's last chance it becomes "cannot execute" instead).
-		let mut checked: Vec<(JobId, Option<Submission<T>>)> = Vec::new();
+		let mut checked: Vec<(JobId, Option<(Submission<T>, Step)>)> = Vec::new();
 		for (id, job) in &jobs {
 			if journal.answer(*id).is_none() {
 				continue;
@@ -186,9 +188,10 @@ impl<T: Config> WorkerRun<'_, T> {
 				Ok(answer) => checked.push((*id, answer)),
 				Err(()) => {
 					journal.forget_answer(*id);
-					if self.giving_up(job) {
+					if self.giving_up(*id, job) {
 						let reason = crate::CannotExecuteReason::ExecutionFailed;
-						journal.note_answer(*id, Answer::<T>::CannotExecute { reason }.encode());
+						let answer = Answer::<T>::CannotExecute { reason }.encode();
+						journal.note_answer(*id, answer, self.salt(job));
 					}
 				}
 			}
@@ -201,25 +204,31 @@ impl<T: Config> WorkerRun<'_, T> {
 		// check it (those signed in this run here), so that one bad answer never keeps a whole
 		// batch out of the pool. Fresh answers and resent ones go in separate batches: a resent
 		// one still in the pool makes the pool refuse its batch.
-		let mut fresh: Vec<Submission<T>> = Vec::new();
-		let mut resent: Vec<Submission<T>> = Vec::new();
+		let mut fresh: Vec<(Submission<T>, Step)> = Vec::new();
+		let mut resent: Vec<(Submission<T>, Step)> = Vec::new();
 		for (id, job) in &jobs {
-			let Some(kept) = journal.answer(*id) else { continue };
-			let deadline: u64 = job.deadline.saturated_into();
-			let wait = if deadline.saturating_sub(now) <= RESEND_AFTER { 1 } else { RESEND_AFTER };
-			if kept.sent_at.is_some_and(|sent| sent.saturating_add(wait) > now) {
-				continue;
-			}
-			let first = kept.sent_at.is_none();
+			let Some(kept) = journal.answer(*id).cloned() else { continue };
 			let answer = match checked.iter().position(|(job, _)| job == id) {
 				Some(index) => Ok(checked.swap_remove(index).1),
 				None => self.kept_answer(&journal, *id),
 			};
-			match answer {
-				Ok(Some(answer)) if first => fresh.push(answer),
-				Ok(Some(answer)) => resent.push(answer),
-				Ok(None) => {}
-				Err(()) => journal.forget_answer(*id),
+			let (answer, step) = match answer {
+				Ok(Some(answer)) => answer,
+				Ok(None) => continue,
+				Err(()) => {
+					journal.forget_answer(*id);
+					continue;
+				}
+			};
+			// A quorum member's reveal is a new step: sent at once, whatever the commitment's
+			// timing.
+			let sent_at = kept.sent_at.filter(|_| kept.sent_step == step);
+			let last: u64 = self.last_block(*id, job).saturated_into();
+			let wait = if last.saturating_sub(now) <= RESEND_AFTER { 1 } else { RESEND_AFTER };
+			match sent_at {
+				None => fresh.push((answer, step)),
+				Some(sent) if sent.saturating_add(wait) <= now => resent.push((answer, step)),
+				Some(_) => {}
 			}
 		}
 		// Kept before sending: what was signed is what is sent, now and later.
@@ -233,9 +242,17 @@ impl<T: Config> WorkerRun<'_, T> {
 		}
 	}
 
-	/// The answer kept for `job` if the chain would take it now; `None` if it went stale (its
-	/// job is ending anyway); an error, logged, if it never will (unreadable, or refused).
-	fn kept_answer(&self, journal: &Journal, job: JobId) -> Result<Option<Submission<T>>, ()> {
+	/// What to send now for the answer kept for `job`, if the chain would take it: the answer
+	/// itself (a single-worker job), or a quorum member's commitment to it, or (once reveals
+	/// are open) its reveal; `None` if there is nothing to send now or it went stale; an
+	/// error, logged, if the answer will never do (unreadable, or refused) and must be computed
+	/// again. A quorum member never drops an answer it has committed to on chain: only that
+	/// answer can be revealed.
+	fn kept_answer(
+		&self,
+		journal: &Journal,
+		job: JobId,
+	) -> Result<Option<(Submission<T>, Step)>, ()> {
 		let Some(kept) = journal.answer(job) else { return Ok(None) };
 		let key = key_hex(&self.key);
 		let Ok(answer) = Answer::<T>::decode(&mut &kept.answer[..]) else {
@@ -245,15 +262,53 @@ impl<T: Config> WorkerRun<'_, T> {
 			);
 			return Err(());
 		};
-		let submission = Submission { job, answer };
+		let (message, step, committed) = match crate::Quorums::<T>::get(job) {
+			None => (answer, Step::Answer, false),
+			Some(quorum) => {
+				let (Some(finding), Some(salt)) = (answer.as_finding(), kept.salt) else {
+					log!(error, "worker {key}: the answer kept for quorum job {job} has no salt");
+					return Err(());
+				};
+				let Some(member) = self.member(job) else { return Ok(None) };
+				let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+				let mine = commitment(&genesis, job, &self.key, &finding, &salt);
+				match quorum.commitments.get(member).copied().flatten() {
+					None => {
+						self.check_finding(job, &finding)?;
+						(Answer::Commit { commitment: mine }, Step::Answer, false)
+					}
+					Some(on_chain) if on_chain != mine => {
+						log!(
+							error,
+							"worker {key}: the commitment on chain for job {job} is not to the \
+							 answer kept; it cannot be revealed",
+						);
+						return Ok(None);
+					}
+					Some(_) if !quorum.reveals_open => return Ok(None),
+					Some(_) if crate::Reveals::<T>::contains_key(job, member as u32) => {
+						return Ok(None)
+					}
+					Some(_) => (Answer::Reveal { finding, salt }, Step::Reveal, true),
+				}
+			}
+		};
+		let submission = Submission { job, answer: message };
 		let refusal = match crate::Pallet::<T>::check_answer(&self.key, &submission) {
 			Ok(checked) if crate::Pallet::<T>::verify_receipt(&self.key, &checked) => {
-				return Ok(Some(submission))
+				return Ok(Some((submission, step)))
 			}
 			Ok(_) => crate::Error::<T>::BadReceipt,
 			Err(Refusal::Stale(_)) => return Ok(None),
 			Err(Refusal::Invalid(error)) => error,
 		};
+		if committed {
+			log!(
+				error,
+				"worker {key}: the chain would refuse the reveal for job {job} ({refusal:?})",
+			);
+			return Ok(None);
+		}
 		log!(
 			error,
 			"worker {key}: the chain would refuse the answer kept for job {job} ({refusal:?}); \
@@ -262,14 +317,68 @@ impl<T: Config> WorkerRun<'_, T> {
 		Err(())
 	}
 
+	/// Checks a quorum member's finding as its reveal will be checked (schema and receipt),
+	/// before committing to it.
+	fn check_finding(&self, job_id: JobId, finding: &crate::Finding<T>) -> Result<(), ()> {
+		let Some(job) = crate::Jobs::<T>::get(job_id) else { return Err(()) };
+		let checked =
+			crate::Pallet::<T>::check_finding(&job, finding.clone()).map_err(|refusal| {
+				let error = refusal.error();
+				log!(
+				error,
+				"worker {}: the chain would refuse the answer kept for job {job_id} ({error:?}); \
+				 running it again",
+				key_hex(&self.key),
+			);
+			})?;
+		let checked = crate::answers::CheckedAnswer {
+			job_id,
+			job,
+			kind: crate::answers::Checked::Direct(checked),
+		};
+		if crate::Pallet::<T>::verify_receipt(&self.key, &checked) {
+			Ok(())
+		} else {
+			log!(error, "worker {}: a bad receipt kept for job {job_id}", key_hex(&self.key));
+			Err(())
+		}
+	}
+
+	/// This key's place among `job`'s workers.
+	fn member(&self, job: JobId) -> Option<usize> {
+		match crate::Jobs::<T>::get(job)?.state {
+			crate::JobState::Assigned { workers, .. } => {
+				workers.iter().position(|worker| *worker == self.key)
+			}
+			_ => None,
+		}
+	}
+
+	/// The last block in which this key's next answer to `job` is taken: the block before the
+	/// commit window ends while a quorum takes commitments, else the deadline.
+	pub(super) fn last_block(&self, job_id: JobId, job: &Job<T>) -> BlockNumberFor<T> {
+		match crate::Quorums::<T>::get(job_id) {
+			Some(quorum) if !quorum.reveals_open => {
+				quorum.commit_end.saturating_sub(1u32.into()).min(job.deadline)
+			}
+			_ => job.deadline,
+		}
+	}
+
+	/// A fresh salt for a quorum job's answer (32 bytes of the node's randomness); none for a
+	/// single-worker job.
+	pub(super) fn salt(&self, job: &Job<T>) -> Option<[u8; 32]> {
+		(job.k > 1).then(sp_io::offchain::random_seed)
+	}
+
 	/// Gives `answers` to the pool in batches bounded in count and bytes.
-	fn send(&self, journal: &mut Journal, answers: Vec<Submission<T>>) {
+	fn send(&self, journal: &mut Journal, answers: Vec<(Submission<T>, Step)>) {
 		let max_count = T::MaxResultsPerCall::get() as usize;
 		let max_bytes = max_batch_bytes::<T>();
-		let mut batch: Vec<Submission<T>> = Vec::new();
+		let mut batch: Vec<(Submission<T>, Step)> = Vec::new();
 		let mut bytes = 0usize;
 		for answer in answers {
-			let size = answer.encoded_size();
+			let size = answer.0.encoded_size();
 			if !batch.is_empty() && (batch.len() >= max_count || bytes + size > max_bytes) {
 				self.send_batch(journal, core::mem::take(&mut batch));
 				bytes = 0;
@@ -283,8 +392,16 @@ impl<T: Config> WorkerRun<'_, T> {
 	}
 
 	/// Signs one batch with the worker key and gives it to the pool.
-	fn send_batch(&self, journal: &mut Journal, answers: Vec<Submission<T>>) {
-		let jobs: Vec<JobId> = answers.iter().map(|answer| answer.job).collect();
+	fn send_batch(&self, journal: &mut Journal, batch: Vec<(Submission<T>, Step)>) {
+		let jobs: Vec<JobId> = batch.iter().map(|(answer, _)| answer.job).collect();
+		let steps: Vec<(JobId, Step)> =
+			batch.iter().map(|(answer, step)| (answer.job, *step)).collect();
+		let answers: Vec<Submission<T>> = batch.into_iter().map(|(answer, _)| answer).collect();
+		let what = match steps.first().map(|(_, step)| step) {
+			Some(Step::Reveal) => "revealed",
+			_ if answers.iter().any(|a| matches!(a.answer, Answer::Commit { .. })) => "committed",
+			_ => "answered",
+		};
 		let key = key_hex(&self.key);
 		let Some(signature) = self.key.sign(&answers_payload::<T>(&self.key, &answers)) else {
 			log!(error, "worker {key}: the worker key left the keystore; answers not sent");
@@ -300,9 +417,9 @@ impl<T: Config> WorkerRun<'_, T> {
 		let now: u64 = self.now.saturated_into();
 		match SubmitTransaction::<T, Call<T>>::submit_transaction(transaction) {
 			Ok(()) => {
-				log!(info, "worker {key}: answered jobs {jobs:?}");
-				for job in jobs {
-					journal.note_sent(job, now);
+				log!(info, "worker {key}: {what} jobs {jobs:?}");
+				for (job, step) in steps {
+					journal.note_sent(job, now, step);
 				}
 			}
 			Err(()) => {
@@ -313,9 +430,12 @@ impl<T: Config> WorkerRun<'_, T> {
 				);
 				// A resent answer is most likely still in the pool: wait again before the next
 				// try. One never taken is tried again next block.
-				for job in jobs {
-					if journal.answer(job).is_some_and(|kept| kept.sent_at.is_some()) {
-						journal.note_sent(job, now);
+				for (job, step) in steps {
+					let sent = journal
+						.answer(job)
+						.is_some_and(|kept| kept.sent_at.is_some() && kept.sent_step == step);
+					if sent {
+						journal.note_sent(job, now, step);
 					}
 				}
 			}

@@ -106,7 +106,9 @@ impl<T: Config> WorkerRun<'_, T> {
 					Ok(TaskState::Running) => true,
 					Ok(TaskState::Done(outputs, output_hash)) => {
 						match self.output_answer(*job_id, job, outputs, output_hash) {
-							Ok(answer) => journal.note_answer(*job_id, answer.encode()),
+							Ok(answer) => {
+								journal.note_answer(*job_id, answer.encode(), self.salt(job))
+							}
 							Err(failure) => {
 								journal.drop_task(*job_id);
 								self.settle_failure(journal, *job_id, job, failure);
@@ -141,7 +143,7 @@ impl<T: Config> WorkerRun<'_, T> {
 					Err(error @ ClientError::Unreachable(_)) => {
 						// No answer in time: the task may well be running still; ask again in a
 						// later run.
-						if self.giving_up(job) {
+						if self.giving_up(*job_id, job) {
 							journal.drop_task(*job_id);
 						}
 						self.settle_failure(journal, *job_id, job, error.into());
@@ -159,7 +161,7 @@ impl<T: Config> WorkerRun<'_, T> {
 		// Every due job still without an answer at its last chance is given up, whether its
 		// task is still running or this run had no time left to start it.
 		for (job_id, job) in due {
-			if journal.answer(*job_id).is_none() && self.giving_up(job) {
+			if journal.answer(*job_id).is_none() && self.giving_up(*job_id, job) {
 				let failure = Failure::transient(
 					CannotExecuteReason::ExecutionFailed,
 					"not done on the executor as the deadline nears",
@@ -182,16 +184,17 @@ impl<T: Config> WorkerRun<'_, T> {
 		now.add(EXECUTOR_TIMEOUT).min(self.run_deadline).max(now.add(MIN_REQUEST_TIME))
 	}
 
-	/// Whether `job`'s deadline is too near to wait for another run.
-	pub(super) fn giving_up(&self, job: &Job<T>) -> bool {
-		self.now.saturating_add(GIVE_UP_MARGIN.into()) >= job.deadline
+	/// Whether the last block for `job`'s next answer (its deadline, or a quorum's commit
+	/// window) is too near to wait for another run.
+	pub(super) fn giving_up(&self, job_id: JobId, job: &Job<T>) -> bool {
+		self.now.saturating_add(GIVE_UP_MARGIN.into()) >= self.last_block(job_id, job)
 	}
 
 	/// Answers "cannot execute" for a failure no retry can cure, or for any failure once the
 	/// deadline is near (the answer is kept in `journal`); otherwise leaves the job for a later
 	/// run.
 	fn settle_failure(&self, journal: &mut Journal, job_id: JobId, job: &Job<T>, failure: Failure) {
-		if failure.permanent || self.giving_up(job) {
+		if failure.permanent || self.giving_up(job_id, job) {
 			log!(
 				warn,
 				"worker {}: job {job_id} cannot execute ({:?}): {}",
@@ -200,7 +203,7 @@ impl<T: Config> WorkerRun<'_, T> {
 				failure.detail,
 			);
 			let answer = Answer::<T>::CannotExecute { reason: failure.reason };
-			journal.note_answer(job_id, answer.encode());
+			journal.note_answer(job_id, answer.encode(), self.salt(job));
 		} else {
 			log!(
 				info,

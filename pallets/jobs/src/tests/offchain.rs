@@ -7,7 +7,7 @@
 use super::*;
 use crate::{
 	executor_client::{infer_request, remote_infer_request},
-	offchain::{journal_key, run, Journal, SignedAnswer, Task, RESEND_AFTER},
+	offchain::{journal_key, run, Journal, SignedAnswer, Step, Task, RESEND_AFTER},
 	Answer, Call, CannotExecuteReason, Event, Payload, Refund, Submission,
 };
 use codec::{Decode, Encode};
@@ -651,11 +651,19 @@ fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
 	journal.set_task(1, [1; 32], b"t1".to_vec());
 	journal.set_task(2, [2; 32], b"t2".to_vec());
 	journal.set_task(3, [3; 32], b"t3".to_vec());
-	journal.note_answer(1, vec![7]);
+	journal.note_answer(1, vec![7], Some([5; 32]));
 	assert_eq!(journal.task(1), None, "an answered job's task is done with");
-	assert_eq!(journal.answer(1), Some(&SignedAnswer { job: 1, answer: vec![7], sent_at: None }));
-	journal.note_sent(1, 9);
+	let kept = SignedAnswer {
+		job: 1,
+		answer: vec![7],
+		salt: Some([5; 32]),
+		sent_at: None,
+		sent_step: Step::Answer,
+	};
+	assert_eq!(journal.answer(1), Some(&kept));
+	journal.note_sent(1, 9, Step::Reveal);
 	assert_eq!(journal.answer(1).unwrap().sent_at, Some(9));
+	assert_eq!(journal.answer(1).unwrap().sent_step, Step::Reveal);
 	// Job 1 ended; job 3's id now names another job (a re-org): its task ran another input.
 	journal.keep_open(&[(2, [2; 32]), (3, [9; 32])]);
 	assert_eq!(journal.answer(1), None);
@@ -762,5 +770,71 @@ fn at_the_last_chance_a_job_without_an_answer_is_given_up_even_with_no_time_left
 		}
 		assert!(journal.tasks.is_empty());
 		assert!(node.take_sent().is_empty());
+	});
+}
+
+#[test]
+fn quorum_members_commit_then_reveal_the_kept_answer_with_its_salt() {
+	let mut node = worker_node(&[1, 2, 3]);
+	node.execute(|node| {
+		for seed in 1..=3 {
+			add_worker(seed, 100 * seed as u64, 5_000, 4);
+		}
+		let job = crate::NextJobId::<Test>::get();
+		assert_ok!(Jobs::submit(
+			RuntimeOrigin::signed(USER),
+			digits(),
+			image(3),
+			VerificationTerms::quorum(3),
+			2_000,
+			MIN_QUORUM_DEADLINE
+		));
+		run_to_block(1 + DELAY as u64);
+		for _ in 0..3 {
+			node.expect_start(job, "t1");
+			node.expect_poll("t1", done("t1", 7));
+		}
+		run::<Test>(System::block_number());
+		// Each member commits; nothing of its answer is public yet.
+		let commits = node.take_sent();
+		assert_eq!(commits.len(), 3);
+		for transaction in &commits {
+			let (_, answers) = opened(transaction);
+			assert!(matches!(answers[0].answer, Answer::Commit { .. }));
+		}
+		let salts: Vec<_> = (1..=3).map(|seed| journal(seed).answers[0].salt).collect();
+		// From the node's randomness (fixed in the test externalities).
+		assert!(salts.iter().all(Option::is_some));
+		// Two commitments land; the third is still on its way: reveals stay closed and nothing
+		// is sent (the third is resent only two blocks later).
+		assert_ok!(land_tx(&commits[0]));
+		assert_ok!(land_tx(&commits[1]));
+		run_at(System::block_number() + 1);
+		assert!(node.take_sent().is_empty());
+		assert_ok!(land_tx(&commits[2]));
+		// Reveals open: each member reveals the answer it kept, with its salt, at once: the
+		// journal in persistent storage is all a restarted node has, and all it needs.
+		run_at(System::block_number() + 1);
+		let reveals = node.take_sent();
+		assert_eq!(reveals.len(), 3);
+		for transaction in &reveals {
+			let (worker, answers) = opened(transaction);
+			let seed = (1..=3).find(|seed| self::worker(*seed) == worker).unwrap();
+			let Answer::Reveal { salt, .. } = &answers[0].answer else { panic!("a reveal") };
+			assert_eq!(Some(*salt), salts[seed as usize - 1]);
+		}
+		for transaction in &reveals {
+			assert_ok!(land_tx(transaction));
+		}
+		assert!(crate::Results::<Test>::contains_key(job));
+		assert_eq!(crate::Results::<Test>::get(job).unwrap().output, label(7));
+		for seed in 1..=3u64 {
+			assert_eq!(crate::Claimable::<Test>::get(100 * seed), Some(PRICE));
+		}
+		run_at(System::block_number() + 1);
+		assert!(node.take_sent().is_empty());
+		for seed in 1..=3 {
+			assert_eq!(journal(seed), Journal::default());
+		}
 	});
 }

@@ -172,10 +172,10 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 			// Results cost their storage, and no-shows a multiple of the price.
 			ResultBytePrice::set(1);
 			NoShowSlashMultiple::set(2);
-			add_worker(1, 100, 1_000, 3);
-			add_worker(2, 200, 2_000, 2);
+			add_worker(1, 100, 1_000, 4);
+			add_worker(2, 200, 2_000, 3);
 			add_worker(3, 300, 500, 1);
-			add_worker(4, 400, 800, 2);
+			add_worker(4, 400, 800, 3);
 			add_worker(5, 500, 300, 2);
 			let mut committed = Committed::new();
 			let issuance = Balances::total_issuance();

@@ -1,0 +1,287 @@
+// End-to-end test of quorum jobs on real processes: a validator and three worker nodes of three
+// operators, one of them byzantine. The byzantine node's executor sits behind a small HTTP proxy
+// that changes every label the executor computes and recomputes the output hash, so the node's
+// own checks pass and its worker key signs a wrong answer.
+//
+// 1. k = 3 jobs on both demo models, submitted over several blocks: each settles with the
+//    honest answer (the recorded prediction), the byzantine member's answer is judged wrong
+//    (its label is not the argmax of its own scores) and slashed when the dispute window ends,
+//    the honest members are paid exactly their price;
+// 2. k = 1 jobs on the same chain, for the latency comparison (and to show what one worker's
+//    word is worth with a byzantine worker among three);
+// 3. an honest worker node killed (SIGKILL) the moment it has sent its commitments and
+//    restarted: it reveals what it committed to, in time, and is paid.
+//
+// Reports submit-to-settled latency in blocks (P50/P95) for k = 1 and k = 3.
+import {
+  NodeProcess, UNITS, bestNumber, claimable, demoModels, digitInput, encodeTensors, fail,
+    followJobs, insertWorkerKey, integerModelSpec, keyring, listThroughCouncil, recordPid,
+  registerWorker, sleep, submitJobs, testVectors, waitForBlock, freePort, DEMO_MODELS,
+} from './lib.mjs';
+import { blake2AsHex } from '@polkadot/util-crypto';
+import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+// SCALE-packed elements of an executor JSON output tensor.
+function pack(tensor) {
+  const width = { Bool: 1, U8: 1, I8: 1, I16: 2, I32: 4, I64: 8, F32: 4 }[tensor.elem];
+  const data = new Uint8Array(width * tensor.values.length);
+  const view = new DataView(data.buffer);
+  tensor.values.forEach((value, i) => {
+    if (width === 8) view.setBigInt64(8 * i, BigInt(value), true);
+    else if (width === 4) view.setInt32(4 * i, Number(value), true);
+    else if (width === 2) view.setInt16(2 * i, Number(value), true);
+    else view.setUint8(i, Number(value) & 0xff);
+  });
+  return { elem: tensor.elem, shape: tensor.shape, fracBits: tensor.frac_bits, data };
+}
+
+// The canonical output hash (primitives/src/hashing.rs) of executor JSON outputs.
+function outputHash(outputs) {
+  return blake2AsHex(u8aConcat(stringToU8a('veritensor:output:v1'), encodeTensors(outputs.map(pack))));
+}
+
+// An HTTP proxy in front of the executor at `target` that turns every finished task's label
+// into the next class and recomputes the output hash.
+async function byzantineProxy(target) {
+  const stats = { tampered: 0 };
+  const server = createServer(async (request, response) => {
+    try {
+      const chunks = [];
+      for await (const chunk of request) chunks.push(chunk);
+      const headers = {};
+      for (const name of ['content-type', 'authorization']) {
+        if (request.headers[name]) headers[name] = request.headers[name];
+      }
+      const upstream = await fetch(`${target}${request.url}`, {
+        method: request.method,
+        headers,
+        body: request.method === 'GET' ? undefined : Buffer.concat(chunks),
+      });
+      let text = await upstream.text();
+      if (request.url.startsWith('/v1/tasks')) {
+        const task = JSON.parse(text);
+        if (task.state === 'done' && task.result) {
+          const label = task.result.outputs[0];
+          label.values[0] = (Number(label.values[0]) + 1) % 10;
+          task.result.output_hash = outputHash(task.result.outputs);
+          text = JSON.stringify(task);
+          stats.tampered += 1;
+        }
+      }
+      response.writeHead(upstream.status, { 'content-type': 'application/json' });
+      response.end(text);
+    } catch (error) {
+      response.writeHead(502);
+      response.end(String(error));
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${server.address().port}`, stats };
+}
+
+// A standalone executor (the workspace's `veritensor-executor serve`) with the demo models in
+// its store.
+async function standaloneExecutor(nodeBin, dir) {
+  const store = join(dir, 'byzantine-store');
+  mkdirSync(join(store, 'blake2-256'), { recursive: true });
+  for (const model of Object.values(demoModels())) {
+    copyFileSync(join(DEMO_MODELS, model.file), join(store, 'blake2-256', `${model.hash.slice(2)}.onnx`));
+  }
+  const port = await freePort();
+  const proc = spawn(join(dirname(nodeBin), 'veritensor-executor'),
+        ['serve', '--store', store, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  recordPid(proc.pid);
+  const url = `http://127.0.0.1:${port}`;
+  const until = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const health = await fetch(`${url}/health`);
+      if (health.status < 500) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > until) fail('the standalone executor did not start');
+    await sleep(200);
+  }
+  return { proc, url };
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function latencies(jobs) {
+  const blocks = jobs.map((job) => job.end.block - job.submittedBlock);
+  return { p50: percentile(blocks, 50), p95: percentile(blocks, 95), max: Math.max(...blocks) };
+}
+
+// Submits `count` jobs of `replicas` workers, alternating the two demo models, a few per block
+// over consecutive blocks; returns them.
+async function submitSpread(api, user, { replicas, count, perBlock, deadline, firstImage, models }) {
+  const vectors = testVectors();
+  const jobs = [];
+  for (let start = 0; start < count; start += perBlock) {
+    const batch = [];
+    for (let i = start; i < Math.min(count, start + perBlock); i += 1) {
+      const name = i % 2 === 0 ? 'mlp_digits_f32' : 'mlp_digits_int';
+      const image = firstImage + i;
+      batch.push({ model: models[name], name, image, input: digitInput(name, vectors.pixels[image]) });
+    }
+    const submitted = await submitJobs(api, user, batch, deadline, 0n, replicas);
+    jobs.push(...submitted.jobs);
+  }
+  return jobs;
+}
+
+function labelOf(output) {
+  const tensor = output.asInline[0];
+  return Number(new DataView(tensor.data.toU8a(true).buffer).getBigInt64(0, true));
+}
+
+export async function quorumSuite(nodeBin, { say, check }) {
+  const dir = mkdtempSync(join(tmpdir(), 'veritensor-quorum-'));
+  const started = [];
+  let proxy;
+  let executor;
+  try {
+    const validator = new NodeProcess(nodeBin, 'validator',
+      ['--dev', '--base-path', join(dir, 'validator'), '--no-executor'], dir);
+    started.push(validator);
+    await validator.start();
+    const api = await validator.connect();
+    executor = await standaloneExecutor(nodeBin, dir);
+    proxy = await byzantineProxy(executor.url);
+    const bootnode = await validator.multiaddr();
+    const workers = [];
+    for (const [index, name] of ['honest-a', 'honest-b', 'byzantine'].entries()) {
+      const base = join(dir, name);
+      insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', base], `//QuorumWorker${index}`);
+      const executorArgs = name === 'byzantine'
+        ? ['--executor-url', proxy.url]
+        : ['--executor-store', join(dir, `${name}-store`)];
+      const node = new NodeProcess(nodeBin, name,
+        ['--chain', 'dev', '--base-path', base, ...executorArgs, '--bootnodes', bootnode], dir);
+      started.push(node);
+      workers.push(node);
+    }
+    await Promise.all(workers.map((node) => node.start()));
+    say(`a validator and three worker nodes; the byzantine one's executor is behind a proxy ` +
+      `that changes every label and recomputes the output hash`);
+
+    const keys = keyring();
+    const [alice, bob, charlie, dave, eve, ferdie] =
+      ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'].map((uri) => keys.addFromUri(uri));
+    const models = demoModels();
+    const floatModel = models.mlp_digits_f32.hash;
+    const intModel = models.mlp_digits_int.hash;
+    await listThroughCouncil(api, integerModelSpec(), charlie, [alice, bob]);
+    say('the integer demo model is listed through the council');
+
+    // The byzantine operator bonds enough to stay drawn after every slash this test deals.
+    const operators = [dave, ferdie, eve];
+    const bonds = [5_000n * UNITS, 5_000n * UNITS, 12_000n * UNITS];
+    const registered = await Promise.all(workers.map((node, i) => registerWorker(api, node,
+      operators[i], { bond: bonds[i], models: [floatModel, intModel], capacity: 40 })));
+    const [honestA, honestB, byzantine] = registered.map((r) => r.worker);
+    say(`three operators registered their workers (the byzantine one bonded ${bonds[2] / UNITS} VTN)`);
+    const payees = [dave.address, ferdie.address, eve.address];
+    const vectors = testVectors();
+    const expected = (job) => vectors[job.name].labels[job.image];
+    const perWorker = (await api.query.models.models(floatModel)).unwrap().spec.pricePerWorker.toBigInt();
+    const intPerWorker = (await api.query.models.models(intModel)).unwrap().spec.pricePerWorker.toBigInt();
+    if (perWorker !== intPerWorker) fail('the demo models are expected to pay workers alike');
+
+    // 1. Quorums of three.
+    const earnedBefore = await claimable(api, payees);
+    const quorumJobs = await submitSpread(api, bob, {
+      replicas: 3, count: 30, perBlock: 3, deadline: 30, firstImage: 0,
+      models: { mlp_digits_f32: floatModel, mlp_digits_int: intModel },
+    });
+    say(`30 k=3 jobs submitted over ${new Set(quorumJobs.map((j) => j.submittedBlock)).size} blocks`);
+    await followJobs(api, quorumJobs, 300_000);
+    check(quorumJobs.every((job) => job.end.settled), 'every k=3 job settled');
+    check(quorumJobs.every((job) => labelOf(job.end.output) === expected(job)),
+      'every k=3 result is the honest answer (the recorded prediction)');
+    const earnedAfter = await claimable(api, payees);
+    const earned = payees.map((who) => earnedAfter[who] - earnedBefore[who]);
+    check(earned[0] === 30n * perWorker && earned[1] === 30n * perWorker,
+      `each honest operator earned exactly 30 × ${perWorker} (${earned[0]}, ${earned[1]})`);
+    check(earned[2] === 0n, 'the byzantine operator earned nothing');
+    const decisions = await Promise.all(quorumJobs.map(async (job) =>
+      (await api.call.jobsApi.decision(job.id)).unwrap()));
+    const verdictOf = (decision, worker) =>
+      decision.verdicts.find(([w]) => w.toHex() === worker)[1].toString();
+    check(decisions.every((d) => verdictOf(d, byzantine) === 'Wrong' &&
+      verdictOf(d, honestA) === 'Agreed' && verdictOf(d, honestB) === 'Agreed'),
+    'every decision: the honest members agreed, the byzantine one was wrong');
+    check(proxy.stats.tampered >= 30, `the proxy changed ${proxy.stats.tampered} labels`);
+    const disputeEnd = Math.max(...decisions.map((d) => d.disputeEnd.toNumber()));
+    const quorumLatency = latencies(quorumJobs);
+
+    // 2. Single workers, meanwhile (the dispute window runs).
+    const singleJobs = await submitSpread(api, bob, {
+      replicas: 1, count: 30, perBlock: 3, deadline: 20, firstImage: 100,
+      models: { mlp_digits_f32: floatModel, mlp_digits_int: intModel },
+    });
+    await followJobs(api, singleJobs, 300_000);
+    check(singleJobs.every((job) => job.end.settled), 'every k=1 job settled');
+    const wrongSingles = singleJobs.filter((job) => labelOf(job.end.output) !== expected(job)).length;
+    say(`k=1: ${wrongSingles} of 30 results carry the byzantine worker's wrong label, paid and ` +
+      `unchecked`);
+    const singleLatency = latencies(singleJobs);
+
+    // The slashes land when the dispute window ends.
+    await waitForBlock(api, disputeEnd + 1);
+    const slashes = [];
+    for (let n = quorumJobs[0].submittedBlock; n <= disputeEnd + 1; n += 1) {
+      const at = await api.at(await api.rpc.chain.getBlockHash(n));
+      for (const { event } of await at.query.system.events()) {
+        if (api.events.workers.Slashed.is(event)) slashes.push({ block: n, event });
+      }
+    }
+    const wrongResults = slashes.filter(({ event }) => event.data.worker.toHex() === byzantine &&
+      event.data.reason.toString() === 'WrongResult');
+    check(wrongResults.length === 30 && slashes.length === 30,
+      `the byzantine worker was slashed once per k=3 job (${wrongResults.length}), nobody else`);
+    check(wrongResults.every(({ block }) => block >= Math.min(...decisions.map((d) => d.disputeEnd.toNumber()))),
+      'each slash was applied when its dispute window ended, not before');
+
+    // 3. An honest worker node killed the moment it has sent its commitments, and restarted.
+    const restartJobs = await submitSpread(api, bob, {
+      replicas: 3, count: 2, perBlock: 2, deadline: 30, firstImage: 200,
+      models: { mlp_digits_f32: floatModel, mlp_digits_int: intModel },
+    });
+    const node = workers[0];
+    const ids = restartJobs.map((job) => job.id).join(', ');
+    const until = Date.now() + 90_000;
+    while (!node.log().includes(`committed jobs [${ids}]`)) {
+      if (Date.now() > until) fail(`the worker node never logged "committed jobs [${ids}]"`);
+      await sleep(50);
+    }
+    node.proc.kill('SIGKILL');
+    await new Promise((resolve) => (node.exited ? resolve() : node.proc.once('exit', resolve)));
+    const killedAt = await bestNumber(api);
+    await node.start();
+    say(`a worker node was killed (SIGKILL) right after committing to jobs ${ids} at #${killedAt}, ` +
+      'and restarted on its database');
+    await followJobs(api, restartJobs, 180_000);
+    const restartDecisions = await Promise.all(restartJobs.map(async (job) =>
+      (await api.call.jobsApi.decision(job.id)).unwrap()));
+    check(restartJobs.every((job) => job.end.settled && labelOf(job.end.output) === expected(job)),
+      `jobs ${ids} settled with the honest answer`);
+    check(restartDecisions.every((d) => verdictOf(d, honestA) === 'Agreed'),
+      'the restarted worker revealed what it had committed to, in time, and was paid');
+    check(/revealed jobs/.test(node.log()), 'the restarted node logged its reveals');
+
+    return { quorumLatency, singleLatency, wrongSingles };
+  } finally {
+    for (const node of started) await node.stop();
+    proxy?.server.close();
+    executor?.proc.kill('SIGINT');
+    if (!process.env.VERITENSOR_KEEP_E2E) rmSync(dir, { recursive: true, force: true });
+  }
+}
