@@ -14,8 +14,9 @@
 #      mock runtime;
 #   4. a standard JavaScript client (@polkadot/api) reads a dev node's metadata and state;
 #   5. end-to-end tests over @polkadot/api on real node processes: the demo flow, faults (a
-#      corrupt model, bad inputs), a worker node stopped with jobs assigned and restarted, and
-#      an attacker filling every block with tipped remarks while the worker answers.
+#      corrupt model, bad inputs), a worker node stopped with jobs assigned and restarted, an
+#      attacker filling every block with tipped remarks while the worker answers, and quorums
+#      of three with a byzantine worker and a worker node killed between commit and reveal.
 # Before the tests: cargo fmt --check, and clippy -D warnings on primitives, the pallets and the
 # executor. Every test starts its own node processes on free loopback ports and stops them; their
 # PIDs are recorded (see track_test_processes in lib.sh), and any left running when this script
@@ -56,7 +57,7 @@ step "JavaScript client check (@polkadot/api)"
 install_js_client
 node scripts/client/check.mjs "$NODE_BIN"
 
-step "end-to-end tests: the demo, faults, a worker node stopped and restarted, a block-filling attack (~8 min)"
+step "end-to-end tests: the demo, faults, a worker node stopped and restarted, a block-filling attack, quorums with a byzantine worker (~15 min)"
 node scripts/client/e2e.mjs "$NODE_BIN"
 
 step "all tests passed in $(($(date +%s) - started)) s"

@@ -6,10 +6,13 @@
 //!   output tensor (itself included). The canonical answer is the one with the largest set (ties
 //!   go to the earlier in draw order), and it needs a strict majority of the quorum's size.
 //! - An output whose derived label is not a maximum of its own source tensor is provably wrong:
-//!   it is never canonical and agrees with nothing.
+//!   it is never canonical, agrees with nothing, and is slashed when a consistent majority
+//!   settles the job (without one, a rule that does not fit the model's graph would slash
+//!   every honest member).
 //! - Deterministic "cannot execute" reasons (the input does not suit the model; a model the
-//!   pinned engine does not support) are answers: they agree with the same reason and vote.
-//!   Environment failures are abstentions: they neither vote nor agree.
+//!   pinned engine does not support) are answers: they agree with the same reason and vote, and
+//!   are wrong when a majority ran the job. Environment failures are abstentions: they neither
+//!   vote nor agree.
 
 use crate::{
 	model::{ComparisonRule, OutputRule},
@@ -74,8 +77,9 @@ pub enum Verdict {
 	/// Beyond agreement but within the slash rule, a different "cannot execute", or any answer
 	/// when there is no canonical one: unpaid, not slashed.
 	Differed,
-	/// Beyond the slash rule of the canonical output on some tensor, or a derived label that
-	/// contradicts the worker's own tensor: slashed.
+	/// Beyond the slash rule of the canonical output on some tensor, a derived label that
+	/// contradicts the worker's own tensor, or a reason of the job for not running it when a
+	/// majority ran it: slashed.
 	Wrong,
 	/// An environment failure (model or input unavailable, the worker's own limits, engine
 	/// unavailable): unpaid, not slashed, counted towards the worker's refusal rate.
@@ -231,13 +235,17 @@ pub fn decide<MaxBytes: Get<u32>>(
 		(Ballot::CannotExecute(a), Ballot::CannotExecute(b)) => a == b,
 		_ => false,
 	};
+	let voting: Vec<bool> = ballots.iter().map(votes).collect();
 	let mut best: Option<(usize, u32)> = None;
 	for (index, ballot) in ballots.iter().enumerate() {
-		if !votes(ballot) {
+		if !voting[index] {
 			continue;
 		}
-		let set =
-			ballots.iter().filter(|other| votes(other) && agree(ballot, other)).count() as u32;
+		let set = ballots
+			.iter()
+			.zip(&voting)
+			.filter(|(other, votes)| **votes && agree(ballot, other))
+			.count() as u32;
 		if best.is_none_or(|(_, largest)| set > largest) {
 			best = Some((index, set));
 		}
@@ -245,7 +253,8 @@ pub fn decide<MaxBytes: Get<u32>>(
 	let canonical = best.filter(|(_, set)| set.saturating_mul(2) > size).map(|(index, _)| index);
 	let verdicts = ballots
 		.iter()
-		.map(|ballot| match (ballot, canonical.map(|index| &ballots[index])) {
+		.zip(&voting)
+		.map(|(ballot, votes)| match (ballot, canonical.map(|index| &ballots[index])) {
 			(Ballot::Absent, _) => Verdict::NoShow,
 			(Ballot::Unrevealed, _) => Verdict::Unrevealed,
 			(Ballot::CannotExecute(reason), _) if !reason.is_deterministic(pinned) => {
@@ -256,8 +265,13 @@ pub fn decide<MaxBytes: Get<u32>>(
 			{
 				Verdict::Agreed
 			}
+			// A reason of the job itself, contradicted by a majority that ran it: a claim made
+			// without running it.
+			(Ballot::CannotExecute(_), Some(Ballot::Output(_))) => Verdict::Wrong,
 			(Ballot::CannotExecute(_), _) => Verdict::Differed,
-			(Ballot::Output(output), _) if !labels_consistent(rule, output) => Verdict::Wrong,
+			// A label against its own scores is wrong when a consistent majority shows what the
+			// model gives; without one, a rule that does not fit the graph would slash everyone.
+			(Ballot::Output(_), Some(Ballot::Output(_))) if !votes => Verdict::Wrong,
 			(Ballot::Output(output), Some(Ballot::Output(canonical))) => {
 				match compare(rule, output, canonical) {
 					Closeness::Agree => Verdict::Agreed,

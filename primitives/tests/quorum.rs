@@ -115,11 +115,13 @@ fn a_wrong_label_with_correct_scores_is_wrong_and_never_canonical() {
 	let lying = answer(3, [900, 50, 30, 20]);
 	let decision = decide(&rule, false, &outputs(&[lying.clone(), honest.clone(), honest]), 3);
 	assert_eq!(decision.verdicts, vec![Verdict::Wrong, Verdict::Agreed, Verdict::Agreed]);
-	// Two liars agreeing with each other still have no say: no majority, nobody paid.
+	// Two liars agreeing with each other still have no say: no majority, nobody paid; and
+	// nobody slashed without a consistent majority (a rule that does not fit the model's graph
+	// must not slash every honest member).
 	let decision =
 		decide(&rule, false, &outputs(&[lying.clone(), lying, answer(0, [9, 1, 1, 1])]), 3);
 	assert_eq!(decision.canonical, None);
-	assert_eq!(decision.verdicts, vec![Verdict::Wrong, Verdict::Wrong, Verdict::Differed]);
+	assert_eq!(decision.verdicts, vec![Verdict::Differed; 3]);
 }
 
 #[test]
@@ -158,6 +160,11 @@ fn refusals_vote_abstentions_do_not_and_absences_count_against_the_majority() {
 	assert_eq!(decision.canonical, Some(0));
 	// An output is never slashed because a majority said it cannot be run.
 	assert_eq!(decision.verdicts, vec![Verdict::Agreed, Verdict::Agreed, Verdict::Differed]);
+
+	// A reason of the job, contradicted by a majority that ran it: wrong.
+	let ballots = [bad_input, Ballot::Output(&honest), Ballot::Output(&honest)];
+	let decision = decide(&rule, false, &ballots, 3);
+	assert_eq!(decision.verdicts, vec![Verdict::Wrong, Verdict::Agreed, Verdict::Agreed]);
 
 	let ballots = [unavailable, Ballot::Output(&honest), Ballot::Output(&honest)];
 	let decision = decide(&rule, false, &ballots, 3);

@@ -18,7 +18,7 @@
 use crate::{pallet::*, submission::PayloadError, types::*};
 use alloc::vec::Vec;
 use codec::Encode;
-use frame_support::{defensive, pallet_prelude::*};
+use frame_support::{defensive, pallet_prelude::*, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::{
@@ -77,8 +77,8 @@ pub(crate) struct Applied {
 	pub accepted: u32,
 	/// The largest output among them, in bytes of inline data.
 	pub largest: u32,
-	/// Quorums they decided.
-	pub decided: u32,
+	/// The weight of the quorum decisions they made.
+	pub decisions: Weight,
 }
 
 /// Why an answer is not taken.
@@ -116,13 +116,19 @@ impl<T: Config> Pallet<T> {
 		// A job that never existed is no race: the answer is junk.
 		ensure!(job_id < NextJobId::<T>::get(), Refusal::Invalid(Error::<T>::UnknownJob));
 		let job = Jobs::<T>::get(job_id).ok_or(Refusal::Stale(Error::<T>::UnknownJob))?;
-		let JobState::Assigned { workers, .. } = &job.state else {
-			return Err(Refusal::Invalid(Error::<T>::NotAssigned));
+		let workers = match &job.state {
+			JobState::Assigned { workers, .. } => workers,
+			// Decided while the answer travelled: a race, not junk.
+			JobState::Disputed { .. } => return Err(Refusal::Stale(Error::<T>::NotAssigned)),
+			JobState::Queued { .. } => return Err(Refusal::Invalid(Error::<T>::NotAssigned)),
 		};
-		let member = workers
-			.iter()
-			.position(|assigned| assigned == worker)
-			.ok_or(Refusal::Invalid(Error::<T>::NotAssignedWorker))? as u32;
+		let member = match workers.iter().position(|assigned| assigned == worker) {
+			Some(member) => member as u32,
+			// A quorum replaces its no-shows: the replaced member's late answer is a race too,
+			// and must not sink the rest of its batch in a block.
+			None if job.k > 1 => return Err(Refusal::Stale(Error::<T>::NotAssignedWorker)),
+			None => return Err(Refusal::Invalid(Error::<T>::NotAssignedWorker)),
+		};
 		// Assigned and no longer listed: this worker answered already (or, in a quorum, was a
 		// no-show).
 		ensure!(
@@ -282,7 +288,15 @@ impl<T: Config> Pallet<T> {
 		for answer in answers {
 			match Self::check_answer(worker, answer) {
 				Ok(checked) => {
-					let left = checked.job.deadline.saturating_sub(now).saturating_add(1u32.into());
+					// A commitment is taken only until its commit window ends.
+					let last = match &checked.kind {
+						Checked::Commit { .. } => Quorums::<T>::get(checked.job_id)
+							.map(|quorum| quorum.commit_end.saturating_sub(1u32.into()))
+							.unwrap_or(checked.job.deadline)
+							.min(checked.job.deadline),
+						_ => checked.job.deadline,
+					};
+					let left = last.saturating_sub(now).saturating_add(1u32.into());
 					longevity = longevity.min(left.saturated_into());
 					// A commitment and a reveal of one member are two steps: each has its tag.
 					let step = matches!(answer.answer, Answer::Reveal { .. }) as u8;
@@ -315,7 +329,7 @@ impl<T: Config> Pallet<T> {
 		let payee = T::Workers::payee(worker).ok_or(Error::<T>::NotWorkerAccount)?;
 		let mut accepted = 0u32;
 		let mut largest = 0u32;
-		let mut decided = 0u32;
+		let mut decisions = Weight::zero();
 		for answer in answers {
 			let job = answer.job;
 			match Self::check_answer(worker, &answer) {
@@ -334,9 +348,7 @@ impl<T: Config> Pallet<T> {
 					match applied {
 						Ok(decision) => {
 							accepted.saturating_inc();
-							if decision {
-								decided.saturating_inc();
-							}
+							decisions.saturating_accrue(decision.unwrap_or_default());
 						}
 						Err(reason) => {
 							log!(error, "job {job}: a checked answer failed to settle: {reason:?}");
@@ -355,6 +367,6 @@ impl<T: Config> Pallet<T> {
 				}),
 			}
 		}
-		Ok(Applied { accepted, largest, decided })
+		Ok(Applied { accepted, largest, decisions })
 	}
 }

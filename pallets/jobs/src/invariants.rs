@@ -28,6 +28,7 @@ impl<T: Config> Pallet<T> {
 	/// - the pallet's account holds at least everything claimable.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut disputed = alloc::vec::Vec::new();
 		let mut open_per_model: BTreeMap<ModelHash, u32> = BTreeMap::new();
 		let mut draws: BTreeMap<_, BTreeMap<ModelHash, u32>> = BTreeMap::new();
 		for (job_id, job) in Jobs::<T>::iter() {
@@ -85,12 +86,15 @@ impl<T: Config> Pallet<T> {
 						Self::check_quorum(job_id, &job, workers.len(), &quorum)?;
 					}
 				}
-				JobState::Disputed { .. } => {
-					ensure!(Decisions::<T>::contains_key(job_id), "a dispute without its decision");
+				JobState::Disputed { until } => {
+					let decision =
+						Decisions::<T>::get(job_id).ok_or("a dispute without its decision")?;
+					ensure!(decision.dispute_end == *until, "a dispute ends off its decision");
 					ensure!(
 						!Quorums::<T>::contains_key(job_id),
 						"a disputed job still open to votes"
 					);
+					disputed.push(job_id);
 				}
 			}
 		}
@@ -113,13 +117,28 @@ impl<T: Config> Pallet<T> {
 		for (job_id, _, _) in Reveals::<T>::iter() {
 			ensure!(Quorums::<T>::contains_key(job_id), "a reveal of no open quorum");
 		}
+		for job_id in Quorums::<T>::iter_keys() {
+			let job = Jobs::<T>::get(job_id).ok_or("a quorum of no open job")?;
+			ensure!(
+				matches!(job.state, JobState::Assigned { .. }) && job.k > 1,
+				"a quorum of a job that is not an assigned quorum job"
+			);
+		}
 		let mut assignments: BTreeMap<WorkerId, u32> = BTreeMap::new();
 		// A decided quorum's slashed members keep their exposure until the dispute window ends.
 		let (first, next) = DisputeQueueRange::<T>::get();
 		ensure!(first <= next, "the dispute queue's range is reversed");
+		let mut last_end = None;
+		let mut pending = alloc::collections::BTreeSet::new();
 		for position in first..next {
 			let job = DisputeQueue::<T>::get(position).ok_or("a gap in the dispute queue")?;
 			let decision = Decisions::<T>::get(job).ok_or("a pending dispute without decision")?;
+			ensure!(
+				last_end.is_none_or(|last| last <= decision.dispute_end),
+				"the dispute queue is out of order"
+			);
+			last_end = Some(decision.dispute_end);
+			pending.insert(job);
 			ensure!(
 				decision.slash <= T::Workers::max_exposure(),
 				"a deferred slash beyond an assignment's exposure"
@@ -134,6 +153,9 @@ impl<T: Config> Pallet<T> {
 			DisputeQueue::<T>::iter_keys().count() as u64 == next - first,
 			"the dispute queue holds entries outside its range"
 		);
+		for job in &disputed {
+			ensure!(pending.contains(job), "a disputed job missing from the dispute queue");
+		}
 		for (worker, job_id, ()) in WorkerJobs::<T>::iter() {
 			let job = Jobs::<T>::get(job_id).ok_or("an assignment of a closed job")?;
 			let assigned = matches!(&job.state, JobState::Assigned { workers, .. } if workers.contains(&worker));
@@ -216,6 +238,19 @@ impl<T: Config> Pallet<T> {
 				CommitQueue::<T>::get(quorum.commit_end).contains(&job_id),
 				"an open commit window missing from its queue"
 			);
+			ensure!(
+				quorum.commit_end > frame_system::Pallet::<T>::block_number(),
+				"a commit window past its end"
+			);
+		} else if let JobState::Assigned { workers, .. } = &job.state {
+			// Once reveals are open, a member without a commitment was released as a no-show.
+			for (index, worker) in workers.iter().enumerate() {
+				let committed = quorum.commitments.get(index).copied().flatten().is_some();
+				ensure!(
+					committed || !WorkerJobs::<T>::contains_key(worker, job_id),
+					"a no-show still holds its assignment after reveals opened"
+				);
+			}
 		}
 		Ok(())
 	}

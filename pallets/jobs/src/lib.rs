@@ -456,7 +456,8 @@ pub mod pallet {
 			verdicts: alloc::vec::Vec<(WorkerId, veritensor_primitives::quorum::Verdict)>,
 			dispute_end: BlockNumberFor<T>,
 		},
-		/// A quorum found no strict majority: the job is refunded in full at `until`.
+		/// A quorum found no strict majority: the job is refunded, less the minimum fee, at
+		/// `until`.
 		Disputed { job: JobId, until: BlockNumberFor<T> },
 		/// A quorum's dispute window ended and its slashes were applied: `slashed` lists each
 		/// slashed member with what was taken.
@@ -756,10 +757,8 @@ pub mod pallet {
 			// very call, in this transaction, just now.
 			let _ = signature;
 			let applied = Self::apply_answers(&worker, answers.into_inner())?;
-			let decided = T::WeightInfo::decide_quorum(applied.largest)
-				.saturating_mul(applied.decided.into());
 			let used = T::WeightInfo::submit_results(applied.accepted, applied.largest)
-				.saturating_add(decided);
+				.saturating_add(applied.decisions);
 			Ok(Some(used).into())
 		}
 

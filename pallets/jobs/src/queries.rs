@@ -2,6 +2,7 @@
 
 use crate::{pallet::*, types::*, WeightInfo};
 use alloc::vec::Vec;
+use frame_support::traits::Get;
 use frame_support::weights::Weight;
 use frame_system::pallet_prelude::BlockNumberFor;
 use veritensor_primitives::{JobId, WorkerId};
@@ -38,16 +39,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The weight a batch of answers may take: each answer's checks and bookkeeping, and for
-	/// each reveal the decision of a largest quorum with outputs of the batch's largest size
-	/// (any reveal may be its quorum's last).
+	/// each reveal the decision of a largest quorum with the largest outputs a quorum compares
+	/// (any reveal may be its quorum's last, and the other members' outputs may be larger than
+	/// the one revealed); what a decision did not use is refunded.
 	pub fn answers_weight(answers: &[Submission<T>]) -> Weight {
 		let largest = Self::largest_answer_bytes(answers);
 		let reveals = answers
 			.iter()
 			.filter(|submission| matches!(submission.answer, Answer::Reveal { .. }))
 			.count() as u64;
+		let largest_outputs = T::MaxInlineTensorBytes::get()
+			.saturating_mul(veritensor_primitives::tensor::MAX_TENSORS);
 		T::WeightInfo::submit_results(answers.len() as u32, largest)
-			.saturating_add(T::WeightInfo::decide_quorum(largest).saturating_mul(reveals))
+			.saturating_add(T::WeightInfo::decide_quorum(largest_outputs).saturating_mul(reveals))
 	}
 
 	/// A quorum job's commit and reveal progress: its members in draw order, each with

@@ -13,8 +13,8 @@
 //! 4. The decision pays the members that agree with the canonical answer, returns the other
 //!    shares to the submitter, and records the slashes (`Wrong`, `Unrevealed`: an assignment's
 //!    full exposure each), applied when the dispute window ends; their exposure stays covered
-//!    until then. No strict majority: the job is disputed and refunded in full at the window's
-//!    end. Slashes go to the treasury: agreeing members earn nothing from them, so that
+//!    until then. No strict majority: the job is disputed and refunded, less the minimum fee,
+//!    at the window's end. Slashes go to the treasury: agreeing members earn nothing from them, so that
 //!    colluders gain nothing by outvoting an honest minority.
 
 use crate::{pallet::*, settlement::Settlement, types::*, WeightInfo};
@@ -84,14 +84,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Keeps member `member`'s revealed finding; decides the quorum if every committed member
-	/// has now revealed. Returns whether it did.
+	/// has now revealed. Returns the weight of the decision, if it made one.
 	pub(crate) fn note_reveal(
 		job_id: JobId,
 		job: Job<T>,
 		worker: &WorkerId,
 		member: u32,
 		finding: Finding<T>,
-	) -> Result<bool, DispatchError> {
+	) -> Result<Option<Weight>, DispatchError> {
 		Reveals::<T>::insert(job_id, member, RevealedFinding::from(finding));
 		Self::deposit_event(Event::Revealed { job: job_id, worker: worker.clone() });
 		let quorum = Quorums::<T>::get(job_id).ok_or(Error::<T>::NotQuorumJob)?;
@@ -99,10 +99,9 @@ impl<T: Config> Pallet<T> {
 			commitment.is_none() || Reveals::<T>::contains_key(job_id, index as u32)
 		});
 		if !all_revealed {
-			return Ok(false);
+			return Ok(None);
 		}
-		Self::decide_quorum(job_id, job)?;
-		Ok(true)
+		Self::decide_quorum(job_id, job).map(Some)
 	}
 
 	/// Ends the commit windows due at `now`; returns how many were due, how many models'
@@ -178,10 +177,7 @@ impl<T: Config> Pallet<T> {
 		Quorums::<T>::insert(job_id, quorum);
 		Self::deposit_event(Event::RevealsOpened { job: job_id, committed });
 		if committed == 0 {
-			return Self::decide_quorum(job_id, job).unwrap_or_else(|error| {
-				defensive!("a quorum without commitments is refunded", error);
-				Weight::zero()
-			});
+			return Self::decide_in_hook(job_id, job);
 		}
 		Weight::zero()
 	}
@@ -220,10 +216,17 @@ impl<T: Config> Pallet<T> {
 		if let JobState::Assigned { workers, .. } = &job.state {
 			Self::slash_no_shows(job_id, &job, workers, &quorum);
 		}
-		Self::decide_quorum(job_id, job).unwrap_or_else(|error| {
-			defensive!("an expired quorum is decided", error);
-			Weight::zero()
-		})
+		Self::decide_in_hook(job_id, job)
+	}
+
+	/// Decides a quorum in a hook, all or nothing: a decision that fails leaves no trace (and
+	/// should never fail: the escrow it pays from is held).
+	fn decide_in_hook(job_id: JobId, job: Job<T>) -> Weight {
+		frame_support::storage::with_storage_layer(|| Self::decide_quorum(job_id, job))
+			.unwrap_or_else(|error| {
+				defensive!("a quorum's decision pays from held escrow", error);
+				Weight::zero()
+			})
 	}
 
 	/// Decides a quorum from its revealed findings, pays and records it; see the module's docs.
@@ -425,7 +428,13 @@ impl<T: Config> Pallet<T> {
 		}
 		if let Some(job) = Jobs::<T>::get(job_id) {
 			if matches!(job.state, JobState::Disputed { .. }) {
-				Self::refund(job_id, job, Refund::Disputed);
+				// Every revealed output is public by now: a dispute costs the minimum fee, so
+				// that a job made to split its quorum (an input served to one member only) does
+				// not buy an output for nothing.
+				let kept = Self::minimum_charge(&job);
+				if let Err(error) = Self::refund_keeping(job_id, job, Refund::Disputed, kept) {
+					defensive!("a disputed job's escrow is held", error);
+				}
 			}
 		}
 	}

@@ -7,7 +7,7 @@ use crate::{
 	pallet::*,
 	types::*,
 };
-use frame_support::{defensive, pallet_prelude::*};
+use frame_support::{defensive, pallet_prelude::*, weights::Weight};
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
@@ -34,19 +34,19 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(job.price.storage)
 	}
 
-	/// Applies a checked answer of `worker`, whose earnings accrue to `payee`. Returns whether
-	/// it decided a quorum.
+	/// Applies a checked answer of `worker`, whose earnings accrue to `payee`. Returns the
+	/// weight of the quorum decision it made, if any.
 	pub(crate) fn accept_answer(
 		worker: &WorkerId,
 		payee: &T::AccountId,
 		checked: CheckedAnswer<T>,
-	) -> Result<bool, DispatchError> {
+	) -> Result<Option<Weight>, DispatchError> {
 		let CheckedAnswer { job_id, job, kind } = checked;
 		let finding = match kind {
 			Checked::Direct(finding) => finding,
 			Checked::Commit { member, commitment } => {
 				Self::note_commitment(job_id, worker, member, commitment)?;
-				return Ok(false);
+				return Ok(None);
 			}
 			Checked::Reveal { member, revealed, .. } => {
 				return Self::note_reveal(job_id, job, worker, member, revealed);
@@ -71,10 +71,10 @@ impl<T: Config> Pallet<T> {
 				WorkerJobs::<T>::remove(worker, job_id);
 				let signature = signature.into();
 				let answer = Settlement { worker: worker.clone(), output, output_hash, signature };
-				Self::settle(job_id, job, &[payee.clone()], answer)?;
+				Self::settle(job_id, job, core::slice::from_ref(payee), answer)?;
 			}
 		}
-		Ok(false)
+		Ok(None)
 	}
 
 	/// Pays for a job with an accepted result and stores the result: each of `payees` (one per

@@ -105,7 +105,7 @@ pub enum JobState<T: Config> {
 		at: BlockNumberFor<T>,
 	},
 	/// A quorum found no strict majority: the escrow stays held until `until`, the end of the
-	/// dispute window, and is then returned in full.
+	/// dispute window, and is then returned less the minimum fee.
 	Disputed {
 		/// The block whose initialisation refunds the job.
 		until: BlockNumberFor<T>,
@@ -357,7 +357,8 @@ pub enum Refund {
 	CannotExecute(CannotExecuteReason),
 	/// No result by the deadline.
 	Expired,
-	/// A quorum found no strict majority; refunded in full when the dispute window ended.
+	/// A quorum found no strict majority; refunded less the minimum fee when the dispute window
+	/// ended.
 	Disputed,
 }
 

@@ -33,6 +33,11 @@ pub struct SignedAnswer {
 	/// For a quorum job, the 32 random bytes committed with the answer: kept with it, so that
 	/// a restart between commitment and reveal still reveals what was committed.
 	pub salt: Option<[u8; 32]>,
+	/// For a quorum job, the last block it is kept in even when the job is no longer among the
+	/// key's assignments (its deadline): a re-org may bring back a fork on which the job still
+	/// waits for this very answer, committed to and not yet revealed there; a recomputed answer
+	/// would not match the commitment. Zero for a single-worker job.
+	pub keep_until: u64,
 	/// The block after which it was last given to the pool; `None` until the pool took it.
 	pub sent_at: Option<u64>,
 	/// Which step `sent_at` is of: [`Step::Answer`] (the answer itself, or a quorum member's
@@ -61,10 +66,13 @@ pub struct Journal {
 impl Journal {
 	/// Forgets the tasks and answers of jobs no longer in `open` (job and input hash): ended,
 	/// or another job under the same id after a re-org. (An answer's receipt names its input,
-	/// so a kept answer for another input is refused before it is sent.)
-	pub fn keep_open(&mut self, open: &[(JobId, [u8; 32])]) {
+	/// so a kept answer for another input is refused before it is sent.) A quorum job's answer
+	/// stays until its `keep_until` block, `now` being the current one.
+	pub fn keep_open(&mut self, open: &[(JobId, [u8; 32])], now: u64) {
 		self.tasks.retain(|task| open.contains(&(task.job, task.input_hash)));
-		self.answers.retain(|answer| open.iter().any(|(job, _)| *job == answer.job));
+		self.answers.retain(|answer| {
+			answer.keep_until >= now || open.iter().any(|(job, _)| *job == answer.job)
+		});
 	}
 
 	/// The answer signed for `job`, if any.
@@ -72,15 +80,20 @@ impl Journal {
 		self.answers.iter().find(|answer| answer.job == job)
 	}
 
-	/// Keeps the answer signed for `job` (with its salt, for a quorum job), not sent yet, and
-	/// forgets its task.
-	pub fn note_answer(&mut self, job: JobId, answer: Vec<u8>, salt: Option<[u8; 32]>) {
+	/// Keeps the answer signed for `job`, not sent yet, and forgets its task; for a quorum job,
+	/// with its salt and the last block it is kept in (see [`SignedAnswer::keep_until`]).
+	pub fn note_answer(&mut self, job: JobId, answer: Vec<u8>, quorum: Option<([u8; 32], u64)>) {
 		self.drop_task(job);
 		self.answers.retain(|kept| kept.job != job);
+		let (salt, keep_until) = match quorum {
+			Some((salt, keep_until)) => (Some(salt), keep_until),
+			None => (None, 0),
+		};
 		self.answers.push(SignedAnswer {
 			job,
 			answer,
 			salt,
+			keep_until,
 			sent_at: None,
 			sent_step: Step::Answer,
 		});

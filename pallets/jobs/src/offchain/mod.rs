@@ -73,6 +73,9 @@ pub const GIVE_UP_MARGIN: u32 = 2;
 /// deadline is this near).
 pub const RESEND_AFTER: u64 = 2;
 
+/// An answer to send, with the step of answering it is.
+type Outgoing<T> = (Submission<T>, Step);
+
 /// A worker key as logs show it: its public key in hex.
 pub fn key_hex(worker: &WorkerId) -> alloc::string::String {
 	alloc::format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&worker.as_ref()))
@@ -171,7 +174,7 @@ impl<T: Config> WorkerRun<'_, T> {
 			.collect();
 		let inputs: Vec<(JobId, [u8; 32])> =
 			open.iter().map(|(id, job)| (*id, job.input_hash.0)).collect();
-		journal.keep_open(&inputs);
+		journal.keep_open(&inputs, self.now.saturated_into());
 		let mut jobs: Vec<(JobId, Job<T>)> =
 			open.into_iter().filter(|(_, job)| self.now < job.deadline).collect();
 		jobs.sort_by_key(|(id, job)| (job.deadline, *id));
@@ -179,7 +182,7 @@ impl<T: Config> WorkerRun<'_, T> {
 		let now: u64 = self.now.saturated_into();
 		// Kept answers are checked once, first: one the chain would refuse is dropped, so that
 		// its job runs again (at the job's last chance it becomes "cannot execute" instead).
-		let mut checked: Vec<(JobId, Option<(Submission<T>, Step)>)> = Vec::new();
+		let mut checked: Vec<(JobId, Option<Outgoing<T>>)> = Vec::new();
 		for (id, job) in &jobs {
 			if journal.answer(*id).is_none() {
 				continue;
@@ -204,8 +207,8 @@ impl<T: Config> WorkerRun<'_, T> {
 		// check it (those signed in this run here), so that one bad answer never keeps a whole
 		// batch out of the pool. Fresh answers and resent ones go in separate batches: a resent
 		// one still in the pool makes the pool refuse its batch.
-		let mut fresh: Vec<(Submission<T>, Step)> = Vec::new();
-		let mut resent: Vec<(Submission<T>, Step)> = Vec::new();
+		let mut fresh: Vec<Outgoing<T>> = Vec::new();
+		let mut resent: Vec<Outgoing<T>> = Vec::new();
 		for (id, job) in &jobs {
 			let Some(kept) = journal.answer(*id).cloned() else { continue };
 			let answer = match checked.iter().position(|(job, _)| job == id) {
@@ -248,11 +251,7 @@ impl<T: Config> WorkerRun<'_, T> {
 	/// error, logged, if the answer will never do (unreadable, or refused) and must be computed
 	/// again. A quorum member never drops an answer it has committed to on chain: only that
 	/// answer can be revealed.
-	fn kept_answer(
-		&self,
-		journal: &Journal,
-		job: JobId,
-	) -> Result<Option<(Submission<T>, Step)>, ()> {
+	fn kept_answer(&self, journal: &Journal, job: JobId) -> Result<Option<Outgoing<T>>, ()> {
 		let Some(kept) = journal.answer(job) else { return Ok(None) };
 		let key = key_hex(&self.key);
 		let Ok(answer) = Answer::<T>::decode(&mut &kept.answer[..]) else {
@@ -365,17 +364,17 @@ impl<T: Config> WorkerRun<'_, T> {
 		}
 	}
 
-	/// A fresh salt for a quorum job's answer (32 bytes of the node's randomness); none for a
-	/// single-worker job.
-	pub(super) fn salt(&self, job: &Job<T>) -> Option<[u8; 32]> {
-		(job.k > 1).then(sp_io::offchain::random_seed)
+	/// For a quorum job's answer, a fresh salt (32 bytes of the node's randomness) and the last
+	/// block to keep the answer in (the job's deadline); nothing for a single-worker job.
+	pub(super) fn salt(&self, job: &Job<T>) -> Option<([u8; 32], u64)> {
+		(job.k > 1).then(|| (sp_io::offchain::random_seed(), job.deadline.saturated_into()))
 	}
 
 	/// Gives `answers` to the pool in batches bounded in count and bytes.
-	fn send(&self, journal: &mut Journal, answers: Vec<(Submission<T>, Step)>) {
+	fn send(&self, journal: &mut Journal, answers: Vec<Outgoing<T>>) {
 		let max_count = T::MaxResultsPerCall::get() as usize;
 		let max_bytes = max_batch_bytes::<T>();
-		let mut batch: Vec<(Submission<T>, Step)> = Vec::new();
+		let mut batch: Vec<Outgoing<T>> = Vec::new();
 		let mut bytes = 0usize;
 		for answer in answers {
 			let size = answer.0.encoded_size();
@@ -392,7 +391,7 @@ impl<T: Config> WorkerRun<'_, T> {
 	}
 
 	/// Signs one batch with the worker key and gives it to the pool.
-	fn send_batch(&self, journal: &mut Journal, batch: Vec<(Submission<T>, Step)>) {
+	fn send_batch(&self, journal: &mut Journal, batch: Vec<Outgoing<T>>) {
 		let jobs: Vec<JobId> = batch.iter().map(|(answer, _)| answer.job).collect();
 		let steps: Vec<(JobId, Step)> =
 			batch.iter().map(|(answer, step)| (answer.job, *step)).collect();

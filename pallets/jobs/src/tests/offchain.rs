@@ -651,12 +651,13 @@ fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
 	journal.set_task(1, [1; 32], b"t1".to_vec());
 	journal.set_task(2, [2; 32], b"t2".to_vec());
 	journal.set_task(3, [3; 32], b"t3".to_vec());
-	journal.note_answer(1, vec![7], Some([5; 32]));
+	journal.note_answer(1, vec![7], Some(([5; 32], 30)));
 	assert_eq!(journal.task(1), None, "an answered job's task is done with");
 	let kept = SignedAnswer {
 		job: 1,
 		answer: vec![7],
 		salt: Some([5; 32]),
+		keep_until: 30,
 		sent_at: None,
 		sent_step: Step::Answer,
 	};
@@ -665,7 +666,9 @@ fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
 	assert_eq!(journal.answer(1).unwrap().sent_at, Some(9));
 	assert_eq!(journal.answer(1).unwrap().sent_step, Step::Reveal);
 	// Job 1 ended; job 3's id now names another job (a re-org): its task ran another input.
-	journal.keep_open(&[(2, [2; 32]), (3, [9; 32])]);
+	journal.keep_open(&[(2, [2; 32]), (3, [9; 32])], 30);
+	assert!(journal.answer(1).is_some(), "a quorum answer is kept until its deadline");
+	journal.keep_open(&[(2, [2; 32]), (3, [9; 32])], 31);
 	assert_eq!(journal.answer(1), None);
 	assert_eq!(journal.task(2), Some(&b"t2"[..]));
 	assert_eq!(journal.task(3), None);
@@ -832,6 +835,11 @@ fn quorum_members_commit_then_reveal_the_kept_answer_with_its_salt() {
 			assert_eq!(crate::Claimable::<Test>::get(100 * seed), Some(PRICE));
 		}
 		run_at(System::block_number() + 1);
+		assert!(node.take_sent().is_empty());
+		// Kept until the deadline, in case a re-org brings back a fork where the reveal is still
+		// due; then forgotten.
+		assert_eq!(journal(1).answers.len(), 1);
+		run_at(1 + MIN_QUORUM_DEADLINE + 1);
 		assert!(node.take_sent().is_empty());
 		for seed in 1..=3 {
 			assert_eq!(journal(seed), Journal::default());

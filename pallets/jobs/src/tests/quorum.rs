@@ -350,7 +350,7 @@ fn a_commitment_never_revealed_is_slashed_and_the_others_settle_at_the_deadline(
 }
 
 #[test]
-fn answers_within_the_slash_tolerance_only_are_disputed_and_refunded_without_slashes() {
+fn answers_within_the_slash_tolerance_only_are_disputed_and_refunded_less_the_minimum_fee() {
 	ExtBuilder.build_and_execute(|| {
 		setup(3);
 		let job = submit_quorum(3);
@@ -374,13 +374,14 @@ fn answers_within_the_slash_tolerance_only_are_disputed_and_refunded_without_sla
 		assert_eq!(worker_open(seeds[0]), 0);
 		run_to_block(until);
 		assert!(JobsMap::<Test>::get(job).is_none());
-		assert_eq!(Balances::free_balance(USER), before + FEE, "refunded in full");
+		// Every output was public: the minimum fee is kept, the rest comes back.
+		assert_eq!(Balances::free_balance(USER), before + FEE - MIN_FEE);
 		System::assert_has_event(
 			Event::Refunded {
 				job,
 				submitter: USER,
-				amount: FEE,
-				kept: 0,
+				amount: FEE - MIN_FEE,
+				kept: MIN_FEE,
 				reason: Refund::Disputed,
 			}
 			.into(),
@@ -634,5 +635,47 @@ fn quorum_submissions_are_checked() {
 			MIN_QUORUM_DEADLINE
 		));
 		assert!(quorum_events().iter().any(|event| matches!(event, Event::Submitted { k: 3, .. })));
+	});
+}
+
+#[test]
+fn a_replaced_members_late_answer_is_skipped_in_a_block_and_the_rest_of_its_batch_stands() {
+	ExtBuilder.build_and_execute(|| {
+		setup(4);
+		let first = submit_quorum(3);
+		let second = submit_quorum(3);
+		run_to_block(1 + DELAY as u64);
+		let (a, b) = (members(first), members(second));
+		// Three of four workers in each: at least two in both.
+		let late = *a.iter().find(|seed| b.contains(seed)).unwrap();
+		for seed in a.iter().filter(|seed| **seed != late) {
+			commit(*seed, first, &finding(*seed, first, 2, HONEST));
+		}
+		let findings: Vec<_> = b.iter().map(|s| finding(*s, second, 2, HONEST)).collect();
+		for (seed, finding) in b.iter().zip(&findings) {
+			commit(*seed, second, finding);
+		}
+		run_to_block(Quorums::<Test>::get(first).unwrap().commit_end);
+		assert!(!members(first).contains(&late), "replaced");
+		// Its commitment to the first job (too late) and its reveal of the second in one batch:
+		// the block skips the first and takes the second.
+		let place = b.iter().position(|seed| *seed == late).unwrap();
+		let commitment = commitment_of(late, first, &finding(late, first, 2, HONEST));
+		let call = answers_call(
+			late,
+			vec![
+				Submission { job: first, answer: Answer::Commit { commitment } },
+				Submission {
+					job: second,
+					answer: Answer::Reveal { finding: findings[place].clone(), salt: salt(late) },
+				},
+			],
+		);
+		assert_ok!(land(call).expect("the block takes the batch"));
+		assert!(System::events().iter().any(|record| matches!(
+			&record.event,
+			RuntimeEvent::Jobs(Event::AnswerSkipped { job, .. }) if *job == first
+		)));
+		System::assert_has_event(Event::Revealed { job: second, worker: worker(late) }.into());
 	});
 }

@@ -89,10 +89,14 @@ impl<T: Config, Corrections: Get<Vec<(ModelHash, ComparisonRule)>>> UncheckedOnR
 			let spec = old.spec;
 			let correction = corrections
 				.iter()
-				.find(|(corrected, rule)| {
-					*corrected == model && rule.check(&spec.schema.outputs).is_ok()
-				})
-				.map(|(_, rule)| rule.clone());
+				.find(|(corrected, _)| *corrected == model)
+				.and_then(|(_, rule)| {
+					let fits = rule.check(&spec.schema.outputs).is_ok();
+					if !fits {
+						frame_support::defensive!("a corrected rule fits its model's outputs");
+					}
+					fits.then(|| rule.clone())
+				});
 			let comparison = correction
 				.unwrap_or_else(|| translate_rule(spec.comparison, spec.schema.outputs.len()));
 			Some(ModelRecord {

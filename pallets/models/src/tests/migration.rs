@@ -64,10 +64,7 @@ frame_support::parameter_types! {
 			vec![OutputRule::ArgMaxOf(1), OutputRule::Tolerance { agree: 4, slash: 64 }]
 				.try_into().unwrap(),
 		)),
-		// Does not suit model 2's outputs (two rules, one output): ignored.
-		(ModelHash::repeat_byte(2), ComparisonRule::PerOutput(
-			vec![OutputRule::Exact, OutputRule::Exact].try_into().unwrap(),
-		)),
+
 	];
 }
 
