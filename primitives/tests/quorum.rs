@@ -229,3 +229,22 @@ fn rules_must_suit_the_outputs() {
 	let batch = [spec(ElementType::I64, &[2]), spec(ElementType::F32, &[2, 10])];
 	assert_eq!(rule(4, 64).check(&batch), Ok(()));
 }
+
+#[test]
+fn a_label_under_its_scores_tolerance_is_never_wrong_enough_the_argmax_rule_is() {
+	// The float demo model's version-0 rule: one tolerance of 4 (slash 64) for the label and
+	// the probabilities alike. A label off by up to 4 classes agrees with the honest one, and
+	// one off by up to 9 is never slashable.
+	let honest = answer(2, [1_000, 2_000, 60_000, 2_536]);
+	let lying = answer(6, [1_000, 2_000, 60_000, 2_536]);
+	let old = ComparisonRule::PerOutput(
+		vec![OutputRule::Tolerance { agree: 4, slash: 64 }; 2].try_into().unwrap(),
+	);
+	assert_eq!(compare(&old, &honest, &lying), Closeness::Agree);
+	let decision =
+		decide(&old, false, &outputs(&[lying.clone(), honest.clone(), honest.clone()]), 3);
+	assert_eq!(decision.verdicts, vec![Verdict::Agreed; 3], "the liar is even paid");
+	// The corrected rule: the label must be the argmax of the worker's own probabilities.
+	let decision = decide(&rule(4, 64), false, &outputs(&[lying, honest.clone(), honest]), 3);
+	assert_eq!(decision.verdicts, vec![Verdict::Wrong, Verdict::Agreed, Verdict::Agreed]);
+}

@@ -420,6 +420,9 @@ impl pallet_jobs::Config for Runtime {
 	type RevealWindow = QuorumRevealWindow;
 	type MinQuorumDeadline = MinQuorumDeadline;
 	type DisputeWindow = QuorumDisputeWindow;
+	// Each dispute end applies up to five slashes; more than this wait a block (see the
+	// benchmark of `end_disputes`).
+	type MaxDisputeEndsPerBlock = ConstU32<64>;
 	// At most the workers' eligibility delay of five blocks, as the draw needs.
 	type AssignmentDelay = ConstU32<3>;
 	type MinDeadline = MinJobDeadline;

@@ -73,12 +73,23 @@ pub(crate) enum CheckedFinding<T: Config> {
 
 /// What a batch of answers did, for its weight.
 pub(crate) struct Applied {
-	/// Answers accepted.
+	/// Direct answers (single-worker jobs) accepted.
 	pub accepted: u32,
+	/// Commitments accepted.
+	pub commits: u32,
+	/// Reveals accepted.
+	pub reveals: u32,
 	/// The largest output among them, in bytes of inline data.
 	pub largest: u32,
 	/// The weight of the quorum decisions they made.
 	pub decisions: Weight,
+}
+
+/// The kind of an accepted answer, for the weight.
+enum Kind {
+	Direct,
+	Commit,
+	Reveal,
 }
 
 /// Why an answer is not taken.
@@ -327,13 +338,18 @@ impl<T: Config> Pallet<T> {
 		answers: Vec<Submission<T>>,
 	) -> Result<Applied, DispatchError> {
 		let payee = T::Workers::payee(worker).ok_or(Error::<T>::NotWorkerAccount)?;
-		let mut accepted = 0u32;
+		let (mut accepted, mut commits, mut reveals) = (0u32, 0u32, 0u32);
 		let mut largest = 0u32;
 		let mut decisions = Weight::zero();
 		for answer in answers {
 			let job = answer.job;
 			match Self::check_answer(worker, &answer) {
 				Ok(checked) => {
+					let answer_kind = match &checked.kind {
+						Checked::Commit { .. } => Kind::Commit,
+						Checked::Reveal { .. } => Kind::Reveal,
+						Checked::Direct(_) => Kind::Direct,
+					};
 					if let Checked::Direct(CheckedFinding::Output { output, .. })
 					| Checked::Reveal {
 						finding: CheckedFinding::Output { output, .. }, ..
@@ -347,7 +363,11 @@ impl<T: Config> Pallet<T> {
 					});
 					match applied {
 						Ok(decision) => {
-							accepted.saturating_inc();
+							match answer_kind {
+								Kind::Commit => commits.saturating_inc(),
+								Kind::Reveal => reveals.saturating_inc(),
+								Kind::Direct => accepted.saturating_inc(),
+							}
 							decisions.saturating_accrue(decision.unwrap_or_default());
 						}
 						Err(reason) => {
@@ -367,6 +387,6 @@ impl<T: Config> Pallet<T> {
 				}),
 			}
 		}
-		Ok(Applied { accepted, largest, decisions })
+		Ok(Applied { accepted, commits, reveals, largest, decisions })
 	}
 }

@@ -14,7 +14,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use sp_runtime::traits::{Bounded, Saturating, UniqueSaturatedInto};
+use sp_runtime::traits::{Bounded, Saturating, UniqueSaturatedInto, Zero};
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec, MAX_TENSORS},
 	traits::WorkerStaking,
@@ -163,6 +163,75 @@ fn drawn_quorums<T: Config>(
 	advance_to::<T>(at);
 	Pallet::<T>::assign_due(at);
 	(jobs, at)
+}
+
+/// `n` quorums of three with outputs of `b` bytes, each of its own submitter, the first
+/// member the same worker; with `committed`, every member has committed (the first to a real
+/// finding, whose reveal is returned) and reveals are open. Returns the first member, the jobs
+/// and its reveals.
+fn committed_quorums<T: Config>(
+	n: u32,
+	b: u32,
+	committed: bool,
+) -> (WorkerId, Vec<JobId>, Vec<Submission<T>>) {
+	let schema = schema_of_bytes(8, b);
+	let model = model_with::<T>(0xcc, schema.clone());
+	let workers: Vec<WorkerId> =
+		(0..3).map(|index| T::BenchmarkHelper::add_worker(&[model], index, n)).collect();
+	T::BenchmarkHelper::make_eligible();
+	let (jobs, _) = drawn_quorums::<T>(model, &schema, 3, n);
+	let first = workers[0].clone();
+	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+	let mut reveals = Vec::new();
+	for job in &jobs {
+		// Put the chosen worker first, as its member place.
+		let mut members = members::<T>(*job);
+		let place = members.iter().position(|member| *member == first).unwrap_or(0);
+		members.swap(0, place);
+		Jobs::<T>::mutate(job, |record| {
+			if let Some(Job { state: JobState::Assigned { workers, .. }, .. }) = record {
+				*workers = BoundedVec::truncate_from(members.clone());
+			}
+		});
+		if !committed {
+			continue;
+		}
+		let record = Jobs::<T>::get(job).expect("drawn; qed");
+		let output = payload::<T>(&schema.outputs, 3);
+		let Payload::Inline(tensors) = &output else { unreachable!("inline; qed") };
+		let receipt = Pallet::<T>::receipt(
+			*job,
+			&record,
+			veritensor_primitives::output_hash(tensors),
+			&first,
+		);
+		let signature = receipt.sign().expect("the key is in the keystore; qed");
+		let finding = Finding::Output { output, signature };
+		let salt = [9u8; 32];
+		let commitment =
+			veritensor_primitives::hashing::commitment(&genesis, *job, &first, &finding, &salt);
+		for (member, worker) in members.iter().enumerate() {
+			let commitment = if member == 0 { commitment } else { sp_core::H256::repeat_byte(1) };
+			Pallet::<T>::note_commitment(*job, worker, member as u32, commitment)
+				.expect("a member; qed");
+		}
+		reveals.push(Submission { job: *job, answer: Answer::Reveal { finding, salt } });
+	}
+	(first, jobs, reveals)
+}
+
+/// `answers` as a batch of `worker`'s, signed by its key.
+fn signed_batch<T: Config>(
+	worker: &WorkerId,
+	answers: Vec<Submission<T>>,
+) -> (AnswersOf<T>, WorkerSignature) {
+	let answers = BoundedVec::truncate_from(answers);
+	let signature = sp_runtime::RuntimeAppPublic::sign(
+		worker,
+		&crate::answers::answers_payload::<T>(worker, &answers),
+	)
+	.expect("the key is in the keystore; qed");
+	(answers, signature)
 }
 
 /// The members of an assigned job.
@@ -512,6 +581,44 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn submit_commits(n: Linear<1, { T::MaxResultsPerCall::get() }>) {
+		// A member's commitments to `n` quorums of three, in one batch.
+		let (worker, jobs, _) = committed_quorums::<T>(n, 8, false);
+		let answers: Vec<Submission<T>> = jobs
+			.iter()
+			.map(|job| Submission {
+				job: *job,
+				answer: Answer::Commit { commitment: sp_core::H256::repeat_byte(7) },
+			})
+			.collect();
+		let (answers, signature) = signed_batch::<T>(&worker, answers);
+
+		#[extrinsic_call]
+		submit_results(RawOrigin::Authorized, worker.clone(), answers, signature);
+
+		assert!(jobs.iter().all(|job| {
+			Quorums::<T>::get(job).is_some_and(|quorum| quorum.commitments[0].is_some())
+		}));
+	}
+
+	#[benchmark]
+	fn submit_reveals(
+		n: Linear<1, { T::MaxResultsPerCall::get() }>,
+		b: Linear<8, { max_side_bytes::<T>() }>,
+	) {
+		// A member's reveals of outputs of `b` bytes to `n` quorums of three whose reveals are
+		// open, in one batch; each checked against its commitment, the schema and its receipt,
+		// and kept (no quorum decided: the other members have not revealed).
+		let (worker, jobs, reveals) = committed_quorums::<T>(n, b, true);
+		let (answers, signature) = signed_batch::<T>(&worker, reveals);
+
+		#[extrinsic_call]
+		submit_results(RawOrigin::Authorized, worker.clone(), answers, signature);
+
+		assert!(jobs.iter().all(|job| Reveals::<T>::contains_key(job, 0)));
+	}
+
+	#[benchmark]
 	fn decide_quorum(b: Linear<8, { max_side_bytes::<T>() }>) -> Result<(), BenchmarkError> {
 		// The largest quorum, every member revealed an output of `b` bytes compared element by
 		// element, all agree: each is paid, and the result stored.
@@ -577,7 +684,9 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn end_disputes(n: Linear<1, { T::MaxJobsPerBlock::get().min(64) }>) {
+	fn end_disputes(
+		n: Linear<1, { T::MaxDisputeEndsPerBlock::get().min(T::MaxJobsPerBlock::get()) }>,
+	) {
 		// `n` disputed quorums of the largest size whose every member is slashed: each slash
 		// applied, each job refunded.
 		let k = largest_quorum::<T>();

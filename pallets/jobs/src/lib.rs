@@ -182,6 +182,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type DisputeWindow: Get<BlockNumberFor<Self>>;
 
+		/// Most decided quorums whose dispute window ends are closed in one block (their slashes
+		/// applied, a disputed one refunded): more wait for the next block, their exposure still
+		/// reserved, so that a burst of decisions never overfills a block's hooks.
+		#[pallet::constant]
+		type MaxDisputeEndsPerBlock: Get<u32>;
+
 		/// Blocks from a job's inclusion to the draw of its workers (at least 2).
 		#[pallet::constant]
 		type AssignmentDelay: Get<u32>;
@@ -645,6 +651,7 @@ pub mod pallet {
 				"a decision is read when its dispute window ends, so it must outlive it"
 			);
 			assert!(T::MaxWorkersPerJob::get() >= 1);
+			assert!(T::MaxDisputeEndsPerBlock::get() > 0, "disputes must end");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -757,8 +764,13 @@ pub mod pallet {
 			// very call, in this transaction, just now.
 			let _ = signature;
 			let applied = Self::apply_answers(&worker, answers.into_inner())?;
-			let used = T::WeightInfo::submit_results(applied.accepted, applied.largest)
-				.saturating_add(applied.decisions);
+			let used = Self::answer_kinds_weight(
+				applied.accepted,
+				applied.commits,
+				applied.reveals,
+				applied.largest,
+			)
+			.saturating_add(applied.decisions);
 			Ok(Some(used).into())
 		}
 

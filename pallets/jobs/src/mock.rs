@@ -415,6 +415,7 @@ impl pallet_jobs::Config for Test {
 	type RevealWindow = ConstU32<REVEAL_WINDOW>;
 	type MinQuorumDeadline = ConstU64<MIN_QUORUM_DEADLINE>;
 	type DisputeWindow = ConstU64<DISPUTE_WINDOW>;
+	type MaxDisputeEndsPerBlock = ConstU32<8>;
 	type AssignmentDelay = ConstU32<DELAY>;
 	type MinDeadline = ConstU64<MIN_DEADLINE>;
 	type MaxDeadline = ConstU64<100>;

@@ -44,14 +44,39 @@ impl<T: Config> Pallet<T> {
 	/// the one revealed); what a decision did not use is refunded.
 	pub fn answers_weight(answers: &[Submission<T>]) -> Weight {
 		let largest = Self::largest_answer_bytes(answers);
-		let reveals = answers
-			.iter()
-			.filter(|submission| matches!(submission.answer, Answer::Reveal { .. }))
-			.count() as u64;
+		let count = |kind: fn(&Answer<T>) -> bool| {
+			answers.iter().filter(|submission| kind(&submission.answer)).count() as u32
+		};
+		let commits = count(|answer| matches!(answer, Answer::Commit { .. }));
+		let reveals = count(|answer| matches!(answer, Answer::Reveal { .. }));
+		let direct = (answers.len() as u32).saturating_sub(commits).saturating_sub(reveals);
 		let largest_outputs = T::MaxInlineTensorBytes::get()
 			.saturating_mul(veritensor_primitives::tensor::MAX_TENSORS);
-		T::WeightInfo::submit_results(answers.len() as u32, largest)
-			.saturating_add(T::WeightInfo::decide_quorum(largest_outputs).saturating_mul(reveals))
+		Self::answer_kinds_weight(direct, commits, reveals, largest).saturating_add(
+			T::WeightInfo::decide_quorum(largest_outputs).saturating_mul(reveals.into()),
+		)
+	}
+
+	/// The weight of `direct` answers (outputs and "cannot execute" of single-worker jobs),
+	/// `commits` commitments and `reveals` reveals, outputs of at most `largest` bytes, without
+	/// the quorum decisions: each kind weighed by its own benchmark.
+	pub(crate) fn answer_kinds_weight(
+		direct: u32,
+		commits: u32,
+		reveals: u32,
+		largest: u32,
+	) -> Weight {
+		let mut weight = Weight::zero();
+		if direct > 0 || (commits == 0 && reveals == 0) {
+			weight.saturating_accrue(T::WeightInfo::submit_results(direct, largest));
+		}
+		if commits > 0 {
+			weight.saturating_accrue(T::WeightInfo::submit_commits(commits));
+		}
+		if reveals > 0 {
+			weight.saturating_accrue(T::WeightInfo::submit_reveals(reveals, largest));
+		}
+		weight
 	}
 
 	/// A quorum job's commit and reveal progress: its members in draw order, each with

@@ -378,12 +378,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Applies the slashes of the quorums whose dispute window has ended, and refunds the
-	/// disputed ones, oldest first, at most `MaxJobsPerBlock` a block. Returns how many were
-	/// done.
+	/// disputed ones, oldest first, at most `MaxDisputeEndsPerBlock` a block. Returns how many
+	/// were done.
 	pub(crate) fn end_disputes(now: BlockNumberFor<T>) -> u32 {
 		let (mut first, next) = DisputeQueueRange::<T>::get();
 		let mut done = 0u32;
-		while done < T::MaxJobsPerBlock::get() && first < next {
+		while done < T::MaxDisputeEndsPerBlock::get() && first < next {
 			if let Some(job) = DisputeQueue::<T>::get(first) {
 				match Decisions::<T>::get(job) {
 					Some(decision) if decision.dispute_end > now => break,

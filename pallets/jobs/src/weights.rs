@@ -60,6 +60,8 @@ pub trait WeightInfo {
 	fn assign_jobs(n: u32, ) -> Weight;
 	fn prune_results(n: u32, ) -> Weight;
 	fn decide_quorum(b: u32, ) -> Weight;
+	fn submit_commits(n: u32, ) -> Weight;
+	fn submit_reveals(n: u32, b: u32, ) -> Weight;
 	fn end_commit_windows(n: u32, ) -> Weight;
 	fn end_disputes(n: u32, ) -> Weight;
 }
@@ -339,6 +341,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
+	fn submit_commits(n: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(n.into()))
+	}
+	fn submit_reveals(n: u32, b: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(n.into())).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
+	}
 	fn decide_quorum(b: u32, ) -> Weight {
 		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
 	}
@@ -423,6 +431,12 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
+	}
+	fn submit_commits(n: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(n.into()))
+	}
+	fn submit_reveals(n: u32, b: u32, ) -> Weight {
+		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(n.into())).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
 	}
 	fn decide_quorum(b: u32, ) -> Weight {
 		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
