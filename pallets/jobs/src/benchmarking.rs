@@ -602,6 +602,33 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn authorize_commits(
+		n: Linear<1, { T::MaxResultsPerCall::get() }>,
+	) -> Result<(), BenchmarkError> {
+		// The pool's check of a batch of `n` commitments: the batch signature, then each job.
+		let (worker, jobs, _) = committed_quorums::<T>(n, 8, false);
+		let answers: Vec<Submission<T>> = jobs
+			.iter()
+			.map(|job| Submission {
+				job: *job,
+				answer: Answer::Commit { commitment: sp_core::H256::repeat_byte(7) },
+			})
+			.collect();
+		let (answers, signature) = signed_batch::<T>(&worker, answers);
+		let call = Call::<T>::submit_results { worker, answers, signature };
+
+		#[block]
+		{
+			use frame_support::traits::Authorize;
+			call.authorize(TransactionSource::External)
+				.ok_or("the call authorizes itself")?
+				.map_err(|_| "a valid batch")?;
+		}
+
+		Ok(())
+	}
+
+	#[benchmark]
 	fn submit_reveals(
 		n: Linear<1, { T::MaxResultsPerCall::get() }>,
 		b: Linear<8, { max_side_bytes::<T>() }>,
@@ -619,11 +646,13 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn decide_quorum(b: Linear<8, { max_side_bytes::<T>() }>) -> Result<(), BenchmarkError> {
-		// The largest quorum, every member revealed an output of `b` bytes compared element by
-		// element, all agree: each is paid, and the result stored.
+	fn decide_quorum(m: Linear<3, { largest_quorum::<T>() }>) -> Result<(), BenchmarkError> {
+		// A quorum of `m` members, every member revealed a small output, all agree: each is
+		// paid, and the result stored. The comparison of larger outputs is `compare_outputs`,
+		// once per pair. (Drawn as the largest quorum, then cut to `m` members: the decision
+		// works on any size.)
 		let k = largest_quorum::<T>();
-		let schema = schema_of_bytes(8, b);
+		let schema = schema_of_bytes(8, 8);
 		let model = model_with::<T>(0xd0, schema.clone());
 		for index in 0..k {
 			T::BenchmarkHelper::add_worker(&[model], index, 1);
@@ -631,6 +660,19 @@ mod benchmarks {
 		T::BenchmarkHelper::make_eligible();
 		let (jobs, _) = drawn_quorums::<T>(model, &schema, k, 1);
 		let job = jobs[0];
+		Jobs::<T>::mutate(job, |record| {
+			if let Some(record) = record {
+				record.k = m;
+				if let JobState::Assigned { workers, .. } = &mut record.state {
+					workers.truncate(m as usize);
+				}
+			}
+		});
+		Quorums::<T>::mutate(job, |quorum| {
+			if let Some(quorum) = quorum {
+				quorum.commitments.truncate(m as usize);
+			}
+		});
 		let record = Jobs::<T>::get(job).ok_or("the quorum is drawn")?;
 		let output = payload::<T>(&schema.outputs, 3);
 		let Payload::Inline(tensors) = &output else { return Err("inline".into()) };
@@ -649,6 +691,32 @@ mod benchmarks {
 		}
 
 		assert!(Results::<T>::contains_key(job));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn compare_outputs(b: Linear<8, { max_side_bytes::<T>() }>) -> Result<(), BenchmarkError> {
+		// One comparison of two outputs of `b` bytes that agree, element by element (a
+		// tolerance on every tensor: the costliest rule, read to the last element).
+		let schema = schema_of_bytes(8, b);
+		let rule =
+			veritensor_primitives::ComparisonRule::PerOutput(BoundedVec::truncate_from(vec![
+				veritensor_primitives::OutputRule::Tolerance { agree: 0, slash: 0 };
+				schema.outputs.len()
+			]));
+		let (Payload::Inline(x), Payload::Inline(y)) =
+			(payload::<T>(&schema.outputs, 3), payload::<T>(&schema.outputs, 3))
+		else {
+			return Err("inline".into());
+		};
+		let closeness;
+
+		#[block]
+		{
+			closeness = veritensor_primitives::quorum::compare(&rule, &x, &y);
+		}
+
+		assert_eq!(closeness, veritensor_primitives::quorum::Closeness::Agree);
 		Ok(())
 	}
 

@@ -749,10 +749,7 @@ pub mod pallet {
 		#[pallet::call_index(2)]
 		#[pallet::weight((Pallet::<T>::answers_weight(answers), DispatchClass::Operational))]
 		#[pallet::authorize(Pallet::<T>::authorize_answers)]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_submit_results(
-			answers.len() as u32,
-			Pallet::<T>::largest_answer_bytes(answers),
-		))]
+		#[pallet::weight_of_authorize(Pallet::<T>::authorize_weight(answers))]
 		pub fn submit_results(
 			origin: OriginFor<T>,
 			worker: WorkerId,

@@ -2,9 +2,9 @@
 
 use crate::{pallet::*, types::*, WeightInfo};
 use alloc::vec::Vec;
-use frame_support::traits::Get;
 use frame_support::weights::Weight;
 use frame_system::pallet_prelude::BlockNumberFor;
+use veritensor_primitives::traits::ModelRegistry;
 use veritensor_primitives::{JobId, WorkerId};
 
 impl<T: Config> Pallet<T> {
@@ -39,9 +39,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The weight a batch of answers may take: each answer's checks and bookkeeping, and for
-	/// each reveal the decision of a largest quorum with the largest outputs a quorum compares
-	/// (any reveal may be its quorum's last, and the other members' outputs may be larger than
-	/// the one revealed); what a decision did not use is refunded.
+	/// each reveal the decision of its quorum (any reveal may be its quorum's last); what a
+	/// decision did not use is refunded.
 	pub fn answers_weight(answers: &[Submission<T>]) -> Weight {
 		let largest = Self::largest_answer_bytes(answers);
 		let count = |kind: fn(&Answer<T>) -> bool| {
@@ -50,11 +49,60 @@ impl<T: Config> Pallet<T> {
 		let commits = count(|answer| matches!(answer, Answer::Commit { .. }));
 		let reveals = count(|answer| matches!(answer, Answer::Reveal { .. }));
 		let direct = (answers.len() as u32).saturating_sub(commits).saturating_sub(reveals);
-		let largest_outputs = T::MaxInlineTensorBytes::get()
-			.saturating_mul(veritensor_primitives::tensor::MAX_TENSORS);
-		Self::answer_kinds_weight(direct, commits, reveals, largest).saturating_add(
-			T::WeightInfo::decide_quorum(largest_outputs).saturating_mul(reveals.into()),
+		let decisions = answers
+			.iter()
+			.filter(|submission| matches!(submission.answer, Answer::Reveal { .. }))
+			.map(|submission| Self::decision_bound(submission.job))
+			.fold(Weight::zero(), |sum, weight| sum.saturating_add(weight));
+		Self::answer_kinds_weight(direct, commits, reveals, largest).saturating_add(decisions)
+	}
+
+	/// The most a decision of `job`'s quorum can weigh: its members, outputs of the size its
+	/// model's schema fixes (every member's output has that size, whatever this reveal
+	/// carries). A job that is gone weighs nothing: its reveal is stale.
+	pub(crate) fn decision_bound(job: JobId) -> Weight {
+		let Some(record) = Jobs::<T>::get(job) else { return Weight::zero() };
+		let bytes = T::Models::schema(&record.model)
+			.map(|schema| {
+				schema
+					.outputs
+					.iter()
+					.map(|spec| spec.wire_size().unwrap_or(u32::MAX))
+					.fold(0u32, u32::saturating_add)
+			})
+			.unwrap_or(0);
+		Self::decision_weight(record.k, bytes)
+	}
+
+	/// The weight of deciding a quorum of `members` whose outputs have `bytes` bytes: the
+	/// decision's bookkeeping, and a comparison for every pair of answers (the agreement sets)
+	/// and of each answer with the canonical one.
+	pub(crate) fn decision_weight(members: u32, bytes: u32) -> Weight {
+		let comparisons = members.saturating_mul(members.saturating_add(1));
+		T::WeightInfo::decide_quorum(members).saturating_add(
+			T::WeightInfo::compare_outputs(bytes).saturating_mul(comparisons.into()),
 		)
+	}
+
+	/// The weight of the pool's (and the block's) check of a batch of answers: outputs and
+	/// reveals with their receipts, commitments without.
+	pub fn authorize_weight(answers: &[Submission<T>]) -> Weight {
+		let commits = answers
+			.iter()
+			.filter(|submission| matches!(submission.answer, Answer::Commit { .. }))
+			.count() as u32;
+		let others = (answers.len() as u32).saturating_sub(commits);
+		let mut weight = Weight::zero();
+		if others > 0 || commits == 0 {
+			weight.saturating_accrue(T::WeightInfo::authorize_submit_results(
+				others,
+				Self::largest_answer_bytes(answers),
+			));
+		}
+		if commits > 0 {
+			weight.saturating_accrue(T::WeightInfo::authorize_commits(commits));
+		}
+		weight
 	}
 
 	/// The weight of `direct` answers (outputs and "cannot execute" of single-worker jobs),

@@ -17,7 +17,7 @@
 //!    at the window's end. Slashes go to the treasury: agreeing members earn nothing from them, so that
 //!    colluders gain nothing by outvoting an honest minority.
 
-use crate::{pallet::*, settlement::Settlement, types::*, WeightInfo};
+use crate::{pallet::*, settlement::Settlement, types::*};
 use alloc::{collections::BTreeMap, vec::Vec};
 use frame_support::{defensive, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -374,7 +374,7 @@ impl<T: Config> Pallet<T> {
 			verdicts,
 			dispute_end,
 		});
-		Ok(T::WeightInfo::decide_quorum(largest))
+		Ok(Self::decision_weight(workers.len() as u32, largest))
 	}
 
 	/// Applies the slashes of the quorums whose dispute window has ended, and refunds the

@@ -59,9 +59,11 @@ pub trait WeightInfo {
 	fn expire_jobs(n: u32, ) -> Weight;
 	fn assign_jobs(n: u32, ) -> Weight;
 	fn prune_results(n: u32, ) -> Weight;
-	fn decide_quorum(b: u32, ) -> Weight;
 	fn submit_commits(n: u32, ) -> Weight;
+	fn authorize_commits(n: u32, ) -> Weight;
 	fn submit_reveals(n: u32, b: u32, ) -> Weight;
+	fn decide_quorum(m: u32, ) -> Weight;
+	fn compare_outputs(b: u32, ) -> Weight;
 	fn end_commit_windows(n: u32, ) -> Weight;
 	fn end_disputes(n: u32, ) -> Weight;
 }
@@ -70,7 +72,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Models::Models` (r:1 w:1)
-	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:5 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::EligibleOperators` (r:1 w:0)
@@ -93,12 +95,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[8, 65536]`.
 	fn submit(b: u32, ) -> Weight {
-		// Measured: `1125`
+		// Measured: `1190`
 		// Estimated: `13545`
-		// Minimum execution time: 165_024_000 picoseconds.
-		Weight::from_parts(182_224_298, 13545)
-			// Standard Error: 18
-			.saturating_add(Weight::from_parts(3_897, 0).saturating_mul(b.into()))
+		// Minimum execution time: 165_735_000 picoseconds.
+		Weight::from_parts(249_664_233, 13545)
+			// Standard Error: 100
+			.saturating_add(Weight::from_parts(4_845, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -111,10 +113,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn count_eligible() -> Weight {
-		// Measured: `50377`
+		// Measured: `50363`
 		// Estimated: `480478`
-		// Minimum execution time: 1_492_561_000 picoseconds.
-		Weight::from_parts(1_618_309_000, 480478)
+		// Minimum execution time: 1_557_080_000 picoseconds.
+		Weight::from_parts(2_392_413_000, 480478)
 			.saturating_add(T::DbWeight::get().reads(258_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -135,16 +137,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Claimable` (r:1 w:1)
 	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
-	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:0 w:1)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:1)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	fn cancel() -> Weight {
-		// Measured: `10077`
+		// Measured: `10079`
 		// Estimated: `11671`
-		// Minimum execution time: 178_641_000 picoseconds.
-		Weight::from_parts(199_667_000, 11671)
+		// Minimum execution time: 188_587_000 picoseconds.
+		Weight::from_parts(325_296_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -158,8 +160,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:64 w:64)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Quorums` (r:64 w:0)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:8 w:8)
-	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:64 w:64)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelTallies` (r:8 w:8)
@@ -183,16 +187,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 64]`.
 	/// The range of component `b` is `[8, 65536]`.
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		// Measured: `4156 + n * (477 ±0)`
-		// Estimated: `28029 + n * (2893 ±45)`
-		// Minimum execution time: 540_903_000 picoseconds.
-		Weight::from_parts(573_982_000, 28029)
-			// Standard Error: 16_003_496
-			.saturating_add(Weight::from_parts(296_373_389, 0).saturating_mul(n.into()))
-			// Standard Error: 15_655
-			.saturating_add(Weight::from_parts(99_366, 0).saturating_mul(b.into()))
+		// Measured: `4676 + n * (477 ±0)`
+		// Estimated: `28225 + n * (2893 ±0)`
+		// Minimum execution time: 548_274_000 picoseconds.
+		Weight::from_parts(684_181_000, 28225)
+			// Standard Error: 25_909_097
+			.saturating_add(Weight::from_parts(460_001_474, 0).saturating_mul(n.into()))
+			// Standard Error: 25_345
+			.saturating_add(Weight::from_parts(104_871, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(21_u64))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
@@ -205,21 +209,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:64 w:0)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Quorums` (r:64 w:0)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:8 w:0)
-	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	/// The range of component `b` is `[8, 65536]`.
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
-		// Measured: `3504 + n * (318 ±0)`
-		// Estimated: `28029 + n * (2893 ±0)`
-		// Minimum execution time: 483_046_000 picoseconds.
-		Weight::from_parts(488_217_000, 28029)
-			// Standard Error: 18_116_782
-			.saturating_add(Weight::from_parts(218_623_622, 0).saturating_mul(n.into()))
-			// Standard Error: 17_722
-			.saturating_add(Weight::from_parts(116_970, 0).saturating_mul(b.into()))
+		// Measured: `4024 + n * (318 ±0)`
+		// Estimated: `28225 + n * (2893 ±0)`
+		// Minimum execution time: 491_121_000 picoseconds.
+		Weight::from_parts(497_158_000, 28225)
+			// Standard Error: 25_895_302
+			.saturating_add(Weight::from_parts(321_994_584, 0).saturating_mul(n.into()))
+			// Standard Error: 25_332
+			.saturating_add(Weight::from_parts(133_530, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
@@ -230,8 +236,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn claim() -> Weight {
 		// Measured: `450`
 		// Estimated: `6196`
-		// Minimum execution time: 69_541_000 picoseconds.
-		Weight::from_parts(75_051_000, 6196)
+		// Minimum execution time: 69_438_000 picoseconds.
+		Weight::from_parts(77_384_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -241,8 +247,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::RecentVrf` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::ExpiryQueue` (r:1 w:0)
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::CommitQueue` (r:1 w:0)
+	/// Proof: `Jobs::CommitQueue` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentQueue` (r:1 w:0)
 	/// Proof: `Jobs::AssignmentQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::DisputeQueueRange` (r:1 w:0)
+	/// Proof: `Jobs::DisputeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::PruneQueueRange` (r:1 w:0)
 	/// Proof: `Jobs::PruneQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::PruneQueue` (r:1 w:0)
@@ -251,16 +261,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	fn on_initialize_base() -> Weight {
 		// Measured: `304`
-		// Estimated: `11671`
-		// Minimum execution time: 22_870_000 picoseconds.
-		Weight::from_parts(26_134_000, 11671)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Estimated: `19863`
+		// Minimum execution time: 27_026_000 picoseconds.
+		Weight::from_parts(45_316_000, 19863)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Jobs::ExpiryQueue` (r:1 w:1)
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:256 w:256)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Quorums` (r:256 w:0)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:4096 w:4096)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Operators` (r:256 w:256)
@@ -270,7 +282,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:513 w:513)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:256 w:256)
-	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2901), added: 5376, mode: `MaxEncodedLen`)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:0 w:256)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:256)
@@ -279,14 +291,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn expire_jobs(n: u32, ) -> Weight {
-		// Measured: `959 + n * (3412 ±0)`
+		// Measured: `931 + n * (3414 ±0)`
 		// Estimated: `11671 + n * (50240 ±0)`
-		// Minimum execution time: 456_347_000 picoseconds.
-		Weight::from_parts(490_994_000, 11671)
-			// Standard Error: 8_165_577
-			.saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+		// Minimum execution time: 462_140_000 picoseconds.
+		Weight::from_parts(605_293_000, 11671)
+			// Standard Error: 11_019_977
+			.saturating_add(Weight::from_parts(492_725_291, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((23_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((24_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((26_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 50240).saturating_mul(n.into()))
@@ -309,12 +321,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn assign_jobs(n: u32, ) -> Weight {
-		// Measured: `50893 + n * (59 ±0)`
+		// Measured: `50866 + n * (59 ±0)`
 		// Estimated: `480478 + n * (2893 ±0)`
-		// Minimum execution time: 1_594_958_000 picoseconds.
-		Weight::from_parts(2_308_759_855, 480478)
-			// Standard Error: 590_479
-			.saturating_add(Weight::from_parts(20_724_918, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_585_328_000 picoseconds.
+		Weight::from_parts(1_766_593_115, 480478)
+			// Standard Error: 1_471_659
+			.saturating_add(Weight::from_parts(23_550_442, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(259_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(80_u64))
@@ -327,96 +339,302 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Results` (r:0 w:1024)
 	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Decisions` (r:0 w:1024)
+	/// Proof: `Jobs::Decisions` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn prune_results(n: u32, ) -> Weight {
 		// Measured: `246 + n * (31 ±0)`
 		// Estimated: `3858 + n * (2502 ±0)`
-		// Minimum execution time: 19_556_000 picoseconds.
-		Weight::from_parts(20_314_000, 3858)
-			// Standard Error: 145_996
-			.saturating_add(Weight::from_parts(8_886_380, 0).saturating_mul(n.into()))
+		// Minimum execution time: 21_525_000 picoseconds.
+		Weight::from_parts(22_914_000, 3858)
+			// Standard Error: 212_905
+			.saturating_add(Weight::from_parts(11_310_004, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
+	/// Storage: `Workers::Workers` (r:1 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:1 w:0)
+	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::NextJobId` (r:1 w:0)
+	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:64 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::WorkerJobs` (r:64 w:0)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Quorums` (r:64 w:64)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
 	fn submit_commits(n: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(n.into()))
+		// Measured: `814 + n * (412 ±0)`
+		// Estimated: `4130 + n * (2893 ±0)`
+		// Minimum execution time: 82_427_000 picoseconds.
+		Weight::from_parts(2_781_412, 4130)
+			// Standard Error: 637_469
+			.saturating_add(Weight::from_parts(35_949_484, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(0_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
+	/// Storage: `Jobs::WorkerJobs` (r:65 w:0)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::NextJobId` (r:1 w:0)
+	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:64 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Quorums` (r:64 w:0)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
+	fn authorize_commits(n: u32, ) -> Weight {
+		// Measured: `508 + n * (412 ±0)`
+		// Estimated: `3529 + n * (2893 ±0)`
+		// Minimum execution time: 120_054_000 picoseconds.
+		Weight::from_parts(130_031_324, 3529)
+			// Standard Error: 299_806
+			.saturating_add(Weight::from_parts(29_275_410, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(0_u64))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
+	}
+	/// Storage: `Workers::Workers` (r:1 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:1 w:0)
+	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::NextJobId` (r:1 w:0)
+	/// Proof: `Jobs::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:64 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::WorkerJobs` (r:64 w:0)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Quorums` (r:64 w:0)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Reveals` (r:128 w:64)
+	/// Proof: `Jobs::Reveals` (`max_values`: None, `max_size`: Some(65863), added: 68338, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Models` (r:1 w:0)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
+	/// The range of component `b` is `[8, 65536]`.
 	fn submit_reveals(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(n.into())).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
+		// Measured: `1396 + n * (511 ±0)`
+		// Estimated: `6405 + n * (136676 ±0)`
+		// Minimum execution time: 639_937_000 picoseconds.
+		Weight::from_parts(727_043_000, 6405)
+			// Standard Error: 48_035_215
+			.saturating_add(Weight::from_parts(262_134_542, 0).saturating_mul(n.into()))
+			// Standard Error: 46_990
+			.saturating_add(Weight::from_parts(336_626, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(0_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 136676).saturating_mul(n.into()))
 	}
-	fn decide_quorum(b: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
+	/// Storage: `Jobs::Quorums` (r:1 w:1)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Reveals` (r:5 w:5)
+	/// Proof: `Jobs::Reveals` (`max_values`: None, `max_size`: Some(65863), added: 68338, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Models` (r:1 w:1)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:1 w:1)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::ModelTallies` (r:1 w:1)
+	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:5 w:5)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::WorkerTallies` (r:5 w:5)
+	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:5 w:0)
+	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Claimable` (r:1 w:1)
+	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneQueueRange` (r:1 w:1)
+	/// Proof: `Jobs::PruneQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Results` (r:0 w:1)
+	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:0 w:1)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneQueue` (r:0 w:1)
+	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Decisions` (r:0 w:1)
+	/// Proof: `Jobs::Decisions` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Inputs` (r:0 w:1)
+	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::WorkerJobs` (r:0 w:5)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// The range of component `m` is `[3, 5]`.
+	fn decide_quorum(m: u32, ) -> Weight {
+		// Measured: `1682 + m * (353 ±0)`
+		// Estimated: `6405 + m * (68338 ±0)`
+		// Minimum execution time: 339_800_000 picoseconds.
+		Weight::from_parts(324_898_418, 6405)
+			// Standard Error: 3_711_774
+			.saturating_add(Weight::from_parts(69_278_208, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 68338).saturating_mul(m.into()))
 	}
+	/// The range of component `b` is `[8, 65536]`.
+	fn compare_outputs(b: u32, ) -> Weight {
+		// Measured: `0`
+		// Estimated: `0`
+		// Minimum execution time: 459_000 picoseconds.
+		Weight::from_parts(2_938_855, 0)
+			// Standard Error: 65
+			.saturating_add(Weight::from_parts(18_739, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(0_u64))
+			.saturating_add(T::DbWeight::get().writes(0_u64))
+	}
+	/// Storage: `Jobs::CommitQueue` (r:2 w:2)
+	/// Proof: `Jobs::CommitQueue` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RecentVrf` (r:1 w:0)
+	/// Proof: `Jobs::RecentVrf` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Quorums` (r:64 w:64)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:64 w:64)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::WorkerJobs` (r:64 w:128)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:128 w:84)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Operators` (r:128 w:46)
+	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:46 w:46)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:47 w:47)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
 	fn end_commit_windows(n: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+		// Measured: `55767 + n * (687 ±0)`
+		// Estimated: `477831 + n * (2893 ±0)`
+		// Minimum execution time: 1_829_821_000 picoseconds.
+		Weight::from_parts(2_323_068_477, 477831)
+			// Standard Error: 12_139_856
+			.saturating_add(Weight::from_parts(184_837_449, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(268_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(22_u64))
+			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
+	/// Storage: `Jobs::DisputeQueueRange` (r:1 w:1)
+	/// Proof: `Jobs::DisputeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::DisputeQueue` (r:64 w:64)
+	/// Proof: `Jobs::DisputeQueue` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Decisions` (r:64 w:0)
+	/// Proof: `Jobs::Decisions` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:5 w:5)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Operators` (r:5 w:5)
+	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:69 w:69)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:71 w:71)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:64 w:64)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Claimable` (r:1 w:1)
+	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Models` (r:1 w:1)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:0 w:64)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Inputs` (r:0 w:64)
+	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
 	fn end_disputes(n: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+		// Measured: `3876 + n * (636 ±0)`
+		// Estimated: `19720 + n * (2893 ±0)`
+		// Minimum execution time: 638_784_000 picoseconds.
+		Weight::from_parts(948_547_000, 19720)
+			// Standard Error: 9_207_269
+			.saturating_add(Weight::from_parts(598_928_822, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(26_u64))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(25_u64))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit(b: u32, ) -> Weight {
-		Weight::from_parts(182_224_298, 13545)
-			.saturating_add(Weight::from_parts(3_897, 0).saturating_mul(b.into()))
+		Weight::from_parts(249_664_233, 13545)
+			.saturating_add(Weight::from_parts(4_845, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn count_eligible() -> Weight {
-		Weight::from_parts(1_618_309_000, 480478)
+		Weight::from_parts(2_392_413_000, 480478)
 			.saturating_add(ParityDbWeight::get().reads(258_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(199_667_000, 11671)
+		Weight::from_parts(325_296_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(573_982_000, 28029)
-			.saturating_add(Weight::from_parts(296_373_389, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(99_366, 0).saturating_mul(b.into()))
+		Weight::from_parts(684_181_000, 28225)
+			.saturating_add(Weight::from_parts(460_001_474, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(104_871, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
-			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(19_u64))
 			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(488_217_000, 28029)
-			.saturating_add(Weight::from_parts(218_623_622, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(116_970, 0).saturating_mul(b.into()))
+		Weight::from_parts(497_158_000, 28225)
+			.saturating_add(Weight::from_parts(321_994_584, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(133_530, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn claim() -> Weight {
-		Weight::from_parts(75_051_000, 6196)
+		Weight::from_parts(77_384_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_base() -> Weight {
-		Weight::from_parts(26_134_000, 11671)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		Weight::from_parts(45_316_000, 19863)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn expire_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671)
-			.saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+		Weight::from_parts(605_293_000, 11671)
+			.saturating_add(Weight::from_parts(492_725_291, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().reads((23_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((24_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(ParityDbWeight::get().writes((26_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 50240).saturating_mul(n.into()))
 	}
 	fn assign_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(2_308_759_855, 480478)
-			.saturating_add(Weight::from_parts(20_724_918, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_766_593_115, 480478)
+			.saturating_add(Weight::from_parts(23_550_442, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(259_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(80_u64))
@@ -424,27 +642,72 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn prune_results(n: u32, ) -> Weight {
-		Weight::from_parts(20_314_000, 3858)
-			.saturating_add(Weight::from_parts(8_886_380, 0).saturating_mul(n.into()))
+		Weight::from_parts(22_914_000, 3858)
+			.saturating_add(Weight::from_parts(11_310_004, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
-			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
 	fn submit_commits(n: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(n.into()))
+		Weight::from_parts(2_781_412, 4130)
+			.saturating_add(Weight::from_parts(35_949_484, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(0_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
+	}
+	fn authorize_commits(n: u32, ) -> Weight {
+		Weight::from_parts(130_031_324, 3529)
+			.saturating_add(Weight::from_parts(29_275_410, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(0_u64))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn submit_reveals(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(n.into())).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
+		Weight::from_parts(727_043_000, 6405)
+			.saturating_add(Weight::from_parts(262_134_542, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(336_626, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(0_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 136676).saturating_mul(n.into()))
 	}
-	fn decide_quorum(b: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(4_000, 0).saturating_mul(b.into()))
+	fn decide_quorum(m: u32, ) -> Weight {
+		Weight::from_parts(324_898_418, 6405)
+			.saturating_add(Weight::from_parts(69_278_208, 0).saturating_mul(m.into()))
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(m.into())))
+			.saturating_add(ParityDbWeight::get().writes(14_u64))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 68338).saturating_mul(m.into()))
+	}
+	fn compare_outputs(b: u32, ) -> Weight {
+		Weight::from_parts(2_938_855, 0)
+			.saturating_add(Weight::from_parts(18_739, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(0_u64))
+			.saturating_add(ParityDbWeight::get().writes(0_u64))
 	}
 	fn end_commit_windows(n: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+		Weight::from_parts(2_323_068_477, 477831)
+			.saturating_add(Weight::from_parts(184_837_449, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(268_u64))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(22_u64))
+			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn end_disputes(n: u32, ) -> Weight {
-		Weight::from_parts(490_994_000, 11671).saturating_add(Weight::from_parts(475_498_641, 0).saturating_mul(n.into()))
+		Weight::from_parts(948_547_000, 19720)
+			.saturating_add(Weight::from_parts(598_928_822, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(26_u64))
+			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(25_u64))
+			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 }

@@ -98,6 +98,12 @@ pub fn max_batch_bytes<T: Config>() -> usize {
 	(reserved / 8).max(1) as usize
 }
 
+/// The most weight one batch of answers declares: an eighth of a block's, so that several
+/// workers' batches fit in a block.
+pub fn max_batch_weight<T: Config>() -> frame_support::weights::Weight {
+	<T as frame_system::Config>::BlockWeights::get().max_block / 8
+}
+
 /// Runs the worker's off-chain work after block `now`.
 pub fn run<T: Config>(now: BlockNumberFor<T>) {
 	let endpoint =
@@ -370,15 +376,30 @@ impl<T: Config> WorkerRun<'_, T> {
 		(job.k > 1).then(|| (sp_io::offchain::random_seed(), job.deadline.saturated_into()))
 	}
 
-	/// Gives `answers` to the pool in batches bounded in count and bytes.
+	/// Gives `answers` to the pool in batches bounded in count, bytes and weight (a reveal
+	/// declares the weight of its quorum's decision).
 	fn send(&self, journal: &mut Journal, answers: Vec<Outgoing<T>>) {
 		let max_count = T::MaxResultsPerCall::get() as usize;
 		let max_bytes = max_batch_bytes::<T>();
+		let max_weight = max_batch_weight::<T>();
 		let mut batch: Vec<Outgoing<T>> = Vec::new();
 		let mut bytes = 0usize;
 		for answer in answers {
 			let size = answer.0.encoded_size();
-			if !batch.is_empty() && (batch.len() >= max_count || bytes + size > max_bytes) {
+			let weight = || {
+				let answers: Vec<Submission<T>> = batch
+					.iter()
+					.map(|(answer, _)| answer.clone())
+					.chain(core::iter::once(answer.0.clone()))
+					.collect();
+				crate::Pallet::<T>::answers_weight(&answers)
+					.saturating_add(crate::Pallet::<T>::authorize_weight(&answers))
+			};
+			if !batch.is_empty()
+				&& (batch.len() >= max_count
+					|| bytes + size > max_bytes
+					|| weight().any_gt(max_weight))
+			{
 				self.send_batch(journal, core::mem::take(&mut batch));
 				bytes = 0;
 			}
