@@ -9,9 +9,9 @@
 //!   it is never canonical, agrees with nothing, and is slashed when a consistent majority
 //!   settles the job (without one, a rule that does not fit the model's graph would slash
 //!   every honest member).
-//! - Deterministic "cannot execute" reasons (the input does not suit the model; a model the
-//!   pinned engine does not support) are answers: they agree with the same reason and vote, and
-//!   are wrong when a majority ran the job. Environment failures are abstentions: they neither
+//! - Deterministic "cannot execute" reasons (for a model pinned to one engine: the input does not
+//!   suit the model, or the engine does not support it) are answers: they agree with the same
+//!   reason and vote, and are wrong when a majority ran the job. Environment failures are abstentions: they neither
 //!   vote nor agree.
 
 use crate::{
@@ -107,13 +107,14 @@ pub struct Decision {
 }
 
 impl CannotExecuteReason {
-	/// Whether every correct worker running the same engine gives this reason for the job: then
-	/// it is an answer that votes. `pinned` says whether the model is pinned to one engine (an
-	/// unsupported model is a fact of the job only then).
+	/// Whether every correct worker gives this reason for the job: then it is an answer that
+	/// votes. Only for a model pinned to one engine (`pinned`): an input or a model one engine
+	/// refuses, another may run.
 	pub fn is_deterministic(self, pinned: bool) -> bool {
 		match self {
-			Self::BadInput => true,
-			Self::ModelUnsupported => pinned,
+			// Engines differ in what they accept (the interpreter takes no float input, say):
+			// only one pinned engine makes a refusal a fact of the job.
+			Self::BadInput | Self::ModelUnsupported => pinned,
 			Self::ModelUnavailable
 			| Self::InputUnavailable
 			| Self::ExecutionFailed

@@ -155,16 +155,23 @@ fn refusals_vote_abstentions_do_not_and_absences_count_against_the_majority() {
 	let honest = answer(0, [900, 50, 30, 20]);
 	let bad_input = Ballot::CannotExecute(CannotExecuteReason::BadInput);
 	let unavailable = Ballot::CannotExecute(CannotExecuteReason::ModelUnavailable);
+	// For a model pinned to one engine, an input it refuses is a fact of the job.
 	let ballots = [bad_input, bad_input, Ballot::Output(&honest)];
-	let decision = decide(&rule, false, &ballots, 3);
+	let decision = decide(&rule, true, &ballots, 3);
 	assert_eq!(decision.canonical, Some(0));
 	// An output is never slashed because a majority said it cannot be run.
 	assert_eq!(decision.verdicts, vec![Verdict::Agreed, Verdict::Agreed, Verdict::Differed]);
+	// Unpinned, another engine may accept what one refuses: an abstention.
+	let decision = decide(&rule, false, &ballots, 3);
+	assert_eq!(decision.canonical, None);
+	assert_eq!(decision.verdicts, vec![Verdict::Abstained, Verdict::Abstained, Verdict::Differed]);
 
 	// A reason of the job, contradicted by a majority that ran it: wrong.
 	let ballots = [bad_input, Ballot::Output(&honest), Ballot::Output(&honest)];
-	let decision = decide(&rule, false, &ballots, 3);
+	let decision = decide(&rule, true, &ballots, 3);
 	assert_eq!(decision.verdicts, vec![Verdict::Wrong, Verdict::Agreed, Verdict::Agreed]);
+	let decision = decide(&rule, false, &ballots, 3);
+	assert_eq!(decision.verdicts, vec![Verdict::Abstained, Verdict::Agreed, Verdict::Agreed]);
 
 	let ballots = [unavailable, Ballot::Output(&honest), Ballot::Output(&honest)];
 	let decision = decide(&rule, false, &ballots, 3);

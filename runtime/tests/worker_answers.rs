@@ -107,7 +107,7 @@ fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
 		)
 		.expect("the pool takes the answer");
 		assert_eq!(valid.priority, AnswerPriority::get());
-		assert_eq!(valid.provides, vec![("VeritensorJobAnswer", (&worker, job)).encode()]);
+		assert_eq!(valid.provides, vec![("VeritensorJobAnswer", (&worker, job, 0u8)).encode()]);
 
 		// A block: applied, settled, the worker paid, its account still without funds.
 		Executive::initialize_block(&veritensor_runtime::Header::new(

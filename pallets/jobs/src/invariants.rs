@@ -133,11 +133,12 @@ impl<T: Config> Pallet<T> {
 		for position in first..next {
 			let job = DisputeQueue::<T>::get(position).ok_or("a gap in the dispute queue")?;
 			let decision = Decisions::<T>::get(job).ok_or("a pending dispute without decision")?;
+			// In the order decided (the window's length may change with an upgrade).
 			ensure!(
-				last_end.is_none_or(|last| last <= decision.dispute_end),
+				last_end.is_none_or(|last| last <= decision.decided_at),
 				"the dispute queue is out of order"
 			);
-			last_end = Some(decision.dispute_end);
+			last_end = Some(decision.decided_at);
 			pending.insert(job);
 			ensure!(
 				decision.slash <= T::Workers::max_exposure(),

@@ -387,7 +387,14 @@ impl<T: Config> Pallet<T> {
 			if let Some(job) = DisputeQueue::<T>::get(first) {
 				match Decisions::<T>::get(job) {
 					Some(decision) if decision.dispute_end > now => break,
-					Some(decision) => Self::end_dispute(job, decision),
+					Some(decision) => {
+						let ended = frame_support::storage::with_storage_layer(|| {
+							Self::end_dispute(job, decision)
+						});
+						if let Err(error) = ended {
+							defensive!("a dispute's refund pays from held escrow", error);
+						}
+					}
 					None => {
 						defensive!("a decision outlives its dispute window");
 					}
@@ -406,7 +413,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Applies a decided quorum's slashes, and refunds it if it is disputed.
-	fn end_dispute(job_id: JobId, decision: QuorumDecision<T>) {
+	fn end_dispute(job_id: JobId, decision: QuorumDecision<T>) -> DispatchResult {
 		let exposure = T::Workers::max_exposure();
 		let mut slashed = Vec::new();
 		for (worker, verdict) in &decision.verdicts {
@@ -432,10 +439,9 @@ impl<T: Config> Pallet<T> {
 				// that a job made to split its quorum (an input served to one member only) does
 				// not buy an output for nothing.
 				let kept = Self::minimum_charge(&job);
-				if let Err(error) = Self::refund_keeping(job_id, job, Refund::Disputed, kept) {
-					defensive!("a disputed job's escrow is held", error);
-				}
+				Self::refund_keeping(job_id, job, Refund::Disputed, kept)?;
 			}
 		}
+		Ok(())
 	}
 }

@@ -27,6 +27,9 @@ pub struct Task {
 pub struct SignedAnswer {
 	/// The job it answers.
 	pub job: JobId,
+	/// The canonical hash of the input it answers: after a re-org the same id may name another
+	/// job, which this answer must never be sent for.
+	pub input_hash: [u8; 32],
 	/// The answer, SCALE-encoded (a `crate::Answer`: an output or "cannot execute"). A quorum
 	/// job's members commit to it, then reveal it.
 	pub answer: Vec<u8>,
@@ -71,7 +74,11 @@ impl Journal {
 	pub fn keep_open(&mut self, open: &[(JobId, [u8; 32])], now: u64) {
 		self.tasks.retain(|task| open.contains(&(task.job, task.input_hash)));
 		self.answers.retain(|answer| {
-			answer.keep_until >= now || open.iter().any(|(job, _)| *job == answer.job)
+			let same_job = open.iter().find(|(job, _)| *job == answer.job);
+			match same_job {
+				Some((_, input)) => *input == answer.input_hash,
+				None => answer.keep_until >= now,
+			}
 		});
 	}
 
@@ -82,7 +89,13 @@ impl Journal {
 
 	/// Keeps the answer signed for `job`, not sent yet, and forgets its task; for a quorum job,
 	/// with its salt and the last block it is kept in (see [`SignedAnswer::keep_until`]).
-	pub fn note_answer(&mut self, job: JobId, answer: Vec<u8>, quorum: Option<([u8; 32], u64)>) {
+	pub fn note_answer(
+		&mut self,
+		job: JobId,
+		input_hash: [u8; 32],
+		answer: Vec<u8>,
+		quorum: Option<([u8; 32], u64)>,
+	) {
 		self.drop_task(job);
 		self.answers.retain(|kept| kept.job != job);
 		let (salt, keep_until) = match quorum {
@@ -91,6 +104,7 @@ impl Journal {
 		};
 		self.answers.push(SignedAnswer {
 			job,
+			input_hash,
 			answer,
 			salt,
 			keep_until,

@@ -60,7 +60,7 @@ use veritensor_primitives::{
 /// Prefix of the off-chain storage key of a worker key's [`Journal`] (followed by the key). The
 /// version changes with the journal's layout, so that a journal of another layout is never
 /// read as this one.
-pub const JOURNAL_PREFIX: &[u8] = b"veritensor::worker-journal-v3::";
+pub const JOURNAL_PREFIX: &[u8] = b"veritensor::worker-journal-v4::";
 
 /// Prefix of the off-chain storage key of a worker key's run lock (followed by the key).
 pub const LOCK_PREFIX: &[u8] = b"veritensor::worker-lock::";
@@ -200,7 +200,7 @@ impl<T: Config> WorkerRun<'_, T> {
 					if self.giving_up(*id, job) {
 						let reason = crate::CannotExecuteReason::ExecutionFailed;
 						let answer = Answer::<T>::CannotExecute { reason }.encode();
-						journal.note_answer(*id, answer, self.salt(job));
+						journal.note_answer(*id, job.input_hash.0, answer, self.salt(job));
 					}
 				}
 			}

@@ -106,9 +106,12 @@ impl<T: Config> WorkerRun<'_, T> {
 					Ok(TaskState::Running) => true,
 					Ok(TaskState::Done(outputs, output_hash)) => {
 						match self.output_answer(*job_id, job, outputs, output_hash) {
-							Ok(answer) => {
-								journal.note_answer(*job_id, answer.encode(), self.salt(job))
-							}
+							Ok(answer) => journal.note_answer(
+								*job_id,
+								job.input_hash.0,
+								answer.encode(),
+								self.salt(job),
+							),
 							Err(failure) => {
 								journal.drop_task(*job_id);
 								self.settle_failure(journal, *job_id, job, failure);
@@ -203,7 +206,7 @@ impl<T: Config> WorkerRun<'_, T> {
 				failure.detail,
 			);
 			let answer = Answer::<T>::CannotExecute { reason: failure.reason };
-			journal.note_answer(job_id, answer.encode(), self.salt(job));
+			journal.note_answer(job_id, job.input_hash.0, answer.encode(), self.salt(job));
 		} else {
 			log!(
 				info,

@@ -651,10 +651,11 @@ fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
 	journal.set_task(1, [1; 32], b"t1".to_vec());
 	journal.set_task(2, [2; 32], b"t2".to_vec());
 	journal.set_task(3, [3; 32], b"t3".to_vec());
-	journal.note_answer(1, vec![7], Some(([5; 32], 30)));
+	journal.note_answer(1, [1; 32], vec![7], Some(([5; 32], 30)));
 	assert_eq!(journal.task(1), None, "an answered job's task is done with");
 	let kept = SignedAnswer {
 		job: 1,
+		input_hash: [1; 32],
 		answer: vec![7],
 		salt: Some([5; 32]),
 		keep_until: 30,
@@ -672,6 +673,11 @@ fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
 	assert_eq!(journal.answer(1), None);
 	assert_eq!(journal.task(2), Some(&b"t2"[..]));
 	assert_eq!(journal.task(3), None);
+	// A kept quorum answer whose id comes back naming another job (another input) is dropped,
+	// never sent for it.
+	journal.note_answer(4, [4; 32], vec![8], Some(([5; 32], 40)));
+	journal.keep_open(&[(4, [9; 32])], 32);
+	assert_eq!(journal.answer(4), None);
 }
 
 #[test]

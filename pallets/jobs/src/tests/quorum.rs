@@ -417,6 +417,8 @@ fn abstentions_are_neither_paid_nor_slashed_and_count_as_refusals() {
 fn a_cannot_execute_majority_refunds_the_job_and_slashes_no_output() {
 	ExtBuilder.build_and_execute(|| {
 		setup(3);
+		// Pinned to one engine: an input it refuses is a fact of the job, and votes.
+		pin(classifier(), veritensor_primitives::Engine::Interpreter, "1");
 		let job = submit_quorum(3);
 		run_to_block(1 + DELAY as u64);
 		let seeds = members(job);
