@@ -791,10 +791,7 @@ mod benchmarks {
 				},
 			);
 			Pallet::<T>::queue_for_pruning(*job, at);
-			DisputeQueueRange::<T>::mutate(|(_, next)| {
-				DisputeQueue::<T>::insert(*next, *job);
-				*next += 1;
-			});
+			Pallet::<T>::queue_dispute_end(*job);
 		}
 
 		#[block]

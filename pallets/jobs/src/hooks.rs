@@ -7,7 +7,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
 use veritensor_primitives::{
 	traits::{Outcome, SlashAmount, SlashReason, WorkerStaking},
-	JobId,
+	JobId, WorkerId,
 };
 
 impl<T: Config> Pallet<T> {
@@ -66,8 +66,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Ends a job whose deadline passed without a result: each assigned worker is slashed for a
 	/// no-show, the submitter refunded in full. A quorum job is decided with what its members
-	/// revealed (see [`crate::quorum`]); a disputed one waits for its dispute window. Returns
-	/// the weight of a quorum's decision.
+		/// revealed (see [`crate::quorum`]); a disputed one waits for its dispute window. Returns
+	/// the weight of a quorum's decision: zero when it decided none (the expiry itself is
+	/// weighed by `expire_jobs`).
 	fn expire(job_id: JobId) -> Weight {
 		let Some(job) = Jobs::<T>::get(job_id) else { return Weight::zero() };
 		if matches!(job.state, JobState::Disputed { .. }) {
@@ -77,18 +78,32 @@ impl<T: Config> Pallet<T> {
 			return Self::expire_quorum(job_id, job);
 		}
 		if let JobState::Assigned { workers, .. } = &job.state {
-			let exposure = T::Workers::max_exposure();
-			let slash = SlashAmount::Fixed(job.price.no_show_slash);
 			for worker in workers {
-				if T::Workers::slash(worker, slash, SlashReason::NoShow, None).is_err() {
-					log!(warn, "no-show of job {job_id}: worker gone");
-				}
-				T::Workers::note_released(worker, exposure, Outcome::Missed);
-				WorkerJobs::<T>::remove(worker, job_id);
+				Self::slash_no_show(job_id, &job, worker);
 			}
 		}
 		Self::refund(job_id, job, Refund::Expired);
 		Weight::zero()
+	}
+
+	/// Slashes `worker` for not answering `job_id` (the no-show slash fixed at submission) and
+	/// ends its assignment.
+	pub(crate) fn slash_no_show(job_id: JobId, job: &Job<T>, worker: &WorkerId) {
+		let slash = SlashAmount::Fixed(job.price.no_show_slash);
+		if T::Workers::slash(worker, slash, SlashReason::NoShow, None).is_err() {
+			log!(warn, "no-show of job {job_id}: worker gone");
+		}
+		T::Workers::note_released(worker, T::Workers::max_exposure(), Outcome::Missed);
+		WorkerJobs::<T>::remove(worker, job_id);
+	}
+
+	/// Queues `job`'s decided quorum to have its dispute window closed (slashes applied, a
+	/// dispute refunded) when the window ends, in the order decided.
+	pub(crate) fn queue_dispute_end(job: JobId) {
+		DisputeQueueRange::<T>::mutate(|(_, next)| {
+			DisputeQueue::<T>::insert(*next, job);
+			next.saturating_inc();
+		});
 	}
 
 	/// Queues the result of a job settled at block `settled_at` (now, or earlier in a

@@ -16,6 +16,9 @@
 //!    until then. No strict majority: the job is disputed and refunded, less the minimum fee,
 //!    at the window's end. Slashes go to the treasury: agreeing members earn nothing from them, so that
 //!    colluders gain nothing by outvoting an honest minority.
+//!
+//! The functions here return the weight of the decisions they made, zero when they made none:
+//! their own work is weighed by the callers' benchmarks (`end_commit_windows`, `expire_jobs`).
 
 use crate::{pallet::*, settlement::Settlement, types::*};
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -190,19 +193,13 @@ impl<T: Config> Pallet<T> {
 		workers: &[WorkerId],
 		quorum: &Quorum<T>,
 	) -> Vec<usize> {
-		let exposure = T::Workers::max_exposure();
-		let slash = SlashAmount::Fixed(job.price.no_show_slash);
 		let mut absent = Vec::new();
 		for (index, worker) in workers.iter().enumerate() {
 			let committed = quorum.commitments.get(index).copied().flatten().is_some();
 			if committed || !WorkerJobs::<T>::contains_key(worker, job_id) {
 				continue;
 			}
-			if T::Workers::slash(worker, slash, SlashReason::NoShow, None).is_err() {
-				log!(warn, "no-show of job {job_id}: worker gone");
-			}
-			T::Workers::note_released(worker, exposure, Outcome::Missed);
-			WorkerJobs::<T>::remove(worker, job_id);
+			Self::slash_no_show(job_id, job, worker);
 			absent.push(index);
 		}
 		absent
@@ -360,10 +357,7 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		if slashed || disputed {
-			DisputeQueueRange::<T>::mutate(|(_, next)| {
-				DisputeQueue::<T>::insert(*next, job_id);
-				next.saturating_inc();
-			});
+			Self::queue_dispute_end(job_id);
 		}
 		if disputed {
 			Self::deposit_event(Event::Disputed { job: job_id, until: dispute_end });

@@ -205,16 +205,6 @@ pub enum Finding<T: Config> {
 	},
 }
 
-impl<T: Config> Finding<T> {
-	/// The answer that gives this finding directly (a single-worker job).
-	pub fn into_answer(self) -> Answer<T> {
-		match self {
-			Self::Output { output, signature } => Answer::Output { output, signature },
-			Self::CannotExecute { reason } => Answer::CannotExecute { reason },
-		}
-	}
-}
-
 /// A revealed finding as state keeps it until its quorum is decided (the receipt signature as a
 /// plain sr25519 signature, which has a bounded encoding).
 #[derive(
