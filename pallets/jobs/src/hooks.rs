@@ -66,7 +66,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Ends a job whose deadline passed without a result: each assigned worker is slashed for a
 	/// no-show, the submitter refunded in full. A quorum job is decided with what its members
-		/// revealed (see [`crate::quorum`]); a disputed one waits for its dispute window. Returns
+	/// revealed (see [`crate::quorum`]); a disputed one waits for its dispute window. Returns
 	/// the weight of a quorum's decision: zero when it decided none (the expiry itself is
 	/// weighed by `expire_jobs`).
 	fn expire(job_id: JobId) -> Weight {
