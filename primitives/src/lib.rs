@@ -39,7 +39,7 @@ pub mod worker_key;
 
 pub use executor::{CannotExecuteReason, ExecutorErrorKind};
 pub use hashing::{input_hash, output_hash};
-pub use model::{ComparisonRule, Engine, ModelFormat, OutputRule, VerificationTerms};
+pub use model::{audit_rate, ComparisonRule, Engine, ModelFormat, OutputRule, VerificationTerms};
 pub use receipt::{possession_payload, Receipt};
 pub use tensor::{ElementType, IoSchema, SchemaError, Tensor, TensorError, TensorSpec};
 pub use worker_key::{WorkerId, WorkerSignature, WORKER_KEY_TYPE};

@@ -208,6 +208,10 @@ pub struct VerificationTerms {
 	/// How many workers of distinct operators run the job: 1 (one worker's signed word), or 3
 	/// or 5 (a quorum: each commits blind, then reveals, and a strict majority decides).
 	pub replicas: u32,
+	/// One worker, checked at random (only with `replicas` 1): the worker commits blind, and
+	/// randomness that did not exist at its commitment decides, with the model's audit rate,
+	/// whether a worker of another operator runs the job too and the two are compared.
+	pub audited: bool,
 }
 
 impl VerificationTerms {
@@ -216,21 +220,54 @@ impl VerificationTerms {
 
 	/// One worker's signed word.
 	pub const fn single() -> Self {
-		Self { replicas: 1 }
+		Self { replicas: 1, audited: false }
+	}
+
+	/// One worker, audited at random.
+	pub const fn audited() -> Self {
+		Self { replicas: 1, audited: true }
 	}
 
 	/// A quorum of `replicas` workers.
 	pub const fn quorum(replicas: u32) -> Self {
-		Self { replicas }
+		Self { replicas, audited: false }
 	}
 
-	/// Whether the market settles these terms.
+	/// Whether the market settles these terms: 1, 3 or 5 replicas, audits for one only.
 	pub fn is_supported(&self) -> bool {
-		Self::SUPPORTED_REPLICAS.contains(&self.replicas)
+		Self::SUPPORTED_REPLICAS.contains(&self.replicas) && (!self.audited || self.replicas == 1)
 	}
 
 	/// Whether the answers are compared by a quorum (commit, reveal, majority).
 	pub fn is_quorum(&self) -> bool {
 		self.replicas > 1
 	}
+
+	/// Whether the workers commit blind before they reveal: a quorum, or an audited job.
+	pub fn commits(&self) -> bool {
+		self.is_quorum() || self.audited
+	}
+}
+
+/// The probability with which an audited job of a model is audited: the smallest rate (in
+/// parts per billion) at which a worker that skips the work and returns anything loses in
+/// expectation, never below `floor`.
+///
+/// A worker paid `price` that cheats is caught with probability p and then loses `slash`: it
+/// gains (1 − p)·price − p·slash, below zero exactly when p > price / (price + slash). The floor
+/// covers what this does not: a cheater whose wrong answer is worth V outside the job needs
+/// p > V / (V + slash).
+pub fn audit_rate(price: u128, slash: u128, floor: sp_runtime::Perbill) -> sp_runtime::Perbill {
+	use sp_runtime::{traits::Saturating, PerThing, Perbill, Rounding};
+	let total = price.saturating_add(slash);
+	let rate = if price == 0 {
+		// Nothing to gain by cheating.
+		Perbill::zero()
+	} else {
+		// The break-even rate rounded down, plus one part: strictly above it.
+		Perbill::from_rational_with_rounding(price, total, Rounding::Down)
+			.unwrap_or(Perbill::one())
+			.saturating_add(Perbill::from_parts(1))
+	};
+	rate.max(floor)
 }

@@ -252,38 +252,90 @@ pub fn decide<MaxBytes: Get<u32>>(
 		}
 	}
 	let canonical = best.filter(|(_, set)| set.saturating_mul(2) > size).map(|(index, _)| index);
-	let verdicts = ballots
-		.iter()
-		.zip(&voting)
-		.map(|(ballot, votes)| match (ballot, canonical.map(|index| &ballots[index])) {
-			(Ballot::Absent, _) => Verdict::NoShow,
-			(Ballot::Unrevealed, _) => Verdict::Unrevealed,
-			(Ballot::CannotExecute(reason), _) if !reason.is_deterministic(pinned) => {
-				Verdict::Abstained
-			}
-			(Ballot::CannotExecute(reason), Some(Ballot::CannotExecute(canonical)))
-				if reason == canonical =>
-			{
-				Verdict::Agreed
-			}
-			// A reason of the job itself, contradicted by a majority that ran it: a claim made
-			// without running it.
-			(Ballot::CannotExecute(_), Some(Ballot::Output(_))) => Verdict::Wrong,
-			(Ballot::CannotExecute(_), _) => Verdict::Differed,
-			// A label against its own scores is wrong when a consistent majority shows what the
-			// model gives; without one, a rule that does not fit the graph would slash everyone.
-			(Ballot::Output(_), Some(Ballot::Output(_))) if !votes => Verdict::Wrong,
-			(Ballot::Output(output), Some(Ballot::Output(canonical))) => {
-				match compare(rule, output, canonical) {
-					Closeness::Agree => Verdict::Agreed,
-					Closeness::Near => Verdict::Differed,
-					Closeness::Wrong => Verdict::Wrong,
-				}
-			}
-			// An output is never slashed because a majority said "cannot execute", nor when
-			// nobody has a majority.
-			(Ballot::Output(_), _) => Verdict::Differed,
-		})
-		.collect();
+	let canonical_ballot = canonical.and_then(|index| ballots.get(index));
+	let verdicts =
+		ballots.iter().map(|ballot| judge(rule, pinned, ballot, canonical_ballot)).collect();
 	Decision { canonical, verdicts }
+}
+
+/// The verdict on `ballot` against the `canonical` answer (none: no majority), as a quorum's
+/// decision and a referee quorum's give it.
+pub fn judge<MaxBytes: Get<u32>>(
+	rule: &ComparisonRule,
+	pinned: bool,
+	ballot: &Ballot<'_, MaxBytes>,
+	canonical: Option<&Ballot<'_, MaxBytes>>,
+) -> Verdict {
+	match (ballot, canonical) {
+		(Ballot::Absent, _) => Verdict::NoShow,
+		(Ballot::Unrevealed, _) => Verdict::Unrevealed,
+		(Ballot::CannotExecute(reason), _) if !reason.is_deterministic(pinned) => {
+			Verdict::Abstained
+		}
+		(Ballot::CannotExecute(reason), Some(Ballot::CannotExecute(canonical)))
+			if reason == canonical =>
+		{
+			Verdict::Agreed
+		}
+		// A reason of the job itself, contradicted by a majority that ran it: a claim made
+		// without running it.
+		(Ballot::CannotExecute(_), Some(Ballot::Output(_))) => Verdict::Wrong,
+		(Ballot::CannotExecute(_), _) => Verdict::Differed,
+		// A label against its own scores is wrong when a consistent majority shows what the
+		// model gives; without one, a rule that does not fit the graph would slash everyone.
+		(Ballot::Output(output), Some(Ballot::Output(_))) if !labels_consistent(rule, output) => {
+			Verdict::Wrong
+		}
+		(Ballot::Output(output), Some(Ballot::Output(canonical))) => {
+			match compare(rule, output, canonical) {
+				Closeness::Agree => Verdict::Agreed,
+				Closeness::Near => Verdict::Differed,
+				Closeness::Wrong => Verdict::Wrong,
+			}
+		}
+		// An output is never slashed because a majority said "cannot execute", nor when
+		// nobody has a majority.
+		(Ballot::Output(_), _) => Verdict::Differed,
+	}
+}
+
+/// What an audit found of an audited worker's output.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AuditFinding {
+	/// The auditor's answer is consistent with the output: both outputs fit their own labels
+	/// and stay within the slash rule of each other (honest float pairs may differ beyond
+	/// agreement and must not escalate).
+	Consistent,
+	/// The auditor's answer contradicts the output: a referee quorum decides.
+	Contradicted,
+	/// The auditor checked nothing: it never revealed, or could not run the job for a reason
+	/// of its own environment.
+	Unchecked,
+}
+
+/// Compares an audited worker's `output` with its auditor's ballot under `rule` (see
+/// [`AuditFinding`]). `pinned` says whether the model is pinned to one engine.
+pub fn audit<MaxBytes: Get<u32>>(
+	rule: &ComparisonRule,
+	pinned: bool,
+	output: &[Tensor<MaxBytes>],
+	auditor: &Ballot<'_, MaxBytes>,
+) -> AuditFinding {
+	match auditor {
+		Ballot::Output(other) => {
+			if labels_consistent(rule, output)
+				&& labels_consistent(rule, other)
+				&& compare(rule, output, other) != Closeness::Wrong
+			{
+				AuditFinding::Consistent
+			} else {
+				AuditFinding::Contradicted
+			}
+		}
+		// "The job cannot be run" against an output: one of them did not run it.
+		Ballot::CannotExecute(reason) if reason.is_deterministic(pinned) => {
+			AuditFinding::Contradicted
+		}
+		Ballot::CannotExecute(_) | Ballot::Unrevealed | Ballot::Absent => AuditFinding::Unchecked,
+	}
 }

@@ -224,7 +224,7 @@ impl_runtime_apis! {
 		}
 	}
 
-	#[api_version(2)]
+	#[api_version(3)]
 	impl pallet_jobs::runtime_api::JobsApi<
 		Block,
 		Balance,
@@ -235,7 +235,19 @@ impl_runtime_apis! {
 		pallet_jobs::QuorumDecision<Runtime>,
 	> for Runtime {
 		fn quote(model: veritensor_primitives::ModelHash, k: u32) -> Option<Balance> {
-			crate::Jobs::quote(&model, k).map(|(_, cost)| cost)
+			let terms = veritensor_primitives::VerificationTerms::quorum(k);
+			crate::Jobs::quote(&model, &terms).map(|(_, cost)| cost)
+		}
+
+		fn quote_terms(
+			model: veritensor_primitives::ModelHash,
+			terms: veritensor_primitives::VerificationTerms,
+		) -> Option<Balance> {
+			crate::Jobs::quote(&model, &terms).map(|(_, cost)| cost)
+		}
+
+		fn audit_rate(model: veritensor_primitives::ModelHash) -> Option<sp_runtime::Perbill> {
+			crate::Jobs::audit_rate(&model)
 		}
 
 		fn job(job: veritensor_primitives::JobId) -> Option<pallet_jobs::Job<Runtime>> {

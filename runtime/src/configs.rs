@@ -376,6 +376,9 @@ pub const MAX_ASSIGNMENT_SLASH: Balance = 100 * currency::UNITS;
 
 parameter_types! {
 	pub const JobsPalletId: PalletId = PalletId(*b"vt/jobs_");
+	/// The audit pool's account: premiums and referees' slash bounties in, auditors' and
+	/// referees' pay out.
+	pub const AuditPoolId: PalletId = PalletId(*b"vt/audit");
 	/// The draw (3 blocks), two full attempts by the worker, and the two blocks it keeps to
 	/// report a failure in time.
 	pub const MinJobDeadline: BlockNumber = 7;
@@ -390,9 +393,9 @@ parameter_types! {
 	pub const QuorumCommitWindow: u32 = 5;
 	/// At least four blocks to reveal once reveals open, for the same reasons.
 	pub const QuorumRevealWindow: u32 = 4;
-		/// The draw (3), a commit window (5), a replacement's commit window (5) and the reveal
-	/// window (4).
-	pub const MinQuorumDeadline: BlockNumber = 17;
+	/// The draw (3), a commit window (5), a replacement's commit window (5), the reveal window
+	/// (4), and an audit's decision (2, the VRF output of the block after the commitment).
+	pub const MinQuorumDeadline: BlockNumber = 19;
 	/// Twenty blocks (two minutes) between a quorum's decision and its slashes: the decision
 	/// and every revealed finding are in the chain's events and state meanwhile, for anyone
 	/// to check before the slashes are final; a disputed job's submitter waits as long for
@@ -409,12 +412,14 @@ impl pallet_jobs::Config for Runtime {
 	type ParentVrf = pallet_babe::ParentBlockRandomness<Runtime>;
 	type TreasuryAccount = TreasuryAccount;
 	type PalletId = JobsPalletId;
+	type AuditPoolId = AuditPoolId;
 	// The economic numbers are the council's to set (see `parameters.rs` for what each defends
 	// against and its bounds).
 	type ProtocolFee = ValueOf<market::ProtocolFee>;
 	type MinFee = ValueOf<market::MinJobFee>;
 	type NoShowSlashFloor = ValueOf<market::NoShowSlashFloor>;
 	type NoShowSlashMultiple = ValueOf<market::NoShowSlashMultiple>;
+	type AuditRateFloor = ValueOf<market::AuditRateFloor>;
 	type ResultBytePrice = ValueOf<market::ResultBytePrice>;
 	type CommitWindow = QuorumCommitWindow;
 	type RevealWindow = QuorumRevealWindow;

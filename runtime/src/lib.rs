@@ -101,6 +101,7 @@ pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 pub type Migrations = (
 	pallet_jobs::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_jobs::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_jobs::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_workers::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_models::migrations::v1::MigrateV0ToV1<Runtime, ModelRuleCorrections>,
 );
@@ -160,10 +161,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 

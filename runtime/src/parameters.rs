@@ -23,6 +23,11 @@
 //! - `ResultBytePrice` (0.00001 VTN a byte, at most 0.001): a job pays for keeping its largest
 //!   possible result in state for a day, so large results cannot bloat state for free (the
 //!   largest inline result, 64 KiB, costs 0.66 VTN; a one-label result, 183 bytes, 0.0018 VTN).
+//! - `AuditRateFloor` (2 %, 0 to 100 %): an audited job is audited with probability
+//!   max(floor, price / (price + slash)); the second term makes skipping the work lose in
+//!   expectation, the floor covers a cheater that gains V outside the job from a wrong answer,
+//!   who needs p >= V / (V + slash): at 2 % and the 100 VTN slash, a gain of up to 2 VTN. Set
+//!   to 100 %, every audited job is audited (a test chain's setting).
 
 use crate::{currency, Balance, Runtime};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -113,6 +118,7 @@ bounds!(MinJobFeeBounds: Balance = currency::MILLI_UNITS, currency::UNITS);
 bounds!(NoShowSlashFloorBounds: Balance = currency::MILLI_UNITS, crate::configs::MAX_ASSIGNMENT_SLASH);
 bounds!(NoShowSlashMultipleBounds: u32 = 1, 1_000);
 bounds!(ResultBytePriceBounds: Balance = 0, currency::MILLI_UNITS);
+bounds!(AuditRateFloorBounds: Perbill = Perbill::zero(), Perbill::one());
 
 /// A bounded value known to be within its bounds.
 const fn within<V, B>(value: V) -> Bounded<V, B> {
@@ -150,6 +156,11 @@ pub mod dynamic_params {
 		#[codec(index = 4)]
 		pub static ResultBytePrice: Bounded<Balance, ResultBytePriceBounds> =
 			within(10 * currency::MICRO_UNITS);
+
+		/// The least probability with which an audited job is audited.
+		#[codec(index = 5)]
+		pub static AuditRateFloor: Bounded<Perbill, AuditRateFloorBounds> =
+			within(Perbill::from_percent(2));
 	}
 }
 

@@ -405,11 +405,13 @@ async function attackOnly() {
 }
 
 async function quorum() {
-  console.log('e2e: quorums of three with a byzantine worker (a validator and three worker nodes)');
-  const { quorumLatency, singleLatency } = await quorumSuite(nodeBin, { say, check });
-  say(`submit-to-settled latency in blocks: k=1 P50 ${singleLatency.p50}, P95 ` +
-    `${singleLatency.p95} (max ${singleLatency.max}); k=3 P50 ${quorumLatency.p50}, P95 ` +
-    `${quorumLatency.p95} (max ${quorumLatency.max}), 30 jobs each`);
+  console.log('e2e: quorums and audits with a byzantine worker (a validator and three worker nodes)');
+  const latency = await quorumSuite(nodeBin, { say, check });
+  const line = (name, l) => `${name} P50 ${l.p50}, P95 ${l.p95} (max ${l.max}, ${l.count} jobs)`;
+  say(`submit-to-settled latency in blocks: ${line('k=1', latency.singleLatency)}; ` +
+    `${line('k=3', latency.quorumLatency)}; ${line('audited, not audited', latency.unauditedLatency)}; ` +
+    `${line('audited, audited', latency.auditedLatency)}; ` +
+    `${line('audited, escalated to referees', latency.escalatedLatency)}`);
 }
 
 const only = process.argv[3];

@@ -332,11 +332,15 @@ export async function listThroughCouncil(api, spec, owner, [opener, seconder], s
 
 // `operator` bonds and registers the worker key the node at `rpcPort` holds (its first vtwk
 // key) for `models`; resolves once the worker is eligible.
-export async function registerWorker(api, node, operator, { bond, models, capacity }, say = () => {}) {
+// Bonds `operator` and registers a worker key of `node` (the one given as `key`, a public key
+// in hex, or its first) for `models`; waits until it is eligible.
+export async function registerWorker(api, node, operator, { bond, models, capacity, key }, say = () => {}) {
   await send(api, api.tx.workers.bond(bond), operator);
   const proofs = await node.rpc('veritensor_workerKeyProofs', [operator.address]);
   if (proofs.length < 1) fail('the worker node holds no worker key');
-  const { worker, account, proof } = proofs[0];
+  const picked = key ? proofs.find((p) => p.worker.toLowerCase() === key.toLowerCase()) : proofs[0];
+  if (!picked) fail(`the worker node does not hold key ${key}`);
+  const { worker, account, proof } = picked;
   const { events } = await send(api, api.tx.workers.register(worker, proof, models, capacity), operator);
   const registered = events.find((e) => api.events.workers.Registered.is(e));
   if (!registered) fail('no Registered event');
@@ -355,15 +359,29 @@ export function feesOf(api, events) {
     .reduce((sum, e) => sum + e.data.actualFee.toBigInt() + e.data.tip.toBigInt(), 0n);
 }
 
+// The slashes in blocks `from` to `to`: worker key (hex), reason and amount, with the block.
+export async function slashesBetween(api, from, to) {
+  const slashes = [];
+  for (let n = from; n <= to; n += 1) {
+    const at = await api.at(await api.rpc.chain.getBlockHash(n));
+    for (const { event } of await at.query.system.events()) {
+      if (!api.events.workers.Slashed.is(event)) continue;
+      slashes.push({ block: n, worker: event.data.worker.toHex(), reason: event.data.reason.toString(),
+        amount: event.data.amount.toBigInt() });
+    }
+  }
+  return slashes;
+}
+
 // Submits one job per input in one utility.batchAll from `user` (tipping `tip`), each run by
-// `replicas` workers (a job's own `replicas` overrides it); returns the jobs with their
-// submission block and time.
+// `replicas` workers (a job's own `replicas` overrides it), audited if the job says `audited`;
+// returns the jobs with their submission block and time.
 export async function submitJobs(api, user, jobs, deadline, tip = 0n, replicas = 1) {
   const calls = [];
   for (const job of jobs) {
-    const k = job.replicas ?? replicas;
-    const cost = (await api.call.jobsApi.quote(job.model, k)).unwrap().toBigInt();
-    calls.push(api.tx.jobs.submit(job.model, inline(job.input), { replicas: k }, cost, deadline));
+    const terms = { replicas: job.replicas ?? replicas, audited: job.audited ?? false };
+    const cost = (await api.call.jobsApi.quoteTerms(job.model, terms)).unwrap().toBigInt();
+    calls.push(api.tx.jobs.submit(job.model, inline(job.input), terms, cost, deadline));
   }
   const sentAt = Date.now();
   const { events, blockHash } = await send(api, api.tx.utility.batchAll(calls), user, { tip });
@@ -403,6 +421,11 @@ export async function followJobs(api, jobs, timeoutMs, progress = () => {}) {
       const at = await api.at(await api.rpc.chain.getBlockHash(next));
       const [events, blockTime] = await Promise.all([at.query.system.events(), at.query.timestamp.now()]);
       for (const { event } of events) {
+        // Every job-market event naming a followed job, in order: the job's trail.
+        if (event.section === 'jobs' && event.data.names?.includes('job')) {
+          const followed = byId.get(event.data.job.toNumber());
+          if (followed) (followed.trail ??= []).push({ block: next, method: event.method, data: event.data });
+        }
         const settled = api.events.jobs.Settled.is(event);
         if (!settled && !api.events.jobs.Refunded.is(event)) continue;
         const job = byId.get(event.data.job.toNumber());

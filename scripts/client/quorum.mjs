@@ -10,13 +10,21 @@
 // 2. k = 1 jobs on the same chain, for the latency comparison (and to show what one worker's
 //    word is worth with a byzantine worker among three);
 // 3. an honest worker node killed (SIGKILL) the moment it has sent its commitments and
-//    restarted: it reveals what it committed to, in time, and is paid.
+//    restarted: it reveals what it committed to, in time, and is paid;
+// 4. audited jobs, once two more operators register a worker key each on the honest nodes (an
+//    audit's worker, its auditor and three referees are five operators): 30 at the rate from
+//    the slash (almost never audited), and 30 with the audit-rate floor at 100 % (every one
+//    audited). Every audit the byzantine worker takes part in, as the worker or as the
+//    auditor, is escalated to referees, who slash it; a user whose job it answered gets the
+//    referees' honest answer for nothing; audits without it pass.
 //
-// Reports submit-to-settled latency in blocks (P50/P95) for k = 1 and k = 3.
+// Reports submit-to-settled latency in blocks (P50/P95) for k = 1, k = 3, and audited jobs
+// (not audited, audited).
 import {
   NodeProcess, UNITS, bestNumber, claimable, demoModels, digitInput, encodeTensors, fail,
     followJobs, insertWorkerKey, integerModelSpec, keyring, listThroughCouncil, recordPid,
-  registerWorker, sleep, submitJobs, testVectors, waitForBlock, freePort, DEMO_MODELS,
+  registerWorker, send, sleep, slashesBetween, submitJobs, testVectors, waitForBlock, freePort,
+  DEMO_MODELS,
 } from './lib.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
@@ -116,12 +124,12 @@ function percentile(values, p) {
 
 function latencies(jobs) {
   const blocks = jobs.map((job) => job.end.block - job.submittedBlock);
-  return { p50: percentile(blocks, 50), p95: percentile(blocks, 95), max: Math.max(...blocks) };
+  return { p50: percentile(blocks, 50), p95: percentile(blocks, 95), max: Math.max(...blocks), count: blocks.length };
 }
 
 // Submits `count` jobs of `replicas` workers, alternating the two demo models, a few per block
 // over consecutive blocks; returns them.
-async function submitSpread(api, user, { replicas, count, perBlock, deadline, firstImage, models }) {
+async function submitSpread(api, user, { replicas, count, perBlock, deadline, firstImage, models, audited }) {
   const vectors = testVectors();
   const jobs = [];
   for (let start = 0; start < count; start += perBlock) {
@@ -129,7 +137,7 @@ async function submitSpread(api, user, { replicas, count, perBlock, deadline, fi
     for (let i = start; i < Math.min(count, start + perBlock); i += 1) {
       const name = i % 2 === 0 ? 'mlp_digits_f32' : 'mlp_digits_int';
       const image = firstImage + i;
-      batch.push({ model: models[name], name, image, input: digitInput(name, vectors.pixels[image]) });
+      batch.push({ model: models[name], name, image, audited, input: digitInput(name, vectors.pixels[image]) });
     }
     const submitted = await submitJobs(api, user, batch, deadline, 0n, replicas);
     jobs.push(...submitted.jobs);
@@ -157,9 +165,13 @@ export async function quorumSuite(nodeBin, { say, check }) {
     proxy = await byzantineProxy(executor.url);
     const bootnode = await validator.multiaddr();
     const workers = [];
+    const keys = keyring();
+    // The honest nodes hold a second key each, registered by two more operators for audits.
+    const auditKeys = ['//AuditWorker0', '//AuditWorker1'];
     for (const [index, name] of ['honest-a', 'honest-b', 'byzantine'].entries()) {
       const base = join(dir, name);
       insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', base], `//QuorumWorker${index}`);
+      if (index < 2) insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', base], auditKeys[index]);
       const executorArgs = name === 'byzantine'
         ? ['--executor-url', proxy.url]
         : ['--executor-store', join(dir, `${name}-store`)];
@@ -172,7 +184,6 @@ export async function quorumSuite(nodeBin, { say, check }) {
     say(`a validator and three worker nodes; the byzantine one's executor is behind a proxy ` +
       `that changes every label and recomputes the output hash`);
 
-    const keys = keyring();
     const [alice, bob, charlie, dave, eve, ferdie] =
       ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'].map((uri) => keys.addFromUri(uri));
     const models = demoModels();
@@ -184,8 +195,10 @@ export async function quorumSuite(nodeBin, { say, check }) {
     // The byzantine operator bonds enough to stay drawn after every slash this test deals.
     const operators = [dave, ferdie, eve];
     const bonds = [5_000n * UNITS, 5_000n * UNITS, 12_000n * UNITS];
+    const quorumKey = (i) => keys.addFromUri(`//QuorumWorker${i}`).publicKey;
+    const hex = (bytes) => `0x${Buffer.from(bytes).toString('hex')}`;
     const registered = await Promise.all(workers.map((node, i) => registerWorker(api, node,
-      operators[i], { bond: bonds[i], models: [floatModel, intModel], capacity: 40 })));
+      operators[i], { bond: bonds[i], models: [floatModel, intModel], capacity: 40, key: hex(quorumKey(i)) })));
     const [honestA, honestB, byzantine] = registered.map((r) => r.worker);
     say(`three operators registered their workers (the byzantine one bonded ${bonds[2] / UNITS} VTN)`);
     const payees = [dave.address, ferdie.address, eve.address];
@@ -277,7 +290,73 @@ export async function quorumSuite(nodeBin, { say, check }) {
       'the restarted worker revealed what it had committed to, in time, and was paid');
     check(/revealed jobs/.test(node.log()), 'the restarted node logged its reveals');
 
-    return { quorumLatency, singleLatency, wrongSingles };
+    // 4. Audited jobs.
+    const auditOperators = ['//AuditOperator0', '//AuditOperator1'].map((uri) => keys.addFromUri(uri));
+    for (const operator of auditOperators) {
+      await send(api, api.tx.balances.transferKeepAlive(operator.address, 20_000n * UNITS), alice);
+    }
+    await Promise.all(auditOperators.map((operator, i) => registerWorker(api, workers[i], operator, {
+      bond: 5_000n * UNITS, models: [floatModel, intModel], capacity: 40,
+      key: hex(keys.addFromUri(auditKeys[i]).publicKey),
+    })));
+    // More stake for the byzantine operator: it is drawn as the audited worker most of the time.
+    await send(api, api.tx.workers.bondExtra(40_000n * UNITS), eve);
+    say('two more operators registered a worker key each on the honest nodes; the byzantine ' +
+      'operator bonded 40,000 VTN more');
+    const setFloor = (parts) => send(api, api.tx.sudo.sudo(api.tx.parameters.setParameter(
+      { Market: { AuditRateFloor: [null, parts] } })), alice);
+    const rateOf = async () => (await api.call.jobsApi.auditRate(floatModel)).unwrap().toNumber();
+    const naturalRate = await rateOf();
+    const auditsFrom = await bestNumber(api);
+    const unaudited = await submitSpread(api, bob, {
+      replicas: 1, audited: true, count: 30, perBlock: 3, deadline: 40, firstImage: 300,
+      models: { mlp_digits_f32: floatModel, mlp_digits_int: intModel },
+    });
+    await setFloor(1_000_000_000);
+    if (await rateOf() !== 1_000_000_000) fail('the audit-rate floor did not take effect');
+    const audited = await submitSpread(api, bob, {
+      replicas: 1, audited: true, count: 30, perBlock: 3, deadline: 40, firstImage: 400,
+      models: { mlp_digits_f32: floatModel, mlp_digits_int: intModel },
+    });
+    await setFloor(20_000_000);
+    say(`60 audited jobs submitted: 30 at the rate from the slash (${naturalRate / 1e7} %), ` +
+      '30 with the floor at 100 %');
+    await followJobs(api, [...unaudited, ...audited], 600_000);
+    const named = (job, method) => (job.trail ?? []).filter((e) => e.method === method);
+    const decided = (job) => named(job, 'AuditDecided')[0]?.data;
+    check(audited.every((job) => decided(job)?.audited.isTrue),
+      'every job submitted with the floor at 100 % was audited');
+    const skipped = unaudited.filter((job) => decided(job)?.audited.isFalse).length;
+    say(`${skipped} of 30 jobs at the rate from the slash were not audited`);
+    check(audited.every((job) => job.end.settled && labelOf(job.end.output) === expected(job)),
+      'every audited job settled with the honest answer (the recorded prediction)');
+    // The audited job's worker and its auditor, from the draw and the audit's decision.
+    const partiesOf = (job) => [named(job, 'Assigned')[0].data.workers[0].toHex(),
+      decided(job).auditor.unwrap().toHex()];
+    const involved = audited.filter((job) => partiesOf(job).includes(byzantine));
+    const asWorker = involved.filter((job) => partiesOf(job)[0] === byzantine);
+    const refereed = (job) => named(job, 'Refereed')[0]?.data.outcome;
+    check(asWorker.length > 0, `the byzantine worker answered ${asWorker.length} audited jobs`);
+    check(involved.every((job) => named(job, 'Escalated').length === 1 && refereed(job)?.isDecided),
+      `each of the ${involved.length} audits it took part in was escalated and decided by referees`);
+    check(asWorker.every((job) => refereed(job).asDecided.upheld.isFalse &&
+      job.end.event.data.cost.toBigInt() === 0n),
+    'each job it answered was overturned: its user got the referees\' answer and paid nothing');
+    check(audited.filter((job) => !involved.includes(job)).every((job) =>
+      named(job, 'Escalated').length === 0 && named(job, 'AuditEnded')[0]?.data.checked.isTrue),
+    'every audit without it passed without escalation');
+    const auditSlashes = await slashesBetween(api, auditsFrom, Math.max(...audited.map((j) => j.end.block)));
+    const wrong = auditSlashes.filter((s) => s.reason === 'WrongResult');
+    check(wrong.length === involved.length && wrong.every((s) => s.worker === byzantine),
+      `the byzantine worker was slashed once per audit it took part in (${wrong.length}), ` +
+      'nobody else for a wrong result');
+    const unauditedLatency = latencies(unaudited.filter((job) => decided(job)?.audited.isFalse));
+    const auditedLatency = latencies(audited.filter((job) => !involved.includes(job)));
+    const escalatedLatency = latencies(involved);
+
+    return {
+      quorumLatency, singleLatency, wrongSingles, unauditedLatency, auditedLatency, escalatedLatency,
+    };
   } finally {
     for (const node of started) await node.stop();
     proxy?.server.close();

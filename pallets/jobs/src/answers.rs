@@ -130,14 +130,18 @@ impl<T: Config> Pallet<T> {
 		let workers = match &job.state {
 			JobState::Assigned { workers, .. } => workers,
 			// Decided while the answer travelled: a race, not junk.
-			JobState::Disputed { .. } => return Err(Refusal::Stale(Error::<T>::NotAssigned)),
+			JobState::Disputed { .. } | JobState::Escalated { .. } => {
+				return Err(Refusal::Stale(Error::<T>::NotAssigned))
+			}
 			JobState::Queued { .. } => return Err(Refusal::Invalid(Error::<T>::NotAssigned)),
 		};
 		let member = match workers.iter().position(|assigned| assigned == worker) {
 			Some(member) => member as u32,
-			// A quorum replaces its no-shows: the replaced member's late answer is a race too,
-			// and must not sink the rest of its batch in a block.
-			None if job.k > 1 => return Err(Refusal::Stale(Error::<T>::NotAssignedWorker)),
+			// A quorum replaces its no-shows, and a referee quorum its parties: their late
+			// answers are races too, and must not sink the rest of their batch in a block.
+			None if Quorums::<T>::contains_key(job_id) || Referrals::<T>::contains_key(job_id) => {
+				return Err(Refusal::Stale(Error::<T>::NotAssignedWorker))
+			}
 			None => return Err(Refusal::Invalid(Error::<T>::NotAssignedWorker)),
 		};
 		// Assigned and no longer listed: this worker answered already (or, in a quorum, was a

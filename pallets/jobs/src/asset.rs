@@ -20,14 +20,21 @@ impl<T: Config> Pallet<T> {
 	pub fn pot() -> T::AccountId {
 		T::PalletId::get().into_account_truncating()
 	}
+
+	/// The audit pool's account: fed by audited jobs' premiums and by the bounties of the
+	/// slashes referees decide, it pays auditors and referees.
+	pub fn audit_pool() -> T::AccountId {
+		T::AuditPoolId::get().into_account_truncating()
+	}
 }
 
-/// Endows the pot with the existential deposit, unless it has funds already, so that earnings
-/// of any size can accrue to it.
+/// Endows the pot and the audit pool with the existential deposit, unless they have funds
+/// already, so that earnings and premiums of any size can accrue to them.
 pub(crate) fn endow_pot<T: Config>() {
-	let pot = Pallet::<T>::pot();
-	if T::Currency::balance(&pot).is_zero() {
-		T::Currency::set_balance(&pot, T::Currency::minimum_balance());
+	for account in [Pallet::<T>::pot(), Pallet::<T>::audit_pool()] {
+		if T::Currency::balance(&account).is_zero() {
+			T::Currency::set_balance(&account, T::Currency::minimum_balance());
+		}
 	}
 }
 
@@ -69,6 +76,42 @@ pub(crate) fn collect_cost<T: Config>(
 	.map(|_| ())
 }
 
+/// Moves exactly `premium` of `submitter`'s escrow into the audit pool.
+pub(crate) fn collect_premium<T: Config>(
+	submitter: &T::AccountId,
+	premium: BalanceOf<T>,
+) -> DispatchResult {
+	if premium.is_zero() {
+		return Ok(());
+	}
+	T::Currency::transfer_on_hold(
+		&HoldReason::JobEscrow.into(),
+		submitter,
+		&Pallet::<T>::audit_pool(),
+		premium,
+		Precision::Exact,
+		Restriction::Free,
+		Fortitude::Polite,
+	)
+	.map(|_| ())
+}
+
+/// Moves up to `amount` from the audit pool into the pot, keeping the pool alive; returns what
+/// was moved (less than `amount` only when the pool runs short).
+pub(crate) fn draw_from_pool<T: Config>(amount: BalanceOf<T>) -> BalanceOf<T> {
+	let pool = Pallet::<T>::audit_pool();
+	let available =
+		T::Currency::reducible_balance(&pool, Preservation::Preserve, Fortitude::Polite);
+	let amount = amount.min(available);
+	if amount.is_zero() {
+		return amount;
+	}
+	match T::Currency::transfer(&pool, &Pallet::<T>::pot(), amount, Preservation::Preserve) {
+		Ok(_) => amount,
+		Err(_) => Zero::zero(),
+	}
+}
+
 /// Pays `amount` from the pot to `beneficiary`, keeping the pot alive.
 pub(crate) fn pay_out<T: Config>(
 	beneficiary: &T::AccountId,
@@ -83,6 +126,18 @@ pub(crate) fn pay_out<T: Config>(
 pub(crate) fn escrow_held<T: Config>(who: &T::AccountId) -> BalanceOf<T> {
 	use frame_support::traits::fungible::InspectHold;
 	T::Currency::balance_on_hold(&HoldReason::JobEscrow.into(), who)
+}
+
+/// The audit pool's whole balance.
+#[cfg(any(test, feature = "try-runtime"))]
+pub(crate) fn pool_balance<T: Config>() -> BalanceOf<T> {
+	T::Currency::balance(&Pallet::<T>::audit_pool())
+}
+
+/// The existential deposit.
+#[cfg(any(test, feature = "try-runtime"))]
+pub(crate) fn minimum_balance<T: Config>() -> BalanceOf<T> {
+	T::Currency::minimum_balance()
 }
 
 /// The pot's whole balance.

@@ -123,7 +123,8 @@ fn fee<T: Config>(model: &ModelHash) -> BalanceOf<T> {
 }
 
 fn fee_of<T: Config>(model: &ModelHash, k: u32) -> BalanceOf<T> {
-	let (_, cost) = Pallet::<T>::quote(model, k).expect("the benchmark model is listed; qed");
+	let (_, cost) = Pallet::<T>::quote(model, &VerificationTerms::quorum(k))
+		.expect("the benchmark model is listed; qed");
 	cost.saturating_mul(2u32.into())
 }
 
@@ -749,6 +750,47 @@ mod benchmarks {
 		}
 
 		assert!(jobs.iter().all(|job| Quorums::<T>::get(job).is_some_and(|q| q.replaced)));
+	}
+
+	#[benchmark]
+	fn draw_checks(n: Linear<1, { T::MaxJobsPerBlock::get().min(64) }>) {
+		// `n` split quorums of three escalated to referees, each drawing three referees of
+		// operators other than its parties' from a full candidate set: a referee draw picks
+		// three workers where an audit's picks one, so it is the costlier check.
+		let model = model_with::<T>(0xa7, small_schema());
+		let most = <T::Workers as WorkerStaking<_, _>>::MaxCandidates::get();
+		for index in 0..most {
+			T::BenchmarkHelper::add_worker(&[model], index, n);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let (jobs, _) = drawn_quorums::<T>(model, &small_schema(), 3, n);
+		for job in &jobs {
+			let record = Jobs::<T>::get(job).expect("drawn; qed");
+			let parties = members::<T>(*job)
+				.into_iter()
+				.map(|worker| {
+					(
+						worker,
+						RevealedFinding::CannotExecute { reason: CannotExecuteReason::BadInput },
+					)
+				})
+				.collect();
+			for worker in members::<T>(*job) {
+				WorkerJobs::<T>::remove(&worker, job);
+			}
+			Pallet::<T>::escalate(*job, record, RefereeCause::QuorumSplit, parties)
+				.expect("escalated; qed");
+		}
+		let at = frame_system::Pallet::<T>::block_number()
+			.saturating_add(crate::audit::DECISION_DELAY.into());
+		advance_to::<T>(at);
+
+		#[block]
+		{
+			Pallet::<T>::draw_checks(at);
+		}
+
+		assert!(jobs.iter().all(|job| members::<T>(*job).len() == REFEREES as usize));
 	}
 
 	#[benchmark]

@@ -75,7 +75,8 @@ impl<T: Config> Pallet<T> {
 		for worker in &workers {
 			WorkerJobs::<T>::insert(worker, job_id, ());
 		}
-		if job.k > 1 {
+		// A quorum, or an audited job's one worker, commits before it reveals.
+		if job.k > 1 || Audits::<T>::contains_key(job_id) {
 			Self::open_quorum(job_id, job.k, now);
 		}
 		let deadline = job.deadline;

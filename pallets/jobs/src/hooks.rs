@@ -18,6 +18,7 @@ impl<T: Config> Pallet<T> {
 		let (expired, decided) = Self::expire_due(now);
 		let (commit_ends, replacement_models, decided_at_commit_end) =
 			Self::end_commit_windows(now);
+		let (checks, check_models) = Self::draw_checks(now);
 		let (assigned, models) = Self::assign_due(now);
 		let disputes = Self::end_disputes(now);
 		let pruned = Self::prune_results(now);
@@ -34,6 +35,14 @@ impl<T: Config> Pallet<T> {
 			weight.saturating_accrue(
 				T::WeightInfo::count_eligible()
 					.saturating_mul(replacement_models.saturating_sub(1) as u64),
+			);
+		}
+		if checks > 0 {
+			// `draw_checks` covers one model's candidates; each further model reads its own.
+			weight.saturating_accrue(T::WeightInfo::draw_checks(checks));
+			weight.saturating_accrue(
+				T::WeightInfo::count_eligible()
+					.saturating_mul(check_models.saturating_sub(1) as u64),
 			);
 		}
 		if disputes > 0 {
@@ -74,8 +83,19 @@ impl<T: Config> Pallet<T> {
 		if matches!(job.state, JobState::Disputed { .. }) {
 			return Weight::zero();
 		}
+		// An escalated job's deadline moved to its referees' and was queued again.
+		let now = frame_system::Pallet::<T>::block_number();
+		if job.deadline.saturating_add(1u32.into()) != now {
+			return Weight::zero();
+		}
 		if Quorums::<T>::contains_key(job_id) {
 			return Self::expire_quorum(job_id, job);
+		}
+		if matches!(job.state, JobState::Escalated { .. }) {
+			// Never: the referees are drawn long before their deadline.
+			defensive!("an escalated job's referees are drawn before its deadline");
+			Self::end_unresolved(job_id, job);
+			return Weight::zero();
 		}
 		if let JobState::Assigned { workers, .. } = &job.state {
 			for worker in workers {

@@ -62,8 +62,8 @@ impl<T: Config> Pallet<T> {
 				JobState::Assigned { workers, .. } => {
 					let quorum = Quorums::<T>::get(job_id);
 					ensure!(
-						quorum.is_some() == (job.k > 1),
-						"a quorum job without its quorum, or a quorum of one"
+						quorum.is_some() == Self::commits(job_id, &job),
+						"a job that commits without its quorum, or a quorum of a job that does not"
 					);
 					for (index, worker) in workers.iter().enumerate() {
 						ensure!(
@@ -96,6 +96,23 @@ impl<T: Config> Pallet<T> {
 					);
 					disputed.push(job_id);
 				}
+				JobState::Escalated { draw_at } => {
+					ensure!(Referrals::<T>::contains_key(job_id), "an escalation without referral");
+					ensure!(
+						CheckQueue::<T>::get(draw_at).contains(&job_id),
+						"an escalation missing from its draw's queue"
+					);
+					ensure!(!Quorums::<T>::contains_key(job_id), "an escalated job open to votes");
+				}
+			}
+			if let Some(audit) = Audits::<T>::get(job_id) {
+				ensure!(job.k == 1, "an audit of more than one worker");
+				if let AuditStage::Deciding { at } = audit.stage {
+					ensure!(
+						CheckQueue::<T>::get(at).contains(&job_id),
+						"an audit's decision missing from its queue"
+					);
+				}
 			}
 		}
 		for (submitter, sum) in &escrow {
@@ -120,11 +137,30 @@ impl<T: Config> Pallet<T> {
 		for job_id in Quorums::<T>::iter_keys() {
 			let job = Jobs::<T>::get(job_id).ok_or("a quorum of no open job")?;
 			ensure!(
-				matches!(job.state, JobState::Assigned { .. }) && job.k > 1,
-				"a quorum of a job that is not an assigned quorum job"
+				matches!(job.state, JobState::Assigned { .. }) && Self::commits(job_id, &job),
+				"a quorum of a job that is not an assigned job that commits"
 			);
 		}
+		for job_id in Audits::<T>::iter_keys() {
+			ensure!(Jobs::<T>::contains_key(job_id), "an audit of no open job");
+		}
 		let mut assignments: BTreeMap<WorkerId, u32> = BTreeMap::new();
+		// A referee quorum's parties keep their exposure until it decides.
+		for (job_id, referral) in Referrals::<T>::iter() {
+			ensure!(Jobs::<T>::contains_key(job_id), "a referral of no open job");
+			for party in 0..referral.parties {
+				let (worker, _) =
+					Parties::<T>::get(job_id, party).ok_or("a referral without its party")?;
+				*assignments.entry(worker).or_default() += 1;
+			}
+			ensure!(
+				Parties::<T>::iter_key_prefix(job_id).count() as u32 == referral.parties,
+				"parties beyond a referral's count"
+			);
+		}
+		for (job_id, _, _) in Parties::<T>::iter() {
+			ensure!(Referrals::<T>::contains_key(job_id), "a party of no referral");
+		}
 		// A decided quorum's slashed members keep their exposure until the dispute window ends.
 		let (first, next) = DisputeQueueRange::<T>::get();
 		ensure!(first <= next, "the dispute queue's range is reversed");
@@ -176,7 +212,17 @@ impl<T: Config> Pallet<T> {
 			asset::pot_balance::<T>() >= claimable,
 			"the pallet's account holds less than is claimable"
 		);
+		ensure!(
+			asset::pool_balance::<T>() >= asset::minimum_balance::<T>(),
+			"the audit pool fell below the existential deposit"
+		);
 		Ok(())
+	}
+
+	/// Whether `job`'s workers commit before they reveal: a quorum, an audited job, or a
+	/// referee quorum.
+	fn commits(job_id: JobId, job: &Job<T>) -> bool {
+		job.k > 1 || Audits::<T>::contains_key(job_id) || Referrals::<T>::contains_key(job_id)
 	}
 
 	/// The prune queue's part of [`Self::do_try_state`].
@@ -205,7 +251,11 @@ impl<T: Config> Pallet<T> {
 			ensure!(queued.contains(&job), "a result not queued for pruning");
 		}
 		for job in Decisions::<T>::iter_keys() {
-			ensure!(queued.contains(&job), "a quorum decision not queued for pruning");
+			// A split quorum's decision is queued when its referees end the job.
+			ensure!(
+				queued.contains(&job) || Referrals::<T>::contains_key(job),
+				"a quorum decision not queued for pruning"
+			);
 		}
 		for job in &queued {
 			ensure!(
@@ -225,8 +275,23 @@ impl<T: Config> Pallet<T> {
 		members: usize,
 		quorum: &Quorum<T>,
 	) -> Result<(), sp_runtime::TryRuntimeError> {
+		let expected = if Referrals::<T>::contains_key(job_id) {
+			REFEREES
+		} else {
+			match Audits::<T>::get(job_id).map(|audit| audit.stage) {
+				Some(AuditStage::Audited) => 2,
+				Some(stage) => {
+					ensure!(
+						!quorum.reveals_open || stage == AuditStage::Unaudited,
+						"an audited worker's reveals open before its audit's decision"
+					);
+					1
+				}
+				None => job.k,
+			}
+		};
 		ensure!(
-			quorum.commitments.len() == members && members as u32 == job.k,
+			quorum.commitments.len() == members && members as u32 == expected,
 			"a quorum's commitments do not match its members"
 		);
 		for (member, _) in Reveals::<T>::iter_prefix(job_id) {
@@ -234,7 +299,9 @@ impl<T: Config> Pallet<T> {
 			let committed = quorum.commitments.get(member as usize).copied().flatten().is_some();
 			ensure!(committed, "a reveal without a commitment");
 		}
-		if !quorum.reveals_open {
+		let deciding = Audits::<T>::get(job_id)
+			.is_some_and(|audit| matches!(audit.stage, AuditStage::Deciding { .. }));
+		if !quorum.reveals_open && !deciding {
 			ensure!(
 				CommitQueue::<T>::get(quorum.commit_end).contains(&job_id),
 				"an open commit window missing from its queue"

@@ -24,6 +24,10 @@
 //! 5. No result by the deadline: the worker is slashed for a no-show (the amount fixed at
 //!    submission) and the submitter refunded in full.
 //!
+//! Quorum jobs (k of 3 or 5) commit blind, reveal and are compared (see `quorum.rs`); audited
+//! jobs (one worker) commit blind and are audited at random by a worker of another operator;
+//! contradictions and split quorums go to referee quorums (see `audit.rs`).
+//!
 //! Every path releases the whole escrow: to the submitter, the earners, or (the minimum fee of
 //! a cancelled or not executable job) the treasury. Hooks touch only what is due at their block: queues of
 //! assignments and deadlines are indexed by block and bounded; results are pruned in bounded
@@ -34,8 +38,11 @@
 //! - `submission.rs`: the quote, the input checks, and queueing a job;
 //! - [`answers`]: which answers the pool and the block take, and how a batch is applied;
 //! - `draw.rs`: the draw of a job's workers;
+//! - `quorum.rs`: commit windows, reveals and quorum decisions;
+//! - `audit.rs`: audits, their rate's draw, and referee quorums;
 //! - `settlement.rs`: answers, refunds, earnings and claims;
-//! - `hooks.rs`: the per-block work (expiry, the draw of due jobs, pruning);
+//! - `hooks.rs`: the per-block work (expiry, commit windows, checks drawn, the draw of due
+//!   jobs, dispute windows, pruning);
 //! - `asset.rs`: every movement of funds (escrow held, costs collected, earnings paid);
 //! - `invariants.rs`: the checks of `try_state`;
 //! - `queries.rs`: reads for the runtime API and the calls' weights;
@@ -59,6 +66,7 @@ pub use pallet::*;
 
 pub mod answers;
 mod asset;
+mod audit;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod draw;
@@ -102,7 +110,7 @@ pub mod pallet {
 	pub type MaxRecentVrf = ConstU32<8>;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -138,6 +146,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
 
+		/// The audit pool's account: audited jobs' premiums and the bounties of the slashes
+		/// referees decide come in, auditors' and referees' pay goes out.
+		#[pallet::constant]
+		type AuditPoolId: Get<PalletId>;
+
 		/// The treasury's share on top of the workers' price and the owner's royalty.
 		///
 		/// This and the four items below are governance parameters in the runtime: they change
@@ -158,6 +171,12 @@ pub mod pallet {
 		/// above the floor; never more than an assignment's exposure.
 		type NoShowSlashMultiple: Get<u32>;
 
+		/// The least probability with which an audited job is audited, whatever its model's
+		/// price and slash: the rate from the slash ([`veritensor_primitives::audit_rate`])
+		/// makes skipping the work lose in expectation, but a cheater that gains something
+		/// outside the job from a wrong answer needs a higher rate, which this floor sets.
+		type AuditRateFloor: Get<Perbill>;
+
 		/// What a job pays per byte of the largest result its model's schema allows, for
 		/// keeping the result in state for [`Config::ResultRetention`] blocks.
 		type ResultBytePrice: Get<BalanceOf<Self>>;
@@ -172,8 +191,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type RevealWindow: Get<u32>;
 
-		/// The soonest deadline of a quorum job, in blocks after submission: the draw, a commit
-		/// window, one replacement's commit window and the reveal window.
+		/// The soonest deadline of a quorum or audited job, in blocks after submission: the
+		/// draw, a commit window, one replacement's commit window and the reveal window; for an
+		/// audit, also the decision's two blocks.
 		#[pallet::constant]
 		type MinQuorumDeadline: Get<BlockNumberFor<Self>>;
 
@@ -398,6 +418,31 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type DisputeQueueRange<T> = StorageValue<_, (u64, u64), ValueQuery>;
 
+	/// Open audited jobs' checks.
+	#[pallet::storage]
+	pub type Audits<T: Config> = StorageMap<_, Twox64Concat, JobId, Audit<T>>;
+
+	/// Jobs whose check is drawn at a block: an audited job's audit decided, or a referee
+	/// quorum drawn. Both take randomness that did not exist when the job got there.
+	#[pallet::storage]
+	pub type CheckQueue<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxJobsPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Jobs in the hands of a referee quorum, from the escalation to the referees' decision.
+	#[pallet::storage]
+	pub type Referrals<T: Config> = StorageMap<_, Twox64Concat, JobId, Referral>;
+
+	/// The findings a referee quorum judges, by job and party: each party's worker key and what
+	/// it revealed.
+	#[pallet::storage]
+	pub type Parties<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, JobId, Twox64Concat, u32, (WorkerId, RevealedFinding<T>)>;
+
 	/// Events of the job market.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -468,6 +513,33 @@ pub mod pallet {
 		/// A quorum's dispute window ended and its slashes were applied: `slashed` lists each
 		/// slashed member with what was taken.
 		QuorumSlashesApplied { job: JobId, slashed: alloc::vec::Vec<(WorkerId, BalanceOf<T>)> },
+		/// An audited job's audit was decided: `auditor` runs the job too, blind (none: not
+		/// audited, or `audited` but no worker of another operator was free).
+		AuditDecided { job: JobId, audited: bool, auditor: Option<WorkerId> },
+		/// An audit ended without contradiction: the auditor's answer was consistent with the
+		/// worker's output (`checked`), or it checked nothing (no reveal, or its own failure).
+		AuditEnded { job: JobId, auditor: WorkerId, checked: bool },
+		/// The parties of `job` contradict each other: a referee quorum is drawn at `draw_at`.
+		Escalated {
+			job: JobId,
+			cause: RefereeCause,
+			parties: alloc::vec::Vec<WorkerId>,
+			draw_at: BlockNumberFor<T>,
+		},
+		/// Three referees of operators with no part in `job` were drawn; they commit blind,
+		/// then reveal, by `deadline`.
+		RefereesDrawn {
+			job: JobId,
+			referees: alloc::vec::Vec<WorkerId>,
+			deadline: BlockNumberFor<T>,
+		},
+		/// A referee quorum decided `job`: `slashed` lists each slashed party or referee with
+		/// what was taken.
+		Refereed {
+			job: JobId,
+			outcome: RefereeOutcome,
+			slashed: alloc::vec::Vec<(WorkerId, BalanceOf<T>)>,
+		},
 		/// An answer of `worker` to `job` was skipped, for `reason`: it went stale between the
 		/// pool and the block (the job ended or its deadline passed), or it failed to apply.
 		/// The batch's other answers stand.
@@ -480,9 +552,10 @@ pub mod pallet {
 		/// The model is unknown, not listed, or deprecated.
 		ModelNotUsable,
 		/// The verification terms ask for a replica count other than 1, 3 or 5, or above
-		/// `MaxWorkersPerJob`.
+		/// `MaxWorkersPerJob`, or for an audit of more than one worker.
 		UnsupportedK,
-		/// A quorum compares outputs on chain: the model's outputs must all fit inline.
+		/// A quorum or an audit compares outputs on chain: the model's outputs must all fit
+		/// inline.
 		QuorumNeedsInlineOutputs,
 		/// A quorum job is answered by a commitment, then a reveal, not directly.
 		MustCommit,
@@ -556,6 +629,9 @@ pub mod pallet {
 		ClaimFailed,
 		/// A counter overflowed.
 		Overflow,
+		/// The blocks that could decide this audit have their queues full: commit again in the
+		/// next block.
+		CheckQueueFull,
 		/// This worker has answered the job already.
 		AlreadyAnswered,
 		/// The job's deadline has passed.
@@ -639,18 +715,22 @@ pub mod pallet {
 			);
 			let quorum = T::AssignmentDelay::get()
 				.saturating_add(T::CommitWindow::get().saturating_mul(2))
-				.saturating_add(T::RevealWindow::get());
+				.saturating_add(T::RevealWindow::get())
+				.saturating_add(crate::audit::DECISION_DELAY);
 			assert!(
 				T::MinQuorumDeadline::get() >= quorum.into(),
-				"a quorum's soonest deadline must leave the draw, two commit windows and the \
-				 reveal window"
+				"a quorum's soonest deadline must leave the draw, two commit windows, the reveal \
+				 window and an audit's decision"
 			);
 			assert!(T::MinQuorumDeadline::get() <= T::MaxDeadline::get());
 			assert!(
 				T::ResultRetention::get() > T::DisputeWindow::get(),
 				"a decision is read when its dispute window ends, so it must outlive it"
 			);
-			assert!(T::MaxWorkersPerJob::get() >= 1);
+			assert!(
+				T::MaxWorkersPerJob::get() >= REFEREES,
+				"a job's members hold an audited worker and its auditor, or three referees"
+			);
 			assert!(T::MaxDisputeEndsPerBlock::get() > 0, "disputes must end");
 		}
 

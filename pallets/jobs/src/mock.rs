@@ -67,6 +67,8 @@ pub const OTHER_USER: AccountId = 2;
 pub const OWNER: AccountId = 10;
 pub const POOR: AccountId = 4;
 pub const TREASURY: AccountId = 99;
+/// Where the staking double takes slashes' reporter bounties from.
+pub const SLASHED_BONDS: AccountId = 98;
 pub const ENDOWMENT: Balance = 1_000_000;
 pub const EXISTENTIAL_DEPOSIT: Balance = 5;
 pub const PRICE: Balance = 100;
@@ -82,12 +84,15 @@ pub const MIN_DEADLINE: u64 = 7;
 pub const RETENTION: u64 = 20;
 pub const COMMIT_WINDOW: u32 = 5;
 pub const REVEAL_WINDOW: u32 = 3;
-pub const MIN_QUORUM_DEADLINE: u64 = 16;
+pub const MIN_QUORUM_DEADLINE: u64 = 18;
 pub const DISPUTE_WINDOW: u64 = 5;
+/// The reporter's share of a slash.
+pub const REPORTER_BOUNTY: Perbill = Perbill::from_percent(10);
 
 parameter_types! {
 	pub const TreasuryAccount: AccountId = TREASURY;
 	pub const JobsPalletId: PalletId = PalletId(*b"vt/jobs_");
+	pub const AuditPoolId: PalletId = PalletId(*b"vt/audit");
 	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
 	/// No-shows cost the floor unless a test sets a multiple of the price.
 	pub static NoShowSlashMultiple: u32 = 0;
@@ -95,6 +100,8 @@ parameter_types! {
 	pub static ResultBytePrice: Balance = 0;
 	/// Every model's price per worker.
 	pub static ModelPrice: Balance = PRICE;
+	/// Audits happen at the rate from the slash unless a test sets a floor.
+	pub static AuditRateFloor: Perbill = Perbill::zero();
 }
 
 /// The digits model: 64 pixels in, one label out.
@@ -323,10 +330,17 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 		worker: &WorkerId,
 		amount: SlashAmount<Balance>,
 		reason: SlashReason,
-		_reporter: Option<AccountId>,
+		reporter: Option<AccountId>,
 	) -> Result<Balance, DispatchError> {
 		let SlashAmount::Fixed(amount) = amount else { panic!("the job market slashes fixed") };
 		SLASHES.with(|slashes| slashes.borrow_mut().push((worker.clone(), amount, reason)));
+		// As worker staking does: the reporter gets a tenth of the slash (here from the
+		// account standing for slashed bonds).
+		if let Some(reporter) = reporter {
+			use frame_support::traits::{fungible::Mutate, tokens::Preservation};
+			let bounty = REPORTER_BOUNTY.mul_floor(amount);
+			Balances::transfer(&SLASHED_BONDS, &reporter, bounty, Preservation::Preserve)?;
+		}
 		Ok(amount)
 	}
 }
@@ -406,10 +420,12 @@ impl pallet_jobs::Config for Test {
 	type ParentVrf = VrfDouble;
 	type TreasuryAccount = TreasuryAccount;
 	type PalletId = JobsPalletId;
+	type AuditPoolId = AuditPoolId;
 	type ProtocolFee = ProtocolFee;
 	type MinFee = ConstU128<MIN_FEE>;
 	type NoShowSlashFloor = ConstU128<NO_SHOW_SLASH>;
 	type NoShowSlashMultiple = NoShowSlashMultiple;
+	type AuditRateFloor = AuditRateFloor;
 	type ResultBytePrice = ResultBytePrice;
 	type CommitWindow = ConstU32<COMMIT_WINDOW>;
 	type RevealWindow = ConstU32<REVEAL_WINDOW>;
@@ -571,6 +587,7 @@ impl ExtBuilder {
 				(OTHER_USER, ENDOWMENT),
 				(POOR, 100),
 				(TREASURY, EXISTENTIAL_DEPOSIT),
+				(SLASHED_BONDS, ENDOWMENT),
 			],
 			..Default::default()
 		}

@@ -71,7 +71,13 @@ impl<T: Config> Pallet<T> {
 					.fold(0u32, u32::saturating_add)
 			})
 			.unwrap_or(0);
-		Self::decision_weight(record.k, bytes)
+		// An audited job decides with its auditor; a referee quorum judges its parties too.
+		let members = match Referrals::<T>::get(job) {
+			Some(referral) => crate::REFEREES.saturating_add(referral.parties),
+			None if Audits::<T>::contains_key(job) => 2,
+			None => record.k,
+		};
+		Self::decision_weight(members, bytes)
 	}
 
 	/// The weight of deciding a quorum of `members` whose outputs have `bytes` bytes: the

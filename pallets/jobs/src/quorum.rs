@@ -28,8 +28,8 @@ use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
 	output_hash,
-	quorum::{decide, Ballot, Verdict},
-	traits::{ModelRegistry, Outcome, SlashAmount, SlashReason, WorkerStaking},
+	quorum::{decide, Verdict},
+	traits::{Outcome, SlashAmount, SlashReason, WorkerStaking},
 	ComparisonRule, JobId, WorkerId,
 };
 
@@ -53,7 +53,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Queues `job`'s commit window to end at `commit_end`.
-	fn queue_commit_end(job: JobId, commit_end: BlockNumberFor<T>) {
+	pub(crate) fn queue_commit_end(job: JobId, commit_end: BlockNumberFor<T>) {
 		if CommitQueue::<T>::try_mutate(commit_end, |queue| queue.try_push(job)).is_err() {
 			// Never full: at most the jobs drawn in one block and those replaced in one block
 			// end their window together. The deadline still ends the job.
@@ -68,15 +68,19 @@ impl<T: Config> Pallet<T> {
 		member: u32,
 		commitment: H256,
 	) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
 		let quorum = Quorums::<T>::try_mutate(job, |quorum| {
 			let quorum = quorum.as_mut().ok_or(Error::<T>::NotQuorumJob)?;
 			let slot =
 				quorum.commitments.get_mut(member as usize).ok_or(Error::<T>::NotAssignedWorker)?;
 			*slot = Some(commitment);
-			if quorum.commitments.iter().all(Option::is_some) {
+			// An audited worker's reveal waits for the audit's decision.
+			if quorum.commitments.iter().all(Option::is_some)
+				&& !Self::hold_reveals_for_audit(job, now)?
+			{
 				quorum.reveals_open = true;
 			}
-			Ok::<_, Error<T>>(quorum.clone())
+			Ok::<_, DispatchError>(quorum.clone())
 		})?;
 		Self::deposit_event(Event::Committed { job, worker: worker.clone() });
 		if quorum.reveals_open {
@@ -137,17 +141,31 @@ impl<T: Config> Pallet<T> {
 		if quorum.reveals_open || quorum.commit_end != now {
 			return Weight::zero();
 		}
+		// An audited worker that committed waits for its audit's decision, which draws the
+		// auditor's own commit window or opens reveals.
+		if Audits::<T>::get(job_id)
+			.is_some_and(|audit| matches!(audit.stage, AuditStage::Deciding { .. }))
+		{
+			return Weight::zero();
+		}
 		let Some(mut job) = Jobs::<T>::get(job_id) else { return Weight::zero() };
 		let JobState::Assigned { mut workers, at } = job.state.clone() else {
 			return Weight::zero();
 		};
 		let absent = Self::slash_no_shows(job_id, &job, &workers, &quorum);
+		// An audited worker's replacement must leave room for its audit too.
+		let audit_room = match Audits::<T>::get(job_id) {
+			Some(audit) if audit.stage == AuditStage::Working => {
+				T::CommitWindow::get().saturating_add(crate::audit::DECISION_DELAY)
+			}
+			_ => 0,
+		};
 		let room = now
 			.saturating_add(T::CommitWindow::get().into())
-			.saturating_add(T::RevealWindow::get().into());
+			.saturating_add(T::RevealWindow::get().into())
+			.saturating_add(audit_room.into());
 		if !absent.is_empty() && !quorum.replaced && room <= job.deadline {
-			let mut operators: Vec<T::AccountId> =
-				workers.iter().filter_map(T::Workers::operator).collect();
+			let mut operators = Self::excluded_operators(job_id, &workers);
 			let random = sp_io::hashing::blake2_256(&(REPLACE_DOMAIN, seed, job_id).encode());
 			let pool = Self::pool(pools, &job.model);
 			let fresh = Self::draw_workers(pool, &mut operators, absent.len() as u32, random);
@@ -228,48 +246,24 @@ impl<T: Config> Pallet<T> {
 
 	/// Decides a quorum from its revealed findings, pays and records it; see the module's docs.
 	/// Returns the weight of the decision (outputs of the size revealed).
-	pub(crate) fn decide_quorum(job_id: JobId, mut job: Job<T>) -> Result<Weight, DispatchError> {
+	pub(crate) fn decide_quorum(job_id: JobId, job: Job<T>) -> Result<Weight, DispatchError> {
 		let quorum = Quorums::<T>::take(job_id).ok_or(Error::<T>::NotQuorumJob)?;
 		let JobState::Assigned { workers, .. } = job.state.clone() else {
 			return Err(Error::<T>::NotAssigned.into());
 		};
 		let findings: Vec<Option<RevealedFinding<T>>> =
 			(0..workers.len() as u32).map(|member| Reveals::<T>::take(job_id, member)).collect();
-		let rule = T::Models::comparison(&job.model).unwrap_or_else(|| {
-			defensive!("a model with open jobs stays registered");
-			ComparisonRule::PerOutput(Default::default())
-		});
+		if Referrals::<T>::contains_key(job_id) {
+			return Self::decide_referral(job_id, job, quorum, &workers, findings);
+		}
+		if Audits::<T>::contains_key(job_id) {
+			return Self::decide_audited(job_id, job, quorum, &workers, findings);
+		}
+		let rule = Self::rule(&job.model);
 		let pinned = matches!(rule, ComparisonRule::ExactHash { .. });
-		let ballots: Vec<Ballot<'_, T::MaxInlineTensorBytes>> = findings
-			.iter()
-			.enumerate()
-			.map(|(index, finding)| {
-				let committed = quorum.commitments.get(index).copied().flatten().is_some();
-				match finding {
-					_ if !committed => Ballot::Absent,
-					None => Ballot::Unrevealed,
-					Some(RevealedFinding::Output { output: Payload::Inline(tensors), .. }) => {
-						Ballot::Output(tensors)
-					}
-					// Refused when revealed: quorum outputs travel inline.
-					Some(RevealedFinding::Output { output: Payload::Remote { .. }, .. }) => {
-						Ballot::Unrevealed
-					}
-					Some(RevealedFinding::CannotExecute { reason }) => {
-						Ballot::CannotExecute(*reason)
-					}
-				}
-			})
-			.collect();
+		let ballots = crate::audit::ballots::<T>(&quorum, &findings);
 		let decision = decide(&rule, pinned, &ballots, job.k);
-		let largest = findings
-			.iter()
-			.map(|finding| match finding {
-				Some(RevealedFinding::Output { output, .. }) => Self::payload_bytes(output),
-				_ => 0,
-			})
-			.max()
-			.unwrap_or(0);
+		let largest = Self::largest_finding(&findings);
 
 		let now = frame_system::Pallet::<T>::block_number();
 		let dispute_end = now.saturating_add(T::DisputeWindow::get());
@@ -278,6 +272,9 @@ impl<T: Config> Pallet<T> {
 			Some((index, workers.get(index)?.clone(), findings.get(index)?.clone()?))
 		});
 		let pays = matches!(canonical, Some((_, _, RevealedFinding::Output { .. })));
+		// No strict majority among revealed findings: a referee quorum judges them, so their
+		// assignments stay open.
+		let escalate = canonical.is_none() && findings.iter().any(Option::is_some);
 		let inline_input = !RemoteInputs::<T>::contains_key(job_id);
 		let mut payees = Vec::new();
 		let mut slashed = false;
@@ -296,6 +293,7 @@ impl<T: Config> Pallet<T> {
 					}
 					Some(Outcome::Completed)
 				}
+				_ if escalate && finding.is_some() => None,
 				Verdict::Agreed | Verdict::Abstained => Some(Outcome::Failed),
 				Verdict::Differed => Some(Outcome::Voided),
 				// Exposure kept until the slash is applied.
@@ -312,8 +310,12 @@ impl<T: Config> Pallet<T> {
 			WorkerJobs::<T>::remove(worker, job_id);
 		}
 
-		let revealed_any = findings.iter().any(Option::is_some);
-		let mut disputed = false;
+		let parties: Vec<(WorkerId, RevealedFinding<T>)> = workers
+			.iter()
+			.cloned()
+			.zip(findings.iter().cloned())
+			.filter_map(|(worker, finding)| Some((worker, finding?)))
+			.collect();
 		let canonical_record = match canonical {
 			Some((_, worker, RevealedFinding::Output { output, signature })) => {
 				let hash = match &output {
@@ -331,11 +333,9 @@ impl<T: Config> Pallet<T> {
 				Self::queue_for_pruning(job_id, now);
 				Some((worker, None))
 			}
-			None if revealed_any => {
-				job.state = JobState::Disputed { until: dispute_end };
-				Jobs::<T>::insert(job_id, job);
-				disputed = true;
-				Self::queue_for_pruning(job_id, now);
+			None if escalate => {
+				// The decision is pruned with the job's result, or with its refund.
+				Self::escalate(job_id, job, RefereeCause::QuorumSplit, parties)?;
 				None
 			}
 			None => {
@@ -356,11 +356,8 @@ impl<T: Config> Pallet<T> {
 				dispute_end,
 			},
 		);
-		if slashed || disputed {
+		if slashed {
 			Self::queue_dispute_end(job_id);
-		}
-		if disputed {
-			Self::deposit_event(Event::Disputed { job: job_id, until: dispute_end });
 		}
 		Self::deposit_event(Event::QuorumDecided {
 			job: job_id,

@@ -1,12 +1,14 @@
 //! The job market's runtime API, for dApps and for workers' off-chain workers.
 
 use alloc::vec::Vec;
-use veritensor_primitives::{JobId, ModelHash, WorkerId};
+use sp_runtime::Perbill;
+use veritensor_primitives::{JobId, ModelHash, VerificationTerms, WorkerId};
 
 sp_api::decl_runtime_apis! {
 	/// Reads the job market.
 	///
-	/// Version 2 adds a quorum job's progress and decision.
+	/// Version 2 adds a quorum job's progress and decision; version 3 quotes any verification
+	/// terms (audits included) and tells a model's audit rate.
 	#[api_version(2)]
 	pub trait JobsApi<
 		Balance: codec::Codec,
@@ -44,5 +46,17 @@ sp_api::decl_runtime_apis! {
 		/// results.
 		#[api_version(2)]
 		fn decision(job: JobId) -> Option<QuorumDecision>;
+
+		/// What a job of `model` verified as `terms` say costs now, an audit's premium included
+		/// (`max_fee` must cover it); `None` as for `quote`, or for an audit of more than one
+		/// worker.
+		#[api_version(3)]
+		fn quote_terms(model: ModelHash, terms: VerificationTerms) -> Option<Balance>;
+
+		/// The probability with which an audited job of `model` is audited now:
+		/// max(floor, price / (price + slash)), the smallest rate at which a worker that skips
+		/// the work loses in expectation (see docs/jobs.md); `None` if the model takes no jobs.
+		#[api_version(3)]
+		fn audit_rate(model: ModelHash) -> Option<Perbill>;
 	}
 }

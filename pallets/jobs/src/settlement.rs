@@ -91,6 +91,9 @@ impl<T: Config> Pallet<T> {
 		let cost =
 			Self::job_cost(&job).saturating_sub(job.price.per_worker.saturating_mul(unpaid.into()));
 		asset::collect_cost::<T>(&job.submitter, cost)?;
+		let premium = Audits::<T>::get(job_id).map_or_else(Zero::zero, |audit| audit.premium);
+		asset::collect_premium::<T>(&job.submitter, premium)?;
+		let cost = cost.saturating_add(premium);
 		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow.saturating_sub(cost))?;
 		for payee in payees {
 			Self::accrue(payee, job.price.per_worker);
@@ -122,6 +125,38 @@ impl<T: Config> Pallet<T> {
 			output_hash,
 			single_worker,
 			cost,
+			refunded,
+		});
+		Ok(())
+	}
+
+	/// Stores `answer` as a job's result and returns the whole escrow to its submitter: the
+	/// job's own workers were overturned by its referees, whose output the submitter gets for
+	/// nothing.
+	pub(crate) fn settle_free(job_id: JobId, job: Job<T>, answer: Settlement<T>) -> DispatchResult {
+		let Settlement { worker, output, output_hash, signature } = answer;
+		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		Results::<T>::insert(
+			job_id,
+			JobResult {
+				model: job.model,
+				worker: worker.clone(),
+				output,
+				output_hash,
+				signature,
+				single_worker: false,
+				settled_at: now,
+			},
+		);
+		Self::queue_for_pruning(job_id, now);
+		Self::close(job_id, &job.model);
+		Self::deposit_event(Event::Settled {
+			job: job_id,
+			worker,
+			output_hash,
+			single_worker: false,
+			cost: Zero::zero(),
 			refunded,
 		});
 		Ok(())
@@ -177,6 +212,11 @@ impl<T: Config> Pallet<T> {
 		Jobs::<T>::remove(job_id);
 		Inputs::<T>::remove(job_id);
 		RemoteInputs::<T>::remove(job_id);
+		Audits::<T>::remove(job_id);
+		if Referrals::<T>::take(job_id).is_some() {
+			// At most one party per member of the job.
+			let _ = Parties::<T>::clear_prefix(job_id, T::MaxWorkersPerJob::get(), None);
+		}
 		T::Models::release(model);
 	}
 

@@ -6,7 +6,10 @@ use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
-use sp_runtime::{traits::Saturating, DispatchError};
+use sp_runtime::{
+	traits::{Saturating, UniqueSaturatedInto, Zero},
+	DispatchError, Perbill,
+};
 use veritensor_primitives::{
 	input_hash,
 	traits::{ModelRegistry, ModelTerms, WorkerStaking},
@@ -27,22 +30,50 @@ pub(crate) enum PayloadError {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Whether the market settles jobs of `k` workers: 1, 3 or 5, within `MaxWorkersPerJob`.
-	pub fn supports(k: u32) -> bool {
-		VerificationTerms::quorum(k).is_supported() && k <= T::MaxWorkersPerJob::get()
+	/// Whether the market settles jobs verified as `terms` say: 1, 3 or 5 workers within
+	/// `MaxWorkersPerJob`, an audit for one worker only.
+	pub fn supports(terms: &VerificationTerms) -> bool {
+		terms.is_supported() && terms.replicas <= T::MaxWorkersPerJob::get()
 	}
 
-	/// What a job of `model` with `k` workers costs now, and how it splits; `None` if the model
-	/// takes no jobs, `k` is unsupported, or the model's outputs cannot be compared by a quorum.
-	pub fn quote(model: &ModelHash, k: u32) -> Option<(PriceOf<T>, BalanceOf<T>)> {
-		if !Self::supports(k) {
+	/// What a job of `model` verified as `terms` say costs now, and how it splits (an audit's
+	/// premium is on top of the split); `None` if the model takes no jobs, the terms are
+	/// unsupported, or the model's outputs cannot be compared on chain (a quorum's or an
+	/// audit's: they do not all fit inline).
+	pub fn quote(
+		model: &ModelHash,
+		terms: &VerificationTerms,
+	) -> Option<(PriceOf<T>, BalanceOf<T>)> {
+		if !Self::supports(terms) {
 			return None;
 		}
+		let model_terms = T::Models::terms_for_new_job(model)?;
+		if terms.commits() && !Self::outputs_fit_inline(&model_terms.schema) {
+			return None;
+		}
+		let (price, cost) = Self::price(&model_terms, terms.replicas);
+		let premium =
+			if terms.audited { Self::audit_premium(price.per_worker).1 } else { Zero::zero() };
+		Some((price, cost.saturating_add(premium)))
+	}
+
+	/// The rate at which an audited job of `model` is audited now; `None` if the model takes
+	/// no jobs.
+	pub fn audit_rate(model: &ModelHash) -> Option<Perbill> {
 		let terms = T::Models::terms_for_new_job(model)?;
-		if k > 1 && !Self::outputs_fit_inline(&terms.schema) {
-			return None;
-		}
-		Some(Self::price(&terms, k))
+		Some(Self::audit_premium(terms.price_per_worker).0)
+	}
+
+	/// The rate at which a job whose worker is paid `per_worker` is audited, and the premium it
+	/// pays into the audit pool for it (the rate times the price: what its audit costs in
+	/// expectation).
+	pub fn audit_premium(per_worker: BalanceOf<T>) -> (Perbill, BalanceOf<T>) {
+		let rate = veritensor_primitives::audit_rate(
+			per_worker.unique_saturated_into(),
+			T::Workers::max_exposure().unique_saturated_into(),
+			T::AuditRateFloor::get(),
+		);
+		(rate, rate.mul_ceil(per_worker))
 	}
 
 	/// The price of a job of `k` workers under `terms`, and its cost: the workers' price, the
@@ -152,11 +183,11 @@ impl<T: Config> Pallet<T> {
 		deadline: BlockNumberFor<T>,
 	) -> Result<(JobId, bool), DispatchError> {
 		let k = verification.replicas;
-		ensure!(Self::supports(k), Error::<T>::UnsupportedK);
+		ensure!(Self::supports(&verification), Error::<T>::UnsupportedK);
 		let terms = T::Models::terms_for_new_job(&model).ok_or(Error::<T>::ModelNotUsable)?;
-		// A quorum compares outputs on chain: they must travel inline.
+		// A quorum or an audit compares outputs on chain: they must travel inline.
 		ensure!(
-			!verification.is_quorum() || Self::outputs_fit_inline(&terms.schema),
+			!verification.commits() || Self::outputs_fit_inline(&terms.schema),
 			Error::<T>::QuorumNeedsInlineOutputs
 		);
 		let input_hash =
@@ -182,11 +213,16 @@ impl<T: Config> Pallet<T> {
 			})?;
 		ensure!(deadline >= T::MinDeadline::get(), Error::<T>::DeadlineTooSoon);
 		ensure!(
-			!verification.is_quorum() || deadline >= T::MinQuorumDeadline::get(),
+			!verification.commits() || deadline >= T::MinQuorumDeadline::get(),
 			Error::<T>::DeadlineTooSoon
 		);
 		ensure!(deadline <= T::MaxDeadline::get(), Error::<T>::DeadlineTooLate);
 		let (price, cost) = Self::price(&terms, k);
+		let audit = verification.audited.then(|| {
+			let (rate, premium) = Self::audit_premium(price.per_worker);
+			Audit::<T> { rate, premium, stage: AuditStage::Working }
+		});
+		let cost = cost.saturating_add(audit.as_ref().map_or(Zero::zero(), |audit| audit.premium));
 		ensure!(max_fee >= cost, Error::<T>::FeeTooLow);
 		let (eligible, counted) = Self::eligible_operators(&model);
 		ensure!(eligible >= k, Error::<T>::NotEnoughWorkers);
@@ -234,6 +270,9 @@ impl<T: Config> Pallet<T> {
 			RemoteInputs::<T>::insert(job, ());
 		}
 		Inputs::<T>::insert(job, input);
+		if let Some(audit) = audit {
+			Audits::<T>::insert(job, audit);
+		}
 		Self::deposit_event(Event::Submitted {
 			job,
 			submitter,

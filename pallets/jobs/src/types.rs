@@ -110,6 +110,11 @@ pub enum JobState<T: Config> {
 		/// The block whose initialisation refunds the job.
 		until: BlockNumberFor<T>,
 	},
+	/// Its parties contradict each other (see [`Referral`]): referees are drawn at `draw_at`.
+	Escalated {
+		/// The block whose initialisation draws the referees.
+		draw_at: BlockNumberFor<T>,
+	},
 }
 
 /// An open job.
@@ -350,6 +355,9 @@ pub enum Refund {
 	/// A quorum found no strict majority; refunded less the minimum fee when the dispute window
 	/// ended.
 	Disputed,
+	/// A referee quorum could not be drawn, found no majority, or found the job cannot be
+	/// run; no party was slashed.
+	Unresolved,
 }
 
 /// The commit and reveal progress of a quorum job (k > 1), kept while it is assigned.
@@ -405,13 +413,15 @@ pub struct QuorumDecision<T: Config> {
 	pub dispute_end: BlockNumberFor<T>,
 }
 
-/// The most quorum jobs whose commit window ends in one block: those drawn in one block, and
-/// those whose no-shows were replaced in one block (each commit window is as long).
+/// The most jobs whose commit window ends in one block, each commit window being as long:
+/// those drawn in one block, those whose check (auditor or referees) was drawn in one block (at
+/// most `MaxJobsPerBlock` together again), and those whose no-shows were replaced in one block
+/// (at most the first windows of both kinds that ended in one block).
 pub struct CommitEndsPerBlock<T>(core::marker::PhantomData<T>);
 
 impl<T: Config> Get<u32> for CommitEndsPerBlock<T> {
 	fn get() -> u32 {
-		T::MaxJobsPerBlock::get().saturating_mul(2)
+		T::MaxJobsPerBlock::get().saturating_mul(4)
 	}
 }
 
@@ -438,3 +448,122 @@ pub struct QuorumProgress<BlockNumber> {
 	/// The members in draw order.
 	pub members: alloc::vec::Vec<MemberProgress>,
 }
+
+/// An audited job's check (see [`crate::audit`]), kept while the job is open.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Audit<T: Config> {
+	/// The probability it is audited, fixed at submission from the model's price and the slash
+	/// (see [`veritensor_primitives::audit_rate`]).
+	pub rate: sp_runtime::Perbill,
+	/// What the job pays into the audit pool when it settles: the rate times a worker's price,
+	/// what an audit costs in expectation.
+	pub premium: BalanceOf<T>,
+	/// Where the check stands.
+	pub stage: AuditStage<BlockNumberFor<T>>,
+}
+
+/// Where an audited job's check stands.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum AuditStage<BlockNumber> {
+	/// The worker has not committed yet.
+	Working,
+	/// The worker committed; the initialisation of block `at` decides, from the VRF output of
+	/// the block after the commitment's, whether to audit.
+	Deciding {
+		/// The block whose initialisation decides.
+		at: BlockNumber,
+	},
+	/// Not audited (or no worker of another operator could audit): the worker reveals and the
+	/// job settles on its word.
+	Unaudited,
+	/// Audited: the auditor, the job's second member, commits blind; then both reveal and are
+	/// compared under the model's slash rule.
+	Audited,
+}
+
+/// Why a referee quorum was called.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum RefereeCause {
+	/// An audited worker's output and its auditor's answer contradict each other.
+	AuditContradicted,
+	/// A quorum found no strict majority.
+	QuorumSplit,
+}
+
+/// A job in the hands of a referee quorum: three workers of operators that took no part in it
+/// run it afresh (commit, reveal), and their majority judges the parties.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct Referral {
+	/// Why.
+	pub cause: RefereeCause,
+	/// How many parties the referees judge: their findings are in `Parties`, the first the
+	/// audited worker's (for an audit) or the first member's.
+	pub parties: u32,
+}
+
+/// A referee quorum's decision, as its event reports it.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum RefereeOutcome {
+	/// The referees agreed on an output: the parties that contradicted it were slashed.
+	Decided {
+		/// The referee whose output is canonical.
+		canonical: WorkerId,
+		/// Whether the job's result stands: the audited worker's output (an audit), or a
+		/// member's output the referees agreed with (a split quorum). If not, the submitter
+		/// gets the referees' output and pays nothing.
+		upheld: bool,
+	},
+	/// The referees found no majority, or found the job cannot be run: the submitter is
+	/// refunded and no party is slashed.
+	Undecided,
+	/// Fewer than three operators that took no part in the job could referee it: the
+	/// submitter is refunded and no party is slashed.
+	NoReferees,
+}
+
+/// The number of referees of a referee quorum.
+pub const REFEREES: u32 = 3;

@@ -66,6 +66,7 @@ pub trait WeightInfo {
 	fn compare_outputs(b: u32, ) -> Weight;
 	fn end_commit_windows(n: u32, ) -> Weight;
 	fn end_disputes(n: u32, ) -> Weight;
+	fn draw_checks(n: u32, ) -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -574,6 +575,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
+	fn draw_checks(n: u32, ) -> Weight {
+		Weight::from_parts(2_323_068_477, 477831)
+			.saturating_add(Weight::from_parts(184_837_449, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(268_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(22_u64))
+			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
+	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
@@ -708,6 +718,15 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(25_u64))
 			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
+	}
+	fn draw_checks(n: u32, ) -> Weight {
+		Weight::from_parts(2_323_068_477, 477831)
+			.saturating_add(Weight::from_parts(184_837_449, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(268_u64))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(22_u64))
+			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 }

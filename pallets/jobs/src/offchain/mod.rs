@@ -200,7 +200,7 @@ impl<T: Config> WorkerRun<'_, T> {
 					if self.giving_up(*id, job) {
 						let reason = crate::CannotExecuteReason::ExecutionFailed;
 						let answer = Answer::<T>::CannotExecute { reason }.encode();
-						journal.note_answer(*id, job.input_hash.0, answer, self.salt(job));
+						journal.note_answer(*id, job.input_hash.0, answer, self.salt(*id));
 					}
 				}
 			}
@@ -370,10 +370,13 @@ impl<T: Config> WorkerRun<'_, T> {
 		}
 	}
 
-	/// For a quorum job's answer, a fresh salt (32 bytes of the node's randomness) and the last
+	/// For an answer that is committed to first (a quorum member's, an audited worker's, an
+	/// auditor's or a referee's), a fresh salt (32 bytes of the node's randomness) and the last
 	/// block to keep the answer in (the job's deadline); nothing for a single-worker job.
-	pub(super) fn salt(&self, job: &Job<T>) -> Option<([u8; 32], u64)> {
-		(job.k > 1).then(|| (sp_io::offchain::random_seed(), job.deadline.saturated_into()))
+	pub(super) fn salt(&self, job_id: JobId) -> Option<([u8; 32], u64)> {
+		let job = crate::Jobs::<T>::get(job_id)?;
+		crate::Quorums::<T>::contains_key(job_id)
+			.then(|| (sp_io::offchain::random_seed(), job.deadline.saturated_into()))
 	}
 
 	/// Gives `answers` to the pool in batches bounded in count, bytes and weight (a reveal

@@ -110,7 +110,7 @@ impl<T: Config> WorkerRun<'_, T> {
 								*job_id,
 								job.input_hash.0,
 								answer.encode(),
-								self.salt(job),
+								self.salt(*job_id),
 							),
 							Err(failure) => {
 								journal.drop_task(*job_id);
@@ -206,7 +206,7 @@ impl<T: Config> WorkerRun<'_, T> {
 				failure.detail,
 			);
 			let answer = Answer::<T>::CannotExecute { reason: failure.reason };
-			journal.note_answer(job_id, job.input_hash.0, answer.encode(), self.salt(job));
+			journal.note_answer(job_id, job.input_hash.0, answer.encode(), self.salt(job_id));
 		} else {
 			log!(
 				info,

@@ -7,7 +7,7 @@ use frame_support::assert_noop;
 fn assigned_worker(job: u64) -> Option<veritensor_primitives::WorkerId> {
 	match JobsMap::<Test>::get(job)?.state {
 		JobState::Assigned { workers, .. } => Some(workers[0].clone()),
-		JobState::Queued { .. } | JobState::Disputed { .. } => None,
+		JobState::Queued { .. } | JobState::Disputed { .. } | JobState::Escalated { .. } => None,
 	}
 }
 
@@ -136,11 +136,11 @@ fn one_block_assigns_a_bounded_number_of_jobs() {
 #[test]
 fn the_quote_is_what_a_job_costs() {
 	ExtBuilder.build_and_execute(|| {
-		let (price, cost) = Jobs::quote(&digits(), 1).expect("listed");
+		let (price, cost) = Jobs::quote(&digits(), &VerificationTerms::quorum(1)).expect("listed");
 		assert_eq!(cost, COST);
 		assert_eq!(price.per_worker + price.royalty + price.protocol, COST);
-		assert!(Jobs::quote(&digits(), 2).is_none());
-		assert!(Jobs::quote(&ModelHash::repeat_byte(9), 1).is_none());
+		assert!(Jobs::quote(&digits(), &VerificationTerms::quorum(2)).is_none());
+		assert!(Jobs::quote(&ModelHash::repeat_byte(9), &VerificationTerms::single()).is_none());
 	});
 }
 

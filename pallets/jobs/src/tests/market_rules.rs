@@ -164,7 +164,7 @@ fn a_job_pays_for_storing_its_largest_result() {
 		// tensor count and one tensor of one 64-bit label (element type, shape, fraction bits,
 		// data: 16 bytes).
 		assert_eq!(bytes, 32 + 32 + 32 + 64 + 1 + 8 + 1 + 1 + 16);
-		let (price, cost) = Jobs::quote(&digits(), 1).unwrap();
+		let (price, cost) = Jobs::quote(&digits(), &VerificationTerms::quorum(1)).unwrap();
 		assert_eq!(price.storage, 2 * bytes as Balance);
 		assert_eq!(cost, COST + price.storage);
 
@@ -179,7 +179,7 @@ fn a_job_pays_for_storing_its_largest_result() {
 
 		// A larger schema costs more to keep.
 		let large = model_with_outputs(5, 1_000);
-		let (large_price, _) = Jobs::quote(&large, 1).unwrap();
+		let (large_price, _) = Jobs::quote(&large, &VerificationTerms::quorum(1)).unwrap();
 		assert!(large_price.storage > 2 * 4_000);
 		// Outputs that cannot travel inline are stored as a hash and a URI.
 		let remote = model_with_outputs(6, 2_048);

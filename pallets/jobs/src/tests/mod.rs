@@ -2,6 +2,7 @@
 //! the pallet's invariants (`do_try_state`) at the end.
 
 mod answers;
+mod audit;
 mod draw;
 mod executor_client;
 mod lifecycle;

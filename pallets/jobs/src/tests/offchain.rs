@@ -852,3 +852,61 @@ fn quorum_members_commit_then_reveal_the_kept_answer_with_its_salt() {
 		}
 	});
 }
+
+#[test]
+fn an_audited_worker_reveals_only_after_its_auditor_committed_blind() {
+	let mut node = worker_node(&[1, 2]);
+	node.execute(|node| {
+		AuditRateFloor::set(sp_runtime::Perbill::one());
+		for seed in 1..=2 {
+			add_worker(seed, 100 * seed as u64, 5_000, 4);
+		}
+		let job = crate::NextJobId::<Test>::get();
+		assert_ok!(Jobs::submit(
+			RuntimeOrigin::signed(USER),
+			digits(),
+			image(3),
+			VerificationTerms::audited(),
+			2_000,
+			MIN_QUORUM_DEADLINE
+		));
+		run_to_block(1 + DELAY as u64);
+		let original = super::quorum::members(job)[0];
+		node.expect_start(job, "t1");
+		node.expect_poll("t1", done("t1", 7));
+		run::<Test>(System::block_number());
+		// The worker commits; nothing of its answer is public.
+		let commits = node.take_sent();
+		assert_eq!(commits.len(), 1);
+		assert_eq!(opened(&commits[0]).0, worker(original));
+		assert!(matches!(opened(&commits[0]).1[0].answer, Answer::Commit { .. }));
+		assert_ok!(land_tx(&commits[0]));
+		// The next block: the audit is not decided yet, so there is nothing to reveal.
+		run_at(System::block_number() + 1);
+		assert!(node.take_sent().is_empty());
+		// The audit is decided: the auditor's node runs the job and commits; the worker still
+		// waits.
+		node.expect_start(job, "t2");
+		node.expect_poll("t2", done("t2", 7));
+		run_at(System::block_number() + 1);
+		let auditor = super::quorum::members(job)[1];
+		assert_ne!(auditor, original);
+		let sent = node.take_sent();
+		assert_eq!(sent.len(), 1);
+		assert_eq!(opened(&sent[0]).0, worker(auditor));
+		assert!(matches!(opened(&sent[0]).1[0].answer, Answer::Commit { .. }));
+		assert_ok!(land_tx(&sent[0]));
+		// Both reveal; the audit passes and both are paid.
+		run_at(System::block_number() + 1);
+		let reveals = node.take_sent();
+		assert_eq!(reveals.len(), 2);
+		for transaction in &reveals {
+			assert!(matches!(opened(transaction).1[0].answer, Answer::Reveal { .. }));
+			assert_ok!(land_tx(transaction));
+		}
+		assert_eq!(crate::Results::<Test>::get(job).unwrap().worker, worker(original));
+		for seed in [original, auditor] {
+			assert_eq!(crate::Claimable::<Test>::get(100 * seed as u64), Some(PRICE));
+		}
+	});
+}

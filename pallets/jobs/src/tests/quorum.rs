@@ -17,16 +17,16 @@ use veritensor_primitives::{
 };
 
 /// Operator of worker `seed`: each worker its own operator.
-fn operator(seed: u8) -> AccountId {
+pub(super) fn operator(seed: u8) -> AccountId {
 	100 + seed as AccountId
 }
 
 /// A classifier: a label and four class scores (fixed point, 16 fraction bits) out.
-fn classifier() -> ModelHash {
+pub(super) fn classifier() -> ModelHash {
 	ModelHash::repeat_byte(0xc1)
 }
 
-fn classifier_schema() -> IoSchema {
+pub(super) fn classifier_schema() -> IoSchema {
 	let spec = |name: &str, elem, shape: &[u32], frac_bits| TensorSpec {
 		name: name.as_bytes().to_vec().try_into().unwrap(),
 		elem,
@@ -46,7 +46,7 @@ fn classifier_schema() -> IoSchema {
 
 /// Lists the classifier (label the argmax of the scores; scores agree within 4 raw units and are
 /// wrong beyond 64) and adds `workers` workers of distinct operators serving it.
-fn setup(workers: u8) {
+pub(super) fn setup(workers: u8) {
 	list(classifier(), classifier_schema());
 	set_rule(
 		classifier(),
@@ -62,11 +62,11 @@ fn setup(workers: u8) {
 	}
 }
 
-const QUORUM_DEADLINE: u64 = 20;
-const FEE: Balance = 10_000;
+pub(super) const QUORUM_DEADLINE: u64 = 20;
+pub(super) const FEE: Balance = 10_000;
 
 /// Submits a classifier job of `k` workers; returns its id.
-fn submit_quorum(k: u32) -> u64 {
+pub(super) fn submit_quorum(k: u32) -> u64 {
 	let id = crate::NextJobId::<Test>::get();
 	assert_ok!(Jobs::submit(
 		RuntimeOrigin::signed(USER),
@@ -80,14 +80,19 @@ fn submit_quorum(k: u32) -> u64 {
 }
 
 /// The seeds of `job`'s members, in draw order.
-fn members(job: u64) -> Vec<u8> {
+pub(super) fn members(job: u64) -> Vec<u8> {
 	let JobState::Assigned { workers, .. } = JobsMap::<Test>::get(job).unwrap().state else {
 		panic!("job {job} is not assigned");
 	};
 	workers.iter().map(|key| (1..=9).find(|seed| worker(*seed) == *key).unwrap()).collect()
 }
 
-fn tensor(elem: ElementType, shape: &[u32], frac_bits: u8, bytes: Vec<u8>) -> Tensor<_Bytes> {
+pub(super) fn tensor(
+	elem: ElementType,
+	shape: &[u32],
+	frac_bits: u8,
+	bytes: Vec<u8>,
+) -> Tensor<_Bytes> {
 	Tensor {
 		elem,
 		shape: shape.to_vec().try_into().unwrap(),
@@ -96,10 +101,10 @@ fn tensor(elem: ElementType, shape: &[u32], frac_bits: u8, bytes: Vec<u8>) -> Te
 	}
 }
 
-type _Bytes = <Test as crate::Config>::MaxInlineTensorBytes;
+pub(super) type _Bytes = <Test as crate::Config>::MaxInlineTensorBytes;
 
 /// Worker `seed`'s finding for `job`: `label` and `scores`, its receipt signed.
-fn finding(seed: u8, job: u64, label: i64, scores: [i32; 4]) -> Finding<Test> {
+pub(super) fn finding(seed: u8, job: u64, label: i64, scores: [i32; 4]) -> Finding<Test> {
 	let output = Payload::Inline(
 		vec![
 			tensor(ElementType::I64, &[1], 0, label.to_le_bytes().to_vec()),
@@ -118,40 +123,40 @@ fn finding(seed: u8, job: u64, label: i64, scores: [i32; 4]) -> Finding<Test> {
 }
 
 /// An honest finding: class 2 wins.
-const HONEST: [i32; 4] = [1_000, 2_000, 60_000, 2_536];
+pub(super) const HONEST: [i32; 4] = [1_000, 2_000, 60_000, 2_536];
 
-fn salt(seed: u8) -> [u8; 32] {
+pub(super) fn salt(seed: u8) -> [u8; 32] {
 	[seed.wrapping_mul(31); 32]
 }
 
-fn commitment_of(seed: u8, job: u64, finding: &Finding<Test>) -> H256 {
+pub(super) fn commitment_of(seed: u8, job: u64, finding: &Finding<Test>) -> H256 {
 	commitment(&System::block_hash(0), job, &worker(seed), finding, &salt(seed))
 }
 
-fn commit_call(seed: u8, job: u64, finding: &Finding<Test>) -> crate::Call<Test> {
+pub(super) fn commit_call(seed: u8, job: u64, finding: &Finding<Test>) -> crate::Call<Test> {
 	let commitment = commitment_of(seed, job, finding);
 	answers_call(seed, vec![Submission { job, answer: Answer::Commit { commitment } }])
 }
 
-fn reveal_call(seed: u8, job: u64, finding: &Finding<Test>) -> crate::Call<Test> {
+pub(super) fn reveal_call(seed: u8, job: u64, finding: &Finding<Test>) -> crate::Call<Test> {
 	let answer = Answer::Reveal { finding: finding.clone(), salt: salt(seed) };
 	answers_call(seed, vec![Submission { job, answer }])
 }
 
-fn commit(seed: u8, job: u64, finding: &Finding<Test>) {
+pub(super) fn commit(seed: u8, job: u64, finding: &Finding<Test>) {
 	let call = commit_call(seed, job, finding);
 	in_pool(&call).expect("the pool takes the commitment");
 	assert_ok!(land(call).expect("the block takes it"));
 }
 
-fn reveal(seed: u8, job: u64, finding: &Finding<Test>) {
+pub(super) fn reveal(seed: u8, job: u64, finding: &Finding<Test>) {
 	let call = reveal_call(seed, job, finding);
 	in_pool(&call).expect("the pool takes the reveal");
 	assert_ok!(land(call).expect("the block takes it"));
 }
 
 /// Every member of `job` commits to its finding in `findings` (by member), then reveals it.
-fn commit_and_reveal(job: u64, findings: &[Finding<Test>]) {
+pub(super) fn commit_and_reveal(job: u64, findings: &[Finding<Test>]) {
 	let seeds = members(job);
 	for (seed, finding) in seeds.iter().zip(findings) {
 		commit(*seed, job, finding);
@@ -161,15 +166,15 @@ fn commit_and_reveal(job: u64, findings: &[Finding<Test>]) {
 	}
 }
 
-fn verdicts(job: u64) -> Vec<Verdict> {
+pub(super) fn verdicts(job: u64) -> Vec<Verdict> {
 	Decisions::<Test>::get(job).expect("decided").verdicts.iter().map(|(_, v)| *v).collect()
 }
 
-fn earned(seed: u8) -> Balance {
+pub(super) fn earned(seed: u8) -> Balance {
 	crate::Claimable::<Test>::get(operator(seed)).unwrap_or(0)
 }
 
-fn quorum_events() -> Vec<crate::Event<Test>> {
+pub(super) fn quorum_events() -> Vec<crate::Event<Test>> {
 	System::events()
 		.into_iter()
 		.filter_map(|record| match record.event {
@@ -180,8 +185,8 @@ fn quorum_events() -> Vec<crate::Event<Test>> {
 }
 
 /// The cost of a classifier job of `k` workers, as quoted.
-fn cost(k: u32) -> Balance {
-	Jobs::quote(&classifier(), k).unwrap().1
+pub(super) fn cost(k: u32) -> Balance {
+	Jobs::quote(&classifier(), &VerificationTerms::quorum(k)).unwrap().1
 }
 
 #[test]
@@ -191,7 +196,10 @@ fn an_honest_quorum_of_three_is_paid_and_settles_at_its_last_reveal() {
 		let job = submit_quorum(3);
 		// k times the price, the royalty, the fee and the result's storage.
 		let quote = cost(3);
-		assert_eq!(Jobs::quote(&classifier(), 3).unwrap().0.per_worker, PRICE);
+		assert_eq!(
+			Jobs::quote(&classifier(), &VerificationTerms::quorum(3)).unwrap().0.per_worker,
+			PRICE
+		);
 		assert!(quote > 3 * PRICE + ROYALTY);
 		run_to_block(1 + DELAY as u64);
 		let seeds = members(job);
@@ -346,50 +354,6 @@ fn a_commitment_never_revealed_is_slashed_and_the_others_settle_at_the_deadline(
 		assert_eq!((earned(seeds[0]), earned(seeds[1]), earned(seeds[2])), (PRICE, PRICE, 0));
 		run_to_block(deadline + 1 + DISPUTE_WINDOW);
 		assert_eq!(slashes(), vec![(worker(seeds[2]), EXPOSURE, SlashReason::CommitWithoutReveal)]);
-	});
-}
-
-#[test]
-fn answers_within_the_slash_tolerance_only_are_disputed_and_refunded_less_the_minimum_fee() {
-	ExtBuilder.build_and_execute(|| {
-		setup(3);
-		let job = submit_quorum(3);
-		run_to_block(1 + DELAY as u64);
-		let seeds = members(job);
-		// Pairwise 30 raw units apart: beyond agreement, within the slash tolerance.
-		let findings = vec![
-			finding(seeds[0], job, 2, [0, 0, 60_000, 0]),
-			finding(seeds[1], job, 2, [0, 0, 60_030, 0]),
-			finding(seeds[2], job, 2, [0, 0, 60_060, 0]),
-		];
-		let before = Balances::free_balance(USER);
-		commit_and_reveal(job, &findings);
-		assert_eq!(verdicts(job), vec![Verdict::Differed; 3]);
-		let until = match JobsMap::<Test>::get(job).unwrap().state {
-			JobState::Disputed { until } => until,
-			state => panic!("not disputed: {state:?}"),
-		};
-		System::assert_has_event(Event::Disputed { job, until }.into());
-		assert_eq!(escrow_held(USER), FEE, "the escrow stays held through the dispute");
-		assert_eq!(worker_open(seeds[0]), 0);
-		run_to_block(until);
-		assert!(JobsMap::<Test>::get(job).is_none());
-		// Every output was public: the minimum fee is kept, the rest comes back.
-		assert_eq!(Balances::free_balance(USER), before + FEE - MIN_FEE);
-		System::assert_has_event(
-			Event::Refunded {
-				job,
-				submitter: USER,
-				amount: FEE - MIN_FEE,
-				kept: MIN_FEE,
-				reason: Refund::Disputed,
-			}
-			.into(),
-		);
-		assert!(slashes().is_empty());
-		for seed in seeds {
-			assert_eq!(earned(seed), 0);
-		}
 	});
 }
 
@@ -616,7 +580,7 @@ fn quorum_submissions_are_checked() {
 		let mut schema = classifier_schema();
 		schema.outputs[1].shape = vec![1, 4096].try_into().unwrap();
 		list(large, schema);
-		assert_eq!(Jobs::quote(&large, 3), None);
+		assert_eq!(Jobs::quote(&large, &VerificationTerms::quorum(3)), None);
 		assert_noop!(
 			Jobs::submit(
 				RuntimeOrigin::signed(USER),

@@ -1,5 +1,6 @@
-//! Long random sequences of calls and blocks, single-worker jobs and quorums of 3 and 5 with
-//! honest, byzantine, silent and mismatched members; after every step the invariants hold and
+//! Long random sequences of calls and blocks, single-worker jobs, audited jobs and quorums of 3
+//! and 5 with honest, byzantine, silent and mismatched members (and the referee quorums their
+//! contradictions call); after every step the invariants hold and
 //! no money appears or disappears.
 
 use super::*;
@@ -37,7 +38,11 @@ fn salt(seed: u8) -> [u8; 32] {
 }
 
 fn money() -> Balance {
-	let accounts = USERS.iter().copied().chain([OWNER, TREASURY, Jobs::pot()]).chain(OPERATORS);
+	let accounts = USERS
+		.iter()
+		.copied()
+		.chain([OWNER, TREASURY, SLASHED_BONDS, Jobs::pot(), Jobs::audit_pool()])
+		.chain(OPERATORS);
 	accounts.map(|who| Balances::total_balance(&who)).sum()
 }
 
@@ -46,14 +51,20 @@ fn step(rng: &mut Rng, committed: &mut Committed) {
 	match rng.below(7) {
 		0 | 1 => {
 			let k = [1, 1, 3, 5][rng.below(4) as usize];
-			let deadline =
-				if k == 1 { 5 + rng.below(10) } else { MIN_QUORUM_DEADLINE + rng.below(8) };
+			let audited = k == 1 && rng.below(2) == 0;
+			let deadline = if k == 1 && !audited {
+				5 + rng.below(10)
+			} else {
+				MIN_QUORUM_DEADLINE + rng.below(8)
+			};
+			// An audit's premium is at most one more price.
+			let premium = if audited { PRICE } else { 0 };
 			let _ = Jobs::submit(
 				RuntimeOrigin::signed(user),
 				digits(),
 				image(rng.below(256) as u8),
-				VerificationTerms::quorum(k),
-				k as Balance * PRICE + ROYALTY + 40 + STORAGE + rng.below(200) as Balance,
+				VerificationTerms { replicas: k, audited },
+				k as Balance * PRICE + ROYALTY + 40 + STORAGE + premium + rng.below(200) as Balance,
 				deadline,
 			);
 		}
@@ -62,7 +73,10 @@ fn step(rng: &mut Rng, committed: &mut Committed) {
 			// Mostly the latest job (cancellable in its own block), sometimes any.
 			let next = crate::NextJobId::<Test>::get();
 			let job = if rng.below(2) == 0 { next.saturating_sub(1) } else { rng.below(next + 1) };
-			let _ = Jobs::cancel(RuntimeOrigin::signed(user), job);
+			// Mostly its submitter, sometimes anyone (refused).
+			let submitter = JobsMap::<Test>::get(job).map(|record| record.submitter);
+			let caller = if rng.below(4) == 0 { user } else { submitter.unwrap_or(user) };
+			let _ = Jobs::cancel(RuntimeOrigin::signed(caller), job);
 		}
 		3 => {
 			// Some assigned worker answers, honestly or not.
@@ -113,7 +127,9 @@ fn step(rng: &mut Rng, committed: &mut Committed) {
 fn quorum_step(rng: &mut Rng, committed: &mut Committed) {
 	let open: Vec<_> = JobsMap::<Test>::iter()
 		.filter_map(|(id, job)| match job.state {
-			JobState::Assigned { workers, .. } if job.k > 1 => Some((id, workers)),
+			JobState::Assigned { workers, .. } if crate::Quorums::<Test>::contains_key(id) => {
+				Some((id, workers))
+			}
 			_ => None,
 		})
 		.collect();
@@ -181,7 +197,7 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 			let issuance = Balances::total_issuance();
 			let money_before = money();
 			let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-			for index in 0..400 {
+			for index in 0..600 {
 				step(&mut rng, &mut committed);
 				if let Err(error) = Jobs::do_try_state() {
 					panic!("seed {seed}, step {index}: {error:?}");
@@ -206,7 +222,7 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 				matches!(event, crate::Event::Refunded { reason: crate::Refund::Cancelled, .. })
 			});
 			assert!(
-				settled > 5 && refunded > 5 && claimed > 0 && cancelled > 0,
+				settled > 3 && refunded > 5 && claimed > 0 && cancelled > 0,
 				"seed {seed}: {settled} settled, {refunded} refunded ({cancelled} cancelled), \
 				 {claimed} claims"
 			);
@@ -219,6 +235,8 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 				decided > 2 && wrong > 0,
 				"seed {seed}: {decided} quorums decided, {wrong} with slashes"
 			);
+			let audits = count(|event| matches!(event, crate::Event::AuditDecided { .. }));
+			assert!(audits > 0, "seed {seed}: no audit decided");
 			// Let every open job end and every dispute window close: all escrow comes back or
 			// is paid, and every deferred slash is applied.
 			run_to_block(System::block_number() + 120);

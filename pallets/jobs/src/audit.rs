@@ -1,0 +1,662 @@
+//! Audited jobs and referee quorums.
+//!
+//! **Audits.** An audited job (one worker) opens a quorum of one: the worker commits blind.
+//! Its commitment in block C queues the audit's decision at block C + [`DECISION_DELAY`], whose
+//! initialisation draws it from the VRF outputs of the blocks after C (randomness that did not
+//! exist when the worker committed) with the job's audit rate. Not audited: reveals open, the
+//! worker reveals and the job settles on its word. Audited: a worker of another operator is
+//! drawn as the job's second member and commits blind (the worker's output is still hidden
+//! behind its commitment), then both reveal and are compared under the model's slash rule
+//! ([`veritensor_primitives::quorum::audit`]). Consistent: the job settles, and the auditor is
+//! paid its price from the audit pool. Contradicted: a referee quorum decides.
+//!
+//! **Referee quorums.** A contradicted audit, or a quorum without a strict majority, is
+//! escalated: the parties' findings are kept, their assignments stay open (their exposure
+//! covered), and three referees of operators that took no part in the job are drawn
+//! [`DECISION_DELAY`] blocks later (again from randomness nobody had when the parties
+//! revealed). The referees commit and reveal like any quorum, with one replacement of
+//! no-shows. Their strict majority gives the canonical answer: each party beyond its slash
+//! rule is slashed `WrongResult` at once, its bounty to the audit pool; the referees that
+//! agree are paid from the pool. If the job's result stands (the audited worker's output, or a
+//! quorum member's the referees agree with) the job settles as usual; if not, the submitter
+//! gets the referees' output and pays nothing. Without a referee majority, or without three
+//! operators to draw, the submitter is refunded and no party is slashed.
+
+use crate::{asset, pallet::*, settlement::Settlement, types::*};
+use alloc::{collections::BTreeMap, vec::Vec};
+use frame_support::{defensive, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
+use veritensor_primitives::{
+	output_hash,
+	quorum::{audit, decide, judge, AuditFinding, Ballot, Verdict},
+	traits::{ModelRegistry, Outcome, SlashAmount, SlashReason, WorkerStaking},
+	ComparisonRule, JobId, ModelHash, WorkerId,
+};
+
+/// Blocks from a commitment (or an escalation) to the draw that follows it: the draw at block
+/// C + 2 takes the VRF output of block C + 1, which did not exist when block C was built.
+pub(crate) const DECISION_DELAY: u32 = 2;
+
+/// How many later blocks a check may move to when its block's queue is full.
+const CHECK_SLIDE: u32 = 16;
+
+/// Domain separator of an audit's randomness.
+const AUDIT_DOMAIN: &[u8] = b"veritensor:audit:v1";
+
+/// Domain separator of a referee draw's randomness.
+const REFEREE_DOMAIN: &[u8] = b"veritensor:referees:v1";
+
+/// The ballots of a round's members, in draw order, from their commitments and reveals.
+pub(crate) fn ballots<'a, T: Config>(
+	quorum: &Quorum<T>,
+	findings: &'a [Option<RevealedFinding<T>>],
+) -> Vec<Ballot<'a, T::MaxInlineTensorBytes>> {
+	findings
+		.iter()
+		.enumerate()
+		.map(|(index, finding)| {
+			let committed = quorum.commitments.get(index).copied().flatten().is_some();
+			match finding {
+				_ if !committed => Ballot::Absent,
+				None => Ballot::Unrevealed,
+				Some(finding) => ballot::<T>(finding),
+			}
+		})
+		.collect()
+}
+
+/// A revealed finding's ballot.
+pub(crate) fn ballot<T: Config>(
+	finding: &RevealedFinding<T>,
+) -> Ballot<'_, T::MaxInlineTensorBytes> {
+	match finding {
+		RevealedFinding::Output { output: Payload::Inline(tensors), .. } => Ballot::Output(tensors),
+		// Refused when revealed: outputs compared on chain travel inline.
+		RevealedFinding::Output { output: Payload::Remote { .. }, .. } => Ballot::Unrevealed,
+		RevealedFinding::CannotExecute { reason } => Ballot::CannotExecute(*reason),
+	}
+}
+
+/// Whether randomness `random` draws an audit at `rate`.
+pub(crate) fn audit_drawn(rate: Perbill, random: &[u8; 32]) -> bool {
+	let mut word = [0u8; 8];
+	word.copy_from_slice(&random[..8]);
+	// A uniform point in [0, 1e9): the rate is in parts per billion.
+	let point = ((u64::from_le_bytes(word) >> 32) * 1_000_000_000) >> 32;
+	point < rate.deconstruct() as u64
+}
+
+impl<T: Config> Pallet<T> {
+	/// Queues `job`'s check (an audit's decision, a referee draw) at `earliest` or the first
+	/// block after it with room; `None` if none within [`CHECK_SLIDE`] blocks has.
+	fn queue_check(job: JobId, earliest: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
+		let mut at = earliest;
+		for _ in 0..=CHECK_SLIDE {
+			if CheckQueue::<T>::try_mutate(at, |queue| queue.try_push(job)).is_ok() {
+				return Some(at);
+			}
+			at.saturating_inc();
+		}
+		None
+	}
+
+	/// Queues `job`'s expiry after `deadline`, or after the first later block with room;
+	/// returns the deadline it got.
+	fn queue_expiry(job: JobId, deadline: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
+		let mut deadline = deadline;
+		for _ in 0..=CHECK_SLIDE {
+			let expiry = deadline.saturating_add(1u32.into());
+			if ExpiryQueue::<T>::try_mutate(expiry, |queue| queue.try_push(job)).is_ok() {
+				return Some(deadline);
+			}
+			deadline.saturating_inc();
+		}
+		None
+	}
+
+	/// Whether `job`'s reveals wait for its audit's decision now that its worker committed:
+	/// then the decision is queued.
+	pub(crate) fn hold_reveals_for_audit(
+		job: JobId,
+		now: BlockNumberFor<T>,
+	) -> Result<bool, DispatchError> {
+		let Some(mut audit) = Audits::<T>::get(job) else { return Ok(false) };
+		if audit.stage != AuditStage::Working {
+			return Ok(false);
+		}
+		let at = Self::queue_check(job, now.saturating_add(DECISION_DELAY.into()))
+			.ok_or(Error::<T>::CheckQueueFull)?;
+		audit.stage = AuditStage::Deciding { at };
+		Audits::<T>::insert(job, audit);
+		Ok(true)
+	}
+
+	/// The operators a draw for `job` must avoid besides `workers`': its parties', while a
+	/// referee quorum judges them.
+	pub(crate) fn excluded_operators(job: JobId, workers: &[WorkerId]) -> Vec<T::AccountId> {
+		let mut operators: Vec<T::AccountId> =
+			workers.iter().filter_map(T::Workers::operator).collect();
+		if let Some(referral) = Referrals::<T>::get(job) {
+			for party in 0..referral.parties {
+				if let Some(operator) = Parties::<T>::get(job, party)
+					.and_then(|(worker, _)| T::Workers::operator(&worker))
+				{
+					operators.push(operator);
+				}
+			}
+		}
+		operators
+	}
+
+	/// Draws the checks due at `now`: audits decided, referees drawn. Returns how many were
+	/// due and how many models' candidates they asked for.
+	pub(crate) fn draw_checks(now: BlockNumberFor<T>) -> (u32, u32) {
+		let due = CheckQueue::<T>::take(now);
+		if due.is_empty() {
+			return (0, 0);
+		}
+		let seed = Self::draw_seed();
+		let mut pools = BTreeMap::new();
+		for job in &due {
+			if Referrals::<T>::contains_key(job) {
+				Self::draw_referees(*job, now, &seed, &mut pools);
+			} else {
+				Self::decide_audit(*job, now, &seed, &mut pools);
+			}
+		}
+		(due.len() as u32, pools.len() as u32)
+	}
+
+	/// Decides whether to audit `job_id`, and draws its auditor if so.
+	fn decide_audit(
+		job_id: JobId,
+		now: BlockNumberFor<T>,
+		seed: &[u8; 32],
+		pools: &mut BTreeMap<ModelHash, Vec<CandidateOf<T>>>,
+	) {
+		let Some(mut audit) = Audits::<T>::get(job_id) else { return };
+		if audit.stage != (AuditStage::Deciding { at: now }) {
+			return;
+		}
+		let (Some(mut job), Some(mut quorum)) = (Jobs::<T>::get(job_id), Quorums::<T>::get(job_id))
+		else {
+			return;
+		};
+		let JobState::Assigned { mut workers, at } = job.state.clone() else { return };
+		let random = sp_io::hashing::blake2_256(&(AUDIT_DOMAIN, seed, job_id).encode());
+		let audited = audit_drawn(audit.rate, &random);
+		// Never short of room after a deadline of `MinQuorumDeadline`; a check moved by a full
+		// queue may be.
+		let room = now
+			.saturating_add(T::CommitWindow::get().into())
+			.saturating_add(T::RevealWindow::get().into())
+			<= job.deadline;
+		let mut auditor = None;
+		if audited && room {
+			let mut operators = Self::excluded_operators(job_id, &workers);
+			let pool = Self::pool(pools, &job.model);
+			let drawn =
+				Self::draw_workers(pool, &mut operators, 1, sp_io::hashing::blake2_256(&random));
+			if let Some(worker) = drawn.into_iter().next() {
+				if workers.try_push(worker.clone()).is_ok()
+					&& quorum.commitments.try_push(None).is_ok()
+				{
+					auditor = Some(worker);
+				} else {
+					defensive!("a job's members hold an audited worker and its auditor");
+					T::Workers::note_released(&worker, T::Workers::max_exposure(), Outcome::Voided);
+				}
+			}
+		}
+		match &auditor {
+			Some(worker) => {
+				WorkerJobs::<T>::insert(worker, job_id, ());
+				quorum.commit_end = now.saturating_add(T::CommitWindow::get().into());
+				Self::queue_commit_end(job_id, quorum.commit_end);
+				audit.stage = AuditStage::Audited;
+				job.state = JobState::Assigned { workers, at };
+				Jobs::<T>::insert(job_id, job);
+			}
+			None => {
+				audit.stage = AuditStage::Unaudited;
+				quorum.reveals_open = true;
+			}
+		}
+		Audits::<T>::insert(job_id, audit);
+		Quorums::<T>::insert(job_id, quorum);
+		Self::deposit_event(Event::AuditDecided { job: job_id, audited, auditor: auditor.clone() });
+		if auditor.is_none() {
+			Self::deposit_event(Event::RevealsOpened { job: job_id, committed: 1 });
+		}
+	}
+
+	/// Decides an audited job from its worker's and its auditor's reveals (see the module's
+	/// docs). Returns the weight of the decision.
+	pub(crate) fn decide_audited(
+		job_id: JobId,
+		job: Job<T>,
+		quorum: Quorum<T>,
+		workers: &[WorkerId],
+		findings: Vec<Option<RevealedFinding<T>>>,
+	) -> Result<Weight, DispatchError> {
+		let exposure = T::Workers::max_exposure();
+		let rule = Self::rule(&job.model);
+		let pinned = matches!(rule, ComparisonRule::ExactHash { .. });
+		let largest = Self::largest_finding(&findings);
+		let weight = Self::decision_weight(workers.len() as u32, largest);
+		let inline_input = !RemoteInputs::<T>::contains_key(job_id);
+		for (worker, finding) in workers.iter().zip(&findings) {
+			if let (Some(finding), true) = (finding, inline_input) {
+				let refused = matches!(finding, RevealedFinding::CannotExecute { .. });
+				T::Workers::note_answer(worker, &job.model, refused);
+			}
+			WorkerJobs::<T>::remove(worker, job_id);
+		}
+		let (Some(original), Some(first)) = (workers.first(), findings.first()) else {
+			return Err(Error::<T>::NotAssigned.into());
+		};
+		let committed = quorum.commitments.first().copied().flatten().is_some();
+		let auditor = workers.get(1).map(|worker| {
+			let ballots = ballots::<T>(&quorum, &findings);
+			(worker.clone(), ballots.get(1).copied().unwrap_or(Ballot::Absent))
+		});
+
+		let output = match first {
+			Some(RevealedFinding::Output { output: Payload::Inline(tensors), .. }) => {
+				Some(tensors.clone())
+			}
+			_ => None,
+		};
+		let finding = match (&output, &auditor) {
+			(Some(tensors), Some((_, ballot))) => audit(&rule, pinned, tensors, ballot),
+			_ => AuditFinding::Unchecked,
+		};
+		if finding == AuditFinding::Contradicted {
+			let parties = workers
+				.iter()
+				.cloned()
+				.zip(findings)
+				.filter_map(|(worker, finding)| Some((worker, finding?)))
+				.collect();
+			Self::escalate(job_id, job, RefereeCause::AuditContradicted, parties)?;
+			return Ok(weight);
+		}
+
+		let per_worker = job.price.per_worker;
+		match first {
+			Some(RevealedFinding::Output { output, signature }) => {
+				T::Workers::note_released(original, exposure, Outcome::Completed);
+				let payee = T::Workers::payee(original).ok_or(Error::<T>::NotWorkerAccount)?;
+				let hash = Self::finding_hash(output);
+				let settlement = Settlement {
+					worker: original.clone(),
+					output: output.clone(),
+					output_hash: hash,
+					signature: *signature,
+				};
+				Self::settle(job_id, job, core::slice::from_ref(&payee), settlement)?;
+			}
+			Some(RevealedFinding::CannotExecute { reason }) => {
+				T::Workers::note_released(original, exposure, Outcome::Failed);
+				let kept = Self::minimum_charge(&job);
+				Self::refund_keeping(job_id, job, Refund::CannotExecute(*reason), kept)?;
+			}
+			None if committed => {
+				Self::slash_now(job_id, original, exposure, SlashReason::CommitWithoutReveal);
+				Self::refund(job_id, job, Refund::Expired);
+			}
+			// A no-show, slashed when its commit window ended.
+			None => Self::refund(job_id, job, Refund::Expired),
+		}
+		// The auditor, if any: paid for a revealed output (from the pool, after the premium came
+		// in), slashed for a commitment it did not reveal.
+		if let Some((worker, ballot)) = &auditor {
+			match ballot {
+				Ballot::Output(_) => {
+					Self::pay_from_pool(worker, per_worker);
+					T::Workers::note_released(worker, exposure, Outcome::Completed);
+				}
+				Ballot::Unrevealed => {
+					Self::slash_now(job_id, worker, exposure, SlashReason::CommitWithoutReveal);
+				}
+				Ballot::CannotExecute(_) => {
+					T::Workers::note_released(worker, exposure, Outcome::Failed);
+				}
+				// Slashed as a no-show when its commit window ended.
+				Ballot::Absent => {}
+			}
+			let checked = finding == AuditFinding::Consistent;
+			Self::deposit_event(Event::AuditEnded {
+				job: job_id,
+				auditor: worker.clone(),
+				checked,
+			});
+		}
+
+		Ok(weight)
+	}
+
+	/// Hands `job_id` to a referee quorum drawn [`DECISION_DELAY`] blocks from now; `parties`
+	/// are the findings it judges, whose assignments stay open until it decides.
+	pub(crate) fn escalate(
+		job_id: JobId,
+		mut job: Job<T>,
+		cause: RefereeCause,
+		parties: Vec<(WorkerId, RevealedFinding<T>)>,
+	) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		Quorums::<T>::remove(job_id);
+		let names: Vec<WorkerId> = parties.iter().map(|(worker, _)| worker.clone()).collect();
+		Referrals::<T>::insert(job_id, Referral { cause, parties: parties.len() as u32 });
+		for (index, party) in parties.into_iter().enumerate() {
+			Parties::<T>::insert(job_id, index as u32, party);
+		}
+		let draw_at = Self::queue_check(job_id, now.saturating_add(DECISION_DELAY.into()));
+		// The referees' commit window with one replacement, and their reveal window.
+		let deadline = draw_at.and_then(|draw_at| {
+			let deadline = draw_at
+				.saturating_add(T::CommitWindow::get().saturating_mul(2).into())
+				.saturating_add(T::RevealWindow::get().into());
+			Self::queue_expiry(job_id, deadline)
+		});
+		let (Some(draw_at), Some(deadline)) = (draw_at, deadline) else {
+			return Self::leave_unresolved(job_id, job, RefereeOutcome::NoReferees, Vec::new());
+		};
+		job.deadline = deadline;
+		job.state = JobState::Escalated { draw_at };
+		Jobs::<T>::insert(job_id, job);
+		Self::deposit_event(Event::Escalated { job: job_id, cause, parties: names, draw_at });
+		Ok(())
+	}
+
+	/// Draws `job_id`'s three referees, of operators with no part in the job.
+	fn draw_referees(
+		job_id: JobId,
+		now: BlockNumberFor<T>,
+		seed: &[u8; 32],
+		pools: &mut BTreeMap<ModelHash, Vec<CandidateOf<T>>>,
+	) {
+		let Some(mut job) = Jobs::<T>::get(job_id) else { return };
+		if job.state != (JobState::Escalated { draw_at: now }) {
+			return;
+		}
+		let mut operators = Self::excluded_operators(job_id, &[]);
+		let random = sp_io::hashing::blake2_256(&(REFEREE_DOMAIN, seed, job_id).encode());
+		let pool = Self::pool(pools, &job.model);
+		let referees = Self::draw_workers(pool, &mut operators, REFEREES, random);
+		if (referees.len() as u32) < REFEREES {
+			for referee in &referees {
+				T::Workers::note_released(referee, T::Workers::max_exposure(), Outcome::Voided);
+			}
+			Self::end_unresolved(job_id, job);
+			return;
+		}
+		for referee in &referees {
+			WorkerJobs::<T>::insert(referee, job_id, ());
+		}
+		Self::open_quorum(job_id, REFEREES, now);
+		let deadline = job.deadline;
+		job.state =
+			JobState::Assigned { workers: BoundedVec::truncate_from(referees.clone()), at: now };
+		Jobs::<T>::insert(job_id, job);
+		Self::deposit_event(Event::RefereesDrawn { job: job_id, referees, deadline });
+	}
+
+	/// Decides a referee quorum from its members' reveals (see the module's docs). Returns the
+	/// weight of the decision.
+	pub(crate) fn decide_referral(
+		job_id: JobId,
+		job: Job<T>,
+		quorum: Quorum<T>,
+		referees: &[WorkerId],
+		findings: Vec<Option<RevealedFinding<T>>>,
+	) -> Result<Weight, DispatchError> {
+		let referral = Referrals::<T>::get(job_id).ok_or(Error::<T>::NotQuorumJob)?;
+		let parties: Vec<(WorkerId, RevealedFinding<T>)> =
+			(0..referral.parties).filter_map(|party| Parties::<T>::get(job_id, party)).collect();
+		let exposure = T::Workers::max_exposure();
+		let rule = Self::rule(&job.model);
+		let pinned = matches!(rule, ComparisonRule::ExactHash { .. });
+		let largest = Self::largest_finding(&findings).max(
+			parties
+				.iter()
+				.map(|(_, finding)| {
+					Self::largest_finding(core::slice::from_ref(&Some(finding.clone())))
+				})
+				.max()
+				.unwrap_or(0),
+		);
+		let weight = Self::decision_weight(
+			(referees.len() as u32).saturating_add(referral.parties),
+			largest,
+		);
+		let referee_ballots = ballots::<T>(&quorum, &findings);
+		let decision = decide(&rule, pinned, &referee_ballots, REFEREES);
+		let canonical = decision.canonical.and_then(|index| {
+			match (referee_ballots.get(index)?, findings.get(index)?.clone()?, referees.get(index))
+			{
+				(Ballot::Output(_), finding, Some(worker)) => {
+					Some((index, worker.clone(), finding))
+				}
+				_ => None,
+			}
+		});
+		let mut slashed = Vec::new();
+
+		// The referees: paid from the pool when they agree with a canonical output, slashed
+		// when wrong or silent.
+		for (worker, verdict) in referees.iter().zip(&decision.verdicts) {
+			match verdict {
+				Verdict::Agreed if canonical.is_some() => {
+					Self::pay_from_pool(worker, job.price.per_worker);
+					T::Workers::note_released(worker, exposure, Outcome::Completed);
+				}
+				Verdict::Agreed | Verdict::Abstained => {
+					T::Workers::note_released(worker, exposure, Outcome::Failed)
+				}
+				Verdict::Differed => T::Workers::note_released(worker, exposure, Outcome::Voided),
+				Verdict::Wrong => slashed.push(Self::slash_now(
+					job_id,
+					worker,
+					exposure,
+					SlashReason::WrongResult,
+				)),
+				Verdict::Unrevealed => slashed.push(Self::slash_now(
+					job_id,
+					worker,
+					exposure,
+					SlashReason::CommitWithoutReveal,
+				)),
+				// Slashed as a no-show when its commit window ended.
+				Verdict::NoShow => {}
+			}
+			WorkerJobs::<T>::remove(worker, job_id);
+		}
+
+		let Some((index, referee, referee_finding)) = canonical else {
+			Self::leave_unresolved(job_id, job, RefereeOutcome::Undecided, slashed)?;
+			return Ok(weight);
+		};
+		let canonical_ballot = referee_ballots.get(index).copied().unwrap_or(Ballot::Absent);
+
+		// The parties, judged against the referees' output. The job's own result stands if
+		// the audited worker's output is within the slash rule of it, or (a split quorum) a
+		// member agrees with it; those are paid from the escrow as usual.
+		let verdicts: Vec<Verdict> = parties
+			.iter()
+			.map(|(_, finding)| {
+				judge(&rule, pinned, &ballot::<T>(finding), Some(&canonical_ballot))
+			})
+			.collect();
+		let paid: Vec<usize> = match referral.cause {
+			RefereeCause::AuditContradicted => verdicts
+				.first()
+				.filter(|verdict| **verdict != Verdict::Wrong)
+				.map(|_| 0)
+				.into_iter()
+				.collect(),
+			RefereeCause::QuorumSplit => verdicts
+				.iter()
+				.enumerate()
+				.filter(|(_, verdict)| **verdict == Verdict::Agreed)
+				.map(|(position, _)| position)
+				.collect(),
+		};
+		let mut payees = Vec::new();
+		for (position, ((worker, _), verdict)) in parties.iter().zip(&verdicts).enumerate() {
+			match verdict {
+				Verdict::Wrong => slashed.push(Self::slash_now(
+					job_id,
+					worker,
+					exposure,
+					SlashReason::WrongResult,
+				)),
+				_ if paid.contains(&position) => {
+					T::Workers::note_released(worker, exposure, Outcome::Completed);
+					match T::Workers::payee(worker) {
+						Some(payee) => payees.push(payee),
+						None => {
+							defensive!("an assigned worker stays registered");
+						}
+					}
+				}
+				// An auditor the referees agree with did its work: paid from the pool.
+				Verdict::Agreed => {
+					Self::pay_from_pool(worker, job.price.per_worker);
+					T::Workers::note_released(worker, exposure, Outcome::Completed);
+				}
+				_ => T::Workers::note_released(worker, exposure, Outcome::Voided),
+			}
+		}
+
+		let upheld = !paid.is_empty();
+		let outcome = RefereeOutcome::Decided { canonical: referee.clone(), upheld };
+		let (worker, finding) = match paid.first().and_then(|position| parties.get(*position)) {
+			Some(party) => party.clone(),
+			None => (referee, referee_finding),
+		};
+		let RevealedFinding::Output { output, signature } = finding else {
+			return Err(Error::<T>::NotAssigned.into());
+		};
+		let output_hash = Self::finding_hash(&output);
+		let settlement = Settlement { worker, output, output_hash, signature };
+		if upheld {
+			Self::settle(job_id, job, &payees, settlement)?;
+		} else {
+			Self::settle_free(job_id, job, settlement)?;
+		}
+		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
+		Ok(weight)
+	}
+
+	/// Ends an escalated job whose referees were never drawn, all or nothing.
+	pub(crate) fn end_unresolved(job_id: JobId, job: Job<T>) {
+		let ended = frame_support::storage::with_storage_layer(|| {
+			Self::leave_unresolved(job_id, job, RefereeOutcome::NoReferees, Vec::new())
+		});
+		if let Err(error) = ended {
+			defensive!("a job without referees is refunded from held escrow", error);
+		}
+	}
+
+	/// Ends a job whose parties no referee quorum could judge: refunded in full, no party
+	/// slashed (`slashed` lists the referees slashed).
+	fn leave_unresolved(
+		job_id: JobId,
+		job: Job<T>,
+		outcome: RefereeOutcome,
+		slashed: Vec<(WorkerId, BalanceOf<T>)>,
+	) -> DispatchResult {
+		let exposure = T::Workers::max_exposure();
+		if let Some(referral) = Referrals::<T>::get(job_id) {
+			for party in 0..referral.parties {
+				if let Some((worker, _)) = Parties::<T>::get(job_id, party) {
+					T::Workers::note_released(&worker, exposure, Outcome::Voided);
+				}
+			}
+		}
+		// A split quorum's outputs are public by now: as for any job made to fail, the minimum
+		// fee is kept, so that a submitter that splits its quorum on purpose (an input served
+		// differently to each member) does not buy outputs for nothing. An audit's submitter
+		// did nothing of the kind.
+		let kept = match Referrals::<T>::get(job_id).map(|referral| referral.cause) {
+			Some(RefereeCause::QuorumSplit) => Self::minimum_charge(&job),
+			_ => Zero::zero(),
+		};
+		Self::refund_keeping(job_id, job, Refund::Unresolved, kept)?;
+		// A split quorum's decision goes with the job.
+		if Decisions::<T>::contains_key(job_id) {
+			Self::queue_for_pruning(job_id, frame_system::Pallet::<T>::block_number());
+		}
+		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
+		Ok(())
+	}
+
+	/// Slashes `worker` an assignment's exposure for `reason` now, the bounty to the audit
+	/// pool, and ends its assignment.
+	fn slash_now(
+		job_id: JobId,
+		worker: &WorkerId,
+		exposure: BalanceOf<T>,
+		reason: SlashReason,
+	) -> (WorkerId, BalanceOf<T>) {
+		let taken = T::Workers::slash(
+			worker,
+			SlashAmount::Fixed(exposure),
+			reason,
+			Some(Self::audit_pool()),
+		)
+		.unwrap_or_else(|_| {
+			log!(warn, "slash of job {job_id}: worker gone");
+			Zero::zero()
+		});
+		T::Workers::note_released(worker, exposure, Outcome::Missed);
+		WorkerJobs::<T>::remove(worker, job_id);
+		(worker.clone(), taken)
+	}
+
+	/// Pays `worker`'s payee up to `amount` from the audit pool (less if the pool runs short).
+	fn pay_from_pool(worker: &WorkerId, amount: BalanceOf<T>) {
+		let Some(payee) = T::Workers::payee(worker) else {
+			defensive!("an assigned worker stays registered");
+			return;
+		};
+		let paid = asset::draw_from_pool::<T>(amount);
+		if paid < amount {
+			log!(warn, "the audit pool paid {paid:?} of {amount:?}");
+		}
+		Self::accrue(&payee, paid);
+	}
+
+	/// The model's comparison rule.
+	pub(crate) fn rule(model: &ModelHash) -> ComparisonRule {
+		T::Models::comparison(model).unwrap_or_else(|| {
+			defensive!("a model with open jobs stays registered");
+			ComparisonRule::PerOutput(Default::default())
+		})
+	}
+
+	/// The canonical hash of a revealed output.
+	pub(crate) fn finding_hash(output: &Payload<T>) -> sp_core::H256 {
+		match output {
+			Payload::Inline(tensors) => output_hash(tensors),
+			Payload::Remote { hash, .. } => *hash,
+		}
+	}
+
+	/// The largest revealed output, in bytes of inline data.
+	pub(crate) fn largest_finding(findings: &[Option<RevealedFinding<T>>]) -> u32 {
+		findings
+			.iter()
+			.map(|finding| match finding {
+				Some(RevealedFinding::Output { output, .. }) => Self::payload_bytes(output),
+				_ => 0,
+			})
+			.max()
+			.unwrap_or(0)
+	}
+}
