@@ -313,16 +313,18 @@ pub enum AuditFinding {
 	Unchecked,
 }
 
-/// Compares an audited worker's `output` with its auditor's ballot under `rule` (see
-/// [`AuditFinding`]). `pinned` says whether the model is pinned to one engine.
+/// Compares an audited worker's revealed ballot with its auditor's under `rule` (see
+/// [`AuditFinding`]). `pinned` says whether the model is pinned to one engine. A worker's
+/// environment failure ("cannot execute" for a reason of its own) earns nothing and is not
+/// checked; a reason of the job itself against an auditor's output is a contradiction.
 pub fn audit<MaxBytes: Get<u32>>(
 	rule: &ComparisonRule,
 	pinned: bool,
-	output: &[Tensor<MaxBytes>],
+	original: &Ballot<'_, MaxBytes>,
 	auditor: &Ballot<'_, MaxBytes>,
 ) -> AuditFinding {
-	match auditor {
-		Ballot::Output(other) => {
+	match (original, auditor) {
+		(Ballot::Output(output), Ballot::Output(other)) => {
 			if labels_consistent(rule, output)
 				&& labels_consistent(rule, other)
 				&& compare(rule, output, other) != Closeness::Wrong
@@ -332,10 +334,22 @@ pub fn audit<MaxBytes: Get<u32>>(
 				AuditFinding::Contradicted
 			}
 		}
+		(Ballot::CannotExecute(a), Ballot::CannotExecute(b))
+			if a.is_deterministic(pinned) && b.is_deterministic(pinned) =>
+		{
+			if a == b {
+				AuditFinding::Consistent
+			} else {
+				AuditFinding::Contradicted
+			}
+		}
 		// "The job cannot be run" against an output: one of them did not run it.
-		Ballot::CannotExecute(reason) if reason.is_deterministic(pinned) => {
+		(Ballot::Output(_), Ballot::CannotExecute(reason))
+		| (Ballot::CannotExecute(reason), Ballot::Output(_))
+			if reason.is_deterministic(pinned) =>
+		{
 			AuditFinding::Contradicted
 		}
-		Ballot::CannotExecute(_) | Ballot::Unrevealed | Ballot::Absent => AuditFinding::Unchecked,
+		_ => AuditFinding::Unchecked,
 	}
 }

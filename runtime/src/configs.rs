@@ -394,8 +394,9 @@ parameter_types! {
 	/// At least four blocks to reveal once reveals open, for the same reasons.
 	pub const QuorumRevealWindow: u32 = 4;
 	/// The draw (3), a commit window (5), a replacement's commit window (5), the reveal window
-	/// (4), and an audit's decision (2, the VRF output of the block after the commitment).
-	pub const MinQuorumDeadline: BlockNumber = 19;
+	/// (4), and an audit's decision (3, from the VRF outputs of the two blocks after the
+	/// commitment, as the draw).
+	pub const MinQuorumDeadline: BlockNumber = 20;
 	/// Twenty blocks (two minutes) between a quorum's decision and its slashes: the decision
 	/// and every revealed finding are in the chain's events and state meanwhile, for anyone
 	/// to check before the slashes are final; a disputed job's submitter waits as long for

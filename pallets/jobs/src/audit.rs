@@ -1,9 +1,10 @@
 //! Audited jobs and referee quorums.
 //!
 //! **Audits.** An audited job (one worker) opens a quorum of one: the worker commits blind.
-//! Its commitment in block C queues the audit's decision at block C + [`DECISION_DELAY`], whose
-//! initialisation draws it from the VRF outputs of the blocks after C (randomness that did not
-//! exist when the worker committed) with the job's audit rate. Not audited: reveals open, the
+//! Its commitment in block C queues the audit's decision at block C + D (D the assignment
+//! delay), whose initialisation draws it, as the draw of workers does, from the VRF outputs of
+//! blocks C+1 … C+D−1 (randomness that did not exist when the worker committed: biasing it
+//! takes authoring all of those blocks) with the job's audit rate. Not audited: reveals open, the
 //! worker reveals and the job settles on its word. Audited: a worker of another operator is
 //! drawn as the job's second member and commits blind (the worker's output is still hidden
 //! behind its commitment), then both reveal and are compared under the model's slash rule
@@ -13,8 +14,7 @@
 //! **Referee quorums.** A contradicted audit, or a quorum without a strict majority, is
 //! escalated: the parties' findings are kept, their assignments stay open (their exposure
 //! covered), and three referees of operators that took no part in the job are drawn
-//! [`DECISION_DELAY`] blocks later (again from randomness nobody had when the parties
-//! revealed). The referees commit and reveal like any quorum, with one replacement of
+//! D blocks later (again from randomness nobody had when the parties revealed). The referees commit and reveal like any quorum, with one replacement of
 //! no-shows. Their strict majority gives the canonical answer: each party beyond its slash
 //! rule is slashed `WrongResult` at once, its bounty to the audit pool; the referees that
 //! agree are paid from the pool. If the job's result stands (the audited worker's output, or a
@@ -37,9 +37,12 @@ use veritensor_primitives::{
 	ComparisonRule, JobId, ModelHash, WorkerId,
 };
 
-/// Blocks from a commitment (or an escalation) to the draw that follows it: the draw at block
-/// C + 2 takes the VRF output of block C + 1, which did not exist when block C was built.
-pub(crate) const DECISION_DELAY: u32 = 2;
+/// Blocks from a commitment (or an escalation) to the draw that follows it: the assignment
+/// delay D, so that the draw at block C + D takes the VRF outputs of blocks C+1 … C+D−1, none
+/// of which existed when block C was built.
+pub(crate) fn decision_delay<T: Config>() -> u32 {
+	T::AssignmentDelay::get()
+}
 
 /// How many later blocks a check may move to when its block's queue is full.
 const CHECK_SLIDE: u32 = 16;
@@ -92,10 +95,18 @@ pub(crate) fn audit_drawn(rate: Perbill, random: &[u8; 32]) -> bool {
 
 impl<T: Config> Pallet<T> {
 	/// Queues `job`'s check (an audit's decision, a referee draw) at `earliest` or the first
-	/// block after it with room; `None` if none within [`CHECK_SLIDE`] blocks has.
-	fn queue_check(job: JobId, earliest: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
+	/// block after it with room, `latest` at the latest; `None` if none within [`CHECK_SLIDE`]
+	/// blocks has.
+	fn queue_check(
+		job: JobId,
+		earliest: BlockNumberFor<T>,
+		latest: BlockNumberFor<T>,
+	) -> Option<BlockNumberFor<T>> {
 		let mut at = earliest;
 		for _ in 0..=CHECK_SLIDE {
+			if at > latest {
+				break;
+			}
 			if CheckQueue::<T>::try_mutate(at, |queue| queue.try_push(job)).is_ok() {
 				return Some(at);
 			}
@@ -119,20 +130,36 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether `job`'s reveals wait for its audit's decision now that its worker committed:
-	/// then the decision is queued.
+	/// then the decision is queued. A decision that could not leave the auditor its commit and
+	/// reveal windows before the deadline (every block that could take it is full) is not
+	/// made: the job is not audited, and reveals open now.
 	pub(crate) fn hold_reveals_for_audit(
 		job: JobId,
+		deadline: BlockNumberFor<T>,
 		now: BlockNumberFor<T>,
-	) -> Result<bool, DispatchError> {
-		let Some(mut audit) = Audits::<T>::get(job) else { return Ok(false) };
+	) -> bool {
+		let Some(mut audit) = Audits::<T>::get(job) else { return false };
 		if audit.stage != AuditStage::Working {
-			return Ok(false);
+			return false;
 		}
-		let at = Self::queue_check(job, now.saturating_add(DECISION_DELAY.into()))
-			.ok_or(Error::<T>::CheckQueueFull)?;
-		audit.stage = AuditStage::Deciding { at };
-		Audits::<T>::insert(job, audit);
-		Ok(true)
+		let latest = deadline
+			.saturating_sub(T::CommitWindow::get().into())
+			.saturating_sub(T::RevealWindow::get().into());
+		let earliest = now.saturating_add(decision_delay::<T>().into());
+		match Self::queue_check(job, earliest, latest) {
+			Some(at) => {
+				audit.stage = AuditStage::Deciding { at };
+				Audits::<T>::insert(job, audit);
+				true
+			}
+			None => {
+				log!(warn, "job {job}: no block to decide its audit in time; not audited");
+				audit.stage = AuditStage::Unaudited;
+				Audits::<T>::insert(job, audit);
+				Self::deposit_event(Event::AuditDecided { job, audited: false, auditor: None });
+				false
+			}
+		}
 	}
 
 	/// The operators a draw for `job` must avoid besides `workers`': its parties', while a
@@ -238,7 +265,7 @@ impl<T: Config> Pallet<T> {
 	/// docs). Returns the weight of the decision.
 	pub(crate) fn decide_audited(
 		job_id: JobId,
-		job: Job<T>,
+		mut job: Job<T>,
 		quorum: Quorum<T>,
 		workers: &[WorkerId],
 		findings: Vec<Option<RevealedFinding<T>>>,
@@ -265,14 +292,10 @@ impl<T: Config> Pallet<T> {
 			(worker.clone(), ballots.get(1).copied().unwrap_or(Ballot::Absent))
 		});
 
-		let output = match first {
-			Some(RevealedFinding::Output { output: Payload::Inline(tensors), .. }) => {
-				Some(tensors.clone())
+		let finding = match (first, &auditor) {
+			(Some(original), Some((_, theirs))) => {
+				audit(&rule, pinned, &ballot::<T>(original), theirs)
 			}
-			_ => None,
-		};
-		let finding = match (&output, &auditor) {
-			(Some(tensors), Some((_, ballot))) => audit(&rule, pinned, tensors, ballot),
 			_ => AuditFinding::Unchecked,
 		};
 		if finding == AuditFinding::Contradicted {
@@ -302,11 +325,24 @@ impl<T: Config> Pallet<T> {
 			}
 			Some(RevealedFinding::CannotExecute { reason }) => {
 				T::Workers::note_released(original, exposure, Outcome::Failed);
+				// An auditor that ran the job is paid from the pool: the job pays the premium
+				// that funds it, as a settled one does.
+				if matches!(auditor, Some((_, Ballot::Output(_)))) {
+					let premium = Audits::<T>::get(job_id).map_or_else(Zero::zero, |a| a.premium);
+					asset::collect_premium::<T>(&job.submitter, premium)?;
+					job.escrow = job.escrow.saturating_sub(premium);
+				}
 				let kept = Self::minimum_charge(&job);
 				Self::refund_keeping(job_id, job, Refund::CannotExecute(*reason), kept)?;
 			}
-			None if committed => {
+			// Slashed only if it could have revealed: reveals open only with the audit's
+			// decision.
+			None if committed && quorum.reveals_open => {
 				Self::slash_now(job_id, original, exposure, SlashReason::CommitWithoutReveal);
+				Self::refund(job_id, job, Refund::Expired);
+			}
+			None if committed => {
+				T::Workers::note_released(original, exposure, Outcome::Voided);
 				Self::refund(job_id, job, Refund::Expired);
 			}
 			// A no-show, slashed when its commit window ended.
@@ -340,7 +376,7 @@ impl<T: Config> Pallet<T> {
 		Ok(weight)
 	}
 
-	/// Hands `job_id` to a referee quorum drawn [`DECISION_DELAY`] blocks from now; `parties`
+	/// Hands `job_id` to a referee quorum drawn D blocks from now (see [`decision_delay`]); `parties`
 	/// are the findings it judges, whose assignments stay open until it decides.
 	pub(crate) fn escalate(
 		job_id: JobId,
@@ -355,7 +391,15 @@ impl<T: Config> Pallet<T> {
 		for (index, party) in parties.into_iter().enumerate() {
 			Parties::<T>::insert(job_id, index as u32, party);
 		}
-		let draw_at = Self::queue_check(job_id, now.saturating_add(DECISION_DELAY.into()));
+		// The old deadline's place goes to other jobs (unless it is being expired now); the
+		// referees' deadline takes one.
+		let old_expiry = job.deadline.saturating_add(1u32.into());
+		if old_expiry > now {
+			ExpiryQueue::<T>::mutate(old_expiry, |queue| queue.retain(|queued| *queued != job_id));
+		}
+		let earliest = now.saturating_add(decision_delay::<T>().into());
+		let latest = earliest.saturating_add(CHECK_SLIDE.into());
+		let draw_at = Self::queue_check(job_id, earliest, latest);
 		// The referees' commit window with one replacement, and their reveal window.
 		let deadline = draw_at.and_then(|draw_at| {
 			let deadline = draw_at
@@ -416,6 +460,7 @@ impl<T: Config> Pallet<T> {
 		findings: Vec<Option<RevealedFinding<T>>>,
 	) -> Result<Weight, DispatchError> {
 		let referral = Referrals::<T>::get(job_id).ok_or(Error::<T>::NotQuorumJob)?;
+		let per_worker = job.price.per_worker;
 		let parties: Vec<(WorkerId, RevealedFinding<T>)> =
 			(0..referral.parties).filter_map(|party| Parties::<T>::get(job_id, party)).collect();
 		let exposure = T::Workers::max_exposure();
@@ -447,12 +492,13 @@ impl<T: Config> Pallet<T> {
 		});
 		let mut slashed = Vec::new();
 
-		// The referees: paid from the pool when they agree with a canonical output, slashed
-		// when wrong or silent.
+		// The referees: paid when they agree with a canonical output (see below by whom),
+		// slashed when wrong or silent.
+		let mut agreeing_referees = Vec::new();
 		for (worker, verdict) in referees.iter().zip(&decision.verdicts) {
 			match verdict {
 				Verdict::Agreed if canonical.is_some() => {
-					Self::pay_from_pool(worker, job.price.per_worker);
+					agreeing_referees.push(worker.clone());
 					T::Workers::note_released(worker, exposure, Outcome::Completed);
 				}
 				Verdict::Agreed | Verdict::Abstained => {
@@ -526,7 +572,7 @@ impl<T: Config> Pallet<T> {
 				}
 				// An auditor the referees agree with did its work: paid from the pool.
 				Verdict::Agreed => {
-					Self::pay_from_pool(worker, job.price.per_worker);
+					Self::pay_from_pool(worker, per_worker);
 					T::Workers::note_released(worker, exposure, Outcome::Completed);
 				}
 				_ => T::Workers::note_released(worker, exposure, Outcome::Voided),
@@ -534,6 +580,7 @@ impl<T: Config> Pallet<T> {
 		}
 
 		let upheld = !paid.is_empty();
+		let caught = verdicts.contains(&Verdict::Wrong);
 		let outcome = RefereeOutcome::Decided { canonical: referee.clone(), upheld };
 		let (worker, finding) = match paid.first().and_then(|position| parties.get(*position)) {
 			Some(party) => party.clone(),
@@ -544,10 +591,27 @@ impl<T: Config> Pallet<T> {
 		};
 		let output_hash = Self::finding_hash(&output);
 		let settlement = Settlement { worker, output, output_hash, signature };
-		if upheld {
+		// Who pays the referees: a split quorum's job pays them from the shares of its members
+		// it does not pay (its split is its members' or its input's doing, and its outputs were
+		// public), the pool the rest; after an audit, the pool, which the loser's slash feeds.
+		let mut from_pool = Vec::new();
+		for referee in agreeing_referees {
+			let escrow_share =
+				referral.cause == RefereeCause::QuorumSplit && (payees.len() as u32) < job.k;
+			match T::Workers::payee(&referee) {
+				Some(payee) if escrow_share => payees.push(payee),
+				_ => from_pool.push(referee),
+			}
+		}
+		if upheld || (referral.cause == RefereeCause::QuorumSplit && !caught) {
 			Self::settle(job_id, job, &payees, settlement)?;
 		} else {
+			// The job's own answer was wrong and its worker slashed: the submitter gets the
+			// referees' answer for nothing.
 			Self::settle_free(job_id, job, settlement)?;
+		}
+		for referee in &from_pool {
+			Self::pay_from_pool(referee, per_worker);
 		}
 		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
 		Ok(weight)
@@ -579,14 +643,10 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		// A split quorum's outputs are public by now: as for any job made to fail, the minimum
-		// fee is kept, so that a submitter that splits its quorum on purpose (an input served
-		// differently to each member) does not buy outputs for nothing. An audit's submitter
-		// did nothing of the kind.
-		let kept = match Referrals::<T>::get(job_id).map(|referral| referral.cause) {
-			Some(RefereeCause::QuorumSplit) => Self::minimum_charge(&job),
-			_ => Zero::zero(),
-		};
+		// The parties' outputs are public by now: as for any job made to fail, the minimum fee
+		// is kept, so that a submitter that makes its workers disagree on purpose (an input
+		// served to some only) does not buy outputs for nothing.
+		let kept = Self::minimum_charge(&job);
 		Self::refund_keeping(job_id, job, Refund::Unresolved, kept)?;
 		// A split quorum's decision goes with the job.
 		if Decisions::<T>::contains_key(job_id) {

@@ -782,7 +782,7 @@ mod benchmarks {
 				.expect("escalated; qed");
 		}
 		let at = frame_system::Pallet::<T>::block_number()
-			.saturating_add(crate::audit::DECISION_DELAY.into());
+			.saturating_add(crate::audit::decision_delay::<T>().into());
 		advance_to::<T>(at);
 
 		#[block]

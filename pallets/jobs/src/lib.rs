@@ -597,7 +597,8 @@ pub mod pallet {
 		AssignmentQueueFull,
 		/// Too many jobs share this deadline; choose another.
 		ExpiryQueueFull,
-		/// Fewer than k operators have eligible workers for the model.
+		/// Fewer than k operators have eligible workers for the model (five for an audited job:
+		/// its worker, its auditor and three referees).
 		NotEnoughWorkers,
 		/// No open job has this id.
 		UnknownJob,
@@ -629,9 +630,6 @@ pub mod pallet {
 		ClaimFailed,
 		/// A counter overflowed.
 		Overflow,
-		/// The blocks that could decide this audit have their queues full: commit again in the
-		/// next block.
-		CheckQueueFull,
 		/// This worker has answered the job already.
 		AlreadyAnswered,
 		/// The job's deadline has passed.
@@ -716,7 +714,7 @@ pub mod pallet {
 			let quorum = T::AssignmentDelay::get()
 				.saturating_add(T::CommitWindow::get().saturating_mul(2))
 				.saturating_add(T::RevealWindow::get())
-				.saturating_add(crate::audit::DECISION_DELAY);
+				.saturating_add(crate::audit::decision_delay::<T>());
 			assert!(
 				T::MinQuorumDeadline::get() >= quorum.into(),
 				"a quorum's soonest deadline must leave the draw, two commit windows, the reveal \

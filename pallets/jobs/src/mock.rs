@@ -84,7 +84,7 @@ pub const MIN_DEADLINE: u64 = 7;
 pub const RETENTION: u64 = 20;
 pub const COMMIT_WINDOW: u32 = 5;
 pub const REVEAL_WINDOW: u32 = 3;
-pub const MIN_QUORUM_DEADLINE: u64 = 18;
+pub const MIN_QUORUM_DEADLINE: u64 = 19;
 pub const DISPUTE_WINDOW: u64 = 5;
 /// The reporter's share of a slash.
 pub const REPORTER_BOUNTY: Perbill = Perbill::from_percent(10);

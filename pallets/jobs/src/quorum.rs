@@ -69,6 +69,7 @@ impl<T: Config> Pallet<T> {
 		commitment: H256,
 	) -> DispatchResult {
 		let now = frame_system::Pallet::<T>::block_number();
+		let deadline = Jobs::<T>::get(job).map(|record| record.deadline).unwrap_or(now);
 		let quorum = Quorums::<T>::try_mutate(job, |quorum| {
 			let quorum = quorum.as_mut().ok_or(Error::<T>::NotQuorumJob)?;
 			let slot =
@@ -76,7 +77,7 @@ impl<T: Config> Pallet<T> {
 			*slot = Some(commitment);
 			// An audited worker's reveal waits for the audit's decision.
 			if quorum.commitments.iter().all(Option::is_some)
-				&& !Self::hold_reveals_for_audit(job, now)?
+				&& !Self::hold_reveals_for_audit(job, deadline, now)
 			{
 				quorum.reveals_open = true;
 			}
@@ -156,7 +157,7 @@ impl<T: Config> Pallet<T> {
 		// An audited worker's replacement must leave room for its audit too.
 		let audit_room = match Audits::<T>::get(job_id) {
 			Some(audit) if audit.stage == AuditStage::Working => {
-				T::CommitWindow::get().saturating_add(crate::audit::DECISION_DELAY)
+				T::CommitWindow::get().saturating_add(crate::audit::decision_delay::<T>())
 			}
 			_ => 0,
 		};
@@ -334,8 +335,12 @@ impl<T: Config> Pallet<T> {
 				Some((worker, None))
 			}
 			None if escalate => {
-				// The decision is pruned with the job's result, or with its refund.
+				// The decision is pruned with the job's result, or with its refund; with no
+				// referee to draw, the job ended here.
 				Self::escalate(job_id, job, RefereeCause::QuorumSplit, parties)?;
+				if !Jobs::<T>::contains_key(job_id) {
+					Self::queue_for_pruning(job_id, now);
+				}
 				None
 			}
 			None => {

@@ -225,7 +225,10 @@ impl<T: Config> Pallet<T> {
 		let cost = cost.saturating_add(audit.as_ref().map_or(Zero::zero(), |audit| audit.premium));
 		ensure!(max_fee >= cost, Error::<T>::FeeTooLow);
 		let (eligible, counted) = Self::eligible_operators(&model);
-		ensure!(eligible >= k, Error::<T>::NotEnoughWorkers);
+		// An audit that finds a contradiction needs three referees of operators other than
+		// the worker's and the auditor's: without them a cheater could never be slashed.
+		let needed = if verification.audited { REFEREES.saturating_add(2) } else { k };
+		ensure!(eligible >= needed, Error::<T>::NotEnoughWorkers);
 
 		let job = NextJobId::<T>::get();
 		NextJobId::<T>::put(job.checked_add(1).ok_or(Error::<T>::Overflow)?);

@@ -36,7 +36,7 @@
 //! --template
 //! scripts/frame-weight-template.hbs
 //! --output
-//! pallets/jobs/src/weights.rs
+//! /tmp/jobs-weights.rs
 //! ```
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
@@ -65,8 +65,8 @@ pub trait WeightInfo {
 	fn decide_quorum(m: u32, ) -> Weight;
 	fn compare_outputs(b: u32, ) -> Weight;
 	fn end_commit_windows(n: u32, ) -> Weight;
-	fn end_disputes(n: u32, ) -> Weight;
 	fn draw_checks(n: u32, ) -> Weight;
+	fn end_disputes(n: u32, ) -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -98,10 +98,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit(b: u32, ) -> Weight {
 		// Measured: `1190`
 		// Estimated: `13545`
-		// Minimum execution time: 165_735_000 picoseconds.
-		Weight::from_parts(249_664_233, 13545)
-			// Standard Error: 100
-			.saturating_add(Weight::from_parts(4_845, 0).saturating_mul(b.into()))
+		// Minimum execution time: 162_979_000 picoseconds.
+		Weight::from_parts(182_255_374, 13545)
+			// Standard Error: 21
+			.saturating_add(Weight::from_parts(3_814, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -114,10 +114,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn count_eligible() -> Weight {
-		// Measured: `50363`
+		// Measured: `50369`
 		// Estimated: `480478`
-		// Minimum execution time: 1_557_080_000 picoseconds.
-		Weight::from_parts(2_392_413_000, 480478)
+		// Minimum execution time: 1_484_452_000 picoseconds.
+		Weight::from_parts(1_553_536_000, 480478)
 			.saturating_add(T::DbWeight::get().reads(258_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -137,19 +137,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Claimable` (r:1 w:1)
 	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:1 w:0)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:0 w:1)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:0 w:1)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:1)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	fn cancel() -> Weight {
-		// Measured: `10079`
+		// Measured: `10097`
 		// Estimated: `11671`
-		// Minimum execution time: 188_587_000 picoseconds.
-		Weight::from_parts(325_296_000, 11671)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().writes(11_u64))
+		// Minimum execution time: 187_797_000 picoseconds.
+		Weight::from_parts(206_329_000, 11671)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:1)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
@@ -175,10 +179,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:65 w:65)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:64 w:64)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Claimable` (r:1 w:1)
 	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::PruneQueueRange` (r:1 w:1)
 	/// Proof: `Jobs::PruneQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:64 w:0)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Results` (r:0 w:64)
 	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::PruneQueue` (r:0 w:64)
@@ -188,18 +196,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 64]`.
 	/// The range of component `b` is `[8, 65536]`.
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		// Measured: `4676 + n * (477 ±0)`
-		// Estimated: `28225 + n * (2893 ±0)`
-		// Minimum execution time: 548_274_000 picoseconds.
-		Weight::from_parts(684_181_000, 28225)
-			// Standard Error: 25_909_097
-			.saturating_add(Weight::from_parts(460_001_474, 0).saturating_mul(n.into()))
-			// Standard Error: 25_345
-			.saturating_add(Weight::from_parts(104_871, 0).saturating_mul(b.into()))
+		// Measured: `4941 + n * (482 ±0)`
+		// Estimated: `28225 + n * (2893 ±44)`
+		// Minimum execution time: 525_415_000 picoseconds.
+		Weight::from_parts(561_729_000, 28225)
+			// Standard Error: 15_763_968
+			.saturating_add(Weight::from_parts(356_705_814, 0).saturating_mul(n.into()))
+			// Standard Error: 15_421
+			.saturating_add(Weight::from_parts(75_072, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(21_u64))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
-			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((9_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::WorkerJobs` (r:65 w:0)
@@ -218,13 +226,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[8, 65536]`.
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
 		// Measured: `4024 + n * (318 ±0)`
-		// Estimated: `28225 + n * (2893 ±0)`
-		// Minimum execution time: 491_121_000 picoseconds.
-		Weight::from_parts(497_158_000, 28225)
-			// Standard Error: 25_895_302
-			.saturating_add(Weight::from_parts(321_994_584, 0).saturating_mul(n.into()))
-			// Standard Error: 25_332
-			.saturating_add(Weight::from_parts(133_530, 0).saturating_mul(b.into()))
+		// Estimated: `28225 + n * (2893 ±96)`
+		// Minimum execution time: 554_130_000 picoseconds.
+		Weight::from_parts(756_095_000, 28225)
+			// Standard Error: 15_882_392
+			.saturating_add(Weight::from_parts(206_608_614, 0).saturating_mul(n.into()))
+			// Standard Error: 15_536
+			.saturating_add(Weight::from_parts(104_876, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -237,8 +245,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn claim() -> Weight {
 		// Measured: `450`
 		// Estimated: `6196`
-		// Minimum execution time: 69_438_000 picoseconds.
-		Weight::from_parts(77_384_000, 6196)
+		// Minimum execution time: 68_519_000 picoseconds.
+		Weight::from_parts(73_859_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -249,7 +257,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::ExpiryQueue` (r:1 w:0)
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::CommitQueue` (r:1 w:0)
-	/// Proof: `Jobs::CommitQueue` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::CommitQueue` (`max_values`: None, `max_size`: Some(32782), added: 35257, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::CheckQueue` (r:1 w:0)
+	/// Proof: `Jobs::CheckQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentQueue` (r:1 w:0)
 	/// Proof: `Jobs::AssignmentQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::DisputeQueueRange` (r:1 w:0)
@@ -262,10 +272,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	fn on_initialize_base() -> Weight {
 		// Measured: `304`
-		// Estimated: `19863`
-		// Minimum execution time: 27_026_000 picoseconds.
-		Weight::from_parts(45_316_000, 19863)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Estimated: `36247`
+		// Minimum execution time: 27_913_000 picoseconds.
+		Weight::from_parts(30_633_000, 36247)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Jobs::ExpiryQueue` (r:1 w:1)
@@ -282,26 +292,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:513 w:513)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:256 w:0)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:256 w:256)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:0 w:256)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:0 w:256)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:256)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:0 w:256)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn expire_jobs(n: u32, ) -> Weight {
-		// Measured: `931 + n * (3414 ±0)`
+		// Measured: `1291 + n * (3415 ±0)`
 		// Estimated: `11671 + n * (50240 ±0)`
-		// Minimum execution time: 462_140_000 picoseconds.
-		Weight::from_parts(605_293_000, 11671)
-			// Standard Error: 11_019_977
-			.saturating_add(Weight::from_parts(492_725_291, 0).saturating_mul(n.into()))
+		// Minimum execution time: 449_180_000 picoseconds.
+		Weight::from_parts(452_559_000, 11671)
+			// Standard Error: 16_612_717
+			.saturating_add(Weight::from_parts(500_162_233, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((24_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(T::DbWeight::get().writes((26_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((27_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 50240).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::AssignmentQueue` (r:1 w:1)
@@ -316,20 +330,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:1024 w:0)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentModels` (r:0 w:1)
 	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:0 w:1024)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn assign_jobs(n: u32, ) -> Weight {
-		// Measured: `50866 + n * (59 ±0)`
+		// Measured: `50872 + n * (59 ±0)`
 		// Estimated: `480478 + n * (2893 ±0)`
-		// Minimum execution time: 1_585_328_000 picoseconds.
-		Weight::from_parts(1_766_593_115, 480478)
-			// Standard Error: 1_471_659
-			.saturating_add(Weight::from_parts(23_550_442, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_854_194_000 picoseconds.
+		Weight::from_parts(1_340_789_449, 480478)
+			// Standard Error: 431_456
+			.saturating_add(Weight::from_parts(24_106_336, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(259_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(80_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
@@ -346,10 +362,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn prune_results(n: u32, ) -> Weight {
 		// Measured: `246 + n * (31 ±0)`
 		// Estimated: `3858 + n * (2502 ±0)`
-		// Minimum execution time: 21_525_000 picoseconds.
-		Weight::from_parts(22_914_000, 3858)
-			// Standard Error: 212_905
-			.saturating_add(Weight::from_parts(11_310_004, 0).saturating_mul(n.into()))
+		// Minimum execution time: 20_610_000 picoseconds.
+		Weight::from_parts(22_353_000, 3858)
+			// Standard Error: 141_249
+			.saturating_add(Weight::from_parts(10_054_329, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -370,12 +386,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn submit_commits(n: u32, ) -> Weight {
-		// Measured: `814 + n * (412 ±0)`
+		// Measured: `812 + n * (412 ±0)`
 		// Estimated: `4130 + n * (2893 ±0)`
-		// Minimum execution time: 82_427_000 picoseconds.
-		Weight::from_parts(2_781_412, 4130)
-			// Standard Error: 637_469
-			.saturating_add(Weight::from_parts(35_949_484, 0).saturating_mul(n.into()))
+		// Minimum execution time: 72_840_000 picoseconds.
+		Weight::from_parts(42_239_803, 4130)
+			// Standard Error: 575_418
+			.saturating_add(Weight::from_parts(29_618_676, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -394,12 +410,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn authorize_commits(n: u32, ) -> Weight {
-		// Measured: `508 + n * (412 ±0)`
+		// Measured: `505 + n * (412 ±0)`
 		// Estimated: `3529 + n * (2893 ±0)`
-		// Minimum execution time: 120_054_000 picoseconds.
-		Weight::from_parts(130_031_324, 3529)
-			// Standard Error: 299_806
-			.saturating_add(Weight::from_parts(29_275_410, 0).saturating_mul(n.into()))
+		// Minimum execution time: 108_340_000 picoseconds.
+		Weight::from_parts(120_383_541, 3529)
+			// Standard Error: 205_581
+			.saturating_add(Weight::from_parts(20_240_106, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -426,14 +442,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 64]`.
 	/// The range of component `b` is `[8, 65536]`.
 	fn submit_reveals(n: u32, b: u32, ) -> Weight {
-		// Measured: `1396 + n * (511 ±0)`
+		// Measured: `1394 + n * (511 ±0)`
 		// Estimated: `6405 + n * (136676 ±0)`
-		// Minimum execution time: 639_937_000 picoseconds.
-		Weight::from_parts(727_043_000, 6405)
-			// Standard Error: 48_035_215
-			.saturating_add(Weight::from_parts(262_134_542, 0).saturating_mul(n.into()))
-			// Standard Error: 46_990
-			.saturating_add(Weight::from_parts(336_626, 0).saturating_mul(b.into()))
+		// Minimum execution time: 616_776_000 picoseconds.
+		Weight::from_parts(628_088_000, 6405)
+			// Standard Error: 30_065_422
+			.saturating_add(Weight::from_parts(240_515_076, 0).saturating_mul(n.into()))
+			// Standard Error: 29_411
+			.saturating_add(Weight::from_parts(207_295, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -444,6 +460,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Reveals` (r:5 w:5)
 	/// Proof: `Jobs::Reveals` (`max_values`: None, `max_size`: Some(65863), added: 68338, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:1 w:0)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:1 w:1)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:1 w:1)
@@ -478,15 +498,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[3, 5]`.
 	fn decide_quorum(m: u32, ) -> Weight {
-		// Measured: `1682 + m * (353 ±0)`
+		// Measured: `1718 + m * (353 ±0)`
 		// Estimated: `6405 + m * (68338 ±0)`
-		// Minimum execution time: 339_800_000 picoseconds.
-		Weight::from_parts(324_898_418, 6405)
-			// Standard Error: 3_711_774
-			.saturating_add(Weight::from_parts(69_278_208, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 343_102_000 picoseconds.
+		Weight::from_parts(297_082_610, 6405)
+			// Standard Error: 1_179_531
+			.saturating_add(Weight::from_parts(27_712_928, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(m.into())))
-			.saturating_add(T::DbWeight::get().writes(14_u64))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 68338).saturating_mul(m.into()))
 	}
@@ -494,19 +514,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn compare_outputs(b: u32, ) -> Weight {
 		// Measured: `0`
 		// Estimated: `0`
-		// Minimum execution time: 459_000 picoseconds.
-		Weight::from_parts(2_938_855, 0)
-			// Standard Error: 65
-			.saturating_add(Weight::from_parts(18_739, 0).saturating_mul(b.into()))
+		// Minimum execution time: 449_000 picoseconds.
+		Weight::from_parts(524_000, 0)
+			// Standard Error: 4
+			.saturating_add(Weight::from_parts(13_123, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(0_u64))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
 	}
 	/// Storage: `Jobs::CommitQueue` (r:2 w:2)
-	/// Proof: `Jobs::CommitQueue` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::CommitQueue` (`max_values`: None, `max_size`: Some(32782), added: 35257, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RecentVrf` (r:1 w:0)
 	/// Proof: `Jobs::RecentVrf` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Quorums` (r:64 w:64)
 	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:64 w:0)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:64 w:64)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:64 w:128)
@@ -519,21 +541,59 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:47 w:47)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:64 w:0)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn end_commit_windows(n: u32, ) -> Weight {
-		// Measured: `55767 + n * (687 ±0)`
+		// Measured: `56119 + n * (695 ±0)`
 		// Estimated: `477831 + n * (2893 ±0)`
-		// Minimum execution time: 1_829_821_000 picoseconds.
-		Weight::from_parts(2_323_068_477, 477831)
-			// Standard Error: 12_139_856
-			.saturating_add(Weight::from_parts(184_837_449, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_789_875_000 picoseconds.
+		Weight::from_parts(2_019_578_299, 477831)
+			// Standard Error: 3_168_150
+			.saturating_add(Weight::from_parts(130_780_627, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(268_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
+	}
+	/// Storage: `Jobs::CheckQueue` (r:1 w:1)
+	/// Proof: `Jobs::CheckQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RecentVrf` (r:1 w:0)
+	/// Proof: `Jobs::RecentVrf` (`max_values`: Some(1), `max_size`: Some(257), added: 752, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:64 w:0)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:64 w:64)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Parties` (r:192 w:0)
+	/// Proof: `Jobs::Parties` (`max_values`: None, `max_size`: Some(65895), added: 68370, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:128 w:100)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::ModelWorkers` (r:1 w:0)
+	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Operators` (r:128 w:0)
+	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::CommitQueue` (r:1 w:1)
+	/// Proof: `Jobs::CommitQueue` (`max_values`: None, `max_size`: Some(32782), added: 35257, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Quorums` (r:0 w:64)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::WorkerJobs` (r:0 w:192)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 64]`.
+	fn draw_checks(n: u32, ) -> Weight {
+		// Measured: `50876 + n * (460 ±0)`
+		// Estimated: `476508 + n * (205110 ±0)`
+		// Minimum execution time: 1_606_946_000 picoseconds.
+		Weight::from_parts(1_596_181_883, 476508)
+			// Standard Error: 1_487_356
+			.saturating_add(Weight::from_parts(78_599_262, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(259_u64))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
+			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 205110).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::DisputeQueueRange` (r:1 w:1)
 	/// Proof: `Jobs::DisputeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -555,32 +615,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Claimable` (r:1 w:1)
 	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:64 w:0)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::RemoteInputs` (r:0 w:64)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:0 w:64)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Inputs` (r:0 w:64)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn end_disputes(n: u32, ) -> Weight {
-		// Measured: `3876 + n * (636 ±0)`
+		// Measured: `3909 + n * (636 ±0)`
 		// Estimated: `19720 + n * (2893 ±0)`
-		// Minimum execution time: 638_784_000 picoseconds.
-		Weight::from_parts(948_547_000, 19720)
-			// Standard Error: 9_207_269
-			.saturating_add(Weight::from_parts(598_928_822, 0).saturating_mul(n.into()))
+		// Minimum execution time: 664_017_000 picoseconds.
+		Weight::from_parts(676_932_000, 19720)
+			// Standard Error: 1_865_533
+			.saturating_add(Weight::from_parts(453_839_505, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(26_u64))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(25_u64))
-			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
-	}
-	fn draw_checks(n: u32, ) -> Weight {
-		Weight::from_parts(2_323_068_477, 477831)
-			.saturating_add(Weight::from_parts(184_837_449, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(268_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(22_u64))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
@@ -589,71 +644,71 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit(b: u32, ) -> Weight {
-		Weight::from_parts(249_664_233, 13545)
-			.saturating_add(Weight::from_parts(4_845, 0).saturating_mul(b.into()))
+		Weight::from_parts(182_255_374, 13545)
+			.saturating_add(Weight::from_parts(3_814, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn count_eligible() -> Weight {
-		Weight::from_parts(2_392_413_000, 480478)
+		Weight::from_parts(1_553_536_000, 480478)
 			.saturating_add(ParityDbWeight::get().reads(258_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(325_296_000, 11671)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
-			.saturating_add(ParityDbWeight::get().writes(11_u64))
+		Weight::from_parts(206_329_000, 11671)
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
+			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(684_181_000, 28225)
-			.saturating_add(Weight::from_parts(460_001_474, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(104_871, 0).saturating_mul(b.into()))
+		Weight::from_parts(561_729_000, 28225)
+			.saturating_add(Weight::from_parts(356_705_814, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(75_072, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
-			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(19_u64))
-			.saturating_add(ParityDbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((9_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(497_158_000, 28225)
-			.saturating_add(Weight::from_parts(321_994_584, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(133_530, 0).saturating_mul(b.into()))
+		Weight::from_parts(756_095_000, 28225)
+			.saturating_add(Weight::from_parts(206_608_614, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(104_876, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn claim() -> Weight {
-		Weight::from_parts(77_384_000, 6196)
+		Weight::from_parts(73_859_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_base() -> Weight {
-		Weight::from_parts(45_316_000, 19863)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(30_633_000, 36247)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn expire_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(605_293_000, 11671)
-			.saturating_add(Weight::from_parts(492_725_291, 0).saturating_mul(n.into()))
+		Weight::from_parts(452_559_000, 11671)
+			.saturating_add(Weight::from_parts(500_162_233, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().reads((24_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
-			.saturating_add(ParityDbWeight::get().writes((26_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((27_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 50240).saturating_mul(n.into()))
 	}
 	fn assign_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(1_766_593_115, 480478)
-			.saturating_add(Weight::from_parts(23_550_442, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_340_789_449, 480478)
+			.saturating_add(Weight::from_parts(24_106_336, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(259_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(80_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn prune_results(n: u32, ) -> Weight {
-		Weight::from_parts(22_914_000, 3858)
-			.saturating_add(Weight::from_parts(11_310_004, 0).saturating_mul(n.into()))
+		Weight::from_parts(22_353_000, 3858)
+			.saturating_add(Weight::from_parts(10_054_329, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -661,8 +716,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
 	fn submit_commits(n: u32, ) -> Weight {
-		Weight::from_parts(2_781_412, 4130)
-			.saturating_add(Weight::from_parts(35_949_484, 0).saturating_mul(n.into()))
+		Weight::from_parts(42_239_803, 4130)
+			.saturating_add(Weight::from_parts(29_618_676, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
@@ -670,17 +725,17 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn authorize_commits(n: u32, ) -> Weight {
-		Weight::from_parts(130_031_324, 3529)
-			.saturating_add(Weight::from_parts(29_275_410, 0).saturating_mul(n.into()))
+		Weight::from_parts(120_383_541, 3529)
+			.saturating_add(Weight::from_parts(20_240_106, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn submit_reveals(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(727_043_000, 6405)
-			.saturating_add(Weight::from_parts(262_134_542, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(336_626, 0).saturating_mul(b.into()))
+		Weight::from_parts(628_088_000, 6405)
+			.saturating_add(Weight::from_parts(240_515_076, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(207_295, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
@@ -688,44 +743,44 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 136676).saturating_mul(n.into()))
 	}
 	fn decide_quorum(m: u32, ) -> Weight {
-		Weight::from_parts(324_898_418, 6405)
-			.saturating_add(Weight::from_parts(69_278_208, 0).saturating_mul(m.into()))
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
+		Weight::from_parts(297_082_610, 6405)
+			.saturating_add(Weight::from_parts(27_712_928, 0).saturating_mul(m.into()))
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(m.into())))
-			.saturating_add(ParityDbWeight::get().writes(14_u64))
+			.saturating_add(ParityDbWeight::get().writes(15_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 68338).saturating_mul(m.into()))
 	}
 	fn compare_outputs(b: u32, ) -> Weight {
-		Weight::from_parts(2_938_855, 0)
-			.saturating_add(Weight::from_parts(18_739, 0).saturating_mul(b.into()))
+		Weight::from_parts(524_000, 0)
+			.saturating_add(Weight::from_parts(13_123, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(0_u64))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 	}
 	fn end_commit_windows(n: u32, ) -> Weight {
-		Weight::from_parts(2_323_068_477, 477831)
-			.saturating_add(Weight::from_parts(184_837_449, 0).saturating_mul(n.into()))
+		Weight::from_parts(2_019_578_299, 477831)
+			.saturating_add(Weight::from_parts(130_780_627, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(268_u64))
-			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(22_u64))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
-	fn end_disputes(n: u32, ) -> Weight {
-		Weight::from_parts(948_547_000, 19720)
-			.saturating_add(Weight::from_parts(598_928_822, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(26_u64))
-			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(25_u64))
-			.saturating_add(ParityDbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
-	}
 	fn draw_checks(n: u32, ) -> Weight {
-		Weight::from_parts(2_323_068_477, 477831)
-			.saturating_add(Weight::from_parts(184_837_449, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(268_u64))
-			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(22_u64))
+		Weight::from_parts(1_596_181_883, 476508)
+			.saturating_add(Weight::from_parts(78_599_262, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(259_u64))
+			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(15_u64))
+			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 205110).saturating_mul(n.into()))
+	}
+	fn end_disputes(n: u32, ) -> Weight {
+		Weight::from_parts(676_932_000, 19720)
+			.saturating_add(Weight::from_parts(453_839_505, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(26_u64))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(25_u64))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}

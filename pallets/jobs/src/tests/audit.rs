@@ -3,8 +3,8 @@
 
 use super::{quorum::*, *};
 use crate::{
-	AuditStage, Audits, Error, Event, JobState, Jobs as JobsMap, Quorums, RefereeCause,
-	RefereeOutcome, Refund, Results, Reveals,
+	AuditStage, Audits, CannotExecuteReason, Error, Event, JobState, Jobs as JobsMap, Quorums,
+	RefereeCause, RefereeOutcome, Refund, Results, Reveals,
 };
 use codec::Encode;
 use frame_support::{assert_noop, assert_ok, traits::fungible::Mutate};
@@ -62,7 +62,7 @@ fn commit_and_decide(job: u64, label: i64, scores: [i32; 4]) -> (u8, crate::Find
 	let original = seeds[0];
 	let committed = finding(original, job, label, scores);
 	commit(original, job, &committed);
-	let at = System::block_number() + 2;
+	let at = System::block_number() + DELAY as u64;
 	assert_eq!(Audits::<Test>::get(job).unwrap().stage, AuditStage::Deciding { at });
 	run_to_block(at);
 	(original, committed)
@@ -92,7 +92,7 @@ fn output_of(finding: &crate::Finding<Test>) -> crate::Payload<Test> {
 #[test]
 fn an_unaudited_job_settles_on_its_workers_word_and_pays_the_premium_into_the_pool() {
 	ExtBuilder.build_and_execute(|| {
-		setup(2);
+		setup(5);
 		let before = Balances::free_balance(USER);
 		let job = submit_audited();
 		let (rate, premium) = Jobs::audit_premium(PRICE);
@@ -108,7 +108,7 @@ fn an_unaudited_job_settles_on_its_workers_word_and_pays_the_premium_into_the_po
 		// Nothing can be revealed until the audit is decided.
 		assert!(!Quorums::<Test>::get(job).unwrap().reveals_open);
 		assert!(in_pool(&reveal_call(original, job, &honest)).is_err());
-		let at = System::block_number() + 2;
+		let at = System::block_number() + DELAY as u64;
 		run_to_block(at - 1);
 		assert!(!Quorums::<Test>::get(job).unwrap().reveals_open);
 		run_to_block(at);
@@ -132,7 +132,7 @@ fn an_unaudited_job_settles_on_its_workers_word_and_pays_the_premium_into_the_po
 fn an_auditor_commits_blind_and_a_consistent_audit_pays_both_workers() {
 	ExtBuilder.build_and_execute(|| {
 		AuditRateFloor::set(Perbill::one());
-		setup(2);
+		setup(5);
 		let before = Balances::free_balance(USER);
 		let job = submit_audited();
 		assert_eq!(Audits::<Test>::get(job).unwrap().rate, Perbill::one());
@@ -191,7 +191,7 @@ fn a_cheating_worker_caught_by_an_audit_is_slashed_and_the_user_gets_the_referee
 		reveal(original, job, &garbage);
 		reveal(auditor, job, &honest);
 
-		let draw_at = System::block_number() + 2;
+		let draw_at = System::block_number() + DELAY as u64;
 		System::assert_has_event(
 			Event::Escalated {
 				job,
@@ -276,26 +276,35 @@ fn a_lying_auditor_is_slashed_and_the_honest_worker_settles() {
 fn an_auditor_that_never_commits_is_a_no_show_and_the_worker_settles_unchecked() {
 	ExtBuilder.build_and_execute(|| {
 		AuditRateFloor::set(Perbill::one());
-		// Two operators only: the no-show auditor cannot be replaced.
-		setup(2);
+		setup(5);
 		let job = submit_audited();
 		let (original, honest) = commit_and_decide(job, 2, HONEST);
 		let auditor = members(job)[1];
-		let commit_end = Quorums::<Test>::get(job).unwrap().commit_end;
-		run_to_block(commit_end);
-		assert_eq!(slashes(), vec![(worker(auditor), NO_SHOW_SLASH, SlashReason::NoShow)]);
+		// Replaced once by another operator's worker, which does not commit either.
+		run_to_block(Quorums::<Test>::get(job).unwrap().commit_end);
+		let replacement = members(job)[1];
+		assert!(![original, auditor].contains(&replacement));
+		run_to_block(Quorums::<Test>::get(job).unwrap().commit_end);
+		assert_eq!(
+			slashes(),
+			vec![
+				(worker(auditor), NO_SHOW_SLASH, SlashReason::NoShow),
+				(worker(replacement), NO_SHOW_SLASH, SlashReason::NoShow)
+			]
+		);
+		assert!(Quorums::<Test>::get(job).unwrap().reveals_open);
 		reveal(original, job, &honest);
 		System::assert_has_event(
-			Event::AuditEnded { job, auditor: worker(auditor), checked: false }.into(),
+			Event::AuditEnded { job, auditor: worker(replacement), checked: false }.into(),
 		);
 		assert_eq!(Results::<Test>::get(job).unwrap().worker, worker(original));
 		assert_eq!(earned(original), PRICE);
-		assert_eq!(earned(auditor), 0);
+		assert_eq!((earned(auditor), earned(replacement)), (0, 0));
 	});
 }
 
 #[test]
-fn a_split_quorum_is_decided_by_referees_who_pay_the_members_they_agree_with() {
+fn a_split_quorum_is_decided_by_referees_and_pays_the_members_they_agree_with_and_them() {
 	ExtBuilder.build_and_execute(|| {
 		setup(6);
 		fund_pool(10_000);
@@ -312,7 +321,7 @@ fn a_split_quorum_is_decided_by_referees_who_pay_the_members_they_agree_with() {
 			.collect();
 		commit_and_reveal(job, &findings);
 		assert_eq!(verdicts(job), vec![Verdict::Differed; 3]);
-		let draw_at = System::block_number() + 2;
+		let draw_at = System::block_number() + DELAY as u64;
 		System::assert_has_event(
 			Event::Escalated {
 				job,
@@ -334,7 +343,9 @@ fn a_split_quorum_is_decided_by_referees_who_pay_the_members_they_agree_with() {
 		assert!(slashes().is_empty(), "honest float noise is never slashed");
 		assert_eq!(Results::<Test>::get(job).unwrap().worker, worker(seeds[0]));
 		assert_eq!((earned(seeds[0]), earned(seeds[1]), earned(seeds[2])), (PRICE, 0, 0));
-		assert_eq!(Balances::free_balance(USER), before - (cost(3) - 2 * PRICE));
+		// The job pays its three shares: the member the referees agree with, and two referees;
+		// the third referee is paid from the pool.
+		assert_eq!(Balances::free_balance(USER), before - cost(3));
 		for seed in &referees {
 			assert_eq!(earned(*seed), PRICE);
 		}
@@ -355,7 +366,7 @@ fn a_split_quorum_without_spare_operators_is_refunded_less_the_minimum_fee() {
 			.map(|(seed, third)| finding(*seed, job, 2, [0, 0, third, 0]))
 			.collect();
 		commit_and_reveal(job, &findings);
-		run_to_block(System::block_number() + 2);
+		run_to_block(System::block_number() + DELAY as u64);
 		System::assert_has_event(
 			Event::Refereed { job, outcome: RefereeOutcome::NoReferees, slashed: vec![] }.into(),
 		);
@@ -380,7 +391,21 @@ fn a_split_quorum_without_spare_operators_is_refunded_less_the_minimum_fee() {
 #[test]
 fn audited_terms_are_checked() {
 	ExtBuilder.build_and_execute(|| {
-		setup(2);
+		setup(4);
+		// An audit needs five operators: the worker, the auditor and three referees.
+		assert_noop!(
+			Jobs::submit(
+				RuntimeOrigin::signed(USER),
+				classifier(),
+				image(7),
+				AUDITED,
+				FEE,
+				QUORUM_DEADLINE
+			),
+			Error::<Test>::NotEnoughWorkers
+		);
+		add_worker(5, operator(5), 1_000, 4);
+		serve(5, classifier());
 		let three = VerificationTerms { replicas: 3, audited: true };
 		assert_eq!(Jobs::quote(&classifier(), &three), None);
 		assert_noop!(
@@ -444,6 +469,42 @@ fn cheating_loses_in_expectation_at_the_runtimes_audit_rate() {
 				let caught = rate.deconstruct() as u128;
 				assert!((parts - caught) * price < caught * EXPOSURE);
 			}
+		}
+	});
+}
+
+/// A submitter whose quorum all abstain (an input it served to nobody, say) must not get the
+/// referees' answer for nothing: the job pays its quorum's price to the referees.
+#[test]
+fn a_quorum_split_by_abstentions_pays_the_referees_for_their_answer() {
+	ExtBuilder.build_and_execute(|| {
+		setup(6);
+		let before = Balances::free_balance(USER);
+		let job = submit_quorum(3);
+		run_to_block(1 + DELAY as u64);
+		let seeds = members(job);
+		let unavailable =
+			crate::Finding::CannotExecute { reason: CannotExecuteReason::InputUnavailable };
+		commit_and_reveal(job, &vec![unavailable; 3]);
+		assert_eq!(verdicts(job), vec![Verdict::Abstained; 3]);
+		let pool_before = pool();
+		let referees = referee(job, HONEST);
+		System::assert_has_event(
+			Event::Refereed {
+				job,
+				outcome: RefereeOutcome::Decided { canonical: worker(referees[0]), upheld: false },
+				slashed: vec![],
+			}
+			.into(),
+		);
+		assert_eq!(Results::<Test>::get(job).unwrap().worker, worker(referees[0]));
+		assert_eq!(Balances::free_balance(USER), before - cost(3), "the quorum's price");
+		for seed in &referees {
+			assert_eq!(earned(*seed), PRICE);
+		}
+		assert_eq!(pool(), pool_before, "the pool paid nothing");
+		for seed in seeds {
+			assert_eq!((earned(seed), worker_open(seed)), (0, 0));
 		}
 	});
 }

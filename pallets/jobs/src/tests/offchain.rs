@@ -855,10 +855,11 @@ fn quorum_members_commit_then_reveal_the_kept_answer_with_its_salt() {
 
 #[test]
 fn an_audited_worker_reveals_only_after_its_auditor_committed_blind() {
-	let mut node = worker_node(&[1, 2]);
+	// Five operators: an audit needs room for three referees.
+	let mut node = worker_node(&[1, 2, 3, 4, 5]);
 	node.execute(|node| {
 		AuditRateFloor::set(sp_runtime::Perbill::one());
-		for seed in 1..=2 {
+		for seed in 1..=5 {
 			add_worker(seed, 100 * seed as u64, 5_000, 4);
 		}
 		let job = crate::NextJobId::<Test>::get();
@@ -881,9 +882,11 @@ fn an_audited_worker_reveals_only_after_its_auditor_committed_blind() {
 		assert_eq!(opened(&commits[0]).0, worker(original));
 		assert!(matches!(opened(&commits[0]).1[0].answer, Answer::Commit { .. }));
 		assert_ok!(land_tx(&commits[0]));
-		// The next block: the audit is not decided yet, so there is nothing to reveal.
-		run_at(System::block_number() + 1);
-		assert!(node.take_sent().is_empty());
+		// The next blocks: the audit is not decided yet, so there is nothing to reveal.
+		for _ in 1..DELAY {
+			run_at(System::block_number() + 1);
+			assert!(node.take_sent().is_empty());
+		}
 		// The audit is decided: the auditor's node runs the job and commits; the worker still
 		// waits.
 		node.expect_start(job, "t2");
