@@ -34,7 +34,9 @@ fn set_protocol_fee(percent: u32) -> RuntimeCall {
 fn a_council_motion_sets_the_result_byte_price_and_the_quote_follows() {
 	dev_ext().execute_with(|| {
 		common::list_model();
-		let (before, _) = Jobs::quote(&common::model(), 1).unwrap();
+		let (before, _) =
+			Jobs::quote(&common::model(), &veritensor_primitives::VerificationTerms::single())
+				.unwrap();
 		let price = veritensor_runtime::configs::currency::MILLI_UNITS;
 		let set = |origin| {
 			Parameters::set_parameter(
@@ -79,7 +81,9 @@ fn a_council_motion_sets_the_result_byte_price_and_the_quote_follows() {
 			length
 		));
 
-		let (after, cost) = Jobs::quote(&common::model(), 1).unwrap();
+		let (after, cost) =
+			Jobs::quote(&common::model(), &veritensor_primitives::VerificationTerms::single())
+				.unwrap();
 		let schema = pallet_models::Models::<Runtime>::get(common::model()).unwrap().spec.schema;
 		assert_eq!(after.storage, price * Jobs::result_bytes(&schema) as u128);
 		assert!(after.storage > before.storage);

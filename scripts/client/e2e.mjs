@@ -410,8 +410,9 @@ async function quorum() {
   const line = (name, l) => `${name} P50 ${l.p50}, P95 ${l.p95} (max ${l.max}, ${l.count} jobs)`;
   say(`submit-to-settled latency in blocks: ${line('k=1', latency.singleLatency)}; ` +
     `${line('k=3', latency.quorumLatency)}; ${line('audited, not audited', latency.unauditedLatency)}; ` +
-    `${line('audited, audited', latency.auditedLatency)}; ` +
-    `${line('audited, escalated to referees', latency.escalatedLatency)}`);
+    `${line('audited', latency.auditedLatency)}, of which ` +
+    `${line('passed', latency.passedLatency)} and ` +
+    `${line('escalated to referees', latency.escalatedLatency)}`);
 }
 
 const only = process.argv[3];

@@ -86,7 +86,6 @@ impl<T: Config> Pallet<T> {
 		payees: &[T::AccountId],
 		answer: Settlement<T>,
 	) -> DispatchResult {
-		let Settlement { worker, output, output_hash, signature } = answer;
 		let unpaid = job.k.saturating_sub(payees.len() as u32);
 		let cost =
 			Self::job_cost(&job).saturating_sub(job.price.per_worker.saturating_mul(unpaid.into()));
@@ -103,12 +102,36 @@ impl<T: Config> Pallet<T> {
 			&T::TreasuryAccount::get(),
 			job.price.protocol.saturating_add(job.price.storage),
 		);
-		let now = frame_system::Pallet::<T>::block_number();
 		let single_worker = job.k == 1;
+		Self::record_result(job_id, &job.model, answer, single_worker, cost, refunded);
+		Ok(())
+	}
+
+	/// Stores `answer` as a job's result and returns the whole escrow to its submitter: the
+	/// job's own workers were overturned by its referees, whose output the submitter gets for
+	/// nothing.
+	pub(crate) fn settle_free(job_id: JobId, job: Job<T>, answer: Settlement<T>) -> DispatchResult {
+		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow)?;
+		Self::record_result(job_id, &job.model, answer, false, Zero::zero(), refunded);
+		Ok(())
+	}
+
+	/// Stores a settled job's result for the retention period, closes the job and reports it:
+	/// the submitter paid `cost` and got `refunded` back.
+	fn record_result(
+		job_id: JobId,
+		model: &ModelHash,
+		answer: Settlement<T>,
+		single_worker: bool,
+		cost: BalanceOf<T>,
+		refunded: BalanceOf<T>,
+	) {
+		let Settlement { worker, output, output_hash, signature } = answer;
+		let now = frame_system::Pallet::<T>::block_number();
 		Results::<T>::insert(
 			job_id,
 			JobResult {
-				model: job.model,
+				model: *model,
 				worker: worker.clone(),
 				output,
 				output_hash,
@@ -118,7 +141,7 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		Self::queue_for_pruning(job_id, now);
-		Self::close(job_id, &job.model);
+		Self::close(job_id, model);
 		Self::deposit_event(Event::Settled {
 			job: job_id,
 			worker,
@@ -127,39 +150,6 @@ impl<T: Config> Pallet<T> {
 			cost,
 			refunded,
 		});
-		Ok(())
-	}
-
-	/// Stores `answer` as a job's result and returns the whole escrow to its submitter: the
-	/// job's own workers were overturned by its referees, whose output the submitter gets for
-	/// nothing.
-	pub(crate) fn settle_free(job_id: JobId, job: Job<T>, answer: Settlement<T>) -> DispatchResult {
-		let Settlement { worker, output, output_hash, signature } = answer;
-		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow)?;
-		let now = frame_system::Pallet::<T>::block_number();
-		Results::<T>::insert(
-			job_id,
-			JobResult {
-				model: job.model,
-				worker: worker.clone(),
-				output,
-				output_hash,
-				signature,
-				single_worker: false,
-				settled_at: now,
-			},
-		);
-		Self::queue_for_pruning(job_id, now);
-		Self::close(job_id, &job.model);
-		Self::deposit_event(Event::Settled {
-			job: job_id,
-			worker,
-			output_hash,
-			single_worker: false,
-			cost: Zero::zero(),
-			refunded,
-		});
-		Ok(())
 	}
 
 	/// Returns a job's whole escrow to its submitter and closes it.

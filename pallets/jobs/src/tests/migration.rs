@@ -1,4 +1,4 @@
-//! The migration to storage version 2.
+//! The migrations to storage versions 2 and 3.
 
 use super::*;
 use crate::{
@@ -97,5 +97,23 @@ fn version_1_storage_is_rewritten_and_every_result_queued_for_pruning() {
 		run_to_block(6 + RETENTION);
 		assert!(!Results::<Test>::contains_key(old));
 		assert!(!Results::<Test>::contains_key(young));
+	});
+}
+
+#[test]
+fn version_3_endows_the_audit_pool_once() {
+	ExtBuilder.build_and_execute(|| {
+		use frame_support::traits::fungible::{Inspect, Mutate};
+		// A chain from before audits: no pool account.
+		Balances::set_balance(&Jobs::audit_pool(), 0);
+		assert_eq!(Balances::balance(&Jobs::audit_pool()), 0);
+		StorageVersion::new(2).put::<Jobs>();
+
+		crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Jobs::on_chain_storage_version(), 3);
+		assert_eq!(Balances::balance(&Jobs::audit_pool()), EXISTENTIAL_DEPOSIT);
+		// Run again (a later runtime keeping it in its list): nothing more is minted.
+		crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Balances::balance(&Jobs::audit_pool()), EXISTENTIAL_DEPOSIT);
 	});
 }
