@@ -57,7 +57,7 @@ step "JavaScript client check (@polkadot/api)"
 install_js_client
 node scripts/client/check.mjs "$NODE_BIN"
 
-step "end-to-end tests: the demo, faults, a worker node stopped and restarted, a block-filling attack, quorums with a byzantine worker (~15 min)"
+step "end-to-end tests: the demo, faults, a worker node stopped and restarted, a block-filling attack, quorums and audits with a byzantine worker (~17 min)"
 node scripts/client/e2e.mjs "$NODE_BIN"
 
 step "all tests passed in $(($(date +%s) - started)) s"

@@ -407,7 +407,9 @@ async function attackOnly() {
 async function quorum() {
   console.log('e2e: quorums and audits with a byzantine worker (a validator and three worker nodes)');
   const latency = await quorumSuite(nodeBin, { say, check });
-  const line = (name, l) => `${name} P50 ${l.p50}, P95 ${l.p95} (max ${l.max}, ${l.count} jobs)`;
+  const line = (name, l) => (l.count > 0
+    ? `${name} P50 ${l.p50}, P95 ${l.p95} (max ${l.max}, ${l.count} jobs)`
+    : `${name} none`);
   say(`submit-to-settled latency in blocks: ${line('k=1', latency.singleLatency)}; ` +
     `${line('k=3', latency.quorumLatency)}; ${line('audited, not audited', latency.unauditedLatency)}; ` +
     `${line('audited', latency.auditedLatency)}, of which ` +

@@ -123,6 +123,7 @@ function percentile(values, p) {
 }
 
 function latencies(jobs) {
+  if (jobs.length === 0) return { count: 0 };
   const blocks = jobs.map((job) => job.end.block - job.submittedBlock);
   return { p50: percentile(blocks, 50), p95: percentile(blocks, 95), max: Math.max(...blocks), count: blocks.length };
 }

@@ -13,14 +13,18 @@
 //!
 //! **Referee quorums.** A contradicted audit, or a quorum without a strict majority, is
 //! escalated: the parties' findings are kept, their assignments stay open (their exposure
-//! covered), and three referees of operators that took no part in the job are drawn
-//! D blocks later (again from randomness nobody had when the parties revealed). The referees commit and reveal like any quorum, with one replacement of
-//! no-shows. Their strict majority gives the canonical answer: each party beyond its slash
-//! rule is slashed `WrongResult` at once, its bounty to the audit pool; the referees that
-//! agree are paid from the pool. If the job's result stands (the audited worker's output, or a
-//! quorum member's the referees agree with) the job settles as usual; if not, the submitter
-//! gets the referees' output and pays nothing. Without a referee majority, or without three
-//! operators to draw, the submitter is refunded and no party is slashed.
+//! covered), and three referees of operators that took no part in the job are drawn D blocks
+//! later (again from randomness nobody had when the parties revealed). The referees commit and
+//! reveal like any quorum, with one replacement of no-shows. Their strict majority gives the
+//! canonical answer, and each party beyond the slash rule of it is slashed `WrongResult` at
+//! once, its bounty to the audit pool. If the job's own result stands (the audited worker's
+//! output, or a split quorum's members that agree with the referees) the job settles on it as
+//! usual. If not and a party was slashed, the submitter gets the referees' output and pays
+//! nothing; a split quorum with nobody wrong pays its price for the referees' output. Referees
+//! that agree are paid: after an audit from the pool, after a split quorum from the shares of
+//! the members the job does not pay, then from the pool. Without a referee majority, or
+//! without three operators to draw, the job is refunded less the minimum fee (the parties'
+//! outputs are public) and no party is slashed.
 
 use crate::{asset, pallet::*, settlement::Settlement, types::*};
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -44,7 +48,10 @@ pub(crate) fn decision_delay<T: Config>() -> u32 {
 	T::AssignmentDelay::get()
 }
 
-/// How many later blocks a check may move to when its block's queue is full.
+/// How many later blocks a check may move to when its block's queue is full: filling sixteen
+/// blocks' queues takes 16 × `MaxJobsPerBlock` audited commitments or escalations, which only
+/// assigned workers can make; an audit that still finds no block in time is not made, and an
+/// escalation that finds none ends unresolved.
 const CHECK_SLIDE: u32 = 16;
 
 /// Domain separator of an audit's randomness.
