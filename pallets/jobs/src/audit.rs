@@ -31,7 +31,7 @@ use alloc::{collections::BTreeMap, vec::Vec};
 use frame_support::{defensive, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{Bounded, Saturating, Zero},
 	Perbill,
 };
 use veritensor_primitives::{
@@ -101,20 +101,19 @@ pub(crate) fn audit_drawn(rate: Perbill, random: &[u8; 32]) -> bool {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Queues `job`'s check (an audit's decision, a referee draw) at `earliest` or the first
-	/// block after it with room, `latest` at the latest; `None` if none within [`CHECK_SLIDE`]
-	/// blocks has.
-	fn queue_check(
-		job: JobId,
+	/// The first block from `earliest` to `latest`, and within [`CHECK_SLIDE`] blocks of
+	/// `earliest`, whose queue `push` finds room in (it pushes there).
+	fn first_with_room(
 		earliest: BlockNumberFor<T>,
 		latest: BlockNumberFor<T>,
+		push: impl Fn(BlockNumberFor<T>) -> bool,
 	) -> Option<BlockNumberFor<T>> {
 		let mut at = earliest;
 		for _ in 0..=CHECK_SLIDE {
 			if at > latest {
 				break;
 			}
-			if CheckQueue::<T>::try_mutate(at, |queue| queue.try_push(job)).is_ok() {
+			if push(at) {
 				return Some(at);
 			}
 			at.saturating_inc();
@@ -122,18 +121,25 @@ impl<T: Config> Pallet<T> {
 		None
 	}
 
+	/// Queues `job`'s check (an audit's decision, a referee draw) at `earliest` or the first
+	/// block after it with room, `latest` at the latest.
+	fn queue_check(
+		job: JobId,
+		earliest: BlockNumberFor<T>,
+		latest: BlockNumberFor<T>,
+	) -> Option<BlockNumberFor<T>> {
+		Self::first_with_room(earliest, latest, |at| {
+			CheckQueue::<T>::try_mutate(at, |queue| queue.try_push(job)).is_ok()
+		})
+	}
+
 	/// Queues `job`'s expiry after `deadline`, or after the first later block with room;
 	/// returns the deadline it got.
 	fn queue_expiry(job: JobId, deadline: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
-		let mut deadline = deadline;
-		for _ in 0..=CHECK_SLIDE {
+		Self::first_with_room(deadline, BlockNumberFor::<T>::max_value(), |deadline| {
 			let expiry = deadline.saturating_add(1u32.into());
-			if ExpiryQueue::<T>::try_mutate(expiry, |queue| queue.try_push(job)).is_ok() {
-				return Some(deadline);
-			}
-			deadline.saturating_inc();
-		}
-		None
+			ExpiryQueue::<T>::try_mutate(expiry, |queue| queue.try_push(job)).is_ok()
+		})
 	}
 
 	/// Whether `job`'s reveals wait for its audit's decision now that its worker committed:
@@ -474,13 +480,7 @@ impl<T: Config> Pallet<T> {
 		let rule = Self::rule(&job.model);
 		let pinned = matches!(rule, ComparisonRule::ExactHash { .. });
 		let largest = Self::largest_finding(&findings).max(
-			parties
-				.iter()
-				.map(|(_, finding)| {
-					Self::largest_finding(core::slice::from_ref(&Some(finding.clone())))
-				})
-				.max()
-				.unwrap_or(0),
+			parties.iter().map(|(_, finding)| Self::finding_bytes(finding)).max().unwrap_or(0),
 		);
 		let weight = Self::decision_weight(
 			(referees.len() as u32).saturating_add(referral.parties),
@@ -717,13 +717,14 @@ impl<T: Config> Pallet<T> {
 
 	/// The largest revealed output, in bytes of inline data.
 	pub(crate) fn largest_finding(findings: &[Option<RevealedFinding<T>>]) -> u32 {
-		findings
-			.iter()
-			.map(|finding| match finding {
-				Some(RevealedFinding::Output { output, .. }) => Self::payload_bytes(output),
-				_ => 0,
-			})
-			.max()
-			.unwrap_or(0)
+		findings.iter().flatten().map(Self::finding_bytes).max().unwrap_or(0)
+	}
+
+	/// A revealed finding's output, in bytes of inline data (none for "cannot execute").
+	fn finding_bytes(finding: &RevealedFinding<T>) -> u32 {
+		match finding {
+			RevealedFinding::Output { output, .. } => Self::payload_bytes(output),
+			RevealedFinding::CannotExecute { .. } => 0,
+		}
 	}
 }

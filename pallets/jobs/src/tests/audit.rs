@@ -68,6 +68,22 @@ fn commit_and_decide(job: u64, label: i64, scores: [i32; 4]) -> (u8, crate::Find
 	(original, committed)
 }
 
+/// Runs audited `job` with its worker's finding of `worker` (label, scores) and its auditor's
+/// of `auditor`, both committed and revealed; returns the two seeds and their findings.
+fn audit_and_reveal(
+	job: u64,
+	worker: (i64, [i32; 4]),
+	auditor: (i64, [i32; 4]),
+) -> (u8, u8, crate::Finding<Test>, crate::Finding<Test>) {
+	let (original, theirs) = commit_and_decide(job, worker.0, worker.1);
+	let checker = members(job)[1];
+	let checked = finding(checker, job, auditor.0, auditor.1);
+	commit(checker, job, &checked);
+	reveal(original, job, &theirs);
+	reveal(checker, job, &checked);
+	(original, checker, theirs, checked)
+}
+
 /// Draws `job`'s referees and has each commit to and reveal `scores` (class 2); returns their
 /// seeds.
 fn referee(job: u64, scores: [i32; 4]) -> Vec<u8> {
@@ -184,12 +200,7 @@ fn a_cheating_worker_caught_by_an_audit_is_slashed_and_the_user_gets_the_referee
 		fund_pool(10_000);
 		let before = Balances::free_balance(USER);
 		let job = submit_audited();
-		let (original, garbage) = commit_and_decide(job, 0, GARBAGE);
-		let auditor = members(job)[1];
-		let honest = finding(auditor, job, 2, HONEST);
-		commit(auditor, job, &honest);
-		reveal(original, job, &garbage);
-		reveal(auditor, job, &honest);
+		let (original, auditor, _, honest) = audit_and_reveal(job, (0, GARBAGE), (2, HONEST));
 
 		let draw_at = System::block_number() + DELAY as u64;
 		System::assert_has_event(
@@ -248,12 +259,7 @@ fn a_lying_auditor_is_slashed_and_the_honest_worker_settles() {
 		fund_pool(10_000);
 		let before = Balances::free_balance(USER);
 		let job = submit_audited();
-		let (original, honest) = commit_and_decide(job, 2, HONEST);
-		let auditor = members(job)[1];
-		let garbage = finding(auditor, job, 0, GARBAGE);
-		commit(auditor, job, &garbage);
-		reveal(original, job, &honest);
-		reveal(auditor, job, &garbage);
+		let (original, auditor, _, _) = audit_and_reveal(job, (2, HONEST), (0, GARBAGE));
 		let referees = referee(job, NOISY);
 		System::assert_has_event(
 			Event::Refereed {
