@@ -135,6 +135,11 @@ pub trait WorkerStaking<AccountId, Balance> {
 	/// Blocks between a worker's registration (or a change of its models) and its eligibility.
 	fn eligibility_delay() -> u32;
 
+	/// Blocks from an assignment during which its worker's bond is sure to stay slashable
+	/// (funds unbonded meanwhile stay held and slashable longer): the job's lifetime and any
+	/// challenge of its result must end within it.
+	fn slashable_window() -> u32;
+
 	/// The workers eligible now for a new job of `model` that could be slashed for up to
 	/// `exposure`.
 	fn candidates(

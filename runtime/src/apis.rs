@@ -224,7 +224,7 @@ impl_runtime_apis! {
 		}
 	}
 
-	#[api_version(3)]
+	#[api_version(4)]
 	impl pallet_jobs::runtime_api::JobsApi<
 		Block,
 		Balance,
@@ -233,6 +233,7 @@ impl_runtime_apis! {
 		pallet_jobs::Payload<Runtime>,
 		pallet_jobs::QuorumProgress<crate::BlockNumber>,
 		pallet_jobs::QuorumDecision<Runtime>,
+		pallet_jobs::ResultStatus<crate::BlockNumber>,
 	> for Runtime {
 		fn quote(model: veritensor_primitives::ModelHash, k: u32) -> Option<Balance> {
 			let terms = veritensor_primitives::VerificationTerms::quorum(k);
@@ -260,6 +261,12 @@ impl_runtime_apis! {
 
 		fn result(job: veritensor_primitives::JobId) -> Option<pallet_jobs::JobResult<Runtime>> {
 			pallet_jobs::Results::<Runtime>::get(job)
+		}
+
+		fn result_status(
+			job: veritensor_primitives::JobId,
+		) -> Option<pallet_jobs::ResultStatus<crate::BlockNumber>> {
+			crate::Jobs::result_status(job)
 		}
 
 		fn open_assignments(

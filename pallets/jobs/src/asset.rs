@@ -96,6 +96,50 @@ pub(crate) fn collect_premium<T: Config>(
 	.map(|_| ())
 }
 
+/// Holds `amount` of `challenger`'s free balance as a challenge's deposit.
+pub(crate) fn hold_deposit<T: Config>(
+	challenger: &T::AccountId,
+	amount: BalanceOf<T>,
+) -> DispatchResult {
+	T::Currency::hold(&HoldReason::ChallengeDeposit.into(), challenger, amount)
+}
+
+/// Releases exactly `amount` of `challenger`'s deposit; returns the amount released.
+pub(crate) fn release_deposit<T: Config>(
+	challenger: &T::AccountId,
+	amount: BalanceOf<T>,
+) -> Result<BalanceOf<T>, DispatchError> {
+	T::Currency::release(&HoldReason::ChallengeDeposit.into(), challenger, amount, Precision::Exact)
+}
+
+/// Moves exactly `amount` of `challenger`'s deposit to `to`'s free balance.
+pub(crate) fn collect_deposit<T: Config>(
+	challenger: &T::AccountId,
+	amount: BalanceOf<T>,
+	to: &T::AccountId,
+) -> DispatchResult {
+	if amount.is_zero() {
+		return Ok(());
+	}
+	T::Currency::transfer_on_hold(
+		&HoldReason::ChallengeDeposit.into(),
+		challenger,
+		to,
+		amount,
+		Precision::Exact,
+		Restriction::Free,
+		Fortitude::Polite,
+	)
+	.map(|_| ())
+}
+
+/// The deposit held from `challenger`.
+#[cfg(any(test, feature = "try-runtime"))]
+pub(crate) fn deposit_held<T: Config>(challenger: &T::AccountId) -> BalanceOf<T> {
+	use frame_support::traits::fungible::InspectHold;
+	T::Currency::balance_on_hold(&HoldReason::ChallengeDeposit.into(), challenger)
+}
+
 /// Moves up to `amount` from the audit pool into the pot, keeping the pool alive; returns what
 /// was moved (less than `amount` only when the pool runs short).
 pub(crate) fn draw_from_pool<T: Config>(amount: BalanceOf<T>) -> BalanceOf<T> {

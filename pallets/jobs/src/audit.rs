@@ -52,7 +52,7 @@ pub(crate) fn decision_delay<T: Config>() -> u32 {
 /// blocks' queues takes 16 × `MaxJobsPerBlock` audited commitments or escalations, which only
 /// assigned workers can make; an audit that still finds no block in time is not made, and an
 /// escalation that finds none ends unresolved.
-const CHECK_SLIDE: u32 = 16;
+pub(crate) const CHECK_SLIDE: u32 = 16;
 
 /// Domain separator of an audit's randomness.
 const AUDIT_DOMAIN: &[u8] = b"veritensor:audit:v1";
@@ -187,6 +187,10 @@ impl<T: Config> Pallet<T> {
 				{
 					operators.push(operator);
 				}
+			}
+			// A challenger that runs workers does not judge its own challenge.
+			if referral.cause == RefereeCause::Challenged {
+				operators.extend(Self::challenger(job));
 			}
 		}
 		operators
@@ -334,7 +338,7 @@ impl<T: Config> Pallet<T> {
 					output_hash: hash,
 					signature: *signature,
 				};
-				Self::settle(job_id, job, core::slice::from_ref(&payee), settlement)?;
+				Self::settle_provisionally(job_id, job, payee, settlement)?;
 			}
 			Some(RevealedFinding::CannotExecute { reason }) => {
 				T::Workers::note_released(original, exposure, Outcome::Failed);
@@ -410,17 +414,7 @@ impl<T: Config> Pallet<T> {
 		if old_expiry > now {
 			ExpiryQueue::<T>::mutate(old_expiry, |queue| queue.retain(|queued| *queued != job_id));
 		}
-		let earliest = now.saturating_add(decision_delay::<T>().into());
-		let latest = earliest.saturating_add(CHECK_SLIDE.into());
-		let draw_at = Self::queue_check(job_id, earliest, latest);
-		// The referees' commit window with one replacement, and their reveal window.
-		let deadline = draw_at.and_then(|draw_at| {
-			let deadline = draw_at
-				.saturating_add(T::CommitWindow::get().saturating_mul(2).into())
-				.saturating_add(T::RevealWindow::get().into());
-			Self::queue_expiry(job_id, deadline)
-		});
-		let (Some(draw_at), Some(deadline)) = (draw_at, deadline) else {
+		let Some((draw_at, deadline)) = Self::schedule_referees(job_id, now) else {
 			return Self::leave_unresolved(job_id, job, RefereeOutcome::NoReferees, Vec::new());
 		};
 		job.deadline = deadline;
@@ -428,6 +422,23 @@ impl<T: Config> Pallet<T> {
 		Jobs::<T>::insert(job_id, job);
 		Self::deposit_event(Event::Escalated { job: job_id, cause, parties: names, draw_at });
 		Ok(())
+	}
+
+	/// Queues the draw of `job_id`'s referees D blocks from `now` (or the first block after with
+	/// room) and their deadline: their commit window with one replacement, and their reveal
+	/// window. Returns the draw's block and the deadline; `None` if no block in reach has room.
+	pub(crate) fn schedule_referees(
+		job_id: JobId,
+		now: BlockNumberFor<T>,
+	) -> Option<(BlockNumberFor<T>, BlockNumberFor<T>)> {
+		let earliest = now.saturating_add(decision_delay::<T>().into());
+		let latest = earliest.saturating_add(CHECK_SLIDE.into());
+		let draw_at = Self::queue_check(job_id, earliest, latest)?;
+		let deadline = draw_at
+			.saturating_add(T::CommitWindow::get().saturating_mul(2).into())
+			.saturating_add(T::RevealWindow::get().into());
+		let deadline = Self::queue_expiry(job_id, deadline)?;
+		Some((draw_at, deadline))
 	}
 
 	/// Draws `job_id`'s three referees, of operators with no part in the job.
@@ -535,6 +546,18 @@ impl<T: Config> Pallet<T> {
 			return Ok(weight);
 		};
 		let canonical_ballot = referee_ballots.get(index).copied().unwrap_or(Ballot::Absent);
+		if referral.cause == RefereeCause::Challenged {
+			let canonical = (referee, referee_finding);
+			Self::decide_challenge(
+				job_id,
+				job,
+				canonical,
+				canonical_ballot,
+				agreeing_referees,
+				slashed,
+			)?;
+			return Ok(weight);
+		}
 
 		// The parties, judged against the referees' output. The job's own result stands if
 		// the audited worker's output is within the slash rule of it, or (a split quorum) a
@@ -558,6 +581,8 @@ impl<T: Config> Pallet<T> {
 				.filter(|(_, verdict)| **verdict == Verdict::Agreed)
 				.map(|(position, _)| position)
 				.collect(),
+			// Decided above.
+			RefereeCause::Challenged => Vec::new(),
 		};
 		let mut payees = Vec::new();
 		for (position, ((worker, _), verdict)) in parties.iter().zip(&verdicts).enumerate() {
@@ -643,7 +668,12 @@ impl<T: Config> Pallet<T> {
 		slashed: Vec<(WorkerId, BalanceOf<T>)>,
 	) -> DispatchResult {
 		let exposure = T::Workers::max_exposure();
-		if let Some(referral) = Referrals::<T>::get(job_id) {
+		let referral = Referrals::<T>::get(job_id);
+		// A challenged result's worker holds no assignment: the result stands.
+		if referral.is_some_and(|referral| referral.cause == RefereeCause::Challenged) {
+			return Self::void_challenge(job_id, job, outcome, slashed);
+		}
+		if let Some(referral) = referral {
 			for party in 0..referral.parties {
 				if let Some((worker, _)) = Parties::<T>::get(job_id, party) {
 					T::Workers::note_released(&worker, exposure, Outcome::Voided);
@@ -687,7 +717,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Pays `worker`'s payee up to `amount` from the audit pool (less if the pool runs short).
-	fn pay_from_pool(worker: &WorkerId, amount: BalanceOf<T>) {
+	pub(crate) fn pay_from_pool(worker: &WorkerId, amount: BalanceOf<T>) {
 		let Some(payee) = T::Workers::payee(worker) else {
 			defensive!("an assigned worker stays registered");
 			return;

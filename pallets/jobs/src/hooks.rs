@@ -12,7 +12,8 @@ use veritensor_primitives::{
 
 impl<T: Config> Pallet<T> {
 	/// The hooks' work at block `now`: note the parent's VRF output, expire what is due, draw
-	/// the workers of what is due, prune old results. Returns the weight used.
+	/// the workers of what is due, end dispute windows, make provisional results final, prune
+	/// old results. Returns the weight used.
 	pub(crate) fn on_block(now: BlockNumberFor<T>) -> Weight {
 		Self::record_parent_vrf();
 		let (expired, decided) = Self::expire_due(now);
@@ -21,6 +22,7 @@ impl<T: Config> Pallet<T> {
 		let (checks, check_models) = Self::draw_checks(now);
 		let (assigned, models) = Self::assign_due(now);
 		let disputes = Self::end_disputes(now);
+		let finalized = Self::finalize_due(now);
 		let pruned = Self::prune_results(now);
 		let mut weight = T::WeightInfo::on_initialize_base();
 		weight.saturating_accrue(decided);
@@ -47,6 +49,9 @@ impl<T: Config> Pallet<T> {
 		}
 		if disputes > 0 {
 			weight.saturating_accrue(T::WeightInfo::end_disputes(disputes));
+		}
+		if finalized > 0 {
+			weight.saturating_accrue(T::WeightInfo::finalize_results(finalized));
 		}
 		if assigned > 0 {
 			// `assign_jobs` covers one model's candidates; each further model reads its own.
@@ -149,6 +154,7 @@ impl<T: Config> Pallet<T> {
 				Some((job, _)) => {
 					Results::<T>::remove(job);
 					Decisions::<T>::remove(job);
+					Overturned::<T>::remove(job);
 					PruneQueue::<T>::remove(first);
 				}
 				None => {

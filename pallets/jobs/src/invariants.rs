@@ -25,7 +25,11 @@ impl<T: Config> Pallet<T> {
 	///   workers' lists; a disputed job has its decision;
 	/// - a decided quorum's slashed members keep an open assignment (their exposure) until
 	///   the slash is applied, for at most an assignment's exposure;
-	/// - the pallet's account holds at least everything claimable.
+	/// - a provisional result has its result and its input, an open job exactly while it is
+	///   challenged (then in a referee quorum's hands with one party), a place in the finalize
+	///   queue until challenged, and its challenger's deposit held;
+	/// - the pallet's account holds at least everything claimable and every provisional
+	///   result's held cost; the audit pool never falls below the existential deposit.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut disputed = alloc::vec::Vec::new();
@@ -52,8 +56,16 @@ impl<T: Config> Pallet<T> {
 				!RemoteInputs::<T>::contains_key(job_id) || matches!(input, Payload::Remote { .. }),
 				"a job marked remote has an inline input"
 			);
-			ensure!(!Results::<T>::contains_key(job_id), "a job both open and settled");
-			ensure!(job.escrow >= Self::job_cost(&job), "an escrow below the job's cost");
+			let challenged = Referrals::<T>::get(job_id)
+				.is_some_and(|referral| referral.cause == RefereeCause::Challenged);
+			if challenged {
+				// Its money is the provisional cost in the pot and the challenger's deposit.
+				ensure!(job.escrow.is_zero(), "a challenged job holding escrow");
+				ensure!(Provisionals::<T>::contains_key(job_id), "a challenge of no result");
+			} else {
+				ensure!(!Results::<T>::contains_key(job_id), "a job both open and settled");
+				ensure!(job.escrow >= Self::job_cost(&job), "an escrow below the job's cost");
+			}
 			match &job.state {
 				JobState::Queued { assign_at } => ensure!(
 					AssignmentQueue::<T>::get(assign_at).contains(&job_id),
@@ -119,6 +131,7 @@ impl<T: Config> Pallet<T> {
 			let held = asset::escrow_held::<T>(submitter);
 			ensure!(held == *sum, "escrow held differs from open jobs' escrow");
 		}
+		let held_costs = Self::check_provisionals(&mut open_per_model)?;
 		for (model, open) in &open_per_model {
 			ensure!(
 				T::Models::open_jobs(model) == Some(*open),
@@ -145,13 +158,16 @@ impl<T: Config> Pallet<T> {
 			ensure!(Jobs::<T>::contains_key(job_id), "an audit of no open job");
 		}
 		let mut assignments: BTreeMap<WorkerId, u32> = BTreeMap::new();
-		// A referee quorum's parties keep their exposure until it decides.
+		// A referee quorum's parties keep their exposure until it decides; a challenged
+		// result's worker holds none (its bond stays slashable through the window).
 		for (job_id, referral) in Referrals::<T>::iter() {
 			ensure!(Jobs::<T>::contains_key(job_id), "a referral of no open job");
 			for party in 0..referral.parties {
 				let (worker, _) =
 					Parties::<T>::get(job_id, party).ok_or("a referral without its party")?;
-				*assignments.entry(worker).or_default() += 1;
+				if referral.cause != RefereeCause::Challenged {
+					*assignments.entry(worker).or_default() += 1;
+				}
 			}
 			ensure!(
 				Parties::<T>::iter_key_prefix(job_id).count() as u32 == referral.parties,
@@ -209,8 +225,8 @@ impl<T: Config> Pallet<T> {
 		let claimable = Claimable::<T>::iter_values()
 			.fold(BalanceOf::<T>::zero(), |sum, amount| sum.saturating_add(amount));
 		ensure!(
-			asset::pot_balance::<T>() >= claimable,
-			"the pallet's account holds less than is claimable"
+			asset::pot_balance::<T>() >= claimable.saturating_add(held_costs),
+			"the pallet's account holds less than is claimable and held for provisional results"
 		);
 		ensure!(
 			asset::pool_balance::<T>() >= asset::minimum_balance::<T>(),
@@ -223,6 +239,70 @@ impl<T: Config> Pallet<T> {
 	/// referee quorum.
 	fn commits(job_id: JobId, job: &Job<T>) -> bool {
 		job.k > 1 || Audits::<T>::contains_key(job_id) || Referrals::<T>::contains_key(job_id)
+	}
+
+	/// The provisional results' part of [`Self::do_try_state`]: counts their hold on their
+	/// models into `open_per_model` and returns the costs the pot holds for them.
+	fn check_provisionals(
+		open_per_model: &mut BTreeMap<ModelHash, u32>,
+	) -> Result<BalanceOf<T>, sp_runtime::TryRuntimeError> {
+		let mut held = BalanceOf::<T>::zero();
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut unchallenged = alloc::collections::BTreeSet::new();
+		for (job_id, provisional) in Provisionals::<T>::iter() {
+			ensure!(Results::<T>::contains_key(job_id), "a provisional result without its result");
+			ensure!(Inputs::<T>::contains_key(job_id), "a provisional result without its input");
+			ensure!(provisional.job.k == 1, "a provisional result of more than one worker");
+			held = held.saturating_add(Self::job_cost(&provisional.job));
+			match &provisional.challenge {
+				Some(challenge) => {
+					let referral =
+						Referrals::<T>::get(job_id).ok_or("a challenge without its referral")?;
+					ensure!(
+						referral.cause == RefereeCause::Challenged && referral.parties == 1,
+						"a challenge judged as something else"
+					);
+					ensure!(Jobs::<T>::contains_key(job_id), "a challenge without its job");
+					let sum = deposits.entry(challenge.challenger.clone()).or_default();
+					*sum = sum.saturating_add(challenge.deposit);
+				}
+				None => {
+					ensure!(!Jobs::<T>::contains_key(job_id), "an unchallenged result still open");
+					*open_per_model.entry(provisional.job.model).or_default() += 1;
+					unchallenged.insert(job_id);
+				}
+			}
+		}
+		for (challenger, sum) in &deposits {
+			ensure!(
+				asset::deposit_held::<T>(challenger) == *sum,
+				"a challenger's deposit held differs from its open challenges"
+			);
+		}
+		for job_id in Inputs::<T>::iter_keys() {
+			ensure!(
+				Jobs::<T>::contains_key(job_id) || Provisionals::<T>::contains_key(job_id),
+				"an input of neither an open job nor a provisional result"
+			);
+		}
+		let (first, next) = FinalizeQueueRange::<T>::get();
+		ensure!(first <= next, "the finalize queue's range is reversed");
+		let mut last_until = None;
+		for position in first..next {
+			let (job_id, until) =
+				FinalizeQueue::<T>::get(position).ok_or("a gap in the finalize queue")?;
+			ensure!(last_until.is_none_or(|last| last <= until), "the finalize queue out of order");
+			last_until = Some(until);
+			if let Some(provisional) = Provisionals::<T>::get(job_id) {
+				ensure!(provisional.until == until, "a provisional result queued off its window");
+			}
+			unchallenged.remove(&job_id);
+		}
+		ensure!(unchallenged.is_empty(), "a provisional result missing from the finalize queue");
+		for job_id in Overturned::<T>::iter_keys() {
+			ensure!(Results::<T>::contains_key(job_id), "an overturned result that is gone");
+		}
+		Ok(held)
 	}
 
 	/// The prune queue's part of [`Self::do_try_state`].

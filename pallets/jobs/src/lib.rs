@@ -40,6 +40,7 @@
 //! - `draw.rs`: the draw of a job's workers;
 //! - `quorum.rs`: commit windows, reveals and quorum decisions;
 //! - `audit.rs`: audits, their rate's draw, and referee quorums;
+//! - `challenge.rs`: provisional results, their dispute window and challenges;
 //! - `settlement.rs`: answers, refunds, earnings and claims;
 //! - `hooks.rs`: the per-block work (expiry, commit windows, checks drawn, the draw of due
 //!   jobs, dispute windows, pruning);
@@ -69,6 +70,7 @@ mod asset;
 mod audit;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod challenge;
 mod draw;
 pub mod executor_client;
 mod hooks;
@@ -300,6 +302,9 @@ pub mod pallet {
 		/// A submitter's escrow for an open job.
 		#[codec(index = 0)]
 		JobEscrow,
+		/// A challenger's deposit while referees judge a provisional result.
+		#[codec(index = 1)]
+		ChallengeDeposit,
 	}
 
 	/// The id the next job gets.
@@ -443,6 +448,27 @@ pub mod pallet {
 	pub type Parties<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, JobId, Twox64Concat, u32, (WorkerId, RevealedFinding<T>)>;
 
+	/// Results settled on one worker's word and still open to challenge (see
+	/// [`Provisional`]): their cost waits in the pot, their input is kept.
+	#[pallet::storage]
+	pub type Provisionals<T: Config> = StorageMap<_, Twox64Concat, JobId, Provisional<T>>;
+
+	/// Provisional results in the order they were settled (so by the end of their dispute
+	/// window), each with that end; keyed by position.
+	#[pallet::storage]
+	pub type FinalizeQueue<T: Config> =
+		StorageMap<_, Twox64Concat, u64, (JobId, BlockNumberFor<T>)>;
+
+	/// The positions in [`FinalizeQueue`] still in use: from the first (inclusive) to the next
+	/// free one (exclusive).
+	#[pallet::storage]
+	pub type FinalizeQueueRange<T> = StorageValue<_, (u64, u64), ValueQuery>;
+
+	/// Results a referee quorum overturned, with the worker whose output they replaced; kept
+	/// as long as the results.
+	#[pallet::storage]
+	pub type Overturned<T: Config> = StorageMap<_, Twox64Concat, JobId, WorkerId>;
+
 	/// Events of the job market.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -462,7 +488,8 @@ pub mod pallet {
 		Assigned { job: JobId, workers: alloc::vec::Vec<WorkerId>, deadline: BlockNumberFor<T> },
 		/// A job was settled: `worker`'s result accepted, `cost` paid, the rest refunded. The
 		/// output itself is in `Results` (and the runtime API's `result`) for the retention
-		/// period; `output_hash` is its canonical hash.
+		/// period; `output_hash` is its canonical hash. A result on one worker's word is
+		/// provisional until `provisional_until`: open to challenge, its earnings held.
 		Settled {
 			job: JobId,
 			worker: WorkerId,
@@ -470,7 +497,28 @@ pub mod pallet {
 			single_worker: bool,
 			cost: BalanceOf<T>,
 			refunded: BalanceOf<T>,
+			provisional_until: Option<BlockNumberFor<T>>,
 		},
+		/// A provisional result became final: its earnings accrued, its input was dropped.
+		Finalized { job: JobId, worker: WorkerId },
+		/// `challenger` challenged `job`'s provisional result, claiming the output whose hash is
+		/// `claimed`, with `deposit` held: referees are drawn at `draw_at`.
+		Challenged {
+			job: JobId,
+			challenger: T::AccountId,
+			deposit: BalanceOf<T>,
+			claimed: sp_core::H256,
+			draw_at: BlockNumberFor<T>,
+		},
+		/// A challenge ended: `won` if the referees overturned the result; `returned` of the
+		/// deposit went back to the challenger (all of it when won; when lost it paid the
+		/// referees and the audit pool; when no referee quorum decided, all but the minimum
+		/// fee).
+		ChallengeEnded { job: JobId, challenger: T::AccountId, won: bool, returned: BalanceOf<T> },
+		/// Referees overturned `worker`'s provisional result of `job`: the stored result is now
+		/// the referees', `worker` was slashed and the submitter got `refunded` back, all it
+		/// paid.
+		Overturned { job: JobId, worker: WorkerId, refunded: BalanceOf<T> },
 		/// A job ended without a result; `amount` of its escrow was returned and `kept` went to
 		/// the treasury (the minimum fee for a cancelled job or one its worker cannot execute,
 		/// nothing otherwise).
@@ -640,6 +688,21 @@ pub mod pallet {
 		/// The output is remote although the model's outputs fit inline: outputs travel inline
 		/// whenever they can, so that the chain checks them against the schema.
 		OutputMustBeInline,
+		/// The job has no provisional result: it is unknown, still open, final already, or was
+		/// settled by a quorum or referees.
+		NotProvisional,
+		/// The result's dispute window has ended.
+		ChallengeWindowClosed,
+		/// The result is being challenged already (one challenge per result).
+		AlreadyChallenged,
+		/// The result's output is remote: referees compare outputs on chain, inline only.
+		ChallengeNeedsInlineOutput,
+		/// The claimed output is the result's own: there is nothing to challenge.
+		ClaimMatchesResult,
+		/// The challenger cannot cover the deposit.
+		InsufficientDeposit,
+		/// No block in reach has room to draw the referees; challenge in a later block.
+		RefereeQueueFull,
 	}
 
 	/// Genesis: the pallet's account is endowed with the existential deposit, so that earnings
@@ -730,6 +793,25 @@ pub mod pallet {
 				"a job's members hold an audited worker and its auditor, or three referees"
 			);
 			assert!(T::MaxDisputeEndsPerBlock::get() > 0, "disputes must end");
+			assert!(
+				T::DisputeWindow::get() >= 20u32.into(),
+				"a provisional result stays open to challenge for at least 20 blocks"
+			);
+			// A challenge made in the window's last block is judged by referees drawn up to a
+			// slide after the decision delay, within two commit windows and a reveal window:
+			// the worker's bond must still be slashable then, so no unbonding may complete.
+			let judged: BlockNumberFor<T> = crate::challenge::longest_judgement::<T>().into();
+			let slashable: BlockNumberFor<T> = T::Workers::slashable_window().into();
+			assert!(
+				sp_runtime::traits::Saturating::saturating_add(
+					sp_runtime::traits::Saturating::saturating_add(
+						T::MaxDeadline::get(),
+						T::DisputeWindow::get()
+					),
+					judged
+				) <= slashable,
+				"a challenged result must be judged while its worker's bond is still slashable"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -852,6 +934,35 @@ pub mod pallet {
 			)
 			.saturating_add(applied.decisions);
 			Ok(Some(used).into())
+		}
+
+		/// Challenges `job`'s provisional result (one worker's word), claiming that the right
+		/// output is the one whose canonical hash is `claimed`. Three referees of operators with
+		/// no part in the job (nor the challenger's) run it again, blind, and their majority
+		/// judges the worker's output under the model's slash rule.
+		///
+		/// The deposit, held until the referees decide, is three workers' prices plus the
+		/// minimum fee: what the resolution costs. If the referees find the output wrong, the
+		/// worker is slashed (the challenger gets the bounty), the submitter is refunded in
+		/// full and gets the referees' output, and the challenger gets its deposit back. If they
+		/// uphold it, the deposit pays the referees and the rest goes to the audit pool. If
+		/// they cannot decide, the result stands and the deposit comes back less the minimum
+		/// fee.
+		///
+		/// Origin: any signed account.
+		///
+		/// Fails with `NotProvisional`, `ChallengeWindowClosed`, `AlreadyChallenged`,
+		/// `ChallengeNeedsInlineOutput`, `ClaimMatchesResult`, `InsufficientDeposit`, or
+		/// `RefereeQueueFull`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::challenge())]
+		pub fn challenge(
+			origin: OriginFor<T>,
+			job: JobId,
+			claimed: sp_core::H256,
+		) -> DispatchResult {
+			let challenger = ensure_signed(origin)?;
+			Self::do_challenge(challenger, job, claimed)
 		}
 
 		/// Pays `beneficiary` its earnings from settled jobs.

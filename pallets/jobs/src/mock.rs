@@ -81,11 +81,11 @@ pub const EXPOSURE: Balance = 100;
 pub const DELAY: u32 = 3;
 pub const DEADLINE: u64 = 10;
 pub const MIN_DEADLINE: u64 = 7;
-pub const RETENTION: u64 = 20;
+pub const RETENTION: u64 = 40;
 pub const COMMIT_WINDOW: u32 = 5;
 pub const REVEAL_WINDOW: u32 = 3;
 pub const MIN_QUORUM_DEADLINE: u64 = 19;
-pub const DISPUTE_WINDOW: u64 = 5;
+pub const DISPUTE_WINDOW: u64 = 20;
 /// The reporter's share of a slash.
 pub const REPORTER_BOUNTY: Perbill = Perbill::from_percent(10);
 
@@ -262,6 +262,10 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 
 	fn eligibility_delay() -> u32 {
 		DELAY + 2
+	}
+
+	fn slashable_window() -> u32 {
+		200
 	}
 
 	fn candidates(

@@ -8,7 +8,8 @@ sp_api::decl_runtime_apis! {
 	/// Reads the job market.
 	///
 	/// Version 2 adds a quorum job's progress and decision; version 3 quotes any verification
-	/// terms (audits included) and tells a model's audit rate.
+	/// terms (audits included) and tells a model's audit rate; version 4 tells whether a result
+	/// is provisional, final or overturned.
 	#[api_version(2)]
 	pub trait JobsApi<
 		Balance: codec::Codec,
@@ -17,6 +18,7 @@ sp_api::decl_runtime_apis! {
 		Input: codec::Codec,
 		QuorumProgress: codec::Codec,
 		QuorumDecision: codec::Codec,
+		ResultStatus: codec::Codec,
 	> {
 		/// What a job of `model` with `k` workers costs now (`max_fee` must cover it), or `None`
 		/// if the model takes no jobs, `k` is unsupported (1, 3 or 5), or a quorum could not
@@ -58,5 +60,11 @@ sp_api::decl_runtime_apis! {
 		/// the work loses in expectation (see docs/jobs.md); `None` if the model takes no jobs.
 		#[api_version(3)]
 		fn audit_rate(model: ModelHash) -> Option<Perbill>;
+
+		/// Where a settled job's result stands while it is kept: provisional (open to
+		/// challenge until a block, or being challenged), final, or overturned by referees
+		/// (the stored output is then theirs). `None` if no result is kept for the job.
+		#[api_version(4)]
+		fn result_status(job: JobId) -> Option<ResultStatus>;
 	}
 }

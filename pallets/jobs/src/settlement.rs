@@ -8,6 +8,7 @@ use crate::{
 	types::*,
 };
 use frame_support::{defensive, pallet_prelude::*, weights::Weight};
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
@@ -71,7 +72,7 @@ impl<T: Config> Pallet<T> {
 				WorkerJobs::<T>::remove(worker, job_id);
 				let signature = signature.into();
 				let answer = Settlement { worker: worker.clone(), output, output_hash, signature };
-				Self::settle(job_id, job, core::slice::from_ref(payee), answer)?;
+				Self::settle_provisionally(job_id, job, payee.clone(), answer)?;
 			}
 		}
 		Ok(None)
@@ -103,7 +104,7 @@ impl<T: Config> Pallet<T> {
 			job.price.protocol.saturating_add(job.price.storage),
 		);
 		let single_worker = job.k == 1;
-		Self::record_result(job_id, &job.model, answer, single_worker, cost, refunded);
+		Self::record_result(job_id, &job.model, answer, single_worker, cost, refunded, None);
 		Ok(())
 	}
 
@@ -112,19 +113,21 @@ impl<T: Config> Pallet<T> {
 	/// nothing.
 	pub(crate) fn settle_free(job_id: JobId, job: Job<T>, answer: Settlement<T>) -> DispatchResult {
 		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow)?;
-		Self::record_result(job_id, &job.model, answer, false, Zero::zero(), refunded);
+		Self::record_result(job_id, &job.model, answer, false, Zero::zero(), refunded, None);
 		Ok(())
 	}
 
 	/// Stores a settled job's result for the retention period, closes the job and reports it:
-	/// the submitter paid `cost` and got `refunded` back.
-	fn record_result(
+	/// the submitter paid `cost` and got `refunded` back. A provisional result's job keeps its
+	/// input and its model until `provisional_until`.
+	pub(crate) fn record_result(
 		job_id: JobId,
 		model: &ModelHash,
 		answer: Settlement<T>,
 		single_worker: bool,
 		cost: BalanceOf<T>,
 		refunded: BalanceOf<T>,
+		provisional_until: Option<BlockNumberFor<T>>,
 	) {
 		let Settlement { worker, output, output_hash, signature } = answer;
 		let now = frame_system::Pallet::<T>::block_number();
@@ -141,7 +144,10 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		Self::queue_for_pruning(job_id, now);
-		Self::close(job_id, model);
+		match provisional_until {
+			Some(_) => Self::close_keeping_input(job_id),
+			None => Self::close(job_id, model),
+		}
 		Self::deposit_event(Event::Settled {
 			job: job_id,
 			worker,
@@ -149,6 +155,7 @@ impl<T: Config> Pallet<T> {
 			single_worker,
 			cost,
 			refunded,
+			provisional_until,
 		});
 	}
 
@@ -199,14 +206,25 @@ impl<T: Config> Pallet<T> {
 
 	/// Forgets an ended job and lets its model go.
 	pub(crate) fn close(job_id: JobId, model: &ModelHash) {
-		Jobs::<T>::remove(job_id);
-		Inputs::<T>::remove(job_id);
-		RemoteInputs::<T>::remove(job_id);
-		Audits::<T>::remove(job_id);
+		Self::close_keeping_input(job_id);
 		if Referrals::<T>::take(job_id).is_some() {
 			// At most one party per member of the job.
 			let _ = Parties::<T>::clear_prefix(job_id, T::MaxWorkersPerJob::get(), None);
 		}
+		Self::drop_input(job_id, model);
+	}
+
+	/// Forgets an ended job's record, keeping what a challenge of its result needs: its input
+	/// and its hold on its model.
+	pub(crate) fn close_keeping_input(job_id: JobId) {
+		Jobs::<T>::remove(job_id);
+		Audits::<T>::remove(job_id);
+	}
+
+	/// Drops a job's input and lets its model go: nothing can ask for them again.
+	pub(crate) fn drop_input(job_id: JobId, model: &ModelHash) {
+		Inputs::<T>::remove(job_id);
+		RemoteInputs::<T>::remove(job_id);
 		T::Models::release(model);
 	}
 

@@ -521,6 +521,8 @@ pub enum RefereeCause {
 	AuditContradicted,
 	/// A quorum found no strict majority.
 	QuorumSplit,
+	/// A provisional result was challenged.
+	Challenged,
 }
 
 /// A job in the hands of a referee quorum: three workers of operators that took no part in it
@@ -541,7 +543,7 @@ pub struct Referral {
 	/// Why.
 	pub cause: RefereeCause,
 	/// How many parties the referees judge: their findings are in `Parties`, the first the
-	/// audited worker's (for an audit) or the first member's.
+	/// audited worker's (for an audit or a challenge) or the first member's.
 	pub parties: u32,
 }
 
@@ -567,3 +569,78 @@ pub enum RefereeOutcome {
 
 /// The number of referees of a referee quorum.
 pub const REFEREES: u32 = 3;
+
+/// A result settled on one worker's word (a single-worker or audited job), open to challenge
+/// until `until`: its cost stays in the pot, unpaid, and its input is kept.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Provisional<T: Config> {
+	/// The job as it settled: its submitter, model and price.
+	pub job: Job<T>,
+	/// The worker whose output the result is.
+	pub worker: WorkerId,
+	/// Where the worker's earnings go when the result becomes final.
+	pub payee: T::AccountId,
+	/// The audit premium the job paid, kept with its cost; it goes to the audit pool when the
+	/// result becomes final.
+	pub premium: BalanceOf<T>,
+	/// The block whose initialisation makes the result final, unless it is challenged.
+	pub until: BlockNumberFor<T>,
+	/// The open challenge, if any: the job is back in the hands of a referee quorum.
+	pub challenge: Option<Challenge<T>>,
+}
+
+/// A challenge of a provisional result.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Challenge<T: Config> {
+	/// Who challenged, and holds the deposit.
+	pub challenger: T::AccountId,
+	/// What is held from the challenger under [`crate::HoldReason::ChallengeDeposit`].
+	pub deposit: BalanceOf<T>,
+	/// The canonical hash of the output the challenger claims is right.
+	pub claimed: H256,
+}
+
+/// Where a settled job's result stands, as the runtime API reports it.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum ResultStatus<BlockNumber> {
+	/// Settled on one worker's word: open to challenge until `until` (unless `challenged`
+	/// already, when a referee quorum is judging it), its earnings held until then.
+	Provisional {
+		/// The block whose initialisation makes it final.
+		until: BlockNumber,
+		/// Whether a challenge is being judged.
+		challenged: bool,
+	},
+	/// Final: agreed by a quorum or its referees, or provisional and not overturned.
+	Final,
+	/// The worker's result was overturned by a referee quorum: the stored output is the
+	/// referees', the submitter was refunded in full and the worker slashed.
+	Overturned {
+		/// The worker whose output was overturned.
+		worker: WorkerId,
+	},
+}

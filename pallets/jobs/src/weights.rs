@@ -67,6 +67,8 @@ pub trait WeightInfo {
 	fn end_commit_windows(n: u32, ) -> Weight;
 	fn draw_checks(n: u32, ) -> Weight;
 	fn end_disputes(n: u32, ) -> Weight;
+	fn challenge() -> Weight;
+	fn finalize_results(n: u32, ) -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -639,6 +641,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
+	fn challenge() -> Weight {
+		Weight::from_parts(1, 0)
+	}
+	fn finalize_results(n: u32, ) -> Weight {
+		Weight::from_parts(n as u64, 0)
+	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
@@ -783,5 +791,11 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(25_u64))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
+	}
+	fn challenge() -> Weight {
+		Weight::from_parts(1, 0)
+	}
+	fn finalize_results(n: u32, ) -> Weight {
+		Weight::from_parts(n as u64, 0)
 	}
 }

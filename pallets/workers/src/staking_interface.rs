@@ -23,6 +23,10 @@ impl<T: Config> WorkerStaking<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		sp_runtime::SaturatedConversion::saturated_into(T::EligibilityDelay::get())
 	}
 
+	fn slashable_window() -> u32 {
+		sp_runtime::SaturatedConversion::saturated_into(T::SlashableWindow::get())
+	}
+
 	fn candidates(
 		model: &ModelHash,
 		exposure: BalanceOf<T>,

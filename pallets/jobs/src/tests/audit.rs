@@ -35,11 +35,11 @@ fn force_audit(job: u64, audited: bool) {
 	});
 }
 
-fn pool() -> Balance {
+pub(super) fn pool() -> Balance {
 	Balances::free_balance(Jobs::audit_pool())
 }
 
-fn fund_pool(amount: Balance) {
+pub(super) fn fund_pool(amount: Balance) {
 	Balances::mint_into(&Jobs::audit_pool(), amount).unwrap();
 }
 
@@ -48,10 +48,10 @@ fn quote() -> Balance {
 }
 
 /// A garbage answer: class 0 claimed with scores far from the honest ones.
-const GARBAGE: [i32; 4] = [65_536, 0, 0, 0];
+pub(super) const GARBAGE: [i32; 4] = [65_536, 0, 0, 0];
 
 /// Honest float noise: beyond agreement (4 raw units), within the slash rule (64).
-const NOISY: [i32; 4] = [1_030, 2_000, 60_030, 2_536];
+pub(super) const NOISY: [i32; 4] = [1_030, 2_000, 60_030, 2_536];
 
 /// Runs `job` until its worker committed to a finding of `label` and `scores` and its audit
 /// was decided; returns the worker's seed and its finding.
@@ -86,7 +86,7 @@ fn audit_and_reveal(
 
 /// Draws `job`'s referees and has each commit to and reveal `scores` (class 2); returns their
 /// seeds.
-fn referee(job: u64, scores: [i32; 4]) -> Vec<u8> {
+pub(super) fn referee(job: u64, scores: [i32; 4]) -> Vec<u8> {
 	let draw_at = match JobsMap::<Test>::get(job).unwrap().state {
 		JobState::Escalated { draw_at } => draw_at,
 		state => panic!("not escalated: {state:?}"),
@@ -136,6 +136,9 @@ fn an_unaudited_job_settles_on_its_workers_word_and_pays_the_premium_into_the_po
 		let result = Results::<Test>::get(job).expect("settled at the reveal");
 		assert_eq!(result.worker, worker(original));
 		assert!(result.single_worker);
+		assert_eq!(earned(original), 0, "held while the result is provisional");
+		run_past_window();
+		assert_eq!(Jobs::result_status(job), Some(crate::ResultStatus::Final));
 		assert_eq!(earned(original), PRICE);
 		assert_eq!(pool(), pool_before + premium);
 		assert_eq!(Balances::free_balance(USER), before - quote());
@@ -183,8 +186,10 @@ fn an_auditor_commits_blind_and_a_consistent_audit_pays_both_workers() {
 		);
 		let result = Results::<Test>::get(job).expect("settled");
 		assert_eq!(result.worker, worker(original));
-		assert_eq!(earned(original), PRICE);
 		assert_eq!(earned(auditor), PRICE, "the auditor is paid from the pool");
+		assert_eq!(earned(original), 0, "held while the result is provisional");
+		run_past_window();
+		assert_eq!(earned(original), PRICE);
 		assert_eq!(pool(), pool_before + PRICE - PRICE, "the premium in, the auditor out");
 		assert_eq!(Balances::free_balance(USER), before - quote());
 		assert!(slashes().is_empty());
@@ -304,6 +309,7 @@ fn an_auditor_that_never_commits_is_a_no_show_and_the_worker_settles_unchecked()
 			Event::AuditEnded { job, auditor: worker(replacement), checked: false }.into(),
 		);
 		assert_eq!(Results::<Test>::get(job).unwrap().worker, worker(original));
+		run_past_window();
 		assert_eq!(earned(original), PRICE);
 		assert_eq!((earned(auditor), earned(replacement)), (0, 0));
 	});

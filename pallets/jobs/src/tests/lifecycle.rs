@@ -30,10 +30,26 @@ fn a_job_is_submitted_assigned_answered_and_settled() {
 		assert_eq!(Jobs::open_assignments(&worker(1)), vec![job]);
 
 		assert_ok!(answer(1, vec![output_answer(1, job, 7)]));
-		// The submitter paid the cost and got the rest back; earnings are claimable, the
-		// worker's by its operator (the worker key's account gets nothing).
+		// The submitter paid the cost and got the rest back; the result is provisional, its
+		// earnings held in the pot and its input kept, until the dispute window ends.
 		assert_eq!(escrow_held(USER), 0);
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT - COST);
+		let until = 1 + DELAY as u64 + DISPUTE_WINDOW;
+		assert_eq!(
+			Jobs::result_status(job),
+			Some(crate::ResultStatus::Provisional { until, challenged: false })
+		);
+		assert_eq!(Claimable::<Test>::get(100), None);
+		assert!(crate::Inputs::<Test>::contains_key(job));
+		assert_eq!(open_jobs(digits()), 1, "the model is held with the input");
+		run_to_block(until - 1);
+		assert_eq!(Claimable::<Test>::get(100), None);
+		run_to_block(until);
+		System::assert_has_event(Event::Finalized { job, worker: worker(1) }.into());
+		assert_eq!(Jobs::result_status(job), Some(crate::ResultStatus::Final));
+		assert!(!crate::Inputs::<Test>::contains_key(job));
+		// Earnings are claimable, the worker's by its operator (the worker key's account gets
+		// nothing).
 		assert_eq!(Claimable::<Test>::get(100), Some(PRICE));
 		assert_eq!(Claimable::<Test>::get(account_of(&worker(1))), None);
 		assert_eq!(Claimable::<Test>::get(OWNER), Some(ROYALTY));

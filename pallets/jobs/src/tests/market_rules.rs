@@ -67,6 +67,7 @@ fn a_remote_output_where_the_outputs_fit_inline_is_refused_and_earns_nothing() {
 
 		// Answered inline, it settles.
 		assert_ok!(answer(1, vec![output_answer(1, job, 7)]));
+		run_past_window();
 		assert_eq!(Claimable::<Test>::get(100), Some(PRICE));
 	});
 }
@@ -174,6 +175,7 @@ fn a_job_pays_for_storing_its_largest_result() {
 		assert_ok!(answer(1, vec![output_answer(1, job, 7)]));
 		// Exactly what the stored result takes.
 		assert_eq!(Results::<Test>::get(job).unwrap().encoded_size(), bytes as usize);
+		run_past_window();
 		assert_eq!(Claimable::<Test>::get(TREASURY), Some(COST - PRICE - ROYALTY + price.storage));
 		assert_eq!(Balances::free_balance(USER), ENDOWMENT - cost);
 
@@ -254,6 +256,7 @@ fn settled_events_carry_the_hash_and_the_output_stays_readable() {
 				single_worker: true,
 				cost: COST,
 				refunded: 200 - COST,
+				provisional_until: Some(1 + DELAY as u64 + DISPUTE_WINDOW),
 			}
 			.into(),
 		);

@@ -3,6 +3,7 @@
 
 mod answers;
 mod audit;
+mod challenge;
 mod draw;
 mod executor_client;
 mod lifecycle;
@@ -16,6 +17,11 @@ mod refusals;
 use crate::{mock::*, HoldReason};
 use frame_support::traits::fungible::InspectHold;
 use veritensor_primitives::VerificationTerms;
+
+/// Runs past the dispute window of the results settled in this block: they become final.
+fn run_past_window() {
+	run_to_block(System::block_number() + DISPUTE_WINDOW);
+}
 
 fn escrow_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::Jobs(HoldReason::JobEscrow), &who)

@@ -277,6 +277,7 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_general_transaction
 				single_worker: true,
 				cost: COST,
 				refunded: 200 - COST,
+				provisional_until: Some(System::block_number() + DISPUTE_WINDOW),
 			}
 			.into(),
 		);
@@ -908,6 +909,7 @@ fn an_audited_worker_reveals_only_after_its_auditor_committed_blind() {
 			assert_ok!(land_tx(transaction));
 		}
 		assert_eq!(crate::Results::<Test>::get(job).unwrap().worker, worker(original));
+		run_at(System::block_number() + DISPUTE_WINDOW);
 		for seed in [original, auditor] {
 			assert_eq!(crate::Claimable::<Test>::get(100 * seed as u64), Some(PRICE));
 		}

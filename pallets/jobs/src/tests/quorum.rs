@@ -103,21 +103,24 @@ pub(super) fn tensor(
 
 pub(super) type _Bytes = <Test as crate::Config>::MaxInlineTensorBytes;
 
+/// The classifier's output `label` and `scores`.
+pub(super) fn classified(label: i64, scores: [i32; 4]) -> crate::InlineTensors<Test> {
+	vec![
+		tensor(ElementType::I64, &[1], 0, label.to_le_bytes().to_vec()),
+		tensor(
+			ElementType::F32,
+			&[1, 4],
+			16,
+			scores.iter().flat_map(|score| score.to_le_bytes()).collect(),
+		),
+	]
+	.try_into()
+	.unwrap()
+}
+
 /// Worker `seed`'s finding for `job`: `label` and `scores`, its receipt signed.
 pub(super) fn finding(seed: u8, job: u64, label: i64, scores: [i32; 4]) -> Finding<Test> {
-	let output = Payload::Inline(
-		vec![
-			tensor(ElementType::I64, &[1], 0, label.to_le_bytes().to_vec()),
-			tensor(
-				ElementType::F32,
-				&[1, 4],
-				16,
-				scores.iter().flat_map(|score| score.to_le_bytes()).collect(),
-			),
-		]
-		.try_into()
-		.unwrap(),
-	);
+	let output = Payload::Inline(classified(label, scores));
 	let signature = sign(seed, job, &output);
 	Finding::Output { output, signature }
 }

@@ -114,6 +114,16 @@ fn step(rng: &mut Rng, committed: &mut Committed) {
 				let _ = land(call);
 			}
 		}
+		4 if rng.below(3) == 0 => {
+			// Someone challenges a provisional result (or a job that has none: refused).
+			let provisional: Vec<u64> = crate::Provisionals::<Test>::iter_keys().collect();
+			let job = match provisional.len() {
+				0 => rng.below(crate::NextJobId::<Test>::get() + 1),
+				n => provisional[rng.below(n as u64) as usize],
+			};
+			let claimed = sp_core::H256::repeat_byte(rng.below(255) as u8 + 1);
+			let _ = Jobs::challenge(RuntimeOrigin::signed(user), job, claimed);
+		}
 		4 => {
 			let who = [OWNER, TREASURY, OPERATORS[rng.below(5) as usize]][rng.below(3) as usize];
 			let _ = Jobs::claim(RuntimeOrigin::signed(user), who);
@@ -183,6 +193,7 @@ fn quorum_step(rng: &mut Rng, committed: &mut Committed) {
 
 #[test]
 fn random_sequences_keep_the_invariants_and_the_money() {
+	let (mut challenges, mut challenges_ended, mut overturned) = (0, 0, 0);
 	for seed in 1..=8u64 {
 		ExtBuilder.build_and_execute(|| {
 			// Results cost their storage, and no-shows a multiple of the price.
@@ -237,6 +248,7 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 			);
 			let audits = count(|event| matches!(event, crate::Event::AuditDecided { .. }));
 			assert!(audits > 0, "seed {seed}: no audit decided");
+
 			// Let every open job end and every dispute window close: all escrow comes back or
 			// is paid, and every deferred slash is applied.
 			run_to_block(System::block_number() + 120);
@@ -254,9 +266,21 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 				"seed {seed}: no quorum slash applied"
 			);
 			assert!(JobsMap::<Test>::iter().next().is_none(), "seed {seed}: jobs left open");
+			assert!(
+				crate::Provisionals::<Test>::iter().next().is_none(),
+				"seed {seed}: results left provisional"
+			);
+			challenges += count(|event| matches!(event, crate::Event::Challenged { .. }));
+			challenges_ended += count(|event| matches!(event, crate::Event::ChallengeEnded { .. }));
+			overturned += count(|event| matches!(event, crate::Event::Overturned { .. }));
 			for user in USERS {
 				assert_eq!(escrow_held(user), 0, "seed {seed}: escrow left held");
 			}
 		});
 	}
+	assert!(
+		challenges > 0 && challenges_ended == challenges,
+		"{challenges} challenges, {challenges_ended} ended"
+	);
+	println!("{challenges} challenges, {overturned} overturned");
 }

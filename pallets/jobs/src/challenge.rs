@@ -1,0 +1,332 @@
+//! Provisional results and challenges.
+//!
+//! A result settled on one worker's word (a single-worker job, or an audited one whether or not
+//! it was audited) is readable at once but provisional for [`Config::DisputeWindow`] blocks:
+//! its cost waits in the pot, unpaid, and its input is kept. Any signed account may challenge it
+//! meanwhile with a deposit ([`Pallet::challenge_deposit`]): the job goes back to a referee
+//! quorum (see `audit.rs`) with the worker's output as its one party. The referees' majority
+//! judges the output under the model's slash rule:
+//!
+//! - **wrong**: the worker is slashed an assignment's exposure, the bounty to the challenger;
+//!   the submitter gets all it paid back and the referees' output instead; the challenger gets
+//!   its deposit back; the referees are paid from the audit pool, as for a caught audit;
+//! - **upheld**: the result is final; the deposit pays the agreeing referees and the rest goes
+//!   to the audit pool, which pays for the challenges that win;
+//! - **no decision** (no referee quorum drawn, no majority, or it found the job cannot run):
+//!   the result is final; the deposit comes back less the minimum fee.
+//!
+//! Unchallenged, a provisional result becomes final when its window ends: its earnings accrue,
+//! its input is dropped. A worker's bond stays slashable that long (see the integrity test).
+
+use crate::{asset, pallet::*, settlement::Settlement, types::*};
+use alloc::vec::Vec;
+use frame_support::{defensive, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_core::H256;
+use sp_runtime::traits::{Saturating, Zero};
+use veritensor_primitives::{
+	quorum::Ballot,
+	traits::{SlashAmount, SlashReason, WorkerStaking},
+	JobId, WorkerId,
+};
+
+/// The most blocks from a challenge to its referees' decision: the draw's delay and the slide
+/// a full queue may add, two commit windows and the reveal window.
+pub(crate) fn longest_judgement<T: Config>() -> u32 {
+	crate::audit::decision_delay::<T>()
+		.saturating_add(crate::audit::CHECK_SLIDE)
+		.saturating_add(T::CommitWindow::get().saturating_mul(2))
+		.saturating_add(T::RevealWindow::get())
+}
+
+impl<T: Config> Pallet<T> {
+	/// What a challenge of `job`'s result holds from the challenger: the three referees' prices
+	/// and the minimum fee (the chain's work). A challenge that loses pays that resolution, so
+	/// challenging honest results to delay their earnings costs more than it delays.
+	pub fn challenge_deposit(job: &Job<T>) -> BalanceOf<T> {
+		job.price.per_worker.saturating_mul(crate::REFEREES.into()).saturating_add(T::MinFee::get())
+	}
+
+	/// Settles `job_id` on its worker's output, provisionally: the submitter pays the cost now
+	/// (the audit premium to the audit pool, the rest into the pot), but the earnings accrue
+	/// only when the dispute window ends unchallenged.
+	pub(crate) fn settle_provisionally(
+		job_id: JobId,
+		job: Job<T>,
+		payee: T::AccountId,
+		answer: Settlement<T>,
+	) -> DispatchResult {
+		let cost = Self::job_cost(&job);
+		asset::collect_cost::<T>(&job.submitter, cost)?;
+		let premium = Audits::<T>::get(job_id).map_or_else(Zero::zero, |audit| audit.premium);
+		asset::collect_premium::<T>(&job.submitter, premium)?;
+		let paid = cost.saturating_add(premium);
+		let refunded = asset::release_escrow::<T>(&job.submitter, job.escrow.saturating_sub(paid))?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let until = now.saturating_add(T::DisputeWindow::get());
+		let worker = answer.worker.clone();
+		let model = job.model;
+		Provisionals::<T>::insert(
+			job_id,
+			Provisional { job, worker, payee, premium, until, challenge: None },
+		);
+		FinalizeQueueRange::<T>::mutate(|(_, next)| {
+			FinalizeQueue::<T>::insert(*next, (job_id, until));
+			next.saturating_inc();
+		});
+		Self::record_result(job_id, &model, answer, true, paid, refunded, Some(until));
+		Ok(())
+	}
+
+	/// Makes the provisional results whose window ends at `now` final, oldest first, at most
+	/// `MaxPrunedPerBlock` a block. A challenged one waits for its referees. Returns how many
+	/// positions were consumed.
+	pub(crate) fn finalize_due(now: BlockNumberFor<T>) -> u32 {
+		let (mut first, next) = FinalizeQueueRange::<T>::get();
+		let mut done = 0;
+		while done < T::MaxPrunedPerBlock::get() && first < next {
+			match FinalizeQueue::<T>::get(first) {
+				Some((_, until)) if until > now => break,
+				Some((job_id, _)) => {
+					match Provisionals::<T>::get(job_id) {
+						Some(provisional) if provisional.challenge.is_none() => {
+							Self::drop_input(job_id, &provisional.job.model);
+							Self::make_final(job_id, provisional);
+						}
+						// Challenged: the referees' decision ends it. Gone: it was overturned
+						// or ended by its challenge already.
+						_ => {}
+					}
+					FinalizeQueue::<T>::remove(first);
+				}
+				None => {
+					defensive!("every position of the finalize queue's range is filled");
+				}
+			}
+			first.saturating_inc();
+			done += 1;
+		}
+		if done > 0 {
+			FinalizeQueueRange::<T>::put((first, next));
+		}
+		done
+	}
+
+	/// Accrues a provisional result's earnings (the worker's price to its payee, the royalty,
+	/// the treasury's fees) and forgets it.
+	fn make_final(job_id: JobId, provisional: Provisional<T>) {
+		let Provisional { job, worker, payee, .. } = provisional;
+		Self::accrue(&payee, job.price.per_worker);
+		Self::accrue(&job.price.owner, job.price.royalty);
+		Self::accrue(
+			&T::TreasuryAccount::get(),
+			job.price.protocol.saturating_add(job.price.storage),
+		);
+		Provisionals::<T>::remove(job_id);
+		Self::deposit_event(Event::Finalized { job: job_id, worker });
+	}
+
+	/// Opens a challenge of `job_id`'s provisional result (see the module's docs).
+	pub(crate) fn do_challenge(
+		challenger: T::AccountId,
+		job_id: JobId,
+		claimed: H256,
+	) -> DispatchResult {
+		let mut provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
+		ensure!(provisional.challenge.is_none(), Error::<T>::AlreadyChallenged);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < provisional.until, Error::<T>::ChallengeWindowClosed);
+		let result = Results::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
+		ensure!(
+			matches!(result.output, Payload::Inline(_)),
+			Error::<T>::ChallengeNeedsInlineOutput
+		);
+		ensure!(claimed != result.output_hash, Error::<T>::ClaimMatchesResult);
+		let deposit = Self::challenge_deposit(&provisional.job);
+		asset::hold_deposit::<T>(&challenger, deposit)
+			.map_err(|_| Error::<T>::InsufficientDeposit)?;
+
+		let party = RevealedFinding::Output { output: result.output, signature: result.signature };
+		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Challenged, parties: 1 });
+		Parties::<T>::insert(job_id, 0, (provisional.worker.clone(), party));
+		let (draw_at, deadline) =
+			Self::schedule_referees(job_id, now).ok_or(Error::<T>::RefereeQueueFull)?;
+		// The job is open again for its referees; its money is the provisional cost in the pot
+		// and the deposit, not escrow.
+		let mut job = provisional.job.clone();
+		job.escrow = Zero::zero();
+		job.deadline = deadline;
+		job.state = JobState::Escalated { draw_at };
+		Jobs::<T>::insert(job_id, job);
+		provisional.challenge =
+			Some(Challenge { challenger: challenger.clone(), deposit, claimed });
+		Provisionals::<T>::insert(job_id, provisional);
+		Self::deposit_event(Event::Challenged {
+			job: job_id,
+			challenger,
+			deposit,
+			claimed,
+			draw_at,
+		});
+		Ok(())
+	}
+
+	/// The challenger of `job_id`'s result, if it is being challenged.
+	pub(crate) fn challenger(job_id: JobId) -> Option<T::AccountId> {
+		Provisionals::<T>::get(job_id)?.challenge.map(|challenge| challenge.challenger)
+	}
+
+	/// Ends a challenge its referees decided: `canonical` is their output (the referee and its
+	/// finding), `ballot` its ballot; `agreeing` the referees paid; `slashed` the referees
+	/// slashed so far.
+	pub(crate) fn decide_challenge(
+		job_id: JobId,
+		job: Job<T>,
+		canonical: (WorkerId, RevealedFinding<T>),
+		ballot: Ballot<'_, T::MaxInlineTensorBytes>,
+		agreeing: Vec<WorkerId>,
+		mut slashed: Vec<(WorkerId, BalanceOf<T>)>,
+	) -> DispatchResult {
+		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
+		let challenge = provisional.challenge.clone().ok_or(Error::<T>::NotProvisional)?;
+		let (worker, finding) = Parties::<T>::get(job_id, 0).ok_or(Error::<T>::NotProvisional)?;
+		let rule = Self::rule(&job.model);
+		let pinned = matches!(rule, veritensor_primitives::ComparisonRule::ExactHash { .. });
+		let verdict = veritensor_primitives::quorum::judge(
+			&rule,
+			pinned,
+			&crate::audit::ballot::<T>(&finding),
+			Some(&ballot),
+		);
+		let per_worker = job.price.per_worker;
+		let (referee, referee_finding) = canonical;
+		let won = verdict == veritensor_primitives::quorum::Verdict::Wrong;
+		let returned = if won {
+			let taken = T::Workers::slash(
+				&worker,
+				SlashAmount::Fixed(T::Workers::max_exposure()),
+				SlashReason::WrongResult,
+				Some(challenge.challenger.clone()),
+			)
+			.unwrap_or_else(|_| {
+				log!(warn, "challenge of job {job_id}: worker gone");
+				Zero::zero()
+			});
+			slashed.push((worker.clone(), taken));
+			for referee in &agreeing {
+				Self::pay_from_pool(referee, per_worker);
+			}
+			let refunded = Self::overturn(job_id, &provisional, referee.clone(), referee_finding)?;
+			Self::deposit_event(Event::Overturned { job: job_id, worker, refunded });
+			asset::release_deposit::<T>(&challenge.challenger, challenge.deposit)?
+		} else {
+			// The deposit pays the referees that agreed, the audit pool the rest.
+			let mut spent = BalanceOf::<T>::zero();
+			for referee in &agreeing {
+				let Some(payee) = T::Workers::payee(referee) else {
+					defensive!("an assigned worker stays registered");
+					continue;
+				};
+				asset::collect_deposit::<T>(&challenge.challenger, per_worker, &Self::pot())?;
+				Self::accrue(&payee, per_worker);
+				spent.saturating_accrue(per_worker);
+			}
+			let rest = challenge.deposit.saturating_sub(spent);
+			asset::collect_deposit::<T>(&challenge.challenger, rest, &Self::audit_pool())?;
+			Self::close(job_id, &job.model);
+			Self::make_final(job_id, provisional);
+			Zero::zero()
+		};
+		let outcome = RefereeOutcome::Decided { canonical: referee, upheld: !won };
+		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
+		Self::deposit_event(Event::ChallengeEnded {
+			job: job_id,
+			challenger: challenge.challenger,
+			won,
+			returned,
+		});
+		Ok(())
+	}
+
+	/// Replaces a provisional result by the referees' output and refunds the submitter all it
+	/// paid (the cost from the pot, the premium from the audit pool); returns the refund.
+	fn overturn(
+		job_id: JobId,
+		provisional: &Provisional<T>,
+		referee: WorkerId,
+		finding: RevealedFinding<T>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let RevealedFinding::Output { output, signature } = finding else {
+			return Err(Error::<T>::NotProvisional.into());
+		};
+		let job = &provisional.job;
+		let cost = Self::job_cost(job);
+		let premium = asset::draw_from_pool::<T>(provisional.premium);
+		let refund = cost.saturating_add(premium);
+		// Straight back to the submitter; an account that cannot take it (below the existential
+		// deposit) claims it instead.
+		if asset::pay_out::<T>(&job.submitter, refund).is_err() {
+			Self::accrue(&job.submitter, refund);
+		}
+		let output_hash = Self::finding_hash(&output);
+		Results::<T>::mutate(job_id, |result| {
+			if let Some(result) = result {
+				result.worker = referee;
+				result.output = output;
+				result.output_hash = output_hash;
+				result.signature = signature;
+				result.single_worker = false;
+			}
+		});
+		Overturned::<T>::insert(job_id, provisional.worker.clone());
+		Provisionals::<T>::remove(job_id);
+		Self::close(job_id, &job.model);
+		Ok(refund)
+	}
+
+	/// Ends a challenge no referee quorum decided: the result is final, the deposit comes back
+	/// less the minimum fee (the chain's work). `slashed` lists the referees slashed.
+	pub(crate) fn void_challenge(
+		job_id: JobId,
+		job: Job<T>,
+		outcome: RefereeOutcome,
+		slashed: Vec<(WorkerId, BalanceOf<T>)>,
+	) -> DispatchResult {
+		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
+		let challenge = provisional.challenge.clone().ok_or(Error::<T>::NotProvisional)?;
+		let kept = T::MinFee::get().min(challenge.deposit);
+		asset::collect_deposit::<T>(&challenge.challenger, kept, &Self::pot())?;
+		Self::accrue(&T::TreasuryAccount::get(), kept);
+		let returned = asset::release_deposit::<T>(
+			&challenge.challenger,
+			challenge.deposit.saturating_sub(kept),
+		)?;
+		Self::close(job_id, &job.model);
+		Self::make_final(job_id, provisional);
+		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
+		Self::deposit_event(Event::ChallengeEnded {
+			job: job_id,
+			challenger: challenge.challenger,
+			won: false,
+			returned,
+		});
+		Ok(())
+	}
+
+	/// Where a settled job's result stands, while it is kept.
+	pub fn result_status(job_id: JobId) -> Option<ResultStatus<BlockNumberFor<T>>> {
+		if !Results::<T>::contains_key(job_id) {
+			return None;
+		}
+		if let Some(provisional) = Provisionals::<T>::get(job_id) {
+			return Some(ResultStatus::Provisional {
+				until: provisional.until,
+				challenged: provisional.challenge.is_some(),
+			});
+		}
+		Some(match Overturned::<T>::get(job_id) {
+			Some(worker) => ResultStatus::Overturned { worker },
+			None => ResultStatus::Final,
+		})
+	}
+}
