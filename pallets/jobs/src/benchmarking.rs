@@ -17,7 +17,7 @@ use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::traits::{Bounded, Saturating, UniqueSaturatedInto, Zero};
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec, MAX_TENSORS},
-	traits::WorkerStaking,
+	traits::{ModelRegistry, WorkerStaking},
 	IoSchema, JobId, ModelHash, Tensor, VerificationTerms, WorkerId, WorkerSignature,
 };
 
@@ -842,6 +842,87 @@ mod benchmarks {
 		}
 
 		assert!(jobs.iter().all(|job| !Jobs::<T>::contains_key(job)));
+	}
+
+	#[benchmark]
+	fn challenge() {
+		// A provisional result with the largest outputs; every block its referees' draw could
+		// take is full but the last the slide reaches, and so is every block their deadline
+		// could take.
+		let (worker, answers, signature) = signed_answers::<T>(1, max_side_bytes::<T>());
+		let job = answers[0].job;
+		Pallet::<T>::submit_results(RawOrigin::Authorized.into(), worker, answers, signature)
+			.expect("a valid answer; qed");
+		assert!(Provisionals::<T>::contains_key(job));
+		let now = frame_system::Pallet::<T>::block_number();
+		let earliest = now.saturating_add(crate::audit::decision_delay::<T>().into());
+		let full = |base: u64| -> BoundedVec<JobId, T::MaxJobsPerBlock> {
+			BoundedVec::truncate_from(
+				(0..T::MaxJobsPerBlock::get() as u64).map(|i| base + i).collect::<Vec<_>>(),
+			)
+		};
+		let slide = crate::audit::CHECK_SLIDE;
+		for offset in 0..slide {
+			CheckQueue::<T>::insert(earliest.saturating_add(offset.into()), full(1 << 40));
+		}
+		let draw_at = earliest.saturating_add(slide.into());
+		let deadline = draw_at
+			.saturating_add(T::CommitWindow::get().saturating_mul(2).into())
+			.saturating_add(T::RevealWindow::get().into());
+		for offset in 0..slide {
+			let expiry = deadline.saturating_add(1u32.into()).saturating_add(offset.into());
+			ExpiryQueue::<T>::insert(expiry, full(1 << 41));
+		}
+		let challenger = funded::<T>("challenger");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challenger), job, sp_core::H256::repeat_byte(0xcc));
+
+		assert_eq!(
+			Jobs::<T>::get(job).map(|record| record.state),
+			Some(JobState::Escalated { draw_at })
+		);
+	}
+
+	#[benchmark]
+	fn finalize_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
+		// `n` provisional results due now, each with its own payee, input and hold on the
+		// model: each one's earnings accrued, its input dropped and its model released.
+		let model = model_with::<T>(0xf1, small_schema());
+		T::BenchmarkHelper::add_worker(&[model], 0, 1);
+		T::BenchmarkHelper::make_eligible();
+		let user = funded::<T>("user");
+		let template = submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1));
+		let job = Jobs::<T>::get(template).expect("submitted; qed");
+		let worker = WorkerId::from(sp_core::sr25519::Public::from_raw([7; 32]));
+		let now = frame_system::Pallet::<T>::block_number();
+		for index in 0..n {
+			let id = (1u64 << 40) + index as u64;
+			T::Models::acquire(&model).expect("a listed model takes jobs; qed");
+			Inputs::<T>::insert(id, payload::<T>(&small_schema().inputs, 1));
+			Provisionals::<T>::insert(
+				id,
+				Provisional {
+					job: job.clone(),
+					worker: worker.clone(),
+					payee: account("payee", index, 0),
+					premium: Zero::zero(),
+					until: now,
+					challenge: None,
+				},
+			);
+			FinalizeQueueRange::<T>::mutate(|(_, next)| {
+				FinalizeQueue::<T>::insert(*next, (id, now));
+				*next += 1;
+			});
+		}
+
+		#[block]
+		{
+			Pallet::<T>::finalize_due(now);
+		}
+
+		assert!(Provisionals::<T>::iter().next().is_none());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);
