@@ -184,4 +184,15 @@ pub trait WorkerStaking<AccountId, Balance> {
 		reason: SlashReason,
 		reporter: Option<AccountId>,
 	) -> Result<Balance, DispatchError>;
+
+	/// Slashes `operator` for an offence of `worker` found after the worker's assignment ended:
+	/// as [`Self::slash`], but the key may have been unregistered since (an operator cannot
+	/// escape a slash by dropping the key; its bond stays slashable while it unbonds).
+	fn slash_operator(
+		operator: &AccountId,
+		worker: &WorkerId,
+		amount: SlashAmount<Balance>,
+		reason: SlashReason,
+		reporter: Option<AccountId>,
+	) -> Result<Balance, DispatchError>;
 }

@@ -142,11 +142,16 @@ async function jobFlow(api, worker, model) {
   if (holds.some((h) => h.id.toString().includes('JobEscrow') && !h.amount.isZero())) {
     fail('escrow still held after settlement');
   }
-  const earned = (await api.query.jobs.claimable(alice.address)).unwrap().toBigInt();
   const result = (await api.call.jobsApi.result(job)).unwrap();
   if (!result.singleWorker.isTrue) fail('the result is not marked single-worker');
+  // One worker's word: provisional, its earnings held until the dispute window ends.
+  const status = (await api.call.jobsApi.resultStatus(job)).unwrap();
+  if (!status.isProvisional) fail(`the result is ${status.type}, not provisional`);
+  if ((await api.query.jobs.claimable(alice.address)).isSome) fail('earnings accrued at once');
+  const until = status.asProvisional.until.toNumber();
+  if (settled.data.provisionalUntil.unwrap().toNumber() !== until) fail('the window differs');
   console.log(`  job ${job} settled at cost ${cost}: label 7 signed by the worker, ` +
-    `${earned} claimable by its operator, escrow released`);
+    `escrow released, provisional until #${until} with its earnings held`);
 }
 
 const node = new NodeProcess(nodeBin, 'check', ['--dev', '--tmp']);

@@ -12,14 +12,15 @@
 // 3. Dave bonds 10,000 VTN and registers the dev node's worker key for both models;
 // 4. Bob submits N test images (half per model) as jobs in one batch;
 // 5. follows them block by block until they settle, then prints each prediction against its
-//    label, the fees, submit-to-settled latency, the executor's time per inference, and checks
-//    that the money moved exactly as the prices say;
+//    label, the fees, submit-to-settled latency, the executor's time per inference; the results
+//    are provisional (open to challenge, earnings held) for the dispute window, and once they are
+//    final it checks that the money moved exactly as the prices say;
 // 6. Charlie calls `jobs.claim` for every account that earned something: each balance moves by
 //    exactly its earnings.
 import {
   NodeProcess, UNITS, claimable, demoModels, digitInput, escrowHeld, fail, followJobs,
   feesOf, formatUnits, integerModelSpec, keyring, listThroughCouncil, predictedLabel,
-  registerWorker, send, submitJobs, testVectors,
+  registerWorker, send, submitJobs, testVectors, waitForFinal,
 } from './lib.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,20 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
         `  ${formatUnits(row.cost).padStart(14)}  ${String(row.blocks).padStart(6)}  ${row.seconds.toFixed(1).padStart(7)} / ${row.wallSeconds.toFixed(1)}`);
     }
 
+    // One worker's word: each result is provisional, open to challenge with its earnings held,
+    // for the dispute window.
+    const provisional = await api.call.jobsApi.resultStatus(first.id);
+    if (!provisional.isSome || !provisional.unwrap().isProvisional) fail('a result is not provisional');
+    const heldAt = await claimable(api, watched);
+    if (heldAt[dave.address] !== before[dave.address]) fail('earnings accrued before the window ended');
+    say(`▶ The results are provisional (open to challenge, the worker's earnings held) until ` +
+      `#${provisional.unwrap().asProvisional.until}; waiting for them to become final`);
+    const finalAt = await waitForFinal(api, submitted);
+    for (const job of submitted) {
+      const status = await api.call.jobsApi.resultStatus(job.id);
+      if (!status.isSome || !status.unwrap().isFinal) fail(`job ${job.id}'s result is not final at #${finalAt}`);
+    }
+    say(`  final at #${finalAt}`);
     const after = await claimable(api, watched);
     const userAfter = (await api.query.system.account(bob.address)).data;
     const holds = await api.query.balances.holds(bob.address);

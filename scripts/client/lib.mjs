@@ -373,6 +373,26 @@ export async function slashesBetween(api, from, to) {
   return slashes;
 }
 
+// The job-market events of blocks `from`… as they come, until `done(events)` holds; returns them
+// (each with its block).
+export async function jobEventsUntil(api, from, done, timeoutMs) {
+  const events = [];
+  const deadline = Date.now() + timeoutMs;
+  let next = from;
+  while (!done(events)) {
+    if (Date.now() > deadline) fail(`the awaited events did not come within ${timeoutMs / 1000} s`);
+    const best = await bestNumber(api);
+    for (; next <= best && !done(events); next += 1) {
+      const at = await api.at(await api.rpc.chain.getBlockHash(next));
+      for (const { event } of await at.query.system.events()) {
+        if (event.section === 'jobs' || event.section === 'workers') events.push({ block: next, event });
+      }
+    }
+    await sleep(500);
+  }
+  return events;
+}
+
 // Submits one job per input in one utility.batchAll from `user` (tipping `tip`), each run by
 // `replicas` workers (a job's own `replicas` overrides it), audited if the job says `audited`;
 // returns the jobs with their submission block and time.
@@ -438,6 +458,17 @@ export async function followJobs(api, jobs, timeoutMs, progress = () => {}) {
     }
     await sleep(500);
   }
+}
+
+// Waits until the provisional results of the settled `jobs` (one worker's word each) are final:
+// their dispute window over, their earnings accrued. Returns the block it waited for.
+export async function waitForFinal(api, jobs) {
+  const until = Math.max(0, ...jobs.filter((job) => job.end?.settled)
+    .map((job) => job.end.event.data.provisionalUntil)
+    .filter((until) => until.isSome)
+    .map((until) => until.unwrap().toNumber()));
+  await waitForBlock(api, until);
+  return until;
 }
 
 // Claimable earnings of each of `accounts`, keyed by account.

@@ -16,7 +16,11 @@
 //    the slash (almost never audited), and 30 with the audit-rate floor at 100 % (every one
 //    audited). Every audit the byzantine worker takes part in, as the worker or as the
 //    auditor, is escalated to referees, who slash it; a user whose job it answered gets the
-//    referees' honest answer for nothing; audits without it pass.
+//    referees' honest answer for nothing; audits without it pass;
+// 5. challenges of provisional k = 1 results: one against a wrong result of the byzantine
+//    worker wins (the referees overturn it, the worker is slashed with the bounty to the
+//    challenger, the user is refunded and gets the honest answer), one against an honest
+//    worker's result loses (the result becomes final, the deposit pays the referees).
 //
 // Reports submit-to-settled latency in blocks (P50/P95) for k = 1, k = 3, and audited jobs
 // (not audited, audited).
@@ -24,7 +28,7 @@ import {
   NodeProcess, UNITS, bestNumber, claimable, demoModels, digitInput, encodeTensors, fail,
     followJobs, insertWorkerKey, integerModelSpec, keyring, listThroughCouncil, recordPid,
   registerWorker, send, sleep, slashesBetween, submitJobs, testVectors, waitForBlock, freePort,
-  DEMO_MODELS,
+  DEMO_MODELS, jobEventsUntil,
 } from './lib.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
@@ -244,8 +248,8 @@ export async function quorumSuite(nodeBin, { say, check }) {
     await followJobs(api, singleJobs, 300_000);
     check(singleJobs.every((job) => job.end.settled), 'every k=1 job settled');
     const wrongSingles = singleJobs.filter((job) => labelOf(job.end.output) !== expected(job)).length;
-    say(`k=1: ${wrongSingles} of 30 results carry the byzantine worker's wrong label, paid and ` +
-      `unchecked`);
+    say(`k=1: ${wrongSingles} of 30 results carry the byzantine worker's wrong label, settled ` +
+      `provisionally on its word (open to challenge for the dispute window)`);
     const singleLatency = latencies(singleJobs);
 
     // The slashes land when the dispute window ends.
@@ -361,6 +365,64 @@ export async function quorumSuite(nodeBin, { say, check }) {
     const wrong = auditSlashes.filter((s) => s.reason === 'WrongResult');
     check(wrong.length >= everyInvolved.length && wrong.every((s) => s.worker === byzantine),
       `${wrong.length} WrongResult slashes meanwhile, all of the byzantine worker`);
+
+    // 5. Challenges of provisional results.
+    const challenged = await submitSpread(api, bob, {
+      replicas: 1, count: 12, perBlock: 6, deadline: 20, firstImage: 500,
+      models: { mlp_digits_f32: floatModel, mlp_digits_int: intModel },
+    });
+    await followJobs(api, challenged, 180_000);
+    const workerOf = (job) => job.end.event.data.worker.toHex();
+    const wrongOne = challenged.find((job) => job.end.settled && workerOf(job) === byzantine &&
+      labelOf(job.end.output) !== expected(job));
+    const rightOne = challenged.find((job) => job.end.settled && workerOf(job) !== byzantine &&
+      labelOf(job.end.output) === expected(job));
+    if (!wrongOne) fail('no k=1 job was answered wrong by the byzantine worker');
+    const targets = [wrongOne, rightOne].filter(Boolean);
+    const statusOf = async (job) => (await api.call.jobsApi.resultStatus(job.id)).unwrap();
+    for (const job of targets) {
+      const status = await statusOf(job);
+      if (!status.isProvisional) fail(`job ${job.id}'s result is ${status.type}, not provisional`);
+    }
+    const claim = (job) => blake2AsHex(`the recorded prediction of image ${job.image}: ${expected(job)}`);
+    const challengedAt = (await send(api, api.tx.utility.batchAll(targets.map((job) =>
+      api.tx.jobs.challenge(job.id, claim(job)))), charlie)).blockHash;
+    const challengeBlock = (await api.rpc.chain.getHeader(challengedAt)).number.toNumber();
+    say(`charlie challenged job ${wrongOne.id} (the byzantine worker's wrong label)` +
+      (rightOne ? ` and job ${rightOne.id} (an honest worker's right label)` : '') +
+      ` at #${challengeBlock}, inside their dispute windows`);
+    const ended = (events, job) => events.find(({ event }) => api.events.jobs.ChallengeEnded.is(event) &&
+      event.data.job.toNumber() === job.id);
+    const events = await jobEventsUntil(api, challengeBlock,
+      (seen) => targets.every((job) => ended(seen, job)), 180_000);
+    const ofJob = (job, kind) => events.filter(({ event }) => kind.is(event) &&
+      event.data.job?.toNumber() === job.id).map(({ event }) => event.data);
+    const won = ended(events, wrongOne).event.data;
+    const overturned = ofJob(wrongOne, api.events.jobs.Overturned)[0];
+    // The slash lands with the referees' decision, in the block the challenge ends.
+    const slash = events.find(({ event, block }) => api.events.workers.Slashed.is(event) &&
+      block === ended(events, wrongOne).block && event.data.worker.toHex() === byzantine &&
+      event.data.reason.toString() === 'WrongResult');
+    const result = (await api.call.jobsApi.result(wrongOne.id)).unwrap();
+    check(won.won.isTrue && overturned?.worker.toHex() === byzantine &&
+      overturned.refunded.toBigInt() === wrongOne.end.event.data.cost.toBigInt() &&
+      (await statusOf(wrongOne)).isOverturned && labelOf(result.output) === expected(wrongOne),
+    `the challenge against the byzantine worker won: the result was overturned, the user got ` +
+      `the honest label and all ${wrongOne.end.event.data.cost} it paid back`);
+    check(slash && slash.event.data.reporterBounty.toBigInt() > 0n,
+      `the byzantine worker was slashed ${slash?.event.data.amount} with a bounty of ` +
+      `${slash?.event.data.reporterBounty} to the challenger, whose deposit of ` +
+      `${won.returned} came back`);
+    if (rightOne) {
+      const lost = ended(events, rightOne).event.data;
+      check(lost.won.isFalse && lost.returned.toBigInt() === 0n &&
+        (await statusOf(rightOne)).isFinal &&
+        ofJob(rightOne, api.events.jobs.Finalized).length === 1,
+      'the challenge against the honest worker lost: its result is final and the deposit paid ' +
+        'the referees and the audit pool');
+    } else {
+      say('every k=1 job went to the byzantine worker: no honest result to challenge this run');
+    }
     const unauditedLatency = latencies(unaudited.filter((job) => decided(job)?.audited.isFalse));
     const auditedLatency = latencies(audited);
     const passedLatency = latencies(audited.filter((job) => !involved.includes(job)));

@@ -188,9 +188,11 @@ impl<T: Config> Pallet<T> {
 					operators.push(operator);
 				}
 			}
-			// A challenger that runs workers does not judge its own challenge.
+			// Neither a challenger nor a submitter that runs workers judges a challenge whose
+			// outcome pays it.
 			if referral.cause == RefereeCause::Challenged {
 				operators.extend(Self::challenger(job));
+				operators.extend(Jobs::<T>::get(job).map(|record| record.submitter));
 			}
 		}
 		operators

@@ -905,6 +905,7 @@ mod benchmarks {
 				Provisional {
 					job: job.clone(),
 					worker: worker.clone(),
+					operator: account("operator", index, 0),
 					payee: account("payee", index, 0),
 					premium: Zero::zero(),
 					until: now,

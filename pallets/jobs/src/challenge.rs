@@ -65,10 +65,11 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let until = now.saturating_add(T::DisputeWindow::get());
 		let worker = answer.worker.clone();
+		let operator = T::Workers::operator(&worker).ok_or(Error::<T>::NotWorkerAccount)?;
 		let model = job.model;
 		Provisionals::<T>::insert(
 			job_id,
-			Provisional { job, worker, payee, premium, until, challenge: None },
+			Provisional { job, worker, operator, payee, premium, until, challenge: None },
 		);
 		FinalizeQueueRange::<T>::mutate(|(_, next)| {
 			FinalizeQueue::<T>::insert(*next, (job_id, until));
@@ -202,7 +203,8 @@ impl<T: Config> Pallet<T> {
 		let (referee, referee_finding) = canonical;
 		let won = verdict == veritensor_primitives::quorum::Verdict::Wrong;
 		let returned = if won {
-			let taken = T::Workers::slash(
+			let taken = T::Workers::slash_operator(
+				&provisional.operator,
 				&worker,
 				SlashAmount::Fixed(T::Workers::max_exposure()),
 				SlashReason::WrongResult,

@@ -20,7 +20,9 @@
 //! 4. Settlement: the worker earns the snapshotted price, the owner its royalty, the treasury the
 //!    protocol fee; the submitter gets the rest of the escrow back. Earnings accrue to claimable
 //!    balances in the pallet's account, paid out by `claim`, so a payout never makes settlement
-//!    fail. The result is stored for [`Config::ResultRetention`] blocks.
+//!    fail. The result is stored for [`Config::ResultRetention`] blocks. A result on one worker's
+//!    word is provisional for [`Config::DisputeWindow`] blocks: its earnings accrue only then,
+//!    and anyone may challenge it meanwhile (see `challenge.rs`).
 //! 5. No result by the deadline: the worker is slashed for a no-show (the amount fixed at
 //!    submission) and the submitter refunded in full.
 //!

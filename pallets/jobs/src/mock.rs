@@ -336,6 +336,18 @@ impl WorkerStaking<AccountId, Balance> for StakingDouble {
 		reason: SlashReason,
 		reporter: Option<AccountId>,
 	) -> Result<Balance, DispatchError> {
+		// As worker staking does: an unregistered key cannot be slashed by its key.
+		let operator = Self::operator(worker).ok_or(DispatchError::Other("unknown worker"))?;
+		Self::slash_operator(&operator, worker, amount, reason, reporter)
+	}
+
+	fn slash_operator(
+		_operator: &AccountId,
+		worker: &WorkerId,
+		amount: SlashAmount<Balance>,
+		reason: SlashReason,
+		reporter: Option<AccountId>,
+	) -> Result<Balance, DispatchError> {
 		let SlashAmount::Fixed(amount) = amount else { panic!("the job market slashes fixed") };
 		SLASHES.with(|slashes| slashes.borrow_mut().push((worker.clone(), amount, reason)));
 		// As worker staking does: the reporter gets a tenth of the slash (here from the

@@ -589,6 +589,9 @@ pub struct Provisional<T: Config> {
 	pub job: Job<T>,
 	/// The worker whose output the result is.
 	pub worker: WorkerId,
+	/// The operator whose bond backed the worker: slashed if the result is overturned, even if
+	/// the worker key has been unregistered since.
+	pub operator: T::AccountId,
 	/// Where the worker's earnings go when the result becomes final.
 	pub payee: T::AccountId,
 	/// The audit premium the job paid, kept with its cost; it goes to the audit pool when the

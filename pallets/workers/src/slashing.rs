@@ -18,8 +18,20 @@ impl<T: Config> Pallet<T> {
 		reason: SlashReason,
 		reporter: Option<T::AccountId>,
 	) -> Result<BalanceOf<T>, DispatchError> {
-		let mut record = Workers::<T>::get(worker).ok_or(Error::<T>::UnknownWorker)?;
-		let operator = record.operator.clone();
+		let record = Workers::<T>::get(worker).ok_or(Error::<T>::UnknownWorker)?;
+		Self::do_slash_operator(&record.operator, worker, amount, reason, reporter)
+	}
+
+	/// Slashes `operator` for an offence of `worker`, whose key may be gone; see
+	/// [`veritensor_primitives::traits::WorkerStaking::slash_operator`].
+	pub(crate) fn do_slash_operator(
+		operator: &T::AccountId,
+		worker: &WorkerId,
+		amount: SlashAmount<BalanceOf<T>>,
+		reason: SlashReason,
+		reporter: Option<T::AccountId>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let operator = operator.clone();
 		let mut ledger = OperatorLedger::<T>::of_registered(&operator)?;
 
 		let slashable = ledger.slashable();
@@ -31,9 +43,13 @@ impl<T: Config> Pallet<T> {
 		let slashed = credit.peek();
 		let reporter_bounty = asset::pay_slash::<T>(credit, reporter);
 
-		record.stats.slashed = record.stats.slashed.saturating_add(1);
-		record.stats.slashed_amount = record.stats.slashed_amount.saturating_add(slashed);
-		Workers::<T>::insert(worker, record);
+		// The key's record, while it is registered to this operator.
+		Workers::<T>::mutate(worker, |record| {
+			if let Some(record) = record.as_mut().filter(|record| record.operator == operator) {
+				record.stats.slashed = record.stats.slashed.saturating_add(1);
+				record.stats.slashed_amount = record.stats.slashed_amount.saturating_add(slashed);
+			}
+		});
 
 		let chill_all = ledger.active < T::MinOperatorBond::get()
 			|| ledger.active < Self::required_bond(&ledger);

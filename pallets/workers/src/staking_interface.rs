@@ -106,4 +106,14 @@ impl<T: Config> WorkerStaking<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	) -> Result<BalanceOf<T>, DispatchError> {
 		Self::do_slash(worker, amount, reason, reporter)
 	}
+
+	fn slash_operator(
+		operator: &T::AccountId,
+		worker: &WorkerId,
+		amount: SlashAmount<BalanceOf<T>>,
+		reason: SlashReason,
+		reporter: Option<T::AccountId>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		Self::do_slash_operator(operator, worker, amount, reason, reporter)
+	}
 }

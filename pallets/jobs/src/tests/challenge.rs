@@ -254,3 +254,18 @@ fn a_provisional_result_in_the_last_block_of_its_window_can_still_be_challenged(
 		assert!(matches!(Jobs::result_status(job), Some(ResultStatus::Overturned { .. })));
 	});
 }
+
+#[test]
+fn a_worker_unregistered_after_answering_is_still_slashed_when_its_result_is_overturned() {
+	ExtBuilder.build_and_execute(|| {
+		setup(5);
+		fund_pool(10_000);
+		let (job, cheat, _) = settle_single(0, GARBAGE);
+		// The key leaves before anyone challenges: its operator's bond still answers for it.
+		remove_worker(cheat);
+		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash(job)));
+		referee(job, HONEST);
+		assert_eq!(slashes(), vec![(worker(cheat), EXPOSURE, SlashReason::WrongResult)]);
+		assert!(matches!(Jobs::result_status(job), Some(ResultStatus::Overturned { .. })));
+	});
+}
