@@ -409,10 +409,13 @@ export async function quorumSuite(nodeBin, { say, check }) {
       (await statusOf(wrongOne)).isOverturned && labelOf(result.output) === expected(wrongOne),
     `the challenge against the byzantine worker won: the result was overturned, the user got ` +
       `the honest label and all ${wrongOne.end.event.data.cost} it paid back`);
-    check(slash && slash.event.data.reporterBounty.toBigInt() > 0n,
-      `the byzantine worker was slashed ${slash?.event.data.amount} with a bounty of ` +
-      `${slash?.event.data.reporterBounty} to the challenger, whose deposit of ` +
-      `${won.returned} came back`);
+    const deposit = ofJob(wrongOne, api.events.jobs.Challenged)[0]?.deposit.toBigInt();
+    check(slash && slash.event.data.reporterBounty.toBigInt() > 0n &&
+      won.returned.toBigInt() === deposit && won.reward.toBigInt() > 0n &&
+      won.reward.toBigInt() < slash.event.data.reporterBounty.toBigInt(),
+    `the byzantine worker was slashed ${slash?.event.data.amount}; its bounty of ` +
+      `${slash?.event.data.reporterBounty} paid the referees and rewarded the challenger ` +
+      `${won.reward}, whose deposit of ${won.returned} came back whole`);
     if (rightOne) {
       const lost = ended(events, rightOne).event.data;
       check(lost.won.isFalse && lost.returned.toBigInt() === 0n &&

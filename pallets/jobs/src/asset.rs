@@ -173,7 +173,6 @@ pub(crate) fn escrow_held<T: Config>(who: &T::AccountId) -> BalanceOf<T> {
 }
 
 /// The audit pool's whole balance.
-#[cfg(any(test, feature = "try-runtime"))]
 pub(crate) fn pool_balance<T: Config>() -> BalanceOf<T> {
 	T::Currency::balance(&Pallet::<T>::audit_pool())
 }

@@ -128,8 +128,20 @@ impl<T: Config> Pallet<T> {
 		earliest: BlockNumberFor<T>,
 		latest: BlockNumberFor<T>,
 	) -> Option<BlockNumberFor<T>> {
+		// Anyone can challenge, so challenges take at most half of a block's checks: a flood
+		// of them never crowds out the audits and escalations that only assigned workers make.
+		let challenge = Referrals::<T>::get(job)
+			.is_some_and(|referral| referral.cause == RefereeCause::Challenged);
+		let room =
+			if challenge { T::MaxJobsPerBlock::get() / 2 } else { T::MaxJobsPerBlock::get() };
 		Self::first_with_room(earliest, latest, |at| {
-			CheckQueue::<T>::try_mutate(at, |queue| queue.try_push(job)).is_ok()
+			CheckQueue::<T>::try_mutate(at, |queue| {
+				if queue.len() as u32 >= room {
+					return Err(());
+				}
+				queue.try_push(job).map_err(|_| ())
+			})
+			.is_ok()
 		})
 	}
 
@@ -188,10 +200,13 @@ impl<T: Config> Pallet<T> {
 					operators.push(operator);
 				}
 			}
-			// Neither a challenger nor a submitter that runs workers judges a challenge whose
-			// outcome pays it.
+			// Neither the challenged worker's operator (its key may be gone), nor a challenger
+			// or a submitter that runs workers, judges a challenge whose outcome pays it.
 			if referral.cause == RefereeCause::Challenged {
-				operators.extend(Self::challenger(job));
+				if let Some(provisional) = Provisionals::<T>::get(job) {
+					operators.push(provisional.operator);
+					operators.extend(provisional.challenge.map(|challenge| challenge.challenger));
+				}
 				operators.extend(Jobs::<T>::get(job).map(|record| record.submitter));
 			}
 		}

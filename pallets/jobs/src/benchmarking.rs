@@ -488,9 +488,12 @@ mod benchmarks {
 
 	#[benchmark]
 	fn on_initialize_base() {
-		// Nothing due, but a result in the prune queue that is not due yet: read every block.
+		// Nothing due, but a result in the prune queue and a provisional result that are not
+		// due yet: read every block.
 		let now = frame_system::Pallet::<T>::block_number();
 		Pallet::<T>::queue_for_pruning(0, now);
+		FinalizeQueueRange::<T>::put((0, 1));
+		FinalizeQueue::<T>::insert(0, (0, now.saturating_add(1u32.into())));
 
 		#[block]
 		{
@@ -886,8 +889,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn finalize_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
-		// `n` provisional results due now, each with its own payee, input and hold on the
-		// model: each one's earnings accrued, its input dropped and its model released.
+		// `n` provisional results due now, each of its own model (and owner), payee and input:
+		// each one's earnings accrued, its input dropped and its model released.
 		let model = model_with::<T>(0xf1, small_schema());
 		T::BenchmarkHelper::add_worker(&[model], 0, 1);
 		T::BenchmarkHelper::make_eligible();
@@ -898,12 +901,15 @@ mod benchmarks {
 		let now = frame_system::Pallet::<T>::block_number();
 		for index in 0..n {
 			let id = (1u64 << 40) + index as u64;
-			T::Models::acquire(&model).expect("a listed model takes jobs; qed");
+			let mut job = job.clone();
+			job.model = model_numbered::<T>(index, small_schema());
+			job.price.owner = account("owner", index, 0);
+			T::Models::acquire(&job.model).expect("a listed model takes jobs; qed");
 			Inputs::<T>::insert(id, payload::<T>(&small_schema().inputs, 1));
 			Provisionals::<T>::insert(
 				id,
 				Provisional {
-					job: job.clone(),
+					job,
 					worker: worker.clone(),
 					operator: account("operator", index, 0),
 					payee: account("payee", index, 0),

@@ -30,13 +30,15 @@ use veritensor_primitives::{
 	JobId, WorkerId,
 };
 
-/// The most blocks from a challenge to its referees' decision: the draw's delay and the slide
-/// a full queue may add, two commit windows and the reveal window.
+/// The most blocks from a challenge to the end of its referees' judgement: the draw's delay
+/// and the slide a full queue may add, two commit windows and the reveal window, the slide a
+/// full expiry queue may add, and the block that expires it.
 pub(crate) fn longest_judgement<T: Config>() -> u32 {
 	crate::audit::decision_delay::<T>()
-		.saturating_add(crate::audit::CHECK_SLIDE)
+		.saturating_add(crate::audit::CHECK_SLIDE.saturating_mul(2))
 		.saturating_add(T::CommitWindow::get().saturating_mul(2))
 		.saturating_add(T::RevealWindow::get())
+		.saturating_add(1)
 }
 
 impl<T: Config> Pallet<T> {
@@ -56,6 +58,11 @@ impl<T: Config> Pallet<T> {
 		payee: T::AccountId,
 		answer: Settlement<T>,
 	) -> DispatchResult {
+		// Referees compare outputs on chain: a remote output cannot be challenged, so holding
+		// its earnings would only delay them.
+		if matches!(answer.output, Payload::Remote { .. }) {
+			return Self::settle(job_id, job, core::slice::from_ref(&payee), answer);
+		}
 		let cost = Self::job_cost(&job);
 		asset::collect_cost::<T>(&job.submitter, cost)?;
 		let premium = Audits::<T>::get(job_id).map_or_else(Zero::zero, |audit| audit.premium);
@@ -202,25 +209,46 @@ impl<T: Config> Pallet<T> {
 		let per_worker = job.price.per_worker;
 		let (referee, referee_finding) = canonical;
 		let won = verdict == veritensor_primitives::quorum::Verdict::Wrong;
-		let returned = if won {
+		let (returned, reward) = if won {
+			// The slash's bounty comes into the audit pool; it pays the referees first (the
+			// loser pays the resolution), the challenger the rest. What it cannot cover of the
+			// referees' pay comes from the deposit, so a won challenge never drains the pool.
+			let pool_before = asset::pool_balance::<T>();
 			let taken = T::Workers::slash_operator(
 				&provisional.operator,
 				&worker,
 				SlashAmount::Fixed(T::Workers::max_exposure()),
 				SlashReason::WrongResult,
-				Some(challenge.challenger.clone()),
+				Some(Self::audit_pool()),
 			)
 			.unwrap_or_else(|_| {
-				log!(warn, "challenge of job {job_id}: worker gone");
+				log!(warn, "challenge of job {job_id}: the worker's operator is gone");
 				Zero::zero()
 			});
 			slashed.push((worker.clone(), taken));
+			let mut bounty = asset::pool_balance::<T>().saturating_sub(pool_before);
+			let mut spent = BalanceOf::<T>::zero();
 			for referee in &agreeing {
-				Self::pay_from_pool(referee, per_worker);
+				let Some(payee) = T::Workers::payee(referee) else {
+					defensive!("an assigned worker stays registered");
+					continue;
+				};
+				let drawn = asset::draw_from_pool::<T>(per_worker.min(bounty));
+				bounty.saturating_reduce(drawn);
+				let rest = per_worker.saturating_sub(drawn);
+				asset::collect_deposit::<T>(&challenge.challenger, rest, &Self::pot())?;
+				Self::accrue(&payee, per_worker);
+				spent.saturating_accrue(rest);
 			}
+			let reward = asset::draw_from_pool::<T>(bounty);
+			Self::accrue(&challenge.challenger, reward);
 			let refunded = Self::overturn(job_id, &provisional, referee.clone(), referee_finding)?;
 			Self::deposit_event(Event::Overturned { job: job_id, worker, refunded });
-			asset::release_deposit::<T>(&challenge.challenger, challenge.deposit)?
+			let returned = asset::release_deposit::<T>(
+				&challenge.challenger,
+				challenge.deposit.saturating_sub(spent),
+			)?;
+			(returned, reward)
 		} else {
 			// The deposit pays the referees that agreed, the audit pool the rest.
 			let mut spent = BalanceOf::<T>::zero();
@@ -237,7 +265,7 @@ impl<T: Config> Pallet<T> {
 			asset::collect_deposit::<T>(&challenge.challenger, rest, &Self::audit_pool())?;
 			Self::close(job_id, &job.model);
 			Self::make_final(job_id, provisional);
-			Zero::zero()
+			(Zero::zero(), Zero::zero())
 		};
 		let outcome = RefereeOutcome::Decided { canonical: referee, upheld: !won };
 		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
@@ -246,6 +274,7 @@ impl<T: Config> Pallet<T> {
 			challenger: challenge.challenger,
 			won,
 			returned,
+			reward,
 		});
 		Ok(())
 	}
@@ -311,6 +340,7 @@ impl<T: Config> Pallet<T> {
 			challenger: challenge.challenger,
 			won: false,
 			returned,
+			reward: Zero::zero(),
 		});
 		Ok(())
 	}

@@ -512,11 +512,18 @@ pub mod pallet {
 			claimed: sp_core::H256,
 			draw_at: BlockNumberFor<T>,
 		},
-		/// A challenge ended: `won` if the referees overturned the result; `returned` of the
-		/// deposit went back to the challenger (all of it when won; when lost it paid the
-		/// referees and the audit pool; when no referee quorum decided, all but the minimum
-		/// fee).
-		ChallengeEnded { job: JobId, challenger: T::AccountId, won: bool, returned: BalanceOf<T> },
+		/// A challenge ended: `won` if the referees overturned the result. `returned` of the
+		/// deposit went back to the challenger: when won, all of it that the slash's bounty did
+		/// not have to make up of the referees' pay, and `reward`, what the bounty left after
+		/// paying them, is claimable by the challenger; when lost, nothing (it paid the referees
+		/// and the audit pool); when no referee quorum decided, all but the minimum fee.
+		ChallengeEnded {
+			job: JobId,
+			challenger: T::AccountId,
+			won: bool,
+			returned: BalanceOf<T>,
+			reward: BalanceOf<T>,
+		},
 		/// Referees overturned `worker`'s provisional result of `job`: the stored result is now
 		/// the referees', `worker` was slashed and the submitter got `refunded` back, all it
 		/// paid.
@@ -786,9 +793,15 @@ pub mod pallet {
 				 window and an audit's decision"
 			);
 			assert!(T::MinQuorumDeadline::get() <= T::MaxDeadline::get());
+			let judged: BlockNumberFor<T> = crate::challenge::longest_judgement::<T>().into();
 			assert!(
-				T::ResultRetention::get() > T::DisputeWindow::get(),
-				"a decision is read when its dispute window ends, so it must outlive it"
+				T::ResultRetention::get()
+					> sp_runtime::traits::Saturating::saturating_add(
+						T::DisputeWindow::get(),
+						judged
+					),
+				"a decision is read when its dispute window ends, and a result overturned by a \
+				 challenge judged after it: both must outlive them"
 			);
 			assert!(
 				T::MaxWorkersPerJob::get() >= REFEREES,
@@ -802,7 +815,6 @@ pub mod pallet {
 			// A challenge made in the window's last block is judged by referees drawn up to a
 			// slide after the decision delay, within two commit windows and a reveal window:
 			// the worker's bond must still be slashable then, so no unbonding may complete.
-			let judged: BlockNumberFor<T> = crate::challenge::longest_judgement::<T>().into();
 			let slashable: BlockNumberFor<T> = T::Workers::slashable_window().into();
 			assert!(
 				sp_runtime::traits::Saturating::saturating_add(

@@ -86,9 +86,19 @@ fn a_challenge_against_a_wrong_result_wins_slashes_the_worker_and_refunds_the_us
 		System::assert_has_event(
 			Event::Overturned { job, worker: worker(cheat), refunded: cost(1) }.into(),
 		);
+		// The slash's bounty (a tenth of it) pays the referees first; the deposit makes up the
+		// rest (here the slash is small against three prices: nothing is left as a reward).
+		let bounty = REPORTER_BOUNTY * EXPOSURE;
+		let made_up = 3 * PRICE - bounty;
 		System::assert_last_event(
-			Event::ChallengeEnded { job, challenger: CHALLENGER, won: true, returned: DEPOSIT }
-				.into(),
+			Event::ChallengeEnded {
+				job,
+				challenger: CHALLENGER,
+				won: true,
+				returned: DEPOSIT - made_up,
+				reward: 0,
+			}
+			.into(),
 		);
 		assert_eq!(slashes(), vec![(worker(cheat), EXPOSURE, SlashReason::WrongResult)]);
 		// The user paid nothing in the end and holds the referees' answer.
@@ -100,16 +110,13 @@ fn a_challenge_against_a_wrong_result_wins_slashes_the_worker_and_refunds_the_us
 			Jobs::result_status(job),
 			Some(ResultStatus::Overturned { worker: worker(cheat) })
 		);
-		// The challenger has its deposit back and the slash's bounty.
-		assert_eq!(
-			Balances::free_balance(CHALLENGER),
-			challenger_before + REPORTER_BOUNTY * EXPOSURE
-		);
-		// The referees are paid from the pool; the cheat earns nothing, ever.
+		assert_eq!(Balances::free_balance(CHALLENGER), challenger_before - made_up);
+		// The referees are paid; the pool only passed the bounty on; the cheat earns nothing,
+		// ever.
 		for seed in &referees {
 			assert_eq!(earned(*seed), PRICE);
 		}
-		assert_eq!(pool(), pool_before - 3 * PRICE);
+		assert_eq!(pool(), pool_before);
 		run_past_window();
 		assert_eq!(earned(cheat), 0);
 		assert!(JobsMap::<Test>::get(job).is_none() && !Inputs::<Test>::contains_key(job));
@@ -138,7 +145,14 @@ fn a_challenge_against_an_honest_worker_loses_its_deposit_to_the_referees_and_th
 		);
 		System::assert_has_event(Event::Finalized { job, worker: worker(honest) }.into());
 		System::assert_last_event(
-			Event::ChallengeEnded { job, challenger: CHALLENGER, won: false, returned: 0 }.into(),
+			Event::ChallengeEnded {
+				job,
+				challenger: CHALLENGER,
+				won: false,
+				returned: 0,
+				reward: 0,
+			}
+			.into(),
 		);
 		assert!(slashes().is_empty());
 		assert_eq!(Balances::free_balance(CHALLENGER), challenger_before - DEPOSIT);
@@ -178,6 +192,7 @@ fn without_three_referees_a_challenge_ends_with_its_deposit_back_less_the_minimu
 				challenger: CHALLENGER,
 				won: false,
 				returned: DEPOSIT - MIN_FEE,
+				reward: 0,
 			}
 			.into(),
 		);
@@ -267,5 +282,39 @@ fn a_worker_unregistered_after_answering_is_still_slashed_when_its_result_is_ove
 		referee(job, HONEST);
 		assert_eq!(slashes(), vec![(worker(cheat), EXPOSURE, SlashReason::WrongResult)]);
 		assert!(matches!(Jobs::result_status(job), Some(ResultStatus::Overturned { .. })));
+	});
+}
+
+#[test]
+fn a_slash_worth_more_than_the_referees_pays_the_winning_challenger_a_reward() {
+	ExtBuilder.build_and_execute(|| {
+		// A cheap model: the slash's bounty is worth more than three referees.
+		ModelPrice::set(2);
+		setup(5);
+		let challenger_before = Balances::free_balance(CHALLENGER);
+		let (job, cheat, _) = settle_single(0, GARBAGE);
+		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash(job)));
+		let deposit = 3 * 2 + MIN_FEE;
+		let pool_before = pool();
+		let referees = referee(job, HONEST);
+		let reward = REPORTER_BOUNTY * EXPOSURE - 3 * 2;
+		System::assert_last_event(
+			Event::ChallengeEnded {
+				job,
+				challenger: CHALLENGER,
+				won: true,
+				returned: deposit,
+				reward,
+			}
+			.into(),
+		);
+		// The whole deposit back, the reward claimable; the referees paid from the bounty.
+		assert_eq!(Balances::free_balance(CHALLENGER), challenger_before);
+		assert_eq!(crate::Claimable::<Test>::get(CHALLENGER), Some(reward));
+		for seed in &referees {
+			assert_eq!(earned(*seed), 2);
+		}
+		assert_eq!(pool(), pool_before, "the pool passes the bounty on, no more");
+		assert_eq!(slashes(), vec![(worker(cheat), EXPOSURE, SlashReason::WrongResult)]);
 	});
 }
