@@ -124,8 +124,10 @@ fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
 			RuntimeEvent::Jobs(pallet_jobs::Event::Settled { job: settled, .. }) if *settled == job
 		)));
 		assert_eq!(Balances::free_balance(&account), 0, "no fee was charged");
-		// The earnings go to the operator, never to the worker key's account.
-		assert!(pallet_jobs::Claimable::<Runtime>::get(Dave.to_account_id()).is_some());
+		// One worker's word: provisional, its earnings held for the operator (never the worker
+		// key's account) until the dispute window ends.
+		let provisional = pallet_jobs::Provisionals::<Runtime>::get(job).expect("provisional");
+		assert_eq!(provisional.payee, Dave.to_account_id());
 		assert!(pallet_jobs::Claimable::<Runtime>::get(&account).is_none());
 		let result = pallet_jobs::Results::<Runtime>::get(job).expect("stored");
 		assert_eq!(result.signature, receipt_signature(&transaction));

@@ -179,11 +179,6 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The challenger of `job_id`'s result, if it is being challenged.
-	pub(crate) fn challenger(job_id: JobId) -> Option<T::AccountId> {
-		Provisionals::<T>::get(job_id)?.challenge.map(|challenge| challenge.challenger)
-	}
-
 	/// Ends a challenge its referees decided: `canonical` is their output (the referee and its
 	/// finding), `ballot` its ballot; `agreeing` the referees paid; `slashed` the referees
 	/// slashed so far.
