@@ -368,7 +368,7 @@ export async function quorumSuite(nodeBin, { say, check }) {
 
     // 5. Challenges of provisional results.
     const challenged = await submitSpread(api, bob, {
-      replicas: 1, count: 12, perBlock: 6, deadline: 20, firstImage: 500,
+      replicas: 1, count: 12, perBlock: 6, deadline: 20, firstImage: 430,
       models: { mlp_digits_f32: floatModel, mlp_digits_int: intModel },
     });
     await followJobs(api, challenged, 180_000);

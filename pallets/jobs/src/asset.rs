@@ -121,6 +121,8 @@ pub(crate) fn collect_deposit<T: Config>(
 	if amount.is_zero() {
 		return Ok(());
 	}
+	// Forced: a deposit a lost challenge owes is taken even if the challenger froze funds
+	// meanwhile, so that no freeze can make the referees' decision fail.
 	T::Currency::transfer_on_hold(
 		&HoldReason::ChallengeDeposit.into(),
 		challenger,
@@ -128,7 +130,7 @@ pub(crate) fn collect_deposit<T: Config>(
 		amount,
 		Precision::Exact,
 		Restriction::Free,
-		Fortitude::Polite,
+		Fortitude::Force,
 	)
 	.map(|_| ())
 }

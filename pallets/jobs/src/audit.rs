@@ -510,10 +510,14 @@ impl<T: Config> Pallet<T> {
 		let largest = Self::largest_finding(&findings).max(
 			parties.iter().map(|(_, finding)| Self::finding_bytes(finding)).max().unwrap_or(0),
 		);
-		let weight = Self::decision_weight(
+		let mut weight = Self::decision_weight(
 			(referees.len() as u32).saturating_add(referral.parties),
 			largest,
 		);
+		// A challenge's end moves more money: the operator's slash, the refund, the deposit.
+		if referral.cause == RefereeCause::Challenged {
+			weight.saturating_accrue(<T::WeightInfo as crate::WeightInfo>::decide_challenge());
+		}
 		let referee_ballots = ballots::<T>(&quorum, &findings);
 		let decision = decide(&rule, pinned, &referee_ballots, REFEREES);
 		let canonical = decision.canonical.and_then(|index| {

@@ -888,6 +888,79 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn decide_challenge() -> Result<(), BenchmarkError> {
+		// A challenged provisional result of a crowded operator's worker (its slash chills all
+		// of the operator's workers), three referees agreeing on another output: the operator
+		// slashed, the referees paid from the bounty and the deposit, the submitter refunded,
+		// the result replaced. Small outputs: their comparisons are `compare_outputs`.
+		let schema = small_schema();
+		let model = model_with::<T>(0xdc, schema.clone());
+		let cheat = T::BenchmarkHelper::add_crowded_worker(model, 0);
+		T::BenchmarkHelper::make_eligible();
+		let user = funded::<T>("user");
+		let job = submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1));
+		let at = assign_at::<T>();
+		advance_to::<T>(at);
+		Pallet::<T>::assign_due(at);
+		if members::<T>(job) != vec![cheat.clone()] {
+			return Err("the only eligible worker is drawn".into());
+		}
+		let signed =
+			|job: JobId, worker: &WorkerId, fill: u8| -> Result<Finding<T>, BenchmarkError> {
+				let record = Jobs::<T>::get(job).ok_or("open")?;
+				let output = payload::<T>(&schema.outputs, fill);
+				let Payload::Inline(tensors) = &output else { return Err("inline".into()) };
+				let hash = veritensor_primitives::output_hash(tensors);
+				let receipt = Pallet::<T>::receipt(job, &record, hash, worker);
+				let signature = receipt.sign().ok_or("the key is in the keystore")?;
+				Ok(Finding::Output { output, signature })
+			};
+		let Finding::Output { output, signature } = signed(job, &cheat, 3)? else {
+			return Err("an output".into());
+		};
+		let (answers, batch) = signed_batch::<T>(
+			&cheat,
+			vec![Submission { job, answer: Answer::Output { output, signature } }],
+		);
+		Pallet::<T>::submit_results(RawOrigin::Authorized.into(), cheat, answers, batch)
+			.map_err(|_| "a valid answer")?;
+		for index in 1..=3 {
+			T::BenchmarkHelper::add_worker(&[model], index, 1);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let challenger = funded::<T>("challenger");
+		Pallet::<T>::challenge(
+			RawOrigin::Signed(challenger).into(),
+			job,
+			sp_core::H256::repeat_byte(0xcc),
+		)?;
+		let Some(JobState::Escalated { draw_at }) = Jobs::<T>::get(job).map(|record| record.state)
+		else {
+			return Err("challenged".into());
+		};
+		advance_to::<T>(draw_at);
+		Pallet::<T>::draw_checks(draw_at);
+		let referees = members::<T>(job);
+		if referees.len() != 3 {
+			return Err("three referees drawn".into());
+		}
+		for (member, referee) in referees.iter().enumerate() {
+			Pallet::<T>::note_commitment(job, referee, member as u32, Default::default())?;
+			let finding = signed(job, referee, 4)?;
+			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
+		}
+		let record = Jobs::<T>::get(job).ok_or("open")?;
+
+		#[block]
+		{
+			Pallet::<T>::decide_quorum(job, record)?;
+		}
+
+		assert!(Overturned::<T>::contains_key(job));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn finalize_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
 		// `n` provisional results due now, each of its own model (and owner), payee and input:
 		// each one's earnings accrued, its input dropped and its model released.

@@ -72,12 +72,19 @@ impl<T: Config> Pallet<T> {
 			})
 			.unwrap_or(0);
 		// An audited job decides with its auditor; a referee quorum judges its parties too.
-		let members = match Referrals::<T>::get(job) {
+		let referral = Referrals::<T>::get(job);
+		let members = match referral {
 			Some(referral) => crate::REFEREES.saturating_add(referral.parties),
 			None if Audits::<T>::contains_key(job) => 2,
 			None => record.k,
 		};
-		Self::decision_weight(members, bytes)
+		let challenge = match referral {
+			Some(referral) if referral.cause == RefereeCause::Challenged => {
+				T::WeightInfo::decide_challenge()
+			}
+			_ => Weight::zero(),
+		};
+		Self::decision_weight(members, bytes).saturating_add(challenge)
 	}
 
 	/// The weight of deciding a quorum of `members` whose outputs have `bytes` bytes: the

@@ -69,6 +69,7 @@ pub trait WeightInfo {
 	fn end_disputes(n: u32, ) -> Weight;
 	fn challenge() -> Weight;
 	fn finalize_results(n: u32, ) -> Weight;
+	fn decide_challenge() -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -703,6 +704,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5415).saturating_mul(n.into()))
 	}
+	fn decide_challenge() -> Weight {
+		Weight::from_parts(1, 0)
+	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
@@ -861,5 +865,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5415).saturating_mul(n.into()))
+	}
+	fn decide_challenge() -> Weight {
+		Weight::from_parts(1, 0)
 	}
 }
