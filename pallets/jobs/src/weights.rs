@@ -704,8 +704,51 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5415).saturating_mul(n.into()))
 	}
+	/// Storage: `Jobs::Quorums` (r:1 w:1)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Reveals` (r:3 w:3)
+	/// Proof: `Jobs::Reveals` (`max_values`: None, `max_size`: Some(65863), added: 68338, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:1 w:1)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Parties` (r:1 w:1)
+	/// Proof: `Jobs::Parties` (`max_values`: None, `max_size`: Some(65895), added: 68370, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Models` (r:1 w:1)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:19 w:19)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Provisionals` (r:1 w:1)
+	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(615), added: 3090, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:6 w:6)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Operators` (r:1 w:1)
+	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:3 w:0)
+	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Claimable` (r:1 w:1)
+	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Results` (r:1 w:1)
+	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:0 w:1)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:0 w:1)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Overturned` (r:0 w:1)
+	/// Proof: `Jobs::Overturned` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:0 w:1)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Inputs` (r:0 w:1)
+	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::WorkerJobs` (r:0 w:3)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn decide_challenge() -> Weight {
-		Weight::from_parts(1, 0)
+		// Measured: `6621`
+		// Estimated: `206004`
+		// Minimum execution time: 650_950_000 picoseconds.
+		Weight::from_parts(729_626_000, 206004)
+			.saturating_add(T::DbWeight::get().reads(41_u64))
+			.saturating_add(T::DbWeight::get().writes(46_u64))
 	}
 }
 
@@ -867,6 +910,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5415).saturating_mul(n.into()))
 	}
 	fn decide_challenge() -> Weight {
-		Weight::from_parts(1, 0)
+		Weight::from_parts(729_626_000, 206004)
+			.saturating_add(ParityDbWeight::get().reads(41_u64))
+			.saturating_add(ParityDbWeight::get().writes(46_u64))
 	}
 }
