@@ -318,3 +318,23 @@ fn a_slash_worth_more_than_the_referees_pays_the_winning_challenger_a_reward() {
 		assert_eq!(slashes(), vec![(worker(cheat), EXPOSURE, SlashReason::WrongResult)]);
 	});
 }
+
+#[test]
+fn challenges_take_at_most_half_of_a_blocks_referee_draws() {
+	ExtBuilder.build_and_execute(|| {
+		setup(5);
+		let jobs: Vec<u64> = (0..3).map(|_| settle_single(2, HONEST).0).collect();
+		for job in &jobs {
+			let claimed = sp_core::H256::repeat_byte(9);
+			assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), *job, claimed));
+		}
+		// Half of a block's four places: the third challenge's referees are drawn a block
+		// later, and the other half stays free for audits and escalations.
+		let draw_at = System::block_number() + DELAY as u64;
+		assert_eq!(crate::CheckQueue::<Test>::get(draw_at).to_vec(), jobs[..2].to_vec());
+		assert_eq!(
+			JobsMap::<Test>::get(jobs[2]).unwrap().state,
+			crate::JobState::Escalated { draw_at: draw_at + 1 }
+		);
+	});
+}
