@@ -991,10 +991,7 @@ mod benchmarks {
 					challenge: None,
 				},
 			);
-			FinalizeQueueRange::<T>::mutate(|(_, next)| {
-				FinalizeQueue::<T>::insert(*next, (id, now));
-				*next += 1;
-			});
+			Pallet::<T>::queue_for_finalizing(id, now);
 		}
 
 		#[block]

@@ -78,12 +78,18 @@ impl<T: Config> Pallet<T> {
 			job_id,
 			Provisional { job, worker, operator, payee, premium, until, challenge: None },
 		);
+		Self::queue_for_finalizing(job_id, until);
+		Self::record_result(job_id, &model, answer, true, paid, refunded, Some(until));
+		Ok(())
+	}
+
+	/// Queues a provisional result to become final at `until`, in the order settled (so by
+	/// `until`: the window is one constant).
+	pub(crate) fn queue_for_finalizing(job_id: JobId, until: BlockNumberFor<T>) {
 		FinalizeQueueRange::<T>::mutate(|(_, next)| {
 			FinalizeQueue::<T>::insert(*next, (job_id, until));
 			next.saturating_inc();
 		});
-		Self::record_result(job_id, &model, answer, true, paid, refunded, Some(until));
-		Ok(())
 	}
 
 	/// Makes the provisional results whose window ends at `now` final, oldest first, at most
@@ -221,21 +227,10 @@ impl<T: Config> Pallet<T> {
 				Zero::zero()
 			});
 			slashed.push((worker.clone(), taken));
-			let mut bounty = asset::pool_balance::<T>().saturating_sub(pool_before);
-			let mut spent = BalanceOf::<T>::zero();
-			for referee in &agreeing {
-				let Some(payee) = T::Workers::payee(referee) else {
-					defensive!("an assigned worker stays registered");
-					continue;
-				};
-				let drawn = asset::draw_from_pool::<T>(per_worker.min(bounty));
-				bounty.saturating_reduce(drawn);
-				let rest = per_worker.saturating_sub(drawn);
-				asset::collect_deposit::<T>(&challenge.challenger, rest, &Self::pot())?;
-				Self::accrue(&payee, per_worker);
-				spent.saturating_accrue(rest);
-			}
-			let reward = asset::draw_from_pool::<T>(bounty);
+			let bounty = asset::pool_balance::<T>().saturating_sub(pool_before);
+			let (spent, left) =
+				Self::pay_referees(&agreeing, per_worker, bounty, &challenge.challenger)?;
+			let reward = asset::draw_from_pool::<T>(left);
 			Self::accrue(&challenge.challenger, reward);
 			let refunded = Self::overturn(job_id, &provisional, referee.clone(), referee_finding)?;
 			Self::deposit_event(Event::Overturned { job: job_id, worker, refunded });
@@ -246,16 +241,8 @@ impl<T: Config> Pallet<T> {
 			(returned, reward)
 		} else {
 			// The deposit pays the referees that agreed, the audit pool the rest.
-			let mut spent = BalanceOf::<T>::zero();
-			for referee in &agreeing {
-				let Some(payee) = T::Workers::payee(referee) else {
-					defensive!("an assigned worker stays registered");
-					continue;
-				};
-				asset::collect_deposit::<T>(&challenge.challenger, per_worker, &Self::pot())?;
-				Self::accrue(&payee, per_worker);
-				spent.saturating_accrue(per_worker);
-			}
+			let (spent, _) =
+				Self::pay_referees(&agreeing, per_worker, Zero::zero(), &challenge.challenger)?;
 			let rest = challenge.deposit.saturating_sub(spent);
 			asset::collect_deposit::<T>(&challenge.challenger, rest, &Self::audit_pool())?;
 			Self::close(job_id, &job.model);
@@ -272,6 +259,30 @@ impl<T: Config> Pallet<T> {
 			reward,
 		});
 		Ok(())
+	}
+
+	/// Pays each of the `agreeing` referees `per_worker`: from `bounty` (in the audit pool) as
+	/// far as it goes, the rest from `challenger`'s deposit. Returns what the deposit paid and
+	/// what is left of the bounty.
+	fn pay_referees(
+		agreeing: &[WorkerId],
+		per_worker: BalanceOf<T>,
+		bounty: BalanceOf<T>,
+		challenger: &T::AccountId,
+	) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
+		let mut owed = BalanceOf::<T>::zero();
+		for referee in agreeing {
+			let Some(payee) = T::Workers::payee(referee) else {
+				defensive!("an assigned worker stays registered");
+				continue;
+			};
+			Self::accrue(&payee, per_worker);
+			owed.saturating_accrue(per_worker);
+		}
+		let drawn = asset::draw_from_pool::<T>(owed.min(bounty));
+		let from_deposit = owed.saturating_sub(drawn);
+		asset::collect_deposit::<T>(challenger, from_deposit, &Self::pot())?;
+		Ok((from_deposit, bounty.saturating_sub(drawn)))
 	}
 
 	/// Replaces a provisional result by the referees' output and refunds the submitter all it

@@ -78,13 +78,14 @@ impl<T: Config> Pallet<T> {
 			None if Audits::<T>::contains_key(job) => 2,
 			None => record.k,
 		};
-		let challenge = match referral {
+		let decision = Self::decision_weight(members, bytes);
+		// A challenge's end moves more money: the operator's slash, the refund, the deposit.
+		match referral {
 			Some(referral) if referral.cause == RefereeCause::Challenged => {
-				T::WeightInfo::decide_challenge()
+				decision.saturating_add(T::WeightInfo::decide_challenge())
 			}
-			_ => Weight::zero(),
-		};
-		Self::decision_weight(members, bytes).saturating_add(challenge)
+			_ => decision,
+		}
 	}
 
 	/// The weight of deciding a quorum of `members` whose outputs have `bytes` bytes: the

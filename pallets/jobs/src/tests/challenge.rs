@@ -37,7 +37,7 @@ fn settle_single(label: i64, scores: [i32; 4]) -> (u64, u8, Finding<Test>) {
 }
 
 /// The canonical hash of the honest answer.
-fn honest_hash(_: u64) -> sp_core::H256 {
+fn honest_hash() -> sp_core::H256 {
 	output_hash(&classified(2, HONEST))
 }
 
@@ -51,14 +51,14 @@ fn a_challenge_against_a_wrong_result_wins_slashes_the_worker_and_refunds_the_us
 		let (job, cheat, _) = settle_single(0, GARBAGE);
 		assert_eq!(Balances::free_balance(USER), before - cost(1), "it paid for the result");
 
-		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash(job)));
+		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash()));
 		let draw_at = System::block_number() + DELAY as u64;
 		System::assert_last_event(
 			Event::Challenged {
 				job,
 				challenger: CHALLENGER,
 				deposit: DEPOSIT,
-				claimed: honest_hash(job),
+				claimed: honest_hash(),
 				draw_at,
 			}
 			.into(),
@@ -105,7 +105,7 @@ fn a_challenge_against_a_wrong_result_wins_slashes_the_worker_and_refunds_the_us
 		assert_eq!(Balances::free_balance(USER), before);
 		let result = Results::<Test>::get(job).unwrap();
 		assert_eq!(result.worker, worker(referees[0]));
-		assert_eq!(result.output_hash, honest_hash(job));
+		assert_eq!(result.output_hash, honest_hash());
 		assert_eq!(
 			Jobs::result_status(job),
 			Some(ResultStatus::Overturned { worker: worker(cheat) })
@@ -131,7 +131,7 @@ fn a_challenge_against_an_honest_worker_loses_its_deposit_to_the_referees_and_th
 		let challenger_before = Balances::free_balance(CHALLENGER);
 		// Honest float noise: beyond agreement with the referees, within the slash rule.
 		let (job, honest, _) = settle_single(2, NOISY);
-		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash(job)));
+		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash()));
 		let pool_before = pool();
 		let referees = referee(job, HONEST);
 
@@ -180,7 +180,7 @@ fn without_three_referees_a_challenge_ends_with_its_deposit_back_less_the_minimu
 		assert_ok!(Jobs::challenge(
 			RuntimeOrigin::signed(CHALLENGER),
 			job,
-			honest_hash(job) ^ sp_core::H256::repeat_byte(1)
+			honest_hash() ^ sp_core::H256::repeat_byte(1)
 		));
 		run_to_block(System::block_number() + DELAY as u64);
 		System::assert_has_event(
@@ -212,7 +212,7 @@ fn a_challengers_own_workers_never_judge_its_challenge() {
 		let (job, cheat, _) = settle_single(0, GARBAGE);
 		let own = (1..=4).find(|seed| *seed != cheat).unwrap();
 		Balances::set_balance(&operator(own), ENDOWMENT);
-		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(operator(own)), job, honest_hash(job)));
+		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(operator(own)), job, honest_hash()));
 		run_to_block(System::block_number() + DELAY as u64);
 		System::assert_has_event(
 			Event::Refereed { job, outcome: RefereeOutcome::NoReferees, slashed: vec![] }.into(),
@@ -258,7 +258,7 @@ fn a_provisional_result_in_the_last_block_of_its_window_can_still_be_challenged(
 		let (job, _, _) = settle_single(0, GARBAGE);
 		let until = System::block_number() + DISPUTE_WINDOW;
 		run_to_block(until - 1);
-		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash(job)));
+		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash()));
 		// The window's end does not make a challenged result final: its referees do.
 		run_to_block(until);
 		assert!(matches!(
@@ -278,7 +278,7 @@ fn a_worker_unregistered_after_answering_is_still_slashed_when_its_result_is_ove
 		let (job, cheat, _) = settle_single(0, GARBAGE);
 		// The key leaves before anyone challenges: its operator's bond still answers for it.
 		remove_worker(cheat);
-		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash(job)));
+		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash()));
 		referee(job, HONEST);
 		assert_eq!(slashes(), vec![(worker(cheat), EXPOSURE, SlashReason::WrongResult)]);
 		assert!(matches!(Jobs::result_status(job), Some(ResultStatus::Overturned { .. })));
@@ -293,7 +293,7 @@ fn a_slash_worth_more_than_the_referees_pays_the_winning_challenger_a_reward() {
 		setup(5);
 		let challenger_before = Balances::free_balance(CHALLENGER);
 		let (job, cheat, _) = settle_single(0, GARBAGE);
-		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash(job)));
+		assert_ok!(Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, honest_hash()));
 		let deposit = 3 * 2 + MIN_FEE;
 		let pool_before = pool();
 		let referees = referee(job, HONEST);
