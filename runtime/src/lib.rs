@@ -102,6 +102,7 @@ pub type Migrations = (
 	pallet_jobs::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_jobs::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_jobs::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_jobs::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_workers::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_models::migrations::v1::MigrateV0ToV1<Runtime, ModelRuleCorrections>,
 );
@@ -161,7 +162,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,

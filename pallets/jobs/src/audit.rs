@@ -201,13 +201,24 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			// Neither the challenged worker's operator (its key may be gone), nor a challenger
-			// or a submitter that runs workers, judges a challenge whose outcome pays it.
-			if referral.cause == RefereeCause::Challenged {
+			// or a submitter that runs workers, judges a challenge whose outcome pays it; nor
+			// any member of an appealed quorum (the majority's slash is at stake).
+			if matches!(referral.cause, RefereeCause::Challenged | RefereeCause::Appealed) {
 				if let Some(provisional) = Provisionals::<T>::get(job) {
 					operators.push(provisional.operator);
 					operators.extend(provisional.challenge.map(|challenge| challenge.challenger));
 				}
 				operators.extend(Jobs::<T>::get(job).map(|record| record.submitter));
+			}
+			if referral.cause == RefereeCause::Appealed {
+				if let Some(decision) = Decisions::<T>::get(job) {
+					operators.extend(
+						decision
+							.verdicts
+							.iter()
+							.filter_map(|(member, _)| T::Workers::operator(member)),
+					);
+				}
 			}
 		}
 		operators
@@ -355,7 +366,7 @@ impl<T: Config> Pallet<T> {
 					output_hash: hash,
 					signature: *signature,
 				};
-				Self::settle_provisionally(job_id, job, payee, settlement)?;
+				Self::settle_provisionally(job_id, job, alloc::vec![payee], settlement)?;
 			}
 			Some(RevealedFinding::CannotExecute { reason }) => {
 				T::Workers::note_released(original, exposure, Outcome::Failed);
@@ -514,10 +525,7 @@ impl<T: Config> Pallet<T> {
 			(referees.len() as u32).saturating_add(referral.parties),
 			largest,
 		);
-		// A challenge's end moves more money: the operator's slash, the refund, the deposit.
-		if referral.cause == RefereeCause::Challenged {
-			weight.saturating_accrue(<T::WeightInfo as crate::WeightInfo>::decide_challenge());
-		}
+		weight.saturating_accrue(Self::ending_weight(&referral, job.k));
 		let referee_ballots = ballots::<T>(&quorum, &findings);
 		let decision = decide(&rule, pinned, &referee_ballots, REFEREES);
 		let canonical = decision.canonical.and_then(|index| {
@@ -567,18 +575,33 @@ impl<T: Config> Pallet<T> {
 			return Ok(weight);
 		};
 		let canonical_ballot = referee_ballots.get(index).copied().unwrap_or(Ballot::Absent);
-		if referral.cause == RefereeCause::Challenged {
-			let canonical = (referee, referee_finding);
-			Self::decide_challenge(
-				job_id,
-				job,
-				canonical,
-				canonical_ballot,
-				agreeing_referees,
-				slashed,
-			)?;
-			return Ok(weight);
+		let canonical = (referee, referee_finding);
+		match referral.cause {
+			RefereeCause::Challenged => {
+				Self::decide_challenge(
+					job_id,
+					job,
+					canonical,
+					canonical_ballot,
+					agreeing_referees,
+					slashed,
+				)?;
+				return Ok(weight);
+			}
+			RefereeCause::Appealed => {
+				Self::decide_appeal(
+					job_id,
+					job,
+					canonical,
+					canonical_ballot,
+					agreeing_referees,
+					slashed,
+				)?;
+				return Ok(weight);
+			}
+			RefereeCause::AuditContradicted | RefereeCause::QuorumSplit => {}
 		}
+		let (referee, referee_finding) = canonical;
 
 		// The parties, judged against the referees' output. The job's own result stands if
 		// the audited worker's output is within the slash rule of it, or (a split quorum) a
@@ -603,7 +626,7 @@ impl<T: Config> Pallet<T> {
 				.map(|(position, _)| position)
 				.collect(),
 			// Decided above.
-			RefereeCause::Challenged => Vec::new(),
+			RefereeCause::Challenged | RefereeCause::Appealed => Vec::new(),
 		};
 		let mut payees = Vec::new();
 		for (position, ((worker, _), verdict)) in parties.iter().zip(&verdicts).enumerate() {
@@ -690,9 +713,15 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let exposure = T::Workers::max_exposure();
 		let referral = Referrals::<T>::get(job_id);
-		// A challenged result's worker holds no assignment: the result stands.
-		if referral.is_some_and(|referral| referral.cause == RefereeCause::Challenged) {
-			return Self::void_challenge(job_id, job, outcome, slashed);
+		// A challenged or appealed result stands.
+		match referral.map(|referral| referral.cause) {
+			Some(RefereeCause::Challenged) => {
+				return Self::void_challenge(job_id, job, outcome, slashed)
+			}
+			Some(RefereeCause::Appealed) => {
+				return Self::void_appeal(job_id, job, outcome, slashed)
+			}
+			_ => {}
 		}
 		if let Some(referral) = referral {
 			for party in 0..referral.parties {
@@ -716,7 +745,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Slashes `worker` an assignment's exposure for `reason` now, the bounty to the audit
 	/// pool, and ends its assignment.
-	fn slash_now(
+	pub(crate) fn slash_now(
 		job_id: JobId,
 		worker: &WorkerId,
 		exposure: BalanceOf<T>,

@@ -985,7 +985,7 @@ mod benchmarks {
 					job,
 					worker: worker.clone(),
 					operator: account("operator", index, 0),
-					payee: account("payee", index, 0),
+					payees: BoundedVec::truncate_from(vec![account("payee", index, 0)]),
 					premium: Zero::zero(),
 					until: now,
 					challenge: None,

@@ -49,21 +49,22 @@ impl<T: Config> Pallet<T> {
 		job.price.per_worker.saturating_mul(crate::REFEREES.into()).saturating_add(T::MinFee::get())
 	}
 
-	/// Settles `job_id` on its worker's output, provisionally: the submitter pays the cost now
-	/// (the audit premium to the audit pool, the rest into the pot), but the earnings accrue
-	/// only when the dispute window ends unchallenged.
+	/// Settles `job_id` on `answer`, provisionally: the submitter pays the cost now (the audit
+	/// premium to the audit pool, the rest into the pot), but the earnings of `payees` (one per
+	/// worker paid) accrue only when the dispute window ends unchallenged.
 	pub(crate) fn settle_provisionally(
 		job_id: JobId,
 		job: Job<T>,
-		payee: T::AccountId,
+		payees: Vec<T::AccountId>,
 		answer: Settlement<T>,
 	) -> DispatchResult {
 		// Referees compare outputs on chain: a remote output cannot be challenged, so holding
 		// its earnings would only delay them.
 		if matches!(answer.output, Payload::Remote { .. }) {
-			return Self::settle(job_id, job, core::slice::from_ref(&payee), answer);
+			return Self::settle(job_id, job, &payees, answer);
 		}
-		let cost = Self::job_cost(&job);
+		let payees = BoundedVec::<_, T::MaxWorkersPerJob>::truncate_from(payees);
+		let cost = Self::held_cost(&job, payees.len() as u32);
 		asset::collect_cost::<T>(&job.submitter, cost)?;
 		let premium = Audits::<T>::get(job_id).map_or_else(Zero::zero, |audit| audit.premium);
 		asset::collect_premium::<T>(&job.submitter, premium)?;
@@ -74,13 +75,21 @@ impl<T: Config> Pallet<T> {
 		let worker = answer.worker.clone();
 		let operator = T::Workers::operator(&worker).ok_or(Error::<T>::NotWorkerAccount)?;
 		let model = job.model;
+		let single_worker = job.k == 1;
 		Provisionals::<T>::insert(
 			job_id,
-			Provisional { job, worker, operator, payee, premium, until, challenge: None },
+			Provisional { job, worker, operator, payees, premium, until, challenge: None },
 		);
 		Self::queue_for_finalizing(job_id, until);
-		Self::record_result(job_id, &model, answer, true, paid, refunded, Some(until));
+		Self::record_result(job_id, &model, answer, single_worker, paid, refunded, Some(until));
 		Ok(())
+	}
+
+	/// What a job settled with `paid` workers paid costs its submitter (the audit premium
+	/// aside): every share but the unpaid workers'.
+	pub(crate) fn held_cost(job: &Job<T>, paid: u32) -> BalanceOf<T> {
+		let unpaid = job.k.saturating_sub(paid);
+		Self::job_cost(job).saturating_sub(job.price.per_worker.saturating_mul(unpaid.into()))
 	}
 
 	/// Queues a provisional result to become final at `until`, in the order settled (so by
@@ -105,6 +114,9 @@ impl<T: Config> Pallet<T> {
 					match Provisionals::<T>::get(job_id) {
 						Some(provisional) if provisional.challenge.is_none() => {
 							Self::drop_input(job_id, &provisional.job.model);
+							if provisional.job.k > 1 {
+								Self::forget_appeal_findings(job_id);
+							}
 							Self::make_final(job_id, provisional);
 						}
 						// Challenged: the referees' decision ends it. Gone: it was overturned
@@ -126,11 +138,13 @@ impl<T: Config> Pallet<T> {
 		done
 	}
 
-	/// Accrues a provisional result's earnings (the worker's price to its payee, the royalty,
-	/// the treasury's fees) and forgets it.
-	fn make_final(job_id: JobId, provisional: Provisional<T>) {
-		let Provisional { job, worker, payee, .. } = provisional;
-		Self::accrue(&payee, job.price.per_worker);
+	/// Accrues a provisional result's earnings (each paid worker's price to its payee, the
+	/// royalty, the treasury's fees) and forgets it.
+	pub(crate) fn make_final(job_id: JobId, provisional: Provisional<T>) {
+		let Provisional { job, worker, payees, .. } = provisional;
+		for payee in &payees {
+			Self::accrue(payee, job.price.per_worker);
+		}
 		Self::accrue(&job.price.owner, job.price.royalty);
 		Self::accrue(
 			&T::TreasuryAccount::get(),
@@ -147,6 +161,7 @@ impl<T: Config> Pallet<T> {
 		claimed: H256,
 	) -> DispatchResult {
 		let mut provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
+		ensure!(provisional.job.k == 1, Error::<T>::QuorumResultNotChallengeable);
 		ensure!(provisional.challenge.is_none(), Error::<T>::AlreadyChallenged);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < provisional.until, Error::<T>::ChallengeWindowClosed);
@@ -264,7 +279,7 @@ impl<T: Config> Pallet<T> {
 	/// Pays each of the `agreeing` referees `per_worker`: from `bounty` (in the audit pool) as
 	/// far as it goes, the rest from `challenger`'s deposit. Returns what the deposit paid and
 	/// what is left of the bounty.
-	fn pay_referees(
+	pub(crate) fn pay_referees(
 		agreeing: &[WorkerId],
 		per_worker: BalanceOf<T>,
 		bounty: BalanceOf<T>,
@@ -287,7 +302,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Replaces a provisional result by the referees' output and refunds the submitter all it
 	/// paid (the cost from the pot, the premium from the audit pool); returns the refund.
-	fn overturn(
+	pub(crate) fn overturn(
 		job_id: JobId,
 		provisional: &Provisional<T>,
 		referee: WorkerId,
@@ -297,7 +312,7 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::NotProvisional.into());
 		};
 		let job = &provisional.job;
-		let cost = Self::job_cost(job);
+		let cost = Self::held_cost(job, provisional.payees.len() as u32);
 		let premium = asset::draw_from_pool::<T>(provisional.premium);
 		let refund = cost.saturating_add(premium);
 		// Straight back to the submitter; an account that cannot take it (below the existential
@@ -331,13 +346,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
 		let challenge = provisional.challenge.clone().ok_or(Error::<T>::NotProvisional)?;
-		let kept = T::MinFee::get().min(challenge.deposit);
-		asset::collect_deposit::<T>(&challenge.challenger, kept, &Self::pot())?;
-		Self::accrue(&T::TreasuryAccount::get(), kept);
-		let returned = asset::release_deposit::<T>(
-			&challenge.challenger,
-			challenge.deposit.saturating_sub(kept),
-		)?;
+		let returned = Self::return_deposit_less_fee(&challenge)?;
 		Self::close(job_id, &job.model);
 		Self::make_final(job_id, provisional);
 		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
@@ -349,6 +358,17 @@ impl<T: Config> Pallet<T> {
 			reward: Zero::zero(),
 		});
 		Ok(())
+	}
+
+	/// Returns a challenge's or an appeal's deposit that no referee quorum decided, less the
+	/// minimum fee (the chain's work, to the treasury); returns what came back.
+	pub(crate) fn return_deposit_less_fee(
+		challenge: &Challenge<T>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let kept = T::MinFee::get().min(challenge.deposit);
+		asset::collect_deposit::<T>(&challenge.challenger, kept, &Self::pot())?;
+		Self::accrue(&T::TreasuryAccount::get(), kept);
+		asset::release_deposit::<T>(&challenge.challenger, challenge.deposit.saturating_sub(kept))
 	}
 
 	/// Where a settled job's result stands, while it is kept.

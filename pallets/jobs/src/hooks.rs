@@ -154,6 +154,7 @@ impl<T: Config> Pallet<T> {
 				Some((job, _)) => {
 					Results::<T>::remove(job);
 					Decisions::<T>::remove(job);
+					Appeals::<T>::remove(job);
 					Overturned::<T>::remove(job);
 					PruneQueue::<T>::remove(first);
 				}

@@ -5,6 +5,7 @@ use alloc::collections::BTreeMap;
 use frame_support::pallet_prelude::*;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
+	quorum::Verdict,
 	traits::{ModelRegistry, WorkerStaking},
 	JobId, ModelHash, WorkerId,
 };
@@ -26,8 +27,9 @@ impl<T: Config> Pallet<T> {
 	/// - a decided quorum's slashed members keep an open assignment (their exposure) until
 	///   the slash is applied, for at most an assignment's exposure;
 	/// - a provisional result has its result and its input, an open job exactly while it is
-	///   challenged (then in a referee quorum's hands with one party), a place in the finalize
-	///   queue until challenged, and its challenger's deposit held;
+	///   challenged or appealed (then in a referee quorum's hands: one party for a challenge),
+	///   a place in the finalize queue until then, and its challenger's deposit held; a
+	///   quorum's has its decision, ending with the window, and the findings an appeal judges;
 	/// - the pallet's account holds at least everything claimable and every provisional
 	///   result's held cost; the audit pool never falls below the existential deposit.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -56,8 +58,9 @@ impl<T: Config> Pallet<T> {
 				!RemoteInputs::<T>::contains_key(job_id) || matches!(input, Payload::Remote { .. }),
 				"a job marked remote has an inline input"
 			);
-			let challenged = Referrals::<T>::get(job_id)
-				.is_some_and(|referral| referral.cause == RefereeCause::Challenged);
+			let challenged = Referrals::<T>::get(job_id).is_some_and(|referral| {
+				matches!(referral.cause, RefereeCause::Challenged | RefereeCause::Appealed)
+			});
 			if challenged {
 				// Its money is the provisional cost in the pot and the challenger's deposit.
 				ensure!(job.escrow.is_zero(), "a challenged job holding escrow");
@@ -165,7 +168,14 @@ impl<T: Config> Pallet<T> {
 			for party in 0..referral.parties {
 				let (worker, _) =
 					Parties::<T>::get(job_id, party).ok_or("a referral without its party")?;
-				if referral.cause != RefereeCause::Challenged {
+				// An appeal's first party is the canonical member, paid already; its others are
+				// the wrong members, whose slashes wait for the referees.
+				let holds = match referral.cause {
+					RefereeCause::Challenged => false,
+					RefereeCause::Appealed => party > 0,
+					RefereeCause::AuditContradicted | RefereeCause::QuorumSplit => true,
+				};
+				if holds {
 					*assignments.entry(worker).or_default() += 1;
 				}
 			}
@@ -175,7 +185,12 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		for (job_id, _, _) in Parties::<T>::iter() {
-			ensure!(Referrals::<T>::contains_key(job_id), "a party of no referral");
+			let appealable =
+				Provisionals::<T>::get(job_id).is_some_and(|provisional| provisional.job.k > 1);
+			ensure!(
+				Referrals::<T>::contains_key(job_id) || appealable,
+				"a party of no referral nor appealable result"
+			);
 		}
 		// A decided quorum's slashed members keep their exposure until the dispute window ends.
 		let (first, next) = DisputeQueueRange::<T>::get();
@@ -196,8 +211,10 @@ impl<T: Config> Pallet<T> {
 				decision.slash <= T::Workers::max_exposure(),
 				"a deferred slash beyond an assignment's exposure"
 			);
+			// An appeal's referees release the wrong members' exposure (counted above).
+			let appealed = Appeals::<T>::contains_key(job);
 			for (worker, verdict) in &decision.verdicts {
-				if verdict.is_slashed() {
+				if verdict.is_slashed() && !(appealed && *verdict == Verdict::Wrong) {
 					*assignments.entry(worker.clone()).or_default() += 1;
 				}
 			}
@@ -252,16 +269,36 @@ impl<T: Config> Pallet<T> {
 		for (job_id, provisional) in Provisionals::<T>::iter() {
 			ensure!(Results::<T>::contains_key(job_id), "a provisional result without its result");
 			ensure!(Inputs::<T>::contains_key(job_id), "a provisional result without its input");
-			ensure!(provisional.job.k == 1, "a provisional result of more than one worker");
-			held = held.saturating_add(Self::job_cost(&provisional.job));
+			let paid = provisional.payees.len() as u32;
+			ensure!(paid >= 1 && paid <= provisional.job.k, "a provisional result's payees");
+			held = held.saturating_add(Self::held_cost(&provisional.job, paid));
+			let appealable = provisional.job.k > 1;
+			if appealable {
+				let decision =
+					Decisions::<T>::get(job_id).ok_or("a quorum's result without its decision")?;
+				ensure!(
+					decision.dispute_end == provisional.until,
+					"an appeal window off its dispute"
+				);
+				let wrong =
+					decision.verdicts.iter().filter(|(_, verdict)| *verdict == Verdict::Wrong);
+				ensure!(
+					Parties::<T>::iter_key_prefix(job_id).count() == wrong.count() + 1,
+					"an appealable result without the findings its referees would judge"
+				);
+			}
 			match &provisional.challenge {
 				Some(challenge) => {
 					let referral =
 						Referrals::<T>::get(job_id).ok_or("a challenge without its referral")?;
-					ensure!(
-						referral.cause == RefereeCause::Challenged && referral.parties == 1,
-						"a challenge judged as something else"
-					);
+					let expected = if appealable {
+						ensure!(Appeals::<T>::contains_key(job_id), "an appeal without its mark");
+						RefereeCause::Appealed
+					} else {
+						ensure!(referral.parties == 1, "a challenge of more than one party");
+						RefereeCause::Challenged
+					};
+					ensure!(referral.cause == expected, "a challenge judged as something else");
 					ensure!(Jobs::<T>::contains_key(job_id), "a challenge without its job");
 					let sum = deposits.entry(challenge.challenger.clone()).or_default();
 					*sum = sum.saturating_add(challenge.deposit);

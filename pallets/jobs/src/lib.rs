@@ -28,7 +28,9 @@
 //!
 //! Quorum jobs (k of 3 or 5) commit blind, reveal and are compared (see `quorum.rs`); audited
 //! jobs (one worker) commit blind and are audited at random by a worker of another operator;
-//! contradictions and split quorums go to referee quorums (see `audit.rs`).
+//! contradictions and split quorums go to referee quorums (see `audit.rs`). A quorum that
+//! slashes a member for a wrong result settles provisionally too: the member's operator may
+//! appeal to a referee quorum before the slash is applied (see `appeal.rs`).
 //!
 //! Every path releases the whole escrow: to the submitter, the earners, or (the minimum fee of
 //! a cancelled or not executable job) the treasury. Hooks touch only what is due at their block: queues of
@@ -43,6 +45,7 @@
 //! - `quorum.rs`: commit windows, reveals and quorum decisions;
 //! - `audit.rs`: audits, their rate's draw, and referee quorums;
 //! - `challenge.rs`: provisional results, their dispute window and challenges;
+//! - `appeal.rs`: appeals of a quorum's slashes;
 //! - `settlement.rs`: answers, refunds, earnings and claims;
 //! - `hooks.rs`: the per-block work (expiry, commit windows, checks drawn, the draw of due
 //!   jobs, dispute windows, pruning);
@@ -68,6 +71,7 @@ macro_rules! log {
 pub use pallet::*;
 
 pub mod answers;
+mod appeal;
 mod asset;
 mod audit;
 #[cfg(feature = "runtime-benchmarks")]
@@ -114,7 +118,7 @@ pub mod pallet {
 	pub type MaxRecentVrf = ConstU32<8>;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -304,7 +308,8 @@ pub mod pallet {
 		/// A submitter's escrow for an open job.
 		#[codec(index = 0)]
 		JobEscrow,
-		/// A challenger's deposit while referees judge a provisional result.
+		/// A challenger's (or an appellant's) deposit while referees judge a provisional
+		/// result.
 		#[codec(index = 1)]
 		ChallengeDeposit,
 	}
@@ -466,6 +471,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type FinalizeQueueRange<T> = StorageValue<_, (u64, u64), ValueQuery>;
 
+	/// Quorums whose slashes were appealed, with the appellant: their wrong members' slashes
+	/// are the referees' to apply. Kept as long as the quorum's decision.
+	#[pallet::storage]
+	pub type Appeals<T: Config> = StorageMap<_, Twox64Concat, JobId, WorkerId>;
+
 	/// Results a referee quorum overturned, with the worker whose output they replaced; kept
 	/// as long as the results.
 	#[pallet::storage]
@@ -520,6 +530,27 @@ pub mod pallet {
 		ChallengeEnded {
 			job: JobId,
 			challenger: T::AccountId,
+			won: bool,
+			returned: BalanceOf<T>,
+			reward: BalanceOf<T>,
+		},
+		/// `operator` appealed its `worker`'s slash in `job`'s quorum, with `deposit` held:
+		/// referees are drawn at `draw_at`.
+		Appealed {
+			job: JobId,
+			worker: WorkerId,
+			operator: T::AccountId,
+			deposit: BalanceOf<T>,
+			draw_at: BlockNumberFor<T>,
+		},
+		/// An appeal ended: `won` if the referees cleared `worker`. `returned` of the deposit
+		/// went back to `operator` and `reward` is claimable by it, as for a challenge
+		/// ([`Event::ChallengeEnded`]); when no referee quorum decided, the quorum's slashes
+		/// stand and all but the minimum fee came back.
+		AppealEnded {
+			job: JobId,
+			worker: WorkerId,
+			operator: T::AccountId,
 			won: bool,
 			returned: BalanceOf<T>,
 			reward: BalanceOf<T>,
@@ -710,8 +741,21 @@ pub mod pallet {
 		ClaimMatchesResult,
 		/// The challenger cannot cover the deposit.
 		InsufficientDeposit,
-		/// No block in reach has room to draw the referees; challenge in a later block.
+		/// No block in reach has room to draw the referees; challenge or appeal in a later
+		/// block.
 		RefereeQueueFull,
+		/// A quorum's result is contested by the members it slashed, through `appeal`, not by
+		/// challenge.
+		QuorumResultNotChallengeable,
+		/// The worker was not slashed for a wrong result by the job's quorum (or the job has no
+		/// quorum decision): there is nothing to appeal.
+		NotAppealable,
+		/// Only the worker's operator may appeal its slash.
+		NotWorkersOperator,
+		/// The quorum's dispute window has ended (its slashes are applied): too late to appeal.
+		AppealWindowClosed,
+		/// The quorum's slashes are under appeal already (one appeal judges every wrong member).
+		AlreadyAppealed,
 	}
 
 	/// Genesis: the pallet's account is endowed with the existential deposit, so that earnings
@@ -965,9 +1009,9 @@ pub mod pallet {
 		///
 		/// Origin: any signed account.
 		///
-		/// Fails with `NotProvisional`, `ChallengeWindowClosed`, `AlreadyChallenged`,
-		/// `ChallengeNeedsInlineOutput`, `ClaimMatchesResult`, `InsufficientDeposit`, or
-		/// `RefereeQueueFull`.
+		/// Fails with `NotProvisional`, `QuorumResultNotChallengeable`,
+		/// `ChallengeWindowClosed`, `AlreadyChallenged`, `ChallengeNeedsInlineOutput`,
+		/// `ClaimMatchesResult`, `InsufficientDeposit`, or `RefereeQueueFull`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::challenge())]
 		pub fn challenge(
@@ -977,6 +1021,30 @@ pub mod pallet {
 		) -> DispatchResult {
 			let challenger = ensure_signed(origin)?;
 			Self::do_challenge(challenger, job, claimed)
+		}
+
+		/// Appeals `worker`'s slash for a wrong result in `job`'s quorum, before the quorum's
+		/// dispute window ends (the slash waits for the referees). Three referees of operators
+		/// with no part in the job run it again, blind, and their majority judges the canonical
+		/// output and every member the quorum found wrong, under the model's slash rule.
+		///
+		/// The deposit is a challenge's. A member the referees clear is not slashed, one they
+		/// contradict is; if they contradict the canonical output, the quorum's majority is
+		/// slashed, the submitter refunded in full and given the referees' output. The slashes'
+		/// bounties pay the referees first; if `worker` is cleared, its operator gets the rest of
+		/// the deposit back and the rest of the bounties, otherwise the deposit pays the
+		/// referees and the audit pool. If the referees cannot decide, the quorum's slashes
+		/// stand and the deposit comes back less the minimum fee.
+		///
+		/// Origin: signed by `worker`'s operator.
+		///
+		/// Fails with `NotAppealable`, `NotWorkersOperator`, `AppealWindowClosed`,
+		/// `AlreadyAppealed`, `InsufficientDeposit`, or `RefereeQueueFull`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::appeal())]
+		pub fn appeal(origin: OriginFor<T>, job: JobId, worker: WorkerId) -> DispatchResult {
+			let operator = ensure_signed(origin)?;
+			Self::do_appeal(operator, job, worker)
 		}
 
 		/// Pays `beneficiary` its earnings from settled jobs.

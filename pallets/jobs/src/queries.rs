@@ -79,12 +79,19 @@ impl<T: Config> Pallet<T> {
 			None => record.k,
 		};
 		let decision = Self::decision_weight(members, bytes);
-		// A challenge's end moves more money: the operator's slash, the refund, the deposit.
 		match referral {
-			Some(referral) if referral.cause == RefereeCause::Challenged => {
-				decision.saturating_add(T::WeightInfo::decide_challenge())
-			}
-			_ => decision,
+			Some(referral) => decision.saturating_add(Self::ending_weight(&referral, record.k)),
+			None => decision,
+		}
+	}
+
+	/// What ending a referral weighs beyond its referees' decision: a challenge's slash, refund
+	/// and deposit; an appeal's slashes of a quorum of `k` members, its refund and deposit.
+	pub(crate) fn ending_weight(referral: &Referral, k: u32) -> Weight {
+		match referral.cause {
+			RefereeCause::Challenged => T::WeightInfo::decide_challenge(),
+			RefereeCause::Appealed => T::WeightInfo::decide_appeal(k),
+			RefereeCause::AuditContradicted | RefereeCause::QuorumSplit => Weight::zero(),
 		}
 	}
 

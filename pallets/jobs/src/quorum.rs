@@ -323,9 +323,26 @@ impl<T: Config> Pallet<T> {
 					Payload::Inline(tensors) => output_hash(tensors),
 					Payload::Remote { hash, .. } => *hash,
 				};
+				let contested: Vec<(WorkerId, RevealedFinding<T>)> = workers
+					.iter()
+					.zip(&decision.verdicts)
+					.zip(&findings)
+					.filter(|((_, verdict), _)| **verdict == Verdict::Wrong)
+					.filter_map(|((member, _), finding)| Some((member.clone(), finding.clone()?)))
+					.collect();
+				let canonical_party =
+					(worker.clone(), RevealedFinding::Output { output: output.clone(), signature });
 				let settlement =
 					Settlement { worker: worker.clone(), output, output_hash: hash, signature };
-				Self::settle(job_id, job, &payees, settlement)?;
+				if contested.is_empty() {
+					Self::settle(job_id, job, &payees, settlement)?;
+				} else {
+					// A member slashed for a wrong result may appeal until the dispute window
+					// ends: the findings its referees would judge are kept that long, and the
+					// earnings held.
+					Self::keep_for_appeal(job_id, canonical_party, contested);
+					Self::settle_provisionally(job_id, job, payees, settlement)?;
+				}
 				Some((worker, Some(hash)))
 			}
 			Some((_, worker, RevealedFinding::CannotExecute { reason })) => {
@@ -412,8 +429,11 @@ impl<T: Config> Pallet<T> {
 	fn end_dispute(job_id: JobId, decision: QuorumDecision<T>) -> DispatchResult {
 		let exposure = T::Workers::max_exposure();
 		let mut slashed = Vec::new();
+		// An appeal hands the wrong results' slashes to its referees.
+		let appealed = Appeals::<T>::contains_key(job_id);
 		for (worker, verdict) in &decision.verdicts {
 			let reason = match verdict {
+				Verdict::Wrong if appealed => continue,
 				Verdict::Wrong => SlashReason::WrongResult,
 				Verdict::Unrevealed => SlashReason::CommitWithoutReveal,
 				_ => continue,

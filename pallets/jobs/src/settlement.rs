@@ -72,7 +72,7 @@ impl<T: Config> Pallet<T> {
 				WorkerJobs::<T>::remove(worker, job_id);
 				let signature = signature.into();
 				let answer = Settlement { worker: worker.clone(), output, output_hash, signature };
-				Self::settle_provisionally(job_id, job, payee.clone(), answer)?;
+				Self::settle_provisionally(job_id, job, alloc::vec![payee.clone()], answer)?;
 			}
 		}
 		Ok(None)
@@ -87,9 +87,7 @@ impl<T: Config> Pallet<T> {
 		payees: &[T::AccountId],
 		answer: Settlement<T>,
 	) -> DispatchResult {
-		let unpaid = job.k.saturating_sub(payees.len() as u32);
-		let cost =
-			Self::job_cost(&job).saturating_sub(job.price.per_worker.saturating_mul(unpaid.into()));
+		let cost = Self::held_cost(&job, payees.len() as u32);
 		asset::collect_cost::<T>(&job.submitter, cost)?;
 		let premium = Audits::<T>::get(job_id).map_or_else(Zero::zero, |audit| audit.premium);
 		asset::collect_premium::<T>(&job.submitter, premium)?;

@@ -523,6 +523,8 @@ pub enum RefereeCause {
 	QuorumSplit,
 	/// A provisional result was challenged.
 	Challenged,
+	/// A quorum member slashed for a wrong result appealed.
+	Appealed,
 }
 
 /// A job in the hands of a referee quorum: three workers of operators that took no part in it
@@ -570,8 +572,9 @@ pub enum RefereeOutcome {
 /// The number of referees of a referee quorum.
 pub const REFEREES: u32 = 3;
 
-/// A result settled on one worker's word (a single-worker or audited job), open to challenge
-/// until `until`: its cost stays in the pot, unpaid, and its input is kept.
+/// A result that can still be overturned until `until`: settled on one worker's word (a
+/// single-worker or audited job, open to challenge), or by a quorum that slashed a member
+/// (open to that member's appeal). Its cost stays in the pot, unpaid, and its input is kept.
 #[derive(
 	CloneNoBound,
 	PartialEqNoBound,
@@ -587,23 +590,23 @@ pub const REFEREES: u32 = 3;
 pub struct Provisional<T: Config> {
 	/// The job as it settled: its submitter, model and price.
 	pub job: Job<T>,
-	/// The worker whose output the result is.
+	/// The worker whose output the result is (a quorum's: its canonical member).
 	pub worker: WorkerId,
-	/// The operator whose bond backed the worker: slashed if the result is overturned, even if
-	/// the worker key has been unregistered since.
+	/// The operator whose bond backed the worker: slashed if a challenge overturns the result,
+	/// even if the worker key has been unregistered since.
 	pub operator: T::AccountId,
-	/// Where the worker's earnings go when the result becomes final.
-	pub payee: T::AccountId,
+	/// Where the paid workers' earnings go when the result becomes final, one per worker.
+	pub payees: BoundedVec<T::AccountId, T::MaxWorkersPerJob>,
 	/// The audit premium the job paid, kept with its cost; it goes to the audit pool when the
 	/// result becomes final.
 	pub premium: BalanceOf<T>,
 	/// The block whose initialisation makes the result final, unless it is challenged.
 	pub until: BlockNumberFor<T>,
-	/// The open challenge, if any: the job is back in the hands of a referee quorum.
+	/// The open challenge or appeal, if any: the job is back in the hands of a referee quorum.
 	pub challenge: Option<Challenge<T>>,
 }
 
-/// A challenge of a provisional result.
+/// A challenge of a provisional result, or a slashed quorum member's appeal.
 #[derive(
 	CloneNoBound,
 	PartialEqNoBound,
@@ -617,11 +620,12 @@ pub struct Provisional<T: Config> {
 )]
 #[scale_info(skip_type_params(T))]
 pub struct Challenge<T: Config> {
-	/// Who challenged, and holds the deposit.
+	/// Who challenged (an appeal: the slashed member's operator), and holds the deposit.
 	pub challenger: T::AccountId,
 	/// What is held from the challenger under [`crate::HoldReason::ChallengeDeposit`].
 	pub deposit: BalanceOf<T>,
-	/// The canonical hash of the output the challenger claims is right.
+	/// The canonical hash of the output the challenger claims is right (an appeal: the
+	/// appellant's own).
 	pub claimed: H256,
 }
 
@@ -630,18 +634,19 @@ pub struct Challenge<T: Config> {
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub enum ResultStatus<BlockNumber> {
-	/// Settled on one worker's word: open to challenge until `until` (unless `challenged`
-	/// already, when a referee quorum is judging it), its earnings held until then.
+	/// Settled on one worker's word, open to challenge until `until`, or by a quorum that
+	/// slashed a member, open to its appeal until then (unless `challenged` already, when a
+	/// referee quorum is judging it); its earnings held until then.
 	Provisional {
 		/// The block whose initialisation makes it final.
 		until: BlockNumber,
-		/// Whether a challenge is being judged.
+		/// Whether a challenge or an appeal is being judged.
 		challenged: bool,
 	},
 	/// Final: agreed by a quorum or its referees, or provisional and not overturned.
 	Final,
-	/// The worker's result was overturned by a referee quorum: the stored output is the
-	/// referees', the submitter was refunded in full and the worker slashed.
+	/// The result was overturned by a referee quorum: the stored output is the referees', the
+	/// submitter was refunded in full and the worker (a quorum's majority) slashed.
 	Overturned {
 		/// The worker whose output was overturned.
 		worker: WorkerId,

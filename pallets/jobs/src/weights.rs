@@ -70,6 +70,8 @@ pub trait WeightInfo {
 	fn challenge() -> Weight;
 	fn finalize_results(n: u32, ) -> Weight;
 	fn decide_challenge() -> Weight;
+	fn appeal() -> Weight;
+	fn decide_appeal(n: u32, ) -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -750,6 +752,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(41_u64))
 			.saturating_add(T::DbWeight::get().writes(46_u64))
 	}
+	fn appeal() -> Weight {
+		Weight::from_parts(729_626_000, 206004)
+	}
+	fn decide_appeal(_n: u32, ) -> Weight {
+		Weight::from_parts(729_626_000, 206004)
+	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
@@ -913,5 +921,11 @@ impl WeightInfo for () {
 		Weight::from_parts(729_626_000, 206004)
 			.saturating_add(ParityDbWeight::get().reads(41_u64))
 			.saturating_add(ParityDbWeight::get().writes(46_u64))
+	}
+	fn appeal() -> Weight {
+		Weight::from_parts(729_626_000, 206004)
+	}
+	fn decide_appeal(_n: u32, ) -> Weight {
+		Weight::from_parts(729_626_000, 206004)
 	}
 }

@@ -2,6 +2,7 @@
 //! the pallet's invariants (`do_try_state`) at the end.
 
 mod answers;
+mod appeal;
 mod audit;
 mod challenge;
 mod draw;

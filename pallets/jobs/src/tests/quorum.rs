@@ -271,8 +271,13 @@ fn one_wrong_member_of_three_is_slashed_after_the_window_and_the_other_two_settl
 		assert_eq!(verdicts(job), vec![Verdict::Wrong, Verdict::Agreed, Verdict::Agreed]);
 		let result = crate::Results::<Test>::get(job).unwrap();
 		assert_eq!(result.worker, worker(seeds[1]), "the canonical answer is the honest one");
-		assert_eq!(earned(seeds[0]), 0);
-		assert_eq!((earned(seeds[1]), earned(seeds[2])), (PRICE, PRICE));
+		// The result stays open to the wrong member's appeal until the window ends: the
+		// agreeing members' earnings are held until then.
+		assert_eq!((earned(seeds[0]), earned(seeds[1]), earned(seeds[2])), (0, 0, 0));
+		assert!(matches!(
+			Jobs::result_status(job),
+			Some(crate::ResultStatus::Provisional { challenged: false, .. })
+		));
 		// The wrong member's share goes back to the submitter.
 		assert_eq!(Balances::free_balance(USER), before + FEE - (cost(3) - PRICE));
 		// Not slashed yet: its exposure stays covered until the dispute window ends.
@@ -289,9 +294,10 @@ fn one_wrong_member_of_three_is_slashed_after_the_window_and_the_other_two_settl
 		System::assert_has_event(
 			Event::QuorumSlashesApplied { job, slashed: vec![(worker(seeds[0]), EXPOSURE)] }.into(),
 		);
-		// Slashes go to the treasury through worker staking: the agreeing members earn nothing
-		// more from it.
-		assert_eq!((earned(seeds[1]), earned(seeds[2])), (PRICE, PRICE));
+		// Slashes go to the treasury through worker staking: the agreeing members earn their
+		// price, nothing more.
+		assert_eq!((earned(seeds[0]), earned(seeds[1]), earned(seeds[2])), (0, PRICE, PRICE));
+		assert_eq!(Jobs::result_status(job), Some(crate::ResultStatus::Final));
 	});
 }
 

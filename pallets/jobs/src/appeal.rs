@@ -1,0 +1,266 @@
+//! Appeals of a quorum's slashes.
+//!
+//! A quorum that agreed on an output slashes the members whose answers its slash rule finds
+//! wrong, when its dispute window ends. Until then such a result is provisional (see
+//! `challenge.rs`): the paid members' earnings are held, the input kept, and the findings a
+//! referee quorum would judge kept too: the canonical output first, then each wrong member's.
+//!
+//! The operator of a member slashed for a wrong result may appeal meanwhile, with the deposit a
+//! challenge takes. Three referees of operators with no part in the job run it again, blind,
+//! and their majority judges every kept finding under the model's slash rule:
+//!
+//! - a wrong member the referees agree with (or find near) is cleared: its slash is cancelled;
+//!   one they contradict is slashed now;
+//! - if they contradict the canonical output, the quorum's majority (every member that agreed
+//!   with it) is slashed an assignment's exposure each, the submitter is refunded all it paid
+//!   and gets the referees' output; otherwise the result stands and becomes final;
+//! - the slashes' bounties go to the audit pool and pay the agreeing referees first; the
+//!   appellant's deposit pays what they do not cover. An appellant the referees clear gets the
+//!   rest of its deposit back and the rest of the bounties as a reward; one they contradict
+//!   loses the rest of its deposit to the audit pool;
+//! - no decision (no referee quorum drawn, no majority, or it found the job cannot run): the
+//!   quorum's decision stands, its slashes are applied, and the deposit comes back less the
+//!   minimum fee.
+//!
+//! One appeal per result: it judges every wrong member at once. Members slashed for committing
+//! without revealing have no output to judge and cannot appeal.
+
+use crate::{asset, pallet::*, types::*};
+use alloc::vec::Vec;
+use frame_support::{defensive, pallet_prelude::*};
+use sp_runtime::traits::{Saturating, Zero};
+use veritensor_primitives::{
+	quorum::{judge, Ballot, Verdict},
+	traits::{Outcome, SlashAmount, SlashReason, WorkerStaking},
+	ComparisonRule, JobId, WorkerId,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Keeps the findings an appeal of `job_id`'s quorum would put before referees: the
+	/// canonical member's first, then each member's that the quorum found wrong.
+	pub(crate) fn keep_for_appeal(
+		job_id: JobId,
+		canonical: (WorkerId, RevealedFinding<T>),
+		wrong: Vec<(WorkerId, RevealedFinding<T>)>,
+	) {
+		Parties::<T>::insert(job_id, 0, canonical);
+		for (index, party) in wrong.into_iter().enumerate() {
+			Parties::<T>::insert(job_id, (index as u32).saturating_add(1), party);
+		}
+	}
+
+	/// Forgets the findings kept for an appeal that can no longer come.
+	pub(crate) fn forget_appeal_findings(job_id: JobId) {
+		// At most one party per member of the job.
+		let _ = Parties::<T>::clear_prefix(job_id, T::MaxWorkersPerJob::get(), None);
+	}
+
+	/// Opens `operator`'s appeal of `worker`'s slash in `job_id`'s quorum (see the module's
+	/// docs).
+	pub(crate) fn do_appeal(
+		operator: T::AccountId,
+		job_id: JobId,
+		worker: WorkerId,
+	) -> DispatchResult {
+		let decision = Decisions::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
+		ensure!(
+			decision
+				.verdicts
+				.iter()
+				.any(|(member, verdict)| *member == worker && *verdict == Verdict::Wrong),
+			Error::<T>::NotAppealable
+		);
+		ensure!(
+			T::Workers::operator(&worker).as_ref() == Some(&operator),
+			Error::<T>::NotWorkersOperator
+		);
+		let mut provisional =
+			Provisionals::<T>::get(job_id).ok_or(Error::<T>::AppealWindowClosed)?;
+		ensure!(!Appeals::<T>::contains_key(job_id), Error::<T>::AlreadyAppealed);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < provisional.until, Error::<T>::AppealWindowClosed);
+		let claimed =
+			match Parties::<T>::iter_prefix_values(job_id).find(|(member, _)| *member == worker) {
+				Some((_, RevealedFinding::Output { output, .. })) => Self::finding_hash(&output),
+				// A "cannot execute" claim has no output: its hash is the empty one's.
+				Some((_, RevealedFinding::CannotExecute { .. })) => Default::default(),
+				None => return Err(Error::<T>::NotAppealable.into()),
+			};
+		let deposit = Self::challenge_deposit(&provisional.job);
+		asset::hold_deposit::<T>(&operator, deposit)
+			.map_err(|_| Error::<T>::InsufficientDeposit)?;
+
+		let wrong = decision.verdicts.iter().filter(|(_, verdict)| *verdict == Verdict::Wrong);
+		let parties = (wrong.count() as u32).saturating_add(1);
+		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Appealed, parties });
+		let (draw_at, deadline) =
+			Self::schedule_referees(job_id, now).ok_or(Error::<T>::RefereeQueueFull)?;
+		// The job is open again for its referees; its money is the held cost in the pot and
+		// the deposit, not escrow.
+		let mut job = provisional.job.clone();
+		job.escrow = Zero::zero();
+		job.deadline = deadline;
+		job.state = JobState::Escalated { draw_at };
+		Jobs::<T>::insert(job_id, job);
+		provisional.challenge = Some(Challenge { challenger: operator.clone(), deposit, claimed });
+		Provisionals::<T>::insert(job_id, provisional);
+		Appeals::<T>::insert(job_id, worker.clone());
+		Self::deposit_event(Event::Appealed { job: job_id, worker, operator, deposit, draw_at });
+		Ok(())
+	}
+
+	/// Ends an appeal its referees decided: `canonical` is their output (the referee and its
+	/// finding), `ballot` its ballot; `agreeing` the referees paid; `slashed` the referees
+	/// slashed so far.
+	pub(crate) fn decide_appeal(
+		job_id: JobId,
+		job: Job<T>,
+		canonical: (WorkerId, RevealedFinding<T>),
+		ballot: Ballot<'_, T::MaxInlineTensorBytes>,
+		agreeing: Vec<WorkerId>,
+		mut slashed: Vec<(WorkerId, BalanceOf<T>)>,
+	) -> DispatchResult {
+		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
+		let appeal = provisional.challenge.clone().ok_or(Error::<T>::NotProvisional)?;
+		let appellant = Appeals::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
+		let mut decision = Decisions::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
+		let referral = Referrals::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
+		let parties: Vec<(WorkerId, RevealedFinding<T>)> =
+			(0..referral.parties).filter_map(|party| Parties::<T>::get(job_id, party)).collect();
+		let rule = Self::rule(&job.model);
+		let pinned = matches!(rule, ComparisonRule::ExactHash { .. });
+		let verdicts: Vec<Verdict> = parties
+			.iter()
+			.map(|(_, finding)| {
+				judge(&rule, pinned, &crate::audit::ballot::<T>(finding), Some(&ballot))
+			})
+			.collect();
+		let overturned = verdicts.first() == Some(&Verdict::Wrong);
+		let pool_before = asset::pool_balance::<T>();
+		let exposure = T::Workers::max_exposure();
+		let mut won = false;
+
+		// The members the quorum found wrong: slashed if the referees contradict them too,
+		// cleared otherwise.
+		for ((worker, _), verdict) in parties.iter().zip(&verdicts).skip(1) {
+			let confirmed = *verdict == Verdict::Wrong;
+			if confirmed {
+				slashed.push(Self::slash_now(
+					job_id,
+					worker,
+					decision.slash,
+					SlashReason::WrongResult,
+				));
+			} else {
+				T::Workers::note_released(worker, exposure, Outcome::Voided);
+				Self::set_verdict(&mut decision, worker, Verdict::Differed);
+			}
+			if *worker == appellant {
+				won = !confirmed;
+			}
+		}
+		// The majority vouched for an output the referees contradict.
+		if overturned {
+			for (member, verdict) in decision.verdicts.iter_mut() {
+				if *verdict != Verdict::Agreed {
+					continue;
+				}
+				let taken = T::Workers::slash(
+					member,
+					SlashAmount::Fixed(decision.slash),
+					SlashReason::WrongResult,
+					Some(Self::audit_pool()),
+				)
+				.unwrap_or_else(|_| {
+					log!(warn, "appeal of job {job_id}: a majority member is gone");
+					Zero::zero()
+				});
+				slashed.push((member.clone(), taken));
+				*verdict = Verdict::Wrong;
+			}
+		}
+		Decisions::<T>::insert(job_id, decision);
+
+		let bounty = asset::pool_balance::<T>().saturating_sub(pool_before);
+		let (spent, left) =
+			Self::pay_referees(&agreeing, job.price.per_worker, bounty, &appeal.challenger)?;
+		let (returned, reward) = if won {
+			let reward = asset::draw_from_pool::<T>(left);
+			Self::accrue(&appeal.challenger, reward);
+			let returned = asset::release_deposit::<T>(
+				&appeal.challenger,
+				appeal.deposit.saturating_sub(spent),
+			)?;
+			(returned, reward)
+		} else {
+			let rest = appeal.deposit.saturating_sub(spent);
+			asset::collect_deposit::<T>(&appeal.challenger, rest, &Self::audit_pool())?;
+			(Zero::zero(), Zero::zero())
+		};
+		let (referee, referee_finding) = canonical;
+		if overturned {
+			let refunded = Self::overturn(job_id, &provisional, referee.clone(), referee_finding)?;
+			let worker = provisional.worker.clone();
+			Self::deposit_event(Event::Overturned { job: job_id, worker, refunded });
+		} else {
+			Self::close(job_id, &job.model);
+			Self::make_final(job_id, provisional);
+		}
+		let outcome = RefereeOutcome::Decided { canonical: referee, upheld: !overturned };
+		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
+		Self::deposit_event(Event::AppealEnded {
+			job: job_id,
+			worker: appellant,
+			operator: appeal.challenger,
+			won,
+			returned,
+			reward,
+		});
+		Ok(())
+	}
+
+	/// Ends an appeal no referee quorum decided: the quorum's decision stands, its slashes of
+	/// wrong members are applied now, and the deposit comes back less the minimum fee.
+	/// `slashed` lists the referees slashed.
+	pub(crate) fn void_appeal(
+		job_id: JobId,
+		job: Job<T>,
+		outcome: RefereeOutcome,
+		mut slashed: Vec<(WorkerId, BalanceOf<T>)>,
+	) -> DispatchResult {
+		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
+		let appeal = provisional.challenge.clone().ok_or(Error::<T>::NotProvisional)?;
+		let appellant = Appeals::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
+		let slash = Decisions::<T>::get(job_id).map_or_else(Zero::zero, |decision| decision.slash);
+		let parties = Referrals::<T>::get(job_id).map_or(0, |referral| referral.parties);
+		for party in 1..parties {
+			if let Some((worker, _)) = Parties::<T>::get(job_id, party) {
+				slashed.push(Self::slash_now(job_id, &worker, slash, SlashReason::WrongResult));
+			} else {
+				defensive!("an appeal keeps its parties until decided");
+			}
+		}
+		let returned = Self::return_deposit_less_fee(&appeal)?;
+		Self::close(job_id, &job.model);
+		Self::make_final(job_id, provisional);
+		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
+		Self::deposit_event(Event::AppealEnded {
+			job: job_id,
+			worker: appellant,
+			operator: appeal.challenger,
+			won: false,
+			returned,
+			reward: Zero::zero(),
+		});
+		Ok(())
+	}
+
+	/// Rewrites `worker`'s verdict in a quorum's recorded decision.
+	fn set_verdict(decision: &mut QuorumDecision<T>, worker: &WorkerId, verdict: Verdict) {
+		for (member, recorded) in decision.verdicts.iter_mut() {
+			if member == worker {
+				*recorded = verdict;
+			}
+		}
+	}
+}
