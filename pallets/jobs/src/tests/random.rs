@@ -1,6 +1,6 @@
 //! Long random sequences of calls and blocks, single-worker jobs, audited jobs and quorums of 3
 //! and 5 with honest, byzantine, silent and mismatched members (and the referee quorums their
-//! contradictions call); after every step the invariants hold and
+//! contradictions, challenges and appeals call); after every step the invariants hold and
 //! no money appears or disappears.
 
 use super::*;
@@ -24,11 +24,11 @@ impl Rng {
 }
 
 const USERS: [AccountId; 3] = [USER, OTHER_USER, POOR];
-const WORKERS: [u8; 5] = [1, 2, 3, 4, 5];
+const WORKERS: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 /// What storing a digits result costs at a byte price of one.
 const STORAGE: Balance = 187;
 /// The workers' operators, who earn what they do.
-const OPERATORS: [AccountId; 5] = [100, 200, 300, 400, 500];
+const OPERATORS: [AccountId; 8] = [100, 200, 300, 400, 500, 600, 700, 800];
 
 /// The findings quorum members committed to, by job and worker seed.
 type Committed = BTreeMap<(u64, u8), Finding<Test>>;
@@ -68,7 +68,12 @@ fn step(rng: &mut Rng, committed: &mut Committed) {
 				deadline,
 			);
 		}
-		5 => quorum_step(rng, committed),
+		// A few members act at once, so that whole quorums answer now and then.
+		5 => {
+			for _ in 0..1 + rng.below(6) {
+				quorum_step(rng, committed);
+			}
+		}
 		2 => {
 			// Mostly the latest job (cancellable in its own block), sometimes any.
 			let next = crate::NextJobId::<Test>::get();
@@ -114,6 +119,25 @@ fn step(rng: &mut Rng, committed: &mut Committed) {
 				let _ = land(call);
 			}
 		}
+		4 if rng.below(2) == 0 && appealable() => {
+			// A member slashed for a wrong result appeals (or some other member: refused).
+			let decided: Vec<_> = crate::Decisions::<Test>::iter()
+				.filter(|(job, _)| crate::Provisionals::<Test>::contains_key(job))
+				.collect();
+			let (job, decision) = &decided[rng.below(decided.len() as u64) as usize];
+			let wrong: Vec<_> = decision
+				.verdicts
+				.iter()
+				.filter(|(_, verdict)| *verdict == veritensor_primitives::quorum::Verdict::Wrong)
+				.collect();
+			let (member, _) = match wrong.len() {
+				n if n > 0 && rng.below(4) > 0 => wrong[rng.below(n as u64) as usize],
+				_ => &decision.verdicts[rng.below(decision.verdicts.len() as u64) as usize],
+			};
+			let operator = <<Test as crate::Config>::Workers as veritensor_primitives::traits::WorkerStaking<_, _>>::operator(member)
+				.unwrap();
+			let _ = Jobs::appeal(RuntimeOrigin::signed(operator), *job, member.clone());
+		}
 		4 if rng.below(3) == 0 => {
 			// Someone challenges a provisional result (or a job that has none: refused).
 			let provisional: Vec<u64> = crate::Provisionals::<Test>::iter_keys().collect();
@@ -125,11 +149,16 @@ fn step(rng: &mut Rng, committed: &mut Committed) {
 			let _ = Jobs::challenge(RuntimeOrigin::signed(user), job, claimed);
 		}
 		4 => {
-			let who = [OWNER, TREASURY, OPERATORS[rng.below(5) as usize]][rng.below(3) as usize];
+			let who = [OWNER, TREASURY, OPERATORS[rng.below(8) as usize]][rng.below(3) as usize];
 			let _ = Jobs::claim(RuntimeOrigin::signed(user), who);
 		}
 		_ => run_to_block(System::block_number() + 1 + rng.below(3)),
 	}
+}
+
+/// Whether some quorum's result is open to appeal.
+fn appealable() -> bool {
+	crate::Provisionals::<Test>::iter_values().any(|provisional| provisional.job.k > 1)
 }
 
 /// A quorum member commits (an honest label, a wrong one, or "cannot execute") or reveals (its
@@ -194,6 +223,7 @@ fn quorum_step(rng: &mut Rng, committed: &mut Committed) {
 #[test]
 fn random_sequences_keep_the_invariants_and_the_money() {
 	let (mut challenges, mut challenges_ended, mut overturned) = (0, 0, 0);
+	let (mut appeals, mut appeals_ended, mut audits) = (0, 0, 0);
 	for seed in 1..=8u64 {
 		ExtBuilder.build_and_execute(|| {
 			// Results cost their storage, and no-shows a multiple of the price.
@@ -204,6 +234,24 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 			add_worker(3, 300, 500, 1);
 			add_worker(4, 400, 800, 3);
 			add_worker(5, 500, 300, 2);
+			// Enough operators besides a quorum's to referee it.
+			add_worker(6, 600, 600, 2);
+			add_worker(7, 700, 700, 2);
+			add_worker(8, 800, 900, 2);
+			// A label is exact: a byzantine one is wrong, and its member may appeal.
+			set_rule(
+				digits(),
+				veritensor_primitives::ComparisonRule::PerOutput(
+					vec![veritensor_primitives::OutputRule::Exact].try_into().unwrap(),
+				),
+			);
+			// Operators can afford an appeal's deposit.
+			for operator in OPERATORS {
+				<Balances as frame_support::traits::fungible::Mutate<_>>::mint_into(
+					&operator, 5_000,
+				)
+				.unwrap();
+			}
 			let mut committed = Committed::new();
 			let issuance = Balances::total_issuance();
 			let money_before = money();
@@ -246,8 +294,7 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 				decided > 2 && wrong > 0,
 				"seed {seed}: {decided} quorums decided, {wrong} with slashes"
 			);
-			let audits = count(|event| matches!(event, crate::Event::AuditDecided { .. }));
-			assert!(audits > 0, "seed {seed}: no audit decided");
+			audits += count(|event| matches!(event, crate::Event::AuditDecided { .. }));
 
 			// Let every open job end and every dispute window close: all escrow comes back or
 			// is paid, and every deferred slash is applied.
@@ -273,6 +320,8 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 			challenges += count(|event| matches!(event, crate::Event::Challenged { .. }));
 			challenges_ended += count(|event| matches!(event, crate::Event::ChallengeEnded { .. }));
 			overturned += count(|event| matches!(event, crate::Event::Overturned { .. }));
+			appeals += count(|event| matches!(event, crate::Event::Appealed { .. }));
+			appeals_ended += count(|event| matches!(event, crate::Event::AppealEnded { .. }));
 			for user in USERS {
 				assert_eq!(escrow_held(user), 0, "seed {seed}: escrow left held");
 			}
@@ -282,5 +331,9 @@ fn random_sequences_keep_the_invariants_and_the_money() {
 		challenges > 0 && challenges_ended == challenges,
 		"{challenges} challenges, {challenges_ended} ended"
 	);
-	println!("{challenges} challenges, {overturned} overturned");
+	assert!(appeals > 0 && appeals_ended == appeals, "{appeals} appeals, {appeals_ended} ended");
+	assert!(audits > 8, "{audits} audits decided");
+	println!(
+		"{audits} audits, {challenges} challenges, {appeals} appeals, {overturned} overturned"
+	);
 }
