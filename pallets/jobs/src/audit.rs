@@ -525,7 +525,7 @@ impl<T: Config> Pallet<T> {
 			(referees.len() as u32).saturating_add(referral.parties),
 			largest,
 		);
-		weight.saturating_accrue(Self::ending_weight(&referral, job.k));
+		weight.saturating_accrue(Self::ending_weight(&referral));
 		let referee_ballots = ballots::<T>(&quorum, &findings);
 		let decision = decide(&rule, pinned, &referee_ballots, REFEREES);
 		let canonical = decision.canonical.and_then(|index| {

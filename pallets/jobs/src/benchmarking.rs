@@ -322,6 +322,76 @@ fn crowded_jobs<T: Config>(count: u32) -> (Vec<JobId>, BlockNumberFor<T>) {
 /// A worker's signed batch of `n` answers to jobs assigned to it, outputs of `b` bytes each:
 /// the jobs of distinct submitters, spread over as many models as the worker serves (each with
 /// its own owner).
+/// A decided quorum of `k` members of crowded operators (a slash chills all of an operator's
+/// workers) for a small model: all but the last agree, the last is found wrong, and the result
+/// is held open to its appeal. Returns the job and the wrong member.
+fn quorum_with_wrong_member<T: Config>(
+	k: u32,
+	seed: u8,
+) -> Result<(JobId, WorkerId), BenchmarkError> {
+	let schema = small_schema();
+	let model = model_with::<T>(seed, schema.clone());
+	for index in 0..k {
+		T::BenchmarkHelper::add_crowded_worker(model, index);
+	}
+	T::BenchmarkHelper::make_eligible();
+	let (jobs, _) = drawn_quorums::<T>(model, &schema, k, 1);
+	let job = jobs[0];
+	let record = Jobs::<T>::get(job).ok_or("the quorum is drawn")?;
+	let workers = members::<T>(job);
+	let wrong = workers.last().cloned().ok_or("members")?;
+	for (member, worker) in workers.iter().enumerate() {
+		let fill = if *worker == wrong { 4 } else { 3 };
+		let finding = signed_finding::<T>(job, worker, &schema, fill)?;
+		Pallet::<T>::note_commitment(job, worker, member as u32, Default::default())?;
+		Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
+	}
+	Pallet::<T>::decide_quorum(job, record)?;
+	if !Provisionals::<T>::contains_key(job) {
+		return Err("a quorum that slashed a member is open to appeal".into());
+	}
+	Ok((job, wrong))
+}
+
+/// `worker`'s output for `job` filled with `fill`, its receipt signed.
+fn signed_finding<T: Config>(
+	job: JobId,
+	worker: &WorkerId,
+	schema: &IoSchema,
+	fill: u8,
+) -> Result<Finding<T>, BenchmarkError> {
+	let record = Jobs::<T>::get(job).ok_or("open")?;
+	let output = payload::<T>(&schema.outputs, fill);
+	let Payload::Inline(tensors) = &output else { return Err("inline".into()) };
+	let hash = veritensor_primitives::output_hash(tensors);
+	let receipt = Pallet::<T>::receipt(job, &record, hash, worker);
+	let signature = receipt.sign().ok_or("the key is in the keystore")?;
+	Ok(Finding::Output { output, signature })
+}
+
+/// Fills every block a check queued at `earliest` could slide to but the last, and every block
+/// the deadline that follows could slide to: the longest search for room.
+fn crowd_checks<T: Config>(earliest: BlockNumberFor<T>) -> BlockNumberFor<T> {
+	let full = |base: u64| -> BoundedVec<JobId, T::MaxJobsPerBlock> {
+		BoundedVec::truncate_from(
+			(0..T::MaxJobsPerBlock::get() as u64).map(|i| base + i).collect::<Vec<_>>(),
+		)
+	};
+	let slide = crate::audit::CHECK_SLIDE;
+	for offset in 0..slide {
+		CheckQueue::<T>::insert(earliest.saturating_add(offset.into()), full(1 << 40));
+	}
+	let draw_at = earliest.saturating_add(slide.into());
+	let deadline = draw_at
+		.saturating_add(T::CommitWindow::get().saturating_mul(2).into())
+		.saturating_add(T::RevealWindow::get().into());
+	for offset in 0..slide {
+		let expiry = deadline.saturating_add(1u32.into()).saturating_add(offset.into());
+		ExpiryQueue::<T>::insert(expiry, full(1 << 41));
+	}
+	draw_at
+}
+
 fn signed_answers<T: Config>(n: u32, b: u32) -> (WorkerId, AnswersOf<T>, WorkerSignature) {
 	let schema = schema_of_bytes(8, b);
 	let spread =
@@ -651,10 +721,12 @@ mod benchmarks {
 
 	#[benchmark]
 	fn decide_quorum(m: Linear<3, { largest_quorum::<T>() }>) -> Result<(), BenchmarkError> {
-		// A quorum of `m` members, every member revealed a small output, all agree: each is
-		// paid, and the result stored. The comparison of larger outputs is `compare_outputs`,
-		// once per pair. (Drawn as the largest quorum, then cut to `m` members: the decision
-		// works on any size.)
+		// A quorum of `m` members, every member revealed a small output; a bare majority
+		// agrees, the others are found wrong: the result stored and held open to their appeal
+		// with every wrong member's finding. (All agreeing, each is paid at once instead, which
+		// writes no more.) The comparison of larger outputs is `compare_outputs`, once per
+		// pair. (Drawn as the largest quorum, then cut to `m` members: the decision works on
+		// any size.)
 		let k = largest_quorum::<T>();
 		let schema = schema_of_bytes(8, 8);
 		let model = model_with::<T>(0xd0, schema.clone());
@@ -678,14 +750,11 @@ mod benchmarks {
 			}
 		});
 		let record = Jobs::<T>::get(job).ok_or("the quorum is drawn")?;
-		let output = payload::<T>(&schema.outputs, 3);
-		let Payload::Inline(tensors) = &output else { return Err("inline".into()) };
-		let output_hash = veritensor_primitives::output_hash(tensors);
+		let majority = m / 2 + 1;
 		for (member, worker) in members::<T>(job).iter().enumerate() {
-			let receipt = Pallet::<T>::receipt(job, &record, output_hash, worker);
-			let signature = receipt.sign().ok_or("the key is in the keystore")?;
+			let fill = if (member as u32) < majority { 3 } else { 4 };
+			let finding = signed_finding::<T>(job, worker, &schema, fill)?;
 			Pallet::<T>::note_commitment(job, worker, member as u32, Default::default())?;
-			let finding = Finding::Output { output: output.clone(), signature };
 			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
 		}
 
@@ -695,6 +764,7 @@ mod benchmarks {
 		}
 
 		assert!(Results::<T>::contains_key(job));
+		assert_eq!(Parties::<T>::iter_prefix(job).count() as u32, m - majority + 1);
 		Ok(())
 	}
 
@@ -858,24 +928,8 @@ mod benchmarks {
 			.expect("a valid answer; qed");
 		assert!(Provisionals::<T>::contains_key(job));
 		let now = frame_system::Pallet::<T>::block_number();
-		let earliest = now.saturating_add(crate::audit::decision_delay::<T>().into());
-		let full = |base: u64| -> BoundedVec<JobId, T::MaxJobsPerBlock> {
-			BoundedVec::truncate_from(
-				(0..T::MaxJobsPerBlock::get() as u64).map(|i| base + i).collect::<Vec<_>>(),
-			)
-		};
-		let slide = crate::audit::CHECK_SLIDE;
-		for offset in 0..slide {
-			CheckQueue::<T>::insert(earliest.saturating_add(offset.into()), full(1 << 40));
-		}
-		let draw_at = earliest.saturating_add(slide.into());
-		let deadline = draw_at
-			.saturating_add(T::CommitWindow::get().saturating_mul(2).into())
-			.saturating_add(T::RevealWindow::get().into());
-		for offset in 0..slide {
-			let expiry = deadline.saturating_add(1u32.into()).saturating_add(offset.into());
-			ExpiryQueue::<T>::insert(expiry, full(1 << 41));
-		}
+		let draw_at =
+			crowd_checks::<T>(now.saturating_add(crate::audit::decision_delay::<T>().into()));
 		let challenger = funded::<T>("challenger");
 
 		#[extrinsic_call]
@@ -905,16 +959,9 @@ mod benchmarks {
 		if members::<T>(job) != vec![cheat.clone()] {
 			return Err("the only eligible worker is drawn".into());
 		}
-		let signed =
-			|job: JobId, worker: &WorkerId, fill: u8| -> Result<Finding<T>, BenchmarkError> {
-				let record = Jobs::<T>::get(job).ok_or("open")?;
-				let output = payload::<T>(&schema.outputs, fill);
-				let Payload::Inline(tensors) = &output else { return Err("inline".into()) };
-				let hash = veritensor_primitives::output_hash(tensors);
-				let receipt = Pallet::<T>::receipt(job, &record, hash, worker);
-				let signature = receipt.sign().ok_or("the key is in the keystore")?;
-				Ok(Finding::Output { output, signature })
-			};
+		let signed = |job: JobId, worker: &WorkerId, fill: u8| {
+			signed_finding::<T>(job, worker, &schema, fill)
+		};
 		let Finding::Output { output, signature } = signed(job, &cheat, 3)? else {
 			return Err("an output".into());
 		};
@@ -961,9 +1008,76 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn appeal() -> Result<(), BenchmarkError> {
+		// The largest quorum's last member appeals its slash; every block its referees' draw
+		// could take is full but the last the slide reaches, and so is every block their
+		// deadline could take.
+		let (job, wrong) = quorum_with_wrong_member::<T>(largest_quorum::<T>(), 0xa1)?;
+		let operator = T::Workers::operator(&wrong).ok_or("registered")?;
+		T::Currency::set_balance(&operator, BalanceOf::<T>::max_value() / 1024u32.into());
+		let now = frame_system::Pallet::<T>::block_number();
+		let draw_at =
+			crowd_checks::<T>(now.saturating_add(crate::audit::decision_delay::<T>().into()));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), job, wrong);
+
+		assert_eq!(
+			Jobs::<T>::get(job).map(|record| record.state),
+			Some(JobState::Escalated { draw_at })
+		);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn decide_appeal() -> Result<(), BenchmarkError> {
+		// The largest quorum of crowded operators' workers, whose last member appealed; three
+		// referees agree with it: the appellant cleared, every other member slashed (each
+		// chilling all of its operator's workers), the referees paid, the submitter refunded,
+		// the result replaced. Small outputs: their comparisons are `compare_outputs`.
+		let (job, wrong) = quorum_with_wrong_member::<T>(largest_quorum::<T>(), 0xa2)?;
+		let model = Jobs::<T>::get(job)
+			.map(|record| record.model)
+			.or_else(|| Provisionals::<T>::get(job).map(|provisional| provisional.job.model))
+			.ok_or("provisional")?;
+		for index in 0..3 {
+			T::BenchmarkHelper::add_worker(&[model], 1_000 + index, 1);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let operator = T::Workers::operator(&wrong).ok_or("registered")?;
+		T::Currency::set_balance(&operator, BalanceOf::<T>::max_value() / 1024u32.into());
+		Pallet::<T>::appeal(RawOrigin::Signed(operator).into(), job, wrong)?;
+		let Some(JobState::Escalated { draw_at }) = Jobs::<T>::get(job).map(|record| record.state)
+		else {
+			return Err("appealed".into());
+		};
+		advance_to::<T>(draw_at);
+		Pallet::<T>::draw_checks(draw_at);
+		let referees = members::<T>(job);
+		if referees.len() != 3 {
+			return Err("three referees drawn".into());
+		}
+		for (member, referee) in referees.iter().enumerate() {
+			Pallet::<T>::note_commitment(job, referee, member as u32, Default::default())?;
+			let finding = signed_finding::<T>(job, referee, &small_schema(), 4)?;
+			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
+		}
+		let record = Jobs::<T>::get(job).ok_or("open")?;
+
+		#[block]
+		{
+			Pallet::<T>::decide_quorum(job, record)?;
+		}
+
+		assert!(Overturned::<T>::contains_key(job));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn finalize_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
-		// `n` provisional results due now, each of its own model (and owner), payee and input:
-		// each one's earnings accrued, its input dropped and its model released.
+		// `n` provisional results of the largest quorum due now, each of its own model (and
+		// owner), payees and input: each one's earnings accrued to every member's payee, its
+		// input dropped, its model released and the findings kept for an appeal forgotten.
 		let model = model_with::<T>(0xf1, small_schema());
 		T::BenchmarkHelper::add_worker(&[model], 0, 1);
 		T::BenchmarkHelper::make_eligible();
@@ -972,9 +1086,18 @@ mod benchmarks {
 		let job = Jobs::<T>::get(template).expect("submitted; qed");
 		let worker = WorkerId::from(sp_core::sr25519::Public::from_raw([7; 32]));
 		let now = frame_system::Pallet::<T>::block_number();
+		let k = T::MaxWorkersPerJob::get();
+		let finding = RevealedFinding::from(Finding::<T>::Output {
+			output: payload::<T>(&small_schema().outputs, 3),
+			signature: sp_core::sr25519::Signature::from_raw([0; 64]).into(),
+		});
 		for index in 0..n {
 			let id = (1u64 << 40) + index as u64;
 			let mut job = job.clone();
+			job.k = k;
+			for party in 0..k {
+				Parties::<T>::insert(id, party, (worker.clone(), finding.clone()));
+			}
 			job.model = model_numbered::<T>(index, small_schema());
 			job.price.owner = account("owner", index, 0);
 			T::Models::acquire(&job.model).expect("a listed model takes jobs; qed");
@@ -985,7 +1108,9 @@ mod benchmarks {
 					job,
 					worker: worker.clone(),
 					operator: account("operator", index, 0),
-					payees: BoundedVec::truncate_from(vec![account("payee", index, 0)]),
+					payees: BoundedVec::truncate_from(
+						(0..k).map(|member| account("payee", index * k + member, 0)).collect(),
+					),
 					premium: Zero::zero(),
 					until: now,
 					challenge: None,
@@ -1000,6 +1125,7 @@ mod benchmarks {
 		}
 
 		assert!(Provisionals::<T>::iter().next().is_none());
+		assert!(Parties::<T>::iter().next().is_none());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);

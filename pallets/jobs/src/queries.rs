@@ -80,17 +80,17 @@ impl<T: Config> Pallet<T> {
 		};
 		let decision = Self::decision_weight(members, bytes);
 		match referral {
-			Some(referral) => decision.saturating_add(Self::ending_weight(&referral, record.k)),
+			Some(referral) => decision.saturating_add(Self::ending_weight(&referral)),
 			None => decision,
 		}
 	}
 
 	/// What ending a referral weighs beyond its referees' decision: a challenge's slash, refund
-	/// and deposit; an appeal's slashes of a quorum of `k` members, its refund and deposit.
-	pub(crate) fn ending_weight(referral: &Referral, k: u32) -> Weight {
+	/// and deposit; an appeal's slashes of the largest quorum's members, its refund and deposit.
+	pub(crate) fn ending_weight(referral: &Referral) -> Weight {
 		match referral.cause {
 			RefereeCause::Challenged => T::WeightInfo::decide_challenge(),
-			RefereeCause::Appealed => T::WeightInfo::decide_appeal(k),
+			RefereeCause::Appealed => T::WeightInfo::decide_appeal(),
 			RefereeCause::AuditContradicted | RefereeCause::QuorumSplit => Weight::zero(),
 		}
 	}

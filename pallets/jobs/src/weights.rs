@@ -71,7 +71,7 @@ pub trait WeightInfo {
 	fn finalize_results(n: u32, ) -> Weight;
 	fn decide_challenge() -> Weight;
 	fn appeal() -> Weight;
-	fn decide_appeal(n: u32, ) -> Weight;
+	fn decide_appeal() -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -755,7 +755,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn appeal() -> Weight {
 		Weight::from_parts(729_626_000, 206004)
 	}
-	fn decide_appeal(_n: u32, ) -> Weight {
+	fn decide_appeal() -> Weight {
 		Weight::from_parts(729_626_000, 206004)
 	}
 }
@@ -925,7 +925,7 @@ impl WeightInfo for () {
 	fn appeal() -> Weight {
 		Weight::from_parts(729_626_000, 206004)
 	}
-	fn decide_appeal(_n: u32, ) -> Weight {
+	fn decide_appeal() -> Weight {
 		Weight::from_parts(729_626_000, 206004)
 	}
 }
