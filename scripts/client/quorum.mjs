@@ -6,7 +6,7 @@
 // 1. k = 3 jobs on both demo models, submitted over several blocks: each settles with the
 //    honest answer (the recorded prediction), the byzantine member's answer is judged wrong
 //    (its label is not the argmax of its own scores) and slashed when the dispute window ends,
-//    the honest members are paid exactly their price;
+//    when the honest members are paid exactly their price;
 // 2. k = 1 jobs on the same chain, for the latency comparison (and to show what one worker's
 //    word is worth with a byzantine worker among three);
 // 3. an honest worker node killed (SIGKILL) the moment it has sent its commitments and
@@ -224,11 +224,6 @@ export async function quorumSuite(nodeBin, { say, check }) {
     check(quorumJobs.every((job) => job.end.settled), 'every k=3 job settled');
     check(quorumJobs.every((job) => labelOf(job.end.output) === expected(job)),
       'every k=3 result is the honest answer (the recorded prediction)');
-    const earnedAfter = await claimable(api, payees);
-    const earned = payees.map((who) => earnedAfter[who] - earnedBefore[who]);
-    check(earned[0] === 30n * perWorker && earned[1] === 30n * perWorker,
-      `each honest operator earned exactly 30 × ${perWorker} (${earned[0]}, ${earned[1]})`);
-    check(earned[2] === 0n, 'the byzantine operator earned nothing');
     const decisions = await Promise.all(quorumJobs.map(async (job) =>
       (await api.call.jobsApi.decision(job.id)).unwrap()));
     const verdictOf = (decision, worker) =>
@@ -252,8 +247,15 @@ export async function quorumSuite(nodeBin, { say, check }) {
       `provisionally on its word (open to challenge for the dispute window)`);
     const singleLatency = latencies(singleJobs);
 
-    // The slashes land when the dispute window ends.
+    // The slashes land when the dispute window ends, and the earnings held for the slashed
+    // member's appeal accrue (the single-worker jobs above settled later: theirs are still held).
     await waitForBlock(api, disputeEnd + 1);
+    const atDisputeEnd = await api.at(await api.rpc.chain.getBlockHash(disputeEnd));
+    const earnedAfter = await claimable(atDisputeEnd, payees);
+    const earned = payees.map((who) => earnedAfter[who] - earnedBefore[who]);
+    check(earned[0] === 30n * perWorker && earned[1] === 30n * perWorker,
+      `each honest operator earned exactly 30 × ${perWorker} when the windows ended (${earned[0]}, ${earned[1]})`);
+    check(earned[2] === 0n, 'the byzantine operator earned nothing');
     const slashes = [];
     for (let n = quorumJobs[0].submittedBlock; n <= disputeEnd + 1; n += 1) {
       const at = await api.at(await api.rpc.chain.getBlockHash(n));

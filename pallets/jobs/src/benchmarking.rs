@@ -769,6 +769,57 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn escalate_quorum(m: Linear<3, { largest_quorum::<T>() }>) -> Result<(), BenchmarkError> {
+		// A quorum of `m` members that all revealed different small outputs: no majority, so
+		// every finding is kept for referees, whose draw and deadline search the longest for a
+		// block with room (every block but the last the slide reaches is full). (Drawn as the
+		// largest quorum, then cut to `m` members.)
+		let k = largest_quorum::<T>();
+		let schema = small_schema();
+		let model = model_with::<T>(0xe5, schema.clone());
+		for index in 0..k {
+			T::BenchmarkHelper::add_worker(&[model], index, 1);
+		}
+		T::BenchmarkHelper::make_eligible();
+		let (jobs, _) = drawn_quorums::<T>(model, &schema, k, 1);
+		let job = jobs[0];
+		Jobs::<T>::mutate(job, |record| {
+			if let Some(record) = record {
+				record.k = m;
+				if let JobState::Assigned { workers, .. } = &mut record.state {
+					workers.truncate(m as usize);
+				}
+			}
+		});
+		Quorums::<T>::mutate(job, |quorum| {
+			if let Some(quorum) = quorum {
+				quorum.commitments.truncate(m as usize);
+			}
+		});
+		let record = Jobs::<T>::get(job).ok_or("the quorum is drawn")?;
+		for (member, worker) in members::<T>(job).iter().enumerate() {
+			let finding = signed_finding::<T>(job, worker, &schema, 3 + member as u8)?;
+			Pallet::<T>::note_commitment(job, worker, member as u32, Default::default())?;
+			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		let draw_at =
+			crowd_checks::<T>(now.saturating_add(crate::audit::decision_delay::<T>().into()));
+
+		#[block]
+		{
+			Pallet::<T>::decide_quorum(job, record)?;
+		}
+
+		assert_eq!(
+			Jobs::<T>::get(job).map(|record| record.state),
+			Some(JobState::Escalated { draw_at })
+		);
+		assert_eq!(Parties::<T>::iter_prefix(job).count() as u32, m);
+		Ok(())
+	}
+
+	#[benchmark]
 	fn compare_outputs(b: Linear<8, { max_side_bytes::<T>() }>) -> Result<(), BenchmarkError> {
 		// One comparison of two outputs of `b` bytes that agree, element by element (a
 		// tolerance on every tensor: the costliest rule, read to the last element).

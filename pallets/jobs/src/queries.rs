@@ -96,11 +96,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The weight of deciding a quorum of `members` whose outputs have `bytes` bytes: the
-	/// decision's bookkeeping, and a comparison for every pair of answers (the agreement sets)
-	/// and of each answer with the canonical one.
+	/// decision's bookkeeping (settling it, or escalating it to referees), and a comparison for
+	/// every pair of answers (the agreement sets) and of each answer with the canonical one.
 	pub(crate) fn decision_weight(members: u32, bytes: u32) -> Weight {
 		let comparisons = members.saturating_mul(members.saturating_add(1));
-		T::WeightInfo::decide_quorum(members).saturating_add(
+		let bookkeeping =
+			T::WeightInfo::decide_quorum(members).max(T::WeightInfo::escalate_quorum(members));
+		bookkeeping.saturating_add(
 			T::WeightInfo::compare_outputs(bytes).saturating_mul(comparisons.into()),
 		)
 	}

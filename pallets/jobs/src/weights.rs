@@ -72,6 +72,7 @@ pub trait WeightInfo {
 	fn decide_challenge() -> Weight;
 	fn appeal() -> Weight;
 	fn decide_appeal() -> Weight;
+	fn escalate_quorum(m: u32, ) -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -758,6 +759,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn decide_appeal() -> Weight {
 		Weight::from_parts(729_626_000, 206004)
 	}
+	fn escalate_quorum(_m: u32, ) -> Weight {
+		Weight::from_parts(729_626_000, 206004)
+	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
@@ -926,6 +930,9 @@ impl WeightInfo for () {
 		Weight::from_parts(729_626_000, 206004)
 	}
 	fn decide_appeal() -> Weight {
+		Weight::from_parts(729_626_000, 206004)
+	}
+	fn escalate_quorum(_m: u32, ) -> Weight {
 		Weight::from_parts(729_626_000, 206004)
 	}
 }
