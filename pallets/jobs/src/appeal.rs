@@ -74,9 +74,9 @@ impl<T: Config> Pallet<T> {
 			T::Workers::operator(&worker).as_ref() == Some(&operator),
 			Error::<T>::NotWorkersOperator
 		);
+		ensure!(!Appeals::<T>::contains_key(job_id), Error::<T>::AlreadyAppealed);
 		let mut provisional =
 			Provisionals::<T>::get(job_id).ok_or(Error::<T>::AppealWindowClosed)?;
-		ensure!(!Appeals::<T>::contains_key(job_id), Error::<T>::AlreadyAppealed);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < provisional.until, Error::<T>::AppealWindowClosed);
 		let claimed =
@@ -145,12 +145,7 @@ impl<T: Config> Pallet<T> {
 		for ((worker, _), verdict) in parties.iter().zip(&verdicts).skip(1) {
 			let confirmed = *verdict == Verdict::Wrong;
 			if confirmed {
-				slashed.push(Self::slash_now(
-					job_id,
-					worker,
-					decision.slash,
-					SlashReason::WrongResult,
-				));
+				slashed.push(Self::slash_wrong_member(worker, decision.slash));
 			} else {
 				T::Workers::note_released(worker, exposure, Outcome::Voided);
 				Self::set_verdict(&mut decision, worker, Verdict::Differed);
@@ -159,24 +154,23 @@ impl<T: Config> Pallet<T> {
 				won = !confirmed;
 			}
 		}
-		// The majority vouched for an output the referees contradict.
+		// The majority vouched for an output the referees contradict: each member is slashed
+		// through the operator recorded at the decision, even if its key has left since.
 		if overturned {
-			for (member, verdict) in decision.verdicts.iter_mut() {
-				if *verdict != Verdict::Agreed {
-					continue;
-				}
-				let taken = T::Workers::slash(
-					member,
+			for earner in &provisional.earners {
+				let taken = T::Workers::slash_operator(
+					&earner.operator,
+					&earner.worker,
 					SlashAmount::Fixed(decision.slash),
 					SlashReason::WrongResult,
 					Some(Self::audit_pool()),
 				)
 				.unwrap_or_else(|_| {
-					log!(warn, "appeal of job {job_id}: a majority member is gone");
+					log!(warn, "appeal of job {job_id}: a majority member's operator is gone");
 					Zero::zero()
 				});
-				slashed.push((member.clone(), taken));
-				*verdict = Verdict::Wrong;
+				slashed.push((earner.worker.clone(), taken));
+				Self::set_verdict(&mut decision, &earner.worker, Verdict::Wrong);
 			}
 		}
 		Decisions::<T>::insert(job_id, decision);
@@ -235,7 +229,7 @@ impl<T: Config> Pallet<T> {
 		let parties = Referrals::<T>::get(job_id).map_or(0, |referral| referral.parties);
 		for party in 1..parties {
 			if let Some((worker, _)) = Parties::<T>::get(job_id, party) {
-				slashed.push(Self::slash_now(job_id, &worker, slash, SlashReason::WrongResult));
+				slashed.push(Self::slash_wrong_member(&worker, slash));
 			} else {
 				defensive!("an appeal keeps its parties until decided");
 			}
@@ -253,6 +247,24 @@ impl<T: Config> Pallet<T> {
 			reward: Zero::zero(),
 		});
 		Ok(())
+	}
+
+	/// Slashes a member the quorum found wrong `amount` (the slash its decision recorded), the
+	/// bounty to the audit pool, and releases the exposure its assignment held.
+	fn slash_wrong_member(worker: &WorkerId, amount: BalanceOf<T>) -> (WorkerId, BalanceOf<T>) {
+		// Its key cannot leave while its exposure is held.
+		let taken = T::Workers::slash(
+			worker,
+			SlashAmount::Fixed(amount),
+			SlashReason::WrongResult,
+			Some(Self::audit_pool()),
+		)
+		.unwrap_or_else(|_| {
+			defensive!("a member whose slash is pending stays registered");
+			Zero::zero()
+		});
+		T::Workers::note_released(worker, T::Workers::max_exposure(), Outcome::Missed);
+		(worker.clone(), taken)
 	}
 
 	/// Rewrites `worker`'s verdict in a quorum's recorded decision.

@@ -210,7 +210,13 @@ impl<T: Config> Pallet<T> {
 				}
 				operators.extend(Jobs::<T>::get(job).map(|record| record.submitter));
 			}
+			// Every member of an appealed quorum: the majority's operators as recorded when
+			// they were paid (a key may have left since), the others' (their keys cannot leave
+			// while their slashes wait).
 			if referral.cause == RefereeCause::Appealed {
+				if let Some(provisional) = Provisionals::<T>::get(job) {
+					operators.extend(provisional.earners.into_iter().map(|earner| earner.operator));
+				}
 				if let Some(decision) = Decisions::<T>::get(job) {
 					operators.extend(
 						decision
@@ -225,22 +231,24 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws the checks due at `now`: audits decided, referees drawn. Returns how many were
-	/// due and how many models' candidates they asked for.
-	pub(crate) fn draw_checks(now: BlockNumberFor<T>) -> (u32, u32) {
+	/// due, how many models' candidates they asked for, and the weight of the referrals they
+	/// ended for want of referees (beyond `draw_checks`).
+	pub(crate) fn draw_checks(now: BlockNumberFor<T>) -> (u32, u32, Weight) {
 		let due = CheckQueue::<T>::take(now);
 		if due.is_empty() {
-			return (0, 0);
+			return (0, 0, Weight::zero());
 		}
 		let seed = Self::draw_seed();
 		let mut pools = BTreeMap::new();
+		let mut ended = Weight::zero();
 		for job in &due {
 			if Referrals::<T>::contains_key(job) {
-				Self::draw_referees(*job, now, &seed, &mut pools);
+				ended.saturating_accrue(Self::draw_referees(*job, now, &seed, &mut pools));
 			} else {
 				Self::decide_audit(*job, now, &seed, &mut pools);
 			}
 		}
-		(due.len() as u32, pools.len() as u32)
+		(due.len() as u32, pools.len() as u32, ended)
 	}
 
 	/// Decides whether to audit `job_id`, and draws its auditor if so.
@@ -358,7 +366,6 @@ impl<T: Config> Pallet<T> {
 		match first {
 			Some(RevealedFinding::Output { output, signature }) => {
 				T::Workers::note_released(original, exposure, Outcome::Completed);
-				let payee = T::Workers::payee(original).ok_or(Error::<T>::NotWorkerAccount)?;
 				let hash = Self::finding_hash(output);
 				let settlement = Settlement {
 					worker: original.clone(),
@@ -366,7 +373,8 @@ impl<T: Config> Pallet<T> {
 					output_hash: hash,
 					signature: *signature,
 				};
-				Self::settle_provisionally(job_id, job, alloc::vec![payee], settlement)?;
+				let earner = Self::earner(original)?;
+				Self::settle_provisionally(job_id, job, alloc::vec![earner], settlement)?;
 			}
 			Some(RevealedFinding::CannotExecute { reason }) => {
 				T::Workers::note_released(original, exposure, Outcome::Failed);
@@ -469,17 +477,27 @@ impl<T: Config> Pallet<T> {
 		Some((draw_at, deadline))
 	}
 
-	/// Draws `job_id`'s three referees, of operators with no part in the job.
+	/// Draws `job_id`'s three referees, of operators with no part in the job. Returns what the
+	/// draw weighs beyond `draw_checks`: an appeal's exclusions, and the referral's end when no
+	/// three referees can be drawn (no more than its referees' decision would weigh, nor than
+	/// a challenge's: an escalation's refund moves less).
 	fn draw_referees(
 		job_id: JobId,
 		now: BlockNumberFor<T>,
 		seed: &[u8; 32],
 		pools: &mut BTreeMap<ModelHash, Vec<CandidateOf<T>>>,
-	) {
-		let Some(mut job) = Jobs::<T>::get(job_id) else { return };
+	) -> Weight {
+		let Some(mut job) = Jobs::<T>::get(job_id) else { return Weight::zero() };
 		if job.state != (JobState::Escalated { draw_at: now }) {
-			return;
+			return Weight::zero();
 		}
+		let Some(referral) = Referrals::<T>::get(job_id) else { return Weight::zero() };
+		// An appeal excludes every member's operator: the decision, the held result, a key each.
+		let mut extra = if referral.cause == RefereeCause::Appealed {
+			T::DbWeight::get().reads(u64::from(job.k).saturating_add(2))
+		} else {
+			Weight::zero()
+		};
 		let mut operators = Self::excluded_operators(job_id, &[]);
 		let random = sp_io::hashing::blake2_256(&(REFEREE_DOMAIN, seed, job_id).encode());
 		let pool = Self::pool(pools, &job.model);
@@ -489,7 +507,11 @@ impl<T: Config> Pallet<T> {
 				T::Workers::note_released(referee, T::Workers::max_exposure(), Outcome::Voided);
 			}
 			Self::end_unresolved(job_id, job);
-			return;
+			extra.saturating_accrue(
+				Self::ending_weight(&referral)
+					.max(<T::WeightInfo as crate::WeightInfo>::decide_challenge()),
+			);
+			return extra;
 		}
 		for referee in &referees {
 			WorkerJobs::<T>::insert(referee, job_id, ());
@@ -500,6 +522,7 @@ impl<T: Config> Pallet<T> {
 			JobState::Assigned { workers: BoundedVec::truncate_from(referees.clone()), at: now };
 		Jobs::<T>::insert(job_id, job);
 		Self::deposit_event(Event::RefereesDrawn { job: job_id, referees, deadline });
+		extra
 	}
 
 	/// Decides a referee quorum from its members' reveals (see the module's docs). Returns the

@@ -1159,8 +1159,14 @@ mod benchmarks {
 					job,
 					worker: worker.clone(),
 					operator: account("operator", index, 0),
-					payees: BoundedVec::truncate_from(
-						(0..k).map(|member| account("payee", index * k + member, 0)).collect(),
+					earners: BoundedVec::truncate_from(
+						(0..k)
+							.map(|member| Earner {
+								worker: worker.clone(),
+								operator: account("operator", index * k + member, 0),
+								payee: account("payee", index * k + member, 0),
+							})
+							.collect(),
 					),
 					premium: Zero::zero(),
 					until: now,

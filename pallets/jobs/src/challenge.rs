@@ -2,7 +2,8 @@
 //!
 //! A result settled on one worker's word (a single-worker job, or an audited one whether or not
 //! it was audited) is readable at once but provisional for [`Config::DisputeWindow`] blocks:
-//! its cost waits in the pot, unpaid, and its input is kept. Any signed account may challenge it
+//! its cost waits in the pot, unpaid, and its input is kept. (So is a quorum's result that
+//! slashed a member, open to that member's appeal rather than to challenges: see `appeal.rs`.) Any signed account may challenge it
 //! meanwhile with a deposit ([`Pallet::challenge_deposit`]): the job goes back to a referee
 //! quorum (see `audit.rs`) with the worker's output as its one party. The referees' majority
 //! judges the output under the model's slash rule:
@@ -50,21 +51,22 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Settles `job_id` on `answer`, provisionally: the submitter pays the cost now (the audit
-	/// premium to the audit pool, the rest into the pot), but the earnings of `payees` (one per
-	/// worker paid) accrue only when the dispute window ends unchallenged.
+	/// premium to the audit pool, the rest into the pot), but the earnings of `earners` (the
+	/// workers paid) accrue only when the dispute window ends unchallenged.
 	pub(crate) fn settle_provisionally(
 		job_id: JobId,
 		job: Job<T>,
-		payees: Vec<T::AccountId>,
+		earners: Vec<Earner<T>>,
 		answer: Settlement<T>,
 	) -> DispatchResult {
 		// Referees compare outputs on chain: a remote output cannot be challenged, so holding
 		// its earnings would only delay them.
 		if matches!(answer.output, Payload::Remote { .. }) {
+			let payees: Vec<_> = earners.into_iter().map(|earner| earner.payee).collect();
 			return Self::settle(job_id, job, &payees, answer);
 		}
-		let payees = BoundedVec::<_, T::MaxWorkersPerJob>::truncate_from(payees);
-		let cost = Self::held_cost(&job, payees.len() as u32);
+		let earners = BoundedVec::<_, T::MaxWorkersPerJob>::truncate_from(earners);
+		let cost = Self::held_cost(&job, earners.len() as u32);
 		asset::collect_cost::<T>(&job.submitter, cost)?;
 		let premium = Audits::<T>::get(job_id).map_or_else(Zero::zero, |audit| audit.premium);
 		asset::collect_premium::<T>(&job.submitter, premium)?;
@@ -78,7 +80,7 @@ impl<T: Config> Pallet<T> {
 		let single_worker = job.k == 1;
 		Provisionals::<T>::insert(
 			job_id,
-			Provisional { job, worker, operator, payees, premium, until, challenge: None },
+			Provisional { job, worker, operator, earners, premium, until, challenge: None },
 		);
 		Self::queue_for_finalizing(job_id, until);
 		Self::record_result(job_id, &model, answer, single_worker, paid, refunded, Some(until));
@@ -141,9 +143,9 @@ impl<T: Config> Pallet<T> {
 	/// Accrues a provisional result's earnings (each paid worker's price to its payee, the
 	/// royalty, the treasury's fees) and forgets it.
 	pub(crate) fn make_final(job_id: JobId, provisional: Provisional<T>) {
-		let Provisional { job, worker, payees, .. } = provisional;
-		for payee in &payees {
-			Self::accrue(payee, job.price.per_worker);
+		let Provisional { job, worker, earners, .. } = provisional;
+		for earner in &earners {
+			Self::accrue(&earner.payee, job.price.per_worker);
 		}
 		Self::accrue(&job.price.owner, job.price.royalty);
 		Self::accrue(
@@ -312,7 +314,7 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::NotProvisional.into());
 		};
 		let job = &provisional.job;
-		let cost = Self::held_cost(job, provisional.payees.len() as u32);
+		let cost = Self::held_cost(job, provisional.earners.len() as u32);
 		let premium = asset::draw_from_pool::<T>(provisional.premium);
 		let refund = cost.saturating_add(premium);
 		// Straight back to the submitter; an account that cannot take it (below the existential
@@ -358,6 +360,15 @@ impl<T: Config> Pallet<T> {
 			reward: Zero::zero(),
 		});
 		Ok(())
+	}
+
+	/// `worker` as a provisional result's earner: its operator and payee now.
+	pub(crate) fn earner(worker: &WorkerId) -> Result<Earner<T>, DispatchError> {
+		Ok(Earner {
+			worker: worker.clone(),
+			operator: T::Workers::operator(worker).ok_or(Error::<T>::NotWorkerAccount)?,
+			payee: T::Workers::payee(worker).ok_or(Error::<T>::NotWorkerAccount)?,
+		})
 	}
 
 	/// Returns a challenge's or an appeal's deposit that no referee quorum decided, less the

@@ -19,7 +19,7 @@ impl<T: Config> Pallet<T> {
 		let (expired, decided) = Self::expire_due(now);
 		let (commit_ends, replacement_models, decided_at_commit_end) =
 			Self::end_commit_windows(now);
-		let (checks, check_models) = Self::draw_checks(now);
+		let (checks, check_models, checks_ended) = Self::draw_checks(now);
 		let (assigned, models) = Self::assign_due(now);
 		let disputes = Self::end_disputes(now);
 		let finalized = Self::finalize_due(now);
@@ -27,6 +27,7 @@ impl<T: Config> Pallet<T> {
 		let mut weight = T::WeightInfo::on_initialize_base();
 		weight.saturating_accrue(decided);
 		weight.saturating_accrue(decided_at_commit_end);
+		weight.saturating_accrue(checks_ended);
 		if expired > 0 {
 			weight.saturating_accrue(T::WeightInfo::expire_jobs(expired));
 		}

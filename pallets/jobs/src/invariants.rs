@@ -269,8 +269,8 @@ impl<T: Config> Pallet<T> {
 		for (job_id, provisional) in Provisionals::<T>::iter() {
 			ensure!(Results::<T>::contains_key(job_id), "a provisional result without its result");
 			ensure!(Inputs::<T>::contains_key(job_id), "a provisional result without its input");
-			let paid = provisional.payees.len() as u32;
-			ensure!(paid >= 1 && paid <= provisional.job.k, "a provisional result's payees");
+			let paid = provisional.earners.len() as u32;
+			ensure!(paid >= 1 && paid <= provisional.job.k, "a provisional result's earners");
 			held = held.saturating_add(Self::held_cost(&provisional.job, paid));
 			let appealable = provisional.job.k > 1;
 			if appealable {

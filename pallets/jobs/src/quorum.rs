@@ -13,9 +13,12 @@
 //! 4. The decision pays the members that agree with the canonical answer, returns the other
 //!    shares to the submitter, and records the slashes (`Wrong`, `Unrevealed`: an assignment's
 //!    full exposure each), applied when the dispute window ends; their exposure stays covered
-//!    until then. No strict majority: the job is disputed and refunded, less the minimum fee,
-//!    at the window's end. Slashes go to the treasury: agreeing members earn nothing from them, so that
-//!    colluders gain nothing by outvoting an honest minority.
+//!    until then. A `Wrong` member may appeal meanwhile (see `appeal.rs`), so such a result
+//!    settles provisionally: the agreeing members' earnings accrue at the window's end. No
+//!    strict majority among revealed findings: the job goes to a referee quorum (see
+//!    `audit.rs`). The quorum's own slashes go to the treasury (those an appeal's referees
+//!    decide, to the audit pool, which pays them): agreeing members earn nothing from them, so
+//!    that colluders gain nothing by outvoting an honest minority.
 //!
 //! The functions here return the weight of the decisions they made, zero when they made none:
 //! their own work is weighed by the callers' benchmarks (`end_commit_windows`, `expire_jobs`).
@@ -277,7 +280,7 @@ impl<T: Config> Pallet<T> {
 		// assignments stay open.
 		let escalate = canonical.is_none() && findings.iter().any(Option::is_some);
 		let inline_input = !RemoteInputs::<T>::contains_key(job_id);
-		let mut payees = Vec::new();
+		let mut earners = Vec::new();
 		let mut slashed = false;
 		for ((worker, verdict), finding) in workers.iter().zip(&decision.verdicts).zip(&findings) {
 			if let (Some(finding), true) = (finding, inline_input) {
@@ -286,9 +289,9 @@ impl<T: Config> Pallet<T> {
 			}
 			let outcome = match verdict {
 				Verdict::Agreed if pays => {
-					match T::Workers::payee(worker) {
-						Some(payee) => payees.push(payee),
-						None => {
+					match Self::earner(worker) {
+						Ok(earner) => earners.push(earner),
+						Err(_) => {
 							defensive!("an assigned worker stays registered");
 						}
 					}
@@ -334,14 +337,16 @@ impl<T: Config> Pallet<T> {
 					(worker.clone(), RevealedFinding::Output { output: output.clone(), signature });
 				let settlement =
 					Settlement { worker: worker.clone(), output, output_hash: hash, signature };
-				if contested.is_empty() {
+				// A member slashed for a wrong result may appeal until the dispute window ends:
+				// the findings its referees would judge are kept that long, and the earnings
+				// held. (Referees compare inline outputs only.)
+				let inline = matches!(settlement.output, Payload::Inline(_));
+				if contested.is_empty() || !inline {
+					let payees: Vec<_> = earners.into_iter().map(|earner| earner.payee).collect();
 					Self::settle(job_id, job, &payees, settlement)?;
 				} else {
-					// A member slashed for a wrong result may appeal until the dispute window
-					// ends: the findings its referees would judge are kept that long, and the
-					// earnings held.
 					Self::keep_for_appeal(job_id, canonical_party, contested);
-					Self::settle_provisionally(job_id, job, payees, settlement)?;
+					Self::settle_provisionally(job_id, job, earners, settlement)?;
 				}
 				Some((worker, Some(hash)))
 			}

@@ -72,7 +72,12 @@ impl<T: Config> Pallet<T> {
 				WorkerJobs::<T>::remove(worker, job_id);
 				let signature = signature.into();
 				let answer = Settlement { worker: worker.clone(), output, output_hash, signature };
-				Self::settle_provisionally(job_id, job, alloc::vec![payee.clone()], answer)?;
+				let earner = Earner {
+					worker: worker.clone(),
+					operator: T::Workers::operator(worker).ok_or(Error::<T>::NotWorkerAccount)?,
+					payee: payee.clone(),
+				};
+				Self::settle_provisionally(job_id, job, alloc::vec![earner], answer)?;
 			}
 		}
 		Ok(None)

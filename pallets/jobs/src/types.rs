@@ -595,8 +595,10 @@ pub struct Provisional<T: Config> {
 	/// The operator whose bond backed the worker: slashed if a challenge overturns the result,
 	/// even if the worker key has been unregistered since.
 	pub operator: T::AccountId,
-	/// Where the paid workers' earnings go when the result becomes final, one per worker.
-	pub payees: BoundedVec<T::AccountId, T::MaxWorkersPerJob>,
+	/// The workers paid when the result becomes final (a quorum's: those that agreed), with
+	/// their operators (slashed if an appeal overturns the result, even if the keys have been
+	/// unregistered since) and payees.
+	pub earners: BoundedVec<Earner<T>, T::MaxWorkersPerJob>,
 	/// The audit premium the job paid, kept with its cost; it goes to the audit pool when the
 	/// result becomes final.
 	pub premium: BalanceOf<T>,
@@ -604,6 +606,28 @@ pub struct Provisional<T: Config> {
 	pub until: BlockNumberFor<T>,
 	/// The open challenge or appeal, if any: the job is back in the hands of a referee quorum.
 	pub challenge: Option<Challenge<T>>,
+}
+
+/// A worker a provisional result pays when it becomes final.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Earner<T: Config> {
+	/// The worker key.
+	pub worker: WorkerId,
+	/// The operator whose bond backs it.
+	pub operator: T::AccountId,
+	/// Where its earnings go.
+	pub payee: T::AccountId,
 }
 
 /// A challenge of a provisional result, or a slashed quorum member's appeal.

@@ -1,9 +1,9 @@
 //! Storage version 4: appeals of a quorum's slashes.
 //!
-//! A provisional result names every paid worker's payee ([`crate::Provisional::payees`]), as a
-//! quorum that slashed a member settles provisionally too: version 3's provisional results, all
-//! of one worker, get their one payee in the list. Every storage item version 4 adds starts
-//! empty.
+//! A provisional result names every worker it pays, with its operator and payee
+//! ([`crate::Provisional::earners`]), as a quorum that slashed a member settles provisionally
+//! too: version 3's provisional results, all of one worker, get that worker in the list. Every
+//! storage item version 4 adds starts empty.
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -42,9 +42,13 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
 			rewritten.saturating_inc();
 			Some(Provisional {
 				job: old.job,
-				worker: old.worker,
-				operator: old.operator,
-				payees: BoundedVec::truncate_from(alloc::vec![old.payee]),
+				worker: old.worker.clone(),
+				operator: old.operator.clone(),
+				earners: BoundedVec::truncate_from(alloc::vec![Earner {
+					worker: old.worker,
+					operator: old.operator,
+					payee: old.payee,
+				}]),
 				premium: old.premium,
 				until: old.until,
 				challenge: old.challenge,

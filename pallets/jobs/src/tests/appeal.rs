@@ -284,3 +284,50 @@ fn an_appeal_after_the_window_is_refused_and_the_slash_applied() {
 		assert!(!Inputs::<Test>::contains_key(job));
 	});
 }
+
+#[test]
+fn a_majority_member_whose_key_left_is_still_slashed_when_an_appeal_overturns_it() {
+	ExtBuilder.build_and_execute(|| {
+		setup(7);
+		let (job, seeds) = decide_quorum_with(&[0, 1]);
+		let (cheats, honest) = ([seeds[0], seeds[1]], seeds[2]);
+		// Paid at the decision, its assignment over: the key may leave at once.
+		remove_worker(cheats[0]);
+		assert_ok!(Jobs::appeal(RuntimeOrigin::signed(operator(honest)), job, worker(honest)));
+		referee(job, HONEST);
+		// Its operator's bond answers for it, as recorded when the quorum decided.
+		assert_eq!(
+			slashes(),
+			vec![
+				(worker(cheats[0]), EXPOSURE, SlashReason::WrongResult),
+				(worker(cheats[1]), EXPOSURE, SlashReason::WrongResult),
+			]
+		);
+		assert!(matches!(Jobs::result_status(job), Some(ResultStatus::Overturned { .. })));
+	});
+}
+
+#[test]
+fn no_operator_of_an_appealed_quorum_referees_it_even_through_another_key() {
+	ExtBuilder.build_and_execute(|| {
+		// Five operators: the quorum's three and two spare, one referee short.
+		setup(5);
+		let (job, seeds) = decide_quorum_with(&[0, 1]);
+		let (cheats, honest) = ([seeds[0], seeds[1]], seeds[2]);
+		// A majority member (not the canonical one) lets its key leave, and its operator
+		// registers another one: the only way to make up three referees.
+		remove_worker(cheats[1]);
+		add_worker(8, operator(cheats[1]), 1_000, 4);
+		serve(8, classifier());
+		assert_ok!(Jobs::appeal(RuntimeOrigin::signed(operator(honest)), job, worker(honest)));
+		run_to_block(System::block_number() + DELAY as u64);
+		System::assert_has_event(
+			Event::Refereed {
+				job,
+				outcome: RefereeOutcome::NoReferees,
+				slashed: vec![(worker(honest), EXPOSURE)],
+			}
+			.into(),
+		);
+	});
+}
