@@ -18,12 +18,14 @@
 //!   appellant's deposit pays what they do not cover. An appellant the referees clear gets the
 //!   rest of its deposit back and the rest of the bounties as a reward; one they contradict
 //!   loses the rest of its deposit to the audit pool;
-//! - no decision (no referee quorum drawn, no majority, or it found the job cannot run): the
-//!   quorum's decision stands, its slashes are applied, and the deposit comes back less the
-//!   minimum fee.
+//! - no decision (no referee quorum drawn, no majority, or it found the job cannot run): as
+//!   for any dispute without referees, nobody is slashed (the wrong members' slashes are
+//!   cancelled); the result stands and becomes final; the deposit comes back less the minimum
+//!   fee.
 //!
 //! One appeal per result: it judges every wrong member at once. Members slashed for committing
-//! without revealing have no output to judge and cannot appeal.
+//! without revealing, or for a "cannot execute" a majority contradicted by running the job,
+//! have no output to judge and cannot appeal.
 
 use crate::{asset, pallet::*, types::*};
 use alloc::vec::Vec;
@@ -63,13 +65,16 @@ impl<T: Config> Pallet<T> {
 		worker: WorkerId,
 	) -> DispatchResult {
 		let decision = Decisions::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
-		ensure!(
-			decision
-				.verdicts
-				.iter()
-				.any(|(member, verdict)| *member == worker && *verdict == Verdict::Wrong),
-			Error::<T>::NotAppealable
-		);
+		// The wrong members' findings are kept in the order of the decision, after the
+		// canonical one.
+		let wrong: Vec<&WorkerId> = decision
+			.verdicts
+			.iter()
+			.filter(|(_, verdict)| *verdict == Verdict::Wrong)
+			.map(|(member, _)| member)
+			.collect();
+		let position =
+			wrong.iter().position(|member| **member == worker).ok_or(Error::<T>::NotAppealable)?;
 		ensure!(
 			T::Workers::operator(&worker).as_ref() == Some(&operator),
 			Error::<T>::NotWorkersOperator
@@ -79,19 +84,20 @@ impl<T: Config> Pallet<T> {
 			Provisionals::<T>::get(job_id).ok_or(Error::<T>::AppealWindowClosed)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < provisional.until, Error::<T>::AppealWindowClosed);
-		let claimed =
-			match Parties::<T>::iter_prefix_values(job_id).find(|(member, _)| *member == worker) {
-				Some((_, RevealedFinding::Output { output, .. })) => Self::finding_hash(&output),
-				// A "cannot execute" claim has no output: its hash is the empty one's.
-				Some((_, RevealedFinding::CannotExecute { .. })) => Default::default(),
-				None => return Err(Error::<T>::NotAppealable.into()),
-			};
+		let party = (position as u32).saturating_add(1);
+		let claimed = match Parties::<T>::get(job_id, party) {
+			Some((member, RevealedFinding::Output { output, .. })) if member == worker => {
+				Self::finding_hash(&output)
+			}
+			// "Cannot execute" against a majority that ran the job: referees that run it can
+			// only confirm the slash, and referees that cannot would void the appeal.
+			_ => return Err(Error::<T>::NotAppealable.into()),
+		};
 		let deposit = Self::challenge_deposit(&provisional.job);
 		asset::hold_deposit::<T>(&operator, deposit)
 			.map_err(|_| Error::<T>::InsufficientDeposit)?;
 
-		let wrong = decision.verdicts.iter().filter(|(_, verdict)| *verdict == Verdict::Wrong);
-		let parties = (wrong.count() as u32).saturating_add(1);
+		let parties = (wrong.len() as u32).saturating_add(1);
 		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Appealed, parties });
 		let (draw_at, deadline) =
 			Self::schedule_referees(job_id, now).ok_or(Error::<T>::RefereeQueueFull)?;
@@ -213,23 +219,23 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Ends an appeal no referee quorum decided: the quorum's decision stands, its slashes of
-	/// wrong members are applied now, and the deposit comes back less the minimum fee.
-	/// `slashed` lists the referees slashed.
+	/// Ends an appeal no referee quorum decided: as for any dispute without referees, nobody is
+	/// slashed (the wrong members' slashes are cancelled); the result stands and is final, and
+	/// the deposit comes back less the minimum fee. `slashed` lists the referees slashed.
 	pub(crate) fn void_appeal(
 		job_id: JobId,
 		job: Job<T>,
 		outcome: RefereeOutcome,
-		mut slashed: Vec<(WorkerId, BalanceOf<T>)>,
+		slashed: Vec<(WorkerId, BalanceOf<T>)>,
 	) -> DispatchResult {
 		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
 		let appeal = provisional.challenge.clone().ok_or(Error::<T>::NotProvisional)?;
 		let appellant = Appeals::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
-		let slash = Decisions::<T>::get(job_id).map_or_else(Zero::zero, |decision| decision.slash);
 		let parties = Referrals::<T>::get(job_id).map_or(0, |referral| referral.parties);
+		let exposure = T::Workers::max_exposure();
 		for party in 1..parties {
 			if let Some((worker, _)) = Parties::<T>::get(job_id, party) {
-				slashed.push(Self::slash_wrong_member(&worker, slash));
+				T::Workers::note_released(&worker, exposure, Outcome::Voided);
 			} else {
 				defensive!("an appeal keeps its parties until decided");
 			}

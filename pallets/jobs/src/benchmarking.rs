@@ -323,26 +323,28 @@ fn crowded_jobs<T: Config>(count: u32) -> (Vec<JobId>, BlockNumberFor<T>) {
 /// the jobs of distinct submitters, spread over as many models as the worker serves (each with
 /// its own owner).
 /// A decided quorum of `k` members of crowded operators (a slash chills all of an operator's
-/// workers) for a small model: all but the last agree, the last is found wrong, and the result
-/// is held open to its appeal. Returns the job and the wrong member.
-fn quorum_with_wrong_member<T: Config>(
+/// workers) for a model of `schema`: all but the last `wrong` agree, those are found wrong,
+/// and the result is held open to their appeal. Returns the job, its model and the last
+/// member (a wrong one).
+fn quorum_with_wrong_members<T: Config>(
 	k: u32,
+	wrong: u32,
 	seed: u8,
-) -> Result<(JobId, WorkerId), BenchmarkError> {
-	let schema = small_schema();
+	schema: &IoSchema,
+) -> Result<(JobId, ModelHash, WorkerId), BenchmarkError> {
 	let model = model_with::<T>(seed, schema.clone());
 	for index in 0..k {
 		T::BenchmarkHelper::add_crowded_worker(model, index);
 	}
 	T::BenchmarkHelper::make_eligible();
-	let (jobs, _) = drawn_quorums::<T>(model, &schema, k, 1);
+	let (jobs, _) = drawn_quorums::<T>(model, schema, k, 1);
 	let job = jobs[0];
 	let record = Jobs::<T>::get(job).ok_or("the quorum is drawn")?;
 	let workers = members::<T>(job);
-	let wrong = workers.last().cloned().ok_or("members")?;
+	let last = workers.last().cloned().ok_or("members")?;
 	for (member, worker) in workers.iter().enumerate() {
-		let fill = if *worker == wrong { 4 } else { 3 };
-		let finding = signed_finding::<T>(job, worker, &schema, fill)?;
+		let fill = if member as u32 >= k.saturating_sub(wrong) { 4 } else { 3 };
+		let finding = signed_finding::<T>(job, worker, schema, fill)?;
 		Pallet::<T>::note_commitment(job, worker, member as u32, Default::default())?;
 		Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
 	}
@@ -350,7 +352,7 @@ fn quorum_with_wrong_member<T: Config>(
 	if !Provisionals::<T>::contains_key(job) {
 		return Err("a quorum that slashed a member is open to appeal".into());
 	}
-	Ok((job, wrong))
+	Ok((job, model, last))
 }
 
 /// `worker`'s output for `job` filled with `fill`, its receipt signed.
@@ -802,6 +804,14 @@ mod benchmarks {
 			Pallet::<T>::note_commitment(job, worker, member as u32, Default::default())?;
 			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
 		}
+		// The job's old place in the expiry queue is given up from a full queue.
+		let old_expiry = record.deadline.saturating_add(1u32.into());
+		ExpiryQueue::<T>::mutate(old_expiry, |queue| {
+			let mut others = (1u64 << 42)..;
+			while queue.len() < T::MaxJobsPerBlock::get() as usize {
+				let _ = queue.try_push(others.next().unwrap_or_default());
+			}
+		});
 		let now = frame_system::Pallet::<T>::block_number();
 		let draw_at =
 			crowd_checks::<T>(now.saturating_add(crate::audit::decision_delay::<T>().into()));
@@ -816,6 +826,7 @@ mod benchmarks {
 			Some(JobState::Escalated { draw_at })
 		);
 		assert_eq!(Parties::<T>::iter_prefix(job).count() as u32, m);
+		assert!(!ExpiryQueue::<T>::get(old_expiry).contains(&job));
 		Ok(())
 	}
 
@@ -995,8 +1006,9 @@ mod benchmarks {
 	#[benchmark]
 	fn decide_challenge() -> Result<(), BenchmarkError> {
 		// A challenged provisional result of a crowded operator's worker (its slash chills all
-		// of the operator's workers), three referees agreeing on another output: the operator
-		// slashed, the referees paid from the bounty and the deposit, the submitter refunded,
+		// of the operator's workers); two referees agree on another output, the third (a
+		// crowded operator's too) differs: the worker's operator and the odd referee slashed,
+		// the agreeing referees paid from the bounty and the deposit, the submitter refunded,
 		// the result replaced. Small outputs: their comparisons are `compare_outputs`.
 		let schema = small_schema();
 		let model = model_with::<T>(0xdc, schema.clone());
@@ -1023,7 +1035,7 @@ mod benchmarks {
 		Pallet::<T>::submit_results(RawOrigin::Authorized.into(), cheat, answers, batch)
 			.map_err(|_| "a valid answer")?;
 		for index in 1..=3 {
-			T::BenchmarkHelper::add_worker(&[model], index, 1);
+			T::BenchmarkHelper::add_crowded_worker(model, index);
 		}
 		T::BenchmarkHelper::make_eligible();
 		let challenger = funded::<T>("challenger");
@@ -1044,7 +1056,7 @@ mod benchmarks {
 		}
 		for (member, referee) in referees.iter().enumerate() {
 			Pallet::<T>::note_commitment(job, referee, member as u32, Default::default())?;
-			let finding = signed(job, referee, 4)?;
+			let finding = signed(job, referee, if member < 2 { 4 } else { 5 })?;
 			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
 		}
 		let record = Jobs::<T>::get(job).ok_or("open")?;
@@ -1060,10 +1072,12 @@ mod benchmarks {
 
 	#[benchmark]
 	fn appeal() -> Result<(), BenchmarkError> {
-		// The largest quorum's last member appeals its slash; every block its referees' draw
-		// could take is full but the last the slide reaches, and so is every block their
-		// deadline could take.
-		let (job, wrong) = quorum_with_wrong_member::<T>(largest_quorum::<T>(), 0xa1)?;
+		// The largest quorum, with the largest outputs, found its two last members wrong; the
+		// last appeals (its output hashed). Every block its referees' draw could take is full
+		// but the last the slide reaches, and so is every block their deadline could take.
+		let k = largest_quorum::<T>();
+		let schema = schema_of_bytes(8, max_side_bytes::<T>());
+		let (job, _, wrong) = quorum_with_wrong_members::<T>(k, (k - 1) / 2, 0xa1, &schema)?;
 		let operator = T::Workers::operator(&wrong).ok_or("registered")?;
 		T::Currency::set_balance(&operator, BalanceOf::<T>::max_value() / 1024u32.into());
 		let now = frame_system::Pallet::<T>::block_number();
@@ -1082,17 +1096,16 @@ mod benchmarks {
 
 	#[benchmark]
 	fn decide_appeal() -> Result<(), BenchmarkError> {
-		// The largest quorum of crowded operators' workers, whose last member appealed; three
-		// referees agree with it: the appellant cleared, every other member slashed (each
-		// chilling all of its operator's workers), the referees paid, the submitter refunded,
-		// the result replaced. Small outputs: their comparisons are `compare_outputs`.
-		let (job, wrong) = quorum_with_wrong_member::<T>(largest_quorum::<T>(), 0xa2)?;
-		let model = Jobs::<T>::get(job)
-			.map(|record| record.model)
-			.or_else(|| Provisionals::<T>::get(job).map(|provisional| provisional.job.model))
-			.ok_or("provisional")?;
+		// The largest quorum of crowded operators' workers, its last member found wrong and
+		// appealing; two referees agree on a third output, the third referee differs: every
+		// member slashed (the majority for the overturned output, the appellant for its own),
+		// and the odd referee too, each chilling all of its operator's workers; the agreeing
+		// referees paid, the submitter refunded, the result replaced. Small outputs: their
+		// comparisons are `compare_outputs`.
+		let k = largest_quorum::<T>();
+		let (job, model, wrong) = quorum_with_wrong_members::<T>(k, 1, 0xa2, &small_schema())?;
 		for index in 0..3 {
-			T::BenchmarkHelper::add_worker(&[model], 1_000 + index, 1);
+			T::BenchmarkHelper::add_crowded_worker(model, k + index);
 		}
 		T::BenchmarkHelper::make_eligible();
 		let operator = T::Workers::operator(&wrong).ok_or("registered")?;
@@ -1110,7 +1123,8 @@ mod benchmarks {
 		}
 		for (member, referee) in referees.iter().enumerate() {
 			Pallet::<T>::note_commitment(job, referee, member as u32, Default::default())?;
-			let finding = signed_finding::<T>(job, referee, &small_schema(), 4)?;
+			let fill = if member < 2 { 5 } else { 6 };
+			let finding = signed_finding::<T>(job, referee, &small_schema(), fill)?;
 			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
 		}
 		let record = Jobs::<T>::get(job).ok_or("open")?;

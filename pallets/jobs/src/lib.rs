@@ -545,8 +545,8 @@ pub mod pallet {
 		},
 		/// An appeal ended: `won` if the referees cleared `worker`. `returned` of the deposit
 		/// went back to `operator` and `reward` is claimable by it, as for a challenge
-		/// ([`Event::ChallengeEnded`]); when no referee quorum decided, the quorum's slashes
-		/// stand and all but the minimum fee came back.
+		/// ([`Event::ChallengeEnded`]); when no referee quorum decided (`won` false), nobody was
+		/// slashed and all but the minimum fee came back.
 		AppealEnded {
 			job: JobId,
 			worker: WorkerId,
@@ -747,8 +747,9 @@ pub mod pallet {
 		/// A quorum's result is contested by the members it slashed, through `appeal`, not by
 		/// challenge.
 		QuorumResultNotChallengeable,
-		/// The worker was not slashed for a wrong result by the job's quorum (or the job has no
-		/// quorum decision): there is nothing to appeal.
+		/// The worker was not slashed for a wrong output by the job's quorum (or the job has no
+		/// quorum decision, or the worker answered "cannot execute"): there is nothing to
+		/// appeal.
 		NotAppealable,
 		/// Only the worker's operator may appeal its slash.
 		NotWorkersOperator,
@@ -1031,10 +1032,11 @@ pub mod pallet {
 		/// The deposit is a challenge's. A member the referees clear is not slashed, one they
 		/// contradict is; if they contradict the canonical output, the quorum's majority is
 		/// slashed, the submitter refunded in full and given the referees' output. The slashes'
-		/// bounties pay the referees first; if `worker` is cleared, its operator gets the rest of
-		/// the deposit back and the rest of the bounties, otherwise the deposit pays the
-		/// referees and the audit pool. If the referees cannot decide, the quorum's slashes
-		/// stand and the deposit comes back less the minimum fee.
+		/// bounties pay the referees first, the deposit what they do not cover; if `worker` is
+		/// cleared, its operator gets the rest of the deposit back and the rest of the bounties,
+		/// otherwise the rest of the deposit goes to the audit pool. If no referee quorum
+		/// decides, nobody is slashed, the result stands and the deposit comes back less the
+		/// minimum fee.
 		///
 		/// Origin: signed by `worker`'s operator.
 		///

@@ -1,4 +1,4 @@
-//! The migrations to storage versions 2 and 3.
+//! The migrations to storage versions 2, 3 and 4.
 
 use super::*;
 use crate::{
@@ -115,5 +115,44 @@ fn version_3_endows_the_audit_pool_once() {
 		// Run again (a later runtime keeping it in its list): nothing more is minted.
 		crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
 		assert_eq!(Balances::balance(&Jobs::audit_pool()), EXISTENTIAL_DEPOSIT);
+	});
+}
+
+#[test]
+fn version_4_names_a_provisional_results_one_worker_as_its_earner() {
+	ExtBuilder.build_and_execute(|| {
+		use crate::{migrations::v4, Earner, Provisionals};
+		add_worker(1, 100, 5_000, 4);
+		let job = super::submit(USER, 1, 10_000);
+		run_to_block(System::block_number() + DELAY as u64);
+		assert_ok!(answer(1, vec![output_answer(1, job, 3)]));
+		let stored = Provisionals::<Test>::get(job).unwrap();
+		// As version 3 stored it: one payee, no list.
+		let old = v4::v3::Provisional::<Test> {
+			job: stored.job.clone(),
+			worker: stored.worker.clone(),
+			operator: 100,
+			payee: 100,
+			premium: stored.premium,
+			until: stored.until,
+			challenge: None,
+		};
+		frame_support::storage::unhashed::put_raw(
+			&Provisionals::<Test>::hashed_key_for(job),
+			&old.encode(),
+		);
+		StorageVersion::new(3).put::<Jobs>();
+
+		v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(Jobs::on_chain_storage_version(), 4);
+		let migrated = Provisionals::<Test>::get(job).expect("decodes as version 4");
+		assert_eq!(
+			migrated.earners.into_inner(),
+			vec![Earner { worker: worker(1), operator: 100, payee: 100 }]
+		);
+		assert_eq!((migrated.job, migrated.until), (stored.job, stored.until));
+		// It becomes final as any other: its earnings to the payee.
+		run_to_block(stored.until);
+		assert_eq!(crate::Claimable::<Test>::get(100), Some(PRICE));
 	});
 }
