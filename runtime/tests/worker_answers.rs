@@ -127,7 +127,8 @@ fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
 		// One worker's word: provisional, its earnings held for the operator (never the worker
 		// key's account) until the dispute window ends.
 		let provisional = pallet_jobs::Provisionals::<Runtime>::get(job).expect("provisional");
-		let payees: Vec<_> = provisional.earners.iter().map(|earner| earner.payee.clone()).collect();
+		let payees: Vec<_> =
+			provisional.earners.iter().map(|earner| earner.payee.clone()).collect();
 		assert_eq!(payees, vec![Dave.to_account_id()]);
 		assert!(pallet_jobs::Claimable::<Runtime>::get(&account).is_none());
 		let result = pallet_jobs::Results::<Runtime>::get(job).expect("stored");

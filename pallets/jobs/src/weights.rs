@@ -36,7 +36,7 @@
 //! --template
 //! scripts/frame-weight-template.hbs
 //! --output
-//! /tmp/jobs-weights.rs
+//! /tmp/jobs-weights-2.rs
 //! ```
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
@@ -63,16 +63,16 @@ pub trait WeightInfo {
 	fn authorize_commits(n: u32, ) -> Weight;
 	fn submit_reveals(n: u32, b: u32, ) -> Weight;
 	fn decide_quorum(m: u32, ) -> Weight;
+	fn escalate_quorum(m: u32, ) -> Weight;
 	fn compare_outputs(b: u32, ) -> Weight;
 	fn end_commit_windows(n: u32, ) -> Weight;
 	fn draw_checks(n: u32, ) -> Weight;
 	fn end_disputes(n: u32, ) -> Weight;
 	fn challenge() -> Weight;
-	fn finalize_results(n: u32, ) -> Weight;
 	fn decide_challenge() -> Weight;
 	fn appeal() -> Weight;
 	fn decide_appeal() -> Weight;
-	fn escalate_quorum(m: u32, ) -> Weight;
+	fn finalize_results(n: u32, ) -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -104,10 +104,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit(b: u32, ) -> Weight {
 		// Measured: `1190`
 		// Estimated: `13545`
-		// Minimum execution time: 159_762_000 picoseconds.
-		Weight::from_parts(267_393_621, 13545)
-			// Standard Error: 170
-			.saturating_add(Weight::from_parts(5_757, 0).saturating_mul(b.into()))
+		// Minimum execution time: 163_748_000 picoseconds.
+		Weight::from_parts(240_191_287, 13545)
+			// Standard Error: 117
+			.saturating_add(Weight::from_parts(6_342, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -120,10 +120,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Workers::Operators` (r:128 w:0)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
 	fn count_eligible() -> Weight {
-		// Measured: `50372`
+		// Measured: `50357`
 		// Estimated: `480478`
-		// Minimum execution time: 1_492_993_000 picoseconds.
-		Weight::from_parts(1_738_782_000, 480478)
+		// Minimum execution time: 1_487_703_000 picoseconds.
+		Weight::from_parts(2_119_602_000, 480478)
 			.saturating_add(T::DbWeight::get().reads(258_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -156,8 +156,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cancel() -> Weight {
 		// Measured: `10097`
 		// Estimated: `11671`
-		// Minimum execution time: 184_340_000 picoseconds.
-		Weight::from_parts(298_357_000, 11671)
+		// Minimum execution time: 185_533_000 picoseconds.
+		Weight::from_parts(284_131_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
@@ -194,7 +194,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Results` (r:0 w:64)
 	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Provisionals` (r:0 w:64)
-	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(615), added: 3090, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(1064), added: 3539, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::PruneQueue` (r:0 w:64)
 	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::FinalizeQueue` (r:0 w:64)
@@ -204,12 +204,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit_results(n: u32, b: u32, ) -> Weight {
 		// Measured: `4710 + n * (477 ±0)`
 		// Estimated: `28225 + n * (2893 ±0)`
-		// Minimum execution time: 589_224_000 picoseconds.
-		Weight::from_parts(593_862_000, 28225)
-			// Standard Error: 18_515_090
-			.saturating_add(Weight::from_parts(387_969_198, 0).saturating_mul(n.into()))
-			// Standard Error: 18_112
-			.saturating_add(Weight::from_parts(76_863, 0).saturating_mul(b.into()))
+		// Minimum execution time: 533_847_000 picoseconds.
+		Weight::from_parts(751_756_000, 28225)
+			// Standard Error: 23_080_432
+			.saturating_add(Weight::from_parts(422_452_124, 0).saturating_mul(n.into()))
+			// Standard Error: 22_578
+			.saturating_add(Weight::from_parts(135_338, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
@@ -233,12 +233,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
 		// Measured: `4024 + n * (318 ±0)`
 		// Estimated: `28225 + n * (2893 ±0)`
-		// Minimum execution time: 486_005_000 picoseconds.
-		Weight::from_parts(492_003_000, 28225)
-			// Standard Error: 21_444_139
-			.saturating_add(Weight::from_parts(237_927_014, 0).saturating_mul(n.into()))
-			// Standard Error: 20_977
-			.saturating_add(Weight::from_parts(115_517, 0).saturating_mul(b.into()))
+		// Minimum execution time: 489_400_000 picoseconds.
+		Weight::from_parts(496_487_000, 28225)
+			// Standard Error: 26_219_011
+			.saturating_add(Weight::from_parts(300_622_187, 0).saturating_mul(n.into()))
+			// Standard Error: 25_648
+			.saturating_add(Weight::from_parts(130_657, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -251,8 +251,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn claim() -> Weight {
 		// Measured: `450`
 		// Estimated: `6196`
-		// Minimum execution time: 68_495_000 picoseconds.
-		Weight::from_parts(78_949_000, 6196)
+		// Minimum execution time: 68_155_000 picoseconds.
+		Weight::from_parts(108_247_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -283,8 +283,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_base() -> Weight {
 		// Measured: `389`
 		// Estimated: `36247`
-		// Minimum execution time: 35_630_000 picoseconds.
-		Weight::from_parts(39_844_000, 36247)
+		// Minimum execution time: 35_829_000 picoseconds.
+		Weight::from_parts(45_917_000, 36247)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -316,12 +316,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn expire_jobs(n: u32, ) -> Weight {
-		// Measured: `1282 + n * (3415 ±0)`
+		// Measured: `1300 + n * (3415 ±0)`
 		// Estimated: `11671 + n * (50240 ±0)`
-		// Minimum execution time: 614_668_000 picoseconds.
-		Weight::from_parts(668_466_000, 11671)
-			// Standard Error: 6_479_626
-			.saturating_add(Weight::from_parts(444_921_401, 0).saturating_mul(n.into()))
+		// Minimum execution time: 626_167_000 picoseconds.
+		Weight::from_parts(631_740_000, 11671)
+			// Standard Error: 11_847_072
+			.saturating_add(Weight::from_parts(513_566_328, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((25_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -348,12 +348,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn assign_jobs(n: u32, ) -> Weight {
-		// Measured: `50895 + n * (59 ±0)`
+		// Measured: `50898 + n * (59 ±0)`
 		// Estimated: `480478 + n * (2893 ±0)`
-		// Minimum execution time: 1_643_175_000 picoseconds.
-		Weight::from_parts(1_449_046_382, 480478)
-			// Standard Error: 134_011
-			.saturating_add(Weight::from_parts(23_493_221, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_608_181_000 picoseconds.
+		Weight::from_parts(1_534_622_825, 480478)
+			// Standard Error: 428_699
+			.saturating_add(Weight::from_parts(23_548_797, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(259_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(80_u64))
@@ -366,6 +366,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Results` (r:0 w:1024)
 	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Appeals` (r:0 w:1024)
+	/// Proof: `Jobs::Appeals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Overturned` (r:0 w:1024)
 	/// Proof: `Jobs::Overturned` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Decisions` (r:0 w:1024)
@@ -374,14 +376,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn prune_results(n: u32, ) -> Weight {
 		// Measured: `246 + n * (31 ±0)`
 		// Estimated: `3858 + n * (2502 ±0)`
-		// Minimum execution time: 22_790_000 picoseconds.
-		Weight::from_parts(23_608_000, 3858)
-			// Standard Error: 37_519
-			.saturating_add(Weight::from_parts(11_052_694, 0).saturating_mul(n.into()))
+		// Minimum execution time: 23_793_000 picoseconds.
+		Weight::from_parts(24_683_000, 3858)
+			// Standard Error: 26_695
+			.saturating_add(Weight::from_parts(12_450_213, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
 	/// Storage: `Workers::Workers` (r:1 w:0)
@@ -398,12 +400,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn submit_commits(n: u32, ) -> Weight {
-		// Measured: `813 + n * (412 ±0)`
+		// Measured: `814 + n * (412 ±0)`
 		// Estimated: `4130 + n * (2893 ±0)`
-		// Minimum execution time: 66_659_000 picoseconds.
-		Weight::from_parts(40_565_193, 4130)
-			// Standard Error: 87_037
-			.saturating_add(Weight::from_parts(28_429_457, 0).saturating_mul(n.into()))
+		// Minimum execution time: 66_010_000 picoseconds.
+		Weight::from_parts(42_291_632, 4130)
+			// Standard Error: 64_006
+			.saturating_add(Weight::from_parts(27_640_628, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -424,10 +426,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn authorize_commits(n: u32, ) -> Weight {
 		// Measured: `506 + n * (412 ±0)`
 		// Estimated: `3529 + n * (2893 ±0)`
-		// Minimum execution time: 99_701_000 picoseconds.
-		Weight::from_parts(97_980_379, 3529)
-			// Standard Error: 83_503
-			.saturating_add(Weight::from_parts(18_396_788, 0).saturating_mul(n.into()))
+		// Minimum execution time: 100_889_000 picoseconds.
+		Weight::from_parts(92_983_871, 3529)
+			// Standard Error: 63_687
+			.saturating_add(Weight::from_parts(19_716_039, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -454,14 +456,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 64]`.
 	/// The range of component `b` is `[8, 65536]`.
 	fn submit_reveals(n: u32, b: u32, ) -> Weight {
-		// Measured: `1398 + n * (511 ±0)`
+		// Measured: `1394 + n * (511 ±0)`
 		// Estimated: `6405 + n * (136676 ±0)`
-		// Minimum execution time: 625_968_000 picoseconds.
-		Weight::from_parts(672_700_000, 6405)
-			// Standard Error: 25_044_256
-			.saturating_add(Weight::from_parts(241_210_837, 0).saturating_mul(n.into()))
-			// Standard Error: 24_499
-			.saturating_add(Weight::from_parts(175_278, 0).saturating_mul(b.into()))
+		// Minimum execution time: 596_888_000 picoseconds.
+		Weight::from_parts(619_690_000, 6405)
+			// Standard Error: 25_208_106
+			.saturating_add(Weight::from_parts(235_313_850, 0).saturating_mul(n.into()))
+			// Standard Error: 24_659
+			.saturating_add(Weight::from_parts(171_377, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
@@ -476,49 +478,99 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Audits` (r:1 w:1)
 	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
-	/// Storage: `Models::Models` (r:1 w:1)
+	/// Storage: `Models::Models` (r:1 w:0)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::RemoteInputs` (r:1 w:1)
+	/// Storage: `Jobs::RemoteInputs` (r:1 w:0)
 	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ModelTallies` (r:1 w:1)
 	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:5 w:5)
+	/// Storage: `Workers::Workers` (r:5 w:3)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::WorkerTallies` (r:5 w:5)
 	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Payees` (r:5 w:0)
+	/// Storage: `Workers::Payees` (r:3 w:0)
 	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Claimable` (r:1 w:1)
-	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::FinalizeQueueRange` (r:1 w:1)
+	/// Proof: `Jobs::FinalizeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::PruneQueueRange` (r:1 w:1)
 	/// Proof: `Jobs::PruneQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::DisputeQueueRange` (r:1 w:1)
+	/// Proof: `Jobs::DisputeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Results` (r:0 w:1)
 	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:0 w:1)
 	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::DisputeQueue` (r:0 w:1)
+	/// Proof: `Jobs::DisputeQueue` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Provisionals` (r:0 w:1)
+	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(1064), added: 3539, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::PruneQueue` (r:0 w:1)
 	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Parties` (r:0 w:3)
+	/// Proof: `Jobs::Parties` (`max_values`: None, `max_size`: Some(65895), added: 68370, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::FinalizeQueue` (r:0 w:1)
+	/// Proof: `Jobs::FinalizeQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Decisions` (r:0 w:1)
 	/// Proof: `Jobs::Decisions` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Inputs` (r:0 w:1)
-	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::WorkerJobs` (r:0 w:5)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[3, 5]`.
 	fn decide_quorum(m: u32, ) -> Weight {
-		// Measured: `1718 + m * (353 ±0)`
+		// Measured: `1870 + m * (353 ±0)`
 		// Estimated: `6405 + m * (68338 ±0)`
-		// Minimum execution time: 312_479_000 picoseconds.
-		Weight::from_parts(211_973_029, 6405)
-			// Standard Error: 611_100
-			.saturating_add(Weight::from_parts(44_806_037, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+		// Minimum execution time: 345_880_000 picoseconds.
+		Weight::from_parts(309_187_598, 6405)
+			// Standard Error: 6_432_498
+			.saturating_add(Weight::from_parts(37_014_477, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(m.into())))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+			.saturating_add(T::DbWeight::get().writes(17_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 68338).saturating_mul(m.into()))
+	}
+	/// Storage: `Jobs::Quorums` (r:1 w:1)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Reveals` (r:5 w:5)
+	/// Proof: `Jobs::Reveals` (`max_values`: None, `max_size`: Some(65863), added: 68338, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:1 w:1)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:1 w:0)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Models` (r:1 w:0)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:1 w:0)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::ModelTallies` (r:1 w:1)
+	/// Proof: `Workers::ModelTallies` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:5 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::WorkerTallies` (r:5 w:5)
+	/// Proof: `Workers::WorkerTallies` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::ExpiryQueue` (r:18 w:2)
+	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::CheckQueue` (r:17 w:1)
+	/// Proof: `Jobs::CheckQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:0 w:1)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Parties` (r:0 w:5)
+	/// Proof: `Jobs::Parties` (`max_values`: None, `max_size`: Some(65895), added: 68370, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Decisions` (r:0 w:1)
+	/// Proof: `Jobs::Decisions` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::WorkerJobs` (r:0 w:5)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// The range of component `m` is `[3, 5]`.
+	fn escalate_quorum(m: u32, ) -> Weight {
+		// Measured: `27111 + m * (293 ±0)`
+		// Estimated: `193248 + m * (68338 ±0)`
+		// Minimum execution time: 420_806_000 picoseconds.
+		Weight::from_parts(759_505_220, 193248)
+			.saturating_add(T::DbWeight::get().reads(41_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 68338).saturating_mul(m.into()))
 	}
@@ -526,10 +578,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn compare_outputs(b: u32, ) -> Weight {
 		// Measured: `0`
 		// Estimated: `0`
-		// Minimum execution time: 448_000 picoseconds.
-		Weight::from_parts(515_000, 0)
-			// Standard Error: 2
-			.saturating_add(Weight::from_parts(13_478, 0).saturating_mul(b.into()))
+		// Minimum execution time: 454_000 picoseconds.
+		Weight::from_parts(532_000, 0)
+			// Standard Error: 8
+			.saturating_add(Weight::from_parts(13_696, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(0_u64))
 			.saturating_add(T::DbWeight::get().writes(0_u64))
 	}
@@ -559,12 +611,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Workers::ModelWorkers` (`max_values`: None, `max_size`: Some(5298), added: 7773, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn end_commit_windows(n: u32, ) -> Weight {
-		// Measured: `56434 + n * (689 ±0)`
-		// Estimated: `477831 + n * (2893 ±111)`
-		// Minimum execution time: 1_728_258_000 picoseconds.
-		Weight::from_parts(2_020_938_501, 477831)
-			// Standard Error: 4_175_715
-			.saturating_add(Weight::from_parts(135_244_850, 0).saturating_mul(n.into()))
+		// Measured: `56123 + n * (695 ±0)`
+		// Estimated: `477831 + n * (2893 ±0)`
+		// Minimum execution time: 1_712_156_000 picoseconds.
+		Weight::from_parts(1_856_651_594, 477831)
+			// Standard Error: 13_151_614
+			.saturating_add(Weight::from_parts(151_655_799, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(268_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
@@ -595,12 +647,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 64]`.
 	fn draw_checks(n: u32, ) -> Weight {
-		// Measured: `50866 + n * (460 ±0)`
+		// Measured: `50929 + n * (458 ±0)`
 		// Estimated: `476508 + n * (205110 ±0)`
-		// Minimum execution time: 1_569_440_000 picoseconds.
-		Weight::from_parts(1_665_596_451, 476508)
-			// Standard Error: 6_702_055
-			.saturating_add(Weight::from_parts(87_531_312, 0).saturating_mul(n.into()))
+		// Minimum execution time: 1_584_922_000 picoseconds.
+		Weight::from_parts(1_613_102_124, 476508)
+			// Standard Error: 4_073_850
+			.saturating_add(Weight::from_parts(83_014_391, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(259_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -613,6 +665,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::DisputeQueue` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Decisions` (r:64 w:0)
 	/// Proof: `Jobs::Decisions` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Appeals` (r:64 w:0)
+	/// Proof: `Jobs::Appeals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:5 w:5)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Operators` (r:5 w:5)
@@ -641,18 +695,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn end_disputes(n: u32, ) -> Weight {
 		// Measured: `3909 + n * (636 ±0)`
 		// Estimated: `19720 + n * (2893 ±0)`
-		// Minimum execution time: 649_159_000 picoseconds.
-		Weight::from_parts(1_960_785, 19720)
-			// Standard Error: 18_110_839
-			.saturating_add(Weight::from_parts(555_195_408, 0).saturating_mul(n.into()))
+		// Minimum execution time: 622_762_000 picoseconds.
+		Weight::from_parts(413_066_303, 19720)
+			// Standard Error: 2_923_505
+			.saturating_add(Weight::from_parts(456_724_460, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(26_u64))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(25_u64))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::Provisionals` (r:1 w:1)
-	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(615), added: 3090, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(1064), added: 3539, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Results` (r:1 w:0)
 	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
@@ -672,40 +726,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Referrals` (r:0 w:1)
 	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
-		// Measured: `84732`
+		// Measured: `84797`
 		// Estimated: `182567`
-		// Minimum execution time: 412_538_000 picoseconds.
-		Weight::from_parts(458_025_000, 182567)
+		// Minimum execution time: 392_868_000 picoseconds.
+		Weight::from_parts(426_832_000, 182567)
 			.saturating_add(T::DbWeight::get().reads(39_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
-	}
-	/// Storage: `Jobs::FinalizeQueueRange` (r:1 w:1)
-	/// Proof: `Jobs::FinalizeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::FinalizeQueue` (r:1024 w:1024)
-	/// Proof: `Jobs::FinalizeQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Provisionals` (r:1024 w:1024)
-	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(615), added: 3090, mode: `MaxEncodedLen`)
-	/// Storage: `Models::Models` (r:1024 w:1024)
-	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Claimable` (r:1 w:1)
-	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::RemoteInputs` (r:0 w:1024)
-	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Inputs` (r:0 w:1024)
-	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[1, 1024]`.
-	fn finalize_results(n: u32, ) -> Weight {
-		// Measured: `521 + n * (655 ±0)`
-		// Estimated: `3529 + n * (5415 ±0)`
-		// Minimum execution time: 55_125_000 picoseconds.
-		Weight::from_parts(57_810_000, 3529)
-			// Standard Error: 531_618
-			.saturating_add(Weight::from_parts(40_580_754, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5415).saturating_mul(n.into()))
 	}
 	/// Storage: `Jobs::Quorums` (r:1 w:1)
 	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
@@ -717,17 +743,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Parties` (`max_values`: None, `max_size`: Some(65895), added: 68370, mode: `MaxEncodedLen`)
 	/// Storage: `Models::Models` (r:1 w:1)
 	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:19 w:19)
+	/// Storage: `Workers::Workers` (r:34 w:34)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::Provisionals` (r:1 w:1)
-	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(615), added: 3090, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:6 w:6)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Operators` (r:1 w:1)
+	/// Storage: `Workers::Operators` (r:2 w:2)
 	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Storage: `Balances::Holds` (r:3 w:3)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Payees` (r:3 w:0)
+	/// Storage: `System::Account` (r:7 w:7)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Provisionals` (r:1 w:1)
+	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(1064), added: 3539, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:2 w:0)
 	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Claimable` (r:1 w:1)
 	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -746,46 +772,147 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::WorkerJobs` (r:0 w:3)
 	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn decide_challenge() -> Weight {
-		// Measured: `6621`
+		// Measured: `10067`
 		// Estimated: `206004`
-		// Minimum execution time: 650_950_000 picoseconds.
-		Weight::from_parts(729_626_000, 206004)
-			.saturating_add(T::DbWeight::get().reads(41_u64))
-			.saturating_add(T::DbWeight::get().writes(46_u64))
+		// Minimum execution time: 987_400_000 picoseconds.
+		Weight::from_parts(1_093_829_000, 206004)
+			.saturating_add(T::DbWeight::get().reads(58_u64))
+			.saturating_add(T::DbWeight::get().writes(64_u64))
 	}
+	/// Storage: `Jobs::Decisions` (r:1 w:0)
+	/// Proof: `Jobs::Decisions` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:1 w:0)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Appeals` (r:1 w:1)
+	/// Proof: `Jobs::Appeals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Provisionals` (r:1 w:1)
+	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(1064), added: 3539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Parties` (r:1 w:0)
+	/// Proof: `Jobs::Parties` (`max_values`: None, `max_size`: Some(65895), added: 68370, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::CheckQueue` (r:17 w:1)
+	/// Proof: `Jobs::CheckQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::ExpiryQueue` (r:17 w:1)
+	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:0 w:1)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:0 w:1)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn appeal() -> Weight {
-		Weight::from_parts(729_626_000, 206004)
+		// Measured: `86664`
+		// Estimated: `182567`
+		// Minimum execution time: 674_694_000 picoseconds.
+		Weight::from_parts(730_356_000, 182567)
+			.saturating_add(T::DbWeight::get().reads(42_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
+	/// Storage: `Jobs::Quorums` (r:1 w:1)
+	/// Proof: `Jobs::Quorums` (`max_values`: None, `max_size`: Some(188), added: 2663, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Reveals` (r:3 w:3)
+	/// Proof: `Jobs::Reveals` (`max_values`: None, `max_size`: Some(65863), added: 68338, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Referrals` (r:1 w:1)
+	/// Proof: `Jobs::Referrals` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Parties` (r:2 w:2)
+	/// Proof: `Jobs::Parties` (`max_values`: None, `max_size`: Some(65895), added: 68370, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Models` (r:1 w:1)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:98 w:98)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(665), added: 3140, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Operators` (r:6 w:6)
+	/// Proof: `Workers::Operators` (`max_values`: None, `max_size`: Some(1271), added: 3746, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:6 w:6)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:10 w:10)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Provisionals` (r:1 w:1)
+	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(1064), added: 3539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Appeals` (r:1 w:0)
+	/// Proof: `Jobs::Appeals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Decisions` (r:1 w:1)
+	/// Proof: `Jobs::Decisions` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Payees` (r:2 w:0)
+	/// Proof: `Workers::Payees` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Results` (r:1 w:1)
+	/// Proof: `Jobs::Results` (`max_values`: None, `max_size`: Some(65951), added: 68426, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:0 w:1)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:0 w:1)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(418), added: 2893, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Overturned` (r:0 w:1)
+	/// Proof: `Jobs::Overturned` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Audits` (r:0 w:1)
+	/// Proof: `Jobs::Audits` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Inputs` (r:0 w:1)
+	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::WorkerJobs` (r:0 w:3)
+	/// Proof: `Jobs::WorkerJobs` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn decide_appeal() -> Weight {
-		Weight::from_parts(729_626_000, 206004)
+		// Measured: `21721`
+		// Estimated: `308710`
+		// Minimum execution time: 2_076_552_000 picoseconds.
+		Weight::from_parts(2_238_487_000, 308710)
+			.saturating_add(T::DbWeight::get().reads(134_u64))
+			.saturating_add(T::DbWeight::get().writes(139_u64))
 	}
-	fn escalate_quorum(_m: u32, ) -> Weight {
-		Weight::from_parts(729_626_000, 206004)
+	/// Storage: `Jobs::FinalizeQueueRange` (r:1 w:1)
+	/// Proof: `Jobs::FinalizeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::FinalizeQueue` (r:1024 w:1024)
+	/// Proof: `Jobs::FinalizeQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Provisionals` (r:1024 w:1024)
+	/// Proof: `Jobs::Provisionals` (`max_values`: None, `max_size`: Some(1064), added: 3539, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Models` (r:1024 w:1024)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(2940), added: 5415, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Parties` (r:5120 w:5120)
+	/// Proof: `Jobs::Parties` (`max_values`: None, `max_size`: Some(65895), added: 68370, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Claimable` (r:1 w:1)
+	/// Proof: `Jobs::Claimable` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::RemoteInputs` (r:0 w:1024)
+	/// Proof: `Jobs::RemoteInputs` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Inputs` (r:0 w:1024)
+	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 1024]`.
+	fn finalize_results(n: u32, ) -> Weight {
+		// Measured: `680 + n * (1258 ±0)`
+		// Estimated: `3529 + n * (341850 ±0)`
+		// Minimum execution time: 117_861_000 picoseconds.
+		Weight::from_parts(118_917_000, 3529)
+			// Standard Error: 2_860_643
+			.saturating_add(Weight::from_parts(97_760_505, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 341850).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit(b: u32, ) -> Weight {
-		Weight::from_parts(267_393_621, 13545)
-			.saturating_add(Weight::from_parts(5_757, 0).saturating_mul(b.into()))
+		Weight::from_parts(240_191_287, 13545)
+			.saturating_add(Weight::from_parts(6_342, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn count_eligible() -> Weight {
-		Weight::from_parts(1_738_782_000, 480478)
+		Weight::from_parts(2_119_602_000, 480478)
 			.saturating_add(ParityDbWeight::get().reads(258_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel() -> Weight {
-		Weight::from_parts(298_357_000, 11671)
+		Weight::from_parts(284_131_000, 11671)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
 	fn submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(593_862_000, 28225)
-			.saturating_add(Weight::from_parts(387_969_198, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(76_863, 0).saturating_mul(b.into()))
+		Weight::from_parts(751_756_000, 28225)
+			.saturating_add(Weight::from_parts(422_452_124, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(135_338, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
@@ -793,27 +920,27 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn authorize_submit_results(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(492_003_000, 28225)
-			.saturating_add(Weight::from_parts(237_927_014, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(115_517, 0).saturating_mul(b.into()))
+		Weight::from_parts(496_487_000, 28225)
+			.saturating_add(Weight::from_parts(300_622_187, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(130_657, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn claim() -> Weight {
-		Weight::from_parts(78_949_000, 6196)
+		Weight::from_parts(108_247_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_base() -> Weight {
-		Weight::from_parts(39_844_000, 36247)
+		Weight::from_parts(45_917_000, 36247)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn expire_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(668_466_000, 11671)
-			.saturating_add(Weight::from_parts(444_921_401, 0).saturating_mul(n.into()))
+		Weight::from_parts(631_740_000, 11671)
+			.saturating_add(Weight::from_parts(513_566_328, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((25_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -821,8 +948,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 50240).saturating_mul(n.into()))
 	}
 	fn assign_jobs(n: u32, ) -> Weight {
-		Weight::from_parts(1_449_046_382, 480478)
-			.saturating_add(Weight::from_parts(23_493_221, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_534_622_825, 480478)
+			.saturating_add(Weight::from_parts(23_548_797, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(259_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(80_u64))
@@ -830,17 +957,17 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn prune_results(n: u32, ) -> Weight {
-		Weight::from_parts(23_608_000, 3858)
-			.saturating_add(Weight::from_parts(11_052_694, 0).saturating_mul(n.into()))
+		Weight::from_parts(24_683_000, 3858)
+			.saturating_add(Weight::from_parts(12_450_213, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
-			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2502).saturating_mul(n.into()))
 	}
 	fn submit_commits(n: u32, ) -> Weight {
-		Weight::from_parts(40_565_193, 4130)
-			.saturating_add(Weight::from_parts(28_429_457, 0).saturating_mul(n.into()))
+		Weight::from_parts(42_291_632, 4130)
+			.saturating_add(Weight::from_parts(27_640_628, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
@@ -848,17 +975,17 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn authorize_commits(n: u32, ) -> Weight {
-		Weight::from_parts(97_980_379, 3529)
-			.saturating_add(Weight::from_parts(18_396_788, 0).saturating_mul(n.into()))
+		Weight::from_parts(92_983_871, 3529)
+			.saturating_add(Weight::from_parts(19_716_039, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn submit_reveals(n: u32, b: u32, ) -> Weight {
-		Weight::from_parts(672_700_000, 6405)
-			.saturating_add(Weight::from_parts(241_210_837, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(175_278, 0).saturating_mul(b.into()))
+		Weight::from_parts(619_690_000, 6405)
+			.saturating_add(Weight::from_parts(235_313_850, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(171_377, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
@@ -866,23 +993,31 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 136676).saturating_mul(n.into()))
 	}
 	fn decide_quorum(m: u32, ) -> Weight {
-		Weight::from_parts(211_973_029, 6405)
-			.saturating_add(Weight::from_parts(44_806_037, 0).saturating_mul(m.into()))
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
+		Weight::from_parts(309_187_598, 6405)
+			.saturating_add(Weight::from_parts(37_014_477, 0).saturating_mul(m.into()))
+			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(m.into())))
-			.saturating_add(ParityDbWeight::get().writes(15_u64))
+			.saturating_add(ParityDbWeight::get().writes(17_u64))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 68338).saturating_mul(m.into()))
+	}
+	fn escalate_quorum(m: u32, ) -> Weight {
+		Weight::from_parts(759_505_220, 193248)
+			.saturating_add(ParityDbWeight::get().reads(41_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(m.into())))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 68338).saturating_mul(m.into()))
 	}
 	fn compare_outputs(b: u32, ) -> Weight {
-		Weight::from_parts(515_000, 0)
-			.saturating_add(Weight::from_parts(13_478, 0).saturating_mul(b.into()))
+		Weight::from_parts(532_000, 0)
+			.saturating_add(Weight::from_parts(13_696, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(0_u64))
 			.saturating_add(ParityDbWeight::get().writes(0_u64))
 	}
 	fn end_commit_windows(n: u32, ) -> Weight {
-		Weight::from_parts(2_020_938_501, 477831)
-			.saturating_add(Weight::from_parts(135_244_850, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_856_651_594, 477831)
+			.saturating_add(Weight::from_parts(151_655_799, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(268_u64))
 			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(22_u64))
@@ -890,8 +1025,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn draw_checks(n: u32, ) -> Weight {
-		Weight::from_parts(1_665_596_451, 476508)
-			.saturating_add(Weight::from_parts(87_531_312, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_613_102_124, 476508)
+			.saturating_add(Weight::from_parts(83_014_391, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(259_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
@@ -899,40 +1034,41 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 205110).saturating_mul(n.into()))
 	}
 	fn end_disputes(n: u32, ) -> Weight {
-		Weight::from_parts(1_960_785, 19720)
-			.saturating_add(Weight::from_parts(555_195_408, 0).saturating_mul(n.into()))
+		Weight::from_parts(413_066_303, 19720)
+			.saturating_add(Weight::from_parts(456_724_460, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(26_u64))
-			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(25_u64))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2893).saturating_mul(n.into()))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(458_025_000, 182567)
+		Weight::from_parts(426_832_000, 182567)
 			.saturating_add(ParityDbWeight::get().reads(39_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
-	fn finalize_results(n: u32, ) -> Weight {
-		Weight::from_parts(57_810_000, 3529)
-			.saturating_add(Weight::from_parts(40_580_754, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
-			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5415).saturating_mul(n.into()))
-	}
 	fn decide_challenge() -> Weight {
-		Weight::from_parts(729_626_000, 206004)
-			.saturating_add(ParityDbWeight::get().reads(41_u64))
-			.saturating_add(ParityDbWeight::get().writes(46_u64))
+		Weight::from_parts(1_093_829_000, 206004)
+			.saturating_add(ParityDbWeight::get().reads(58_u64))
+			.saturating_add(ParityDbWeight::get().writes(64_u64))
 	}
 	fn appeal() -> Weight {
-		Weight::from_parts(729_626_000, 206004)
+		Weight::from_parts(730_356_000, 182567)
+			.saturating_add(ParityDbWeight::get().reads(42_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn decide_appeal() -> Weight {
-		Weight::from_parts(729_626_000, 206004)
+		Weight::from_parts(2_238_487_000, 308710)
+			.saturating_add(ParityDbWeight::get().reads(134_u64))
+			.saturating_add(ParityDbWeight::get().writes(139_u64))
 	}
-	fn escalate_quorum(_m: u32, ) -> Weight {
-		Weight::from_parts(729_626_000, 206004)
+	fn finalize_results(n: u32, ) -> Weight {
+		Weight::from_parts(118_917_000, 3529)
+			.saturating_add(Weight::from_parts(97_760_505, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes((10_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 341850).saturating_mul(n.into()))
 	}
 }
