@@ -80,8 +80,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::NotWorkersOperator
 		);
 		ensure!(!Appeals::<T>::contains_key(job_id), Error::<T>::AlreadyAppealed);
-		let mut provisional =
-			Provisionals::<T>::get(job_id).ok_or(Error::<T>::AppealWindowClosed)?;
+		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::AppealWindowClosed)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < provisional.until, Error::<T>::AppealWindowClosed);
 		let party = (position as u32).saturating_add(1);
@@ -99,17 +98,8 @@ impl<T: Config> Pallet<T> {
 
 		let parties = (wrong.len() as u32).saturating_add(1);
 		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Appealed, parties });
-		let (draw_at, deadline) =
-			Self::schedule_referees(job_id, now).ok_or(Error::<T>::RefereeQueueFull)?;
-		// The job is open again for its referees; its money is the held cost in the pot and
-		// the deposit, not escrow.
-		let mut job = provisional.job.clone();
-		job.escrow = Zero::zero();
-		job.deadline = deadline;
-		job.state = JobState::Escalated { draw_at };
-		Jobs::<T>::insert(job_id, job);
-		provisional.challenge = Some(Challenge { challenger: operator.clone(), deposit, claimed });
-		Provisionals::<T>::insert(job_id, provisional);
+		let challenge = Challenge { challenger: operator.clone(), deposit, claimed };
+		let draw_at = Self::reopen_for_referees(job_id, provisional, challenge, now)?;
 		Appeals::<T>::insert(job_id, worker.clone());
 		Self::deposit_event(Event::Appealed { job: job_id, worker, operator, deposit, draw_at });
 		Ok(())

@@ -162,7 +162,7 @@ impl<T: Config> Pallet<T> {
 		job_id: JobId,
 		claimed: H256,
 	) -> DispatchResult {
-		let mut provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
+		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
 		ensure!(provisional.job.k == 1, Error::<T>::QuorumResultNotChallengeable);
 		ensure!(provisional.challenge.is_none(), Error::<T>::AlreadyChallenged);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -180,18 +180,8 @@ impl<T: Config> Pallet<T> {
 		let party = RevealedFinding::Output { output: result.output, signature: result.signature };
 		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Challenged, parties: 1 });
 		Parties::<T>::insert(job_id, 0, (provisional.worker.clone(), party));
-		let (draw_at, deadline) =
-			Self::schedule_referees(job_id, now).ok_or(Error::<T>::RefereeQueueFull)?;
-		// The job is open again for its referees; its money is the provisional cost in the pot
-		// and the deposit, not escrow.
-		let mut job = provisional.job.clone();
-		job.escrow = Zero::zero();
-		job.deadline = deadline;
-		job.state = JobState::Escalated { draw_at };
-		Jobs::<T>::insert(job_id, job);
-		provisional.challenge =
-			Some(Challenge { challenger: challenger.clone(), deposit, claimed });
-		Provisionals::<T>::insert(job_id, provisional);
+		let challenge = Challenge { challenger: challenger.clone(), deposit, claimed };
+		let draw_at = Self::reopen_for_referees(job_id, provisional, challenge, now)?;
 		Self::deposit_event(Event::Challenged {
 			job: job_id,
 			challenger,
@@ -200,6 +190,28 @@ impl<T: Config> Pallet<T> {
 			draw_at,
 		});
 		Ok(())
+	}
+
+	/// Puts a provisional result back in the hands of a referee quorum for `challenge` (a
+	/// challenge or an appeal, whose referral is recorded): its job is open again until the
+	/// referees' deadline. Returns the block the referees are drawn in.
+	pub(crate) fn reopen_for_referees(
+		job_id: JobId,
+		mut provisional: Provisional<T>,
+		challenge: Challenge<T>,
+		now: BlockNumberFor<T>,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let (draw_at, deadline) =
+			Self::schedule_referees(job_id, now).ok_or(Error::<T>::RefereeQueueFull)?;
+		// Its money is the held cost in the pot and the deposit, not escrow.
+		let mut job = provisional.job.clone();
+		job.escrow = Zero::zero();
+		job.deadline = deadline;
+		job.state = JobState::Escalated { draw_at };
+		Jobs::<T>::insert(job_id, job);
+		provisional.challenge = Some(challenge);
+		Provisionals::<T>::insert(job_id, provisional);
+		Ok(draw_at)
 	}
 
 	/// Ends a challenge its referees decided: `canonical` is their output (the referee and its
