@@ -141,7 +141,12 @@ impl<T: Config> Pallet<T> {
 		for ((worker, _), verdict) in parties.iter().zip(&verdicts).skip(1) {
 			let confirmed = *verdict == Verdict::Wrong;
 			if confirmed {
-				slashed.push(Self::slash_wrong_member(worker, decision.slash));
+				slashed.push(Self::slash_now(
+					job_id,
+					worker,
+					decision.slash,
+					SlashReason::WrongResult,
+				));
 			} else {
 				T::Workers::note_released(worker, exposure, Outcome::Voided);
 				Self::set_verdict(&mut decision, worker, Verdict::Differed);
@@ -243,24 +248,6 @@ impl<T: Config> Pallet<T> {
 			reward: Zero::zero(),
 		});
 		Ok(())
-	}
-
-	/// Slashes a member the quorum found wrong `amount` (the slash its decision recorded), the
-	/// bounty to the audit pool, and releases the exposure its assignment held.
-	fn slash_wrong_member(worker: &WorkerId, amount: BalanceOf<T>) -> (WorkerId, BalanceOf<T>) {
-		// Its key cannot leave while its exposure is held.
-		let taken = T::Workers::slash(
-			worker,
-			SlashAmount::Fixed(amount),
-			SlashReason::WrongResult,
-			Some(Self::audit_pool()),
-		)
-		.unwrap_or_else(|_| {
-			defensive!("a member whose slash is pending stays registered");
-			Zero::zero()
-		});
-		T::Workers::note_released(worker, T::Workers::max_exposure(), Outcome::Missed);
-		(worker.clone(), taken)
 	}
 
 	/// Rewrites `worker`'s verdict in a quorum's recorded decision.

@@ -598,33 +598,17 @@ impl<T: Config> Pallet<T> {
 			return Ok(weight);
 		};
 		let canonical_ballot = referee_ballots.get(index).copied().unwrap_or(Ballot::Absent);
-		let canonical = (referee, referee_finding);
-		match referral.cause {
-			RefereeCause::Challenged => {
-				Self::decide_challenge(
-					job_id,
-					job,
-					canonical,
-					canonical_ballot,
-					agreeing_referees,
-					slashed,
-				)?;
-				return Ok(weight);
-			}
-			RefereeCause::Appealed => {
-				Self::decide_appeal(
-					job_id,
-					job,
-					canonical,
-					canonical_ballot,
-					agreeing_referees,
-					slashed,
-				)?;
-				return Ok(weight);
-			}
-			RefereeCause::AuditContradicted | RefereeCause::QuorumSplit => {}
+		// A challenge or an appeal judges a result already settled: its own ending.
+		if matches!(referral.cause, RefereeCause::Challenged | RefereeCause::Appealed) {
+			let end = if referral.cause == RefereeCause::Challenged {
+				Self::decide_challenge
+			} else {
+				Self::decide_appeal
+			};
+			let canonical = (referee, referee_finding);
+			end(job_id, job, canonical, canonical_ballot, agreeing_referees, slashed)?;
+			return Ok(weight);
 		}
-		let (referee, referee_finding) = canonical;
 
 		// The parties, judged against the referees' output. The job's own result stands if
 		// the audited worker's output is within the slash rule of it, or (a split quorum) a
@@ -766,25 +750,21 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Slashes `worker` an assignment's exposure for `reason` now, the bounty to the audit
-	/// pool, and ends its assignment.
+	/// Slashes `worker` `amount` (an assignment's exposure, or what a quorum's decision
+	/// recorded) for `reason` now, the bounty to the audit pool, and ends its assignment.
 	pub(crate) fn slash_now(
 		job_id: JobId,
 		worker: &WorkerId,
-		exposure: BalanceOf<T>,
+		amount: BalanceOf<T>,
 		reason: SlashReason,
 	) -> (WorkerId, BalanceOf<T>) {
-		let taken = T::Workers::slash(
-			worker,
-			SlashAmount::Fixed(exposure),
-			reason,
-			Some(Self::audit_pool()),
-		)
-		.unwrap_or_else(|_| {
-			log!(warn, "slash of job {job_id}: worker gone");
-			Zero::zero()
-		});
-		T::Workers::note_released(worker, exposure, Outcome::Missed);
+		let taken =
+			T::Workers::slash(worker, SlashAmount::Fixed(amount), reason, Some(Self::audit_pool()))
+				.unwrap_or_else(|_| {
+					log!(warn, "slash of job {job_id}: worker gone");
+					Zero::zero()
+				});
+		T::Workers::note_released(worker, T::Workers::max_exposure(), Outcome::Missed);
 		WorkerJobs::<T>::remove(worker, job_id);
 		(worker.clone(), taken)
 	}

@@ -388,6 +388,28 @@ fn quorum_cut_to<T: Config>(
 	Ok((job, record))
 }
 
+/// Draws `job`'s three referees at `draw_at` and has each commit to and reveal an output of
+/// `schema` filled with its entry of `fills`; returns the job's record, ready to be decided.
+fn referees_reveal<T: Config>(
+	job: JobId,
+	draw_at: BlockNumberFor<T>,
+	schema: &IoSchema,
+	fills: [u8; 3],
+) -> Result<Job<T>, BenchmarkError> {
+	advance_to::<T>(draw_at);
+	Pallet::<T>::draw_checks(draw_at);
+	let referees = members::<T>(job);
+	if referees.len() != 3 {
+		return Err("three referees drawn".into());
+	}
+	for (member, (referee, fill)) in referees.iter().zip(fills).enumerate() {
+		Pallet::<T>::note_commitment(job, referee, member as u32, Default::default())?;
+		let finding = signed_finding::<T>(job, referee, schema, fill)?;
+		Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
+	}
+	Ok(Jobs::<T>::get(job).ok_or("open")?)
+}
+
 /// `worker`'s output for `job` filled with `fill`, its receipt signed.
 fn signed_finding<T: Config>(
 	job: JobId,
@@ -1013,10 +1035,8 @@ mod benchmarks {
 		if members::<T>(job) != vec![cheat.clone()] {
 			return Err("the only eligible worker is drawn".into());
 		}
-		let signed = |job: JobId, worker: &WorkerId, fill: u8| {
-			signed_finding::<T>(job, worker, &schema, fill)
-		};
-		let Finding::Output { output, signature } = signed(job, &cheat, 3)? else {
+		let Finding::Output { output, signature } = signed_finding::<T>(job, &cheat, &schema, 3)?
+		else {
 			return Err("an output".into());
 		};
 		let (answers, batch) = signed_batch::<T>(
@@ -1039,18 +1059,7 @@ mod benchmarks {
 		else {
 			return Err("challenged".into());
 		};
-		advance_to::<T>(draw_at);
-		Pallet::<T>::draw_checks(draw_at);
-		let referees = members::<T>(job);
-		if referees.len() != 3 {
-			return Err("three referees drawn".into());
-		}
-		for (member, referee) in referees.iter().enumerate() {
-			Pallet::<T>::note_commitment(job, referee, member as u32, Default::default())?;
-			let finding = signed(job, referee, if member < 2 { 4 } else { 5 })?;
-			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
-		}
-		let record = Jobs::<T>::get(job).ok_or("open")?;
+		let record = referees_reveal::<T>(job, draw_at, &schema, [4, 4, 5])?;
 
 		#[block]
 		{
@@ -1106,19 +1115,7 @@ mod benchmarks {
 		else {
 			return Err("appealed".into());
 		};
-		advance_to::<T>(draw_at);
-		Pallet::<T>::draw_checks(draw_at);
-		let referees = members::<T>(job);
-		if referees.len() != 3 {
-			return Err("three referees drawn".into());
-		}
-		for (member, referee) in referees.iter().enumerate() {
-			Pallet::<T>::note_commitment(job, referee, member as u32, Default::default())?;
-			let fill = if member < 2 { 5 } else { 6 };
-			let finding = signed_finding::<T>(job, referee, &small_schema(), fill)?;
-			Reveals::<T>::insert(job, member as u32, RevealedFinding::from(finding));
-		}
-		let record = Jobs::<T>::get(job).ok_or("open")?;
+		let record = referees_reveal::<T>(job, draw_at, &small_schema(), [5, 5, 6])?;
 
 		#[block]
 		{
