@@ -328,8 +328,8 @@ impl<T: Config> Pallet<T> {
 		for checked in &good {
 			ensure!(Self::verify_receipt(worker, checked), invalid::<T>(Error::<T>::BadReceipt));
 		}
-		// Nothing to refund: the declared weight is the benchmark's for exactly this batch's
-		// count and largest output.
+		// The weight to refund, not a weight charged: none, because the declared weight is the
+		// benchmark's for exactly this batch's count and largest output.
 		Ok((valid.longevity(longevity).build()?, Weight::zero()))
 	}
 
@@ -344,6 +344,7 @@ impl<T: Config> Pallet<T> {
 		let payee = T::Workers::payee(worker).ok_or(Error::<T>::NotWorkerAccount)?;
 		let (mut accepted, mut commits, mut reveals) = (0u32, 0u32, 0u32);
 		let mut largest = 0u32;
+		// The start of a sum: each term added below is a benchmarked decision weight.
 		let mut decisions = Weight::zero();
 		for answer in answers {
 			let job = answer.job;

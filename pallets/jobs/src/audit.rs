@@ -236,10 +236,12 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn draw_checks(now: BlockNumberFor<T>) -> (u32, u32, Weight) {
 		let due = CheckQueue::<T>::take(now);
 		if due.is_empty() {
+			// Nothing beyond the caller's benchmarked base, which covers reading the queue.
 			return (0, 0, Weight::zero());
 		}
 		let seed = Self::draw_seed();
 		let mut pools = BTreeMap::new();
+		// The start of a sum: each term added below is a benchmarked ending's weight.
 		let mut ended = Weight::zero();
 		for job in &due {
 			if Referrals::<T>::contains_key(job) {
@@ -487,12 +489,15 @@ impl<T: Config> Pallet<T> {
 		seed: &[u8; 32],
 		pools: &mut BTreeMap<ModelHash, Vec<CandidateOf<T>>>,
 	) -> Weight {
+		// A job gone or not due is left as it is: its two reads are within `draw_checks`, whose
+		// benchmark draws a full referee quorum for every check, so nothing is owed beyond it.
 		let Some(mut job) = Jobs::<T>::get(job_id) else { return Weight::zero() };
 		if job.state != (JobState::Escalated { draw_at: now }) {
 			return Weight::zero();
 		}
 		let Some(referral) = Referrals::<T>::get(job_id) else { return Weight::zero() };
 		// An appeal excludes every member's operator: the decision, the held result, a key each.
+		// Other causes exclude only the parties, which `draw_checks` measures: nothing beyond it.
 		let mut extra = if referral.cause == RefereeCause::Appealed {
 			T::DbWeight::get().reads(u64::from(job.k).saturating_add(2))
 		} else {
@@ -507,10 +512,7 @@ impl<T: Config> Pallet<T> {
 				T::Workers::note_released(referee, T::Workers::max_exposure(), Outcome::Voided);
 			}
 			Self::end_unresolved(job_id, job);
-			extra.saturating_accrue(
-				Self::ending_weight(&referral)
-					.max(<T::WeightInfo as crate::WeightInfo>::decide_challenge()),
-			);
+			extra.saturating_accrue(Self::unresolved_ending_weight(&referral));
 			return extra;
 		}
 		for referee in &referees {
@@ -698,6 +700,12 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
 		Ok(weight)
+	}
+
+	/// What ending a referral without referees weighs at most: no more than its referees'
+	/// decision would, nor than a challenge's (an escalation's refund moves less).
+	pub(crate) fn unresolved_ending_weight(referral: &Referral) -> Weight {
+		Self::ending_weight(referral).max(<T::WeightInfo as crate::WeightInfo>::decide_challenge())
 	}
 
 	/// Ends an escalated job whose referees were never drawn, all or nothing.

@@ -72,6 +72,7 @@ impl<T: Config> Pallet<T> {
 	/// quorums this decided.
 	pub(crate) fn expire_due(now: BlockNumberFor<T>) -> (u32, Weight) {
 		let expiring = ExpiryQueue::<T>::take(now);
+		// The start of a sum: each term added below is a benchmarked decision weight.
 		let mut decided = Weight::zero();
 		for job in &expiring {
 			decided.saturating_accrue(Self::expire(*job));
@@ -82,9 +83,11 @@ impl<T: Config> Pallet<T> {
 	/// Ends a job whose deadline passed without a result: each assigned worker is slashed for a
 	/// no-show, the submitter refunded in full. A quorum job is decided with what its members
 	/// revealed (see [`crate::quorum`]); a disputed one waits for its dispute window. Returns
-	/// the weight of a quorum's decision: zero when it decided none (the expiry itself is
-	/// weighed by `expire_jobs`).
+	/// what the expiry weighs beyond `expire_jobs`, whose benchmark expires every job with its
+	/// no-show slashes and refund: a quorum's decision, or a referral's ending; nothing else.
 	fn expire(job_id: JobId) -> Weight {
+		// Left as it is (gone, disputed, or with a later deadline): only the read, which
+		// `expire_jobs` measures for every job, so nothing is owed beyond it.
 		let Some(job) = Jobs::<T>::get(job_id) else { return Weight::zero() };
 		if matches!(job.state, JobState::Disputed { .. }) {
 			return Weight::zero();
@@ -100,8 +103,10 @@ impl<T: Config> Pallet<T> {
 		if matches!(job.state, JobState::Escalated { .. }) {
 			// Never: the referees are drawn long before their deadline.
 			defensive!("an escalated job's referees are drawn before its deadline");
+			let ending = Referrals::<T>::get(job_id)
+				.map(|referral| Self::unresolved_ending_weight(&referral));
 			Self::end_unresolved(job_id, job);
-			return Weight::zero();
+			return ending.unwrap_or_else(T::WeightInfo::decide_challenge);
 		}
 		if let JobState::Assigned { workers, .. } = &job.state {
 			for worker in workers {
@@ -109,6 +114,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Self::refund(job_id, job, Refund::Expired);
+		// The slashes and the refund are what `expire_jobs` measures for every job.
 		Weight::zero()
 	}
 

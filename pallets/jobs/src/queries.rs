@@ -53,6 +53,7 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.filter(|submission| matches!(submission.answer, Answer::Reveal { .. }))
 			.map(|submission| Self::decision_bound(submission.job))
+			// The start of a sum of benchmarked decision bounds.
 			.fold(Weight::zero(), |sum, weight| sum.saturating_add(weight));
 		Self::answer_kinds_weight(direct, commits, reveals, largest).saturating_add(decisions)
 	}
@@ -61,6 +62,8 @@ impl<T: Config> Pallet<T> {
 	/// model's schema fixes (every member's output has that size, whatever this reveal
 	/// carries). A job that is gone weighs nothing: its reveal is stale.
 	pub(crate) fn decision_bound(job: JobId) -> Weight {
+		// No decision can follow a reveal of a job that is gone; the reveal's own checks are
+		// weighed by `answer_kinds_weight`.
 		let Some(record) = Jobs::<T>::get(job) else { return Weight::zero() };
 		let bytes = T::Models::schema(&record.model)
 			.map(|schema| {
@@ -91,6 +94,8 @@ impl<T: Config> Pallet<T> {
 		match referral.cause {
 			RefereeCause::Challenged => T::WeightInfo::decide_challenge(),
 			RefereeCause::Appealed => T::WeightInfo::decide_appeal(),
+			// Settled or refunded within the decision, which `decision_weight` bounds by the
+			// larger of `decide_quorum` and `escalate_quorum`: nothing beyond it.
 			RefereeCause::AuditContradicted | RefereeCause::QuorumSplit => Weight::zero(),
 		}
 	}
@@ -115,6 +120,7 @@ impl<T: Config> Pallet<T> {
 			.filter(|submission| matches!(submission.answer, Answer::Commit { .. }))
 			.count() as u32;
 		let others = (answers.len() as u32).saturating_sub(commits);
+		// The start of a sum: each term added below is a benchmarked weight, and at least one is.
 		let mut weight = Weight::zero();
 		if others > 0 || commits == 0 {
 			weight.saturating_accrue(T::WeightInfo::authorize_submit_results(
@@ -137,6 +143,7 @@ impl<T: Config> Pallet<T> {
 		reveals: u32,
 		largest: u32,
 	) -> Weight {
+		// The start of a sum: each term added below is a benchmarked weight, and at least one is.
 		let mut weight = Weight::zero();
 		if direct > 0 || (commits == 0 && reveals == 0) {
 			weight.saturating_accrue(T::WeightInfo::submit_results(direct, largest));

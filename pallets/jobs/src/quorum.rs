@@ -121,10 +121,12 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn end_commit_windows(now: BlockNumberFor<T>) -> (u32, u32, Weight) {
 		let due = CommitQueue::<T>::take(now);
 		if due.is_empty() {
+			// Nothing beyond the caller's benchmarked base, which covers reading the queue.
 			return (0, 0, Weight::zero());
 		}
 		let seed = Self::draw_seed();
 		let mut pools = BTreeMap::new();
+		// The start of a sum: each term added below is a benchmarked decision weight.
 		let mut decided = Weight::zero();
 		for job in &due {
 			decided.saturating_accrue(Self::end_commit_window(*job, now, &seed, &mut pools));
@@ -133,14 +135,17 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Ends `job_id`'s commit window if it ends now: no-shows slashed and replaced once if the
-	/// deadline allows, else reveals opened. Returns the weight of the quorum's decision if it
-	/// was decided at once (nobody committed).
+	/// deadline allows, else reveals opened. Returns what this weighs beyond
+	/// `end_commit_windows`, whose benchmark slashes and replaces a no-show of every job: the
+	/// quorum's decision if it was decided at once (nobody committed), else nothing.
 	fn end_commit_window(
 		job_id: JobId,
 		now: BlockNumberFor<T>,
 		seed: &[u8; 32],
 		pools: &mut BTreeMap<veritensor_primitives::ModelHash, Vec<CandidateOf<T>>>,
 	) -> Weight {
+		// Left as it is (gone, reveals open, a later window, an audit deciding): only reads,
+		// within what `end_commit_windows` measures for every job.
 		let Some(mut quorum) = Quorums::<T>::get(job_id) else { return Weight::zero() };
 		if quorum.reveals_open || quorum.commit_end != now {
 			return Weight::zero();
@@ -194,6 +199,7 @@ impl<T: Config> Pallet<T> {
 					by: fresh,
 					commit_end,
 				});
+				// The replacement is what `end_commit_windows` measures.
 				return Weight::zero();
 			}
 		}
@@ -204,6 +210,7 @@ impl<T: Config> Pallet<T> {
 		if committed == 0 {
 			return Self::decide_in_hook(job_id, job);
 		}
+		// Slashes and the opening of reveals: within `end_commit_windows`.
 		Weight::zero()
 	}
 
@@ -231,6 +238,7 @@ impl<T: Config> Pallet<T> {
 	/// no-shows, and the quorum is decided with the findings revealed. Returns the weight of
 	/// the decision.
 	pub(crate) fn expire_quorum(job_id: JobId, job: Job<T>) -> Weight {
+		// Not a quorum job: `expire` ends it, its work measured by `expire_jobs`.
 		let Some(quorum) = Quorums::<T>::get(job_id) else { return Weight::zero() };
 		if let JobState::Assigned { workers, .. } = &job.state {
 			Self::slash_no_shows(job_id, &job, workers, &quorum);
@@ -244,7 +252,9 @@ impl<T: Config> Pallet<T> {
 		frame_support::storage::with_storage_layer(|| Self::decide_quorum(job_id, job))
 			.unwrap_or_else(|error| {
 				defensive!("a quorum's decision pays from held escrow", error);
-				Weight::zero()
+				// Rolled back, but the work was done: charged as the most the decision weighs
+				// (the job is still stored, as the layer put it back).
+				Self::decision_bound(job_id)
 			})
 	}
 

@@ -17,7 +17,8 @@ pub struct InnerMigrateV0ToV1<T>(core::marker::PhantomData<T>);
 
 impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 	fn on_runtime_upgrade() -> Weight {
-		// Touches no storage: `VersionedMigration` accounts for reading and writing the version.
+		// Touches no storage, so it weighs nothing of its own: `VersionedMigration` accounts for
+		// reading and writing the version.
 		Weight::zero()
 	}
 }
