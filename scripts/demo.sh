@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo: a development node with its embedded executor and off-chain workers runs real digit
-# images through both demo models. The integer model is listed by a council motion, an operator
-# registers the node's worker key, a user submits the images as jobs, and the script follows
-# them to settlement, printing each prediction against its label, the fees and the latency.
+# images through both demo models. Both are listed at genesis, with the node's worker key
+# registered under Eve; an operator (Dave) registers a second key of the node, a user submits the
+# images as jobs, and the script follows them to settlement, printing each prediction against its
+# label, the fees and the latency.
 #   scripts/demo.sh [--images N]     (N from 1 to 64; 60 by default)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

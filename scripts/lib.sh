@@ -70,6 +70,22 @@ stop_test_processes() {
 	rm -f "$VERITENSOR_PID_FILE"
 }
 
+# Installs the Python SDK (sdk/python, with its test extras) into a virtual environment outside
+# the checkout, $VERITENSOR_SDK_VENV (default ~/.cache/veritensor-sdk-venv), as a user would
+# install it; prints the environment's directory.
+install_python_sdk() {
+	local venv="${VERITENSOR_SDK_VENV:-$HOME/.cache/veritensor-sdk-venv}"
+	if [ ! -x "$venv/bin/python" ]; then
+		python3 -m venv "$venv" >&2 || fail "python3 -m venv $venv failed: run scripts/setup.sh"
+	fi
+	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$REPO_ROOT/sdk/python[test]" >&2 ||
+		fail "pip install sdk/python failed"
+	# The same version number from another checkout may be installed: this checkout's code wins.
+	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
+		"$REPO_ROOT/sdk/python" >&2 || fail "pip install sdk/python failed"
+	echo "$venv"
+}
+
 # Installs the JavaScript client of the client check, the demo and the end-to-end tests.
 install_js_client() {
 	command -v npm >/dev/null || fail "npm is missing: run scripts/setup.sh"

@@ -4,7 +4,8 @@
 #
 #   - Debian packages: protobuf-compiler, clang, libclang-dev (the node's networking and
 #     bindings), nodejs and npm (only for the JavaScript client check in the tests), python3
-#     and python3-pip (to fetch the ONNX Runtime wheel; see setup-onnxruntime.sh);
+#     and python3-pip (to fetch the ONNX Runtime wheel; see setup-onnxruntime.sh), python3-venv
+#     (the Python SDK's tests install it into a virtual environment);
 #   - Rust: the wasm32v1-none target and the rust-src component (the runtime's wasm build), and
 #     the clippy and rustfmt components (the test command's lint and format checks).
 set -euo pipefail
@@ -18,6 +19,7 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v python3 >/dev/null || missing+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if ((${#missing[@]})); then
 	step "installing Debian packages: ${missing[*]}"

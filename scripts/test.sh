@@ -17,7 +17,9 @@
 #   5. end-to-end tests over @polkadot/api on real node processes: the demo flow, faults (a
 #      corrupt model, bad inputs), a worker node stopped with jobs assigned and restarted, an
 #      attacker filling every block with tipped remarks while the worker answers, and quorums
-#      of three with a byzantine worker and a worker node killed between commit and reveal.
+#      of three with a byzantine worker and a worker node killed between commit and reveal;
+#   6. the Python SDK (installed into a virtual environment) and its `veritensor` command,
+#      tested with pytest against a dev node the tests start.
 # Before the tests: cargo fmt --check, and clippy -D warnings on primitives, the pallets and the
 # executor. Every test starts its own node processes on free loopback ports and stops them; their
 # PIDs are recorded (see track_test_processes in lib.sh), and any left running when this script
@@ -62,5 +64,10 @@ node scripts/client/check.mjs "$NODE_BIN"
 
 step "end-to-end tests: the demo, faults, a worker node stopped and restarted, a block-filling attack, quorums and audits with a byzantine worker (~17 min)"
 node scripts/client/e2e.mjs "$NODE_BIN"
+
+step "Python SDK and command (pytest against a dev node, ~5 min)"
+sdk_venv="$(install_python_sdk)"
+VERITENSOR_NODE_BIN="$NODE_BIN" VERITENSOR_REQUIRE_NODE=1 \
+	"$sdk_venv/bin/python" -m pytest -q -s -p no:cacheprovider sdk/python/tests
 
 step "all tests passed in $(($(date +%s) - started)) s"

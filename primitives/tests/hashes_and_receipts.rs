@@ -147,3 +147,76 @@ fn a_proof_of_possession_is_bound_to_operator_and_chain() {
 fn the_worker_key_type_is_vtwk() {
 	assert_eq!(veritensor_primitives::WORKER_KEY_TYPE.0, *b"vtwk");
 }
+
+fn hex_bytes(value: &serde_json::Value) -> Vec<u8> {
+	let text = value.as_str().expect("hex strings");
+	let digits = text.strip_prefix("0x").expect("0x-prefixed hex");
+	(0..digits.len())
+		.step_by(2)
+		.map(|at| u8::from_str_radix(&digits[at..at + 2], 16).expect("hex digits"))
+		.collect()
+}
+
+fn hash_of(value: &serde_json::Value) -> H256 {
+	H256::from_slice(&hex_bytes(value))
+}
+
+/// The pinned vectors every client checks itself against (the Python SDK's tests read the same
+/// file): the hashes here must never change, or clients' verification breaks.
+#[test]
+fn the_pinned_hash_and_receipt_vectors_hold() {
+	let vectors: serde_json::Value =
+		serde_json::from_str(include_str!("vectors/hashes.json")).expect("the vectors are JSON");
+	let cases = vectors["cases"].as_array().expect("a list of cases");
+	assert!(cases.len() >= 7);
+	for case in cases {
+		let name = case["name"].as_str().unwrap();
+		let tensors: Vec<Tensor<ConstU32<{ 1 << 20 }>>> = case["tensors"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|tensor| {
+				let elem = match tensor["elem"].as_str().unwrap() {
+					"Bool" => ElementType::Bool,
+					"U8" => ElementType::U8,
+					"I8" => ElementType::I8,
+					"I16" => ElementType::I16,
+					"I32" => ElementType::I32,
+					"I64" => ElementType::I64,
+					"F32" => ElementType::F32,
+					other => panic!("{name}: element type {other} not in the vectors' list"),
+				};
+				Tensor {
+					elem,
+					shape: tensor["shape"]
+						.as_array()
+						.unwrap()
+						.iter()
+						.map(|side| side.as_u64().unwrap() as u32)
+						.collect::<Vec<_>>()
+						.try_into()
+						.unwrap(),
+					frac_bits: tensor["frac_bits"].as_u64().unwrap() as u8,
+					data: hex_bytes(&tensor["data"]).try_into().unwrap(),
+				}
+			})
+			.collect();
+		assert_eq!(input_hash(&tensors), hash_of(&case["input_hash"]), "{name}: input hash");
+		assert_eq!(output_hash(&tensors), hash_of(&case["output_hash"]), "{name}: output hash");
+	}
+
+	let pinned = &vectors["receipt"];
+	let worker = app::Pair::from_string(pinned["worker_seed"].as_str().unwrap(), None).unwrap();
+	assert_eq!(AsRef::<[u8]>::as_ref(&worker.public()), &hex_bytes(&pinned["worker"])[..]);
+	let receipt = Receipt {
+		genesis_hash: hash_of(&pinned["genesis_hash"]),
+		job_id: pinned["job"].as_u64().unwrap(),
+		model: hash_of(&pinned["model"]),
+		input_hash: hash_of(&pinned["input_hash"]),
+		output_hash: hash_of(&pinned["output_hash"]),
+		worker: worker.public(),
+	};
+	assert_eq!(receipt.signing_payload(), hex_bytes(&pinned["signing_payload"]));
+	let signature = app::Signature::try_from(&hex_bytes(&pinned["signature"])[..]).unwrap();
+	assert!(receipt.verify(&signature), "the pinned signature verifies");
+}

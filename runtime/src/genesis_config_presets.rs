@@ -1,6 +1,8 @@
-//! Genesis presets: `development` (one validator, sudo) and `local_testnet` (four validators, no
-//! sudo), both with the float digits demo model listed. The node's chain specs are built from
-//! them, and `build-spec --chain <preset>` shows their full JSON.
+//! Genesis presets: `development` (one validator, sudo, both digits demo models listed and the dev
+//! node's worker registered for them, so that a fresh chain answers jobs at once) and
+//! `local_testnet` (four validators, no sudo, the float digits demo model listed, no worker). The
+//! node's chain specs are built from them, and `build-spec --chain <preset>` shows their full
+//! JSON.
 
 use crate::{
 	configs::{
@@ -8,7 +10,7 @@ use crate::{
 		BABE_GENESIS_EPOCH_CONFIG,
 	},
 	AccountId, BabeConfig, Balance, BalancesConfig, CouncilConfig, GrandpaConfig, ModelsConfig,
-	Runtime, RuntimeGenesisConfig, SudoConfig,
+	Runtime, RuntimeGenesisConfig, SudoConfig, WorkersConfig,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -19,7 +21,7 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use veritensor_primitives::{
-	ComparisonRule, ElementType, IoSchema, ModelFormat, ModelHash, OutputRule, TensorSpec,
+	ComparisonRule, ElementType, IoSchema, ModelFormat, ModelHash, OutputRule, TensorSpec, WorkerId,
 };
 
 /// What each development account is endowed with.
@@ -44,6 +46,20 @@ pub const DEMO_FLOAT_MODEL_HASH: [u8; 32] = [
 ];
 /// Size of that file in bytes.
 pub const DEMO_FLOAT_MODEL_SIZE: u64 = 20_310;
+
+/// blake2-256 of `executor/demo-models/mlp_digits_int.onnx`, the integer digits demo model.
+pub const DEMO_INTEGER_MODEL_HASH: [u8; 32] = [
+	0x4e, 0xf1, 0x0b, 0x7f, 0x86, 0xf5, 0x62, 0xb2, 0x78, 0x76, 0x80, 0xb6, 0x9e, 0xe6, 0x48, 0xa2,
+	0x12, 0xc2, 0x69, 0xd4, 0xbe, 0x90, 0xef, 0x0a, 0x39, 0x15, 0x94, 0xf4, 0x1e, 0x7f, 0x84, 0x33,
+];
+/// Size of that file in bytes.
+pub const DEMO_INTEGER_MODEL_SIZE: u64 = 5_569;
+
+/// What the development chain's worker operator (Eve) bonds at genesis.
+pub const DEV_OPERATOR_BOND: Balance = 10_000 * UNITS;
+/// The development worker's capacity: a demo batch of 64 jobs at once. Its bond must cover it
+/// at the largest slash per assignment (64 x 100 VTN).
+pub const DEV_WORKER_CAPACITY: u32 = 64;
 
 fn bounded<B: TryFrom<Vec<u8>>>(text: &str) -> B {
 	B::try_from(text.as_bytes().to_vec())
@@ -113,11 +129,94 @@ pub fn demo_float_model_rule() -> ComparisonRule {
 	)
 }
 
+/// The integer digits demo model (the same MLP with int8 weights, integer arithmetic only): 8x8
+/// images of pixels 0..16 as u8 in; the label and the ten integer logits out. Integer
+/// arithmetic is exact, so the logits must agree exactly, and the label must be their argmax.
+pub fn demo_integer_model() -> ModelSpec<Runtime> {
+	ModelSpec {
+		artifact_hash: ModelHash::from(DEMO_INTEGER_MODEL_HASH),
+		artifact_size: DEMO_INTEGER_MODEL_SIZE,
+		format: ModelFormat::Onnx,
+		schema: IoSchema {
+			inputs: vec![tensor("pixels", ElementType::U8, &[1, 64], 0)]
+				.try_into()
+				.expect("one input; qed"),
+			outputs: vec![
+				tensor("label", ElementType::I64, &[1], 0),
+				tensor("logits", ElementType::I32, &[1, 10], 0),
+			]
+			.try_into()
+			.expect("two outputs; qed"),
+		},
+		comparison: ComparisonRule::PerOutput(
+			vec![OutputRule::ArgMaxOf(1), OutputRule::Exact]
+				.try_into()
+				.expect("two rules for two outputs; qed"),
+		),
+		price_per_worker: 10 * MILLI_UNITS,
+		owner_royalty: MILLI_UNITS,
+		uris: vec![bounded(
+			"https://raw.githubusercontent.com/veritensor/veritensor/main/executor/demo-models/mlp_digits_int.onnx",
+		)]
+		.try_into()
+		.expect("one URI; qed"),
+		metadata: ModelMetadata {
+			name: bounded("mlp_digits_int"),
+			description: Description::Text(bounded(
+				"Integer-only handwritten digit classifier (64-64-10 MLP, int8 weights).",
+			)),
+			licence: bounded("Apache-2.0"),
+		},
+		supersedes: None,
+	}
+}
+
+/// What a preset lists and registers besides its validators, accounts and council.
+struct Market {
+	/// Models and their owners.
+	models: Vec<(AccountId, ModelSpec<Runtime>)>,
+	/// Operators and their bonds.
+	operators: Vec<(AccountId, Balance)>,
+	/// Worker keys with their operator, models and capacity.
+	workers: Vec<(WorkerId, AccountId, Vec<ModelHash>, u32)>,
+}
+
+/// The development chain's market: both demo models (the float one Alice's, the integer one
+/// Ferdie's), and Eve bonded with the dev node's worker key (`//Alice`, which `--dev` puts in the
+/// keystore) serving both.
+fn development_market() -> Market {
+	let eve = Sr25519Keyring::Eve.to_account_id();
+	let dev_worker = WorkerId::from(Sr25519Keyring::Alice.public());
+	Market {
+		models: vec![
+			(Sr25519Keyring::Alice.to_account_id(), demo_float_model()),
+			(Sr25519Keyring::Ferdie.to_account_id(), demo_integer_model()),
+		],
+		operators: vec![(eve.clone(), DEV_OPERATOR_BOND)],
+		workers: vec![(
+			dev_worker,
+			eve,
+			vec![ModelHash::from(DEMO_FLOAT_MODEL_HASH), ModelHash::from(DEMO_INTEGER_MODEL_HASH)],
+			DEV_WORKER_CAPACITY,
+		)],
+	}
+}
+
+/// The local testnet's market: the float demo model only, no worker.
+fn local_market() -> Market {
+	Market {
+		models: vec![(Sr25519Keyring::Alice.to_account_id(), demo_float_model())],
+		operators: vec![],
+		workers: vec![],
+	}
+}
+
 fn genesis(
 	authorities: Vec<Authority>,
 	endowed: Vec<AccountId>,
 	council: Vec<AccountId>,
 	sudo: Option<AccountId>,
+	market: Market,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -132,9 +231,8 @@ fn genesis(
 		},
 		council: CouncilConfig { members: council },
 		sudo: SudoConfig { key: sudo },
-		models: ModelsConfig {
-			models: vec![(Sr25519Keyring::Alice.to_account_id(), demo_float_model())],
-		},
+		models: ModelsConfig { models: market.models },
+		workers: WorkersConfig { operators: market.operators, workers: market.workers },
 	})
 }
 
@@ -150,17 +248,19 @@ fn council() -> Vec<AccountId> {
 }
 
 /// One validator (Alice), Alice, Bob and Charlie on the council, Alice as sudo, every dev
-/// account endowed.
+/// account endowed, both demo models listed and the dev node's worker serving them.
 pub fn development() -> Value {
 	genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
 		council(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
+		development_market(),
 	)
 }
 
-/// Four validators (Alice, Bob, Charlie, Dave), the same council, no sudo.
+/// Four validators (Alice, Bob, Charlie, Dave), the same council, no sudo, the float demo model
+/// listed and no worker.
 pub fn local_testnet() -> Value {
 	genesis(
 		vec![
@@ -172,6 +272,7 @@ pub fn local_testnet() -> Value {
 		dev_accounts(),
 		council(),
 		None,
+		local_market(),
 	)
 }
 

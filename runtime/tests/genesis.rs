@@ -8,8 +8,9 @@ use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRE
 use sp_runtime::traits::OpaqueKeys;
 use veritensor_runtime::{
 	genesis_config_presets::{
-		demo_float_model, get_preset, preset_names, DEMO_FLOAT_MODEL_HASH, DEMO_FLOAT_MODEL_SIZE,
-		DEV_ENDOWMENT,
+		demo_float_model, demo_integer_model, get_preset, preset_names, DEMO_FLOAT_MODEL_HASH,
+		DEMO_FLOAT_MODEL_SIZE, DEMO_INTEGER_MODEL_HASH, DEMO_INTEGER_MODEL_SIZE, DEV_ENDOWMENT,
+		DEV_OPERATOR_BOND, DEV_WORKER_CAPACITY,
 	},
 	AccountId, AllPalletsWithSystem, Babe, Balances, Grandpa, Runtime, SessionKeys,
 };
@@ -119,20 +120,49 @@ fn a_block_leaves_room_for_normal_transactions() {
 	assert_eq!(normal.ref_time(), weights.max_block.ref_time() * 3 / 4);
 }
 
-#[test]
-fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
+/// Checks the committed demo model file `name` against its hash and size, and returns its entry in
+/// `executor/demo-models/models.json`.
+fn committed_demo_model(name: &str, hash: [u8; 32], size: u64) -> serde_json::Value {
 	let manifest = env!("CARGO_MANIFEST_DIR");
-	let file = std::fs::read(format!("{manifest}/../executor/demo-models/mlp_digits_f32.onnx"))
+	let file = std::fs::read(format!("{manifest}/../executor/demo-models/{name}.onnx"))
 		.expect("the demo model is committed");
-	assert_eq!(sp_io::hashing::blake2_256(&file), DEMO_FLOAT_MODEL_HASH);
-	assert_eq!(file.len() as u64, DEMO_FLOAT_MODEL_SIZE);
+	assert_eq!(sp_io::hashing::blake2_256(&file), hash, "{name}");
+	assert_eq!(file.len() as u64, size, "{name}");
 	let catalogue: serde_json::Value = serde_json::from_str(
 		&std::fs::read_to_string(format!("{manifest}/../executor/demo-models/models.json"))
 			.unwrap(),
 	)
 	.unwrap();
-	let declared = &catalogue["models"]["mlp_digits_f32"];
+	catalogue["models"][name].clone()
+}
 
+/// Checks that a listed schema names, types and shapes its tensors as the catalogue declares.
+fn assert_schema_as_declared(
+	context: &str,
+	schema: &veritensor_primitives::IoSchema,
+	declared: &serde_json::Value,
+) {
+	for (side, specs) in [("inputs", &schema.inputs), ("outputs", &schema.outputs)] {
+		let ports = declared[side].as_array().unwrap();
+		assert_eq!(ports.len(), specs.len(), "{context} {side}");
+		for (port, spec) in ports.iter().zip(specs.iter()) {
+			assert_eq!(port["name"].as_str().unwrap().as_bytes(), &spec.name[..]);
+			assert_eq!(port["elem"].as_str().unwrap(), format!("{:?}", spec.elem));
+			let shape: Vec<u32> = port["shape"]
+				.as_array()
+				.unwrap()
+				.iter()
+				.map(|d| d.as_u64().unwrap() as u32)
+				.collect();
+			assert_eq!(shape, spec.shape.to_vec(), "{context} {side}");
+		}
+	}
+}
+
+#[test]
+fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
+	let declared =
+		committed_demo_model("mlp_digits_f32", DEMO_FLOAT_MODEL_HASH, DEMO_FLOAT_MODEL_SIZE);
 	for id in preset_names() {
 		let name = String::from_utf8(id.into()).unwrap();
 		ext(&name).execute_with(|| {
@@ -148,24 +178,66 @@ fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
 			);
 			assert_eq!(record.owner, account(sp_keyring::Sr25519Keyring::Alice));
 			assert_eq!(record.spec, demo_float_model());
-			let schema = &record.spec.schema;
-			for (side, specs) in [("inputs", &schema.inputs), ("outputs", &schema.outputs)] {
-				let ports = declared[side].as_array().unwrap();
-				assert_eq!(ports.len(), specs.len(), "{name} {side}");
-				for (port, spec) in ports.iter().zip(specs.iter()) {
-					assert_eq!(port["name"].as_str().unwrap().as_bytes(), &spec.name[..]);
-					assert_eq!(port["elem"].as_str().unwrap(), format!("{:?}", spec.elem));
-					let shape: Vec<u32> = port["shape"]
-						.as_array()
-						.unwrap()
-						.iter()
-						.map(|d| d.as_u64().unwrap() as u32)
-						.collect();
-					assert_eq!(shape, spec.shape.to_vec());
-				}
-			}
+			assert_schema_as_declared(&name, &record.spec.schema, &declared);
 		});
 	}
+}
+
+#[test]
+fn development_lists_the_integer_demo_model_as_the_executor_sees_it() {
+	let declared =
+		committed_demo_model("mlp_digits_int", DEMO_INTEGER_MODEL_HASH, DEMO_INTEGER_MODEL_SIZE);
+	ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		let record = pallet_models::Models::<Runtime>::get(sp_core::H256(DEMO_INTEGER_MODEL_HASH))
+			.expect("the integer demo model is listed");
+		assert_eq!(record.status, pallet_models::ModelStatus::Listed { proposed: 0, listed: 0 });
+		assert_eq!(record.owner, account(sp_keyring::Sr25519Keyring::Ferdie));
+		assert_eq!(record.spec, demo_integer_model());
+		assert_schema_as_declared("development", &record.spec.schema, &declared);
+	});
+	ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		assert!(
+			pallet_models::Models::<Runtime>::get(sp_core::H256(DEMO_INTEGER_MODEL_HASH)).is_none()
+		);
+	});
+}
+
+#[test]
+fn development_answers_jobs_at_once_with_the_dev_nodes_worker() {
+	use frame_support::traits::fungible::InspectHold;
+	use sp_keyring::Sr25519Keyring::*;
+	use veritensor_primitives::traits::WorkerStaking;
+	// `--dev` puts the worker key of the seed `//Alice` into the node's keystore.
+	let dev_worker = veritensor_primitives::WorkerId::from(Alice.public());
+	ext(DEV_RUNTIME_PRESET).execute_with(|| {
+		frame_system::Pallet::<Runtime>::set_block_number(1);
+		let bond = Balances::balance_on_hold(
+			&veritensor_runtime::RuntimeHoldReason::Workers(
+				pallet_workers::HoldReason::OperatorBond,
+			),
+			&account(Eve),
+		);
+		assert_eq!(bond, DEV_OPERATOR_BOND);
+		assert_eq!(Balances::free_balance(account(Eve)), DEV_ENDOWMENT - DEV_OPERATOR_BOND);
+		let info = pallet_workers::Pallet::<Runtime>::worker_info(&dev_worker)
+			.expect("the dev worker is registered");
+		assert_eq!(info.operator, account(Eve));
+		assert!(info.eligible, "drawn from the first block");
+		assert_eq!(info.capacity, DEV_WORKER_CAPACITY);
+		for model in [DEMO_FLOAT_MODEL_HASH, DEMO_INTEGER_MODEL_HASH] {
+			let drawn = <pallet_workers::Pallet<Runtime> as WorkerStaking<_, _>>::candidates(
+				&sp_core::H256(model),
+				veritensor_runtime::configs::MAX_ASSIGNMENT_SLASH,
+			);
+			assert_eq!(
+				drawn.iter().map(|c| c.worker.clone()).collect::<Vec<_>>(),
+				vec![dev_worker.clone()]
+			);
+		}
+	});
+	ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		assert!(pallet_workers::Pallet::<Runtime>::worker_info(&dev_worker).is_none());
+	});
 }
 
 #[test]

@@ -1,5 +1,6 @@
-// Starts a Veritensor dev node, connects @polkadot/api to it over WebSocket, reads the runtime
-// metadata and some genesis state, and checks what a dApp would rely on. Then it walks through
+// Starts a Veritensor dev node (on the dev chain spec without its genesis worker), connects
+// @polkadot/api to it over WebSocket, reads the runtime metadata and some genesis state, and
+// checks what a dApp would rely on. Then it walks through
 // an operator's first steps on the real chain: the node signs a proof of possession for its
 // worker key, Alice lists a model (sudo approves), bonds, and registers the worker, which
 // becomes eligible after the eligibility delay; Bob cannot register Alice's key. Exits non-zero
@@ -8,9 +9,11 @@
 //   node check.mjs <path to veritensor-node>
 import { blake2AsU8a } from '@polkadot/util-crypto';
 import { hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  NodeProcess, answersCall, encodeTensors, expectError, fail, keyring, rawRpc,
+  NodeProcess, answersCall, encodeTensors, expectError, fail, keyring, rawRpc, testChainSpec,
   send as sendWithBlock, sendGeneral, waitForBlock,
 } from './lib.mjs';
 
@@ -154,7 +157,9 @@ async function jobFlow(api, worker, model) {
     `escrow released, provisional until #${until} with its earnings held`);
 }
 
-const node = new NodeProcess(nodeBin, 'check', ['--dev', '--tmp']);
+// The dev chain without its genesis worker: this check registers the node's key itself.
+const specDir = mkdtempSync(join(tmpdir(), 'veritensor-check-'));
+const node = new NodeProcess(nodeBin, 'check', ['--dev', '--chain', testChainSpec(nodeBin, specDir), '--tmp']);
 const deadline = setTimeout(() => {
   console.error(`client check: timed out after ${TIMEOUT_MS / 1000} s; node log: ${node.logPath}`);
   node.proc?.kill('SIGKILL');
@@ -212,5 +217,6 @@ try {
   await node.stop();
 }
 if (ok) rmSync(node.logDir, { recursive: true, force: true });
+rmSync(specDir, { recursive: true, force: true });
 console.log(ok ? 'client check: passed' : `client check: FAILED (node log kept in ${node.logPath})`);
 process.exit(ok ? 0 : 1);

@@ -1,15 +1,16 @@
 // The Veritensor demo: a development node (embedded executor, off-chain workers on) runs real
-// digit images through both demo models, from the council's listing to settlement.
+// digit images through both demo models, from an operator's registration to settlement.
 //
 //   node demo.mjs <path to veritensor-node> [--images N]   (N up to 64; 60 by default)
 //
 // The node's directory (database, log) is removed at the end unless VERITENSOR_KEEP_DEMO is set.
 //
-// 1. starts `veritensor-node --dev` on free ports, state in a temporary directory;
-// 2. lists the integer demo model through a council motion (the float one is listed at
-//    genesis): Ferdie proposes it, Alice opens the motion, Alice and Charlie vote aye, Alice
-//    closes it;
-// 3. Dave bonds 10,000 VTN and registers the dev node's worker key for both models;
+// 1. starts `veritensor-node --dev` on free ports, state in a temporary directory; its genesis
+//    lists both demo models and registers the dev node's worker key (`//Alice`) under Eve, so it
+//    answers jobs at once; the demo adds a second worker key (`//DemoWorker`) to the keystore;
+// 2. (the market at genesis is shown: both models, Eve's worker);
+// 3. Dave bonds 10,000 VTN and registers the second worker key for both models, as any operator
+//    would, and waits until it is eligible;
 // 4. Bob submits N test images (half per model) as jobs in one batch;
 // 5. follows them block by block until they settle, then prints each prediction against its
 //    label, the fees, submit-to-settled latency, the executor's time per inference; the results
@@ -17,17 +18,20 @@
 //    final it checks that the money moved exactly as the prices say;
 // 6. Charlie calls `jobs.claim` for every account that earned something: each balance moves by
 //    exactly its earnings.
+// The council's listing of a model is shown in docs/governance.md and run by the quorum tests.
 import {
   NodeProcess, UNITS, claimable, demoModels, digitInput, escrowHeld, fail, followJobs,
-  feesOf, formatUnits, integerModelSpec, keyring, listThroughCouncil, predictedLabel,
-  registerWorker, send, submitJobs, testVectors, waitForFinal,
+  feesOf, formatUnits, insertWorkerKey, keyring, predictedLabel, registerWorker, send,
+  submitJobs, testVectors, waitForFinal,
 } from './lib.mjs';
+import { u8aToHex } from '@polkadot/util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const JOB_DEADLINE = 20;
+const DEMO_WORKER_SEED = '//DemoWorker';
 // Enough test images to meet a few the models get wrong (38, 43 and 58), within one result
 // transaction of the worker (64 answers).
 export const DEFAULT_IMAGES = 60;
@@ -55,23 +59,38 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
   const base = mkdtempSync(join(tmpdir(), 'veritensor-demo-'));
   const node = new NodeProcess(nodeBin, 'dev', ['--dev', '--base-path', base], base);
   try {
+    insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', base], DEMO_WORKER_SEED);
     say('▶ Starting a development node (embedded executor, off-chain workers on)…');
     await node.start();
     const api = await node.connect();
     say(`  node on ws://127.0.0.1:${node.rpcPort}, log ${node.logPath}`);
     const keys = keyring();
-    const [alice, bob, charlie, dave, ferdie] =
-      ['//Alice', '//Bob', '//Charlie', '//Dave', '//Ferdie'].map((uri) => keys.addFromUri(uri));
+    const [alice, bob, charlie, dave, eve, ferdie] = ['//Alice', '//Bob', '//Charlie', '//Dave',
+      '//Eve', '//Ferdie'].map((uri) => keys.addFromUri(uri));
     const models = demoModels();
     const floatModel = models.mlp_digits_f32.hash;
     const intModel = models.mlp_digits_int.hash;
 
-    say('▶ Listing the integer model through a council motion');
-    await listThroughCouncil(api, integerModelSpec(), ferdie, [alice, charlie], (m) => say(`  ${m}`));
+    say('▶ The market at genesis');
+    for (const hash of [floatModel, intModel]) {
+      const record = (await api.query.models.models(hash)).unwrap();
+      say(`  ${record.spec.metadata.name.toUtf8()} (${hash.slice(0, 10)}…): ${record.status.type}, ` +
+        `owner ${record.owner.toString().slice(0, 8)}…`);
+    }
+    // `--dev` puts the worker key of the seed //Alice into the keystore.
+    const genesisWorker = u8aToHex(keys.addFromUri('//Alice').publicKey);
+    const genesisInfo = (await api.call.workersApi.worker(genesisWorker)).unwrap();
+    if (genesisInfo.operator.toString() !== eve.address) fail('the dev worker is not Eve\'s');
+    say(`  worker ${genesisWorker.slice(0, 10)}… (the dev node's) under Eve, ` +
+      `eligible: ${genesisInfo.eligible.isTrue}, capacity ${genesisInfo.capacity}`);
 
-    say('▶ Bonding an operator and registering the dev worker');
-    await registerWorker(api, node, dave,
-      { bond: 10_000n * UNITS, models: [floatModel, intModel], capacity: MAX_IMAGES }, (m) => say(`  ${m}`));
+    say('▶ Bonding an operator and registering a second worker key of the dev node');
+    const demoWorker = u8aToHex(keys.addFromUri(DEMO_WORKER_SEED).publicKey);
+    await registerWorker(api, node, dave, {
+      bond: 10_000n * UNITS, models: [floatModel, intModel], capacity: MAX_IMAGES, key: demoWorker,
+    }, (m) => say(`  ${m}`));
+    // Each job's price per worker goes to the operator of the worker that answered it.
+    const operatorOf = { [genesisWorker]: eve.address, [demoWorker]: dave.address };
 
     const vectors = testVectors();
     const jobs = Array.from({ length: images }, (_, image) => {
@@ -87,8 +106,8 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     });
     const treasury = api.consts.jobs.treasuryAccount.toString();
     const owners = { [floatModel]: alice.address, [intModel]: ferdie.address };
-    // The worker's earnings go to its operator, Dave.
-    const watched = [...new Set([dave.address, alice.address, ferdie.address, treasury])];
+    // The workers' earnings go to their operators, Eve and Dave.
+    const watched = [...new Set([eve.address, dave.address, alice.address, ferdie.address, treasury])];
     const before = await claimable(api, watched);
     const userBefore = (await api.query.system.account(bob.address)).data;
 
@@ -152,7 +171,9 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     let costs = 0n;
     for (const row of rows) {
       const price = prices[row.id];
-      expected[dave.address] += price.perWorker.toBigInt();
+      const operator = operatorOf[row.end.event.data.worker.toHex()];
+      if (!operator) fail(`job ${row.id} was answered by an unknown worker`);
+      expected[operator] += price.perWorker.toBigInt();
       expected[owners[row.model]] += price.royalty.toBigInt();
       expected[treasury] += price.protocol.toBigInt() + price.storage.toBigInt();
       costs += row.cost;
@@ -177,7 +198,8 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
       `${formatUnits(userPaid)} paid by Bob; escrow still held: ${formatUnits(escrowHeld(holds))}`);
     const names = {
       [treasury]: 'the treasury (protocol fee and result storage)',
-      [dave.address]: 'Dave (the worker\'s operator)',
+      [eve.address]: 'Eve (the dev worker\'s operator)',
+      [dave.address]: 'Dave (the second worker\'s operator)',
       [ferdie.address]: 'Ferdie (royalty, integer model)',
       [alice.address]: 'Alice (royalty, float model)',
     };

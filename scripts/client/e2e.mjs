@@ -27,7 +27,7 @@
 import {
   NodeProcess, UNITS, bestNumber, demoModels, digitInput, encodeTensors, escrowHeld,
   expectError, fail, followJobs, inline, insertWorkerKey, keyring, registerWorker, send,
-  sleep, submitJobs, testVectors, waitForBlock,
+  sleep, submitJobs, testChainSpec, testVectors, waitForBlock,
 } from './lib.mjs';
 import { moneyChecks, runDemo } from './demo.mjs';
 import { quorumSuite } from './quorum.mjs';
@@ -79,14 +79,15 @@ function inputHash(tensors) {
 }
 
 async function workerNodes(dir) {
+  const spec = testChainSpec(nodeBin, dir);
   const validator = new NodeProcess(nodeBin, 'validator',
-    ['--dev', '--base-path', join(dir, 'validator'), '--no-executor'], dir);
+    ['--dev', '--chain', spec, '--base-path', join(dir, 'validator'), '--no-executor'], dir);
   await validator.start();
   const api = await validator.connect();
   const workerBase = join(dir, 'worker');
-  insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', workerBase], '//E2eWorker');
+  insertWorkerKey(nodeBin, ['--chain', spec, '--base-path', workerBase], '//E2eWorker');
   const worker = new NodeProcess(nodeBin, 'worker', [
-    '--chain', 'dev', '--base-path', workerBase, '--executor-store', join(dir, 'store'),
+    '--chain', spec, '--base-path', workerBase, '--executor-store', join(dir, 'store'),
     // The test's input host is on loopback, which the default fetch policy refuses.
     '--executor-fetch-private',
     '--bootnodes', await validator.multiaddr(),

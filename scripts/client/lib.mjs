@@ -8,7 +8,7 @@ import {
 import { blake2AsU8a } from '@polkadot/util-crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { appendFileSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +124,24 @@ export function recordPid(pid) {
     const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
     appendFileSync(file, `${pid} ${started}\n`);
   } catch { /* the process is already gone: nothing to stop later */ }
+}
+
+// The development chain spec with a market the tests control: the float demo model listed and
+// no worker (the dev preset also lists the integer model and registers the dev node's worker,
+// which a validator started with --no-executor would hold and never answer with). Written into
+// `dir`; returns its path, for `--chain`.
+export function testChainSpec(nodeBin, dir) {
+  const result = spawnSync(nodeBin, ['build-spec', '--chain', 'dev'],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (result.status !== 0) fail(`build-spec failed: ${result.stderr}`);
+  const spec = JSON.parse(result.stdout);
+  const patch = spec.genesis?.runtimeGenesis?.patch;
+  if (!patch?.models || !patch?.workers) fail('the dev chain spec has no models or workers patch');
+  patch.models.models = patch.models.models.filter(([, model]) => model.metadata.name === 'mlp_digits_f32');
+  patch.workers = { operators: [], workers: [] };
+  const path = join(dir, 'test-chain-spec.json');
+  writeFileSync(path, JSON.stringify(spec));
+  return path;
 }
 
 // Inserts a worker key into a (stopped) node's keystore with the node's `key insert`.

@@ -28,7 +28,7 @@ import {
   NodeProcess, UNITS, bestNumber, claimable, demoModels, digitInput, encodeTensors, fail,
     followJobs, insertWorkerKey, integerModelSpec, keyring, listThroughCouncil, recordPid,
   registerWorker, send, sleep, slashesBetween, submitJobs, testVectors, waitForBlock, freePort,
-  DEMO_MODELS, jobEventsUntil,
+  DEMO_MODELS, jobEventsUntil, testChainSpec,
 } from './lib.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
@@ -161,8 +161,9 @@ export async function quorumSuite(nodeBin, { say, check }) {
   let proxy;
   let executor;
   try {
+    const spec = testChainSpec(nodeBin, dir);
     const validator = new NodeProcess(nodeBin, 'validator',
-      ['--dev', '--base-path', join(dir, 'validator'), '--no-executor'], dir);
+      ['--dev', '--chain', spec, '--base-path', join(dir, 'validator'), '--no-executor'], dir);
     started.push(validator);
     await validator.start();
     const api = await validator.connect();
@@ -175,13 +176,13 @@ export async function quorumSuite(nodeBin, { say, check }) {
     const auditKeys = ['//AuditWorker0', '//AuditWorker1'];
     for (const [index, name] of ['honest-a', 'honest-b', 'byzantine'].entries()) {
       const base = join(dir, name);
-      insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', base], `//QuorumWorker${index}`);
-      if (index < 2) insertWorkerKey(nodeBin, ['--chain', 'dev', '--base-path', base], auditKeys[index]);
+      insertWorkerKey(nodeBin, ['--chain', spec, '--base-path', base], `//QuorumWorker${index}`);
+      if (index < 2) insertWorkerKey(nodeBin, ['--chain', spec, '--base-path', base], auditKeys[index]);
       const executorArgs = name === 'byzantine'
         ? ['--executor-url', proxy.url]
         : ['--executor-store', join(dir, `${name}-store`)];
       const node = new NodeProcess(nodeBin, name,
-        ['--chain', 'dev', '--base-path', base, ...executorArgs, '--bootnodes', bootnode], dir);
+        ['--chain', spec, '--base-path', base, ...executorArgs, '--bootnodes', bootnode], dir);
       started.push(node);
       workers.push(node);
     }

@@ -4,6 +4,7 @@
 
 use crate::{asset, pallet::*, types::*};
 use frame_support::{defensive, pallet_prelude::*, traits::Imbalance};
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	DispatchError,
@@ -13,8 +14,17 @@ impl<T: Config> OperatorLedger<T> {
 	/// A new ledger of `operator` with `active` bonded, not stored yet: [`Self::update`] stores it
 	/// and holds the bond. The draw weighs the new stake only after the eligibility delay.
 	pub(crate) fn open(operator: T::AccountId, active: BalanceOf<T>) -> Self {
+		Self::open_from(operator, active, Pallet::<T>::effective_from())
+	}
+
+	/// [`Self::open`], the draw weighing the stake from block `from` on (genesis: block 0).
+	pub(crate) fn open_from(
+		operator: T::AccountId,
+		active: BalanceOf<T>,
+		from: BlockNumberFor<T>,
+	) -> Self {
 		let mut stake = Delayed::new(Zero::zero());
-		stake.schedule(Pallet::<T>::effective_from(), active);
+		stake.schedule(from, active);
 		Self {
 			operator: Some(operator),
 			active,

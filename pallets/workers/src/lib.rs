@@ -486,6 +486,60 @@ pub mod pallet {
 		EvictionPending,
 	}
 
+	/// Operators bonded and workers registered at genesis (the development chain's worker, so
+	/// that a fresh chain answers jobs at once). Genesis is trusted: no proof of possession is
+	/// asked, and the bonds and workers count from block 0, without the eligibility delay (no
+	/// randomness exists yet to react to).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Operators and their bonds (each at least `MinOperatorBond`, held from their balance).
+		pub operators: alloc::vec::Vec<(T::AccountId, BalanceOf<T>)>,
+		/// Worker keys, each with its operator (bonded above), the models it serves (listed at
+		/// genesis) and its capacity; the operator's bond must cover the capacity.
+		pub workers: alloc::vec::Vec<(WorkerId, T::AccountId, alloc::vec::Vec<ModelHash>, u32)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// A bad chain spec must stop the chain from starting, so genesis fails loudly here.
+			for (operator, bond) in &self.operators {
+				assert!(
+					!OperatorLedger::<T>::exists(operator),
+					"genesis operator {operator:?} is bonded twice"
+				);
+				assert!(
+					*bond >= T::MinOperatorBond::get(),
+					"genesis operator {operator:?} bonds less than the minimum"
+				);
+				if let Err(error) =
+					OperatorLedger::<T>::open_from(operator.clone(), *bond, Zero::zero()).update()
+				{
+					panic!("genesis operator {operator:?} cannot hold its bond: {error:?}");
+				}
+			}
+			for (worker, operator, models, capacity) in &self.workers {
+				let Ok(ledger) = OperatorLedger::<T>::get(operator) else {
+					panic!("genesis worker {worker:?}'s operator {operator:?} is not bonded");
+				};
+				assert!(
+					!Workers::<T>::contains_key(worker),
+					"genesis worker {worker:?} is listed twice"
+				);
+				let Ok(served) = ServedModels::<T>::try_from(models.clone()) else {
+					panic!("genesis worker {worker:?} serves more than MaxModelsPerWorker models");
+				};
+				if let Err(error) =
+					Pallet::<T>::enrol(operator, ledger, worker, served, *capacity, Zero::zero())
+				{
+					panic!("genesis worker {worker:?} cannot be registered: {error:?}");
+				}
+				Pallet::<T>::seat_at_genesis(worker, models);
+			}
+		}
+	}
+
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
@@ -695,32 +749,12 @@ pub mod pallet {
 			capacity: u32,
 		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
-			let mut ledger = OperatorLedger::<T>::get(&operator)?;
+			let ledger = OperatorLedger::<T>::get(&operator)?;
 			ensure!(ledger.active >= T::MinOperatorBond::get(), Error::<T>::BondBelowMinimum);
 			ensure!(!Workers::<T>::contains_key(&worker), Error::<T>::AlreadyRegistered);
 			Self::check_possession(&operator, &worker, &proof)?;
-			Self::check_settings(&models, capacity)?;
-			ledger.workers.try_push(worker.clone()).map_err(|_| Error::<T>::TooManyWorkers)?;
-
-			let now = frame_system::Pallet::<T>::block_number();
 			let from = Self::effective_from();
-			let mut settings = Delayed::new(ServeSettings::idle());
-			settings.schedule(from, ServeSettings { models, capacity, chilled: false });
-			let record = WorkerRecord {
-				operator: operator.clone(),
-				settings,
-				open_assignments: 0,
-				exposure: Zero::zero(),
-				stats: Default::default(),
-				registered_at: now,
-			};
-			ensure!(
-				ledger.active >= Self::required_bond_with(&ledger, &worker, Some(&record)),
-				Error::<T>::BondBelowCommitments
-			);
-			Self::sync_model_sets(&worker, None, Some(&record))?;
-			Workers::<T>::insert(&worker, record);
-			ledger.update()?;
+			Self::enrol(&operator, ledger, &worker, models, capacity, from)?;
 			let account = T::KeyAccount::convert(worker.clone());
 			Self::deposit_event(Event::Registered { worker, operator, account, from });
 			Ok(())

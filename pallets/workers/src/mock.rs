@@ -181,6 +181,14 @@ pub struct ExtBuilder;
 
 impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
+		self.build_with(Default::default())
+	}
+
+	/// [`Self::build`] with `workers` bonded and registered at genesis.
+	pub fn build_with(
+		self,
+		workers: pallet_workers::GenesisConfig<Test>,
+	) -> sp_io::TestExternalities {
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {
 			balances: vec![
@@ -197,6 +205,7 @@ impl ExtBuilder {
 		}
 		.assimilate_storage(&mut storage)
 		.unwrap();
+		workers.assimilate_storage(&mut storage).unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		// Benchmarks sign with keys from a keystore, as the benchmark CLI provides one.
 		ext.register_extension(sp_keystore::KeystoreExt::new(

@@ -80,6 +80,18 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Lets the draw see `worker`'s seats in `models` from block 0: a worker registered at
+	/// genesis is drawn from the first block.
+	pub(crate) fn seat_at_genesis(worker: &WorkerId, models: &[ModelHash]) {
+		for model in models {
+			ModelWorkers::<T>::mutate(model, |set| {
+				for entry in set.iter_mut().filter(|entry| entry.worker == *worker) {
+					entry.drawn_from = Zero::zero();
+				}
+			});
+		}
+	}
+
 	/// Moves `worker` between per-model sets as its record goes from `before` to `after`
 	/// (`None`: not registered). A worker that asks for a model without holding a seat in it
 	/// takes a free one, or evicts the seated worker with the lowest operator stake if its own

@@ -20,6 +20,39 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Adds `worker` to `operator`'s `ledger`, serving `models` with `capacity` assignments from
+	/// block `from` on, and stores both. Its seats reach the draw after the eligibility delay
+	/// (see `model_sets.rs`). The operator's bond must cover the new capacity. The caller has
+	/// checked that the key is the operator's and not registered yet.
+	pub(crate) fn enrol(
+		operator: &T::AccountId,
+		mut ledger: OperatorLedger<T>,
+		worker: &WorkerId,
+		models: ServedModels<T>,
+		capacity: u32,
+		from: BlockNumberFor<T>,
+	) -> DispatchResult {
+		Self::check_settings(&models, capacity)?;
+		ledger.workers.try_push(worker.clone()).map_err(|_| Error::<T>::TooManyWorkers)?;
+		let mut settings = Delayed::new(ServeSettings::idle());
+		settings.schedule(from, ServeSettings { models, capacity, chilled: false });
+		let record = WorkerRecord {
+			operator: operator.clone(),
+			settings,
+			open_assignments: 0,
+			exposure: Zero::zero(),
+			stats: Default::default(),
+			registered_at: frame_system::Pallet::<T>::block_number(),
+		};
+		ensure!(
+			ledger.active >= Self::required_bond_with(&ledger, worker, Some(&record)),
+			Error::<T>::BondBelowCommitments
+		);
+		Self::sync_model_sets(worker, None, Some(&record))?;
+		Workers::<T>::insert(worker, record);
+		ledger.update()
+	}
+
 	/// Checks the models and capacity a worker is to offer.
 	pub(crate) fn check_settings(models: &ServedModels<T>, capacity: u32) -> DispatchResult {
 		ensure!(!models.is_empty(), Error::<T>::NoModels);

@@ -4,6 +4,7 @@
 mod assignments;
 mod bonding;
 mod eligibility;
+mod genesis;
 mod migration;
 mod random;
 mod refusals;
