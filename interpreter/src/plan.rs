@@ -73,6 +73,7 @@ pub struct Model {
 	outputs: Vec<(usize, Declared)>,
 	steps: Vec<Step>,
 	cost: u64,
+	memory: u64,
 }
 
 impl Model {
@@ -119,7 +120,8 @@ impl Model {
 			}
 			outputs.push((slot, declared));
 		}
-		Ok(Self { slots: planner.metas.len(), constants, inputs, outputs, steps, cost })
+		let memory = memory_bound(&planner.metas, &constants, &inputs, &outputs, &steps)?;
+		Ok(Self { slots: planner.metas.len(), constants, inputs, outputs, steps, cost, memory })
 	}
 
 	/// The cost of one run: multiply-accumulates plus element operations (see
@@ -128,13 +130,20 @@ impl Model {
 		self.cost
 	}
 
+	/// The most bytes of tensor data the parsed model and one run of it hold at once (see
+	/// `docs/interpreter.md`), the same for every input: the caller can bound a run's memory
+	/// before it starts, as [`Self::cost`] bounds its time.
+	pub fn memory(&self) -> u64 {
+		self.memory
+	}
+
 	/// The inputs a run takes, in order: name, element type, shape.
-	pub fn inputs(&self) -> impl Iterator<Item = (&str, ElemType, &[usize])> {
+	pub fn inputs(&self) -> impl ExactSizeIterator<Item = (&str, ElemType, &[usize])> {
 		self.inputs.iter().map(|(_, d)| (d.name.as_str(), d.elem, d.shape.as_slice()))
 	}
 
 	/// The outputs a run gives, in order: name, element type, shape.
-	pub fn outputs(&self) -> impl Iterator<Item = (&str, ElemType, &[usize])> {
+	pub fn outputs(&self) -> impl ExactSizeIterator<Item = (&str, ElemType, &[usize])> {
 		self.outputs.iter().map(|(_, d)| (d.name.as_str(), d.elem, d.shape.as_slice()))
 	}
 
@@ -527,6 +536,66 @@ impl Planner {
 		}
 		Ok((Step { name: node.name.clone(), op, inputs: slots, output, out }, cost))
 	}
+}
+
+/// Bytes a value slot or a step takes besides its elements (a tensor's vectors and shape, a
+/// step's argument list): a generous allowance, so that the bound stays a bound.
+const OVERHEAD_BYTES: u64 = 128;
+
+/// Bytes an element takes in a run: every value is held as an `i64`.
+const ELEMENT_BYTES: u64 = 8;
+
+/// The most bytes [`Model::run`] and the model it runs hold at once. A run keeps every value
+/// until it returns, so the bound adds up:
+/// - the model's own constants (initializers and `Constant` nodes);
+/// - every value slot (constants, inputs and step outputs, each filled once);
+/// - the caller's inputs and the outputs copied out;
+/// - the largest step's temporaries: an element-wise op of two inputs broadcasts both to its
+///   output's shape, `Max`/`Min` and a `Gemm` bias broadcast one at a time.
+fn memory_bound(
+	metas: &[Meta],
+	constants: &[(usize, Tensor)],
+	inputs: &[(usize, Declared)],
+	outputs: &[(usize, Declared)],
+	steps: &[Step],
+) -> Result<u64, Error> {
+	let elements = |shape: &[usize]| element_count(shape).map(|count| count as u64);
+	let mut total = 0u64;
+	let mut add = |count: Option<u64>| -> Result<(), Error> {
+		let count = count.ok_or(Error::TooLarge)?;
+		total = total.checked_add(count).ok_or(Error::TooLarge)?;
+		Ok(())
+	};
+	for (_, tensor) in constants {
+		add(Some(tensor.data.len() as u64))?;
+	}
+	for step in steps {
+		if let Op::Constant(tensor) = &step.op {
+			add(Some(tensor.data.len() as u64))?;
+		}
+	}
+	for meta in metas {
+		add(elements(&meta.shape))?;
+	}
+	for (_, declared) in inputs.iter().chain(outputs) {
+		add(elements(&declared.shape))?;
+	}
+	let mut temporaries = 0u64;
+	for step in steps {
+		let copies = match step.op {
+			Op::Arith(_) => 2,
+			Op::Extremum { .. } | Op::Gemm { .. } => 1,
+			_ => 0,
+		};
+		let output = elements(&step.out.shape).ok_or(Error::TooLarge)?;
+		temporaries = temporaries.max(output.checked_mul(copies).ok_or(Error::TooLarge)?);
+	}
+	add(Some(temporaries))?;
+	let overheads = (metas.len() as u64).saturating_add(steps.len() as u64);
+	total
+		.checked_mul(ELEMENT_BYTES)
+		.and_then(|bytes| bytes.checked_add(overheads.checked_mul(OVERHEAD_BYTES)?))
+		.ok_or(Error::TooLarge)
 }
 
 /// Integer types other than booleans.

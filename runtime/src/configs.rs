@@ -304,7 +304,49 @@ impl pallet_models::Config for Runtime {
 	type MaxDescriptionLen = ConstU32<512>;
 	// 16 MiB: large inputs travel by hash and URI, so the schema may describe big tensors.
 	type MaxTensorBytes = ConstU32<{ 16 * 1024 * 1024 }>;
+	type MaxExecutableBytes = MaxExecutableBytes;
+	// The job market's inline bound: every job of an executable model carries its input on
+	// chain, where a dispute can re-run it.
+	type MaxExecutableTensorBytes = ConstU32<8192>;
+	// Each vector is a run at approval: four keep the largest approval under a third of a block
+	// (`EXECUTION_SHARE` each), well inside a council motion's weight bound.
+	type MaxConformanceVectors = ConstU32<4>;
+	type MaxExecutionCost = MaxExecutionCost;
+	// 16 MiB: a run stays far inside the runtime's heap (the executor's default of 2048 extra
+	// pages, 128 MiB), whose exhaustion would abort the block.
+	type MaxExecutionMemory = ConstU32<{ 16 * 1024 * 1024 }>;
 	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// 64 KiB: the largest artifact stored on chain for the runtime to run. It keeps what a
+	/// proposal adds to the state small (and paid for by the byte deposit), and a parse cheap.
+	pub const MaxExecutableBytes: u32 = 64 * 1024;
+}
+
+/// Share of a block's weight that one on-chain run of the largest executable model may take:
+/// a dispute settled by re-execution never crowds out the block's other transactions, and a
+/// block holds several such settlements.
+pub const EXECUTION_SHARE: Perbill = Perbill::from_percent(8);
+
+/// The highest interpreter cost of one on-chain run: the cost at which the measured weight of
+/// running the largest artifact (`execute` in `pallet_models`'s weights, per cost unit and per
+/// byte) reaches [`EXECUTION_SHARE`] of a block. Derived from the weights, so that it follows
+/// them when they are measured again.
+pub struct MaxExecutionCost;
+
+impl Get<u64> for MaxExecutionCost {
+	fn get() -> u64 {
+		use pallet_models::WeightInfo;
+		type Measured = pallet_models::weights::SubstrateWeight<Runtime>;
+		let budget = EXECUTION_SHARE * RuntimeBlockWeights::get().max_block.ref_time();
+		let bytes = MaxExecutableBytes::get();
+		let base = Measured::execute(bytes, 0).ref_time();
+		let per_million =
+			Measured::execute(bytes, 1_000_000).ref_time().saturating_sub(base).max(1);
+		let cost = u128::from(budget.saturating_sub(base)) * 1_000_000 / u128::from(per_million);
+		u64::try_from(cost).unwrap_or(u64::MAX)
+	}
 }
 
 parameter_types! {

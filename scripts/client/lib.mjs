@@ -339,7 +339,9 @@ export async function listThroughCouncil(api, spec, owner, [opener, seconder], s
   await send(api, api.tx.council.vote(proposalHash, proposalIndex, true), opener);
   await send(api, api.tx.council.vote(proposalHash, proposalIndex, true), seconder);
   say('two ayes of three members: a majority');
-  const weight = { refTime: 10_000_000_000n, proofSize: 1_000_000n };
+  // The weight bound must cover what the approval declares, which for a model the runtime runs
+  // itself is its largest check: read it from the node rather than guess.
+  const { weight } = await approve.paymentInfo(opener);
   const closed = (await send(api,
     api.tx.council.close(proposalHash, proposalIndex, weight, length), opener)).events;
   const executed = closed.find((e) => api.events.council.Executed.is(e));

@@ -1,7 +1,7 @@
 //! The registry's money: what a deposit costs, and every hold, release and slash of one. This is
 //! the only place the pallet calls its currency, so the rest reads as registry logic.
 
-use crate::{BalanceOf, Config, Error, HoldReason, ModelRecord, Pallet};
+use crate::{BalanceOf, Config, Error, HoldReason, ModelRecord, Pallet, StoredBytes};
 use codec::Encode;
 use frame_support::{
 	defensive,
@@ -14,9 +14,11 @@ use frame_support::{
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// The deposit a record needs: base plus a price per encoded byte.
+	/// The deposit a record needs: base plus a price per encoded byte, of the record and of an
+	/// executable model's artifact and vectors.
 	pub fn deposit_for(record: &ModelRecord<T>) -> BalanceOf<T> {
-		let bytes: BalanceOf<T> = (record.encoded_size() as u32).into();
+		let stored = StoredBytes::<T>::get(record.spec.artifact_hash).unwrap_or(0);
+		let bytes: BalanceOf<T> = (record.encoded_size() as u32).saturating_add(stored).into();
 		T::BaseDeposit::get().saturating_add(T::ByteDeposit::get().saturating_mul(bytes))
 	}
 

@@ -12,7 +12,7 @@ use sp_runtime::traits::Bounded;
 use veritensor_primitives::{
 	model::{Engine, MAX_ENGINE_VERSION_LEN},
 	tensor::{ElementType, TensorSpec, MAX_TENSORS, MAX_TENSOR_NAME_LEN, MAX_TENSOR_RANK},
-	ComparisonRule, IoSchema, ModelFormat, ModelHash,
+	ComparisonRule, IoSchema, ModelFormat, ModelHash, Tensor,
 };
 
 fn bytes<S: Get<u32>>(fill: u8) -> BoundedVec<u8, S> {
@@ -95,9 +95,60 @@ fn registered<T: Config>(
 	let model = spec.artifact_hash;
 	Pallet::<T>::propose(RawOrigin::Signed(owner.clone()).into(), Box::new(spec))?;
 	if listed {
-		Pallet::<T>::approve(listing_origin::<T>()?, model)?;
+		Pallet::<T>::approve(listing_origin::<T>()?, model).map_err(|error| error.error)?;
 	}
 	Ok(model)
+}
+
+/// The smallest artifact the executable benchmarks measure: about the smallest fixture's.
+const MIN_ARTIFACT_BYTES: u32 = 1024;
+/// The least cost the executable benchmarks measure: one row of the fixture's division block.
+const MIN_COST: u32 = 1_100;
+use crate::execution::MAX_BENCHMARKED_COST;
+
+/// The largest schema an executable model may have: every input as large as an inline tensor,
+/// which makes the largest conformance vectors.
+fn largest_executable_schema<T: Config>() -> IoSchema {
+	let elements = T::MaxExecutableTensorBytes::get() / ElementType::I32.wire_width();
+	let input = |index: u32| TensorSpec {
+		name: vec![b'a' + index as u8].try_into().expect("one byte; qed"),
+		elem: ElementType::I32,
+		shape: vec![elements].try_into().expect("rank one; qed"),
+		frac_bits: 0,
+	};
+	IoSchema {
+		inputs: (0..MAX_TENSORS).map(input).collect::<Vec<_>>().try_into().expect("the bound; qed"),
+		outputs: vec![input(0)].try_into().expect("one output; qed"),
+	}
+}
+
+/// An executable spec for `artifact`: the largest metadata, the interpreter's rule.
+fn executable_spec<T: Config>(artifact: &[u8], schema: IoSchema) -> ModelSpec<T> {
+	let mut spec = largest_spec::<T>(0, None);
+	spec.artifact_hash = ModelHash::from(sp_io::hashing::blake2_256(artifact));
+	spec.artifact_size = artifact.len() as u64;
+	spec.schema = schema;
+	spec.comparison = Pallet::<T>::interpreter_rule();
+	spec
+}
+
+/// Proposes the fixture of about `bytes` bytes and `cost`, with every conformance vector.
+fn executable_proposal<T: Config>(
+	owner: &T::AccountId,
+	bytes: u32,
+	cost: u32,
+) -> Result<(ModelHash, crate::fixtures::Fixture), BenchmarkError> {
+	let fixture = crate::fixtures::fixture(bytes, cost);
+	let spec = executable_spec::<T>(&fixture.artifact, fixture.schema.clone());
+	let model = spec.artifact_hash;
+	let vectors = fixture.vectors::<T>(T::MaxConformanceVectors::get());
+	Pallet::<T>::propose_executable(
+		RawOrigin::Signed(owner.clone()).into(),
+		Box::new(spec),
+		fixture.artifact.clone().try_into().map_err(|_| BenchmarkError::Weightless)?,
+		vectors.try_into().map_err(|_| BenchmarkError::Weightless)?,
+	)?;
+	Ok((model, fixture))
 }
 
 #[benchmarks]
@@ -216,6 +267,88 @@ mod benchmarks {
 		_(RawOrigin::Signed(owner), model, uris.clone());
 
 		assert_eq!(Models::<T>::get(model).map(|r| r.spec.uris), Some(uris));
+	}
+
+	#[benchmark]
+	fn propose_executable(
+		a: Linear<MIN_ARTIFACT_BYTES, { T::MaxExecutableBytes::get() }>,
+		v: Linear<1, { T::MaxConformanceVectors::get() }>,
+	) -> Result<(), BenchmarkError> {
+		// Worst case: the largest vectors, and an earlier version read and checked. The
+		// artifact is only hashed here, so any bytes do.
+		let owner = funded_owner::<T>();
+		let earlier = registered::<T>(&owner, 1, true)?;
+		let artifact: Vec<u8> = (0..a).map(|index| (index % 251) as u8).collect();
+		let mut spec = executable_spec::<T>(&artifact, largest_executable_schema::<T>());
+		spec.supersedes = Some(earlier);
+		let model = spec.artifact_hash;
+		let vector = ConformanceVector::<T> {
+			inputs: spec
+				.schema
+				.inputs
+				.iter()
+				.map(|input| Tensor {
+					elem: input.elem,
+					shape: input.shape.clone(),
+					frac_bits: 0,
+					data: bytes::<T::MaxExecutableTensorBytes>(7),
+				})
+				.collect::<Vec<_>>()
+				.try_into()
+				.expect("one per input; qed"),
+			output_hash: Default::default(),
+		};
+		let vectors: ConformanceVectors<T> =
+			vec![vector; v as usize].try_into().expect("within the bound; qed");
+		let artifact: Artifact<T> = artifact.try_into().expect("within the bound; qed");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), Box::new(spec), artifact, vectors);
+
+		assert!(Artifacts::<T>::contains_key(model));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn approve_executable(
+		a: Linear<MIN_ARTIFACT_BYTES, { T::MaxExecutableBytes::get() }>,
+		c: Linear<MIN_COST, MAX_BENCHMARKED_COST>,
+	) -> Result<(), BenchmarkError> {
+		// Every conformance vector is run.
+		let owner = funded_owner::<T>();
+		let (model, _) = executable_proposal::<T>(&owner, a, c)?;
+		let origin = listing_origin::<T>()?;
+
+		#[extrinsic_call]
+		approve(origin as T::RuntimeOrigin, model);
+
+		assert!(Executables::<T>::contains_key(model));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn execute(
+		a: Linear<MIN_ARTIFACT_BYTES, { T::MaxExecutableBytes::get() }>,
+		c: Linear<MIN_COST, MAX_BENCHMARKED_COST>,
+	) -> Result<(), BenchmarkError> {
+		// One run as a referee: the artifact read and parsed, the inputs checked and converted.
+		let owner = funded_owner::<T>();
+		let (model, fixture) = executable_proposal::<T>(&owner, a, c)?;
+		Pallet::<T>::approve(listing_origin::<T>()?, model).map_err(|error| error.error)?;
+		let inputs = fixture.inputs::<T::MaxExecutableTensorBytes>(9);
+		let outputs;
+
+		#[block]
+		{
+			outputs = Pallet::<T>::execute(&model, &fixture.schema, &inputs);
+		}
+
+		let expected = fixture.output_hash(&inputs);
+		assert_eq!(
+			outputs.map(|outputs| veritensor_primitives::output_hash(&outputs)),
+			Ok(expected)
+		);
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(

@@ -56,6 +56,9 @@ mod asset;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod checks;
+pub mod execution;
+#[cfg(any(feature = "runtime-benchmarks", test))]
+pub mod fixtures;
 #[cfg(any(feature = "try-runtime", test))]
 mod invariants;
 pub mod migrations;
@@ -85,7 +88,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
 		traits::{MaybeSerializeDeserialize, Saturating, Zero},
-		Perbill,
+		Perbill, SaturatedConversion,
 	};
 	use veritensor_primitives::ModelHash;
 
@@ -99,7 +102,7 @@ pub mod pallet {
 	/// Defaults for the configuration items that do not depend on the currency.
 	pub mod config_preludes {
 		use super::*;
-		use frame_support::{derive_impl, parameter_types};
+		use frame_support::{derive_impl, parameter_types, traits::ConstU64};
 
 		parameter_types! {
 			pub const RejectionSlash: Perbill = Perbill::from_percent(10);
@@ -121,6 +124,11 @@ pub mod pallet {
 			type MaxNameLen = ConstU32<64>;
 			type MaxDescriptionLen = ConstU32<512>;
 			type MaxTensorBytes = ConstU32<65_536>;
+			type MaxExecutableBytes = ConstU32<65_536>;
+			type MaxExecutableTensorBytes = ConstU32<8192>;
+			type MaxConformanceVectors = ConstU32<4>;
+			type MaxExecutionCost = ConstU64<2_000_000>;
+			type MaxExecutionMemory = ConstU32<{ 16 * 1024 * 1024 }>;
 			type WeightInfo = ();
 		}
 	}
@@ -183,6 +191,34 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxTensorBytes: Get<u32>;
 
+		/// Largest artifact of a model the runtime runs itself, stored on chain under the byte
+		/// deposit. Bounds what approving or re-executing one parses, and the chain's growth by
+		/// anyone's proposal.
+		#[pallet::constant]
+		type MaxExecutableBytes: Get<u32>;
+
+		/// Largest tensor an executable model's schema may declare, in bytes on the wire: at most
+		/// the job market's inline tensor bound, so that every job of such a model carries its
+		/// input on chain, where the runtime can re-run it.
+		#[pallet::constant]
+		type MaxExecutableTensorBytes: Get<u32>;
+
+		/// Most conformance vectors an executable proposal carries: each is run at approval, so
+		/// this bounds the approval's weight (a run each, of at most `MaxExecutionCost`).
+		#[pallet::constant]
+		type MaxConformanceVectors: Get<u32>;
+
+		/// Highest interpreter cost of one run the runtime accepts (see `docs/interpreter.md`):
+		/// in the runtime, the cost whose measured weight is a bounded share of a block, so that
+		/// settling a dispute by re-execution cannot crowd out a block.
+		#[pallet::constant]
+		type MaxExecutionCost: Get<u64>;
+
+		/// Most bytes of tensor data one run may hold (`Model::memory`): keeps a run far inside
+		/// the runtime's heap, whose exhaustion would abort the block.
+		#[pallet::constant]
+		type MaxExecutionMemory: Get<u32>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -198,6 +234,26 @@ pub mod pallet {
 	/// Every model ever proposed and not rejected or withdrawn, by artifact hash.
 	#[pallet::storage]
 	pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelHash, ModelRecord<T>>;
+
+	/// The artifacts of models proposed or listed for the runtime to run itself, by artifact
+	/// hash. Removed with the proposal, or when a delisted model's deposit is returned.
+	#[pallet::storage]
+	pub type Artifacts<T: Config> = StorageMap<_, Blake2_128Concat, ModelHash, Artifact<T>>;
+
+	/// The conformance vectors of an executable proposal, run at approval and kept with the
+	/// artifact as the listing's evidence.
+	#[pallet::storage]
+	pub type Vectors<T: Config> = StorageMap<_, Blake2_128Concat, ModelHash, ConformanceVectors<T>>;
+
+	/// Bytes an executable model stores besides its record (artifact and vectors), which its
+	/// deposit covers at the byte price.
+	#[pallet::storage]
+	pub type StoredBytes<T: Config> = StorageMap<_, Blake2_128Concat, ModelHash, u32>;
+
+	/// Listed models the runtime runs itself (`OnChainExecutable`), with the cost and memory
+	/// of a run measured at listing.
+	#[pallet::storage]
+	pub type Executables<T: Config> = StorageMap<_, Blake2_128Concat, ModelHash, Executable>;
 
 	/// Events of the registry.
 	#[pallet::event]
@@ -232,6 +288,12 @@ pub mod pallet {
 		PriceSet { model: ModelHash, price_per_worker: BalanceOf<T>, owner_royalty: BalanceOf<T> },
 		/// The owner replaced a model's fetch URIs; the deposit followed the record's new size.
 		UrisSet { model: ModelHash, uris: u32, deposit: BalanceOf<T> },
+		/// A proposal stored its artifact and conformance vectors on chain (`bytes` of them,
+		/// under the deposit), for the runtime to run the model itself once listed.
+		ArtifactStored { model: ModelHash, bytes: u32 },
+		/// A listed model passed the listing check: the runtime runs it itself at `cost` per run
+		/// (interpreter cost units) and settles its disputes by re-execution.
+		ExecutableListed { model: ModelHash, cost: u64, memory: u64 },
 	}
 
 	/// Errors of the registry.
@@ -292,6 +354,30 @@ pub mod pallet {
 		TooManyOpenJobs,
 		/// A tensor name in the schema is not UTF-8 text.
 		SchemaNameNotUtf8,
+		/// The artifact's blake2-256 hash or size is not the spec's.
+		ArtifactMismatch,
+		/// An executable model's comparison rule must be `ExactHash` with the runtime's own
+		/// interpreter and version (`Pallet::interpreter_rule`).
+		NotPinnedToInterpreter,
+		/// A tensor of an executable model's schema is above `MaxExecutableTensorBytes`.
+		ExecutableTensorTooLarge,
+		/// An executable proposal carries no conformance vector.
+		NoConformanceVectors,
+		/// A conformance vector's inputs do not match the schema.
+		BadConformanceVector,
+		/// The artifact is not an ONNX graph inside the interpreter's subset (integer tensors,
+		/// static shapes, supported ops; see `docs/interpreter.md`).
+		OutsideInterpreterSubset,
+		/// The artifact's inputs or outputs are not the schema's (types and shapes, in order).
+		ArtifactSchemaMismatch,
+		/// A run costs more than `MaxExecutionCost`.
+		ExecutionTooCostly,
+		/// A run holds more than `MaxExecutionMemory` bytes.
+		ExecutionNeedsTooMuchMemory,
+		/// A conformance vector's run failed (an integer division by zero).
+		ConformanceRunFailed,
+		/// A conformance vector's outputs do not hash to the claimed hash.
+		ConformanceMismatch,
 	}
 
 	/// Models listed at genesis, without a deposit (the development chain's demo models).
@@ -300,6 +386,9 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// Owners and the specs of their models, listed in this order.
 		pub models: alloc::vec::Vec<(T::AccountId, ModelSpec<T>)>,
+		/// Artifacts of listed models the runtime runs itself (each a model above, identified
+		/// by its hash), checked as an approval checks them, without conformance vectors.
+		pub executables: alloc::vec::Vec<sp_core::Bytes>,
 	}
 
 	#[pallet::genesis_build]
@@ -319,6 +408,39 @@ pub mod pallet {
 					model,
 					ModelRecord::listed_at_genesis(owner.clone(), spec.clone()),
 				);
+			}
+			for bytes in &self.executables {
+				let model = ModelHash::from(sp_io::hashing::blake2_256(bytes));
+				let Some(record) = Models::<T>::get(model) else {
+					panic!("genesis executable {model:?} is not a genesis model");
+				};
+				let artifact: Artifact<T> = bytes
+					.0
+					.clone()
+					.try_into()
+					.unwrap_or_else(|_| panic!("genesis executable {model:?} is too large"));
+				if let Err(error) = Pallet::<T>::check_executable_proposal(
+					&record.spec,
+					&artifact,
+					&Default::default(),
+				)
+				.or_else(|error| match error {
+					// Genesis is trusted to have run its models: it carries no vectors.
+					Error::<T>::NoConformanceVectors => Ok(()),
+					error => Err(error),
+				}) {
+					panic!("genesis executable {model:?} is malformed: {error:?}");
+				}
+				let executable = Pallet::<T>::check_listing(&record.spec, &artifact, &[])
+					.unwrap_or_else(|error| {
+						panic!("genesis executable {model:?} cannot be run: {error:?}")
+					});
+				StoredBytes::<T>::insert(
+					model,
+					Pallet::<T>::stored_bytes(&artifact, &Default::default()),
+				);
+				Artifacts::<T>::insert(model, artifact);
+				Executables::<T>::insert(model, executable);
 			}
 		}
 	}
@@ -355,45 +477,52 @@ pub mod pallet {
 			spec: alloc::boxed::Box<ModelSpec<T>>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			let spec = *spec;
-			let model = spec.artifact_hash;
-			ensure!(!Models::<T>::contains_key(model), Error::<T>::AlreadyRegistered);
-			Self::check_spec(&owner, &spec)?;
-
-			let now = frame_system::Pallet::<T>::block_number();
-			let mut record = ModelRecord {
-				owner: owner.clone(),
-				spec,
-				status: ModelStatus::Proposed { at: now },
-				deposit: Zero::zero(),
-				open_jobs: 0,
-			};
-			let deposit = Self::deposit_for(&record);
-			Self::hold_deposit(&owner, deposit)?;
-			record.deposit = deposit;
-			Models::<T>::insert(model, record);
-
-			Self::deposit_event(Event::Proposed { model, owner, deposit });
-			Ok(())
+			Self::do_propose(owner, *spec, None)
 		}
 
-		/// Lists a proposed model: it serves jobs from now on.
+		/// Lists a proposed model: it serves jobs from now on. A model proposed with its artifact
+		/// (`propose_executable`) is checked first: the artifact must parse inside the
+		/// interpreter's subset, declare the schema's tensors, cost at most `MaxExecutionCost` and
+		/// hold at most `MaxExecutionMemory` per run, and compute the claimed output hash for
+		/// every conformance vector; it is then listed as executable by the runtime.
 		///
 		/// Origin: [`Config::ListingOrigin`].
 		///
-		/// Fails with `UnknownModel`, or `NotProposed` if the model is not waiting for a decision.
+		/// Fails with `UnknownModel`, `NotProposed` if the model is not waiting for a decision,
+		/// or, for an executable proposal, `OutsideInterpreterSubset`, `ArtifactSchemaMismatch`,
+		/// `ExecutionTooCostly`, `ExecutionNeedsTooMuchMemory`, `ConformanceRunFailed` or
+		/// `ConformanceMismatch` (the model stays proposed, for the origin to reject).
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::approve())]
-		pub fn approve(origin: OriginFor<T>, model: ModelHash) -> DispatchResult {
+		#[pallet::weight(Pallet::<T>::largest_approval_weight())]
+		pub fn approve(origin: OriginFor<T>, model: ModelHash) -> DispatchResultWithPostInfo {
 			T::ListingOrigin::ensure_origin(origin)?;
-			Models::<T>::try_mutate(model, |record| -> DispatchResult {
-				let record = record.as_mut().ok_or(Error::<T>::UnknownModel)?;
-				let now = frame_system::Pallet::<T>::block_number();
-				record.status = record.status.list(now).ok_or(Error::<T>::NotProposed)?;
-				Ok(())
-			})?;
+			let mut record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			record.status = record.status.list(now).ok_or(Error::<T>::NotProposed)?;
+			let executable = match Artifacts::<T>::get(model) {
+				Some(artifact) => Some(Self::check_listing(
+					&record.spec,
+					&artifact,
+					&Vectors::<T>::get(model).unwrap_or_default(),
+				)?),
+				None => None,
+			};
+			Models::<T>::insert(model, record);
 			Self::deposit_event(Event::Listed { model });
-			Ok(())
+			let Some(executable) = executable else {
+				return Ok(Some(T::WeightInfo::approve()).into());
+			};
+			Executables::<T>::insert(model, executable);
+			Self::deposit_event(Event::ExecutableListed {
+				model,
+				cost: executable.cost,
+				memory: executable.memory,
+			});
+			Ok(Some(T::WeightInfo::approve_executable(
+				executable.bytes,
+				executable.cost.saturated_into(),
+			))
+			.into())
 		}
 
 		/// Rejects a proposed model: [`Config::RejectionSlash`] of its deposit goes to
@@ -414,6 +543,7 @@ pub mod pallet {
 			let returned =
 				Self::release_deposit(&record.owner, record.deposit.saturating_sub(slashed));
 			Models::<T>::remove(model);
+			Self::remove_executable(&model);
 
 			Self::deposit_event(Event::Rejected { model, owner: record.owner, slashed, returned });
 			Ok(())
@@ -490,6 +620,7 @@ pub mod pallet {
 			let kept = Self::slash_deposit(&who, T::RejectionSlash::get() * record.deposit);
 			let returned = Self::release_deposit(&who, record.deposit.saturating_sub(kept));
 			Models::<T>::remove(model);
+			Self::remove_executable(&model);
 			Self::deposit_event(Event::ProposalWithdrawn { model, owner: who, kept, returned });
 			Ok(())
 		}
@@ -551,12 +682,91 @@ pub mod pallet {
 			Self::deposit_event(Event::UrisSet { model, uris: count, deposit });
 			Ok(())
 		}
+
+		/// Proposes a model the runtime can run itself (`OnChainExecutable` once listed): the
+		/// spec, as `propose` takes it, with the artifact's bytes and conformance vectors, all
+		/// stored on chain under the deposit (the byte price covers the artifact and vectors
+		/// too). The spec's rule must be `ExactHash` with the runtime's interpreter and version
+		/// (`Pallet::interpreter_rule`), and every tensor of its schema at most
+		/// `MaxExecutableTensorBytes`, so that every job carries its input on chain. The
+		/// artifact is run only at approval.
+		///
+		/// Origin: any signed account, which becomes the model's owner.
+		///
+		/// Fails as `propose` does, and with `ArtifactMismatch` if the artifact's hash or size is
+		/// not the spec's, `NotPinnedToInterpreter`, `ExecutableTensorTooLarge`,
+		/// `NoConformanceVectors`, or `BadConformanceVector` if a vector's inputs do not match
+		/// the schema.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::propose_executable(
+			artifact.len() as u32,
+			vectors.len() as u32,
+		))]
+		pub fn propose_executable(
+			origin: OriginFor<T>,
+			spec: alloc::boxed::Box<ModelSpec<T>>,
+			artifact: Artifact<T>,
+			vectors: ConformanceVectors<T>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			Self::check_executable_proposal(&spec, &artifact, &vectors)?;
+			Self::do_propose(owner, *spec, Some((artifact, vectors)))
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// Stores a checked proposal and holds its deposit, with an executable proposal's
+		/// artifact and vectors.
+		fn do_propose(
+			owner: T::AccountId,
+			spec: ModelSpec<T>,
+			executable: Option<(Artifact<T>, ConformanceVectors<T>)>,
+		) -> DispatchResult {
+			let model = spec.artifact_hash;
+			ensure!(!Models::<T>::contains_key(model), Error::<T>::AlreadyRegistered);
+			Self::check_spec(&owner, &spec)?;
+
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut record = ModelRecord {
+				owner: owner.clone(),
+				spec,
+				status: ModelStatus::Proposed { at: now },
+				deposit: Zero::zero(),
+				open_jobs: 0,
+			};
+			let stored = executable.map(|(artifact, vectors)| {
+				let bytes = Self::stored_bytes(&artifact, &vectors);
+				Artifacts::<T>::insert(model, artifact);
+				Vectors::<T>::insert(model, vectors);
+				StoredBytes::<T>::insert(model, bytes);
+				bytes
+			});
+			let deposit = Self::deposit_for(&record);
+			Self::hold_deposit(&owner, deposit)?;
+			record.deposit = deposit;
+			Models::<T>::insert(model, record);
+
+			Self::deposit_event(Event::Proposed { model, owner, deposit });
+			if let Some(bytes) = stored {
+				Self::deposit_event(Event::ArtifactStored { model, bytes });
+			}
+			Ok(())
+		}
+
+		/// The weight `approve` declares: a plain listing's, or the largest executable
+		/// listing's (the largest artifact at the highest cost, every vector run).
+		pub fn largest_approval_weight() -> Weight {
+			T::WeightInfo::approve().max(T::WeightInfo::approve_executable(
+				T::MaxExecutableBytes::get(),
+				T::MaxExecutionCost::get().try_into().unwrap_or(u32::MAX),
+			))
+		}
+
 		/// Returns a delisted model's deposit and records that it is gone: at `delist` when no
 		/// job is open, otherwise when its last open job ends.
 		pub(crate) fn return_delisted_deposit(model: ModelHash) {
+			// No job can need the artifact any more.
+			Self::remove_executable(&model);
 			let Some((owner, deposit)) = Models::<T>::mutate(model, |record| {
 				record.as_mut().map(|record| {
 					let deposit = core::mem::take(&mut record.deposit);

@@ -67,6 +67,12 @@ parameter_types! {
 	pub const TreasuryAccount: AccountId = TREASURY;
 }
 
+parameter_types! {
+	/// Tests lower these to see a listing refused, or a bound lowered after a listing.
+	pub static MaxExecutionCost: u64 = 2_000_000;
+	pub static MaxExecutionMemory: u32 = 16 * 1024 * 1024;
+}
+
 #[derive_impl(pallet_models::config_preludes::TestDefaultConfig)]
 impl pallet_models::Config for Test {
 	type Currency = Balances;
@@ -74,6 +80,8 @@ impl pallet_models::Config for Test {
 	type OnRejection = ResolveTo<TreasuryAccount, Balances>;
 	type BaseDeposit = ConstU128<BASE_DEPOSIT>;
 	type ByteDeposit = ConstU128<BYTE_DEPOSIT>;
+	type MaxExecutionCost = MaxExecutionCost;
+	type MaxExecutionMemory = MaxExecutionMemory;
 }
 
 /// A well-formed spec for artifact `seed`: the digits classifier's shapes.
@@ -111,9 +119,16 @@ pub fn spec(seed: u8) -> ModelSpec<Test> {
 #[derive(Default)]
 pub struct ExtBuilder {
 	genesis_models: Vec<(AccountId, ModelSpec<Test>)>,
+	genesis_executables: Vec<Vec<u8>>,
 }
 
 impl ExtBuilder {
+	/// Lists `artifact` as executable at genesis (its spec must be a genesis model too).
+	pub fn with_genesis_executable(mut self, artifact: Vec<u8>) -> Self {
+		self.genesis_executables.push(artifact);
+		self
+	}
+
 	pub fn with_genesis_model(mut self, owner: AccountId, spec: ModelSpec<Test>) -> Self {
 		self.genesis_models.push((owner, spec));
 		self
@@ -127,9 +142,12 @@ impl ExtBuilder {
 		}
 		.assimilate_storage(&mut storage)
 		.unwrap();
-		pallet_models::GenesisConfig::<Test> { models: self.genesis_models }
-			.assimilate_storage(&mut storage)
-			.unwrap();
+		pallet_models::GenesisConfig::<Test> {
+			models: self.genesis_models,
+			executables: self.genesis_executables.into_iter().map(Into::into).collect(),
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));
 		ext

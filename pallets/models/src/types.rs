@@ -14,7 +14,10 @@ use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
 use sp_runtime::traits::Zero;
-use veritensor_primitives::{ComparisonRule, IoSchema, ModelFormat, ModelHash};
+use veritensor_primitives::{
+	tensor::{MaxTensors, Tensor},
+	ComparisonRule, IoSchema, ModelFormat, ModelHash,
+};
 
 /// The pallet's balance type.
 pub type BalanceOf<T> =
@@ -153,4 +156,55 @@ impl<T: Config> ModelRecord<T> {
 			open_jobs: 0,
 		}
 	}
+}
+
+/// A conformance test vector: inputs to the model and the hash of the outputs its owner claims
+/// the model computes for them (`veritensor_primitives::hashing::output_hash`).
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct ConformanceVector<T: Config> {
+	/// One tensor per input of the schema, in its order.
+	pub inputs: BoundedVec<Tensor<T::MaxExecutableTensorBytes>, MaxTensors>,
+	/// The claimed hash of the outputs.
+	pub output_hash: H256,
+}
+
+/// An executable model's artifact and conformance vectors, as stored on chain under the
+/// owner's deposit.
+pub type Artifact<T> = BoundedVec<u8, <T as Config>::MaxExecutableBytes>;
+/// A proposal's conformance vectors.
+pub type ConformanceVectors<T> =
+	BoundedVec<ConformanceVector<T>, <T as Config>::MaxConformanceVectors>;
+
+/// What the runtime measured of a model it can run itself, at listing.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct Executable {
+	/// The interpreter's cost of one run (the same for every input).
+	pub cost: u64,
+	/// The most bytes of tensor data a run holds.
+	pub memory: u64,
+	/// The artifact's size in bytes.
+	pub bytes: u32,
 }

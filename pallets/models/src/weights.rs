@@ -57,6 +57,9 @@ pub trait WeightInfo {
 	fn withdraw_proposal() -> Weight;
 	fn set_price() -> Weight;
 	fn set_uris() -> Weight;
+	fn propose_executable(a: u32, v: u32, ) -> Weight;
+	fn approve_executable(a: u32, c: u32, ) -> Weight;
+	fn execute(a: u32, c: u32, ) -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -162,6 +165,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	fn propose_executable(a: u32, v: u32, ) -> Weight {
+		Weight::from_parts(200_000_000, 300_000).saturating_add(Weight::from_parts(5_000, 0).saturating_mul(a.into())).saturating_add(Weight::from_parts(50_000_000, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64)).saturating_add(T::DbWeight::get().writes(6_u64))
+	}
+	fn approve_executable(a: u32, c: u32, ) -> Weight {
+		Weight::from_parts(200_000_000, 300_000).saturating_add(Weight::from_parts(50_000, 0).saturating_mul(a.into())).saturating_add(Weight::from_parts(100_000, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64)).saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	fn execute(a: u32, c: u32, ) -> Weight {
+		Weight::from_parts(100_000_000, 70_000).saturating_add(Weight::from_parts(12_000, 0).saturating_mul(a.into())).saturating_add(Weight::from_parts(25_000, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
@@ -205,5 +220,17 @@ impl WeightInfo for () {
 		Weight::from_parts(92_587_000, 6366)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn propose_executable(a: u32, v: u32, ) -> Weight {
+		Weight::from_parts(200_000_000, 300_000).saturating_add(Weight::from_parts(5_000, 0).saturating_mul(a.into())).saturating_add(Weight::from_parts(50_000_000, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64)).saturating_add(ParityDbWeight::get().writes(6_u64))
+	}
+	fn approve_executable(a: u32, c: u32, ) -> Weight {
+		Weight::from_parts(200_000_000, 300_000).saturating_add(Weight::from_parts(50_000, 0).saturating_mul(a.into())).saturating_add(Weight::from_parts(100_000, 0).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(4_u64)).saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
+	fn execute(a: u32, c: u32, ) -> Weight {
+		Weight::from_parts(100_000_000, 70_000).saturating_add(Weight::from_parts(12_000, 0).saturating_mul(a.into())).saturating_add(Weight::from_parts(25_000, 0).saturating_mul(c.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 	}
 }

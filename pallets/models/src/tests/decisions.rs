@@ -20,9 +20,14 @@ fn approve_lists_a_proposed_model() {
 fn only_the_listing_origin_decides() {
 	ExtBuilder::default().build_and_execute(|| {
 		propose(ALICE, 1);
-		for call in [Models::approve, Models::reject] {
-			assert_noop!(call(RuntimeOrigin::signed(ALICE), hash(1)), DispatchError::BadOrigin);
-		}
+		assert_noop!(
+			Models::approve(RuntimeOrigin::signed(ALICE), hash(1)),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Models::reject(RuntimeOrigin::signed(ALICE), hash(1)),
+			DispatchError::BadOrigin
+		);
 	});
 }
 

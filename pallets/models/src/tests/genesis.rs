@@ -31,7 +31,7 @@ fn a_spec_reads_as_plain_json_and_round_trips() {
 
 #[test]
 fn the_genesis_config_is_json_with_the_specs_inline() {
-	let config = GenesisConfig::<Test> { models: vec![(BOB, spec(4))] };
+	let config = GenesisConfig::<Test> { models: vec![(BOB, spec(4))], executables: vec![] };
 	let json = serde_json::to_value(&config).unwrap();
 	assert_eq!(json["models"][0][0], BOB);
 	assert_eq!(json["models"][0][1]["metadata"]["name"], "digits");

@@ -3,6 +3,7 @@
 //! the end.
 
 mod decisions;
+mod executable;
 mod genesis;
 mod lifecycle;
 mod migration;

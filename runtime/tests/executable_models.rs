@@ -1,0 +1,145 @@
+//! A model the runtime runs itself, with this runtime's bounds and measured weights: the integer
+//! demo model proposed with its artifact and conformance vectors, listed through a council
+//! motion, then run on chain to the outputs ONNX Runtime recorded for it.
+
+mod common;
+
+use codec::Encode;
+use frame_support::{assert_ok, dispatch::GetDispatchInfo, traits::Get};
+use serde_json::Value;
+use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie, Dave};
+use sp_runtime::traits::Hash as _;
+use veritensor_primitives::{output_hash, ElementType, Tensor};
+use veritensor_runtime::{
+	Council, MaxCouncilProposalWeight, MaxExecutableBytes, MaxExecutionCost, Models, Runtime,
+	RuntimeBlockWeights, RuntimeCall, RuntimeOrigin, System, EXECUTION_SHARE,
+};
+
+type Bytes = <Runtime as pallet_models::Config>::MaxExecutableTensorBytes;
+
+const ARTIFACT: &[u8] = include_bytes!(concat!(
+	env!("CARGO_MANIFEST_DIR"),
+	"/../executor/demo-models/mlp_digits_int.onnx"
+));
+
+fn vectors() -> Value {
+	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../executor/demo-models/test_vectors.json");
+	serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn tensor(elem: ElementType, shape: &[u32], values: impl Iterator<Item = i64>) -> Tensor<Bytes> {
+	let width = elem.wire_width() as usize;
+	let data: Vec<u8> = values.flat_map(|value| value.to_le_bytes()[..width].to_vec()).collect();
+	Tensor {
+		elem,
+		shape: shape.to_vec().try_into().unwrap(),
+		frac_bits: 0,
+		data: data.try_into().unwrap(),
+	}
+}
+
+/// Image `index`'s pixels as the model's input.
+fn pixels(vectors: &Value, index: usize) -> Vec<Tensor<Bytes>> {
+	let pixels = vectors["pixels"][index].as_array().unwrap();
+	vec![tensor(ElementType::U8, &[1, 64], pixels.iter().map(|p| p.as_i64().unwrap()))]
+}
+
+/// The outputs ONNX Runtime recorded for image `index`: the label and the ten logits.
+fn recorded(vectors: &Value, index: usize) -> Vec<Tensor<Bytes>> {
+	let model = &vectors["mlp_digits_int"];
+	let logits = model["logits"][index].as_array().unwrap();
+	vec![
+		tensor(ElementType::I64, &[1], std::iter::once(model["labels"][index].as_i64().unwrap())),
+		tensor(ElementType::I32, &[1, 10], logits.iter().map(|l| l.as_i64().unwrap())),
+	]
+}
+
+fn executable_spec() -> pallet_models::ModelSpec<Runtime> {
+	let mut spec = veritensor_runtime::genesis_config_presets::demo_integer_model();
+	// Another hash than the preset's listing would need another file: the same file is proposed
+	// on a chain where it is not listed yet (the local preset lists only the float model).
+	spec.comparison = Models::interpreter_rule();
+	spec
+}
+
+#[test]
+fn the_integer_demo_model_is_listed_executable_through_the_council_and_runs_on_chain() {
+	let mut ext = common::ext("local_testnet");
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		let vectors = vectors();
+		let spec = executable_spec();
+		let model = spec.artifact_hash;
+		let claims: Vec<pallet_models::ConformanceVector<Runtime>> = (0..4)
+			.map(|index| pallet_models::ConformanceVector {
+				inputs: pixels(&vectors, index).try_into().unwrap(),
+				output_hash: output_hash(&recorded(&vectors, index)),
+			})
+			.collect();
+		assert_ok!(Models::propose_executable(
+			RuntimeOrigin::signed(Dave.to_account_id()),
+			Box::new(spec),
+			ARTIFACT.to_vec().try_into().unwrap(),
+			claims.try_into().unwrap(),
+		));
+
+		let call = RuntimeCall::Models(pallet_models::Call::approve { model });
+		let length = call.encoded_size() as u32;
+		let weight = call.get_dispatch_info().call_weight;
+		assert!(
+			MaxCouncilProposalWeight::get().all_gte(weight),
+			"the largest approval must fit a council motion"
+		);
+		let motion = <Runtime as frame_system::Config>::Hashing::hash_of(&call);
+		assert_ok!(Council::propose(
+			RuntimeOrigin::signed(Alice.to_account_id()),
+			2,
+			Box::new(call),
+			length
+		));
+		assert_ok!(Council::vote(RuntimeOrigin::signed(Alice.to_account_id()), motion, 0, true));
+		assert_ok!(Council::vote(RuntimeOrigin::signed(Bob.to_account_id()), motion, 0, true));
+		assert_ok!(Council::close(
+			RuntimeOrigin::signed(Charlie.to_account_id()),
+			motion,
+			0,
+			weight,
+			length
+		));
+
+		let executable =
+			pallet_models::Executables::<Runtime>::get(model).expect("listed executable");
+		assert_eq!(executable.cost, 10_006, "the cost docs/interpreter.md states");
+		assert_eq!(executable.bytes as usize, ARTIFACT.len());
+
+		// Images the vectors did not cover: the runtime computes what ONNX Runtime recorded.
+		let schema = pallet_models::Models::<Runtime>::get(model).unwrap().spec.schema;
+		for index in 4..40 {
+			let outputs = Models::execute::<Bytes>(&model, &schema, &pixels(&vectors, index))
+				.expect("the run succeeds");
+			assert_eq!(outputs, recorded(&vectors, index), "image {index}");
+		}
+	});
+}
+
+#[test]
+fn a_run_on_chain_fits_its_share_of_a_block() {
+	use pallet_models::WeightInfo;
+	type Measured = pallet_models::weights::SubstrateWeight<Runtime>;
+	let block = RuntimeBlockWeights::get().max_block.ref_time();
+	let largest = Measured::execute(MaxExecutableBytes::get(), MaxExecutionCost::get() as u32);
+	assert!(largest.ref_time() <= EXECUTION_SHARE * block);
+	// The benchmarks' largest model must be listable here, or they cannot run.
+	assert!(MaxExecutionCost::get() >= pallet_models::execution::MAX_BENCHMARKED_COST as u64);
+
+	let demo = Measured::execute(ARTIFACT.len() as u32, 10_006);
+	println!(
+		"an on-chain run of the integer demo model weighs {} µs ({:.3} % of a block); the \
+		 largest run allowed costs {} units ({} µs, {:.1} % of a block)",
+		demo.ref_time() / 1_000_000,
+		demo.ref_time() as f64 * 100.0 / block as f64,
+		MaxExecutionCost::get(),
+		largest.ref_time() / 1_000_000,
+		largest.ref_time() as f64 * 100.0 / block as f64,
+	);
+}
