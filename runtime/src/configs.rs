@@ -335,7 +335,7 @@ pub const EXECUTION_SHARE: Perbill = Perbill::from_percent(8);
 /// them when they are measured again.
 pub struct MaxExecutionCost;
 
-impl Get<u64> for MaxExecutionCost {
+impl frame_support::traits::Get<u64> for MaxExecutionCost {
 	fn get() -> u64 {
 		use pallet_models::WeightInfo;
 		type Measured = pallet_models::weights::SubstrateWeight<Runtime>;
