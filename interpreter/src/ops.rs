@@ -170,28 +170,33 @@ fn broadcast_to(tensor: &Tensor, shape: &[usize]) -> Vec<i64> {
 		return tensor.data.clone();
 	}
 	let total = element_count(shape).unwrap_or(0);
-	let rank = shape.len();
-	let offset = rank - tensor.shape.len();
-	// The stride of each output dimension in the input: zero where the input is broadcast.
-	let mut strides = vec![0usize; rank];
+	let offset = shape.len() - tensor.shape.len();
+	// Each output dimension longer than one, with its stride in the input (zero where the input
+	// is broadcast). Dimensions of one never move, so they are left out: an element then costs
+	// a constant number of steps on average, whatever the rank, as the cost model assumes.
+	let mut dims: Vec<(usize, usize)> = Vec::with_capacity(shape.len());
 	let mut stride = 1usize;
-	for index in (0..tensor.shape.len()).rev() {
-		if tensor.shape[index] != 1 {
-			strides[offset + index] = stride;
+	for index in (0..shape.len()).rev() {
+		let input = index.checked_sub(offset).map(|index| tensor.shape[index]);
+		if shape[index] > 1 {
+			dims.push((shape[index], if input.unwrap_or(1) == 1 { 0 } else { stride }));
 		}
-		stride *= tensor.shape[index];
+		stride *= input.unwrap_or(1);
 	}
 	let mut data = Vec::with_capacity(total);
-	let mut position = vec![0usize; rank];
+	let mut position = vec![0usize; dims.len()];
+	let mut source = 0usize;
 	for _ in 0..total {
-		let source: usize = position.iter().zip(&strides).map(|(p, s)| p * s).sum();
 		data.push(tensor.data[source]);
-		for dim in (0..rank).rev() {
-			position[dim] += 1;
-			if position[dim] < shape[dim] {
+		// Innermost first: `dims` runs from the last output dimension to the first.
+		for (position, (extent, stride)) in position.iter_mut().zip(&dims) {
+			*position += 1;
+			source += stride;
+			if *position < *extent {
 				break;
 			}
-			position[dim] = 0;
+			source -= stride * extent;
+			*position = 0;
 		}
 	}
 	data

@@ -40,6 +40,26 @@ fn run(model: &[u8], inputs: &[&Tensor]) -> Result<Tensor, Error> {
 }
 
 #[test]
+fn broadcasting_pairs_every_element_across_ranks_and_unit_dimensions() {
+	// a: [1, 2, 1, 1, 3] and b: [4, 1, 1] give [1, 2, 4, 1, 3]: out[0][i][j][0][k] = a[i][k] + b[j].
+	let a_data: Vec<i64> = (0..6).map(|v| v * 10).collect();
+	let b_data: Vec<i64> = (0..4).map(|v| v * 1000).collect();
+	let a = t(I32, &[1, 2, 1, 1, 3], &a_data);
+	let b = t(I32, &[4, 1, 1], &b_data);
+	let add =
+		one_node("Add", &[("a", &a), ("b", &b)], &[], &["a", "b"], &[], I32, &[1, 2, 4, 1, 3]);
+	let mut expected = Vec::new();
+	for i in 0..2 {
+		for b_value in &b_data {
+			for k in 0..3 {
+				expected.push(a_data[i * 3 + k] + b_value);
+			}
+		}
+	}
+	assert_eq!(run(&add, &[&a, &b]).unwrap().data, expected);
+}
+
+#[test]
 fn integer_division_truncates_toward_zero_and_refuses_zero() {
 	let a = t(I32, &[4], &[7, -7, 7, -7]);
 	let b = t(I32, &[4], &[2, 2, -2, -2]);
@@ -366,6 +386,30 @@ fn an_empty_inner_dimension_still_costs_its_output() {
 	// node's base: never less than the output it allocates.
 	assert!(parsed.cost() >= 12);
 	assert_eq!(run(&model, &[&a]).unwrap().data, vec![0; 12]);
+}
+
+#[test]
+fn empty_products_of_huge_dimensions_take_no_time() {
+	// Each MatMul's output is empty, so its cost is a node's base, but an op that looped over
+	// the batch would run 2^27 times per node: 24 nodes would take minutes.
+	let huge = writer::int_tensor("a", I32, &[1 << 27, 0, 1], &[]);
+	let one = writer::int_tensor("b", I32, &[1, 1], &[1]);
+	let mut nodes: Vec<Vec<u8>> =
+		(0..24).map(|i| writer::node("MatMul", &["a", "b"], &[&format!("e{i}")], &[])).collect();
+	nodes.push(writer::node("Relu", &["x"], &["y"], &[]));
+	let model = writer::model(
+		14,
+		&nodes,
+		&[huge, one],
+		&[writer::declared("x", I32, &[1])],
+		&[writer::declared("y", I32, &[1])],
+	);
+	let parsed = Model::parse(&model).unwrap();
+	assert!(parsed.cost() < 10_000, "cost {}", parsed.cost());
+	let started = std::time::Instant::now();
+	let x = t(I32, &[1], &[-3]);
+	assert_eq!(parsed.run(&[x], parsed.cost()).unwrap()[0].data, vec![0]);
+	assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
 }
 
 #[test]

@@ -58,7 +58,8 @@ fn a_council_majority_lists_a_model() {
 
 		// A single council member, or any other account, cannot list a model directly.
 		assert_noop!(
-			Models::approve(RuntimeOrigin::signed(Alice.to_account_id()), model),
+			Models::approve(RuntimeOrigin::signed(Alice.to_account_id()), model)
+				.map_err(|refused| refused.error),
 			DispatchError::BadOrigin
 		);
 

@@ -220,7 +220,11 @@ impl<T: Config> Pallet<T> {
 		inputs: &[Tensor<B>],
 	) -> Result<Vec<Tensor<B>>, ExecutionError> {
 		let executable = Executables::<T>::get(model).ok_or(ExecutionError::NotExecutable)?;
-		ensure!(executable.cost <= T::MaxExecutionCost::get(), ExecutionError::TooCostly);
+		ensure!(
+			executable.cost <= T::MaxExecutionCost::get()
+				&& executable.memory <= u64::from(T::MaxExecutionMemory::get()),
+			ExecutionError::TooCostly
+		);
 		Self::check_inputs(schema, inputs).map_err(|_| ExecutionError::BadInput)?;
 		let artifact = Artifacts::<T>::get(model).ok_or(ExecutionError::NotExecutable)?;
 		// Parsing is deterministic: the model parsed at listing parses again, to the same cost.

@@ -82,6 +82,7 @@ pub use weights::WeightInfo;
 pub mod pallet {
 	use super::*;
 	use frame_support::{
+		dispatch::WithPostDispatchInfo,
 		pallet_prelude::*,
 		traits::{fungible, OnUnbalanced},
 	};
@@ -292,7 +293,8 @@ pub mod pallet {
 		/// under the deposit), for the runtime to run the model itself once listed.
 		ArtifactStored { model: ModelHash, bytes: u32 },
 		/// A listed model passed the listing check: the runtime runs it itself at `cost` per run
-		/// (interpreter cost units) and settles its disputes by re-execution.
+		/// (interpreter cost units), holding at most `memory` bytes of tensor data, and settles
+		/// its disputes by re-execution.
 		ExecutableListed { model: ModelHash, cost: u64, memory: u64 },
 	}
 
@@ -388,6 +390,7 @@ pub mod pallet {
 		pub models: alloc::vec::Vec<(T::AccountId, ModelSpec<T>)>,
 		/// Artifacts of listed models the runtime runs itself (each a model above, identified
 		/// by its hash), checked as an approval checks them, without conformance vectors.
+		#[serde(default)]
 		pub executables: alloc::vec::Vec<sp_core::Bytes>,
 	}
 
@@ -452,6 +455,19 @@ pub mod pallet {
 			assert!(T::MaxUriLen::get() > 0, "URIs need at least one byte");
 			assert!(T::MaxNameLen::get() > 0, "names need at least one byte");
 			assert!(T::MaxTensorBytes::get() > 0, "tensors need at least one byte");
+			assert!(T::MaxExecutableBytes::get() > 0, "an executable artifact needs bytes");
+			assert!(
+				T::MaxExecutableTensorBytes::get() <= T::MaxTensorBytes::get(),
+				"an executable model's tensors are tensors of the schema"
+			);
+			assert!(
+				T::MaxConformanceVectors::get() > 0,
+				"an executable proposal must carry at least one conformance vector"
+			);
+			assert!(
+				T::MaxExecutionCost::get() >= u64::from(execution::MAX_BENCHMARKED_COST),
+				"the benchmarks' largest model must be listable"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -495,10 +511,14 @@ pub mod pallet {
 		#[pallet::call_index(1)]
 		#[pallet::weight(Pallet::<T>::largest_approval_weight())]
 		pub fn approve(origin: OriginFor<T>, model: ModelHash) -> DispatchResultWithPostInfo {
-			T::ListingOrigin::ensure_origin(origin)?;
-			let mut record = Models::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+			// Refusals before the listing check cost what a plain approval costs, not the
+			// declared bound: the motion's closer is refunded the rest.
+			let refused = |error: Error<T>| error.with_weight(T::WeightInfo::approve());
+			T::ListingOrigin::ensure_origin(origin)
+				.map_err(|error| error.with_weight(T::WeightInfo::approve()))?;
+			let mut record = Models::<T>::get(model).ok_or_else(|| refused(Error::UnknownModel))?;
 			let now = frame_system::Pallet::<T>::block_number();
-			record.status = record.status.list(now).ok_or(Error::<T>::NotProposed)?;
+			record.status = record.status.list(now).ok_or_else(|| refused(Error::NotProposed))?;
 			let executable = match Artifacts::<T>::get(model) {
 				Some(artifact) => Some(Self::check_listing(
 					&record.spec,
@@ -508,11 +528,12 @@ pub mod pallet {
 				None => None,
 			};
 			Models::<T>::insert(model, record);
-			Self::deposit_event(Event::Listed { model });
 			let Some(executable) = executable else {
+				Self::deposit_event(Event::Listed { model });
 				return Ok(Some(T::WeightInfo::approve()).into());
 			};
 			Executables::<T>::insert(model, executable);
+			Self::deposit_event(Event::Listed { model });
 			Self::deposit_event(Event::ExecutableListed {
 				model,
 				cost: executable.cost,

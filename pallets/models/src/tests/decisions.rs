@@ -1,7 +1,15 @@
 use super::*;
+use crate::WeightInfo;
 use crate::{Error, Event, ModelStatus};
-use frame_support::{assert_noop, assert_ok};
+use frame_support::{assert_noop, assert_ok, dispatch::WithPostDispatchInfo};
 use sp_runtime::{DispatchError, Perbill};
+
+/// A refused approval is charged a plain approval's weight, not the listing check's bound.
+fn refused_approval(
+	error: impl Into<DispatchError>,
+) -> sp_runtime::DispatchErrorWithPostInfo<frame_support::dispatch::PostDispatchInfo> {
+	error.into().with_weight(<Test as crate::Config>::WeightInfo::approve())
+}
 
 #[test]
 fn approve_lists_a_proposed_model() {
@@ -22,7 +30,7 @@ fn only_the_listing_origin_decides() {
 		propose(ALICE, 1);
 		assert_noop!(
 			Models::approve(RuntimeOrigin::signed(ALICE), hash(1)),
-			DispatchError::BadOrigin
+			refused_approval(DispatchError::BadOrigin)
 		);
 		assert_noop!(
 			Models::reject(RuntimeOrigin::signed(ALICE), hash(1)),
@@ -34,10 +42,16 @@ fn only_the_listing_origin_decides() {
 #[test]
 fn decisions_need_a_pending_proposal() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(Models::approve(RuntimeOrigin::root(), hash(1)), Error::<Test>::UnknownModel);
+		assert_noop!(
+			Models::approve(RuntimeOrigin::root(), hash(1)),
+			refused_approval(Error::<Test>::UnknownModel)
+		);
 		assert_noop!(Models::reject(RuntimeOrigin::root(), hash(1)), Error::<Test>::UnknownModel);
 		list(ALICE, 1);
-		assert_noop!(Models::approve(RuntimeOrigin::root(), hash(1)), Error::<Test>::NotProposed);
+		assert_noop!(
+			Models::approve(RuntimeOrigin::root(), hash(1)),
+			refused_approval(Error::<Test>::NotProposed)
+		);
 		assert_noop!(Models::reject(RuntimeOrigin::root(), hash(1)), Error::<Test>::NotProposed);
 	});
 }

@@ -478,16 +478,33 @@ fn genesis_refuses_an_executable_without_its_model() {
 }
 
 #[test]
-fn the_declared_approval_weight_covers_the_largest_listing() {
+fn an_approval_is_charged_its_listing_within_the_declared_bound() {
 	use crate::WeightInfo;
-	let largest = <Test as crate::Config>::WeightInfo::approve_executable(
-		<Test as crate::Config>::MaxExecutableBytes::get(),
-		1_000_000,
-	);
-	assert!(Models::largest_approval_weight().all_gte(largest));
-	assert!(
-		Models::largest_approval_weight().all_gte(<Test as crate::Config>::WeightInfo::approve())
-	);
+	use frame_support::dispatch::GetDispatchInfo;
+	use sp_runtime::traits::Dispatchable;
+	ExtBuilder::default().build_and_execute(|| {
+		let largest = fixture(<Test as crate::Config>::MaxExecutableBytes::get(), 1_000_000);
+		let model = propose_executable(&largest);
+		let approve = RuntimeCall::Models(crate::Call::approve { model });
+		let declared = approve.get_dispatch_info().call_weight;
+
+		let charged = approve.dispatch(RuntimeOrigin::root()).unwrap().actual_weight.unwrap();
+
+		let listing = <Test as crate::Config>::WeightInfo::approve_executable(
+			largest.artifact.len() as u32,
+			largest.cost as u32,
+		);
+		assert_eq!(charged, listing);
+		assert!(declared.all_gte(charged), "declared {declared:?}, charged {charged:?}");
+		// A refusal before the listing check is charged a plain approval, not the bound.
+		let plain = <Test as crate::Config>::WeightInfo::approve();
+		let refused = RuntimeCall::Models(crate::Call::approve { model: hash(9) })
+			.dispatch(RuntimeOrigin::root())
+			.unwrap_err();
+		assert_eq!(refused.error, Error::<Test>::UnknownModel.into());
+		assert_eq!(refused.post_info.actual_weight, Some(plain));
+		assert!(plain.any_lt(declared));
+	});
 }
 
 #[test]
