@@ -32,7 +32,7 @@ mod tensor;
 #[cfg(feature = "writer")]
 pub mod writer;
 
-pub use onnx::OPSETS;
+pub use onnx::{MAX_NODE_ATTRIBUTES, OPSETS};
 pub use plan::Model;
 pub use tensor::{element_count, ElemType, Tensor, MAX_ELEMENTS, MAX_RANK};
 

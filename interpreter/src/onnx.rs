@@ -13,6 +13,12 @@ use alloc::{string::String, vec::Vec};
 /// attributes, carry `Squeeze`/`Unsqueeze` axes and `Clip` bounds).
 pub const OPSETS: core::ops::RangeInclusive<i64> = 13..=21;
 
+/// The most attributes a node may carry: more than any op of the subset takes (`Gemm`, four), so
+/// no model the interpreter runs is refused for it. Each attribute is compared with those before
+/// it, and without this bound a 64 KiB file of one node with thousands of distinct attributes
+/// would cost a quadratic parse before its op refused them.
+pub const MAX_NODE_ATTRIBUTES: usize = 8;
+
 /// An attribute of a node.
 #[derive(Clone, Debug)]
 pub enum Attribute {
@@ -178,6 +184,9 @@ fn read_node(message: &[u8]) -> Result<Node, Error> {
 			3 => node.name = String::from(field.value.text()?),
 			4 => node.op = String::from(field.value.text()?),
 			5 => {
+				if node.attributes.len() == MAX_NODE_ATTRIBUTES {
+					return Err(Error::Malformed("a node with more attributes than any op takes"));
+				}
 				let (name, value) = read_attribute(field.value.bytes()?)?;
 				if node.attributes.iter().any(|(known, _)| *known == name) {
 					return Err(Error::Malformed("an attribute given twice"));

@@ -439,6 +439,16 @@ fn unknown_attributes_older_opsets_and_repeated_fields_are_refused() {
 		&[1, 2],
 	);
 	assert_eq!(Model::parse(&twice).unwrap_err(), Error::Malformed("an attribute given twice"));
+	// More attributes than any op takes: refused as they are read, before thousands of distinct
+	// names could each be compared with all the others.
+	let crowded: Vec<Vec<u8>> = (0..=veritensor_interpreter::MAX_NODE_ATTRIBUTES)
+		.map(|index| writer::attr_int(&format!("a{index}"), 0))
+		.collect();
+	let crowded = one_node("Flatten", &[("x", &x)], &[], &["x"], &crowded, I32, &[1, 2]);
+	assert_eq!(
+		Model::parse(&crowded).unwrap_err(),
+		Error::Malformed("a node with more attributes than any op takes")
+	);
 	// 8-bit arithmetic and integer Relu arrive in opset 14.
 	let u = t(U8, &[2], &[1, 2]);
 	let node = writer::node("Add", &["u", "u"], &["y"], &[]);

@@ -1,6 +1,7 @@
 //! Genesis presets: `development` (one validator, sudo, both digits demo models listed and the dev
 //! node's worker registered for them, so that a fresh chain answers jobs at once) and
-//! `local_testnet` (four validators, no sudo, the float digits demo model listed, no worker). The
+//! `local_testnet` (four validators, no sudo, both digits demo models listed, no worker). In both,
+//! the integer model is one the runtime runs itself: its artifact is stored at genesis. The
 //! node's chain specs are built from them, and `build-spec --chain <preset>` shows their full
 //! JSON.
 
@@ -54,6 +55,9 @@ pub const DEMO_INTEGER_MODEL_HASH: [u8; 32] = [
 ];
 /// Size of that file in bytes.
 pub const DEMO_INTEGER_MODEL_SIZE: u64 = 5_569;
+/// That file, stored on chain at genesis so that the runtime runs the model itself.
+pub const DEMO_INTEGER_MODEL: &[u8] =
+	include_bytes!("../../executor/demo-models/mlp_digits_int.onnx");
 
 /// What the development chain's worker operator (Eve) bonds at genesis.
 pub const DEV_OPERATOR_BOND: Balance = 10_000 * UNITS;
@@ -130,8 +134,9 @@ pub fn demo_float_model_rule() -> ComparisonRule {
 }
 
 /// The integer digits demo model (the same MLP with int8 weights, integer arithmetic only): 8x8
-/// images of pixels 0..16 as u8 in; the label and the ten integer logits out. Integer
-/// arithmetic is exact, so the logits must agree exactly, and the label must be their argmax.
+/// images of pixels 0..16 as u8 in; the label and the ten integer logits out. Its graph is
+/// inside the on-chain interpreter's subset, so it is pinned to the interpreter (outputs must
+/// hash equal to what that engine computes) and the runtime can run it to settle a dispute.
 pub fn demo_integer_model() -> ModelSpec<Runtime> {
 	ModelSpec {
 		artifact_hash: ModelHash::from(DEMO_INTEGER_MODEL_HASH),
@@ -148,11 +153,7 @@ pub fn demo_integer_model() -> ModelSpec<Runtime> {
 			.try_into()
 			.expect("two outputs; qed"),
 		},
-		comparison: ComparisonRule::PerOutput(
-			vec![OutputRule::ArgMaxOf(1), OutputRule::Exact]
-				.try_into()
-				.expect("two rules for two outputs; qed"),
-		),
+		comparison: pallet_models::Pallet::<Runtime>::interpreter_rule(),
 		price_per_worker: 10 * MILLI_UNITS,
 		owner_royalty: MILLI_UNITS,
 		uris: vec![bounded(
@@ -175,6 +176,8 @@ pub fn demo_integer_model() -> ModelSpec<Runtime> {
 struct Market {
 	/// Models and their owners.
 	models: Vec<(AccountId, ModelSpec<Runtime>)>,
+	/// Artifacts of those models the runtime runs itself.
+	executables: Vec<&'static [u8]>,
 	/// Operators and their bonds.
 	operators: Vec<(AccountId, Balance)>,
 	/// Worker keys with their operator, models and capacity.
@@ -182,8 +185,8 @@ struct Market {
 }
 
 /// The development chain's market: both demo models (the float one Alice's, the integer one
-/// Ferdie's), and Eve bonded with the dev node's worker key (`//Alice`, which `--dev` puts in the
-/// keystore) serving both.
+/// Ferdie's and run by the runtime itself), and Eve bonded with the dev node's worker key
+/// (`//Alice`, which `--dev` puts in the keystore) serving both.
 fn development_market() -> Market {
 	let eve = Sr25519Keyring::Eve.to_account_id();
 	let dev_worker = WorkerId::from(Sr25519Keyring::Alice.public());
@@ -192,6 +195,7 @@ fn development_market() -> Market {
 			(Sr25519Keyring::Alice.to_account_id(), demo_float_model()),
 			(Sr25519Keyring::Ferdie.to_account_id(), demo_integer_model()),
 		],
+		executables: vec![DEMO_INTEGER_MODEL],
 		operators: vec![(eve.clone(), DEV_OPERATOR_BOND)],
 		workers: vec![(
 			dev_worker,
@@ -202,10 +206,15 @@ fn development_market() -> Market {
 	}
 }
 
-/// The local testnet's market: the float demo model only, no worker.
+/// The local testnet's market: both demo models (owned as on the development chain, the integer
+/// one run by the runtime itself), no worker.
 fn local_market() -> Market {
 	Market {
-		models: vec![(Sr25519Keyring::Alice.to_account_id(), demo_float_model())],
+		models: vec![
+			(Sr25519Keyring::Alice.to_account_id(), demo_float_model()),
+			(Sr25519Keyring::Ferdie.to_account_id(), demo_integer_model()),
+		],
+		executables: vec![DEMO_INTEGER_MODEL],
 		operators: vec![],
 		workers: vec![],
 	}
@@ -231,7 +240,14 @@ fn genesis(
 		},
 		council: CouncilConfig { members: council },
 		sudo: SudoConfig { key: sudo },
-		models: ModelsConfig { models: market.models },
+		models: ModelsConfig {
+			models: market.models,
+			executables: market
+				.executables
+				.into_iter()
+				.map(|bytes| bytes.to_vec().into())
+				.collect(),
+		},
 		workers: WorkersConfig { operators: market.operators, workers: market.workers },
 	})
 }
@@ -259,7 +275,7 @@ pub fn development() -> Value {
 	)
 }
 
-/// Four validators (Alice, Bob, Charlie, Dave), the same council, no sudo, the float demo model
+/// Four validators (Alice, Bob, Charlie, Dave), the same council, no sudo, both demo models
 /// listed and no worker.
 pub fn local_testnet() -> Value {
 	genesis(

@@ -54,21 +54,30 @@ fn recorded(vectors: &Value, index: usize) -> Vec<Tensor<Bytes>> {
 	]
 }
 
-fn executable_spec() -> pallet_models::ModelSpec<Runtime> {
-	let mut spec = veritensor_runtime::genesis_config_presets::demo_integer_model();
-	// Another hash than the preset's listing would need another file: the same file is proposed
-	// on a chain where it is not listed yet (the local preset lists only the float model).
-	spec.comparison = Models::interpreter_rule();
-	spec
+#[test]
+fn the_presets_integer_demo_model_runs_on_chain() {
+	common::ext("development").execute_with(|| {
+		let vectors = vectors();
+		let model = veritensor_primitives::ModelHash::from(
+			veritensor_runtime::genesis_config_presets::DEMO_INTEGER_MODEL_HASH,
+		);
+		let schema = pallet_models::Models::<Runtime>::get(model).unwrap().spec.schema;
+		for index in 0..8 {
+			let outputs = Models::execute::<Bytes>(&model, &schema, &pixels(&vectors, index))
+				.expect("the run succeeds");
+			assert_eq!(outputs, recorded(&vectors, index), "image {index}");
+		}
+	});
 }
 
 #[test]
 fn the_integer_demo_model_is_listed_executable_through_the_council_and_runs_on_chain() {
-	let mut ext = common::ext("local_testnet");
+	// The presets list this file at genesis: here it is proposed on a chain without it.
+	let mut ext = common::ext_without_model("local_testnet", "mlp_digits_int");
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		let vectors = vectors();
-		let spec = executable_spec();
+		let spec = veritensor_runtime::genesis_config_presets::demo_integer_model();
 		let model = spec.artifact_hash;
 		let claims: Vec<pallet_models::ConformanceVector<Runtime>> = (0..4)
 			.map(|index| pallet_models::ConformanceVector {

@@ -9,8 +9,8 @@ use sp_runtime::traits::OpaqueKeys;
 use veritensor_runtime::{
 	genesis_config_presets::{
 		demo_float_model, demo_integer_model, get_preset, preset_names, DEMO_FLOAT_MODEL_HASH,
-		DEMO_FLOAT_MODEL_SIZE, DEMO_INTEGER_MODEL_HASH, DEMO_INTEGER_MODEL_SIZE, DEV_ENDOWMENT,
-		DEV_OPERATOR_BOND, DEV_WORKER_CAPACITY,
+		DEMO_FLOAT_MODEL_SIZE, DEMO_INTEGER_MODEL, DEMO_INTEGER_MODEL_HASH,
+		DEMO_INTEGER_MODEL_SIZE, DEV_ENDOWMENT, DEV_OPERATOR_BOND, DEV_WORKER_CAPACITY,
 	},
 	AccountId, AllPalletsWithSystem, Babe, Balances, Grandpa, Runtime, SessionKeys,
 };
@@ -184,22 +184,35 @@ fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
 }
 
 #[test]
-fn development_lists_the_integer_demo_model_as_the_executor_sees_it() {
+fn both_presets_list_the_integer_demo_model_for_the_runtime_to_run() {
 	let declared =
 		committed_demo_model("mlp_digits_int", DEMO_INTEGER_MODEL_HASH, DEMO_INTEGER_MODEL_SIZE);
-	ext(DEV_RUNTIME_PRESET).execute_with(|| {
-		let record = pallet_models::Models::<Runtime>::get(sp_core::H256(DEMO_INTEGER_MODEL_HASH))
-			.expect("the integer demo model is listed");
-		assert_eq!(record.status, pallet_models::ModelStatus::Listed { proposed: 0, listed: 0 });
-		assert_eq!(record.owner, account(sp_keyring::Sr25519Keyring::Ferdie));
-		assert_eq!(record.spec, demo_integer_model());
-		assert_schema_as_declared("development", &record.spec.schema, &declared);
-	});
-	ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		assert!(
-			pallet_models::Models::<Runtime>::get(sp_core::H256(DEMO_INTEGER_MODEL_HASH)).is_none()
-		);
-	});
+	for id in preset_names() {
+		let name = String::from_utf8(id.into()).unwrap();
+		ext(&name).execute_with(|| {
+			let model = sp_core::H256(DEMO_INTEGER_MODEL_HASH);
+			let record = pallet_models::Models::<Runtime>::get(model)
+				.unwrap_or_else(|| panic!("{name}: the integer demo model is not listed"));
+			assert_eq!(
+				record.status,
+				pallet_models::ModelStatus::Listed { proposed: 0, listed: 0 },
+				"{name}"
+			);
+			assert_eq!(record.owner, account(sp_keyring::Sr25519Keyring::Ferdie));
+			assert_eq!(record.spec, demo_integer_model());
+			assert_eq!(record.spec.comparison, veritensor_runtime::Models::interpreter_rule());
+			assert_schema_as_declared(&name, &record.spec.schema, &declared);
+			// Stored as committed, and checked as an approval checks it: the cost
+			// docs/interpreter.md states.
+			let artifact = pallet_models::Artifacts::<Runtime>::get(model)
+				.unwrap_or_else(|| panic!("{name}: no artifact stored"));
+			assert_eq!(artifact.to_vec(), DEMO_INTEGER_MODEL.to_vec(), "{name}");
+			let executable = pallet_models::Executables::<Runtime>::get(model)
+				.unwrap_or_else(|| panic!("{name}: not executable"));
+			assert_eq!(executable.cost, 10_006, "{name}");
+			assert_eq!(u64::from(executable.bytes), DEMO_INTEGER_MODEL_SIZE, "{name}");
+		});
+	}
 }
 
 #[test]

@@ -42,6 +42,23 @@ pub fn ext(name: &str) -> sp_io::TestExternalities {
 	preset_config(name).build_storage().expect("the preset's genesis storage builds").into()
 }
 
+/// Externalities holding a preset's genesis state without the models named `model_name` (nor
+/// their artifacts), for tests that list such a model themselves.
+pub fn ext_without_model(name: &str, model_name: &str) -> sp_io::TestExternalities {
+	let mut config = preset_config(name);
+	let (kept, dropped): (Vec<_>, Vec<_>) = config
+		.models
+		.models
+		.into_iter()
+		.partition(|(_, spec)| spec.metadata.name.as_slice() != model_name.as_bytes());
+	config.models.models = kept;
+	config.models.executables.retain(|bytes| {
+		let hash = sp_io::hashing::blake2_256(bytes);
+		!dropped.iter().any(|(_, spec)| spec.artifact_hash.0 == hash)
+	});
+	config.build_storage().expect("the preset's genesis storage builds").into()
+}
+
 /// The model the integration tests list: four pixels in, a label out, compared exactly.
 pub fn model() -> veritensor_primitives::ModelHash {
 	veritensor_primitives::ModelHash::repeat_byte(0x42)
