@@ -53,11 +53,11 @@ pub const DEMO_INTEGER_MODEL_HASH: [u8; 32] = [
 	0x4e, 0xf1, 0x0b, 0x7f, 0x86, 0xf5, 0x62, 0xb2, 0x78, 0x76, 0x80, 0xb6, 0x9e, 0xe6, 0x48, 0xa2,
 	0x12, 0xc2, 0x69, 0xd4, 0xbe, 0x90, 0xef, 0x0a, 0x39, 0x15, 0x94, 0xf4, 0x1e, 0x7f, 0x84, 0x33,
 ];
-/// Size of that file in bytes.
-pub const DEMO_INTEGER_MODEL_SIZE: u64 = 5_569;
 /// That file, stored on chain at genesis so that the runtime runs the model itself.
 pub const DEMO_INTEGER_MODEL: &[u8] =
 	include_bytes!("../../executor/demo-models/mlp_digits_int.onnx");
+/// Size of that file in bytes (5,569).
+pub const DEMO_INTEGER_MODEL_SIZE: u64 = DEMO_INTEGER_MODEL.len() as u64;
 
 /// What the development chain's worker operator (Eve) bonds at genesis.
 pub const DEV_OPERATOR_BOND: Balance = 10_000 * UNITS;

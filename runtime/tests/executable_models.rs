@@ -17,10 +17,8 @@ use veritensor_runtime::{
 
 type Bytes = <Runtime as pallet_models::Config>::MaxExecutableTensorBytes;
 
-const ARTIFACT: &[u8] = include_bytes!(concat!(
-	env!("CARGO_MANIFEST_DIR"),
-	"/../executor/demo-models/mlp_digits_int.onnx"
-));
+/// The integer demo model's file, as the presets store it.
+const ARTIFACT: &[u8] = veritensor_runtime::genesis_config_presets::DEMO_INTEGER_MODEL;
 
 fn vectors() -> Value {
 	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../executor/demo-models/test_vectors.json");

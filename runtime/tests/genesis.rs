@@ -159,6 +159,28 @@ fn assert_schema_as_declared(
 	}
 }
 
+/// Checks that the chain in scope lists `hash` from genesis, owned by `owner`, with `spec`
+/// and the schema the executor's catalogue `declared`; returns the record.
+fn listed_at_genesis(
+	name: &str,
+	hash: [u8; 32],
+	owner: sp_keyring::Sr25519Keyring,
+	spec: pallet_models::ModelSpec<Runtime>,
+	declared: &serde_json::Value,
+) -> pallet_models::ModelRecord<Runtime> {
+	let record = pallet_models::Models::<Runtime>::get(sp_core::H256(hash))
+		.unwrap_or_else(|| panic!("{name}: {hash:?} is not in the registry"));
+	assert_eq!(
+		record.status,
+		pallet_models::ModelStatus::Listed { proposed: 0, listed: 0 },
+		"{name}"
+	);
+	assert_eq!(record.owner, account(owner));
+	assert_eq!(record.spec, spec);
+	assert_schema_as_declared(name, &record.spec.schema, declared);
+	record
+}
+
 #[test]
 fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
 	let declared =
@@ -166,19 +188,13 @@ fn both_presets_list_the_float_demo_model_as_the_executor_sees_it() {
 	for id in preset_names() {
 		let name = String::from_utf8(id.into()).unwrap();
 		ext(&name).execute_with(|| {
-			let record =
-				pallet_models::Models::<Runtime>::get(sp_core::H256(DEMO_FLOAT_MODEL_HASH))
-					.unwrap_or_else(|| {
-						panic!("{name}: the float demo model is not in the registry")
-					});
-			assert_eq!(
-				record.status,
-				pallet_models::ModelStatus::Listed { proposed: 0, listed: 0 },
-				"{name}"
+			listed_at_genesis(
+				&name,
+				DEMO_FLOAT_MODEL_HASH,
+				sp_keyring::Sr25519Keyring::Alice,
+				demo_float_model(),
+				&declared,
 			);
-			assert_eq!(record.owner, account(sp_keyring::Sr25519Keyring::Alice));
-			assert_eq!(record.spec, demo_float_model());
-			assert_schema_as_declared(&name, &record.spec.schema, &declared);
 		});
 	}
 }
@@ -191,17 +207,14 @@ fn both_presets_list_the_integer_demo_model_for_the_runtime_to_run() {
 		let name = String::from_utf8(id.into()).unwrap();
 		ext(&name).execute_with(|| {
 			let model = sp_core::H256(DEMO_INTEGER_MODEL_HASH);
-			let record = pallet_models::Models::<Runtime>::get(model)
-				.unwrap_or_else(|| panic!("{name}: the integer demo model is not listed"));
-			assert_eq!(
-				record.status,
-				pallet_models::ModelStatus::Listed { proposed: 0, listed: 0 },
-				"{name}"
+			let record = listed_at_genesis(
+				&name,
+				DEMO_INTEGER_MODEL_HASH,
+				sp_keyring::Sr25519Keyring::Ferdie,
+				demo_integer_model(),
+				&declared,
 			);
-			assert_eq!(record.owner, account(sp_keyring::Sr25519Keyring::Ferdie));
-			assert_eq!(record.spec, demo_integer_model());
 			assert_eq!(record.spec.comparison, veritensor_runtime::Models::interpreter_rule());
-			assert_schema_as_declared(&name, &record.spec.schema, &declared);
 			// Stored as committed, and checked as an approval checks it: the cost
 			// docs/interpreter.md states.
 			let artifact = pallet_models::Artifacts::<Runtime>::get(model)
