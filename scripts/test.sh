@@ -17,7 +17,8 @@
 #   5. end-to-end tests over @polkadot/api on real node processes: the demo flow, faults (a
 #      corrupt model, bad inputs), a worker node stopped with jobs assigned and restarted, an
 #      attacker filling every block with tipped remarks while the worker answers, and quorums
-#      of three with a byzantine worker and a worker node killed between commit and reveal;
+#      of three with a byzantine worker and a worker node killed between commit and reveal,
+#      audits and challenges (one settled by the runtime's own run of the integer model);
 #   6. the Python SDK (installed into a virtual environment) and its `veritensor` command,
 #      tested with pytest against a dev node the tests start.
 # Before the tests: cargo fmt --check, and clippy -D warnings on primitives, the pallets and the

@@ -8,7 +8,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::Get;
 use sp_runtime::{BoundedVec, DispatchResult};
-use sp_runtime::{DispatchError, Perbill};
+use sp_runtime::{DispatchError, Perbill, Weight};
 
 /// What the job market needs to know about a model to take a job for it.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
@@ -50,6 +50,42 @@ pub trait ModelRegistry<AccountId, Balance> {
 	/// Where workers fetch the model's file from (UTF-8 URIs, tried in order); empty for an
 	/// unknown model. Read by off-chain workers, never in a call.
 	fn uris(model: &ModelHash) -> alloc::vec::Vec<alloc::vec::Vec<u8>>;
+
+	/// The weight of one run of `model` by the runtime itself, if the runtime runs it (a model
+	/// listed as executable, within today's bounds); `None` otherwise. Disputes on such a
+	/// model are settled by [`Self::execute`] instead of by referees.
+	fn execution_weight(_model: &ModelHash) -> Option<Weight> {
+		None
+	}
+
+	/// The most weight [`Self::execution_weight`] can return: what a call that may re-execute
+	/// declares before it knows the model.
+	fn max_execution_weight() -> Weight {
+		Weight::zero()
+	}
+
+	/// Runs `model` on `inputs` in the runtime: the outputs every honest worker computes, since
+	/// an executable model's exact rule pins the interpreter the runtime runs.
+	fn execute<B: Get<u32>>(
+		_model: &ModelHash,
+		_inputs: &[crate::Tensor<B>],
+	) -> Result<alloc::vec::Vec<crate::Tensor<B>>, ExecutionError> {
+		Err(ExecutionError::NotExecutable)
+	}
+}
+
+/// Why a run of a model in the runtime gave no outputs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExecutionError {
+	/// The model is not listed as executable (or its artifact is gone).
+	NotExecutable,
+	/// The inputs do not match the model's schema.
+	BadInput,
+	/// The run failed on these inputs (an integer division by zero): the same on any machine.
+	Failed,
+	/// The run's cost is above what the runtime now allows (the bound was lowered after
+	/// listing): the dispute needs another referee.
+	TooCostly,
 }
 
 /// Why a worker is slashed.

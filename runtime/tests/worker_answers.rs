@@ -22,32 +22,6 @@ use veritensor_runtime::{
 	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic, Workers,
 };
 
-/// A worker key of Dave's, registered for the model and eligible, whose account holds nothing.
-fn register_worker(pair: &sr25519::Pair) -> WorkerId {
-	let worker = WorkerId::from(pair.public());
-	let operator = RuntimeOrigin::signed(Dave.to_account_id());
-	assert_ok!(Workers::bond(
-		operator.clone(),
-		5_000 * veritensor_runtime::configs::currency::UNITS
-	));
-	let proof = pair
-		.sign(&veritensor_primitives::possession_payload(
-			&Dave.to_account_id(),
-			&System::block_hash(0),
-		))
-		.into();
-	assert_ok!(Workers::register(
-		operator,
-		worker.clone(),
-		proof,
-		vec![model()].try_into().unwrap(),
-		4
-	));
-	let eligible = System::block_number() + <Workers as WorkerStaking<_, _>>::eligibility_delay();
-	System::set_block_number(eligible);
-	worker
-}
-
 fn general(call: pallet_jobs::Call<Runtime>) -> UncheckedExtrinsic {
 	<Runtime as CreateAuthorizedTransaction<RuntimeCall>>::create_authorized_transaction(
 		call.into(),
@@ -61,7 +35,7 @@ fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
 		System::set_block_number(1);
 		list_model();
 		let pair = sr25519::Pair::from_seed(&[5; 32]);
-		let worker = register_worker(&pair);
+		let worker = common::register_worker(&pair, model());
 		let account: AccountId = MultiSigner::from(pair.public()).into_account();
 		assert_eq!(Balances::free_balance(&account), 0, "the worker key's account is empty");
 
@@ -79,21 +53,7 @@ fn a_worker_with_an_empty_account_answers_in_a_general_transaction() {
 			veritensor_runtime::configs::currency::UNITS,
 			20
 		));
-		let pallet_jobs::JobState::Queued { assign_at } =
-			pallet_jobs::Jobs::<Runtime>::get(job).unwrap().state
-		else {
-			panic!("queued")
-		};
-		pallet_jobs::AssignmentQueue::<Runtime>::remove(assign_at);
-		let exposure = <Workers as WorkerStaking<_, _>>::max_exposure();
-		assert_ok!(<Workers as WorkerStaking<_, _>>::note_assigned(&worker, exposure));
-		pallet_jobs::Jobs::<Runtime>::mutate(job, |record| {
-			record.as_mut().unwrap().state = pallet_jobs::JobState::Assigned {
-				workers: vec![worker.clone()].try_into().unwrap(),
-				at: System::block_number(),
-			};
-		});
-		pallet_jobs::WorkerJobs::<Runtime>::insert(&worker, job, ());
+		common::assign(job, &worker);
 
 		let transaction = general(answers_call(&pair, vec![output_answer(&pair, job)]));
 		assert!(matches!(transaction.preamble, sp_runtime::generic::Preamble::General(..)));

@@ -18,7 +18,9 @@
 // 3. quorums of three on a validator and three worker nodes of three operators, one of them
 //    byzantine behind a proxy that changes its executor's labels (see quorum.mjs): honest
 //    answers settle, the byzantine worker is slashed on each job, the honest ones are paid
-//    exactly; a worker node killed between commitment and reveal reveals in time.
+//    exactly; a worker node killed between commitment and reveal reveals in time; audits and
+//    challenges catch it, and a challenge of its wrong answer on the integer model (listed as
+//    one the runtime runs itself) is settled by the runtime's own run in the challenge's block.
 //
 //   node e2e.mjs <path to veritensor-node> [demo | workers | quorum | attack]   (demo, workers
 //   and quorum by default; attack runs the block-filling attack alone on nodes of its own)

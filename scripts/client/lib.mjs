@@ -328,8 +328,11 @@ export function integerModelSpec() {
 
 // `owner` proposes `spec`; council members pass a motion approving it: the first opens it,
 // both vote aye, and the first closes it.
-export async function listThroughCouncil(api, spec, owner, [opener, seconder], say = () => {}) {
-  await send(api, api.tx.models.propose(spec), owner);
+// `propose` is the owner's proposal: `models.propose(spec)` unless given (a model the runtime
+// runs itself is proposed with `models.proposeExecutable`).
+export async function listThroughCouncil(api, spec, owner, [opener, seconder], say = () => {},
+  propose = api.tx.models.propose(spec)) {
+  await send(api, propose, owner);
   say(`${spec.metadata.name}: proposed by its owner, deposit held`);
   const approve = api.tx.models.approve(spec.artifactHash);
   const length = approve.method.encodedLength;

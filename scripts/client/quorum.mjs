@@ -17,10 +17,16 @@
 //    audited). Every audit the byzantine worker takes part in, as the worker or as the
 //    auditor, is escalated to referees, who slash it; a user whose job it answered gets the
 //    referees' honest answer for nothing; audits without it pass;
-// 5. challenges of provisional k = 1 results: one against a wrong result of the byzantine
+// 5. challenges of provisional k = 1 results: one against a wrong float result of the byzantine
 //    worker wins (the referees overturn it, the worker is slashed with the bounty to the
 //    challenger, the user is refunded and gets the honest answer), one against an honest
-//    worker's result loses (the result becomes final, the deposit pays the referees).
+//    worker's float result loses (the result becomes final, the deposit pays the referees), and
+//    one against a wrong result on the integer model, which the runtime runs itself, is
+//    settled in its own block by the runtime's run: the worker slashed, the user refunded with
+//    the exact answer, the challenger paying no fee.
+//
+// The integer demo model is listed through the council as one the runtime runs itself (its file
+// and four conformance vectors on chain, pinned to the interpreter).
 //
 // Reports submit-to-settled latency in blocks (P50/P95) for k = 1, k = 3, and audited jobs
 // (not audited, audited).
@@ -33,7 +39,7 @@ import {
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,6 +61,23 @@ function pack(tensor) {
 // The canonical output hash (primitives/src/hashing.rs) of executor JSON outputs.
 function outputHash(outputs) {
   return blake2AsHex(u8aConcat(stringToU8a('veritensor:output:v1'), encodeTensors(outputs.map(pack))));
+}
+
+// The integer demo model as one the runtime runs itself: pinned to the interpreter, proposed
+// with its file and four conformance vectors (images 0-3 and the outputs ONNX Runtime recorded
+// for them). Returns its spec and the owner's proposal.
+function executableIntegerModel(api, vectors) {
+  const spec = { ...integerModelSpec(), comparison: { ExactHash: { engine: 'Interpreter', version: '0.1.0' } } };
+  const artifact = readFileSync(join(DEMO_MODELS, demoModels().mlp_digits_int.file));
+  const recorded = vectors.mlp_digits_int;
+  const claims = [0, 1, 2, 3].map((i) => ({
+    inputs: digitInput('mlp_digits_int', vectors.pixels[i]),
+    outputHash: outputHash([
+      { elem: 'I64', shape: [1], frac_bits: 0, values: [recorded.labels[i]] },
+      { elem: 'I32', shape: [1, 10], frac_bits: 0, values: recorded.logits[i] },
+    ]),
+  }));
+  return { spec, propose: api.tx.models.proposeExecutable(spec, artifact, claims) };
 }
 
 // An HTTP proxy in front of the executor at `target` that turns every finished task's label
@@ -195,8 +218,12 @@ export async function quorumSuite(nodeBin, { say, check }) {
     const models = demoModels();
     const floatModel = models.mlp_digits_f32.hash;
     const intModel = models.mlp_digits_int.hash;
-    await listThroughCouncil(api, integerModelSpec(), charlie, [alice, bob]);
-    say('the integer demo model is listed through the council');
+    const executable = executableIntegerModel(api, testVectors());
+    await listThroughCouncil(api, executable.spec, charlie, [alice, bob], () => {}, executable.propose);
+    const stored = (await api.query.models.executables(intModel)).unwrap();
+    check(stored.cost.toNumber() === 10_006,
+      `the integer demo model is listed through the council as one the runtime runs itself ` +
+      `(its vectors re-run at approval, cost ${stored.cost})`);
 
     // The byzantine operator bonds enough to stay drawn after every slash this test deals.
     const operators = [dave, ferdie, eve];
@@ -371,16 +398,19 @@ export async function quorumSuite(nodeBin, { say, check }) {
 
     // 5. Challenges of provisional results.
     const challenged = await submitSpread(api, bob, {
-      replicas: 1, count: 12, perBlock: 6, deadline: 20, firstImage: 430,
+      replicas: 1, count: 16, perBlock: 8, deadline: 20, firstImage: 430,
       models: { mlp_digits_f32: floatModel, mlp_digits_int: intModel },
     });
     await followJobs(api, challenged, 180_000);
     const workerOf = (job) => job.end.event.data.worker.toHex();
-    const wrongOne = challenged.find((job) => job.end.settled && workerOf(job) === byzantine &&
-      labelOf(job.end.output) !== expected(job));
-    const rightOne = challenged.find((job) => job.end.settled && workerOf(job) !== byzantine &&
-      labelOf(job.end.output) === expected(job));
-    if (!wrongOne) fail('no k=1 job was answered wrong by the byzantine worker');
+    const wrongOf = (name) => challenged.find((job) => job.name === name && job.end.settled &&
+      workerOf(job) === byzantine && labelOf(job.end.output) !== expected(job));
+    const wrongOne = wrongOf('mlp_digits_f32');
+    const wrongInt = wrongOf('mlp_digits_int');
+    const rightOne = challenged.find((job) => job.name === 'mlp_digits_f32' && job.end.settled &&
+      workerOf(job) !== byzantine && labelOf(job.end.output) === expected(job));
+    if (!wrongOne) fail('no float k=1 job was answered wrong by the byzantine worker');
+    if (!wrongInt) fail('no integer k=1 job was answered wrong by the byzantine worker');
     const targets = [wrongOne, rightOne].filter(Boolean);
     const statusOf = async (job) => (await api.call.jobsApi.resultStatus(job.id)).unwrap();
     for (const job of targets) {
@@ -394,6 +424,31 @@ export async function quorumSuite(nodeBin, { say, check }) {
     say(`charlie challenged job ${wrongOne.id} (the byzantine worker's wrong label)` +
       (rightOne ? ` and job ${rightOne.id} (an honest worker's right label)` : '') +
       ` at #${challengeBlock}, inside their dispute windows`);
+
+    // A wrong result on the model the runtime runs itself: settled in the challenge's block.
+    if (!(await statusOf(wrongInt)).isProvisional) fail(`job ${wrongInt.id}'s result is not provisional`);
+    const recomputedIn = await send(api, api.tx.jobs.challenge(wrongInt.id, claim(wrongInt)), charlie);
+    const recomputedBlock = (await api.rpc.chain.getHeader(recomputedIn.blockHash)).number.toNumber();
+    const inBlock = (kind) => recomputedIn.events.filter((event) => kind.is(event) &&
+      (event.data.job === undefined || event.data.job.toNumber() === wrongInt.id)).map((event) => event.data);
+    const recomputed = inBlock(api.events.jobs.Recomputed)[0];
+    const recomputedEnd = inBlock(api.events.jobs.ChallengeEnded)[0];
+    const recomputedOverturn = inBlock(api.events.jobs.Overturned)[0];
+    const intSlash = recomputedIn.events.find((event) => api.events.workers.Slashed.is(event) &&
+      event.data.worker.toHex() === byzantine && event.data.reason.toString() === 'WrongResult');
+    const fee = inBlock(api.events.transactionPayment.TransactionFeePaid)
+      .find((paid) => paid.who.toString() === charlie.address);
+    const intResult = (await api.call.jobsApi.result(wrongInt.id)).unwrap();
+    check(recomputed?.upheld.isFalse && recomputedEnd?.won.isTrue && intSlash &&
+      recomputedOverturn?.refunded.toBigInt() === wrongInt.end.event.data.cost.toBigInt() &&
+      (await statusOf(wrongInt)).isRecomputed && labelOf(intResult.output) === expected(wrongInt) &&
+      intResult.outputHash.toHex() === recomputed.outputHash.toHex(),
+    `the challenge of job ${wrongInt.id} (integer model, the byzantine worker's wrong label) was ` +
+      `settled in its own block #${recomputedBlock} by the runtime's run: the worker slashed ` +
+      `${intSlash?.data.amount}, the user refunded all ${recomputedOverturn?.refunded} with the exact answer`);
+    check(fee?.actualFee.toBigInt() === 0n && recomputedEnd.reward.toBigInt() === intSlash.data.reporterBounty.toBigInt(),
+      `the challenger paid no fee for the run (${fee?.actualFee}) and earned the whole bounty ` +
+      `(${recomputedEnd?.reward})`);
     const ended = (events, job) => events.find(({ event }) => api.events.jobs.ChallengeEnded.is(event) &&
       event.data.job.toNumber() === job.id);
     const events = await jobEventsUntil(api, challengeBlock,

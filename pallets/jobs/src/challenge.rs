@@ -19,15 +19,19 @@
 //! Unchallenged, a provisional result becomes final when its window ends: its earnings accrue,
 //! its input is dropped. A worker's bond stays slashable that long (see the integrity test).
 
-use crate::{asset, pallet::*, settlement::Settlement, types::*};
+use crate::{asset, pallet::*, settlement::Settlement, types::*, WeightInfo};
 use alloc::vec::Vec;
-use frame_support::{defensive, pallet_prelude::*};
+use frame_support::{
+	defensive,
+	dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
+	pallet_prelude::*,
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
 	quorum::Ballot,
-	traits::{SlashAmount, SlashReason, WorkerStaking},
+	traits::{ModelRegistry, SlashAmount, SlashReason, WorkerStaking},
 	JobId, WorkerId,
 };
 
@@ -156,12 +160,13 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::Finalized { job: job_id, worker });
 	}
 
-	/// Opens a challenge of `job_id`'s provisional result (see the module's docs).
+	/// Opens a challenge of `job_id`'s provisional result (see the module's docs), or settles
+	/// it at once by the runtime's own run of the model (see `recompute.rs`).
 	pub(crate) fn do_challenge(
 		challenger: T::AccountId,
 		job_id: JobId,
 		claimed: H256,
-	) -> DispatchResult {
+	) -> DispatchResultWithPostInfo {
 		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
 		ensure!(provisional.job.k == 1, Error::<T>::QuorumResultNotChallengeable);
 		ensure!(provisional.challenge.is_none(), Error::<T>::AlreadyChallenged);
@@ -173,10 +178,40 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::ChallengeNeedsInlineOutput
 		);
 		ensure!(claimed != result.output_hash, Error::<T>::ClaimMatchesResult);
+
+		let mut used = T::WeightInfo::challenge();
+		let runnable = T::Models::execution_weight(&provisional.job.model)
+			.filter(|_| matches!(Inputs::<T>::get(job_id), Some(Payload::Inline(_))));
+		if let Some(execution) = runnable {
+			asset::hold_deposit::<T>(&challenger, T::MinFee::get())
+				.map_err(|_| Error::<T>::InsufficientDeposit)?;
+			match Self::recompute(job_id, &provisional) {
+				Ok(outputs) => {
+					let won = Self::settle_by_recomputation(
+						challenger,
+						job_id,
+						provisional,
+						result.output_hash,
+						outputs,
+					)?;
+					let pays_fee = if won { Pays::No } else { Pays::Yes };
+					let actual_weight = Some(Self::recompute_weight(execution));
+					return Ok(PostDispatchInfo { actual_weight, pays_fee });
+				}
+				Err(error) => {
+					log!(
+						info,
+						"challenge of job {job_id}: the runtime could not run it ({error:?}), referees will"
+					);
+					asset::release_deposit::<T>(&challenger, T::MinFee::get())?;
+					used.saturating_accrue(execution);
+				}
+			}
+		}
+
 		let deposit = Self::challenge_deposit(&provisional.job);
 		asset::hold_deposit::<T>(&challenger, deposit)
 			.map_err(|_| Error::<T>::InsufficientDeposit)?;
-
 		let party = RevealedFinding::Output { output: result.output, signature: result.signature };
 		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Challenged, parties: 1 });
 		Parties::<T>::insert(job_id, 0, (provisional.worker.clone(), party));
@@ -189,7 +224,7 @@ impl<T: Config> Pallet<T> {
 			claimed,
 			draw_at,
 		});
-		Ok(())
+		Ok(Some(used).into())
 	}
 
 	/// Puts a provisional result back in the hands of a referee quorum for `challenge` (a
@@ -325,15 +360,7 @@ impl<T: Config> Pallet<T> {
 		let RevealedFinding::Output { output, signature } = finding else {
 			return Err(Error::<T>::NotProvisional.into());
 		};
-		let job = &provisional.job;
-		let cost = Self::held_cost(job, provisional.earners.len() as u32);
-		let premium = asset::draw_from_pool::<T>(provisional.premium);
-		let refund = cost.saturating_add(premium);
-		// Straight back to the submitter; an account that cannot take it (below the existential
-		// deposit) claims it instead.
-		if asset::pay_out::<T>(&job.submitter, refund).is_err() {
-			Self::accrue(&job.submitter, refund);
-		}
+		let refund = Self::refund_submitter(provisional);
 		let output_hash = Self::finding_hash(&output);
 		Results::<T>::mutate(job_id, |result| {
 			if let Some(result) = result {
@@ -346,8 +373,23 @@ impl<T: Config> Pallet<T> {
 		});
 		Overturned::<T>::insert(job_id, provisional.worker.clone());
 		Provisionals::<T>::remove(job_id);
-		Self::close(job_id, &job.model);
+		Self::close(job_id, &provisional.job.model);
 		Ok(refund)
+	}
+
+	/// Refunds an overturned provisional result's submitter all it paid (the cost from the pot,
+	/// the premium from the audit pool); returns the refund.
+	pub(crate) fn refund_submitter(provisional: &Provisional<T>) -> BalanceOf<T> {
+		let job = &provisional.job;
+		let cost = Self::held_cost(job, provisional.earners.len() as u32);
+		let premium = asset::draw_from_pool::<T>(provisional.premium);
+		let refund = cost.saturating_add(premium);
+		// Straight back to the submitter; an account that cannot take it (below the existential
+		// deposit) claims it instead.
+		if asset::pay_out::<T>(&job.submitter, refund).is_err() {
+			Self::accrue(&job.submitter, refund);
+		}
+		refund
 	}
 
 	/// Ends a challenge no referee quorum decided: the result is final, the deposit comes back
@@ -396,9 +438,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Where a settled job's result stands, while it is kept.
 	pub fn result_status(job_id: JobId) -> Option<ResultStatus<BlockNumberFor<T>>> {
-		if !Results::<T>::contains_key(job_id) {
-			return None;
-		}
+		let result = Results::<T>::get(job_id)?;
 		if let Some(provisional) = Provisionals::<T>::get(job_id) {
 			return Some(ResultStatus::Provisional {
 				until: provisional.until,
@@ -406,6 +446,8 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		Some(match Overturned::<T>::get(job_id) {
+			// The runtime keeps the replaced worker named; referees name one of theirs.
+			Some(worker) if worker == result.worker => ResultStatus::Recomputed { worker },
 			Some(worker) => ResultStatus::Overturned { worker },
 			None => ResultStatus::Final,
 		})

@@ -88,6 +88,7 @@ mod mock;
 pub mod offchain;
 mod queries;
 mod quorum;
+mod recompute;
 pub mod runtime_api;
 mod settlement;
 mod submission;
@@ -476,8 +477,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Appeals<T: Config> = StorageMap<_, Twox64Concat, JobId, WorkerId>;
 
-	/// Results a referee quorum overturned, with the worker whose output they replaced; kept
-	/// as long as the results.
+	/// Results a referee quorum or the runtime overturned, with the worker whose output they
+	/// replaced; kept as long as the results. The runtime's own run (of a model it runs itself)
+	/// keeps the replaced worker as the result's `worker` (with its signature, which does not
+	/// match the new output), while referees put one of theirs there, never the worker judged:
+	/// that tells the two apart.
 	#[pallet::storage]
 	pub type Overturned<T: Config> = StorageMap<_, Twox64Concat, JobId, WorkerId>;
 
@@ -632,6 +636,15 @@ pub mod pallet {
 		/// pool and the block (the job ended or its deadline passed), or it failed to apply.
 		/// The batch's other answers stand.
 		AnswerSkipped { job: JobId, worker: WorkerId, reason: DispatchError },
+		/// `challenger`'s challenge of `job`'s result was settled in its own call: the runtime
+		/// ran the model (one it runs itself) on the job's input and got the output whose hash
+		/// is `output_hash`; `upheld` if that is the worker's output.
+		Recomputed {
+			job: JobId,
+			challenger: T::AccountId,
+			output_hash: sp_core::H256,
+			upheld: bool,
+		},
 	}
 
 	/// Errors of the job market.
@@ -996,17 +1009,24 @@ pub mod pallet {
 		}
 
 		/// Challenges `job`'s provisional result (one worker's word), claiming that the right
-		/// output is the one whose canonical hash is `claimed`. Three referees of operators with
-		/// no part in the job (nor the challenger's) run it again, blind, and their majority
-		/// judges the worker's output under the model's slash rule.
+		/// output is the one whose canonical hash is `claimed`.
 		///
-		/// The deposit, held until the referees decide, is three workers' prices plus the
-		/// minimum fee: what the resolution costs. If the referees find the output wrong, the
-		/// worker is slashed (the challenger gets the bounty), the submitter is refunded in
-		/// full and gets the referees' output, and the challenger gets its deposit back. If they
-		/// uphold it, the deposit pays the referees and the rest goes to the audit pool. If
-		/// they cannot decide, the result stands and the deposit comes back less the minimum
-		/// fee.
+		/// On a model the runtime runs itself (listed as executable, with the job's input
+		/// inline), the challenge is settled in this call: the runtime runs the model on the
+		/// job's stored input. If the worker's output differs, the worker is slashed (the
+		/// challenger gets the bounty), the submitter is refunded in full and gets the runtime's
+		/// output, and the call is free. If it is the same, the result is final at once, the
+		/// challenger pays the call's weight (the run included) and loses the minimum fee.
+		///
+		/// Otherwise three referees of operators with no part in the job (nor the
+		/// challenger's) run it again, blind, and their majority judges the worker's output
+		/// under the model's slash rule. The deposit, held until the referees decide, is three
+		/// workers' prices plus the minimum fee: what the resolution costs. If the referees
+		/// find the output wrong, the worker is slashed (the challenger gets the bounty), the
+		/// submitter is refunded in full and gets the referees' output, and the challenger gets
+		/// its deposit back. If they uphold it, the deposit pays the referees and the rest goes
+		/// to the audit pool. If they cannot decide, the result stands and the deposit comes
+		/// back less the minimum fee.
 		///
 		/// Origin: any signed account.
 		///
@@ -1014,12 +1034,12 @@ pub mod pallet {
 		/// `ChallengeWindowClosed`, `AlreadyChallenged`, `ChallengeNeedsInlineOutput`,
 		/// `ClaimMatchesResult`, `InsufficientDeposit`, or `RefereeQueueFull`.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::challenge())]
+		#[pallet::weight(Pallet::<T>::challenge_weight_bound())]
 		pub fn challenge(
 			origin: OriginFor<T>,
 			job: JobId,
 			claimed: sp_core::H256,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let challenger = ensure_signed(origin)?;
 			Self::do_challenge(challenger, job, claimed)
 		}

@@ -5,7 +5,8 @@ use crate::{self as pallet_jobs, InlineTensors, Payload};
 use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU128, ConstU32, ConstU64, Hooks, Randomness},
+	traits::{ConstU128, ConstU32, ConstU64, Get, Hooks, Randomness},
+	weights::Weight,
 	BoundedVec, PalletId,
 };
 use sp_core::{sr25519, Pair, H256};
@@ -14,7 +15,8 @@ use std::collections::BTreeMap;
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
 	traits::{
-		Candidate, ModelRegistry, ModelTerms, Outcome, SlashAmount, SlashReason, WorkerStaking,
+		Candidate, ExecutionError, ModelRegistry, ModelTerms, Outcome, SlashAmount, SlashReason,
+		WorkerStaking,
 	},
 	ComparisonRule, IoSchema, ModelHash, OutputRule, Receipt, Tensor, WorkerId, WorkerSignature,
 };
@@ -130,6 +132,30 @@ thread_local! {
 	static VRF: RefCell<Option<H256>> = const { RefCell::new(Some(H256::repeat_byte(7))) };
 	static PINNED: RefCell<BTreeMap<ModelHash, ComparisonRule>> =
 		const { RefCell::new(BTreeMap::new()) };
+	static EXECUTABLE: RefCell<BTreeMap<ModelHash, Result<(), ExecutionError>>> =
+		const { RefCell::new(BTreeMap::new()) };
+}
+
+/// What the registry double says one on-chain run of an executable model weighs.
+pub const EXECUTION_WEIGHT: Weight = Weight::from_parts(40_000_000_000, 0);
+/// The registry double's bound on [`EXECUTION_WEIGHT`].
+pub const MAX_EXECUTION_WEIGHT: Weight = Weight::from_parts(160_000_000_000, 0);
+
+/// Makes `model` one the runtime runs itself, pinned to the interpreter as such a model is.
+/// The double's run labels a digit image with its first pixel's value modulo 10.
+pub fn make_executable(model: ModelHash) {
+	pin(model, veritensor_primitives::Engine::Interpreter, "0.1.0");
+	EXECUTABLE.with(|executable| executable.borrow_mut().insert(model, Ok(())));
+}
+
+/// Makes every on-chain run of the executable `model` fail with `error`.
+pub fn fail_executions(model: ModelHash, error: ExecutionError) {
+	EXECUTABLE.with(|executable| executable.borrow_mut().insert(model, Err(error)));
+}
+
+/// The output the registry double's run computes for a digit image of value `fill`.
+pub fn executed_label(fill: u8) -> i64 {
+	i64::from(fill % 10)
 }
 
 /// The comparison rule of `model` in the registry double: exact on every output unless [`pin`]
@@ -191,6 +217,30 @@ impl ModelRegistry<AccountId, Balance> for RegistryDouble {
 		} else {
 			Vec::new()
 		}
+	}
+	fn execution_weight(model: &ModelHash) -> Option<Weight> {
+		EXECUTABLE
+			.with(|executable| executable.borrow().contains_key(model))
+			.then_some(EXECUTION_WEIGHT)
+	}
+	fn max_execution_weight() -> Weight {
+		MAX_EXECUTION_WEIGHT
+	}
+	fn execute<B: Get<u32>>(
+		model: &ModelHash,
+		inputs: &[Tensor<B>],
+	) -> Result<Vec<Tensor<B>>, ExecutionError> {
+		EXECUTABLE
+			.with(|executable| executable.borrow().get(model).cloned())
+			.unwrap_or(Err(ExecutionError::NotExecutable))?;
+		let fill =
+			inputs.first().and_then(|input| input.data.first()).ok_or(ExecutionError::BadInput)?;
+		Ok(vec![Tensor {
+			elem: ElementType::I64,
+			shape: vec![1].try_into().unwrap(),
+			frac_bits: 0,
+			data: executed_label(*fill).to_le_bytes().to_vec().try_into().unwrap(),
+		}])
 	}
 }
 
@@ -592,6 +642,7 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		LISTED.with(|listed| *listed.borrow_mut() = BTreeMap::from([(digits(), schema())]));
 		PINNED.with(|pinned| pinned.borrow_mut().clear());
+		EXECUTABLE.with(|executable| executable.borrow_mut().clear());
 		SLASHES.with(|slashes| slashes.borrow_mut().clear());
 		OUTCOMES.with(|outcomes| outcomes.borrow_mut().clear());
 		ANSWERS.with(|answers| answers.borrow_mut().clear());

@@ -167,14 +167,16 @@ pub struct Job<T: Config> {
 pub struct JobResult<T: Config> {
 	/// The model run.
 	pub model: ModelHash,
-	/// The worker whose result was accepted.
+	/// The worker whose result was accepted; for a result the runtime recomputed
+	/// ([`ResultStatus::Recomputed`]), the worker whose output it replaced.
 	pub worker: WorkerId,
 	/// The output.
 	pub output: Payload<T>,
 	/// Canonical hash of the output.
 	pub output_hash: H256,
 	/// The worker key's signature over the result's receipt `(genesis hash, job, model, input
-	/// hash, output hash, worker)`: anyone may check the result against it later.
+	/// hash, output hash, worker)`: anyone may check the result against it later (except a
+	/// recomputed result's, which is the replaced output's).
 	pub signature: sp_core::sr25519::Signature,
 	/// One worker's signed word only, not checked by others.
 	pub single_worker: bool,
@@ -673,6 +675,13 @@ pub enum ResultStatus<BlockNumber> {
 	/// submitter was refunded in full and the worker (a quorum's majority) slashed.
 	Overturned {
 		/// The worker whose output was overturned.
+		worker: WorkerId,
+	},
+	/// A challenge showed the result wrong by the runtime's own run of the model: the stored
+	/// output is the runtime's (exact, the output any honest worker computes), the submitter
+	/// was refunded in full and the worker slashed.
+	Recomputed {
+		/// The worker whose output was replaced.
 		worker: WorkerId,
 	},
 }

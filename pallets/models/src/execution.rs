@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{ensure, traits::Get, BoundedVec};
 use veritensor_interpreter::{ElemType, Model, Tensor as RunTensor};
+pub use veritensor_primitives::traits::ExecutionError;
 use veritensor_primitives::{
 	output_hash, ComparisonRule, ElementType, Engine, IoSchema, ModelHash, Tensor,
 };
@@ -22,20 +23,6 @@ use veritensor_primitives::{
 /// dearest per cost unit, so they stay bounds; a runtime's `MaxExecutionCost` must be at least
 /// this, or the benchmarks' largest model could not be listed.
 pub const MAX_BENCHMARKED_COST: u32 = 1_000_000;
-
-/// Why [`Pallet::execute`] gave no outputs.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum ExecutionError {
-	/// The model is not listed as executable (or its artifact is gone).
-	NotExecutable,
-	/// The inputs do not match the model's schema.
-	BadInput,
-	/// The run failed on these inputs (an integer division by zero): the same on any machine.
-	Failed,
-	/// The run's cost is above what the runtime now allows (the bound was lowered after
-	/// listing): the dispute needs another referee.
-	TooCostly,
-}
 
 /// The interpreter's type of a wire element type; `None` for `F32`, which it does not run.
 fn run_type(elem: ElementType) -> Option<ElemType> {

@@ -73,6 +73,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+pub use execution::ExecutionError;
 pub use queries::{ModelPage, MAX_PAGE};
 pub use status::{ModelStatus, StatusKind};
 pub use types::*;

@@ -1,11 +1,15 @@
 //! The registry as the job market sees it: the terms of listed models, and the open-job count
 //! that keeps a model with open jobs from losing its record or deposit.
 
-use crate::{BalanceOf, Config, Error, Models, Pallet, StatusKind};
-use frame_support::{defensive, ensure, pallet_prelude::DispatchResult};
+use crate::{BalanceOf, Config, Error, ExecutionError, Models, Pallet, StatusKind, WeightInfo};
+use frame_support::{
+	defensive, ensure,
+	pallet_prelude::{DispatchResult, Weight},
+	traits::Get,
+};
 use veritensor_primitives::{
 	traits::{ModelRegistry, ModelTerms},
-	IoSchema, ModelHash,
+	IoSchema, ModelHash, Tensor,
 };
 
 impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
@@ -66,6 +70,38 @@ impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			Pallet::<T>::return_delisted_deposit(*model);
 		}
 	}
+
+	fn execution_weight(model: &ModelHash) -> Option<Weight> {
+		let pinned = Models::<T>::get(model)?.spec.comparison;
+		let executable = Pallet::<T>::execution_cost(model)?;
+		// Not run: a model pinned to another interpreter version than this runtime's (listed
+		// before an upgrade changed it), whose honest workers may compute otherwise, and one
+		// listed under a higher bound than today's (see `execute`).
+		(pinned == Pallet::<T>::interpreter_rule() && executable.cost <= T::MaxExecutionCost::get())
+			.then(|| T::WeightInfo::execute(executable.bytes, cost_component(executable.cost)))
+	}
+
+	fn max_execution_weight() -> Weight {
+		T::WeightInfo::execute(
+			T::MaxExecutableBytes::get(),
+			cost_component(T::MaxExecutionCost::get()),
+		)
+	}
+
+	fn execute<B: Get<u32>>(
+		model: &ModelHash,
+		inputs: &[Tensor<B>],
+	) -> Result<alloc::vec::Vec<Tensor<B>>, ExecutionError> {
+		let spec = Models::<T>::get(model).ok_or(ExecutionError::NotExecutable)?.spec;
+		ensure!(spec.comparison == Pallet::<T>::interpreter_rule(), ExecutionError::NotExecutable);
+		Pallet::<T>::execute(model, &spec.schema, inputs)
+	}
+}
+
+/// A cost as the weight function's component (costs above `u32::MAX` are never listed: the
+/// bound on a run's weight keeps them far below).
+fn cost_component(cost: u64) -> u32 {
+	u32::try_from(cost).unwrap_or(u32::MAX)
 }
 
 #[cfg(feature = "runtime-benchmarks")]

@@ -147,3 +147,58 @@ pub fn answers_call(
 	let payload = pallet_jobs::answers::answers_payload::<Runtime>(&worker, &answers);
 	pallet_jobs::Call::submit_results { worker, answers, signature: pair.sign(&payload).into() }
 }
+
+/// A worker key of Dave's, registered for `model` and eligible, whose account holds nothing.
+pub fn register_worker(
+	pair: &sp_core::sr25519::Pair,
+	model: veritensor_primitives::ModelHash,
+) -> veritensor_primitives::WorkerId {
+	use sp_core::Pair;
+	use sp_keyring::Sr25519Keyring::Dave;
+	use veritensor_primitives::traits::WorkerStaking;
+	use veritensor_runtime::{System, Workers};
+	let worker = veritensor_primitives::WorkerId::from(pair.public());
+	let operator = RuntimeOrigin::signed(Dave.to_account_id());
+	assert_ok!(Workers::bond(
+		operator.clone(),
+		5_000 * veritensor_runtime::configs::currency::UNITS
+	));
+	let proof = pair
+		.sign(&veritensor_primitives::possession_payload(
+			&Dave.to_account_id(),
+			&System::block_hash(0),
+		))
+		.into();
+	assert_ok!(Workers::register(
+		operator,
+		worker.clone(),
+		proof,
+		vec![model].try_into().unwrap(),
+		4
+	));
+	let eligible = System::block_number() + <Workers as WorkerStaking<_, _>>::eligibility_delay();
+	System::set_block_number(eligible);
+	worker
+}
+
+/// Assigns the queued `job` to `worker` as the draw does (the draw itself is tested with the
+/// pallet: the presets' own workers would take part in a real one).
+pub fn assign(job: u64, worker: &veritensor_primitives::WorkerId) {
+	use veritensor_primitives::traits::WorkerStaking;
+	use veritensor_runtime::{System, Workers};
+	let pallet_jobs::JobState::Queued { assign_at } =
+		pallet_jobs::Jobs::<Runtime>::get(job).unwrap().state
+	else {
+		panic!("queued")
+	};
+	pallet_jobs::AssignmentQueue::<Runtime>::remove(assign_at);
+	let exposure = <Workers as WorkerStaking<_, _>>::max_exposure();
+	assert_ok!(<Workers as WorkerStaking<_, _>>::note_assigned(worker, exposure));
+	pallet_jobs::Jobs::<Runtime>::mutate(job, |record| {
+		record.as_mut().unwrap().state = pallet_jobs::JobState::Assigned {
+			workers: vec![worker.clone()].try_into().unwrap(),
+			at: System::block_number(),
+		};
+	});
+	pallet_jobs::WorkerJobs::<Runtime>::insert(worker, job, ());
+}

@@ -13,6 +13,7 @@ mod migration;
 mod offchain;
 mod quorum;
 mod random;
+mod recompute;
 mod refusals;
 
 use crate::{mock::*, HoldReason};

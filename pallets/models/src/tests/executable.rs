@@ -528,3 +528,60 @@ fn tensors_cross_to_the_wire_exactly() {
 	let outputs = crate::execution::run_model(&parsed, &[input]).unwrap();
 	assert_eq!(outputs[0].data.to_vec(), data);
 }
+
+#[test]
+fn the_job_market_sees_an_executable_models_run_and_its_weight() {
+	use crate::WeightInfo;
+	ExtBuilder::default().build_and_execute(|| {
+		let small = small();
+		let model = propose_executable(&small);
+		type Registry = Models;
+		assert_eq!(<Registry as ModelRegistry<_, _>>::execution_weight(&model), None);
+		assert_eq!(
+			<Registry as ModelRegistry<_, _>>::execute::<Bytes>(&model, &small.inputs(0)),
+			Err(ExecutionError::NotExecutable),
+			"not run before its approval"
+		);
+		assert_ok!(Models::approve(RuntimeOrigin::root(), model));
+
+		// The weight of its run is the measured one, for its size and cost, and within the bound
+		// a challenge declares.
+		let executable = Executables::<Test>::get(model).unwrap();
+		let weight = <Registry as ModelRegistry<_, _>>::execution_weight(&model).unwrap();
+		assert_eq!(weight, <() as WeightInfo>::execute(executable.bytes, executable.cost as u32));
+		assert!(<Registry as ModelRegistry<_, _>>::max_execution_weight().all_gte(weight));
+		// Its run through the registry is the pallet's, with the schema it was listed with.
+		for index in 0..3 {
+			let inputs = small.inputs(index);
+			let outputs = <Registry as ModelRegistry<_, _>>::execute::<Bytes>(&model, &inputs);
+			assert_eq!(outputs, Models::execute::<Bytes>(&model, &small.schema, &inputs));
+			assert!(outputs.is_ok());
+		}
+		// A listed model the runtime does not run has neither.
+		list(BOB, 7);
+		assert_eq!(<Registry as ModelRegistry<_, _>>::execution_weight(&hash(7)), None);
+	});
+}
+
+#[test]
+fn a_model_pinned_to_another_interpreter_version_is_not_run_for_the_job_market() {
+	ExtBuilder::default().build_and_execute(|| {
+		let small = small();
+		let model = propose_executable(&small);
+		assert_ok!(Models::approve(RuntimeOrigin::root(), model));
+		// As if an upgrade changed the interpreter after the listing: its honest workers run the
+		// version it pins, which may compute otherwise than this runtime's.
+		ModelsStorage::<Test>::mutate(model, |record| {
+			record.as_mut().unwrap().spec.comparison = ComparisonRule::ExactHash {
+				engine: Engine::Interpreter,
+				version: b"0.0.9".to_vec().try_into().unwrap(),
+			}
+		});
+		type Registry = Models;
+		assert_eq!(<Registry as ModelRegistry<_, _>>::execution_weight(&model), None);
+		assert_eq!(
+			<Registry as ModelRegistry<_, _>>::execute::<Bytes>(&model, &small.inputs(0)),
+			Err(ExecutionError::NotExecutable)
+		);
+	});
+}

@@ -95,8 +95,9 @@ class Result:
     state: str
     """``provisional`` (one worker's word, or a quorum that slashed a member: open to challenge
     or appeal until `provisional_until`), ``final``, ``quorum-agreed`` (a quorum's majority
-    agreed and nobody was found wrong), or ``overturned`` (referees replaced the output: the
-    submitter was refunded)."""
+    agreed and nobody was found wrong), ``overturned`` (referees replaced the output: the
+    submitter was refunded), or ``recomputed`` (the runtime ran the model itself, found the
+    worker wrong and replaced the output with its own: the submitter was refunded)."""
     verified: bool
     terms: Terms
     cost: int
@@ -530,6 +531,8 @@ class Client:
             state = "quorum-agreed"
         if state == "overturned":
             problems.append("referees overturned the worker's result")
+        if state == "recomputed":
+            problems.append("the runtime re-ran the model and replaced the worker's wrong output")
         if status and status.until is not None:
             provisional_until = status.until
         outputs = {spec.name: from_wire(tensor) for spec, tensor in zip(model.outputs, stored.outputs)}

@@ -35,7 +35,9 @@ class StoredResult:
 @dataclass(frozen=True)
 class ResultStatus:
     """Where a kept result stands: ``provisional`` (until `until`, `challenged` or not),
-    ``final`` or ``overturned`` (by referees; the stored output is theirs)."""
+    ``final``, ``overturned`` (by referees; the stored output is theirs) or ``recomputed``
+    (the runtime ran the model itself and replaced a wrong output; the stored output is the
+    runtime's)."""
 
     state: str
     until: int | None = None
@@ -103,6 +105,9 @@ def decode_status(raw: bytes) -> ResultStatus | None:
         if variant == 2:
             reader.take(32)
             return ResultStatus("overturned")
+        if variant == 3:
+            reader.take(32)
+            return ResultStatus("recomputed")
         raise ValueError(f"a result status this client does not know ({variant}): a newer runtime?")
 
     return _option(raw, decode)
