@@ -278,15 +278,24 @@ fn a_challenge_against_a_right_result_of_the_preset_integer_model_loses() {
 
 #[test]
 fn a_challenge_settled_by_a_run_fits_a_block() {
-	let declared =
-		RuntimeCall::Jobs(pallet_jobs::Call::challenge { job: 0, claimed: Default::default() })
-			.get_dispatch_info()
-			.call_weight;
+	let weight_of = |call: pallet_jobs::Call<Runtime>| {
+		RuntimeCall::Jobs(call).get_dispatch_info().call_weight
+	};
+	let declared = weight_of(pallet_jobs::Call::challenge { job: 0, claimed: Default::default() });
 	let normal = RuntimeBlockWeights::get()
 		.get(frame_support::dispatch::DispatchClass::Normal)
 		.max_extrinsic
 		.expect("a bound on normal transactions");
 	assert!(normal.all_gte(declared), "a challenge fits a block");
+	let worker = veritensor_primitives::WorkerId::from(sp_core::sr25519::Public::from_raw([0; 32]));
+	for (name, call) in [
+		("an appeal", pallet_jobs::Call::appeal { job: 0, worker }),
+		("an escalation's settlement", pallet_jobs::Call::settle_by_execution { job: 0 }),
+	] {
+		let weight = weight_of(call);
+		assert!(normal.all_gte(weight), "{name} fits a block");
+		println!("{name} declares {} µs", weight.ref_time() / 1_000_000);
+	}
 	common::ext("development").execute_with(|| {
 		let run = <Models as ModelRegistry<_, _>>::execution_weight(&preset_model()).unwrap();
 		let settled = Jobs::recompute_weight(run);

@@ -27,9 +27,13 @@
 //! without revealing, or for a "cannot execute" a majority contradicted by running the job,
 //! have no output to judge and cannot appeal.
 
-use crate::{asset, pallet::*, types::*};
+use crate::{asset, pallet::*, types::*, WeightInfo};
 use alloc::vec::Vec;
-use frame_support::{defensive, pallet_prelude::*};
+use frame_support::{
+	defensive,
+	dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
+	pallet_prelude::*,
+};
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
 	quorum::{judge, Ballot, Verdict},
@@ -63,7 +67,7 @@ impl<T: Config> Pallet<T> {
 		operator: T::AccountId,
 		job_id: JobId,
 		worker: WorkerId,
-	) -> DispatchResult {
+	) -> DispatchResultWithPostInfo {
 		let decision = Decisions::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
 		// The wrong members' findings are kept in the order of the decision, after the
 		// canonical one.
@@ -92,17 +96,74 @@ impl<T: Config> Pallet<T> {
 			// only confirm the slash, and referees that cannot would void the appeal.
 			_ => return Err(Error::<T>::NotAppealable.into()),
 		};
+		let parties = (wrong.len() as u32).saturating_add(1);
+
+		let mut used = T::WeightInfo::appeal();
+		if let Some(execution) = Self::runnable(job_id, &provisional.job.model) {
+			match Self::recompute(job_id, &provisional.job.model) {
+				Ok(outputs) => {
+					let appeal =
+						Challenge { challenger: operator, deposit: T::MinFee::get(), claimed };
+					let won = Self::appeal_by_recomputation(
+						job_id,
+						worker,
+						provisional,
+						appeal,
+						parties,
+						outputs,
+					)?;
+					let pays_fee = if won { Pays::No } else { Pays::Yes };
+					let actual_weight = Some(Self::appeal_recompute_weight(execution));
+					return Ok(PostDispatchInfo { actual_weight, pays_fee });
+				}
+				Err(error) => {
+					log!(
+						info,
+						"appeal of job {job_id}: the runtime could not run it ({error:?}), referees will"
+					);
+					used.saturating_accrue(execution);
+				}
+			}
+		}
+
 		let deposit = Self::challenge_deposit(&provisional.job);
 		asset::hold_deposit::<T>(&operator, deposit)
 			.map_err(|_| Error::<T>::InsufficientDeposit)?;
 
-		let parties = (wrong.len() as u32).saturating_add(1);
 		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Appealed, parties });
 		let challenge = Challenge { challenger: operator.clone(), deposit, claimed };
 		let draw_at = Self::reopen_for_referees(job_id, provisional, challenge, now)?;
 		Appeals::<T>::insert(job_id, worker.clone());
 		Self::deposit_event(Event::Appealed { job: job_id, worker, operator, deposit, draw_at });
-		Ok(())
+		Ok(Some(used).into())
+	}
+
+	/// Settles `appeal` of `worker`'s slash in `job_id`'s quorum (whose `parties` findings are
+	/// kept) at once, on the runtime's `outputs`: as referees would decide it, the runtime's
+	/// output in their place. Only the minimum fee is held: nobody else does any work. Returns
+	/// whether the appeal won.
+	fn appeal_by_recomputation(
+		job_id: JobId,
+		worker: WorkerId,
+		mut provisional: Provisional<T>,
+		appeal: Challenge<T>,
+		parties: u32,
+		outputs: InlineTensors<T>,
+	) -> Result<bool, DispatchError> {
+		asset::hold_deposit::<T>(&appeal.challenger, appeal.deposit)
+			.map_err(|_| Error::<T>::InsufficientDeposit)?;
+		let job = provisional.job.clone();
+		let kept: Vec<(WorkerId, RevealedFinding<T>)> =
+			(0..parties).filter_map(|party| Parties::<T>::get(job_id, party)).collect();
+		// Overturned on the runtime's own output, the result names the canonical member, as
+		// `Overturned` does: that marks it as the runtime's.
+		let canonical = Self::runtime_canonical(&kept, &outputs, &provisional.worker);
+		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Appealed, parties });
+		Appeals::<T>::insert(job_id, worker);
+		provisional.challenge = Some(appeal);
+		Provisionals::<T>::insert(job_id, provisional);
+		let ballot = Ballot::Output(&outputs);
+		Self::end_appeal(job_id, job, canonical, ballot, Vec::new(), Vec::new(), true)
 	}
 
 	/// Ends an appeal its referees decided: `canonical` is their output (the referee and its
@@ -114,8 +175,22 @@ impl<T: Config> Pallet<T> {
 		canonical: (WorkerId, RevealedFinding<T>),
 		ballot: Ballot<'_, T::MaxInlineTensorBytes>,
 		agreeing: Vec<WorkerId>,
-		mut slashed: Vec<(WorkerId, BalanceOf<T>)>,
+		slashed: Vec<(WorkerId, BalanceOf<T>)>,
 	) -> DispatchResult {
+		Self::end_appeal(job_id, job, canonical, ballot, agreeing, slashed, false).map(|_| ())
+	}
+
+	/// Ends an appeal on `canonical` (found by referees, of whom `agreeing` are paid, or
+	/// `by_runtime`); returns whether the appellant won.
+	fn end_appeal(
+		job_id: JobId,
+		job: Job<T>,
+		canonical: (WorkerId, RevealedFinding<T>),
+		ballot: Ballot<'_, T::MaxInlineTensorBytes>,
+		agreeing: Vec<WorkerId>,
+		mut slashed: Vec<(WorkerId, BalanceOf<T>)>,
+		by_runtime: bool,
+	) -> Result<bool, DispatchError> {
 		let provisional = Provisionals::<T>::get(job_id).ok_or(Error::<T>::NotProvisional)?;
 		let appeal = provisional.challenge.clone().ok_or(Error::<T>::NotProvisional)?;
 		let appellant = Appeals::<T>::get(job_id).ok_or(Error::<T>::NotAppealable)?;
@@ -201,7 +276,11 @@ impl<T: Config> Pallet<T> {
 			Self::close(job_id, &job.model);
 			Self::make_final(job_id, provisional);
 		}
-		let outcome = RefereeOutcome::Decided { canonical: referee, upheld: !overturned };
+		let outcome = if by_runtime {
+			RefereeOutcome::Recomputed { upheld: !overturned }
+		} else {
+			RefereeOutcome::Decided { canonical: referee, upheld: !overturned }
+		};
 		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
 		Self::deposit_event(Event::AppealEnded {
 			job: job_id,
@@ -211,7 +290,7 @@ impl<T: Config> Pallet<T> {
 			returned,
 			reward,
 		});
-		Ok(())
+		Ok(won)
 	}
 
 	/// Ends an appeal no referee quorum decided: as for any dispute without referees, nobody is

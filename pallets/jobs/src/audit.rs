@@ -41,6 +41,21 @@ use veritensor_primitives::{
 	ComparisonRule, JobId, ModelHash, WorkerId,
 };
 
+/// A referral's canonical output and who found it: the referees' majority or the runtime's own
+/// run.
+pub(crate) struct Decided<'a, T: Config> {
+	/// The finding settled on if the job's own result does not stand, and whom it names.
+	pub canonical: (WorkerId, RevealedFinding<T>),
+	/// The canonical output, as the parties are judged against it.
+	pub ballot: Ballot<'a, T::MaxInlineTensorBytes>,
+	/// The referees that agreed with it, to be paid.
+	pub referees: Vec<WorkerId>,
+	/// Who was slashed already (referees), with what was taken.
+	pub slashed: Vec<(WorkerId, BalanceOf<T>)>,
+	/// Found by the runtime's run rather than by referees.
+	pub by_runtime: bool,
+}
+
 /// Blocks from a commitment (or an escalation) to the draw that follows it: the assignment
 /// delay D, so that the draw at block C + D takes the VRF outputs of blocks C+1 … C+D−1, none
 /// of which existed when block C was built.
@@ -537,7 +552,6 @@ impl<T: Config> Pallet<T> {
 		findings: Vec<Option<RevealedFinding<T>>>,
 	) -> Result<Weight, DispatchError> {
 		let referral = Referrals::<T>::get(job_id).ok_or(Error::<T>::NotQuorumJob)?;
-		let per_worker = job.price.per_worker;
 		let parties: Vec<(WorkerId, RevealedFinding<T>)> =
 			(0..referral.parties).filter_map(|party| Parties::<T>::get(job_id, party)).collect();
 		let exposure = T::Workers::max_exposure();
@@ -612,6 +626,38 @@ impl<T: Config> Pallet<T> {
 			return Ok(weight);
 		}
 
+		let decided = Decided {
+			canonical: (referee, referee_finding),
+			ballot: canonical_ballot,
+			referees: agreeing_referees,
+			slashed,
+			by_runtime: false,
+		};
+		Self::judge_parties(job_id, job, &referral, parties, decided)?;
+		Ok(weight)
+	}
+
+	/// Ends a contradicted audit or a split quorum on `decided`'s canonical output (see the
+	/// module's docs): each party beyond the slash rule of it slashed, the job settled on its
+	/// own result if that stands, else on the canonical output.
+	pub(crate) fn judge_parties(
+		job_id: JobId,
+		job: Job<T>,
+		referral: &Referral,
+		parties: Vec<(WorkerId, RevealedFinding<T>)>,
+		decided: Decided<'_, T>,
+	) -> DispatchResult {
+		let Decided {
+			canonical: (referee, referee_finding),
+			ballot: canonical_ballot,
+			referees: agreeing_referees,
+			mut slashed,
+			by_runtime,
+		} = decided;
+		let per_worker = job.price.per_worker;
+		let exposure = T::Workers::max_exposure();
+		let rule = Self::rule(&job.model);
+		let pinned = matches!(rule, ComparisonRule::ExactHash { .. });
 		// The parties, judged against the referees' output. The job's own result stands if
 		// the audited worker's output is within the slash rule of it, or (a split quorum) a
 		// member agrees with it; those are paid from the escrow as usual.
@@ -666,7 +712,11 @@ impl<T: Config> Pallet<T> {
 
 		let upheld = !paid.is_empty();
 		let caught = verdicts.contains(&Verdict::Wrong);
-		let outcome = RefereeOutcome::Decided { canonical: referee.clone(), upheld };
+		let outcome = if by_runtime {
+			RefereeOutcome::Recomputed { upheld }
+		} else {
+			RefereeOutcome::Decided { canonical: referee.clone(), upheld }
+		};
 		let (worker, finding) = match paid.first().and_then(|position| parties.get(*position)) {
 			Some(party) => party.clone(),
 			None => (referee, referee_finding),
@@ -699,7 +749,7 @@ impl<T: Config> Pallet<T> {
 			Self::pay_from_pool(referee, per_worker);
 		}
 		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
-		Ok(weight)
+		Ok(())
 	}
 
 	/// What ending a referral without referees weighs at most: no more than its referees'
@@ -812,7 +862,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A revealed finding's output, in bytes of inline data (none for "cannot execute").
-	fn finding_bytes(finding: &RevealedFinding<T>) -> u32 {
+	pub(crate) fn finding_bytes(finding: &RevealedFinding<T>) -> u32 {
 		match finding {
 			RevealedFinding::Output { output, .. } => Self::payload_bytes(output),
 			RevealedFinding::CannotExecute { .. } => 0,

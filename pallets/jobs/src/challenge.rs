@@ -31,7 +31,7 @@ use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
 	quorum::Ballot,
-	traits::{ModelRegistry, SlashAmount, SlashReason, WorkerStaking},
+	traits::{SlashAmount, SlashReason, WorkerStaking},
 	JobId, WorkerId,
 };
 
@@ -180,12 +180,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(claimed != result.output_hash, Error::<T>::ClaimMatchesResult);
 
 		let mut used = T::WeightInfo::challenge();
-		let runnable = T::Models::execution_weight(&provisional.job.model)
-			.filter(|_| matches!(Inputs::<T>::get(job_id), Some(Payload::Inline(_))));
-		if let Some(execution) = runnable {
+		if let Some(execution) = Self::runnable(job_id, &provisional.job.model) {
 			asset::hold_deposit::<T>(&challenger, T::MinFee::get())
 				.map_err(|_| Error::<T>::InsufficientDeposit)?;
-			match Self::recompute(job_id, &provisional) {
+			match Self::recompute(job_id, &provisional.job.model) {
 				Ok(outputs) => {
 					let won = Self::settle_by_recomputation(
 						challenger,

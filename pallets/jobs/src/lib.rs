@@ -770,6 +770,11 @@ pub mod pallet {
 		AppealWindowClosed,
 		/// The quorum's slashes are under appeal already (one appeal judges every wrong member).
 		AlreadyAppealed,
+		/// The job is not a contradicted audit or a split quorum awaiting its referees.
+		NotEscalated,
+		/// The runtime does not run this job's model itself, its input is remote, or the run
+		/// failed: the referees judge it.
+		NotRunByTheRuntime,
 	}
 
 	/// Genesis: the pallet's account is endowed with the existential deposit, so that earnings
@@ -1058,13 +1063,22 @@ pub mod pallet {
 		/// decides, nobody is slashed, the result stands and the deposit comes back less the
 		/// minimum fee.
 		///
+		/// On a model the runtime runs itself (with the job's input inline), the appeal is
+		/// settled in this call instead, the runtime's run on the job's input in the referees'
+		/// place, and only the minimum fee is held: returned and the call free if `worker` is
+		/// cleared, lost to the audit pool (and the call's weight paid) otherwise.
+		///
 		/// Origin: signed by `worker`'s operator.
 		///
 		/// Fails with `NotAppealable`, `NotWorkersOperator`, `AppealWindowClosed`,
 		/// `AlreadyAppealed`, `InsufficientDeposit`, or `RefereeQueueFull`.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::appeal())]
-		pub fn appeal(origin: OriginFor<T>, job: JobId, worker: WorkerId) -> DispatchResult {
+		#[pallet::weight(Pallet::<T>::appeal_weight_bound())]
+		pub fn appeal(
+			origin: OriginFor<T>,
+			job: JobId,
+			worker: WorkerId,
+		) -> DispatchResultWithPostInfo {
 			let operator = ensure_signed(origin)?;
 			Self::do_appeal(operator, job, worker)
 		}
@@ -1080,6 +1094,25 @@ pub mod pallet {
 		pub fn claim(origin: OriginFor<T>, beneficiary: T::AccountId) -> DispatchResult {
 			ensure_signed(origin)?;
 			Self::do_claim(beneficiary)
+		}
+
+		/// Settles `job`'s contradicted audit or split quorum, escalated to referees not yet
+		/// drawn, by the runtime's own run of the model (one it runs itself) on the job's input:
+		/// each party whose output differs is slashed, the job settles on a party's output
+		/// that equals the runtime's, else the submitter gets the runtime's output and pays
+		/// nothing. Free when it slashes a party; otherwise the caller pays its weight, the run
+		/// included.
+		///
+		/// Origin: any signed account.
+		///
+		/// Fails with `UnknownJob`, `NotEscalated` (the job is not a contradicted audit or a
+		/// split quorum awaiting its referees), or `NotRunByTheRuntime` (the runtime does not
+		/// run the model, the input is remote, or the run failed: the referees will judge).
+		#[pallet::call_index(6)]
+		#[pallet::weight(Pallet::<T>::escalation_settlement_bound())]
+		pub fn settle_by_execution(origin: OriginFor<T>, job: JobId) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			Self::do_settle_by_execution(job)
 		}
 	}
 }

@@ -17,15 +17,31 @@
 //! A run that fails (the model's bound was lowered under it since its listing, or its inputs
 //! make the interpreter fail as they would any worker's) leaves the challenge to referees, as
 //! for any other model.
+//!
+//! A contradicted audit or a split quorum of such a model is escalated to referees as any
+//! other, but until its referees are drawn anyone may settle it at once with
+//! [`Pallet::settle_by_execution`]: the runtime's output takes the referees' place. Each party
+//! whose output differs is slashed; the job settles on a party's output that equals the
+//! runtime's (its signed receipt holds), else the submitter gets the runtime's output for
+//! nothing. The call is free when it catches a party, and the caller pays its weight when it
+//! does not (a split that was nobody's fault). The referees stay the fallback when nobody calls.
 
+use crate::audit::Decided;
 use crate::{asset, pallet::*, types::*, WeightInfo};
-use frame_support::{pallet_prelude::*, weights::Weight};
+use alloc::vec::Vec;
+use frame_support::{
+	dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo, WithPostDispatchInfo},
+	pallet_prelude::*,
+	weights::Weight,
+};
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
 	output_hash,
+	quorum::{judge, Ballot, Verdict},
+	tensor::MAX_TENSORS,
 	traits::{ExecutionError, ModelRegistry, SlashAmount, SlashReason, WorkerStaking},
-	JobId,
+	ComparisonRule, JobId, WorkerId,
 };
 
 impl<T: Config> Pallet<T> {
@@ -45,16 +61,155 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(execution)
 	}
 
-	/// Runs `job_id`'s model on its stored inline input, as the referee of a challenge.
+	/// The weight of a run of `job_id`'s `model` if the runtime can settle its disputes itself:
+	/// it runs the model and the job's input is inline.
+	pub(crate) fn runnable(
+		job_id: JobId,
+		model: &veritensor_primitives::ModelHash,
+	) -> Option<Weight> {
+		T::Models::execution_weight(model)
+			.filter(|_| matches!(Inputs::<T>::get(job_id), Some(Payload::Inline(_))))
+	}
+
+	/// The weight [`Pallet::appeal`] declares: an appeal settled by the costliest run.
+	pub fn appeal_weight_bound() -> Weight {
+		T::WeightInfo::appeal()
+			.max(Self::appeal_recompute_weight(T::Models::max_execution_weight()))
+	}
+
+	/// The weight of an appeal settled by a run weighing `execution`: the appeal's checks, the
+	/// decision of an appeal (its largest quorum's slashes and refund; no referees to pay), and
+	/// the run.
+	pub fn appeal_recompute_weight(execution: Weight) -> Weight {
+		T::WeightInfo::appeal()
+			.saturating_add(T::WeightInfo::decide_appeal())
+			.saturating_add(execution)
+	}
+
+	/// The finding a dispute settled by the runtime's `outputs` settles on: a party's own signed
+	/// output where one equals the runtime's, else the runtime's output named after `name` (a
+	/// party whose signature it carries, which does not match: see `Overturned`).
+	pub(crate) fn runtime_canonical(
+		parties: &[(WorkerId, RevealedFinding<T>)],
+		outputs: &InlineTensors<T>,
+		name: &WorkerId,
+	) -> (WorkerId, RevealedFinding<T>) {
+		let recomputed_hash = output_hash(outputs);
+		let signed = |worker: &WorkerId| {
+			parties.iter().find_map(|(party, finding)| match finding {
+				RevealedFinding::Output { signature, .. } if party == worker => Some(*signature),
+				_ => None,
+			})
+		};
+		parties
+			.iter()
+			.find(|(_, finding)| {
+				matches!(finding, RevealedFinding::Output { output, .. }
+					if Self::finding_hash(output) == recomputed_hash)
+			})
+			.cloned()
+			.unwrap_or_else(|| {
+				let signature = signed(name).unwrap_or_else(|| {
+					defensive!("a dispute's named party revealed an output");
+					sp_core::sr25519::Signature::from_raw([0; 64])
+				});
+				let finding =
+					RevealedFinding::Output { output: Payload::Inline(outputs.clone()), signature };
+				(name.clone(), finding)
+			})
+	}
+
+	/// Runs `job_id`'s model on its stored inline input, as a referee.
 	pub(crate) fn recompute(
 		job_id: JobId,
-		provisional: &Provisional<T>,
+		model: &veritensor_primitives::ModelHash,
 	) -> Result<InlineTensors<T>, ExecutionError> {
 		let Some(Payload::Inline(inputs)) = Inputs::<T>::get(job_id) else {
 			return Err(ExecutionError::BadInput);
 		};
-		let outputs = T::Models::execute(&provisional.job.model, &inputs)?;
+		let outputs = T::Models::execute(model, &inputs)?;
 		InlineTensors::<T>::try_from(outputs).map_err(|_| ExecutionError::Failed)
+	}
+
+	/// The weight [`Pallet::settle_by_execution`] declares: the largest decision (every member
+	/// a party, outputs of the most bytes inline) and the costliest run.
+	pub fn escalation_settlement_bound() -> Weight {
+		let bytes = T::MaxInlineTensorBytes::get().saturating_mul(MAX_TENSORS);
+		Self::escalation_settlement_weight(
+			T::MaxWorkersPerJob::get(),
+			bytes,
+			T::Models::max_execution_weight(),
+		)
+	}
+
+	/// The weight of settling an escalation of `parties` with outputs of `bytes` by a run
+	/// weighing `execution`: the checks (a challenge's, which read as much), the decision of a
+	/// quorum of the parties and the runtime as its canonical member, and the run.
+	pub(crate) fn escalation_settlement_weight(
+		parties: u32,
+		bytes: u32,
+		execution: Weight,
+	) -> Weight {
+		T::WeightInfo::challenge()
+			.saturating_add(Self::decision_weight(parties.saturating_add(1), bytes))
+			.saturating_add(execution)
+	}
+
+	/// Settles `job_id`'s escalation by the runtime's run (see the module's docs).
+	pub(crate) fn do_settle_by_execution(job_id: JobId) -> DispatchResultWithPostInfo {
+		let job = Jobs::<T>::get(job_id).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(matches!(job.state, JobState::Escalated { .. }), Error::<T>::NotEscalated);
+		let referral = Referrals::<T>::get(job_id).ok_or(Error::<T>::NotEscalated)?;
+		ensure!(
+			matches!(referral.cause, RefereeCause::AuditContradicted | RefereeCause::QuorumSplit),
+			Error::<T>::NotEscalated
+		);
+		let execution = Self::runnable(job_id, &job.model).ok_or(Error::<T>::NotRunByTheRuntime)?;
+		let parties: Vec<(WorkerId, RevealedFinding<T>)> =
+			(0..referral.parties).filter_map(|party| Parties::<T>::get(job_id, party)).collect();
+		let largest =
+			parties.iter().map(|(_, finding)| Self::finding_bytes(finding)).max().unwrap_or(0);
+		let used = Self::escalation_settlement_weight(referral.parties, largest, execution);
+		let outputs = Self::recompute(job_id, &job.model).map_err(|error| {
+			log!(info, "job {job_id}: the runtime could not run it ({error:?})");
+			Error::<T>::NotRunByTheRuntime.with_weight(used)
+		})?;
+		// Named, if no party's output is the runtime's, after the first party with an output.
+		let first_output = parties
+			.iter()
+			.find(|(_, finding)| matches!(finding, RevealedFinding::Output { .. }))
+			.map(|(worker, _)| worker.clone())
+			.ok_or(Error::<T>::NotEscalated)?;
+		let recomputed_hash = output_hash(&outputs);
+		let someone_right = parties.iter().any(|(_, finding)| {
+			matches!(finding, RevealedFinding::Output { output, .. }
+				if Self::finding_hash(output) == recomputed_hash)
+		});
+		let canonical = Self::runtime_canonical(&parties, &outputs, &first_output);
+		let replaced = (!someone_right).then_some(first_output);
+		let rule = Self::rule(&job.model);
+		let pinned = matches!(rule, ComparisonRule::ExactHash { .. });
+		let caught = parties.iter().any(|(_, finding)| {
+			judge(
+				&rule,
+				pinned,
+				&crate::audit::ballot::<T>(finding),
+				Some(&Ballot::Output(&outputs)),
+			) == Verdict::Wrong
+		});
+		let decided = Decided {
+			canonical,
+			ballot: Ballot::Output(&outputs),
+			referees: Vec::new(),
+			slashed: Vec::new(),
+			by_runtime: true,
+		};
+		Self::judge_parties(job_id, job, &referral, parties, decided)?;
+		if let Some(worker) = replaced {
+			Overturned::<T>::insert(job_id, worker);
+		}
+		let pays_fee = if caught { Pays::No } else { Pays::Yes };
+		Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee })
 	}
 
 	/// Settles `challenger`'s challenge of `job_id`'s provisional result (whose canonical hash

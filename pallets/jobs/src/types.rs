@@ -569,6 +569,13 @@ pub enum RefereeOutcome {
 	/// Fewer than three operators that took no part in the job could referee it: the
 	/// submitter is refunded and no party is slashed.
 	NoReferees,
+	/// No referee was needed: the runtime ran the model itself (one it runs) on the job's
+	/// input, and the parties that contradicted its output were slashed.
+	Recomputed {
+		/// Whether the job's result stands (as for `Decided`). If not, the submitter gets the
+		/// runtime's output.
+		upheld: bool,
+	},
 }
 
 /// The number of referees of a referee quorum.

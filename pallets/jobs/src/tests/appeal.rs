@@ -19,7 +19,7 @@ fn bounty() -> Balance {
 /// Runs a quorum of three classifier jobs in which the members at `wrong` (by draw order)
 /// answer `GARBAGE` (class 0) and the others the honest scores; returns the job and the
 /// members' seeds. Every operator is funded to cover a deposit.
-fn decide_quorum_with(garbage: &[usize]) -> (u64, Vec<u8>) {
+pub(super) fn decide_quorum_with(garbage: &[usize]) -> (u64, Vec<u8>) {
 	for seed in 1..=7 {
 		Balances::mint_into(&operator(seed), 10_000).unwrap();
 	}
@@ -38,7 +38,7 @@ fn decide_quorum_with(garbage: &[usize]) -> (u64, Vec<u8>) {
 	(job, seeds)
 }
 
-fn held(seed: u8) -> Balance {
+pub(super) fn held(seed: u8) -> Balance {
 	Balances::balance_on_hold(&HoldReason::ChallengeDeposit.into(), &operator(seed))
 }
 

@@ -14,7 +14,7 @@ use veritensor_primitives::{quorum::Verdict, traits::SlashReason};
 const AUDITED: VerificationTerms = VerificationTerms::audited();
 
 /// Submits an audited classifier job; returns its id.
-fn submit_audited() -> u64 {
+pub(super) fn submit_audited() -> u64 {
 	let id = crate::NextJobId::<Test>::get();
 	assert_ok!(Jobs::submit(
 		RuntimeOrigin::signed(USER),
@@ -55,7 +55,11 @@ pub(super) const NOISY: [i32; 4] = [1_030, 2_000, 60_030, 2_536];
 
 /// Runs `job` until its worker committed to a finding of `label` and `scores` and its audit
 /// was decided; returns the worker's seed and its finding.
-fn commit_and_decide(job: u64, label: i64, scores: [i32; 4]) -> (u8, crate::Finding<Test>) {
+pub(super) fn commit_and_decide(
+	job: u64,
+	label: i64,
+	scores: [i32; 4],
+) -> (u8, crate::Finding<Test>) {
 	run_to_block(1 + DELAY as u64);
 	let seeds = members(job);
 	assert_eq!(seeds.len(), 1, "one worker until the audit is decided");
@@ -70,7 +74,7 @@ fn commit_and_decide(job: u64, label: i64, scores: [i32; 4]) -> (u8, crate::Find
 
 /// Runs audited `job` with its worker's finding of `worker` (label, scores) and its auditor's
 /// of `auditor`, both committed and revealed; returns the two seeds and their findings.
-fn audit_and_reveal(
+pub(super) fn audit_and_reveal(
 	job: u64,
 	worker: (i64, [i32; 4]),
 	auditor: (i64, [i32; 4]),

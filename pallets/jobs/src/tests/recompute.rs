@@ -223,3 +223,295 @@ fn a_challenge_declares_the_weight_of_the_costliest_run() {
 fn asset_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::Jobs(crate::HoldReason::ChallengeDeposit), &who)
 }
+
+mod escalations {
+	//! Contradicted audits and split quorums of a model the runtime runs itself, settled by its
+	//! run before any referee is drawn.
+
+	use super::super::{audit::*, quorum::*};
+	use super::*;
+	use crate::{JobState, RefereeCause, RefereeOutcome};
+	use sp_runtime::Perbill;
+
+	/// The classifier as a model the runtime runs, computing the honest answer (class 2).
+	fn executable_classifier() {
+		make_executable_with(classifier(), classified(2, HONEST));
+	}
+
+	fn draw_at(job: u64) -> u64 {
+		match JobsMap::<Test>::get(job).unwrap().state {
+			JobState::Escalated { draw_at } => draw_at,
+			state => panic!("not escalated: {state:?}"),
+		}
+	}
+
+	/// Nothing of the job is left for referees: the draw at `draw_at` draws nobody.
+	fn no_referees_drawn(job: u64, draw_at: u64) {
+		run_to_block(draw_at);
+		assert!(!System::events().iter().any(|record| matches!(
+			record.event,
+			RuntimeEvent::Jobs(Event::RefereesDrawn { job: drawn, .. }) if drawn == job
+		)));
+		assert!(JobsMap::<Test>::get(job).is_none());
+	}
+
+	#[test]
+	fn a_contradicted_audit_is_settled_by_the_runtimes_run_and_the_wrong_auditor_slashed() {
+		ExtBuilder.build_and_execute(|| {
+			AuditRateFloor::set(Perbill::one());
+			setup(5);
+			executable_classifier();
+			let before = Balances::free_balance(USER);
+			let job = submit_audited();
+			let (original, auditor, _, _) = audit_and_reveal(job, (2, HONEST), (0, GARBAGE));
+			let draw_at = draw_at(job);
+
+			let info =
+				Jobs::settle_by_execution(RuntimeOrigin::signed(CHALLENGER), job).expect("settled");
+			assert_eq!(info.pays_fee, Pays::No, "it caught a party");
+			System::assert_has_event(
+				Event::Refereed {
+					job,
+					outcome: RefereeOutcome::Recomputed { upheld: true },
+					slashed: vec![(worker(auditor), EXPOSURE)],
+				}
+				.into(),
+			);
+			assert_eq!(slashes(), vec![(worker(auditor), EXPOSURE, SlashReason::WrongResult)]);
+			// The worker's own signed result stands; it is paid, the user pays as quoted.
+			let result = Results::<Test>::get(job).unwrap();
+			assert_eq!(result.worker, worker(original));
+			assert_eq!(result.output_hash, output_hash(&classified(2, HONEST)));
+			assert_eq!(Jobs::result_status(job), Some(ResultStatus::Final));
+			assert_eq!(earned(original), PRICE);
+			assert_eq!(earned(auditor), 0);
+			assert_eq!(
+				Balances::free_balance(USER),
+				before - Jobs::quote(&classifier(), &VerificationTerms::audited()).unwrap().1
+			);
+			no_referees_drawn(job, draw_at);
+		});
+	}
+
+	#[test]
+	fn a_contradicted_audit_whose_worker_is_wrong_gives_the_user_the_auditors_answer_free() {
+		ExtBuilder.build_and_execute(|| {
+			AuditRateFloor::set(Perbill::one());
+			setup(5);
+			executable_classifier();
+			let before = Balances::free_balance(USER);
+			let job = submit_audited();
+			fund_pool(10_000);
+			let (original, auditor, _, _) = audit_and_reveal(job, (0, GARBAGE), (2, HONEST));
+			let draw_at = draw_at(job);
+			assert_ok!(Jobs::settle_by_execution(RuntimeOrigin::signed(CHALLENGER), job));
+			assert_eq!(slashes(), vec![(worker(original), EXPOSURE, SlashReason::WrongResult)]);
+			let result = Results::<Test>::get(job).unwrap();
+			assert_eq!(result.worker, worker(auditor), "the auditor's signed output");
+			assert_eq!(result.output, crate::Payload::Inline(classified(2, HONEST)));
+			assert_eq!(Balances::free_balance(USER), before, "the user paid nothing");
+			assert_eq!(earned(auditor), PRICE, "the auditor is paid from the pool");
+			no_referees_drawn(job, draw_at);
+		});
+	}
+
+	#[test]
+	fn a_split_quorum_with_nobody_right_is_settled_on_the_runtimes_output_and_all_slashed() {
+		ExtBuilder.build_and_execute(|| {
+			setup(6);
+			executable_classifier();
+			let before = Balances::free_balance(USER);
+			let job = submit_quorum(3);
+			run_to_block(1 + DELAY as u64);
+			let seeds = members(job);
+			let findings: Vec<_> = seeds
+				.iter()
+				.zip([GARBAGE, NOISY, [0, 0, 0, 65_536]])
+				.map(|(seed, scores)| finding(*seed, job, 2, scores))
+				.collect();
+			commit_and_reveal(job, &findings);
+			let draw_at = draw_at(job);
+			System::assert_has_event(
+				Event::Escalated {
+					job,
+					cause: RefereeCause::QuorumSplit,
+					parties: seeds.iter().map(|seed| worker(*seed)).collect(),
+					draw_at,
+				}
+				.into(),
+			);
+
+			let info =
+				Jobs::settle_by_execution(RuntimeOrigin::signed(CHALLENGER), job).expect("settled");
+			assert_eq!(info.pays_fee, Pays::No);
+			assert_eq!(slashes().len(), 3, "every member was wrong");
+			let result = Results::<Test>::get(job).unwrap();
+			assert_eq!(result.output, crate::Payload::Inline(classified(2, HONEST)));
+			assert_eq!(result.worker, worker(seeds[0]));
+			assert_eq!(
+				Jobs::result_status(job),
+				Some(ResultStatus::Recomputed { worker: worker(seeds[0]) })
+			);
+			assert_eq!(Balances::free_balance(USER), before, "the user paid nothing");
+			for seed in &seeds {
+				assert_eq!(earned(*seed), 0);
+			}
+			no_referees_drawn(job, draw_at);
+		});
+	}
+
+	#[test]
+	fn only_an_escalation_awaiting_its_referees_of_a_model_the_runtime_runs_is_settled_so() {
+		ExtBuilder.build_and_execute(|| {
+			setup(6);
+			// Not a model the runtime runs: the referees judge it.
+			let job = submit_quorum(3);
+			run_to_block(1 + DELAY as u64);
+			let seeds = members(job);
+			// Pairwise beyond agreement, within the slash rule: no majority.
+			let split: Vec<_> = seeds
+				.iter()
+				.zip([60_000, 60_030, 60_060])
+				.map(|(seed, third)| finding(*seed, job, 2, [0, 0, third, 0]))
+				.collect();
+			assert_noop!(
+				Jobs::settle_by_execution(RuntimeOrigin::signed(CHALLENGER), job),
+				Error::<Test>::NotEscalated
+			);
+			commit_and_reveal(job, &split);
+			assert_noop!(
+				Jobs::settle_by_execution(RuntimeOrigin::signed(CHALLENGER), job),
+				Error::<Test>::NotRunByTheRuntime
+			);
+			// Once the referees are drawn, they judge it.
+			executable_classifier();
+			run_to_block(draw_at(job));
+			assert_noop!(
+				Jobs::settle_by_execution(RuntimeOrigin::signed(CHALLENGER), job),
+				Error::<Test>::NotEscalated
+			);
+			assert_noop!(
+				Jobs::settle_by_execution(RuntimeOrigin::signed(CHALLENGER), 999),
+				Error::<Test>::UnknownJob
+			);
+		});
+	}
+}
+
+mod appeals {
+	//! Appeals of a quorum's slashes on a model the runtime runs itself: settled in the appeal's
+	//! own call by the runtime's run.
+
+	use super::super::{appeal::*, quorum::*};
+	use super::*;
+	use crate::{Appeals, Decisions, Parties, RefereeOutcome};
+	use veritensor_primitives::quorum::Verdict;
+
+	fn executable_classifier() {
+		make_executable_with(classifier(), classified(2, HONEST));
+	}
+
+	#[test]
+	fn an_honest_minoritys_appeal_is_won_at_once_the_colluding_majority_slashed_the_user_refunded()
+	{
+		ExtBuilder.build_and_execute(|| {
+			setup(7);
+			executable_classifier();
+			let before = Balances::free_balance(USER);
+			// Two members collude on a garbage answer: the honest one is outvoted, found wrong.
+			let (job, seeds) = decide_quorum_with(&[0, 1]);
+			let (cheats, honest) = ([seeds[0], seeds[1]], seeds[2]);
+			assert_eq!(verdicts(job), vec![Verdict::Agreed, Verdict::Agreed, Verdict::Wrong]);
+			let appellant_before = Balances::free_balance(operator(honest));
+
+			let info = Jobs::appeal(RuntimeOrigin::signed(operator(honest)), job, worker(honest))
+				.expect("settled in the call");
+			assert_eq!(info.pays_fee, Pays::No, "the majority's slashes pay");
+			assert_eq!(info.actual_weight, Some(Jobs::appeal_recompute_weight(EXECUTION_WEIGHT)));
+			System::assert_has_event(
+				Event::Refereed {
+					job,
+					outcome: RefereeOutcome::Recomputed { upheld: false },
+					slashed: vec![(worker(cheats[0]), EXPOSURE), (worker(cheats[1]), EXPOSURE)],
+				}
+				.into(),
+			);
+			System::assert_last_event(
+				Event::AppealEnded {
+					job,
+					worker: worker(honest),
+					operator: operator(honest),
+					won: true,
+					returned: MIN_FEE,
+					reward: 2 * (REPORTER_BOUNTY * EXPOSURE),
+				}
+				.into(),
+			);
+			// The user paid nothing and holds the honest member's own signed answer.
+			assert_eq!(Balances::free_balance(USER), before);
+			let result = Results::<Test>::get(job).unwrap();
+			assert_eq!(result.worker, worker(honest));
+			assert_eq!(result.output_hash, output_hash(&classified(2, HONEST)));
+			assert_eq!(verdicts(job), vec![Verdict::Wrong, Verdict::Wrong, Verdict::Differed]);
+			assert_eq!(held(honest), 0);
+			assert_eq!(Balances::free_balance(operator(honest)), appellant_before);
+
+			// The honest member's slash never lands; the majority earns nothing, ever.
+			let dispute_end = Decisions::<Test>::get(job).unwrap().dispute_end;
+			run_to_block(dispute_end.max(System::block_number()) + 1);
+			let expected = vec![
+				(worker(cheats[0]), EXPOSURE, SlashReason::WrongResult),
+				(worker(cheats[1]), EXPOSURE, SlashReason::WrongResult),
+			];
+			assert_eq!(slashes(), expected);
+			// The honest operator's claim is its reward, nothing for the job itself.
+			let reward = 2 * (REPORTER_BOUNTY * EXPOSURE);
+			assert_eq!((earned(cheats[0]), earned(cheats[1]), earned(honest)), (0, 0, reward));
+			assert_eq!(Parties::<Test>::iter_prefix(job).count(), 0);
+			assert!(!Inputs::<Test>::contains_key(job));
+			assert_eq!(open_jobs(classifier()), 0);
+		});
+	}
+
+	#[test]
+	fn a_wrong_members_appeal_loses_at_once_and_the_majority_is_paid() {
+		ExtBuilder.build_and_execute(|| {
+			setup(7);
+			executable_classifier();
+			let (job, seeds) = decide_quorum_with(&[2]);
+			let cheat = seeds[2];
+			let cheat_before = Balances::free_balance(operator(cheat));
+
+			let info = Jobs::appeal(RuntimeOrigin::signed(operator(cheat)), job, worker(cheat))
+				.expect("settled in the call");
+			assert_eq!(info.pays_fee, Pays::Yes, "the loser pays the run");
+			System::assert_has_event(
+				Event::Refereed {
+					job,
+					outcome: RefereeOutcome::Recomputed { upheld: true },
+					slashed: vec![(worker(cheat), EXPOSURE)],
+				}
+				.into(),
+			);
+			System::assert_last_event(
+				Event::AppealEnded {
+					job,
+					worker: worker(cheat),
+					operator: operator(cheat),
+					won: false,
+					returned: 0,
+					reward: 0,
+				}
+				.into(),
+			);
+			assert_eq!(Balances::free_balance(operator(cheat)), cheat_before - MIN_FEE);
+			assert_eq!(Jobs::result_status(job), Some(ResultStatus::Final));
+			assert_eq!((earned(seeds[0]), earned(seeds[1]), earned(cheat)), (PRICE, PRICE, 0));
+			assert!(Appeals::<Test>::get(job).is_some());
+			// Slashed once: the window's end does not slash it again.
+			let dispute_end = Decisions::<Test>::get(job).unwrap().dispute_end;
+			run_to_block(dispute_end.max(System::block_number()) + 1);
+			assert_eq!(slashes(), vec![(worker(cheat), EXPOSURE, SlashReason::WrongResult)]);
+		});
+	}
+}
