@@ -278,9 +278,8 @@ fn a_challenge_against_a_right_result_of_the_preset_integer_model_loses() {
 
 #[test]
 fn a_challenge_settled_by_a_run_fits_a_block() {
-	let weight_of = |call: pallet_jobs::Call<Runtime>| {
-		RuntimeCall::Jobs(call).get_dispatch_info().call_weight
-	};
+	let weight_of =
+		|call: pallet_jobs::Call<Runtime>| RuntimeCall::Jobs(call).get_dispatch_info().call_weight;
 	let declared = weight_of(pallet_jobs::Call::challenge { job: 0, claimed: Default::default() });
 	let normal = RuntimeBlockWeights::get()
 		.get(frame_support::dispatch::DispatchClass::Normal)

@@ -100,11 +100,13 @@ impl<T: Config> Pallet<T> {
 
 		let mut used = T::WeightInfo::appeal();
 		if let Some(execution) = Self::runnable(job_id, &provisional.job.model) {
+			asset::hold_deposit::<T>(&operator, T::MinFee::get())
+				.map_err(|_| Error::<T>::InsufficientDeposit)?;
 			match Self::recompute(job_id, &provisional.job.model) {
 				Ok(outputs) => {
 					let appeal =
 						Challenge { challenger: operator, deposit: T::MinFee::get(), claimed };
-					let won = Self::appeal_by_recomputation(
+					let (won, largest) = Self::appeal_by_recomputation(
 						job_id,
 						worker,
 						provisional,
@@ -113,7 +115,8 @@ impl<T: Config> Pallet<T> {
 						outputs,
 					)?;
 					let pays_fee = if won { Pays::No } else { Pays::Yes };
-					let actual_weight = Some(Self::appeal_recompute_weight(execution));
+					let actual_weight =
+						Some(Self::appeal_recompute_weight(execution, parties, largest));
 					return Ok(PostDispatchInfo { actual_weight, pays_fee });
 				}
 				Err(error) => {
@@ -121,6 +124,7 @@ impl<T: Config> Pallet<T> {
 						info,
 						"appeal of job {job_id}: the runtime could not run it ({error:?}), referees will"
 					);
+					asset::release_deposit::<T>(&operator, T::MinFee::get())?;
 					used.saturating_accrue(execution);
 				}
 			}
@@ -140,8 +144,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Settles `appeal` of `worker`'s slash in `job_id`'s quorum (whose `parties` findings are
 	/// kept) at once, on the runtime's `outputs`: as referees would decide it, the runtime's
-	/// output in their place. Only the minimum fee is held: nobody else does any work. Returns
-	/// whether the appeal won.
+	/// output in their place. Only the minimum fee is held (already, by the caller): nobody
+	/// else does any work. Returns whether the appeal won, and the largest kept finding's size.
 	fn appeal_by_recomputation(
 		job_id: JobId,
 		worker: WorkerId,
@@ -149,9 +153,7 @@ impl<T: Config> Pallet<T> {
 		appeal: Challenge<T>,
 		parties: u32,
 		outputs: InlineTensors<T>,
-	) -> Result<bool, DispatchError> {
-		asset::hold_deposit::<T>(&appeal.challenger, appeal.deposit)
-			.map_err(|_| Error::<T>::InsufficientDeposit)?;
+	) -> Result<(bool, u32), DispatchError> {
 		let job = provisional.job.clone();
 		let kept: Vec<(WorkerId, RevealedFinding<T>)> =
 			(0..parties).filter_map(|party| Parties::<T>::get(job_id, party)).collect();
@@ -160,10 +162,24 @@ impl<T: Config> Pallet<T> {
 		let canonical = Self::runtime_canonical(&kept, &outputs, &provisional.worker);
 		Referrals::<T>::insert(job_id, Referral { cause: RefereeCause::Appealed, parties });
 		Appeals::<T>::insert(job_id, worker);
+		let appellant = appeal.challenger.clone();
 		provisional.challenge = Some(appeal);
 		Provisionals::<T>::insert(job_id, provisional);
+		let largest =
+			kept.iter().map(|(_, finding)| Self::finding_bytes(finding)).max().unwrap_or(0);
+		// The quorum's canonical output is kept first.
+		let output_hash = veritensor_primitives::output_hash(&outputs);
+		let upheld = matches!(kept.first(), Some((_, RevealedFinding::Output { output, .. }))
+			if Self::finding_hash(output) == output_hash);
+		Self::deposit_event(Event::Recomputed {
+			job: job_id,
+			challenger: appellant,
+			output_hash,
+			upheld,
+		});
 		let ballot = Ballot::Output(&outputs);
-		Self::end_appeal(job_id, job, canonical, ballot, Vec::new(), Vec::new(), true)
+		let won = Self::end_appeal(job_id, job, canonical, ballot, Vec::new(), Vec::new(), true)?;
+		Ok((won, largest))
 	}
 
 	/// Ends an appeal its referees decided: `canonical` is their output (the referee and its

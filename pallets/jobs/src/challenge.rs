@@ -193,7 +193,8 @@ impl<T: Config> Pallet<T> {
 						outputs,
 					)?;
 					let pays_fee = if won { Pays::No } else { Pays::Yes };
-					let actual_weight = Some(Self::recompute_weight(execution));
+					let bytes = Self::payload_bytes(&result.output);
+					let actual_weight = Some(Self::recompute_weight(execution, bytes));
 					return Ok(PostDispatchInfo { actual_weight, pays_fee });
 				}
 				Err(error) => {

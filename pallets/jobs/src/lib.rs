@@ -636,9 +636,11 @@ pub mod pallet {
 		/// pool and the block (the job ended or its deadline passed), or it failed to apply.
 		/// The batch's other answers stand.
 		AnswerSkipped { job: JobId, worker: WorkerId, reason: DispatchError },
-		/// `challenger`'s challenge of `job`'s result was settled in its own call: the runtime
-		/// ran the model (one it runs itself) on the job's input and got the output whose hash
-		/// is `output_hash`; `upheld` if that is the worker's output.
+		/// A dispute of `job` was settled by the runtime's own run of its model (one it runs
+		/// itself) on the job's input, at `challenger`'s request (a challenger, an appellant,
+		/// or the caller of `settle_by_execution`): the run's output has the hash
+		/// `output_hash`; `upheld` if the result under dispute stands (a challenged worker's
+		/// output, a quorum's canonical output, or an escalation where nobody was wrong).
 		Recomputed {
 			job: JobId,
 			challenger: T::AccountId,
@@ -1111,8 +1113,8 @@ pub mod pallet {
 		#[pallet::call_index(6)]
 		#[pallet::weight(Pallet::<T>::escalation_settlement_bound())]
 		pub fn settle_by_execution(origin: OriginFor<T>, job: JobId) -> DispatchResultWithPostInfo {
-			ensure_signed(origin)?;
-			Self::do_settle_by_execution(job)
+			let caller = ensure_signed(origin)?;
+			Self::do_settle_by_execution(caller, job)
 		}
 	}
 }

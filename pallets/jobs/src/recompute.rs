@@ -48,17 +48,36 @@ impl<T: Config> Pallet<T> {
 	/// The weight a challenge declares before it knows its model: a settlement by a run of the
 	/// costliest model the runtime may run (the referees' path weighs less).
 	pub fn challenge_weight_bound() -> Weight {
-		T::WeightInfo::challenge().max(Self::recompute_weight(T::Models::max_execution_weight()))
+		let most = Self::largest_inline_output();
+		T::WeightInfo::challenge()
+			.max(Self::recompute_weight(T::Models::max_execution_weight(), most))
 	}
 
-	/// The weight of a challenge settled by a run weighing `execution`: the challenge's checks
-	/// and hold, a won challenge's decision (slash, refund and replaced result, a superset of
-	/// what follows a run: no referees to pay), and the run, measured per unit of the
-	/// interpreter's cost model in `pallet-models`.
-	pub fn recompute_weight(execution: Weight) -> Weight {
+	/// The most bytes an inline output holds.
+	fn largest_inline_output() -> u32 {
+		T::MaxInlineTensorBytes::get().saturating_mul(MAX_TENSORS)
+	}
+
+	/// The weight of a challenge settled by a run weighing `execution`, the worker's output
+	/// `bytes` long: the challenge's checks and hold, a won challenge's decision (slash, refund
+	/// and replaced result, a superset of what follows a run: no referees to pay), the run
+	/// (measured per unit of the interpreter's cost model in `pallet-models`), and the
+	/// comparison of the run's output with the worker's.
+	pub fn recompute_weight(execution: Weight, bytes: u32) -> Weight {
 		T::WeightInfo::challenge()
 			.saturating_add(T::WeightInfo::decide_challenge())
+			.saturating_add(Self::runtime_judgement_weight(1, bytes))
 			.saturating_add(execution)
+	}
+
+	/// What judging `parties` findings of at most `bytes` against the runtime's output adds to
+	/// a decision benchmarked with referees: reading the job's input, hashing the runtime's
+	/// output and comparing it with each party's (two comparisons' worth each).
+	pub(crate) fn runtime_judgement_weight(parties: u32, bytes: u32) -> Weight {
+		let comparisons = parties.saturating_add(1).saturating_mul(2);
+		T::WeightInfo::compare_outputs(bytes)
+			.saturating_mul(comparisons.into())
+			.saturating_add(T::DbWeight::get().reads(1))
 	}
 
 	/// The weight of a run of `job_id`'s `model` if the runtime can settle its disputes itself:
@@ -73,16 +92,22 @@ impl<T: Config> Pallet<T> {
 
 	/// The weight [`Pallet::appeal`] declares: an appeal settled by the costliest run.
 	pub fn appeal_weight_bound() -> Weight {
-		T::WeightInfo::appeal()
-			.max(Self::appeal_recompute_weight(T::Models::max_execution_weight()))
+		let bound = Self::appeal_recompute_weight(
+			T::Models::max_execution_weight(),
+			T::MaxWorkersPerJob::get(),
+			Self::largest_inline_output(),
+		);
+		T::WeightInfo::appeal().max(bound)
 	}
 
-	/// The weight of an appeal settled by a run weighing `execution`: the appeal's checks, the
-	/// decision of an appeal (its largest quorum's slashes and refund; no referees to pay), and
-	/// the run.
-	pub fn appeal_recompute_weight(execution: Weight) -> Weight {
+	/// The weight of an appeal of `parties` kept findings of at most `bytes`, settled by a run
+	/// weighing `execution`: the appeal's checks, the decision of an appeal (its largest
+	/// quorum's slashes and refund; no referees to pay), the run, and the parties' comparison
+	/// with the run's output.
+	pub fn appeal_recompute_weight(execution: Weight, parties: u32, bytes: u32) -> Weight {
 		T::WeightInfo::appeal()
 			.saturating_add(T::WeightInfo::decide_appeal())
+			.saturating_add(Self::runtime_judgement_weight(parties, bytes))
 			.saturating_add(execution)
 	}
 
@@ -134,7 +159,7 @@ impl<T: Config> Pallet<T> {
 	/// The weight [`Pallet::settle_by_execution`] declares: the largest decision (every member
 	/// a party, outputs of the most bytes inline) and the costliest run.
 	pub fn escalation_settlement_bound() -> Weight {
-		let bytes = T::MaxInlineTensorBytes::get().saturating_mul(MAX_TENSORS);
+		let bytes = Self::largest_inline_output();
 		Self::escalation_settlement_weight(
 			T::MaxWorkersPerJob::get(),
 			bytes,
@@ -152,11 +177,16 @@ impl<T: Config> Pallet<T> {
 	) -> Weight {
 		T::WeightInfo::challenge()
 			.saturating_add(Self::decision_weight(parties.saturating_add(1), bytes))
+			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(execution)
 	}
 
-	/// Settles `job_id`'s escalation by the runtime's run (see the module's docs).
-	pub(crate) fn do_settle_by_execution(job_id: JobId) -> DispatchResultWithPostInfo {
+	/// Settles `job_id`'s escalation by the runtime's run (see the module's docs), at
+	/// `caller`'s request.
+	pub(crate) fn do_settle_by_execution(
+		caller: T::AccountId,
+		job_id: JobId,
+	) -> DispatchResultWithPostInfo {
 		let job = Jobs::<T>::get(job_id).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(matches!(job.state, JobState::Escalated { .. }), Error::<T>::NotEscalated);
 		let referral = Referrals::<T>::get(job_id).ok_or(Error::<T>::NotEscalated)?;
@@ -169,17 +199,18 @@ impl<T: Config> Pallet<T> {
 			(0..referral.parties).filter_map(|party| Parties::<T>::get(job_id, party)).collect();
 		let largest =
 			parties.iter().map(|(_, finding)| Self::finding_bytes(finding)).max().unwrap_or(0);
-		let used = Self::escalation_settlement_weight(referral.parties, largest, execution);
-		let outputs = Self::recompute(job_id, &job.model).map_err(|error| {
-			log!(info, "job {job_id}: the runtime could not run it ({error:?})");
-			Error::<T>::NotRunByTheRuntime.with_weight(used)
-		})?;
-		// Named, if no party's output is the runtime's, after the first party with an output.
+		// Named, if no party's output is the runtime's, after the first party with an output
+		// (an escalation always has one: parties that all cannot execute agree).
 		let first_output = parties
 			.iter()
 			.find(|(_, finding)| matches!(finding, RevealedFinding::Output { .. }))
 			.map(|(worker, _)| worker.clone())
 			.ok_or(Error::<T>::NotEscalated)?;
+		let used = Self::escalation_settlement_weight(referral.parties, largest, execution);
+		let outputs = Self::recompute(job_id, &job.model).map_err(|error| {
+			log!(info, "job {job_id}: the runtime could not run it ({error:?})");
+			Error::<T>::NotRunByTheRuntime.with_weight(used)
+		})?;
 		let recomputed_hash = output_hash(&outputs);
 		let someone_right = parties.iter().any(|(_, finding)| {
 			matches!(finding, RevealedFinding::Output { output, .. }
@@ -208,6 +239,12 @@ impl<T: Config> Pallet<T> {
 		if let Some(worker) = replaced {
 			Overturned::<T>::insert(job_id, worker);
 		}
+		Self::deposit_event(Event::Recomputed {
+			job: job_id,
+			challenger: caller,
+			output_hash: recomputed_hash,
+			upheld: !caught,
+		});
 		let pays_fee = if caught { Pays::No } else { Pays::Yes };
 		Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee })
 	}
@@ -227,6 +264,7 @@ impl<T: Config> Pallet<T> {
 		let fee = T::MinFee::get();
 		let model = provisional.job.model;
 		let worker = provisional.worker.clone();
+		let mut slashed = Vec::new();
 		let (returned, reward) = if upheld {
 			let forfeited =
 				Challenge { challenger: challenger.clone(), deposit: fee, claimed: worker_hash };
@@ -236,16 +274,18 @@ impl<T: Config> Pallet<T> {
 			(returned, Zero::zero())
 		} else {
 			let pool_before = asset::pool_balance::<T>();
-			let _ = T::Workers::slash_operator(
+			let taken = T::Workers::slash_operator(
 				&provisional.operator,
 				&worker,
 				SlashAmount::Fixed(T::Workers::max_exposure()),
 				SlashReason::WrongResult,
 				Some(Self::audit_pool()),
 			)
-			.inspect_err(|_| {
+			.unwrap_or_else(|_| {
 				log!(warn, "challenge of job {job_id}: the worker's operator is gone");
+				Zero::zero()
 			});
+			slashed.push((worker.clone(), taken));
 			let bounty = asset::pool_balance::<T>().saturating_sub(pool_before);
 			let reward = asset::draw_from_pool::<T>(bounty);
 			Self::accrue(&challenger, reward);
@@ -271,6 +311,8 @@ impl<T: Config> Pallet<T> {
 			output_hash: recomputed_hash,
 			upheld,
 		});
+		let outcome = RefereeOutcome::Recomputed { upheld };
+		Self::deposit_event(Event::Refereed { job: job_id, outcome, slashed });
 		Self::deposit_event(Event::ChallengeEnded {
 			job: job_id,
 			challenger,

@@ -62,8 +62,9 @@ sp_api::decl_runtime_apis! {
 		fn audit_rate(model: ModelHash) -> Option<Perbill>;
 
 		/// Where a settled job's result stands while it is kept: provisional (open to
-		/// challenge until a block, or being challenged), final, or overturned by referees
-		/// (the stored output is then theirs). `None` if no result is kept for the job.
+		/// challenge until a block, or being challenged), final, overturned by referees (the
+		/// stored output is then theirs), or recomputed by the runtime (a model it runs itself:
+		/// the stored output is the runtime's). `None` if no result is kept for the job.
 		#[api_version(4)]
 		fn result_status(job: JobId) -> Option<ResultStatus>;
 	}

@@ -76,8 +76,12 @@ impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let executable = Pallet::<T>::execution_cost(model)?;
 		// Not run: a model pinned to another interpreter version than this runtime's (listed
 		// before an upgrade changed it), whose honest workers may compute otherwise, and one
-		// listed under a higher bound than today's (see `execute`).
-		(pinned == Pallet::<T>::interpreter_rule() && executable.cost <= T::MaxExecutionCost::get())
+		// listed under higher bounds than today's, whose run may weigh more than
+		// `max_execution_weight` (see `execute`).
+		let within_bounds = executable.cost <= T::MaxExecutionCost::get()
+			&& executable.memory <= u64::from(T::MaxExecutionMemory::get())
+			&& executable.bytes <= T::MaxExecutableBytes::get();
+		(pinned == Pallet::<T>::interpreter_rule() && within_bounds)
 			.then(|| T::WeightInfo::execute(executable.bytes, cost_component(executable.cost)))
 	}
 
@@ -94,6 +98,8 @@ impl<T: Config> ModelRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	) -> Result<alloc::vec::Vec<Tensor<B>>, ExecutionError> {
 		let spec = Models::<T>::get(model).ok_or(ExecutionError::NotExecutable)?.spec;
 		ensure!(spec.comparison == Pallet::<T>::interpreter_rule(), ExecutionError::NotExecutable);
+		let executable = Pallet::<T>::execution_cost(model).ok_or(ExecutionError::NotExecutable)?;
+		ensure!(executable.bytes <= T::MaxExecutableBytes::get(), ExecutionError::TooCostly);
 		Pallet::<T>::execute(model, &spec.schema, inputs)
 	}
 }

@@ -18,6 +18,8 @@ use veritensor_primitives::{
 
 const CHALLENGER: AccountId = OTHER_USER;
 const OPERATOR: AccountId = 100;
+/// The bytes of a label: one I64.
+const LABEL_BYTES: u32 = 8;
 const FILL: u8 = 7;
 
 /// Lists the digits model as executable, adds its one worker and has it answer a job on an
@@ -54,7 +56,7 @@ fn a_challenge_against_a_wrong_result_is_settled_by_the_runtime_in_the_same_bloc
 		let info = Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, hash_of(right))
 			.expect("the challenge is settled");
 		assert_eq!(info.pays_fee, Pays::No, "the winner pays nothing: the slash pays");
-		assert_eq!(info.actual_weight, Some(Jobs::recompute_weight(EXECUTION_WEIGHT)));
+		assert_eq!(info.actual_weight, Some(Jobs::recompute_weight(EXECUTION_WEIGHT, LABEL_BYTES)));
 
 		// Settled in this block: the worker slashed, the user refunded in full with the
 		// runtime's output, no referee drawn.
@@ -75,6 +77,14 @@ fn a_challenge_against_a_wrong_result_is_settled_by_the_runtime_in_the_same_bloc
 		let bounty = REPORTER_BOUNTY * EXPOSURE;
 		System::assert_has_event(
 			Event::Overturned { job, worker: worker(1), refunded: COST }.into(),
+		);
+		System::assert_has_event(
+			Event::Refereed {
+				job,
+				outcome: crate::RefereeOutcome::Recomputed { upheld: false },
+				slashed: vec![(worker(1), EXPOSURE)],
+			}
+			.into(),
 		);
 		System::assert_has_event(
 			Event::Recomputed {
@@ -118,7 +128,7 @@ fn a_challenge_against_a_right_result_loses_the_minimum_fee_pays_for_the_run_and
 		let info = Jobs::challenge(RuntimeOrigin::signed(CHALLENGER), job, hash_of(right + 1))
 			.expect("the challenge is settled");
 		assert_eq!(info.pays_fee, Pays::Yes, "the loser pays the run");
-		assert_eq!(info.actual_weight, Some(Jobs::recompute_weight(EXECUTION_WEIGHT)));
+		assert_eq!(info.actual_weight, Some(Jobs::recompute_weight(EXECUTION_WEIGHT, LABEL_BYTES)));
 
 		assert!(slashes().is_empty(), "an honest worker is never slashed");
 		assert_eq!(Balances::free_balance(CHALLENGER), challenger_before - MIN_FEE);
@@ -214,8 +224,8 @@ fn a_challenge_declares_the_weight_of_the_costliest_run() {
 	ExtBuilder.build_and_execute(|| {
 		let call = crate::Call::<Test>::challenge { job: 0, claimed: H256::zero() };
 		let declared = call.get_dispatch_info().call_weight;
-		assert_eq!(declared, Jobs::recompute_weight(MAX_EXECUTION_WEIGHT));
-		assert!(declared.all_gte(Jobs::recompute_weight(EXECUTION_WEIGHT)));
+		assert_eq!(declared, Jobs::recompute_weight(MAX_EXECUTION_WEIGHT, 8 * 4096));
+		assert!(declared.all_gte(Jobs::recompute_weight(EXECUTION_WEIGHT, LABEL_BYTES)));
 		assert!(declared.all_gte(<Test as crate::Config>::WeightInfo::challenge()));
 	});
 }
@@ -356,6 +366,10 @@ mod escalations {
 			for seed in &seeds {
 				assert_eq!(earned(*seed), 0);
 			}
+			assert_noop!(
+				Jobs::settle_by_execution(RuntimeOrigin::signed(USER), job),
+				Error::<Test>::UnknownJob
+			);
 			no_referees_drawn(job, draw_at);
 		});
 	}
@@ -411,6 +425,9 @@ mod appeals {
 		make_executable_with(classifier(), classified(2, HONEST));
 	}
 
+	/// The bytes of a classifier's output: a label (I64) and four scores (F32).
+	const CLASSIFIED_BYTES: u32 = 8 + 16;
+
 	#[test]
 	fn an_honest_minoritys_appeal_is_won_at_once_the_colluding_majority_slashed_the_user_refunded()
 	{
@@ -427,7 +444,18 @@ mod appeals {
 			let info = Jobs::appeal(RuntimeOrigin::signed(operator(honest)), job, worker(honest))
 				.expect("settled in the call");
 			assert_eq!(info.pays_fee, Pays::No, "the majority's slashes pay");
-			assert_eq!(info.actual_weight, Some(Jobs::appeal_recompute_weight(EXECUTION_WEIGHT)));
+			let weight = Jobs::appeal_recompute_weight(EXECUTION_WEIGHT, 2, CLASSIFIED_BYTES);
+			assert_eq!(info.actual_weight, Some(weight));
+			let canonical_output = output_hash(&classified(2, HONEST));
+			System::assert_has_event(
+				Event::Recomputed {
+					job,
+					challenger: operator(honest),
+					output_hash: canonical_output,
+					upheld: false,
+				}
+				.into(),
+			);
 			System::assert_has_event(
 				Event::Refereed {
 					job,
@@ -512,6 +540,45 @@ mod appeals {
 			let dispute_end = Decisions::<Test>::get(job).unwrap().dispute_end;
 			run_to_block(dispute_end.max(System::block_number()) + 1);
 			assert_eq!(slashes(), vec![(worker(cheat), EXPOSURE, SlashReason::WrongResult)]);
+		});
+	}
+
+	#[test]
+	fn an_appeal_is_checked_before_the_run_and_one_the_runtime_cannot_run_goes_to_referees() {
+		use frame_support::traits::fungible::Mutate;
+		use frame_support::traits::tokens::{Fortitude, Precision, Preservation};
+		ExtBuilder.build_and_execute(|| {
+			setup(7);
+			executable_classifier();
+			let (job, seeds) = decide_quorum_with(&[2]);
+			let cheat = seeds[2];
+			let funds = Balances::free_balance(operator(cheat));
+			// Without the minimum fee: refused before anything runs.
+			assert_ok!(Balances::burn_from(
+				&operator(cheat),
+				funds,
+				Preservation::Expendable,
+				Precision::Exact,
+				Fortitude::Polite,
+			));
+			assert_noop!(
+				Jobs::appeal(RuntimeOrigin::signed(operator(cheat)), job, worker(cheat)),
+				Error::<Test>::InsufficientDeposit
+			);
+			// A run that fails: the referees judge it, with a challenge's deposit.
+			assert_ok!(Balances::mint_into(&operator(cheat), funds));
+			fail_executions(classifier(), ExecutionError::TooCostly);
+			let info = Jobs::appeal(RuntimeOrigin::signed(operator(cheat)), job, worker(cheat))
+				.expect("appealed");
+			let tried =
+				<Test as crate::Config>::WeightInfo::appeal().saturating_add(EXECUTION_WEIGHT);
+			assert_eq!(info.actual_weight, Some(tried), "the attempted run is charged");
+			assert_eq!(held(cheat), 3 * PRICE + MIN_FEE);
+			assert!(matches!(
+				JobsMap::<Test>::get(job).unwrap().state,
+				crate::JobState::Escalated { .. }
+			));
+			assert!(slashes().is_empty(), "nothing judged yet");
 		});
 	}
 }
