@@ -19,6 +19,9 @@ use veritensor_runtime::{
 
 type Bytes = <Runtime as pallet_models::Config>::MaxExecutableTensorBytes;
 
+/// The bytes of the integer demo model's output: the label (I64) and ten logits (I32).
+const OUTPUT_BYTES: u32 = 8 + 10 * 4;
+
 /// The integer demo model's file, as the presets store it.
 const ARTIFACT: &[u8] = veritensor_runtime::genesis_config_presets::DEMO_INTEGER_MODEL;
 
@@ -236,7 +239,7 @@ fn a_wrong_result_of_the_preset_integer_model_is_overturned_by_the_runtimes_own_
 		.expect("settled in the call");
 		assert_eq!(info.pays_fee, frame_support::dispatch::Pays::No);
 		let run = <Models as ModelRegistry<_, _>>::execution_weight(&preset_model()).unwrap();
-		assert_eq!(info.actual_weight, Some(Jobs::recompute_weight(run)));
+		assert_eq!(info.actual_weight, Some(Jobs::recompute_weight(run, OUTPUT_BYTES)));
 
 		// The worker slashed, Bob refunded all he paid, with the exact answer.
 		assert!(dave_bond() < bond_before, "the worker's bond was slashed");
@@ -297,7 +300,7 @@ fn a_challenge_settled_by_a_run_fits_a_block() {
 	}
 	common::ext("development").execute_with(|| {
 		let run = <Models as ModelRegistry<_, _>>::execution_weight(&preset_model()).unwrap();
-		let settled = Jobs::recompute_weight(run);
+		let settled = Jobs::recompute_weight(run, OUTPUT_BYTES);
 		let block = RuntimeBlockWeights::get().max_block.ref_time();
 		println!(
 			"a challenge of the integer demo model settled by the runtime's run weighs {} µs \

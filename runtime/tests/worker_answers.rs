@@ -16,10 +16,10 @@ use sp_runtime::{
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
 	MultiSigner,
 };
-use veritensor_primitives::{tensor::ElementType, traits::WorkerStaking, WorkerId};
+use veritensor_primitives::tensor::ElementType;
 use veritensor_runtime::{
 	configs::AnswerPriority, AccountId, Balances, Executive, Jobs, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic, Workers,
+	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic,
 };
 
 fn general(call: pallet_jobs::Call<Runtime>) -> UncheckedExtrinsic {

@@ -31,13 +31,13 @@
 // Reports submit-to-settled latency in blocks (P50/P95) for k = 1, k = 3, and audited jobs
 // (not audited, audited).
 import {
-  NodeProcess, UNITS, bestNumber, claimable, demoModels, digitInput, encodeTensors, fail,
+  NodeProcess, UNITS, bestNumber, claimable, demoModels, digitInput, encodeTensors, fail, inline,
     followJobs, insertWorkerKey, integerModelSpec, keyring, listThroughCouncil, recordPid,
   registerWorker, send, sleep, slashesBetween, submitJobs, testVectors, waitForBlock, freePort,
   DEMO_MODELS, jobEventsUntil, testChainSpec,
 } from './lib.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
-import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -68,10 +68,11 @@ function outputHash(outputs) {
 // for them). Returns its spec and the owner's proposal.
 function executableIntegerModel(api, vectors) {
   const spec = { ...integerModelSpec(), comparison: { ExactHash: { engine: 'Interpreter', version: '0.1.0' } } };
-  const artifact = readFileSync(join(DEMO_MODELS, demoModels().mlp_digits_int.file));
+  // As hex: raw bytes given as a Uint8Array would be read as SCALE-encoded (length first).
+  const artifact = u8aToHex(readFileSync(join(DEMO_MODELS, demoModels().mlp_digits_int.file)));
   const recorded = vectors.mlp_digits_int;
   const claims = [0, 1, 2, 3].map((i) => ({
-    inputs: digitInput('mlp_digits_int', vectors.pixels[i]),
+    inputs: inline(digitInput('mlp_digits_int', vectors.pixels[i])).Inline,
     outputHash: outputHash([
       { elem: 'I64', shape: [1], frac_bits: 0, values: [recorded.labels[i]] },
       { elem: 'I32', shape: [1, 10], frac_bits: 0, values: recorded.logits[i] },

@@ -277,20 +277,8 @@ impl<T: Config> Pallet<T> {
 			// The slash's bounty comes into the audit pool; it pays the referees first (the
 			// loser pays the resolution), the challenger the rest. What it cannot cover of the
 			// referees' pay comes from the deposit, so a won challenge never drains the pool.
-			let pool_before = asset::pool_balance::<T>();
-			let taken = T::Workers::slash_operator(
-				&provisional.operator,
-				&worker,
-				SlashAmount::Fixed(T::Workers::max_exposure()),
-				SlashReason::WrongResult,
-				Some(Self::audit_pool()),
-			)
-			.unwrap_or_else(|_| {
-				log!(warn, "challenge of job {job_id}: the worker's operator is gone");
-				Zero::zero()
-			});
+			let (taken, bounty) = Self::slash_challenged(job_id, &provisional);
 			slashed.push((worker.clone(), taken));
-			let bounty = asset::pool_balance::<T>().saturating_sub(pool_before);
 			let (spent, left) =
 				Self::pay_referees(&agreeing, per_worker, bounty, &challenge.challenger)?;
 			let reward = asset::draw_from_pool::<T>(left);
@@ -322,6 +310,28 @@ impl<T: Config> Pallet<T> {
 			reward,
 		});
 		Ok(())
+	}
+
+	/// Slashes a challenged provisional result's worker an assignment's exposure, through the
+	/// operator recorded at settlement (even if its key has left since), the bounty into the
+	/// audit pool. Returns what was taken and the bounty.
+	pub(crate) fn slash_challenged(
+		job_id: JobId,
+		provisional: &Provisional<T>,
+	) -> (BalanceOf<T>, BalanceOf<T>) {
+		let pool_before = asset::pool_balance::<T>();
+		let taken = T::Workers::slash_operator(
+			&provisional.operator,
+			&provisional.worker,
+			SlashAmount::Fixed(T::Workers::max_exposure()),
+			SlashReason::WrongResult,
+			Some(Self::audit_pool()),
+		)
+		.unwrap_or_else(|_| {
+			log!(warn, "challenge of job {job_id}: the worker's operator is gone");
+			Zero::zero()
+		});
+		(taken, asset::pool_balance::<T>().saturating_sub(pool_before))
 	}
 
 	/// Pays each of the `agreeing` referees `per_worker`: from `bounty` (in the audit pool) as

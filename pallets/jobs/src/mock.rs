@@ -132,9 +132,13 @@ thread_local! {
 	static VRF: RefCell<Option<H256>> = const { RefCell::new(Some(H256::repeat_byte(7))) };
 	static PINNED: RefCell<BTreeMap<ModelHash, ComparisonRule>> =
 		const { RefCell::new(BTreeMap::new()) };
-	static EXECUTABLE: RefCell<BTreeMap<ModelHash, Result<Option<InlineTensors<Test>>, ExecutionError>>> =
+	static EXECUTABLE: RefCell<BTreeMap<ModelHash, Execution>> =
 		const { RefCell::new(BTreeMap::new()) };
 }
+
+/// How the registry double runs an executable model: labelling a digit image (`None`), with
+/// fixed outputs, or failing.
+type Execution = Result<Option<InlineTensors<Test>>, ExecutionError>;
 
 /// What the registry double says one on-chain run of an executable model weighs.
 pub const EXECUTION_WEIGHT: Weight = Weight::from_parts(40_000_000_000, 0);

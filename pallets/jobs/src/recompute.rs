@@ -35,12 +35,12 @@ use frame_support::{
 	weights::Weight,
 };
 use sp_core::H256;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::traits::Zero;
 use veritensor_primitives::{
 	output_hash,
 	quorum::{judge, Ballot, Verdict},
 	tensor::MAX_TENSORS,
-	traits::{ExecutionError, ModelRegistry, SlashAmount, SlashReason, WorkerStaking},
+	traits::{ExecutionError, ModelRegistry},
 	ComparisonRule, JobId, WorkerId,
 };
 
@@ -273,20 +273,8 @@ impl<T: Config> Pallet<T> {
 			Self::make_final(job_id, provisional);
 			(returned, Zero::zero())
 		} else {
-			let pool_before = asset::pool_balance::<T>();
-			let taken = T::Workers::slash_operator(
-				&provisional.operator,
-				&worker,
-				SlashAmount::Fixed(T::Workers::max_exposure()),
-				SlashReason::WrongResult,
-				Some(Self::audit_pool()),
-			)
-			.unwrap_or_else(|_| {
-				log!(warn, "challenge of job {job_id}: the worker's operator is gone");
-				Zero::zero()
-			});
+			let (taken, bounty) = Self::slash_challenged(job_id, &provisional);
 			slashed.push((worker.clone(), taken));
-			let bounty = asset::pool_balance::<T>().saturating_sub(pool_before);
 			let reward = asset::draw_from_pool::<T>(bounty);
 			Self::accrue(&challenger, reward);
 			let refunded = Self::refund_submitter(&provisional);
