@@ -61,6 +61,7 @@ pub trait ModelRegistry<AccountId, Balance> {
 	/// The most weight [`Self::execution_weight`] can return: what a call that may re-execute
 	/// declares before it knows the model.
 	fn max_execution_weight() -> Weight {
+		// A registry that runs no model adds nothing to any call's weight.
 		Weight::zero()
 	}
 

@@ -27,7 +27,7 @@
 //! without revealing, or for a "cannot execute" a majority contradicted by running the job,
 //! have no output to judge and cannot appeal.
 
-use crate::{asset, pallet::*, types::*, WeightInfo};
+use crate::{asset, pallet::*, recompute::RefereeRun, types::*, WeightInfo};
 use alloc::vec::Vec;
 use frame_support::{
 	defensive,
@@ -99,35 +99,24 @@ impl<T: Config> Pallet<T> {
 		let parties = (wrong.len() as u32).saturating_add(1);
 
 		let mut used = T::WeightInfo::appeal();
-		if let Some(execution) = Self::runnable(job_id, &provisional.job.model) {
-			asset::hold_deposit::<T>(&operator, T::MinFee::get())
-				.map_err(|_| Error::<T>::InsufficientDeposit)?;
-			match Self::recompute(job_id, &provisional.job.model) {
-				Ok(outputs) => {
-					let appeal =
-						Challenge { challenger: operator, deposit: T::MinFee::get(), claimed };
-					let (won, largest) = Self::appeal_by_recomputation(
-						job_id,
-						worker,
-						provisional,
-						appeal,
-						parties,
-						outputs,
-					)?;
-					let pays_fee = if won { Pays::No } else { Pays::Yes };
-					let actual_weight =
-						Some(Self::appeal_recompute_weight(execution, parties, largest));
-					return Ok(PostDispatchInfo { actual_weight, pays_fee });
-				}
-				Err(error) => {
-					log!(
-						info,
-						"appeal of job {job_id}: the runtime could not run it ({error:?}), referees will"
-					);
-					asset::release_deposit::<T>(&operator, T::MinFee::get())?;
-					used.saturating_accrue(execution);
-				}
+		match Self::run_as_referee(&operator, job_id, &provisional.job.model)? {
+			RefereeRun::Ran(execution, outputs) => {
+				let appeal = Challenge { challenger: operator, deposit: T::MinFee::get(), claimed };
+				let (won, largest) = Self::appeal_by_recomputation(
+					job_id,
+					worker,
+					provisional,
+					appeal,
+					parties,
+					outputs,
+				)?;
+				let pays_fee = if won { Pays::No } else { Pays::Yes };
+				let actual_weight =
+					Some(Self::appeal_recompute_weight(execution, parties, largest));
+				return Ok(PostDispatchInfo { actual_weight, pays_fee });
 			}
+			RefereeRun::Failed(execution) => used.saturating_accrue(execution),
+			RefereeRun::NotRun => {}
 		}
 
 		let deposit = Self::challenge_deposit(&provisional.job);
@@ -169,8 +158,8 @@ impl<T: Config> Pallet<T> {
 			kept.iter().map(|(_, finding)| Self::finding_bytes(finding)).max().unwrap_or(0);
 		// The quorum's canonical output is kept first.
 		let output_hash = veritensor_primitives::output_hash(&outputs);
-		let upheld = matches!(kept.first(), Some((_, RevealedFinding::Output { output, .. }))
-			if Self::finding_hash(output) == output_hash);
+		let upheld =
+			kept.first().is_some_and(|(_, finding)| Self::finding_is(finding, output_hash));
 		Self::deposit_event(Event::Recomputed {
 			job: job_id,
 			challenger: appellant,

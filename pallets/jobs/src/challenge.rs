@@ -19,7 +19,9 @@
 //! Unchallenged, a provisional result becomes final when its window ends: its earnings accrue,
 //! its input is dropped. A worker's bond stays slashable that long (see the integrity test).
 
-use crate::{asset, pallet::*, settlement::Settlement, types::*, WeightInfo};
+use crate::{
+	asset, pallet::*, recompute::RefereeRun, settlement::Settlement, types::*, WeightInfo,
+};
 use alloc::vec::Vec;
 use frame_support::{
 	defensive,
@@ -180,32 +182,22 @@ impl<T: Config> Pallet<T> {
 		ensure!(claimed != result.output_hash, Error::<T>::ClaimMatchesResult);
 
 		let mut used = T::WeightInfo::challenge();
-		if let Some(execution) = Self::runnable(job_id, &provisional.job.model) {
-			asset::hold_deposit::<T>(&challenger, T::MinFee::get())
-				.map_err(|_| Error::<T>::InsufficientDeposit)?;
-			match Self::recompute(job_id, &provisional.job.model) {
-				Ok(outputs) => {
-					let won = Self::settle_by_recomputation(
-						challenger,
-						job_id,
-						provisional,
-						result.output_hash,
-						outputs,
-					)?;
-					let pays_fee = if won { Pays::No } else { Pays::Yes };
-					let bytes = Self::payload_bytes(&result.output);
-					let actual_weight = Some(Self::recompute_weight(execution, bytes));
-					return Ok(PostDispatchInfo { actual_weight, pays_fee });
-				}
-				Err(error) => {
-					log!(
-						info,
-						"challenge of job {job_id}: the runtime could not run it ({error:?}), referees will"
-					);
-					asset::release_deposit::<T>(&challenger, T::MinFee::get())?;
-					used.saturating_accrue(execution);
-				}
+		match Self::run_as_referee(&challenger, job_id, &provisional.job.model)? {
+			RefereeRun::Ran(execution, outputs) => {
+				let bytes = Self::payload_bytes(&result.output);
+				let won = Self::settle_by_recomputation(
+					challenger,
+					job_id,
+					provisional,
+					result.output_hash,
+					outputs,
+				)?;
+				let pays_fee = if won { Pays::No } else { Pays::Yes };
+				let actual_weight = Some(Self::recompute_weight(execution, bytes));
+				return Ok(PostDispatchInfo { actual_weight, pays_fee });
 			}
+			RefereeRun::Failed(execution) => used.saturating_accrue(execution),
+			RefereeRun::NotRun => {}
 		}
 
 		let deposit = Self::challenge_deposit(&provisional.job);

@@ -44,6 +44,16 @@ use veritensor_primitives::{
 	ComparisonRule, JobId, WorkerId,
 };
 
+/// What [`Pallet::run_as_referee`] did.
+pub(crate) enum RefereeRun<T: Config> {
+	/// Nothing: the runtime does not run the model, or the job's input is remote.
+	NotRun,
+	/// A run of this weight failed.
+	Failed(Weight),
+	/// A run of this weight gave these outputs.
+	Ran(Weight, InlineTensors<T>),
+}
+
 impl<T: Config> Pallet<T> {
 	/// The weight a challenge declares before it knows its model: a settlement by a run of the
 	/// costliest model the runtime may run (the referees' path weighs less).
@@ -111,6 +121,32 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(execution)
 	}
 
+	/// Whether `finding` is an output whose canonical hash is `hash`.
+	pub(crate) fn finding_is(finding: &RevealedFinding<T>, hash: H256) -> bool {
+		matches!(finding, RevealedFinding::Output { output, .. } if Self::finding_hash(output) == hash)
+	}
+
+	/// Runs `job_id`'s `model` as the referee of `who`'s challenge or appeal, if the runtime
+	/// runs it and the input is inline, with `who`'s minimum fee held. A run that fails
+	/// releases the fee: the referees judge instead.
+	pub(crate) fn run_as_referee(
+		who: &T::AccountId,
+		job_id: JobId,
+		model: &veritensor_primitives::ModelHash,
+	) -> Result<RefereeRun<T>, DispatchError> {
+		let Some(execution) = Self::runnable(job_id, model) else { return Ok(RefereeRun::NotRun) };
+		asset::hold_deposit::<T>(who, T::MinFee::get())
+			.map_err(|_| Error::<T>::InsufficientDeposit)?;
+		match Self::recompute(job_id, model) {
+			Ok(outputs) => Ok(RefereeRun::Ran(execution, outputs)),
+			Err(error) => {
+				log!(info, "job {job_id}: the runtime could not run it ({error:?}), referees will");
+				asset::release_deposit::<T>(who, T::MinFee::get())?;
+				Ok(RefereeRun::Failed(execution))
+			}
+		}
+	}
+
 	/// The finding a dispute settled by the runtime's `outputs` settles on: a party's own signed
 	/// output where one equals the runtime's, else the runtime's output named after `name` (a
 	/// party whose signature it carries, which does not match: see `Overturned`).
@@ -128,10 +164,7 @@ impl<T: Config> Pallet<T> {
 		};
 		parties
 			.iter()
-			.find(|(_, finding)| {
-				matches!(finding, RevealedFinding::Output { output, .. }
-					if Self::finding_hash(output) == recomputed_hash)
-			})
+			.find(|(_, finding)| Self::finding_is(finding, recomputed_hash))
 			.cloned()
 			.unwrap_or_else(|| {
 				let signature = signed(name).unwrap_or_else(|| {
@@ -212,10 +245,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::NotRunByTheRuntime.with_weight(used)
 		})?;
 		let recomputed_hash = output_hash(&outputs);
-		let someone_right = parties.iter().any(|(_, finding)| {
-			matches!(finding, RevealedFinding::Output { output, .. }
-				if Self::finding_hash(output) == recomputed_hash)
-		});
+		let someone_right =
+			parties.iter().any(|(_, finding)| Self::finding_is(finding, recomputed_hash));
 		let canonical = Self::runtime_canonical(&parties, &outputs, &first_output);
 		let replaced = (!someone_right).then_some(first_output);
 		let rule = Self::rule(&job.model);

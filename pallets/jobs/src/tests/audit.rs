@@ -91,16 +91,20 @@ pub(super) fn audit_and_reveal(
 /// Draws `job`'s referees and has each commit to and reveal `scores` (class 2); returns their
 /// seeds.
 pub(super) fn referee(job: u64, scores: [i32; 4]) -> Vec<u8> {
-	let draw_at = match JobsMap::<Test>::get(job).unwrap().state {
-		JobState::Escalated { draw_at } => draw_at,
-		state => panic!("not escalated: {state:?}"),
-	};
-	run_to_block(draw_at);
+	run_to_block(draw_at(job));
 	let referees = members(job);
 	assert_eq!(referees.len(), 3);
 	let findings: Vec<_> = referees.iter().map(|seed| finding(*seed, job, 2, scores)).collect();
 	commit_and_reveal(job, &findings);
 	referees
+}
+
+/// The block escalated `job`'s referees are drawn in.
+pub(super) fn draw_at(job: u64) -> u64 {
+	match JobsMap::<Test>::get(job).unwrap().state {
+		JobState::Escalated { draw_at } => draw_at,
+		state => panic!("not escalated: {state:?}"),
+	}
 }
 
 /// The output of a finding.

@@ -39,6 +39,14 @@ fn hash_of(value: i64) -> H256 {
 	output_hash(&tensors)
 }
 
+/// The classifier as a model the runtime runs, computing the honest answer (class 2).
+fn executable_classifier() {
+	make_executable_with(
+		super::quorum::classifier(),
+		super::quorum::classified(2, super::quorum::HONEST),
+	);
+}
+
 fn treasury_claim() -> Balance {
 	crate::Claimable::<Test>::get(TREASURY).unwrap_or(0)
 }
@@ -240,20 +248,8 @@ mod escalations {
 
 	use super::super::{audit::*, quorum::*};
 	use super::*;
-	use crate::{JobState, RefereeCause, RefereeOutcome};
+	use crate::{RefereeCause, RefereeOutcome};
 	use sp_runtime::Perbill;
-
-	/// The classifier as a model the runtime runs, computing the honest answer (class 2).
-	fn executable_classifier() {
-		make_executable_with(classifier(), classified(2, HONEST));
-	}
-
-	fn draw_at(job: u64) -> u64 {
-		match JobsMap::<Test>::get(job).unwrap().state {
-			JobState::Escalated { draw_at } => draw_at,
-			state => panic!("not escalated: {state:?}"),
-		}
-	}
 
 	/// Nothing of the job is left for referees: the draw at `draw_at` draws nobody.
 	fn no_referees_drawn(job: u64, draw_at: u64) {
@@ -420,10 +416,6 @@ mod appeals {
 	use super::*;
 	use crate::{Appeals, Decisions, Parties, RefereeOutcome};
 	use veritensor_primitives::quorum::Verdict;
-
-	fn executable_classifier() {
-		make_executable_with(classifier(), classified(2, HONEST));
-	}
 
 	/// The bytes of a classifier's output: a label (I64) and four scores (F32).
 	const CLASSIFIED_BYTES: u32 = 8 + 16;
