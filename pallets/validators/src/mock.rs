@@ -1,0 +1,193 @@
+//! A test runtime: System, Balances and the validator set, with session keys as a set of
+//! accounts and root as governance.
+
+use crate::{self as pallet_validators, SESSIONS_UNTIL_ACTIVE};
+use core::cell::RefCell;
+use frame_support::{
+	derive_impl,
+	traits::{ConstU128, Contains},
+};
+use pallet_session::SessionManager;
+use sp_runtime::BuildStorage;
+use sp_staking::SessionIndex;
+use std::collections::BTreeSet;
+
+pub type AccountId = u64;
+pub type Balance = u128;
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Validators = pallet_validators;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+pub const EXISTENTIAL_DEPOSIT: Balance = 1;
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// The minimum bond.
+pub const MINIMUM_BOND: Balance = 1_000;
+/// What every test account starts with.
+pub const ENDOWMENT: Balance = 10_000;
+/// The genesis validators.
+pub const GENESIS: [AccountId; 2] = [1, 2];
+/// Candidates: endowed, without a bond.
+pub const CANDIDATE: AccountId = 10;
+pub const OTHER_CANDIDATE: AccountId = 11;
+/// Endowed with less than the minimum bond.
+pub const POOR: AccountId = 20;
+
+thread_local! {
+	static KEYS: RefCell<BTreeSet<AccountId>> = RefCell::new(BTreeSet::new());
+}
+
+/// Accounts with session keys, as `session.set_keys` records them.
+pub struct KeyedAccounts;
+impl Contains<AccountId> for KeyedAccounts {
+	fn contains(who: &AccountId) -> bool {
+		KEYS.with(|keys| keys.borrow().contains(who))
+	}
+}
+
+/// `who` sets its session keys.
+pub fn set_keys(who: AccountId) {
+	KEYS.with(|keys| keys.borrow_mut().insert(who));
+}
+
+/// `who` purges its session keys.
+pub fn purge_keys(who: AccountId) {
+	KEYS.with(|keys| keys.borrow_mut().remove(&who));
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId> for KeyedAccounts {
+	fn set_session_keys(who: &AccountId) {
+		set_keys(*who);
+	}
+}
+
+#[derive_impl(pallet_validators::config_preludes::TestDefaultConfig)]
+impl pallet_validators::Config for Test {
+	type Currency = Balances;
+	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+	type HasSessionKeys = KeyedAccounts;
+	type MinimumBond = ConstU128<MINIMUM_BOND>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = KeyedAccounts;
+}
+
+/// Ends the current session as `pallet-session` does: the manager plans the session after next
+/// (returned, if the set changed) and the next one starts.
+pub fn rotate_session() -> Option<Vec<AccountId>> {
+	let current = pallet_validators::CurrentSession::<Test>::get();
+	<Validators as SessionManager<AccountId>>::end_session(current);
+	<Validators as SessionManager<AccountId>>::start_session(current + 1);
+	<Validators as SessionManager<AccountId>>::new_session(current + 1 + 1)
+}
+
+/// A small model of `pallet-session`'s queue: the authorities of each session as the manager's
+/// plans make them, starting from the genesis set.
+pub struct SessionQueue {
+	/// The current session's authorities.
+	pub active: Vec<AccountId>,
+	/// The next session's authorities.
+	pub queued: Vec<AccountId>,
+}
+
+impl SessionQueue {
+	pub fn at_genesis() -> Self {
+		let genesis = <Validators as SessionManager<AccountId>>::new_session_genesis(0)
+			.expect("the genesis set is not empty");
+		Self { active: genesis.clone(), queued: genesis }
+	}
+
+	/// Rotates once; returns the new session's index.
+	pub fn rotate(&mut self) -> SessionIndex {
+		let planned = rotate_session();
+		self.active = core::mem::replace(&mut self.queued, planned.unwrap_or(self.active.clone()));
+		pallet_validators::CurrentSession::<Test>::get()
+	}
+}
+
+/// Sessions from a change to the authority set, as the pallet documents it.
+pub const UNTIL_ACTIVE: SessionIndex = SESSIONS_UNTIL_ACTIVE;
+
+pub fn held(who: AccountId) -> Balance {
+	use frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(
+		&RuntimeHoldReason::Validators(pallet_validators::HoldReason::ValidatorBond),
+		&who,
+	)
+}
+
+/// Test externalities: `GENESIS` validators bonded with the minimum and with keys, every test
+/// account endowed.
+#[derive(Default)]
+pub struct ExtBuilder;
+
+impl ExtBuilder {
+	pub fn build(self) -> sp_io::TestExternalities {
+		KEYS.with(|keys| *keys.borrow_mut() = GENESIS.into_iter().collect());
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: GENESIS
+				.into_iter()
+				.chain([CANDIDATE, OTHER_CANDIDATE])
+				.map(|who| (who, ENDOWMENT))
+				.chain([(POOR, MINIMUM_BOND / 2)])
+				.collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_validators::GenesisConfig::<Test> {
+			validators: GENESIS.into_iter().map(|who| (who, MINIMUM_BOND)).collect(),
+			session_length: 0,
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Runs `test` at block 1, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Validators::do_try_state().expect("the validator set's invariants hold");
+		});
+	}
+}

@@ -1,0 +1,25 @@
+//! Unit tests, by topic. Every test runs through `ExtBuilder::build_and_execute`, which checks
+//! the pallet's invariants (`do_try_state`) at the end.
+
+mod bonding;
+mod membership;
+mod sessions;
+
+use crate::{mock::*, Event};
+
+fn last_event() -> Event<Test> {
+	System::events()
+		.into_iter()
+		.rev()
+		.find_map(|record| match record.event {
+			RuntimeEvent::Validators(event) => Some(event),
+			_ => None,
+		})
+		.expect("the pallet emitted an event")
+}
+
+/// `who` bonds the minimum and sets its keys.
+fn ready(who: AccountId) {
+	frame_support::assert_ok!(Validators::bond(RuntimeOrigin::signed(who), MINIMUM_BOND));
+	set_keys(who);
+}
