@@ -1,7 +1,7 @@
 //! The runtime APIs: what the node, the off-chain worker and clients call into the runtime for.
 
 use crate::{
-	configs::{time::EPOCH_DURATION_IN_SLOTS, BABE_GENESIS_EPOCH_CONFIG},
+	configs::{EpochDuration, BABE_GENESIS_EPOCH_CONFIG},
 	genesis_config_presets, AccountId, Babe, Balance, Block, Executive, Grandpa, InherentDataExt,
 	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
 	VERSION,
@@ -104,7 +104,7 @@ impl_runtime_apis! {
 			let epoch_config = Babe::epoch_config().unwrap_or(BABE_GENESIS_EPOCH_CONFIG);
 			sp_consensus_babe::BabeConfiguration {
 				slot_duration: Babe::slot_duration(),
-				epoch_length: EPOCH_DURATION_IN_SLOTS,
+				epoch_length: <EpochDuration as frame_support::traits::Get<u64>>::get(),
 				c: epoch_config.c,
 				authorities: Babe::authorities().to_vec(),
 				randomness: Babe::randomness(),

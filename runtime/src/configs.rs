@@ -2,7 +2,7 @@
 
 use crate::{
 	parameters::{dynamic_params::market, RuntimeParameters, ValueOf},
-	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
+	AccountId, Babe, Balance, Balances, Session, Validators, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
 	RuntimeTask, System, Treasury, VERSION,
 };
@@ -60,9 +60,14 @@ pub mod time {
 	pub const HOURS: BlockNumber = MINUTES * 60;
 	/// Blocks in a day.
 	pub const DAYS: BlockNumber = HOURS * 24;
-	/// BABE epoch length in slots. The authority set is fixed at genesis for now, so epochs only
-	/// pace BABE's randomness.
-	pub const EPOCH_DURATION_IN_SLOTS: u64 = HOURS as u64;
+	/// A production chain's session (and BABE epoch) length in slots: an hour. Validator set
+	/// changes and new session keys take effect two sessions after they are made, so this is
+	/// the pace of joining, leaving and rotating keys. Each chain fixes its length at genesis
+	/// (see [`super::EpochDuration`]).
+	pub const DEFAULT_SESSION_LENGTH: u64 = HOURS as u64;
+	/// The development and local testnet chains' session length: ten slots (a minute), so that
+	/// joining and leaving can be tried, and tested, in minutes.
+	pub const SHORT_SESSION_LENGTH: u64 = 10;
 	/// The probability that a slot has a primary (VRF-elected) author: 1/4. The other slots fall
 	/// back to secondary VRF authors, so every block still carries a VRF output.
 	pub const PRIMARY_PROBABILITY: (u64, u64) = (1, 4);
@@ -126,8 +131,19 @@ impl pallet_timestamp::Config for Runtime {
 	type WeightInfo = pallet_timestamp::weights::SubstrateWeight<Runtime>;
 }
 
+/// BABE's epoch length, which is the session length: fixed per chain at genesis
+/// (`validators.sessionLength`; [`time::DEFAULT_SESSION_LENGTH`] if the chain spec names none)
+/// and never changed afterwards, as BABE requires. One runtime thus serves production chains
+/// (hour-long sessions) and local test networks (short ones); a compile-time constant would
+/// need a separate build for tests, and a governance parameter would let a vote break BABE.
+pub struct EpochDuration;
+impl frame_support::traits::Get<u64> for EpochDuration {
+	fn get() -> u64 {
+		pallet_validators::SessionLength::<Runtime>::get()
+	}
+}
+
 parameter_types! {
-	pub const EpochDuration: u64 = time::EPOCH_DURATION_IN_SLOTS;
 	pub const ExpectedBlockTime: u64 = time::MILLI_SECS_PER_BLOCK;
 }
 
@@ -137,9 +153,10 @@ pub type MaxAuthorities = ConstU32<32>;
 impl pallet_babe::Config for Runtime {
 	type EpochDuration = EpochDuration;
 	type ExpectedBlockTime = ExpectedBlockTime;
-	// The authority set is fixed at genesis until validator rotation (pallet-session) is added.
-	type EpochChangeTrigger = pallet_babe::SameAuthoritiesForever;
-	type DisabledValidators = ();
+	// Sessions end epochs (`pallet-session` asks BABE when to end one, and hands it the next
+	// authorities).
+	type EpochChangeTrigger = pallet_babe::ExternalTrigger;
+	type DisabledValidators = Session;
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
@@ -157,6 +174,146 @@ impl pallet_grandpa::Config for Runtime {
 	type MaxSetIdSessionEntries = ConstU64<0>;
 	type KeyOwnerProof = sp_core::Void;
 	type EquivocationReportSystem = ();
+}
+
+/// Sessions from a validator's removal until its bond may be withdrawn (a day of production
+/// sessions). It must outlast the two sessions a removed validator still authors, and it is how
+/// long the session-historical record of who held which keys is kept, so that whatever a
+/// validator did while its bond was held can still be proven against it.
+pub const VALIDATOR_BONDING_DURATION: sp_staking::SessionIndex = 24;
+
+parameter_types! {
+	/// What a validator seat costs: a council majority that admits free identities could fill
+	/// the set with validators that have nothing to lose; and it is what an offence is slashed
+	/// from.
+	pub const ValidatorMinimumBond: Balance = 100_000 * currency::UNITS;
+	/// Held while an account has session keys registered: keeps every key record paid for,
+	/// including those of candidates that withdrew their bond and never purged their keys.
+	pub const SessionKeyDeposit: Balance = currency::UNITS;
+}
+
+/// Accounts whose session keys are registered with `pallet-session`.
+pub struct HasSessionKeys;
+impl frame_support::traits::Contains<AccountId> for HasSessionKeys {
+	fn contains(who: &AccountId) -> bool {
+		pallet_session::NextKeys::<Runtime>::contains_key(who)
+	}
+}
+
+/// Only bonded accounts (candidates, validators, former validators) may set session keys.
+pub struct BondedValidatorId;
+impl sp_runtime::traits::Convert<AccountId, Option<AccountId>> for BondedValidatorId {
+	fn convert(who: AccountId) -> Option<AccountId> {
+		pallet_validators::Bonds::<Runtime>::contains_key(&who).then_some(who)
+	}
+}
+
+/// A validator's identification in the session-historical record: its account alone.
+pub struct ValidatorIdentity;
+impl sp_runtime::traits::Convert<AccountId, Option<()>> for ValidatorIdentity {
+	fn convert(_who: AccountId) -> Option<()> {
+		Some(())
+	}
+}
+
+/// The validator set as `pallet-session` sees it: the governed set of `pallet-validators`, with
+/// the session-historical record pruned to [`VALIDATOR_BONDING_DURATION`] sessions.
+pub struct ValidatorSessions;
+
+impl pallet_session::SessionManager<AccountId> for ValidatorSessions {
+	fn new_session(new_index: sp_staking::SessionIndex) -> Option<alloc::vec::Vec<AccountId>> {
+		<Validators as pallet_session::SessionManager<AccountId>>::new_session(new_index)
+	}
+	fn new_session_genesis(
+		new_index: sp_staking::SessionIndex,
+	) -> Option<alloc::vec::Vec<AccountId>> {
+		<Validators as pallet_session::SessionManager<AccountId>>::new_session_genesis(new_index)
+	}
+	fn start_session(start_index: sp_staking::SessionIndex) {
+		pallet_session::historical::Pallet::<Runtime>::prune_up_to(
+			start_index.saturating_sub(VALIDATOR_BONDING_DURATION),
+		);
+		<Validators as pallet_session::SessionManager<AccountId>>::start_session(start_index)
+	}
+	fn end_session(end_index: sp_staking::SessionIndex) {
+		<Validators as pallet_session::SessionManager<AccountId>>::end_session(end_index)
+	}
+}
+
+impl pallet_session::historical::SessionManager<AccountId, ()> for ValidatorSessions {
+	fn new_session(
+		new_index: sp_staking::SessionIndex,
+	) -> Option<alloc::vec::Vec<(AccountId, ())>> {
+		<Self as pallet_session::SessionManager<AccountId>>::new_session(new_index)
+			.map(|set| set.into_iter().map(|who| (who, ())).collect())
+	}
+	fn new_session_genesis(
+		new_index: sp_staking::SessionIndex,
+	) -> Option<alloc::vec::Vec<(AccountId, ())>> {
+		<Self as pallet_session::SessionManager<AccountId>>::new_session_genesis(new_index)
+			.map(|set| set.into_iter().map(|who| (who, ())).collect())
+	}
+	fn start_session(start_index: sp_staking::SessionIndex) {
+		<Self as pallet_session::SessionManager<AccountId>>::start_session(start_index)
+	}
+	fn end_session(end_index: sp_staking::SessionIndex) {
+		<Self as pallet_session::SessionManager<AccountId>>::end_session(end_index)
+	}
+}
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = BondedValidatorId;
+	type ShouldEndSession = Babe;
+	type NextSessionRotation = Babe;
+	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Runtime, ValidatorSessions>;
+	type SessionHandler = <crate::SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = crate::SessionKeys;
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type KeyDeposit = SessionKeyDeposit;
+}
+
+impl pallet_session::historical::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type FullIdentification = ();
+	type FullIdentificationOf = ValidatorIdentity;
+}
+
+impl pallet_validators::Config for Runtime {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Currency = Balances;
+	type GovernanceOrigin = CouncilMajorityOrRoot;
+	type HasSessionKeys = HasSessionKeys;
+	type MinimumBond = ValidatorMinimumBond;
+	type MaxValidators = MaxAuthorities;
+	type BondingDuration = ConstU32<VALIDATOR_BONDING_DURATION>;
+	type DefaultSessionLength = ConstU64<{ time::DEFAULT_SESSION_LENGTH }>;
+	type WeightInfo = pallet_validators::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = SessionKeysForBenchmarks;
+}
+
+/// Generates session keys in the benchmark's keystore and sets them with their proof.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct SessionKeysForBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_validators::BenchmarkHelper<AccountId> for SessionKeysForBenchmarks {
+	fn set_session_keys(who: &AccountId) {
+		use codec::Encode;
+		use frame_support::traits::fungible::Mutate;
+		let generated = crate::SessionKeys::generate(&who.encode(), None);
+		let _ = Balances::mint_into(who, SessionKeyDeposit::get() * 2);
+		pallet_session::Pallet::<Runtime>::set_keys(
+			RuntimeOrigin::signed(who.clone()),
+			generated.keys,
+			generated.proof.encode(),
+		)
+		.expect("a bonded account sets fresh keys with their proof; qed");
+	}
 }
 
 impl pallet_balances::Config for Runtime {
@@ -275,13 +432,6 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
-}
-
-/// Binds the worker key to the session keys, so that nodes generate one with their other keys.
-pub struct WorkerKeys;
-
-impl sp_runtime::BoundToRuntimeAppPublic for WorkerKeys {
-	type Public = veritensor_primitives::WorkerId;
 }
 
 parameter_types! {

@@ -1,17 +1,19 @@
 //! Genesis presets: `development` (one validator, sudo, both digits demo models listed and the dev
 //! node's worker registered for them, so that a fresh chain answers jobs at once) and
 //! `local_testnet` (four validators, no sudo, both digits demo models listed, no worker). In both,
-//! the integer model is one the runtime runs itself: its artifact is stored at genesis. The
-//! node's chain specs are built from them, and `build-spec --chain <preset>` shows their full
-//! JSON.
+//! the integer model is one the runtime runs itself: its artifact is stored at genesis. Both run
+//! short sessions ([`SHORT_SESSION_LENGTH`] slots), and their validators are declared through
+//! the validator set, each bonded with the minimum, with its session keys. The node's chain
+//! specs are built from them, and `build-spec --chain <preset>` shows their full JSON.
 
 use crate::{
 	configs::{
 		currency::{MILLI_UNITS, UNITS},
-		BABE_GENESIS_EPOCH_CONFIG,
+		time::SHORT_SESSION_LENGTH,
+		ValidatorMinimumBond, BABE_GENESIS_EPOCH_CONFIG,
 	},
-	AccountId, BabeConfig, Balance, BalancesConfig, CouncilConfig, GrandpaConfig, ModelsConfig,
-	Runtime, RuntimeGenesisConfig, SudoConfig, WorkersConfig,
+	AccountId, BabeConfig, Balance, BalancesConfig, CouncilConfig, ModelsConfig, Runtime,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, ValidatorsConfig, WorkersConfig,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -28,16 +30,27 @@ use veritensor_primitives::{
 /// What each development account is endowed with.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * UNITS;
 
-/// The consensus keys of one validator.
-struct Authority {
-	babe: BabeId,
-	grandpa: GrandpaId,
+/// What each genesis validator bonds: the minimum.
+pub fn genesis_validator_bond() -> Balance {
+	<ValidatorMinimumBond as frame_support::traits::Get<Balance>>::get()
 }
 
-/// The development keys of one well-known account (`//Alice`, ...): its BABE key is sr25519 and
-/// its GRANDPA key ed25519, both derived from the same seed.
+/// A genesis validator: its account and session keys.
+struct Authority {
+	account: AccountId,
+	keys: SessionKeys,
+}
+
+/// The development keys of one well-known account (`//Alice`, ...), which is also the
+/// validator's account: its BABE key is sr25519 and its GRANDPA key ed25519, both derived from
+/// the same seed.
 fn authority(babe: Sr25519Keyring, grandpa: Ed25519Keyring) -> Authority {
-	Authority { babe: babe.public().into(), grandpa: grandpa.public().into() }
+	let babe_key: BabeId = babe.public().into();
+	let grandpa_key: GrandpaId = grandpa.public().into();
+	Authority {
+		account: babe.to_account_id(),
+		keys: SessionKeys { babe: babe_key, grandpa: grandpa_key },
+	}
 }
 
 /// blake2-256 of `executor/demo-models/mlp_digits_f32.onnx`, the float digits demo model.
@@ -231,12 +244,20 @@ fn genesis(
 		balances: BalancesConfig {
 			balances: endowed.into_iter().map(|account| (account, DEV_ENDOWMENT)).collect(),
 		},
-		babe: BabeConfig {
-			authorities: authorities.iter().map(|a| (a.babe.clone(), 1)).collect(),
-			epoch_config: BABE_GENESIS_EPOCH_CONFIG,
+		// BABE and GRANDPA take their genesis authorities from the session's genesis keys.
+		babe: BabeConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
+		validators: ValidatorsConfig {
+			validators: authorities
+				.iter()
+				.map(|a| (a.account.clone(), genesis_validator_bond()))
+				.collect(),
+			session_length: SHORT_SESSION_LENGTH,
 		},
-		grandpa: GrandpaConfig {
-			authorities: authorities.iter().map(|a| (a.grandpa.clone(), 1)).collect(),
+		session: SessionConfig {
+			keys: authorities
+				.into_iter()
+				.map(|a| (a.account.clone(), a.account, a.keys))
+				.collect(),
 		},
 		council: CouncilConfig { members: council },
 		sudo: SudoConfig { key: sudo },

@@ -2,8 +2,9 @@
 //!
 //! A BABE + GRANDPA solochain runtime for verifiable AI inference. This crate composes the FRAME
 //! pallets: system, timestamp, BABE (primary and secondary VRF slots, so that every block carries
-//! VRF randomness), GRANDPA, balances, transaction payment, utility, a council
-//! (`pallet-collective`, which votes model listings) and a treasury. Sudo is part of the runtime
+//! VRF randomness), GRANDPA, sessions (with their historical record) that rotate a governed,
+//! bonded validator set (`pallet-validators`), balances, transaction payment, utility, a council
+//! (`pallet-collective`, which votes model listings and validators) and a treasury. Sudo is part of the runtime
 //! but only the `development` genesis preset gives it a key. Veritensor's own pallets follow
 //! from index 20: the model registry (`pallet-models`) worker staking (`pallet-workers`) and the job market (`pallet-jobs`).
 //!
@@ -36,6 +37,7 @@ mod benchmarks {
 		[pallet_treasury, Treasury]
 		[pallet_sudo, Sudo]
 		[pallet_parameters, Parameters]
+		[pallet_validators, Validators]
 		[pallet_models, Models]
 		[pallet_workers, Workers]
 		[pallet_jobs, Jobs]
@@ -140,15 +142,14 @@ pub mod opaque {
 	pub type BlockId = generic::BlockId<Block>;
 
 	impl_opaque_keys! {
-		/// The keys a validator node holds: BABE and GRANDPA authority keys, and the worker key
-		/// its off-chain worker signs results with.
+		/// A validator's consensus keys: BABE and GRANDPA authority keys. Worker keys are not
+		/// among them: they are registered with worker staking on their own, so that rotating a
+		/// validator's keys never mints an unregistered worker key.
 		pub struct SessionKeys {
 			/// BABE block authoring.
 			pub babe: Babe,
 			/// GRANDPA finality voting.
 			pub grandpa: Grandpa,
-			/// Inference results and receipts.
-			pub worker: configs::WorkerKeys,
 		}
 	}
 }
@@ -162,7 +163,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 111,
+	spec_version: 112,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -208,6 +209,13 @@ mod runtime {
 	pub type Sudo = pallet_sudo;
 	#[runtime::pallet_index(10)]
 	pub type Parameters = pallet_parameters;
+	// Declared before `Session`: its genesis set is what the session's genesis asks for.
+	#[runtime::pallet_index(11)]
+	pub type Validators = pallet_validators;
+	#[runtime::pallet_index(12)]
+	pub type Session = pallet_session;
+	#[runtime::pallet_index(13)]
+	pub type Historical = pallet_session::historical;
 
 	// Veritensor's own pallets.
 	#[runtime::pallet_index(20)]

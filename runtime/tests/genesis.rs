@@ -104,11 +104,35 @@ fn local_testnet_has_four_validators_and_no_sudo() {
 }
 
 #[test]
-fn session_keys_include_the_worker_key() {
-	let key_types = SessionKeys::key_ids();
-	assert!(key_types.contains(&veritensor_primitives::WORKER_KEY_TYPE));
-	assert!(key_types.contains(&sp_core::crypto::key_types::BABE));
-	assert!(key_types.contains(&sp_core::crypto::key_types::GRANDPA));
+fn session_keys_are_the_consensus_keys_and_not_the_worker_key() {
+	assert_eq!(
+		SessionKeys::key_ids(),
+		&[sp_core::crypto::key_types::BABE, sp_core::crypto::key_types::GRANDPA]
+	);
+}
+
+#[test]
+fn every_preset_declares_its_validators_bonded_with_session_keys() {
+	use veritensor_runtime::{
+		configs::time::SHORT_SESSION_LENGTH, genesis_config_presets::genesis_validator_bond,
+		Session,
+	};
+	for id in preset_names() {
+		let name = String::from_utf8(id.into()).unwrap();
+		ext(&name).execute_with(|| {
+			let validators = pallet_validators::Validators::<Runtime>::get().into_inner();
+			assert_eq!(Session::validators(), validators, "{name}");
+			for who in &validators {
+				assert!(pallet_session::NextKeys::<Runtime>::contains_key(who), "{name}: keys");
+				assert_eq!(
+					pallet_validators::Bonds::<Runtime>::get(who).map(|bond| bond.amount),
+					Some(genesis_validator_bond()),
+					"{name}: bond"
+				);
+			}
+			assert_eq!(pallet_validators::SessionLength::<Runtime>::get(), SHORT_SESSION_LENGTH);
+		});
+	}
 }
 
 #[test]
