@@ -8,7 +8,8 @@
 #   scripts/benchmark-pallet.sh <pallet> [output file]
 #   scripts/benchmark-pallet.sh pallet_models pallets/models/src/weights.rs
 #
-# STEPS and REPEAT (default 50 and 20) trade precision for time. Run it on a quiet machine:
+# STEPS and REPEAT (default 50 and 20) trade precision for time. BENCH_NODE=dev uses the debug
+# node the tests build instead (no second build of the node; see below). Run it on a quiet machine:
 # anything else using the CPU inflates the measured weights.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -25,18 +26,33 @@ fi
 
 require_toolchain
 
-step "building the node with runtime benchmarks (release)"
-cargo build --locked --release -p veritensor-node --features runtime-benchmarks
-
-node="$CARGO_TARGET_DIR/release/veritensor-node"
+if [ "${BENCH_NODE:-release}" = dev ]; then
+	# The debug node the tests build runs the benchmarks of a runtime built with them: only the
+	# runtime is built again. Its host functions are partly unoptimised, so the weights come out
+	# higher than a release node measures: safe, not exact.
+	step "building the runtime with its benchmarks, and the debug node"
+	cargo build --locked -p veritensor-runtime --features runtime-benchmarks
+	wasm="$CARGO_TARGET_DIR/debug/wbuild/veritensor-runtime/veritensor_runtime.compact.compressed.wasm"
+	cp "$wasm" "$CARGO_TARGET_DIR/benchmarks-runtime.wasm"
+	wasm="$CARGO_TARGET_DIR/benchmarks-runtime.wasm"
+	# Both builds write the same wasm file: make the node's build put its own runtime back.
+	touch runtime/src/lib.rs
+	cargo build --locked -p veritensor-node
+	node="$CARGO_TARGET_DIR/debug/veritensor-node"
+else
+	step "building the node with runtime benchmarks (release)"
+	cargo build --locked --release -p veritensor-node --features runtime-benchmarks
+	wasm="$CARGO_TARGET_DIR/release/wbuild/veritensor-runtime/veritensor_runtime.compact.compressed.wasm"
+	node="$CARGO_TARGET_DIR/release/veritensor-node"
+fi
 step "listing the benchmarks of $pallet"
-"$node" benchmark pallet --runtime "$CARGO_TARGET_DIR/release/wbuild/veritensor-runtime/veritensor_runtime.compact.compressed.wasm" \
+"$node" benchmark pallet --runtime "$wasm" \
 	--genesis-builder-preset development --list=all 2>/dev/null | grep -q "^$pallet," ||
 	fail "the runtime has no benchmarks for $pallet (is it in define_benchmarks! in runtime/src/lib.rs?)"
 
 step "benchmarking $pallet into $output (steps ${STEPS:-50}, repeat ${REPEAT:-20})"
 "$node" benchmark pallet \
-	--runtime "$CARGO_TARGET_DIR/release/wbuild/veritensor-runtime/veritensor_runtime.compact.compressed.wasm" \
+	--runtime "$wasm" \
 	--genesis-builder-preset development \
 	--pallet "$pallet" --extrinsic '*' \
 	--steps "${STEPS:-50}" --repeat "${REPEAT:-20}" \

@@ -18,7 +18,9 @@
 #      corrupt model, bad inputs), a worker node stopped with jobs assigned and restarted, an
 #      attacker filling every block with tipped remarks while the worker answers, and quorums
 #      of three with a byzantine worker and a worker node killed between commit and reveal,
-#      audits and challenges (one settled by the runtime's own run of the integer model);
+#      audits and challenges (one settled by the runtime's own run of the integer model), and
+#      the validator set on five local-testnet nodes (one joins by council motion, authors,
+#      leaves and stops);
 #   6. the Python SDK (installed into a virtual environment) and its `veritensor` command,
 #      tested with pytest against a dev node the tests start.
 # Before the tests: cargo fmt --check, and clippy -D warnings on primitives, the pallets and the
@@ -41,7 +43,7 @@ cargo fmt --all --check || fail "the code is not formatted: run cargo fmt --all"
 
 step "lints: cargo clippy -D warnings on primitives, the interpreter, the pallets and the executor (all their targets)"
 SKIP_WASM_BUILD=1 cargo clippy --locked --all-targets -p veritensor-primitives \
-	-p veritensor-interpreter -p pallet-models -p pallet-workers -p pallet-jobs \
+	-p veritensor-interpreter -p pallet-models -p pallet-workers -p pallet-jobs -p pallet-validators \
 	-p veritensor-executor -- -D warnings
 
 step "the interpreter builds for the runtime's target (wasm32v1-none, no_std)"
@@ -50,7 +52,8 @@ cargo build --locked -p veritensor-interpreter --target wasm32v1-none
 # The pallets' own tests run once, below, with their benchmarks and try-runtime checks (a
 # superset of the plain run; clippy above already compiled their tests without the features).
 step "cargo test --workspace but the pallets (the first run builds the node and its wasm runtime: ~40 min on 2 cores)"
-cargo test --workspace --locked --exclude pallet-models --exclude pallet-workers --exclude pallet-jobs
+cargo test --workspace --locked --exclude pallet-models --exclude pallet-workers --exclude pallet-jobs \
+	--exclude pallet-validators
 
 for manifest in pallets/*/Cargo.toml; do
 	package=$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n 1)
@@ -63,7 +66,7 @@ step "JavaScript client check (@polkadot/api)"
 install_js_client
 node scripts/client/check.mjs "$NODE_BIN"
 
-step "end-to-end tests: the demo, faults, a worker node stopped and restarted, a block-filling attack, quorums and audits with a byzantine worker (~17 min)"
+step "end-to-end tests: the demo, faults, a worker node stopped and restarted, a block-filling attack, quorums and audits with a byzantine worker, a validator joining and leaving (~27 min)"
 node scripts/client/e2e.mjs "$NODE_BIN"
 
 step "Python SDK and command (pytest against a dev node, ~5 min)"

@@ -114,9 +114,13 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
 				BenchmarkCmd::Pallet(cmd) => {
-					if !cfg!(feature = "runtime-benchmarks") {
-						return Err("pallet benchmarks need a node built with \
-							`--features runtime-benchmarks` (see scripts/benchmark-pallet.sh)"
+					// A runtime given with `--runtime` carries its own benchmarks (built with
+					// `--features runtime-benchmarks`); the node's own runtime only does if the
+					// node was built with the feature.
+					if cmd.runtime.is_none() && !cfg!(feature = "runtime-benchmarks") {
+						return Err("pallet benchmarks need a runtime built with \
+							`--features runtime-benchmarks`: give one with --runtime, or build \
+							the node with the feature (see scripts/benchmark-pallet.sh)"
 							.into());
 					}
 					// With `--runtime`, genesis comes from the runtime's own preset

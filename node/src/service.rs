@@ -105,6 +105,9 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 			Vec::new(),
 		)?;
 	let client = Arc::new(client);
+	if let Some(seed) = &config.dev_key_seed {
+		crate::worker_keys::insert_dev_worker_key(&keystore_container.keystore(), seed)?;
+	}
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager.spawn_handle().spawn("telemetry", None, worker.run());

@@ -13,6 +13,8 @@ use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
 const ALICE: &str = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
 /// Bob's sr25519 public key, which a `--dev` node does not hold.
 const BOB: &str = "0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48";
+/// Bob's account (SS58), an operator for proofs of possession.
+const BOB_ACCOUNT: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 
 /// Digest items are SCALE-encoded: a variant byte, then the engine id `BABE`.
 const BABE_PRE_RUNTIME: &str = "0x0642414245";
@@ -66,11 +68,28 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 		);
 	}
 
-	// The worker key is one of the session keys, so `--dev` put Alice's into the keystore.
+	// `--dev` puts Alice's worker key into the keystore, next to her session keys.
 	let has_worker_key =
 		|key: &str| node.rpc("author_hasKey", json!([key, "vtwk"])).expect("author_hasKey answers");
 	assert_eq!(has_worker_key(ALICE), json!(true));
 	assert_eq!(has_worker_key(BOB), json!(false));
+
+	// Worker keys are managed apart from the session keys: a new one on request, and none minted
+	// by rotating the session keys.
+	let worker_keys = || {
+		node.rpc("veritensor_workerKeyProofs", json!([BOB_ACCOUNT]))
+			.expect("proofs answer")
+			.as_array()
+			.expect("a list of proofs")
+			.len()
+	};
+	assert_eq!(worker_keys(), 1);
+	let created = node.rpc("veritensor_generateWorkerKey", json!([])).expect("a new worker key");
+	let created = created["worker"].as_str().expect("the key in hex").to_string();
+	assert_eq!(has_worker_key(&created), json!(true));
+	assert_eq!(worker_keys(), 2);
+	node.rpc("author_rotateKeys", json!([])).expect("session keys rotate");
+	assert_eq!(worker_keys(), 2, "rotating the session keys minted a worker key");
 
 	let metadata = node.rpc("state_getMetadata", json!([])).expect("metadata");
 	assert!(metadata.as_str().is_some_and(|hex| hex.len() > 10_000), "metadata is too short");

@@ -1,8 +1,9 @@
 //! The worker key: an sr25519 key of its own type (`vtwk`), held in a worker node's keystore.
 //!
 //! The off-chain worker signs receipts and result transactions with it; the chain maps it to the
-//! worker an operator registered. It is part of the runtime's session keys, so
-//! `author_rotateKeys` and the `--dev`/`--alice` development keys create one.
+//! worker an operator registered. It is not one of the session keys (a validator's consensus
+//! keys): the node's `veritensor_generateWorkerKey` creates one, and `--dev`/`--alice` nodes
+//! get the development seed's at start.
 
 use sp_core::crypto::KeyTypeId;
 

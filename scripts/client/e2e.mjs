@@ -22,8 +22,12 @@
 //    challenges catch it, and a challenge of its wrong answer on the integer model (listed as
 //    one the runtime runs itself) is settled by the runtime's own run in the challenge's block.
 //
-//   node e2e.mjs <path to veritensor-node> [demo | workers | quorum | attack]   (demo, workers
-//   and quorum by default; attack runs the block-filling attack alone on nodes of its own)
+// 4. the validator set on five node processes of the local testnet (see validators.mjs): a fifth
+//    node bonds, sets keys with a proof, is added by council motion and authors from the session
+//    the motion names; it leaves and authors nothing from the session its leaving names.
+//
+//   node e2e.mjs <path to veritensor-node> [demo | workers | quorum | validators | attack]
+//   (all but attack by default; attack runs the block-filling attack alone on nodes of its own)
 //
 // Set VERITENSOR_KEEP_E2E (and VERITENSOR_KEEP_DEMO) to keep the nodes' directories and logs.
 import {
@@ -33,6 +37,7 @@ import {
 } from './lib.mjs';
 import { moneyChecks, runDemo } from './demo.mjs';
 import { quorumSuite } from './quorum.mjs';
+import { validatorsSuite } from './validators.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +47,7 @@ import { join } from 'node:path';
 
 const nodeBin = process.argv[2];
 if (!nodeBin) {
-  console.error('usage: node e2e.mjs <path to veritensor-node> [demo | workers | quorum | attack]');
+  console.error('usage: node e2e.mjs <path to veritensor-node> [demo | workers | quorum | validators | attack]');
   process.exit(2);
 }
 
@@ -420,12 +425,20 @@ async function quorum() {
     `${line('escalated to referees', latency.escalatedLatency)}`);
 }
 
+async function validators() {
+  console.log('e2e: the validator set (four local validators and a fifth node that joins and leaves)');
+  const result = await validatorsSuite(nodeBin, { say, check });
+  say(`from the motion to the fifth node's first block: ${result.motionToFirstBlockSeconds} s ` +
+    `(session ${result.firstBlockSession} after the motion's)`);
+}
+
 const only = process.argv[3];
 const started = Date.now();
 try {
   if (!only || only === 'demo') await demoFlow();
   if (!only || only === 'workers') await faultsAndRestart();
   if (!only || only === 'quorum') await quorum();
+  if (!only || only === 'validators') await validators();
   if (only === 'attack') await attackOnly();
   console.log(`e2e: passed in ${Math.round((Date.now() - started) / 1000)} s`);
   process.exit(0);

@@ -334,25 +334,33 @@ export async function listThroughCouncil(api, spec, owner, [opener, seconder], s
   propose = api.tx.models.propose(spec)) {
   await send(api, propose, owner);
   say(`${spec.metadata.name}: proposed by its owner, deposit held`);
-  const approve = api.tx.models.approve(spec.artifactHash);
-  const length = approve.method.encodedLength;
-  const { events } = await send(api, api.tx.council.propose(2, approve, length), opener);
+  const closed = await councilMotion(api, api.tx.models.approve(spec.artifactHash),
+    [opener, seconder], `models.approve(${spec.artifactHash.slice(0, 10)}…)`, say);
+  if (!closed.events.some((e) => api.events.models.Listed.is(e))) fail('no Listed event');
+  say(`motion closed and executed: ${spec.metadata.name} listed`);
+}
+
+// Passes `call` through a council motion: `opener` proposes it with a threshold of two and
+// votes aye, `seconder` votes aye (two of three members: a majority), `opener` closes it.
+// Resolves with the closing transaction's events and block hash; fails unless the call ran.
+export async function councilMotion(api, call, [opener, seconder], label, say = () => {}) {
+  const length = call.method.encodedLength;
+  const { events } = await send(api, api.tx.council.propose(2, call, length), opener);
   const proposed = events.find((e) => api.events.council.Proposed.is(e));
   if (!proposed) fail('no council Proposed event');
   const { proposalIndex, proposalHash } = proposed.data;
-  say(`council motion #${proposalIndex} opened: models.approve(${spec.artifactHash.slice(0, 10)}…)`);
+  say(`council motion #${proposalIndex} opened: ${label}`);
   await send(api, api.tx.council.vote(proposalHash, proposalIndex, true), opener);
   await send(api, api.tx.council.vote(proposalHash, proposalIndex, true), seconder);
   say('two ayes of three members: a majority');
-  // The weight bound must cover what the approval declares, which for a model the runtime runs
-  // itself is its largest check: read it from the node rather than guess.
-  const { weight } = await approve.paymentInfo(opener);
-  const closed = (await send(api,
-    api.tx.council.close(proposalHash, proposalIndex, weight, length), opener)).events;
-  const executed = closed.find((e) => api.events.council.Executed.is(e));
+  // The weight bound must cover what the call declares (for a model the runtime runs itself,
+  // its largest check): read it from the node rather than guess.
+  const { weight } = await call.paymentInfo(opener);
+  const closed = await send(api,
+    api.tx.council.close(proposalHash, proposalIndex, weight, length), opener);
+  const executed = closed.events.find((e) => api.events.council.Executed.is(e));
   if (!executed || executed.data.result.isErr) fail(`the motion did not execute: ${executed?.data.result}`);
-  if (!closed.some((e) => api.events.models.Listed.is(e))) fail('no Listed event');
-  say(`motion closed and executed: ${spec.metadata.name} listed`);
+  return closed;
 }
 
 // `operator` bonds and registers the worker key the node at `rpcPort` holds (its first vtwk
