@@ -32,8 +32,9 @@ if [ "${BENCH_NODE:-release}" = dev ]; then
 	# higher than a release node measures: safe, not exact.
 	step "building the runtime with its benchmarks, and the debug node"
 	cargo build --locked -p veritensor-runtime --features runtime-benchmarks
-	wasm="$CARGO_TARGET_DIR/debug/wbuild/veritensor-runtime/veritensor_runtime.compact.compressed.wasm"
-	cp "$wasm" "$CARGO_TARGET_DIR/benchmarks-runtime.wasm"
+	# A debug build writes the runtime uncompressed.
+	cp "$CARGO_TARGET_DIR/debug/wbuild/veritensor-runtime/veritensor_runtime.wasm" \
+		"$CARGO_TARGET_DIR/benchmarks-runtime.wasm"
 	wasm="$CARGO_TARGET_DIR/benchmarks-runtime.wasm"
 	# Both builds write the same wasm file: make the node's build put its own runtime back.
 	touch runtime/src/lib.rs

@@ -52,12 +52,9 @@ pub fn insert_dev_worker_key(
 	keystore: &KeystorePtr,
 	seed: &str,
 ) -> Result<(), sc_service::error::Error> {
-	keystore
-		.sr25519_generate_new(WORKER_KEY_TYPE, Some(seed))
-		.map(|_| ())
-		.map_err(|error| {
-			sc_service::error::Error::Other(format!("inserting the dev worker key: {error}"))
-		})
+	keystore.sr25519_generate_new(WORKER_KEY_TYPE, Some(seed)).map(|_| ()).map_err(|error| {
+		sc_service::error::Error::Other(format!("inserting the dev worker key: {error}"))
+	})
 }
 
 /// The methods' module.

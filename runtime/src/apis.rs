@@ -342,7 +342,7 @@ impl_runtime_apis! {
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use crate::{
 				Balances, Council, Jobs, Models, Parameters, Sudo, Timestamp, Treasury, Utility,
-				Workers,
+				Validators, Workers,
 			};
 
 			let mut list = Vec::<BenchmarkList>::new();
@@ -361,7 +361,7 @@ impl_runtime_apis! {
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use crate::{
 				Balances, Council, Jobs, Models, Parameters, Sudo, Timestamp, Treasury, Utility,
-				Workers,
+				Validators, Workers,
 			};
 
 			impl frame_benchmarking::baseline::Config for Runtime {}

@@ -2,9 +2,9 @@
 
 use crate::{
 	parameters::{dynamic_params::market, RuntimeParameters, ValueOf},
-	AccountId, Babe, Balance, Balances, Session, Validators, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
+	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, System, Treasury, VERSION,
+	RuntimeTask, Session, System, Treasury, Validators, VERSION,
 };
 use frame_support::{
 	derive_impl,
@@ -267,8 +267,10 @@ impl pallet_session::Config for Runtime {
 	type ValidatorIdOf = BondedValidatorId;
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
-	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Runtime, ValidatorSessions>;
-	type SessionHandler = <crate::SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
+	type SessionManager =
+		pallet_session::historical::NoteHistoricalRoot<Runtime, ValidatorSessions>;
+	type SessionHandler =
+		<crate::SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = crate::SessionKeys;
 	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
 	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;

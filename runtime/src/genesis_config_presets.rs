@@ -254,10 +254,7 @@ fn genesis(
 			session_length: SHORT_SESSION_LENGTH,
 		},
 		session: SessionConfig {
-			keys: authorities
-				.into_iter()
-				.map(|a| (a.account.clone(), a.account, a.keys))
-				.collect(),
+			keys: authorities.into_iter().map(|a| (a.account.clone(), a.account, a.keys)).collect(),
 		},
 		council: CouncilConfig { members: council },
 		sudo: SudoConfig { key: sudo },

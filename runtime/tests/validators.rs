@@ -47,8 +47,7 @@ fn produce_block() {
 	let slot = Slot::from(FIRST_SLOT + number as u64);
 	let pre_digest =
 		PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index: 0, slot });
-	let digest =
-		Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre_digest.encode())] };
+	let digest = Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre_digest.encode())] };
 	System::initialize(&number, &parent, &digest);
 	AllPalletsWithSystem::on_initialize(number);
 	assert_ok!(Timestamp::set(RuntimeOrigin::none(), *slot * Babe::slot_duration()));
@@ -97,7 +96,8 @@ fn council_motion(call: pallet_validators::Call<Runtime>) -> Result<(), sp_runti
 	let length = call.encoded_size() as u32;
 	let weight = call.get_dispatch_info().call_weight;
 	let motion = <Runtime as frame_system::Config>::Hashing::hash_of(&call);
-	let index = pallet_collective::ProposalCount::<Runtime, veritensor_runtime::CouncilCollective>::get();
+	let index =
+		pallet_collective::ProposalCount::<Runtime, veritensor_runtime::CouncilCollective>::get();
 	assert_ok!(Council::propose(RuntimeOrigin::signed(account(Alice)), 2, Box::new(call), length));
 	assert_ok!(Council::vote(RuntimeOrigin::signed(account(Alice)), motion, index, true));
 	assert_ok!(Council::vote(RuntimeOrigin::signed(account(Bob)), motion, index, true));
@@ -113,7 +113,9 @@ fn council_motion(call: pallet_validators::Call<Runtime>) -> Result<(), sp_runti
 		.find_map(|record| match record.event {
 			RuntimeEvent::Council(pallet_collective::Event::Executed { proposal_hash, result })
 				if proposal_hash == motion =>
-				Some(result),
+			{
+				Some(result)
+			}
 			_ => None,
 		})
 		.expect("the motion closed and executed")
@@ -137,7 +139,10 @@ fn validators_event() -> Option<pallet_validators::Event<Runtime>> {
 #[test]
 fn sessions_last_the_presets_length_and_end_babe_epochs() {
 	local_chain().execute_with(|| {
-		assert_eq!(<veritensor_runtime::configs::EpochDuration as Get<u64>>::get(), SHORT_SESSION_LENGTH);
+		assert_eq!(
+			<veritensor_runtime::configs::EpochDuration as Get<u64>>::get(),
+			SHORT_SESSION_LENGTH
+		);
 		run_to_session(3);
 		let start = System::block_number();
 		run_to_session(4);
@@ -160,7 +165,10 @@ fn a_validator_added_by_council_motion_authors_from_the_session_after_next() {
 			sp_runtime::DispatchError::BadOrigin
 		);
 		let motion_session = Session::current_index();
-		assert_eq!(council_motion(pallet_validators::Call::add_validator { who: eve.clone() }), Ok(()));
+		assert_eq!(
+			council_motion(pallet_validators::Call::add_validator { who: eve.clone() }),
+			Ok(())
+		);
 		let active_from = motion_session + pallet_validators::SESSIONS_UNTIL_ACTIVE;
 		assert_eq!(
 			validators_event(),
@@ -186,7 +194,10 @@ fn a_validator_removed_by_council_motion_stops_and_its_bond_is_released_after_th
 		let dave_babe: sp_consensus_babe::AuthorityId =
 			sp_keyring::Sr25519Keyring::Dave.public().into();
 		run_to_session(1);
-		assert_eq!(council_motion(pallet_validators::Call::remove_validator { who: dave.clone() }), Ok(()));
+		assert_eq!(
+			council_motion(pallet_validators::Call::remove_validator { who: dave.clone() }),
+			Ok(())
+		);
 		let inactive_from = 1 + pallet_validators::SESSIONS_UNTIL_ACTIVE;
 		let release = 1 + VALIDATOR_BONDING_DURATION;
 		assert_eq!(

@@ -89,5 +89,5 @@ mod benchmarks {
 		assert!(!Validators::<T>::get().contains(&who));
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);
 }

@@ -26,9 +26,9 @@
 //! ## Never empty
 //!
 //! The set is bounded by [`Config::MaxValidators`] (the consensus engines' authority bound) and
-//! is never empty: removing or leaving as the last validator fails with
-//! [`Error::LastValidator`]. Only validators with session keys are planned; were none left, the
-//! current set would be kept.
+//! is never empty: removing or leaving fails with [`Error::LastValidator`] unless another
+//! validator with session keys stays. Only validators with session keys are planned; were none
+//! left (every one purged its keys), the current set would be kept.
 //!
 //! ## Session length
 //!
@@ -223,7 +223,10 @@ pub mod pallet {
 			}
 			let mut set = ValidatorList::<T>::default();
 			for (who, amount) in &self.validators {
-				assert!(*amount >= T::MinimumBond::get(), "a genesis validator's bond is too small");
+				assert!(
+					*amount >= T::MinimumBond::get(),
+					"a genesis validator's bond is too small"
+				);
 				assert!(!set.contains(who), "a genesis validator is listed twice");
 				Pallet::<T>::hold_bond(who, *amount)
 					.expect("genesis validators are endowed with their bonds; qed");
@@ -246,7 +249,11 @@ pub mod pallet {
 		ValidatorAdded { who: T::AccountId, active_from: SessionIndex },
 		/// Governance removed `who`; it authors until session `inactive_from` and may withdraw
 		/// its bond from session `bond_release`.
-		ValidatorRemoved { who: T::AccountId, inactive_from: SessionIndex, bond_release: SessionIndex },
+		ValidatorRemoved {
+			who: T::AccountId,
+			inactive_from: SessionIndex,
+			bond_release: SessionIndex,
+		},
 		/// `who` left the set on its own; it authors until session `inactive_from` and may
 		/// withdraw its bond from session `bond_release`.
 		ValidatorLeft { who: T::AccountId, inactive_from: SessionIndex, bond_release: SessionIndex },
@@ -270,7 +277,7 @@ pub mod pallet {
 		NoSessionKeys,
 		/// The set already holds [`Config::MaxValidators`] validators.
 		TooManyValidators,
-		/// The last validator cannot leave or be removed: the chain would stop.
+		/// No other validator with session keys would stay: the chain would stop.
 		LastValidator,
 		/// A validator's bond cannot be withdrawn; it must leave first.
 		StillValidator,
@@ -307,7 +314,10 @@ pub mod pallet {
 		/// not free.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::bond())]
-		pub fn bond(origin: OriginFor<T>, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+		pub fn bond(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroBond);
 			let mut bond = Bonds::<T>::get(&who).unwrap_or_default();

@@ -70,7 +70,7 @@ pub const OTHER_CANDIDATE: AccountId = 11;
 pub const POOR: AccountId = 20;
 
 thread_local! {
-	static KEYS: RefCell<BTreeSet<AccountId>> = RefCell::new(BTreeSet::new());
+	static KEYS: RefCell<BTreeSet<AccountId>> = const { RefCell::new(BTreeSet::new()) };
 }
 
 /// Accounts with session keys, as `session.set_keys` records them.

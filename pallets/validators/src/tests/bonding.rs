@@ -9,12 +9,15 @@ type BondingDuration = <Test as crate::Config>::BondingDuration;
 
 #[test]
 fn a_first_bond_must_reach_the_minimum_and_later_ones_add_to_it() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(
 			Validators::bond(RuntimeOrigin::signed(CANDIDATE), MINIMUM_BOND - 1),
 			Error::<Test>::BondBelowMinimum
 		);
-		assert_noop!(Validators::bond(RuntimeOrigin::signed(CANDIDATE), 0), Error::<Test>::ZeroBond);
+		assert_noop!(
+			Validators::bond(RuntimeOrigin::signed(CANDIDATE), 0),
+			Error::<Test>::ZeroBond
+		);
 		assert_ok!(Validators::bond(RuntimeOrigin::signed(CANDIDATE), MINIMUM_BOND));
 		assert_ok!(Validators::bond(RuntimeOrigin::signed(CANDIDATE), 5));
 		assert_eq!(held(CANDIDATE), MINIMUM_BOND + 5);
@@ -27,7 +30,7 @@ fn a_first_bond_must_reach_the_minimum_and_later_ones_add_to_it() {
 
 #[test]
 fn nobody_bonds_funds_it_does_not_have() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(
 			Validators::bond(RuntimeOrigin::signed(POOR), MINIMUM_BOND),
 			TokenError::FundsUnavailable
@@ -37,7 +40,7 @@ fn nobody_bonds_funds_it_does_not_have() {
 
 #[test]
 fn a_candidate_never_added_withdraws_at_once() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_ok!(Validators::bond(RuntimeOrigin::signed(CANDIDATE), MINIMUM_BOND));
 		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(CANDIDATE)));
 		assert_eq!(held(CANDIDATE), 0);
@@ -52,7 +55,7 @@ fn a_candidate_never_added_withdraws_at_once() {
 
 #[test]
 fn a_validator_cannot_withdraw_its_bond() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(
 			Validators::withdraw_bond(RuntimeOrigin::signed(GENESIS[0])),
 			Error::<Test>::StillValidator
@@ -63,7 +66,7 @@ fn a_validator_cannot_withdraw_its_bond() {
 
 #[test]
 fn a_former_validator_withdraws_only_after_the_bonding_duration() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let mut sessions = SessionQueue::at_genesis();
 		sessions.rotate();
 		assert_ok!(Validators::leave(RuntimeOrigin::signed(GENESIS[0])));
@@ -88,7 +91,7 @@ fn a_former_validator_withdraws_only_after_the_bonding_duration() {
 
 #[test]
 fn readding_a_former_validator_cancels_its_release() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_ok!(Validators::remove_validator(RuntimeOrigin::root(), GENESIS[0]));
 		assert_ok!(Validators::add_validator(RuntimeOrigin::root(), GENESIS[0]));
 		assert_eq!(

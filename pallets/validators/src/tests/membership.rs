@@ -10,17 +10,20 @@ use sp_runtime::DispatchError;
 
 #[test]
 fn governance_adds_a_bonded_candidate_with_keys() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		ready(CANDIDATE);
 		assert_ok!(Validators::add_validator(RuntimeOrigin::root(), CANDIDATE));
 		assert_eq!(Set::<Test>::get().into_inner(), vec![GENESIS[0], GENESIS[1], CANDIDATE]);
-		assert_eq!(last_event(), Event::ValidatorAdded { who: CANDIDATE, active_from: UNTIL_ACTIVE });
+		assert_eq!(
+			last_event(),
+			Event::ValidatorAdded { who: CANDIDATE, active_from: UNTIL_ACTIVE }
+		);
 	});
 }
 
 #[test]
 fn nobody_adds_itself_or_removes_others_without_governance() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		ready(CANDIDATE);
 		assert_noop!(
 			Validators::add_validator(RuntimeOrigin::signed(CANDIDATE), CANDIDATE),
@@ -35,7 +38,7 @@ fn nobody_adds_itself_or_removes_others_without_governance() {
 
 #[test]
 fn a_candidate_needs_a_bond_and_keys() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		set_keys(CANDIDATE);
 		assert_noop!(
 			Validators::add_validator(RuntimeOrigin::root(), CANDIDATE),
@@ -51,7 +54,7 @@ fn a_candidate_needs_a_bond_and_keys() {
 
 #[test]
 fn a_candidate_that_withdrew_before_the_motion_closed_is_not_added() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		ready(CANDIDATE);
 		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(CANDIDATE)));
 		assert_noop!(
@@ -63,7 +66,7 @@ fn a_candidate_that_withdrew_before_the_motion_closed_is_not_added() {
 
 #[test]
 fn a_validator_is_added_once() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_noop!(
 			Validators::add_validator(RuntimeOrigin::root(), GENESIS[0]),
 			Error::<Test>::AlreadyValidator
@@ -73,7 +76,7 @@ fn a_validator_is_added_once() {
 
 #[test]
 fn the_set_is_bounded() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let max = <<Test as crate::Config>::MaxValidators as Get<u32>>::get() as AccountId;
 		for who in 100..100 + max - GENESIS.len() as AccountId {
 			<Balances as Mutate<AccountId>>::set_balance(&who, ENDOWMENT);
@@ -90,7 +93,7 @@ fn the_set_is_bounded() {
 
 #[test]
 fn governance_removes_a_validator_and_its_bond_is_scheduled_for_release() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_ok!(Validators::remove_validator(RuntimeOrigin::root(), GENESIS[1]));
 		assert_eq!(Set::<Test>::get().into_inner(), vec![GENESIS[0]]);
 		let bonding = <<Test as crate::Config>::BondingDuration as Get<u32>>::get();
@@ -112,7 +115,7 @@ fn governance_removes_a_validator_and_its_bond_is_scheduled_for_release() {
 
 #[test]
 fn a_validator_leaves_on_its_own() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_ok!(Validators::leave(RuntimeOrigin::signed(GENESIS[0])));
 		assert_eq!(Set::<Test>::get().into_inner(), vec![GENESIS[1]]);
 		assert!(matches!(last_event(), Event::ValidatorLeft { who, .. } if who == GENESIS[0]));
@@ -124,8 +127,26 @@ fn a_validator_leaves_on_its_own() {
 }
 
 #[test]
+fn nobody_leaves_if_only_validators_without_keys_would_stay() {
+	ExtBuilder.build_and_execute(|| {
+		// Genesis[1] purged its keys: it is never planned, so it cannot be the one that stays.
+		purge_keys(GENESIS[1]);
+		assert_noop!(
+			Validators::leave(RuntimeOrigin::signed(GENESIS[0])),
+			Error::<Test>::LastValidator
+		);
+		assert_noop!(
+			Validators::remove_validator(RuntimeOrigin::root(), GENESIS[0]),
+			Error::<Test>::LastValidator
+		);
+		// The keyless one may go.
+		assert_ok!(Validators::leave(RuntimeOrigin::signed(GENESIS[1])));
+	});
+}
+
+#[test]
 fn the_last_validator_can_neither_be_removed_nor_leave() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_ok!(Validators::leave(RuntimeOrigin::signed(GENESIS[0])));
 		assert_noop!(
 			Validators::remove_validator(RuntimeOrigin::root(), GENESIS[1]),

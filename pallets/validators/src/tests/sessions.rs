@@ -7,7 +7,7 @@ use sp_runtime::BuildStorage;
 
 #[test]
 fn an_added_validator_authors_from_the_session_after_next() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let mut sessions = SessionQueue::at_genesis();
 		assert_eq!(sessions.rotate(), 1);
 		ready(CANDIDATE);
@@ -23,7 +23,7 @@ fn an_added_validator_authors_from_the_session_after_next() {
 
 #[test]
 fn a_removed_validator_stops_at_the_session_after_next() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		let mut sessions = SessionQueue::at_genesis();
 		assert_ok!(Validators::remove_validator(RuntimeOrigin::root(), GENESIS[0]));
 		assert_eq!(sessions.rotate(), 1);
@@ -35,7 +35,7 @@ fn a_removed_validator_stops_at_the_session_after_next() {
 
 #[test]
 fn an_unchanged_set_is_not_planned_again() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_eq!(rotate_session(), None);
 		assert_ok!(Validators::leave(RuntimeOrigin::signed(GENESIS[0])));
 		assert_eq!(rotate_session(), Some(vec![GENESIS[1]]));
@@ -46,7 +46,7 @@ fn an_unchanged_set_is_not_planned_again() {
 
 #[test]
 fn a_validator_without_keys_is_not_planned() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		ready(CANDIDATE);
 		assert_ok!(Validators::add_validator(RuntimeOrigin::root(), CANDIDATE));
 		purge_keys(GENESIS[0]);
@@ -56,7 +56,7 @@ fn a_validator_without_keys_is_not_planned() {
 
 #[test]
 fn when_no_planned_validator_has_keys_the_current_set_stays_and_is_planned_again() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_ok!(Validators::leave(RuntimeOrigin::signed(GENESIS[0])));
 		purge_keys(GENESIS[1]);
 		assert_eq!(rotate_session(), None);
@@ -67,7 +67,7 @@ fn when_no_planned_validator_has_keys_the_current_set_stays_and_is_planned_again
 
 #[test]
 fn the_genesis_set_is_the_first_sessions_set() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_eq!(SessionQueue::at_genesis().active, GENESIS.to_vec());
 		assert_eq!(held(GENESIS[0]), MINIMUM_BOND);
 	});
@@ -75,7 +75,7 @@ fn the_genesis_set_is_the_first_sessions_set() {
 
 #[test]
 fn the_session_length_is_the_default_unless_genesis_names_one() {
-	ExtBuilder::default().build_and_execute(|| {
+	ExtBuilder.build_and_execute(|| {
 		assert_eq!(
 			SessionLength::<Test>::get(),
 			<<Test as crate::Config>::DefaultSessionLength as Get<u64>>::get()
