@@ -5,11 +5,7 @@ use alloc::vec::Vec;
 use frame_support::{
 	defensive,
 	pallet_prelude::*,
-	traits::{
-		fungible::{InspectHold, MutateHold},
-		tokens::Precision,
-		Contains,
-	},
+	traits::{fungible::MutateHold, tokens::Precision, Contains},
 };
 
 impl<T: Config> Pallet<T> {
@@ -20,10 +16,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Releases all of `who`'s bond; returns what was released.
 	pub(crate) fn release_bond(who: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
-		let reason = HoldReason::ValidatorBond.into();
-		let held = T::Currency::balance_on_hold(&reason, who);
-		T::Currency::release(&reason, who, held, Precision::Exact)?;
-		Ok(held)
+		T::Currency::release_all(&HoldReason::ValidatorBond.into(), who, Precision::Exact)
 	}
 
 	/// The session a change made now reaches the authority set in.
@@ -71,6 +64,7 @@ impl<T: Config> Pallet<T> {
 	/// bonded (at least the minimum, no release scheduled), and every bond held in full.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::traits::fungible::InspectHold;
 		let set = Validators::<T>::get();
 		ensure!(!set.is_empty(), "the validator set is empty");
 		for (index, who) in set.iter().enumerate() {

@@ -1,7 +1,8 @@
 //! A test runtime: System, Balances and the validator set, with session keys as a set of
 //! accounts and root as governance.
 
-use crate::{self as pallet_validators, SESSIONS_UNTIL_ACTIVE};
+pub use crate::SESSIONS_UNTIL_ACTIVE as UNTIL_ACTIVE;
+use crate::{self as pallet_validators};
 use core::cell::RefCell;
 use frame_support::{
 	derive_impl,
@@ -140,9 +141,6 @@ impl SessionQueue {
 		pallet_validators::CurrentSession::<Test>::get()
 	}
 }
-
-/// Sessions from a change to the authority set, as the pallet documents it.
-pub const UNTIL_ACTIVE: SessionIndex = SESSIONS_UNTIL_ACTIVE;
 
 pub fn held(who: AccountId) -> Balance {
 	use frame_support::traits::fungible::InspectHold;
