@@ -128,7 +128,7 @@ impl_runtime_apis! {
 			_slot: sp_consensus_babe::Slot,
 			_authority_id: sp_consensus_babe::AuthorityId,
 		) -> Option<sp_consensus_babe::OpaqueKeyOwnershipProof> {
-			// No key ownership proofs without session history (see `configs`).
+			// Equivocation reports are off (`KeyOwnerProof = Void` in `configs`): no proof is made.
 			None
 		}
 
@@ -163,7 +163,7 @@ impl_runtime_apis! {
 			_set_id: sp_consensus_grandpa::SetId,
 			_authority_id: sp_consensus_grandpa::AuthorityId,
 		) -> Option<sp_consensus_grandpa::OpaqueKeyOwnershipProof> {
-			// No key ownership proofs without session history (see `configs`).
+			// Equivocation reports are off (`KeyOwnerProof = Void` in `configs`): no proof is made.
 			None
 		}
 	}

@@ -122,6 +122,18 @@ impl frame_system::Config for Runtime {
 	type SS58Prefix = SS58Prefix;
 	type SystemWeightInfo = frame_system::weights::SubstrateWeight<Runtime>;
 	type MaxConsumers = ConstU32<16>;
+	type BaseCallFilter = NoSessionKeyPurges;
+}
+
+/// Every call but `session.purge_keys`, which would let a validator drop out of the authority
+/// set without leaving the validator set: past the check that keeps the last one, down to an
+/// empty set and a halted chain. The filter applies to calls nested in batches too. A
+/// withdrawn validator bond removes its account's keys instead (see [`SessionKeyRegistry`]).
+pub struct NoSessionKeyPurges;
+impl frame_support::traits::Contains<RuntimeCall> for NoSessionKeyPurges {
+	fn contains(call: &RuntimeCall) -> bool {
+		!matches!(call, RuntimeCall::Session(pallet_session::Call::purge_keys { .. }))
+	}
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -160,8 +172,8 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	// Equivocation reports need session-historical key ownership proofs, which come with
-	// validator rotation; until then, none can be made.
+	// Equivocation reports are off: no proof type, no report system, nothing slashed. The
+	// session-historical record they would prove against is kept (see `ValidatorSessions`).
 	type KeyOwnerProof = sp_core::Void;
 	type EquivocationReportSystem = ();
 }
@@ -178,25 +190,37 @@ impl pallet_grandpa::Config for Runtime {
 
 /// Sessions from a validator's removal until its bond may be withdrawn (a day of production
 /// sessions). It must outlast the two sessions a removed validator still authors, and it is how
-/// long the session-historical record of who held which keys is kept, so that whatever a
-/// validator did while its bond was held can still be proven against it.
+/// long the session-historical record of who held which keys is kept: the depth against which
+/// what a validator signed while bonded could be proven.
 pub const VALIDATOR_BONDING_DURATION: sp_staking::SessionIndex = 24;
 
 parameter_types! {
 	/// What a validator seat costs: a council majority that admits free identities could fill
-	/// the set with validators that have nothing to lose; and it is what an offence is slashed
-	/// from.
+	/// the set with validators that have nothing to lose. Held, not slashed: no consensus
+	/// offence is reported on this chain yet.
 	pub const ValidatorMinimumBond: Balance = 100_000 * currency::UNITS;
-	/// Held while an account has session keys registered: keeps every key record paid for,
-	/// including those of candidates that withdrew their bond and never purged their keys.
+	/// Held while an account has session keys registered, so that every key record is paid
+	/// for; returned when the bond is withdrawn, which removes the keys.
 	pub const SessionKeyDeposit: Balance = currency::UNITS;
 }
 
-/// Accounts whose session keys are registered with `pallet-session`.
-pub struct HasSessionKeys;
-impl frame_support::traits::Contains<AccountId> for HasSessionKeys {
-	fn contains(who: &AccountId) -> bool {
+/// Session keys as `pallet-session` registers them.
+pub struct SessionKeyRegistry;
+impl pallet_validators::SessionKeyRegistry<AccountId> for SessionKeyRegistry {
+	fn has_keys(who: &AccountId) -> bool {
 		pallet_session::NextKeys::<Runtime>::contains_key(who)
+	}
+
+	fn remove_keys(who: &AccountId) {
+		if !Self::has_keys(who) {
+			return;
+		}
+		// Called directly, past the call filter that refuses `purge_keys` to everyone else.
+		if let Err(error) =
+			pallet_session::Pallet::<Runtime>::purge_keys(RuntimeOrigin::signed(who.clone()))
+		{
+			frame_support::defensive!(error, "an account with keys and their deposit held purges");
+		}
 	}
 }
 
@@ -288,7 +312,7 @@ impl pallet_validators::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Currency = Balances;
 	type GovernanceOrigin = CouncilMajorityOrRoot;
-	type HasSessionKeys = HasSessionKeys;
+	type SessionKeys = SessionKeyRegistry;
 	type MinimumBond = ValidatorMinimumBond;
 	type MaxValidators = MaxAuthorities;
 	type BondingDuration = ConstU32<VALIDATOR_BONDING_DURATION>;

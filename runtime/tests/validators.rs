@@ -310,3 +310,48 @@ fn the_session_history_is_pruned_to_the_bonding_duration() {
 		assert!(pallet_session::historical::HistoricalSessions::<Runtime>::get(last).is_some());
 	});
 }
+
+/// A validator that purged its session keys would leave the authority set without leaving the
+/// validator set: past the check that keeps the last one, and, with every other validator gone
+/// or keyless, the chain would have no authority at all. Nobody may purge keys by a call, neither
+/// directly nor inside a batch; a bond's withdrawal removes them.
+#[test]
+fn validators_cannot_purge_their_session_keys() {
+	use sp_runtime::traits::Dispatchable;
+	local_chain().execute_with(|| {
+		let purge = RuntimeCall::Session(pallet_session::Call::purge_keys {});
+		for validator in [Alice, Bob, Charlie, Dave] {
+			let who = account(validator);
+			assert_eq!(
+				purge.clone().dispatch(RuntimeOrigin::signed(who.clone())).map_err(|e| e.error),
+				Err(frame_system::Error::<Runtime>::CallFiltered.into())
+			);
+			assert_eq!(
+				veritensor_runtime::Utility::batch_all(
+					RuntimeOrigin::signed(who.clone()),
+					vec![purge.clone()]
+				)
+				.map_err(|e| e.error),
+				Err(frame_system::Error::<Runtime>::CallFiltered.into())
+			);
+			assert!(pallet_session::NextKeys::<Runtime>::contains_key(&who));
+		}
+		run_to_session(pallet_validators::SESSIONS_UNTIL_ACTIVE + 1);
+		assert_eq!(babe_authorities().len(), 4);
+		assert_eq!(grandpa_authorities().len(), 4);
+
+		// A candidate's keys, and their deposit, go with its bond.
+		let ferdie = account(Ferdie);
+		become_candidate(Ferdie);
+		let key_deposit = RuntimeHoldReason::Session(pallet_session::HoldReason::Keys);
+		assert_eq!(
+			Balances::balance_on_hold(&key_deposit, &ferdie),
+			veritensor_runtime::configs::SessionKeyDeposit::get()
+		);
+		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(ferdie.clone())));
+		assert!(!pallet_session::NextKeys::<Runtime>::contains_key(&ferdie));
+		assert_eq!(Balances::balance_on_hold(&key_deposit, &ferdie), 0);
+		assert_eq!(bonded(ferdie.clone()), 0);
+		assert_eq!(System::consumers(&ferdie), 0);
+	});
+}

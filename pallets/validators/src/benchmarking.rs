@@ -48,13 +48,20 @@ mod benchmarks {
 		assert_eq!(Bonds::<T>::get(&who).map(|held| held.amount), Some(amount));
 	}
 
+	/// A former validator, at its release, with session keys to remove.
 	#[benchmark]
 	fn withdraw_bond() {
-		set_of::<T>(T::MaxValidators::get().saturating_sub(1));
-		let who = bonded::<T>("candidate", 0);
+		let who = set_of::<T>(T::MaxValidators::get());
+		Pallet::<T>::leave(RawOrigin::Signed(who.clone()).into())
+			.expect("the other validators have keys; qed");
+		let release_at = Bonds::<T>::get(&who)
+			.and_then(|held| held.release_at)
+			.expect("a leaver's release is scheduled; qed");
+		CurrentSession::<T>::put(release_at);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(Bonds::<T>::get(&who).is_none());
+		assert!(!T::SessionKeys::has_keys(&who));
 	}
 
 	#[benchmark]

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use frame_support::{
 	defensive,
 	pallet_prelude::*,
-	traits::{fungible::MutateHold, tokens::Precision, Contains},
+	traits::{fungible::MutateHold, tokens::Precision},
 };
 
 impl<T: Config> Pallet<T> {
@@ -41,7 +41,7 @@ impl<T: Config> Pallet<T> {
 		// case: a validator whose keys were purged is never planned, and must not count as the
 		// one that stays.
 		let others_with_keys =
-			set.iter().filter(|v| *v != who && T::HasSessionKeys::contains(v)).count();
+			set.iter().filter(|v| *v != who && T::SessionKeys::has_keys(v)).count();
 		ensure!(others_with_keys > 0, Error::<T>::LastValidator);
 		set.remove(position);
 		let bond_release = CurrentSession::<T>::get().saturating_add(T::BondingDuration::get());
@@ -57,14 +57,15 @@ impl<T: Config> Pallet<T> {
 
 	/// The planned validators that have session keys: those `pallet-session` can queue.
 	fn with_keys() -> Vec<T::AccountId> {
-		Validators::<T>::get().into_iter().filter(T::HasSessionKeys::contains).collect()
+		Validators::<T>::get().into_iter().filter(|v| T::SessionKeys::has_keys(v)).collect()
 	}
 
-	/// The pallet's invariants: a non-empty set of distinct validators within the bound, each
+	/// The pallet's invariants: a stored session length, a non-empty set of distinct validators within the bound, each
 	/// bonded (at least the minimum, no release scheduled), and every bond held in full.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
+		ensure!(SessionLength::<T>::exists(), "the session length is not stored");
 		let set = Validators::<T>::get();
 		ensure!(!set.is_empty(), "the validator set is empty");
 		for (index, who) in set.iter().enumerate() {
@@ -94,8 +95,9 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 		}
 		let planned = Self::with_keys();
 		if planned.is_empty() {
-			// Validators need keys to be added and cannot leave as the last one; only every
-			// validator purging its keys gets here, and keeping the current set beats none.
+			// Validators need keys to be added, cannot leave as the last one and cannot purge
+			// their keys; only root removing every planned validator's keys gets here, and
+			// keeping the current set beats none.
 			log::warn!(
 				target: LOG_TARGET,
 				"no planned validator has session keys; session {new_index} keeps the current set"

@@ -27,8 +27,9 @@
 //!
 //! The set is bounded by [`Config::MaxValidators`] (the consensus engines' authority bound) and
 //! is never empty: removing or leaving fails with [`Error::LastValidator`] unless another
-//! validator with session keys stays. Only validators with session keys are planned; were none
-//! left (every one purged its keys), the current set would be kept.
+//! validator with session keys stays. Only validators with session keys are planned. Keys go
+//! with a withdrawn bond (nobody purges its own, see [`Config::SessionKeys`]); were no planned
+//! validator left with keys all the same, the current set would be kept.
 //!
 //! ## Session length
 //!
@@ -58,7 +59,7 @@ mod types;
 pub mod weights;
 
 pub use pallet::*;
-pub use types::ValidatorBond;
+pub use types::{SessionKeyRegistry, ValidatorBond};
 pub use weights::WeightInfo;
 
 use frame_support::traits::fungible;
@@ -84,7 +85,7 @@ pub mod pallet {
 	use super::*;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::{fungible, Contains},
+		traits::fungible,
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::traits::{Saturating, Zero};
@@ -127,14 +128,16 @@ pub mod pallet {
 		#[pallet::no_default]
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
-		/// Accounts that have set session keys. Only they can be added, and only they are
-		/// planned into a session.
+		/// Who has set session keys: only they can be added, and only they are planned into a
+		/// session. A withdrawn bond takes its account's keys with it, so that nobody needs to
+		/// purge keys themselves: a validator that could would leave the authority set past
+		/// [`Error::LastValidator`].
 		#[pallet::no_default]
-		type HasSessionKeys: Contains<Self::AccountId>;
+		type SessionKeys: SessionKeyRegistry<Self::AccountId>;
 
 		/// The least a candidate bonds before it may be added. It prices a seat in consensus,
-		/// so that a bought council majority cannot fill the set with free identities, and it is
-		/// what an offence can be slashed from.
+		/// so that a bought council majority cannot fill the set with free identities. This
+		/// pallet only holds it; slashing it is left to whoever reports offences.
 		#[pallet::constant]
 		#[pallet::no_default]
 		type MinimumBond: Get<BalanceOf<Self>>;
@@ -218,9 +221,14 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			if self.session_length != 0 {
-				SessionLength::<T>::put(self.session_length);
-			}
+			// Stored even when the default applies, so that a later change of the default
+			// cannot change an existing chain's epoch length.
+			let session_length = if self.session_length == 0 {
+				T::DefaultSessionLength::get()
+			} else {
+				self.session_length
+			};
+			SessionLength::<T>::put(session_length);
 			let mut set = ValidatorList::<T>::default();
 			for (who, amount) in &self.validators {
 				assert!(
@@ -329,7 +337,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Releases the caller's whole bond.
+		/// Releases the caller's whole bond and removes its session keys (returning their
+		/// deposit).
 		///
 		/// Origin: a bonded account that is not a validator: a candidate never added (at once)
 		/// or a former validator (from the session named when it left or was removed).
@@ -346,6 +355,7 @@ pub mod pallet {
 			}
 			let amount = Self::release_bond(&who)?;
 			Bonds::<T>::remove(&who);
+			T::SessionKeys::remove_keys(&who);
 			Self::deposit_event(Event::BondWithdrawn { who, amount });
 			Ok(())
 		}
@@ -365,7 +375,7 @@ pub mod pallet {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			let mut bond = Bonds::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
 			ensure!(bond.amount >= T::MinimumBond::get(), Error::<T>::BondBelowMinimum);
-			ensure!(T::HasSessionKeys::contains(&who), Error::<T>::NoSessionKeys);
+			ensure!(T::SessionKeys::has_keys(&who), Error::<T>::NoSessionKeys);
 			let mut set = Validators::<T>::get();
 			ensure!(!set.contains(&who), Error::<T>::AlreadyValidator);
 			set.try_push(who.clone()).map_err(|_| Error::<T>::TooManyValidators)?;

@@ -6,7 +6,7 @@ use crate::{self as pallet_validators};
 use core::cell::RefCell;
 use frame_support::{
 	derive_impl,
-	traits::{ConstU128, Contains},
+	traits::ConstU128,
 };
 use pallet_session::SessionManager;
 use sp_runtime::BuildStorage;
@@ -76,9 +76,13 @@ thread_local! {
 
 /// Accounts with session keys, as `session.set_keys` records them.
 pub struct KeyedAccounts;
-impl Contains<AccountId> for KeyedAccounts {
-	fn contains(who: &AccountId) -> bool {
+impl crate::SessionKeyRegistry<AccountId> for KeyedAccounts {
+	fn has_keys(who: &AccountId) -> bool {
 		KEYS.with(|keys| keys.borrow().contains(who))
+	}
+
+	fn remove_keys(who: &AccountId) {
+		purge_keys(*who);
 	}
 }
 
@@ -103,7 +107,7 @@ impl crate::BenchmarkHelper<AccountId> for KeyedAccounts {
 impl pallet_validators::Config for Test {
 	type Currency = Balances;
 	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
-	type HasSessionKeys = KeyedAccounts;
+	type SessionKeys = KeyedAccounts;
 	type MinimumBond = ConstU128<MINIMUM_BOND>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = KeyedAccounts;

@@ -1,4 +1,4 @@
-//! A validator's bond.
+//! A validator's bond, and what the pallet needs to know of session keys.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -23,4 +23,16 @@ pub struct ValidatorBond<Balance> {
 	/// For a former validator, the session from which it may withdraw; `None` for a validator
 	/// or a candidate never added.
 	pub release_at: Option<SessionIndex>,
+}
+
+/// Session keys as the validator set sees them: whether an account has registered some, and
+/// their removal when its bond goes.
+pub trait SessionKeyRegistry<AccountId> {
+	/// Whether `who` has session keys registered.
+	fn has_keys(who: &AccountId) -> bool;
+
+	/// Removes `who`'s session keys and returns whatever was held for them; nothing happens
+	/// if it has none. Only called for an account that is no longer planned and whose bond is
+	/// released, so its keys are in no session the chain still runs.
+	fn remove_keys(who: &AccountId);
 }

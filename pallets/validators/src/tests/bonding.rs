@@ -1,7 +1,7 @@
 //! Bonds: placed, held while validating, released after the bonding duration.
 
 use super::*;
-use crate::{Bonds, Error, ValidatorBond};
+use crate::{Bonds, Error, SessionKeyRegistry, ValidatorBond};
 use frame_support::{assert_noop, assert_ok, traits::Get};
 use sp_runtime::TokenError;
 
@@ -83,8 +83,11 @@ fn a_former_validator_withdraws_only_after_the_bonding_duration() {
 			);
 		}
 		assert!(!sessions.active.contains(&GENESIS[0]));
+		assert!(KeyedAccounts::has_keys(&GENESIS[0]));
 		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(GENESIS[0])));
 		assert_eq!(held(GENESIS[0]), 0);
+		// Its session keys go with the bond.
+		assert!(!KeyedAccounts::has_keys(&GENESIS[0]));
 		assert_eq!(Balances::free_balance(GENESIS[0]), ENDOWMENT);
 	});
 }

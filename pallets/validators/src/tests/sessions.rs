@@ -76,6 +76,8 @@ fn the_genesis_set_is_the_first_sessions_set() {
 #[test]
 fn the_session_length_is_the_default_unless_genesis_names_one() {
 	ExtBuilder.build_and_execute(|| {
+		// Stored, so that a later default cannot change this chain's epoch length.
+		assert!(SessionLength::<Test>::exists());
 		assert_eq!(
 			SessionLength::<Test>::get(),
 			<<Test as crate::Config>::DefaultSessionLength as Get<u64>>::get()
