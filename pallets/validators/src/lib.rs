@@ -83,10 +83,7 @@ pub const LOG_TARGET: &str = "runtime::validators";
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use frame_support::{
-		pallet_prelude::*,
-		traits::fungible,
-	};
+	use frame_support::{pallet_prelude::*, traits::fungible};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::traits::{Saturating, Zero};
 

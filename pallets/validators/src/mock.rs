@@ -4,10 +4,7 @@
 pub use crate::SESSIONS_UNTIL_ACTIVE as UNTIL_ACTIVE;
 use crate::{self as pallet_validators};
 use core::cell::RefCell;
-use frame_support::{
-	derive_impl,
-	traits::ConstU128,
-};
+use frame_support::{derive_impl, traits::ConstU128};
 use pallet_session::SessionManager;
 use sp_runtime::BuildStorage;
 use sp_staking::SessionIndex;
