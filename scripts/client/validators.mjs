@@ -5,30 +5,65 @@
 // 1. Eve bonds, her node creates session keys with a proof of ownership
 //    (author_rotateKeysWithOwner) and she sets them (session.setKeys);
 // 2. the council adds her by motion; the fifth node authors its first block no earlier than the
-//    session the motion's event names (two sessions on) and within two sessions after it, and
-//    every node keeps finalising;
+//    session the motion's event names (two sessions on) and within two sessions after it;
+//    with Dave's node stopped, finality needs four of the five votes and goes on: Eve's counts;
 // 3. Eve leaves; from the session her event names no block is hers, the set is back to four,
-//    and finality goes on.
+//    and with her node stopped too, three of the four (Alice, Bob, Charlie) finalise on.
+//
+// Authors are read from every finalised block of the canonical chain: the authority index in the
+// block's BABE pre-digest, looked up in the epoch's authorities and mapped to the validator
+// account that set that key.
 import { NodeProcess, UNITS, councilMotion, fail, keyring, send, sleep } from './lib.mjs';
-import { u8aToHex } from '@polkadot/util';
+import { stringToU8a, u8aToHex } from '@polkadot/util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const SESSION_SLOTS = 10;
 const SLOT_SECONDS = 6;
+const BABE_KEY_TYPE = u8aToHex(stringToU8a('babe'));
 
 // Any fixed network key will do for a local validator; each node gets its own.
 const nodeKey = (index) => index.toString(16).padStart(64, '0');
 
-// Follows new blocks on `api`: number, author (from the BABE pre-digest and the session's
-// validators) and session index of each, in `blocks`.
-async function followAuthors(api, blocks) {
-  return api.derive.chain.subscribeNewHeads(async (header) => {
-    const hash = header.hash;
-    const session = (await (await api.at(hash)).query.session.currentIndex()).toNumber();
-    blocks.push({ number: header.number.toNumber(), author: header.author?.toString(), session });
-  });
+// The account whose BABE key authored the block `hash`. Read in the block's own state: the
+// first block of an epoch enacts that epoch's authorities before anyone reads them.
+async function blockAuthor(api, hash) {
+  const header = await api.rpc.chain.getHeader(hash);
+  const preDigest = header.digest.logs.find(
+    (log) => log.isPreRuntime && log.asPreRuntime[0].toString() === 'BABE');
+  if (!preDigest) fail(`block #${header.number} has no BABE pre-digest`);
+  const digest = api.registry.createType('RawBabePreDigest', preDigest.asPreRuntime[1].toU8a(true));
+  const slotClaim = digest.isPrimary ? digest.asPrimary
+    : digest.isSecondaryPlain ? digest.asSecondaryPlain : digest.asSecondaryVRF;
+  const index = slotClaim.authorityIndex.toNumber();
+  const at = await api.at(hash);
+  const authorities = await at.query.babe.authorities();
+  if (index >= authorities.length) {
+    fail(`block #${header.number} names authority ${index} of ${authorities.length}`);
+  }
+  const owner = await at.query.session.keyOwner([BABE_KEY_TYPE, authorities[index][0].toHex()]);
+  if (owner.isNone) fail(`block #${header.number}: no validator owns BABE key ${authorities[index][0]}`);
+  return {
+    number: header.number.toNumber(),
+    author: owner.unwrap().toString(),
+    session: (await at.query.session.currentIndex()).toNumber(),
+    moment: (await at.query.timestamp.now()).toNumber(),
+  };
+}
+
+// Every finalised block from `from` on, in order, with its author and session.
+function finalisedChain(api, from) {
+  const blocks = [];
+  let next = from;
+  return {
+    blocks,
+    async catchUp() {
+      const head = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+      for (; next <= head; next += 1) blocks.push(await blockAuthor(api, await api.rpc.chain.getBlockHash(next)));
+      return blocks;
+    },
+  };
 }
 
 async function waitFor(condition, timeoutMs, what) {
@@ -41,10 +76,30 @@ async function waitFor(condition, timeoutMs, what) {
   fail(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
 }
 
+// The GRANDPA voters of the finalised head's state: the set that finalises what comes next.
+async function grandpaVoters(api) {
+  const at = await api.at(await api.rpc.chain.getFinalizedHead());
+  return (await at.call.grandpaApi.grandpaAuthorities()).map(([key]) => key.toHex());
+}
+
+const finalisedNumber = async (api) =>
+  (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+
+// Waits for `api`'s node to finalise `count` blocks past what it has finalised now; returns how
+// many it finalised (at least `count`) and how long that took.
+async function finalityGoesOn(api, count, timeoutMs, what) {
+  const before = await finalisedNumber(api);
+  const started = Date.now();
+  const after = await waitFor(async () => {
+    const now = await finalisedNumber(api);
+    return now >= before + count ? now : 0;
+  }, timeoutMs, what);
+  return { blocks: after - before, seconds: Math.round((Date.now() - started) / 1000) };
+}
+
 export async function validatorsSuite(nodeBin, { say, check }) {
   const dir = mkdtempSync(join(tmpdir(), 'veritensor-validators-'));
   const nodes = [];
-  let unsubscribe = () => {};
   try {
     const names = ['alice', 'bob', 'charlie', 'dave'];
     // No executor: these nodes only make blocks.
@@ -57,59 +112,62 @@ export async function validatorsSuite(nodeBin, { say, check }) {
       nodes.push(await new NodeProcess(nodeBin, name,
         [...common, `--${name}`, '--node-key', nodeKey(index + 2), '--bootnodes', bootnode], dir).start());
     }
+    const dave = nodes[3];
     const fifth = await new NodeProcess(nodeBin, 'eve-validator',
       [...common, '--validator', '--node-key', nodeKey(5), '--bootnodes', bootnode], dir).start();
     nodes.push(fifth);
 
     const api = await alice.connect();
     const fifthApi = await fifth.connect();
-    const finalised = async (nodeApi) => (await nodeApi.rpc.chain.getHeader(
-      await nodeApi.rpc.chain.getFinalizedHead())).number.toNumber();
-    await waitFor(async () => (await finalised(api)) >= 2 && (await finalised(fifthApi)) >= 2,
+    await waitFor(async () => (await finalisedNumber(api)) >= 2 && (await finalisedNumber(fifthApi)) >= 2,
       180_000, 'the four validators to finalise block #2 and the fifth node to follow');
     say('four local validators finalise; the fifth node follows the chain');
 
     const k = keyring();
     const [aliceKey, bobKey, eve] = ['//Alice', '//Bob', '//Eve'].map((suri) => k.addFromUri(suri));
-    const blocks = [];
-    unsubscribe = await followAuthors(api, blocks);
 
     // 1. Bond, session keys made on the fifth node with a proof for Eve's account, set.
     const minimumBond = api.consts.validators.minimumBond.toBigInt();
     await send(api, api.tx.validators.bond(minimumBond), eve);
     const generated = await fifth.rpc('author_rotateKeysWithOwner', [u8aToHex(eve.publicKey)]);
     await send(api, api.tx.session.setKeys(generated.keys, generated.proof), eve);
-    const queuedKeys = (await api.query.session.nextKeys(eve.address)).unwrap().toHex();
-    check(queuedKeys === generated.keys,
+    const queuedKeys = (await api.query.session.nextKeys(eve.address)).unwrap();
+    const eveGrandpaKey = queuedKeys.grandpa.toHex();
+    check(queuedKeys.toHex() === generated.keys,
       `Eve bonded ${minimumBond / UNITS} VTN and set the keys her node made, with their proof`);
 
     // 2. The council adds her.
-    const motionStarted = Date.now();
     const closed = await councilMotion(api, api.tx.validators.addValidator(eve.address),
       [aliceKey, bobKey], 'validators.addValidator(Eve)', say);
     const added = closed.events.find((e) => api.events.validators.ValidatorAdded.is(e));
     if (!added) fail('no ValidatorAdded event');
     const activeFrom = added.data.activeFrom.toNumber();
-    const motionBlock = (await api.rpc.chain.getHeader(closed.blockHash)).number.toNumber();
-    const motionSession = (await (await api.at(closed.blockHash)).query.session.currentIndex()).toNumber();
-    say(`motion executed in block #${motionBlock} (session ${motionSession}): Eve authors from session ${activeFrom}`);
-    check(activeFrom === motionSession + 2, 'the motion names the session after next');
+    const motion = await blockAuthor(api, closed.blockHash);
+    say(`motion executed in block #${motion.number} (session ${motion.session}): Eve authors from session ${activeFrom}`);
+    check(activeFrom === motion.session + 2, 'the motion names the session after next');
 
-    const eveBlocks = () => blocks.filter((block) => block.author === eve.address);
-    const firstBlock = await waitFor(() => eveBlocks()[0],
-      (activeFrom - motionSession + 3) * SESSION_SLOTS * SLOT_SECONDS * 1000 + 60_000,
-      `a block authored by the fifth node (sessions ${activeFrom}..${activeFrom + 2})`);
-    const seconds = Math.round((Date.now() - motionStarted) / 1000);
+    const chain = finalisedChain(api, motion.number);
+    const eveBlocks = () => chain.blocks.filter((block) => block.author === eve.address);
+    const firstBlock = await waitFor(async () => { await chain.catchUp(); return eveBlocks()[0]; },
+      (activeFrom - motion.session + 3) * SESSION_SLOTS * SLOT_SECONDS * 1000 + 60_000,
+      `a finalised block authored by the fifth node (sessions ${activeFrom}..${activeFrom + 2})`);
+    const seconds = Math.round((firstBlock.moment - motion.moment) / 1000);
     check(firstBlock.session >= activeFrom && firstBlock.session <= activeFrom + 2,
       `the fifth node authored block #${firstBlock.number} in session ${firstBlock.session}, ` +
-      `${firstBlock.number - motionBlock} blocks (~${seconds} s) after the motion`);
+      `${firstBlock.number - motion.number} blocks (${seconds} s of chain time) after the motion`);
     const authorities = (await api.query.session.validators()).map(String);
-    check(authorities.length === 5 && authorities.includes(eve.address), 'five validators in the session');
+    const babeAuthorities = await api.query.babe.authorities();
+    const voters = await grandpaVoters(api);
+    check(authorities.length === 5 && authorities.includes(eve.address) && babeAuthorities.length === 5 &&
+      voters.length === 5 && voters.includes(eveGrandpaKey),
+      'five validators in the session, five BABE authorities and five GRANDPA voters, Eve among them');
 
-    const finalisedNow = await finalised(api);
-    await waitFor(async () => (await finalised(fifthApi)) >= finalisedNow + 3, 120_000,
-      'finality to go on with five validators');
-    check(true, 'all five finalise together');
+    // GRANDPA's threshold for five voters is four: with Dave's node stopped, Eve's vote is needed.
+    await dave.stop();
+    const withoutDave = await finalityGoesOn(api, 3, 120_000, 'finality with Dave stopped');
+    check(withoutDave.blocks >= 3,
+      `Dave's node stopped: Alice, Bob, Charlie and Eve finalised ${withoutDave.blocks} blocks in ` +
+      `${withoutDave.seconds} s (four of five votes, Eve's among them)`);
 
     // 3. Eve leaves.
     const { events } = await send(api, api.tx.validators.leave(), eve);
@@ -117,27 +175,34 @@ export async function validatorsSuite(nodeBin, { say, check }) {
     if (!left) fail('no ValidatorLeft event');
     const inactiveFrom = left.data.inactiveFrom.toNumber();
     say(`Eve left: she stops authoring at session ${inactiveFrom}; her bond is released from session ${left.data.bondRelease}`);
-    await waitFor(() => blocks.some((block) => block.session >= inactiveFrom + 1),
-      (inactiveFrom - blocks.at(-1).session + 2) * SESSION_SLOTS * SLOT_SECONDS * 1000 + 60_000,
-      `session ${inactiveFrom + 1}`);
+    const lastSession = () => chain.blocks.at(-1).session;
+    await waitFor(async () => { await chain.catchUp(); return lastSession() >= inactiveFrom + 1; },
+      (inactiveFrom - lastSession() + 2) * SESSION_SLOTS * SLOT_SECONDS * 1000 + 60_000,
+      `a finalised block of session ${inactiveFrom + 1}`);
     const late = eveBlocks().filter((block) => block.session >= inactiveFrom);
-    const observed = blocks.filter((block) => block.session >= inactiveFrom).length;
+    const observed = chain.blocks.filter((block) => block.session >= inactiveFrom).length;
     check(late.length === 0,
-      `the fifth node authored none of the ${observed} blocks of session ${inactiveFrom} or later ` +
-      `(${eveBlocks().length} blocks before)`);
+      `the fifth node authored none of the ${observed} finalised blocks of session ${inactiveFrom} or later ` +
+      `(${eveBlocks().length} of ${chain.blocks.length - observed} before)`);
     const after = (await api.query.session.validators()).map(String);
-    check(after.length === 4 && !after.includes(eve.address), 'four validators in the session again');
-    const finalisedAfter = await finalised(api);
-    await waitFor(async () => (await finalised(api)) >= finalisedAfter + 3, 120_000,
-      'finality to go on after Eve left');
-    check(true, 'the four finalise on');
-    return { motionToFirstBlockSeconds: seconds, firstBlockSession: firstBlock.session - motionSession };
+    const votersAfter = await grandpaVoters(api);
+    check(after.length === 4 && !after.includes(eve.address) &&
+      (await api.query.babe.authorities()).length === 4 &&
+      votersAfter.length === 4 && !votersAfter.includes(eveGrandpaKey),
+      'four validators in the session, four BABE authorities and four GRANDPA voters again');
+
+    // GRANDPA's threshold for four voters is three: Eve's node is no longer needed.
+    await fifth.stop();
+    const withoutEve = await finalityGoesOn(api, 3, 120_000, 'finality with Dave and Eve stopped');
+    check(withoutEve.blocks >= 3,
+      `Eve's node stopped too: Alice, Bob and Charlie finalised ${withoutEve.blocks} blocks in ` +
+      `${withoutEve.seconds} s (three of four votes)`);
+    return { motionToFirstBlockSeconds: seconds, firstBlockSession: firstBlock.session - motion.session };
   } catch (error) {
     for (const node of nodes) say(`${node.name}'s log: ${node.logPath}`);
     process.env.VERITENSOR_KEEP_E2E = '1';
     throw error;
   } finally {
-    unsubscribe();
     for (const node of nodes) await node.stop();
     if (!process.env.VERITENSOR_KEEP_E2E) rmSync(dir, { recursive: true, force: true });
   }

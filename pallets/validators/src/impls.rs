@@ -57,7 +57,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The planned validators that have session keys: those `pallet-session` can queue.
 	fn with_keys() -> Vec<T::AccountId> {
-		Validators::<T>::get().into_iter().filter(|v| T::SessionKeys::has_keys(v)).collect()
+		Validators::<T>::get().into_iter().filter(T::SessionKeys::has_keys).collect()
 	}
 
 	/// The pallet's invariants: a stored session length, a non-empty set of distinct validators within the bound, each

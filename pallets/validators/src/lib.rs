@@ -29,7 +29,9 @@
 //! is never empty: removing or leaving fails with [`Error::LastValidator`] unless another
 //! validator with session keys stays. Only validators with session keys are planned. Keys go
 //! with a withdrawn bond (nobody purges its own, see [`Config::SessionKeys`]); were no planned
-//! validator left with keys all the same, the current set would be kept.
+//! validator left with keys all the same, a planned change would keep the current set. Root
+//! can still purge current validators' keys (dispatching as them is not filtered) and so stop
+//! the chain, as it can by other means.
 //!
 //! ## Session length
 //!
@@ -288,6 +290,9 @@ pub mod pallet {
 		StillValidator,
 		/// The bond stays held until the session named when the account left.
 		BondStillHeld,
+		/// The account left or was removed and its bond awaits release: it stands again only
+		/// by withdrawing its bond and bonding anew.
+		FormerValidator,
 	}
 
 	#[pallet::hooks]
@@ -361,23 +366,23 @@ pub mod pallet {
 		///
 		/// Origin: [`Config::GovernanceOrigin`] (a council motion with more than half the
 		/// council, or root). `who` must hold at least `MinimumBond` and have set session keys.
-		/// A former validator whose bond is still held may be added again; its release is
-		/// cancelled.
+		/// A former validator is not added back while its bond awaits release: it stands again
+		/// by withdrawing and bonding anew, so nobody can hold its bond or its seat against its
+		/// will (a node it stopped after leaving would count against finality).
 		///
-		/// Fails with `NotBonded`, `BondBelowMinimum`, `NoSessionKeys`, `AlreadyValidator` or
-		/// `TooManyValidators`.
+		/// Fails with `NotBonded`, `BondBelowMinimum`, `NoSessionKeys`, `FormerValidator`,
+		/// `AlreadyValidator` or `TooManyValidators`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::add_validator())]
 		pub fn add_validator(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			let mut bond = Bonds::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			let bond = Bonds::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
 			ensure!(bond.amount >= T::MinimumBond::get(), Error::<T>::BondBelowMinimum);
 			ensure!(T::SessionKeys::has_keys(&who), Error::<T>::NoSessionKeys);
 			let mut set = Validators::<T>::get();
 			ensure!(!set.contains(&who), Error::<T>::AlreadyValidator);
+			ensure!(bond.release_at.is_none(), Error::<T>::FormerValidator);
 			set.try_push(who.clone()).map_err(|_| Error::<T>::TooManyValidators)?;
-			bond.release_at = None;
-			Bonds::<T>::insert(&who, bond);
 			Self::put_set(set);
 			let active_from = Self::session_of_next_plan();
 			Self::deposit_event(Event::ValidatorAdded { who, active_from });

@@ -1,7 +1,7 @@
 //! Bonds: placed, held while validating, released after the bonding duration.
 
 use super::*;
-use crate::{Bonds, Error, SessionKeyRegistry, ValidatorBond};
+use crate::{Bonds, CurrentSession, Error, SessionKeyRegistry, ValidatorBond};
 use frame_support::{assert_noop, assert_ok, traits::Get};
 use sp_runtime::TokenError;
 
@@ -93,13 +93,30 @@ fn a_former_validator_withdraws_only_after_the_bonding_duration() {
 }
 
 #[test]
-fn readding_a_former_validator_cancels_its_release() {
+fn governance_cannot_bring_a_former_validator_back_until_it_bonds_anew() {
 	ExtBuilder.build_and_execute(|| {
+		let release: u32 = CurrentSession::<Test>::get() + <BondingDuration as Get<u32>>::get();
 		assert_ok!(Validators::remove_validator(RuntimeOrigin::root(), GENESIS[0]));
-		assert_ok!(Validators::add_validator(RuntimeOrigin::root(), GENESIS[0]));
+		// Re-adding it would restart its release at the next removal, for ever, and put back a
+		// node it may have stopped.
+		assert_noop!(
+			Validators::add_validator(RuntimeOrigin::root(), GENESIS[0]),
+			Error::<Test>::FormerValidator
+		);
 		assert_eq!(
 			Bonds::<Test>::get(GENESIS[0]),
-			Some(ValidatorBond { amount: MINIMUM_BOND, release_at: None })
+			Some(ValidatorBond { amount: MINIMUM_BOND, release_at: Some(release) })
 		);
+		// Still refused once released, until the account itself stands again.
+		CurrentSession::<Test>::put(release);
+		assert_noop!(
+			Validators::add_validator(RuntimeOrigin::root(), GENESIS[0]),
+			Error::<Test>::FormerValidator
+		);
+		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(GENESIS[0])));
+		assert_ok!(Validators::bond(RuntimeOrigin::signed(GENESIS[0]), MINIMUM_BOND));
+		set_keys(GENESIS[0]);
+		assert_ok!(Validators::add_validator(RuntimeOrigin::root(), GENESIS[0]));
+		assert!(crate::Validators::<Test>::get().contains(&GENESIS[0]));
 	});
 }
