@@ -302,6 +302,14 @@ impl pallet_session::Config for Runtime {
 	type KeyDeposit = SessionKeyDeposit;
 }
 
+impl pallet_authorship::Config for Runtime {
+	// BABE names the author's index in the session's validators. Authorship comes after
+	// Session in the runtime, so in a session's first block the index is read against the
+	// new session's validators, the set BABE's new epoch draws from.
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Babe>;
+	type EventHandler = ();
+}
+
 impl pallet_session::historical::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type FullIdentification = ();
@@ -367,8 +375,8 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Fees and tips go to the treasury: block authors are not paid per block yet.
-	type OnChargeTransaction = FungibleAdapter<Balances, ResolveTo<TreasuryAccount, Balances>>;
+	// The block author takes its share of the fee and the tip, the treasury the rest.
+	type OnChargeTransaction = FungibleAdapter<Balances, crate::rewards::SplitFees>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
@@ -635,6 +643,8 @@ impl pallet_jobs::Config for Runtime {
 	// The economic numbers are the council's to set (see `parameters.rs` for what each defends
 	// against and its bounds).
 	type ProtocolFee = ValueOf<market::ProtocolFee>;
+	type BlockAuthor = crate::rewards::BlockAuthor;
+	type AuthorShare = crate::rewards::AuthorShare;
 	type MinFee = ValueOf<market::MinJobFee>;
 	type NoShowSlashFloor = ValueOf<market::NoShowSlashFloor>;
 	type NoShowSlashMultiple = ValueOf<market::NoShowSlashMultiple>;
@@ -772,5 +782,19 @@ impl pallet_jobs::BenchmarkHelper for JobsBenchmarkHelper {
 
 	fn make_eligible() {
 		System::set_block_number(System::block_number() + EligibilityDelay::get());
+	}
+
+	fn set_block_author() {
+		use codec::Encode;
+		use sp_consensus_babe::digests::{PreDigest, SecondaryPlainPreDigest};
+		// The session's first validator claims a slot, as in a block it authored.
+		let claim = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
+			authority_index: 0,
+			slot: Default::default(),
+		});
+		System::deposit_log(sp_runtime::DigestItem::PreRuntime(
+			sp_consensus_babe::BABE_ENGINE_ID,
+			claim.encode(),
+		));
 	}
 }

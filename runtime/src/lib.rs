@@ -49,6 +49,7 @@ pub mod configs;
 pub mod genesis_config_presets;
 pub mod offchain;
 pub mod parameters;
+pub mod rewards;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -163,7 +164,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -216,6 +217,8 @@ mod runtime {
 	pub type Session = pallet_session;
 	#[runtime::pallet_index(13)]
 	pub type Historical = pallet_session::historical;
+	#[runtime::pallet_index(14)]
+	pub type Authorship = pallet_authorship;
 
 	// Veritensor's own pallets.
 	#[runtime::pallet_index(20)]

@@ -1,5 +1,5 @@
-//! The job market's economic numbers, set by the council through `pallet-parameters`
-//! (`parameters.set_parameter`, origin: more than half of the council, or root).
+//! The economic numbers of the job market and of validators' pay, set by the council through
+//! `pallet-parameters` (`parameters.set_parameter`, origin: more than half of the council, or root).
 //!
 //! Every value has bounds, checked when it is set: a value outside them cannot be decoded, so a
 //! `set_parameter` carrying one is refused before it runs, whatever its origin (a council motion
@@ -28,6 +28,12 @@
 //!   expectation, the floor covers a cheater that gains V outside the job from a wrong answer,
 //!   who needs p >= V / (V + slash): at 2 % and the 100 VTN slash, a gain of up to 2 VTN. Set
 //!   to 100 %, every audited job is audited (a test chain's setting).
+//! - `AuthorShare` (20 %, at most 50 %): pays validators for running nodes, from every
+//!   transaction fee and protocol fee their blocks collect (see `rewards.rs`); the cap keeps the
+//!   treasury funded and keeps a validator's own jobs from becoming much cheaper for it than
+//!   for anyone else: it gets back its share of their protocol fee (the minimum fee's top-up
+//!   included) when the fee accrues in a block it authors, so its cheapest jobs cost it at
+//!   least half of `MinJobFee` at the cap, 80 % of it at the default.
 
 use crate::{currency, Balance, Runtime};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -119,6 +125,7 @@ bounds!(NoShowSlashFloorBounds: Balance = currency::MILLI_UNITS, crate::configs:
 bounds!(NoShowSlashMultipleBounds: u32 = 1, 1_000);
 bounds!(ResultBytePriceBounds: Balance = 0, currency::MILLI_UNITS);
 bounds!(AuditRateFloorBounds: Perbill = Perbill::zero(), Perbill::one());
+bounds!(AuthorShareBounds: Perbill = Perbill::zero(), Perbill::from_percent(50));
 
 /// A bounded value known to be within its bounds.
 const fn within<V, B>(value: V) -> Bounded<V, B> {
@@ -161,6 +168,16 @@ pub mod dynamic_params {
 		#[codec(index = 5)]
 		pub static AuditRateFloor: Bounded<Perbill, AuditRateFloorBounds> =
 			within(Perbill::from_percent(2));
+	}
+
+	/// Validators' pay.
+	#[dynamic_pallet_params]
+	#[codec(index = 1)]
+	pub mod rewards {
+		/// The block author's share of each transaction fee and of each protocol fee.
+		#[codec(index = 0)]
+		pub static AuthorShare: Bounded<Perbill, AuthorShareBounds> =
+			within(Perbill::from_percent(20));
 	}
 }
 

@@ -8,20 +8,15 @@ use codec::Encode;
 use frame_support::{
 	assert_noop, assert_ok,
 	dispatch::GetDispatchInfo,
-	traits::{fungible::InspectHold, Get, OnFinalize, OnInitialize},
-};
-use sp_consensus_babe::{
-	digests::{PreDigest, SecondaryPlainPreDigest},
-	Slot, BABE_ENGINE_ID,
+	traits::{fungible::InspectHold, Get},
 };
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
-use sp_runtime::{traits::Hash as _, Digest, DigestItem};
+use sp_runtime::traits::Hash as _;
 use sp_staking::SessionIndex;
 use veritensor_runtime::{
 	configs::{time::SHORT_SESSION_LENGTH, ValidatorMinimumBond, VALIDATOR_BONDING_DURATION},
-	AccountId, AllPalletsWithSystem, Babe, Balances, Council, Grandpa, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, Session, SessionKeys, System, Timestamp,
-	Validators,
+	AccountId, Babe, Balances, Council, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeHoldReason, RuntimeOrigin, Session, SessionKeys, System, Validators,
 };
 
 /// A chain from the local testnet preset (Alice, Bob, Charlie and Dave validating, sessions of
@@ -35,26 +30,9 @@ fn local_chain() -> sp_io::TestExternalities {
 	ext
 }
 
-/// BABE's first slot here; any slot but zero, which BABE reads as "no genesis slot yet".
-const FIRST_SLOT: u64 = 1_000;
-
-/// Produces the next block as a node would: a BABE pre-digest for the block's slot (one slot per
-/// block), every pallet's `on_initialize` (where sessions end), the timestamp inherent, and
-/// every pallet's `on_finalize` (where GRANDPA enacts a scheduled set).
+/// Produces the next block, authored by the session's first validator.
 fn produce_block() {
-	let number = System::block_number() + 1;
-	let parent = System::parent_hash();
-	let slot = Slot::from(FIRST_SLOT + number as u64);
-	let pre_digest =
-		PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index: 0, slot });
-	let digest = Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre_digest.encode())] };
-	System::initialize(&number, &parent, &digest);
-	AllPalletsWithSystem::on_initialize(number);
-	assert_ok!(Timestamp::set(RuntimeOrigin::none(), *slot * Babe::slot_duration()));
-	AllPalletsWithSystem::on_finalize(number);
-	let header = System::finalize();
-	frame_system::BlockHash::<Runtime>::insert(number, header.hash());
-	System::set_parent_hash(header.hash());
+	common::produce_block(0);
 }
 
 /// Produces blocks until session `index` has started.

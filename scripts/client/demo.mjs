@@ -32,6 +32,10 @@ import { fileURLToPath } from 'node:url';
 
 const JOB_DEADLINE = 20;
 const DEMO_WORKER_SEED = '//DemoWorker';
+// The authors' share of fees the demo sets (25 %, in parts per billion), so that its money
+// checks know it whatever the runtime's default.
+const AUTHOR_SHARE_PARTS = 250_000_000n;
+const PERBILL = 1_000_000_000n;
 // Enough test images to meet a few the models get wrong (38, 43 and 58), within one result
 // transaction of the worker (64 answers).
 export const DEFAULT_IMAGES = 60;
@@ -92,6 +96,17 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     // Each job's price per worker goes to the operator of the worker that answered it.
     const operatorOf = { [genesisWorker]: eve.address, [demoWorker]: dave.address };
 
+    // The dev chain's only validator authors every block: it earns the authors' share of the
+    // protocol fees and of the transaction fees, which the council sets (sudo here).
+    const validators = (await api.query.session.validators()).map(String);
+    if (validators.length !== 1) fail(`the dev chain has ${validators.length} validators`);
+    const author = validators[0];
+    await send(api, api.tx.sudo.sudo(api.tx.parameters.setParameter(
+      { Rewards: { AuthorShare: [null, Number(AUTHOR_SHARE_PARTS)] } })), alice);
+    const authorPart = (amount) => amount * AUTHOR_SHARE_PARTS / PERBILL;
+    say(`▶ The block author (${author.slice(0, 8)}…, the dev chain's validator) earns ` +
+      `${Number(AUTHOR_SHARE_PARTS) / 1e7} % of every protocol and transaction fee`);
+
     const vectors = testVectors();
     const jobs = Array.from({ length: images }, (_, image) => {
       const name = image % 2 === 0 ? 'mlp_digits_int' : 'mlp_digits_f32';
@@ -107,7 +122,8 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     const treasury = api.consts.jobs.treasuryAccount.toString();
     const owners = { [floatModel]: alice.address, [intModel]: ferdie.address };
     // The workers' earnings go to their operators, Eve and Dave.
-    const watched = [...new Set([eve.address, dave.address, alice.address, ferdie.address, treasury])];
+    const watched = [...new Set([eve.address, dave.address, alice.address, ferdie.address, treasury,
+      author])];
     const before = await claimable(api, watched);
     const userBefore = (await api.query.system.account(bob.address)).data;
 
@@ -175,7 +191,9 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
       if (!operator) fail(`job ${row.id} was answered by an unknown worker`);
       expected[operator] += price.perWorker.toBigInt();
       expected[owners[row.model]] += price.royalty.toBigInt();
-      expected[treasury] += price.protocol.toBigInt() + price.storage.toBigInt();
+      const protocol = price.protocol.toBigInt();
+      expected[author] += authorPart(protocol);
+      expected[treasury] += protocol - authorPart(protocol) + price.storage.toBigInt();
       costs += row.cost;
     }
     const moved = Object.fromEntries(watched.map((account) => [account, after[account] - before[account]]));
@@ -197,11 +215,11 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     say(`  fees: ${formatUnits(costs)} for the jobs + ${formatUnits(fee)} transaction fee = ` +
       `${formatUnits(userPaid)} paid by Bob; escrow still held: ${formatUnits(escrowHeld(holds))}`);
     const names = {
-      [treasury]: 'the treasury (protocol fee and result storage)',
+      [treasury]: 'the treasury (protocol fee less the author\'s share, and result storage)',
       [eve.address]: 'Eve (the dev worker\'s operator)',
       [dave.address]: 'Dave (the second worker\'s operator)',
       [ferdie.address]: 'Ferdie (royalty, integer model)',
-      [alice.address]: 'Alice (royalty, float model)',
+      [alice.address]: `Alice (royalty, float model${author === alice.address ? '; author\'s share' : ''})`,
     };
     for (const account of watched) {
       const ok = moved[account] === expected[account] ? '✓' : '✗';
@@ -226,20 +244,23 @@ export async function runDemo(nodeBin, { images = DEFAULT_IMAGES, say = console.
     const header = await api.rpc.chain.getHeader(claim.blockHash);
     const [atParent, atClaim] = await Promise.all([api.at(header.parentHash), api.at(claim.blockHash)]);
     const paidOut = {};
+    const due = {};
     for (const account of payees) {
       const [was, is] = await Promise.all([atParent.query.system.account(account),
         atClaim.query.system.account(account)]);
       paidOut[account] = is.data.free.toBigInt() - was.data.free.toBigInt();
-      // The claim transaction's fee goes to the treasury as well.
-      const due = after[account] + (account === treasury ? claimFee : 0n);
-      const ok = paidOut[account] === due ? '✓' : '✗';
+      // The claim transaction's fee is split between the block's author and the treasury.
+      const feeShare = account === treasury ? claimFee - authorPart(claimFee)
+        : account === author ? authorPart(claimFee) : 0n;
+      due[account] = after[account] + feeShare;
+      const ok = paidOut[account] === due[account] ? '✓' : '✗';
       say(`  ${names[account]}: balance +${formatUnits(paidOut[account])} ${ok}` +
-        (account === treasury ? ` (${formatUnits(claimFee)} of it the claim's fee)` : ''));
+        (feeShare > 0n ? ` (${formatUnits(feeShare)} of it from the claim's fee)` : ''));
     }
     const left = await claimable(api, payees);
     return {
       rows, correct, asRecorded, costs, fee, userPaid, escrow: escrowHeld(holds), moved, expected,
-      executor, paidOut, claimed: after, claimFee, treasury, left,
+      executor, paidOut, due, left,
     };
   } catch (error) {
     say(`demo failed: ${error.message}; node log ${node.logPath}`);
@@ -262,9 +283,9 @@ export function moneyChecks(result) {
       `${account.slice(0, 8)}… earned exactly its prices (${result.expected[account]})`]);
   }
   for (const account of Object.keys(result.paidOut)) {
-    const due = result.claimed[account] + (account === result.treasury ? result.claimFee : 0n);
+    const due = result.due[account];
     checks.push([result.paidOut[account] === due && result.left[account] === 0n,
-      `${account.slice(0, 8)}…'s balance grew by exactly its claim (${due})`]);
+      `${account.slice(0, 8)}…'s balance grew by exactly its claim and its share of the claim's fee (${due})`]);
   }
   return checks;
 }

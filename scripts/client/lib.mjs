@@ -389,7 +389,7 @@ export async function registerWorker(api, node, operator, { bond, models, capaci
 // The fees and tips `events` (of one transaction) say were paid.
 export function feesOf(api, events) {
   return events.filter((e) => api.events.transactionPayment.TransactionFeePaid.is(e))
-    .reduce((sum, e) => sum + e.data.actualFee.toBigInt() + e.data.tip.toBigInt(), 0n);
+    .reduce((sum, e) => sum + e.data.actualFee.toBigInt(), 0n); // the tip included
 }
 
 // The slashes in blocks `from` to `to`: worker key (hex), reason and amount, with the block.

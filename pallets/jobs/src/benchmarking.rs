@@ -569,6 +569,8 @@ mod benchmarks {
 		n: Linear<1, { T::MaxResultsPerCall::get() }>,
 		b: Linear<8, { max_side_bytes::<T>() }>,
 	) {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// `n` settlements of outputs of `b` bytes, each with its receipt checked.
 		let (worker, answers, signature) = signed_answers::<T>(n, b);
 		let jobs: Vec<JobId> = answers.iter().map(|answer| answer.job).collect();
@@ -778,6 +780,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn decide_quorum(m: Linear<3, { largest_quorum::<T>() }>) -> Result<(), BenchmarkError> {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// A quorum of `m` members, every member revealed a small output; a bare majority
 		// agrees, the others are found wrong: the result stored and held open to their appeal
 		// with every wrong member's finding. (All agreeing, each is paid at once instead: that
@@ -806,6 +810,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn escalate_quorum(m: Linear<3, { largest_quorum::<T>() }>) -> Result<(), BenchmarkError> {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// A quorum of `m` members that all revealed different small outputs: no majority, so
 		// every finding is kept for referees, whose draw and deadline search the longest for a
 		// block with room (every block but the last the slide reaches is full). (Drawn as the
@@ -945,6 +951,8 @@ mod benchmarks {
 	fn end_disputes(
 		n: Linear<1, { T::MaxDisputeEndsPerBlock::get().min(T::MaxJobsPerBlock::get()) }>,
 	) {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// `n` disputed quorums of the largest size whose every member is slashed: each slash
 		// applied, each job refunded.
 		let k = largest_quorum::<T>();
@@ -994,6 +1002,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn challenge() {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// A provisional result with the largest outputs; every block its referees' draw could
 		// take is full but the last the slide reaches, and so is every block their deadline
 		// could take.
@@ -1018,6 +1028,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn decide_challenge() -> Result<(), BenchmarkError> {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// A challenged provisional result of a crowded operator's worker (its slash chills all
 		// of the operator's workers); two referees agree on another output, the third (a
 		// crowded operator's too) differs: the worker's operator and the odd referee slashed,
@@ -1072,6 +1084,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn appeal() -> Result<(), BenchmarkError> {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// The largest quorum, with the largest outputs, found its two last members wrong; the
 		// last appeals (its output hashed). Every block its referees' draw could take is full
 		// but the last the slide reaches, and so is every block their deadline could take.
@@ -1096,6 +1110,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn decide_appeal() -> Result<(), BenchmarkError> {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// The largest quorum of crowded operators' workers, its last member found wrong and
 		// appealing; two referees agree on a third output, the third referee differs: every
 		// member slashed (the majority for the overturned output, the appellant for its own),
@@ -1128,6 +1144,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn finalize_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
+		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
+		T::BenchmarkHelper::set_block_author();
 		// `n` provisional results of the largest quorum due now, each of its own model (and
 		// owner), payees and input: each one's earnings accrued to every member's payee, its
 		// input dropped, its model released and the findings kept for an appeal forgotten.

@@ -154,10 +154,7 @@ impl<T: Config> Pallet<T> {
 			Self::accrue(&earner.payee, job.price.per_worker);
 		}
 		Self::accrue(&job.price.owner, job.price.royalty);
-		Self::accrue(
-			&T::TreasuryAccount::get(),
-			job.price.protocol.saturating_add(job.price.storage),
-		);
+		Self::accrue_chain_fees(&job.price);
 		Provisionals::<T>::remove(job_id);
 		Self::deposit_event(Event::Finalized { job: job_id, worker });
 	}

@@ -147,9 +147,19 @@ pub mod pallet {
 		/// The VRF output of the parent block (BABE's `ParentBlockRandomness`).
 		type ParentVrf: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
 
-		/// Receives the protocol fee.
+		/// Receives the protocol fee, less the block author's share.
 		#[pallet::constant]
 		type TreasuryAccount: Get<Self::AccountId>;
+
+		/// The author of the block being built, who earns [`Config::AuthorShare`] of the
+		/// protocol fees its block accrues; `None` gives the treasury all of them.
+		type BlockAuthor: Get<Option<Self::AccountId>>;
+
+		/// The block author's share of each protocol fee (a governance parameter in the
+		/// runtime). Only the protocol fee is shared: what cancelled or unexecutable jobs keep
+		/// and challenge fees go to the treasury whole, so that a validator does not get its
+		/// own cancellations and lost challenges cheaper than anyone else.
+		type AuthorShare: Get<Perbill>;
 
 		/// The pallet's account, which keeps earnings until they are claimed.
 		#[pallet::constant]
@@ -301,6 +311,8 @@ pub mod pallet {
 		fn max_models_per_worker() -> u32;
 		/// Lets the workers added so far become eligible (the eligibility delay passes).
 		fn make_eligible();
+		/// Makes [`Config::BlockAuthor`] name an author for the rest of the block.
+		fn set_block_author();
 	}
 
 	/// Why this pallet holds funds.

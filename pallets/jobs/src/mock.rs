@@ -96,6 +96,9 @@ parameter_types! {
 	pub const JobsPalletId: PalletId = PalletId(*b"vt/jobs_");
 	pub const AuditPoolId: PalletId = PalletId(*b"vt/audit");
 	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+	/// No block author unless a test names one.
+	pub static BlockAuthor: Option<AccountId> = None;
+	pub const AuthorShare: Perbill = Perbill::from_percent(20);
 	/// No-shows cost the floor unless a test sets a multiple of the price.
 	pub static NoShowSlashMultiple: u32 = 0;
 	/// Results are free to store unless a test sets a price.
@@ -509,6 +512,8 @@ impl pallet_jobs::Config for Test {
 	type PalletId = JobsPalletId;
 	type AuditPoolId = AuditPoolId;
 	type ProtocolFee = ProtocolFee;
+	type BlockAuthor = BlockAuthor;
+	type AuthorShare = AuthorShare;
 	type MinFee = ConstU128<MIN_FEE>;
 	type NoShowSlashFloor = ConstU128<NO_SHOW_SLASH>;
 	type NoShowSlashMultiple = NoShowSlashMultiple;
@@ -604,6 +609,11 @@ impl pallet_jobs::BenchmarkHelper for RegistryDouble {
 		8
 	}
 	fn make_eligible() {}
+
+	fn set_block_author() {
+		// An account no test uses.
+		BlockAuthor::set(Some(0xa0));
+	}
 }
 
 /// A digit image: 64 pixels of value `fill`.

@@ -102,10 +102,7 @@ impl<T: Config> Pallet<T> {
 			Self::accrue(payee, job.price.per_worker);
 		}
 		Self::accrue(&job.price.owner, job.price.royalty);
-		Self::accrue(
-			&T::TreasuryAccount::get(),
-			job.price.protocol.saturating_add(job.price.storage),
-		);
+		Self::accrue_chain_fees(&job.price);
 		let single_worker = job.k == 1;
 		Self::record_result(job_id, &job.model, answer, single_worker, cost, refunded, None);
 		Ok(())
@@ -229,6 +226,18 @@ impl<T: Config> Pallet<T> {
 		Inputs::<T>::remove(job_id);
 		RemoteInputs::<T>::remove(job_id);
 		T::Models::release(model);
+	}
+
+	/// Accrues a settled job's protocol fee (the block author's share to it, the rest to the
+	/// treasury) and its storage charge (to the treasury).
+	pub(crate) fn accrue_chain_fees(price: &PriceOf<T>) {
+		let mut treasury = price.protocol.saturating_add(price.storage);
+		if let Some(author) = T::BlockAuthor::get() {
+			let share = T::AuthorShare::get().mul_floor(price.protocol);
+			treasury = treasury.saturating_sub(share);
+			Self::accrue(&author, share);
+		}
+		Self::accrue(&T::TreasuryAccount::get(), treasury);
 	}
 
 	/// Adds `amount` to what `who` may claim.

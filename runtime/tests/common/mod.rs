@@ -2,18 +2,62 @@
 
 #![allow(dead_code)]
 
-use frame_support::assert_ok;
+use codec::Encode;
+use frame_support::{
+	assert_ok,
+	traits::{OnFinalize, OnInitialize},
+};
 use serde_json::Value;
+use sp_consensus_babe::{
+	digests::{PreDigest, SecondaryPlainPreDigest},
+	Slot, BABE_ENGINE_ID,
+};
 use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring::Ferdie;
 use sp_runtime::BuildStorage;
+use sp_runtime::{Digest, DigestItem};
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
 	ComparisonRule, IoSchema, ModelFormat, OutputRule,
 };
 use veritensor_runtime::{
-	genesis_config_presets::get_preset, Models, Runtime, RuntimeGenesisConfig, RuntimeOrigin,
+	genesis_config_presets::get_preset, AllPalletsWithSystem, Babe, Models, Runtime,
+	RuntimeGenesisConfig, RuntimeOrigin, System, Timestamp,
 };
+
+/// BABE's first slot here; any slot but zero, which BABE reads as "no genesis slot yet".
+const FIRST_SLOT: u64 = 1_000;
+
+/// Produces the next block as a node would, authored by the session's validator number
+/// `author`: a BABE pre-digest for the block's slot (one slot per block), every pallet's
+/// `on_initialize` (where sessions end), the timestamp inherent, and every pallet's
+/// `on_finalize` (where GRANDPA enacts a scheduled set).
+pub fn produce_block(author: u32) {
+	start_block(author);
+	end_block();
+}
+
+/// Starts the next block as [`produce_block`] does, leaving it open for transactions.
+pub fn start_block(author: u32) {
+	let number = System::block_number() + 1;
+	let parent = System::parent_hash();
+	let slot = Slot::from(FIRST_SLOT + number as u64);
+	let pre_digest =
+		PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index: author, slot });
+	let digest = Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre_digest.encode())] };
+	System::initialize(&number, &parent, &digest);
+	AllPalletsWithSystem::on_initialize(number);
+	assert_ok!(Timestamp::set(RuntimeOrigin::none(), *slot * Babe::slot_duration()));
+}
+
+/// Ends the block [`start_block`] opened.
+pub fn end_block() {
+	let number = System::block_number();
+	AllPalletsWithSystem::on_finalize(number);
+	let header = System::finalize();
+	frame_system::BlockHash::<Runtime>::insert(number, header.hash());
+	System::set_parent_hash(header.hash());
+}
 
 /// Applies a JSON patch the way the node's chain-spec builder does: objects merge key by key,
 /// everything else is replaced.

@@ -268,3 +268,36 @@ fn results_are_pruned_after_the_retention_period() {
 		assert!(Results::<Test>::get(job).is_none());
 	});
 }
+
+#[test]
+fn the_block_author_earns_its_share_of_the_protocol_fee_and_nothing_of_what_cancellations_keep() {
+	ExtBuilder.build_and_execute(|| {
+		const AUTHOR: AccountId = 77;
+		BlockAuthor::set(Some(AUTHOR));
+		add_worker(1, 100, 5_000, 2);
+		let job = submit(USER, 3, 200);
+		let price = JobsMap::<Test>::get(job).unwrap().price;
+		assert!(price.protocol > 0);
+		run_to_block(1 + DELAY as u64);
+		assert_ok!(answer(1, vec![output_answer(1, job, 7)]));
+		run_to_block(1 + DELAY as u64 + DISPUTE_WINDOW);
+		assert_eq!(Jobs::result_status(job), Some(crate::ResultStatus::Final));
+		let share = AuthorShare::get().mul_floor(price.protocol);
+		assert!(share > 0);
+		assert_eq!(Claimable::<Test>::get(AUTHOR), Some(share));
+		assert_eq!(
+			Claimable::<Test>::get(TREASURY),
+			Some(price.protocol + price.storage - share),
+			"the treasury gets the rest, and the storage charge whole"
+		);
+
+		// A cancellation's kept fee is the treasury's alone.
+		let cancelled = submit(USER, 3, 200);
+		assert_ok!(Jobs::cancel(RuntimeOrigin::signed(USER), cancelled));
+		assert_eq!(Claimable::<Test>::get(AUTHOR), Some(share));
+		assert_eq!(
+			Claimable::<Test>::get(TREASURY),
+			Some(price.protocol + price.storage - share + MIN_FEE)
+		);
+	});
+}
