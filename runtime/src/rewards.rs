@@ -12,9 +12,9 @@ use crate::{
 };
 use frame_support::traits::{
 	fungible::{Balanced, Credit},
+	tokens::imbalance::ResolveTo,
 	Get, Imbalance, OnUnbalanced,
 };
-use sp_runtime::Perbill;
 
 /// The authors' share of transaction fees and of the protocol fee.
 pub type AuthorShare = ValueOf<rewards::AuthorShare>;
@@ -28,40 +28,26 @@ impl Get<Option<AccountId>> for BlockAuthor {
 	}
 }
 
-/// The author's part of `amount`: the share, rounded down, so that the treasury's part is the
-/// exact rest.
-pub fn author_part(share: Perbill, amount: crate::Balance) -> crate::Balance {
-	share.mul_floor(amount)
-}
-
-/// Splits each transaction's fee between the block author and the treasury, and gives the
-/// author its tip.
+/// Splits each transaction's fee between the block author and the treasury (the author's part
+/// rounded down, the treasury the exact rest), and gives the author its tip.
 pub struct SplitFees;
 impl OnUnbalanced<Credit<AccountId, Balances>> for SplitFees {
 	fn on_unbalanceds(mut fees_then_tips: impl Iterator<Item = Credit<AccountId, Balances>>) {
 		let Some(fee) = fees_then_tips.next() else { return };
-		let author = BlockAuthor::get();
-		let (to_author, to_treasury) = match &author {
-			Some(_) => {
-				let part = author_part(AuthorShare::get(), fee.peek());
-				fee.split(part)
-			}
-			None => (Credit::<AccountId, Balances>::zero(), fee),
+		let tips = fees_then_tips.fold(Credit::<AccountId, Balances>::zero(), Imbalance::merge);
+		let Some(author) = BlockAuthor::get() else {
+			TreasuryFunds::on_unbalanced(fee.merge(tips));
+			return;
 		};
-		let to_author = fees_then_tips.fold(to_author, |credit, tip| credit.merge(tip));
+		let part = AuthorShare::get().mul_floor(fee.peek());
+		let (to_author, to_treasury) = fee.split(part);
 		TreasuryFunds::on_unbalanced(to_treasury);
-		match author {
-			Some(author) => {
-				// An author account below the existential deposit cannot take a small credit:
-				// the treasury keeps it.
-				if let Err(unpaid) = Balances::resolve(&author, to_author) {
-					TreasuryFunds::on_unbalanced(unpaid);
-				}
-			}
-			None => TreasuryFunds::on_unbalanced(to_author),
+		// An author account below the existential deposit cannot take a small credit: the
+		// treasury keeps it.
+		if let Err(unpaid) = Balances::resolve(&author, to_author.merge(tips)) {
+			TreasuryFunds::on_unbalanced(unpaid);
 		}
 	}
 }
 
-type TreasuryFunds =
-	frame_support::traits::tokens::imbalance::ResolveTo<crate::configs::TreasuryAccount, Balances>;
+type TreasuryFunds = ResolveTo<crate::configs::TreasuryAccount, Balances>;

@@ -810,8 +810,6 @@ mod benchmarks {
 
 	#[benchmark]
 	fn escalate_quorum(m: Linear<3, { largest_quorum::<T>() }>) -> Result<(), BenchmarkError> {
-		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
-		T::BenchmarkHelper::set_block_author();
 		// A quorum of `m` members that all revealed different small outputs: no majority, so
 		// every finding is kept for referees, whose draw and deadline search the longest for a
 		// block with room (every block but the last the slide reaches is full). (Drawn as the
@@ -951,8 +949,6 @@ mod benchmarks {
 	fn end_disputes(
 		n: Linear<1, { T::MaxDisputeEndsPerBlock::get().min(T::MaxJobsPerBlock::get()) }>,
 	) {
-		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
-		T::BenchmarkHelper::set_block_author();
 		// `n` disputed quorums of the largest size whose every member is slashed: each slash
 		// applied, each job refunded.
 		let k = largest_quorum::<T>();
