@@ -1,10 +1,13 @@
 //! Pallet configurations and the chain's constants.
 
 use crate::{
-	parameters::{dynamic_params::market, RuntimeParameters, ValueOf},
-	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Session, System, Treasury, Validators, VERSION,
+	parameters::{
+		dynamic_params::{market, validators},
+		RuntimeParameters, ValueOf,
+	},
+	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
+	OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, System, Treasury, Validators, VERSION,
 };
 use frame_support::{
 	derive_impl,
@@ -172,10 +175,12 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	// Equivocation reports are off: no proof type, no report system, nothing slashed. The
-	// session-historical record they would prove against is kept (see `ValidatorSessions`).
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// Reports are checked and processed by the pallet's own unsigned-transaction validation
+	// (only from the local node, one per offender and slot) and `EquivocationReportSystem`:
+	// used as upstream wrote them.
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_babe::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -183,25 +188,59 @@ impl pallet_grandpa::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	type MaxSetIdSessionEntries = ConstU64<0>;
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// One GRANDPA set a session (a new set is started at every session, changed or not): the
+	// set-to-session record reaches as far back as key ownership can be proven.
+	type MaxSetIdSessionEntries = ConstU64<{ VALIDATOR_HISTORY_DEPTH as u64 }>;
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_grandpa::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
 }
 
-/// Sessions from a validator's removal until its bond may be withdrawn (a day of production
-/// sessions). It must outlast the two sessions a removed validator still authors, and it is how
-/// long the session-historical record of who held which keys is kept: the depth against which
-/// what a validator signed while bonded could be proven.
-pub const VALIDATOR_BONDING_DURATION: sp_staking::SessionIndex = 24;
+/// How long (blocks) an equivocation report stays valid in the transaction pool: as long as the
+/// key-ownership record it proves against, [`VALIDATOR_HISTORY_DEPTH`] sessions.
+pub struct ReportLongevity;
+impl frame_support::traits::Get<u64> for ReportLongevity {
+	fn get() -> u64 {
+		<EpochDuration as frame_support::traits::Get<u64>>::get()
+			.saturating_mul(VALIDATOR_HISTORY_DEPTH as u64)
+	}
+}
+
+impl pallet_offences::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type IdentificationTuple = pallet_session::historical::IdentificationTuple<Self>;
+	type OnOffenceHandler = Validators;
+}
+
+/// Sessions the session-historical record of who held which keys is kept (a day of production
+/// sessions): an equivocation can be proven, and so reported, for that long after its session.
+pub const VALIDATOR_HISTORY_DEPTH: sp_staking::SessionIndex = 24;
+
+/// Sessions from a validator's removal until its bond may be withdrawn: the two sessions it still
+/// authors, then the history depth, so that nobody leaves with its bond while what it signed in
+/// its last session can still be proven and slashed.
+pub const VALIDATOR_BONDING_DURATION: sp_staking::SessionIndex =
+	VALIDATOR_HISTORY_DEPTH + pallet_validators::SESSIONS_UNTIL_ACTIVE;
 
 parameter_types! {
 	/// What a validator seat costs: a council majority that admits free identities could fill
-	/// the set with validators that have nothing to lose. Held, not slashed: no consensus
-	/// offence is reported on this chain yet.
+	/// the set with validators that have nothing to lose; what an equivocation is slashed from.
 	pub const ValidatorMinimumBond: Balance = 100_000 * currency::UNITS;
 	/// Held while an account has session keys registered, so that every key record is paid
 	/// for; returned when the bond is withdrawn, which removes the keys.
 	pub const SessionKeyDeposit: Balance = currency::UNITS;
+}
+
+/// Offenders disabled through `pallet-session` (BABE then refuses their blocks), up to its
+/// limit of a third of the set.
+pub struct SessionDisabling;
+impl pallet_validators::DisableValidator<AccountId> for SessionDisabling {
+	fn disable(who: &AccountId, severity: sp_runtime::Perbill) {
+		pallet_session::Pallet::<Runtime>::report_offence(
+			who.clone(),
+			sp_staking::offence::OffenceSeverity(severity),
+		);
+	}
 }
 
 /// Session keys as `pallet-session` registers them.
@@ -241,7 +280,7 @@ impl sp_runtime::traits::Convert<AccountId, Option<()>> for ValidatorIdentity {
 }
 
 /// The validator set as `pallet-session` sees it: the governed set of `pallet-validators`, with
-/// the session-historical record pruned to [`VALIDATOR_BONDING_DURATION`] sessions.
+/// the session-historical record pruned to [`VALIDATOR_HISTORY_DEPTH`] sessions.
 pub struct ValidatorSessions;
 
 impl pallet_session::SessionManager<AccountId> for ValidatorSessions {
@@ -255,7 +294,7 @@ impl pallet_session::SessionManager<AccountId> for ValidatorSessions {
 	}
 	fn start_session(start_index: sp_staking::SessionIndex) {
 		pallet_session::historical::Pallet::<Runtime>::prune_up_to(
-			start_index.saturating_sub(VALIDATOR_BONDING_DURATION),
+			start_index.saturating_sub(VALIDATOR_HISTORY_DEPTH),
 		);
 		<Validators as pallet_session::SessionManager<AccountId>>::start_session(start_index)
 	}
@@ -325,6 +364,10 @@ impl pallet_validators::Config for Runtime {
 	type MaxValidators = MaxAuthorities;
 	type BondingDuration = ConstU32<VALIDATOR_BONDING_DURATION>;
 	type DefaultSessionLength = ConstU64<{ time::DEFAULT_SESSION_LENGTH }>;
+	type EquivocationSlash = ValueOf<validators::EquivocationSlash>;
+	type ReporterShare = ValueOf<validators::ReporterShare>;
+	type Slashed = ResolveTo<TreasuryAccount, Balances>;
+	type Disabling = SessionDisabling;
 	type WeightInfo = pallet_validators::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = SessionKeysForBenchmarks;

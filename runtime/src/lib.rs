@@ -164,7 +164,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 113,
+	spec_version: 114,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -219,6 +219,8 @@ mod runtime {
 	pub type Historical = pallet_session::historical;
 	#[runtime::pallet_index(14)]
 	pub type Authorship = pallet_authorship;
+	#[runtime::pallet_index(15)]
+	pub type Offences = pallet_offences;
 
 	// Veritensor's own pallets.
 	#[runtime::pallet_index(20)]

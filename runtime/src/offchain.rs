@@ -1,4 +1,4 @@
-//! Transactions off-chain workers create: the runtime side of `frame_system::offchain`. A worker
+//! Transactions the runtime creates from a node: the runtime side of `frame_system::offchain`. A worker
 //! node's off-chain worker sends its answers as general transactions that the job market
 //! authorizes itself (`#[pallet::authorize]` on `submit_results`): signed inside the call by the
 //! worker key, with no account, nonce or fee.
@@ -11,6 +11,17 @@ where
 {
 	type Extrinsic = UncheckedExtrinsic;
 	type RuntimeCall = RuntimeCall;
+}
+
+/// Bare (unsigned) transactions: the equivocation reports BABE and GRANDPA file from the node
+/// that saw the equivocation, validated by those pallets' own unsigned validation.
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_bare(call)
+	}
 }
 
 impl<C> frame_system::offchain::CreateTransaction<C> for Runtime

@@ -34,6 +34,16 @@
 //!   for anyone else: it gets back its share of their protocol fee (the minimum fee's top-up
 //!   included) when the fee accrues in a block it authors, so its cheapest jobs cost it at
 //!   least half of `MinJobFee` at the cap, 80 % of it at the default.
+//! - `EquivocationSlash` (10 %, 1 % to 100 %): the least an equivocating validator (two blocks
+//!   for one slot, two finality votes in one round) loses of its bond, 10,000 VTN of the 100,000
+//!   VTN minimum: trying to fork the chain or to finalise two histories costs a real part of a
+//!   seat even once, while an operator who ran its keys on two nodes by mistake survives it.
+//!   The offence's own fraction, ((3 x offenders) / validators)^2 for one slot, applies when
+//!   greater, so a third of the set equivocating together loses everything.
+//! - `ReporterShare` (10 %, at most 50 %): pays whoever reports an offence (the author of the
+//!   block including a report the nodes file on their own), so that reports get included; an
+//!   offender gets nothing for reporting itself, and the cap keeps a report from being worth
+//!   more than the slash it causes costs anyone else.
 
 use crate::{currency, Balance, Runtime};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -126,6 +136,8 @@ bounds!(NoShowSlashMultipleBounds: u32 = 1, 1_000);
 bounds!(ResultBytePriceBounds: Balance = 0, currency::MILLI_UNITS);
 bounds!(AuditRateFloorBounds: Perbill = Perbill::zero(), Perbill::one());
 bounds!(AuthorShareBounds: Perbill = Perbill::zero(), Perbill::from_percent(50));
+bounds!(EquivocationSlashBounds: Perbill = Perbill::from_percent(1), Perbill::one());
+bounds!(ReporterShareBounds: Perbill = Perbill::zero(), Perbill::from_percent(50));
 
 /// A bounded value known to be within its bounds.
 const fn within<V, B>(value: V) -> Bounded<V, B> {
@@ -178,6 +190,21 @@ pub mod dynamic_params {
 		#[codec(index = 0)]
 		pub static AuthorShare: Bounded<Perbill, AuthorShareBounds> =
 			within(Perbill::from_percent(20));
+	}
+
+	/// What validators' offences cost them.
+	#[dynamic_pallet_params]
+	#[codec(index = 2)]
+	pub mod validators {
+		/// The least fraction of its bond an equivocating validator is slashed.
+		#[codec(index = 0)]
+		pub static EquivocationSlash: Bounded<Perbill, EquivocationSlashBounds> =
+			within(Perbill::from_percent(10));
+
+		/// The reporters' part of a validator's slash.
+		#[codec(index = 1)]
+		pub static ReporterShare: Bounded<Perbill, ReporterShareBounds> =
+			within(Perbill::from_percent(10));
 	}
 }
 

@@ -14,7 +14,10 @@ use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
 use sp_runtime::traits::Hash as _;
 use sp_staking::SessionIndex;
 use veritensor_runtime::{
-	configs::{time::SHORT_SESSION_LENGTH, ValidatorMinimumBond, VALIDATOR_BONDING_DURATION},
+	configs::{
+		time::SHORT_SESSION_LENGTH, ValidatorMinimumBond, VALIDATOR_BONDING_DURATION,
+		VALIDATOR_HISTORY_DEPTH,
+	},
 	AccountId, Babe, Balances, Council, Grandpa, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeHoldReason, RuntimeOrigin, Session, SessionKeys, System, Validators,
 };
@@ -276,13 +279,13 @@ fn session_keys_need_a_bond_and_a_proof_of_ownership() {
 }
 
 #[test]
-fn the_session_history_is_pruned_to_the_bonding_duration() {
+fn the_session_history_is_pruned_to_the_history_depth() {
 	local_chain().execute_with(|| {
 		let last = VALIDATOR_BONDING_DURATION + 6;
 		run_to_session(last);
 		let (first_kept, _) = pallet_session::historical::StoredRange::<Runtime>::get()
 			.expect("recent sessions are recorded");
-		assert_eq!(first_kept, last - VALIDATOR_BONDING_DURATION);
+		assert_eq!(first_kept, last - VALIDATOR_HISTORY_DEPTH);
 		assert!(pallet_session::historical::HistoricalSessions::<Runtime>::get(first_kept - 1)
 			.is_none());
 		assert!(pallet_session::historical::HistoricalSessions::<Runtime>::get(last).is_some());

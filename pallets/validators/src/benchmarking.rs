@@ -4,7 +4,7 @@ use super::*;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
 use frame_system::RawOrigin;
-use sp_runtime::traits::Saturating;
+use sp_runtime::{traits::Saturating, Perbill};
 
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, 0);
@@ -93,6 +93,20 @@ mod benchmarks {
 		let who = set_of::<T>(T::MaxValidators::get());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
+		assert!(!Validators::<T>::get().contains(&who));
+	}
+
+	/// An offender at the end of a full set, slashed, a reporter paid, taken out of the set.
+	#[benchmark]
+	fn punish() {
+		let who = set_of::<T>(T::MaxValidators::get());
+		let reporter = funded::<T>("reporter", 0);
+		let session = CurrentSession::<T>::get();
+		#[block]
+		{
+			Pallet::<T>::punish(&who, &[reporter], Perbill::from_percent(50), session);
+		}
+		assert!(SlashedFraction::<T>::contains_key(&who));
 		assert!(!Validators::<T>::get().contains(&who));
 	}
 

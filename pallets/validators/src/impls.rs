@@ -60,8 +60,10 @@ impl<T: Config> Pallet<T> {
 		Validators::<T>::get().into_iter().filter(T::SessionKeys::has_keys).collect()
 	}
 
-	/// The pallet's invariants: a stored session length, a non-empty set of distinct validators within the bound, each
-	/// bonded (at least the minimum, no release scheduled), and every bond held in full.
+	/// The pallet's invariants: a stored session length; a non-empty set of distinct validators
+	/// within the bound, each bonded (at least the minimum unless slashed, no release
+	/// scheduled); every bond held in full; slash records and offenders still authoring all
+	/// bonded, offenders out of the planned set.
 	#[cfg(any(test, feature = "try-runtime"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
@@ -72,10 +74,22 @@ impl<T: Config> Pallet<T> {
 			ensure!(!set[..index].contains(who), "a validator is listed twice");
 			let bond = Bonds::<T>::get(who).ok_or("a validator has no bond")?;
 			ensure!(bond.release_at.is_none(), "a validator's bond is being released");
+			// A slashed validator stays only as the last one with keys, below the minimum.
 			ensure!(
-				bond.amount >= T::MinimumBond::get(),
+				bond.amount >= T::MinimumBond::get() || SlashedFraction::<T>::contains_key(who),
 				"a validator's bond is below the minimum"
 			);
+		}
+		for (who, _) in SlashedFraction::<T>::iter() {
+			ensure!(Bonds::<T>::contains_key(&who), "a slash record outlived its bond");
+		}
+		for (who, inactive_from) in Offenders::<T>::get() {
+			ensure!(!set.contains(&who), "an offender is still planned");
+			ensure!(
+				inactive_from > CurrentSession::<T>::get(),
+				"an offender that no longer authors is still disabled"
+			);
+			ensure!(Bonds::<T>::contains_key(&who), "an offender has no bond");
 		}
 		for (who, bond) in Bonds::<T>::iter() {
 			ensure!(
@@ -120,6 +134,7 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 
 	fn start_session(start_index: SessionIndex) {
 		CurrentSession::<T>::put(start_index);
+		Self::disable_offenders(start_index);
 	}
 
 	fn end_session(_end_index: SessionIndex) {}

@@ -33,6 +33,23 @@
 //! can still purge current validators' keys (dispatching as them is not filtered) and so stop
 //! the chain, as it can by other means.
 //!
+//! ## Offences
+//!
+//! An equivocation (two blocks for one BABE slot, two votes in one GRANDPA round) proven with
+//! a session-historical key-ownership proof reaches this pallet as an
+//! [`sp_staking::offence::OnOffenceHandler`] (through `pallet-offences`, which refuses a report
+//! it already has). The offender is slashed the greater of [`Config::EquivocationSlash`] and
+//! the offence's own fraction (which grows with the number of validators offending in the same
+//! slot) of its bond, once per fraction: a later offence slashes only what a greater fraction
+//! adds, so one misconfigured node equivocating in many slots is slashed once.
+//! [`Config::ReporterShare`] of the slash goes to the reporters (for a report the consensus
+//! engines submit, the author of the block that includes it), the rest to [`Config::Slashed`].
+//! The offender is disabled in the session under way (and again at each session start while it
+//! still authors), and taken out of the set like a removed validator: it stops authoring two
+//! sessions on and its bond, what is left of it, is released [`Config::BondingDuration`]
+//! sessions on. An offender that is the last validator with keys stays (slashed), so that the
+//! chain does not stop.
+//!
 //! ## Session length
 //!
 //! A session is one BABE epoch, and BABE's epoch length must never change for a chain's life.
@@ -44,6 +61,7 @@
 //!
 //! - `types.rs`: a bond and its release;
 //! - `impls.rs`: the session manager, bond holds and the pallet's invariants;
+//! - `offences.rs`: slashing, disabling and removing offenders;
 //! - `weights.rs`, `benchmarking.rs`: measured weights of the calls.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -55,13 +73,14 @@ mod benchmarking;
 mod impls;
 #[cfg(test)]
 mod mock;
+mod offences;
 #[cfg(test)]
 mod tests;
 mod types;
 pub mod weights;
 
 pub use pallet::*;
-pub use types::{SessionKeyRegistry, ValidatorBond};
+pub use types::{DisableValidator, SessionKeyRegistry, ValidatorBond};
 pub use weights::WeightInfo;
 
 use frame_support::traits::fungible;
@@ -70,6 +89,10 @@ use sp_staking::SessionIndex;
 /// Balances of the currency bonds are held in.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Slashed funds on their way to the reporters and [`Config::Slashed`].
+pub type CreditOf<T> =
+	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
 /// The validator set's bound.
 pub type ValidatorList<T> =
@@ -85,9 +108,15 @@ pub const LOG_TARGET: &str = "runtime::validators";
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use frame_support::{pallet_prelude::*, traits::fungible};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungible, OnUnbalanced},
+	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::traits::{Saturating, Zero};
+	use sp_runtime::{
+		traits::{Saturating, Zero},
+		Perbill,
+	};
 
 	/// Defaults for [`Config`].
 	pub mod config_preludes {
@@ -121,7 +150,8 @@ pub mod pallet {
 		/// The currency bonds are held in.
 		#[pallet::no_default]
 		type Currency: fungible::Mutate<Self::AccountId>
-			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::BalancedHold<Self::AccountId>;
 
 		/// Who adds and removes validators: the council by majority, or root.
 		#[pallet::no_default]
@@ -136,7 +166,7 @@ pub mod pallet {
 
 		/// The least a candidate bonds before it may be added. It prices a seat in consensus,
 		/// so that a bought council majority cannot fill the set with free identities. This
-		/// pallet only holds it; slashing it is left to whoever reports offences.
+		/// pallet holds it and slashes it for proven offences.
 		#[pallet::constant]
 		#[pallet::no_default]
 		type MinimumBond: Get<BalanceOf<Self>>;
@@ -150,6 +180,28 @@ pub mod pallet {
 		/// walk away with its bond while its blocks can still be reported.
 		#[pallet::constant]
 		type BondingDuration: Get<SessionIndex>;
+
+		/// The least fraction of its bond an equivocating validator loses (a governance
+		/// parameter in the runtime). Equivocating is how a validator tries to fork the chain
+		/// or finalise two histories; the slash makes even a single attempt cost a real part of
+		/// a seat's price, and the offence's own fraction, ((3 x offenders) / validators)^2 in
+		/// one slot, takes up to the whole bond from a coordinated attack.
+		#[pallet::no_default]
+		type EquivocationSlash: Get<Perbill>;
+
+		/// Part of a slash paid to the offence's reporters (a governance parameter in the
+		/// runtime), so that reporting pays; bounded well below the slash, as an offender that
+		/// reported itself would get it back.
+		#[pallet::no_default]
+		type ReporterShare: Get<Perbill>;
+
+		/// Receives slashed funds beyond the reporters' share (the treasury).
+		#[pallet::no_default]
+		type Slashed: OnUnbalanced<CreditOf<Self>>;
+
+		/// Disables offenders in the session under way (`pallet-session` in the runtime).
+		#[pallet::no_default]
+		type Disabling: DisableValidator<Self::AccountId>;
 
 		/// The session length (slots) of a chain whose genesis names none.
 		#[pallet::constant]
@@ -199,6 +251,20 @@ pub mod pallet {
 	/// The current session's index, as `pallet-session` last started it.
 	#[pallet::storage]
 	pub type CurrentSession<T> = StorageValue<_, SessionIndex, ValueQuery>;
+
+	/// The greatest fraction an account's current bond has been slashed for offences; a later
+	/// offence slashes only what a greater fraction adds. Removed with the bond.
+	#[pallet::storage]
+	pub type SlashedFraction<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Perbill>;
+
+	/// Offenders that still author, with the session they stop in: each is disabled again at
+	/// every session start until then (a change of the active set re-enables everyone).
+	#[pallet::storage]
+	pub type Offenders<T: Config> = StorageValue<
+		_,
+		BoundedVec<(T::AccountId, SessionIndex), <T as Config>::MaxValidators>,
+		ValueQuery,
+	>;
 
 	/// Slots per session, which is BABE's epoch length. Fixed at genesis for the chain's life:
 	/// no call changes it.
@@ -264,6 +330,23 @@ pub mod pallet {
 		/// `who` left the set on its own; it authors until session `inactive_from` and may
 		/// withdraw its bond from session `bond_release`.
 		ValidatorLeft { who: T::AccountId, inactive_from: SessionIndex, bond_release: SessionIndex },
+		/// `who` was slashed `amount` of its bond for an offence in session `session`, bringing
+		/// its slash to `fraction` of its bond; `reward` of it went to the reporters.
+		OffenderSlashed {
+			who: T::AccountId,
+			session: SessionIndex,
+			fraction: Perbill,
+			amount: BalanceOf<T>,
+			reward: BalanceOf<T>,
+		},
+		/// Offender `who` was taken out of the set; it authors until session `inactive_from`
+		/// (disabled meanwhile) and may withdraw what is left of its bond from session
+		/// `bond_release`.
+		OffenderRemoved {
+			who: T::AccountId,
+			inactive_from: SessionIndex,
+			bond_release: SessionIndex,
+		},
 		/// Session `session` was planned with `validators` validators.
 		SessionPlanned { session: SessionIndex, validators: u32 },
 	}
@@ -357,6 +440,7 @@ pub mod pallet {
 			}
 			let amount = Self::release_bond(&who)?;
 			Bonds::<T>::remove(&who);
+			SlashedFraction::<T>::remove(&who);
 			T::SessionKeys::remove_keys(&who);
 			Self::deposit_event(Event::BondWithdrawn { who, amount });
 			Ok(())

@@ -4,9 +4,13 @@
 pub use crate::SESSIONS_UNTIL_ACTIVE as UNTIL_ACTIVE;
 use crate::{self as pallet_validators};
 use core::cell::RefCell;
-use frame_support::{derive_impl, traits::ConstU128};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{tokens::imbalance::ResolveTo, ConstU128, Get},
+};
 use pallet_session::SessionManager;
 use sp_runtime::BuildStorage;
+use sp_runtime::Perbill;
 use sp_staking::SessionIndex;
 use std::collections::BTreeSet;
 
@@ -64,11 +68,54 @@ pub const GENESIS: [AccountId; 2] = [1, 2];
 /// Candidates: endowed, without a bond.
 pub const CANDIDATE: AccountId = 10;
 pub const OTHER_CANDIDATE: AccountId = 11;
+/// An account that reports offences.
+pub const REPORTER: AccountId = 30;
 /// Endowed with less than the minimum bond.
 pub const POOR: AccountId = 20;
 
+/// Receives slashed funds beyond the reporters' share.
+pub const TREASURY: AccountId = 99;
+
 thread_local! {
 	static KEYS: RefCell<BTreeSet<AccountId>> = const { RefCell::new(BTreeSet::new()) };
+	static DISABLED: RefCell<Vec<(AccountId, Perbill)>> = const { RefCell::new(Vec::new()) };
+	static EQUIVOCATION_SLASH: RefCell<Perbill> = RefCell::new(Perbill::from_percent(10));
+}
+
+/// Accounts disabled so far, in order, with the severity given.
+pub fn disabled() -> Vec<(AccountId, Perbill)> {
+	DISABLED.with(|disabled| disabled.borrow().clone())
+}
+
+/// Forgets who was disabled, as a new active set does.
+pub fn clear_disabled() {
+	DISABLED.with(|disabled| disabled.borrow_mut().clear());
+}
+
+/// Records disabled offenders.
+pub struct RecordDisabled;
+impl crate::DisableValidator<AccountId> for RecordDisabled {
+	fn disable(who: &AccountId, severity: Perbill) {
+		DISABLED.with(|disabled| disabled.borrow_mut().push((*who, severity)));
+	}
+}
+
+/// The equivocation slash, changeable as the runtime's parameter is.
+pub struct EquivocationSlash;
+impl Get<Perbill> for EquivocationSlash {
+	fn get() -> Perbill {
+		EQUIVOCATION_SLASH.with(|slash| *slash.borrow())
+	}
+}
+
+/// Sets the equivocation slash.
+pub fn set_equivocation_slash(slash: Perbill) {
+	EQUIVOCATION_SLASH.with(|value| *value.borrow_mut() = slash);
+}
+
+parameter_types! {
+	pub const ReporterShare: Perbill = Perbill::from_percent(10);
+	pub const Treasury: AccountId = TREASURY;
 }
 
 /// Accounts with session keys, as `session.set_keys` records them.
@@ -106,6 +153,10 @@ impl pallet_validators::Config for Test {
 	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
 	type SessionKeys = KeyedAccounts;
 	type MinimumBond = ConstU128<MINIMUM_BOND>;
+	type EquivocationSlash = EquivocationSlash;
+	type ReporterShare = ReporterShare;
+	type Slashed = ResolveTo<Treasury, Balances>;
+	type Disabling = RecordDisabled;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = KeyedAccounts;
 }
@@ -159,11 +210,13 @@ pub struct ExtBuilder;
 impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		KEYS.with(|keys| *keys.borrow_mut() = GENESIS.into_iter().collect());
+		clear_disabled();
+		set_equivocation_slash(Perbill::from_percent(10));
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {
 			balances: GENESIS
 				.into_iter()
-				.chain([CANDIDATE, OTHER_CANDIDATE])
+				.chain([CANDIDATE, OTHER_CANDIDATE, TREASURY, REPORTER])
 				.map(|who| (who, ENDOWMENT))
 				.chain([(POOR, MINIMUM_BOND / 2)])
 				.collect(),

@@ -36,3 +36,12 @@ pub trait SessionKeyRegistry<AccountId> {
 	/// released, so its keys are in no session the chain still runs.
 	fn remove_keys(who: &AccountId);
 }
+
+/// Takes an offender out of the authority set of the session under way, as far as the
+/// consensus engines allow (BABE refuses blocks from a disabled author).
+pub trait DisableValidator<AccountId> {
+	/// Disables `who` in the current session, for an offence that cost it `severity` of its
+	/// bond; nothing happens if it is not in the current session's set, or if the disabling
+	/// limit is reached.
+	fn disable(who: &AccountId, severity: sp_runtime::Perbill);
+}

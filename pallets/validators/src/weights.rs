@@ -54,6 +54,7 @@ pub trait WeightInfo {
 	fn add_validator() -> Weight;
 	fn remove_validator() -> Weight;
 	fn leave() -> Weight;
+	fn punish() -> Weight;
 }
 
 /// Measured weights, scaled by the runtime's own database weights.
@@ -151,6 +152,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	fn punish() -> Weight {
+		Weight::MAX
+	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
@@ -179,5 +183,8 @@ impl WeightInfo for () {
 		Weight::from_parts(1_604_694_000, 82116)
 			.saturating_add(ParityDbWeight::get().reads(34_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn punish() -> Weight {
+		Weight::MAX
 	}
 }

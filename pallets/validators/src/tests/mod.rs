@@ -3,6 +3,7 @@
 
 mod bonding;
 mod membership;
+mod offences;
 mod sessions;
 
 use crate::{mock::*, Event};

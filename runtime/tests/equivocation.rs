@@ -1,0 +1,301 @@
+//! BABE equivocation reports on a chain from the local testnet preset (Alice, Bob, Charlie and
+//! Dave validating): a valid report slashes the offender's bond, pays the reporting block's
+//! author, disables the offender and removes it; a replayed or invalid report is refused.
+
+mod common;
+
+use frame_support::{assert_noop, assert_ok, traits::KeyOwnerProofSystem};
+use sp_consensus_babe::{
+	digests::{CompatibleDigestItem, PreDigest, SecondaryPlainPreDigest},
+	AuthorityId, EquivocationProof, Slot, BABE_ENGINE_ID, KEY_TYPE,
+};
+use sp_core::{Encode, H256};
+use sp_keyring::Sr25519Keyring::{self, Alice, Charlie, Dave, Eve};
+#[allow(deprecated)]
+use sp_runtime::{
+	traits::{Header as _, ValidateUnsigned},
+	transaction_validity::{InvalidTransaction, TransactionSource},
+	Digest, DigestItem, Perbill,
+};
+use sp_staking::SessionIndex;
+use veritensor_runtime::{
+	configs::{TreasuryAccount, ValidatorMinimumBond, VALIDATOR_BONDING_DURATION},
+	AccountId, Babe, Balances, Header, Historical, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeOrigin, Session, System, Validators,
+};
+
+fn local_chain() -> sp_io::TestExternalities {
+	let mut ext = common::ext(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
+	ext.execute_with(|| common::produce_block(0));
+	ext
+}
+
+fn run_to_session(index: SessionIndex) {
+	while Session::current_index() < index {
+		common::produce_block(0);
+	}
+}
+
+fn account(keyring: Sr25519Keyring) -> AccountId {
+	keyring.to_account_id()
+}
+
+fn bonded(who: &AccountId) -> u128 {
+	use frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(
+		&veritensor_runtime::RuntimeHoldReason::Validators(
+			pallet_validators::HoldReason::ValidatorBond,
+		),
+		who,
+	)
+}
+
+fn free(who: &AccountId) -> u128 {
+	use frame_support::traits::fungible::Inspect;
+	Balances::balance(who)
+}
+
+/// A header for `slot` claimed by authority `index`, sealed by `signer`; `state` tells two
+/// headers apart.
+fn sealed_header(signer: Sr25519Keyring, index: u32, slot: Slot, state: u8) -> Header {
+	let pre_digest =
+		PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index: index, slot });
+	let mut header = Header::new(
+		System::block_number() + 1,
+		H256::zero(),
+		H256::repeat_byte(state),
+		System::parent_hash(),
+		Digest { logs: vec![DigestItem::PreRuntime(BABE_ENGINE_ID, pre_digest.encode())] },
+	);
+	let seal = signer.sign(header.hash().as_ref());
+	header.digest_mut().push(<DigestItem as CompatibleDigestItem>::babe_seal(seal.into()));
+	header
+}
+
+/// Two different headers for the current slot, both sealed by `offender`'s BABE key.
+fn equivocation(offender: Sr25519Keyring) -> EquivocationProof<Header> {
+	let slot = Babe::current_slot();
+	EquivocationProof {
+		offender: AuthorityId::from(offender.public()),
+		slot,
+		first_header: sealed_header(offender, 3, slot, 1),
+		second_header: sealed_header(offender, 3, slot, 2),
+	}
+}
+
+/// The key-ownership proof of `offender`'s BABE key in the current session.
+fn ownership(offender: Sr25519Keyring) -> sp_session::MembershipProof {
+	Historical::prove((KEY_TYPE, AuthorityId::from(offender.public())))
+		.expect("a current validator's key is in the session's record")
+}
+
+fn report_call(
+	proof: EquivocationProof<Header>,
+	key_owner_proof: sp_session::MembershipProof,
+) -> pallet_babe::Call<Runtime> {
+	pallet_babe::Call::report_equivocation_unsigned {
+		equivocation_proof: Box::new(proof),
+		key_owner_proof,
+	}
+}
+
+#[allow(deprecated)]
+fn validate(
+	source: TransactionSource,
+	call: &pallet_babe::Call<Runtime>,
+) -> Result<(), InvalidTransaction> {
+	<Babe as ValidateUnsigned>::validate_unsigned(source, call).map(|_| ()).map_err(|error| {
+		match error {
+			sp_runtime::transaction_validity::TransactionValidityError::Invalid(invalid) => invalid,
+			unknown => panic!("unexpected validity error {unknown:?}"),
+		}
+	})
+}
+
+/// Includes the report as a bare transaction in a block authored by validator number `author`.
+fn include(
+	author: u32,
+	call: pallet_babe::Call<Runtime>,
+) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	common::start_block(author);
+	let result = RuntimeCall::Babe(call).dispatch_bypass_filter(RuntimeOrigin::none());
+	common::end_block();
+	result
+}
+
+/// What one of four validators equivocating in a slot loses: the offence's fraction,
+/// (3 x 1 / 4)^2, rounded up as the slash is.
+fn one_of_four_slash(bond: u128) -> u128 {
+	let fraction = Perbill::from_rational(3u32, 4u32).square();
+	assert!(fraction > Perbill::from_percent(10));
+	fraction.mul_ceil(bond)
+}
+
+fn slashed_event() -> Option<pallet_validators::Event<Runtime>> {
+	System::events().into_iter().find_map(|record| match record.event {
+		RuntimeEvent::Validators(event @ pallet_validators::Event::OffenderSlashed { .. }) => {
+			Some(event)
+		}
+		_ => None,
+	})
+}
+
+use frame_support::traits::UnfilteredDispatchable as _;
+
+#[test]
+fn a_valid_report_slashes_once_pays_the_author_disables_and_removes_the_offender() {
+	local_chain().execute_with(|| {
+		run_to_session(1);
+		let dave = account(Dave);
+		let bond = ValidatorMinimumBond::get();
+		let treasury = free(&TreasuryAccount::get());
+		let alice = free(&account(Alice));
+		let call = report_call(equivocation(Dave), ownership(Dave));
+
+		// Accepted from the node that saw it, never from the network.
+		assert_eq!(validate(TransactionSource::Local, &call), Ok(()));
+		assert_eq!(validate(TransactionSource::External, &call), Err(InvalidTransaction::Call));
+
+		// Alice (validator number 0) authors the block that includes it.
+		let session_validators = Session::validators();
+		assert_eq!(session_validators[0], account(Alice));
+		assert_ok!(include(0, call.clone()));
+
+		// One of four validators equivocating: the offence's fraction, (3 x 1 / 4)^2 = 56.25 %,
+		// is above the 10 % parameter. 10 % of it to Alice, the rest to the treasury (no
+		// transaction fees in these blocks).
+		let slash = one_of_four_slash(bond);
+		let reward = Perbill::from_percent(10) * slash;
+		assert_eq!(bonded(&dave), bond - slash);
+		assert_eq!(free(&account(Alice)), alice + reward);
+		assert_eq!(free(&TreasuryAccount::get()), treasury + slash - reward);
+		assert!(matches!(
+			slashed_event(),
+			Some(pallet_validators::Event::OffenderSlashed { who, session: 1, amount, reward: paid, .. })
+				if who == dave && amount == slash && paid == reward
+		));
+		let dave_index = session_validators.iter().position(|v| *v == dave).unwrap() as u32;
+		assert_eq!(Session::disabled_validators(), vec![dave_index]);
+		assert!(!pallet_validators::Validators::<Runtime>::get().contains(&dave));
+
+		// The same report again: stale in the pool, refused if included all the same.
+		assert_eq!(validate(TransactionSource::Local, &call), Err(InvalidTransaction::Stale));
+		let result = include(0, call);
+		assert_eq!(
+			result.map_err(|error| error.error),
+			Err(pallet_babe::Error::<Runtime>::DuplicateOffenceReport.into())
+		);
+		assert_eq!(bonded(&dave), bond - slash);
+
+		// Another slot of the same misbehaviour: a new offence, nothing more slashed.
+		common::produce_block(0);
+		assert_ok!(include(0, report_call(equivocation(Dave), ownership(Dave))));
+		assert_eq!(bonded(&dave), bond - slash);
+
+		// Disabled while it still authors, out of the authorities two sessions on.
+		run_to_session(2);
+		assert_eq!(Session::disabled_validators(), vec![dave_index]);
+		run_to_session(3);
+		assert!(!Session::validators().contains(&dave));
+		assert!(Session::disabled_validators().is_empty());
+		assert!(!Babe::authorities()
+			.iter()
+			.any(|(key, _)| *key == AuthorityId::from(Dave.public())));
+	});
+}
+
+#[test]
+fn invalid_reports_are_refused() {
+	local_chain().execute_with(|| {
+		run_to_session(1);
+		let bond = ValidatorMinimumBond::get();
+		let slot = Babe::current_slot();
+		let refused = |call| include(0, call).map_err(|error| error.error);
+
+		// Two identical headers are no equivocation.
+		let same = sealed_header(Dave, 3, slot, 1);
+		let proof = EquivocationProof {
+			offender: AuthorityId::from(Dave.public()),
+			slot,
+			first_header: same.clone(),
+			second_header: same,
+		};
+		assert_eq!(
+			refused(report_call(proof, ownership(Dave))),
+			Err(pallet_babe::Error::<Runtime>::InvalidEquivocationProof.into())
+		);
+
+		// Headers sealed by someone else's key, blamed on Dave.
+		let proof = EquivocationProof {
+			offender: AuthorityId::from(Dave.public()),
+			slot,
+			first_header: sealed_header(Eve, 3, slot, 1),
+			second_header: sealed_header(Eve, 3, slot, 2),
+		};
+		assert_eq!(
+			refused(report_call(proof, ownership(Dave))),
+			Err(pallet_babe::Error::<Runtime>::InvalidEquivocationProof.into())
+		);
+
+		// Dave's equivocation with Charlie's key-ownership proof.
+		let call = report_call(equivocation(Dave), ownership(Charlie));
+		assert_eq!(validate(TransactionSource::Local, &call), Err(InvalidTransaction::BadProof));
+		assert_eq!(
+			refused(call),
+			Err(pallet_babe::Error::<Runtime>::InvalidKeyOwnershipProof.into())
+		);
+
+		// An equivocation of the previous session proven with this session's record.
+		let old_slot = Slot::from(*slot - 20);
+		let proof = EquivocationProof {
+			offender: AuthorityId::from(Dave.public()),
+			slot: old_slot,
+			first_header: sealed_header(Dave, 3, old_slot, 1),
+			second_header: sealed_header(Dave, 3, old_slot, 2),
+		};
+		assert_eq!(
+			refused(report_call(proof, ownership(Dave))),
+			Err(pallet_babe::Error::<Runtime>::InvalidKeyOwnershipProof.into())
+		);
+
+		for who in [Alice, Charlie, Dave] {
+			assert_eq!(bonded(&account(who)), bond);
+		}
+		assert!(slashed_event().is_none());
+		assert!(Session::disabled_validators().is_empty());
+	});
+}
+
+/// A removed validator's bond is released only once what it signed in its last session can no
+/// longer be proven: up to then, a report slashes it.
+#[test]
+fn an_offence_in_a_removed_validators_last_session_is_slashed_until_its_bond_is_released() {
+	local_chain().execute_with(|| {
+		let dave = account(Dave);
+		assert_ok!(Validators::remove_validator(RuntimeOrigin::root(), dave.clone()));
+		let release = VALIDATOR_BONDING_DURATION;
+		assert_eq!(
+			pallet_validators::Bonds::<Runtime>::get(&dave).and_then(|bond| bond.release_at),
+			Some(release)
+		);
+		// Its last session as an authority.
+		run_to_session(1);
+		assert!(Session::validators().contains(&dave));
+		let late_report = report_call(equivocation(Dave), ownership(Dave));
+
+		run_to_session(release - 1);
+		assert_noop!(
+			Validators::withdraw_bond(RuntimeOrigin::signed(dave.clone())),
+			pallet_validators::Error::<Runtime>::BondStillHeld
+		);
+		assert_ok!(include(0, late_report));
+		let bond = ValidatorMinimumBond::get();
+		assert_eq!(bonded(&dave), bond - one_of_four_slash(bond));
+
+		// From the release on, its last session's record is gone: nothing it signed can be
+		// proven any more, and it may go.
+		run_to_session(release);
+		assert!(pallet_session::historical::HistoricalSessions::<Runtime>::get(1).is_none());
+		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(dave)));
+	});
+}
