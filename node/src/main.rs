@@ -4,6 +4,7 @@ mod chain_spec;
 mod cli;
 mod command;
 mod embedded_executor;
+mod equivocation;
 mod rpc;
 mod service;
 mod worker_keys;

@@ -148,10 +148,16 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
 	)?;
 
+	// Network blocks pass the equivocation reporter first, which sees them with their seals.
+	let reporting_import = crate::equivocation::EquivocationReporter::new(
+		block_import.clone(),
+		client.clone(),
+		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+	);
 	let (import_queue, babe_worker_handle) =
 		sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {
 			link: babe_link.clone(),
-			block_import: block_import.clone(),
+			block_import: reporting_import,
 			justification_import: Some(Box::new(justification_import)),
 			client: client.clone(),
 			slot_duration,

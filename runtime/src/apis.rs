@@ -125,11 +125,19 @@ impl_runtime_apis! {
 		}
 
 		fn generate_key_ownership_proof(
-			_slot: sp_consensus_babe::Slot,
+			slot: sp_consensus_babe::Slot,
 			authority_id: sp_consensus_babe::AuthorityId,
 		) -> Option<sp_consensus_babe::OpaqueKeyOwnershipProof> {
 			use codec::Encode;
 			use frame_support::traits::KeyOwnerProofSystem;
+			// The proof is of the current session: for a slot of another epoch it would be
+			// refused, and a node asking at an equivocating header's parent, still in the
+			// previous epoch, asks again at its best block when it gets none.
+			let epoch = Babe::current_epoch();
+			let start = *epoch.start_slot;
+			if *slot < start || *slot >= start.saturating_add(epoch.duration) {
+				return None;
+			}
 			Historical::prove((sp_consensus_babe::KEY_TYPE, authority_id))
 				.map(|proof| proof.encode())
 				.map(sp_consensus_babe::OpaqueKeyOwnershipProof::new)
@@ -139,6 +147,12 @@ impl_runtime_apis! {
 			equivocation_proof: sp_consensus_babe::EquivocationProof<<Block as BlockT>::Header>,
 			key_owner_proof: sp_consensus_babe::OpaqueKeyOwnershipProof,
 		) -> Option<()> {
+			// Only proofs that would be accepted go into the pool: a report the pallet refuses
+			// still takes block space (`sc-consensus-babe`'s own reports, built from headers
+			// without their seals, are such).
+			if !sp_consensus_babe::check_equivocation_proof(equivocation_proof.clone()) {
+				return None;
+			}
 			let key_owner_proof = key_owner_proof.decode()?;
 			Babe::submit_unsigned_equivocation_report(equivocation_proof, key_owner_proof)
 		}

@@ -125,17 +125,30 @@ impl frame_system::Config for Runtime {
 	type SS58Prefix = SS58Prefix;
 	type SystemWeightInfo = frame_system::weights::SubstrateWeight<Runtime>;
 	type MaxConsumers = ConstU32<16>;
-	type BaseCallFilter = NoSessionKeyPurges;
+	type BaseCallFilter = AllowedCalls;
 }
 
-/// Every call but `session.purge_keys`, which would let a validator drop out of the authority
-/// set without leaving the validator set: past the check that keeps the last one, down to an
-/// empty set and a halted chain. The filter applies to calls nested in batches too. A
-/// withdrawn validator bond removes its account's keys instead (see [`SessionKeyRegistry`]).
-pub struct NoSessionKeyPurges;
-impl frame_support::traits::Contains<RuntimeCall> for NoSessionKeyPurges {
+/// Every call but two kinds:
+/// - `session.purge_keys`, which would let a validator drop out of the authority set without
+///   leaving the validator set: past the check that keeps the last one, down to an empty set and
+///   a halted chain. A withdrawn validator bond removes its account's keys instead (see
+///   [`SessionKeyRegistry`]).
+/// - the signed `babe.report_equivocation` and `grandpa.report_equivocation`: an offender's
+///   second account would file them (they spread through the network, where the reports nodes
+///   file on their own stay with the node that saw the equivocation) and win back the
+///   reporters' share of its own slash. Reports come from the nodes, as bare transactions the
+///   reporting node includes in its own block, and pay that block's author.
+///
+/// The filter applies to calls nested in batches too.
+pub struct AllowedCalls;
+impl frame_support::traits::Contains<RuntimeCall> for AllowedCalls {
 	fn contains(call: &RuntimeCall) -> bool {
-		!matches!(call, RuntimeCall::Session(pallet_session::Call::purge_keys { .. }))
+		!matches!(
+			call,
+			RuntimeCall::Session(pallet_session::Call::purge_keys { .. })
+				| RuntimeCall::Babe(pallet_babe::Call::report_equivocation { .. })
+				| RuntimeCall::Grandpa(pallet_grandpa::Call::report_equivocation { .. })
+		)
 	}
 }
 
@@ -165,6 +178,43 @@ parameter_types! {
 /// Most BABE and GRANDPA authorities.
 pub type MaxAuthorities = ConstU32<32>;
 
+/// The weight of an equivocation report: the consensus pallets' own estimate of checking the
+/// proofs and filing the offence, plus the measured weight of what `pallet-validators` does with
+/// it (slash, pay, disable, remove), which their estimate does not know of.
+pub struct EquivocationReportWeight;
+impl EquivocationReportWeight {
+	/// A report hands every offender of its slot to `pallet-validators` again, up to the whole
+	/// set named in the key-ownership proof (at most `MaxAuthorities`).
+	fn handling(validator_count: u32) -> Weight {
+		<pallet_validators::weights::SubstrateWeight<Runtime> as pallet_validators::WeightInfo>::punish()
+			.saturating_mul(validator_count.clamp(1, <MaxAuthorities as frame_support::traits::Get<u32>>::get()).into())
+	}
+}
+impl pallet_babe::WeightInfo for EquivocationReportWeight {
+	fn plan_config_change() -> Weight {
+		<() as pallet_babe::WeightInfo>::plan_config_change()
+	}
+	fn report_equivocation(validator_count: u32, max_nominators_per_validator: u32) -> Weight {
+		<() as pallet_babe::WeightInfo>::report_equivocation(
+			validator_count,
+			max_nominators_per_validator,
+		)
+		.saturating_add(Self::handling(validator_count))
+	}
+}
+impl pallet_grandpa::WeightInfo for EquivocationReportWeight {
+	fn report_equivocation(validator_count: u32, max_nominators_per_validator: u32) -> Weight {
+		<() as pallet_grandpa::WeightInfo>::report_equivocation(
+			validator_count,
+			max_nominators_per_validator,
+		)
+		.saturating_add(Self::handling(validator_count))
+	}
+	fn note_stalled() -> Weight {
+		<() as pallet_grandpa::WeightInfo>::note_stalled()
+	}
+}
+
 impl pallet_babe::Config for Runtime {
 	type EpochDuration = EpochDuration;
 	type ExpectedBlockTime = ExpectedBlockTime;
@@ -172,7 +222,7 @@ impl pallet_babe::Config for Runtime {
 	// authorities).
 	type EpochChangeTrigger = pallet_babe::ExternalTrigger;
 	type DisabledValidators = Session;
-	type WeightInfo = ();
+	type WeightInfo = EquivocationReportWeight;
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
 	// Reports are checked and processed by the pallet's own unsigned-transaction validation
@@ -185,12 +235,14 @@ impl pallet_babe::Config for Runtime {
 
 impl pallet_grandpa::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type WeightInfo = ();
+	type WeightInfo = EquivocationReportWeight;
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	// One GRANDPA set a session (a new set is started at every session, changed or not): the
-	// set-to-session record reaches as far back as key ownership can be proven.
-	type MaxSetIdSessionEntries = ConstU64<{ VALIDATOR_HISTORY_DEPTH as u64 }>;
+	// A new GRANDPA set starts at a session whose validators or keys changed, at most one a
+	// session; a report needs the entries of its set and of the one before. Two more than the
+	// history depth, so that the set-to-session record reaches as far back as key ownership can
+	// be proven.
+	type MaxSetIdSessionEntries = ConstU64<{ VALIDATOR_HISTORY_DEPTH as u64 + 2 }>;
 	type KeyOwnerProof = sp_session::MembershipProof;
 	type EquivocationReportSystem =
 		pallet_grandpa::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
@@ -263,11 +315,21 @@ impl pallet_validators::SessionKeyRegistry<AccountId> for SessionKeyRegistry {
 	}
 }
 
-/// Only bonded accounts (candidates, validators, former validators) may set session keys.
+/// Who may set session keys: bonded accounts (candidates, validators, former validators) whose
+/// keys are not in use, that is not among the current or the next session's validators. The
+/// session-historical record, against which equivocations are proven, maps a current
+/// validator to the keys it has registered, not to those it signs with: a validator that
+/// changed keys while they were in use could equivocate with keys nobody can prove are its
+/// own, and its old keys would stay recorded as its own for anyone holding them to sign with.
+/// (Purging keys, only done with a released bond, does not ask.)
 pub struct BondedValidatorId;
 impl sp_runtime::traits::Convert<AccountId, Option<AccountId>> for BondedValidatorId {
 	fn convert(who: AccountId) -> Option<AccountId> {
-		pallet_validators::Bonds::<Runtime>::contains_key(&who).then_some(who)
+		let in_use = pallet_session::Validators::<Runtime>::get().contains(&who)
+			|| pallet_session::QueuedKeys::<Runtime>::get()
+				.iter()
+				.any(|(queued, _)| *queued == who);
+		(pallet_validators::Bonds::<Runtime>::contains_key(&who) && !in_use).then_some(who)
 	}
 }
 

@@ -34,16 +34,18 @@
 //!   for anyone else: it gets back its share of their protocol fee (the minimum fee's top-up
 //!   included) when the fee accrues in a block it authors, so its cheapest jobs cost it at
 //!   least half of `MinJobFee` at the cap, 80 % of it at the default.
-//! - `EquivocationSlash` (10 %, 1 % to 100 %): the least an equivocating validator (two blocks
-//!   for one slot, two finality votes in one round) loses of its bond, 10,000 VTN of the 100,000
-//!   VTN minimum: trying to fork the chain or to finalise two histories costs a real part of a
-//!   seat even once, while an operator who ran its keys on two nodes by mistake survives it.
-//!   The offence's own fraction, ((3 x offenders) / validators)^2 for one slot, applies when
-//!   greater, so a third of the set equivocating together loses everything.
-//! - `ReporterShare` (10 %, at most 50 %): pays whoever reports an offence (the author of the
-//!   block including a report the nodes file on their own), so that reports get included; an
-//!   offender gets nothing for reporting itself, and the cap keeps a report from being worth
-//!   more than the slash it causes costs anyone else.
+//! - `EquivocationSlash` (10 %, 1 % to 100 %): what an equivocating validator (two blocks for
+//!   one slot, two finality votes in one round) loses of its bond, 10,000 VTN of the 100,000 VTN
+//!   minimum: trying to fork the chain or to finalise two histories costs a real part of a seat
+//!   even once, while an operator who ran its keys on two nodes by mistake survives it. When
+//!   several validators offend in one slot, the offence's own fraction,
+//!   ((3 x offenders) / validators)^2, applies if greater, so a third of the set equivocating
+//!   together loses everything.
+//! - `ReporterShare` (10 %, at most 50 %): pays the author of the block that includes a report
+//!   (nodes file reports on their own and include them in their own blocks; signed reports
+//!   are refused), so that reports get included; an offender gets nothing for including its
+//!   own, and the cap keeps a validator that colludes with an offender from turning most of
+//!   the slash back.
 
 use crate::{currency, Balance, Runtime};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};

@@ -26,8 +26,17 @@ use veritensor_runtime::{
 
 fn local_chain() -> sp_io::TestExternalities {
 	let mut ext = common::ext(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
 	ext.execute_with(|| common::produce_block(0));
 	ext
+}
+
+/// `who` sets newly generated session keys with their proof of ownership.
+fn set_new_keys(who: &AccountId) -> frame_support::dispatch::DispatchResult {
+	let generated = veritensor_runtime::SessionKeys::generate(&who.encode(), None);
+	Session::set_keys(RuntimeOrigin::signed(who.clone()), generated.keys, generated.proof.encode())
 }
 
 fn run_to_session(index: SessionIndex) {
@@ -123,12 +132,9 @@ fn include(
 	result
 }
 
-/// What one of four validators equivocating in a slot loses: the offence's fraction,
-/// (3 x 1 / 4)^2, rounded up as the slash is.
-fn one_of_four_slash(bond: u128) -> u128 {
-	let fraction = Perbill::from_rational(3u32, 4u32).square();
-	assert!(fraction > Perbill::from_percent(10));
-	fraction.mul_ceil(bond)
+/// What a lone equivocating validator loses: the `EquivocationSlash` parameter, 10 %.
+fn lone_slash(bond: u128) -> u128 {
+	Perbill::from_percent(10).mul_ceil(bond)
 }
 
 fn slashed_event() -> Option<pallet_validators::Event<Runtime>> {
@@ -161,10 +167,10 @@ fn a_valid_report_slashes_once_pays_the_author_disables_and_removes_the_offender
 		assert_eq!(session_validators[0], account(Alice));
 		assert_ok!(include(0, call.clone()));
 
-		// One of four validators equivocating: the offence's fraction, (3 x 1 / 4)^2 = 56.25 %,
-		// is above the 10 % parameter. 10 % of it to Alice, the rest to the treasury (no
-		// transaction fees in these blocks).
-		let slash = one_of_four_slash(bond);
+		// A lone offender loses the 10 % parameter (the offence's own fraction, 56.25 % for one
+		// of four, counts only for validators offending together). 10 % of it to Alice, the
+		// rest to the treasury (no transaction fees in these blocks).
+		let slash = lone_slash(bond);
 		let reward = Perbill::from_percent(10) * slash;
 		assert_eq!(bonded(&dave), bond - slash);
 		assert_eq!(free(&account(Alice)), alice + reward);
@@ -290,12 +296,69 @@ fn an_offence_in_a_removed_validators_last_session_is_slashed_until_its_bond_is_
 		);
 		assert_ok!(include(0, late_report));
 		let bond = ValidatorMinimumBond::get();
-		assert_eq!(bonded(&dave), bond - one_of_four_slash(bond));
+		assert_eq!(bonded(&dave), bond - lone_slash(bond));
 
 		// From the release on, its last session's record is gone: nothing it signed can be
 		// proven any more, and it may go.
 		run_to_session(release);
 		assert!(pallet_session::historical::HistoricalSessions::<Runtime>::get(1).is_none());
 		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(dave)));
+	});
+}
+
+/// A validator that changed keys while they were in use would equivocate with keys the
+/// session's record does not tie to it (the record reads the keys registered now), and leave its
+/// old keys recorded as its own for anyone who holds them. Keys change only while not in use.
+#[test]
+fn keys_in_use_cannot_be_changed() {
+	local_chain().execute_with(|| {
+		let dave = account(Dave);
+		assert_noop!(
+			set_new_keys(&dave),
+			pallet_session::Error::<Runtime>::NoAssociatedValidatorId
+		);
+
+		// Removed: still in the next session's set, then out of every set.
+		assert_ok!(Validators::remove_validator(RuntimeOrigin::root(), dave.clone()));
+		run_to_session(1);
+		assert!(Session::validators().contains(&dave));
+		assert_noop!(
+			set_new_keys(&dave),
+			pallet_session::Error::<Runtime>::NoAssociatedValidatorId
+		);
+		run_to_session(2);
+		assert!(!Session::validators().contains(&dave));
+		assert_ok!(set_new_keys(&dave));
+
+		// A candidate sets keys before it is added.
+		let eve = account(Eve);
+		assert_ok!(Validators::bond(
+			RuntimeOrigin::signed(eve.clone()),
+			ValidatorMinimumBond::get()
+		));
+		assert_ok!(set_new_keys(&eve));
+	});
+}
+
+/// Signed reports would let an offender's second account win back the reporters' share of its
+/// own slash, ahead of the nodes' reports (which stay with the node that saw the equivocation):
+/// the call filter refuses them, in batches too.
+#[test]
+fn signed_reports_are_refused() {
+	use sp_runtime::traits::Dispatchable;
+	local_chain().execute_with(|| {
+		run_to_session(1);
+		let accomplice = RuntimeOrigin::signed(account(Eve));
+		let signed = RuntimeCall::Babe(pallet_babe::Call::report_equivocation {
+			equivocation_proof: Box::new(equivocation(Dave)),
+			key_owner_proof: ownership(Dave),
+		});
+		assert_eq!(
+			signed.clone().dispatch(accomplice.clone()).map_err(|error| error.error),
+			Err(frame_system::Error::<Runtime>::CallFiltered.into())
+		);
+		let batch = RuntimeCall::Utility(pallet_utility::Call::batch_all { calls: vec![signed] });
+		assert!(batch.dispatch(accomplice).is_err());
+		assert_eq!(bonded(&account(Dave)), ValidatorMinimumBond::get());
 	});
 }

@@ -24,7 +24,10 @@
 //
 // 4. the validator set on five node processes of the local testnet (see validators.mjs): a fifth
 //    node bonds, sets keys with a proof, is added by council motion and authors from the session
-//    the motion names; it leaves and authors nothing from the session its leaving names.
+//    the motion names; it leaves and authors nothing from the session its leaving names; one of
+//    four validators down, finality goes on; two down, it stalls; both restarted on their
+//    databases, it resumes with no block lost and all nodes agreeing; a second node with one
+//    validator's keys equivocates and the chain reports, slashes and disables that validator.
 //
 //   node e2e.mjs <path to veritensor-node> [demo | workers | quorum | validators | attack]
 //   (all but attack by default; attack runs the block-filling attack alone on nodes of its own)
@@ -426,10 +429,14 @@ async function quorum() {
 }
 
 async function validators() {
-  console.log('e2e: the validator set (four local validators and a fifth node that joins and leaves)');
+  console.log('e2e: the validator set, faults and an equivocation (four local validators, a fifth ' +
+    'node that joins and leaves, a second node with Dave\'s keys)');
   const result = await validatorsSuite(nodeBin, { say, check });
   say(`from the motion to the fifth node's first block: ${result.motionToFirstBlockSeconds} s ` +
     `(session ${result.firstBlockSession} after the motion's)`);
+  say(`finality stalled (watched ${result.stallSeconds} s) and resumed ${result.recoverySeconds} s ` +
+    `after the restarts; the equivocation was slashed ${result.equivocationToSlashSeconds} s after ` +
+    `the second node started (${result.slashedUnits} VTN, ${result.reporterRewardUnits} VTN to the reporter)`);
 }
 
 const only = process.argv[3];

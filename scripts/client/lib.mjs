@@ -101,6 +101,15 @@ export class NodeProcess {
     return `/ip4/127.0.0.1/tcp/${this.p2pPort}/p2p/${peerId}`;
   }
 
+  // Kills the process at once (SIGKILL), as a crash or a power cut would.
+  async kill() {
+    if (this.api) { await this.api.disconnect().catch(() => {}); this.api = undefined; }
+    if (!this.proc || this.exited) return;
+    const exited = new Promise((resolve) => this.proc.on('exit', resolve));
+    this.proc.kill('SIGKILL');
+    await exited;
+  }
+
   // Disconnects the client and stops the process with SIGINT (SIGKILL after 30 s).
   async stop() {
     if (this.api) { await this.api.disconnect().catch(() => {}); this.api = undefined; }

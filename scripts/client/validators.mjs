@@ -8,12 +8,20 @@
 //    session the motion's event names (two sessions on) and within two sessions after it;
 //    with Dave's node stopped, finality needs four of the five votes and goes on: Eve's counts;
 // 3. Eve leaves; from the session her event names no block is hers, the set is back to four,
-//    and with her node stopped too, three of the four (Alice, Bob, Charlie) finalise on.
+//    and with her node stopped too, three of the four (Alice, Bob, Charlie) finalise on;
+// 4. faults: Charlie's node is killed as well (two of four down): Alice and Bob keep authoring but
+//    nothing more is finalised; Charlie and Dave restart on their databases: finality resumes,
+//    the blocks authored during the stall are the ones finalised, and all four nodes agree on
+//    the finalised block and its state;
+// 5. equivocation: a second node runs with Dave's keys next to Dave's own; the two author
+//    different blocks for Dave's slots, a node that sees both files a report, and the chain
+//    slashes Dave's bond, pays the reporting block's author, disables Dave (no block of his is
+//    accepted any more), takes him out of the planned set, and finalises on.
 //
 // Authors are read from every finalised block of the canonical chain: the authority index in the
 // block's BABE pre-digest, looked up in the epoch's authorities and mapped to the validator
 // account that set that key.
-import { NodeProcess, UNITS, councilMotion, fail, keyring, send, sleep } from './lib.mjs';
+import { NodeProcess, UNITS, bestNumber, councilMotion, fail, keyring, send, sleep } from './lib.mjs';
 import { stringToU8a, u8aToHex } from '@polkadot/util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,24 +105,141 @@ async function finalityGoesOn(api, count, timeoutMs, what) {
   return { blocks: after - before, seconds: Math.round((Date.now() - started) / 1000) };
 }
 
+// Two of four validators down stall finality; restarted on their databases, it resumes. Dave's
+// node is down already; Charlie's is killed (SIGKILL, as a crash would).
+async function faultsAndRecovery(api, { alice, bob, charlie, dave }, say, check) {
+  await charlie.kill();
+  // Votes already cast may still finalise a block or two: settle first, then watch.
+  await sleep(2 * SLOT_SECONDS * 1000);
+  const stalledAt = await finalisedNumber(api);
+  const bestBefore = await bestNumber(api);
+  const watchedSeconds = 6 * SLOT_SECONDS;
+  await sleep(watchedSeconds * 1000);
+  const finalisedDuring = await finalisedNumber(api);
+  const bestDuring = await bestNumber(api);
+  check(finalisedDuring === stalledAt && bestDuring > bestBefore,
+    `Charlie's node killed too (two of four down): Alice and Bob authored ${bestDuring - bestBefore} ` +
+    `blocks in ${watchedSeconds} s, none finalised (finality stalled at #${stalledAt})`);
+  // The blocks of the stall, as Alice's node has them now.
+  const stallBlocks = [];
+  for (let number = stalledAt + 1; number <= bestDuring; number += 1) {
+    stallBlocks.push((await api.rpc.chain.getBlockHash(number)).toHex());
+  }
+
+  const restarted = Date.now();
+  await Promise.all([charlie.start(), dave.start()]);
+  const resumed = await waitFor(async () => (await finalisedNumber(api)) > stalledAt, 180_000,
+    'finality to resume after Charlie and Dave restarted');
+  const recoverySeconds = Math.round((Date.now() - restarted) / 1000);
+  await waitFor(async () => (await finalisedNumber(api)) >= bestDuring, 120_000,
+    `finality to reach #${bestDuring}, the last block authored during the stall`);
+  const finalisedStall = [];
+  for (let number = stalledAt + 1; number <= bestDuring; number += 1) {
+    finalisedStall.push((await api.rpc.chain.getBlockHash(number)).toHex());
+  }
+  check(resumed && finalisedStall.every((hash, i) => hash === stallBlocks[i]),
+    `Charlie and Dave restarted on their databases: finality resumed ${recoverySeconds} s later and ` +
+    `finalised the ${stallBlocks.length} blocks authored during the stall, none lost or replaced`);
+
+  // Every node on the same finalised block and state.
+  const apis = [api, await bob.connect(), await charlie.connect(), await dave.connect()];
+  const target = await finalisedNumber(api);
+  await waitFor(async () => {
+    for (const other of apis) if ((await finalisedNumber(other)) < target) return false;
+    return true;
+  }, 120_000, `all four nodes to finalise #${target}`);
+  const views = await Promise.all(apis.map(async (other) => {
+    const hash = await other.rpc.chain.getBlockHash(target);
+    const header = await other.rpc.chain.getHeader(hash);
+    return `${hash.toHex()} ${header.stateRoot.toHex()}`;
+  }));
+  check(views.every((view) => view === views[0]),
+    `all four nodes agree on finalised block #${target} and its state root`);
+  for (const other of apis.slice(1)) await other.disconnect();
+  return { stallSeconds: watchedSeconds, recoverySeconds };
+}
+
+// The events of block `hash`.
+async function eventsAt(api, hash) {
+  return (await (await api.at(hash)).query.system.events()).map((record) => record.event);
+}
+
+// A second node with Dave's keys equivocates; the chain reports, slashes and disables him.
+async function equivocationIsPunished(api, twin, say, check) {
+  const dave = keyring().addFromUri('//Dave').address;
+  const bondBefore = (await api.query.validators.bonds(dave)).unwrap().amount.toBigInt();
+  const from = (await finalisedNumber(api)) + 1;
+  await twin.start();
+  const started = Date.now();
+  say('a second node runs with Dave\'s keys');
+
+  // Follow finalised blocks until one carries Dave's slash.
+  let next = from;
+  let slashed;
+  await waitFor(async () => {
+    const head = await finalisedNumber(api);
+    for (; next <= head && !slashed; next += 1) {
+      const hash = await api.rpc.chain.getBlockHash(next);
+      const event = (await eventsAt(api, hash)).find((e) =>
+        api.events.validators.OffenderSlashed.is(e) && e.data.who.toString() === dave);
+      if (event) slashed = { hash, number: next, event };
+    }
+    return slashed;
+  }, 300_000, 'a finalised block slashing Dave for equivocating');
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const { who: _, session, fraction, amount, reward } = slashed.event.data;
+  const events = await eventsAt(api, slashed.hash);
+  const offences = events.filter((e) => api.events.offences.Offence.is(e))
+    .map((e) => Buffer.from(e.data.kind.toU8a()).toString());
+  const including = await blockAuthor(api, slashed.hash);
+  const bondAfter = (await api.query.validators.bonds(dave)).unwrap().amount.toBigInt();
+  say(`offences reported in block #${slashed.number}: ${offences.join(', ')}`);
+  check(offences.length > 0 && bondAfter === bondBefore - amount.toBigInt() && amount.toBigInt() > 0n,
+    `Dave equivocated and was reported ${seconds} s after the second node started; slashed ` +
+    `${Number(amount.toBigInt() / UNITS)} VTN (${fraction.toHuman()} of his bond) for session ${session}`);
+  // The reporters' share is 10 % by default.
+  const expectedReward = amount.toBigInt() / 10n;
+  const rewardOff = reward.toBigInt() - expectedReward;
+  check(including.author !== dave && reward.toBigInt() > 0n && rewardOff >= -1n && rewardOff <= 1n,
+    `the author of the block including the report (${including.author}) was paid ` +
+    `${Number(reward.toBigInt()) / Number(UNITS)} VTN for it`);
+  const disabled = events.some((e) => api.events.session.ValidatorDisabled.is(e) &&
+    e.data.validator.toString() === dave);
+  const planned = (await api.query.validators.validators()).map(String);
+  check(disabled && !planned.includes(dave),
+    'Dave disabled in the session under way and out of the planned validator set');
+
+  const goesOn = await finalityGoesOn(api, 3, 120_000, 'finality after the equivocation');
+  const chain = finalisedChain(api, slashed.number + 1);
+  const after = await chain.catchUp();
+  check(goesOn.blocks >= 3 && after.every((block) => block.author !== dave),
+    `the chain finalised ${goesOn.blocks} more blocks in ${goesOn.seconds} s, none authored by Dave`);
+  return {
+    equivocationToSlashSeconds: seconds,
+    slashedUnits: Number(amount.toBigInt() / UNITS),
+    reporterRewardUnits: Number(reward.toBigInt()) / Number(UNITS),
+  };
+}
+
 export async function validatorsSuite(nodeBin, { say, check }) {
   const dir = mkdtempSync(join(tmpdir(), 'veritensor-validators-'));
   const nodes = [];
   try {
     const names = ['alice', 'bob', 'charlie', 'dave'];
-    // No executor: these nodes only make blocks.
-    const common = ['--chain', 'local', '--tmp', '--no-executor'];
+    // No executor: these nodes only make blocks. Each keeps its database in its own directory,
+    // so that it can be restarted on it.
+    const common = (name) => ['--chain', 'local', '--base-path', join(dir, name), '--no-executor'];
     const alice = await new NodeProcess(nodeBin, 'alice',
-      [...common, '--alice', '--node-key', nodeKey(1)], dir).start();
+      [...common('alice'), '--alice', '--node-key', nodeKey(1)], dir).start();
     nodes.push(alice);
     const bootnode = await alice.multiaddr();
     for (const [index, name] of names.slice(1).entries()) {
       nodes.push(await new NodeProcess(nodeBin, name,
-        [...common, `--${name}`, '--node-key', nodeKey(index + 2), '--bootnodes', bootnode], dir).start());
+        [...common(name), `--${name}`, '--node-key', nodeKey(index + 2), '--bootnodes', bootnode], dir).start());
     }
-    const dave = nodes[3];
+    const [, bob, charlie, dave] = nodes;
     const fifth = await new NodeProcess(nodeBin, 'eve-validator',
-      [...common, '--validator', '--node-key', nodeKey(5), '--bootnodes', bootnode], dir).start();
+      [...common('eve-validator'), '--validator', '--node-key', nodeKey(5), '--bootnodes', bootnode], dir).start();
     nodes.push(fifth);
 
     const api = await alice.connect();
@@ -197,7 +322,17 @@ export async function validatorsSuite(nodeBin, { say, check }) {
     check(withoutEve.blocks >= 3,
       `Eve's node stopped too: Alice, Bob and Charlie finalised ${withoutEve.blocks} blocks in ` +
       `${withoutEve.seconds} s (three of four votes)`);
-    return { motionToFirstBlockSeconds: seconds, firstBlockSession: firstBlock.session - motion.session };
+    const faults = await faultsAndRecovery(api, { alice, bob, charlie, dave }, say, check);
+    const twin = new NodeProcess(nodeBin, 'dave-twin',
+      [...common('dave-twin'), '--dave', '--node-key', nodeKey(6), '--bootnodes', bootnode], dir);
+    nodes.push(twin);
+    const equivocation = await equivocationIsPunished(api, twin, say, check);
+    return {
+      motionToFirstBlockSeconds: seconds,
+      firstBlockSession: firstBlock.session - motion.session,
+      ...faults,
+      ...equivocation,
+    };
   } catch (error) {
     for (const node of nodes) say(`${node.name}'s log: ${node.logPath}`);
     process.env.VERITENSOR_KEEP_E2E = '1';

@@ -38,9 +38,9 @@
 //! An equivocation (two blocks for one BABE slot, two votes in one GRANDPA round) proven with
 //! a session-historical key-ownership proof reaches this pallet as an
 //! [`sp_staking::offence::OnOffenceHandler`] (through `pallet-offences`, which refuses a report
-//! it already has). The offender is slashed the greater of [`Config::EquivocationSlash`] and
-//! the offence's own fraction (which grows with the number of validators offending in the same
-//! slot) of its bond, once per fraction: a later offence slashes only what a greater fraction
+//! it already has). The offender is slashed [`Config::EquivocationSlash`] of its bond, or, when
+//! several validators offend in the same slot, the offence's own fraction if greater (it grows
+//! with their number); once per fraction: a later offence slashes only what a greater fraction
 //! adds, so one misconfigured node equivocating in many slots is slashed once.
 //! [`Config::ReporterShare`] of the slash goes to the reporters (for a report the consensus
 //! engines submit, the author of the block that includes it), the rest to [`Config::Slashed`].
@@ -181,11 +181,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type BondingDuration: Get<SessionIndex>;
 
-		/// The least fraction of its bond an equivocating validator loses (a governance
-		/// parameter in the runtime). Equivocating is how a validator tries to fork the chain
-		/// or finalise two histories; the slash makes even a single attempt cost a real part of
-		/// a seat's price, and the offence's own fraction, ((3 x offenders) / validators)^2 in
-		/// one slot, takes up to the whole bond from a coordinated attack.
+		/// The fraction of its bond an equivocating validator loses (a governance parameter in
+		/// the runtime). Equivocating is how a validator tries to fork the chain or finalise two
+		/// histories; the slash makes even a single attempt cost a real part of a seat's price.
+		/// When several offend in one slot, the offence's own fraction,
+		/// ((3 x offenders) / validators)^2, applies if greater: up to the whole bond for a
+		/// coordinated attack.
 		#[pallet::no_default]
 		type EquivocationSlash: Get<Perbill>;
 

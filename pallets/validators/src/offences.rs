@@ -151,15 +151,19 @@ impl<T: Config> Pallet<T> {
 impl<T: Config, FullIdentification>
 	OnOffenceHandler<T::AccountId, (T::AccountId, FullIdentification), Weight> for Pallet<T>
 {
-	/// `offenders` repeats those already reported for the same slot; [`Pallet::punish`] slashes
-	/// each only for what a greater fraction adds.
+	/// `offenders` are all those reported for the same slot, earlier ones again; [`Pallet::punish`]
+	/// slashes each only for what a greater fraction adds. The offence's own fraction counts only
+	/// when validators offend together: a lone offender, most likely an operator who ran its
+	/// keys on two nodes, loses [`Config::EquivocationSlash`], however small the set.
 	fn on_offence(
 		offenders: &[OffenceDetails<T::AccountId, (T::AccountId, FullIdentification)>],
 		slash_fraction: &[Perbill],
 		session: SessionIndex,
 	) -> Weight {
+		let together = offenders.len() > 1;
 		for (details, fraction) in offenders.iter().zip(slash_fraction) {
-			Self::punish(&details.offender.0, &details.reporters, *fraction, session);
+			let fraction = if together { *fraction } else { Perbill::zero() };
+			Self::punish(&details.offender.0, &details.reporters, fraction, session);
 		}
 		T::WeightInfo::punish().saturating_mul(offenders.len() as u64)
 	}

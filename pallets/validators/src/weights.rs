@@ -69,8 +69,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn bond() -> Weight {
 		// Measured: `375`
 		// Estimated: `3658`
-		// Minimum execution time: 555_155_000 picoseconds.
-		Weight::from_parts(633_739_000, 3658)
+		// Minimum execution time: 521_756_000 picoseconds.
+		Weight::from_parts(587_719_000, 3658)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -88,15 +88,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Session::ExternallySetKeys` (r:1 w:0)
 	/// Proof: `Session::ExternallySetKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Validators::SlashedFraction` (r:0 w:1)
+	/// Proof: `Validators::SlashedFraction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Session::KeyOwner` (r:0 w:2)
 	/// Proof: `Session::KeyOwner` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	fn withdraw_bond() -> Weight {
 		// Measured: `3577`
 		// Estimated: `7042`
-		// Minimum execution time: 1_323_176_000 picoseconds.
-		Weight::from_parts(1_345_923_000, 7042)
+		// Minimum execution time: 1_254_103_000 picoseconds.
+		Weight::from_parts(1_261_659_000, 7042)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Validators::Bonds` (r:1 w:0)
 	/// Proof: `Validators::Bonds` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
@@ -111,8 +113,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_validator() -> Weight {
 		// Measured: `2367`
 		// Estimated: `5832`
-		// Minimum execution time: 421_743_000 picoseconds.
-		Weight::from_parts(431_220_000, 5832)
+		// Minimum execution time: 343_416_000 picoseconds.
+		Weight::from_parts(384_388_000, 5832)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -129,8 +131,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_validator() -> Weight {
 		// Measured: `4401`
 		// Estimated: `82116`
-		// Minimum execution time: 1_461_684_000 picoseconds.
-		Weight::from_parts(1_511_375_000, 82116)
+		// Minimum execution time: 1_423_612_000 picoseconds.
+		Weight::from_parts(1_444_839_000, 82116)
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -147,44 +149,75 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn leave() -> Weight {
 		// Measured: `4401`
 		// Estimated: `82116`
-		// Minimum execution time: 1_521_078_000 picoseconds.
-		Weight::from_parts(1_604_694_000, 82116)
+		// Minimum execution time: 1_389_745_000 picoseconds.
+		Weight::from_parts(1_545_928_000, 82116)
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Validators::Bonds` (r:1 w:1)
+	/// Proof: `Validators::Bonds` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Validators::SlashedFraction` (r:1 w:1)
+	/// Proof: `Validators::SlashedFraction` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:3)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Session::DisabledValidators` (r:1 w:0)
+	/// Proof: `Session::DisabledValidators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
+	/// Storage: `Session::Validators` (r:1 w:0)
+	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
+	/// Storage: `Validators::Validators` (r:1 w:1)
+	/// Proof: `Validators::Validators` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
+	/// Storage: `Session::NextKeys` (r:31 w:0)
+	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Validators::CurrentSession` (r:1 w:0)
+	/// Proof: `Validators::CurrentSession` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Validators::Offenders` (r:1 w:1)
+	/// Proof: `Validators::Offenders` (`max_values`: Some(1), `max_size`: Some(1153), added: 1648, mode: `MaxEncodedLen`)
+	/// Storage: `Validators::SetChanged` (r:0 w:1)
+	/// Proof: `Validators::SetChanged` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn punish() -> Weight {
-		Weight::MAX
+		// Measured: `5730`
+		// Estimated: `83445`
+		// Minimum execution time: 2_177_116_000 picoseconds.
+		Weight::from_parts(2_197_414_000, 83445)
+			.saturating_add(T::DbWeight::get().reads(44_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 }
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn bond() -> Weight {
-		Weight::from_parts(633_739_000, 3658)
+		Weight::from_parts(587_719_000, 3658)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(1_345_923_000, 7042)
+		Weight::from_parts(1_261_659_000, 7042)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn add_validator() -> Weight {
-		Weight::from_parts(431_220_000, 5832)
+		Weight::from_parts(384_388_000, 5832)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_validator() -> Weight {
-		Weight::from_parts(1_511_375_000, 82116)
+		Weight::from_parts(1_444_839_000, 82116)
 			.saturating_add(ParityDbWeight::get().reads(34_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn leave() -> Weight {
-		Weight::from_parts(1_604_694_000, 82116)
+		Weight::from_parts(1_545_928_000, 82116)
 			.saturating_add(ParityDbWeight::get().reads(34_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn punish() -> Weight {
-		Weight::MAX
+		Weight::from_parts(2_197_414_000, 83445)
+			.saturating_add(ParityDbWeight::get().reads(44_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 }

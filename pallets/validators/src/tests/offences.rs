@@ -9,12 +9,21 @@ use frame_support::{
 use sp_runtime::Perbill;
 use sp_staking::offence::{OffenceDetails, OnOffenceHandler};
 
-/// Reports `offender` for an offence in `session` at `fraction`, as `pallet-offences` does.
+/// Reports `offender` alone for an offence in `session` at `fraction`, as `pallet-offences`
+/// does.
 fn offence(offender: AccountId, reporters: Vec<AccountId>, fraction: Perbill, session: u32) {
-	let details = [OffenceDetails { offender: (offender, ()), reporters }];
+	offences(&[offender], reporters, fraction, session);
+}
+
+/// Reports `offenders` for offences in one slot, as `pallet-offences` does: each at `fraction`.
+fn offences(offenders: &[AccountId], reporters: Vec<AccountId>, fraction: Perbill, session: u32) {
+	let details: Vec<_> = offenders
+		.iter()
+		.map(|offender| OffenceDetails { offender: (*offender, ()), reporters: reporters.clone() })
+		.collect();
 	<Validators as OnOffenceHandler<AccountId, (AccountId, ()), _>>::on_offence(
 		&details,
-		&[fraction],
+		&vec![fraction; offenders.len()],
 		session,
 	);
 }
@@ -77,19 +86,32 @@ fn an_offence_reported_again_slashes_nothing_more_and_a_greater_one_only_the_dif
 		assert_eq!(held(offender), 900);
 		let treasury = Balances::balance(&TREASURY);
 
-		// The same slot's offenders come again with every new report; a second slot of the
-		// same misbehaviour at the same fraction adds nothing either.
-		offence(offender, vec![REPORTER], Perbill::from_percent(10), 0);
+		// Another slot of the same misbehaviour adds nothing.
 		offence(offender, vec![GENESIS[1]], Perbill::from_percent(5), 1);
 		assert_eq!(held(offender), 900);
 		assert_eq!(Balances::balance(&TREASURY), treasury);
 		assert_eq!(SlashedFraction::<Test>::get(offender), Some(Perbill::from_percent(10)));
 
-		// More validators offending in one slot raise the fraction: the total becomes 40 % of
-		// the bond the slashes started from.
-		offence(offender, vec![REPORTER], Perbill::from_percent(40), 0);
+		// A second validator offending in the same slot: the slot's offenders come again, at
+		// the offence's fraction for two. The first offender's total becomes 40 % of the bond
+		// the slashes started from.
+		offences(&[offender, GENESIS[1]], vec![REPORTER], Perbill::from_percent(40), 0);
 		assert_eq!(held(offender), 600);
+		assert_eq!(held(GENESIS[1]), 600);
 		assert_eq!(SlashedFraction::<Test>::get(offender), Some(Perbill::from_percent(40)));
+	});
+}
+
+#[test]
+fn a_lone_offender_loses_the_parameter_however_small_the_set() {
+	ExtBuilder.build_and_execute(|| {
+		three_validators();
+		// One of three: the offence's own fraction, (3 x 1 / 3)^2, would be everything.
+		offence(GENESIS[0], vec![REPORTER], Perbill::one(), 0);
+		assert_eq!(held(GENESIS[0]), 900);
+		set_equivocation_slash(Perbill::from_percent(30));
+		offence(GENESIS[1], vec![REPORTER], Perbill::one(), 0);
+		assert_eq!(held(GENESIS[1]), 700);
 	});
 }
 
