@@ -1,6 +1,7 @@
-//! BABE equivocation reports on a chain from the local testnet preset (Alice, Bob, Charlie and
-//! Dave validating): a valid report slashes the offender's bond, pays the reporting block's
-//! author, disables the offender and removes it; a replayed or invalid report is refused.
+//! BABE and GRANDPA equivocation reports on a chain from the local testnet preset (Alice, Bob,
+//! Charlie and Dave validating): a valid report slashes the offender's bond, pays the reporting
+//! block's author, disables the offender and removes it; a replayed or invalid report is
+//! refused.
 
 mod common;
 
@@ -360,5 +361,101 @@ fn signed_reports_are_refused() {
 		let batch = RuntimeCall::Utility(pallet_utility::Call::batch_all { calls: vec![signed] });
 		assert!(batch.dispatch(accomplice).is_err());
 		assert_eq!(bonded(&account(Dave)), ValidatorMinimumBond::get());
+	});
+}
+
+/// Two prevotes for different blocks in one round of the current GRANDPA set, signed by
+/// `signer` and said to be `offender`'s.
+fn grandpa_equivocation(
+	signer: sp_keyring::Ed25519Keyring,
+	offender: sp_keyring::Ed25519Keyring,
+	round: u64,
+) -> sp_consensus_grandpa::EquivocationProof<H256, u32> {
+	let set_id = veritensor_runtime::Grandpa::current_set_id();
+	let vote = |target: u8| {
+		let prevote =
+			finality_grandpa::Prevote { target_hash: H256::repeat_byte(target), target_number: 1 };
+		let payload = sp_consensus_grandpa::localized_payload(
+			round,
+			set_id,
+			&finality_grandpa::Message::<H256, u32>::Prevote(prevote.clone()),
+		);
+		(prevote, signer.sign(&payload).into())
+	};
+	sp_consensus_grandpa::EquivocationProof::new(
+		set_id,
+		sp_consensus_grandpa::Equivocation::Prevote(finality_grandpa::Equivocation {
+			round_number: round,
+			identity: offender.public().into(),
+			first: vote(1),
+			second: vote(2),
+		}),
+	)
+}
+
+fn grandpa_report(
+	proof: sp_consensus_grandpa::EquivocationProof<H256, u32>,
+	offender: sp_keyring::Ed25519Keyring,
+) -> RuntimeCall {
+	let key = sp_consensus_grandpa::AuthorityId::from(offender.public());
+	RuntimeCall::Grandpa(pallet_grandpa::Call::report_equivocation_unsigned {
+		equivocation_proof: Box::new(proof),
+		key_owner_proof: Historical::prove((sp_consensus_grandpa::KEY_TYPE, key))
+			.expect("a current validator's key is in the session's record"),
+	})
+}
+
+/// In a block authored by validator number `author`.
+fn include_call(
+	author: u32,
+	call: RuntimeCall,
+) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	common::start_block(author);
+	let result = call.dispatch_bypass_filter(RuntimeOrigin::none());
+	common::end_block();
+	result
+}
+
+#[test]
+fn a_grandpa_equivocation_is_slashed_once_and_a_replay_or_forgery_refused() {
+	use sp_keyring::Ed25519Keyring;
+	local_chain().execute_with(|| {
+		run_to_session(1);
+		let dave = account(Dave);
+		let bond = ValidatorMinimumBond::get();
+		let alice = free(&account(Alice));
+
+		// Votes signed by Charlie's key, blamed on Dave.
+		let forged = grandpa_equivocation(Ed25519Keyring::Charlie, Ed25519Keyring::Dave, 1);
+		assert_eq!(
+			include_call(0, grandpa_report(forged, Ed25519Keyring::Dave)).map_err(|e| e.error),
+			Err(pallet_grandpa::Error::<Runtime>::InvalidEquivocationProof.into())
+		);
+		assert_eq!(bonded(&dave), bond);
+
+		let report = grandpa_report(
+			grandpa_equivocation(Ed25519Keyring::Dave, Ed25519Keyring::Dave, 1),
+			Ed25519Keyring::Dave,
+		);
+		assert_ok!(include_call(0, report.clone()));
+		let slash = lone_slash(bond);
+		assert_eq!(bonded(&dave), bond - slash);
+		assert_eq!(free(&account(Alice)), alice + Perbill::from_percent(10) * slash);
+		assert!(!pallet_validators::Validators::<Runtime>::get().contains(&dave));
+
+		assert_eq!(
+			include_call(0, report).map_err(|e| e.error),
+			Err(pallet_grandpa::Error::<Runtime>::DuplicateOffenceReport.into())
+		);
+		// Another round, and a BABE equivocation in the same session: nothing more.
+		assert_ok!(include_call(
+			0,
+			grandpa_report(
+				grandpa_equivocation(Ed25519Keyring::Dave, Ed25519Keyring::Dave, 2),
+				Ed25519Keyring::Dave
+			)
+		));
+		assert_ok!(include(0, report_call(equivocation(Dave), ownership(Dave))));
+		assert_eq!(bonded(&dave), bond - slash);
 	});
 }
