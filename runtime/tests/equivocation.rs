@@ -459,3 +459,55 @@ fn a_grandpa_equivocation_is_slashed_once_and_a_replay_or_forgery_refused() {
 		assert_eq!(bonded(&dave), bond - slash);
 	});
 }
+
+/// A report goes into the pool only if the pallet would accept its proof: one built from
+/// headers without their seals (as the BABE client's own check builds them) would take block
+/// space and fail.
+#[test]
+fn only_reports_the_pallet_would_accept_reach_the_pool() {
+	use sp_consensus_babe::runtime_decl_for_babe_api::BabeApi;
+	use sp_core::offchain::{testing::TestTransactionPoolExt, TransactionPoolExt};
+	let mut ext = local_chain();
+	let (pool, state) = TestTransactionPoolExt::new();
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.execute_with(|| {
+		run_to_session(1);
+		let opaque = |proof: sp_session::MembershipProof| {
+			sp_consensus_babe::OpaqueKeyOwnershipProof::new(proof.encode())
+		};
+		let mut unsealed = equivocation(Dave);
+		unsealed.first_header.digest_mut().pop();
+		unsealed.second_header.digest_mut().pop();
+		assert_eq!(
+			<Runtime as BabeApi<veritensor_runtime::Block>>::submit_report_equivocation_unsigned_extrinsic(
+				unsealed,
+				opaque(ownership(Dave)),
+			),
+			None
+		);
+		assert!(state.read().transactions.is_empty());
+
+		let key = <Runtime as BabeApi<veritensor_runtime::Block>>::generate_key_ownership_proof(
+			Babe::current_slot(),
+			AuthorityId::from(Dave.public()),
+		)
+		.expect("Dave's key in the current session");
+		assert_eq!(
+			<Runtime as BabeApi<veritensor_runtime::Block>>::submit_report_equivocation_unsigned_extrinsic(
+				equivocation(Dave),
+				key,
+			),
+			Some(())
+		);
+		assert_eq!(state.read().transactions.len(), 1);
+
+		// No proof for a slot outside the current epoch: a node asking at a parent in the
+		// previous epoch asks again at its best block.
+		let next_epoch = Slot::from(*Babe::current_epoch_start() + Babe::current_epoch().duration);
+		assert!(<Runtime as BabeApi<veritensor_runtime::Block>>::generate_key_ownership_proof(
+			next_epoch,
+			AuthorityId::from(Dave.public()),
+		)
+		.is_none());
+	});
+}

@@ -79,7 +79,7 @@ pub const TREASURY: AccountId = 99;
 thread_local! {
 	static KEYS: RefCell<BTreeSet<AccountId>> = const { RefCell::new(BTreeSet::new()) };
 	static DISABLED: RefCell<Vec<(AccountId, Perbill)>> = const { RefCell::new(Vec::new()) };
-	static EQUIVOCATION_SLASH: RefCell<Perbill> = RefCell::new(Perbill::from_percent(10));
+	static EQUIVOCATION_SLASH: RefCell<Perbill> = const { RefCell::new(Perbill::from_percent(10)) };
 }
 
 /// Accounts disabled so far, in order, with the severity given.
