@@ -127,8 +127,17 @@ fn include(
 	author: u32,
 	call: pallet_babe::Call<Runtime>,
 ) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	include_call(author, RuntimeCall::Babe(call))
+}
+
+/// Includes `call` as a bare transaction in a block authored by validator number `author`.
+fn include_call(
+	author: u32,
+	call: RuntimeCall,
+) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	use frame_support::traits::UnfilteredDispatchable as _;
 	common::start_block(author);
-	let result = RuntimeCall::Babe(call).dispatch_bypass_filter(RuntimeOrigin::none());
+	let result = call.dispatch_bypass_filter(RuntimeOrigin::none());
 	common::end_block();
 	result
 }
@@ -146,8 +155,6 @@ fn slashed_event() -> Option<pallet_validators::Event<Runtime>> {
 		_ => None,
 	})
 }
-
-use frame_support::traits::UnfilteredDispatchable as _;
 
 #[test]
 fn a_valid_report_slashes_once_pays_the_author_disables_and_removes_the_offender() {
@@ -403,17 +410,6 @@ fn grandpa_report(
 		key_owner_proof: Historical::prove((sp_consensus_grandpa::KEY_TYPE, key))
 			.expect("a current validator's key is in the session's record"),
 	})
-}
-
-/// In a block authored by validator number `author`.
-fn include_call(
-	author: u32,
-	call: RuntimeCall,
-) -> frame_support::dispatch::DispatchResultWithPostInfo {
-	common::start_block(author);
-	let result = call.dispatch_bypass_filter(RuntimeOrigin::none());
-	common::end_block();
-	result
 }
 
 #[test]
