@@ -17,6 +17,7 @@ use sp_consensus_babe::{
 	digests::{CompatibleDigestItem, PreDigest},
 	AuthorityId, BabeApi, EquivocationProof, Slot,
 };
+use codec::Encode;
 use sp_runtime::traits::{Block as BlockT, Header as HeaderT};
 use std::{
 	collections::BTreeMap,
@@ -36,17 +37,29 @@ const KEPT_SLOTS: u64 = 600;
 /// Blocks of one slot kept at most: more are an author flooding the slot, already reported.
 const HEADERS_PER_SLOT: usize = 8;
 
-/// Sealed headers of recent slots, each with the authority index its pre-digest claims.
+/// The largest header kept (encoded): real ones are well under 2 KiB; headers are kept before
+/// their blocks are executed, so an author could otherwise fill memory with padded ones.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// One slot's sealed headers, each with the authority index its pre-digest claims, and the
+/// authority indices already reported for it.
 #[derive(Default)]
-struct RecentSlots(BTreeMap<Slot, Vec<(u32, Header)>>);
+struct SlotHeaders {
+	headers: Vec<(u32, Header)>,
+	reported: Vec<u32>,
+}
+
+/// Sealed headers of recent slots.
+#[derive(Default)]
+struct RecentSlots(BTreeMap<Slot, SlotHeaders>);
 
 impl RecentSlots {
-	/// Notes `sealed` as authority `index`'s header for `slot`; returns an earlier, different
-	/// header the same authority sealed for the same slot.
-	fn note(&mut self, slot: Slot, index: u32, sealed: Header) -> Option<Header> {
+	/// Notes `sealed` as authority `index`'s header for `slot`; returns the earlier, different
+	/// headers claiming the same authority and slot, unless that pair was reported already.
+	fn note(&mut self, slot: Slot, index: u32, sealed: Header) -> Vec<Header> {
 		let newest = self.0.last_key_value().map_or(slot, |(newest, _)| (*newest).max(slot));
-		if *slot + KEPT_SLOTS < *newest {
-			return None;
+		if *slot + KEPT_SLOTS < *newest || sealed.encoded_size() > MAX_HEADER_BYTES {
+			return Vec::new();
 		}
 		while let Some(oldest) = self.0.first_key_value().map(|(oldest, _)| *oldest) {
 			if *oldest + KEPT_SLOTS >= *newest {
@@ -54,17 +67,28 @@ impl RecentSlots {
 			}
 			self.0.remove(&oldest);
 		}
-		let headers = self.0.entry(slot).or_default();
+		let kept = self.0.entry(slot).or_default();
 		let hash = sealed.hash();
-		if headers.iter().any(|(_, header)| header.hash() == hash) {
-			return None;
+		if kept.reported.contains(&index) || kept.headers.iter().any(|(_, h)| h.hash() == hash) {
+			return Vec::new();
 		}
-		let earlier =
-			headers.iter().find(|(other, _)| *other == index).map(|(_, header)| header.clone());
-		if headers.len() < HEADERS_PER_SLOT {
-			headers.push((index, sealed));
+		let earlier: Vec<Header> = kept
+			.headers
+			.iter()
+			.filter(|(other, _)| *other == index)
+			.map(|(_, header)| header.clone())
+			.collect();
+		if kept.headers.len() < HEADERS_PER_SLOT {
+			kept.headers.push((index, sealed));
 		}
 		earlier
+	}
+
+	/// Notes that authority `index`'s equivocation in `slot` was reported.
+	fn reported(&mut self, slot: Slot, index: u32) {
+		if let Some(kept) = self.0.get_mut(&slot) {
+			kept.reported.push(index);
+		}
 	}
 }
 
@@ -79,6 +103,14 @@ fn sealed_header(block: &BlockImportParams<Block>) -> Option<(Slot, u32, Header)
 	Some((claim.slot(), claim.authority_index(), sealed))
 }
 
+/// Two headers of one slot claiming one authority, waiting for the second one's import.
+struct Suspect {
+	slot: Slot,
+	index: u32,
+	earlier: Vec<Header>,
+	second: Header,
+}
+
 /// Wraps BABE's block import; see the module docs.
 pub struct EquivocationReporter<I, C> {
 	inner: I,
@@ -91,6 +123,10 @@ impl<I, C> EquivocationReporter<I, C> {
 	pub fn new(inner: I, client: Arc<C>, pool: OffchainTransactionPoolFactory<Block>) -> Self {
 		Self { inner, client, pool, recent: Mutex::new(RecentSlots::default()) }
 	}
+
+	fn recent(&self) -> std::sync::MutexGuard<'_, RecentSlots> {
+		self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+	}
 }
 
 impl<I, C> EquivocationReporter<I, C>
@@ -98,13 +134,12 @@ where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block>,
 	C::Api: BabeApi<Block>,
 {
-	/// Notes `block`'s sealed header; returns the two headers of an equivocation if the same
-	/// authority sealed another header for the same slot.
-	fn note(&self, block: &BlockImportParams<Block>) -> Option<(Slot, u32, Header, Header)> {
-		let (slot, index, sealed) = sealed_header(block)?;
-		let mut recent = self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-		let earlier = recent.note(slot, index, sealed.clone())?;
-		Some((slot, index, earlier, sealed))
+	/// Notes `block`'s sealed header; returns a suspect if the same authority index sealed
+	/// other headers for the same slot.
+	fn note(&self, block: &BlockImportParams<Block>) -> Option<Suspect> {
+		let (slot, index, second) = sealed_header(block)?;
+		let earlier = self.recent().note(slot, index, second.clone());
+		(!earlier.is_empty()).then_some(Suspect { slot, index, earlier, second })
 	}
 
 	/// The authority that holds index `index` in the epoch of `slot`, as the chain at `at`
@@ -121,39 +156,58 @@ where
 		epoch.authorities.get(index as usize).map(|(key, _)| key.clone())
 	}
 
-	/// Files a report of `offender` sealing `first` and `second` for `slot`.
-	fn report(&self, slot: Slot, index: u32, first: Header, second: Header) {
+	/// Reports the suspect if one of the earlier headers and the second make a valid proof
+	/// (an index may name different keys on different forks). The key-ownership proof is of
+	/// the slot's session: made at the second block's parent, at the second block itself when
+	/// the slot opened a new session, or at the best block.
+	fn report(&self, suspect: Suspect, imported: Option<Hash>) {
+		let Suspect { slot, index, earlier, second } = suspect;
 		let parent = *second.parent_hash();
 		let Some(offender) = self.authority(parent, slot, index) else {
 			log::debug!(target: LOG_TARGET, "no authority {index} for slot {slot}");
 			return;
 		};
+		let Some(proof) = earlier.into_iter().find_map(|first| {
+			let proof = EquivocationProof {
+				offender: offender.clone(),
+				slot,
+				first_header: first,
+				second_header: second.clone(),
+			};
+			sp_consensus_babe::check_equivocation_proof(proof.clone()).then_some(proof)
+		}) else {
+			log::debug!(target: LOG_TARGET, "no valid equivocation proof for slot {slot}");
+			return;
+		};
 		log::info!(
 			target: LOG_TARGET,
 			"authority {offender:?} sealed two blocks for slot {slot}: {:?} and {:?}",
-			first.hash(),
-			second.hash(),
+			proof.first_header.hash(),
+			proof.second_header.hash(),
 		);
 		let best = self.client.info().best_hash;
-		let api = self.client.runtime_api();
-		// A proof of the session the slot is in: at the second block's parent, or, if the slot
-		// opened a new session, at the best block.
-		let ownership = [parent, best].into_iter().find_map(|at| {
-			api.generate_key_ownership_proof(at, slot, offender.clone()).ok().flatten()
+		// A runtime-API handle serves one block: a fresh one for each.
+		let ownership = [Some(parent), imported, Some(best)].into_iter().flatten().find_map(|at| {
+			self.client
+				.runtime_api()
+				.generate_key_ownership_proof(at, slot, offender.clone())
+				.ok()
+				.flatten()
 		});
 		let Some(ownership) = ownership else {
 			log::warn!(target: LOG_TARGET, "no key-ownership proof for {offender:?} at slot {slot}");
 			return;
 		};
-		let proof =
-			EquivocationProof { offender, slot, first_header: first, second_header: second };
 		let mut api = self.client.runtime_api();
 		api.register_extension(self.pool.offchain_transaction_pool(best));
 		match api.submit_report_equivocation_unsigned_extrinsic(best, proof, ownership) {
-			Ok(Some(())) => log::info!(target: LOG_TARGET, "equivocation report submitted"),
+			Ok(Some(())) => {
+				self.recent().reported(slot, index);
+				log::info!(target: LOG_TARGET, "equivocation report submitted")
+			},
 			Ok(None) => {
 				log::warn!(target: LOG_TARGET, "the runtime refused the equivocation report")
-			}
+			},
 			Err(error) => log::warn!(target: LOG_TARGET, "equivocation report failed: {error}"),
 		}
 	}
@@ -180,12 +234,16 @@ where
 		block: BlockImportParams<Block>,
 	) -> Result<ImportResult, Self::Error> {
 		// Blocks of an initial sync are old: their slots' reports, if any, are long filed.
-		if block.origin != BlockOrigin::NetworkInitialSync {
-			if let Some((slot, index, first, second)) = self.note(&block) {
-				self.report(slot, index, first, second);
-			}
+		let suspect = (block.origin != BlockOrigin::NetworkInitialSync)
+			.then(|| self.note(&block))
+			.flatten();
+		let hash = block.post_hash();
+		let result = self.inner.import_block(block).await;
+		if let Some(suspect) = suspect {
+			let imported = matches!(result, Ok(ImportResult::Imported(_))).then_some(hash);
+			self.report(suspect, imported);
 		}
-		self.inner.import_block(block).await
+		result
 	}
 }
 
@@ -215,7 +273,7 @@ mod tests {
 
 	fn note(recent: &mut RecentSlots, block: &BlockImportParams<Block>) -> Option<Header> {
 		let (slot, index, sealed) = sealed_header(block).expect("a sealed BABE block");
-		recent.note(slot, index, sealed)
+		recent.note(slot, index, sealed).pop()
 	}
 
 	#[test]
@@ -223,7 +281,7 @@ mod tests {
 		let block = block(7, 2, 1);
 		let (slot, index, sealed) = sealed_header(&block).unwrap();
 		assert_eq!((*slot, index), (7, 2));
-		assert_eq!(sealed.hash(), block.post_hash());
+		assert_eq!(sealed, block.post_header());
 		assert!(sealed.digest().logs().last().unwrap().as_babe_seal().is_some());
 		let mut unsealed = block;
 		unsealed.post_digests.clear();
@@ -244,6 +302,19 @@ mod tests {
 		assert_eq!(earlier.hash(), first.post_hash());
 		// Another slot is none.
 		assert!(note(&mut recent, &block(8, 2, 4)).is_none());
+		// Once reported, a third header of the pair is not reported again.
+		recent.reported(Slot::from(7), 2);
+		assert!(note(&mut recent, &block(7, 2, 5)).is_none());
+		assert!(note(&mut recent, &block(7, 3, 6)).is_some());
+	}
+
+	#[test]
+	fn oversized_headers_are_not_kept() {
+		let mut recent = RecentSlots::default();
+		let mut padded = block(7, 2, 1);
+		padded.header.digest_mut().push(DigestItem::Other(vec![0; MAX_HEADER_BYTES]));
+		assert!(note(&mut recent, &padded).is_none());
+		assert!(note(&mut recent, &block(7, 2, 2)).is_none());
 	}
 
 	#[test]
