@@ -8,6 +8,7 @@
 //! the same runtime calls BABE uses: a key-ownership proof, then a bare transaction into the
 //! local pool, which this node includes in the next block it authors.
 
+use codec::Encode;
 use sc_client_api::HeaderBackend;
 use sc_consensus::{BlockCheckParams, BlockImport, BlockImportParams, ImportResult};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
@@ -17,7 +18,6 @@ use sp_consensus_babe::{
 	digests::{CompatibleDigestItem, PreDigest},
 	AuthorityId, BabeApi, EquivocationProof, Slot,
 };
-use codec::Encode;
 use sp_runtime::traits::{Block as BlockT, Header as HeaderT};
 use std::{
 	collections::BTreeMap,
@@ -204,10 +204,10 @@ where
 			Ok(Some(())) => {
 				self.recent().reported(slot, index);
 				log::info!(target: LOG_TARGET, "equivocation report submitted")
-			},
+			}
 			Ok(None) => {
 				log::warn!(target: LOG_TARGET, "the runtime refused the equivocation report")
-			},
+			}
 			Err(error) => log::warn!(target: LOG_TARGET, "equivocation report failed: {error}"),
 		}
 	}
@@ -234,9 +234,8 @@ where
 		block: BlockImportParams<Block>,
 	) -> Result<ImportResult, Self::Error> {
 		// Blocks of an initial sync are old: their slots' reports, if any, are long filed.
-		let suspect = (block.origin != BlockOrigin::NetworkInitialSync)
-			.then(|| self.note(&block))
-			.flatten();
+		let suspect =
+			(block.origin != BlockOrigin::NetworkInitialSync).then(|| self.note(&block)).flatten();
 		let hash = block.post_hash();
 		let result = self.inner.import_block(block).await;
 		if let Some(suspect) = suspect {
@@ -328,6 +327,6 @@ mod tests {
 		for state in 0..2 * HEADERS_PER_SLOT as u8 {
 			note(&mut recent, &block(900, 1 + state as u32, 10 + state));
 		}
-		assert_eq!(recent.0[&Slot::from(900)].len(), HEADERS_PER_SLOT);
+		assert_eq!(recent.0[&Slot::from(900)].headers.len(), HEADERS_PER_SLOT);
 	}
 }
