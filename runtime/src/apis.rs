@@ -20,6 +20,17 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+/// The encoded proof that a current validator holds `key` of type `key_type`, against the
+/// session-historical record: what BABE and GRANDPA reports carry.
+fn key_ownership_proof(
+	key_type: sp_core::crypto::KeyTypeId,
+	key: impl AsRef<[u8]>,
+) -> Option<Vec<u8>> {
+	use codec::Encode;
+	use frame_support::traits::KeyOwnerProofSystem;
+	Historical::prove((key_type, key)).map(|proof| proof.encode())
+}
+
 impl_runtime_apis! {
 	impl sp_api::Core<Block> for Runtime {
 		fn version() -> RuntimeVersion {
@@ -128,8 +139,6 @@ impl_runtime_apis! {
 			slot: sp_consensus_babe::Slot,
 			authority_id: sp_consensus_babe::AuthorityId,
 		) -> Option<sp_consensus_babe::OpaqueKeyOwnershipProof> {
-			use codec::Encode;
-			use frame_support::traits::KeyOwnerProofSystem;
 			// The proof is of the current session: for a slot of another epoch it would be
 			// refused, and a node asking at an equivocating header's parent, still in the
 			// previous epoch, asks again at its best block when it gets none.
@@ -138,8 +147,7 @@ impl_runtime_apis! {
 			if *slot < start || *slot >= start.saturating_add(epoch.duration) {
 				return None;
 			}
-			Historical::prove((sp_consensus_babe::KEY_TYPE, authority_id))
-				.map(|proof| proof.encode())
+			key_ownership_proof(sp_consensus_babe::KEY_TYPE, authority_id)
 				.map(sp_consensus_babe::OpaqueKeyOwnershipProof::new)
 		}
 
@@ -182,10 +190,7 @@ impl_runtime_apis! {
 			_set_id: sp_consensus_grandpa::SetId,
 			authority_id: sp_consensus_grandpa::AuthorityId,
 		) -> Option<sp_consensus_grandpa::OpaqueKeyOwnershipProof> {
-			use codec::Encode;
-			use frame_support::traits::KeyOwnerProofSystem;
-			Historical::prove((sp_consensus_grandpa::KEY_TYPE, authority_id))
-				.map(|proof| proof.encode())
+			key_ownership_proof(sp_consensus_grandpa::KEY_TYPE, authority_id)
 				.map(sp_consensus_grandpa::OpaqueKeyOwnershipProof::new)
 		}
 	}

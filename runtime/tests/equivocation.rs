@@ -18,21 +18,13 @@ use sp_runtime::{
 	transaction_validity::{InvalidTransaction, TransactionSource},
 	Digest, DigestItem, Perbill,
 };
-use sp_staking::SessionIndex;
 use veritensor_runtime::{
 	configs::{TreasuryAccount, ValidatorMinimumBond, VALIDATOR_BONDING_DURATION},
 	AccountId, Babe, Balances, Header, Historical, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeOrigin, Session, System, Validators,
 };
 
-fn local_chain() -> sp_io::TestExternalities {
-	let mut ext = common::ext(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
-	ext.register_extension(sp_keystore::KeystoreExt::new(
-		sp_keystore::testing::MemoryKeystore::new(),
-	));
-	ext.execute_with(|| common::produce_block(0));
-	ext
-}
+use common::{local_chain, run_to_session, validator_bond as bonded};
 
 /// `who` sets newly generated session keys with their proof of ownership.
 fn set_new_keys(who: &AccountId) -> frame_support::dispatch::DispatchResult {
@@ -40,24 +32,8 @@ fn set_new_keys(who: &AccountId) -> frame_support::dispatch::DispatchResult {
 	Session::set_keys(RuntimeOrigin::signed(who.clone()), generated.keys, generated.proof.encode())
 }
 
-fn run_to_session(index: SessionIndex) {
-	while Session::current_index() < index {
-		common::produce_block(0);
-	}
-}
-
 fn account(keyring: Sr25519Keyring) -> AccountId {
 	keyring.to_account_id()
-}
-
-fn bonded(who: &AccountId) -> u128 {
-	use frame_support::traits::fungible::InspectHold;
-	Balances::balance_on_hold(
-		&veritensor_runtime::RuntimeHoldReason::Validators(
-			pallet_validators::HoldReason::ValidatorBond,
-		),
-		who,
-	)
 }
 
 fn free(who: &AccountId) -> u128 {

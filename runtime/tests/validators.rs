@@ -12,7 +12,6 @@ use frame_support::{
 };
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
 use sp_runtime::traits::Hash as _;
-use sp_staking::SessionIndex;
 use veritensor_runtime::{
 	configs::{
 		time::SHORT_SESSION_LENGTH, ValidatorMinimumBond, VALIDATOR_BONDING_DURATION,
@@ -22,38 +21,10 @@ use veritensor_runtime::{
 	RuntimeHoldReason, RuntimeOrigin, Session, SessionKeys, System, Validators,
 };
 
-/// A chain from the local testnet preset (Alice, Bob, Charlie and Dave validating, sessions of
-/// [`SHORT_SESSION_LENGTH`] slots), with a keystore for new session keys.
-fn local_chain() -> sp_io::TestExternalities {
-	let mut ext = common::ext(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
-	ext.register_extension(sp_keystore::KeystoreExt::new(
-		sp_keystore::testing::MemoryKeystore::new(),
-	));
-	ext.execute_with(produce_block);
-	ext
-}
-
-/// Produces the next block, authored by the session's first validator.
-fn produce_block() {
-	common::produce_block(0);
-}
-
-/// Produces blocks until session `index` has started.
-fn run_to_session(index: SessionIndex) {
-	while Session::current_index() < index {
-		produce_block();
-	}
-}
+use common::{local_chain, run_to_session};
 
 fn account(keyring: Sr25519Keyring) -> AccountId {
 	keyring.to_account_id()
-}
-
-fn bonded(who: AccountId) -> u128 {
-	Balances::balance_on_hold(
-		&RuntimeHoldReason::Validators(pallet_validators::HoldReason::ValidatorBond),
-		&who,
-	)
 }
 
 /// `who` bonds the minimum and sets new session keys with their proof, as an operator does with
@@ -163,7 +134,7 @@ fn a_validator_added_by_council_motion_authors_from_the_session_after_next() {
 		assert!(babe_authorities().contains(&keys.babe));
 		assert!(grandpa_authorities().contains(&keys.grandpa));
 		assert_eq!(Session::validators().len(), 5);
-		assert_eq!(bonded(eve), ValidatorMinimumBond::get());
+		assert_eq!(common::validator_bond(&eve), ValidatorMinimumBond::get());
 	});
 }
 
@@ -203,7 +174,7 @@ fn a_validator_removed_by_council_motion_stops_and_its_bond_is_released_after_th
 		);
 		run_to_session(release);
 		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(dave.clone())));
-		assert_eq!(bonded(dave.clone()), 0);
+		assert_eq!(common::validator_bond(&dave), 0);
 		assert_eq!(Balances::free_balance(&dave), free_before + ValidatorMinimumBond::get());
 	});
 }
@@ -222,7 +193,7 @@ fn a_validator_leaves_on_its_own() {
 		run_to_session(pallet_validators::SESSIONS_UNTIL_ACTIVE);
 		assert!(!babe_authorities().contains(&charlie_babe));
 		assert!(!Session::validators().contains(&charlie));
-		assert_eq!(bonded(charlie), ValidatorMinimumBond::get());
+		assert_eq!(common::validator_bond(&charlie), ValidatorMinimumBond::get());
 	});
 }
 
@@ -332,7 +303,7 @@ fn validators_cannot_purge_their_session_keys() {
 		assert_ok!(Validators::withdraw_bond(RuntimeOrigin::signed(ferdie.clone())));
 		assert!(!pallet_session::NextKeys::<Runtime>::contains_key(&ferdie));
 		assert_eq!(Balances::balance_on_hold(&key_deposit, &ferdie), 0);
-		assert_eq!(bonded(ferdie.clone()), 0);
+		assert_eq!(common::validator_bond(&ferdie), 0);
 		assert_eq!(System::consumers(&ferdie), 0);
 	});
 }

@@ -86,6 +86,36 @@ pub fn ext(name: &str) -> sp_io::TestExternalities {
 	preset_config(name).build_storage().expect("the preset's genesis storage builds").into()
 }
 
+/// A chain from the local testnet preset (Alice, Bob, Charlie and Dave validating, sessions of
+/// ten slots), with a keystore for new session keys, at block 1.
+pub fn local_chain() -> sp_io::TestExternalities {
+	let mut ext = ext(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
+	ext.execute_with(|| produce_block(0));
+	ext
+}
+
+/// Produces blocks, authored by the session's first validator, until session `index` has
+/// started.
+pub fn run_to_session(index: sp_staking::SessionIndex) {
+	while veritensor_runtime::Session::current_index() < index {
+		produce_block(0);
+	}
+}
+
+/// What `who` holds as a validator bond.
+pub fn validator_bond(who: &veritensor_runtime::AccountId) -> u128 {
+	use frame_support::traits::fungible::InspectHold;
+	veritensor_runtime::Balances::balance_on_hold(
+		&veritensor_runtime::RuntimeHoldReason::Validators(
+			pallet_validators::HoldReason::ValidatorBond,
+		),
+		who,
+	)
+}
+
 /// Externalities holding a preset's genesis state without the models named `model_name` (nor
 /// their artifacts), for tests that list such a model themselves.
 pub fn ext_without_model(name: &str, model_name: &str) -> sp_io::TestExternalities {

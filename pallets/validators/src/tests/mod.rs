@@ -8,15 +8,19 @@ mod sessions;
 
 use crate::{mock::*, Event};
 
-fn last_event() -> Event<Test> {
+/// The pallet's events so far, in order.
+fn events() -> Vec<Event<Test>> {
 	System::events()
 		.into_iter()
-		.rev()
-		.find_map(|record| match record.event {
+		.filter_map(|record| match record.event {
 			RuntimeEvent::Validators(event) => Some(event),
 			_ => None,
 		})
-		.expect("the pallet emitted an event")
+		.collect()
+}
+
+fn last_event() -> Event<Test> {
+	events().pop().expect("the pallet emitted an event")
 }
 
 /// `who` bonds the minimum and sets its keys.

@@ -54,13 +54,7 @@ fn an_equivocation_slashes_pays_the_reporter_disables_and_removes() {
 		assert_eq!(Offenders::<Test>::get().into_inner(), vec![(offender, UNTIL_ACTIVE)]);
 		let bond_release = <Test as crate::Config>::BondingDuration::get();
 		assert_eq!(Bonds::<Test>::get(offender).unwrap().release_at, Some(bond_release));
-		let events: Vec<_> = System::events()
-			.into_iter()
-			.filter_map(|record| match record.event {
-				RuntimeEvent::Validators(event) => Some(event),
-				_ => None,
-			})
-			.collect();
+		let events = events();
 		assert_eq!(
 			events[events.len() - 2..],
 			[
