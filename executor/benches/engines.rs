@@ -11,6 +11,12 @@
 //!   `Executor::infer` from a JSON-form request,
 //!   with everything that path does: checks, fixed-point conversion both ways, the model cache,
 //!   the engine, and both canonical hashes.
+//! - `isolated …`: the same through an isolated executor, whose children (this crate's binary)
+//!   run the models; `hop` is what the isolation adds per inference (request and answer through
+//!   pipes, JSON both ways).
+//!
+//! Then the `slow_matmul` fixture (17 GFLOP) on ONNX Runtime in process and isolated: the
+//! isolation's cost relative to heavy work.
 //!
 //! Rounds alternate the paths so that machine noise hits them alike; the median round is
 //! reported. Needs the ONNX Runtime library (scripts/setup-onnxruntime.sh).
@@ -22,7 +28,10 @@ use std::{
 	time::{Duration, Instant},
 };
 use veritensor_executor::{
-	store::hash_hex, tensor::JsonTensor, Config, EngineKind, Executor, InferRequest,
+	isolation::{self, IsolationConfig},
+	store::hash_hex,
+	tensor::JsonTensor,
+	Config, EngineKind, Executor, InferRequest,
 };
 use veritensor_primitives::tensor::ElementType;
 
@@ -110,7 +119,13 @@ fn main() {
 	let mut config = Config::new(&dir);
 	config.onnxruntime_library = Some(library.clone());
 	config.threads = 1;
+	let mut isolated_config = config.clone();
 	let executor = Executor::new(config).expect("executor");
+	isolated_config.isolation = Some(IsolationConfig::new(
+		env!("CARGO_BIN_EXE_veritensor-executor"),
+		&[isolation::CHILD_SUBCOMMAND],
+	));
+	let isolated = Executor::new(isolated_config).expect("isolated executor");
 	let environment =
 		veritensor_executor::engine::shared_environment(&library).expect("onnxruntime");
 	let images = images();
@@ -164,13 +179,16 @@ fn main() {
 		if model.elem != ElementType::F32 {
 			engines.push(EngineKind::Interpreter);
 		}
-		let mut paths: Vec<(EngineKind, Vec<f64>)> =
-			engines.iter().map(|engine| (*engine, Vec::new())).collect();
+		let mut paths: Vec<(EngineKind, bool, Vec<f64>)> = engines
+			.iter()
+			.flat_map(|engine| [(*engine, false, Vec::new()), (*engine, true, Vec::new())])
+			.collect();
 		for engine in engines {
 			// Warm the cache and the engine before timing.
 			let mut warm = requests[0].clone();
 			warm.engine = Some(engine);
 			executor.infer(&warm).expect("warm-up");
+			isolated.infer(&warm).expect("warm-up");
 		}
 		for _ in 0..ROUNDS {
 			bare.push(time_batches(per_round, |i| {
@@ -195,14 +213,15 @@ fn main() {
 				};
 				std::hint::black_box((label, scores));
 			}));
-			for (engine, samples) in paths.iter_mut() {
+			for (engine, in_child, samples) in paths.iter_mut() {
 				let mut engine_requests = requests.clone();
 				for request in engine_requests.iter_mut() {
 					request.engine = Some(*engine);
 				}
+				let runner = if *in_child { &isolated } else { &executor };
 				samples.push(time_batches(per_round, |i| {
 					let response =
-						executor.infer(&engine_requests[i % engine_requests.len()]).expect("infer");
+						runner.infer(&engine_requests[i % engine_requests.len()]).expect("infer");
 					std::hint::black_box(response.output_hash);
 				}));
 			}
@@ -219,9 +238,63 @@ fn main() {
 			);
 		};
 		row("bare onnxruntime", floor);
-		for (engine, samples) in paths {
-			row(&format!("executor {}", engine.name()), median(samples));
+		let mut in_process = 0.0;
+		for (engine, in_child, samples) in paths {
+			let seconds = median(samples);
+			if in_child {
+				row(&format!("isolated {}", engine.name()), seconds);
+				println!(
+					"{:<16} {:<22} {:>+12.2}",
+					model.name,
+					format!("hop {}", engine.name()),
+					(seconds - in_process) * 1e6
+				);
+			} else {
+				in_process = seconds;
+				row(&format!("executor {}", engine.name()), seconds);
+			}
 		}
 	}
+	heavy_work(&executor, &isolated);
 	let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `slow_matmul` on ONNX Runtime, in process and isolated, alternating; medians of 7 runs each.
+fn heavy_work(executor: &Executor, isolated: &Executor) {
+	let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/slow_matmul.onnx");
+	let bytes = std::fs::read(path).expect("the slow_matmul fixture");
+	let hash = hash_hex(&executor.store().add_bytes(&bytes, None).expect("store"));
+	let request = InferRequest {
+		model: hash,
+		inputs: vec![JsonTensor {
+			name: None,
+			elem: ElementType::F32,
+			shape: vec![1],
+			frac_bits: 0,
+			values: vec![1],
+		}],
+		engine: Some(EngineKind::OnnxRuntime),
+		engine_version: None,
+		schema: None,
+		output_frac_bits: None,
+		fetch_from: Vec::new(),
+		input_from: None,
+	};
+	executor.infer(&request).expect("warm-up");
+	isolated.infer(&request).expect("warm-up");
+	let (mut here, mut there) = (Vec::new(), Vec::new());
+	for _ in 0..7 {
+		for (runner, samples) in [(executor, &mut here), (isolated, &mut there)] {
+			let started = Instant::now();
+			runner.infer(&request).expect("slow_matmul");
+			samples.push(started.elapsed().as_secs_f64());
+		}
+	}
+	let (here, there) = (median(here), median(there));
+	println!(
+		"slow_matmul onnxruntime: {:.1} ms in process, {:.1} ms isolated: {:.3}x",
+		here * 1e3,
+		there * 1e3,
+		there / here
+	);
 }

@@ -2,10 +2,12 @@
 
 pub use veritensor_primitives::ExecutorErrorKind;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Why the executor refused or failed a request.
-#[derive(Debug, Error)]
+/// Why the executor refused or failed a request. Serialisable so that a child process can
+/// hand it to its parent.
+#[derive(Clone, Debug, Error, Serialize, Deserialize)]
 pub enum Error {
 	/// No model with this hash is in the store.
 	#[error("model {0} is not in the store")]
@@ -62,6 +64,10 @@ pub enum Error {
 	/// The request did not finish in time.
 	#[error("timed out after {0} ms")]
 	Timeout(u64),
+	/// Loading or running the model broke a limit of its process: memory or CPU time. The same
+	/// request breaks it again here; an executor with higher limits may run it.
+	#[error("resource exhausted: {0}")]
+	ResourceExhausted(String),
 	/// No capacity: every execution slot stayed busy until the deadline, or the task table is
 	/// full of running tasks.
 	#[error("overloaded: {0}")]
@@ -99,6 +105,7 @@ impl Error {
 			Self::BadRemoteInput(_) => ExecutorErrorKind::BadRemoteInput,
 			Self::RemoteInputRefused(_) => ExecutorErrorKind::RemoteInputRefused,
 			Self::Timeout(_) => ExecutorErrorKind::Timeout,
+			Self::ResourceExhausted(_) => ExecutorErrorKind::ResourceExhausted,
 			Self::Overloaded(_) => ExecutorErrorKind::Overloaded,
 			Self::UnknownTask(_) => ExecutorErrorKind::UnknownTask,
 			Self::Storage(_) => ExecutorErrorKind::Storage,

@@ -6,6 +6,7 @@ use crate::{
 	error::{Error, Result},
 	fetch::FetchPolicy,
 	graph::{read_signature, Signature},
+	isolation::{IsolationConfig, Pool},
 	metrics::Metrics,
 	store::{hash_hex, parse_hash, ModelStore},
 	tensor::{converted_output_hash, JsonSchema, JsonTensor, WireTensor},
@@ -48,11 +49,15 @@ pub struct Config {
 	pub fetch: FetchPolicy,
 	/// Fraction bits of float outputs when the request carries no schema.
 	pub default_output_frac_bits: u8,
+	/// Run models in supervised child processes under these limits; in this process if
+	/// `None` (a child itself, tests, benchmarks).
+	pub isolation: Option<IsolationConfig>,
 }
 
 impl Config {
 	/// Defaults for a store at `store_dir`: tract only, 64 MiB models, 1 MiB inputs, 16 cached
-	/// models, one thread, HTTPS fetches from public hosts, 16 fraction bits.
+	/// models, one thread, HTTPS fetches from public hosts, 16 fraction bits, models run in this
+	/// process.
 	pub fn new(store_dir: impl Into<PathBuf>) -> Self {
 		Self {
 			store_dir: store_dir.into(),
@@ -64,6 +69,7 @@ impl Config {
 			threads: 1,
 			fetch: FetchPolicy::default(),
 			default_output_frac_bits: 16,
+			isolation: None,
 		}
 	}
 }
@@ -187,6 +193,7 @@ pub struct Executor {
 	cache: Mutex<LruCache<(H256, EngineKind), LoadedPlans>>,
 	metrics: Metrics,
 	histograms: Vec<(EngineKind, prometheus::Histogram)>,
+	pool: Option<Pool>,
 }
 
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -220,6 +227,11 @@ impl Executor {
 			.iter()
 			.map(|b| (b.kind(), metrics.inference_seconds.with_label_values(&[b.kind().name()])))
 			.collect();
+		let pool = config
+			.isolation
+			.clone()
+			.map(|isolation| Pool::new(isolation, &config, metrics.clone()))
+			.transpose()?;
 		Ok(Self {
 			config,
 			store,
@@ -227,7 +239,13 @@ impl Executor {
 			cache: Mutex::new(LruCache::new(capacity)),
 			metrics,
 			histograms,
+			pool,
 		})
+	}
+
+	/// The child processes models run in, if isolated.
+	pub fn pool(&self) -> Option<&Pool> {
+		self.pool.as_ref()
 	}
 
 	/// The configuration in effect.
@@ -403,8 +421,48 @@ impl Executor {
 		self.metrics.models_loaded.set(loaded_now as i64);
 	}
 
-	/// Runs one inference.
+	/// Runs one inference, without a deadline.
 	pub fn infer(&self, request: &InferRequest) -> Result<InferResponse> {
+		self.infer_until(request, None)
+	}
+
+	/// Runs one inference, in a child process if the executor is isolated (killed at
+	/// `deadline`), or in this one (where only ONNX Runtime runs stop at `deadline`).
+	pub fn infer_until(
+		&self,
+		request: &InferRequest,
+		deadline: Option<Instant>,
+	) -> Result<InferResponse> {
+		let Some(pool) = &self.pool else {
+			return self.infer_here(request, deadline);
+		};
+		// Refused here what needs no model, before a child is involved.
+		self.backend(request.engine, request.engine_version.as_deref())?;
+		let response = pool.infer(request, deadline)?;
+		// The child's own metrics stay in the child: its answer carries what they would count
+		// (a failed load is counted only in process).
+		if response.cache_hit {
+			self.metrics.cache_hits.inc();
+		} else {
+			self.metrics.cache_misses.inc();
+		}
+		self.observe_inference(response.engine, response.timing.inference_us as f64 / 1e6);
+		Ok(response)
+	}
+
+	fn observe_inference(&self, engine: EngineKind, seconds: f64) {
+		if let Some((_, histogram)) = self.histograms.iter().find(|(kind, _)| *kind == engine) {
+			histogram.observe(seconds);
+		}
+	}
+
+	/// Runs one inference in this process, whatever the configuration: the child's side of
+	/// an isolated executor.
+	pub fn infer_here(
+		&self,
+		request: &InferRequest,
+		deadline: Option<Instant>,
+	) -> Result<InferResponse> {
 		let started = Instant::now();
 		let model = parse_hash(&request.model)?;
 		let backend = self.backend(request.engine, request.engine_version.as_deref())?;
@@ -472,7 +530,8 @@ impl Executor {
 		let inference_started = Instant::now();
 		let engine_inputs =
 			request.inputs.iter().map(JsonTensor::to_engine).collect::<Result<Vec<_>>>()?;
-		let engine_outputs = guarded("running the model", || loaded.model.run(engine_inputs))?;
+		let engine_outputs =
+			guarded("running the model", || loaded.model.run(engine_inputs, deadline))?;
 		let ports = &loaded.signature.outputs;
 		if engine_outputs.len() != ports.len() {
 			return Err(Error::Engine(format!(
@@ -498,11 +557,7 @@ impl Executor {
 		let output_hash = converted_output_hash(&outputs)?;
 		let finished = Instant::now();
 		let inference = finished.duration_since(inference_started);
-		if let Some((_, histogram)) =
-			self.histograms.iter().find(|(kind, _)| *kind == backend.kind())
-		{
-			histogram.observe(inference.as_secs_f64());
-		}
+		self.observe_inference(backend.kind(), inference.as_secs_f64());
 
 		Ok(InferResponse {
 			model: hash_hex(&model),

@@ -11,6 +11,8 @@
 //! - [`tensor`]: conversions between JSON, the chain's packed tensors and engine values, and
 //!   the canonical input and output hashes.
 //! - [`executor`]: the inference path with its loaded-model cache.
+//! - [`isolation`]: the engines in supervised child processes, under memory, CPU-time and
+//!   wall-clock limits.
 //! - [`server`]: the HTTP service (`veritensor-executor serve`).
 //!
 //! docs/executor.md describes the service, its API, limits and metrics.
@@ -21,6 +23,7 @@ pub mod error;
 pub mod executor;
 pub mod fetch;
 pub mod graph;
+pub mod isolation;
 pub mod metrics;
 pub mod server;
 pub mod store;

@@ -4,10 +4,15 @@ use clap::{Args, Parser, Subcommand};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use veritensor_executor::{
 	fetch::FetchPolicy,
+	isolation::{self, limits::LimitAwareAllocator, IsolationConfig},
 	server::{self, ServerConfig},
 	store::{hash_hex, parse_hash},
 	Config, EngineKind, Error, Executor,
 };
+
+/// A model that breaks its memory limit ends its child process with a code the parent reads.
+#[global_allocator]
+static ALLOCATOR: LimitAwareAllocator = LimitAwareAllocator;
 
 #[derive(Parser)]
 #[command(name = "veritensor-executor", version, about = "Runs ONNX models for Veritensor workers")]
@@ -107,6 +112,17 @@ struct ServeArgs {
 	/// Allow fetches from loopback, private and link-local addresses.
 	#[arg(long)]
 	fetch_allow_private: bool,
+	/// Memory each inference process may use, in MiB (0: no limit, for GPU libraries without
+	/// a cgroup).
+	#[arg(long, default_value_t = 2048)]
+	memory_limit_mib: u64,
+	/// CPU seconds each inference may use, all its threads together.
+	#[arg(long, default_value_t = 600)]
+	cpu_limit_secs: u64,
+	/// A delegated cgroup v2 directory: each inference process gets a cgroup in it whose
+	/// memory.max is the memory limit, instead of RLIMIT_DATA.
+	#[arg(long, value_name = "DIR")]
+	cgroup: Option<PathBuf>,
 }
 
 struct StderrLogger;
@@ -225,6 +241,14 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 		max_concurrent: args.max_concurrent,
 		max_tasks: 1024,
 	};
+	let program = std::env::current_exe()
+		.map_err(|e| Error::Engine(format!("cannot find this program to start children: {e}")))?;
+	let mut limits = IsolationConfig::new(program, &[isolation::CHILD_SUBCOMMAND]);
+	limits.memory_bytes = args.memory_limit_mib.saturating_mul(1 << 20);
+	limits.cpu_seconds = args.cpu_limit_secs;
+	limits.cgroup = args.cgroup;
+	let isolated = format!("{} a process, {} CPU s a run", limits.describe(), limits.cpu_seconds);
+	config.isolation = Some(limits);
 	let store_dir = config.store_dir.clone();
 	let executor = Arc::new(Executor::new(config)?);
 	let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -246,7 +270,8 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 			})
 			.collect();
 		log::info!(
-			"veritensor-executor listening on http://{} (store {}, engines: {})",
+			"veritensor-executor listening on http://{} (store {}, engines: {}; models run in \
+			 child processes: {isolated})",
 			listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
 			store_dir.display(),
 			engines.join(", ")
@@ -260,6 +285,10 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 }
 
 fn main() {
+	// `serve`'s children: before anything else, so that they start fast and log nothing.
+	if std::env::args_os().nth(1).is_some_and(|a| a == isolation::CHILD_SUBCOMMAND) {
+		std::process::exit(isolation::child::run_child());
+	}
 	let _ = log::set_logger(&StderrLogger).map(|()| log::set_max_level(log::LevelFilter::Info));
 	let cli = Cli::parse();
 	let result = match cli.command {

@@ -19,8 +19,14 @@ pub struct Metrics {
 	pub cache_hits: IntCounter,
 	/// Requests that had to load the model.
 	pub cache_misses: IntCounter,
-	/// Models loaded in memory now.
+	/// Models loaded in memory now (in this process: an isolated executor's children keep
+	/// their own).
 	pub models_loaded: IntGauge,
+	/// Child processes started to run models.
+	pub children_started: IntCounter,
+	/// Child processes lost during a run, by the error kind the run ended with
+	/// (`resource_exhausted`, `timeout`, `engine_failure`).
+	pub children_ended: IntCounterVec,
 }
 
 fn must<T>(result: prometheus::Result<T>) -> T {
@@ -57,12 +63,25 @@ impl Metrics {
 		let cache_misses =
 			must(IntCounter::new("model_cache_misses_total", "Inferences that loaded their model"));
 		let models_loaded = must(IntGauge::new("models_loaded", "Models loaded in memory"));
+		let children_started = must(IntCounter::new(
+			"child_processes_started_total",
+			"Child processes started to run models",
+		));
+		let children_ended = must(IntCounterVec::new(
+			Opts::new(
+				"child_processes_ended_total",
+				"Child processes lost during a run, by the error kind the run ended with",
+			),
+			&["reason"],
+		));
 		must(registry.register(Box::new(requests.clone())));
 		must(registry.register(Box::new(errors.clone())));
 		must(registry.register(Box::new(inference_seconds.clone())));
 		must(registry.register(Box::new(cache_hits.clone())));
 		must(registry.register(Box::new(cache_misses.clone())));
 		must(registry.register(Box::new(models_loaded.clone())));
+		must(registry.register(Box::new(children_started.clone())));
+		must(registry.register(Box::new(children_ended.clone())));
 		Self {
 			registry,
 			requests,
@@ -71,6 +90,8 @@ impl Metrics {
 			cache_hits,
 			cache_misses,
 			models_loaded,
+			children_started,
+			children_ended,
 		}
 	}
 

@@ -142,7 +142,8 @@ fn status_of(error: &Error) -> StatusCode {
 		| Error::UnsupportedOperator(_)
 		| Error::SchemaMismatch(_)
 		| Error::BadRemoteInput(_)
-		| Error::EngineMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+		| Error::EngineMismatch(_)
+		| Error::ResourceExhausted(_) => StatusCode::UNPROCESSABLE_ENTITY,
 		Error::BadInput(_) | Error::EngineUnavailable(_) => StatusCode::BAD_REQUEST,
 		Error::FetchRefused(_) | Error::RemoteInputRefused(_) => StatusCode::FORBIDDEN,
 		Error::FetchFailed(_) | Error::InputUnavailable(_) => StatusCode::BAD_GATEWAY,
@@ -173,7 +174,7 @@ impl AppState {
 
 	fn error_response(&self, error: &Error) -> Response {
 		self.executor.metrics().errors.with_label_values(&[error.kind().as_str()]).inc();
-		if matches!(error, Error::Engine(_) | Error::Storage(_)) {
+		if matches!(error, Error::Engine(_) | Error::Storage(_) | Error::ResourceExhausted(_)) {
 			log::warn!("{error}");
 		}
 		let (_, body) = error_reply(error);
@@ -225,10 +226,12 @@ impl AppState {
 			.map_err(|_| busy())?;
 		let executor = self.executor.clone();
 		// The permit moves into the thread: a run that outlives its deadline keeps its slot
-		// until it really ends, so the limit on concurrent work holds.
+		// until it really ends (an isolated run ends at the deadline, killed), so the limit on
+		// concurrent work holds.
+		let run_deadline = deadline.into_std();
 		let work = tokio::task::spawn_blocking(move || {
 			let _permit = permit;
-			executor.infer(&request)
+			executor.infer_until(&request, Some(run_deadline))
 		});
 		match timeout_at(deadline, work).await {
 			Err(_) => Err(Error::Timeout(millis)),

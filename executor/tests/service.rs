@@ -1,5 +1,6 @@
 //! The HTTP service on a real loopback socket: every endpoint, JSON errors, the token, the
-//! deadline and the concurrency limit, and the metrics they leave behind.
+//! deadline and the concurrency limit, the metrics they leave behind, and models in child
+//! processes that break their limits, pass their deadline or are killed.
 
 mod common;
 
@@ -13,6 +14,7 @@ use hyper_util::{
 use serde_json::{json, Value};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 use veritensor_executor::{
+	isolation::{self, IsolationConfig},
 	server::{self, ServerConfig},
 	Config, EngineKind, Executor,
 };
@@ -454,4 +456,203 @@ async fn remote_inputs_are_fetched_under_the_policy_and_checked_against_their_ha
 	strict.upload(demo_model(INT_MODEL)).await;
 	let (status, body) = strict.call(Method::POST, "/v1/infer", remote("/good")).await;
 	assert_eq!((status, error_kind(&body)), (StatusCode::FORBIDDEN, "remote_input_refused"));
+}
+
+/// Models run in children of this test's executor binary, marked so a test can find its own.
+fn isolated(config: &mut Config, marker: &str, memory_mib: u64) {
+	let mut isolation = IsolationConfig::new(
+		env!("CARGO_BIN_EXE_veritensor-executor"),
+		&[isolation::CHILD_SUBCOMMAND, marker],
+	);
+	isolation.memory_bytes = memory_mib << 20;
+	config.isolation = Some(isolation);
+}
+
+fn range_body(model: &str, n: i64, engine: &str) -> Vec<u8> {
+	json!({"model": model, "engine": engine,
+		"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [n]}],
+		"output_frac_bits": 0})
+	.to_string()
+	.into_bytes()
+}
+
+/// The value of a metric series in the service's /metrics text, 0 if absent.
+async fn metric(service: &Service, series: &str) -> f64 {
+	let (_, text) = service.call_with(Method::GET, "/metrics", vec![], None).await;
+	String::from_utf8_lossy(&text)
+		.lines()
+		.find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
+		.unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_allocates_past_its_limit_ends_in_resource_exhausted_and_nothing_else() {
+	let service = Service::start(|_| {}, |config| isolated(config, "memory-bomb", 256)).await;
+	let range = service.upload(fixture("range_from_input.onnx")).await;
+	let fast = service.upload(demo_model(INT_MODEL)).await;
+	let (status, small) =
+		service.call(Method::POST, "/v1/infer", range_body(&range, 4, "tract")).await;
+	assert_eq!(status, StatusCode::OK, "{small}");
+	assert_eq!(small["outputs"][0]["values"], json!([6]), "0 + 1 + 2 + 3");
+
+	// 2^31 floats: 8 GiB asked of a process limited to 256 MiB, on both engines.
+	for engine in ["tract", "onnxruntime"] {
+		let (status, body) = service
+			.call(Method::POST, "/v1/infer", range_body(&range, i32::MAX as i64, engine))
+			.await;
+		assert_eq!(
+			(status, error_kind(&body)),
+			(StatusCode::UNPROCESSABLE_ENTITY, "resource_exhausted"),
+			"{engine}: {body}"
+		);
+		if engine == "tract" {
+			// The child ended at its limit; ONNX Runtime reports its failed allocation itself.
+			assert!(body["error"]["message"].as_str().unwrap().contains("256 MiB"), "{body}");
+		}
+
+		// The service, and other models, go on.
+		let (status, _) = service.call(Method::GET, "/health", vec![]).await;
+		assert_eq!(status, StatusCode::OK);
+		let (status, body) =
+			service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], engine)).await;
+		assert_eq!(status, StatusCode::OK, "{engine}: {body}");
+		let (status, body) =
+			service.call(Method::POST, "/v1/infer", range_body(&range, 4, engine)).await;
+		assert_eq!((status, &body["outputs"][0]["values"]), (StatusCode::OK, &json!([6])));
+	}
+	let exhausted =
+		r#"veritensor_executor_child_processes_ended_total{reason="resource_exhausted"}"#;
+	assert!(metric(&service, exhausted).await >= 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_past_its_deadline_is_killed_and_its_slot_freed() {
+	let service = Service::start(
+		|config| {
+			config.request_timeout = Duration::from_millis(150);
+			config.max_concurrent = 1;
+		},
+		|config| isolated(config, "deadline", 1024),
+	)
+	.await;
+	let slow = service.upload(fixture("slow_matmul.onnx")).await;
+	let fast = service.upload(demo_model(INT_MODEL)).await;
+	let started = metric(&service, "veritensor_executor_child_processes_started_total").await;
+	let slow_body = json!({"model": slow, "engine": "tract",
+		"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
+	.to_string()
+	.into_bytes();
+	let begun = std::time::Instant::now();
+	let (status, body) = service.call(Method::POST, "/v1/infer", slow_body).await;
+	assert_eq!((status, error_kind(&body)), (StatusCode::GATEWAY_TIMEOUT, "timeout"), "{body}");
+	assert!(begun.elapsed() < Duration::from_secs(3), "answered after {:?}", begun.elapsed());
+
+	// The only slot is free again at once: the run was killed, not left to finish (about a
+	// second on tract in a debug build). A fresh child takes the next request; a deadline of
+	// 150 ms, which a loaded machine's scheduler alone can exceed, gets a few tries.
+	let mut answers = Vec::new();
+	for _ in 0..3 {
+		let (status, body) =
+			service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
+		if status == StatusCode::OK {
+			break;
+		}
+		answers.push(body);
+	}
+	assert!(answers.len() < 3, "a quick request failed three times: {answers:?}");
+	// One child killed at the deadline and one started after it: the slot was not held.
+	let timeouts = r#"veritensor_executor_child_processes_ended_total{reason="timeout"}"#;
+	assert_eq!(metric(&service, timeouts).await, 1.0);
+	assert_eq!(
+		metric(&service, "veritensor_executor_child_processes_started_total").await,
+		started + 1.0
+	);
+
+	// ONNX Runtime stops its run at the deadline itself (between operators): a timeout, and the
+	// child lives on to serve the next request.
+	let quick = Service::start(
+		|config| {
+			config.request_timeout = Duration::from_millis(40);
+			config.max_concurrent = 1;
+		},
+		|config| isolated(config, "terminated", 1024),
+	)
+	.await;
+	let slow = quick.upload(fixture("slow_matmul.onnx")).await;
+	let fast = quick.upload(demo_model(INT_MODEL)).await;
+	let body = json!({"model": slow, "engine": "onnxruntime",
+		"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
+	.to_string()
+	.into_bytes();
+	let (status, answer) = quick.call(Method::POST, "/v1/infer", body).await;
+	assert_eq!((status, error_kind(&answer)), (StatusCode::GATEWAY_TIMEOUT, "timeout"), "{answer}");
+	// The slot frees when the child answers: before the second of grace it would be killed at.
+	let mut served = false;
+	for _ in 0..20 {
+		let (status, _) =
+			quick.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "onnxruntime")).await;
+		if status == StatusCode::OK {
+			served = true;
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	assert!(served, "the slot never freed");
+	assert_eq!(metric(&quick, "veritensor_executor_child_processes_started_total").await, 1.0);
+	assert_eq!(metric(&quick, timeouts).await, 0.0, "the child was not killed");
+}
+
+/// Processes whose command line holds `marker`.
+fn processes_marked(marker: &str) -> Vec<i32> {
+	std::fs::read_dir("/proc")
+		.unwrap()
+		.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+		.filter(|pid| {
+			std::fs::read(format!("/proc/{pid}/cmdline"))
+				.is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker))
+		})
+		.collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_killed_mid_run_is_a_clean_error_and_the_next_request_succeeds() {
+	let service = Arc::new(
+		Service::start(
+			|config| {
+				config.request_timeout = Duration::from_secs(120);
+				config.max_concurrent = 1;
+			},
+			|config| isolated(config, "killed-mid-run", 1024),
+		)
+		.await,
+	);
+	let slow = service.upload(fixture("slow_matmul.onnx")).await;
+	let fast = service.upload(demo_model(INT_MODEL)).await;
+	let children = processes_marked("killed-mid-run");
+	assert_eq!(children.len(), 1, "one child per slot: {children:?}");
+	let running = {
+		let service = service.clone();
+		let body = json!({"model": slow, "engine": "tract",
+			"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
+		.to_string()
+		.into_bytes();
+		tokio::spawn(async move { service.call(Method::POST, "/v1/infer", body).await })
+	};
+	// The run takes about a second on tract in a debug build.
+	tokio::time::sleep(Duration::from_millis(200)).await;
+	assert!(!running.is_finished(), "the slow run is still running");
+	// SAFETY: kill(2) on a process id read from /proc, a child of this test.
+	assert_eq!(unsafe { libc::kill(children[0], libc::SIGKILL) }, 0);
+	let (status, body) = running.await.unwrap();
+	assert_eq!(
+		(status, error_kind(&body)),
+		(StatusCode::INTERNAL_SERVER_ERROR, "engine_failure"),
+		"{body}"
+	);
+	assert!(body["error"]["message"].as_str().unwrap().contains("signal 9"), "{body}");
+	let (status, body) =
+		service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], "tract")).await;
+	assert_eq!(status, StatusCode::OK, "{body}");
+	let now = processes_marked("killed-mid-run");
+	assert!(now.len() == 1 && now[0] != children[0], "a new child replaced it: {now:?}");
 }

@@ -140,7 +140,10 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			let executor = cli.executor.clone();
+			let mut executor = cli.executor.clone();
+			// A development node runs models itself unless told otherwise; any other node
+			// only when asked to (`--executor embedded`).
+			executor.embedded_by_default = cli.run.shared_params.is_dev();
 			// Workers need not validate: off-chain workers run on every node unless
 			// `--offchain-worker never` turns them off.
 			let offchain_workers = !matches!(

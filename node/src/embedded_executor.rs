@@ -1,21 +1,42 @@
-//! The executor a node's off-chain worker uses: embedded in the node (the default, so one
-//! binary does it all) or a separate service on another machine (`--executor-url`). Either way
-//! the node writes its endpoint into off-chain local storage, where the off-chain worker reads
-//! it.
+//! The executor a node's off-chain worker uses: embedded in the node (`--executor embedded`,
+//! the default of `--dev` nodes only), a separate service on another machine
+//! (`--executor-url`), or none (the default of every other node: a validator runs no models
+//! unless asked to). The node writes the endpoint into off-chain local storage, where the
+//! off-chain worker reads it. The embedded executor runs models in child processes of this
+//! binary under memory, CPU-time and wall-clock limits, so a model cannot take the node down.
 
 use sc_service::SpawnTaskHandle;
 use sp_core::offchain::OffchainStorage;
 use std::{path::PathBuf, sync::Arc, time::Duration};
 use veritensor_executor::{
+	isolation::{self, IsolationConfig},
 	server::{self, ServerConfig},
 	Config, Executor,
 };
 use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
 use veritensor_runtime::opaque::Block;
 
+/// Whether the node embeds an executor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExecutorMode {
+	/// Run models in this node (in supervised child processes).
+	Embedded,
+	/// Run no models.
+	None,
+}
+
 /// Where the off-chain worker runs models.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExecutorArgs {
+	/// `embedded` runs an executor in the node, `none` runs none [default: `embedded` with
+	/// `--dev`, `none` otherwise: a validator runs no models unless asked to].
+	#[arg(long, value_name = "MODE", conflicts_with_all = ["executor_url", "no_executor"])]
+	pub executor: Option<ExecutorMode>,
+
+	/// Whether the node embeds an executor when `--executor` is not given (set from `--dev`).
+	#[arg(skip)]
+	pub embedded_by_default: bool,
+
 	/// Use the executor at this URL (e.g. `http://10.0.0.7:8077`, a `veritensor-executor
 	/// serve` on a GPU machine) instead of embedding one.
 	#[arg(long, value_name = "URL", conflicts_with = "no_executor")]
@@ -44,10 +65,24 @@ pub struct ExecutorArgs {
 	#[arg(long)]
 	pub executor_fetch_private: bool,
 
-	/// Run no executor: the off-chain worker then executes no jobs (a validator that is not a
-	/// worker).
+	/// Run no executor, as `--executor none`: the off-chain worker then executes no jobs (a
+	/// validator that is not a worker).
 	#[arg(long)]
 	pub no_executor: bool,
+
+	/// Memory each of the embedded executor's inference processes may use, in MiB (0: no
+	/// limit, for a GPU library without a cgroup).
+	#[arg(long, value_name = "MIB", default_value_t = 2048)]
+	pub executor_memory_limit_mib: u64,
+
+	/// CPU seconds each inference of the embedded executor may use, all threads together.
+	#[arg(long, value_name = "SECONDS", default_value_t = 600)]
+	pub executor_cpu_limit_secs: u64,
+
+	/// A delegated cgroup v2 directory: each inference process of the embedded executor gets
+	/// a cgroup in it whose memory.max is the memory limit, instead of RLIMIT_DATA.
+	#[arg(long, value_name = "DIR")]
+	pub executor_cgroup: Option<PathBuf>,
 }
 
 /// The demo models (`executor/demo-models`), which the development and local test chains list:
@@ -65,8 +100,15 @@ pub fn start(
 	with_demo_models: bool,
 	spawn: &SpawnTaskHandle,
 ) -> Result<Option<ExecutorEndpoint>, String> {
-	if args.no_executor {
-		log::info!("🧮 No executor (--no-executor): this node's off-chain worker executes no jobs");
+	let embedded = match args.executor {
+		Some(mode) => mode == ExecutorMode::Embedded,
+		None => args.embedded_by_default && !args.no_executor,
+	};
+	if args.executor_url.is_none() && !embedded {
+		log::info!(
+			"🧮 No executor: this node's off-chain worker executes no jobs (--executor embedded \
+			 or --executor-url to run them)"
+		);
 		return Ok(None);
 	}
 	if let Some(url) = &args.executor_url {
@@ -92,6 +134,14 @@ pub fn start(
 		config.fetch.schemes = vec!["https".into(), "http".into()];
 		config.fetch.allow_private = true;
 	}
+	let program = std::env::current_exe()
+		.map_err(|e| format!("embedded executor: cannot find this binary for its children: {e}"))?;
+	let mut limits = IsolationConfig::new(program, &[isolation::CHILD_SUBCOMMAND]);
+	limits.memory_bytes = args.executor_memory_limit_mib.saturating_mul(1 << 20);
+	limits.cpu_seconds = args.executor_cpu_limit_secs;
+	limits.cgroup = args.executor_cgroup.clone();
+	let isolated = format!("{}, {} CPU s a run", limits.describe(), limits.cpu_seconds);
+	config.isolation = Some(limits);
 	let store_dir = config.store_dir.clone();
 	let executor = Arc::new(Executor::new(config).map_err(|e| format!("embedded executor: {e}"))?);
 	if with_demo_models {
@@ -115,7 +165,8 @@ pub fn start(
 	let engines: Vec<String> =
 		executor.engines().iter().map(|e| format!("{} {}", e.engine.name(), e.version)).collect();
 	log::info!(
-		"🧮 Embedded executor listening on http://{address} (store {}, engines: {})",
+		"🧮 Embedded executor listening on http://{address} (store {}, engines: {}; models run \
+		 in child processes: {isolated})",
 		store_dir.display(),
 		engines.join(", ")
 	);

@@ -9,6 +9,17 @@ mod rpc;
 mod service;
 mod worker_keys;
 
+use veritensor_executor::isolation::{self, limits::LimitAwareAllocator};
+
+/// A model that breaks its memory limit ends the embedded executor's child process with a code
+/// the node reads, instead of an abort.
+#[global_allocator]
+static ALLOCATOR: LimitAwareAllocator = LimitAwareAllocator;
+
 fn main() -> sc_cli::Result<()> {
+	// The embedded executor's children are this binary: they run models and nothing else.
+	if std::env::args_os().nth(1).is_some_and(|a| a == isolation::CHILD_SUBCOMMAND) {
+		std::process::exit(isolation::child::run_child());
+	}
 	command::run()
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use codec::Decode;
-use common::{http_get, wait_until, Node};
+use common::{http_get, http_request, wait_until, Node};
 use serde_json::json;
 use std::time::Duration;
 use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
@@ -130,6 +130,44 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 			.map(|i| u8::from_str_radix(&stored[i..i + 2], 16).expect("hex"))
 			.collect::<Vec<u8>>()
 	};
+	// A model whose memory follows an input value, asked for 8 GiB: the child running it dies
+	// at its memory limit, the request ends in resource_exhausted, and the node, its executor
+	// and other models go on.
+	let range_model = std::fs::read(
+		std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+			.join("../executor/tests/data/range_from_input.onnx"),
+	)
+	.expect("the range fixture");
+	let (status, body) = http_request(&address, "PUT", "/v1/models", &range_model).expect("upload");
+	assert!(status.contains("201"), "{status}: {body}");
+	let range: serde_json::Value = serde_json::from_str(&body).expect("upload JSON");
+	let range_request = |n: i64| {
+		json!({"model": range["hash"], "output_frac_bits": 0,
+			"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [n]}]})
+		.to_string()
+		.into_bytes()
+	};
+	let best_before = node.best_number().expect("best block");
+	let (status, body) =
+		http_request(&address, "POST", "/v1/infer", &range_request(i32::MAX as i64))
+			.expect("the executor answers");
+	assert!(status.contains("422") && body.contains("resource_exhausted"), "{status}: {body}");
+	node.assert_running();
+	let (status, _) = http_get(&address, "/health").expect("executor health");
+	assert!(status.contains("200"), "{status}");
+	let (status, body) =
+		http_request(&address, "POST", "/v1/infer", &range_request(4)).expect("a small range");
+	assert!(status.contains("200") && body.contains("[6]"), "{status}: {body}");
+	let digits = json!({"model": float_model,
+		"inputs": [{"elem": "F32", "shape": [1, 64], "frac_bits": 0, "values": [1; 64]}]});
+	let (status, body) =
+		http_request(&address, "POST", "/v1/infer", digits.to_string().as_bytes()).expect("digits");
+	assert!(status.contains("200"), "{status}: {body}");
+	let authoring = wait_until(Duration::from_secs(60), || {
+		node.best_number().is_some_and(|best| best > best_before)
+	});
+	assert!(authoring, "no block authored after the memory bomb:\n{}", node.log_tail());
+
 	let bytes = local_storage(EXECUTOR_ENDPOINT_KEY);
 	let endpoint = ExecutorEndpoint::decode(&mut &bytes[..]).expect("a SCALE endpoint");
 	assert_eq!(endpoint.url, format!("http://{address}").into_bytes());

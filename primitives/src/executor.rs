@@ -83,6 +83,9 @@ pub enum ExecutorErrorKind {
 	Storage,
 	/// A bearer token is required and was missing or wrong.
 	Unauthorized,
+	/// Loading or running the model broke the memory or CPU-time limit of the executor's
+	/// inference process.
+	ResourceExhausted,
 }
 
 impl ExecutorErrorKind {
@@ -110,6 +113,7 @@ impl ExecutorErrorKind {
 			Self::UnknownTask => "unknown_task",
 			Self::Storage => "storage",
 			Self::Unauthorized => "unauthorized",
+			Self::ResourceExhausted => "resource_exhausted",
 		}
 	}
 
@@ -135,6 +139,7 @@ impl ExecutorErrorKind {
 				| Self::FetchRefused
 				| Self::BadRemoteInput
 				| Self::RemoteInputRefused
+				| Self::ResourceExhausted
 		)
 	}
 
@@ -154,7 +159,8 @@ impl ExecutorErrorKind {
 			Self::ModelTooLarge
 			| Self::InputTooLarge
 			| Self::FetchRefused
-			| Self::RemoteInputRefused => CannotExecuteReason::WorkerLimits,
+			| Self::RemoteInputRefused
+			| Self::ResourceExhausted => CannotExecuteReason::WorkerLimits,
 			Self::EngineUnavailable | Self::EngineMismatch => {
 				CannotExecuteReason::EngineUnavailable
 			}

@@ -97,7 +97,9 @@ async function workerNodes(dir) {
   const workerBase = join(dir, 'worker');
   insertWorkerKey(nodeBin, ['--chain', spec, '--base-path', workerBase], '//E2eWorker');
   const worker = new NodeProcess(nodeBin, 'worker', [
-    '--chain', spec, '--base-path', workerBase, '--executor-store', join(dir, 'store'),
+    '--chain', spec, '--base-path', workerBase,
+    // Not a --dev node: it runs models only when asked to.
+    '--executor', 'embedded', '--executor-store', join(dir, 'store'),
     // The test's input host is on loopback, which the default fetch policy refuses.
     '--executor-fetch-private',
     '--bootnodes', await validator.multiaddr(),

@@ -204,7 +204,7 @@ export async function quorumSuite(nodeBin, { say, check }) {
       if (index < 2) insertWorkerKey(nodeBin, ['--chain', spec, '--base-path', base], auditKeys[index]);
       const executorArgs = name === 'byzantine'
         ? ['--executor-url', proxy.url]
-        : ['--executor-store', join(dir, `${name}-store`)];
+        : ['--executor', 'embedded', '--executor-store', join(dir, `${name}-store`)];
       const node = new NodeProcess(nodeBin, name,
         ['--chain', spec, '--base-path', base, ...executorArgs, '--bootnodes', bootnode], dir);
       started.push(node);

@@ -7,10 +7,11 @@ Writes into the output directory (default: executor/demo-models):
                         pixels u8[1,64] -> label i64[1], logits i32[1,10]
   test_vectors.json     the held-out images, their labels, and onnxruntime's outputs for both models
   models.json           hashes (blake2-256, the registry's), schemas and accuracies
-and into executor/tests/data two fixtures for the executor's error tests:
+and into executor/tests/data four fixtures for the executor's error tests:
   unsupported_op.onnx   a graph with an operator no engine implements
   slow_matmul.onnx      eight 1024x1024 matrix products on a scalar input: seconds of work
   runtime_reshape.onnx  a reshape to a shape given as an input: fails at run time on a bad shape
+  range_from_input.onnx a range as long as an input value: memory grows with a value, not a shape
 
 Everything is seeded: the same pinned packages (requirements.txt) give the same files.
 """
@@ -177,6 +178,25 @@ def write_test_fixtures(out_dir):
     onnx.checker.check_model(slow, full_check=True)
     with open(os.path.join(out_dir, "slow_matmul.onnx"), "wb") as f:
         f.write(slow.SerializeToString())
+
+    # n f32[1] -> scalar -> Range(0, n, 1) -> sum: y = [n(n-1)/2] for a whole n, and a Range of
+    # n floats, so a large n (2^31) asks for gigabytes although every declared shape is [1].
+    range_model = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("Squeeze", ["n", "squeeze_axes"], ["limit"]),
+             helper.make_node("Range", ["start", "limit", "delta"], ["values"]),
+             helper.make_node("ReduceSum", ["values"], ["y"], keepdims=1)],
+            "range_from_input",
+            [helper.make_tensor_value_info("n", TensorProto.FLOAT, [1])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+            [numpy_helper.from_array(np.array([0], dtype=np.int64), "squeeze_axes"),
+             numpy_helper.from_array(np.array(0.0, dtype=np.float32), "start"),
+             numpy_helper.from_array(np.array(1.0, dtype=np.float32), "delta")]),
+        opset_imports=[helper.make_opsetid("", OPSET)])
+    range_model.ir_version = 8
+    onnx.checker.check_model(range_model, full_check=True)
+    with open(os.path.join(out_dir, "range_from_input.onnx"), "wb") as f:
+        f.write(range_model.SerializeToString())
 
 
 def run_onnxruntime(model_bytes, name, inputs):

@@ -133,7 +133,11 @@ fn from_interpreter(tensor: Tensor) -> Result<EngineTensor> {
 }
 
 impl LoadedModel for InterpretedModel {
-	fn run(&self, inputs: Vec<EngineTensor>) -> Result<Vec<EngineTensor>> {
+	fn run(
+		&self,
+		inputs: Vec<EngineTensor>,
+		_deadline: Option<std::time::Instant>,
+	) -> Result<Vec<EngineTensor>> {
 		let inputs = inputs.into_iter().map(to_interpreter).collect::<Result<Vec<_>>>()?;
 		// The executor bounds a run by time; the cost is the model's own, so it always fits.
 		let outputs = self.model.run(&inputs, self.model.cost()).map_err(error)?;

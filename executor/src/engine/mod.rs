@@ -11,6 +11,7 @@ pub use self::tract::Tract;
 
 use crate::{error::Result, tensor::EngineTensor};
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 use veritensor_primitives::{model::Engine, tensor::ElementType};
 
 /// The engines the executor can run, by their JSON names.
@@ -79,6 +80,12 @@ pub trait Backend: Send + Sync {
 
 /// A model ready to run.
 pub trait LoadedModel: Send + Sync {
-	/// Runs the model on inputs in graph order; outputs come in graph order.
-	fn run(&self, inputs: Vec<EngineTensor>) -> Result<Vec<EngineTensor>>;
+	/// Runs the model on inputs in graph order; outputs come in graph order. Engines that can
+	/// stop a run stop it at `deadline` with a timeout; the others leave that to the process
+	/// that supervises them.
+	fn run(
+		&self,
+		inputs: Vec<EngineTensor>,
+		deadline: Option<Instant>,
+	) -> Result<Vec<EngineTensor>>;
 }

@@ -9,12 +9,17 @@ use crate::{
 use ort::{
 	environment::Environment,
 	error::ErrorCode,
-	session::{builder::GraphOptimizationLevel, Session, SessionInputValue},
+	session::{builder::GraphOptimizationLevel, RunOptions, Session, SessionInputValue},
 	value::{DynValue, Tensor, TensorElementType},
 };
 use std::{
+	collections::BTreeMap,
 	path::{Path, PathBuf},
-	sync::{Mutex, OnceLock, PoisonError},
+	sync::{
+		atomic::{AtomicU64, Ordering},
+		Arc, Condvar, Mutex, OnceLock, PoisonError,
+	},
+	time::Instant,
 };
 
 /// The ONNX Runtime backend.
@@ -121,6 +126,17 @@ impl Backend for OnnxRuntime {
 	}
 }
 
+/// A failed run: ONNX Runtime catches its own failed allocations (`std::bad_alloc` under the
+/// memory limit of an isolated executor's child) and reports them as errors, which are the
+/// memory limit, not a fault of the engine.
+fn run_error(error: ort::Error) -> Error {
+	let message = error.to_string();
+	if ["Failed to allocate memory", "bad_alloc"].iter().any(|needle| message.contains(needle)) {
+		return Error::ResourceExhausted(format!("onnxruntime could not allocate: {message}"));
+	}
+	engine_error("run", message)
+}
+
 /// A session with the options the executor uses everywhere: `threads` intra-op threads, one
 /// inter-op thread, every graph optimisation.
 pub fn session(environment: &Environment, model: &[u8], threads: usize) -> Result<Session> {
@@ -181,7 +197,11 @@ fn from_ort(name: &str, value: &DynValue) -> Result<EngineTensor> {
 }
 
 impl LoadedModel for OrtModel {
-	fn run(&self, inputs: Vec<EngineTensor>) -> Result<Vec<EngineTensor>> {
+	fn run(
+		&self,
+		inputs: Vec<EngineTensor>,
+		deadline: Option<Instant>,
+	) -> Result<Vec<EngineTensor>> {
 		if inputs.len() != self.inputs {
 			return Err(Error::SchemaMismatch(format!(
 				"the model takes {} input(s), got {}",
@@ -195,8 +215,27 @@ impl LoadedModel for OrtModel {
 			.map(|tensor| to_ort(tensor).map(SessionInputValue::from))
 			.collect::<ort::Result<Vec<_>>>()
 			.map_err(|e| Error::BadInput(format!("onnxruntime: {e}")))?;
+		// A run with a deadline carries options the watchdog can terminate it through; they
+		// outlive the outputs, which borrow them.
+		let options = deadline
+			.map(|_| RunOptions::new().map(Arc::new))
+			.transpose()
+			.map_err(|e| engine_error("run options", e))?;
+		let _watched = deadline.zip(options.clone()).map(|(at, o)| watchdog().watch(at, o));
+		let started = Instant::now();
 		let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-		let outputs = session.run(&values[..]).map_err(|e| engine_error("run", e))?;
+		let outputs = match (&options, deadline) {
+			(Some(options), Some(deadline)) => {
+				session.run_with_options(&values[..], &**options).map_err(|e| {
+					if Instant::now() >= deadline {
+						Error::Timeout(started.elapsed().as_millis() as u64)
+					} else {
+						run_error(e)
+					}
+				})?
+			}
+			_ => session.run(&values[..]).map_err(run_error)?,
+		};
 		if outputs.len() != self.output_names.len() {
 			return Err(engine_error("run", "an output is missing"));
 		}
@@ -205,6 +244,73 @@ impl LoadedModel for OrtModel {
 			.enumerate()
 			.map(|(index, name)| from_ort(name, &outputs[index]))
 			.collect()
+	}
+}
+
+/// Terminates runs that pass their deadline: one thread for the process, which sleeps until the
+/// earliest deadline of the runs it watches.
+struct Watchdog {
+	runs: Mutex<BTreeMap<u64, (Instant, Arc<RunOptions>)>>,
+	changed: Condvar,
+	next: AtomicU64,
+}
+
+/// A run being watched; no longer watched once dropped.
+struct Watched(u64);
+
+impl Drop for Watched {
+	fn drop(&mut self) {
+		watchdog().runs.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.0);
+	}
+}
+
+fn watchdog() -> &'static Watchdog {
+	static WATCHDOG: OnceLock<Watchdog> = OnceLock::new();
+	WATCHDOG.get_or_init(|| {
+		let spawned = std::thread::Builder::new()
+			.name("onnxruntime-watchdog".into())
+			.spawn(|| watchdog().patrol());
+		if let Err(error) = spawned {
+			log::warn!("onnxruntime: no watchdog thread, runs will not stop at deadlines: {error}");
+		}
+		Watchdog {
+			runs: Mutex::new(BTreeMap::new()),
+			changed: Condvar::new(),
+			next: AtomicU64::new(0),
+		}
+	})
+}
+
+impl Watchdog {
+	fn watch(&self, deadline: Instant, options: Arc<RunOptions>) -> Watched {
+		let id = self.next.fetch_add(1, Ordering::Relaxed);
+		self.runs.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (deadline, options));
+		self.changed.notify_one();
+		Watched(id)
+	}
+
+	fn patrol(&self) {
+		let mut runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
+		loop {
+			let now = Instant::now();
+			runs.retain(|_, (deadline, options)| {
+				let late = *deadline <= now;
+				if late {
+					let _ = options.terminate();
+				}
+				!late
+			});
+			let earliest = runs.values().map(|(deadline, _)| *deadline).min();
+			runs = match earliest {
+				None => self.changed.wait(runs).unwrap_or_else(PoisonError::into_inner),
+				Some(earliest) => {
+					self.changed
+						.wait_timeout(runs, earliest.saturating_duration_since(now))
+						.unwrap_or_else(PoisonError::into_inner)
+						.0
+				}
+			};
+		}
 	}
 }
 

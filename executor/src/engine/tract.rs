@@ -143,7 +143,11 @@ fn from_tract(tensor: &Tensor) -> Result<EngineTensor> {
 }
 
 impl LoadedModel for TractModel {
-	fn run(&self, inputs: Vec<EngineTensor>) -> Result<Vec<EngineTensor>> {
+	fn run(
+		&self,
+		inputs: Vec<EngineTensor>,
+		_deadline: Option<std::time::Instant>,
+	) -> Result<Vec<EngineTensor>> {
 		let inputs = inputs
 			.into_iter()
 			.map(to_tract)

@@ -265,10 +265,25 @@ pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String>
 
 /// One HTTP/1.0 GET on loopback: the status line and the body.
 pub fn http_get(address: &str, path: &str) -> Result<(String, String), String> {
+	http_request(address, "GET", path, &[])
+}
+
+/// One HTTP/1.0 request on loopback: the status line and the body.
+pub fn http_request(
+	address: &str,
+	method: &str,
+	path: &str,
+	body: &[u8],
+) -> Result<(String, String), String> {
 	let mut stream = TcpStream::connect(address).map_err(|e| e.to_string())?;
 	stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
-	let request = format!("GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n");
-	stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+	let head = format!(
+		"{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\n\r\n",
+		body.len()
+	);
+	stream.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
+	stream.write_all(body).map_err(|e| e.to_string())?;
 	let mut response = String::new();
 	stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
 	let (head, body) = response.split_once("\r\n\r\n").ok_or("malformed HTTP response")?;

@@ -180,6 +180,7 @@ fn executor_error_of(kind: ExecutorErrorKind) -> veritensor_executor::Error {
 		ExecutorErrorKind::UnknownTask => Error::UnknownTask(text()),
 		ExecutorErrorKind::Storage => Error::Storage(text()),
 		ExecutorErrorKind::Unauthorized => Error::Unauthorized,
+		ExecutorErrorKind::ResourceExhausted => Error::ResourceExhausted(text()),
 	}
 }
 
