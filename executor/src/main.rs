@@ -116,8 +116,9 @@ struct ServeArgs {
 	/// a cgroup).
 	#[arg(long, default_value_t = 2048)]
 	memory_limit_mib: u64,
-	/// CPU seconds each inference may use, all its threads together.
-	#[arg(long, default_value_t = 600)]
+	/// CPU seconds each inference may use per ONNX Runtime thread (all its threads together:
+	/// --threads times this): a backstop above the deadlines.
+	#[arg(long, default_value_t = 900)]
 	cpu_limit_secs: u64,
 	/// A delegated cgroup v2 directory: each inference process gets a cgroup in it whose
 	/// memory.max is the memory limit, instead of RLIMIT_DATA.
@@ -241,9 +242,8 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 		max_concurrent: args.max_concurrent,
 		max_tasks: 1024,
 	};
-	let program = std::env::current_exe()
-		.map_err(|e| Error::Engine(format!("cannot find this program to start children: {e}")))?;
-	let mut limits = IsolationConfig::new(program, &[isolation::CHILD_SUBCOMMAND]);
+	let mut limits =
+		IsolationConfig::new(isolation::this_program(), &[isolation::CHILD_SUBCOMMAND]);
 	limits.memory_bytes = args.memory_limit_mib.saturating_mul(1 << 20);
 	limits.cpu_seconds = args.cpu_limit_secs;
 	limits.cgroup = args.cgroup;
@@ -287,7 +287,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 fn main() {
 	// `serve`'s children: before anything else, so that they start fast and log nothing.
 	if std::env::args_os().nth(1).is_some_and(|a| a == isolation::CHILD_SUBCOMMAND) {
-		std::process::exit(isolation::child::run_child());
+		isolation::child::run_child_and_exit();
 	}
 	let _ = log::set_logger(&StderrLogger).map(|()| log::set_max_level(log::LevelFilter::Info));
 	let cli = Cli::parse();

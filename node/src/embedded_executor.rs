@@ -75,8 +75,9 @@ pub struct ExecutorArgs {
 	#[arg(long, value_name = "MIB", default_value_t = 2048)]
 	pub executor_memory_limit_mib: u64,
 
-	/// CPU seconds each inference of the embedded executor may use, all threads together.
-	#[arg(long, value_name = "SECONDS", default_value_t = 600)]
+	/// CPU seconds each inference of the embedded executor may use per ONNX Runtime thread
+	/// (all threads together): a backstop above the deadlines.
+	#[arg(long, value_name = "SECONDS", default_value_t = 900)]
 	pub executor_cpu_limit_secs: u64,
 
 	/// A delegated cgroup v2 directory: each inference process of the embedded executor gets
@@ -93,22 +94,47 @@ const DEMO_MODELS: [(&str, &[u8]); 2] = [
 ];
 
 /// Starts the embedded executor when asked to, and returns the endpoint the off-chain worker
-/// must use (`None` with `--no-executor`). `with_demo_models` stores the demo models first.
+/// must use (`None` without one). `with_demo_models` stores the demo models first;
+/// `worker_keys` (the keystore's) makes running none a warning.
 pub fn start(
 	args: &ExecutorArgs,
 	base_path: PathBuf,
 	with_demo_models: bool,
+	worker_keys: usize,
 	spawn: &SpawnTaskHandle,
 ) -> Result<Option<ExecutorEndpoint>, String> {
 	let embedded = match args.executor {
 		Some(mode) => mode == ExecutorMode::Embedded,
 		None => args.embedded_by_default && !args.no_executor,
 	};
+	if args.executor_url.is_some() || !embedded {
+		let embedded_only = [
+			("--executor-store", args.executor_store.is_some()),
+			("--executor-port", args.executor_port != 0),
+			("--onnxruntime-lib", args.onnxruntime_lib.is_some()),
+			("--executor-fetch-private", args.executor_fetch_private),
+			("--executor-cgroup", args.executor_cgroup.is_some()),
+		];
+		if let Some((flag, _)) = embedded_only.iter().find(|(_, given)| *given) {
+			return Err(format!(
+				"{flag} configures the embedded executor, which this node does not run: add \
+				 --executor embedded (only --dev nodes embed one by default)"
+			));
+		}
+	}
 	if args.executor_url.is_none() && !embedded {
-		log::info!(
-			"🧮 No executor: this node's off-chain worker executes no jobs (--executor embedded \
-			 or --executor-url to run them)"
-		);
+		if worker_keys > 0 {
+			log::warn!(
+				"🧮 This node holds {worker_keys} worker key(s) but runs no executor: jobs drawn \
+				 for them go unanswered and their operators are slashed for it. Add --executor \
+				 embedded (or --executor-url); only --dev nodes embed one by default."
+			);
+		} else {
+			log::info!(
+				"🧮 No executor: this node's off-chain worker executes no jobs (--executor \
+				 embedded or --executor-url to run them)"
+			);
+		}
 		return Ok(None);
 	}
 	if let Some(url) = &args.executor_url {
@@ -134,9 +160,8 @@ pub fn start(
 		config.fetch.schemes = vec!["https".into(), "http".into()];
 		config.fetch.allow_private = true;
 	}
-	let program = std::env::current_exe()
-		.map_err(|e| format!("embedded executor: cannot find this binary for its children: {e}"))?;
-	let mut limits = IsolationConfig::new(program, &[isolation::CHILD_SUBCOMMAND]);
+	let mut limits =
+		IsolationConfig::new(isolation::this_program(), &[isolation::CHILD_SUBCOMMAND]);
 	limits.memory_bytes = args.executor_memory_limit_mib.saturating_mul(1 << 20);
 	limits.cpu_seconds = args.executor_cpu_limit_secs;
 	limits.cgroup = args.executor_cgroup.clone();

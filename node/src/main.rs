@@ -19,7 +19,7 @@ static ALLOCATOR: LimitAwareAllocator = LimitAwareAllocator;
 fn main() -> sc_cli::Result<()> {
 	// The embedded executor's children are this binary: they run models and nothing else.
 	if std::env::args_os().nth(1).is_some_and(|a| a == isolation::CHILD_SUBCOMMAND) {
-		std::process::exit(isolation::child::run_child());
+		isolation::child::run_child_and_exit();
 	}
 	command::run()
 }

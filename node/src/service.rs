@@ -258,10 +258,13 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		config.chain_spec.chain_type(),
 		sc_chain_spec::ChainType::Development | sc_chain_spec::ChainType::Local
 	);
+	let worker_keys =
+		keystore_container.keystore().sr25519_public_keys(veritensor_primitives::WORKER_KEY_TYPE);
 	let executor_endpoint = crate::embedded_executor::start(
 		executor,
 		config.base_path.path().to_path_buf(),
 		development_chain,
+		worker_keys.len(),
 		&task_manager.spawn_handle(),
 	)
 	.map_err(ServiceError::Other)?;

@@ -158,8 +158,9 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 	let (status, body) =
 		http_request(&address, "POST", "/v1/infer", &range_request(4)).expect("a small range");
 	assert!(status.contains("200") && body.contains("[6]"), "{status}: {body}");
+	let ones = vec![1; 64];
 	let digits = json!({"model": float_model,
-		"inputs": [{"elem": "F32", "shape": [1, 64], "frac_bits": 0, "values": [1; 64]}]});
+		"inputs": [{"elem": "F32", "shape": [1, 64], "frac_bits": 0, "values": ones}]});
 	let (status, body) =
 		http_request(&address, "POST", "/v1/infer", digits.to_string().as_bytes()).expect("digits");
 	assert!(status.contains("200"), "{status}: {body}");

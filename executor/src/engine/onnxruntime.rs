@@ -96,6 +96,9 @@ impl OnnxRuntime {
 
 fn load_error(error: ort::Error) -> Error {
 	let message = error.message().to_string();
+	if allocation_failed(&message) {
+		return Error::ResourceExhausted(format!("onnxruntime could not allocate: {message}"));
+	}
 	let unsupported =
 		["No Op registered", "not a registered function/op", "Could not find an implementation"];
 	if unsupported.iter().any(|needle| message.contains(needle)) {
@@ -126,12 +129,23 @@ impl Backend for OnnxRuntime {
 	}
 }
 
-/// A failed run: ONNX Runtime catches its own failed allocations (`std::bad_alloc` under the
-/// memory limit of an isolated executor's child) and reports them as errors, which are the
-/// memory limit, not a fault of the engine.
+/// Whether ONNX Runtime failed for want of memory (`std::bad_alloc` under the memory limit of
+/// an isolated executor's child, which it catches and reports). Only the status message at the
+/// end is read, and only where ONNX Runtime's allocators raise it: the text before names the
+/// graph's nodes, which the model's author chose.
+fn allocation_failed(message: &str) -> bool {
+	let status = message.rsplit("Status Message: ").next().unwrap_or(message);
+	let location = status.split_whitespace().next().unwrap_or_default();
+	let allocator = ["/core/framework/bfc_arena.cc:", "/core/framework/allocator.cc:"]
+		.iter()
+		.any(|file| location.contains(file));
+	allocator && status.contains("Failed to allocate memory")
+}
+
+/// A failed run; a failed allocation is the memory limit, not a fault of the engine.
 fn run_error(error: ort::Error) -> Error {
 	let message = error.to_string();
-	if ["Failed to allocate memory", "bad_alloc"].iter().any(|needle| message.contains(needle)) {
+	if allocation_failed(&message) {
 		return Error::ResourceExhausted(format!("onnxruntime could not allocate: {message}"));
 	}
 	engine_error("run", message)
@@ -316,7 +330,22 @@ impl Watchdog {
 
 #[cfg(test)]
 mod tests {
-	use super::release_from_build_info;
+	use super::{allocation_failed, release_from_build_info};
+
+	#[test]
+	fn only_the_status_message_tells_a_failed_allocation() {
+		let real = "Non-zero status code returned while running Range node. Name:'' Status \
+			Message: /onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:360 void* \
+			onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*) Failed \
+			to allocate memory for requested buffer of size 8589934592";
+		assert!(allocation_failed(real));
+		// A node named to look like one, failing for another reason.
+		let forged = "Non-zero status code returned while running Reshape node. Name:'Status \
+			Message: Failed to allocate memory for requested buffer' Status Message: \
+			/onnxruntime_src/onnxruntime/core/providers/cpu/tensor/reshape_helper.h:47 The \
+			input tensor cannot be reshaped to the requested shape";
+		assert!(!allocation_failed(forged));
+	}
 
 	#[test]
 	fn release_is_read_from_the_build_string() {

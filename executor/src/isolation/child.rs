@@ -4,10 +4,12 @@
 
 use super::{
 	limits,
-	protocol::{read_frame, write_frame, Hello, Run},
+	protocol::{
+		encode_frame, read_frame, write_frame, write_frame_bytes, Hello, Run, MAX_FRAME_BYTES,
+	},
 };
 use crate::{
-	error::Result,
+	error::{Error, Result},
 	executor::{Config, Executor, InferResponse},
 };
 use std::{
@@ -16,6 +18,14 @@ use std::{
 	os::fd::FromRawFd,
 	time::{Duration, Instant},
 };
+
+/// [`run_child`], then ends the process at once with its code: no static destructors of the
+/// engines' libraries run, which could hang or crash at exit.
+pub fn run_child_and_exit() -> ! {
+	let code = run_child();
+	// SAFETY: _exit ends the process; nothing is left to flush (frames are written whole).
+	unsafe { libc::_exit(code) }
+}
 
 /// Serves the parent on stdin and stdout until stdin closes; returns the exit code.
 ///
@@ -58,7 +68,14 @@ pub fn run_child() -> i32 {
 			}
 		};
 		let answer = serve(&executor, run);
-		if write_frame(&mut output, &answer).is_err() {
+		// Outputs too large for a frame are refused here, not sent.
+		let frame = encode_frame(&answer).or_else(|_| {
+			encode_frame(&Err::<InferResponse, _>(Error::ResourceExhausted(format!(
+				"the outputs are larger than the {} MiB an answer may carry",
+				MAX_FRAME_BYTES >> 20
+			))))
+		});
+		if frame.and_then(|frame| write_frame_bytes(&mut output, &frame)).is_err() {
 			return 2;
 		}
 	}
@@ -67,6 +84,10 @@ pub fn run_child() -> i32 {
 /// The child's limits, then its executor.
 fn start(hello: &Hello) -> Result<Executor> {
 	limits::exit_on_allocation_failure();
+	limits::no_core_dumps()?;
+	// If memory runs short on the machine, the kernel ends a child before the node.
+	let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
+	end_with_parent();
 	if let Some(bytes) = hello.rlimit_data_bytes {
 		limits::limit_own_memory(bytes)?;
 	}
@@ -79,6 +100,27 @@ fn start(hello: &Hello) -> Result<Executor> {
 	config.threads = hello.threads;
 	config.default_output_frac_bits = hello.default_output_frac_bits;
 	Executor::new(config)
+}
+
+/// Ends this process as soon as its parent has gone (the write end of stdin closes), even in
+/// the middle of a run that would otherwise go on until its CPU-time limit.
+fn end_with_parent() {
+	let watch = || {
+		// Events 0: poll reports only a hang-up (or an error), never data, so the main
+		// thread's reads are left alone.
+		let mut stdin = libc::pollfd { fd: 0, events: 0, revents: 0 };
+		loop {
+			// SAFETY: one valid pollfd, owned by this frame, for the length of the call.
+			let ready = unsafe { libc::poll(&mut stdin, 1, -1) };
+			if ready > 0 {
+				// SAFETY: _exit ends the process without running anything else.
+				unsafe { libc::_exit(0) };
+			}
+		}
+	};
+	if let Err(error) = std::thread::Builder::new().name("parent-watch".into()).spawn(watch) {
+		eprintln!("veritensor-executor child: no parent watch: {error}");
+	}
 }
 
 fn serve(executor: &Executor, run: Run) -> Result<InferResponse> {

@@ -78,13 +78,32 @@ pub fn exit_on_allocation_failure() {
 	EXIT_ON_ALLOCATION_FAILURE.store(true, Ordering::Relaxed);
 }
 
+/// The hard limit this process inherited for `resource`.
+fn hard_limit(resource: libc::__rlimit_resource_t) -> u64 {
+	let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: libc::RLIM_INFINITY };
+	// SAFETY: `limit` is a valid, writable rlimit for the duration of the call.
+	if unsafe { libc::getrlimit(resource, &mut limit) } != 0 {
+		return libc::RLIM_INFINITY;
+	}
+	limit.rlim_max
+}
+
+/// Sets `resource` to `soft` (and `hard`), never above the hard limit this process inherited
+/// (a service manager's or a container's), which it could not raise.
 fn set_limit(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> Result<()> {
-	let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+	let inherited = hard_limit(resource);
+	let limit = libc::rlimit { rlim_cur: soft.min(inherited), rlim_max: hard.min(inherited) };
 	// SAFETY: `limit` is a valid rlimit for the duration of the call.
 	if unsafe { libc::setrlimit(resource, &limit) } != 0 {
 		return Err(Error::Storage(format!("setrlimit: {}", std::io::Error::last_os_error())));
 	}
 	Ok(())
+}
+
+/// No core dumps: a child a model crashes must not write gigabytes, nor keep its pipes open
+/// while it does.
+pub fn no_core_dumps() -> Result<()> {
+	set_limit(libc::RLIMIT_CORE, 0, 0)
 }
 
 /// Limits this process's data (heap and private writable mappings) to `bytes`. Suits the CPU
@@ -154,11 +173,12 @@ impl CgroupParent {
 		let failed = |what: &str, e: std::io::Error| {
 			Error::Storage(format!("cgroup {}: {what}: {e}", dir.display()))
 		};
-		match fs::create_dir(&dir) {
-			Ok(()) => {}
-			Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-			Err(e) => return Err(failed("creating it", e)),
+		// A cgroup left by an earlier process of the same id would carry its counters: it is
+		// replaced (an empty cgroup can be removed).
+		if dir.exists() {
+			fs::remove_dir(&dir).map_err(|e| failed("removing a stale one", e))?;
 		}
+		fs::create_dir(&dir).map_err(|e| failed("creating it", e))?;
 		let limit = if memory_bytes == 0 { "max".to_string() } else { memory_bytes.to_string() };
 		fs::write(dir.join("memory.max"), limit).map_err(|e| failed("memory.max", e))?;
 		// Without swap the limit is a limit; some kernels have no swap accounting.
@@ -181,11 +201,12 @@ impl ChildCgroup {
 		})
 	}
 
-	/// Whether the kernel's OOM killer has killed a process of this cgroup.
+	/// Whether this cgroup reached its own memory limit and the OOM killer acted on it (the
+	/// `oom` count; `oom_kill` would also count kills by the machine-wide OOM killer).
 	pub fn oom_killed(&self) -> bool {
 		fs::read_to_string(self.dir.join("memory.events")).is_ok_and(|events| {
 			events.lines().any(|line| {
-				line.strip_prefix("oom_kill ")
+				line.strip_prefix("oom ")
 					.and_then(|n| n.trim().parse::<u64>().ok())
 					.is_some_and(|n| n > 0)
 			})

@@ -17,7 +17,7 @@ pub mod protocol;
 
 use self::{
 	limits::{death_error, CgroupParent, ChildCgroup},
-	protocol::{read_frame, write_frame, Hello, Run},
+	protocol::{encode_frame, read_frame, write_frame, write_frame_bytes, Hello, Run},
 };
 use crate::{
 	engine::EngineKind,
@@ -50,21 +50,31 @@ pub struct IsolationConfig {
 	pub args: Vec<OsString>,
 	/// Memory each child may use, in bytes; 0 for no limit (GPU libraries under `RLIMIT_DATA`).
 	pub memory_bytes: u64,
-	/// CPU seconds each run may use, all its threads together.
+	/// CPU seconds each run may use per ONNX Runtime thread (`threads` times this, all threads
+	/// together): a backstop above the wall-clock deadline, for runs without one and threads
+	/// that spin, not a second deadline.
 	pub cpu_seconds: u64,
 	/// A delegated cgroup v2 directory: each child gets a cgroup in it with `memory.max`
 	/// instead of `RLIMIT_DATA`.
 	pub cgroup: Option<PathBuf>,
 }
 
+/// The program that is running now, as children should start it: `/proc/self/exe`, which
+/// stays this very binary even if the file it was started from is replaced (an upgrade in
+/// place), so parent and children always speak the same protocol and run the same engines.
+pub fn this_program() -> PathBuf {
+	PathBuf::from("/proc/self/exe")
+}
+
 impl IsolationConfig {
-	/// `program args…` as children, 2 GiB of memory each, 600 CPU seconds a run, no cgroup.
+	/// `program args…` as children, 2 GiB of memory each, 900 CPU seconds a run per ONNX
+	/// Runtime thread, no cgroup.
 	pub fn new(program: impl Into<PathBuf>, args: &[&str]) -> Self {
 		Self {
 			program: program.into(),
 			args: args.iter().map(OsString::from).collect(),
 			memory_bytes: 2 << 30,
-			cpu_seconds: 600,
+			cpu_seconds: 900,
 			cgroup: None,
 		}
 	}
@@ -162,11 +172,9 @@ fn wait_readable(stdout: &BufReader<ChildStdout>, deadline: Option<Instant>) -> 
 		let timeout = match deadline {
 			None => -1,
 			Some(deadline) => {
+				// Rounded up, so a wait never ends just before its deadline and spins; past the
+				// deadline one last look (an answer already in the pipe is taken).
 				let left = deadline.saturating_duration_since(Instant::now());
-				if left.is_zero() {
-					return false;
-				}
-				// Rounded up, so a wait never ends just before its deadline and spins.
 				left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
 			}
 		};
@@ -174,6 +182,9 @@ fn wait_readable(stdout: &BufReader<ChildStdout>, deadline: Option<Instant>) -> 
 		let ready = unsafe { libc::poll(&mut poll, 1, timeout) };
 		if ready > 0 {
 			return true;
+		}
+		if ready == 0 && timeout == 0 {
+			return false;
 		}
 		if ready < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
 			// Reading will tell what is wrong.
@@ -229,7 +240,15 @@ impl Pool {
 				self.config.program.display()
 			))
 		};
-		let mut process = Command::new(&self.config.program)
+		let mut command = Command::new(&self.config.program);
+		// Nothing of the parent's environment (tokens among it) but what helps a diagnosis.
+		command.env_clear();
+		for kept in ["RUST_BACKTRACE", "RUST_LOG"] {
+			if let Some(value) = std::env::var_os(kept) {
+				command.env(kept, value);
+			}
+		}
+		let mut process = command
 			.args(&self.config.args)
 			.stdin(Stdio::piped())
 			.stdout(Stdio::piped())
@@ -268,55 +287,99 @@ impl Pool {
 
 	/// Runs `request` in a child, ending it at `deadline`. A child that breaks a limit, dies
 	/// or passes the deadline is not reused.
+	///
+	/// A run that broke the memory or CPU-time limit in a child that had served other runs is
+	/// tried once more in a fresh one: what a child keeps between runs (loaded models, its
+	/// heap) must not turn into a refusal of a request that a fresh child, with the same
+	/// limits, would serve.
 	pub fn infer(
 		&self,
 		request: &InferRequest,
 		deadline: Option<Instant>,
 	) -> Result<InferResponse> {
 		let started = Instant::now();
+		let late = || Error::Timeout(started.elapsed().as_millis() as u64);
 		let run = Run {
 			request,
 			deadline_ms: deadline.map(|d| d.saturating_duration_since(started).as_millis() as u64),
-			cpu_seconds: self.config.cpu_seconds,
+			cpu_seconds: self.config.cpu_seconds.saturating_mul(self.hello.threads.max(1) as u64),
 		};
-		let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-		let mut worker = match idle {
-			Some(mut worker) => match write_frame(&mut worker.stdin, &run) {
-				Ok(()) => worker,
-				// An idle child that died meanwhile (killed from outside): a fresh one runs it.
-				Err(_) => self.start_with(&run)?,
-			},
-			None => self.start_with(&run)?,
-		};
+		// Encoded once, before any child is involved: a request that cannot be sent is the
+		// request's fault, not a child's.
+		let frame = encode_frame(&run)?;
 		let engine = request.engine.unwrap_or(self.hello.default_engine);
 		// ONNX Runtime runs stop by themselves at the deadline; the others are killed at it.
 		let grace =
 			if engine == EngineKind::OnnxRuntime { TERMINATE_GRACE } else { Duration::ZERO };
-		let outcome = match worker.answer::<Result<InferResponse>>(deadline.map(|d| d + grace)) {
-			Ok(answer) => {
-				self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(worker);
-				return answer;
+		let mut fresh_only = false;
+		loop {
+			if deadline.is_some_and(|d| Instant::now() >= d) {
+				return Err(late());
 			}
-			Err(NoAnswer::Late) => {
-				// Dropping the worker kills it.
-				drop(worker);
-				Error::Timeout(started.elapsed().as_millis() as u64)
+			let (mut worker, fresh) = self.worker_for(fresh_only)?;
+			if deadline.is_some_and(|d| Instant::now() >= d) {
+				// Started too late for this run; it serves the next.
+				self.park(worker);
+				return Err(late());
 			}
-			Err(NoAnswer::Gone) => {
+			if let Err(error) = write_frame_bytes(&mut worker.stdin, &frame) {
 				let oom = worker.oom_killed();
-				match worker.ended() {
+				return Err(match worker.ended() {
 					Some(status) => death_error(status, self.config.memory_bytes, oom),
-					None => Error::Engine("the inference process ended".into()),
-				}
+					None => error,
+				});
 			}
-		};
-		self.metrics.children_ended.with_label_values(&[outcome.kind().as_str()]).inc();
-		Err(outcome)
+			let outcome = match worker.answer::<Result<InferResponse>>(deadline.map(|d| d + grace))
+			{
+				Ok(Err(Error::ResourceExhausted(why))) => {
+					// The child lived, but is left with what broke the limit: not reused.
+					drop(worker);
+					Error::ResourceExhausted(why)
+				}
+				Ok(answer) => {
+					self.park(worker);
+					return answer;
+				}
+				Err(NoAnswer::Late) => {
+					// Dropping the worker kills it.
+					drop(worker);
+					late()
+				}
+				Err(NoAnswer::Gone) => {
+					let oom = worker.oom_killed();
+					match worker.ended() {
+						Some(status) => death_error(status, self.config.memory_bytes, oom),
+						None => Error::Engine("the inference process ended".into()),
+					}
+				}
+			};
+			self.metrics.children_ended.with_label_values(&[outcome.kind().as_str()]).inc();
+			if matches!(outcome, Error::ResourceExhausted(_)) && !fresh {
+				fresh_only = true;
+				continue;
+			}
+			return Err(outcome);
+		}
 	}
 
-	fn start_with(&self, run: &Run<&InferRequest>) -> Result<Worker> {
-		let mut worker = self.start()?;
-		write_frame(&mut worker.stdin, run)?;
-		Ok(worker)
+	/// An idle child that is still alive, or a fresh one (always a fresh one if asked), and
+	/// whether it is fresh.
+	fn worker_for(&self, fresh_only: bool) -> Result<(Worker, bool)> {
+		if !fresh_only {
+			loop {
+				let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+				let Some(mut worker) = idle else { break };
+				// An idle child that died meanwhile (killed from outside) is dropped and
+				// replaced.
+				if matches!(worker.process.try_wait(), Ok(None)) {
+					return Ok((worker, false));
+				}
+			}
+		}
+		Ok((self.start()?, true))
+	}
+
+	fn park(&self, worker: Worker) {
+		self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(worker);
 	}
 }

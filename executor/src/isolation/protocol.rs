@@ -18,9 +18,11 @@ use std::{
 	path::PathBuf,
 };
 
-/// Largest frame either side accepts: far above any request the service admits (inputs are
-/// limited before they get here) and any output of the models it runs.
-pub const MAX_FRAME_BYTES: u32 = 256 << 20;
+/// Largest frame either side sends or accepts: above any request the service admits (its
+/// body limit is 22 bytes a wire byte of input, 22 MiB at the default input limit); an answer
+/// larger than this is refused by the child, so a model's outputs cannot make the parent
+/// allocate without end.
+pub const MAX_FRAME_BYTES: u32 = 64 << 20;
 
 /// How the child sets itself up: the executor configuration it runs models with, and the
 /// limits it applies to itself.
@@ -62,17 +64,30 @@ fn broken(what: &str, error: impl core::fmt::Display) -> Error {
 	Error::Engine(format!("inference process channel: {what}: {error}"))
 }
 
-/// Writes one frame, in one write.
-pub fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> Result<()> {
+/// A frame's bytes: the length, then the JSON.
+pub fn encode_frame<T: Serialize>(message: &T) -> Result<Vec<u8>> {
 	let mut frame = vec![0u8; 4];
 	serde_json::to_writer(&mut frame, message).map_err(|e| broken("encoding", e))?;
 	let length = u32::try_from(frame.len() - 4)
 		.ok()
 		.filter(|length| *length <= MAX_FRAME_BYTES)
-		.ok_or_else(|| broken("encoding", format!("a frame of {} bytes", frame.len() - 4)))?;
+		.ok_or_else(|| Error::InputTooLarge {
+			size: (frame.len() - 4) as u64,
+			limit: MAX_FRAME_BYTES.into(),
+		})?;
 	frame[..4].copy_from_slice(&length.to_le_bytes());
-	out.write_all(&frame).map_err(|e| broken("writing", e))?;
+	Ok(frame)
+}
+
+/// Writes an encoded frame, in one write.
+pub fn write_frame_bytes(out: &mut impl Write, frame: &[u8]) -> Result<()> {
+	out.write_all(frame).map_err(|e| broken("writing", e))?;
 	out.flush().map_err(|e| broken("writing", e))
+}
+
+/// Writes one frame.
+pub fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> Result<()> {
+	write_frame_bytes(out, &encode_frame(message)?)
 }
 
 /// Reads one frame; `Ok(None)` at a clean end of stream (before a frame starts).
