@@ -319,10 +319,7 @@ async fn deadlines_and_the_concurrency_limit_hold() {
 async fn the_task_table_forgets_finished_tasks_and_refuses_when_all_are_running() {
 	let service = Service::start(|config| config.max_tasks = 1, |_| {}).await;
 	let slow = service.upload(fixture("slow_matmul.onnx")).await;
-	let body = json!({"model": slow, "engine": "onnxruntime",
-		"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
-	.to_string()
-	.into_bytes();
+	let body = scalar_body(&slow, 1, "onnxruntime");
 	let (status, first) = service.call(Method::POST, "/v1/tasks", body.clone()).await;
 	assert_eq!(status, StatusCode::ACCEPTED);
 	let (status, refused) = service.call(Method::POST, "/v1/tasks", body.clone()).await;
@@ -468,7 +465,9 @@ fn isolated(config: &mut Config, marker: &str, memory_mib: u64) {
 	config.isolation = Some(isolation);
 }
 
-fn range_body(model: &str, n: i64, engine: &str) -> Vec<u8> {
+/// A request with one input, `F32` of shape [1]: `n` for the range model, anything for the
+/// slow one.
+fn scalar_body(model: &str, n: i64, engine: &str) -> Vec<u8> {
 	json!({"model": model, "engine": engine,
 		"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [n]}],
 		"output_frac_bits": 0})
@@ -491,14 +490,14 @@ async fn a_model_that_allocates_past_its_limit_ends_in_resource_exhausted_and_no
 	let range = service.upload(fixture("range_from_input.onnx")).await;
 	let fast = service.upload(demo_model(INT_MODEL)).await;
 	let (status, small) =
-		service.call(Method::POST, "/v1/infer", range_body(&range, 4, "tract")).await;
+		service.call(Method::POST, "/v1/infer", scalar_body(&range, 4, "tract")).await;
 	assert_eq!(status, StatusCode::OK, "{small}");
 	assert_eq!(small["outputs"][0]["values"], json!([6]), "0 + 1 + 2 + 3");
 
 	// 2^31 floats: 8 GiB asked of a process limited to 256 MiB, on both engines.
 	for engine in ["tract", "onnxruntime"] {
 		let (status, body) = service
-			.call(Method::POST, "/v1/infer", range_body(&range, i32::MAX as i64, engine))
+			.call(Method::POST, "/v1/infer", scalar_body(&range, i32::MAX as i64, engine))
 			.await;
 		assert_eq!(
 			(status, error_kind(&body)),
@@ -517,7 +516,7 @@ async fn a_model_that_allocates_past_its_limit_ends_in_resource_exhausted_and_no
 			service.call(Method::POST, "/v1/infer", infer_body(&fast, &[1; 64], engine)).await;
 		assert_eq!(status, StatusCode::OK, "{engine}: {body}");
 		let (status, body) =
-			service.call(Method::POST, "/v1/infer", range_body(&range, 4, engine)).await;
+			service.call(Method::POST, "/v1/infer", scalar_body(&range, 4, engine)).await;
 		assert_eq!((status, &body["outputs"][0]["values"]), (StatusCode::OK, &json!([6])));
 	}
 	// Each bomb was tried twice: in a child that had served other runs, then in a fresh one,
@@ -540,10 +539,7 @@ async fn a_run_past_its_deadline_is_killed_and_its_slot_freed() {
 	let slow = service.upload(fixture("slow_matmul.onnx")).await;
 	let fast = service.upload(demo_model(INT_MODEL)).await;
 	let started = metric(&service, "veritensor_executor_child_processes_started_total").await;
-	let slow_body = json!({"model": slow, "engine": "tract",
-		"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
-	.to_string()
-	.into_bytes();
+	let slow_body = scalar_body(&slow, 1, "tract");
 	let begun = std::time::Instant::now();
 	let (status, body) = service.call(Method::POST, "/v1/infer", slow_body).await;
 	assert_eq!((status, error_kind(&body)), (StatusCode::GATEWAY_TIMEOUT, "timeout"), "{body}");
@@ -582,10 +578,7 @@ async fn a_run_past_its_deadline_is_killed_and_its_slot_freed() {
 	.await;
 	let slow = quick.upload(fixture("slow_matmul.onnx")).await;
 	let fast = quick.upload(demo_model(INT_MODEL)).await;
-	let body = json!({"model": slow, "engine": "onnxruntime",
-		"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
-	.to_string()
-	.into_bytes();
+	let body = scalar_body(&slow, 1, "onnxruntime");
 	let (status, answer) = quick.call(Method::POST, "/v1/infer", body).await;
 	assert_eq!((status, error_kind(&answer)), (StatusCode::GATEWAY_TIMEOUT, "timeout"), "{answer}");
 	// The slot frees when the child answers: before the second of grace it would be killed at.
@@ -634,10 +627,7 @@ async fn a_child_killed_mid_run_is_a_clean_error_and_the_next_request_succeeds()
 	assert_eq!(children.len(), 1, "one child per slot: {children:?}");
 	let running = {
 		let service = service.clone();
-		let body = json!({"model": slow, "engine": "tract",
-			"inputs": [{"elem": "F32", "shape": [1], "frac_bits": 0, "values": [1]}]})
-		.to_string()
-		.into_bytes();
+		let body = scalar_body(&slow, 1, "tract");
 		tokio::spawn(async move { service.call(Method::POST, "/v1/infer", body).await })
 	};
 	// The run takes about a second on tract in a debug build.
