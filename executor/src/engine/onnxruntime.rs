@@ -131,15 +131,28 @@ impl Backend for OnnxRuntime {
 
 /// Whether ONNX Runtime failed for want of memory (`std::bad_alloc` under the memory limit of
 /// an isolated executor's child, which it catches and reports). Only the status message at the
-/// end is read, and only where ONNX Runtime's allocators raise it: the text before names the
-/// graph's nodes, which the model's author chose.
+/// end is read, and only in the exact forms ONNX Runtime gives it: the text before it names the
+/// graph's nodes, which the model's author chose, and text the author chose is always followed
+/// by ONNX Runtime's own.
 fn allocation_failed(message: &str) -> bool {
-	let status = message.rsplit("Status Message: ").next().unwrap_or(message);
+	let status = message.rsplit("Status Message: ").next().unwrap_or(message).trim();
+	let status = ["Exception during initialization: ", "Exception during loading: "]
+		.iter()
+		.find_map(|wrapper| status.strip_prefix(wrapper))
+		.unwrap_or(status);
+	if status == "std::bad_alloc" {
+		return true;
+	}
+	// `…/core/framework/bfc_arena.cc:360 void* …AllocateRawInternal(…) Failed to allocate
+	// memory for requested buffer of size 8589934592`, from the arena or the plain allocator.
 	let location = status.split_whitespace().next().unwrap_or_default();
 	let allocator = ["/core/framework/bfc_arena.cc:", "/core/framework/allocator.cc:"]
 		.iter()
 		.any(|file| location.contains(file));
-	allocator && status.contains("Failed to allocate memory")
+	let size = status.rsplit_once("of size ").map(|(_, size)| size);
+	allocator
+		&& status.contains("Failed to allocate memory")
+		&& size.is_some_and(|size| !size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A failed run; a failed allocation is the memory limit, not a fault of the engine.
@@ -345,6 +358,13 @@ mod tests {
 			/onnxruntime_src/onnxruntime/core/providers/cpu/tensor/reshape_helper.h:47 The \
 			input tensor cannot be reshaped to the requested shape";
 		assert!(!allocation_failed(forged));
+		// A graph error naming a node, with the allocator's words in the name.
+		let named = "Node (a Status Message: /core/framework/bfc_arena.cc:1 Failed to allocate \
+			memory for requested buffer of size 1) Op (Add) [ShapeInferenceError] Incompatible \
+			dimensions";
+		assert!(!allocation_failed(named));
+		assert!(allocation_failed("Non-zero status code returned while running Add node. Name:'x' Status Message: std::bad_alloc"));
+		assert!(allocation_failed("Exception during initialization: std::bad_alloc"));
 	}
 
 	#[test]

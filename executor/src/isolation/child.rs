@@ -5,7 +5,8 @@
 use super::{
 	limits,
 	protocol::{
-		encode_frame, read_frame, write_frame, write_frame_bytes, Hello, Run, MAX_FRAME_BYTES,
+		encode_frame, read_frame, write_frame, write_frame_bytes, Answer, Hello, Run,
+		MAX_FRAME_BYTES,
 	},
 };
 use crate::{
@@ -35,7 +36,7 @@ pub fn run_child() -> i32 {
 	// SAFETY: dup and dup2 on the process's own standard descriptors, before any other thread
 	// exists; the new descriptor is owned by the File below and nothing else.
 	let frames_out = unsafe {
-		let fd = libc::dup(1);
+		let fd = libc::fcntl(1, libc::F_DUPFD_CLOEXEC, 3);
 		if fd < 0 || libc::dup2(2, 1) < 0 {
 			eprintln!("veritensor-executor child: cannot set up its descriptors");
 			return 2;
@@ -67,13 +68,19 @@ pub fn run_child() -> i32 {
 				return 2;
 			}
 		};
-		let answer = serve(&executor, run);
-		// Outputs too large for a frame are refused here, not sent.
-		let frame = encode_frame(&answer).or_else(|_| {
-			encode_frame(&Err::<InferResponse, _>(Error::ResourceExhausted(format!(
-				"the outputs are larger than the {} MiB an answer may carry",
-				MAX_FRAME_BYTES >> 20
-			))))
+		let result = serve(&executor, run);
+		// An engine that could not allocate (ONNX Runtime catches its own failures) leaves
+		// this process with what it holds: it retires after answering.
+		let retire = matches!(result, Err(Error::ResourceExhausted(_)));
+		// Outputs too large for a frame are refused here, not sent; the child is fine.
+		let frame = encode_frame(&Answer { result, retire }).or_else(|_| {
+			encode_frame(&Answer {
+				result: Err(Error::ResourceExhausted(format!(
+					"the outputs are larger than the {} MiB an answer may carry",
+					MAX_FRAME_BYTES >> 20
+				))),
+				retire: false,
+			})
 		});
 		if frame.and_then(|frame| write_frame_bytes(&mut output, &frame)).is_err() {
 			return 2;
@@ -87,6 +94,10 @@ fn start(hello: &Hello) -> Result<Executor> {
 	limits::no_core_dumps()?;
 	// If memory runs short on the machine, the kernel ends a child before the node.
 	let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
+	// Not dumpable (a core_pattern pipe ignores RLIMIT_CORE), nor open to ptrace by other
+	// processes of the user.
+	// SAFETY: prctl with PR_SET_DUMPABLE and a plain integer argument.
+	unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0) };
 	end_with_parent();
 	if let Some(bytes) = hello.rlimit_data_bytes {
 		limits::limit_own_memory(bytes)?;

@@ -92,7 +92,12 @@ fn hard_limit(resource: libc::__rlimit_resource_t) -> u64 {
 /// (a service manager's or a container's), which it could not raise.
 fn set_limit(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> Result<()> {
 	let inherited = hard_limit(resource);
-	let limit = libc::rlimit { rlim_cur: soft.min(inherited), rlim_max: hard.min(inherited) };
+	// Below an inherited finite hard limit, so that a CPU limit still arrives as SIGXCPU (the
+	// hard one is SIGKILL, which would read as a crash).
+	let ceiling =
+		if inherited == libc::RLIM_INFINITY { inherited } else { inherited.saturating_sub(1) };
+	let limit =
+		libc::rlimit { rlim_cur: soft.min(ceiling).min(hard), rlim_max: hard.min(inherited) };
 	// SAFETY: `limit` is a valid rlimit for the duration of the call.
 	if unsafe { libc::setrlimit(resource, &limit) } != 0 {
 		return Err(Error::Storage(format!("setrlimit: {}", std::io::Error::last_os_error())));

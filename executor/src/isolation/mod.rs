@@ -17,7 +17,7 @@ pub mod protocol;
 
 use self::{
 	limits::{death_error, CgroupParent, ChildCgroup},
-	protocol::{encode_frame, read_frame, write_frame, write_frame_bytes, Hello, Run},
+	protocol::{encode_frame, read_frame, write_frame, write_frame_bytes, Answer, Hello, Run},
 };
 use crate::{
 	engine::EngineKind,
@@ -299,46 +299,49 @@ impl Pool {
 	) -> Result<InferResponse> {
 		let started = Instant::now();
 		let late = || Error::Timeout(started.elapsed().as_millis() as u64);
-		let run = Run {
-			request,
-			deadline_ms: deadline.map(|d| d.saturating_duration_since(started).as_millis() as u64),
-			cpu_seconds: self.config.cpu_seconds.saturating_mul(self.hello.threads.max(1) as u64),
-		};
-		// Encoded once, before any child is involved: a request that cannot be sent is the
-		// request's fault, not a child's.
-		let frame = encode_frame(&run)?;
 		let engine = request.engine.unwrap_or(self.hello.default_engine);
 		// ONNX Runtime runs stop by themselves at the deadline; the others are killed at it.
 		let grace =
 			if engine == EngineKind::OnnxRuntime { TERMINATE_GRACE } else { Duration::ZERO };
 		let mut fresh_only = false;
 		loop {
-			if deadline.is_some_and(|d| Instant::now() >= d) {
+			let now = Instant::now();
+			if deadline.is_some_and(|d| now >= d) {
 				return Err(late());
 			}
+			// Encoded for each attempt, with the time left now, and before any child is
+			// involved: a request that cannot be sent is the request's fault, not a child's.
+			let frame = encode_frame(&Run {
+				request,
+				deadline_ms: deadline.map(|d| d.saturating_duration_since(now).as_millis() as u64),
+				cpu_seconds: self
+					.config
+					.cpu_seconds
+					.saturating_mul(self.hello.threads.max(1) as u64),
+			})?;
 			let (mut worker, fresh) = self.worker_for(fresh_only)?;
 			if deadline.is_some_and(|d| Instant::now() >= d) {
 				// Started too late for this run; it serves the next.
 				self.park(worker);
 				return Err(late());
 			}
-			if let Err(error) = write_frame_bytes(&mut worker.stdin, &frame) {
-				let oom = worker.oom_killed();
-				return Err(match worker.ended() {
-					Some(status) => death_error(status, self.config.memory_bytes, oom),
-					None => error,
-				});
-			}
-			let outcome = match worker.answer::<Result<InferResponse>>(deadline.map(|d| d + grace))
-			{
-				Ok(Err(Error::ResourceExhausted(why))) => {
-					// The child lived, but is left with what broke the limit: not reused.
-					drop(worker);
-					Error::ResourceExhausted(why)
-				}
-				Ok(answer) => {
+			let answer = match write_frame_bytes(&mut worker.stdin, &frame) {
+				Ok(()) => worker.answer::<Answer>(deadline.map(|d| d + grace)),
+				// A child that died before it took the run.
+				Err(_) => Err(NoAnswer::Gone),
+			};
+			let outcome = match answer {
+				Ok(Answer { result, retire: false }) => {
 					self.park(worker);
-					return answer;
+					return result;
+				}
+				Ok(Answer { result, retire: true }) => {
+					// The child lived, but is left with what broke its limit: not reused.
+					drop(worker);
+					match result {
+						Err(error) => error,
+						Ok(response) => return Ok(response),
+					}
 				}
 				Err(NoAnswer::Late) => {
 					// Dropping the worker kills it.

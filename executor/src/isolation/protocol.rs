@@ -3,14 +3,13 @@
 //!
 //! 1. The parent sends a [`Hello`]; the child applies its limits, opens the store and its
 //!    engines, and answers a `Result<(), Error>`.
-//! 2. Then, one at a time, the parent sends a [`Run`] and the child answers a
-//!    `Result<InferResponse, Error>`.
+//! 2. Then, one at a time, the parent sends a [`Run`] and the child answers an [`Answer`].
 //! 3. The child exits when its stdin closes.
 
 use crate::{
 	engine::EngineKind,
 	error::{Error, Result},
-	executor::InferRequest,
+	executor::{InferRequest, InferResponse},
 };
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::{
@@ -58,6 +57,17 @@ pub struct Run<R = InferRequest> {
 	pub deadline_ms: Option<u64>,
 	/// CPU seconds the run may use.
 	pub cpu_seconds: u64,
+}
+
+/// The child's answer to a run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Answer {
+	/// The run's outcome.
+	pub result: Result<InferResponse>,
+	/// Whether the child should serve no more runs: an engine inside it failed to allocate, so
+	/// what it keeps (its heap, loaded models) may have had a part in the failure. A fresh
+	/// child gets the run once more before it counts as refused.
+	pub retire: bool,
 }
 
 fn broken(what: &str, error: impl core::fmt::Display) -> Error {
