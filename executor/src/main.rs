@@ -242,12 +242,9 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 		max_concurrent: args.max_concurrent,
 		max_tasks: 1024,
 	};
-	let mut limits =
-		IsolationConfig::new(isolation::this_program(), &[isolation::CHILD_SUBCOMMAND]);
-	limits.memory_bytes = args.memory_limit_mib.saturating_mul(1 << 20);
-	limits.cpu_seconds = args.cpu_limit_secs;
-	limits.cgroup = args.cgroup;
-	let isolated = format!("{} a process, {} CPU s a run", limits.describe(), limits.cpu_seconds);
+	let limits =
+		IsolationConfig::this_program_with(args.memory_limit_mib, args.cpu_limit_secs, args.cgroup);
+	let isolated = limits.describe();
 	config.isolation = Some(limits);
 	let store_dir = config.store_dir.clone();
 	let executor = Arc::new(Executor::new(config)?);

@@ -9,7 +9,7 @@ use sc_service::SpawnTaskHandle;
 use sp_core::offchain::OffchainStorage;
 use std::{path::PathBuf, sync::Arc, time::Duration};
 use veritensor_executor::{
-	isolation::{self, IsolationConfig},
+	isolation::IsolationConfig,
 	server::{self, ServerConfig},
 	Config, Executor,
 };
@@ -160,12 +160,12 @@ pub fn start(
 		config.fetch.schemes = vec!["https".into(), "http".into()];
 		config.fetch.allow_private = true;
 	}
-	let mut limits =
-		IsolationConfig::new(isolation::this_program(), &[isolation::CHILD_SUBCOMMAND]);
-	limits.memory_bytes = args.executor_memory_limit_mib.saturating_mul(1 << 20);
-	limits.cpu_seconds = args.executor_cpu_limit_secs;
-	limits.cgroup = args.executor_cgroup.clone();
-	let isolated = format!("{}, {} CPU s a run", limits.describe(), limits.cpu_seconds);
+	let limits = IsolationConfig::this_program_with(
+		args.executor_memory_limit_mib,
+		args.executor_cpu_limit_secs,
+		args.executor_cgroup.clone(),
+	);
+	let isolated = limits.describe();
 	config.isolation = Some(limits);
 	let store_dir = config.store_dir.clone();
 	let executor = Arc::new(Executor::new(config).map_err(|e| format!("embedded executor: {e}"))?);

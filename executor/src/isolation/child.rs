@@ -45,13 +45,9 @@ pub fn run_child() -> i32 {
 	};
 	let mut input = BufReader::new(std::io::stdin().lock());
 	let mut output = frames_out;
-	let hello: Hello = match read_frame(&mut input) {
-		Ok(Some(hello)) => hello,
-		Ok(None) => return 0,
-		Err(error) => {
-			eprintln!("veritensor-executor child: {error}");
-			return 2;
-		}
+	let hello: Hello = match next_frame(&mut input) {
+		Ok(hello) => hello,
+		Err(code) => return code,
 	};
 	let executor = start(&hello);
 	let ready = executor.as_ref().map(|_| ()).map_err(Clone::clone);
@@ -60,13 +56,9 @@ pub fn run_child() -> i32 {
 	}
 	let Ok(executor) = executor else { return 1 };
 	loop {
-		let run: Run = match read_frame(&mut input) {
-			Ok(Some(run)) => run,
-			Ok(None) => return 0,
-			Err(error) => {
-				eprintln!("veritensor-executor child: {error}");
-				return 2;
-			}
+		let run: Run = match next_frame(&mut input) {
+			Ok(run) => run,
+			Err(code) => return code,
 		};
 		let result = serve(&executor, run);
 		// An engine that could not allocate (ONNX Runtime catches its own failures) leaves
@@ -84,6 +76,19 @@ pub fn run_child() -> i32 {
 		});
 		if frame.and_then(|frame| write_frame_bytes(&mut output, &frame)).is_err() {
 			return 2;
+		}
+	}
+}
+
+/// The parent's next message, or the exit code: 0 when the parent closed the channel, 2 when
+/// it sent something unreadable.
+fn next_frame<T: serde::de::DeserializeOwned>(input: &mut impl std::io::Read) -> Result<T, i32> {
+	match read_frame(input) {
+		Ok(Some(message)) => Ok(message),
+		Ok(None) => Err(0),
+		Err(error) => {
+			eprintln!("veritensor-executor child: {error}");
+			Err(2)
 		}
 	}
 }

@@ -79,13 +79,25 @@ impl IsolationConfig {
 		}
 	}
 
-	/// How the memory limit is enforced, for logs.
+	/// Children of the running binary ([`this_program`] with [`CHILD_SUBCOMMAND`]) under
+	/// these limits: how both the service and the node start theirs.
+	pub fn this_program_with(memory_mib: u64, cpu_seconds: u64, cgroup: Option<PathBuf>) -> Self {
+		Self {
+			memory_bytes: memory_mib.saturating_mul(1 << 20),
+			cpu_seconds,
+			cgroup,
+			..Self::new(this_program(), &[CHILD_SUBCOMMAND])
+		}
+	}
+
+	/// How the limits are enforced, for logs.
 	pub fn describe(&self) -> String {
-		match (&self.cgroup, self.memory_bytes) {
+		let memory = match (&self.cgroup, self.memory_bytes) {
 			(_, 0) => "no memory limit".into(),
 			(Some(dir), bytes) => format!("memory.max {} MiB in {}", bytes >> 20, dir.display()),
 			(None, bytes) => format!("RLIMIT_DATA {} MiB", bytes >> 20),
-		}
+		};
+		format!("{memory} a process, {} CPU s a run per thread", self.cpu_seconds)
 	}
 }
 
@@ -152,8 +164,13 @@ impl Worker {
 		self.process.wait().ok()
 	}
 
-	fn oom_killed(&self) -> bool {
-		self.cgroup.as_ref().is_some_and(ChildCgroup::oom_killed)
+	/// Why the child, whose channel closed, ended: the limit it broke, or how it died.
+	fn death(&mut self, memory_limit: u64) -> Error {
+		let oom = self.cgroup.as_ref().is_some_and(ChildCgroup::oom_killed);
+		match self.ended() {
+			Some(status) => death_error(status, memory_limit, oom),
+			None => Error::Engine("the inference process ended".into()),
+		}
 	}
 }
 
@@ -275,13 +292,7 @@ impl Pool {
 			Err(NoAnswer::Late) => {
 				Err(Error::Engine("the inference process did not start in time".into()))
 			}
-			Err(NoAnswer::Gone) => {
-				let oom = worker.oom_killed();
-				Err(match worker.ended() {
-					Some(status) => death_error(status, self.config.memory_bytes, oom),
-					None => Error::Engine("the inference process ended at start".into()),
-				})
-			}
+			Err(NoAnswer::Gone) => Err(worker.death(self.config.memory_bytes)),
 		}
 	}
 
@@ -348,13 +359,7 @@ impl Pool {
 					drop(worker);
 					late()
 				}
-				Err(NoAnswer::Gone) => {
-					let oom = worker.oom_killed();
-					match worker.ended() {
-						Some(status) => death_error(status, self.config.memory_bytes, oom),
-						None => Error::Engine("the inference process ended".into()),
-					}
-				}
+				Err(NoAnswer::Gone) => worker.death(self.config.memory_bytes),
 			};
 			self.metrics.children_ended.with_label_values(&[outcome.kind().as_str()]).inc();
 			if matches!(outcome, Error::ResourceExhausted(_)) && !fresh {
