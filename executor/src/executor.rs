@@ -2,7 +2,9 @@
 //! every caller (HTTP service, node, benchmarks) goes through.
 
 use crate::{
-	engine::{Backend, EngineKind, Interpreter, LoadedModel, OnnxRuntime, Tract},
+	engine::{
+		Backend, EngineKind, Interpreter, LoadedModel, OnnxRuntime, OnnxRuntimeProvider, Tract,
+	},
 	error::{Error, Result},
 	fetch::FetchPolicy,
 	graph::{read_signature, Signature},
@@ -16,6 +18,7 @@ use lru::LruCache;
 use serde::{Deserialize, Serialize};
 use sp_core::H256;
 use std::{
+	collections::HashMap,
 	num::NonZeroUsize,
 	panic::{catch_unwind, AssertUnwindSafe},
 	path::PathBuf,
@@ -43,10 +46,17 @@ pub struct Config {
 	pub default_engine: EngineKind,
 	/// `libonnxruntime.so` to load; without it only tract is available.
 	pub onnxruntime_library: Option<PathBuf>,
+	/// Where ONNX Runtime runs models (the CPU unless a GPU build of the library is given).
+	pub onnxruntime_provider: OnnxRuntimeProvider,
 	/// Threads each ONNX Runtime inference may use (tract always uses the calling thread).
 	pub threads: usize,
-	/// What may be fetched, and from where.
+	/// Where models may be fetched from: the registry's URIs, which the model's owner wrote
+	/// and governance approved.
 	pub fetch: FetchPolicy,
+	/// Where job inputs may be fetched from. Any submitter names these, so they are kept apart
+	/// from `fetch`: allowing private addresses for models (a model mirror on the worker's own
+	/// network) must not let a stranger's job reach that network.
+	pub input_fetch: FetchPolicy,
 	/// Fraction bits of float outputs when the request carries no schema.
 	pub default_output_frac_bits: u8,
 	/// Run models in supervised child processes under these limits; in this process if
@@ -56,8 +66,8 @@ pub struct Config {
 
 impl Config {
 	/// Defaults for a store at `store_dir`: tract only, 64 MiB models, 1 MiB inputs, 16 cached
-	/// models, one thread, HTTPS fetches from public hosts, 16 fraction bits, models run in this
-	/// process.
+	/// models, one thread, HTTPS fetches of models and inputs from public hosts, 16 fraction
+	/// bits, models run in this process.
 	pub fn new(store_dir: impl Into<PathBuf>) -> Self {
 		Self {
 			store_dir: store_dir.into(),
@@ -66,8 +76,10 @@ impl Config {
 			cached_models: 16,
 			default_engine: EngineKind::Tract,
 			onnxruntime_library: None,
+			onnxruntime_provider: OnnxRuntimeProvider::Cpu,
 			threads: 1,
 			fetch: FetchPolicy::default(),
+			input_fetch: FetchPolicy::default(),
 			default_output_frac_bits: 16,
 			isolation: None,
 		}
@@ -188,12 +200,100 @@ struct Loaded {
 /// Runs models from its store on its engines.
 pub struct Executor {
 	config: Config,
-	store: ModelStore,
+	store: Arc<ModelStore>,
 	backends: Vec<Arc<dyn Backend>>,
 	cache: Mutex<LruCache<(H256, EngineKind), LoadedPlans>>,
 	metrics: Metrics,
 	histograms: Vec<(EngineKind, prometheus::Histogram)>,
 	pool: Option<Pool>,
+	/// Model fetches in progress, one per hash: a request for a model already being fetched
+	/// waits for that fetch and shares its outcome instead of downloading it again.
+	fetches: Arc<Mutex<HashMap<H256, FetchOutcome>>>,
+	/// Remote inputs that failed for good lately, by URI and hash, with when.
+	input_failures: Mutex<LruCache<(String, String), (Error, Instant)>>,
+}
+
+/// How long a remote input that failed for good is answered from memory.
+pub const INPUT_FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Remote input failures remembered at most.
+const INPUT_FAILURES_KEPT: NonZeroUsize = NonZeroUsize::new(1024).expect("1024 is non-zero; qed");
+
+/// Where a model fetch under way will publish its outcome (whether it downloaded the model).
+type FetchOutcome = tokio::sync::watch::Receiver<Option<Result<bool>>>;
+
+/// One model's fetch: every URI in turn until one gives the model.
+struct ModelFetch {
+	store: Arc<ModelStore>,
+	policy: FetchPolicy,
+	hash: H256,
+	uris: Vec<String>,
+}
+
+impl ModelFetch {
+	/// Whether it downloaded the model (false: the store had it already).
+	async fn run(&self) -> Result<bool> {
+		let (store, wanted) = (self.store.clone(), self.hash);
+		if blocking(move || store.read_verified(&wanted).map(drop)).await.is_ok() {
+			return Ok(false);
+		}
+		if self.uris.is_empty() {
+			return Err(Error::BadInput("no URI to fetch from".into()));
+		}
+		let mut failures = Vec::new();
+		for uri in &self.uris {
+			match self.download(uri).await {
+				Ok(()) => return Ok(true),
+				Err(error) if self.uris.len() == 1 => return Err(error),
+				Err(error) => failures.push(format!("{uri}: {error}")),
+			}
+		}
+		Err(Error::FetchFailed(failures.join("; ")))
+	}
+
+	/// Streams `uri` into the store on a blocking thread, hashing as it goes; keeps the file
+	/// only if it hashes to the model's hash and reads as a model.
+	async fn download(&self, uri: &str) -> Result<()> {
+		let (chunks, mut received) = tokio::sync::mpsc::channel::<hyper::body::Bytes>(16);
+		let (store, expected) = (self.store.clone(), self.hash);
+		let writer = tokio::task::spawn_blocking(move || -> Result<()> {
+			let mut incoming = store.incoming()?;
+			while let Some(chunk) = received.blocking_recv() {
+				incoming.write(&chunk)?;
+			}
+			// Received whole: the download's own outcome says whether it ended early.
+			if incoming.hash() != expected {
+				return incoming.commit(expected).map(drop);
+			}
+			// Read back once: the file itself must hash right and read as a model.
+			let bytes = std::fs::read(incoming.path())
+				.map_err(|e| Error::Storage(format!("reading back the download: {e}")))?;
+			if H256(sp_crypto_hashing::blake2_256(&bytes)) != expected {
+				return Err(Error::Storage("the download changed on disk".into()));
+			}
+			read_signature(&bytes)?;
+			incoming.commit(expected).map(drop)
+		});
+		let downloaded = self.policy.stream(uri, self.store.max_model_bytes(), chunks).await;
+		let written = writer
+			.await
+			.unwrap_or_else(|_| Err(Error::Storage("the store thread panicked".into())));
+		match (downloaded, written) {
+			// The writer stopped first (the store's size limit, a full disk): its reason.
+			(Err(Error::Storage(_)), Err(written)) => Err(written),
+			(Err(error), _) => Err(error),
+			(Ok(()), written) => written,
+		}
+	}
+}
+
+/// Runs blocking file or hash work off the async threads.
+async fn blocking<T: Send + 'static>(
+	work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+	tokio::task::spawn_blocking(work)
+		.await
+		.unwrap_or_else(|_| Err(Error::Storage("a store thread panicked".into())))
 }
 
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -212,7 +312,8 @@ impl Executor {
 		let store = ModelStore::open(&config.store_dir, config.max_model_bytes)?;
 		let mut backends: Vec<Arc<dyn Backend>> = vec![Arc::new(Tract), Arc::new(Interpreter)];
 		if let Some(library) = &config.onnxruntime_library {
-			backends.push(Arc::new(OnnxRuntime::new(library, config.threads)?));
+			let provider = config.onnxruntime_provider;
+			backends.push(Arc::new(OnnxRuntime::new(library, config.threads, provider)?));
 		}
 		if !backends.iter().any(|b| b.kind() == config.default_engine) {
 			return Err(Error::EngineUnavailable(format!(
@@ -234,12 +335,14 @@ impl Executor {
 			.transpose()?;
 		Ok(Self {
 			config,
-			store,
+			store: Arc::new(store),
 			backends,
 			cache: Mutex::new(LruCache::new(capacity)),
 			metrics,
 			histograms,
 			pool,
+			fetches: Arc::default(),
+			input_failures: Mutex::new(LruCache::new(INPUT_FAILURES_KEPT)),
 		})
 	}
 
@@ -319,41 +422,85 @@ impl Executor {
 	}
 
 	/// Makes sure the store holds the model: if it is not there already, tries each URI in
-	/// turn under the fetch policy and keeps the first download that hashes right.
+	/// turn under the model fetch policy and keeps the first download that hashes right and
+	/// reads as a model. Returns whether this call downloaded it.
+	///
+	/// Concurrent calls for one hash make one download: the first starts it, the others wait
+	/// for it and share its outcome (the URIs of a model come from its registry entry, so they
+	/// are the same). The download runs on its own, bounded by the fetch policy's deadline
+	/// per URI: a caller that gives up (its request's deadline) does not stop it, so a model
+	/// that takes longer than one request to download still lands for the next.
 	pub async fn fetch_model(&self, hash: &H256, uris: &[String]) -> Result<bool> {
-		if self.store.read_verified(hash).is_ok() {
-			return Ok(false);
-		}
-		if uris.is_empty() {
-			return Err(Error::BadInput("no URI to fetch from".into()));
-		}
-		let mut failures = Vec::new();
-		for uri in uris {
-			let attempt = async {
-				let bytes = self.config.fetch.fetch(uri, self.store.max_model_bytes()).await?;
-				self.store.add_bytes(&bytes, Some(*hash))
-			};
-			match attempt.await {
-				Ok(_) => return Ok(true),
-				Err(error) if uris.len() == 1 => return Err(error),
-				Err(error) => failures.push(format!("{uri}: {error}")),
+		let (mut outcome, started_here) = {
+			let mut fetches = self.fetches.lock().unwrap_or_else(PoisonError::into_inner);
+			match fetches.get(hash) {
+				Some(under_way) => (under_way.clone(), false),
+				None => {
+					let (done, outcome) = tokio::sync::watch::channel(None);
+					fetches.insert(*hash, outcome.clone());
+					let fetch = ModelFetch {
+						store: self.store.clone(),
+						policy: self.config.fetch.clone(),
+						hash: *hash,
+						uris: uris.to_vec(),
+					};
+					let fetches = self.fetches.clone();
+					tokio::spawn(async move {
+						let result = fetch.run().await;
+						fetches.lock().unwrap_or_else(PoisonError::into_inner).remove(&fetch.hash);
+						let _ = done.send(Some(result));
+					});
+					(outcome, true)
+				}
 			}
+		};
+		let finished = outcome
+			.wait_for(Option::is_some)
+			.await
+			.map_err(|_| Error::Storage("the model fetch stopped".into()))?
+			.clone();
+		match finished {
+			Some(result) => result.map(|downloaded| downloaded && started_here),
+			None => Err(Error::Storage("the model fetch ended without an outcome".into())),
 		}
-		Err(Error::FetchFailed(failures.join("; ")))
 	}
 
-	/// Fetches remote inputs under the fetch policy, at most `max_input_bytes`, and returns
-	/// them if they are SCALE-encoded wire tensors of the expected canonical input hash.
+	/// Fetches remote inputs under the input fetch policy, at most `max_input_bytes`, and
+	/// returns them if they are SCALE-encoded wire tensors of the expected canonical input
+	/// hash. A failure no retry cures (refused by the policy, or not the announced tensors) is
+	/// remembered for [`INPUT_FAILURE_MEMORY`]: a worker asks again every block until it gives
+	/// up on the job, and the URI's host is not fetched from each time.
 	pub async fn fetch_input(&self, remote: &RemoteInput) -> Result<Vec<JsonTensor>> {
+		let key = (remote.uri.clone(), remote.hash.clone());
+		{
+			let mut failures = self.input_failures.lock().unwrap_or_else(PoisonError::into_inner);
+			match failures.get(&key) {
+				Some((error, at)) if at.elapsed() < INPUT_FAILURE_MEMORY => {
+					return Err(error.clone())
+				}
+				Some(_) => {
+					failures.pop(&key);
+				}
+				None => {}
+			}
+		}
+		let outcome = self.fetch_input_now(remote).await;
+		if let Err(error @ (Error::RemoteInputRefused(_) | Error::BadRemoteInput(_))) = &outcome {
+			let mut failures = self.input_failures.lock().unwrap_or_else(PoisonError::into_inner);
+			failures.put(key, (error.clone(), Instant::now()));
+		}
+		outcome
+	}
+
+	async fn fetch_input_now(&self, remote: &RemoteInput) -> Result<Vec<JsonTensor>> {
 		let expected = parse_hash(&remote.hash)?;
 		let uri = &remote.uri;
-		let bytes =
-			self.config.fetch.fetch(uri, self.config.max_input_bytes).await.map_err(|error| {
-				match error {
-					Error::FetchFailed(why) => Error::InputUnavailable(format!("{uri}: {why}")),
-					other => Error::RemoteInputRefused(format!("{uri}: {other}")),
-				}
-			})?;
+		let bytes = self.config.input_fetch.fetch(uri, self.config.max_input_bytes).await.map_err(
+			|error| match error {
+				Error::FetchFailed(why) => Error::InputUnavailable(format!("{uri}: {why}")),
+				other => Error::RemoteInputRefused(format!("{uri}: {other}")),
+			},
+		)?;
 		let wire = Vec::<WireTensor>::decode_all(&mut &bytes[..]).map_err(|_| {
 			Error::BadRemoteInput(format!("{uri} does not hold SCALE-encoded tensors"))
 		})?;

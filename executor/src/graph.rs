@@ -96,6 +96,7 @@ pub fn read_signature(model: &[u8]) -> Result<Signature> {
 	if graph.node.is_empty() {
 		return Err(Error::CorruptModel("the graph has no nodes".into()));
 	}
+	refuse_external_data(model, &proto)?;
 	let initializers: Vec<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
 	let inputs: Vec<Port> = graph
 		.input
@@ -109,6 +110,76 @@ pub fn read_signature(model: &[u8]) -> Result<Signature> {
 	}
 	let opsets = proto.opset_import.iter().map(|o| format!("{}:{}", o.domain, o.version)).collect();
 	Ok(Signature { inputs, outputs, opsets })
+}
+
+/// The model's local functions (`ModelProto.functions`, field 25), which the engine's own
+/// message type skips.
+#[derive(Clone, PartialEq, prost::Message)]
+struct LocalFunctions {
+	#[prost(message, repeated, tag = "25")]
+	functions: Vec<LocalFunction>,
+}
+
+/// What of a `FunctionProto` can hold a tensor: its nodes (field 7) and the default values of
+/// its attributes (field 11, which the engine's own message type skips).
+#[derive(Clone, PartialEq, prost::Message)]
+struct LocalFunction {
+	#[prost(message, repeated, tag = "7")]
+	node: Vec<pb::NodeProto>,
+	#[prost(message, repeated, tag = "11")]
+	attribute_proto: Vec<pb::AttributeProto>,
+}
+
+/// Refuses a model with a tensor whose data lives in another file. Such a tensor names a path
+/// that an engine would open relative to where it runs: a model could read a worker's files
+/// into its outputs. Every place a tensor can sit is checked: initializers, sparse
+/// initializers, attributes, subgraphs, training graphs, and local functions' nodes and
+/// attribute defaults.
+fn refuse_external_data(bytes: &[u8], model: &pb::ModelProto) -> Result<()> {
+	let functions = <LocalFunctions as prost::Message>::decode(bytes)
+		.map_err(|e| Error::CorruptModel(format!("not a readable ONNX protobuf ({e})")))?;
+	let mut graphs: Vec<&pb::GraphProto> = model.graph.iter().collect();
+	graphs.extend(
+		model.training_info.iter().flat_map(|t| [&t.initialization, &t.algorithm]).flatten(),
+	);
+	let mut nodes: Vec<&pb::NodeProto> =
+		functions.functions.iter().flat_map(|f| f.node.iter()).collect();
+	let mut attributes: Vec<&pb::AttributeProto> =
+		functions.functions.iter().flat_map(|f| f.attribute_proto.iter()).collect();
+	let mut tensors: Vec<&pb::TensorProto> = Vec::new();
+	fn sparse(tensor: &pb::SparseTensorProto) -> [&Option<pb::TensorProto>; 2] {
+		[&tensor.values, &tensor.indices]
+	}
+	loop {
+		if let Some(graph) = graphs.pop() {
+			tensors.extend(&graph.initializer);
+			tensors.extend(graph.sparse_initializer.iter().flat_map(sparse).flatten());
+			nodes.extend(&graph.node);
+		} else if let Some(node) = nodes.pop() {
+			attributes.extend(&node.attribute);
+		} else if let Some(attribute) = attributes.pop() {
+			tensors.extend(&attribute.t);
+			tensors.extend(&attribute.tensors);
+			tensors.extend(attribute.sparse_tensor.iter().flat_map(sparse).flatten());
+			tensors.extend(attribute.sparse_tensors.iter().flat_map(sparse).flatten());
+			graphs.extend(&attribute.g);
+			graphs.extend(&attribute.graphs);
+		} else {
+			break;
+		}
+		if let Some(tensor) = tensors.iter().find(|t| {
+			t.data_location == Some(pb::tensor_proto::DataLocation::External as i32)
+				|| !t.external_data.is_empty()
+		}) {
+			return Err(Error::CorruptModel(format!(
+				"tensor `{}` keeps its data in an external file; only self-contained models \
+				 are accepted",
+				tensor.name
+			)));
+		}
+		tensors.clear();
+	}
+	Ok(())
 }
 
 impl Signature {
@@ -149,5 +220,134 @@ impl Signature {
 			}
 		}
 		Ok(())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use prost::Message;
+
+	fn external_tensor(name: &str) -> pb::TensorProto {
+		pb::TensorProto {
+			name: name.into(),
+			dims: vec![4],
+			data_type: 1,
+			data_location: Some(pb::tensor_proto::DataLocation::External as i32),
+			external_data: vec![pb::StringStringEntryProto {
+				key: "location".into(),
+				value: "../../../etc/passwd".into(),
+			}],
+			..Default::default()
+		}
+	}
+
+	fn identity(input: &str, output: &str) -> pb::NodeProto {
+		pb::NodeProto {
+			input: vec![input.into()],
+			output: vec![output.into()],
+			op_type: "Identity".into(),
+			..Default::default()
+		}
+	}
+
+	fn model(graph: pb::GraphProto) -> pb::ModelProto {
+		pb::ModelProto {
+			ir_version: 8,
+			opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 17 }],
+			graph: Some(graph),
+			..Default::default()
+		}
+	}
+
+	fn plain_graph() -> pb::GraphProto {
+		let port = |name: &str| pb::ValueInfoProto { name: name.into(), ..Default::default() };
+		pb::GraphProto {
+			node: vec![identity("x", "y")],
+			input: vec![port("x")],
+			output: vec![port("y")],
+			..Default::default()
+		}
+	}
+
+	fn refused(bytes: &[u8]) -> bool {
+		matches!(read_signature(bytes), Err(Error::CorruptModel(why)) if why.contains("external file"))
+	}
+
+	#[test]
+	fn a_tensor_kept_in_another_file_is_refused_wherever_it_sits() {
+		assert!(read_signature(&model(plain_graph()).encode_to_vec()).is_ok());
+
+		let mut initializer = plain_graph();
+		initializer.initializer.push(external_tensor("w"));
+		assert!(refused(&model(initializer).encode_to_vec()), "an initializer");
+
+		let mut only_entries = plain_graph();
+		only_entries
+			.initializer
+			.push(pb::TensorProto { data_location: None, ..external_tensor("w") });
+		assert!(refused(&model(only_entries).encode_to_vec()), "external_data without location");
+
+		let constant = |tensor: pb::TensorProto| pb::NodeProto {
+			output: vec!["c".into()],
+			op_type: "Constant".into(),
+			attribute: vec![pb::AttributeProto {
+				name: "value".into(),
+				t: Some(tensor),
+				..Default::default()
+			}],
+			..Default::default()
+		};
+		let mut in_constant = plain_graph();
+		in_constant.node.push(constant(external_tensor("c")));
+		assert!(refused(&model(in_constant).encode_to_vec()), "a Constant's attribute");
+
+		// Inside the else branch of an If, two graphs down.
+		let mut branch = plain_graph();
+		branch.node.push(constant(external_tensor("deep")));
+		let mut outer = plain_graph();
+		outer.node.push(pb::NodeProto {
+			op_type: "If".into(),
+			attribute: vec![pb::AttributeProto {
+				name: "else_branch".into(),
+				g: Some(branch),
+				..Default::default()
+			}],
+			..Default::default()
+		});
+		assert!(refused(&model(outer).encode_to_vec()), "a subgraph");
+
+		let mut sparse = plain_graph();
+		sparse.sparse_initializer.push(pb::SparseTensorProto {
+			values: Some(external_tensor("values")),
+			..Default::default()
+		});
+		assert!(refused(&model(sparse).encode_to_vec()), "a sparse initializer");
+
+		// A local function, which the engine's own message type does not even read: in a node,
+		// or as an attribute's default value.
+		for function in [
+			LocalFunction {
+				node: vec![constant(external_tensor("in_function"))],
+				..Default::default()
+			},
+			LocalFunction {
+				attribute_proto: vec![pb::AttributeProto {
+					name: "value".into(),
+					t: Some(external_tensor("default")),
+					..Default::default()
+				}],
+				..Default::default()
+			},
+		] {
+			let mut bytes = model(plain_graph()).encode_to_vec();
+			bytes.extend(LocalFunctions { functions: vec![function] }.encode_to_vec());
+			assert!(refused(&bytes), "a local function");
+		}
+		// A self-contained local function is fine.
+		let mut bytes = model(plain_graph()).encode_to_vec();
+		let function = LocalFunction { node: vec![identity("a", "b")], ..Default::default() };
+		bytes.extend(LocalFunctions { functions: vec![function] }.encode_to_vec());
+		assert!(read_signature(&bytes).is_ok());
 	}
 }

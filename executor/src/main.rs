@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use veritensor_executor::{
+	engine::OnnxRuntimeProvider,
 	fetch::FetchPolicy,
 	isolation::{self, limits::LimitAwareAllocator, IsolationConfig},
 	server::{self, ServerConfig},
@@ -88,6 +89,10 @@ struct ServeArgs {
 	/// Threads per ONNX Runtime inference.
 	#[arg(long, default_value_t = 1)]
 	threads: usize,
+	/// Where ONNX Runtime runs models: `cpu`, or `cuda` with a GPU build of the library (the
+	/// provider becomes part of the engine's version, `1.31.1+cuda`).
+	#[arg(long, default_value = "cpu")]
+	onnxruntime_provider: OnnxRuntimeProvider,
 	/// Inferences running at once.
 	#[arg(long, default_value_t = 2)]
 	max_concurrent: usize,
@@ -103,15 +108,21 @@ struct ServeArgs {
 	/// Loaded models kept in memory.
 	#[arg(long, default_value_t = 16)]
 	cached_models: usize,
-	/// Fetch only from these hosts (repeatable); any public host if absent.
+	/// Fetch models and job inputs only from these hosts (repeatable); any public host if
+	/// absent.
 	#[arg(long = "fetch-allow-host")]
 	fetch_hosts: Vec<String>,
 	/// Allow plain-HTTP fetches.
 	#[arg(long)]
 	fetch_allow_http: bool,
-	/// Allow fetches from loopback, private and link-local addresses.
+	/// Allow model fetches from loopback, private and link-local addresses (job inputs keep
+	/// public addresses only).
 	#[arg(long)]
 	fetch_allow_private: bool,
+	/// Allow job input fetches from loopback, private and link-local addresses, over HTTP as
+	/// well. For test networks only: any job's submitter names its input URI.
+	#[arg(long)]
+	input_fetch_allow_private: bool,
 	/// Memory each inference process may use, in MiB (0: no limit, for GPU libraries without
 	/// a cgroup).
 	#[arg(long, default_value_t = 2048)]
@@ -126,18 +137,16 @@ struct ServeArgs {
 	cgroup: Option<PathBuf>,
 }
 
-struct StderrLogger;
-
-impl log::Log for StderrLogger {
-	fn enabled(&self, metadata: &log::Metadata) -> bool {
-		metadata.level() <= log::Level::Info
-	}
-	fn log(&self, record: &log::Record) {
-		if self.enabled(record.metadata()) && record.target().starts_with("veritensor") {
-			eprintln!("{} {}", record.level(), record.args());
-		}
-	}
-	fn flush(&self) {}
+/// Logs to stderr, filtered by `RUST_LOG` (`info` if unset, which includes an access line per
+/// request; `RUST_LOG=info,veritensor_executor::server=warn` leaves those out).
+fn start_logging() {
+	let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+		.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+	let _ = tracing_subscriber::fmt()
+		.with_env_filter(filter)
+		.with_writer(std::io::stderr)
+		.with_ansi(false)
+		.try_init();
 }
 
 fn default_store() -> PathBuf {
@@ -213,6 +222,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 	config.onnxruntime_library =
 		args.onnxruntime_lib.or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
 	config.threads = args.threads;
+	config.onnxruntime_provider = args.onnxruntime_provider;
 	config.max_input_bytes = args.max_input_kib.saturating_mul(1024);
 	config.cached_models = args.cached_models;
 	config.fetch = FetchPolicy {
@@ -225,6 +235,12 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 		allow_private: args.fetch_allow_private,
 		..FetchPolicy::default()
 	};
+	// The host list binds inputs too; plain HTTP and private addresses stay models' only.
+	config.input_fetch.hosts = config.fetch.hosts.clone();
+	if args.input_fetch_allow_private {
+		config.input_fetch.schemes = vec!["https".into(), "http".into()];
+		config.input_fetch.allow_private = true;
+	}
 	let token = match args.token_file {
 		Some(path) => Some(
 			std::fs::read_to_string(&path)
@@ -241,6 +257,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 		task_timeout: Duration::from_secs(args.task_timeout_secs),
 		max_concurrent: args.max_concurrent,
 		max_tasks: 1024,
+		access_log: log::Level::Info,
 	};
 	let limits =
 		IsolationConfig::this_program_with(args.memory_limit_mib, args.cpu_limit_secs, args.cgroup);
@@ -248,6 +265,10 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 	config.isolation = Some(limits);
 	let store_dir = config.store_dir.clone();
 	let executor = Arc::new(Executor::new(config)?);
+	let removed = executor.store().remove_leftovers()?;
+	if removed > 0 {
+		log::info!("removed {removed} partial download(s) from the model store");
+	}
 	let runtime = tokio::runtime::Builder::new_multi_thread()
 		.enable_all()
 		.build()
@@ -273,11 +294,28 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 			store_dir.display(),
 			engines.join(", ")
 		);
-		server::serve(listener, executor, server_config, async {
-			let _ = tokio::signal::ctrl_c().await;
-			log::info!("shutting down");
+		// SIGTERM is what systemd and container runtimes send; Ctrl-C what a terminal sends.
+		let mut terminate =
+			tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+				.map_err(|e| Error::Storage(format!("listening for SIGTERM: {e}")))?;
+		server::serve(listener, executor, server_config, async move {
+			let signal = tokio::select! {
+				_ = tokio::signal::ctrl_c() => "SIGINT",
+				_ = terminate.recv() => "SIGTERM",
+			};
+			log::info!("{signal}: stopping (a second signal stops at once)");
+			tokio::spawn(async move {
+				tokio::select! {
+					_ = tokio::signal::ctrl_c() => {}
+					_ = terminate.recv() => {}
+				}
+				log::warn!("second signal: stopping without waiting for running tasks");
+				std::process::exit(1);
+			});
 		})
-		.await
+		.await?;
+		log::info!("stopped");
+		Ok(())
 	})
 }
 
@@ -286,7 +324,7 @@ fn main() {
 	if std::env::args_os().nth(1).is_some_and(|a| a == isolation::CHILD_SUBCOMMAND) {
 		isolation::child::run_child_and_exit();
 	}
-	let _ = log::set_logger(&StderrLogger).map(|()| log::set_max_level(log::LevelFilter::Info));
+	start_logging();
 	let cli = Cli::parse();
 	let result = match cli.command {
 		Command::Serve(args) => serve(args),

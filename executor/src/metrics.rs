@@ -1,9 +1,13 @@
-//! Prometheus metrics of the executor, served at `/metrics`.
+//! Prometheus metrics of the executor, served at `/metrics`, and on a node's own Prometheus
+//! endpoint when the executor is embedded there.
 
+pub use prometheus::Registry;
 use prometheus::{
-	Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-	TextEncoder,
+	Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, TextEncoder,
 };
+
+/// The prefix of every metric's name.
+const NAMESPACE: &str = "veritensor_executor";
 
 /// Every metric the executor keeps.
 #[derive(Clone)]
@@ -37,14 +41,15 @@ fn must<T>(result: prometheus::Result<T>) -> T {
 impl Metrics {
 	/// A fresh registry with every metric registered.
 	pub fn new() -> Self {
-		let registry = Registry::new_custom(Some("veritensor_executor".into()), None)
-			.expect("the prefix is a valid metric name; qed");
+		let registry = Registry::new();
+		let opts = |name: &str, help: &str| Opts::new(name, help).namespace(NAMESPACE);
+		let counter = |name: &str, help: &str| must(IntCounter::with_opts(opts(name, help)));
 		let requests = must(IntCounterVec::new(
-			Opts::new("requests_total", "Requests received, by endpoint"),
+			opts("requests_total", "Requests received, by endpoint"),
 			&["endpoint"],
 		));
 		let errors = must(IntCounterVec::new(
-			Opts::new("errors_total", "Requests that failed, by error kind"),
+			opts("errors_total", "Requests that failed, by error kind"),
 			&["kind"],
 		));
 		let inference_seconds = must(HistogramVec::new(
@@ -52,37 +57,28 @@ impl Metrics {
 				"inference_seconds",
 				"Time per inference, conversion and hashing included, model loading excluded",
 			)
+			.namespace(NAMESPACE)
 			.buckets(vec![
 				0.000_02, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
 				0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 			]),
 			&["engine"],
 		));
-		let cache_hits =
-			must(IntCounter::new("model_cache_hits_total", "Inferences on a loaded model"));
+		let cache_hits = counter("model_cache_hits_total", "Inferences on a loaded model");
 		let cache_misses =
-			must(IntCounter::new("model_cache_misses_total", "Inferences that loaded their model"));
-		let models_loaded = must(IntGauge::new("models_loaded", "Models loaded in memory"));
-		let children_started = must(IntCounter::new(
-			"child_processes_started_total",
-			"Child processes started to run models",
-		));
+			counter("model_cache_misses_total", "Inferences that loaded their model");
+		let models_loaded =
+			must(IntGauge::with_opts(opts("models_loaded", "Models loaded in memory")));
+		let children_started =
+			counter("child_processes_started_total", "Child processes started to run models");
 		let children_ended = must(IntCounterVec::new(
-			Opts::new(
+			opts(
 				"child_processes_ended_total",
 				"Child processes lost during a run, by the error kind the run ended with",
 			),
 			&["reason"],
 		));
-		must(registry.register(Box::new(requests.clone())));
-		must(registry.register(Box::new(errors.clone())));
-		must(registry.register(Box::new(inference_seconds.clone())));
-		must(registry.register(Box::new(cache_hits.clone())));
-		must(registry.register(Box::new(cache_misses.clone())));
-		must(registry.register(Box::new(models_loaded.clone())));
-		must(registry.register(Box::new(children_started.clone())));
-		must(registry.register(Box::new(children_ended.clone())));
-		Self {
+		let metrics = Self {
 			registry,
 			requests,
 			errors,
@@ -92,7 +88,22 @@ impl Metrics {
 			models_loaded,
 			children_started,
 			children_ended,
-		}
+		};
+		must(metrics.register_into(&metrics.registry));
+		metrics
+	}
+
+	/// Registers every metric with `registry` too (a node's, which adds its chain label):
+	/// the same counters, served by both.
+	pub fn register_into(&self, registry: &Registry) -> prometheus::Result<()> {
+		registry.register(Box::new(self.requests.clone()))?;
+		registry.register(Box::new(self.errors.clone()))?;
+		registry.register(Box::new(self.inference_seconds.clone()))?;
+		registry.register(Box::new(self.cache_hits.clone()))?;
+		registry.register(Box::new(self.cache_misses.clone()))?;
+		registry.register(Box::new(self.models_loaded.clone()))?;
+		registry.register(Box::new(self.children_started.clone()))?;
+		registry.register(Box::new(self.children_ended.clone()))
 	}
 
 	/// The text exposition format.

@@ -1,4 +1,6 @@
-//! The HTTP service. Loopback by default; any other address needs a bearer token. Every
+//! The HTTP service. Loopback by default; any other address needs a bearer token. On loopback
+//! it answers only requests addressed to loopback, and JSON bodies must say they are JSON, so
+//! that a web page in a browser on the same machine cannot drive it. Every
 //! failure is a JSON error `{"error": {"kind", "message"}}` with a fitting status; inference
 //! runs on blocking threads, bounded by a concurrency limit and a per-request deadline, so a
 //! bad model or input costs one request, never the service.
@@ -25,12 +27,16 @@ use std::{
 	future::Future,
 	net::SocketAddr,
 	sync::{
-		atomic::{AtomicU64, Ordering},
+		atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
 		Arc, Mutex, PoisonError,
 	},
 	time::{Duration, Instant},
 };
-use tokio::{net::TcpListener, sync::Semaphore, time::timeout_at};
+use tokio::{
+	net::TcpListener,
+	sync::{Notify, Semaphore},
+	time::timeout_at,
+};
 
 /// How the service runs.
 #[derive(Clone, Debug)]
@@ -48,6 +54,9 @@ pub struct ServerConfig {
 	/// Asynchronous tasks remembered (running or finished); the oldest finished are forgotten
 	/// first.
 	pub max_tasks: usize,
+	/// Level of the access log line written for every request (method, path, status, time,
+	/// and the job named by an `X-Veritensor-Job` header).
+	pub access_log: log::Level,
 }
 
 impl ServerConfig {
@@ -60,6 +69,7 @@ impl ServerConfig {
 			task_timeout: Duration::from_secs(600),
 			max_concurrent: 2,
 			max_tasks: 1024,
+			access_log: log::Level::Info,
 		}
 	}
 
@@ -119,6 +129,12 @@ struct AppState {
 	tasks: Mutex<Tasks>,
 	next_task: AtomicU64,
 	task_salt: u64,
+	/// Set when the service is asked to stop: new work is refused, running tasks finish.
+	draining: AtomicBool,
+	/// Tasks whose run has not ended.
+	tasks_running: AtomicUsize,
+	/// Told when `tasks_running` drops to zero.
+	tasks_idle: Notify,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -185,6 +201,7 @@ impl AppState {
 	/// request's URIs if the store does not have it. A request this executor cannot serve with
 	/// the engine it names is refused before anything is fetched.
 	async fn run(&self, mut request: InferRequest, limit: Duration) -> Result<InferResponse> {
+		self.refuse_when_draining()?;
 		self.executor.engine_for(&request)?;
 		let deadline = tokio::time::Instant::now() + limit;
 		if let Some(remote) = request.input_from.take() {
@@ -208,6 +225,30 @@ impl AppState {
 			}
 			outcome => outcome,
 		}
+	}
+
+	fn refuse_when_draining(&self) -> Result<()> {
+		if self.draining.load(Ordering::Acquire) {
+			return Err(Error::Overloaded("the service is stopping; it takes no new work".into()));
+		}
+		Ok(())
+	}
+
+	/// Stops taking work and waits until every task has ended (each within its deadline).
+	async fn drain(&self) {
+		self.draining.store(true, Ordering::Release);
+		let running = self.tasks_running.load(Ordering::Acquire);
+		if running > 0 {
+			log::info!("stopping: waiting for {running} running task(s) to end");
+		}
+		loop {
+			let idle = self.tasks_idle.notified();
+			if self.tasks_running.load(Ordering::Acquire) == 0 {
+				break;
+			}
+			idle.await;
+		}
+		log::info!("stopping: no task running");
 	}
 
 	/// Runs an inference on a blocking thread once a slot is free, before `deadline`.
@@ -289,6 +330,9 @@ async fn submit_task(State(state): State<Arc<AppState>>, body: Body) -> Response
 	let result = async {
 		let bytes = read_body(body, limit, |size| Error::InputTooLarge { size, limit }).await?;
 		let request: InferRequest = parse_json(&bytes)?;
+		// Counted before the check, so that a drain that starts meanwhile waits for it.
+		let running = RunningTask::new(&state);
+		state.refuse_when_draining()?;
 		let id = format!(
 			"{:016x}",
 			state.next_task.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -308,6 +352,7 @@ async fn submit_task(State(state): State<Arc<AppState>>, body: Body) -> Response
 		let worker = state.clone();
 		let task_id = id.clone();
 		tokio::spawn(async move {
+			let _running = running;
 			let outcome = match worker.run(request, worker.config.task_timeout).await {
 				Ok(result) => TaskState::Done { result: Box::new(result) },
 				Err(error) => {
@@ -320,9 +365,11 @@ async fn submit_task(State(state): State<Arc<AppState>>, body: Body) -> Response
 					TaskState::Failed { error: error_body(&error) }
 				}
 			};
-			let mut tasks = worker.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-			if let Some(state) = tasks.states.get_mut(&task_id) {
-				*state = outcome;
+			{
+				let mut tasks = worker.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+				if let Some(state) = tasks.states.get_mut(&task_id) {
+					*state = outcome;
+				}
 			}
 		});
 		Ok(serde_json::json!({ "id": id, "state": "running" }))
@@ -408,12 +455,110 @@ async fn model_info(State(state): State<Arc<AppState>>, Path(hash): Path<String>
 	state.reply("model_info", StatusCode::OK, result)
 }
 
-async fn require_token(
+/// A task counted as running for as long as this lives, however its run ends (a panic
+/// included): a drain waits for it.
+struct RunningTask(Arc<AppState>);
+
+impl RunningTask {
+	fn new(state: &Arc<AppState>) -> Self {
+		state.tasks_running.fetch_add(1, Ordering::AcqRel);
+		Self(state.clone())
+	}
+}
+
+impl Drop for RunningTask {
+	fn drop(&mut self) {
+		if self.0.tasks_running.fetch_sub(1, Ordering::AcqRel) == 1 {
+			self.0.tasks_idle.notify_waiters();
+		}
+	}
+}
+
+/// Whether a `Host` header names this machine's loopback (`localhost`, `127.x.y.z`, `[::1]`,
+/// any port). A page in a browser that resolves its own name to 127.0.0.1 (DNS rebinding)
+/// sends its own name, and is refused.
+fn is_loopback_host(host: &str) -> bool {
+	let name = match host.strip_prefix('[') {
+		Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+		None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
+	};
+	name.eq_ignore_ascii_case("localhost")
+		|| name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Routes whose body is JSON: they refuse any other content type, so that a web page (which
+/// may post `text/plain` anywhere without asking) cannot start work here.
+fn takes_json(request: &Request) -> bool {
+	request.method() == axum::http::Method::POST
+}
+
+/// Every request: [`checked`], then its access log line.
+async fn guard(
 	State(state): State<Arc<AppState>>,
 	headers: HeaderMap,
 	request: Request,
 	next: Next,
 ) -> Response {
+	let started = Instant::now();
+	let line = format!("{} {}", request.method(), request.uri().path());
+	let job = headers
+		.get("x-veritensor-job")
+		.and_then(|v| v.to_str().ok())
+		.filter(|job| job.len() <= 32 && job.bytes().all(|b| b.is_ascii_alphanumeric()))
+		.map(|job| format!(" job {job}"))
+		.unwrap_or_default();
+	let response = checked(&state, &headers, request, next).await;
+	// Scrapes and health checks come every few seconds: below the service's own level.
+	let level = if line.ends_with(" /metrics") || line.ends_with(" /health") {
+		log::Level::Debug
+	} else {
+		state.config.access_log
+	};
+	log::log!(
+		level,
+		"{line} {}{job} {} µs",
+		response.status().as_u16(),
+		started.elapsed().as_micros()
+	);
+	response
+}
+
+/// What a request passes before its handler: on a loopback listener a loopback `Host`; a JSON
+/// content type where the body is JSON; the bearer token where one is set (except on
+/// `/health`).
+async fn checked(
+	state: &Arc<AppState>,
+	headers: &HeaderMap,
+	request: Request,
+	next: Next,
+) -> Response {
+	let refuse = |status: StatusCode, message: String| {
+		state.executor.metrics().errors.with_label_values(&["bad_input"]).inc();
+		let body = ErrorBody { kind: "bad_input".into(), message };
+		(status, Json(serde_json::json!({ "error": body }))).into_response()
+	};
+	if state.config.listen.ip().is_loopback() {
+		let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+		if !is_loopback_host(host) {
+			return refuse(
+				StatusCode::MISDIRECTED_REQUEST,
+				format!("this service answers only requests addressed to loopback, not `{host}`"),
+			);
+		}
+	}
+	if takes_json(&request) {
+		let content_type =
+			headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+		let essence = content_type.split(';').next().unwrap_or_default().trim();
+		if !essence.eq_ignore_ascii_case("application/json") {
+			return refuse(
+				StatusCode::UNSUPPORTED_MEDIA_TYPE,
+				format!(
+					"the body must be sent as Content-Type: application/json, not `{content_type}`"
+				),
+			);
+		}
+	}
 	let Some(token) = state.config.token.as_deref() else {
 		return next.run(request).await;
 	};
@@ -436,8 +581,22 @@ async fn require_token(
 	}
 }
 
+/// A fresh bearer token: 32 random bytes from the kernel, as hex.
+pub fn generate_token() -> Result<String> {
+	use std::io::Read;
+	let mut bytes = [0u8; 32];
+	std::fs::File::open("/dev/urandom")
+		.and_then(|mut random| random.read_exact(&mut bytes))
+		.map_err(|e| Error::Storage(format!("reading /dev/urandom for a token: {e}")))?;
+	Ok(hex::encode(bytes))
+}
+
 /// The service's routes over an executor.
 pub fn router(executor: Arc<Executor>, config: ServerConfig) -> Router {
+	routes(app_state(executor, config))
+}
+
+fn app_state(executor: Arc<Executor>, config: ServerConfig) -> Arc<AppState> {
 	let task_salt = u64::from_le_bytes(
 		sp_crypto_hashing::blake2_256(
 			&format!("{:?}{}", Instant::now(), std::process::id()).into_bytes(),
@@ -445,14 +604,20 @@ pub fn router(executor: Arc<Executor>, config: ServerConfig) -> Router {
 			.try_into()
 			.expect("8 bytes; qed"),
 	);
-	let state = Arc::new(AppState {
+	Arc::new(AppState {
 		slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
 		executor,
 		config,
 		tasks: Mutex::new(Tasks::default()),
 		next_task: AtomicU64::new(1),
 		task_salt,
-	});
+		draining: AtomicBool::new(false),
+		tasks_running: AtomicUsize::new(0),
+		tasks_idle: Notify::new(),
+	})
+}
+
+fn routes(state: Arc<AppState>) -> Router {
 	Router::new()
 		.route("/health", get(health))
 		.route("/metrics", get(metrics))
@@ -464,7 +629,7 @@ pub fn router(executor: Arc<Executor>, config: ServerConfig) -> Router {
 		.route("/v1/models/{hash}", get(model_info))
 		// Bodies are read with explicit limits in the handlers, which answer in JSON.
 		.layer(DefaultBodyLimit::disable())
-		.layer(middleware::from_fn_with_state(state.clone(), require_token))
+		.layer(middleware::from_fn_with_state(state.clone(), guard))
 		.with_state(state)
 }
 
@@ -487,15 +652,22 @@ pub fn bind_in_runtime(config: &ServerConfig) -> Result<TcpListener> {
 	TcpListener::from_std(listener).map_err(listen)
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves, then drains: new inferences and tasks are refused (503
+/// `overloaded`) while running tasks end and can still be polled, then the listener closes
+/// and requests in flight are answered before this returns.
 pub async fn serve(
 	listener: TcpListener,
 	executor: Arc<Executor>,
 	config: ServerConfig,
 	shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-	axum::serve(listener, router(executor, config))
-		.with_graceful_shutdown(shutdown)
+	let state = app_state(executor, config);
+	let draining = state.clone();
+	axum::serve(listener, routes(state))
+		.with_graceful_shutdown(async move {
+			shutdown.await;
+			draining.drain().await;
+		})
 		.await
 		.map_err(|e| Error::Storage(format!("server: {e}")))
 }

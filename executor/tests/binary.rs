@@ -1,5 +1,5 @@
 //! The `veritensor-executor` binary as docs/executor.md describes it: `add`, `inspect`, and
-//! `serve` until Ctrl-C.
+//! `serve` until Ctrl-C or SIGTERM, which drains its tasks first.
 
 mod common;
 
@@ -97,6 +97,109 @@ fn serve_answers_and_stops_cleanly_on_sigint() {
 	assert!(exit.success(), "exit status {exit}");
 }
 
+/// One HTTP/1.0 exchange: the status code and the body as JSON (null if it is not JSON).
+fn http_call(address: &str, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+	let mut stream = TcpStream::connect(address).expect("connect");
+	stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+	write!(
+		stream,
+		"{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\n\r\n{body}",
+		body.len()
+	)
+	.unwrap();
+	let mut response = String::new();
+	stream.read_to_string(&mut response).unwrap();
+	let status = response.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+	let json = response.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+	(status, serde_json::from_str(json).unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn sigterm_refuses_new_work_lets_running_tasks_end_then_exits_zero() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = dir.path().to_str().unwrap();
+	let slow = crate_dir().join("tests/data/slow_matmul.onnx");
+	let (ok, hash, stderr) = run(&["add", "--store", store, slow.to_str().unwrap()]);
+	assert!(ok, "{stderr}");
+	let mut child = Command::new(BINARY)
+		.args(["serve", "--listen", "127.0.0.1:0", "--store", store, "--max-concurrent", "1"])
+		.env_remove("VERITENSOR_EXECUTOR_TOKEN")
+		.stderr(Stdio::piped())
+		.spawn()
+		.expect("serve starts");
+	let (lines_out, lines_in) = std::sync::mpsc::channel::<String>();
+	let stderr = child.stderr.take().unwrap();
+	std::thread::spawn(move || {
+		for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+			let _ = lines_out.send(line);
+		}
+	});
+	let mut log = Vec::new();
+	let mut wait_for = |needle: &str| -> String {
+		let deadline = Instant::now() + Duration::from_secs(30);
+		loop {
+			let left = deadline.saturating_duration_since(Instant::now());
+			let line = lines_in.recv_timeout(left).unwrap_or_else(|_| {
+				panic!("no log line with `{needle}`; log so far:\n{}", log.join("\n"))
+			});
+			log.push(line.clone());
+			if line.contains(needle) {
+				return line;
+			}
+		}
+	};
+	let line = wait_for("listening on http://");
+	let address = line.split("listening on http://").nth(1).unwrap();
+	let address = address.split_whitespace().next().unwrap().to_string();
+	// Two slow runs (~0.9 s each in a debug build) on one slot: the second waits for the first.
+	let task = format!(
+		r#"{{"model":"{}","engine":"tract","inputs":[{{"elem":"F32","shape":[1],"frac_bits":0,"values":[1]}}]}}"#,
+		hash.trim()
+	);
+	let ids: Vec<String> = (0..2)
+		.map(|_| {
+			let (status, body) = http_call(&address, "POST", "/v1/tasks", &task);
+			assert_eq!(status, 202, "{body}");
+			body["id"].as_str().unwrap().to_string()
+		})
+		.collect();
+
+	let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+	assert!(status.success());
+	wait_for("SIGTERM: stopping");
+	// While draining: new work refused, running tasks polled to their end.
+	let (status, body) = http_call(&address, "POST", "/v1/tasks", &task);
+	assert_eq!((status, body["error"]["kind"].as_str()), (503, Some("overloaded")), "{body}");
+	let (status, body) = http_call(&address, "POST", "/v1/infer", &task);
+	assert_eq!(status, 503, "{body}");
+	let mut first = serde_json::Value::Null;
+	for _ in 0..200 {
+		first = http_call(&address, "GET", &format!("/v1/tasks/{}", ids[0]), "").1;
+		if first["state"] != "running" {
+			break;
+		}
+		std::thread::sleep(Duration::from_millis(25));
+	}
+	assert_eq!(first["state"], "done", "the first task finished while draining: {first}");
+	wait_for("no task running");
+	let deadline = Instant::now() + Duration::from_secs(20);
+	let exit = loop {
+		if let Some(exit) = child.try_wait().unwrap() {
+			break exit;
+		}
+		assert!(Instant::now() < deadline, "the service did not stop after its tasks ended");
+		std::thread::sleep(Duration::from_millis(50));
+	};
+	assert!(exit.success(), "exit status {exit}");
+	wait_for("stopped");
+	assert!(
+		log.iter().any(|line| line.contains("waiting for 2 running task(s)")),
+		"{}",
+		log.join("\n")
+	);
+}
+
 #[test]
 fn serve_refuses_a_public_address_without_a_token() {
 	let dir = tempfile::tempdir().unwrap();
@@ -108,6 +211,24 @@ fn serve_refuses_a_public_address_without_a_token() {
 	assert!(!output.status.success());
 	let stderr = String::from_utf8_lossy(&output.stderr);
 	assert!(stderr.contains("needs a bearer token"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_the_cuda_provider_with_a_library_that_has_none() {
+	let dir = tempfile::tempdir().unwrap();
+	let library = onnxruntime_library();
+	let output = Command::new(BINARY)
+		.args(["serve", "--listen", "127.0.0.1:0", "--store", dir.path().to_str().unwrap()])
+		.args(["--onnxruntime-lib", library.to_str().unwrap(), "--onnxruntime-provider", "cuda"])
+		.env_remove("VERITENSOR_EXECUTOR_TOKEN")
+		.output()
+		.unwrap();
+	assert!(!output.status.success());
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(
+		stderr.contains("engine_unavailable") && stderr.contains("no CUDA execution provider"),
+		"{stderr}"
+	);
 }
 
 #[test]

@@ -54,9 +54,12 @@ impl Service {
 		token: Option<&str>,
 	) -> (StatusCode, Vec<u8>) {
 		let mut request =
-			Request::builder().method(method).uri(format!("http://{}{path}", self.address));
+			Request::builder().method(method.clone()).uri(format!("http://{}{path}", self.address));
 		if let Some(token) = token {
 			request = request.header("authorization", format!("Bearer {token}"));
+		}
+		if method == Method::POST {
+			request = request.header("content-type", "application/json");
 		}
 		let response =
 			self.client.request(request.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
@@ -404,14 +407,22 @@ async fn remote_inputs_are_fetched_under_the_policy_and_checked_against_their_ha
 	let (good, other) = (wire(3), wire(4));
 	let hash = format!("0x{}", hex(&input_hash(&good).0));
 	let (good_bytes, other_bytes) = (good.encode(), other.encode());
+	let junk_fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
 	let host = {
+		let counted = junk_fetches.clone();
 		let router = Router::new()
 			.route("/good", get(move || async move { good_bytes }))
 			.route("/other", get(move || async move { other_bytes }))
-			.route("/junk", get(|| async { b"junk".to_vec() }));
+			.route(
+				"/junk",
+				get(move || {
+					counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+					async { b"junk".to_vec() }
+				}),
+			);
 		serve_on_loopback(router).await
 	};
-	let service = Service::start(|_| {}, |config| config.fetch = loopback_policy()).await;
+	let service = Service::start(|_| {}, |config| config.input_fetch = loopback_policy()).await;
 	let model = service.upload(demo_model(INT_MODEL)).await;
 	let remote = |path: &str| {
 		json!({
@@ -440,6 +451,11 @@ async fn remote_inputs_are_fetched_under_the_policy_and_checked_against_their_ha
 		let (got, body) = service.call(Method::POST, "/v1/infer", remote(path)).await;
 		assert_eq!((got, error_kind(&body)), (status, kind), "{path}: {body}");
 	}
+	// Asked again (as a worker does every block until it gives up): answered from memory,
+	// the host is not fetched from again.
+	let (_, body) = service.call(Method::POST, "/v1/infer", remote("/junk")).await;
+	assert_eq!(error_kind(&body), "bad_remote_input");
+	assert_eq!(junk_fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
 	// Inline and remote inputs together are refused.
 	let mut both: Value = serde_json::from_slice(&remote("/good")).unwrap();
 	both["inputs"] =
@@ -453,6 +469,110 @@ async fn remote_inputs_are_fetched_under_the_policy_and_checked_against_their_ha
 	strict.upload(demo_model(INT_MODEL)).await;
 	let (status, body) = strict.call(Method::POST, "/v1/infer", remote("/good")).await;
 	assert_eq!((status, error_kind(&body)), (StatusCode::FORBIDDEN, "remote_input_refused"));
+	// Models allowed from private addresses do not open them to inputs, which any submitter
+	// names.
+	let models_private = Service::start(|_| {}, |config| config.fetch = loopback_policy()).await;
+	models_private.upload(demo_model(INT_MODEL)).await;
+	let (status, body) = models_private.call(Method::POST, "/v1/infer", remote("/good")).await;
+	assert_eq!((status, error_kind(&body)), (StatusCode::FORBIDDEN, "remote_input_refused"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_jobs_on_one_unfetched_model_download_it_once() {
+	use axum::{routing::get, Router};
+	use std::sync::atomic::{AtomicUsize, Ordering};
+	let downloads = Arc::new(AtomicUsize::new(0));
+	let host = {
+		let counted = downloads.clone();
+		let router = Router::new().route(
+			"/int.onnx",
+			get(move || async move {
+				counted.fetch_add(1, Ordering::SeqCst);
+				// Slow enough that every job asks while the first download is under way.
+				tokio::time::sleep(Duration::from_millis(500)).await;
+				demo_model(INT_MODEL)
+			}),
+		);
+		serve_on_loopback(router).await
+	};
+	let service = Arc::new(Service::start(|_| {}, |config| config.fetch = loopback_policy()).await);
+	let hash = format!("0x{}", hex(&sp_crypto_hashing::blake2_256(&demo_model(INT_MODEL))));
+	let vectors = json("test_vectors.json");
+	let pixels = test_pixels(&vectors)[3].clone();
+	let mut body: Value = serde_json::from_slice(&infer_body(&hash, &pixels, "tract")).unwrap();
+	body["fetch_from"] = json!([format!("http://{host}/int.onnx")]);
+	let body = body.to_string().into_bytes();
+
+	let mut ids = Vec::new();
+	for _ in 0..50 {
+		let (status, task) = service.call(Method::POST, "/v1/tasks", body.clone()).await;
+		assert_eq!(status, StatusCode::ACCEPTED, "{task}");
+		ids.push(task["id"].as_str().unwrap().to_string());
+	}
+	let label = vectors["labels"][3].as_i64().unwrap();
+	for id in ids {
+		let mut polled = Value::Null;
+		for _ in 0..500 {
+			(_, polled) = service.call(Method::GET, &format!("/v1/tasks/{id}"), vec![]).await;
+			if polled["state"] != "running" {
+				break;
+			}
+			tokio::time::sleep(Duration::from_millis(20)).await;
+		}
+		assert_eq!(polled["state"], "done", "{polled}");
+		assert_eq!(polled["result"]["outputs"][0]["values"][0].as_i64().unwrap(), label);
+	}
+	assert_eq!(downloads.load(Ordering::SeqCst), 1, "the model host was asked more than once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_a_web_page_or_another_user_could_send_are_refused() {
+	let service = Service::start(|config| config.token = Some("s3cret".into()), |_| {}).await;
+	let model = service.upload(demo_model(INT_MODEL)).await;
+	let vectors = json("test_vectors.json");
+	let body = infer_body(&model, &test_pixels(&vectors)[3], "tract");
+	let send = |headers: Vec<(&'static str, String)>| {
+		let mut request = Request::builder()
+			.method(Method::POST)
+			.uri(format!("http://{}/v1/infer", service.address));
+		for (name, value) in headers {
+			request = request.header(name, value);
+		}
+		let request = request.body(Full::new(Bytes::from(body.clone()))).unwrap();
+		async {
+			let response = service.client.request(request).await.unwrap();
+			let status = response.status();
+			let bytes = response.into_body().collect().await.unwrap().to_bytes();
+			(status, serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null))
+		}
+	};
+	let bearer = ("authorization", "Bearer s3cret".to_string());
+	let json_type = ("content-type", "application/json".to_string());
+
+	// No token, or a wrong one.
+	let (status, reply) = send(vec![json_type.clone()]).await;
+	assert_eq!((status, error_kind(&reply)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+	let wrong = ("authorization", "Bearer s3cre7".to_string());
+	let (status, _) = send(vec![json_type.clone(), wrong]).await;
+	assert_eq!(status, StatusCode::UNAUTHORIZED);
+	// A body a browser may post anywhere without asking: text/plain, or no type at all.
+	let plain = ("content-type", "text/plain".to_string());
+	let (status, reply) = send(vec![bearer.clone(), plain]).await;
+	assert_eq!((status, error_kind(&reply)), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_input"));
+	let (status, _) = send(vec![bearer.clone()]).await;
+	assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+	// A page whose own name resolves to 127.0.0.1 (DNS rebinding) sends its own name.
+	let rebound = ("host", format!("attacker.example:{}", service.address.port()));
+	let (status, reply) = send(vec![bearer.clone(), json_type.clone(), rebound]).await;
+	assert_eq!((status, error_kind(&reply)), (StatusCode::MISDIRECTED_REQUEST, "bad_input"));
+	// The same request, addressed to loopback with its token and type, runs.
+	for host in [service.address.to_string(), format!("localhost:{}", service.address.port())] {
+		let (status, reply) = send(vec![bearer.clone(), json_type.clone(), ("host", host)]).await;
+		assert_eq!(status, StatusCode::OK, "{reply}");
+	}
+	// Health needs no token, but still a loopback host.
+	let (status, _) = service.call_with(Method::GET, "/health", vec![], None).await;
+	assert_eq!(status, StatusCode::OK);
 }
 
 /// Models run in children of this test's executor binary, marked so a test can find its own.

@@ -9,9 +9,10 @@ use sc_service::SpawnTaskHandle;
 use sp_core::offchain::OffchainStorage;
 use std::{path::PathBuf, sync::Arc, time::Duration};
 use veritensor_executor::{
+	engine::OnnxRuntimeProvider,
 	isolation::IsolationConfig,
 	server::{self, ServerConfig},
-	Config, Executor,
+	Config, EngineKind, Executor,
 };
 use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
 use veritensor_runtime::opaque::Block;
@@ -59,11 +60,18 @@ pub struct ExecutorArgs {
 	#[arg(long, value_name = "PATH")]
 	pub onnxruntime_lib: Option<PathBuf>,
 
-	/// Let the embedded executor fetch models and remote inputs from loopback, private and
-	/// link-local addresses too, over HTTP as well as HTTPS (a private network or a test; by
-	/// default only HTTPS from public addresses).
+	/// Let the embedded executor fetch models from loopback, private and link-local addresses
+	/// too, over HTTP as well as HTTPS (a model mirror on a private network, or a test; by
+	/// default only HTTPS from public addresses). Job inputs keep the default policy.
 	#[arg(long)]
 	pub executor_fetch_private: bool,
+
+	/// Let the embedded executor fetch job inputs from loopback, private and link-local
+	/// addresses, over HTTP as well as HTTPS. For test networks only: any submitter names a
+	/// job's input URI, so on a live network this lets strangers make the node reach its own
+	/// private network.
+	#[arg(long)]
+	pub executor_fetch_private_inputs: bool,
 
 	/// Run no executor, as `--executor none`: the off-chain worker then executes no jobs (a
 	/// validator that is not a worker).
@@ -84,6 +92,129 @@ pub struct ExecutorArgs {
 	/// a cgroup in it whose memory.max is the memory limit, instead of RLIMIT_DATA.
 	#[arg(long, value_name = "DIR")]
 	pub executor_cgroup: Option<PathBuf>,
+
+	/// Inferences the embedded executor runs at once, each in its own process [default: 2].
+	#[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+	pub executor_max_concurrent: Option<u32>,
+
+	/// Threads of each ONNX Runtime inference of the embedded executor [default: 1].
+	#[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+	pub executor_threads: Option<u32>,
+
+	/// Where the embedded executor's ONNX Runtime runs models: `cpu`, or `cuda` with a GPU
+	/// build of the library given to --onnxruntime-lib [default: cpu].
+	#[arg(long, value_name = "PROVIDER")]
+	pub executor_onnxruntime_provider: Option<OnnxRuntimeProvider>,
+
+	/// Engine of the embedded executor for models that pin none (tract, onnxruntime,
+	/// interpreter) [default: tract].
+	#[arg(long, value_name = "ENGINE")]
+	pub executor_engine: Option<EngineKind>,
+
+	/// Loaded models the embedded executor keeps in memory per process [default: 16].
+	#[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+	pub executor_cached_models: Option<u32>,
+
+	/// Largest model the embedded executor fetches or accepts, in MiB [default: 64].
+	#[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+	pub executor_max_model_mib: Option<u64>,
+
+	/// Largest input of one job the embedded executor accepts, in KiB [default: 1024].
+	#[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(1..))]
+	pub executor_max_input_kib: Option<u64>,
+
+	/// Deadline of one task of the embedded executor (a job's run, waiting for a slot
+	/// included), in seconds [default: 600].
+	#[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+	pub executor_task_timeout_secs: Option<u64>,
+
+	/// Hosts the embedded executor may fetch models and inputs from (repeatable) [default:
+	/// any public host].
+	#[arg(long, value_name = "HOST")]
+	pub executor_fetch_allow_host: Vec<String>,
+}
+
+impl ExecutorArgs {
+	/// The embedded-only flags given on the command line, by name.
+	fn embedded_only_given(&self) -> Option<&'static str> {
+		let given = [
+			("--executor-store", self.executor_store.is_some()),
+			("--executor-port", self.executor_port != 0),
+			("--onnxruntime-lib", self.onnxruntime_lib.is_some()),
+			("--executor-fetch-private", self.executor_fetch_private),
+			("--executor-fetch-private-inputs", self.executor_fetch_private_inputs),
+			("--executor-cgroup", self.executor_cgroup.is_some()),
+			("--executor-max-concurrent", self.executor_max_concurrent.is_some()),
+			("--executor-threads", self.executor_threads.is_some()),
+			("--executor-engine", self.executor_engine.is_some()),
+			("--executor-onnxruntime-provider", self.executor_onnxruntime_provider.is_some()),
+			("--executor-cached-models", self.executor_cached_models.is_some()),
+			("--executor-max-model-mib", self.executor_max_model_mib.is_some()),
+			("--executor-max-input-kib", self.executor_max_input_kib.is_some()),
+			("--executor-task-timeout-secs", self.executor_task_timeout_secs.is_some()),
+			("--executor-fetch-allow-host", !self.executor_fetch_allow_host.is_empty()),
+		];
+		given.iter().find(|(_, given)| *given).map(|(flag, _)| *flag)
+	}
+
+	/// The embedded executor's configuration, its store under `base_path` unless given.
+	fn executor_config(&self, base_path: &std::path::Path) -> Config {
+		let mut config =
+			Config::new(self.executor_store.clone().unwrap_or_else(|| base_path.join("executor")));
+		config.onnxruntime_library = self.onnxruntime_lib.clone();
+		if let Some(provider) = self.executor_onnxruntime_provider {
+			config.onnxruntime_provider = provider;
+		}
+		if let Some(engine) = self.executor_engine {
+			config.default_engine = engine;
+		}
+		if let Some(threads) = self.executor_threads {
+			config.threads = threads as usize;
+		}
+		if let Some(models) = self.executor_cached_models {
+			config.cached_models = models as usize;
+		}
+		if let Some(mib) = self.executor_max_model_mib {
+			config.max_model_bytes = mib.saturating_mul(1 << 20);
+		}
+		if let Some(kib) = self.executor_max_input_kib {
+			config.max_input_bytes = kib.saturating_mul(1 << 10);
+		}
+		for (policy, private) in [
+			(&mut config.fetch, self.executor_fetch_private),
+			(&mut config.input_fetch, self.executor_fetch_private_inputs),
+		] {
+			if private {
+				policy.schemes = vec!["https".into(), "http".into()];
+				policy.allow_private = true;
+			}
+			if !self.executor_fetch_allow_host.is_empty() {
+				policy.hosts = Some(self.executor_fetch_allow_host.clone());
+			}
+		}
+		config.isolation = Some(IsolationConfig::this_program_with(
+			self.executor_memory_limit_mib,
+			self.executor_cpu_limit_secs,
+			self.executor_cgroup.clone(),
+		));
+		config
+	}
+
+	/// The embedded executor's service: loopback, 5 s synchronous requests (a job's deadline
+	/// is counted in blocks: the off-chain worker uses tasks for long runs).
+	fn server_config(&self) -> ServerConfig {
+		let mut config = ServerConfig::loopback(self.executor_port);
+		config.request_timeout = Duration::from_secs(5);
+		// One line per job would crowd a node's log: `-l veritensor_executor=debug` shows them.
+		config.access_log = log::Level::Debug;
+		if let Some(concurrent) = self.executor_max_concurrent {
+			config.max_concurrent = concurrent as usize;
+		}
+		if let Some(seconds) = self.executor_task_timeout_secs {
+			config.task_timeout = Duration::from_secs(seconds);
+		}
+		config
+	}
 }
 
 /// The demo models (`executor/demo-models`), which the development and local test chains list:
@@ -102,20 +233,14 @@ pub fn start(
 	with_demo_models: bool,
 	worker_keys: usize,
 	spawn: &SpawnTaskHandle,
+	prometheus: Option<&veritensor_executor::metrics::Registry>,
 ) -> Result<Option<ExecutorEndpoint>, String> {
 	let embedded = match args.executor {
 		Some(mode) => mode == ExecutorMode::Embedded,
 		None => args.embedded_by_default && !args.no_executor,
 	};
 	if args.executor_url.is_some() || !embedded {
-		let embedded_only = [
-			("--executor-store", args.executor_store.is_some()),
-			("--executor-port", args.executor_port != 0),
-			("--onnxruntime-lib", args.onnxruntime_lib.is_some()),
-			("--executor-fetch-private", args.executor_fetch_private),
-			("--executor-cgroup", args.executor_cgroup.is_some()),
-		];
-		if let Some((flag, _)) = embedded_only.iter().find(|(_, given)| *given) {
+		if let Some(flag) = args.embedded_only_given() {
 			return Err(format!(
 				"{flag} configures the embedded executor, which this node does not run: add \
 				 --executor embedded (only --dev nodes embed one by default)"
@@ -153,22 +278,28 @@ pub fn start(
 		}));
 	}
 
-	let mut config =
-		Config::new(args.executor_store.clone().unwrap_or_else(|| base_path.join("executor")));
-	config.onnxruntime_library = args.onnxruntime_lib.clone();
-	if args.executor_fetch_private {
-		config.fetch.schemes = vec!["https".into(), "http".into()];
-		config.fetch.allow_private = true;
+	let config = args.executor_config(&base_path);
+	let isolated = config.isolation.as_ref().map(IsolationConfig::describe).unwrap_or_default();
+	if args.executor_fetch_private_inputs {
+		log::warn!(
+			"🧮 --executor-fetch-private-inputs: any job's submitter can make this node fetch \
+			 from its loopback and private network (test networks only)"
+		);
 	}
-	let limits = IsolationConfig::this_program_with(
-		args.executor_memory_limit_mib,
-		args.executor_cpu_limit_secs,
-		args.executor_cgroup.clone(),
-	);
-	let isolated = limits.describe();
-	config.isolation = Some(limits);
 	let store_dir = config.store_dir.clone();
 	let executor = Arc::new(Executor::new(config).map_err(|e| format!("embedded executor: {e}"))?);
+	if let Some(registry) = prometheus {
+		// The same series as its own /metrics, labelled with the chain like the node's.
+		executor
+			.metrics()
+			.register_into(registry)
+			.map_err(|e| format!("embedded executor: registering its metrics: {e}"))?;
+	}
+	match executor.store().remove_leftovers() {
+		Ok(0) => {}
+		Ok(removed) => log::info!("🧮 Removed {removed} partial download(s) from the model store"),
+		Err(error) => log::warn!("🧮 Cleaning the model store: {error}"),
+	}
 	if with_demo_models {
 		for (name, bytes) in DEMO_MODELS {
 			let hash = executor
@@ -181,18 +312,26 @@ pub fn start(
 			);
 		}
 	}
-	let mut server_config = ServerConfig::loopback(args.executor_port);
-	// A job's deadline is counted in blocks: the off-chain worker uses tasks for long runs.
-	server_config.request_timeout = Duration::from_secs(5);
+	let mut server_config = args.server_config();
+	// A new token at every start, known to the off-chain worker through the endpoint record:
+	// another user of this machine, or a page in its browser, cannot drive the executor.
+	let token = server::generate_token().map_err(|e| format!("embedded executor: {e}"))?;
+	let token_file = base_path.join("executor-token");
+	std::fs::create_dir_all(&base_path)
+		.map_err(|e| format!("embedded executor: creating {}: {e}", base_path.display()))?;
+	write_private(&token_file, &token)
+		.map_err(|e| format!("embedded executor: writing {}: {e}", token_file.display()))?;
+	server_config.token = Some(token.clone());
 	let listener =
 		server::bind_in_runtime(&server_config).map_err(|e| format!("embedded executor: {e}"))?;
 	let address = listener.local_addr().map_err(|e| format!("embedded executor: {e}"))?;
 	let engines: Vec<String> =
 		executor.engines().iter().map(|e| format!("{} {}", e.engine.name(), e.version)).collect();
 	log::info!(
-		"🧮 Embedded executor listening on http://{address} (store {}, engines: {}; models run \
-		 in child processes: {isolated})",
+		"🧮 Embedded executor listening on http://{address} (store {}, token in {}, engines: {}; \
+		 models run in child processes: {isolated})",
 		store_dir.display(),
+		token_file.display(),
 		engines.join(", ")
 	);
 	spawn.spawn("veritensor-executor", None, async move {
@@ -202,7 +341,19 @@ pub fn start(
 			log::error!("🧮 Embedded executor stopped: {error}");
 		}
 	});
-	Ok(Some(ExecutorEndpoint { url: format!("http://{address}").into_bytes(), token: Vec::new() }))
+	Ok(Some(ExecutorEndpoint {
+		url: format!("http://{address}").into_bytes(),
+		token: token.into_bytes(),
+	}))
+}
+
+/// Writes `contents` to `path`, readable by this user only.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+	use std::{io::Write, os::unix::fs::OpenOptionsExt};
+	let _ = std::fs::remove_file(path);
+	let mut file =
+		std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+	file.write_all(contents.as_bytes())
 }
 
 /// Writes the endpoint (or its absence) where the off-chain worker reads it.
@@ -220,5 +371,81 @@ pub fn publish<B: sc_client_api::Backend<Block>>(backend: &B, endpoint: Option<&
 			&codec::Encode::encode(endpoint),
 		),
 		None => storage.remove(sp_offchain::STORAGE_PREFIX, EXECUTOR_ENDPOINT_KEY),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::Parser;
+
+	#[derive(Parser)]
+	struct Flags {
+		#[command(flatten)]
+		executor: ExecutorArgs,
+	}
+
+	fn parse(args: &[&str]) -> Result<ExecutorArgs, clap::Error> {
+		Flags::try_parse_from(std::iter::once("node").chain(args.iter().copied()))
+			.map(|flags| flags.executor)
+	}
+
+	#[test]
+	fn the_embedded_executor_takes_its_settings_from_the_flags() {
+		let args = parse(&[
+			"--executor",
+			"embedded",
+			"--executor-max-concurrent",
+			"4",
+			"--executor-threads",
+			"3",
+			"--executor-engine",
+			"interpreter",
+			"--executor-cached-models",
+			"5",
+			"--executor-max-model-mib",
+			"8",
+			"--executor-max-input-kib",
+			"16",
+			"--executor-task-timeout-secs",
+			"30",
+			"--executor-fetch-allow-host",
+			"models.example.org",
+			"--executor-fetch-private",
+		])
+		.unwrap();
+		let config = args.executor_config(std::path::Path::new("/base"));
+		assert_eq!(config.store_dir, PathBuf::from("/base/executor"));
+		assert_eq!(config.default_engine, EngineKind::Interpreter);
+		assert_eq!((config.threads, config.cached_models), (3, 5));
+		assert_eq!((config.max_model_bytes, config.max_input_bytes), (8 << 20, 16 << 10));
+		let hosts = Some(vec!["models.example.org".to_string()]);
+		assert_eq!(config.fetch.hosts, hosts);
+		assert_eq!(config.input_fetch.hosts, hosts);
+		assert!(config.fetch.allow_private, "models from a private mirror");
+		assert!(!config.input_fetch.allow_private, "inputs stay public-only");
+		let server = args.server_config();
+		assert_eq!(server.max_concurrent, 4);
+		assert_eq!(server.task_timeout, Duration::from_secs(30));
+		assert!(server.listen.ip().is_loopback());
+
+		// Defaults: those of the executor, with 5 s synchronous requests.
+		let defaults = parse(&["--executor", "embedded"]).unwrap();
+		assert_eq!(defaults.embedded_only_given(), None);
+		let (config, server) =
+			(defaults.executor_config(std::path::Path::new("/base")), defaults.server_config());
+		assert_eq!((config.default_engine, config.threads), (EngineKind::Tract, 1));
+		assert_eq!((server.max_concurrent, server.request_timeout), (2, Duration::from_secs(5)));
+		assert!(!config.fetch.allow_private && !config.input_fetch.allow_private);
+	}
+
+	#[test]
+	fn settings_of_an_executor_the_node_does_not_run_are_named_and_nonsense_refused() {
+		let args = parse(&["--executor", "none", "--executor-threads", "2"]).unwrap();
+		assert_eq!(args.embedded_only_given(), Some("--executor-threads"));
+		let args = parse(&["--executor-fetch-private-inputs"]).unwrap();
+		assert_eq!(args.embedded_only_given(), Some("--executor-fetch-private-inputs"));
+		assert!(parse(&["--executor-max-concurrent", "0"]).is_err());
+		assert!(parse(&["--executor-engine", "pytorch"]).is_err());
 	}
 }

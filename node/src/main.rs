@@ -8,6 +8,7 @@ mod equivocation;
 mod rpc;
 mod service;
 mod worker_keys;
+mod worker_metrics;
 
 use veritensor_executor::isolation::{self, limits::LimitAwareAllocator};
 

@@ -266,9 +266,16 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		development_chain,
 		worker_keys.len(),
 		&task_manager.spawn_handle(),
+		config.prometheus_registry(),
 	)
 	.map_err(ServiceError::Other)?;
 	crate::embedded_executor::publish(&*backend, executor_endpoint.as_ref());
+	if let (Some(registry), Some(storage)) =
+		(config.prometheus_registry(), backend.offchain_storage())
+	{
+		crate::worker_metrics::register(registry, storage, keystore_container.keystore())
+			.map_err(ServiceError::Other)?;
+	}
 
 	if config.offchain_worker.enabled {
 		let offchain_workers =

@@ -4,9 +4,9 @@
 mod common;
 
 use codec::Decode;
-use common::{http_get, http_request, wait_until, Node};
+use common::{http_get, http_request_with, wait_until, Node};
 use serde_json::json;
-use std::time::Duration;
+use std::{os::unix::fs::PermissionsExt, time::Duration};
 use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
 
 /// Alice's sr25519 public key: the dev node's BABE key and worker key.
@@ -114,8 +114,6 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 	assert_eq!(executor_health["engines"][0]["engine"], "tract");
 	// The development chain lists the float demo model at genesis; its file is in store.
 	let float_model = "0x810f3fd8a086a7e5020e9c3a63f965ba45c4b85e102538e1b1abcecaa330f040";
-	let (status, body) = http_get(&address, &format!("/v1/models/{float_model}")).expect("model");
-	assert!(status.contains("200"), "{status}: {body}");
 	let listed =
 		node.rpc("state_getStorage", json!([models_storage_key(float_model)])).expect("storage");
 	assert!(listed.is_string(), "the float demo model is not in the registry");
@@ -130,6 +128,48 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 			.map(|i| u8::from_str_radix(&stored[i..i + 2], 16).expect("hex"))
 			.collect::<Vec<u8>>()
 	};
+	// The off-chain worker's endpoint record carries the token this start drew; without it,
+	// or with a body that does not say it is JSON, the executor does nothing.
+	let bytes = local_storage(EXECUTOR_ENDPOINT_KEY);
+	let endpoint = ExecutorEndpoint::decode(&mut &bytes[..]).expect("a SCALE endpoint");
+	assert_eq!(endpoint.url, format!("http://{address}").into_bytes());
+	let token = String::from_utf8(endpoint.token).expect("a text token");
+	assert_eq!(token.len(), 64, "a 32-byte token in hex: {token}");
+	let token_file = log
+		.split("token in ")
+		.nth(1)
+		.and_then(|rest| rest.split(", engines").next())
+		.map(std::path::PathBuf::from)
+		.expect("the log names the token file");
+	assert_eq!(std::fs::read_to_string(&token_file).expect("the token file"), token);
+	let mode = std::fs::metadata(&token_file).expect("token file").permissions().mode();
+	assert_eq!(mode & 0o077, 0, "the token file is readable by its owner only: {mode:o}");
+	let json_type = "Content-Type: application/json\r\n";
+	let bearer = format!("Authorization: Bearer {token}\r\n");
+	let authorised = format!("{json_type}{bearer}");
+	let ones = vec![1; 64];
+	let digits = json!({"model": float_model,
+		"inputs": [{"elem": "F32", "shape": [1, 64], "frac_bits": 0, "values": ones}]})
+	.to_string();
+	for (headers, refused) in [
+		(json_type.to_string(), "401"),
+		(format!("Content-Type: text/plain\r\n{bearer}"), "415"),
+		(authorised.clone(), ""),
+	] {
+		let (status, body) =
+			http_request_with(&address, "POST", "/v1/infer", &headers, digits.as_bytes())
+				.expect("the executor answers");
+		let expected = if refused.is_empty() { "200" } else { refused };
+		assert!(status.contains(expected), "{headers:?}: {status}: {body}");
+	}
+	let (status, body) =
+		http_request_with(&address, "GET", &format!("/v1/models/{float_model}"), "", b"")
+			.expect("model info");
+	assert!(status.contains("401"), "model info without the token: {status}: {body}");
+	let call = |method: &str, path: &str, body: &[u8]| {
+		http_request_with(&address, method, path, &authorised, body)
+	};
+
 	// A model whose memory follows an input value, asked for 8 GiB: the child running it dies
 	// at its memory limit, the request ends in resource_exhausted, and the node, its executor
 	// and other models go on.
@@ -138,7 +178,7 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 			.join("../executor/tests/data/range_from_input.onnx"),
 	)
 	.expect("the range fixture");
-	let (status, body) = http_request(&address, "PUT", "/v1/models", &range_model).expect("upload");
+	let (status, body) = call("PUT", "/v1/models", &range_model).expect("upload");
 	assert!(status.contains("201"), "{status}: {body}");
 	let range: serde_json::Value = serde_json::from_str(&body).expect("upload JSON");
 	let range_request = |n: i64| {
@@ -149,30 +189,44 @@ fn dev_node_authors_finalises_and_exits_cleanly() {
 	};
 	let best_before = node.best_number().expect("best block");
 	let (status, body) =
-		http_request(&address, "POST", "/v1/infer", &range_request(i32::MAX as i64))
-			.expect("the executor answers");
+		call("POST", "/v1/infer", &range_request(i32::MAX as i64)).expect("the executor answers");
 	assert!(status.contains("422") && body.contains("resource_exhausted"), "{status}: {body}");
 	node.assert_running();
 	let (status, _) = http_get(&address, "/health").expect("executor health");
 	assert!(status.contains("200"), "{status}");
-	let (status, body) =
-		http_request(&address, "POST", "/v1/infer", &range_request(4)).expect("a small range");
+	let (status, body) = call("POST", "/v1/infer", &range_request(4)).expect("a small range");
 	assert!(status.contains("200") && body.contains("[6]"), "{status}: {body}");
-	let ones = vec![1; 64];
-	let digits = json!({"model": float_model,
-		"inputs": [{"elem": "F32", "shape": [1, 64], "frac_bits": 0, "values": ones}]});
-	let (status, body) =
-		http_request(&address, "POST", "/v1/infer", digits.to_string().as_bytes()).expect("digits");
+	let (status, body) = call("POST", "/v1/infer", digits.as_bytes()).expect("digits");
 	assert!(status.contains("200"), "{status}: {body}");
+	// The executor's metrics are on the node's own Prometheus endpoint.
+	let prometheus = format!("127.0.0.1:{}", node.prometheus_port);
+	let (status, metrics) = http_get(&prometheus, "/metrics").expect("the node's metrics");
+	assert!(status.contains("200"), "{status}");
+	let value = |name: &str, label: &str| -> Option<f64> {
+		metrics.lines().find_map(|line| {
+			let (series, value) = line.rsplit_once(' ')?;
+			(series.starts_with(&format!("{name}{{")) && series.contains(label))
+				.then(|| value.parse().ok())
+				.flatten()
+		})
+	};
+	for (name, label, at_least) in [
+		("veritensor_executor_requests_total", "endpoint=\"infer\"", 4.0),
+		("veritensor_executor_errors_total", "kind=\"resource_exhausted\"", 1.0),
+		("veritensor_executor_errors_total", "kind=\"unauthorized\"", 1.0),
+		("veritensor_executor_child_processes_started_total", "chain=\"veritensor_dev\"", 1.0),
+		("substrate_block_height", "status=\"best\"", 1.0),
+	] {
+		let found = value(name, label);
+		assert!(
+			found.is_some_and(|found| found >= at_least),
+			"{name} {label}: {found:?}, expected at least {at_least}; the node's metrics:\n{metrics}"
+		);
+	}
 	let authoring = wait_until(Duration::from_secs(60), || {
 		node.best_number().is_some_and(|best| best > best_before)
 	});
 	assert!(authoring, "no block authored after the memory bomb:\n{}", node.log_tail());
-
-	let bytes = local_storage(EXECUTOR_ENDPOINT_KEY);
-	let endpoint = ExecutorEndpoint::decode(&mut &bytes[..]).expect("a SCALE endpoint");
-	assert_eq!(endpoint.url, format!("http://{address}").into_bytes());
-	assert!(endpoint.token.is_empty());
 
 	let status = node.interrupt(Duration::from_secs(60));
 	assert!(status.success(), "the node exited with {status} after SIGINT");

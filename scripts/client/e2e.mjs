@@ -35,7 +35,7 @@
 // Set VERITENSOR_KEEP_E2E (and VERITENSOR_KEEP_DEMO) to keep the nodes' directories and logs.
 import {
   NodeProcess, UNITS, bestNumber, demoModels, digitInput, encodeTensors, escrowHeld,
-  expectError, fail, followJobs, inline, insertWorkerKey, keyring, registerWorker, send,
+  expectError, fail, followJobs, freePort, inline, insertWorkerKey, keyring, registerWorker, send,
   sleep, submitJobs, testChainSpec, testVectors, waitForBlock,
 } from './lib.mjs';
 import { moneyChecks, runDemo } from './demo.mjs';
@@ -96,15 +96,17 @@ async function workerNodes(dir) {
   const api = await validator.connect();
   const workerBase = join(dir, 'worker');
   insertWorkerKey(nodeBin, ['--chain', spec, '--base-path', workerBase], '//E2eWorker');
+  const prometheusPort = await freePort();
   const worker = new NodeProcess(nodeBin, 'worker', [
-    '--chain', spec, '--base-path', workerBase,
+    '--chain', spec, '--base-path', workerBase, '--prometheus-port', String(prometheusPort),
     // Not a --dev node: it runs models only when asked to.
     '--executor', 'embedded', '--executor-store', join(dir, 'store'),
-    // The test's input host is on loopback, which the default fetch policy refuses.
-    '--executor-fetch-private',
+    // The test's input host is on loopback, which the default input policy refuses.
+    '--executor-fetch-private-inputs',
     '--bootnodes', await validator.multiaddr(),
   ], dir);
   await worker.start();
+  worker.prometheusPort = prometheusPort;
   return { validator, worker, api };
 }
 
@@ -310,6 +312,18 @@ async function faultsAndRestart() {
       'every escrow of these jobs is released');
     check(/cannot execute \(ModelUnsupported\): corrupt_model/.test(worker.log()),
       'the worker node logged the executor\'s corrupt_model error');
+    // The worker node's Prometheus endpoint: its executor's series and its worker key's.
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.prometheusPort}/metrics`)).text();
+    // One line of a series: its name, every label fragment given, and a value of at least 1.
+    const series = (name, ...labels) => metrics.split('\n').some((line) =>
+      line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)) &&
+      Number(line.slice(line.lastIndexOf(' ') + 1)) >= 1);
+    const keyLabel = `worker="${workerKey}"`;
+    check(series('veritensor_worker_answers_total', 'answer="output"', keyLabel) &&
+      series('veritensor_worker_answers_total', 'answer="ModelUnsupported"', keyLabel) &&
+      series('veritensor_executor_requests_total', 'endpoint="submit_task"') &&
+      metrics.includes('veritensor_worker_pending_answers{'),
+      'the worker node\'s /metrics shows its executor\'s requests and its worker key\'s answers by kind');
     const finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
     await waitForBlock(api, (await bestNumber(api)) + 2);
     const later = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();

@@ -67,7 +67,9 @@ export class NodeProcess {
     this.exited = false;
     this.proc = spawn(this.nodeBin, [
       '--rpc-port', String(this.rpcPort), '--port', String(this.p2pPort),
-      '--no-prometheus', '--no-telemetry', '--no-mdns', ...this.args,
+      // Prometheus only where a test reads it.
+      ...(this.args.includes('--prometheus-port') ? [] : ['--no-prometheus']),
+      '--no-telemetry', '--no-mdns', ...this.args,
     ], { stdio: ['ignore', log, log] });
     this.proc.on('exit', () => { this.exited = true; });
     recordPid(this.proc.pid);

@@ -6,7 +6,10 @@ mod onnxruntime;
 mod tract;
 
 pub use self::interpreter::{Interpreter, INTERPRETER_VERSION};
-pub use self::onnxruntime::{session as onnxruntime_session, shared_environment, OnnxRuntime};
+pub use self::onnxruntime::{
+	session as onnxruntime_session, shared_environment, OnnxRuntime,
+	Provider as OnnxRuntimeProvider,
+};
 pub use self::tract::Tract;
 
 use crate::{error::Result, tensor::EngineTensor};

@@ -27,6 +27,40 @@ pub struct OnnxRuntime {
 	environment: Environment,
 	version: String,
 	threads: usize,
+	provider: Provider,
+}
+
+/// Where ONNX Runtime runs models.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+	/// The CPU, with any build of the library.
+	#[default]
+	Cpu,
+	/// An NVIDIA GPU through the CUDA execution provider: needs a GPU build of the library
+	/// (the `onnxruntime-gpu` wheel), CUDA and cuDNN. Never falls back to the CPU.
+	Cuda,
+}
+
+impl Provider {
+	/// Its name on the command line.
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::Cpu => "cpu",
+			Self::Cuda => "cuda",
+		}
+	}
+}
+
+impl core::str::FromStr for Provider {
+	type Err = String;
+	fn from_str(text: &str) -> core::result::Result<Self, String> {
+		match text {
+			"cpu" => Ok(Self::Cpu),
+			"cuda" => Ok(Self::Cuda),
+			other => Err(format!("`{other}` is not an ONNX Runtime provider (cpu, cuda)")),
+		}
+	}
 }
 
 /// A session. ONNX Runtime sessions are not safe to run from two threads at once, so runs on
@@ -86,11 +120,34 @@ pub fn shared_environment(library: &Path) -> Result<Environment> {
 
 impl OnnxRuntime {
 	/// Loads ONNX Runtime from `library` (a path to `libonnxruntime.so.*`), or shares the
-	/// environment already loaded from it.
-	pub fn new(library: &Path, threads: usize) -> Result<Self> {
+	/// environment already loaded from it, to run models on `provider`.
+	///
+	/// The provider is part of the version (`1.31.1+cuda`): a GPU's kernels round differently
+	/// from the CPU's, so a model pinned to an exact engine version is never answered by the
+	/// other, and a quorum compares like with like. Fails with `engine_unavailable` if the
+	/// library lacks the provider.
+	pub fn new(library: &Path, threads: usize, provider: Provider) -> Result<Self> {
 		let environment = shared_environment(library)?;
-		let version = release_from_build_info(ort::info()).unwrap_or_else(|| "unknown".into());
-		Ok(Self { environment, version, threads: threads.max(1) })
+		let release = release_from_build_info(ort::info()).unwrap_or_else(|| "unknown".into());
+		let version = match provider {
+			Provider::Cpu => release,
+			Provider::Cuda => {
+				use ort::ep::ExecutionProvider;
+				let available = ort::ep::CUDA::is_available().map_err(|e| {
+					Error::EngineUnavailable(format!("onnxruntime: listing its providers: {e}"))
+				})?;
+				if !available {
+					return Err(Error::EngineUnavailable(format!(
+						"onnxruntime: the library at {} has no CUDA execution provider; give \
+						 a GPU build (the onnxruntime-gpu wheel, with CUDA and cuDNN installed) \
+						 or run on the CPU",
+						library.display()
+					)));
+				}
+				format!("{release}+cuda")
+			}
+		};
+		Ok(Self { environment, version, threads: threads.max(1), provider })
 	}
 }
 
@@ -122,7 +179,7 @@ impl Backend for OnnxRuntime {
 	}
 
 	fn load(&self, model: &[u8], _inputs: &InputPlan) -> Result<Box<dyn LoadedModel>> {
-		let session = session(&self.environment, model, self.threads)?;
+		let session = session_on(&self.environment, model, self.threads, self.provider)?;
 		let inputs = session.inputs().len();
 		let output_names = session.outputs().iter().map(|o| o.name().to_string()).collect();
 		Ok(Box::new(OrtModel { session: Mutex::new(session), inputs, output_names }))
@@ -167,6 +224,15 @@ fn run_error(error: ort::Error) -> Error {
 /// A session with the options the executor uses everywhere: `threads` intra-op threads, one
 /// inter-op thread, every graph optimisation.
 pub fn session(environment: &Environment, model: &[u8], threads: usize) -> Result<Session> {
+	session_on(environment, model, threads, Provider::Cpu)
+}
+
+fn session_on(
+	environment: &Environment,
+	model: &[u8],
+	threads: usize,
+	provider: Provider,
+) -> Result<Session> {
 	let options = |e: ort::Error<_>| engine_error("session options", e);
 	let mut builder = Session::builder(environment)
 		.map_err(load_error)?
@@ -176,6 +242,26 @@ pub fn session(environment: &Environment, model: &[u8], threads: usize) -> Resul
 		.map_err(options)?
 		.with_optimization_level(GraphOptimizationLevel::Level3)
 		.map_err(options)?;
+	if provider == Provider::Cuda {
+		let cuda = |e: ort::Error<_>| {
+			Error::EngineUnavailable(format!("onnxruntime: the CUDA provider: {e}"))
+		};
+		// Repeatable rather than fastest: the algorithm cuDNN's default picks, not the one an
+		// exhaustive search times fastest on this run; no TF32; deterministic kernels; and a
+		// graph the GPU cannot take whole fails instead of running partly on the CPU.
+		let provider = ort::ep::CUDA::default()
+			.with_conv_algorithm_search(ort::ep::cuda::ConvAlgorithmSearch::Default)
+			.with_tf32(false)
+			.build()
+			.error_on_failure();
+		builder = builder
+			.with_execution_providers([provider])
+			.map_err(cuda)?
+			.with_deterministic_compute(true)
+			.map_err(cuda)?
+			.with_disable_cpu_fallback()
+			.map_err(cuda)?;
+	}
 	builder.commit_from_memory(model).map_err(load_error)
 }
 

@@ -103,6 +103,14 @@ fn start(hello: &Hello) -> Result<Executor> {
 	// processes of the user.
 	// SAFETY: prctl with PR_SET_DUMPABLE and a plain integer argument.
 	unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0) };
+	// A stop signal meant for the service (a terminal's Ctrl-C reaches its whole process
+	// group; systemd signals every process of the unit) must not end a run it is draining:
+	// a child ends with its parent instead.
+	// SAFETY: signal with SIG_IGN installs no handler code.
+	unsafe {
+		libc::signal(libc::SIGTERM, libc::SIG_IGN);
+		libc::signal(libc::SIGINT, libc::SIG_IGN);
+	}
 	end_with_parent();
 	if let Some(bytes) = hello.rlimit_data_bytes {
 		limits::limit_own_memory(bytes)?;
@@ -114,6 +122,7 @@ fn start(hello: &Hello) -> Result<Executor> {
 	config.default_engine = hello.default_engine;
 	config.onnxruntime_library = hello.onnxruntime_library.clone();
 	config.threads = hello.threads;
+	config.onnxruntime_provider = hello.onnxruntime_provider;
 	config.default_output_frac_bits = hello.default_output_frac_bits;
 	Executor::new(config)
 }

@@ -226,6 +226,7 @@ impl Pool {
 			default_engine: executor.default_engine,
 			onnxruntime_library: executor.onnxruntime_library.clone(),
 			threads: executor.threads,
+			onnxruntime_provider: executor.onnxruntime_provider,
 			default_output_frac_bits: executor.default_output_frac_bits,
 			rlimit_data_bytes: (cgroup.is_none() && config.memory_bytes > 0)
 				.then_some(config.memory_bytes),

@@ -41,6 +41,8 @@ pub struct Hello {
 	pub onnxruntime_library: Option<PathBuf>,
 	/// Threads per ONNX Runtime run.
 	pub threads: usize,
+	/// Where ONNX Runtime runs.
+	pub onnxruntime_provider: crate::engine::OnnxRuntimeProvider,
 	/// Fraction bits of float outputs without a schema.
 	pub default_output_frac_bits: u8,
 	/// `RLIMIT_DATA` the child sets on itself; `None` under a cgroup, or without a limit.

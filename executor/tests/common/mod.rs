@@ -147,6 +147,7 @@ pub fn loopback_policy() -> veritensor_executor::fetch::FetchPolicy {
 		hosts: None,
 		allow_private: true,
 		timeout: std::time::Duration::from_secs(5),
+		..Default::default()
 	}
 }
 

@@ -40,6 +40,7 @@ pub struct Node {
 	pub name: String,
 	pub rpc_port: u16,
 	pub p2p_port: u16,
+	pub prometheus_port: u16,
 	pub log_path: PathBuf,
 	child: Mutex<Option<Child>>,
 	_dir: tempdir::TempDir,
@@ -87,10 +88,12 @@ impl Node {
 		let log = File::create(&log_path).expect("log file can be created");
 		let rpc_port = free_port();
 		let p2p_port = free_port();
+		let prometheus_port = free_port();
 		let child = Command::new(env!("CARGO_BIN_EXE_veritensor-node"))
 			.args(args)
 			.args(["--rpc-port", &rpc_port.to_string(), "--port", &p2p_port.to_string()])
-			.args(["--no-telemetry", "--no-prometheus", "--no-mdns"])
+			.args(["--prometheus-port", &prometheus_port.to_string()])
+			.args(["--no-telemetry", "--no-mdns"])
 			.stdout(Stdio::null())
 			.stderr(log)
 			.spawn()
@@ -100,6 +103,7 @@ impl Node {
 			name: name.into(),
 			rpc_port,
 			p2p_port,
+			prometheus_port,
 			log_path,
 			child: Mutex::new(Some(child)),
 			_dir: dir,
@@ -275,11 +279,22 @@ pub fn http_request(
 	path: &str,
 	body: &[u8],
 ) -> Result<(String, String), String> {
+	http_request_with(address, method, path, "Content-Type: application/json\r\n", body)
+}
+
+/// [`http_request`] with `headers` (each line ending in CRLF) instead of the JSON content
+/// type.
+pub fn http_request_with(
+	address: &str,
+	method: &str,
+	path: &str,
+	headers: &str,
+	body: &[u8],
+) -> Result<(String, String), String> {
 	let mut stream = TcpStream::connect(address).map_err(|e| e.to_string())?;
 	stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
 	let head = format!(
-		"{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-		 Content-Length: {}\r\n\r\n",
+		"{method} {path} HTTP/1.0\r\nHost: {address}\r\n{headers}Content-Length: {}\r\n\r\n",
 		body.len()
 	);
 	stream.write_all(head.as_bytes()).map_err(|e| e.to_string())?;

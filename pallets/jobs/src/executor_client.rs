@@ -39,6 +39,22 @@ impl ClientError {
 		matches!(self, Self::Executor { kind: Some(kind), .. } if kind.is_permanent())
 	}
 
+	/// Whether the failure is about fetching a job's remote input (unreachable, refused by the
+	/// executor's policy, or not the announced tensors).
+	pub fn is_input_fetch(&self) -> bool {
+		matches!(
+			self,
+			Self::Executor {
+				kind: Some(
+					ExecutorErrorKind::InputUnavailable
+						| ExecutorErrorKind::BadRemoteInput
+						| ExecutorErrorKind::RemoteInputRefused
+				),
+				..
+			}
+		)
+	}
+
 	/// The reason to report to the chain when giving up on the job over this failure.
 	pub fn reason(&self) -> CannotExecuteReason {
 		match self {

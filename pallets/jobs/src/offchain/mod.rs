@@ -36,6 +36,7 @@ use crate::{
 };
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
+use core::cell::Cell;
 use frame_support::{dispatch::DispatchClass, traits::Get, BoundedVec};
 use frame_system::{
 	offchain::{CreateAuthorizedTransaction, SubmitTransaction},
@@ -52,7 +53,7 @@ use sp_runtime::{
 };
 use veritensor_primitives::{
 	hashing::commitment,
-	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY},
+	offchain::{ExecutorEndpoint, WorkerMetrics, EXECUTOR_ENDPOINT_KEY, WORKER_METRICS_PREFIX},
 	traits::WorkerStaking,
 	JobId, WorkerId,
 };
@@ -149,7 +150,8 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 			log!(debug, "worker {}: the previous run is still busy", key_hex(&key));
 			continue;
 		};
-		WorkerRun::<T> { key, endpoint: &endpoint, now, run_deadline }.run();
+		WorkerRun::<T> { key, endpoint: &endpoint, now, run_deadline, pool_refusals: Cell::new(0) }
+			.run();
 	}
 }
 
@@ -160,6 +162,8 @@ pub(crate) struct WorkerRun<'a, T: Config> {
 	pub now: BlockNumberFor<T>,
 	/// When the run's time budget ends.
 	pub run_deadline: Timestamp,
+	/// Batches the pool did not take in this run.
+	pub pool_refusals: Cell<u64>,
 }
 
 impl<T: Config> WorkerRun<'_, T> {
@@ -248,6 +252,32 @@ impl<T: Config> WorkerRun<'_, T> {
 			self.send(&mut journal, fresh);
 			self.send(&mut journal, resent);
 			store.set(&journal);
+		}
+		self.count(&stored, &journal);
+	}
+
+	/// Adds what this run did (answers signed, batches refused) to the key's metrics, and
+	/// records what it leaves pending. Under the key's run lock, like the journal.
+	fn count(&self, before: &Journal, after: &Journal) {
+		let key = [WORKER_METRICS_PREFIX, self.key.as_ref()].concat();
+		let store = StorageValueRef::persistent(&key);
+		let mut metrics = store.get::<WorkerMetrics>().ok().flatten().unwrap_or_default();
+		let recorded = metrics.clone();
+		let signed = after.answers.iter().filter(|answer| {
+			before.answer(answer.job).is_none_or(|earlier| earlier.answer != answer.answer)
+		});
+		for answer in signed {
+			match Answer::<T>::decode(&mut &answer.answer[..]) {
+				Ok(Answer::CannotExecute { reason }) => metrics.note_cannot_execute(reason),
+				Ok(_) => metrics.outputs = metrics.outputs.saturating_add(1),
+				Err(_) => {}
+			}
+		}
+		metrics.pool_refusals = metrics.pool_refusals.saturating_add(self.pool_refusals.get());
+		metrics.pending_answers = after.answers.len().saturated_into();
+		metrics.running_tasks = after.tasks.len().saturated_into();
+		if metrics != recorded {
+			store.set(&metrics);
 		}
 	}
 
@@ -446,6 +476,7 @@ impl<T: Config> WorkerRun<'_, T> {
 				}
 			}
 			Err(()) => {
+				self.pool_refusals.set(self.pool_refusals.get().saturating_add(1));
 				log!(
 					info,
 					"worker {key}: the pool did not take the answers to jobs {jobs:?} (already \

@@ -47,7 +47,15 @@ impl Failure {
 
 impl From<ClientError> for Failure {
 	fn from(error: ClientError) -> Self {
-		let (reason, permanent) = (error.reason(), error.is_permanent());
+		// A remote input's failures wait for the give-up point whatever their kind, and all
+		// give the same reason: answered at once, or as "beyond this worker's limits", a
+		// refused or mismatched input would tell its submitter whether this worker reached the
+		// URI (a probe of the worker's network).
+		let (reason, permanent) = if error.is_input_fetch() {
+			(CannotExecuteReason::InputUnavailable, false)
+		} else {
+			(error.reason(), error.is_permanent())
+		};
 		let detail = match error {
 			ClientError::Executor { name, message, .. } => format!("{name}: {message}"),
 			ClientError::Unreachable(message) | ClientError::Malformed(message) => message,

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use veritensor_primitives::WorkerId;
 use veritensor_primitives::{
 	hashing::{input_hash, output_hash},
-	offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY},
+	offchain::{ExecutorEndpoint, WorkerMetrics, EXECUTOR_ENDPOINT_KEY, WORKER_METRICS_PREFIX},
 	traits::ModelRegistry,
 	worker_key::WORKER_KEY_TYPE,
 	Receipt, Tensor,
@@ -195,6 +195,14 @@ fn land_sent_output(node: &Node, value: i64) {
 	let (_, answers) = opened(&sent[0]);
 	assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(value)));
 	assert_ok!(land_tx(&sent[0]));
+}
+
+/// What worker key `seed`'s runs recorded for the node's metrics.
+fn metrics(seed: u8) -> WorkerMetrics {
+	let key = [WORKER_METRICS_PREFIX, worker(seed).as_ref()].concat();
+	sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, &key)
+		.map(|bytes| WorkerMetrics::decode(&mut &bytes[..]).expect("readable metrics"))
+		.unwrap_or_default()
 }
 
 fn journal(seed: u8) -> Journal {
@@ -585,18 +593,58 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 		node.expect_poll("t3", failed("t3", "input_unavailable"));
 		run::<Test>(4);
 
-		// Outputs and input errors no retry can cure are answered; the unreachable one waits.
+		// The output is answered; both input failures wait, the tampered one too although no
+		// retry cures it: answered at once, it would tell the submitter that this worker
+		// reached the URI.
 		let sent = node.take_sent();
 		let (_, answers) = opened(&sent[0]);
-		assert_eq!(answers.len(), 2);
+		assert_eq!(answers.len(), 1);
 		assert!(matches!(&answers[0].answer, Answer::Output { output, .. } if *output == label(6)));
-		assert_eq!(
-			(answers[1].job, answers[1].answer.clone()),
-			(tampered, Answer::CannotExecute { reason: CannotExecuteReason::InputUnavailable })
-		);
 		assert_ok!(land_tx(&sent[0]));
 		assert!(crate::Results::<Test>::get(good).is_some());
+		assert!(crate::Jobs::<Test>::get(tampered).is_some());
 		assert!(crate::Jobs::<Test>::get(unreachable).is_some());
+		let counted = metrics(1);
+		assert_eq!((counted.outputs, counted.cannot_execute.len()), (1, 0));
+		assert_eq!(counted.pending_answers, 1, "sent, not seen on chain by the run's end");
+
+		// At the give-up point both are answered in the same call and with the same reason,
+		// refused by this executor's policy or not: nothing tells one failure from another.
+		let deadline = crate::Jobs::<Test>::get(tampered).unwrap().deadline;
+		let give_up = deadline - crate::offchain::GIVE_UP_MARGIN as u64;
+		run_to_block(give_up);
+		for (path, kind) in
+			[("tampered", "bad_remote_input"), ("unreachable", "remote_input_refused")]
+		{
+			node.expect("POST", "/v1/tasks", request(path), error(kind));
+		}
+		run_at(give_up);
+		let sent = node.take_sent();
+		assert_eq!(sent.len(), 1);
+		let (_, answers) = opened(&sent[0]);
+		let reasons: Vec<_> = answers.iter().map(|a| (a.job, a.answer.clone())).collect();
+		let cannot = |reason| Answer::CannotExecute { reason };
+		assert_eq!(
+			reasons,
+			vec![
+				(tampered, cannot(CannotExecuteReason::InputUnavailable)),
+				(unreachable, cannot(CannotExecuteReason::InputUnavailable)),
+			]
+		);
+		assert_ok!(land_tx(&sent[0]));
+		assert!(crate::Jobs::<Test>::get(tampered).is_none());
+		assert!(crate::Jobs::<Test>::get(unreachable).is_none());
+		// Counted once each, by reason, and not again when the next run finds them on chain.
+		let expected = WorkerMetrics {
+			outputs: 1,
+			cannot_execute: vec![(CannotExecuteReason::InputUnavailable, 2)],
+			pool_refusals: 0,
+			pending_answers: 2,
+			running_tasks: 0,
+		};
+		assert_eq!(metrics(1), expected);
+		run_at(give_up + 1);
+		assert_eq!(metrics(1), WorkerMetrics { pending_answers: 0, ..expected });
 	});
 }
 
@@ -768,6 +816,7 @@ fn at_the_last_chance_a_job_without_an_answer_is_given_up_even_with_no_time_left
 			endpoint: &endpoint,
 			now: System::block_number(),
 			run_deadline: sp_io::offchain::timestamp(),
+			pool_refusals: Default::default(),
 		};
 		out_of_time.answer(&mut journal, &due);
 		// Both are answered "cannot execute", in time for the deadline.
