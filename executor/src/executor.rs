@@ -42,6 +42,10 @@ pub struct Config {
 	/// Models kept loaded in memory, per engine (each with up to four input shapes); the least
 	/// recently used is dropped beyond this.
 	pub cached_models: usize,
+	/// Model file bytes kept loaded in all (a model's memory in an engine grows with its file:
+	/// its weights); least recently used models are dropped beyond this, but never the one
+	/// just loaded.
+	pub cache_bytes: u64,
 	/// The engine used when a request names none.
 	pub default_engine: EngineKind,
 	/// `libonnxruntime.so` to load; without it only tract is available.
@@ -74,6 +78,7 @@ impl Config {
 			max_model_bytes: 64 << 20,
 			max_input_bytes: 1 << 20,
 			cached_models: 16,
+			cache_bytes: 512 << 20,
 			default_engine: EngineKind::Tract,
 			onnxruntime_library: None,
 			onnxruntime_provider: OnnxRuntimeProvider::Cpu,
@@ -195,6 +200,8 @@ const PLANS_PER_MODEL: usize = 4;
 struct Loaded {
 	model: Box<dyn LoadedModel>,
 	signature: Signature,
+	/// The size of its file.
+	bytes: u64,
 }
 
 /// Runs models from its store on its engines.
@@ -532,7 +539,7 @@ impl Executor {
 			check_schema_names(&signature, schema)?;
 		}
 		let model = guarded("loading the model", || backend.load(&bytes, plan))?;
-		Ok(Arc::new(Loaded { model, signature }))
+		Ok(Arc::new(Loaded { model, signature, bytes: bytes.len() as u64 }))
 	}
 
 	/// The loaded model for these inputs, if any; compares shapes in place so that a hit
@@ -564,6 +571,13 @@ impl Executor {
 			plans.remove(0);
 		}
 		plans.push((plan, loaded));
+		let held = |cache: &LruCache<_, LoadedPlans>| -> u64 {
+			cache.iter().flat_map(|(_, plans)| plans).map(|(_, loaded)| loaded.bytes).sum()
+		};
+		// The model just loaded is the most recently used: the others go first.
+		while cache.len() > 1 && held(&cache) > self.config.cache_bytes {
+			cache.pop_lru();
+		}
 		let loaded_now: usize = cache.iter().map(|(_, plans)| plans.len()).sum();
 		self.metrics.models_loaded.set(loaded_now as i64);
 	}

@@ -108,6 +108,10 @@ struct ServeArgs {
 	/// Loaded models kept in memory.
 	#[arg(long, default_value_t = 16)]
 	cached_models: usize,
+	/// Model file MiB kept loaded in memory, per process running models (the least recently
+	/// used beyond this are dropped).
+	#[arg(long, default_value_t = 512)]
+	cache_mib: u64,
 	/// Fetch models and job inputs only from these hosts (repeatable); any public host if
 	/// absent.
 	#[arg(long = "fetch-allow-host")]
@@ -225,6 +229,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 	config.onnxruntime_provider = args.onnxruntime_provider;
 	config.max_input_bytes = args.max_input_kib.saturating_mul(1024);
 	config.cached_models = args.cached_models;
+	config.cache_bytes = args.cache_mib.saturating_mul(1 << 20);
 	config.fetch = FetchPolicy {
 		schemes: if args.fetch_allow_http {
 			vec!["https".into(), "http".into()]

@@ -201,7 +201,6 @@ impl AppState {
 	/// request's URIs if the store does not have it. A request this executor cannot serve with
 	/// the engine it names is refused before anything is fetched.
 	async fn run(&self, mut request: InferRequest, limit: Duration) -> Result<InferResponse> {
-		self.refuse_when_draining()?;
 		self.executor.engine_for(&request)?;
 		let deadline = tokio::time::Instant::now() + limit;
 		if let Some(remote) = request.input_from.take() {
@@ -319,6 +318,8 @@ async fn infer(State(state): State<Arc<AppState>>, body: Body) -> Response {
 	let result = async {
 		let bytes = read_body(body, limit, |size| Error::InputTooLarge { size, limit }).await?;
 		let request: InferRequest = parse_json(&bytes)?;
+		// A task accepted before the drain runs; a new request does not.
+		state.refuse_when_draining()?;
 		state.run(request, state.config.request_timeout).await
 	}
 	.await;
@@ -353,7 +354,15 @@ async fn submit_task(State(state): State<Arc<AppState>>, body: Body) -> Response
 		let task_id = id.clone();
 		tokio::spawn(async move {
 			let _running = running;
-			let outcome = match worker.run(request, worker.config.task_timeout).await {
+			let started = Instant::now();
+			let outcome = worker.run(request, worker.config.task_timeout).await;
+			let ended = match &outcome {
+				Ok(_) => "done",
+				Err(error) => error.kind().as_str(),
+			};
+			let elapsed = started.elapsed().as_millis();
+			log::log!(worker.config.access_log, "task {task_id} ended: {ended} after {elapsed} ms");
+			let outcome = match outcome {
 				Ok(result) => TaskState::Done { result: Box::new(result) },
 				Err(error) => {
 					worker

@@ -7,7 +7,7 @@ use common::*;
 use sp_core::H256;
 use veritensor_executor::{
 	store::{hash_hex, parse_hash},
-	EngineKind, Error,
+	EngineKind, Error, InferRequest,
 };
 use veritensor_primitives::tensor::ElementType;
 
@@ -205,6 +205,30 @@ fn limits_unknown_models_and_missing_engines_are_reported() {
 	let mut config = veritensor_executor::Config::new(dir.path());
 	config.onnxruntime_library = Some(dir.path().join("missing.so"));
 	assert!(matches!(veritensor_executor::Executor::new(config), Err(Error::EngineUnavailable(_))));
+}
+
+#[test]
+fn the_model_cache_is_bounded_by_the_bytes_of_its_files() {
+	// Room for the integer model's file (5,569 bytes) but not for the float one's beside it.
+	let int_bytes = demo_model(INT_MODEL).len() as u64;
+	let float_bytes = demo_model(FLOAT_MODEL).len() as u64;
+	assert!(float_bytes > int_bytes);
+	let setup = setup_with(false, |config| config.cache_bytes = float_bytes + int_bytes - 1);
+	let int = || request(&setup.int_hash, int_input(&pixels()), EngineKind::Tract);
+	let float = || request(&setup.float_hash, float_input(&pixels()), EngineKind::Tract);
+	let hit = |request: InferRequest| setup.executor.infer(&request).unwrap().cache_hit;
+	assert!(!hit(int()));
+	assert!(hit(int()), "kept while it fits");
+	// The float model evicts the integer one, never itself (it was just loaded).
+	assert!(!hit(float()));
+	assert!(hit(float()));
+	assert!(!hit(int()), "dropped to make room");
+	// A budget below one model still runs it, and keeps it alone.
+	let tiny = setup_with(false, |config| config.cache_bytes = 1);
+	let hit = |request: InferRequest| tiny.executor.infer(&request).unwrap().cache_hit;
+	let int = || request(&tiny.int_hash, int_input(&pixels()), EngineKind::Tract);
+	let float = || request(&tiny.float_hash, float_input(&pixels()), EngineKind::Tract);
+	assert_eq!([hit(int()), hit(int()), hit(float()), hit(int())], [false, true, false, false]);
 }
 
 #[test]

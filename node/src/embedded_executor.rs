@@ -115,6 +115,10 @@ pub struct ExecutorArgs {
 	#[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
 	pub executor_cached_models: Option<u32>,
 
+	/// Model file MiB the embedded executor keeps loaded per process [default: 512].
+	#[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+	pub executor_cache_mib: Option<u64>,
+
 	/// Largest model the embedded executor fetches or accepts, in MiB [default: 64].
 	#[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
 	pub executor_max_model_mib: Option<u64>,
@@ -149,6 +153,7 @@ impl ExecutorArgs {
 			("--executor-engine", self.executor_engine.is_some()),
 			("--executor-onnxruntime-provider", self.executor_onnxruntime_provider.is_some()),
 			("--executor-cached-models", self.executor_cached_models.is_some()),
+			("--executor-cache-mib", self.executor_cache_mib.is_some()),
 			("--executor-max-model-mib", self.executor_max_model_mib.is_some()),
 			("--executor-max-input-kib", self.executor_max_input_kib.is_some()),
 			("--executor-task-timeout-secs", self.executor_task_timeout_secs.is_some()),
@@ -173,6 +178,9 @@ impl ExecutorArgs {
 		}
 		if let Some(models) = self.executor_cached_models {
 			config.cached_models = models as usize;
+		}
+		if let Some(mib) = self.executor_cache_mib {
+			config.cache_bytes = mib.saturating_mul(1 << 20);
 		}
 		if let Some(mib) = self.executor_max_model_mib {
 			config.max_model_bytes = mib.saturating_mul(1 << 20);
@@ -403,6 +411,8 @@ mod tests {
 			"interpreter",
 			"--executor-cached-models",
 			"5",
+			"--executor-cache-mib",
+			"7",
 			"--executor-max-model-mib",
 			"8",
 			"--executor-max-input-kib",
@@ -418,6 +428,7 @@ mod tests {
 		assert_eq!(config.store_dir, PathBuf::from("/base/executor"));
 		assert_eq!(config.default_engine, EngineKind::Interpreter);
 		assert_eq!((config.threads, config.cached_models), (3, 5));
+		assert_eq!(config.cache_bytes, 7 << 20);
 		assert_eq!((config.max_model_bytes, config.max_input_bytes), (8 << 20, 16 << 10));
 		let hosts = Some(vec!["models.example.org".to_string()]);
 		assert_eq!(config.fetch.hosts, hosts);

@@ -91,9 +91,13 @@ impl<S: OffchainStorage + 'static> Collector for WorkerCollector<S> {
 			let Some(bytes) = self.storage.get(sp_offchain::STORAGE_PREFIX, &storage_key) else {
 				continue;
 			};
-			let Ok(metrics) = WorkerMetrics::decode(&mut &bytes[..]) else { continue };
-			series
-				.record(&format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&key.0)), &metrics);
+			let worker = format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&key.0));
+			match WorkerMetrics::decode(&mut &bytes[..]) {
+				Ok(metrics) => series.record(&worker, &metrics),
+				// Written by a runtime with another layout (an upgrade under way): skipped
+				// until the next run rewrites it.
+				Err(error) => log::debug!("🧮 Worker {worker}: unreadable metrics record: {error}"),
+			}
 		}
 		[
 			series.answers.collect(),

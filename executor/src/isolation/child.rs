@@ -119,6 +119,7 @@ fn start(hello: &Hello) -> Result<Executor> {
 	config.max_model_bytes = hello.max_model_bytes;
 	config.max_input_bytes = hello.max_input_bytes;
 	config.cached_models = hello.cached_models;
+	config.cache_bytes = hello.cache_bytes;
 	config.default_engine = hello.default_engine;
 	config.onnxruntime_library = hello.onnxruntime_library.clone();
 	config.threads = hello.threads;

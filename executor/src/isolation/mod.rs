@@ -223,6 +223,7 @@ impl Pool {
 			max_model_bytes: executor.max_model_bytes,
 			max_input_bytes: executor.max_input_bytes,
 			cached_models: executor.cached_models,
+			cache_bytes: executor.cache_bytes,
 			default_engine: executor.default_engine,
 			onnxruntime_library: executor.onnxruntime_library.clone(),
 			threads: executor.threads,

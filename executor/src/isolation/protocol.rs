@@ -35,6 +35,8 @@ pub struct Hello {
 	pub max_input_bytes: u64,
 	/// Models kept loaded.
 	pub cached_models: usize,
+	/// Model file bytes kept loaded.
+	pub cache_bytes: u64,
 	/// The engine of requests that name none.
 	pub default_engine: EngineKind,
 	/// ONNX Runtime's library, if configured.
