@@ -39,8 +39,8 @@ pub struct Config {
 	pub max_model_bytes: u64,
 	/// Largest total input size of one request, in wire bytes.
 	pub max_input_bytes: u64,
-	/// Models kept loaded in memory, per engine (each with up to four input shapes); the least
-	/// recently used is dropped beyond this.
+	/// Models kept loaded in memory, all engines together (each with up to four input
+	/// shapes); the least recently used is dropped beyond this.
 	pub cached_models: usize,
 	/// Model file bytes kept loaded in all (a model's memory in an engine grows with its file:
 	/// its weights); least recently used models are dropped beyond this, but never the one
@@ -220,14 +220,36 @@ pub struct Executor {
 	input_failures: Mutex<LruCache<(String, String), (Error, Instant)>>,
 }
 
-/// How long a remote input that failed for good is answered from memory.
-pub const INPUT_FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(600);
+/// How long a remote input that failed for good is answered from memory: a worker asks every
+/// block until it gives up on the job, and the URI's host is fetched from once in this time
+/// instead (short, since a refusal by a name's addresses or an error page may pass).
+pub const INPUT_FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Remote input failures remembered at most.
 const INPUT_FAILURES_KEPT: NonZeroUsize = NonZeroUsize::new(1024).expect("1024 is non-zero; qed");
 
 /// Where a model fetch under way will publish its outcome (whether it downloaded the model).
 type FetchOutcome = tokio::sync::watch::Receiver<Option<Result<bool>>>;
+
+/// Most URIs one model fetch tries (the registry keeps at most 4 per model).
+pub const MAX_FETCH_URIS: usize = 8;
+
+/// A fetch's entry in the map of fetches under way, removed when the fetch ends, panics or is
+/// dropped with its runtime, so that no later call waits on a fetch that will never answer.
+struct FetchUnderWay {
+	fetches: Arc<Mutex<HashMap<H256, FetchOutcome>>>,
+	hash: H256,
+	outcome: FetchOutcome,
+}
+
+impl Drop for FetchUnderWay {
+	fn drop(&mut self) {
+		let mut fetches = self.fetches.lock().unwrap_or_else(PoisonError::into_inner);
+		if fetches.get(&self.hash).is_some_and(|entry| entry.same_channel(&self.outcome)) {
+			fetches.remove(&self.hash);
+		}
+	}
+}
 
 /// One model's fetch: every URI in turn until one gives the model.
 struct ModelFetch {
@@ -433,11 +455,18 @@ impl Executor {
 	/// reads as a model. Returns whether this call downloaded it.
 	///
 	/// Concurrent calls for one hash make one download: the first starts it, the others wait
-	/// for it and share its outcome (the URIs of a model come from its registry entry, so they
-	/// are the same). The download runs on its own, bounded by the fetch policy's deadline
-	/// per URI: a caller that gives up (its request's deadline) does not stop it, so a model
-	/// that takes longer than one request to download still lands for the next.
+	/// for it and share its outcome (a worker's requests carry the URIs of the model's registry
+	/// entry, so they are the same). The download runs on its own, bounded by the fetch
+	/// policy's deadline per URI and at most [`MAX_FETCH_URIS`] URIs: a caller that gives up
+	/// (its request's deadline) does not stop it, so a model that takes longer than one
+	/// request to download still lands for the next. Needs a tokio runtime.
 	pub async fn fetch_model(&self, hash: &H256, uris: &[String]) -> Result<bool> {
+		if uris.len() > MAX_FETCH_URIS {
+			return Err(Error::BadInput(format!(
+				"{} URIs to fetch from; at most {MAX_FETCH_URIS} are tried",
+				uris.len()
+			)));
+		}
 		let (mut outcome, started_here) = {
 			let mut fetches = self.fetches.lock().unwrap_or_else(PoisonError::into_inner);
 			match fetches.get(hash) {
@@ -451,10 +480,15 @@ impl Executor {
 						hash: *hash,
 						uris: uris.to_vec(),
 					};
-					let fetches = self.fetches.clone();
+					let under_way = FetchUnderWay {
+						fetches: self.fetches.clone(),
+						hash: *hash,
+						outcome: outcome.clone(),
+					};
 					tokio::spawn(async move {
 						let result = fetch.run().await;
-						fetches.lock().unwrap_or_else(PoisonError::into_inner).remove(&fetch.hash);
+						// Gone from the map before the outcome is out, however the task ends.
+						drop(under_way);
 						let _ = done.send(Some(result));
 					});
 					(outcome, true)
@@ -567,6 +601,10 @@ impl Executor {
 	fn remember(&self, model: H256, engine: EngineKind, plan: InputPlan, loaded: Arc<Loaded>) {
 		let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
 		let plans = cache.get_or_insert_mut((model, engine), Vec::new);
+		// Two runs that missed the cache at once load the same plan: keep one.
+		if plans.iter().any(|(kept, _)| *kept == plan) {
+			return;
+		}
 		if plans.len() >= PLANS_PER_MODEL {
 			plans.remove(0);
 		}

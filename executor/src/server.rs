@@ -227,22 +227,24 @@ impl AppState {
 	}
 
 	fn refuse_when_draining(&self) -> Result<()> {
-		if self.draining.load(Ordering::Acquire) {
+		if self.draining.load(Ordering::SeqCst) {
 			return Err(Error::Overloaded("the service is stopping; it takes no new work".into()));
 		}
 		Ok(())
 	}
 
 	/// Stops taking work and waits until every task has ended (each within its deadline).
+	/// Sequentially consistent with [`RunningTask::new`]: a task counted after the flag is set
+	/// sees it and is refused; one counted before is waited for.
 	async fn drain(&self) {
-		self.draining.store(true, Ordering::Release);
-		let running = self.tasks_running.load(Ordering::Acquire);
+		self.draining.store(true, Ordering::SeqCst);
+		let running = self.tasks_running.load(Ordering::SeqCst);
 		if running > 0 {
 			log::info!("stopping: waiting for {running} running task(s) to end");
 		}
 		loop {
 			let idle = self.tasks_idle.notified();
-			if self.tasks_running.load(Ordering::Acquire) == 0 {
+			if self.tasks_running.load(Ordering::SeqCst) == 0 {
 				break;
 			}
 			idle.await;
@@ -411,6 +413,7 @@ async fn upload_model(
 ) -> Response {
 	let max = state.executor.store().max_model_bytes();
 	let result = async {
+		state.refuse_when_draining()?;
 		let expected = query.hash.as_deref().map(parse_hash).transpose()?;
 		let bytes = read_body(body, max, |size| Error::ModelTooLarge { size, limit: max }).await?;
 		let executor = state.executor.clone();
@@ -444,6 +447,7 @@ async fn fetch_model(State(state): State<Arc<AppState>>, body: Body) -> Response
 			read_body(body, 64 << 10, |size| Error::InputTooLarge { size, limit: 64 << 10 })
 				.await?;
 		let request: FetchRequest = parse_json(&bytes)?;
+		state.refuse_when_draining()?;
 		let hash = parse_hash(&request.hash)?;
 		let fetched = state.executor.fetch_model(&hash, &request.uris).await?;
 		Ok(serde_json::json!({ "hash": hash_hex(&hash), "fetched": fetched }))
@@ -470,14 +474,14 @@ struct RunningTask(Arc<AppState>);
 
 impl RunningTask {
 	fn new(state: &Arc<AppState>) -> Self {
-		state.tasks_running.fetch_add(1, Ordering::AcqRel);
+		state.tasks_running.fetch_add(1, Ordering::SeqCst);
 		Self(state.clone())
 	}
 }
 
 impl Drop for RunningTask {
 	fn drop(&mut self) {
-		if self.0.tasks_running.fetch_sub(1, Ordering::AcqRel) == 1 {
+		if self.0.tasks_running.fetch_sub(1, Ordering::SeqCst) == 1 {
 			self.0.tasks_idle.notify_waiters();
 		}
 	}

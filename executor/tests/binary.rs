@@ -169,13 +169,14 @@ fn sigterm_refuses_new_work_lets_running_tasks_end_then_exits_zero() {
 	let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
 	assert!(status.success());
 	wait_for("SIGTERM: stopping");
+	wait_for("stopping: waiting for");
 	// While draining: new work refused, running tasks polled to their end.
 	let (status, body) = http_call(&address, "POST", "/v1/tasks", &task);
 	assert_eq!((status, body["error"]["kind"].as_str()), (503, Some("overloaded")), "{body}");
 	let (status, body) = http_call(&address, "POST", "/v1/infer", &task);
 	assert_eq!(status, 503, "{body}");
 	let mut first = serde_json::Value::Null;
-	for _ in 0..200 {
+	for _ in 0..400 {
 		first = http_call(&address, "GET", &format!("/v1/tasks/{}", ids[0]), "").1;
 		if first["state"] != "running" {
 			break;
@@ -194,7 +195,6 @@ fn sigterm_refuses_new_work_lets_running_tasks_end_then_exits_zero() {
 	};
 	assert!(exit.success(), "exit status {exit}");
 	wait_for("stopped");
-	drop(wait_for);
 	let text = log.join("\n");
 	// Several tasks were still running (or waiting for the slot) when the signal came, and
 	// every task ran to its end before the drain did.

@@ -503,9 +503,15 @@ async fn fifty_jobs_on_one_unfetched_model_download_it_once() {
 	body["fetch_from"] = json!([format!("http://{host}/int.onnx")]);
 	let body = body.to_string().into_bytes();
 
-	let mut ids = Vec::new();
+	// All at once, as 50 jobs drawn in one block reach a worker.
+	let mut submissions = tokio::task::JoinSet::new();
 	for _ in 0..50 {
-		let (status, task) = service.call(Method::POST, "/v1/tasks", body.clone()).await;
+		let (service, body) = (service.clone(), body.clone());
+		submissions.spawn(async move { service.call(Method::POST, "/v1/tasks", body).await });
+	}
+	let mut ids = Vec::new();
+	while let Some(submitted) = submissions.join_next().await {
+		let (status, task) = submitted.unwrap();
 		assert_eq!(status, StatusCode::ACCEPTED, "{task}");
 		ids.push(task["id"].as_str().unwrap().to_string());
 	}

@@ -79,14 +79,14 @@ pub struct ExecutorArgs {
 	pub no_executor: bool,
 
 	/// Memory each of the embedded executor's inference processes may use, in MiB (0: no
-	/// limit, for a GPU library without a cgroup).
-	#[arg(long, value_name = "MIB", default_value_t = 2048)]
-	pub executor_memory_limit_mib: u64,
+	/// limit, for a GPU library without a cgroup) [default: 2048].
+	#[arg(long, value_name = "MIB")]
+	pub executor_memory_limit_mib: Option<u64>,
 
 	/// CPU seconds each inference of the embedded executor may use per ONNX Runtime thread
-	/// (all threads together): a backstop above the deadlines.
-	#[arg(long, value_name = "SECONDS", default_value_t = 900)]
-	pub executor_cpu_limit_secs: u64,
+	/// (all threads together): a backstop above the deadlines [default: 900].
+	#[arg(long, value_name = "SECONDS")]
+	pub executor_cpu_limit_secs: Option<u64>,
 
 	/// A delegated cgroup v2 directory: each inference process of the embedded executor gets
 	/// a cgroup in it whose memory.max is the memory limit, instead of RLIMIT_DATA.
@@ -148,6 +148,8 @@ impl ExecutorArgs {
 			("--executor-fetch-private", self.executor_fetch_private),
 			("--executor-fetch-private-inputs", self.executor_fetch_private_inputs),
 			("--executor-cgroup", self.executor_cgroup.is_some()),
+			("--executor-memory-limit-mib", self.executor_memory_limit_mib.is_some()),
+			("--executor-cpu-limit-secs", self.executor_cpu_limit_secs.is_some()),
 			("--executor-max-concurrent", self.executor_max_concurrent.is_some()),
 			("--executor-threads", self.executor_threads.is_some()),
 			("--executor-engine", self.executor_engine.is_some()),
@@ -201,8 +203,8 @@ impl ExecutorArgs {
 			}
 		}
 		config.isolation = Some(IsolationConfig::this_program_with(
-			self.executor_memory_limit_mib,
-			self.executor_cpu_limit_secs,
+			self.executor_memory_limit_mib.unwrap_or(2048),
+			self.executor_cpu_limit_secs.unwrap_or(900),
 			self.executor_cgroup.clone(),
 		));
 		config
@@ -448,6 +450,8 @@ mod tests {
 		assert_eq!((config.default_engine, config.threads), (EngineKind::Tract, 1));
 		assert_eq!((server.max_concurrent, server.request_timeout), (2, Duration::from_secs(5)));
 		assert!(!config.fetch.allow_private && !config.input_fetch.allow_private);
+		let isolation = config.isolation.expect("models run in child processes");
+		assert_eq!(isolation.memory_bytes, 2048 << 20);
 	}
 
 	#[test]
@@ -456,6 +460,8 @@ mod tests {
 		assert_eq!(args.embedded_only_given(), Some("--executor-threads"));
 		let args = parse(&["--executor-fetch-private-inputs"]).unwrap();
 		assert_eq!(args.embedded_only_given(), Some("--executor-fetch-private-inputs"));
+		let args = parse(&["--executor-memory-limit-mib", "2048"]).unwrap();
+		assert_eq!(args.embedded_only_given(), Some("--executor-memory-limit-mib"));
 		assert!(parse(&["--executor-max-concurrent", "0"]).is_err());
 		assert!(parse(&["--executor-engine", "pytorch"]).is_err());
 	}
