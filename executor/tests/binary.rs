@@ -97,14 +97,15 @@ fn serve_answers_and_stops_cleanly_on_sigint() {
 	assert!(exit.success(), "exit status {exit}");
 }
 
-/// One HTTP/1.0 exchange: the status code and the body as JSON (null if it is not JSON).
+/// One HTTP/1.0 exchange on behalf of job 7, as the off-chain worker names its jobs: the status
+/// code and the body as JSON (null if it is not JSON).
 fn http_call(address: &str, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
 	let mut stream = TcpStream::connect(address).expect("connect");
 	stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
 	write!(
 		stream,
 		"{method} {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-		 Content-Length: {}\r\n\r\n{body}",
+		 X-Veritensor-Job: 7\r\nContent-Length: {}\r\n\r\n{body}",
 		body.len()
 	)
 	.unwrap();
@@ -205,6 +206,8 @@ fn sigterm_refuses_new_work_lets_running_tasks_end_then_exits_zero() {
 		.and_then(|count| count.parse().ok())
 		.unwrap_or_else(|| panic!("no drain in the log:\n{text}"));
 	assert!(waited >= 2, "{text}");
+	// Every request left an access line naming its job.
+	assert_eq!(text.matches("POST /v1/tasks 202 job 7 ").count(), 6, "{text}");
 	let drained = text.find("no task running").unwrap();
 	for id in &ids {
 		let ended = text.find(&format!("task {id} ended: done"));

@@ -15,7 +15,7 @@ use veritensor_primitives::{
 	hashing::output_hash,
 	offchain::ExecutorEndpoint,
 	tensor::{check_tensors, ElementType, IoSchema, Tensor, TensorSpec},
-	CannotExecuteReason, ComparisonRule, Engine, ExecutorErrorKind, ModelHash,
+	CannotExecuteReason, ComparisonRule, Engine, ExecutorErrorKind, JobId, ModelHash,
 };
 
 /// Why an inference did not produce outputs.
@@ -282,11 +282,14 @@ pub fn read_task<B: Get<u32>>(
 	}
 }
 
-/// One HTTP exchange with the executor at `endpoint`: the answer's status and body.
+/// One HTTP exchange with the executor at `endpoint`: the answer's status and body. A body
+/// is posted as JSON; `job` names the job in an `X-Veritensor-Job` header, for the executor's
+/// access log.
 fn exchange(
 	endpoint: &ExecutorEndpoint,
 	path: &str,
 	body: Option<Vec<u8>>,
+	job: Option<JobId>,
 	deadline: Timestamp,
 ) -> Result<(u16, Vec<u8>), ClientError> {
 	let base = core::str::from_utf8(&endpoint.url)
@@ -301,6 +304,10 @@ fn exchange(
 			.body(alloc::vec![body])
 			.add_header("Content-Type", "application/json");
 	}
+	let job = job.map(|job| format!("{job}"));
+	if let Some(job) = &job {
+		request = request.add_header("X-Veritensor-Job", job);
+	}
 	if let Some(authorization) = &authorization {
 		request = request.add_header("Authorization", authorization);
 	}
@@ -313,14 +320,15 @@ fn exchange(
 	Ok((response.code, response.body().collect()))
 }
 
-/// Starts an inference as a task on the executor (`POST /v1/tasks` with an
+/// Starts an inference for `job` as a task on the executor (`POST /v1/tasks` with an
 /// [`infer_request`] body); returns the task's id.
 pub fn start_task(
 	endpoint: &ExecutorEndpoint,
+	job: JobId,
 	request: Vec<u8>,
 	deadline: Timestamp,
 ) -> Result<Vec<u8>, ClientError> {
-	let (status, body) = exchange(endpoint, "/v1/tasks", Some(request), deadline)?;
+	let (status, body) = exchange(endpoint, "/v1/tasks", Some(request), Some(job), deadline)?;
 	let answer: Value = serde_json::from_slice(&body).map_err(|_| malformed("is not JSON"))?;
 	if !(200..300).contains(&status) || answer.get("error").is_some() {
 		return Err(error_of(&answer));
@@ -340,6 +348,6 @@ pub fn poll_task<B: Get<u32>>(
 	deadline: Timestamp,
 ) -> Result<TaskState<B>, ClientError> {
 	let path = format!("/v1/tasks/{}", String::from_utf8_lossy(id));
-	let (status, body) = exchange(endpoint, &path, None, deadline)?;
+	let (status, body) = exchange(endpoint, &path, None, None, deadline)?;
 	read_task(status, &body, schema)
 }

@@ -243,7 +243,7 @@ impl<T: Config> WorkerRun<'_, T> {
 				remote_infer_request(&job.model, &uri, &hash, &schema, comparison.as_ref(), &uris)
 			}
 		};
-		Ok(start_task(self.endpoint, request, self.request_deadline())?)
+		Ok(start_task(self.endpoint, job_id, request, self.request_deadline())?)
 	}
 
 	/// The answer carrying `outputs`, with the worker key's receipt.

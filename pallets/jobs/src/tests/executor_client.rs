@@ -336,6 +336,7 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 		let mut headers = vec![("Authorization".to_string(), "Bearer t0ken".to_string())];
 		if json {
 			headers.insert(0, ("Content-Type".into(), "application/json".into()));
+			headers.insert(1, ("X-Veritensor-Job".into(), "42".into()));
 		}
 		headers
 	};
@@ -368,7 +369,7 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 	externalities.execute_with(|| {
 		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(2_000));
 		let body = infer_request(&model, core::slice::from_ref(&input), &schema, None, &uris);
-		let task = start_task(&endpoint, body, deadline).unwrap();
+		let task = start_task(&endpoint, 42, body, deadline).unwrap();
 		assert_eq!(task, b"00ab12".to_vec());
 		let poll = || poll_task::<Bytes>(&endpoint, &task, &schema, deadline).unwrap();
 		assert_eq!(poll(), TaskState::Running);

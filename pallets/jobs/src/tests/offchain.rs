@@ -81,13 +81,16 @@ impl WorkerNode {
 }
 
 impl Node {
-	/// Scripts the executor's answer to the next request.
-	fn expect(&self, method: &str, path: &str, body: Vec<u8>, answer: Value) {
-		let headers = if method == "POST" {
-			vec![("Content-Type".into(), "application/json".into())]
-		} else {
-			vec![]
-		};
+	/// Scripts the executor's answer to the next request: a poll, or with `job` the start of
+	/// that job's task.
+	fn expect(&self, method: &str, path: &str, job: Option<u64>, body: Vec<u8>, answer: Value) {
+		let mut headers = Vec::new();
+		if method == "POST" {
+			headers.push(("Content-Type".into(), "application/json".into()));
+		}
+		if let Some(job) = job {
+			headers.push(("X-Veritensor-Job".into(), job.to_string()));
+		}
 		self.http.write().expect_request(testing::PendingRequest {
 			method: method.into(),
 			uri: format!("{EXECUTOR}{path}"),
@@ -102,11 +105,16 @@ impl Node {
 	/// Scripts a task started for `job` as `task`.
 	fn expect_start(&self, job: u64, task: &str) {
 		let running = json!({ "id": task, "state": "running" });
-		self.expect("POST", "/v1/tasks", task_request(job), running);
+		self.expect_task(job, task_request(job), running);
+	}
+
+	/// Scripts the executor's answer to the start of `job`'s task with `body`.
+	fn expect_task(&self, job: u64, body: Vec<u8>, answer: Value) {
+		self.expect("POST", "/v1/tasks", Some(job), body, answer);
 	}
 
 	fn expect_poll(&self, task: &str, answer: Value) {
-		self.expect("GET", &format!("/v1/tasks/{task}"), vec![], answer);
+		self.expect("GET", &format!("/v1/tasks/{task}"), None, vec![], answer);
 	}
 
 	/// Scripts `polls` answers "still running" for `task`.
@@ -394,7 +402,7 @@ fn a_minimum_deadline_job_whose_first_attempt_fails_transiently_still_settles() 
 		let job = submit_with_deadline(3, MIN_DEADLINE);
 		run_to_block(1 + DELAY as u64);
 		// The first attempt, right after the draw: the executor is overloaded.
-		node.expect("POST", "/v1/tasks", task_request(job), error("overloaded"));
+		node.expect_task(job, task_request(job), error("overloaded"));
 		run::<Test>(4);
 		assert!(node.take_sent().is_empty(), "a passing failure is retried, not reported");
 		// The second, a block later, runs.
@@ -417,7 +425,7 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 		let unsupported = submit(USER, 5, 200);
 		run_to_block(4);
 		node.expect_start(corrupt, "t1");
-		node.expect("POST", "/v1/tasks", task_request(refused), error("bad_input"));
+		node.expect_task(refused, task_request(refused), error("bad_input"));
 		node.expect_start(unsupported, "t3");
 		node.expect_poll("t1", failed("t1", "corrupt_model"));
 		node.expect_poll("t3", failed("t3", "unsupported_operator"));
@@ -474,7 +482,7 @@ fn a_model_pinned_to_an_engine_version_the_executor_lacks_is_answered_as_cannot_
 			(body["engine"].as_str(), body["engine_version"].as_str()),
 			(Some("tract"), Some("9.9.9"))
 		);
-		node.expect("POST", "/v1/tasks", pinned, json!({ "id": "t1", "state": "running" }));
+		node.expect_task(job, pinned, json!({ "id": "t1", "state": "running" }));
 		node.expect_poll("t1", failed("t1", "engine_mismatch"));
 		run::<Test>(4);
 
@@ -509,22 +517,22 @@ fn passing_failures_are_retried_until_the_deadline_nears() {
 		let deadline = crate::Jobs::<Test>::get(job).unwrap().deadline;
 		run_to_block(4);
 		// Overloaded, then a failed task, then a model the executor has not fetched yet.
-		node.expect("POST", "/v1/tasks", task_request(job), error("overloaded"));
+		node.expect_task(job, task_request(job), error("overloaded"));
 		run::<Test>(4);
 		node.expect_start(job, "t1");
 		node.expect_poll("t1", failed("t1", "timeout"));
 		run_at(5);
-		node.expect("POST", "/v1/tasks", task_request(job), error("fetch_failed"));
+		node.expect_task(job, task_request(job), error("fetch_failed"));
 		run_at(6);
 		assert!(node.take_sent().is_empty(), "no answer while retrying");
 
 		// Two blocks before the deadline the failure is reported.
 		let give_up = deadline - crate::offchain::GIVE_UP_MARGIN as u64;
 		run_to_block(give_up - 1);
-		node.expect("POST", "/v1/tasks", task_request(job), error("fetch_failed"));
+		node.expect_task(job, task_request(job), error("fetch_failed"));
 		run::<Test>(give_up - 1);
 		assert!(node.take_sent().is_empty());
-		node.expect("POST", "/v1/tasks", task_request(job), error("fetch_failed"));
+		node.expect_task(job, task_request(job), error("fetch_failed"));
 		run_at(give_up);
 		let sent = node.take_sent();
 		let (_, answers) = opened(&sent[0]);
@@ -580,13 +588,10 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 		assert_eq!(body["inputs"], json!([]));
 		assert_eq!(body["input_from"]["uri"], "https://data.test/good");
 		assert_eq!(body["input_from"]["hash"], format!("0x{}", hex(&hash.0)));
-		for (path, task) in [("good", "t1"), ("tampered", "t2"), ("unreachable", "t3")] {
-			node.expect(
-				"POST",
-				"/v1/tasks",
-				request(path),
-				json!({ "id": task, "state": "running" }),
-			);
+		for (job, path, task) in
+			[(good, "good", "t1"), (tampered, "tampered", "t2"), (unreachable, "unreachable", "t3")]
+		{
+			node.expect_task(job, request(path), json!({ "id": task, "state": "running" }));
 		}
 		node.expect_poll("t1", done("t1", 6));
 		node.expect_poll("t2", failed("t2", "bad_remote_input"));
@@ -613,10 +618,11 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 		let deadline = crate::Jobs::<Test>::get(tampered).unwrap().deadline;
 		let give_up = deadline - crate::offchain::GIVE_UP_MARGIN as u64;
 		run_to_block(give_up);
-		for (path, kind) in
-			[("tampered", "bad_remote_input"), ("unreachable", "remote_input_refused")]
-		{
-			node.expect("POST", "/v1/tasks", request(path), error(kind));
+		for (job, path, kind) in [
+			(tampered, "tampered", "bad_remote_input"),
+			(unreachable, "unreachable", "remote_input_refused"),
+		] {
+			node.expect_task(job, request(path), error(kind));
 		}
 		run_at(give_up);
 		let sent = node.take_sent();
@@ -658,7 +664,7 @@ fn more_answers_than_one_transaction_carries_go_in_several() {
 		let more: Vec<u64> = (4..6).map(|fill| submit(USER, fill, 200)).collect();
 		run_to_block(5);
 		for (index, job) in jobs.iter().chain(&more).enumerate() {
-			node.expect("POST", "/v1/tasks", task_request(*job), error("bad_input"));
+			node.expect_task(*job, task_request(*job), error("bad_input"));
 			let _ = index;
 		}
 		run::<Test>(5);
