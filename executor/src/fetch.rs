@@ -160,6 +160,13 @@ impl tower_service::Service<Name> for CheckedResolver {
 }
 
 impl FetchPolicy {
+	/// Also allows plain HTTP and loopback, private and link-local addresses: a private
+	/// network's mirror, or a test.
+	pub fn open_to_private_networks(&mut self) {
+		self.schemes = vec!["https".into(), "http".into()];
+		self.allow_private = true;
+	}
+
 	/// Checks a URI against the scheme and host rules, and a literal IP host against the
 	/// address rule (literal addresses are never resolved, so the resolver cannot check them).
 	pub fn check_uri(&self, uri: &str) -> Result<Uri> {
@@ -207,12 +214,9 @@ impl FetchPolicy {
 
 	/// Downloads `uri` within the policy, refusing bodies above `max_bytes`.
 	pub async fn fetch(&self, uri: &str, max_bytes: u64) -> Result<Vec<u8>> {
-		let mut sink = Sink::Memory(Vec::new());
-		self.fetch_into(uri, max_bytes, &mut sink).await?;
-		match sink {
-			Sink::Memory(bytes) => Ok(bytes),
-			Sink::Channel(_) => unreachable!("the sink was made in memory above"),
-		}
+		let mut bytes = Vec::new();
+		self.fetch_into(uri, max_bytes, &mut Sink::Memory(&mut bytes)).await?;
+		Ok(bytes)
 	}
 
 	/// Downloads `uri` within the policy chunk by chunk into `chunks`, refusing bodies above
@@ -222,7 +226,7 @@ impl FetchPolicy {
 		self.fetch_into(uri, max_bytes, &mut Sink::Channel(chunks)).await
 	}
 
-	async fn fetch_into(&self, uri: &str, max_bytes: u64, sink: &mut Sink) -> Result<()> {
+	async fn fetch_into(&self, uri: &str, max_bytes: u64, sink: &mut Sink<'_>) -> Result<()> {
 		let uri = self.check_uri(uri)?;
 		let timeout_ms = self.timeout.as_millis() as u64;
 		tokio::time::timeout(self.timeout, self.download(uri, max_bytes, sink))
@@ -230,7 +234,7 @@ impl FetchPolicy {
 			.map_err(|_| Error::FetchFailed(format!("no complete answer within {timeout_ms} ms")))?
 	}
 
-	async fn download(&self, uri: Uri, max_bytes: u64, sink: &mut Sink) -> Result<()> {
+	async fn download(&self, uri: Uri, max_bytes: u64, sink: &mut Sink<'_>) -> Result<()> {
 		let request = Request::get(uri.clone())
 			.header(hyper::header::USER_AGENT, "veritensor-executor")
 			.body(Empty::new())
@@ -290,12 +294,12 @@ impl FetchPolicy {
 }
 
 /// Where a download goes.
-enum Sink {
-	Memory(Vec<u8>),
+enum Sink<'a> {
+	Memory(&'a mut Vec<u8>),
 	Channel(Sender<Bytes>),
 }
 
-impl Sink {
+impl Sink<'_> {
 	async fn push(&mut self, chunk: Bytes) -> Result<()> {
 		match self {
 			Sink::Memory(bytes) => {

@@ -243,8 +243,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 	// The host list binds inputs too; plain HTTP and private addresses stay models' only.
 	config.input_fetch.hosts = config.fetch.hosts.clone();
 	if args.input_fetch_allow_private {
-		config.input_fetch.schemes = vec!["https".into(), "http".into()];
-		config.input_fetch.allow_private = true;
+		config.input_fetch.open_to_private_networks();
 	}
 	let token = match args.token_file {
 		Some(path) => Some(

@@ -512,6 +512,14 @@ async fn guard(
 	request: Request,
 	next: Next,
 ) -> Response {
+	// Scrapes and health checks come every few seconds: below the service's own level.
+	let level = match request.uri().path() {
+		"/metrics" | "/health" => log::Level::Debug,
+		_ => state.config.access_log,
+	};
+	if !log::log_enabled!(level) {
+		return checked(&state, &headers, request, next).await;
+	}
 	let started = Instant::now();
 	let line = format!("{} {}", request.method(), request.uri().path());
 	let job = headers
@@ -521,12 +529,6 @@ async fn guard(
 		.map(|job| format!(" job {job}"))
 		.unwrap_or_default();
 	let response = checked(&state, &headers, request, next).await;
-	// Scrapes and health checks come every few seconds: below the service's own level.
-	let level = if line.ends_with(" /metrics") || line.ends_with(" /health") {
-		log::Level::Debug
-	} else {
-		state.config.access_log
-	};
 	log::log!(
 		level,
 		"{line} {}{job} {} µs",
@@ -545,10 +547,11 @@ async fn checked(
 	request: Request,
 	next: Next,
 ) -> Response {
+	// A bad input, answered with the status that says which rule it broke.
 	let refuse = |status: StatusCode, message: String| {
-		state.executor.metrics().errors.with_label_values(&["bad_input"]).inc();
-		let body = ErrorBody { kind: "bad_input".into(), message };
-		(status, Json(serde_json::json!({ "error": body }))).into_response()
+		let mut response = state.error_response(&Error::BadInput(message));
+		*response.status_mut() = status;
+		response
 	};
 	if state.config.listen.ip().is_loopback() {
 		let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();

@@ -195,8 +195,7 @@ impl ExecutorArgs {
 			(&mut config.input_fetch, self.executor_fetch_private_inputs),
 		] {
 			if private {
-				policy.schemes = vec!["https".into(), "http".into()];
-				policy.allow_private = true;
+				policy.open_to_private_networks();
 			}
 			if !self.executor_fetch_allow_host.is_empty() {
 				policy.hosts = Some(self.executor_fetch_allow_host.clone());
