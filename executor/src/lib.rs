@@ -14,6 +14,8 @@
 //! - [`isolation`]: the engines in supervised child processes, under memory, CPU-time and
 //!   wall-clock limits.
 //! - [`server`]: the HTTP service (`veritensor-executor serve`).
+//! - [`tls`]: the service's certificate and a client's trust in it.
+//! - [`link`]: a node's loopback forwarder to a remote executor over pinned TLS.
 //!
 //! docs/executor.md describes the service, its API, limits and metrics.
 
@@ -24,10 +26,12 @@ pub mod executor;
 pub mod fetch;
 pub mod graph;
 pub mod isolation;
+pub mod link;
 pub mod metrics;
 pub mod server;
 pub mod store;
 pub mod tensor;
+pub mod tls;
 
 pub use crate::{
 	engine::EngineKind,

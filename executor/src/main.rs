@@ -8,6 +8,7 @@ use veritensor_executor::{
 	isolation::{self, limits::LimitAwareAllocator, IsolationConfig},
 	server::{self, ServerConfig},
 	store::{hash_hex, parse_hash},
+	tls::{ServerIdentity, TlsError, TlsListener},
 	Config, EngineKind, Error, Executor,
 };
 
@@ -25,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
 	/// Serves the HTTP API.
-	Serve(ServeArgs),
+	Serve(Box<ServeArgs>),
 	/// Adds a model file to the store and prints its hash.
 	Add {
 		#[command(flatten)]
@@ -73,9 +74,29 @@ struct StoreArgs {
 struct ServeArgs {
 	#[command(flatten)]
 	store: StoreArgs,
-	/// Address to listen on. Anything but loopback needs a token.
+	/// Address to listen on. Anything but loopback needs a token, and TLS unless
+	/// --insecure-http.
 	#[arg(long, default_value = "127.0.0.1:8077")]
 	listen: SocketAddr,
+	/// PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key.
+	#[arg(long, value_name = "PATH", requires = "tls_key", conflicts_with = "tls_self_signed")]
+	tls_cert: Option<PathBuf>,
+	/// PEM private key of --tls-cert.
+	#[arg(long, value_name = "PATH", requires = "tls_cert")]
+	tls_key: Option<PathBuf>,
+	/// Serve HTTPS with a self-signed certificate kept in `<store>/tls`, made on first start.
+	/// Its SHA-256 fingerprint, which nodes pin (--executor-cert-sha256), is printed at every
+	/// start.
+	#[arg(long)]
+	tls_self_signed: bool,
+	/// Names (DNS names or IP addresses) written into the self-signed certificate when it is
+	/// made (repeatable) [default: localhost and the --listen address].
+	#[arg(long = "tls-name", value_name = "NAME", requires = "tls_self_signed")]
+	tls_names: Vec<String>,
+	/// Serve plain HTTP on an address other than loopback: the token and every job cross the
+	/// network in clear. Only behind a TLS-terminating proxy on the same machine.
+	#[arg(long)]
+	insecure_http: bool,
 	/// File holding the bearer token (the environment variable VERITENSOR_EXECUTOR_TOKEN works too).
 	#[arg(long)]
 	token_file: Option<PathBuf>,
@@ -139,6 +160,33 @@ struct ServeArgs {
 	/// memory.max is the memory limit, instead of RLIMIT_DATA.
 	#[arg(long, value_name = "DIR")]
 	cgroup: Option<PathBuf>,
+}
+
+/// Why `serve` could not start, or stopped.
+#[derive(Debug, thiserror::Error)]
+enum ServeError {
+	/// The flags contradict each other or expose the service.
+	#[error("{0}")]
+	Settings(String),
+	/// The certificate or key could not be read or made.
+	#[error(transparent)]
+	Tls(#[from] TlsError),
+	/// The executor could not start (store, engines, listener), or the service failed.
+	#[error(transparent)]
+	Executor(#[from] Error),
+	/// The async runtime or a signal handler could not be set up.
+	#[error("{what}: {source}")]
+	System { what: &'static str, source: std::io::Error },
+}
+
+impl ServeError {
+	/// How `main` prints it: an executor error with its kind, as the other commands do.
+	fn report(&self) -> String {
+		match self {
+			Self::Executor(error) => format!("error ({}): {error}", error.kind().as_str()),
+			other => format!("error: {other}"),
+		}
+	}
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (`info` if unset, which includes an access line per
@@ -220,8 +268,72 @@ fn conformance(
 	result
 }
 
-fn serve(args: ServeArgs) -> Result<(), Error> {
+/// The certificate to serve with, if any, and the fingerprint to print.
+fn server_identity(
+	args: &ServeArgs,
+	store_dir: &std::path::Path,
+) -> Result<Option<ServerIdentity>, ServeError> {
+	let identity = match (&args.tls_cert, &args.tls_key, args.tls_self_signed) {
+		(Some(certificate), Some(key), _) => ServerIdentity::from_pem_files(certificate, key)?,
+		(_, _, true) => {
+			let mut names = args.tls_names.clone();
+			if names.is_empty() {
+				names.push("localhost".into());
+				if !args.listen.ip().is_unspecified() {
+					names.push(args.listen.ip().to_string());
+				}
+			}
+			let dir = store_dir.join("tls");
+			let (identity, made) = ServerIdentity::self_signed_in(&dir, &names)?;
+			if made {
+				log::info!(
+					"made a self-signed certificate for {} in {}",
+					names.join(", "),
+					dir.display()
+				);
+			}
+			identity
+		}
+		_ => {
+			if !args.listen.ip().is_loopback() && !args.insecure_http {
+				return Err(ServeError::Settings(format!(
+					"listening on {} in plain HTTP sends the token and every job in clear: give \
+					 --tls-cert and --tls-key, or --tls-self-signed (or --insecure-http behind a \
+					 TLS-terminating proxy)",
+					args.listen
+				)));
+			}
+			return Ok(None);
+		}
+	};
+	if args.insecure_http {
+		return Err(ServeError::Settings("--insecure-http contradicts the TLS flags".into()));
+	}
+	Ok(Some(identity))
+}
+
+fn serve(args: ServeArgs) -> Result<(), ServeError> {
 	let mut config = config(&args.store);
+	let token = match &args.token_file {
+		Some(path) => Some(
+			std::fs::read_to_string(path)
+				.map_err(|e| ServeError::Settings(format!("reading {}: {e}", path.display())))?
+				.trim()
+				.to_string(),
+		),
+		None => std::env::var("VERITENSOR_EXECUTOR_TOKEN").ok().filter(|t| !t.is_empty()),
+	};
+	let server_config = ServerConfig {
+		listen: args.listen,
+		token,
+		request_timeout: Duration::from_millis(args.timeout_ms),
+		task_timeout: Duration::from_secs(args.task_timeout_secs),
+		max_concurrent: args.max_concurrent,
+		max_tasks: 1024,
+		access_log: log::Level::Info,
+	};
+	server_config.validate()?;
+	let identity = server_identity(&args, &config.store_dir)?;
 	config.default_engine = args.engine;
 	config.onnxruntime_library =
 		args.onnxruntime_lib.or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
@@ -245,24 +357,6 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 	if args.input_fetch_allow_private {
 		config.input_fetch.open_to_private_networks();
 	}
-	let token = match args.token_file {
-		Some(path) => Some(
-			std::fs::read_to_string(&path)
-				.map_err(|e| Error::BadInput(format!("reading {}: {e}", path.display())))?
-				.trim()
-				.to_string(),
-		),
-		None => std::env::var("VERITENSOR_EXECUTOR_TOKEN").ok().filter(|t| !t.is_empty()),
-	};
-	let server_config = ServerConfig {
-		listen: args.listen,
-		token,
-		request_timeout: Duration::from_millis(args.timeout_ms),
-		task_timeout: Duration::from_secs(args.task_timeout_secs),
-		max_concurrent: args.max_concurrent,
-		max_tasks: 1024,
-		access_log: log::Level::Info,
-	};
 	let limits =
 		IsolationConfig::this_program_with(args.memory_limit_mib, args.cpu_limit_secs, args.cgroup);
 	let isolated = limits.describe();
@@ -276,9 +370,10 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 	let runtime = tokio::runtime::Builder::new_multi_thread()
 		.enable_all()
 		.build()
-		.map_err(|e| Error::Storage(format!("starting the runtime: {e}")))?;
+		.map_err(|source| ServeError::System { what: "starting the async runtime", source })?;
 	runtime.block_on(async move {
 		let listener = server::bind(&server_config).await?;
+		let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
 		let engines: Vec<String> = executor
 			.engines()
 			.iter()
@@ -291,18 +386,18 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 				)
 			})
 			.collect();
+		let scheme = if identity.is_some() { "https" } else { "http" };
 		log::info!(
-			"veritensor-executor listening on http://{} (store {}, engines: {}; models run in \
-			 child processes: {isolated})",
-			listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+			"veritensor-executor listening on {scheme}://{address} (store {}, engines: {}; models \
+			 run in child processes: {isolated})",
 			store_dir.display(),
 			engines.join(", ")
 		);
 		// SIGTERM is what systemd and container runtimes send; Ctrl-C what a terminal sends.
 		let mut terminate =
 			tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-				.map_err(|e| Error::Storage(format!("listening for SIGTERM: {e}")))?;
-		server::serve(listener, executor, server_config, async move {
+				.map_err(|source| ServeError::System { what: "listening for SIGTERM", source })?;
+		let shutdown = async move {
 			let signal = tokio::select! {
 				_ = tokio::signal::ctrl_c() => "SIGINT",
 				_ = terminate.recv() => "SIGTERM",
@@ -316,8 +411,19 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
 				log::warn!("second signal: stopping without waiting for running tasks");
 				std::process::exit(1);
 			});
-		})
-		.await?;
+		};
+		match identity {
+			Some(identity) => {
+				log::info!(
+					"TLS certificate SHA-256 {} (nodes pin it with --executor-cert-sha256)",
+					identity.fingerprint()
+				);
+				let listener = TlsListener::new(listener, identity.server_config()?)
+					.map_err(|source| ServeError::System { what: "serving TLS", source })?;
+				server::serve(listener, executor, server_config, shutdown).await?
+			}
+			None => server::serve(listener, executor, server_config, shutdown).await?,
+		}
 		log::info!("stopped");
 		Ok(())
 	})
@@ -331,7 +437,13 @@ fn main() {
 	start_logging();
 	let cli = Cli::parse();
 	let result = match cli.command {
-		Command::Serve(args) => serve(args),
+		Command::Serve(args) => {
+			if let Err(error) = serve(*args) {
+				eprintln!("{}", error.report());
+				std::process::exit(1);
+			}
+			Ok(())
+		}
 		Command::Add { store, file, hash } => (|| {
 			let executor = Executor::new(config(&store))?;
 			let bytes = std::fs::read(&file)

@@ -6,7 +6,7 @@
 //! bad model or input costs one request, never the service.
 
 use crate::{
-	error::{Error, Result},
+	error::{Error, ExecutorErrorKind, Result},
 	executor::{Executor, InferRequest, InferResponse},
 	graph::read_signature,
 	store::{hash_hex, parse_hash},
@@ -100,6 +100,11 @@ enum TaskState {
 struct Tasks {
 	states: HashMap<String, TaskState>,
 	order: VecDeque<String>,
+	/// The task started under each idempotency key, and the key of each such task.
+	by_key: HashMap<String, String>,
+	key_of: HashMap<String, String>,
+	/// How to stop each task that has not ended.
+	aborts: HashMap<String, tokio::task::AbortHandle>,
 }
 
 impl Tasks {
@@ -115,11 +120,58 @@ impl Tasks {
 		else {
 			return false;
 		};
-		if let Some(id) = self.order.remove(position) {
-			self.states.remove(&id);
+		if let Some(id) = self.order.get(position).cloned() {
+			self.forget(&id);
 		}
 		true
 	}
+
+	/// Forgets task `id`, stopping it if it has not ended. Whether it was known.
+	fn forget(&mut self, id: &str) -> bool {
+		if let Some(abort) = self.aborts.remove(id) {
+			abort.abort();
+		}
+		if let Some(key) = self.key_of.remove(id) {
+			self.by_key.remove(&key);
+		}
+		self.order.retain(|known| known != id);
+		self.states.remove(id).is_some()
+	}
+}
+
+/// Header naming a task start so that sending it again starts nothing new: a client whose
+/// first attempt got no answer retries under the same key and learns the task's id.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Header giving a task's deadline as milliseconds from its arrival, when sooner than the
+/// service's own task timeout: work still queued or fetching then is dropped.
+pub const TIMEOUT_MS: &str = "x-veritensor-timeout-ms";
+
+/// The idempotency key of a request, if it carries a well-formed one.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+	let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+	let key = value.to_str().unwrap_or_default();
+	let fits = (1..=128).contains(&key.len())
+		&& key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b));
+	if !fits {
+		return Err(Error::BadInput(
+			"an Idempotency-Key is 1 to 128 letters, digits, `-`, `_`, `:` or `.`".into(),
+		));
+	}
+	Ok(Some(key.to_string()))
+}
+
+/// The time a task may take: the service's task timeout, or the request's sooner deadline.
+fn task_limit(headers: &HeaderMap, timeout: Duration) -> Result<Duration> {
+	let Some(value) = headers.get(TIMEOUT_MS) else { return Ok(timeout) };
+	let millis: u64 = value
+		.to_str()
+		.ok()
+		.and_then(|text| text.parse().ok())
+		.ok_or_else(|| Error::BadInput(format!("{TIMEOUT_MS} is a number of milliseconds")))?;
+	if millis == 0 {
+		return Err(Error::Timeout(0));
+	}
+	Ok(timeout.min(Duration::from_millis(millis)))
 }
 
 struct AppState {
@@ -174,27 +226,59 @@ fn error_body(error: &Error) -> ErrorBody {
 	ErrorBody { kind: error.kind().as_str().into(), message: error.to_string() }
 }
 
-impl AppState {
-	fn reply<T: Serialize>(
-		&self,
-		endpoint: &str,
-		status: StatusCode,
-		result: Result<T>,
-	) -> Response {
-		self.executor.metrics().requests.with_label_values(&[endpoint]).inc();
-		match result {
-			Ok(body) => (status, Json(body)).into_response(),
-			Err(error) => self.error_response(&error),
-		}
-	}
+/// A handler's failure: the executor's error as JSON, with the status of its kind unless
+/// another is given (a request check says which rule it broke by its status). The guard
+/// counts it in the error metrics.
+#[derive(Debug)]
+pub struct ApiError {
+	error: Error,
+	status: Option<StatusCode>,
+}
 
-	fn error_response(&self, error: &Error) -> Response {
-		self.executor.metrics().errors.with_label_values(&[error.kind().as_str()]).inc();
+impl ApiError {
+	fn with_status(status: StatusCode, error: Error) -> Self {
+		Self { error, status: Some(status) }
+	}
+}
+
+impl From<Error> for ApiError {
+	fn from(error: Error) -> Self {
+		Self { error, status: None }
+	}
+}
+
+/// The kind of an error answered, left on the response for the guard to count.
+#[derive(Clone, Copy)]
+struct Answered(ExecutorErrorKind);
+
+impl IntoResponse for ApiError {
+	fn into_response(self) -> Response {
+		let error = self.error;
 		if matches!(error, Error::Engine(_) | Error::Storage(_) | Error::ResourceExhausted(_)) {
 			log::warn!("{error}");
 		}
-		let (_, body) = error_reply(error);
-		(status_of(error), Json(body)).into_response()
+		let (_, body) = error_reply(&error);
+		let mut response =
+			(self.status.unwrap_or_else(|| status_of(&error)), Json(body)).into_response();
+		response.extensions_mut().insert(Answered(error.kind()));
+		response
+	}
+}
+
+/// What a handler answers.
+type Reply<T> = std::result::Result<T, ApiError>;
+
+impl AppState {
+	/// Counts a request to `endpoint`.
+	fn count(&self, endpoint: &str) {
+		self.executor.metrics().requests.with_label_values(&[endpoint]).inc();
+	}
+
+	/// Counts the error a response answers, if it answers one.
+	fn count_error(&self, response: &Response) {
+		if let Some(Answered(kind)) = response.extensions().get::<Answered>() {
+			self.executor.metrics().errors.with_label_values(&[kind.as_str()]).inc();
+		}
 	}
 
 	/// Runs an inference within `limit`: first fetches a remote input, and the model from the
@@ -300,13 +384,13 @@ fn infer_body_limit(executor: &Executor) -> u64 {
 	executor.config().max_input_bytes.saturating_mul(22).saturating_add(64 << 10)
 }
 
-async fn health(State(state): State<Arc<AppState>>) -> Response {
-	let body = serde_json::json!({
+async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+	state.count("health");
+	Json(serde_json::json!({
 		"status": "ok",
 		"version": env!("CARGO_PKG_VERSION"),
 		"engines": state.executor.engines(),
-	});
-	state.reply("health", StatusCode::OK, Ok(body))
+	}))
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
@@ -315,90 +399,132 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 		.into_response()
 }
 
-async fn infer(State(state): State<Arc<AppState>>, body: Body) -> Response {
+async fn infer(State(state): State<Arc<AppState>>, body: Body) -> Reply<Json<InferResponse>> {
+	state.count("infer");
 	let limit = infer_body_limit(&state.executor);
-	let result = async {
-		let bytes = read_body(body, limit, |size| Error::InputTooLarge { size, limit }).await?;
-		let request: InferRequest = parse_json(&bytes)?;
-		// A task accepted before the drain runs; a new request does not.
-		state.refuse_when_draining()?;
-		state.run(request, state.config.request_timeout).await
-	}
-	.await;
-	state.reply("infer", StatusCode::OK, result)
+	let bytes = read_body(body, limit, |size| Error::InputTooLarge { size, limit }).await?;
+	let request: InferRequest = parse_json(&bytes)?;
+	// A task accepted before the drain runs; a new request does not.
+	state.refuse_when_draining()?;
+	Ok(Json(state.run(request, state.config.request_timeout).await?))
 }
 
-async fn submit_task(State(state): State<Arc<AppState>>, body: Body) -> Response {
-	let limit = infer_body_limit(&state.executor);
-	let result = async {
-		let bytes = read_body(body, limit, |size| Error::InputTooLarge { size, limit }).await?;
-		let request: InferRequest = parse_json(&bytes)?;
-		// Counted before the check, so that a drain that starts meanwhile waits for it.
-		let running = RunningTask::new(&state);
-		state.refuse_when_draining()?;
-		let id = format!(
-			"{:016x}",
-			state.next_task.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-				^ state.task_salt
-		);
-		{
-			let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-			if !tasks.make_room(state.config.max_tasks) {
-				return Err(Error::Overloaded(format!(
-					"all {} remembered tasks are still running",
-					state.config.max_tasks
-				)));
-			}
-			tasks.states.insert(id.clone(), TaskState::Running);
-			tasks.order.push_back(id.clone());
+async fn submit_task(
+	State(state): State<Arc<AppState>>,
+	headers: HeaderMap,
+	body: Body,
+) -> Reply<(StatusCode, Json<serde_json::Value>)> {
+	state.count("submit_task");
+	let key = idempotency_key(&headers)?;
+	let limit = task_limit(&headers, state.config.task_timeout)?;
+	let body_limit = infer_body_limit(&state.executor);
+	let bytes =
+		read_body(body, body_limit, |size| Error::InputTooLarge { size, limit: body_limit })
+			.await?;
+	let request: InferRequest = parse_json(&bytes)?;
+	// Counted before the check, so that a drain that starts meanwhile waits for it.
+	let running = RunningTask::new(&state);
+	state.refuse_when_draining()?;
+	let id = format!(
+		"{:016x}",
+		state.next_task.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+			^ state.task_salt
+	);
+	{
+		let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+		if let Some(known) = key.as_ref().and_then(|key| tasks.by_key.get(key)) {
+			// Started before: this is a retry, and nothing new runs.
+			let view = task_view(known, tasks.states.get(known));
+			return Ok((StatusCode::OK, Json(view)));
 		}
-		let worker = state.clone();
-		let task_id = id.clone();
-		tokio::spawn(async move {
-			let _running = running;
-			let started = Instant::now();
-			let outcome = worker.run(request, worker.config.task_timeout).await;
-			let ended = match &outcome {
-				Ok(_) => "done",
-				Err(error) => error.kind().as_str(),
-			};
-			let elapsed = started.elapsed().as_millis();
-			log::log!(worker.config.access_log, "task {task_id} ended: {ended} after {elapsed} ms");
-			let outcome = match outcome {
-				Ok(result) => TaskState::Done { result: Box::new(result) },
-				Err(error) => {
-					worker
-						.executor
-						.metrics()
-						.errors
-						.with_label_values(&[error.kind().as_str()])
-						.inc();
-					TaskState::Failed { error: error_body(&error) }
-				}
-			};
-			{
-				let mut tasks = worker.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-				if let Some(state) = tasks.states.get_mut(&task_id) {
-					*state = outcome;
-				}
-			}
-		});
-		Ok(serde_json::json!({ "id": id, "state": "running" }))
+		if !tasks.make_room(state.config.max_tasks) {
+			return Err(Error::Overloaded(format!(
+				"all {} remembered tasks are still running",
+				state.config.max_tasks
+			))
+			.into());
+		}
+		tasks.states.insert(id.clone(), TaskState::Running);
+		tasks.order.push_back(id.clone());
+		if let Some(key) = key {
+			tasks.by_key.insert(key.clone(), id.clone());
+			tasks.key_of.insert(id.clone(), key);
+		}
 	}
-	.await;
-	state.reply("submit_task", StatusCode::ACCEPTED, result)
+	let worker = state.clone();
+	let task_id = id.clone();
+	let handle = tokio::spawn(async move {
+		let _running = running;
+		let started = Instant::now();
+		let outcome = worker.run(request, limit).await;
+		let ended = match &outcome {
+			Ok(_) => "done",
+			Err(error) => error.kind().as_str(),
+		};
+		let elapsed = started.elapsed().as_millis();
+		log::log!(worker.config.access_log, "task {task_id} ended: {ended} after {elapsed} ms");
+		let outcome = match outcome {
+			Ok(result) => TaskState::Done { result: Box::new(result) },
+			Err(error) => {
+				worker.executor.metrics().errors.with_label_values(&[error.kind().as_str()]).inc();
+				TaskState::Failed { error: error_body(&error) }
+			}
+		};
+		{
+			let mut tasks = worker.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+			tasks.aborts.remove(&task_id);
+			if let Some(state) = tasks.states.get_mut(&task_id) {
+				*state = outcome;
+			}
+		}
+	});
+	let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+	// Unless it has already ended (and removed its entry) or been forgotten.
+	if !handle.is_finished() && matches!(tasks.states.get(&id), Some(TaskState::Running)) {
+		tasks.aborts.insert(id.clone(), handle.abort_handle());
+	}
+	Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id, "state": "running" }))))
 }
 
-async fn task(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-	let found = state.tasks.lock().unwrap_or_else(PoisonError::into_inner).states.get(&id).cloned();
-	let result = found
-		.map(|task| {
-			let mut body = serde_json::to_value(task).unwrap_or_default();
-			body["id"] = serde_json::Value::String(id.clone());
-			body
-		})
-		.ok_or(Error::UnknownTask(id));
-	state.reply("task", StatusCode::OK, result)
+/// A task as `GET /v1/tasks/{id}` shows it.
+fn task_view(id: &str, state: Option<&TaskState>) -> serde_json::Value {
+	let mut body = state
+		.map(|state| serde_json::to_value(state).unwrap_or_default())
+		.unwrap_or_else(|| serde_json::json!({ "state": "running" }));
+	body["id"] = serde_json::Value::String(id.to_string());
+	body
+}
+
+async fn task(
+	State(state): State<Arc<AppState>>,
+	Path(id): Path<String>,
+) -> Reply<Json<serde_json::Value>> {
+	state.count("task");
+	let tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+	let found = tasks.states.get(&id).ok_or_else(|| Error::UnknownTask(id.clone()))?;
+	Ok(Json(task_view(&id, Some(found))))
+}
+
+/// `DELETE /v1/tasks/{id}`: the client no longer wants the task. One still queued or fetching
+/// stops at once; a run already in an inference process ends at its deadline (its slot held
+/// till then, so the concurrency limit holds); a finished one is forgotten.
+async fn cancel_task(
+	State(state): State<Arc<AppState>>,
+	Path(id): Path<String>,
+) -> Reply<Json<serde_json::Value>> {
+	state.count("cancel_task");
+	let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+	let running = matches!(tasks.states.get(&id), Some(TaskState::Running));
+	if !tasks.forget(&id) {
+		return Err(Error::UnknownTask(id).into());
+	}
+	drop(tasks);
+	if running {
+		log::log!(state.config.access_log, "task {id} cancelled");
+	}
+	Ok(Json(
+		serde_json::json!({ "id": id, "state": if running { "cancelled" } else { "forgotten" } }),
+	))
 }
 
 #[derive(Deserialize)]
@@ -410,28 +536,26 @@ async fn upload_model(
 	State(state): State<Arc<AppState>>,
 	Query(query): Query<UploadQuery>,
 	body: Body,
-) -> Response {
+) -> Reply<(StatusCode, Json<serde_json::Value>)> {
+	state.count("upload_model");
 	let max = state.executor.store().max_model_bytes();
-	let result = async {
-		state.refuse_when_draining()?;
-		let expected = query.hash.as_deref().map(parse_hash).transpose()?;
-		let bytes = read_body(body, max, |size| Error::ModelTooLarge { size, limit: max }).await?;
-		let executor = state.executor.clone();
-		tokio::task::spawn_blocking(move || {
-			// A file that is not a readable model never enters the store.
-			let signature = read_signature(&bytes)?;
-			let hash = executor.store().add_bytes(&bytes, expected)?;
-			Ok(serde_json::json!({
-				"hash": hash_hex(&hash),
-				"bytes": bytes.len(),
-				"signature": signature,
-			}))
-		})
-		.await
-		.map_err(|_| Error::Storage("the upload thread panicked".into()))?
-	}
-	.await;
-	state.reply("upload_model", StatusCode::CREATED, result)
+	state.refuse_when_draining()?;
+	let expected = query.hash.as_deref().map(parse_hash).transpose()?;
+	let bytes = read_body(body, max, |size| Error::ModelTooLarge { size, limit: max }).await?;
+	let executor = state.executor.clone();
+	let stored = tokio::task::spawn_blocking(move || -> Result<serde_json::Value> {
+		// A file that is not a readable model never enters the store.
+		let signature = read_signature(&bytes)?;
+		let hash = executor.store().add_bytes(&bytes, expected)?;
+		Ok(serde_json::json!({
+			"hash": hash_hex(&hash),
+			"bytes": bytes.len(),
+			"signature": signature,
+		}))
+	})
+	.await
+	.map_err(|_| Error::Storage("the upload thread panicked".into()))??;
+	Ok((StatusCode::CREATED, Json(stored)))
 }
 
 #[derive(Deserialize)]
@@ -441,31 +565,31 @@ struct FetchRequest {
 	uris: Vec<String>,
 }
 
-async fn fetch_model(State(state): State<Arc<AppState>>, body: Body) -> Response {
-	let result = async {
-		let bytes =
-			read_body(body, 64 << 10, |size| Error::InputTooLarge { size, limit: 64 << 10 })
-				.await?;
-		let request: FetchRequest = parse_json(&bytes)?;
-		state.refuse_when_draining()?;
-		let hash = parse_hash(&request.hash)?;
-		let fetched = state.executor.fetch_model(&hash, &request.uris).await?;
-		Ok(serde_json::json!({ "hash": hash_hex(&hash), "fetched": fetched }))
-	}
-	.await;
-	state.reply("fetch_model", StatusCode::OK, result)
+async fn fetch_model(
+	State(state): State<Arc<AppState>>,
+	body: Body,
+) -> Reply<Json<serde_json::Value>> {
+	state.count("fetch_model");
+	let bytes =
+		read_body(body, 64 << 10, |size| Error::InputTooLarge { size, limit: 64 << 10 }).await?;
+	let request: FetchRequest = parse_json(&bytes)?;
+	state.refuse_when_draining()?;
+	let hash = parse_hash(&request.hash)?;
+	let fetched = state.executor.fetch_model(&hash, &request.uris).await?;
+	Ok(Json(serde_json::json!({ "hash": hash_hex(&hash), "fetched": fetched })))
 }
 
-async fn model_info(State(state): State<Arc<AppState>>, Path(hash): Path<String>) -> Response {
+async fn model_info(
+	State(state): State<Arc<AppState>>,
+	Path(hash): Path<String>,
+) -> Reply<Json<crate::executor::ModelInfo>> {
+	state.count("model_info");
 	let executor = state.executor.clone();
-	let result = async {
-		let hash = parse_hash(&hash)?;
-		tokio::task::spawn_blocking(move || executor.model_info(&hash))
-			.await
-			.map_err(|_| Error::Storage("the model thread panicked".into()))?
-	}
-	.await;
-	state.reply("model_info", StatusCode::OK, result)
+	let hash = parse_hash(&hash)?;
+	let info = tokio::task::spawn_blocking(move || executor.model_info(&hash))
+		.await
+		.map_err(|_| Error::Storage("the model thread panicked".into()))??;
+	Ok(Json(info))
 }
 
 /// A task counted as running for as long as this lives, however its run ends (a panic
@@ -518,7 +642,9 @@ async fn guard(
 		_ => state.config.access_log,
 	};
 	if !log::log_enabled!(level) {
-		return checked(&state, &headers, request, next).await;
+		let response = checked(&state, &headers, request, next).await;
+		state.count_error(&response);
+		return response;
 	}
 	let started = Instant::now();
 	let line = format!("{} {}", request.method(), request.uri().path());
@@ -529,6 +655,7 @@ async fn guard(
 		.map(|job| format!(" job {job}"))
 		.unwrap_or_default();
 	let response = checked(&state, &headers, request, next).await;
+	state.count_error(&response);
 	log::log!(
 		level,
 		"{line} {}{job} {} µs",
@@ -549,9 +676,7 @@ async fn checked(
 ) -> Response {
 	// A bad input, answered with the status that says which rule it broke.
 	let refuse = |status: StatusCode, message: String| {
-		let mut response = state.error_response(&Error::BadInput(message));
-		*response.status_mut() = status;
-		response
+		ApiError::with_status(status, Error::BadInput(message)).into_response()
 	};
 	if state.config.listen.ip().is_loopback() {
 		let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -593,7 +718,7 @@ async fn checked(
 	if matches {
 		next.run(request).await
 	} else {
-		state.error_response(&Error::Unauthorized)
+		ApiError::from(Error::Unauthorized).into_response()
 	}
 }
 
@@ -639,7 +764,7 @@ fn routes(state: Arc<AppState>) -> Router {
 		.route("/metrics", get(metrics))
 		.route("/v1/infer", post(infer))
 		.route("/v1/tasks", post(submit_task))
-		.route("/v1/tasks/{id}", get(task))
+		.route("/v1/tasks/{id}", get(task).delete(cancel_task))
 		.route("/v1/models", put(upload_model))
 		.route("/v1/models/fetch", post(fetch_model))
 		.route("/v1/models/{hash}", get(model_info))
@@ -671,12 +796,16 @@ pub fn bind_in_runtime(config: &ServerConfig) -> Result<TcpListener> {
 /// Serves until `shutdown` resolves, then drains: new inferences and tasks are refused (503
 /// `overloaded`) while running tasks end and can still be polled, then the listener closes
 /// and requests in flight are answered before this returns.
-pub async fn serve(
-	listener: TcpListener,
+pub async fn serve<L>(
+	listener: L,
 	executor: Arc<Executor>,
 	config: ServerConfig,
 	shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<()> {
+) -> Result<()>
+where
+	L: axum::serve::Listener,
+	L::Addr: std::fmt::Debug,
+{
 	let state = app_state(executor, config);
 	let draining = state.clone();
 	axum::serve(listener, routes(state))

@@ -229,6 +229,53 @@ fn serve_refuses_a_public_address_without_a_token() {
 }
 
 #[test]
+fn serve_off_loopback_needs_tls_and_prints_the_fingerprint_nodes_pin() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = dir.path().join("store");
+	let token = dir.path().join("token");
+	std::fs::write(&token, "a-token").unwrap();
+	let serve = |extra: &[&str]| {
+		Command::new(BINARY)
+			.args(["serve", "--listen", "0.0.0.0:0", "--store", store.to_str().unwrap()])
+			.args(["--token-file", token.to_str().unwrap()])
+			.args(extra)
+			.env_remove("VERITENSOR_EXECUTOR_TOKEN")
+			.stderr(Stdio::piped())
+			.spawn()
+			.expect("serve starts")
+	};
+	let output = serve(&[]).wait_with_output().unwrap();
+	assert!(!output.status.success());
+	let stderr = String::from_utf8_lossy(&output.stderr);
+	assert!(stderr.contains("plain HTTP sends the token and every job in clear"), "{stderr}");
+
+	// A self-signed certificate made on the first start and kept: the same pin after a restart.
+	let mut fingerprints = Vec::new();
+	for _ in 0..2 {
+		let mut child = serve(&["--tls-self-signed"]);
+		let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+		let (mut https, mut fingerprint) = (false, None);
+		while fingerprint.is_none() {
+			let line = lines.next().expect("a log line").expect("UTF-8 log");
+			https |= line.contains("listening on https://");
+			fingerprint = line
+				.split("TLS certificate SHA-256 ")
+				.nth(1)
+				.map(|rest| rest.split_whitespace().next().unwrap().to_string());
+		}
+		assert!(https, "the listening line says https");
+		Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+		assert!(child.wait().unwrap().success());
+		fingerprints.push(fingerprint.unwrap());
+	}
+	assert_eq!(fingerprints[0], fingerprints[1]);
+	let (kept, made) =
+		veritensor_executor::tls::ServerIdentity::self_signed_in(&store.join("tls"), &[]).unwrap();
+	assert!(!made);
+	assert_eq!(kept.fingerprint(), fingerprints[0]);
+}
+
+#[test]
 fn serve_refuses_the_cuda_provider_with_a_library_that_has_none() {
 	let dir = tempfile::tempdir().unwrap();
 	let library = onnxruntime_library();

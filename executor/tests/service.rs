@@ -53,8 +53,22 @@ impl Service {
 		body: Vec<u8>,
 		token: Option<&str>,
 	) -> (StatusCode, Vec<u8>) {
+		self.call_headed(method, path, body, token, &[]).await
+	}
+
+	async fn call_headed(
+		&self,
+		method: Method,
+		path: &str,
+		body: Vec<u8>,
+		token: Option<&str>,
+		headers: &[(&str, &str)],
+	) -> (StatusCode, Vec<u8>) {
 		let mut request =
 			Request::builder().method(method.clone()).uri(format!("http://{}{path}", self.address));
+		for (name, value) in headers {
+			request = request.header(*name, *value);
+		}
 		if let Some(token) = token {
 			request = request.header("authorization", format!("Bearer {token}"));
 		}
@@ -342,6 +356,90 @@ async fn the_task_table_forgets_finished_tasks_and_refuses_when_all_are_running(
 	assert_eq!(status, StatusCode::ACCEPTED);
 	let (status, gone) = service.call(Method::GET, &format!("/v1/tasks/{first_id}"), vec![]).await;
 	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
+}
+
+/// Posts a task with `headers`; the status and JSON answer.
+async fn start_task(
+	service: &Service,
+	body: Vec<u8>,
+	headers: &[(&str, &str)],
+) -> (StatusCode, Value) {
+	let (status, bytes) = service
+		.call_headed(Method::POST, "/v1/tasks", body, service.token.as_deref(), headers)
+		.await;
+	(status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Polls task `id` until it is no longer running (at most 60 s).
+async fn task_outcome(service: &Service, id: &str) -> Value {
+	for _ in 0..600 {
+		let (_, polled) = service.call(Method::GET, &format!("/v1/tasks/{id}"), vec![]).await;
+		if polled["state"] != "running" {
+			return polled;
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	panic!("task {id} still running after 60 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_starts_are_idempotent_keep_their_deadline_and_can_be_cancelled() {
+	let service = Service::start(|config| config.max_concurrent = 1, |_| {}).await;
+	let slow = service.upload(fixture("slow_matmul.onnx")).await;
+	let fast = service.upload(demo_model(INT_MODEL)).await;
+	let runs = "veritensor_executor_inference_seconds_count{engine=\"tract\"}";
+
+	// The same key twice (a retry after a lost answer): one task, one run.
+	let key = [("idempotency-key", "0123abcd-42-feedbeef")];
+	let (status, first) = start_task(&service, scalar_body(&slow, 1, "tract"), &key).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+	let (status, again) = start_task(&service, scalar_body(&slow, 1, "tract"), &key).await;
+	assert_eq!(status, StatusCode::OK, "{again}");
+	assert_eq!(again["id"], first["id"]);
+	let slow_id = first["id"].as_str().unwrap().to_string();
+
+	// Behind the slow run on the only slot, a task whose caller gives it 100 ms is dropped
+	// from the queue then, not after the service's 10 minutes.
+	let started = std::time::Instant::now();
+	let short = [("x-veritensor-timeout-ms", "100")];
+	let (status, queued) = start_task(&service, infer_body(&fast, &[1; 64], "tract"), &short).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+	let dropped = task_outcome(&service, queued["id"].as_str().unwrap()).await;
+	assert_eq!((dropped["state"].as_str(), error_kind(&dropped)), (Some("failed"), "overloaded"));
+	assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+
+	// A queued task the caller abandons is stopped and forgotten.
+	let (_, waiting) = start_task(&service, infer_body(&fast, &[1; 64], "tract"), &[]).await;
+	let waiting_id = waiting["id"].as_str().unwrap().to_string();
+	let (status, cancelled) =
+		service.call(Method::DELETE, &format!("/v1/tasks/{waiting_id}"), vec![]).await;
+	assert_eq!((status, cancelled["state"].as_str()), (StatusCode::OK, Some("cancelled")));
+	let (status, gone) =
+		service.call(Method::GET, &format!("/v1/tasks/{waiting_id}"), vec![]).await;
+	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
+	let (status, gone) =
+		service.call(Method::DELETE, &format!("/v1/tasks/{waiting_id}"), vec![]).await;
+	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
+
+	// The slow task ran once, whatever the retries; forgetting it frees its key.
+	let done = task_outcome(&service, &slow_id).await;
+	assert_eq!(done["state"], "done", "{done}");
+	assert_eq!(metric(&service, runs).await, 1.0);
+	let (status, forgotten) =
+		service.call(Method::DELETE, &format!("/v1/tasks/{slow_id}"), vec![]).await;
+	assert_eq!((status, forgotten["state"].as_str()), (StatusCode::OK, Some("forgotten")));
+	let (status, fresh) = start_task(&service, scalar_body(&slow, 1, "tract"), &key).await;
+	assert_eq!(status, StatusCode::ACCEPTED);
+	assert_ne!(fresh["id"], first["id"]);
+
+	// Malformed or spent deadlines and keys are refused.
+	let body = || infer_body(&fast, &[1; 64], "tract");
+	let (status, spent) = start_task(&service, body(), &[("x-veritensor-timeout-ms", "0")]).await;
+	assert_eq!((status, error_kind(&spent)), (StatusCode::GATEWAY_TIMEOUT, "timeout"));
+	let (status, bad) = start_task(&service, body(), &[("x-veritensor-timeout-ms", "soon")]).await;
+	assert_eq!((status, error_kind(&bad)), (StatusCode::BAD_REQUEST, "bad_input"));
+	let (status, bad) = start_task(&service, body(), &[("idempotency-key", "a b")]).await;
+	assert_eq!((status, error_kind(&bad)), (StatusCode::BAD_REQUEST, "bad_input"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

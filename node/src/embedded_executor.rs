@@ -11,7 +11,9 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use veritensor_executor::{
 	engine::OnnxRuntimeProvider,
 	isolation::IsolationConfig,
+	link::Link,
 	server::{self, ServerConfig},
+	tls::ServerTrust,
 	Config, EngineKind, Executor,
 };
 use veritensor_primitives::offchain::{ExecutorEndpoint, EXECUTOR_ENDPOINT_KEY};
@@ -38,14 +40,30 @@ pub struct ExecutorArgs {
 	#[arg(skip)]
 	pub embedded_by_default: bool,
 
-	/// Use the executor at this URL (e.g. `http://10.0.0.7:8077`, a `veritensor-executor
-	/// serve` on a GPU machine) instead of embedding one.
+	/// Use the executor at this URL (e.g. `https://10.0.0.7:8077`, a `veritensor-executor
+	/// serve --tls-self-signed` on a GPU machine) instead of embedding one. Plain `http://` is
+	/// accepted on loopback only, unless --executor-insecure.
 	#[arg(long, value_name = "URL", conflicts_with = "no_executor")]
 	pub executor_url: Option<String>,
 
 	/// File holding the bearer token of the executor at `--executor-url`.
 	#[arg(long, value_name = "PATH", requires = "executor_url")]
 	pub executor_token_file: Option<PathBuf>,
+
+	/// SHA-256 fingerprint of the certificate of the executor at an `https://` --executor-url,
+	/// as `veritensor-executor serve` prints it: only that certificate is accepted.
+	#[arg(long, value_name = "HEX", requires = "executor_url", conflicts_with = "executor_ca")]
+	pub executor_cert_sha256: Option<String>,
+
+	/// PEM file of the CA that issued the certificate of the executor at an `https://`
+	/// --executor-url [default: the system's CA certificates].
+	#[arg(long, value_name = "PATH", requires = "executor_url")]
+	pub executor_ca: Option<PathBuf>,
+
+	/// Accept a plain `http://` --executor-url off loopback: its token and every job cross the
+	/// network in clear.
+	#[arg(long, requires = "executor_url")]
+	pub executor_insecure: bool,
 
 	/// Loopback port of the embedded executor; 0 picks a free one.
 	#[arg(long, value_name = "PORT", default_value_t = 0)]
@@ -272,19 +290,7 @@ pub fn start(
 		return Ok(None);
 	}
 	if let Some(url) = &args.executor_url {
-		url::Url::parse(url).map_err(|e| format!("--executor-url {url}: {e}"))?;
-		let token = match &args.executor_token_file {
-			Some(path) => std::fs::read_to_string(path)
-				.map_err(|e| format!("--executor-token-file {}: {e}", path.display()))?
-				.trim()
-				.to_string(),
-			None => String::new(),
-		};
-		log::info!("🧮 Using the executor at {url}");
-		return Ok(Some(ExecutorEndpoint {
-			url: url.clone().into_bytes(),
-			token: token.into_bytes(),
-		}));
+		return remote(args, url, spawn).map(Some);
 	}
 
 	let config = args.executor_config(&base_path);
@@ -354,6 +360,108 @@ pub fn start(
 		url: format!("http://{address}").into_bytes(),
 		token: token.into_bytes(),
 	}))
+}
+
+/// How the node reaches the executor at `--executor-url`.
+#[derive(Debug, PartialEq, Eq)]
+enum RemoteRoute {
+	/// The off-chain worker calls it directly (plain HTTP: loopback, or accepted as insecure).
+	Direct,
+	/// Through a loopback link that speaks TLS to it with this trust.
+	Link(ServerTrust),
+}
+
+/// Chooses the route to `url` from the flags, refusing what would expose the token or jobs.
+fn remote_route(args: &ExecutorArgs, url: &str) -> Result<RemoteRoute, String> {
+	let parsed = url::Url::parse(url).map_err(|e| format!("--executor-url {url}: {e}"))?;
+	let pinned = args.executor_cert_sha256.is_some() || args.executor_ca.is_some();
+	match parsed.scheme() {
+		"https" => {
+			if args.executor_insecure {
+				return Err("--executor-insecure is for plain http:// URLs".into());
+			}
+			let trust = match (&args.executor_cert_sha256, &args.executor_ca) {
+				(Some(fingerprint), _) => ServerTrust::parse_fingerprint(fingerprint)
+					.map_err(|e| format!("--executor-cert-sha256: {e}"))?,
+				(None, Some(ca)) => ServerTrust::Ca(ca.clone()),
+				(None, None) => ServerTrust::SystemRoots,
+			};
+			Ok(RemoteRoute::Link(trust))
+		}
+		"http" => {
+			if pinned {
+				return Err(format!(
+					"--executor-cert-sha256 and --executor-ca need an https:// URL, not {url}"
+				));
+			}
+			let loopback = match parsed.host() {
+				Some(url::Host::Domain(name)) => name == "localhost",
+				Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+				Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+				None => false,
+			};
+			if !loopback && !args.executor_insecure {
+				return Err(format!(
+					"--executor-url {url} is plain HTTP off this machine: the executor's token \
+					 and every job would cross the network in clear. Serve it over TLS \
+					 (veritensor-executor serve --tls-self-signed) and give \
+					 https://…  with --executor-cert-sha256, or add --executor-insecure"
+				));
+			}
+			Ok(RemoteRoute::Direct)
+		}
+		other => Err(format!("--executor-url {url}: scheme {other} is neither http nor https")),
+	}
+}
+
+/// The endpoint of the executor at `--executor-url`: itself, or a loopback link to it.
+fn remote(
+	args: &ExecutorArgs,
+	url: &str,
+	spawn: &SpawnTaskHandle,
+) -> Result<ExecutorEndpoint, String> {
+	let route = remote_route(args, url)?;
+	let token = match &args.executor_token_file {
+		Some(path) => std::fs::read_to_string(path)
+			.map_err(|e| format!("--executor-token-file {}: {e}", path.display()))?
+			.trim()
+			.to_string(),
+		None => String::new(),
+	};
+	let trust = match route {
+		RemoteRoute::Direct => {
+			if args.executor_insecure {
+				log::warn!("🧮 --executor-insecure: the executor's token and every job go to {url} in clear");
+			}
+			log::info!("🧮 Using the executor at {url}");
+			return Ok(ExecutorEndpoint {
+				url: url.as_bytes().to_vec(),
+				token: token.into_bytes(),
+			});
+		}
+		RemoteRoute::Link(trust) => trust,
+	};
+	// The off-chain worker's HTTP client can neither pin a certificate nor trust a private CA:
+	// it talks to a loopback link, which does.
+	let local_token = server::generate_token().map_err(|e| format!("executor link: {e}"))?;
+	let link = Link::open(url, &trust, Some(&token), local_token)
+		.map_err(|e| format!("--executor-url {url}: {e}"))?;
+	let trusting = match &trust {
+		ServerTrust::SystemRoots => "the system's CA certificates".to_string(),
+		ServerTrust::Ca(path) => format!("the CA in {}", path.display()),
+		ServerTrust::Fingerprint(sha256) => format!("only the certificate {}", hex::encode(sha256)),
+	};
+	log::info!("🧮 Using the executor at {url} over TLS, trusting {trusting}, through a loopback link on {}", link.address);
+	let endpoint = ExecutorEndpoint {
+		url: format!("http://{}", link.address).into_bytes(),
+		token: link.local_token.clone().into_bytes(),
+	};
+	spawn.spawn("veritensor-executor-link", None, async move {
+		if let Err(error) = link.serve(std::future::pending()).await {
+			log::error!("🧮 Executor link stopped: {error}");
+		}
+	});
+	Ok(endpoint)
 }
 
 /// Writes `contents` to `path`, readable by this user only.
@@ -462,6 +570,58 @@ mod tests {
 		let args = parse(&["--executor-memory-limit-mib", "2048"]).unwrap();
 		assert_eq!(args.embedded_only_given(), Some("--executor-memory-limit-mib"));
 		assert!(parse(&["--executor-max-concurrent", "0"]).is_err());
+		assert!(parse(&["--executor-ca", "/ca.pem"]).is_err(), "needs --executor-url");
 		assert!(parse(&["--executor-engine", "pytorch"]).is_err());
+	}
+
+	#[test]
+	fn a_remote_executor_is_reached_over_tls_or_on_loopback_unless_told_otherwise() {
+		let route = |args: &[&str]| {
+			let args = parse(args).unwrap();
+			remote_route(&args, args.executor_url.as_deref().unwrap())
+		};
+		let pin = "ab".repeat(32);
+		assert_eq!(
+			route(&["--executor-url", "https://10.0.0.7:8077", "--executor-cert-sha256", &pin]),
+			Ok(RemoteRoute::Link(ServerTrust::Fingerprint([0xab; 32])))
+		);
+		assert!(matches!(
+			route(&["--executor-url", "https://gpu.example.org", "--executor-ca", "/ca.pem"]),
+			Ok(RemoteRoute::Link(ServerTrust::Ca(_)))
+		));
+		assert_eq!(
+			route(&["--executor-url", "https://gpu.example.org"]),
+			Ok(RemoteRoute::Link(ServerTrust::SystemRoots))
+		);
+		for loopback in ["http://127.0.0.1:8077", "http://localhost:8077", "http://[::1]:8077"] {
+			assert_eq!(route(&["--executor-url", loopback]), Ok(RemoteRoute::Direct), "{loopback}");
+		}
+		let clear = route(&["--executor-url", "http://10.0.0.7:8077"]).unwrap_err();
+		assert!(clear.contains("in clear"), "{clear}");
+		assert_eq!(
+			route(&["--executor-url", "http://10.0.0.7:8077", "--executor-insecure"]),
+			Ok(RemoteRoute::Direct)
+		);
+		assert!(route(&[
+			"--executor-url",
+			"http://127.0.0.1:8077",
+			"--executor-cert-sha256",
+			&pin
+		])
+		.is_err());
+		assert!(
+			route(&["--executor-url", "https://x.org", "--executor-cert-sha256", "abc"]).is_err()
+		);
+		assert!(route(&["--executor-url", "https://x.org", "--executor-insecure"]).is_err());
+		assert!(route(&["--executor-url", "ftp://x.org"]).is_err());
+		assert!(parse(&[
+			"--executor-url",
+			"https://x.org",
+			"--executor-cert-sha256",
+			&pin,
+			"--executor-ca",
+			"/ca.pem"
+		])
+		.is_err());
 	}
 }
