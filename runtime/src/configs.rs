@@ -777,6 +777,7 @@ impl pallet_jobs::Config for Runtime {
 	type MaxPrunedPerBlock = ConstU32<1024>;
 	type AnswerPriority = AnswerPriority;
 	type WorkerRunBudget = ConstU64<{ time::MILLI_SECS_PER_BLOCK / 2 }>;
+	type ExpectedBlockTime = ConstU64<{ time::MILLI_SECS_PER_BLOCK }>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = JobsBenchmarkHelper;

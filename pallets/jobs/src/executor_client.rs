@@ -282,14 +282,28 @@ pub fn read_task<B: Get<u32>>(
 	}
 }
 
+/// What names an executor task across retries and restarts: a key (sent as
+/// `Idempotency-Key`) and how long its result is worth waiting for (sent as
+/// `X-Veritensor-Timeout-Ms`).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct TaskTerms {
+	/// The same for every start of one worker key's task on one job's input on one chain: a
+	/// start the executor already took (its answer lost on the way back, or the node
+	/// restarted) gets the running task, not a second run.
+	pub key: String,
+	/// Milliseconds after which the executor drops the task if it has not finished (a task
+	/// still queued then never runs): its answer would come past the job's give-up point.
+	pub timeout_ms: u64,
+}
+
 /// One HTTP exchange with the executor at `endpoint`: the answer's status and body. A body
-/// is posted as JSON; `job` names the job in an `X-Veritensor-Job` header, for the executor's
-/// access log.
+/// is posted as JSON; `headers` follow the content type, before the token.
 fn exchange(
 	endpoint: &ExecutorEndpoint,
+	method: http::Method,
 	path: &str,
 	body: Option<Vec<u8>>,
-	job: Option<JobId>,
+	headers: &[(&str, &str)],
 	deadline: Timestamp,
 ) -> Result<(u16, Vec<u8>), ClientError> {
 	let base = core::str::from_utf8(&endpoint.url)
@@ -297,16 +311,12 @@ fn exchange(
 	let url = format!("{}{path}", base.trim_end_matches('/'));
 	let authorization = (!endpoint.token.is_empty())
 		.then(|| format!("Bearer {}", String::from_utf8_lossy(&endpoint.token)));
-	let mut request = http::Request::<Vec<Vec<u8>>>::new(&url).deadline(deadline);
+	let mut request = http::Request::<Vec<Vec<u8>>>::new(&url).method(method).deadline(deadline);
 	if let Some(body) = body {
-		request = request
-			.method(http::Method::Post)
-			.body(alloc::vec![body])
-			.add_header("Content-Type", "application/json");
+		request = request.body(alloc::vec![body]).add_header("Content-Type", "application/json");
 	}
-	let job = job.map(|job| format!("{job}"));
-	if let Some(job) = &job {
-		request = request.add_header("X-Veritensor-Job", job);
+	for (name, value) in headers {
+		request = request.add_header(name, value);
 	}
 	if let Some(authorization) = &authorization {
 		request = request.add_header("Authorization", authorization);
@@ -321,14 +331,24 @@ fn exchange(
 }
 
 /// Starts an inference for `job` as a task on the executor (`POST /v1/tasks` with an
-/// [`infer_request`] body); returns the task's id.
+/// [`infer_request`] body) under `terms`; returns the task's id. The job is named in an
+/// `X-Veritensor-Job` header, for the executor's access log.
 pub fn start_task(
 	endpoint: &ExecutorEndpoint,
 	job: JobId,
+	terms: &TaskTerms,
 	request: Vec<u8>,
 	deadline: Timestamp,
 ) -> Result<Vec<u8>, ClientError> {
-	let (status, body) = exchange(endpoint, "/v1/tasks", Some(request), Some(job), deadline)?;
+	let job = format!("{job}");
+	let timeout = format!("{}", terms.timeout_ms);
+	let headers = [
+		("X-Veritensor-Job", job.as_str()),
+		("Idempotency-Key", terms.key.as_str()),
+		("X-Veritensor-Timeout-Ms", timeout.as_str()),
+	];
+	let (status, body) =
+		exchange(endpoint, http::Method::Post, "/v1/tasks", Some(request), &headers, deadline)?;
 	let answer: Value = serde_json::from_slice(&body).map_err(|_| malformed("is not JSON"))?;
 	if !(200..300).contains(&status) || answer.get("error").is_some() {
 		return Err(error_of(&answer));
@@ -340,6 +360,28 @@ pub fn start_task(
 	Ok(id.as_bytes().to_vec())
 }
 
+/// Tells the executor that the task `id` is no longer wanted (`DELETE /v1/tasks/{id}`): a
+/// queued task never runs, and its idempotency key is free for a fresh start. A task the
+/// executor does not know (404) is as good as cancelled.
+pub fn cancel_task(
+	endpoint: &ExecutorEndpoint,
+	id: &[u8],
+	deadline: Timestamp,
+) -> Result<(), ClientError> {
+	let path = format!("/v1/tasks/{}", String::from_utf8_lossy(id));
+	let (status, body) = exchange(endpoint, http::Method::Delete, &path, None, &[], deadline)?;
+	read_cancellation(status, &body)
+}
+
+/// Reads the executor's answer to a cancellation: done, or already unknown (404), or why not.
+pub fn read_cancellation(status: u16, body: &[u8]) -> Result<(), ClientError> {
+	if (200..300).contains(&status) || status == 404 {
+		return Ok(());
+	}
+	let answer: Value = serde_json::from_slice(body).map_err(|_| malformed("is not JSON"))?;
+	Err(error_of(&answer))
+}
+
 /// Asks the executor where the task `id` stands (`GET /v1/tasks/{id}`).
 pub fn poll_task<B: Get<u32>>(
 	endpoint: &ExecutorEndpoint,
@@ -348,6 +390,6 @@ pub fn poll_task<B: Get<u32>>(
 	deadline: Timestamp,
 ) -> Result<TaskState<B>, ClientError> {
 	let path = format!("/v1/tasks/{}", String::from_utf8_lossy(id));
-	let (status, body) = exchange(endpoint, &path, None, None, deadline)?;
+	let (status, body) = exchange(endpoint, http::Method::Get, &path, None, &[], deadline)?;
 	read_task(status, &body, schema)
 }

@@ -287,6 +287,14 @@ pub mod pallet {
 		#[pallet::constant]
 		type WorkerRunBudget: Get<u64>;
 
+		/// Milliseconds between blocks, as the chain's consensus aims for. Turns the blocks
+		/// left before a job's give-up point into the deadline its executor task is given, so
+		/// that the executor drops work whose answer would come too late to count: a flood of
+		/// jobs with near deadlines cannot keep a worker's executor busy on answers that can no
+		/// longer land while fresher jobs wait.
+		#[pallet::constant]
+		type ExpectedBlockTime: Get<u64>;
+
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -849,6 +857,10 @@ pub mod pallet {
 				"pruning must keep up with the most jobs a block takes in"
 			);
 			assert!(T::WorkerRunBudget::get() > 0, "an off-chain worker run needs time");
+			assert!(
+				T::ExpectedBlockTime::get() > T::WorkerRunBudget::get(),
+				"an off-chain worker run must end within a block"
+			);
 			// As for a single worker's deadline: two attempts at the job before the give-up
 			// margin, so that a member that cannot run the job abstains instead of failing to
 			// commit.

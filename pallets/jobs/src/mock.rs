@@ -537,6 +537,7 @@ impl pallet_jobs::Config for Test {
 	type MaxPrunedPerBlock = ConstU32<8>;
 	type AnswerPriority = ConstU64<ANSWER_PRIORITY>;
 	type WorkerRunBudget = ConstU64<500>;
+	type ExpectedBlockTime = ConstU64<1_000>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistryDouble;

@@ -70,9 +70,13 @@ impl Journal {
 	/// Forgets the tasks and answers of jobs no longer in `open` (job and input hash): ended,
 	/// or another job under the same id after a re-org. (An answer's receipt names its input,
 	/// so a kept answer for another input is refused before it is sent.) A quorum job's answer
-	/// stays until its `keep_until` block, `now` being the current one.
-	pub fn keep_open(&mut self, open: &[(JobId, [u8; 32])], now: u64) {
-		self.tasks.retain(|task| open.contains(&(task.job, task.input_hash)));
+	/// stays until its `keep_until` block, `now` being the current one. Returns the tasks
+	/// forgotten, for the executor to drop.
+	pub fn keep_open(&mut self, open: &[(JobId, [u8; 32])], now: u64) -> Vec<Task> {
+		let (tasks, closed) = core::mem::take(&mut self.tasks)
+			.into_iter()
+			.partition(|task| open.contains(&(task.job, task.input_hash)));
+		self.tasks = tasks;
 		self.answers.retain(|answer| {
 			let same_job = open.iter().find(|(job, _)| *job == answer.job);
 			match same_job {
@@ -80,6 +84,7 @@ impl Journal {
 				None => answer.keep_until >= now,
 			}
 		});
+		closed
 	}
 
 	/// The answer signed for `job`, if any.
@@ -138,8 +143,9 @@ impl Journal {
 		self.tasks.push(Task { job, input_hash, id });
 	}
 
-	/// Forgets the task of `job`.
-	pub fn drop_task(&mut self, job: JobId) {
-		self.tasks.retain(|task| task.job != job);
+	/// Forgets the task of `job`, and returns it.
+	pub fn drop_task(&mut self, job: JobId) -> Option<Task> {
+		let index = self.tasks.iter().position(|task| task.job == job)?;
+		Some(self.tasks.remove(index))
 	}
 }

@@ -8,7 +8,10 @@
 //!    ([`Journal`], in `PERSISTENT` off-chain storage);
 //! 2. start an executor task for each job that has neither a task nor a signed answer (inline
 //!    inputs as they are, remote inputs fetched and checked against their hash first), with the
-//!    model's registry URIs so that the executor fetches a model it does not have;
+//!    model's registry URIs so that the executor fetches a model it does not have; each start
+//!    carries an idempotency key (chain, job, worker key, input), so that a start repeated
+//!    after a lost answer or a restart of the node finds the task already running, and the
+//!    time to the job's give-up point, after which the executor drops the task;
 //! 3. poll the running tasks while the budget lasts; a task still running is polled again
 //!    after the next block, so jobs longer than a block simply answer later; a task the
 //!    executor no longer knows (it restarted) is started again at once;
@@ -22,6 +25,9 @@
 //!    after it was last sent: lost from the pool (a restart, an eviction) or refused, it is
 //!    noticed within a block or two. A copy still in some pool is harmless: the pool keeps one
 //!    answer per (worker, job).
+//!
+//! A task no longer wanted (its job ended or given up, or the task failed) is cancelled on the
+//! executor (`DELETE`), so that queued work for it never runs and its key is free again.
 //!
 //! Runs for one key never overlap (a lock in off-chain storage that outlives the budget).
 
@@ -184,7 +190,9 @@ impl<T: Config> WorkerRun<'_, T> {
 			.collect();
 		let inputs: Vec<(JobId, [u8; 32])> =
 			open.iter().map(|(id, job)| (*id, job.input_hash.0)).collect();
-		journal.keep_open(&inputs, self.now.saturated_into());
+		for task in journal.keep_open(&inputs, self.now.saturated_into()) {
+			self.abandon(Some(task));
+		}
 		let mut jobs: Vec<(JobId, Job<T>)> =
 			open.into_iter().filter(|(_, job)| self.now < job.deadline).collect();
 		jobs.sort_by_key(|(id, job)| (job.deadline, *id));

@@ -1,19 +1,23 @@
 //! One run's work on a worker key's due jobs: executor tasks started and polled, their results
 //! turned into signed answers, failures into "cannot execute" or a retry.
 
-use super::{key_hex, Journal, WorkerRun, GIVE_UP_MARGIN};
+use super::{key_hex, Journal, Task, WorkerRun, GIVE_UP_MARGIN};
 use crate::{
 	executor_client::{
-		infer_request, poll_task, remote_infer_request, start_task, ClientError, TaskState,
+		cancel_task, infer_request, poll_task, remote_infer_request, start_task, ClientError,
+		TaskState, TaskTerms,
 	},
 	Answer, CannotExecuteReason, Config, Job, Payload,
 };
 use alloc::{format, string::String, vec::Vec};
 use codec::Encode;
-use frame_support::BoundedVec;
+use frame_support::{traits::Get, BoundedVec};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_core::hexdisplay::HexDisplay;
 use sp_runtime::{
 	offchain::{Duration, Timestamp},
-	Saturating,
+	traits::Zero,
+	SaturatedConversion, Saturating,
 };
 use veritensor_primitives::{tensor::Tensor, traits::ModelRegistry, ExecutorErrorKind, JobId};
 
@@ -121,7 +125,7 @@ impl<T: Config> WorkerRun<'_, T> {
 								self.salt(*job_id),
 							),
 							Err(failure) => {
-								journal.drop_task(*job_id);
+								self.abandon(journal.drop_task(*job_id));
 								self.settle_failure(journal, *job_id, job, failure);
 							}
 						}
@@ -155,14 +159,15 @@ impl<T: Config> WorkerRun<'_, T> {
 						// No answer in time: the task may well be running still; ask again in a
 						// later run.
 						if self.giving_up(*job_id, job) {
-							journal.drop_task(*job_id);
+							self.abandon(journal.drop_task(*job_id));
 						}
 						self.settle_failure(journal, *job_id, job, error.into());
 						false
 					}
 					Err(error) => {
-						// A failed or forgotten task is started afresh in a later run.
-						journal.drop_task(*job_id);
+						// A failed or forgotten task is started afresh in a later run, once the
+						// executor has let go of its key.
+						self.abandon(journal.drop_task(*job_id));
 						self.settle_failure(journal, *job_id, job, error.into());
 						false
 					}
@@ -177,9 +182,42 @@ impl<T: Config> WorkerRun<'_, T> {
 					CannotExecuteReason::ExecutionFailed,
 					"not done on the executor as the deadline nears",
 				);
-				journal.drop_task(*job_id);
+				self.abandon(journal.drop_task(*job_id));
 				self.settle_failure(journal, *job_id, job, failure);
 			}
+		}
+	}
+
+	/// Tells the executor that `task` is no longer wanted, so that it does not run it (if it
+	/// still waits for a slot) and frees its key for a fresh start. Best effort, and only while
+	/// the run has time: a task the executor never hears about ends at its own deadline, the
+	/// job's give-up point.
+	pub(super) fn abandon(&self, task: Option<Task>) {
+		let Some(task) = task else { return };
+		if self.out_of_time() {
+			return;
+		}
+		if let Err(error) = cancel_task(self.endpoint, &task.id, self.request_deadline()) {
+			log!(
+				debug,
+				"worker {}: the executor did not drop job {}'s task: {error:?}",
+				key_hex(&self.key),
+				task.job,
+			);
+		}
+	}
+
+	/// The terms of `job`'s executor task started now: its idempotency key and how long the
+	/// task is worth running (until the job's give-up point, at least one block).
+	fn task_terms(&self, job_id: JobId, job: &Job<T>) -> TaskTerms {
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let key =
+			sp_io::hashing::blake2_256(&(genesis, job_id, &self.key, job.input_hash).encode());
+		let give_up = self.last_block(job_id, job).saturating_sub(GIVE_UP_MARGIN.into());
+		let blocks = give_up.saturating_sub(self.now).saturated_into::<u64>().max(1);
+		TaskTerms {
+			key: format!("{}", HexDisplay::from(&key)),
+			timeout_ms: blocks.saturating_mul(T::ExpectedBlockTime::get()),
 		}
 	}
 
@@ -243,7 +281,8 @@ impl<T: Config> WorkerRun<'_, T> {
 				remote_infer_request(&job.model, &uri, &hash, &schema, comparison.as_ref(), &uris)
 			}
 		};
-		Ok(start_task(self.endpoint, job_id, request, self.request_deadline())?)
+		let terms = self.task_terms(job_id, job);
+		Ok(start_task(self.endpoint, job_id, &terms, request, self.request_deadline())?)
 	}
 
 	/// The answer carrying `outputs`, with the worker key's receipt.

@@ -3,8 +3,8 @@
 //! the HTTP exchange through the off-chain test externalities. No pallet state is involved.
 
 use crate::executor_client::{
-	infer_request, poll_task, read_answer, read_task, remote_infer_request, start_task,
-	ClientError, TaskState,
+	cancel_task, infer_request, poll_task, read_answer, read_cancellation, read_task,
+	remote_infer_request, start_task, ClientError, TaskState, TaskTerms,
 };
 use frame_support::{traits::ConstU32, BoundedVec};
 use serde_json::{json, Value};
@@ -337,6 +337,8 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 		if json {
 			headers.insert(0, ("Content-Type".into(), "application/json".into()));
 			headers.insert(1, ("X-Veritensor-Job".into(), "42".into()));
+			headers.insert(2, ("Idempotency-Key".into(), "k-42".into()));
+			headers.insert(3, ("X-Veritensor-Timeout-Ms".into(), "18000".into()));
 		}
 		headers
 	};
@@ -363,16 +365,40 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 			..Default::default()
 		});
 	}
+	state.expect_request(testing::PendingRequest {
+		method: "DELETE".into(),
+		uri: "http://127.0.0.1:8077/v1/tasks/00ab12".into(),
+		headers: headers(false),
+		response: Some(json!({ "id": "00ab12", "state": "forgotten" }).to_string().into_bytes()),
+		sent: true,
+		..Default::default()
+	});
 	drop(state);
 	let endpoint =
 		ExecutorEndpoint { url: b"http://127.0.0.1:8077/".to_vec(), token: b"t0ken".to_vec() };
+	let terms = TaskTerms { key: "k-42".into(), timeout_ms: 18_000 };
 	externalities.execute_with(|| {
 		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(2_000));
 		let body = infer_request(&model, core::slice::from_ref(&input), &schema, None, &uris);
-		let task = start_task(&endpoint, 42, body, deadline).unwrap();
+		let task = start_task(&endpoint, 42, &terms, body, deadline).unwrap();
 		assert_eq!(task, b"00ab12".to_vec());
 		let poll = || poll_task::<Bytes>(&endpoint, &task, &schema, deadline).unwrap();
 		assert_eq!(poll(), TaskState::Running);
 		assert_eq!(poll(), TaskState::Done(outputs.clone(), output_hash(&outputs)));
+		assert_eq!(cancel_task(&endpoint, &task, deadline), Ok(()));
 	});
+}
+
+#[test]
+fn a_cancellation_is_done_when_the_executor_forgot_the_task_and_refused_otherwise() {
+	let forgotten = json!({ "id": "00ab12", "state": "forgotten" }).to_string();
+	assert_eq!(read_cancellation(200, forgotten.as_bytes()), Ok(()));
+	let unknown = json!({ "error": { "kind": "unknown_task", "message": "no such task" } });
+	assert_eq!(read_cancellation(404, unknown.to_string().as_bytes()), Ok(()));
+	let refused = json!({ "error": { "kind": "unauthorized", "message": "no token" } });
+	assert!(matches!(
+		read_cancellation(401, refused.to_string().as_bytes()),
+		Err(ClientError::Executor { name, .. }) if name == "unauthorized"
+	));
+	assert!(matches!(read_cancellation(502, b"<html>"), Err(ClientError::Malformed(_))));
 }

@@ -42,6 +42,8 @@ struct WorkerNode {
 struct Node {
 	http: Arc<RwLock<OffchainState>>,
 	pool: Arc<RwLock<PoolState>>,
+	/// The (job, worker key) of every task start scripted so far.
+	started: std::cell::RefCell<Vec<(u64, WorkerId)>>,
 }
 
 /// A worker node holding the keys of workers `seeds`, its executor at [`EXECUTOR`].
@@ -66,7 +68,7 @@ fn worker_node(seeds: &[u8]) -> WorkerNode {
 			&endpoint.encode(),
 		);
 	});
-	WorkerNode { ext, node: Node { http, pool: pool_state } }
+	WorkerNode { ext, node: Node { http, pool: pool_state, started: Default::default() } }
 }
 
 impl WorkerNode {
@@ -89,7 +91,10 @@ impl Node {
 			headers.push(("Content-Type".into(), "application/json".into()));
 		}
 		if let Some(job) = job {
+			let (key, timeout_ms) = self.task_terms(job);
 			headers.push(("X-Veritensor-Job".into(), job.to_string()));
+			headers.push(("Idempotency-Key".into(), key));
+			headers.push(("X-Veritensor-Timeout-Ms".into(), timeout_ms.to_string()));
 		}
 		self.http.write().expect_request(testing::PendingRequest {
 			method: method.into(),
@@ -115,6 +120,42 @@ impl Node {
 
 	fn expect_poll(&self, task: &str, answer: Value) {
 		self.expect("GET", &format!("/v1/tasks/{task}"), None, vec![], answer);
+	}
+
+	/// The idempotency key and the timeout of `job`'s next task start in a run after the
+	/// current block: by the first of the node's keys assigned the job that has not started it
+	/// yet (else the first, starting it again). The key hashes the chain, the job, the worker
+	/// key and the input; the timeout is the time to the job's give-up point (two blocks before
+	/// its last block), at least a block, at the mock's 1 s a block.
+	fn task_terms(&self, job: u64) -> (String, u64) {
+		let assigned: Vec<WorkerId> = <WorkerId as sp_runtime::RuntimeAppPublic>::all()
+			.into_iter()
+			.filter(|key| crate::WorkerJobs::<Test>::contains_key(key, job))
+			.collect();
+		let mut started = self.started.borrow_mut();
+		let worker = assigned
+			.iter()
+			.find(|key| !started.contains(&(job, (*key).clone())))
+			.or(assigned.first())
+			.expect("a key of the node assigned the job")
+			.clone();
+		started.push((job, worker.clone()));
+		let record = crate::Jobs::<Test>::get(job).expect("the job");
+		let key = sp_io::hashing::blake2_256(
+			&(System::block_hash(0), job, &worker, record.input_hash).encode(),
+		);
+		let last = match crate::Quorums::<Test>::get(job) {
+			Some(quorum) if !quorum.reveals_open => (quorum.commit_end - 1).min(record.deadline),
+			_ => record.deadline,
+		};
+		let blocks = last.saturating_sub(2).saturating_sub(System::block_number()).max(1);
+		(hex(&key), blocks * 1_000)
+	}
+
+	/// Scripts the cancellation of `task`, which the executor forgets.
+	fn expect_cancel(&self, task: &str) {
+		let forgotten = json!({ "id": task, "state": "forgotten" });
+		self.expect("DELETE", &format!("/v1/tasks/{task}"), None, vec![], forgotten);
 	}
 
 	/// Scripts `polls` answers "still running" for `task`.
@@ -386,10 +427,11 @@ fn a_task_the_executor_lost_in_a_restart_is_started_again_in_the_same_run() {
 		assert!(node.take_sent().is_empty());
 
 		// The executor restarted: it no longer knows t1.
+		run_to_block(5);
 		node.expect_poll("t1", error("unknown_task"));
 		node.expect_start(job, "t2");
 		node.expect_poll("t2", done("t2", 5));
-		run_at(5);
+		run::<Test>(5);
 		land_sent_output(node, 5);
 	});
 }
@@ -406,9 +448,10 @@ fn a_minimum_deadline_job_whose_first_attempt_fails_transiently_still_settles() 
 		run::<Test>(4);
 		assert!(node.take_sent().is_empty(), "a passing failure is retried, not reported");
 		// The second, a block later, runs.
+		run_to_block(5);
 		node.expect_start(job, "t1");
 		node.expect_poll("t1", done("t1", 2));
-		run_at(5);
+		run::<Test>(5);
 		let sent = node.take_sent();
 		assert_ok!(land_tx(&sent[0]));
 		assert!(crate::Results::<Test>::get(job).is_some());
@@ -427,8 +470,11 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 		node.expect_start(corrupt, "t1");
 		node.expect_task(refused, task_request(refused), error("bad_input"));
 		node.expect_start(unsupported, "t3");
+		// Each failed task is withdrawn from the executor.
 		node.expect_poll("t1", failed("t1", "corrupt_model"));
+		node.expect_cancel("t1");
 		node.expect_poll("t3", failed("t3", "unsupported_operator"));
+		node.expect_cancel("t3");
 		run::<Test>(4);
 		let sent = node.take_sent();
 		let (_, answers) = opened(&sent[0]);
@@ -484,6 +530,7 @@ fn a_model_pinned_to_an_engine_version_the_executor_lacks_is_answered_as_cannot_
 		);
 		node.expect_task(job, pinned, json!({ "id": "t1", "state": "running" }));
 		node.expect_poll("t1", failed("t1", "engine_mismatch"));
+		node.expect_cancel("t1");
 		run::<Test>(4);
 
 		let sent = node.take_sent();
@@ -519,11 +566,15 @@ fn passing_failures_are_retried_until_the_deadline_nears() {
 		// Overloaded, then a failed task, then a model the executor has not fetched yet.
 		node.expect_task(job, task_request(job), error("overloaded"));
 		run::<Test>(4);
+		run_to_block(5);
 		node.expect_start(job, "t1");
 		node.expect_poll("t1", failed("t1", "timeout"));
-		run_at(5);
+		// Withdrawn, so that the executor lets go of its key before the next start.
+		node.expect_cancel("t1");
+		run::<Test>(5);
+		run_to_block(6);
 		node.expect_task(job, task_request(job), error("fetch_failed"));
-		run_at(6);
+		run::<Test>(6);
 		assert!(node.take_sent().is_empty(), "no answer while retrying");
 
 		// Two blocks before the deadline the failure is reported.
@@ -532,8 +583,9 @@ fn passing_failures_are_retried_until_the_deadline_nears() {
 		node.expect_task(job, task_request(job), error("fetch_failed"));
 		run::<Test>(give_up - 1);
 		assert!(node.take_sent().is_empty());
+		run_to_block(give_up);
 		node.expect_task(job, task_request(job), error("fetch_failed"));
-		run_at(give_up);
+		run::<Test>(give_up);
 		let sent = node.take_sent();
 		let (_, answers) = opened(&sent[0]);
 		assert_eq!(
@@ -595,7 +647,9 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 		}
 		node.expect_poll("t1", done("t1", 6));
 		node.expect_poll("t2", failed("t2", "bad_remote_input"));
+		node.expect_cancel("t2");
 		node.expect_poll("t3", failed("t3", "input_unavailable"));
+		node.expect_cancel("t3");
 		run::<Test>(4);
 
 		// The output is answered; both input failures wait, the tampered one too although no
@@ -721,10 +775,12 @@ fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
 	journal.note_sent(1, 9, Step::Reveal);
 	assert_eq!(journal.answer(1).unwrap().sent_at, Some(9));
 	assert_eq!(journal.answer(1).unwrap().sent_step, Step::Reveal);
-	// Job 1 ended; job 3's id now names another job (a re-org): its task ran another input.
-	journal.keep_open(&[(2, [2; 32]), (3, [9; 32])], 30);
+	// Job 1 ended; job 3's id now names another job (a re-org): its task ran another input,
+	// and is handed back for the executor to drop.
+	let closed = journal.keep_open(&[(2, [2; 32]), (3, [9; 32])], 30);
+	assert_eq!(closed, vec![Task { job: 3, input_hash: [3; 32], id: b"t3".to_vec() }]);
 	assert!(journal.answer(1).is_some(), "a quorum answer is kept until its deadline");
-	journal.keep_open(&[(2, [2; 32]), (3, [9; 32])], 31);
+	assert!(journal.keep_open(&[(2, [2; 32]), (3, [9; 32])], 31).is_empty());
 	assert_eq!(journal.answer(1), None);
 	assert_eq!(journal.task(2), Some(&b"t2"[..]));
 	assert_eq!(journal.task(3), None);
@@ -733,6 +789,28 @@ fn the_journal_keeps_one_signed_answer_per_job_until_the_job_leaves() {
 	journal.note_answer(4, [4; 32], vec![8], Some(([5; 32], 40)));
 	journal.keep_open(&[(4, [9; 32])], 32);
 	assert_eq!(journal.answer(4), None);
+}
+
+#[test]
+fn a_task_whose_job_ended_is_withdrawn_from_the_executor() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 4);
+		let job = submit_with_deadline(3, MIN_DEADLINE);
+		run_to_block(4);
+		node.expect_start(job, "t1");
+		node.expect_running("t1", POLLS_PER_RUN);
+		run::<Test>(4);
+		assert_eq!(journal(1).tasks.len(), 1);
+		// The node's off-chain worker did not run again until the job had expired: the task
+		// it left on the executor is withdrawn, so that it never takes a slot from live work.
+		let deadline = crate::Jobs::<Test>::get(job).unwrap().deadline;
+		run_to_block(deadline + 1);
+		assert!(crate::Jobs::<Test>::get(job).is_none());
+		node.expect_cancel("t1");
+		run::<Test>(deadline + 1);
+		assert!(journal(1).tasks.is_empty());
+	});
 }
 
 #[test]
@@ -792,9 +870,10 @@ fn a_kept_answer_the_chain_would_refuse_is_computed_again_not_resent() {
 			&journal.encode(),
 		);
 		// When it is due again it is dropped and the job runs again.
+		run_to_block(4 + RESEND_AFTER);
 		node.expect_start(job, "t2");
 		node.expect_poll("t2", done("t2", 7));
-		run_at(4 + RESEND_AFTER);
+		run::<Test>(4 + RESEND_AFTER);
 		land_sent_output(node, 7);
 	});
 }
@@ -808,7 +887,8 @@ fn at_the_last_chance_a_job_without_an_answer_is_given_up_even_with_no_time_left
 		let unstarted = submit_with_deadline(4, MIN_DEADLINE);
 		run_to_block(1 + MIN_DEADLINE - crate::offchain::GIVE_UP_MARGIN as u64);
 		// One job's task is running; the other was never started (a hung executor took the
-		// earlier runs' time). This run has no time left at all: it asks the executor nothing.
+		// earlier runs' time). This run has no time left at all: it asks the executor nothing,
+		// not even to drop the running task (which ends at its own deadline, the give-up point).
 		let input_hash = crate::Jobs::<Test>::get(running).unwrap().input_hash.0;
 		let mut journal = Journal::default();
 		journal.set_task(running, input_hash, b"slow".to_vec());
@@ -945,9 +1025,10 @@ fn an_audited_worker_reveals_only_after_its_auditor_committed_blind() {
 		}
 		// The audit is decided: the auditor's node runs the job and commits; the worker still
 		// waits.
+		run_to_block(System::block_number() + 1);
 		node.expect_start(job, "t2");
 		node.expect_poll("t2", done("t2", 7));
-		run_at(System::block_number() + 1);
+		run::<Test>(System::block_number());
 		let auditor = super::quorum::members(job)[1];
 		assert_ne!(auditor, original);
 		let sent = node.take_sent();
