@@ -21,8 +21,10 @@
 //! Rounds alternate the paths so that machine noise hits them alike; the median round is
 //! reported. Needs the ONNX Runtime library (scripts/setup-onnxruntime.sh).
 
+mod common;
+
+use common::{demo_dir, images, library, median, seconds_argument};
 use ort::value::Tensor;
-use serde_json::Value;
 use std::{
 	path::PathBuf,
 	time::{Duration, Instant},
@@ -47,28 +49,6 @@ const MODELS: [Model; 2] = [
 	Model { name: "mlp_digits_f32", file: "mlp_digits_f32.onnx", elem: ElementType::F32 },
 	Model { name: "mlp_digits_int", file: "mlp_digits_int.onnx", elem: ElementType::U8 },
 ];
-
-fn library() -> PathBuf {
-	std::env::var_os("VERITENSOR_ONNXRUNTIME_LIB").map(PathBuf::from).unwrap_or_else(|| {
-		PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-			.join(".cache/veritensor-onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
-	})
-}
-
-fn demo_dir() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo-models")
-}
-
-fn images() -> Vec<Vec<i64>> {
-	let text = std::fs::read_to_string(demo_dir().join("test_vectors.json")).expect("test vectors");
-	let vectors: Value = serde_json::from_str(&text).expect("JSON");
-	vectors["pixels"]
-		.as_array()
-		.expect("pixels")
-		.iter()
-		.map(|row| row.as_array().expect("row").iter().map(|v| v.as_i64().expect("int")).collect())
-		.collect()
-}
 
 /// Runs `step` in batches until `budget` is spent; returns seconds per call of each batch.
 fn time_batches(budget: Duration, mut step: impl FnMut(usize)) -> f64 {
@@ -95,25 +75,11 @@ fn time_batches(budget: Duration, mut step: impl FnMut(usize)) -> f64 {
 	started.elapsed().as_secs_f64() / calls as f64
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-	values.sort_by(|a, b| a.total_cmp(b));
-	values[values.len() / 2]
-}
-
 fn main() {
-	let seconds: f64 = std::env::args()
-		.skip_while(|a| a != "--seconds")
-		.nth(1)
-		.and_then(|s| s.parse().ok())
-		.unwrap_or(3.0);
+	let seconds = seconds_argument(3.0);
 	// `--seconds` is the time each path gets per model, spread over the rounds.
 	let per_round = Duration::from_secs_f64(seconds / ROUNDS as f64);
 	let library = library();
-	assert!(
-		library.is_file(),
-		"no ONNX Runtime at {}: run scripts/setup-onnxruntime.sh",
-		library.display()
-	);
 
 	let dir = std::env::temp_dir().join(format!("veritensor-bench-{}", std::process::id()));
 	let mut config = Config::new(&dir);

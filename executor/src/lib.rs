@@ -19,6 +19,7 @@
 //!
 //! docs/executor.md describes the service, its API, limits and metrics.
 
+pub mod client;
 pub mod conformance;
 pub mod engine;
 pub mod error;

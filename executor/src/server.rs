@@ -100,8 +100,9 @@ enum TaskState {
 struct Tasks {
 	states: HashMap<String, TaskState>,
 	order: VecDeque<String>,
-	/// The task started under each idempotency key, and the key of each such task.
-	by_key: HashMap<String, String>,
+	/// The task started under each idempotency key with the blake2-256 of its request body,
+	/// and the key of each such task.
+	by_key: HashMap<String, (String, [u8; 32])>,
 	key_of: HashMap<String, String>,
 	/// How to stop each task that has not ended.
 	aborts: HashMap<String, tokio::task::AbortHandle>,
@@ -422,6 +423,7 @@ async fn submit_task(
 		read_body(body, body_limit, |size| Error::InputTooLarge { size, limit: body_limit })
 			.await?;
 	let request: InferRequest = parse_json(&bytes)?;
+	let body_hash = sp_crypto_hashing::blake2_256(&bytes);
 	// Counted before the check, so that a drain that starts meanwhile waits for it.
 	let running = RunningTask::new(&state);
 	state.refuse_when_draining()?;
@@ -432,10 +434,19 @@ async fn submit_task(
 	);
 	{
 		let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-		if let Some(known) = key.as_ref().and_then(|key| tasks.by_key.get(key)) {
-			// Started before: this is a retry, and nothing new runs.
-			let view = task_view(known, tasks.states.get(known));
-			return Ok((StatusCode::OK, Json(view)));
+		if let Some((known, started_with)) = key.as_ref().and_then(|key| tasks.by_key.get(key)) {
+			let known = known.clone();
+			// Replayed only for the same request, and not once failed: a failure may have
+			// been passing (a fetch, a busy slot) and a retry is the client's way to try
+			// again; another request under the key replaces the task rather than answer with
+			// a result that is not its own.
+			let same_request = *started_with == body_hash;
+			if same_request && !matches!(tasks.states.get(&known), Some(TaskState::Failed { .. })) {
+				// Started before: this is a retry, and nothing new runs.
+				let view = task_view(&known, tasks.states.get(&known));
+				return Ok((StatusCode::OK, Json(view)));
+			}
+			tasks.forget(&known);
 		}
 		if !tasks.make_room(state.config.max_tasks) {
 			return Err(Error::Overloaded(format!(
@@ -447,7 +458,7 @@ async fn submit_task(
 		tasks.states.insert(id.clone(), TaskState::Running);
 		tasks.order.push_back(id.clone());
 		if let Some(key) = key {
-			tasks.by_key.insert(key.clone(), id.clone());
+			tasks.by_key.insert(key.clone(), (id.clone(), body_hash));
 			tasks.key_of.insert(id.clone(), key);
 		}
 	}

@@ -183,6 +183,32 @@ impl ModelStore {
 		self.path(hash).is_file()
 	}
 
+	/// The hashes of the models stored (partial files left out).
+	pub fn hashes(&self) -> Result<Vec<H256>> {
+		let entries = fs::read_dir(&self.dir).map_err(|e| storage("listing", &self.dir, e))?;
+		let mut hashes: Vec<H256> = entries
+			.flatten()
+			.filter_map(|entry| {
+				let name = entry.file_name().to_string_lossy().into_owned();
+				let hash = parse_hash(name.strip_suffix(".onnx")?).ok()?;
+				(name.len() == 64 + ".onnx".len()).then_some(hash)
+			})
+			.collect();
+		hashes.sort();
+		Ok(hashes)
+	}
+
+	/// Removes the model `hash`; returns whether it was there. A run that loaded it already
+	/// keeps its copy; the next one that needs it fetches it again.
+	pub fn remove(&self, hash: &H256) -> Result<bool> {
+		let path = self.path(hash);
+		match fs::remove_file(&path) {
+			Ok(()) => Ok(true),
+			Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+			Err(e) => Err(storage("removing", &path, e)),
+		}
+	}
+
 	/// The size of the stored file, if present.
 	pub fn size(&self, hash: &H256) -> Option<u64> {
 		fs::metadata(self.path(hash)).ok().map(|m| m.len())
@@ -323,5 +349,27 @@ mod tests {
 		assert!(matches!(too_large.write(&[0; 17]), Err(Error::ModelTooLarge { .. })));
 		drop(too_large);
 		assert_eq!(store.remove_leftovers().unwrap(), 0, "refused downloads leave nothing");
+	}
+
+	#[test]
+	fn stored_models_are_listed_by_hash_and_removed_one_by_one() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = ModelStore::open(dir.path(), 1 << 20).unwrap();
+		let first = store.add_bytes(b"a model", None).unwrap();
+		let second = store.add_bytes(b"another model", None).unwrap();
+		// Neither a partial download nor a stray file is a model.
+		std::mem::forget({
+			let mut partial = store.incoming().unwrap();
+			partial.write(b"half").unwrap();
+			partial
+		});
+		fs::write(store.dir.join("notes.txt"), b"an operator's file").unwrap();
+		let mut both = vec![first, second];
+		both.sort();
+		assert_eq!(store.hashes().unwrap(), both);
+		assert!(store.remove(&first).unwrap());
+		assert!(!store.remove(&first).unwrap(), "already gone");
+		assert_eq!(store.hashes().unwrap(), vec![second]);
+		assert!(!store.contains(&first));
 	}
 }

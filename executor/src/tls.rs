@@ -83,6 +83,11 @@ impl ServerIdentity {
 		if certificate.exists() && key.exists() {
 			return Ok((Self::from_pem_files(&certificate, &key)?, false));
 		}
+		if key.exists() && !certificate.exists() {
+			// A start stopped between the two writes (the key goes first): no certificate of
+			// this key was ever served or pinned, so a fresh pair replaces it.
+			std::fs::remove_file(&key).map_err(|e| file_error(&key, e))?;
+		}
 		std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
 		let generated = rcgen::generate_simple_self_signed(names.to_vec())
 			.map_err(|e| TlsError::Generate(e.to_string()))?;
@@ -334,6 +339,16 @@ mod tests {
 			std::fs::metadata(dir.path().join(SELF_SIGNED_KEY)).unwrap().permissions().mode();
 		assert_eq!(mode & 0o777, 0o600);
 		assert!(first.server_config().is_ok());
+	}
+
+	#[test]
+	fn a_key_left_without_its_certificate_by_an_interrupted_start_is_replaced() {
+		let dir = tempfile::tempdir().unwrap();
+		std::fs::write(dir.path().join(SELF_SIGNED_KEY), "left by a start that stopped").unwrap();
+		let (identity, made) =
+			ServerIdentity::self_signed_in(dir.path(), &["localhost".into()]).unwrap();
+		assert!(made);
+		assert!(identity.server_config().is_ok());
 	}
 
 	#[test]

@@ -432,6 +432,31 @@ async fn task_starts_are_idempotent_keep_their_deadline_and_can_be_cancelled() {
 	assert_eq!(status, StatusCode::ACCEPTED);
 	assert_ne!(fresh["id"], first["id"]);
 
+	// A failed task is not replayed: the retry runs afresh.
+	let missing = format!("0x{}", "ab".repeat(32));
+	let retried = [("idempotency-key", "retried-after-failure")];
+	let (status, failing) =
+		start_task(&service, infer_body(&missing, &[1; 64], "tract"), &retried).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{failing}");
+	let failed = task_outcome(&service, failing["id"].as_str().unwrap()).await;
+	assert_eq!(error_kind(&failed), "model_not_found", "{failed}");
+	let (status, afresh) =
+		start_task(&service, infer_body(&missing, &[1; 64], "tract"), &retried).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{afresh}");
+	assert_ne!(afresh["id"], failing["id"]);
+
+	// Another request under a key replaces its task rather than answer with its result.
+	let reused = [("idempotency-key", "reused-for-another-request")];
+	let (_, original) = start_task(&service, infer_body(&fast, &[1; 64], "tract"), &reused).await;
+	let original_id = original["id"].as_str().unwrap().to_string();
+	assert_eq!(task_outcome(&service, &original_id).await["state"], "done");
+	let (status, other) = start_task(&service, infer_body(&fast, &[2; 64], "tract"), &reused).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{other}");
+	assert_ne!(other["id"], original["id"]);
+	let (status, replaced) =
+		service.call(Method::GET, &format!("/v1/tasks/{original_id}"), vec![]).await;
+	assert_eq!((status, error_kind(&replaced)), (StatusCode::NOT_FOUND, "unknown_task"));
+
 	// Malformed or spent deadlines and keys are refused.
 	let body = || infer_body(&fast, &[1; 64], "tract");
 	let (status, spent) = start_task(&service, body(), &[("x-veritensor-timeout-ms", "0")]).await;
@@ -871,4 +896,59 @@ async fn a_child_killed_mid_run_is_a_clean_error_and_the_next_request_succeeds()
 	assert_eq!(status, StatusCode::OK, "{body}");
 	let now = processes_marked("killed-mid-run");
 	assert!(now.len() == 1 && now[0] != children[0], "a new child replaced it: {now:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_client_has_a_model_fetched_once_and_reports_refusals() {
+	use axum::{routing::get, Router};
+	use std::sync::atomic::{AtomicUsize, Ordering};
+	use veritensor_executor::client::{ApiClient, ApiError};
+	let downloads = Arc::new(AtomicUsize::new(0));
+	let host = {
+		let counted = downloads.clone();
+		let router = Router::new().route(
+			"/int.onnx",
+			get(move || {
+				counted.fetch_add(1, Ordering::SeqCst);
+				async { demo_model(INT_MODEL) }
+			}),
+		);
+		serve_on_loopback(router).await
+	};
+	let service = Service::start(
+		|config| config.token = Some("s3cret".into()),
+		|config| config.fetch = loopback_policy(),
+	)
+	.await;
+	let hash = sp_core::H256(sp_crypto_hashing::blake2_256(&demo_model(INT_MODEL)));
+	let uris = vec![format!("http://{host}/int.onnx")];
+	let base = format!("http://{}", service.address);
+	let deadline = Duration::from_secs(30);
+
+	let client = ApiClient::new(&base, Some("s3cret")).unwrap();
+	assert!(client.fetch_model(&hash, &uris, deadline).await.unwrap(), "downloaded");
+	assert!(!client.fetch_model(&hash, &uris, deadline).await.unwrap(), "already stored");
+	assert_eq!(downloads.load(Ordering::SeqCst), 1);
+
+	let stranger = ApiClient::new(&base, Some("guess")).unwrap();
+	match stranger.fetch_model(&hash, &uris, deadline).await {
+		Err(ApiError::Refused { status: 401, kind, .. }) => assert_eq!(kind, "unauthorized"),
+		other => panic!("refused for its token: {other:?}"),
+	}
+	let missing = sp_core::H256::repeat_byte(7);
+	match client.fetch_model(&missing, &uris, deadline).await {
+		Err(ApiError::Refused { kind, .. }) => assert_eq!(kind, "hash_mismatch"),
+		other => panic!("bytes of another model refused: {other:?}"),
+	}
+	assert!(matches!(
+		ApiClient::new(&format!("https://{}", service.address), None),
+		Err(ApiError::BadUrl(_))
+	));
+	// Nothing listens on the port of a service that stopped.
+	let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+	let nobody = ApiClient::new(&format!("http://{closed}"), None).unwrap();
+	assert!(matches!(
+		nobody.fetch_model(&hash, &uris, deadline).await,
+		Err(ApiError::Unreachable(_))
+	));
 }

@@ -154,6 +154,12 @@ pub struct ExecutorArgs {
 	/// any public host].
 	#[arg(long, value_name = "HOST")]
 	pub executor_fetch_allow_host: Vec<String>,
+
+	/// Remove from the embedded executor's store the models that will run no more jobs
+	/// (delisted or deprecated with no open jobs, or unknown to the registry) and that none of
+	/// this node's workers serves, once they have stayed so for an hour.
+	#[arg(long)]
+	pub executor_remove_unlisted: bool,
 }
 
 impl ExecutorArgs {
@@ -178,6 +184,7 @@ impl ExecutorArgs {
 			("--executor-max-input-kib", self.executor_max_input_kib.is_some()),
 			("--executor-task-timeout-secs", self.executor_task_timeout_secs.is_some()),
 			("--executor-fetch-allow-host", !self.executor_fetch_allow_host.is_empty()),
+			("--executor-remove-unlisted", self.executor_remove_unlisted),
 		];
 		given.iter().find(|(_, given)| *given).map(|(flag, _)| *flag)
 	}
@@ -251,7 +258,16 @@ const DEMO_MODELS: [(&str, &[u8]); 2] = [
 	("mlp_digits_int", include_bytes!("../../executor/demo-models/mlp_digits_int.onnx")),
 ];
 
-/// Starts the embedded executor when asked to, and returns the endpoint the off-chain worker
+/// The executor a node uses.
+pub struct NodeExecutor {
+	/// Where the off-chain worker (and the node's model prefetch) reaches it.
+	pub endpoint: ExecutorEndpoint,
+	/// The embedded executor, when it is one, and its store is to be swept of models no
+	/// longer listed (`--executor-remove-unlisted`).
+	pub sweep: Option<Arc<Executor>>,
+}
+
+/// Starts the embedded executor when asked to, and returns the executor the off-chain worker
 /// must use (`None` without one). `with_demo_models` stores the demo models first;
 /// `worker_keys` (the keystore's) makes running none a warning.
 pub fn start(
@@ -261,7 +277,7 @@ pub fn start(
 	worker_keys: usize,
 	spawn: &SpawnTaskHandle,
 	prometheus: Option<&veritensor_executor::metrics::Registry>,
-) -> Result<Option<ExecutorEndpoint>, String> {
+) -> Result<Option<NodeExecutor>, String> {
 	let embedded = match args.executor {
 		Some(mode) => mode == ExecutorMode::Embedded,
 		None => args.embedded_by_default && !args.no_executor,
@@ -290,7 +306,8 @@ pub fn start(
 		return Ok(None);
 	}
 	if let Some(url) = &args.executor_url {
-		return remote(args, url, spawn).map(Some);
+		return remote(args, url, spawn)
+			.map(|endpoint| Some(NodeExecutor { endpoint, sweep: None }));
 	}
 
 	let config = args.executor_config(&base_path);
@@ -349,6 +366,7 @@ pub fn start(
 		token_file.display(),
 		engines.join(", ")
 	);
+	let sweep = args.executor_remove_unlisted.then(|| executor.clone());
 	spawn.spawn("veritensor-executor", None, async move {
 		if let Err(error) =
 			server::serve(listener, executor, server_config, std::future::pending()).await
@@ -356,10 +374,11 @@ pub fn start(
 			log::error!("🧮 Embedded executor stopped: {error}");
 		}
 	});
-	Ok(Some(ExecutorEndpoint {
+	let endpoint = ExecutorEndpoint {
 		url: format!("http://{address}").into_bytes(),
 		token: token.into_bytes(),
-	}))
+	};
+	Ok(Some(NodeExecutor { endpoint, sweep }))
 }
 
 /// How the node reaches the executor at `--executor-url`.
@@ -569,6 +588,8 @@ mod tests {
 		assert_eq!(args.embedded_only_given(), Some("--executor-fetch-private-inputs"));
 		let args = parse(&["--executor-memory-limit-mib", "2048"]).unwrap();
 		assert_eq!(args.embedded_only_given(), Some("--executor-memory-limit-mib"));
+		let args = parse(&["--executor-remove-unlisted"]).unwrap();
+		assert_eq!(args.embedded_only_given(), Some("--executor-remove-unlisted"));
 		assert!(parse(&["--executor-max-concurrent", "0"]).is_err());
 		assert!(parse(&["--executor-ca", "/ca.pem"]).is_err(), "needs --executor-url");
 		assert!(parse(&["--executor-engine", "pytorch"]).is_err());

@@ -5,6 +5,7 @@ mod cli;
 mod command;
 mod embedded_executor;
 mod equivocation;
+mod model_prefetch;
 mod rpc;
 mod service;
 mod worker_keys;

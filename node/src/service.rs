@@ -260,7 +260,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	);
 	let worker_keys =
 		keystore_container.keystore().sr25519_public_keys(veritensor_primitives::WORKER_KEY_TYPE);
-	let executor_endpoint = crate::embedded_executor::start(
+	let node_executor = crate::embedded_executor::start(
 		executor,
 		config.base_path.path().to_path_buf(),
 		development_chain,
@@ -269,7 +269,23 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		config.prometheus_registry(),
 	)
 	.map_err(ServiceError::Other)?;
-	crate::embedded_executor::publish(&*backend, executor_endpoint.as_ref());
+	crate::embedded_executor::publish(&*backend, node_executor.as_ref().map(|e| &e.endpoint));
+	if let Some(node_executor) = node_executor {
+		let endpoint = &node_executor.endpoint;
+		let prefetcher = crate::model_prefetch::Prefetcher::new(
+			client.clone(),
+			keystore_container.keystore(),
+			&String::from_utf8_lossy(&endpoint.url),
+			&String::from_utf8_lossy(&endpoint.token),
+			node_executor.sweep,
+		)
+		.map_err(ServiceError::Other)?;
+		task_manager.spawn_handle().spawn(
+			"veritensor-model-prefetch",
+			None,
+			crate::model_prefetch::run(client.clone(), prefetcher),
+		);
+	}
 	if let (Some(registry), Some(storage)) =
 		(config.prometheus_registry(), backend.offchain_storage())
 	{

@@ -34,7 +34,7 @@
 //
 // Set VERITENSOR_KEEP_E2E (and VERITENSOR_KEEP_DEMO) to keep the nodes' directories and logs.
 import {
-  NodeProcess, UNITS, bestNumber, demoModels, digitInput, encodeTensors, escrowHeld,
+  DEMO_MODELS, NodeProcess, UNITS, bestNumber, demoModels, digitInput, encodeTensors, escrowHeld,
   expectError, fail, followJobs, freePort, inline, insertWorkerKey, keyring, registerWorker, send,
   sleep, submitJobs, testChainSpec, testVectors, waitForBlock,
 } from './lib.mjs';
@@ -43,7 +43,7 @@ import { quorumSuite } from './quorum.mjs';
 import { validatorsSuite } from './validators.mjs';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,15 +73,25 @@ async function demoFlow() {
   for (const [holds, statement] of moneyChecks(result)) check(holds, statement);
 }
 
-// Serves `routes` (path -> bytes) on a loopback port.
+// Serves `routes` (path -> bytes) on a loopback port, counting the requests for each path.
 async function dataHost(routes) {
+  const hits = {};
   const server = createServer((request, response) => {
+    hits[request.url] = (hits[request.url] ?? 0) + 1;
     const body = routes[request.url];
     response.writeHead(body ? 200 : 404);
     response.end(body ? Buffer.from(body) : undefined);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, base: `http://127.0.0.1:${server.address().port}` };
+  return { server, hits, base: `http://127.0.0.1:${server.address().port}` };
+}
+
+// The float demo model with a different doc string appended (ONNX's ModelProto field 6, a
+// string: the last one read wins), so a valid model under a hash no store has yet.
+function anotherFloatModel() {
+  const doc = new TextEncoder().encode('a copy for the prefetch test');
+  const bytes = readFileSync(join(DEMO_MODELS, 'mlp_digits_f32.onnx'));
+  return Uint8Array.from([...bytes, 0x32, doc.length, ...doc]);
 }
 
 function inputHash(tensors) {
@@ -101,8 +111,8 @@ async function workerNodes(dir) {
     '--chain', spec, '--base-path', workerBase, '--prometheus-port', String(prometheusPort),
     // Not a --dev node: it runs models only when asked to.
     '--executor', 'embedded', '--executor-store', join(dir, 'store'),
-    // The test's input host is on loopback, which the default input policy refuses.
-    '--executor-fetch-private-inputs',
+    // The test's model and input hosts are on loopback, which the default policies refuse.
+    '--executor-fetch-private', '--executor-fetch-private-inputs',
     '--bootnodes', await validator.multiaddr(),
   ], dir);
   await worker.start();
@@ -220,6 +230,7 @@ async function faultsAndRestart() {
   const dir = mkdtempSync(join(tmpdir(), 'veritensor-e2e-'));
   const { validator, worker, api } = await workerNodes(dir);
   let host;
+  let modelHost;
   try {
     const keys = keyring();
     const [alice, bob, dave, ferdie] =
@@ -258,8 +269,32 @@ async function faultsAndRestart() {
     await send(api, api.tx.sudo.sudo(api.tx.models.approve(pinnedHash)), alice);
     say('a model pinned to tract 0.0.0-absent is listed (sudo)');
 
+    // A listed model no store has, on a model host the test counts requests on.
+    const prefetched = anotherFloatModel();
+    const prefetchedHash = blake2AsHex(prefetched, 256);
+    modelHost = await dataHost({ '/prefetched.onnx': prefetched });
+    const prefetchedSpec = {
+      ...floatSpec,
+      artifactHash: prefetchedHash,
+      artifactSize: prefetched.length,
+      uris: [`${modelHost.base}/prefetched.onnx`],
+      metadata: { name: 'prefetched', description: { Text: 'fetched before its first job' }, licence: 'MIT' },
+      supersedes: null,
+    };
+    await send(api, api.tx.models.propose(prefetchedSpec), ferdie);
+    await send(api, api.tx.sudo.sudo(api.tx.models.approve(prefetchedHash)), alice);
+    say('another float model, served from a loopback host, is listed (sudo)');
+
     const { worker: workerKey, account: workerAccount } = await registerWorker(api, worker, dave,
-      { bond: 5_000n * UNITS, models: [floatModel, corruptHash, pinnedHash], capacity: 8 }, say);
+      { bond: 5_000n * UNITS, models: [floatModel, corruptHash, pinnedHash, prefetchedHash], capacity: 8 }, say);
+    // Without any job of that model, the worker node has its executor fetch it, once.
+    const storedAt = join(dir, 'store', 'blake2-256', `${prefetchedHash.slice(2)}.onnx`);
+    const prefetchUntil = Date.now() + 60_000;
+    while (!existsSync(storedAt) && Date.now() < prefetchUntil) await sleep(500);
+    await waitForBlock(api, (await bestNumber(api)) + 2);
+    check(existsSync(storedAt) && modelHost.hits['/prefetched.onnx'] === 1,
+      `the worker node fetched the model its worker serves before any job, once ` +
+      `(${modelHost.hits['/prefetched.onnx'] ?? 0} download(s))`);
     check((await api.query.system.account(workerAccount)).data.free.toBigInt() === 0n,
       'the worker key\'s account holds nothing: answers need no fees');
 
@@ -404,6 +439,7 @@ async function faultsAndRestart() {
     await blockFillingAttack(api, { workerKey, model: floatModel, user: bob });
   } finally {
     host?.server.close();
+    modelHost?.server.close();
     await worker.stop();
     await validator.stop();
     if (!process.env.VERITENSOR_KEEP_E2E) rmSync(dir, { recursive: true, force: true });

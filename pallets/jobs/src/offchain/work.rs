@@ -211,8 +211,9 @@ impl<T: Config> WorkerRun<'_, T> {
 	/// task is worth running (until the job's give-up point, at least one block).
 	fn task_terms(&self, job_id: JobId, job: &Job<T>) -> TaskTerms {
 		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		let key =
-			sp_io::hashing::blake2_256(&(genesis, job_id, &self.key, job.input_hash).encode());
+		let key = sp_io::hashing::blake2_256(
+			&(genesis, job_id, &self.key, job.model, job.input_hash).encode(),
+		);
 		let give_up = self.last_block(job_id, job).saturating_sub(GIVE_UP_MARGIN.into());
 		let blocks = give_up.saturating_sub(self.now).saturated_into::<u64>().max(1);
 		TaskTerms {

@@ -142,7 +142,7 @@ impl Node {
 		started.push((job, worker.clone()));
 		let record = crate::Jobs::<Test>::get(job).expect("the job");
 		let key = sp_io::hashing::blake2_256(
-			&(System::block_hash(0), job, &worker, record.input_hash).encode(),
+			&(System::block_hash(0), job, &worker, record.model, record.input_hash).encode(),
 		);
 		let last = match crate::Quorums::<Test>::get(job) {
 			Some(quorum) if !quorum.reveals_open => (quorum.commit_end - 1).min(record.deadline),
