@@ -101,7 +101,11 @@ function inputHash(tensors) {
 async function workerNodes(dir) {
   const spec = testChainSpec(nodeBin, dir);
   const validator = new NodeProcess(nodeBin, 'validator',
-    ['--dev', '--chain', spec, '--base-path', join(dir, 'validator'), '--no-executor'], dir);
+    ['--dev', '--chain', spec, '--base-path', join(dir, 'validator'), '--no-executor',
+      // The pool counts a transaction until its block is final: with finality a few blocks
+      // behind, the default 20 MiB holds only five of the block-filling attack's 3.9 MB
+      // remarks, and a sixth would be dropped, leaving a block unattacked.
+      '--pool-kbytes', String(80 * 1024)], dir);
   await validator.start();
   const api = await validator.connect();
   const workerBase = join(dir, 'worker');

@@ -296,43 +296,132 @@ pub struct TaskTerms {
 	pub timeout_ms: u64,
 }
 
-/// One HTTP exchange with the executor at `endpoint`: the answer's status and body. A body
-/// is posted as JSON; `headers` follow the content type, before the token.
-fn exchange(
-	endpoint: &ExecutorEndpoint,
+/// One request to the executor: a method, a path under the endpoint's URL, a body posted as
+/// JSON, and headers that follow the content type, before the token.
+pub struct ExecutorRequest {
 	method: http::Method,
-	path: &str,
+	path: String,
 	body: Option<Vec<u8>>,
-	headers: &[(&str, &str)],
+	headers: Vec<(&'static str, String)>,
+}
+
+/// Sends `requests` to the executor at `endpoint` all at once and waits for their answers
+/// together, until `deadline`: each one's status and body, in the order given. Requests in
+/// flight together cost one round trip rather than one each; the executor queues work it
+/// cannot run at once.
+fn exchange_all(
+	endpoint: &ExecutorEndpoint,
+	requests: Vec<ExecutorRequest>,
 	deadline: Timestamp,
-) -> Result<(u16, Vec<u8>), ClientError> {
-	let base = core::str::from_utf8(&endpoint.url)
-		.map_err(|_| ClientError::Unreachable("the executor URL is not UTF-8".into()))?;
-	let url = format!("{}{path}", base.trim_end_matches('/'));
+) -> Vec<Result<(u16, Vec<u8>), ClientError>> {
+	let base = match core::str::from_utf8(&endpoint.url) {
+		Ok(base) => base.trim_end_matches('/'),
+		Err(_) => {
+			let error = ClientError::Unreachable("the executor URL is not UTF-8".into());
+			return requests.iter().map(|_| Err(error.clone())).collect();
+		}
+	};
 	let authorization = (!endpoint.token.is_empty())
 		.then(|| format!("Bearer {}", String::from_utf8_lossy(&endpoint.token)));
-	let mut request = http::Request::<Vec<Vec<u8>>>::new(&url).method(method).deadline(deadline);
-	if let Some(body) = body {
-		request = request.body(alloc::vec![body]).add_header("Content-Type", "application/json");
+	let mut urls = Vec::with_capacity(requests.len());
+	let mut outcomes: Vec<Result<(u16, Vec<u8>), ClientError>> = Vec::with_capacity(requests.len());
+	let mut pending = Vec::new();
+	for ExecutorRequest { method, path, body, headers } in requests {
+		let url = format!("{base}{path}");
+		let mut request =
+			http::Request::<Vec<Vec<u8>>>::new(&url).method(method).deadline(deadline);
+		if let Some(body) = body {
+			request =
+				request.body(alloc::vec![body]).add_header("Content-Type", "application/json");
+		}
+		for (name, value) in &headers {
+			request = request.add_header(name, value);
+		}
+		if let Some(authorization) = &authorization {
+			request = request.add_header("Authorization", authorization);
+		}
+		match request.send() {
+			Ok(sent) => {
+				pending.push(sent);
+				// A placeholder, replaced by the answer below.
+				outcomes.push(Ok((0, Vec::new())));
+			}
+			Err(e) => {
+				outcomes.push(Err(ClientError::Unreachable(format!("sending to {url}: {e:?}"))))
+			}
+		}
+		urls.push(url);
 	}
-	for (name, value) in headers {
-		request = request.add_header(name, value);
+	if pending.is_empty() {
+		return outcomes;
 	}
-	if let Some(authorization) = &authorization {
-		request = request.add_header("Authorization", authorization);
+	let mut answers = http::PendingRequest::try_wait_all(pending, deadline).into_iter();
+	for (outcome, url) in outcomes.iter_mut().zip(&urls) {
+		if outcome.is_err() {
+			continue;
+		}
+		*outcome = match answers.next() {
+			Some(Ok(Ok(response))) => Ok((response.code, response.body().collect())),
+			Some(Ok(Err(e))) => Err(ClientError::Unreachable(format!("{url}: {e:?}"))),
+			Some(Err(_)) => Err(ClientError::Unreachable(format!("{url} did not answer in time"))),
+			None => Err(ClientError::Unreachable(format!("{url}: no status"))),
+		};
 	}
-	let pending =
-		request.send().map_err(|e| ClientError::Unreachable(format!("sending to {url}: {e:?}")))?;
-	let response = pending
-		.try_wait(deadline)
-		.map_err(|_| ClientError::Unreachable(format!("{url} did not answer in time")))?
-		.map_err(|e| ClientError::Unreachable(format!("{url}: {e:?}")))?;
-	Ok((response.code, response.body().collect()))
+	outcomes
+}
+
+/// One HTTP exchange with the executor at `endpoint`: the answer's status and body.
+fn exchange(
+	endpoint: &ExecutorEndpoint,
+	request: ExecutorRequest,
+	deadline: Timestamp,
+) -> Result<(u16, Vec<u8>), ClientError> {
+	exchange_all(endpoint, alloc::vec![request], deadline)
+		.pop()
+		.unwrap_or_else(|| Err(ClientError::Unreachable("no answer".into())))
+}
+
+/// A start of an executor task for `job` ([`start_tasks`]).
+pub struct TaskStart {
+	/// The job, named in an `X-Veritensor-Job` header for the executor's access log.
+	pub job: JobId,
+	/// The task's key and timeout.
+	pub terms: TaskTerms,
+	/// An [`infer_request`] or [`remote_infer_request`] body.
+	pub request: Vec<u8>,
+}
+
+impl TaskStart {
+	fn into_request(self) -> ExecutorRequest {
+		ExecutorRequest {
+			method: http::Method::Post,
+			path: "/v1/tasks".into(),
+			body: Some(self.request),
+			headers: alloc::vec![
+				("X-Veritensor-Job", format!("{}", self.job)),
+				("Idempotency-Key", self.terms.key),
+				("X-Veritensor-Timeout-Ms", format!("{}", self.terms.timeout_ms)),
+			],
+		}
+	}
+}
+
+/// Starts inferences as tasks on the executor (`POST /v1/tasks`), all in flight together;
+/// returns each task's id, in the order of `starts`.
+pub fn start_tasks(
+	endpoint: &ExecutorEndpoint,
+	starts: Vec<TaskStart>,
+	deadline: Timestamp,
+) -> Vec<Result<Vec<u8>, ClientError>> {
+	let requests = starts.into_iter().map(TaskStart::into_request).collect();
+	exchange_all(endpoint, requests, deadline)
+		.into_iter()
+		.map(|answer| answer.and_then(|(status, body)| read_start(status, &body)))
+		.collect()
 }
 
 /// Starts an inference for `job` as a task on the executor (`POST /v1/tasks` with an
-/// [`infer_request`] body) under `terms`; returns the task's id. The job is named in an
-/// `X-Veritensor-Job` header, for the executor's access log.
+/// [`infer_request`] body) under `terms`; returns the task's id.
 pub fn start_task(
 	endpoint: &ExecutorEndpoint,
 	job: JobId,
@@ -340,16 +429,14 @@ pub fn start_task(
 	request: Vec<u8>,
 	deadline: Timestamp,
 ) -> Result<Vec<u8>, ClientError> {
-	let job = format!("{job}");
-	let timeout = format!("{}", terms.timeout_ms);
-	let headers = [
-		("X-Veritensor-Job", job.as_str()),
-		("Idempotency-Key", terms.key.as_str()),
-		("X-Veritensor-Timeout-Ms", timeout.as_str()),
-	];
-	let (status, body) =
-		exchange(endpoint, http::Method::Post, "/v1/tasks", Some(request), &headers, deadline)?;
-	let answer: Value = serde_json::from_slice(&body).map_err(|_| malformed("is not JSON"))?;
+	let start = TaskStart { job, terms: terms.clone(), request };
+	let (status, body) = exchange(endpoint, start.into_request(), deadline)?;
+	read_start(status, &body)
+}
+
+/// Reads the executor's answer to a task start: the task's id.
+pub fn read_start(status: u16, body: &[u8]) -> Result<Vec<u8>, ClientError> {
+	let answer: Value = serde_json::from_slice(body).map_err(|_| malformed("is not JSON"))?;
 	if !(200..300).contains(&status) || answer.get("error").is_some() {
 		return Err(error_of(&answer));
 	}
@@ -360,16 +447,37 @@ pub fn start_task(
 	Ok(id.as_bytes().to_vec())
 }
 
-/// Tells the executor that the task `id` is no longer wanted (`DELETE /v1/tasks/{id}`): a
-/// queued task never runs, and its idempotency key is free for a fresh start. A task the
-/// executor does not know (404) is as good as cancelled.
+fn task_request(method: http::Method, id: &[u8]) -> ExecutorRequest {
+	ExecutorRequest {
+		method,
+		path: format!("/v1/tasks/{}", String::from_utf8_lossy(id)),
+		body: None,
+		headers: Vec::new(),
+	}
+}
+
+/// Tells the executor that the tasks `ids` are no longer wanted (`DELETE /v1/tasks/{id}`),
+/// all in flight together: a queued task never runs, and its idempotency key is free for a
+/// fresh start. A task the executor does not know (404) is as good as cancelled.
+pub fn cancel_tasks(
+	endpoint: &ExecutorEndpoint,
+	ids: &[Vec<u8>],
+	deadline: Timestamp,
+) -> Vec<Result<(), ClientError>> {
+	let requests = ids.iter().map(|id| task_request(http::Method::Delete, id)).collect();
+	exchange_all(endpoint, requests, deadline)
+		.into_iter()
+		.map(|answer| answer.and_then(|(status, body)| read_cancellation(status, &body)))
+		.collect()
+}
+
+/// Tells the executor that the task `id` is no longer wanted ([`cancel_tasks`]).
 pub fn cancel_task(
 	endpoint: &ExecutorEndpoint,
 	id: &[u8],
 	deadline: Timestamp,
 ) -> Result<(), ClientError> {
-	let path = format!("/v1/tasks/{}", String::from_utf8_lossy(id));
-	let (status, body) = exchange(endpoint, http::Method::Delete, &path, None, &[], deadline)?;
+	let (status, body) = exchange(endpoint, task_request(http::Method::Delete, id), deadline)?;
 	read_cancellation(status, &body)
 }
 
@@ -382,6 +490,23 @@ pub fn read_cancellation(status: u16, body: &[u8]) -> Result<(), ClientError> {
 	Err(error_of(&answer))
 }
 
+/// Asks the executor where the tasks stand (`GET /v1/tasks/{id}`), all in flight together:
+/// each task's state, its outputs checked against its schema, in the order of `tasks`.
+pub fn poll_tasks<B: Get<u32>>(
+	endpoint: &ExecutorEndpoint,
+	tasks: &[(&[u8], &IoSchema)],
+	deadline: Timestamp,
+) -> Vec<Result<TaskState<B>, ClientError>> {
+	let requests = tasks.iter().map(|(id, _)| task_request(http::Method::Get, id)).collect();
+	exchange_all(endpoint, requests, deadline)
+		.into_iter()
+		.zip(tasks)
+		.map(|(answer, (_, schema))| {
+			answer.and_then(|(status, body)| read_task(status, &body, schema))
+		})
+		.collect()
+}
+
 /// Asks the executor where the task `id` stands (`GET /v1/tasks/{id}`).
 pub fn poll_task<B: Get<u32>>(
 	endpoint: &ExecutorEndpoint,
@@ -389,7 +514,6 @@ pub fn poll_task<B: Get<u32>>(
 	schema: &IoSchema,
 	deadline: Timestamp,
 ) -> Result<TaskState<B>, ClientError> {
-	let path = format!("/v1/tasks/{}", String::from_utf8_lossy(id));
-	let (status, body) = exchange(endpoint, http::Method::Get, &path, None, &[], deadline)?;
+	let (status, body) = exchange(endpoint, task_request(http::Method::Get, id), deadline)?;
 	read_task(status, &body, schema)
 }

@@ -12,6 +12,8 @@
 //!    carries an idempotency key (chain, job, worker key, input), so that a start repeated
 //!    after a lost answer or a restart of the node finds the task already running, and the
 //!    time to the job's give-up point, after which the executor drops the task;
+//!    Starts go out together, up to 64 in flight at once (as do polls and cancellations), so
+//!    that a key's many jobs cost a few round trips to the executor rather than one each;
 //! 3. poll the running tasks while the budget lasts; a task still running is polled again
 //!    after the next block, so jobs longer than a block simply answer later; a task the
 //!    executor no longer knows (it restarted) is started again at once;
@@ -190,9 +192,7 @@ impl<T: Config> WorkerRun<'_, T> {
 			.collect();
 		let inputs: Vec<(JobId, [u8; 32])> =
 			open.iter().map(|(id, job)| (*id, job.input_hash.0)).collect();
-		for task in journal.keep_open(&inputs, self.now.saturated_into()) {
-			self.abandon(Some(task));
-		}
+		self.abandon_all(journal.keep_open(&inputs, self.now.saturated_into()));
 		let mut jobs: Vec<(JobId, Job<T>)> =
 			open.into_iter().filter(|(_, job)| self.now < job.deadline).collect();
 		jobs.sort_by_key(|(id, job)| (job.deadline, *id));

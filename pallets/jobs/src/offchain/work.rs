@@ -4,8 +4,8 @@
 use super::{key_hex, Journal, Task, WorkerRun, GIVE_UP_MARGIN};
 use crate::{
 	executor_client::{
-		cancel_task, infer_request, poll_task, remote_infer_request, start_task, ClientError,
-		TaskState, TaskTerms,
+		cancel_tasks, infer_request, poll_tasks, remote_infer_request, start_tasks, ClientError,
+		TaskStart, TaskState, TaskTerms,
 	},
 	Answer, CannotExecuteReason, Config, Job, Payload,
 };
@@ -19,7 +19,11 @@ use sp_runtime::{
 	traits::Zero,
 	SaturatedConversion, Saturating,
 };
-use veritensor_primitives::{tensor::Tensor, traits::ModelRegistry, ExecutorErrorKind, JobId};
+use veritensor_primitives::{
+	tensor::{IoSchema, Tensor},
+	traits::ModelRegistry,
+	ExecutorErrorKind, JobId,
+};
 
 /// How long one request to the executor may take.
 const EXECUTOR_TIMEOUT: Duration = Duration::from_millis(3_000);
@@ -30,6 +34,25 @@ const MIN_REQUEST_TIME: Duration = Duration::from_millis(200);
 /// `MAX_POLL_PAUSE_MS`; polling goes on while the run's budget lasts.
 const POLL_PAUSE_MS: u64 = 5;
 const MAX_POLL_PAUSE_MS: u64 = 200;
+
+/// Most requests to the executor in flight at once for one key (starts, polls or
+/// cancellations): together they cost one round trip rather than one each, and the executor
+/// queues the work it cannot run at once. As many as one answering transaction carries
+/// (`MaxResultsPerCall` in the runtime), and bounded so that one key's run never holds more
+/// connections than a small executor serves comfortably.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// The failure of a request the node's HTTP layer dropped without a status.
+fn no_answer(what: &str) -> ClientError {
+	ClientError::Unreachable(format!("no answer to the {what}"))
+}
+
+/// A poll's answer for one job.
+struct Polled<'a, T: Config> {
+	job_id: JobId,
+	job: &'a Job<T>,
+	state: Result<TaskState<T::MaxInlineTensorBytes>, ClientError>,
+}
 
 /// Why a job did not run this time, with the reason to report if it never will.
 struct Failure {
@@ -70,26 +93,32 @@ impl From<ClientError> for Failure {
 
 impl<T: Config> WorkerRun<'_, T> {
 	/// Works on `due` jobs (assigned, not answered yet) until each has an answer or the run's
-	/// budget ends: starts and polls their tasks, and keeps every answer signed in `journal`.
+	/// budget ends: starts and polls their tasks, [`MAX_IN_FLIGHT`] requests at a time, and
+	/// keeps every answer signed in `journal`.
 	pub(crate) fn answer(&self, journal: &mut Journal, due: &[(JobId, Job<T>)]) {
-		let mut running = Vec::new();
-		for (job_id, job) in due {
-			if journal.task(*job_id).is_none() {
-				if self.out_of_time() {
-					// The next run starts it (or, at the deadline, gives it up below).
-					continue;
-				}
-				match self.start(*job_id, job) {
-					Ok(task) => journal.set_task(*job_id, job.input_hash.0, task),
-					Err(failure) => {
-						self.settle_failure(journal, *job_id, job, failure);
-						continue;
-					}
+		let unstarted: Vec<(JobId, &Job<T>)> = due
+			.iter()
+			.filter(|(job_id, _)| journal.task(*job_id).is_none())
+			.map(|(job_id, job)| (*job_id, job))
+			.collect();
+		for window in unstarted.chunks(MAX_IN_FLIGHT) {
+			if self.out_of_time() {
+				// The next run starts them (or, at the deadline, gives them up below).
+				break;
+			}
+			for (&(job_id, job), started) in window.iter().zip(self.start_all(window)) {
+				match started {
+					Ok(task) => journal.set_task(job_id, job.input_hash.0, task),
+					Err(failure) => self.settle_failure(journal, job_id, job, failure),
 				}
 			}
-			running.push((*job_id, job));
 		}
 
+		let mut running: Vec<(JobId, &Job<T>)> = due
+			.iter()
+			.filter(|(job_id, _)| journal.task(*job_id).is_some())
+			.map(|(job_id, job)| (*job_id, job))
+			.collect();
 		let mut restarted: Vec<JobId> = Vec::new();
 		let mut round = 0u32;
 		while !running.is_empty() && !self.out_of_time() {
@@ -102,108 +131,159 @@ impl<T: Config> WorkerRun<'_, T> {
 				}
 			}
 			round = round.saturating_add(1);
-			running.retain(|(job_id, job)| {
+			let mut still_running = Vec::new();
+			for window in running.chunks(MAX_IN_FLIGHT) {
 				if self.out_of_time() {
 					// Polled again in the next run.
-					return true;
+					still_running.extend_from_slice(window);
+					continue;
 				}
-				let Some(task) = journal.task(*job_id) else { return false };
-				let Some(schema) = T::Models::schema(&job.model) else { return false };
-				match poll_task::<T::MaxInlineTensorBytes>(
-					self.endpoint,
-					task,
-					&schema,
-					self.request_deadline(),
-				) {
-					Ok(TaskState::Running) => true,
-					Ok(TaskState::Done(outputs, output_hash)) => {
-						match self.output_answer(*job_id, job, outputs, output_hash) {
-							Ok(answer) => journal.note_answer(
-								*job_id,
-								job.input_hash.0,
-								answer.encode(),
-								self.salt(*job_id),
-							),
-							Err(failure) => {
-								self.abandon(journal.drop_task(*job_id));
-								self.settle_failure(journal, *job_id, job, failure);
-							}
-						}
-						false
-					}
-					Err(ClientError::Executor {
-						kind: Some(ExecutorErrorKind::UnknownTask),
-						..
-					}) if !restarted.contains(job_id) => {
-						// The executor restarted and forgot the task: start it again now.
-						restarted.push(*job_id);
-						match self.start(*job_id, job) {
-							Ok(task) => {
-								log!(
-									info,
-									"worker {}: job {job_id}'s task was lost by the executor; \
-									 started again",
-									key_hex(&self.key),
-								);
-								journal.set_task(*job_id, job.input_hash.0, task);
-								true
-							}
-							Err(failure) => {
-								journal.drop_task(*job_id);
-								self.settle_failure(journal, *job_id, job, failure);
-								false
-							}
-						}
-					}
-					Err(error @ ClientError::Unreachable(_)) => {
-						// No answer in time: the task may well be running still; ask again in a
-						// later run.
-						if self.giving_up(*job_id, job) {
-							self.abandon(journal.drop_task(*job_id));
-						}
-						self.settle_failure(journal, *job_id, job, error.into());
-						false
-					}
-					Err(error) => {
-						// A failed or forgotten task is started afresh in a later run, once the
-						// executor has let go of its key.
-						self.abandon(journal.drop_task(*job_id));
-						self.settle_failure(journal, *job_id, job, error.into());
-						false
+				let mut unwanted = Vec::new();
+				for (&(job_id, job), state) in window.iter().zip(self.poll_all(journal, window)) {
+					// No task, or its model left the registry: not polled again.
+					let Some(state) = state else { continue };
+					let polled = Polled { job_id, job, state };
+					if self.after_poll(journal, polled, &mut restarted, &mut unwanted) {
+						still_running.push((job_id, job));
 					}
 				}
-			});
+				self.abandon_all(unwanted);
+			}
+			running = still_running;
 		}
 		// Every due job still without an answer at its last chance is given up, whether its
 		// task is still running or this run had no time left to start it.
+		let mut unwanted = Vec::new();
 		for (job_id, job) in due {
 			if journal.answer(*job_id).is_none() && self.giving_up(*job_id, job) {
 				let failure = Failure::transient(
 					CannotExecuteReason::ExecutionFailed,
 					"not done on the executor as the deadline nears",
 				);
-				self.abandon(journal.drop_task(*job_id));
+				unwanted.extend(journal.drop_task(*job_id));
 				self.settle_failure(journal, *job_id, job, failure);
+			}
+		}
+		self.abandon_all(unwanted);
+	}
+
+	/// Deals with one poll's answer: an answer signed and kept for a finished task, a task the
+	/// executor lost started again (once per run), a failure settled. Tasks no longer wanted
+	/// go to `unwanted`. Whether the task is still running.
+	fn after_poll(
+		&self,
+		journal: &mut Journal,
+		Polled { job_id, job, state }: Polled<'_, T>,
+		restarted: &mut Vec<JobId>,
+		unwanted: &mut Vec<Task>,
+	) -> bool {
+		match state {
+			Ok(TaskState::Running) => true,
+			Ok(TaskState::Done(outputs, output_hash)) => {
+				match self.output_answer(job_id, job, outputs, output_hash) {
+					Ok(answer) => journal.note_answer(
+						job_id,
+						job.input_hash.0,
+						answer.encode(),
+						self.salt(job_id),
+					),
+					Err(failure) => {
+						unwanted.extend(journal.drop_task(job_id));
+						self.settle_failure(journal, job_id, job, failure);
+					}
+				}
+				false
+			}
+			Err(ClientError::Executor { kind: Some(ExecutorErrorKind::UnknownTask), .. })
+				if !restarted.contains(&job_id) =>
+			{
+				// The executor restarted and forgot the task: start it again now.
+				restarted.push(job_id);
+				let started = self.start_all(&[(job_id, job)]).pop();
+				match started.unwrap_or_else(|| Err(no_answer("start").into())) {
+					Ok(task) => {
+						log!(
+							info,
+							"worker {}: job {job_id}'s task was lost by the executor; started \
+							 again",
+							key_hex(&self.key),
+						);
+						journal.set_task(job_id, job.input_hash.0, task);
+						true
+					}
+					Err(failure) => {
+						journal.drop_task(job_id);
+						self.settle_failure(journal, job_id, job, failure);
+						false
+					}
+				}
+			}
+			Err(error @ ClientError::Unreachable(_)) => {
+				// No answer in time: the task may well be running still; ask again in a later
+				// run.
+				if self.giving_up(job_id, job) {
+					unwanted.extend(journal.drop_task(job_id));
+				}
+				self.settle_failure(journal, job_id, job, error.into());
+				false
+			}
+			Err(error) => {
+				// A failed or forgotten task is started afresh in a later run, once the
+				// executor has let go of its key.
+				unwanted.extend(journal.drop_task(job_id));
+				self.settle_failure(journal, job_id, job, error.into());
+				false
 			}
 		}
 	}
 
-	/// Tells the executor that `task` is no longer wanted, so that it does not run it (if it
-	/// still waits for a slot) and frees its key for a fresh start. Best effort, and only while
-	/// the run has time: a task the executor never hears about ends at its own deadline, the
-	/// job's give-up point.
-	pub(super) fn abandon(&self, task: Option<Task>) {
-		let Some(task) = task else { return };
-		if self.out_of_time() {
+	/// Asks the executor where the tasks of `jobs` stand, all in flight together; `None` for a
+	/// job without a task or whose model left the registry.
+	fn poll_all(
+		&self,
+		journal: &Journal,
+		jobs: &[(JobId, &Job<T>)],
+	) -> Vec<Option<Result<TaskState<T::MaxInlineTensorBytes>, ClientError>>> {
+		let polled: Vec<Option<(Vec<u8>, IoSchema)>> = jobs
+			.iter()
+			.map(|(job_id, job)| {
+				Some((journal.task(*job_id)?.to_vec(), T::Models::schema(&job.model)?))
+			})
+			.collect();
+		let tasks: Vec<(&[u8], &IoSchema)> =
+			polled.iter().flatten().map(|(id, schema)| (&id[..], schema)).collect();
+		let mut states =
+			poll_tasks::<T::MaxInlineTensorBytes>(self.endpoint, &tasks, self.request_deadline())
+				.into_iter();
+		polled
+			.iter()
+			.map(|task| {
+				task.as_ref().map(|_| states.next().unwrap_or_else(|| Err(no_answer("poll"))))
+			})
+			.collect()
+	}
+
+	/// Tells the executor that `tasks` are no longer wanted, so that it does not run those
+	/// still waiting for a slot and frees their keys for fresh starts. Best effort, and only
+	/// while the run has time: a task the executor never hears about ends at its own deadline,
+	/// the job's give-up point.
+	pub(super) fn abandon_all(&self, tasks: Vec<Task>) {
+		if tasks.is_empty() || self.out_of_time() {
 			return;
 		}
-		if let Err(error) = cancel_task(self.endpoint, &task.id, self.request_deadline()) {
-			log!(
-				debug,
-				"worker {}: the executor did not drop job {}'s task: {error:?}",
-				key_hex(&self.key),
-				task.job,
-			);
+		for window in tasks.chunks(MAX_IN_FLIGHT) {
+			let ids: Vec<Vec<u8>> = window.iter().map(|task| task.id.clone()).collect();
+			let cancelled = cancel_tasks(self.endpoint, &ids, self.request_deadline());
+			for (task, outcome) in window.iter().zip(cancelled) {
+				if let Err(error) = outcome {
+					log!(
+						debug,
+						"worker {}: the executor did not drop job {}'s task: {error:?}",
+						key_hex(&self.key),
+						task.job,
+					);
+				}
+			}
 		}
 	}
 
@@ -264,8 +344,8 @@ impl<T: Config> WorkerRun<'_, T> {
 		}
 	}
 
-	/// Starts the executor task of a job; returns its id.
-	fn start(&self, job_id: JobId, job: &Job<T>) -> Result<Vec<u8>, Failure> {
+	/// What starts the executor task of a job: its request and terms.
+	fn prepare(&self, job_id: JobId, job: &Job<T>) -> Result<TaskStart, Failure> {
 		let schema = T::Models::schema(&job.model).ok_or_else(|| {
 			Failure::permanent(CannotExecuteReason::ModelUnavailable, "the model is not registered")
 		})?;
@@ -282,8 +362,26 @@ impl<T: Config> WorkerRun<'_, T> {
 				remote_infer_request(&job.model, &uri, &hash, &schema, comparison.as_ref(), &uris)
 			}
 		};
-		let terms = self.task_terms(job_id, job);
-		Ok(start_task(self.endpoint, job_id, &terms, request, self.request_deadline())?)
+		Ok(TaskStart { job: job_id, terms: self.task_terms(job_id, job), request })
+	}
+
+	/// Starts the executor tasks of `jobs`, all in flight together; returns each one's task
+	/// id, in order.
+	fn start_all(&self, jobs: &[(JobId, &Job<T>)]) -> Vec<Result<Vec<u8>, Failure>> {
+		// Jobs that cannot be started keep their failure; the others' starts go out together.
+		let mut prepared: Vec<Result<(), Failure>> = Vec::with_capacity(jobs.len());
+		let mut starts = Vec::new();
+		for (job_id, job) in jobs {
+			prepared.push(self.prepare(*job_id, job).map(|start| starts.push(start)));
+		}
+		let mut started = start_tasks(self.endpoint, starts, self.request_deadline()).into_iter();
+		prepared
+			.into_iter()
+			.map(|prepared| {
+				prepared?;
+				Ok(started.next().unwrap_or_else(|| Err(no_answer("start")))?)
+			})
+			.collect()
 	}
 
 	/// The answer carrying `outputs`, with the worker key's receipt.

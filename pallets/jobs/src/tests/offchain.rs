@@ -15,6 +15,7 @@ use frame_support::assert_ok;
 use parking_lot::RwLock;
 use serde_json::{json, Value};
 use sp_core::offchain::{
+	self,
 	testing::{self, OffchainState, PoolState},
 	OffchainDbExt, OffchainWorkerExt, StorageKind, TransactionPoolExt,
 };
@@ -44,6 +45,94 @@ struct Node {
 	pool: Arc<RwLock<PoolState>>,
 	/// The (job, worker key) of every task start scripted so far.
 	started: std::cell::RefCell<Vec<(u64, WorkerId)>>,
+	/// How many requests each wait for answers covered, in order.
+	waits: Arc<RwLock<Vec<usize>>>,
+}
+
+/// The scripted HTTP, recording how many requests each wait for answers covers: requests in
+/// flight together are waited for together.
+#[derive(Clone)]
+struct RecordingHttp {
+	http: testing::TestOffchainExt,
+	waits: Arc<RwLock<Vec<usize>>>,
+}
+
+impl offchain::Externalities for RecordingHttp {
+	fn is_validator(&self) -> bool {
+		self.http.is_validator()
+	}
+
+	fn network_state(&self) -> Result<offchain::OpaqueNetworkState, ()> {
+		self.http.network_state()
+	}
+
+	fn timestamp(&mut self) -> offchain::Timestamp {
+		self.http.timestamp()
+	}
+
+	fn sleep_until(&mut self, deadline: offchain::Timestamp) {
+		self.http.sleep_until(deadline)
+	}
+
+	fn random_seed(&mut self) -> [u8; 32] {
+		self.http.random_seed()
+	}
+
+	fn http_request_start(
+		&mut self,
+		method: &str,
+		uri: &str,
+		meta: &[u8],
+	) -> Result<offchain::HttpRequestId, ()> {
+		self.http.http_request_start(method, uri, meta)
+	}
+
+	fn http_request_add_header(
+		&mut self,
+		request_id: offchain::HttpRequestId,
+		name: &str,
+		value: &str,
+	) -> Result<(), ()> {
+		self.http.http_request_add_header(request_id, name, value)
+	}
+
+	fn http_request_write_body(
+		&mut self,
+		request_id: offchain::HttpRequestId,
+		chunk: &[u8],
+		deadline: Option<offchain::Timestamp>,
+	) -> Result<(), offchain::HttpError> {
+		self.http.http_request_write_body(request_id, chunk, deadline)
+	}
+
+	fn http_response_wait(
+		&mut self,
+		ids: &[offchain::HttpRequestId],
+		deadline: Option<offchain::Timestamp>,
+	) -> Vec<offchain::HttpRequestStatus> {
+		self.waits.write().push(ids.len());
+		self.http.http_response_wait(ids, deadline)
+	}
+
+	fn http_response_headers(
+		&mut self,
+		request_id: offchain::HttpRequestId,
+	) -> Vec<(Vec<u8>, Vec<u8>)> {
+		self.http.http_response_headers(request_id)
+	}
+
+	fn http_response_read_body(
+		&mut self,
+		request_id: offchain::HttpRequestId,
+		buffer: &mut [u8],
+		deadline: Option<offchain::Timestamp>,
+	) -> Result<usize, offchain::HttpError> {
+		self.http.http_response_read_body(request_id, buffer, deadline)
+	}
+
+	fn set_authorized_nodes(&mut self, nodes: Vec<sp_core::OpaquePeerId>, authorized_only: bool) {
+		self.http.set_authorized_nodes(nodes, authorized_only)
+	}
 }
 
 /// A worker node holding the keys of workers `seeds`, its executor at [`EXECUTOR`].
@@ -56,7 +145,9 @@ fn worker_node(seeds: &[u8]) -> WorkerNode {
 		let suri = format!("0x{}", hex(&[*seed; 32]));
 		keystore.sr25519_generate_new(WORKER_KEY_TYPE, Some(&suri)).unwrap();
 	}
-	ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
+	let waits = Arc::new(RwLock::new(Vec::new()));
+	let recording = RecordingHttp { http: offchain.clone(), waits: waits.clone() };
+	ext.register_extension(OffchainWorkerExt::new(recording));
 	ext.register_extension(OffchainDbExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
 	ext.register_extension(KeystoreExt::new(keystore));
@@ -68,7 +159,7 @@ fn worker_node(seeds: &[u8]) -> WorkerNode {
 			&endpoint.encode(),
 		);
 	});
-	WorkerNode { ext, node: Node { http, pool: pool_state, started: Default::default() } }
+	WorkerNode { ext, node: Node { http, pool: pool_state, started: Default::default(), waits } }
 }
 
 impl WorkerNode {
@@ -351,6 +442,35 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_general_transaction
 }
 
 #[test]
+fn a_run_sends_its_starts_together_and_its_polls_together() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 4);
+		let jobs: Vec<u64> = (0..4).map(|fill| submit(USER, fill, 200)).collect();
+		run_to_block(1 + DELAY as u64);
+		for job in &jobs {
+			node.expect_start(*job, &format!("t{job}"));
+		}
+		for job in &jobs {
+			node.expect_poll(&format!("t{job}"), done(&format!("t{job}"), *job as i64));
+		}
+		node.waits.write().clear();
+		run::<Test>(System::block_number());
+		// One round trip for the four starts, one for the four polls.
+		assert_eq!(*node.waits.read(), vec![4, 4]);
+		let sent = node.take_sent();
+		assert_eq!(sent.len(), 1);
+		let (_, answers) = opened(&sent[0]);
+		assert_eq!(answers.iter().map(|a| a.job).collect::<Vec<_>>(), jobs);
+		assert_ok!(land_tx(&sent[0]));
+		for job in &jobs {
+			let result = crate::Results::<Test>::get(job).expect("settled");
+			assert_eq!(result.output, label(*job as i64));
+		}
+	});
+}
+
+#[test]
 fn an_answer_not_on_chain_two_blocks_later_is_sent_again_unchanged_never_recomputed() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
@@ -470,10 +590,11 @@ fn errors_no_retry_can_cure_are_answered_as_cannot_execute() {
 		node.expect_start(corrupt, "t1");
 		node.expect_task(refused, task_request(refused), error("bad_input"));
 		node.expect_start(unsupported, "t3");
-		// Each failed task is withdrawn from the executor.
+		// Each failed task is withdrawn from the executor, once the polls sent together have
+		// their answers.
 		node.expect_poll("t1", failed("t1", "corrupt_model"));
-		node.expect_cancel("t1");
 		node.expect_poll("t3", failed("t3", "unsupported_operator"));
+		node.expect_cancel("t1");
 		node.expect_cancel("t3");
 		run::<Test>(4);
 		let sent = node.take_sent();
@@ -647,8 +768,8 @@ fn remote_inputs_go_to_the_executor_with_their_uri_and_hash() {
 		}
 		node.expect_poll("t1", done("t1", 6));
 		node.expect_poll("t2", failed("t2", "bad_remote_input"));
-		node.expect_cancel("t2");
 		node.expect_poll("t3", failed("t3", "input_unavailable"));
+		node.expect_cancel("t2");
 		node.expect_cancel("t3");
 		run::<Test>(4);
 
