@@ -361,7 +361,16 @@ fn exchange_all(
 			continue;
 		}
 		*outcome = match answers.next() {
-			Some(Ok(Ok(response))) => Ok((response.code, response.body().collect())),
+			Some(Ok(Ok(response))) => {
+				// Read under the same deadline: a body that stalls must not hold up the run.
+				let mut body = response.body();
+				body.deadline(deadline);
+				let bytes: Vec<u8> = body.by_ref().collect();
+				match body.error() {
+					None => Ok((response.code, bytes)),
+					Some(e) => Err(ClientError::Unreachable(format!("{url}: reading: {e:?}"))),
+				}
+			}
 			Some(Ok(Err(e))) => Err(ClientError::Unreachable(format!("{url}: {e:?}"))),
 			Some(Err(_)) => Err(ClientError::Unreachable(format!("{url} did not answer in time"))),
 			None => Err(ClientError::Unreachable(format!("{url}: no status"))),

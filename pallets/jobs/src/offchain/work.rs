@@ -47,6 +47,16 @@ fn no_answer(what: &str) -> ClientError {
 	ClientError::Unreachable(format!("no answer to the {what}"))
 }
 
+/// Where a polled task stands once its answer is dealt with.
+enum AfterPoll {
+	/// Still running: polled again.
+	Running,
+	/// The executor no longer knows it: started again.
+	Lost,
+	/// Answered, or failed (settled or left for a later run).
+	Ended,
+}
+
 /// A poll's answer for one job.
 struct Polled<'a, T: Config> {
 	job_id: JobId,
@@ -139,14 +149,27 @@ impl<T: Config> WorkerRun<'_, T> {
 					continue;
 				}
 				let mut unwanted = Vec::new();
+				let mut lost = Vec::new();
 				for (&(job_id, job), state) in window.iter().zip(self.poll_all(journal, window)) {
 					// No task, or its model left the registry: not polled again.
 					let Some(state) = state else { continue };
 					let polled = Polled { job_id, job, state };
-					if self.after_poll(journal, polled, &mut restarted, &mut unwanted) {
-						still_running.push((job_id, job));
+					match self.after_poll(journal, polled, &mut unwanted) {
+						AfterPoll::Running => still_running.push((job_id, job)),
+						AfterPoll::Lost if !restarted.contains(&job_id) => lost.push((job_id, job)),
+						AfterPoll::Lost => {
+							let failure = Failure::transient(
+								CannotExecuteReason::ExecutionFailed,
+								"the executor lost the task again",
+							);
+							journal.drop_task(job_id);
+							self.settle_failure(journal, job_id, job, failure);
+						}
+						AfterPoll::Ended => {}
 					}
 				}
+				still_running.extend(self.restart(journal, &lost));
+				restarted.extend(lost.iter().map(|(job_id, _)| *job_id));
 				self.abandon_all(unwanted);
 			}
 			running = still_running;
@@ -167,18 +190,16 @@ impl<T: Config> WorkerRun<'_, T> {
 		self.abandon_all(unwanted);
 	}
 
-	/// Deals with one poll's answer: an answer signed and kept for a finished task, a task the
-	/// executor lost started again (once per run), a failure settled. Tasks no longer wanted
-	/// go to `unwanted`. Whether the task is still running.
+	/// Deals with one poll's answer: an answer signed and kept for a finished task, a failure
+	/// settled. Tasks no longer wanted go to `unwanted`.
 	fn after_poll(
 		&self,
 		journal: &mut Journal,
 		Polled { job_id, job, state }: Polled<'_, T>,
-		restarted: &mut Vec<JobId>,
 		unwanted: &mut Vec<Task>,
-	) -> bool {
+	) -> AfterPoll {
 		match state {
-			Ok(TaskState::Running) => true,
+			Ok(TaskState::Running) => AfterPoll::Running,
 			Ok(TaskState::Done(outputs, output_hash)) => {
 				match self.output_answer(job_id, job, outputs, output_hash) {
 					Ok(answer) => journal.note_answer(
@@ -192,31 +213,11 @@ impl<T: Config> WorkerRun<'_, T> {
 						self.settle_failure(journal, job_id, job, failure);
 					}
 				}
-				false
+				AfterPoll::Ended
 			}
-			Err(ClientError::Executor { kind: Some(ExecutorErrorKind::UnknownTask), .. })
-				if !restarted.contains(&job_id) =>
-			{
-				// The executor restarted and forgot the task: start it again now.
-				restarted.push(job_id);
-				let started = self.start_all(&[(job_id, job)]).pop();
-				match started.unwrap_or_else(|| Err(no_answer("start").into())) {
-					Ok(task) => {
-						log!(
-							info,
-							"worker {}: job {job_id}'s task was lost by the executor; started \
-							 again",
-							key_hex(&self.key),
-						);
-						journal.set_task(job_id, job.input_hash.0, task);
-						true
-					}
-					Err(failure) => {
-						journal.drop_task(job_id);
-						self.settle_failure(journal, job_id, job, failure);
-						false
-					}
-				}
+			// The executor restarted and forgot the task.
+			Err(ClientError::Executor { kind: Some(ExecutorErrorKind::UnknownTask), .. }) => {
+				AfterPoll::Lost
 			}
 			Err(error @ ClientError::Unreachable(_)) => {
 				// No answer in time: the task may well be running still; ask again in a later
@@ -225,16 +226,48 @@ impl<T: Config> WorkerRun<'_, T> {
 					unwanted.extend(journal.drop_task(job_id));
 				}
 				self.settle_failure(journal, job_id, job, error.into());
-				false
+				AfterPoll::Ended
 			}
 			Err(error) => {
 				// A failed or forgotten task is started afresh in a later run, once the
 				// executor has let go of its key.
 				unwanted.extend(journal.drop_task(job_id));
 				self.settle_failure(journal, job_id, job, error.into());
-				false
+				AfterPoll::Ended
 			}
 		}
+	}
+
+	/// Starts again, together, the tasks of `lost` jobs the executor forgot (it restarted),
+	/// while the run has time; returns the jobs now running. Out of time, their tasks stay in
+	/// the journal and the next run finds them lost and starts them.
+	fn restart<'a>(
+		&self,
+		journal: &mut Journal,
+		lost: &[(JobId, &'a Job<T>)],
+	) -> Vec<(JobId, &'a Job<T>)> {
+		if lost.is_empty() || self.out_of_time() {
+			return Vec::new();
+		}
+		let mut running = Vec::new();
+		for (&(job_id, job), started) in lost.iter().zip(self.start_all(lost)) {
+			match started {
+				Ok(task) => {
+					log!(
+						info,
+						"worker {}: job {job_id}'s task was lost by the executor; started again",
+						key_hex(&self.key),
+					);
+					journal.set_task(job_id, job.input_hash.0, task);
+					running.push((job_id, job));
+				}
+				Err(failure) => {
+					journal.drop_task(job_id);
+					self.settle_failure(journal, job_id, job, failure);
+				}
+			}
+		}
+		running
 	}
 
 	/// Asks the executor where the tasks of `jobs` stand, all in flight together; `None` for a
@@ -268,10 +301,10 @@ impl<T: Config> WorkerRun<'_, T> {
 	/// while the run has time: a task the executor never hears about ends at its own deadline,
 	/// the job's give-up point.
 	pub(super) fn abandon_all(&self, tasks: Vec<Task>) {
-		if tasks.is_empty() || self.out_of_time() {
-			return;
-		}
 		for window in tasks.chunks(MAX_IN_FLIGHT) {
+			if self.out_of_time() {
+				return;
+			}
 			let ids: Vec<Vec<u8>> = window.iter().map(|task| task.id.clone()).collect();
 			let cancelled = cancel_tasks(self.endpoint, &ids, self.request_deadline());
 			for (task, outcome) in window.iter().zip(cancelled) {
