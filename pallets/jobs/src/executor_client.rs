@@ -379,17 +379,6 @@ fn exchange_all(
 	outcomes
 }
 
-/// One HTTP exchange with the executor at `endpoint`: the answer's status and body.
-fn exchange(
-	endpoint: &ExecutorEndpoint,
-	request: ExecutorRequest,
-	deadline: Timestamp,
-) -> Result<(u16, Vec<u8>), ClientError> {
-	exchange_all(endpoint, alloc::vec![request], deadline)
-		.pop()
-		.unwrap_or_else(|| Err(ClientError::Unreachable("no answer".into())))
-}
-
 /// A start of an executor task for `job` ([`start_tasks`]).
 pub struct TaskStart {
 	/// The job, named in an `X-Veritensor-Job` header for the executor's access log.
@@ -429,20 +418,6 @@ pub fn start_tasks(
 		.collect()
 }
 
-/// Starts an inference for `job` as a task on the executor (`POST /v1/tasks` with an
-/// [`infer_request`] body) under `terms`; returns the task's id.
-pub fn start_task(
-	endpoint: &ExecutorEndpoint,
-	job: JobId,
-	terms: &TaskTerms,
-	request: Vec<u8>,
-	deadline: Timestamp,
-) -> Result<Vec<u8>, ClientError> {
-	let start = TaskStart { job, terms: terms.clone(), request };
-	let (status, body) = exchange(endpoint, start.into_request(), deadline)?;
-	read_start(status, &body)
-}
-
 /// Reads the executor's answer to a task start: the task's id.
 pub fn read_start(status: u16, body: &[u8]) -> Result<Vec<u8>, ClientError> {
 	let answer: Value = serde_json::from_slice(body).map_err(|_| malformed("is not JSON"))?;
@@ -480,16 +455,6 @@ pub fn cancel_tasks(
 		.collect()
 }
 
-/// Tells the executor that the task `id` is no longer wanted ([`cancel_tasks`]).
-pub fn cancel_task(
-	endpoint: &ExecutorEndpoint,
-	id: &[u8],
-	deadline: Timestamp,
-) -> Result<(), ClientError> {
-	let (status, body) = exchange(endpoint, task_request(http::Method::Delete, id), deadline)?;
-	read_cancellation(status, &body)
-}
-
 /// Reads the executor's answer to a cancellation: done, or already unknown (404), or why not.
 pub fn read_cancellation(status: u16, body: &[u8]) -> Result<(), ClientError> {
 	if (200..300).contains(&status) || status == 404 {
@@ -514,15 +479,4 @@ pub fn poll_tasks<B: Get<u32>>(
 			answer.and_then(|(status, body)| read_task(status, &body, schema))
 		})
 		.collect()
-}
-
-/// Asks the executor where the task `id` stands (`GET /v1/tasks/{id}`).
-pub fn poll_task<B: Get<u32>>(
-	endpoint: &ExecutorEndpoint,
-	id: &[u8],
-	schema: &IoSchema,
-	deadline: Timestamp,
-) -> Result<TaskState<B>, ClientError> {
-	let (status, body) = exchange(endpoint, task_request(http::Method::Get, id), deadline)?;
-	read_task(status, &body, schema)
 }

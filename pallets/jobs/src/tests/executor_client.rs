@@ -3,8 +3,8 @@
 //! the HTTP exchange through the off-chain test externalities. No pallet state is involved.
 
 use crate::executor_client::{
-	cancel_task, infer_request, poll_task, read_answer, read_cancellation, read_task,
-	remote_infer_request, start_task, ClientError, TaskState, TaskTerms,
+	cancel_tasks, infer_request, poll_tasks, read_answer, read_cancellation, read_task,
+	remote_infer_request, start_tasks, ClientError, TaskStart, TaskState, TaskTerms,
 };
 use frame_support::{traits::ConstU32, BoundedVec};
 use serde_json::{json, Value};
@@ -380,12 +380,18 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 	externalities.execute_with(|| {
 		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(2_000));
 		let body = infer_request(&model, core::slice::from_ref(&input), &schema, None, &uris);
-		let task = start_task(&endpoint, 42, &terms, body, deadline).unwrap();
+		let start = TaskStart { job: 42, terms, request: body };
+		let task = start_tasks(&endpoint, vec![start], deadline).pop().unwrap().unwrap();
 		assert_eq!(task, b"00ab12".to_vec());
-		let poll = || poll_task::<Bytes>(&endpoint, &task, &schema, deadline).unwrap();
+		let poll = || {
+			poll_tasks::<Bytes>(&endpoint, &[(&task[..], &schema)], deadline)
+				.pop()
+				.unwrap()
+				.unwrap()
+		};
 		assert_eq!(poll(), TaskState::Running);
 		assert_eq!(poll(), TaskState::Done(outputs.clone(), output_hash(&outputs)));
-		assert_eq!(cancel_task(&endpoint, &task, deadline), Ok(()));
+		assert_eq!(cancel_tasks(&endpoint, core::slice::from_ref(&task), deadline), vec![Ok(())]);
 	});
 }
 
