@@ -126,6 +126,23 @@ function authoringTimes(log) {
   return times;
 }
 
+// Where the off-chain worker's time went, from its debug lines in the node's log: each key's
+// runs summed by step, and the runs after each block against their shared budget.
+function workerTimes(log) {
+  const steps = ['chain state', 'kept answers checked', 'executor', 'answers checked', 'signed, sent and recorded'];
+  const run = /run took (\d+) ms for (\d+) open jobs \((\d+) due, (\d+) answers sent\): chain state (\d+) ms, kept answers checked (\d+) ms, executor (\d+) ms, answers checked (\d+) ms, signed, sent and recorded (\d+) ms/g;
+  const totals = { runs: 0, ms: 0, answers: 0, steps: steps.map(() => 0) };
+  for (const match of log.matchAll(run)) {
+    totals.runs += 1;
+    totals.ms += Number(match[1]);
+    totals.answers += Number(match[4]);
+    for (let i = 0; i < steps.length; i += 1) totals.steps[i] += Number(match[5 + i]);
+  }
+  const block = /after #(\d+): (\d+) worker keys with work, chosen in (\d+) ms; all runs took (\d+) ms \(budget (\d+) ms\)/g;
+  const blocks = [...log.matchAll(block)].map((m) => ({ keys: Number(m[2]), choose: Number(m[3]), ms: Number(m[4]), budget: Number(m[5]) }));
+  return { steps, totals, blocks };
+}
+
 // Follows blocks from `from` until `done(all stats)` or `idleBlocks` blocks pass without
 // anything of interest; returns every block's stats. Fails if that takes longer than
 // `timeoutMs` (the node stopped making blocks).
@@ -166,7 +183,9 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'veritensor-bench-load-'));
   const spec = testChainSpec(nodeBin, dir);
   const node = new NodeProcess(nodeBin, 'bench', ['--dev', '--chain', spec, '--base-path', join(dir, 'node'),
-    '--pool-limit', String(4 * (JOBS + TRANSFERS)), '--pool-kbytes', String(256 * 1024)], dir);
+    '--pool-limit', String(4 * (JOBS + TRANSFERS)), '--pool-kbytes', String(256 * 1024),
+    // The off-chain worker's timing lines (see the summary).
+    '-l', 'runtime::jobs=debug'], dir);
   try {
     say(`▶ A development node (log ${join(dir, 'bench-1.log')})`);
     await node.start();
@@ -262,6 +281,17 @@ async function main() {
       `jobs submitted per block / transfers per block: ${(jobsPeak / Math.max(1, transferPeak)).toFixed(2)}`);
     const authoring = [...jobBlocks, ...transferBlocks].map((b) => times.get(b.number)?.ms).filter((t) => t !== undefined);
     say(`  authoring time, ms: max ${Math.max(0, ...authoring)}`);
+    const worker = workerTimes(node.log());
+    if (worker.totals.runs > 0) {
+      const { totals, steps, blocks } = worker;
+      say(`  off-chain worker: ${totals.runs} key runs took ${totals.ms} ms and sent ${totals.answers} answers; ` +
+        `by step: ${steps.map((step, i) => `${step} ${totals.steps[i]} ms (${(100 * totals.steps[i] / Math.max(1, totals.ms)).toFixed(0)} %)`).join(', ')}`);
+      const over = blocks.filter((b) => b.ms > b.budget).length;
+      say(`  off-chain worker, after each block with work (${blocks.length}): all keys' runs took ` +
+        `P50 ${percentile(blocks.map((b) => b.ms).sort((a, b) => a - b), 0.5)} ms, max ${Math.max(0, ...blocks.map((b) => b.ms))} ms ` +
+        `(budget ${blocks[0]?.budget} ms, over it after ${over}); keys with work P50 ` +
+        `${percentile(blocks.map((b) => b.keys).sort((a, b) => a - b), 0.5)}; choosing them took max ${Math.max(0, ...blocks.map((b) => b.choose))} ms`);
+    }
   } finally {
     await node.stop();
     if (!process.env.VERITENSOR_KEEP_BENCH) rmSync(dir, { recursive: true, force: true });

@@ -128,6 +128,7 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 			}
 		};
 	let budget = T::WorkerRunBudget::get();
+	let mut clock = RunClock::start();
 	let run_end = sp_io::offchain::timestamp().add(Duration::from_millis(budget));
 	// A key without assignments or answers to follow has nothing to do, not even taking its
 	// lock. (A run reads its journal again under the lock.)
@@ -142,6 +143,7 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 		})
 		.collect();
 	let keys = busy.len() as u64;
+	let selection = clock.lap();
 	for (index, key) in busy.into_iter().enumerate() {
 		// Each key gets an equal share of what is left, so that one key's long tasks never
 		// starve the keys after it.
@@ -161,6 +163,41 @@ pub fn run<T: Config>(now: BlockNumberFor<T>) {
 		WorkerRun::<T> { key, endpoint: &endpoint, now, run_deadline, pool_refusals: Cell::new(0) }
 			.run();
 	}
+	clock.lap();
+	if keys > 0 {
+		log!(
+			debug,
+			"after #{now:?}: {keys} worker keys with work, chosen in {selection} ms; all runs took \
+			 {} ms (budget {budget} ms)",
+			clock.total(),
+		);
+	}
+}
+
+/// Where a run's time goes, for the log: off-chain time in milliseconds.
+struct RunClock {
+	started: u64,
+	last: u64,
+}
+
+impl RunClock {
+	fn start() -> Self {
+		let now = sp_io::offchain::timestamp().unix_millis();
+		Self { started: now, last: now }
+	}
+
+	/// Milliseconds since the previous lap (or the start).
+	fn lap(&mut self) -> u64 {
+		let now = sp_io::offchain::timestamp().unix_millis();
+		let lap = now.saturating_sub(self.last);
+		self.last = now;
+		lap
+	}
+
+	/// Milliseconds since the start, up to the last lap.
+	fn total(&self) -> u64 {
+		self.last.saturating_sub(self.started)
+	}
 }
 
 /// One run for one worker key.
@@ -176,6 +213,7 @@ pub(crate) struct WorkerRun<'a, T: Config> {
 
 impl<T: Config> WorkerRun<'_, T> {
 	fn run(&self) {
+		let mut clock = RunClock::start();
 		let key = journal_key(&self.key);
 		let store = StorageValueRef::persistent(&key);
 		let stored = store
@@ -196,6 +234,7 @@ impl<T: Config> WorkerRun<'_, T> {
 		let mut jobs: Vec<(JobId, Job<T>)> =
 			open.into_iter().filter(|(_, job)| self.now < job.deadline).collect();
 		jobs.sort_by_key(|(id, job)| (job.deadline, *id));
+		let state = clock.lap();
 
 		let now: u64 = self.now.saturated_into();
 		// Kept answers are checked once, first: one the chain would refuse is dropped, so that
@@ -219,7 +258,9 @@ impl<T: Config> WorkerRun<'_, T> {
 		}
 		let due: Vec<(JobId, Job<T>)> =
 			jobs.iter().filter(|(id, _)| journal.answer(*id).is_none()).cloned().collect();
+		let kept_checked = clock.lap();
 		self.answer(&mut journal, &due);
+		let executed = clock.lap();
 		// Kept answers not sent yet, or sent and still not on chain a while later (every block
 		// once the deadline is that near), in deadline order; each checked as the chain will
 		// check it (those signed in this run here), so that one bad answer never keeps a whole
@@ -252,6 +293,8 @@ impl<T: Config> WorkerRun<'_, T> {
 				Some(_) => {}
 			}
 		}
+		let sending = fresh.len().saturating_add(resent.len());
+		let prepared = clock.lap();
 		// Kept before sending: what was signed is what is sent, now and later.
 		if journal != stored {
 			store.set(&journal);
@@ -262,6 +305,18 @@ impl<T: Config> WorkerRun<'_, T> {
 			store.set(&journal);
 		}
 		self.count(&stored, &journal);
+		let sent = clock.lap();
+		log!(
+			debug,
+			"worker {}: run took {} ms for {} open jobs ({} due, {} answers sent): chain state \
+			 {state} ms, kept answers checked {kept_checked} ms, executor {executed} ms, answers \
+			 checked {prepared} ms, signed, sent and recorded {sent} ms",
+			key_hex(&self.key),
+			clock.total(),
+			jobs.len(),
+			due.len(),
+			sending,
+		);
 	}
 
 	/// Adds what this run did (answers signed, batches refused) to the key's metrics, and
