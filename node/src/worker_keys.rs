@@ -18,7 +18,10 @@ use jsonrpsee::{
 };
 use serde::Serialize;
 use sp_blockchain::HeaderBackend;
-use sp_core::{crypto::Ss58Codec, Bytes};
+use sp_core::{
+	crypto::{Pair as _, Ss58Codec},
+	sr25519, Bytes,
+};
 use sp_keystore::KeystorePtr;
 use std::sync::Arc;
 use veritensor_primitives::{possession_payload, WORKER_KEY_TYPE};
@@ -47,14 +50,43 @@ pub struct NewWorkerKey {
 	pub account: String,
 }
 
-/// Puts the worker key of the development seed `seed` (`//Alice`, ...) into the keystore.
+/// A secret URI of `seed` (a mini-secret) that the keystore turns back into its key cheaply.
+///
+/// The keystore keeps a key as the secret URI it was given and derives the key pair again at
+/// every signature. From a mnemonic phrase that derivation is PBKDF2 with 2,048 rounds of
+/// HMAC-SHA-512, and a worker key signs a receipt for every job it answers: as a `0x` seed the
+/// derivation is one hash.
+fn seed_uri(seed: &[u8]) -> String {
+	format!("0x{}", hex::encode(seed))
+}
+
+/// Creates a worker key from fresh randomness and keeps it in the keystore (on disk for a
+/// node with a keystore path) as its seed.
+fn generate_worker_key(keystore: &KeystorePtr) -> Result<sr25519::Public, String> {
+	let (pair, seed) = sr25519::Pair::generate();
+	let public = pair.public();
+	keystore
+		.insert(WORKER_KEY_TYPE, &seed_uri(&seed[..]), public.as_ref())
+		.map_err(|()| "the keystore refused the new key".to_string())?;
+	Ok(public)
+}
+
+/// Puts the worker key of the development seed `seed` (`//Alice`, ...) into the keystore,
+/// held as the seed its hard derivation ends at where it has one.
 pub fn insert_dev_worker_key(
 	keystore: &KeystorePtr,
 	seed: &str,
 ) -> Result<(), sc_service::error::Error> {
-	keystore.sr25519_generate_new(WORKER_KEY_TYPE, Some(seed)).map(|_| ()).map_err(|error| {
-		sc_service::error::Error::Other(format!("inserting the dev worker key: {error}"))
-	})
+	let failed = |why: String| {
+		sc_service::error::Error::Other(format!("inserting the dev worker key: {why}"))
+	};
+	let (_, derived) = sr25519::Pair::from_string_with_seed(seed, None)
+		.map_err(|error| failed(format!("{error:?}")))?;
+	let uri = derived.map(|derived| seed_uri(&derived[..])).unwrap_or_else(|| seed.to_string());
+	keystore
+		.sr25519_generate_new(WORKER_KEY_TYPE, Some(&uri))
+		.map(|_| ())
+		.map_err(|error| failed(error.to_string()))
 }
 
 /// The methods' module.
@@ -67,15 +99,13 @@ where
 	module
 		.register_method("veritensor_generateWorkerKey", move |_, _, extensions| {
 			sc_rpc_api::check_if_safe(extensions)?;
-			let public = generating_keystore.sr25519_generate_new(WORKER_KEY_TYPE, None).map_err(
-				|error| {
-					ErrorObjectOwned::owned(
-						ErrorCode::InternalError.code(),
-						format!("the keystore could not create a worker key: {error}"),
-						None::<()>,
-					)
-				},
-			)?;
+			let public = generate_worker_key(&generating_keystore).map_err(|error| {
+				ErrorObjectOwned::owned(
+					ErrorCode::InternalError.code(),
+					format!("the keystore could not create a worker key: {error}"),
+					None::<()>,
+				)
+			})?;
 			Ok::<_, ErrorObjectOwned>(NewWorkerKey {
 				worker: Bytes(public.0.to_vec()),
 				account: AccountId::from(public.0).to_ss58check(),
@@ -126,4 +156,43 @@ fn proofs(
 			})
 		})
 		.collect()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sc_keystore::LocalKeystore;
+
+	fn keystore(dir: &std::path::Path) -> KeystorePtr {
+		Arc::new(LocalKeystore::open(dir, None).expect("a fresh directory opens; qed"))
+	}
+
+	#[test]
+	fn a_generated_worker_key_is_kept_on_disk_as_its_seed_and_signs() {
+		let dir = tempfile::tempdir().unwrap();
+		let public = generate_worker_key(&keystore(dir.path())).unwrap();
+		let files: Vec<_> =
+			std::fs::read_dir(dir.path()).unwrap().map(|f| f.unwrap().path()).collect();
+		assert_eq!(files.len(), 1);
+		let stored: String = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+		assert!(stored.starts_with("0x") && stored.len() == 66, "not a hex seed: {stored:?}");
+		assert_eq!(sr25519::Pair::from_string(&stored, None).unwrap().public(), public);
+		// A keystore opened again (a restarted node) still signs with it.
+		let reopened = keystore(dir.path());
+		let signature =
+			reopened.sr25519_sign(WORKER_KEY_TYPE, &public, b"receipt").unwrap().unwrap();
+		assert!(sr25519::Pair::verify(&signature, b"receipt", &public));
+	}
+
+	#[test]
+	fn the_dev_worker_key_is_the_seeds_key_held_as_its_derived_seed() {
+		let dir = tempfile::tempdir().unwrap();
+		let keystore = keystore(dir.path());
+		insert_dev_worker_key(&keystore, "//Alice").unwrap();
+		let alice = sr25519::Pair::from_string("//Alice", None).unwrap().public();
+		assert_eq!(keystore.sr25519_public_keys(WORKER_KEY_TYPE), vec![alice]);
+		let signature =
+			keystore.sr25519_sign(WORKER_KEY_TYPE, &alice, b"receipt").unwrap().unwrap();
+		assert!(sr25519::Pair::verify(&signature, b"receipt", &alice));
+	}
 }
