@@ -131,7 +131,16 @@ pub fn run() -> sc_cli::Result<()> {
 				BenchmarkCmd::Machine(cmd) => {
 					cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone())
 				}
-				_ => Err("this node supports `benchmark pallet` and `benchmark machine`".into()),
+				// The base weights of a block and of an extrinsic: blocks full of remarks built
+				// and executed on the runtime's genesis state (the node's chain spec, or
+				// `--runtime`).
+				BenchmarkCmd::Overhead(cmd) => {
+					let chain_spec = cmd.params.runtime.is_none().then_some(config.chain_spec);
+					cmd.run_with_default_builder_and_spec::<Block, ()>(chain_spec)
+				}
+				_ => Err("this node supports `benchmark pallet`, `benchmark overhead` and \
+					`benchmark machine`"
+					.into()),
 			})
 		}
 		Some(Subcommand::ChainInfo(cmd)) => {
