@@ -138,8 +138,9 @@ pub fn run() -> sc_cli::Result<()> {
 					let chain_spec = cmd.params.runtime.is_none().then_some(config.chain_spec);
 					cmd.run_with_default_builder_and_spec::<Block, ()>(chain_spec)
 				}
-				_ => Err("this node supports `benchmark pallet`, `benchmark overhead` and \
-					`benchmark machine`"
+				BenchmarkCmd::Storage(cmd) => benchmark_storage(cmd, config),
+				_ => Err("this node supports `benchmark pallet`, `benchmark overhead`, \
+					`benchmark storage` and `benchmark machine`"
 					.into()),
 			})
 		}
@@ -176,4 +177,29 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		}
 	}
+}
+
+/// Reads and writes of the keys in a node's database, timed: the database weights to put in
+/// place of the defaults. The handles it needs are exposed by the client database only in a
+/// node built with `--features runtime-benchmarks`.
+#[cfg(feature = "runtime-benchmarks")]
+fn benchmark_storage(
+	cmd: &frame_benchmarking_cli::StorageCmd,
+	config: sc_service::Configuration,
+) -> sc_cli::Result<()> {
+	let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+	let db = backend.expose_db();
+	let storage = backend.expose_storage();
+	let shared_trie_cache = backend.expose_shared_trie_cache();
+	cmd.run(config, client, db, storage, shared_trie_cache)
+}
+
+#[cfg(not(feature = "runtime-benchmarks"))]
+fn benchmark_storage(
+	_: &frame_benchmarking_cli::StorageCmd,
+	_: sc_service::Configuration,
+) -> sc_cli::Result<()> {
+	Err("`benchmark storage` needs the node built with `--features runtime-benchmarks` \
+		(see scripts/benchmark-storage.sh)"
+		.into())
 }
