@@ -2,11 +2,12 @@
 # Measures the database weights (the time of one storage read and one write) on a node's own
 # database, with the node's `benchmark storage` command:
 #   1. builds the node with `--features runtime-benchmarks` (the client database exposes its
-#      handles only then; a separate build of most crates, ~25 min cold on 2 cores), dev profile
+#      handles only then; a separate build of the crates that feature reaches), dev profile
 #      unless BENCH_NODE=release;
 #   2. reads every key of the database's best state and writes keys back, timed, and writes the
 #      weights (average per read and per write) to the output directory. Writes are committed in
-#      batches of BATCH_SIZE keys (default 1000, about a full block's writes) and timed per key;
+#      batches of BATCH_SIZE keys (default 1000) and timed per key, the cost of a write amortised
+#      over a commit as block import amortises it;
 #      keys past the last whole batch are not written, so the state needs more keys than that.
 #
 #   scripts/benchmark-storage.sh <base path> <chain spec> [output directory]
@@ -20,16 +21,34 @@
 # give it a copy of a node's database that matters. Run it on a quiet machine.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$REPO_ROOT"
 
-base_path="${1:-}"
-chain="${2:-}"
-output="${3:-$(mktemp -d /tmp/veritensor-storage-weights-XXXXXX)}"
-[ -n "$base_path" ] && [ -n "$chain" ] ||
+[ $# -ge 2 ] ||
 	fail "usage: scripts/benchmark-storage.sh <node base path> <chain spec> [output directory]"
-[ -d "$base_path/chains" ] || fail "$base_path holds no node database (no chains/ in it)"
-[ -f "$chain" ] || [ "$chain" = dev ] || [ "$chain" = local ] || fail "no chain spec $chain"
+# Paths as the caller gave them, before the script moves to the repository.
+base_path="$(realpath -m "$1")"
+chain="$2"
+case "$chain" in
+dev) chain_id=veritensor_dev ;;
+local) chain_id=veritensor_local_testnet ;;
+*)
+	[ -f "$chain" ] || fail "no chain spec file $chain (or give dev or local)"
+	chain="$(realpath "$chain")"
+	chain_id="$(grep -o '"id": *"[^"]*"' "$chain" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')"
+	[ -n "$chain_id" ] || fail "$chain has no chain id"
+	;;
+esac
+# The node would create an empty database where none is and measure that: refuse instead.
+[ -d "$base_path/chains/$chain_id/paritydb" ] ||
+	fail "no ParityDB database of chain $chain_id under $base_path (expected chains/$chain_id/paritydb)"
+batch_size="${BATCH_SIZE:-1000}"
+[[ "$batch_size" =~ ^[1-9][0-9]*$ ]] || fail "BATCH_SIZE must be a positive whole number"
+if [ $# -ge 3 ]; then
+	output="$(realpath -m "$3")"
+else
+	output="$(mktemp -d /tmp/veritensor-storage-weights-XXXXXX)"
+fi
 mkdir -p "$output"
+cd "$REPO_ROOT"
 
 require_toolchain
 
@@ -40,13 +59,18 @@ if [ "${BENCH_NODE:-dev}" = release ]; then
 else
 	step "building the node with runtime benchmarks (dev profile)"
 	cargo build --locked -p veritensor-node --features runtime-benchmarks
-	# Keep the benchmarking node: the ordinary build below writes the same path.
-	cp "$CARGO_TARGET_DIR/debug/veritensor-node" "$CARGO_TARGET_DIR/veritensor-node-benchmarks"
-	node="$CARGO_TARGET_DIR/veritensor-node-benchmarks"
+	# Keep the benchmarking node aside: the ordinary build below writes the same path, which the
+	# tests and the dev chain use; until it has, say so if this script stops.
+	bench_dir="$(mktemp -d /tmp/veritensor-node-benchmarks-XXXXXX)"
+	node="$bench_dir/veritensor-node"
+	cp "$CARGO_TARGET_DIR/debug/veritensor-node" "$node"
+	trap 'rm -rf "$bench_dir"' EXIT
+	trap 'echo "warning: $CARGO_TARGET_DIR/debug/veritensor-node may still be the runtime-benchmarks build: run cargo build -p veritensor-node" >&2' ERR
 	# Both builds write the same runtime wasm file: put the ordinary node's own back.
 	step "building the ordinary node again (its runtime wasm is shared with the build above)"
 	touch runtime/src/lib.rs
 	cargo build --locked -p veritensor-node
+	trap - ERR
 fi
 
 step "benchmarking reads and writes on $base_path (weights into $output)"
@@ -55,7 +79,7 @@ step "benchmarking reads and writes on $base_path (weights into $output)"
 	--chain "$chain" \
 	--database paritydb \
 	--state-version 1 \
-	--batch-size "${BATCH_SIZE:-1000}" \
+	--batch-size "$batch_size" \
 	--header scripts/weight-header.txt \
 	--weight-path "$output"
 

@@ -23,7 +23,7 @@ require_toolchain() {
 prepare_node() {
 	"$REPO_ROOT/scripts/setup.sh"
 	require_toolchain
-	step "building the node (the first build takes ~35 min on 2 cores; later ones are incremental)"
+	step "building the node (the first build takes ~25 min on 2 cores; later ones are incremental)"
 	cargo build --locked -p veritensor-node
 }
 

@@ -15,7 +15,7 @@
 //!   run the models; `hop` is what the isolation adds per inference (request and answer through
 //!   pipes, JSON both ways).
 //!
-//! Then the `slow_matmul` fixture (17 GFLOP) on ONNX Runtime in process and isolated: the
+//! Then the `slow_matmul` fixture (69 GFLOP) on ONNX Runtime in process and isolated: the
 //! isolation's cost relative to heavy work.
 //!
 //! Rounds alternate the paths so that machine noise hits them alike; the median round is
