@@ -495,12 +495,33 @@ mod benchmarks {
 	#[benchmark]
 	fn submit(b: Linear<8, { max_side_bytes::<T>() }>) {
 		// An input of `b` bytes; the count of eligible operators is already made in this block.
+		// Every draw before the last the job may go to is full of models, with its queue one
+		// short of full: each is read whole and passed over.
 		let schema = schema_of_bytes(b, 8);
 		let model = model_with::<T>(0xbe, schema.clone());
 		T::BenchmarkHelper::add_worker(&[model], 0, 4);
 		T::BenchmarkHelper::make_eligible();
 		let user = funded::<T>("user");
 		submit_job::<T>(&user, model, payload::<T>(&schema.inputs, 1));
+		let later = Pallet::<T>::later_draws_allowed(T::MaxDeadline::get(), false);
+		let last = assign_at::<T>().saturating_add(later.into());
+		let mut at = assign_at::<T>();
+		while at <= last {
+			let mut queue = AssignmentQueue::<T>::get(at).into_inner();
+			queue.extend(1_000_000..1_000_000 + T::MaxJobsPerBlock::get() as u64);
+			queue.truncate(T::MaxJobsPerBlock::get() as usize - 1);
+			AssignmentQueue::<T>::insert(at, BoundedVec::truncate_from(queue));
+			// Other models only, so that the job's own model needs a slot of its own.
+			let others = if at < last {
+				T::MaxModelsPerBlock::get()
+			} else {
+				T::MaxModelsPerBlock::get().saturating_sub(1)
+			};
+			let models: Vec<(ModelHash, u32)> =
+				(0..others).map(|index| (ModelHash::repeat_byte(index as u8), 1)).collect();
+			AssignmentModels::<T>::insert(at, BoundedVec::truncate_from(models));
+			at.saturating_inc();
+		}
 		let input = payload::<T>(&schema.inputs, 2);
 		let max_fee = fee::<T>(&model);
 
@@ -515,6 +536,10 @@ mod benchmarks {
 		);
 
 		assert_eq!(NextJobId::<T>::get(), 2);
+		assert_eq!(
+			Jobs::<T>::get(1).map(|job| job.state),
+			Some(JobState::Queued { assign_at: last })
+		);
 	}
 
 	#[benchmark]

@@ -11,6 +11,9 @@
 //! 2. A job included in block N is assigned at block N + [`Config::AssignmentDelay`] (D), from
 //!    the VRF outputs of blocks N+1 … N+D−1 mixed with the job id: an author knows its own
 //!    block's VRF output in advance, so biasing the draw takes authoring all of those blocks.
+//!    When that draw is full (`MaxJobsPerBlock` jobs or `MaxModelsPerBlock` models), the job
+//!    goes to the first of the next [`MAX_LATER_DRAWS`] draws with room, as far as its
+//!    deadline exceeds the least allowed; only then does the submission fail.
 //!    Workers are drawn stake-weighted, of distinct operators, among those the worker staking
 //!    pallet reports eligible. With too few, the job is refunded.
 //! 3. The worker answers with `submit_results`, a general transaction the pallet authorizes
@@ -69,6 +72,7 @@ macro_rules! log {
 }
 
 pub use pallet::*;
+pub use submission::MAX_LATER_DRAWS;
 
 pub mod answers;
 mod appeal;
@@ -715,8 +719,9 @@ pub mod pallet {
 		DeadlineTooSoon,
 		/// The deadline is later than `MaxDeadline`.
 		DeadlineTooLate,
-		/// The block the job would be assigned in is full (of jobs, or of distinct models);
-		/// submit in the next block.
+		/// The draws the job could go to are full (of jobs, or of distinct models): its usual
+		/// one and, as far as its deadline leaves room, the next `MAX_LATER_DRAWS`; submit in
+		/// a later block, or with a later deadline.
 		AssignmentQueueFull,
 		/// Too many jobs share this deadline; choose another.
 		ExpiryQueueFull,
@@ -920,6 +925,16 @@ pub mod pallet {
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
+		}
+	}
+
+	#[pallet::extra_constants]
+	impl<T: Config> Pallet<T> {
+		/// How many blocks after its usual draw a job may be drawn when that draw is full, as
+		/// far as its deadline exceeds the least allowed for its kind.
+		#[pallet::constant_name(MaxLaterDraws)]
+		fn max_later_draws() -> u32 {
+			MAX_LATER_DRAWS
 		}
 	}
 

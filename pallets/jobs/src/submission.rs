@@ -21,6 +21,12 @@ fn compact_len(value: u32) -> u32 {
 	<codec::Compact<u32> as codec::CompactLen<u32>>::compact_len(&value) as u32
 }
 
+/// How many blocks after its usual draw a job may be drawn when that draw is full (of jobs or
+/// of models). It absorbs a burst larger than one draw takes, and makes filling a draw to keep
+/// others' jobs out cost three draws' worth of paid jobs; each later draw tried costs a
+/// submission two more reads, in its weight.
+pub const MAX_LATER_DRAWS: u32 = 2;
+
 /// Why a payload does not fit a schema.
 pub(crate) enum PayloadError {
 	/// A remote payload without a URI.
@@ -233,20 +239,9 @@ impl<T: Config> Pallet<T> {
 		let job = NextJobId::<T>::get();
 		NextJobId::<T>::put(job.checked_add(1).ok_or(Error::<T>::Overflow)?);
 		let now = frame_system::Pallet::<T>::block_number();
-		let assign_at = now.saturating_add(T::AssignmentDelay::get().into());
+		let later_draws = Self::later_draws_allowed(deadline, verification.commits());
+		let assign_at = Self::queue_for_draw(job, model, now, later_draws)?;
 		let deadline = now.saturating_add(deadline);
-		AssignmentQueue::<T>::try_mutate(assign_at, |queue| queue.try_push(job))
-			.map_err(|_| Error::<T>::AssignmentQueueFull)?;
-		AssignmentModels::<T>::try_mutate(assign_at, |models| {
-			match models.iter_mut().find(|(queued, _)| *queued == model) {
-				Some((_, jobs)) => {
-					jobs.saturating_inc();
-					Ok(())
-				}
-				None => models.try_push((model, 1)).map_err(|_| ()),
-			}
-		})
-		.map_err(|_| Error::<T>::AssignmentQueueFull)?;
 		ExpiryQueue::<T>::try_mutate(deadline.saturating_add(1u32.into()), |queue| {
 			queue.try_push(job)
 		})
@@ -287,6 +282,54 @@ impl<T: Config> Pallet<T> {
 			deadline,
 		});
 		Ok((job, counted))
+	}
+
+	/// How many blocks after its usual one a job's draw may move to when that block's draw is
+	/// full: at most [`MAX_LATER_DRAWS`], no later than the workers' eligibility delay allows
+	/// (a worker registered after the submission must not be drawn), and only as far as the
+	/// job's `deadline` (relative) exceeds the least allowed for its kind, so that a job still
+	/// has its full minimum time after its draw.
+	pub(crate) fn later_draws_allowed(deadline: BlockNumberFor<T>, commits: bool) -> u32 {
+		let least = if commits { T::MinQuorumDeadline::get() } else { T::MinDeadline::get() };
+		let room: u32 = deadline.saturating_sub(least).unique_saturated_into();
+		let eligibility_room =
+			T::Workers::eligibility_delay().saturating_sub(T::AssignmentDelay::get());
+		room.min(eligibility_room).min(MAX_LATER_DRAWS)
+	}
+
+	/// Queues `job` of `model` for the first draw, from block `now + AssignmentDelay` and up to
+	/// `later_draws` blocks after it, with room for one more job and for its model; returns the
+	/// draw's block. A burst of submissions past one draw's bound goes to the next draws instead
+	/// of failing after its fees are paid.
+	fn queue_for_draw(
+		job: JobId,
+		model: ModelHash,
+		now: BlockNumberFor<T>,
+		later_draws: u32,
+	) -> Result<BlockNumberFor<T>, Error<T>> {
+		let first = now.saturating_add(T::AssignmentDelay::get().into());
+		for later in 0..=later_draws {
+			let assign_at = first.saturating_add(later.into());
+			let mut queue = AssignmentQueue::<T>::get(assign_at);
+			if queue.try_push(job).is_err() {
+				continue;
+			}
+			let mut models = AssignmentModels::<T>::get(assign_at);
+			let counted = match models.iter_mut().find(|(queued, _)| *queued == model) {
+				Some((_, jobs)) => {
+					jobs.saturating_inc();
+					true
+				}
+				None => models.try_push((model, 1)).is_ok(),
+			};
+			if !counted {
+				continue;
+			}
+			AssignmentQueue::<T>::insert(assign_at, queue);
+			AssignmentModels::<T>::insert(assign_at, models);
+			return Ok(assign_at);
+		}
+		Err(Error::<T>::AssignmentQueueFull)
 	}
 
 	/// Takes a queued job out of the queues of its draw at `assign_at` and of its deadline;

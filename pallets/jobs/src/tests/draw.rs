@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::{Error, JobState, Jobs as JobsMap};
-use frame_support::assert_noop;
+use frame_support::{assert_noop, assert_ok, dispatch::DispatchResultWithPostInfo};
 
 fn assigned_worker(job: u64) -> Option<veritensor_primitives::WorkerId> {
 	match JobsMap::<Test>::get(job)?.state {
@@ -109,27 +109,110 @@ fn missing_randomness_still_assigns() {
 	});
 }
 
+/// The block a queued job's workers are drawn at.
+fn queued_at(job: u64) -> u64 {
+	match JobsMap::<Test>::get(job).expect("open").state {
+		JobState::Queued { assign_at } => assign_at,
+		state => panic!("job {job} is not queued: {state:?}"),
+	}
+}
+
+fn submit_with_deadline(fill: u8, deadline: u64) -> DispatchResultWithPostInfo {
+	Jobs::submit(
+		RuntimeOrigin::signed(USER),
+		digits(),
+		image(fill),
+		VerificationTerms::quorum(1),
+		200,
+		deadline,
+	)
+}
+
 #[test]
-fn one_block_assigns_a_bounded_number_of_jobs() {
+fn a_full_draw_sends_jobs_to_the_next_draws_as_far_as_their_deadline_allows() {
 	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 1_000, 64);
-		for fill in 0..4 {
-			submit(USER, fill, 200);
-		}
-		assert_noop!(
-			Jobs::submit(
-				RuntimeOrigin::signed(USER),
-				digits(),
-				image(9),
-				VerificationTerms::quorum(1),
-				200,
-				DEADLINE
-			),
-			Error::<Test>::AssignmentQueueFull
+		let usual = 1 + DELAY as u64;
+		// The mock's draw takes four jobs.
+		let first: Vec<u64> = (0..4).map(|fill| submit(USER, fill, 200)).collect();
+		assert!(first.iter().all(|job| queued_at(*job) == usual));
+
+		// A job with the least deadline has no room for a later draw: refused before anything
+		// is held or queued.
+		assert_noop!(submit_with_deadline(4, MIN_DEADLINE), Error::<Test>::AssignmentQueueFull);
+		// One block of room: drawn one block later, and still given its whole deadline.
+		let id = crate::NextJobId::<Test>::get();
+		assert_ok!(submit_with_deadline(4, MIN_DEADLINE + 1));
+		assert_eq!(queued_at(id), usual + 1);
+		assert_eq!(JobsMap::<Test>::get(id).unwrap().deadline, 1 + MIN_DEADLINE + 1);
+		assert!(System::events().iter().any(|record| matches!(
+			record.event,
+			RuntimeEvent::Jobs(crate::Event::Submitted { job, assign_at, .. })
+				if job == id && assign_at == usual + 1
+		)));
+
+		// The rest fill the next two draws; past those the submission fails. (Deadlines apart,
+		// four a block as well, so that no deadline's queue fills first.)
+		let later: Vec<u64> = (5..12u8)
+			.map(|fill| {
+				let id = crate::NextJobId::<Test>::get();
+				assert_ok!(submit_with_deadline(fill, DEADLINE + 1 + u64::from(fill) / 9));
+				id
+			})
+			.collect();
+		let places: Vec<u64> = later.iter().map(|job| queued_at(*job)).collect();
+		assert_eq!(
+			places,
+			[usual + 1, usual + 1, usual + 1, usual + 2, usual + 2, usual + 2, usual + 2]
 		);
-		// The next block has room again.
+		assert_noop!(submit_with_deadline(12, DEADLINE + 3), Error::<Test>::AssignmentQueueFull);
+		assert_eq!(crate::MAX_LATER_DRAWS, 2);
+
+		// Each draw takes its own jobs.
+		for (block, jobs) in
+			[(usual, first), (usual + 1, vec![id]), (usual + 2, later[3..].to_vec())]
+		{
+			run_to_block(block);
+			assert!(jobs.iter().all(|job| assigned_worker(*job) == Some(worker(1))));
+		}
+		// The next block's submissions start from their own usual draw again.
+		assert!(crate::AssignmentQueue::<Test>::get(usual + 2).is_empty());
+		let next = submit(USER, 13, 200);
+		assert_eq!(queued_at(next), System::block_number() + DELAY as u64);
+	});
+}
+
+#[test]
+fn a_later_draw_is_allowed_only_as_far_as_the_deadline_exceeds_its_kinds_least() {
+	ExtBuilder.build_and_execute(|| {
+		let allowed = |deadline: u64, commits: bool| Jobs::later_draws_allowed(deadline, commits);
+		assert_eq!(allowed(MIN_DEADLINE, false), 0);
+		assert_eq!(allowed(MIN_DEADLINE + 1, false), 1);
+		assert_eq!(allowed(DEADLINE, false), 2);
+		// A quorum's or an audit's least deadline is longer.
+		assert_eq!(allowed(DEADLINE, true), 0);
+		assert_eq!(allowed(MIN_QUORUM_DEADLINE, true), 0);
+		assert_eq!(allowed(MIN_QUORUM_DEADLINE + 1, true), 1);
+		// Never more than `MAX_LATER_DRAWS`, nor past the workers' eligibility delay (both two here).
+		assert_eq!(allowed(MIN_QUORUM_DEADLINE + 50, true), 2);
+	});
+}
+
+#[test]
+fn a_burst_past_every_allowed_draw_is_refused_and_the_next_block_has_room() {
+	ExtBuilder.build_and_execute(|| {
+		add_worker(1, 100, 1_000, 64);
+		// Four jobs a deadline, so that no deadline's queue fills first.
+		for fill in 0..12u8 {
+			assert_ok!(submit_with_deadline(fill, DEADLINE + u64::from(fill / 4)));
+		}
+		assert_noop!(submit_with_deadline(12, DEADLINE + 3), Error::<Test>::AssignmentQueueFull);
+		// The next block's usual draw and the one after are two of those, full; the third has
+		// room.
 		run_to_block(2);
-		submit(USER, 9, 200);
+		let job = crate::NextJobId::<Test>::get();
+		assert_ok!(submit_with_deadline(12, DEADLINE + 3));
+		assert_eq!(queued_at(job), 2 + DELAY as u64 + 2);
 	});
 }
 

@@ -5,7 +5,7 @@
 use super::*;
 use crate::{Claimable, Error, Event, Payload, PruneQueueRange, Results};
 use codec::Encode;
-use frame_support::{assert_noop, assert_ok, traits::Get};
+use frame_support::{assert_ok, traits::Get};
 use sp_core::H256;
 use veritensor_primitives::{
 	tensor::{ElementType, TensorSpec},
@@ -115,17 +115,12 @@ fn submitting_and_cancelling_cannot_block_other_models_draws() {
 			crate::AssignmentModels::<Test>::get(1 + DELAY as u64).into_inner(),
 			vec![(victim, 1), (first, 1)]
 		);
-		assert_noop!(
-			Jobs::submit(
-				RuntimeOrigin::signed(USER),
-				second,
-				image(1),
-				VerificationTerms::quorum(1),
-				1_000,
-				DEADLINE
-			),
-			Error::<Test>::AssignmentQueueFull
-		);
+		// A third model does not fit this draw: it goes to the next one, which has room.
+		let spilled = submit_for(USER, second);
+		assert!(matches!(
+			crate::Jobs::<Test>::get(spilled).unwrap().state,
+			crate::JobState::Queued { assign_at } if assign_at == 2 + DELAY as u64
+		));
 		run_to_block(1 + DELAY as u64);
 		for job in [job, kept] {
 			assert!(matches!(
@@ -133,6 +128,11 @@ fn submitting_and_cancelling_cannot_block_other_models_draws() {
 				crate::JobState::Assigned { .. }
 			));
 		}
+		run_to_block(2 + DELAY as u64);
+		assert!(matches!(
+			crate::Jobs::<Test>::get(spilled).unwrap().state,
+			crate::JobState::Assigned { .. }
+		));
 	});
 }
 
