@@ -117,8 +117,9 @@ pub(crate) fn audit_drawn(rate: Perbill, random: &[u8; 32]) -> bool {
 
 impl<T: Config> Pallet<T> {
 	/// The first block from `earliest` to `latest`, and within [`CHECK_SLIDE`] blocks of
-	/// `earliest`, whose queue `push` finds room in (it pushes there).
-	fn first_with_room(
+	/// `earliest`, whose queue `push` finds room in (it pushes there). Checks, expiries and
+	/// submissions' draws share it.
+	pub(crate) fn first_with_room(
 		earliest: BlockNumberFor<T>,
 		latest: BlockNumberFor<T>,
 		push: impl Fn(BlockNumberFor<T>) -> bool,

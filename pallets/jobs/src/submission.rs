@@ -26,6 +26,8 @@ fn compact_len(value: u32) -> u32 {
 /// others' jobs out cost three draws' worth of paid jobs; each later draw tried costs a
 /// submission two more reads, in its weight.
 pub const MAX_LATER_DRAWS: u32 = 2;
+// The draw is found by the search that checks and expiries share, which looks this far at most.
+const _: () = assert!(MAX_LATER_DRAWS <= crate::audit::CHECK_SLIDE);
 
 /// Why a payload does not fit a schema.
 pub(crate) enum PayloadError {
@@ -285,8 +287,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// How many blocks after its usual one a job's draw may move to when that block's draw is
-	/// full: at most [`MAX_LATER_DRAWS`], no later than the workers' eligibility delay allows
-	/// (a worker registered after the submission must not be drawn), and only as far as the
+	/// full: at most [`MAX_LATER_DRAWS`]; no later than the workers' eligibility delay after the
+	/// submission's block, so that a worker registered in a later block is never drawn (one
+	/// registered in that same block can be, at the latest such draw); and only as far as the
 	/// job's `deadline` (relative) exceeds the least allowed for its kind, so that a job still
 	/// has its full minimum time after its draw.
 	pub(crate) fn later_draws_allowed(deadline: BlockNumberFor<T>, commits: bool) -> u32 {
@@ -308,11 +311,11 @@ impl<T: Config> Pallet<T> {
 		later_draws: u32,
 	) -> Result<BlockNumberFor<T>, Error<T>> {
 		let first = now.saturating_add(T::AssignmentDelay::get().into());
-		for later in 0..=later_draws {
-			let assign_at = first.saturating_add(later.into());
+		let last = first.saturating_add(later_draws.into());
+		Self::first_with_room(first, last, |assign_at| {
 			let mut queue = AssignmentQueue::<T>::get(assign_at);
 			if queue.try_push(job).is_err() {
-				continue;
+				return false;
 			}
 			let mut models = AssignmentModels::<T>::get(assign_at);
 			let counted = match models.iter_mut().find(|(queued, _)| *queued == model) {
@@ -322,14 +325,13 @@ impl<T: Config> Pallet<T> {
 				}
 				None => models.try_push((model, 1)).is_ok(),
 			};
-			if !counted {
-				continue;
+			if counted {
+				AssignmentQueue::<T>::insert(assign_at, queue);
+				AssignmentModels::<T>::insert(assign_at, models);
 			}
-			AssignmentQueue::<T>::insert(assign_at, queue);
-			AssignmentModels::<T>::insert(assign_at, models);
-			return Ok(assign_at);
-		}
-		Err(Error::<T>::AssignmentQueueFull)
+			counted
+		})
+		.ok_or(Error::<T>::AssignmentQueueFull)
 	}
 
 	/// Takes a queued job out of the queues of its draw at `assign_at` and of its deadline;
