@@ -645,8 +645,8 @@ parameter_types! {
 	pub const MaxAssignmentSlash: Balance = MAX_ASSIGNMENT_SLASH;
 	pub const WorkerReporterBounty: Perbill = Perbill::from_percent(10);
 	pub const WorkerUnbondingPeriod: BlockNumber = 7 * time::DAYS;
-	/// Job deadlines (at most 100 blocks), assignment, and room for a challenge window and the
-	/// retention of results: a day.
+	/// Job deadlines (at most 100 blocks, or 116 when the deadline's block is full), assignment,
+	/// and room for a challenge window and the retention of results: a day.
 	pub const SlashableWindow: BlockNumber = time::DAYS;
 	/// Five blocks: longer than the job market's assignment delay of three blocks.
 	pub const EligibilityDelay: BlockNumber = 5;

@@ -115,6 +115,15 @@ pub(crate) fn audit_drawn(rate: Perbill, random: &[u8; 32]) -> bool {
 	point < rate.deconstruct() as u64
 }
 
+/// How many of a block's `MaxJobsPerBlock` expiries new jobs may take: three quarters. The
+/// rest is kept for checks (referees' and audits' deadlines), so that a burst of submissions,
+/// or someone paying to fill every block a referee quorum's deadline could go to, never leaves
+/// an escalation or a challenge without referees, nor a cheating worker unslashed.
+pub(crate) fn submission_expiries<T: Config>() -> u32 {
+	let most = T::MaxJobsPerBlock::get();
+	most.saturating_sub(most / 4)
+}
+
 impl<T: Config> Pallet<T> {
 	/// The first block from `earliest` to `latest`, and within [`CHECK_SLIDE`] blocks of
 	/// `earliest`, whose queue `push` finds room in (it pushes there). Checks, expiries and
@@ -161,12 +170,41 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Queues `job`'s expiry after `deadline`, or after the first later block with room;
-	/// returns the deadline it got.
-	fn queue_expiry(job: JobId, deadline: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
+	/// Queues `job`'s expiry (a check's: referees', an audit's) after `deadline`, or after the
+	/// first of the next [`CHECK_SLIDE`] blocks with room; returns the deadline it got (`None` if
+	/// all of them are full).
+	pub(crate) fn queue_expiry(
+		job: JobId,
+		deadline: BlockNumberFor<T>,
+	) -> Option<BlockNumberFor<T>> {
+		Self::queue_expiry_within(job, deadline, T::MaxJobsPerBlock::get())
+	}
+
+	/// Queues a new job's expiry as [`Self::queue_expiry`] does, in the part of each block's
+	/// expiries that submissions may take.
+	pub(crate) fn queue_submission_expiry(
+		job: JobId,
+		deadline: BlockNumberFor<T>,
+	) -> Option<BlockNumberFor<T>> {
+		Self::queue_expiry_within(job, deadline, submission_expiries::<T>())
+	}
+
+	/// Queues `job`'s expiry in the first block from `deadline + 1` on (within [`CHECK_SLIDE`])
+	/// with fewer than `room` expiries queued.
+	fn queue_expiry_within(
+		job: JobId,
+		deadline: BlockNumberFor<T>,
+		room: u32,
+	) -> Option<BlockNumberFor<T>> {
 		Self::first_with_room(deadline, BlockNumberFor::<T>::max_value(), |deadline| {
 			let expiry = deadline.saturating_add(1u32.into());
-			ExpiryQueue::<T>::try_mutate(expiry, |queue| queue.try_push(job)).is_ok()
+			ExpiryQueue::<T>::try_mutate(expiry, |queue| {
+				if queue.len() as u32 >= room {
+					return Err(());
+				}
+				queue.try_push(job).map_err(|_| ())
+			})
+			.is_ok()
 		})
 	}
 

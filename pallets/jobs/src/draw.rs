@@ -1,11 +1,11 @@
 //! The draw of a job's workers: the seed from recent VRF outputs, and the stake-weighted pick
 //! among eligible workers of distinct operators.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, MAX_LATER_DRAWS};
 use alloc::{collections::BTreeMap, vec::Vec};
 use frame_support::{defensive, pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::UniqueSaturatedInto;
+use sp_runtime::traits::{Saturating, UniqueSaturatedInto};
 use veritensor_primitives::{
 	traits::{Outcome, WorkerStaking},
 	JobId, ModelHash, WorkerId,
@@ -15,10 +15,11 @@ use veritensor_primitives::{
 const DRAW_DOMAIN: &[u8] = b"veritensor:draw:v1";
 
 impl<T: Config> Pallet<T> {
-	/// Notes the parent block's VRF output, keeping the last `AssignmentDelay − 1`.
+	/// Notes the parent block's VRF output, keeping the last `AssignmentDelay − 1 +
+	/// MAX_LATER_DRAWS`: every output since the submission of a job drawn as late as it may be.
 	pub(crate) fn record_parent_vrf() {
 		let (output, _) = T::ParentVrf::random(&[]);
-		let keep = T::AssignmentDelay::get().saturating_sub(1) as usize;
+		let keep = Self::vrf_kept() as usize;
 		RecentVrf::<T>::mutate(|recent| {
 			let mut outputs = recent.to_vec();
 			outputs.push(output.unwrap_or_default());
@@ -28,38 +29,62 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// The seed of this block's draw: the VRF outputs of the `AssignmentDelay − 1` blocks
-	/// before it, so for a job from block N those of N+1 … N+D−1.
+	/// How many VRF outputs [`RecentVrf`] keeps.
+	pub(crate) fn vrf_kept() -> u32 {
+		T::AssignmentDelay::get().saturating_sub(1).saturating_add(MAX_LATER_DRAWS)
+	}
+
+	/// The seed of this block's draws for jobs submitted `D` blocks ago, and of its checks: the
+	/// VRF outputs of the `AssignmentDelay − 1` blocks before it (N+1 … N+D−1 for a job from
+	/// block N).
 	pub(crate) fn draw_seed() -> [u8; 32] {
+		Self::seed_of(&RecentVrf::<T>::get(), T::AssignmentDelay::get().saturating_sub(1))
+	}
+
+	/// The seed made of the last `outputs` of `recent` (as many as it has, if fewer).
+	fn seed_of(recent: &[sp_core::H256], outputs: u32) -> [u8; 32] {
+		let from = recent.len().saturating_sub(outputs as usize);
 		let mut preimage = Vec::from(DRAW_DOMAIN);
-		RecentVrf::<T>::get().encode_to(&mut preimage);
+		recent[from..].encode_to(&mut preimage);
 		sp_io::hashing::blake2_256(&preimage)
 	}
 
 	/// Draws the workers of the jobs due at `now`; returns how many jobs and models were due.
+	///
+	/// A job drawn later than usual (its usual draw was full) is drawn with every VRF output
+	/// since its submission, N+1 … now−1: choosing which of its allowed draws a job lands in
+	/// (by filling the earlier ones) gains nobody anything without authoring all of those
+	/// blocks.
 	pub(crate) fn assign_due(now: BlockNumberFor<T>) -> (u32, u32) {
 		let due = AssignmentQueue::<T>::take(now);
 		AssignmentModels::<T>::remove(now);
 		if due.is_empty() {
 			return (0, 0);
 		}
-		let seed = Self::draw_seed();
+		let recent = RecentVrf::<T>::get();
+		let mut seeds = BTreeMap::new();
 		let mut pools = BTreeMap::new();
-		for job in &due {
-			Self::assign(*job, &seed, &mut pools, now);
+		for job_id in &due {
+			let Some(job) = Jobs::<T>::get(job_id) else { continue };
+			let since: u32 = now
+				.saturating_sub(job.submitted_at)
+				.saturating_sub(1u32.into())
+				.unique_saturated_into();
+			let seed = *seeds.entry(since).or_insert_with(|| Self::seed_of(&recent, since));
+			Self::assign(*job_id, job, &seed, &mut pools, now);
 		}
 		(due.len() as u32, pools.len() as u32)
 	}
 
-	/// Draws the workers of `job`. `pools` caches each model's candidates for this block, with
-	/// free slots counted down as workers are drawn.
+	/// Draws the workers of `job_id` (whose record is `job`). `pools` caches each model's
+	/// candidates for this block, with free slots counted down as workers are drawn.
 	fn assign(
 		job_id: JobId,
+		mut job: Job<T>,
 		seed: &[u8; 32],
 		pools: &mut BTreeMap<ModelHash, Vec<CandidateOf<T>>>,
 		now: BlockNumberFor<T>,
 	) {
-		let Some(mut job) = Jobs::<T>::get(job_id) else { return };
 		let exposure = T::Workers::max_exposure();
 		let pool = Self::pool(pools, &job.model);
 		let random = sp_io::hashing::blake2_256(&(seed, job_id).encode());

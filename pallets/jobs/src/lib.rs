@@ -13,7 +13,9 @@
 //!    block's VRF output in advance, so biasing the draw takes authoring all of those blocks.
 //!    When that draw is full (`MaxJobsPerBlock` jobs or `MaxModelsPerBlock` models), the job
 //!    goes to the first of the next [`MAX_LATER_DRAWS`] draws with room, as far as its
-//!    deadline exceeds the least allowed; only then does the submission fail.
+//!    deadline exceeds the least allowed; only then does the submission fail. A later draw
+//!    mixes every VRF output since the submission's block. A deadline block whose expiries
+//!    are full moves the deadline up to `MaxLaterDeadline` blocks later, never earlier.
 //!    Workers are drawn stake-weighted, of distinct operators, among those the worker staking
 //!    pallet reports eligible. With too few, the job is refunded.
 //! 3. The worker answers with `submit_results`, a general transaction the pallet authorizes
@@ -119,7 +121,8 @@ pub mod pallet {
 		JobId, ModelHash, VerificationTerms, WorkerId, WorkerSignature,
 	};
 
-	/// Most VRF outputs kept for the draw: the assignment delay is at most one more.
+	/// Most VRF outputs kept for the draw: the assignment delay, less one, plus
+	/// [`MAX_LATER_DRAWS`] is at most this.
 	pub type MaxRecentVrf = ConstU32<8>;
 
 	/// The in-code storage version.
@@ -391,7 +394,8 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// The VRF outputs of the last `AssignmentDelay − 1` blocks, oldest first.
+	/// The VRF outputs of the last `AssignmentDelay − 1 + MAX_LATER_DRAWS` blocks, oldest
+	/// first.
 	#[pallet::storage]
 	pub type RecentVrf<T: Config> =
 		StorageValue<_, BoundedVec<sp_core::H256, MaxRecentVrf>, ValueQuery>;
@@ -513,7 +517,9 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A job was submitted and its escrow held; workers are drawn at `assign_at`.
+		/// A job was submitted and its escrow held; workers are drawn at `assign_at`. `deadline`
+		/// is the block the job must be answered by: the one asked for, or up to
+		/// `MaxLaterDeadline` blocks later when that block's expiries were full.
 		Submitted {
 			job: JobId,
 			submitter: T::AccountId,
@@ -723,7 +729,9 @@ pub mod pallet {
 		/// one and, as far as its deadline leaves room, the next `MAX_LATER_DRAWS`; submit in
 		/// a later block, or with a later deadline.
 		AssignmentQueueFull,
-		/// Too many jobs share this deadline; choose another.
+		/// The block after the deadline and the next `MaxLaterDeadline` blocks each have as many
+		/// new jobs' expiries queued as they take (three quarters of `MaxJobsPerBlock`; the rest
+		/// is kept for checks); choose another deadline.
 		ExpiryQueueFull,
 		/// Fewer than k operators have eligible workers for the model (five for an audited job:
 		/// its worker, its auditor and three referees).
@@ -835,8 +843,8 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::AssignmentDelay::get() >= 2, "the draw needs at least one block's VRF");
 			assert!(
-				T::AssignmentDelay::get() - 1 <= <MaxRecentVrf as Get<u32>>::get(),
-				"RecentVrf keeps too few outputs for the assignment delay"
+				Pallet::<T>::vrf_kept() <= <MaxRecentVrf as Get<u32>>::get(),
+				"RecentVrf keeps too few outputs for the assignment delay and the later draws"
 			);
 			// The draw, then two full attempts, then the give-up margin: a job with the soonest
 			// deadline survives one transient failure.
@@ -907,13 +915,19 @@ pub mod pallet {
 				"a provisional result stays open to challenge for at least 20 blocks"
 			);
 			// A challenge made in the window's last block is judged by referees drawn up to a
-			// slide after the decision delay, within two commit windows and a reveal window:
-			// the worker's bond must still be slashable then, so no unbonding may complete.
+			// slide after the decision delay, within two commit windows and a reveal window;
+			// the latest deadline is the longest asked for, moved a slide later when its block's
+			// expiries are full. The worker's bond must still be slashable then, so no unbonding
+			// may complete.
 			let slashable: BlockNumberFor<T> = T::Workers::slashable_window().into();
+			let latest_deadline = sp_runtime::traits::Saturating::saturating_add(
+				T::MaxDeadline::get(),
+				crate::audit::CHECK_SLIDE.into(),
+			);
 			assert!(
 				sp_runtime::traits::Saturating::saturating_add(
 					sp_runtime::traits::Saturating::saturating_add(
-						T::MaxDeadline::get(),
+						latest_deadline,
 						T::DisputeWindow::get()
 					),
 					judged
@@ -936,13 +950,23 @@ pub mod pallet {
 		fn max_later_draws() -> u32 {
 			MAX_LATER_DRAWS
 		}
+
+		/// How many blocks later than asked a job's deadline may be, when the blocks after the
+		/// asked one already have as many expiries of new jobs queued as they take (three
+		/// quarters of `MaxJobsPerBlock`). Never earlier: its workers keep at least the time
+		/// asked for.
+		#[pallet::constant_name(MaxLaterDeadline)]
+		fn max_later_deadline() -> u32 {
+			crate::audit::CHECK_SLIDE
+		}
 	}
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Submits a job for `model` with `input`, verified as `verification` says (one worker,
 		/// or a quorum of 3 or 5 that commit, reveal and are compared), paying at most `max_fee`
-		/// (held in escrow until the job ends), answered within `deadline` blocks.
+		/// (held in escrow until the job ends), answered within `deadline` blocks (or a few
+		/// more when too many jobs end in that block: the `Submitted` event says which block).
 		///
 		/// Origin: any signed account.
 		///
@@ -953,8 +977,12 @@ pub mod pallet {
 		/// `InsufficientBalance`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(
-			T::WeightInfo::submit(Pallet::<T>::payload_bytes(input))
-				.saturating_add(T::WeightInfo::count_eligible())
+			T::WeightInfo::submit(
+				Pallet::<T>::payload_bytes(input),
+				MAX_LATER_DRAWS,
+				crate::audit::CHECK_SLIDE,
+			)
+			.saturating_add(T::WeightInfo::count_eligible())
 		)]
 		pub fn submit(
 			origin: OriginFor<T>,
@@ -965,12 +993,10 @@ pub mod pallet {
 			deadline: BlockNumberFor<T>,
 		) -> DispatchResultWithPostInfo {
 			let submitter = ensure_signed(origin)?;
-			let submitted = T::WeightInfo::submit(Self::payload_bytes(&input));
-			let (_, counted) =
-				Self::do_submit(submitter, model, input, verification, max_fee, deadline)?;
-			// The first submission for a model in a block counts its eligible operators; the
-			// others read the count.
-			let used = if counted {
+			let bytes = Self::payload_bytes(&input);
+			let cost = Self::do_submit(submitter, model, input, verification, max_fee, deadline)?;
+			let submitted = T::WeightInfo::submit(bytes, cost.later_draws, cost.later_deadline);
+			let used = if cost.counted {
 				submitted.saturating_add(T::WeightInfo::count_eligible())
 			} else {
 				submitted

@@ -29,6 +29,18 @@ pub const MAX_LATER_DRAWS: u32 = 2;
 // The draw is found by the search that checks and expiries share, which looks this far at most.
 const _: () = assert!(MAX_LATER_DRAWS <= crate::audit::CHECK_SLIDE);
 
+/// What a submission's weight depends on, besides its input's size.
+pub(crate) struct SubmissionCost {
+	/// Whether it counted the model's eligible operators (the first submission for the model
+	/// in its block does; the others read the count).
+	pub counted: bool,
+	/// How many full draws it passed over, at most [`MAX_LATER_DRAWS`].
+	pub later_draws: u32,
+	/// How many blocks later than asked its deadline is (each a full expiry queue passed over),
+	/// at most [`crate::audit::CHECK_SLIDE`].
+	pub later_deadline: u32,
+}
+
 /// Why a payload does not fit a schema.
 pub(crate) enum PayloadError {
 	/// A remote payload without a URI.
@@ -180,8 +192,8 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Checks and queues a job of `submitter`'s and holds its escrow; returns its id and
-	/// whether this call counted the model's eligible operators.
+	/// Checks and queues a job of `submitter`'s and holds its escrow; says what the
+	/// submission's weight depends on.
 	pub(crate) fn do_submit(
 		submitter: T::AccountId,
 		model: ModelHash,
@@ -189,7 +201,7 @@ impl<T: Config> Pallet<T> {
 		verification: VerificationTerms,
 		max_fee: BalanceOf<T>,
 		deadline: BlockNumberFor<T>,
-	) -> Result<(JobId, bool), DispatchError> {
+	) -> Result<SubmissionCost, DispatchError> {
 		let k = verification.replicas;
 		ensure!(Self::supports(&verification), Error::<T>::UnsupportedK);
 		let terms = T::Models::terms_for_new_job(&model).ok_or(Error::<T>::ModelNotUsable)?;
@@ -243,11 +255,18 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let later_draws = Self::later_draws_allowed(deadline, verification.commits());
 		let assign_at = Self::queue_for_draw(job, model, now, later_draws)?;
-		let deadline = now.saturating_add(deadline);
-		ExpiryQueue::<T>::try_mutate(deadline.saturating_add(1u32.into()), |queue| {
-			queue.try_push(job)
-		})
-		.map_err(|_| Error::<T>::ExpiryQueueFull)?;
+		// A deadline block whose expiries are full moves the job's deadline later, never
+		// earlier: its workers keep at least the time asked for.
+		let asked = now.saturating_add(deadline);
+		let deadline =
+			Self::queue_submission_expiry(job, asked).ok_or(Error::<T>::ExpiryQueueFull)?;
+		let weighed = SubmissionCost {
+			counted,
+			later_draws: assign_at
+				.saturating_sub(now.saturating_add(T::AssignmentDelay::get().into()))
+				.unique_saturated_into(),
+			later_deadline: deadline.saturating_sub(asked).unique_saturated_into(),
+		};
 		T::Models::acquire(&model)?;
 		asset::hold_escrow::<T>(&submitter, max_fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
@@ -283,7 +302,7 @@ impl<T: Config> Pallet<T> {
 			assign_at,
 			deadline,
 		});
-		Ok((job, counted))
+		Ok(weighed)
 	}
 
 	/// How many blocks after its usual one a job's draw may move to when that block's draw is

@@ -49,7 +49,7 @@ use core::marker::PhantomData;
 
 /// The weight of each of `pallet_jobs`'s calls and hooks.
 pub trait WeightInfo {
-	fn submit(b: u32, ) -> Weight;
+	fn submit(b: u32, d: u32, e: u32, ) -> Weight;
 	fn count_eligible() -> Weight;
 	fn cancel() -> Weight;
 	fn submit_results(n: u32, b: u32, ) -> Weight;
@@ -101,7 +101,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Inputs` (r:0 w:1)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[8, 65536]`.
-	fn submit(b: u32, ) -> Weight {
+	fn submit(b: u32, d: u32, e: u32, ) -> Weight {
 		// Measured: `18952`
 		// Estimated: `33033`
 		// Minimum execution time: 164_500_000 picoseconds.
@@ -109,6 +109,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			// Standard Error: 15
 			.saturating_add(Weight::from_parts(3_079, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Jobs::EligibleOperators` (r:1 w:1)
@@ -907,10 +909,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
-	fn submit(b: u32, ) -> Weight {
+	fn submit(b: u32, d: u32, e: u32, ) -> Weight {
 		Weight::from_parts(186_924_932, 33033)
 			.saturating_add(Weight::from_parts(3_079, 0).saturating_mul(b.into()))
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(d.into())))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn count_eligible() -> Weight {

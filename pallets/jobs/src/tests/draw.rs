@@ -217,6 +217,75 @@ fn a_burst_past_every_allowed_draw_is_refused_and_the_next_block_has_room() {
 }
 
 #[test]
+fn a_full_expiry_block_moves_a_deadline_later_and_the_job_keeps_every_block_of_it() {
+	ExtBuilder.build_and_execute(|| {
+		add_worker(1, 100, 1_000, 64);
+		// New jobs take three of a block's four expiries in the mock (a quarter is kept for
+		// checks): a fourth with the same deadline was refused.
+		let on_time: Vec<u64> = (0..3).map(|fill| submit(USER, fill, 200)).collect();
+		let asked = 1 + DEADLINE;
+		let late = crate::NextJobId::<Test>::get();
+		let refused_before = submit_with_deadline(3, DEADLINE);
+		assert_ok!(refused_before);
+		let job = JobsMap::<Test>::get(late).unwrap();
+		assert_eq!(job.deadline, asked + 1);
+		assert!(System::events().iter().any(|record| matches!(
+			record.event,
+			RuntimeEvent::Jobs(crate::Event::Submitted { job, deadline, .. })
+				if job == late && deadline == asked + 1
+		)));
+		// It paid for the full block it passed over, and no more (its draw had room).
+		let weight =
+			|passed| <() as crate::WeightInfo>::submit(Jobs::payload_bytes(&image(0)), 0, passed);
+		let paid = refused_before.unwrap().actual_weight.expect("submit returns its weight");
+		assert_eq!(paid, weight(1));
+		assert!(weight(1).ref_time() > weight(0).ref_time());
+
+		// The on-time jobs end at the asked deadline; the late one is answered in the block
+		// after it and settles.
+		run_to_block(asked + 1);
+		assert!(on_time.iter().all(|job| JobsMap::<Test>::get(job).is_none()));
+		assert_ok!(answer(1, vec![output_answer(1, late, 3)]));
+		assert!(System::events().iter().any(|record| matches!(
+			record.event,
+			RuntimeEvent::Jobs(crate::Event::Settled { job, .. }) if job == late
+		)));
+	});
+}
+
+#[test]
+fn a_later_draw_mixes_every_vrf_output_since_the_submission() {
+	// Only the VRF output of the block after the submission differs between the runs. A job
+	// drawn two blocks late was drawn from the two outputs before its draw alone, so whoever
+	// could fill its usual draws chose among draws whose seeds it might know.
+	let drawn: std::collections::BTreeSet<_> = (0..16u64)
+		.map(|variant| {
+			let mut drawn = None;
+			ExtBuilder.build_and_execute(|| {
+				add_worker(1, 100, 1_000, 64);
+				add_worker(2, 200, 1_000, 64);
+				// Two draws' worth of jobs: the ninth goes two draws late.
+				for fill in 0..8u8 {
+					assert_ok!(submit_with_deadline(fill, DEADLINE + 1 + u64::from(fill) / 4));
+				}
+				let late = crate::NextJobId::<Test>::get();
+				assert_ok!(submit_with_deadline(8, DEADLINE + 3));
+				let draw_at = 1 + DELAY as u64 + 2;
+				assert_eq!(queued_at(late), draw_at);
+				run_to_block(2);
+				set_vrf(Some(H256::from_low_u64_be(1_000 + variant)));
+				run_to_block(3);
+				set_vrf(Some(H256::repeat_byte(7)));
+				run_to_block(draw_at);
+				drawn = assigned_worker(late);
+			});
+			drawn.expect("the late job was drawn")
+		})
+		.collect();
+	assert_eq!(drawn.len(), 2, "the late job's worker never changed with the earlier output");
+}
+
+#[test]
 fn the_quote_is_what_a_job_costs() {
 	ExtBuilder.build_and_execute(|| {
 		let (price, cost) = Jobs::quote(&digits(), &VerificationTerms::quorum(1)).expect("listed");

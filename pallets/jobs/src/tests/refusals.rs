@@ -66,32 +66,54 @@ fn malformed_inputs_are_refused_with_their_reason() {
 }
 
 #[test]
-fn a_deadline_block_holds_a_bounded_number_of_jobs() {
+fn a_deadline_is_refused_only_when_every_block_it_could_move_to_is_full() {
 	ExtBuilder.build_and_execute(|| {
 		add_worker(1, 100, 5_000, 64);
-		// Four jobs a block share one deadline block: 1 + 10 and 2 + 9.
-		for fill in 0..4 {
-			submit(USER, fill, 200);
+		// Someone else's jobs take all that new jobs may of the expiries of the block after the
+		// asked deadline and of every block it could move to but the last: three of the mock's
+		// four (a quarter is kept for checks).
+		let asked = 1 + DEADLINE;
+		let slide = crate::audit::CHECK_SLIDE as u64;
+		let fill = |expiry: u64, base: u64, count: u64| {
+			crate::ExpiryQueue::<Test>::mutate(expiry, |queue| {
+				for filler in base..base + count {
+					queue.try_push(filler).expect("room in the mock's queue");
+				}
+			})
+		};
+		for offset in 0..slide {
+			fill(asked + 1 + offset, 1_000 + 4 * offset, 3);
 		}
-		run_to_block(2);
-		assert_noop!(
+		let submit_asking = |fill: u8| {
 			Jobs::submit(
 				RuntimeOrigin::signed(USER),
 				digits(),
-				image(5),
+				image(fill),
 				VerificationTerms::quorum(1),
 				200,
-				DEADLINE - 1
-			),
-			Error::<Test>::ExpiryQueueFull
-		);
+				DEADLINE,
+			)
+		};
+		let id = crate::NextJobId::<Test>::get();
+		assert_ok!(submit_asking(1));
+		assert_eq!(crate::Jobs::<Test>::get(id).unwrap().deadline, asked + slide);
+
+		// With that last block's share taken as well, nothing is held or queued.
+		fill(asked + 1 + slide, 2_000, 2);
+		let held = escrow_held(USER);
+		assert_noop!(submit_asking(2), Error::<Test>::ExpiryQueueFull);
+		assert_eq!(escrow_held(USER), held);
+		// A check's deadline still finds room in the first block.
+		assert_eq!(Jobs::queue_expiry(3_000, asked), Some(asked));
+		crate::ExpiryQueue::<Test>::mutate(asked + 1, |queue| queue.retain(|job| *job != 3_000));
+		// Another deadline is taken.
 		assert_ok!(Jobs::submit(
 			RuntimeOrigin::signed(USER),
 			digits(),
-			image(5),
+			image(2),
 			VerificationTerms::quorum(1),
 			200,
-			DEADLINE
+			DEADLINE - 1
 		));
 	});
 }
