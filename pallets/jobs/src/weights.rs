@@ -90,7 +90,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::AssignmentQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentModels` (r:3 w:1)
 	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::ExpiryQueue` (r:1 w:1)
+	/// Storage: `Jobs::ExpiryQueue` (r:17 w:1)
 	/// Proof: `Jobs::ExpiryQueue` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -101,17 +101,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Inputs` (r:0 w:1)
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[8, 65536]`.
+	/// The range of component `d` is `[0, 2]`.
+	/// The range of component `e` is `[0, 16]`.
 	fn submit(b: u32, d: u32, e: u32, ) -> Weight {
-		// Measured: `18952`
-		// Estimated: `33033`
-		// Minimum execution time: 164_500_000 picoseconds.
-		Weight::from_parts(186_924_932, 33033)
-			// Standard Error: 15
-			.saturating_add(Weight::from_parts(3_079, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(17_u64))
+		// Measured: `32508 + d * (4452 ±0) + e * (48 ±0)`
+		// Estimated: `13545 + d * (10681 ±0) + e * (10681 ±0)`
+		// Minimum execution time: 344_609_000 picoseconds.
+		Weight::from_parts(218_974_115, 13545)
+			// Standard Error: 57
+			.saturating_add(Weight::from_parts(3_578, 0).saturating_mul(b.into()))
+			// Standard Error: 1_515_270
+			.saturating_add(Weight::from_parts(17_580_419, 0).saturating_mul(d.into()))
+			// Standard Error: 228_743
+			.saturating_add(Weight::from_parts(7_918_945, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(Weight::from_parts(0, 10681).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 10681).saturating_mul(e.into()))
 	}
 	/// Storage: `Jobs::EligibleOperators` (r:1 w:1)
 	/// Proof: `Jobs::EligibleOperators` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
@@ -910,12 +918,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights against ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit(b: u32, d: u32, e: u32, ) -> Weight {
-		Weight::from_parts(186_924_932, 33033)
-			.saturating_add(Weight::from_parts(3_079, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(17_u64))
+		Weight::from_parts(218_974_115, 13545)
+			.saturating_add(Weight::from_parts(3_578, 0).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(17_580_419, 0).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(7_918_945, 0).saturating_mul(e.into()))
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
+			.saturating_add(Weight::from_parts(0, 10681).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 10681).saturating_mul(e.into()))
 	}
 	fn count_eligible() -> Weight {
 		Weight::from_parts(1_281_963_000, 480478)
