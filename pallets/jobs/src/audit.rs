@@ -547,8 +547,10 @@ impl<T: Config> Pallet<T> {
 		// benchmark draws a full referee quorum for every check, so nothing is owed beyond it.
 		let Some(mut job) = Jobs::<T>::get(job_id) else { return Weight::zero() };
 		if job.state != (JobState::Escalated { draw_at: now }) {
+			// Not due: within `draw_checks`, as above.
 			return Weight::zero();
 		}
+		// No referral left to draw for: within `draw_checks`, as above.
 		let Some(referral) = Referrals::<T>::get(job_id) else { return Weight::zero() };
 		// An appeal excludes every member's operator: the decision, the held result, a key each.
 		// Other causes exclude only the parties, which `draw_checks` measures: nothing beyond it.

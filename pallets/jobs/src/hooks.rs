@@ -90,11 +90,13 @@ impl<T: Config> Pallet<T> {
 		// `expire_jobs` measures for every job, so nothing is owed beyond it.
 		let Some(job) = Jobs::<T>::get(job_id) else { return Weight::zero() };
 		if matches!(job.state, JobState::Disputed { .. }) {
+			// Its dispute window decides it: only the read, within `expire_jobs`.
 			return Weight::zero();
 		}
 		// An escalated job's deadline moved to its referees' and was queued again.
 		let now = frame_system::Pallet::<T>::block_number();
 		if job.deadline.saturating_add(1u32.into()) != now {
+			// Its later expiry decides it: only the read, within `expire_jobs`.
 			return Weight::zero();
 		}
 		if Quorums::<T>::contains_key(job_id) {
