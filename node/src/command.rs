@@ -139,8 +139,14 @@ pub fn run() -> sc_cli::Result<()> {
 					cmd.run_with_default_builder_and_spec::<Block, ()>(chain_spec)
 				}
 				BenchmarkCmd::Storage(cmd) => benchmark_storage(cmd, config),
+				// Blocks already in the database executed again, timed, beside the weight they
+				// used: whether the weights the chain charges cover what its blocks take here.
+				BenchmarkCmd::Block(cmd) => {
+					let PartialComponents { client, .. } = service::new_partial(&config)?;
+					cmd.run(client)
+				}
 				_ => Err("this node supports `benchmark pallet`, `benchmark overhead`, \
-					`benchmark storage` and `benchmark machine`"
+					`benchmark storage`, `benchmark block` and `benchmark machine`"
 					.into()),
 			})
 		}

@@ -10,6 +10,7 @@
 //!
 //! - [`configs`]: each pallet's configuration and the chain's constants;
 //! - [`apis`]: the runtime APIs the node and clients call;
+//! - [`weights`]: the base weights of a block, a transaction and a database access, measured;
 //! - [`genesis_config_presets`]: the `development` and `local_testnet` presets.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -50,6 +51,7 @@ pub mod genesis_config_presets;
 pub mod offchain;
 pub mod parameters;
 pub mod rewards;
+pub mod weights;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -164,7 +166,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 121,
+	spec_version: 122,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
