@@ -7,6 +7,7 @@
 #
 #   scripts/benchmark-pallet.sh <pallet> [output file]
 #   scripts/benchmark-pallet.sh pallet_models pallets/models/src/weights.rs
+#   scripts/benchmark-pallet.sh pallet_balances runtime/src/weights/pallet_balances.rs
 #
 # STEPS and REPEAT (default 50 and 20) trade precision for time. BENCH_NODE=dev uses the debug
 # node the tests build instead (no second build of the node; see below). Run it on a quiet machine:
@@ -46,6 +47,12 @@ else
 	wasm="$CARGO_TARGET_DIR/release/wbuild/veritensor-runtime/veritensor_runtime.compact.compressed.wasm"
 	node="$CARGO_TARGET_DIR/release/veritensor-node"
 fi
+# This chain's pallets declare their WeightInfo trait in their weights.rs (our template); the
+# runtime's weights for other pallets implement the trait those pallets declare, which is what
+# the benchmark CLI's own template writes.
+template=(--template scripts/frame-weight-template.hbs)
+case "$output" in runtime/*) template=() ;; esac
+
 step "listing the benchmarks of $pallet"
 "$node" benchmark pallet --runtime "$wasm" \
 	--genesis-builder-preset development --list=all 2>/dev/null | grep -q "^$pallet," ||
@@ -60,7 +67,7 @@ step "benchmarking $pallet into $output (steps ${STEPS:-50}, repeat ${REPEAT:-20
 	--wasm-execution compiled \
 	--heap-pages 4096 \
 	--header scripts/weight-header.txt \
-	--template scripts/frame-weight-template.hbs \
+	"${template[@]}" \
 	--output "$output"
 
 step "wrote $output"

@@ -366,10 +366,12 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
-			use frame_system_benchmarking::Pallet as SystemBench;
+			use frame_system_benchmarking::{
+				extensions::Pallet as SystemExtensionsBench, Pallet as SystemBench,
+			};
 			use crate::{
-				Balances, Council, Jobs, Models, Parameters, Sudo, Timestamp, Treasury, Utility,
-				Validators, Workers,
+				Balances, Council, Jobs, Models, Parameters, Sudo, Timestamp, TransactionPayment,
+				Treasury, Utility, Validators, Workers,
 			};
 
 			let mut list = Vec::<BenchmarkList>::new();
@@ -385,15 +387,36 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::TrackedStorageKey;
 			use frame_benchmarking::baseline::Pallet as BaselineBench;
-			use frame_system_benchmarking::Pallet as SystemBench;
+			use frame_system_benchmarking::{
+				extensions::Pallet as SystemExtensionsBench, Pallet as SystemBench,
+			};
 			use crate::{
-				Balances, Council, Jobs, Models, Parameters, Sudo, Timestamp, Treasury, Utility,
-				Validators, Workers,
+				Balances, Council, Jobs, Models, Parameters, Sudo, Timestamp, TransactionPayment,
+				Treasury, Utility, Validators, Workers,
 			};
 
 			impl frame_benchmarking::baseline::Config for Runtime {}
 
 			impl frame_system_benchmarking::Config for Runtime {}
+
+			impl pallet_transaction_payment::BenchmarkConfig for Runtime {
+				/// A block's fees go partly to its author: the fee payment is measured in a block
+				/// with one, as every authored block has.
+				fn setup_benchmark_environment() {
+					use codec::Encode;
+					use sp_consensus_babe::{
+						digests::{PreDigest, SecondaryPlainPreDigest},
+						BABE_ENGINE_ID,
+					};
+					let pre_digest = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
+						authority_index: 0,
+						slot: Default::default(),
+					});
+					frame_system::Pallet::<Runtime>::deposit_log(
+						sp_runtime::DigestItem::PreRuntime(BABE_ENGINE_ID, pre_digest.encode()),
+					);
+				}
+			}
 
 			let whitelist: Vec<TrackedStorageKey> =
 				<crate::AllPalletsWithSystem as frame_support::traits::WhitelistedStorageKeys>::whitelisted_storage_keys();

@@ -137,9 +137,9 @@ impl frame_system::Config for Runtime {
 	type Hash = Hash;
 	type BlockHashCount = BlockHashCount;
 	type DbWeight = crate::weights::ParityDbWeight;
-	// Upstream's measured extension weights, priced with this chain's database weights (the
-	// default prices their reads and writes as RocksDB's, which this node does not run).
-	type ExtensionsWeightInfo = frame_system::SubstrateExtensionsWeight<Runtime>;
+	// The checks every signed transaction passes, measured on this runtime (the default prices
+	// their reads and writes as RocksDB's, which this node does not run).
+	type ExtensionsWeightInfo = crate::weights::frame_system_extensions::WeightInfo<Runtime>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
@@ -479,7 +479,7 @@ impl pallet_balances::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type RuntimeFreezeReason = RuntimeFreezeReason;
-	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_balances::WeightInfo<Runtime>;
 	type Balance = Balance;
 	type DustRemoval = ();
 	type ExistentialDeposit = ConstU128<{ currency::EXISTENTIAL_DEPOSIT }>;
@@ -508,14 +508,14 @@ impl pallet_transaction_payment::Config for Runtime {
 	// A constant multiplier keeps job fees predictable for dApps; congestion is priced by the
 	// job market itself.
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
-	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_transaction_payment::WeightInfo<Runtime>;
 }
 
 impl pallet_utility::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type PalletsOrigin = OriginCaller;
-	type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_utility::WeightInfo<Runtime>;
 }
 
 /// The council's collective instance.

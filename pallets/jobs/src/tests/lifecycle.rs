@@ -301,3 +301,55 @@ fn the_block_author_earns_its_share_of_the_protocol_fee_and_nothing_of_what_canc
 		);
 	});
 }
+
+#[test]
+fn a_settled_jobs_deadline_weighs_one_read_and_an_expiring_job_a_full_expiry() {
+	use crate::weights::WeightInfo;
+	use frame_support::{
+		traits::{Get, Hooks},
+		weights::RuntimeDbWeight,
+	};
+	let db = <<Test as frame_system::Config>::DbWeight as Get<RuntimeDbWeight>>::get();
+	let hooks_at = |block: u64| {
+		run_to_block(block - 1);
+		System::set_block_number(block);
+		<Jobs as Hooks<u64>>::on_initialize(block)
+	};
+	ExtBuilder.build_and_execute(|| {
+		add_worker(1, 100, 5_000, 4);
+		let settled = [submit(USER, 3, 200), submit(USER, 4, 200)];
+		let unanswered = submit(OTHER_USER, 5, 200);
+		run_to_block(1 + DELAY as u64);
+		let expiry = JobsMap::<Test>::get(unanswered).unwrap().deadline + 1;
+		assert_ok!(answer(1, settled.iter().map(|job| output_answer(1, *job, 7)).collect()));
+		assert!(settled.iter().all(|job| !JobsMap::<Test>::contains_key(job)));
+
+		// All three share a deadline; only the unanswered one expires there, and only it is
+		// weighed as an expiry (slashes and refund). Each settled one costs the read that
+		// finds it gone, so a flood of settled jobs does not fill its deadline block with
+		// mandatory weight.
+		assert_eq!(crate::ExpiryQueue::<Test>::get(expiry).len(), 3);
+		let weight = hooks_at(expiry);
+		let expected = <() as WeightInfo>::on_initialize_base()
+			.saturating_add(<() as WeightInfo>::expire_jobs(1))
+			.saturating_add(db.reads(2));
+		assert_eq!(weight, expected);
+		assert!(weight.ref_time() < <() as WeightInfo>::expire_jobs(3).ref_time());
+		assert!(!JobsMap::<Test>::contains_key(unanswered));
+		assert!(System::events().iter().any(|record| matches!(
+			record.event,
+			RuntimeEvent::Jobs(Event::Refunded { job, reason: Refund::Expired, .. }) if job == unanswered
+		)));
+
+		// A deadline block whose jobs all settled owes their reads and taking its entry.
+		let later = submit(USER, 6, 200);
+		run_to_block(System::block_number() + DELAY as u64);
+		let expiry = JobsMap::<Test>::get(later).unwrap().deadline + 1;
+		assert_ok!(answer(1, vec![output_answer(1, later, 7)]));
+		let weight = hooks_at(expiry);
+		assert_eq!(
+			weight,
+			<() as WeightInfo>::on_initialize_base().saturating_add(db.reads_writes(1, 1))
+		);
+	});
+}
