@@ -51,7 +51,7 @@ fi
 # runtime's weights for other pallets implement the trait those pallets declare, which is what
 # the benchmark CLI's own template writes.
 template=(--template scripts/frame-weight-template.hbs)
-case "$output" in runtime/*) template=() ;; esac
+case "$output" in runtime/* | */runtime/*) template=() ;; esac
 
 step "listing the benchmarks of $pallet"
 "$node" benchmark pallet --runtime "$wasm" \

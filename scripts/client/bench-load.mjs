@@ -185,7 +185,8 @@ async function main() {
   const node = new NodeProcess(nodeBin, 'bench', ['--dev', '--chain', spec, '--base-path', join(dir, 'node'),
     // The pool keeps a tenth of these limits for transactions whose nonce comes after one it
     // has not seen yet, and a flood arrives out of order: that tenth must hold all of it, or the
-    // pool drops some and the accounts' later transactions wait for ever (about 4 KB a job).
+    // pool drops some and the accounts' later transactions wait for ever (4 KB a transaction is
+    // several times a digit job's).
     '--pool-limit', String(10 * (JOBS + TRANSFERS)), '--pool-kbytes', String(10 * 4 * (JOBS + TRANSFERS)),
     // The off-chain worker's timing lines (see the summary).
     '-l', 'runtime::jobs=debug'], dir);
