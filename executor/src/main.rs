@@ -117,6 +117,12 @@ struct ServeArgs {
 	/// Inferences running at once.
 	#[arg(long, default_value_t = 2)]
 	max_concurrent: usize,
+	/// Tasks remembered, running or holding a result not read yet: at least as many jobs as
+	/// the worker keys it serves can have open at once (their capacities added up), or a
+	/// flood of jobs is refused work rather than queued.
+	#[arg(long, default_value_t = server::DEFAULT_MAX_TASKS as u32,
+		value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+	max_tasks: u32,
 	/// Deadline of a synchronous inference, in milliseconds.
 	#[arg(long, default_value_t = 10_000)]
 	timeout_ms: u64,
@@ -329,7 +335,8 @@ fn serve(args: ServeArgs) -> Result<(), ServeError> {
 		request_timeout: Duration::from_millis(args.timeout_ms),
 		task_timeout: Duration::from_secs(args.task_timeout_secs),
 		max_concurrent: args.max_concurrent,
-		max_tasks: 1024,
+		max_tasks: args.max_tasks as usize,
+		result_keep: server::DEFAULT_RESULT_KEEP,
 		access_log: log::Level::Info,
 	};
 	server_config.validate()?;

@@ -3,7 +3,8 @@
 
 pub use prometheus::Registry;
 use prometheus::{
-	Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, TextEncoder,
+	Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+	TextEncoder,
 };
 
 /// The prefix of every metric's name.
@@ -31,6 +32,9 @@ pub struct Metrics {
 	/// Child processes lost during a run, by the error kind the run ended with
 	/// (`resource_exhausted`, `timeout`, `engine_failure`).
 	pub children_ended: IntCounterVec,
+	/// Asynchronous tasks remembered now, by state: `running`, `unread` (finished, outcome
+	/// not read yet) and `read`.
+	pub tasks: IntGaugeVec,
 }
 
 fn must<T>(result: prometheus::Result<T>) -> T {
@@ -78,6 +82,10 @@ impl Metrics {
 			),
 			&["reason"],
 		));
+		let tasks = must(IntGaugeVec::new(
+			opts("tasks", "Asynchronous tasks remembered, by state (running, unread, read)"),
+			&["state"],
+		));
 		let metrics = Self {
 			registry,
 			requests,
@@ -88,6 +96,7 @@ impl Metrics {
 			models_loaded,
 			children_started,
 			children_ended,
+			tasks,
 		};
 		must(metrics.register_into(&metrics.registry));
 		metrics
@@ -103,7 +112,8 @@ impl Metrics {
 		registry.register(Box::new(self.cache_misses.clone()))?;
 		registry.register(Box::new(self.models_loaded.clone()))?;
 		registry.register(Box::new(self.children_started.clone()))?;
-		registry.register(Box::new(self.children_ended.clone()))
+		registry.register(Box::new(self.children_ended.clone()))?;
+		registry.register(Box::new(self.tasks.clone()))
 	}
 
 	/// The text exposition format.

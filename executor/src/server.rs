@@ -21,6 +21,7 @@ use axum::{
 	Json, Router,
 };
 use http_body_util::{BodyExt, Limited};
+use prometheus::IntGaugeVec;
 use serde::{Deserialize, Serialize};
 use std::{
 	collections::{HashMap, VecDeque},
@@ -38,6 +39,16 @@ use tokio::{
 	time::timeout_at,
 };
 
+/// Tasks a service remembers unless told otherwise: as many jobs as sixteen worker keys of
+/// capacity 256 can have open at once, each of whose results is kept until read.
+pub const DEFAULT_MAX_TASKS: usize = 4096;
+
+/// How long a service keeps a finished task's result nobody has read, unless told otherwise.
+pub const DEFAULT_RESULT_KEEP: Duration = Duration::from_secs(120);
+
+/// The longest timeout a service takes: deadlines are instants, computed without overflow.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 86_400);
+
 /// How the service runs.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -51,16 +62,24 @@ pub struct ServerConfig {
 	pub task_timeout: Duration,
 	/// Inferences running at once.
 	pub max_concurrent: usize,
-	/// Asynchronous tasks remembered (running or finished); the oldest finished are forgotten
-	/// first.
+	/// Asynchronous tasks remembered (running or finished). Room for a new one is made by
+	/// forgetting the oldest finished task that is expendable: its outcome was read, its
+	/// deadline has passed, or it finished `result_keep` ago. A result not read yet is
+	/// otherwise never forgotten to make room, so a full table refuses new tasks
+	/// (`overloaded`) rather than lose finished work.
 	pub max_tasks: usize,
+	/// How long a finished task's result is kept for a client that has not read it, at most
+	/// (within its deadline): long enough for a client that polls every few seconds, short
+	/// enough that results nobody comes for do not hold the table for a whole task timeout.
+	pub result_keep: Duration,
 	/// Level of the access log line written for every request (method, path, status, time,
 	/// and the job named by an `X-Veritensor-Job` header).
 	pub access_log: log::Level,
 }
 
 impl ServerConfig {
-	/// Loopback on `port`, no token, 10 s requests, 10 min tasks, 2 at once, 1,024 tasks.
+	/// Loopback on `port`, no token, 10 s requests, 10 min tasks, 2 at once, 4,096 tasks,
+	/// unread results kept 2 min.
 	pub fn loopback(port: u16) -> Self {
 		Self {
 			listen: SocketAddr::from(([127, 0, 0, 1], port)),
@@ -68,7 +87,8 @@ impl ServerConfig {
 			request_timeout: Duration::from_secs(10),
 			task_timeout: Duration::from_secs(600),
 			max_concurrent: 2,
-			max_tasks: 1024,
+			max_tasks: DEFAULT_MAX_TASKS,
+			result_keep: DEFAULT_RESULT_KEEP,
 			access_log: log::Level::Info,
 		}
 	}
@@ -84,6 +104,13 @@ impl ServerConfig {
 		if self.max_concurrent == 0 || self.max_tasks == 0 {
 			return Err(Error::BadInput("max_concurrent and max_tasks must be at least 1".into()));
 		}
+		let longest = [self.request_timeout, self.task_timeout, self.result_keep];
+		if longest.iter().any(|limit| *limit > MAX_TIMEOUT) {
+			return Err(Error::BadInput(format!(
+				"timeouts and the result keep are at most {} days",
+				MAX_TIMEOUT.as_secs() / 86_400
+			)));
+		}
 		Ok(())
 	}
 }
@@ -96,9 +123,34 @@ enum TaskState {
 	Failed { error: ErrorBody },
 }
 
-#[derive(Default)]
+/// A task the service remembers.
+struct Remembered {
+	state: TaskState,
+	/// Whether a client has polled it finished.
+	read: bool,
+	/// Past this its outcome is no longer kept for a client that has not read it: the task's
+	/// deadline, or, once it has finished, `result_keep` later if sooner.
+	keep_until: Instant,
+}
+
+impl Remembered {
+	/// Whether forgetting the task loses nothing a client still waits for.
+	fn expendable(&self, now: Instant) -> bool {
+		!matches!(self.state, TaskState::Running) && (self.read || self.keep_until <= now)
+	}
+
+	/// Its state for the `tasks` gauge.
+	fn gauge_label(&self) -> &'static str {
+		match (&self.state, self.read) {
+			(TaskState::Running, _) => "running",
+			(_, false) => "unread",
+			(_, true) => "read",
+		}
+	}
+}
+
 struct Tasks {
-	states: HashMap<String, TaskState>,
+	states: HashMap<String, Remembered>,
 	order: VecDeque<String>,
 	/// The task started under each idempotency key with the blake2-256 of its request body,
 	/// and the key of each such task.
@@ -106,18 +158,35 @@ struct Tasks {
 	key_of: HashMap<String, String>,
 	/// How to stop each task that has not ended.
 	aborts: HashMap<String, tokio::task::AbortHandle>,
+	/// The tasks remembered, by state.
+	gauge: IntGaugeVec,
 }
 
 impl Tasks {
-	/// Makes room for one more task by forgetting the oldest finished one.
+	fn new(gauge: IntGaugeVec) -> Self {
+		Self {
+			states: HashMap::new(),
+			order: VecDeque::new(),
+			by_key: HashMap::new(),
+			key_of: HashMap::new(),
+			aborts: HashMap::new(),
+			gauge,
+		}
+	}
+
+	/// Makes room for one more task by forgetting the oldest expendable one
+	/// ([`Remembered::expendable`]). Whether there is room: under overload a result not read
+	/// yet is kept and the new task refused, since forgetting it would only have its client
+	/// start the same work again, pushing out another's result in turn.
 	fn make_room(&mut self, limit: usize) -> bool {
 		if self.states.len() < limit {
 			return true;
 		}
+		let now = Instant::now();
 		let Some(position) = self
 			.order
 			.iter()
-			.position(|id| !matches!(self.states.get(id), Some(TaskState::Running)))
+			.position(|id| self.states.get(id).is_some_and(|task| task.expendable(now)))
 		else {
 			return false;
 		};
@@ -125,6 +194,42 @@ impl Tasks {
 			self.forget(&id);
 		}
 		true
+	}
+
+	/// Remembers task `id`, running until `deadline`.
+	fn start(&mut self, id: &str, deadline: Instant) {
+		let task = Remembered { state: TaskState::Running, read: false, keep_until: deadline };
+		self.gauge.with_label_values(&[task.gauge_label()]).inc();
+		self.states.insert(id.to_string(), task);
+		self.order.push_back(id.to_string());
+	}
+
+	/// Records how task `id` ended; its unread result is kept for `keep` at most.
+	fn finish(&mut self, id: &str, outcome: TaskState, keep: Duration) {
+		self.aborts.remove(id);
+		let Some(task) = self.states.get_mut(id) else { return };
+		self.gauge.with_label_values(&[task.gauge_label()]).dec();
+		task.state = outcome;
+		if let Some(kept) = Instant::now().checked_add(keep) {
+			task.keep_until = task.keep_until.min(kept);
+		}
+		self.gauge.with_label_values(&[task.gauge_label()]).inc();
+	}
+
+	/// Where task `id` stands as a client polling it sees it, marked read once finished.
+	fn read(&mut self, id: &str) -> Option<&TaskState> {
+		let task = self.states.get_mut(id)?;
+		if !matches!(task.state, TaskState::Running) && !task.read {
+			self.gauge.with_label_values(&[task.gauge_label()]).dec();
+			task.read = true;
+			self.gauge.with_label_values(&[task.gauge_label()]).inc();
+		}
+		Some(&task.state)
+	}
+
+	/// Whether task `id` is known and has not ended.
+	fn running(&self, id: &str) -> bool {
+		self.states.get(id).is_some_and(|task| matches!(task.state, TaskState::Running))
 	}
 
 	/// Forgets task `id`, stopping it if it has not ended. Whether it was known.
@@ -136,7 +241,9 @@ impl Tasks {
 			self.by_key.remove(&key);
 		}
 		self.order.retain(|known| known != id);
-		self.states.remove(id).is_some()
+		let Some(task) = self.states.remove(id) else { return false };
+		self.gauge.with_label_values(&[task.gauge_label()]).dec();
+		true
 	}
 }
 
@@ -441,22 +548,27 @@ async fn submit_task(
 			// again; another request under the key replaces the task rather than answer with
 			// a result that is not its own.
 			let same_request = *started_with == body_hash;
-			if same_request && !matches!(tasks.states.get(&known), Some(TaskState::Failed { .. })) {
-				// Started before: this is a retry, and nothing new runs.
-				let view = task_view(&known, tasks.states.get(&known));
+			let failed = tasks
+				.states
+				.get(&known)
+				.is_some_and(|task| matches!(task.state, TaskState::Failed { .. }));
+			if same_request && !failed {
+				// Started before: this is a retry, and nothing new runs. Not a read of the
+				// outcome: the client may keep only the task's id, and polls for the rest.
+				let view = task_view(&known, tasks.states.get(&known).map(|task| &task.state));
 				return Ok((StatusCode::OK, Json(view)));
 			}
 			tasks.forget(&known);
 		}
 		if !tasks.make_room(state.config.max_tasks) {
 			return Err(Error::Overloaded(format!(
-				"all {} remembered tasks are still running",
+				"all {} remembered tasks are still running or hold results not read yet",
 				state.config.max_tasks
 			))
 			.into());
 		}
-		tasks.states.insert(id.clone(), TaskState::Running);
-		tasks.order.push_back(id.clone());
+		// `limit` is at most the task timeout, which `validate` bounds.
+		tasks.start(&id, Instant::now() + limit);
 		if let Some(key) = key {
 			tasks.by_key.insert(key.clone(), (id.clone(), body_hash));
 			tasks.key_of.insert(id.clone(), key);
@@ -481,17 +593,12 @@ async fn submit_task(
 				TaskState::Failed { error: error_body(&error) }
 			}
 		};
-		{
-			let mut tasks = worker.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-			tasks.aborts.remove(&task_id);
-			if let Some(state) = tasks.states.get_mut(&task_id) {
-				*state = outcome;
-			}
-		}
+		let keep = worker.config.result_keep;
+		worker.tasks.lock().unwrap_or_else(PoisonError::into_inner).finish(&task_id, outcome, keep);
 	});
 	let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
 	// Unless it has already ended (and removed its entry) or been forgotten.
-	if !handle.is_finished() && matches!(tasks.states.get(&id), Some(TaskState::Running)) {
+	if !handle.is_finished() && tasks.running(&id) {
 		tasks.aborts.insert(id.clone(), handle.abort_handle());
 	}
 	Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id, "state": "running" }))))
@@ -511,8 +618,8 @@ async fn task(
 	Path(id): Path<String>,
 ) -> Reply<Json<serde_json::Value>> {
 	state.count("task");
-	let tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-	let found = tasks.states.get(&id).ok_or_else(|| Error::UnknownTask(id.clone()))?;
+	let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+	let found = tasks.read(&id).ok_or_else(|| Error::UnknownTask(id.clone()))?;
 	Ok(Json(task_view(&id, Some(found))))
 }
 
@@ -525,7 +632,7 @@ async fn cancel_task(
 ) -> Reply<Json<serde_json::Value>> {
 	state.count("cancel_task");
 	let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-	let running = matches!(tasks.states.get(&id), Some(TaskState::Running));
+	let running = tasks.running(&id);
 	if !tasks.forget(&id) {
 		return Err(Error::UnknownTask(id).into());
 	}
@@ -758,9 +865,9 @@ fn app_state(executor: Arc<Executor>, config: ServerConfig) -> Arc<AppState> {
 	);
 	Arc::new(AppState {
 		slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+		tasks: Mutex::new(Tasks::new(executor.metrics().tasks.clone())),
 		executor,
 		config,
-		tasks: Mutex::new(Tasks::default()),
 		next_task: AtomicU64::new(1),
 		task_salt,
 		draining: AtomicBool::new(false),
@@ -826,4 +933,57 @@ where
 		})
 		.await
 		.map_err(|e| Error::Storage(format!("server: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn done() -> TaskState {
+		TaskState::Failed { error: ErrorBody { kind: "timeout".into(), message: "late".into() } }
+	}
+
+	fn gauge(tasks: &Tasks, state: &str) -> i64 {
+		tasks.gauge.with_label_values(&[state]).get()
+	}
+
+	#[test]
+	fn an_unread_result_is_kept_until_read_its_keep_or_its_deadline_and_counted_by_state() {
+		let metrics = crate::metrics::Metrics::new();
+		let mut tasks = Tasks::new(metrics.tasks.clone());
+		let later = Instant::now() + Duration::from_secs(600);
+		tasks.start("kept", later);
+		tasks.start("short-keep", later);
+		tasks.start("past-deadline", Instant::now());
+		assert_eq!(gauge(&tasks, "running"), 3);
+		// Running tasks are never forgotten to make room.
+		assert!(!tasks.make_room(3));
+
+		tasks.finish("kept", done(), Duration::from_secs(60));
+		tasks.finish("short-keep", done(), Duration::ZERO);
+		assert_eq!((gauge(&tasks, "running"), gauge(&tasks, "unread")), (1, 2));
+		// Kept for zero seconds: forgotten first, although it is not the oldest.
+		assert!(tasks.make_room(3));
+		assert!(!tasks.states.contains_key("short-keep") && tasks.states.contains_key("kept"));
+		tasks.start("fourth", later);
+		// The one whose deadline has passed ends: then nobody waits for its outcome.
+		tasks.finish("past-deadline", done(), Duration::from_secs(60));
+		assert!(tasks.make_room(3));
+		assert!(!tasks.states.contains_key("past-deadline"));
+		tasks.start("fifth", later);
+		// "kept" is unread, the others run: no room.
+		assert!(!tasks.make_room(3));
+		assert_eq!((gauge(&tasks, "running"), gauge(&tasks, "unread")), (2, 1));
+
+		// A poll of a running task is not a read; a poll of a finished one is.
+		assert!(matches!(tasks.read("fifth"), Some(TaskState::Running)));
+		assert!(!tasks.make_room(3));
+		assert!(matches!(tasks.read("kept"), Some(TaskState::Failed { .. })));
+		assert_eq!((gauge(&tasks, "unread"), gauge(&tasks, "read")), (0, 1));
+		assert!(tasks.make_room(3));
+		assert!(!tasks.states.contains_key("kept"));
+		assert_eq!((gauge(&tasks, "running"), gauge(&tasks, "read")), (2, 0));
+		assert!(tasks.forget("fifth") && !tasks.forget("fifth"));
+		assert_eq!(gauge(&tasks, "running"), 1);
+	}
 }

@@ -358,6 +358,62 @@ async fn the_task_table_forgets_finished_tasks_and_refuses_when_all_are_running(
 	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_task_table_refuses_new_work_rather_than_forget_a_result_not_read_yet() {
+	let service = Service::start(|config| config.max_tasks = 2, |_| {}).await;
+	let fast = service.upload(demo_model(INT_MODEL)).await;
+	let body = |fill: i64| infer_body(&fast, &[fill; 64], "tract");
+	let tasks = |state: &str| format!("veritensor_executor_tasks{{state=\"{state}\"}}");
+
+	// Two tasks finish and nobody has read them yet; the first is given 4 s.
+	let (status, soon) =
+		start_task(&service, body(1), &[("x-veritensor-timeout-ms", "4000")]).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{soon}");
+	let started = std::time::Instant::now();
+	let key = [("idempotency-key", "later")];
+	let (status, later) = start_task(&service, body(2), &key).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{later}");
+	for _ in 0..200 {
+		if metric(&service, &tasks("unread")).await >= 2.0 {
+			break;
+		}
+		tokio::time::sleep(Duration::from_millis(10)).await;
+	}
+	assert_eq!(metric(&service, &tasks("unread")).await, 2.0);
+	// A start replayed after its answer was lost is not a read: the client polls for the result.
+	let (status, replayed) = start_task(&service, body(2), &key).await;
+	assert_eq!((status, &replayed["id"]), (StatusCode::OK, &later["id"]), "{replayed}");
+	assert_eq!(metric(&service, &tasks("unread")).await, 2.0);
+
+	// A flood of starts finds the table full of unread results: refused, both results kept.
+	// (Forgetting one would have its client start the same work again, pushing out another
+	// unread result in turn.)
+	let (status, refused) = start_task(&service, body(3), &[]).await;
+	assert_eq!((status, error_kind(&refused)), (StatusCode::SERVICE_UNAVAILABLE, "overloaded"));
+	assert!(refused["error"]["message"].as_str().unwrap().contains("not read yet"), "{refused}");
+	assert!(started.elapsed() < Duration::from_secs(4), "the test ran too slowly to tell");
+
+	// Once its deadline has passed, nobody waits for the first: it makes room.
+	tokio::time::sleep(Duration::from_secs(4).saturating_sub(started.elapsed())).await;
+	let (status, third) = start_task(&service, body(3), &[]).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{third}");
+	let soon_id = soon["id"].as_str().unwrap();
+	let (status, gone) = service.call(Method::GET, &format!("/v1/tasks/{soon_id}"), vec![]).await;
+	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
+
+	// The second result is still there; read, it makes room for the next task.
+	let third_done = task_outcome(&service, third["id"].as_str().unwrap()).await;
+	assert_eq!(third_done["state"], "done", "{third_done}");
+	let later_id = later["id"].as_str().unwrap();
+	let (status, kept) = service.call(Method::GET, &format!("/v1/tasks/{later_id}"), vec![]).await;
+	assert_eq!((status, kept["state"].as_str()), (StatusCode::OK, Some("done")), "{kept}");
+	assert_eq!(metric(&service, &tasks("read")).await, 2.0);
+	let (status, fourth) = start_task(&service, body(4), &[]).await;
+	assert_eq!(status, StatusCode::ACCEPTED, "{fourth}");
+	let (status, gone) = service.call(Method::GET, &format!("/v1/tasks/{later_id}"), vec![]).await;
+	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
+}
+
 /// Posts a task with `headers`; the status and JSON answer.
 async fn start_task(
 	service: &Service,

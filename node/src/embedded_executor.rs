@@ -115,6 +115,12 @@ pub struct ExecutorArgs {
 	#[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
 	pub executor_max_concurrent: Option<u32>,
 
+	/// Tasks the embedded executor remembers, running or holding a result the off-chain
+	/// worker has not collected: at least the capacities of the node's worker keys added up,
+	/// or under a flood of jobs their starts wait for room [default: 4096].
+	#[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+	pub executor_max_tasks: Option<u32>,
+
 	/// Threads of each ONNX Runtime inference of the embedded executor [default: 1].
 	#[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
 	pub executor_threads: Option<u32>,
@@ -175,6 +181,7 @@ impl ExecutorArgs {
 			("--executor-memory-limit-mib", self.executor_memory_limit_mib.is_some()),
 			("--executor-cpu-limit-secs", self.executor_cpu_limit_secs.is_some()),
 			("--executor-max-concurrent", self.executor_max_concurrent.is_some()),
+			("--executor-max-tasks", self.executor_max_tasks.is_some()),
 			("--executor-threads", self.executor_threads.is_some()),
 			("--executor-engine", self.executor_engine.is_some()),
 			("--executor-onnxruntime-provider", self.executor_onnxruntime_provider.is_some()),
@@ -243,6 +250,9 @@ impl ExecutorArgs {
 		config.access_log = log::Level::Debug;
 		if let Some(concurrent) = self.executor_max_concurrent {
 			config.max_concurrent = concurrent as usize;
+		}
+		if let Some(tasks) = self.executor_max_tasks {
+			config.max_tasks = tasks as usize;
 		}
 		if let Some(seconds) = self.executor_task_timeout_secs {
 			config.task_timeout = Duration::from_secs(seconds);
@@ -533,6 +543,8 @@ mod tests {
 			"embedded",
 			"--executor-max-concurrent",
 			"4",
+			"--executor-max-tasks",
+			"8192",
 			"--executor-threads",
 			"3",
 			"--executor-engine",
@@ -564,7 +576,7 @@ mod tests {
 		assert!(config.fetch.allow_private, "models from a private mirror");
 		assert!(!config.input_fetch.allow_private, "inputs stay public-only");
 		let server = args.server_config();
-		assert_eq!(server.max_concurrent, 4);
+		assert_eq!((server.max_concurrent, server.max_tasks), (4, 8192));
 		assert_eq!(server.task_timeout, Duration::from_secs(30));
 		assert!(server.listen.ip().is_loopback());
 
@@ -575,6 +587,7 @@ mod tests {
 			(defaults.executor_config(std::path::Path::new("/base")), defaults.server_config());
 		assert_eq!((config.default_engine, config.threads), (EngineKind::Tract, 1));
 		assert_eq!((server.max_concurrent, server.request_timeout), (2, Duration::from_secs(5)));
+		assert_eq!(server.max_tasks, 4096);
 		assert!(!config.fetch.allow_private && !config.input_fetch.allow_private);
 		let isolation = config.isolation.expect("models run in child processes");
 		assert_eq!(isolation.memory_bytes, 2048 << 20);
