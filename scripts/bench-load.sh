@@ -3,7 +3,7 @@
 # operators, J jobs from A accounts) and then a flood of balance transfers, and prints per block
 # what it took, the weight used and its authoring time, then settled jobs per block, latency and
 # transfers per block. See docs/performance.md.
-#   scripts/bench-load.sh [--workers 16] [--jobs 2000] [--accounts 20] [--transfers 3000] [--deadline 30]
+#   scripts/bench-load.sh [--workers 16] [--jobs 2000] [--accounts 20] [--transfers 3000] [--deadline 30] [--executor-max-tasks N]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"

@@ -924,6 +924,8 @@ where
 	L: axum::serve::Listener,
 	L::Addr: std::fmt::Debug,
 {
+	// Also checked when binding; a caller with a listener of its own gets the same checks.
+	config.validate()?;
 	let state = app_state(executor, config);
 	let draining = state.clone();
 	axum::serve(listener, routes(state))

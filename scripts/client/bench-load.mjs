@@ -3,7 +3,7 @@
 // took, how long authoring took, and how fast jobs settled.
 //
 //   node bench-load.mjs <path to veritensor-node> [--workers 16] [--jobs 2000] [--accounts 20]
-//                       [--transfers 3000] [--deadline 30]
+//                       [--transfers 3000] [--deadline 30] [--executor-max-tasks N]
 //
 // 1. A development chain with the float digits model listed and no worker; W worker keys made
 //    in the node's keystore, each bonded and registered (capacity 256) by an operator of its own.
@@ -27,7 +27,7 @@ import { join } from 'node:path';
 const [nodeBin, ...rest] = process.argv.slice(2);
 if (!nodeBin) {
   console.error('usage: node bench-load.mjs <path to veritensor-node> [--workers W] [--jobs J] ' +
-    '[--accounts A] [--transfers T] [--deadline BLOCKS]');
+    '[--accounts A] [--transfers T] [--deadline BLOCKS] [--executor-max-tasks N]');
   process.exit(2);
 }
 function option(name, fallback) {
@@ -42,6 +42,9 @@ const JOBS = option('jobs', 2000);
 const ACCOUNTS = option('accounts', 20);
 const TRANSFERS = option('transfers', 3000);
 const DEADLINE = option('deadline', 30);
+// The embedded executor's task table (the node's default unless given): smaller than the keys'
+// capacity, it shows how the node behaves when the executor has no room for every open job.
+const EXECUTOR_MAX_TASKS = option('executor-max-tasks', undefined);
 const CAPACITY = 256;
 // Covers the capacity's exposure (100 VTN of slash per assigned job) above the minimum bond.
 const BOND = (1_000n + 100n * BigInt(CAPACITY)) * UNITS;
@@ -140,7 +143,22 @@ function workerTimes(log) {
   }
   const block = /after #(\d+): (\d+) worker keys with work, chosen in (\d+) ms; all runs took (\d+) ms \(budget (\d+) ms\)/g;
   const blocks = [...log.matchAll(block)].map((m) => ({ keys: Number(m[2]), choose: Number(m[3]), ms: Number(m[4]), budget: Number(m[5]) }));
-  return { steps, totals, blocks };
+  return { steps, totals, blocks, executor: executorTrouble(log) };
+}
+
+// What the executor made the off-chain worker do again: tasks it no longer knew (started
+// again), starts it refused for want of room in its task table, and other passing failures
+// retried in a later run. A node that falls behind shows here first.
+function executorTrouble(log) {
+  const count = (pattern) => [...log.matchAll(pattern)].length;
+  const retried = count(/job \d+ not done yet, retrying: /g);
+  // The detail names the error's kind, and the executor's message starts with it too.
+  const refused = count(/job \d+ not done yet, retrying: (?:overloaded: )+all \d+ remembered tasks/g);
+  return {
+    lost: count(/job \d+'s task was lost by the executor; started again/g),
+    refused,
+    otherRetries: retried - refused,
+  };
 }
 
 // Follows blocks from `from` until `done(all stats)` or `idleBlocks` blocks pass without
@@ -189,7 +207,8 @@ async function main() {
     // several times a digit job's).
     '--pool-limit', String(10 * (JOBS + TRANSFERS)), '--pool-kbytes', String(10 * 4 * (JOBS + TRANSFERS)),
     // The off-chain worker's timing lines (see the summary).
-    '-l', 'runtime::jobs=debug'], dir);
+    '-l', 'runtime::jobs=debug',
+    ...(EXECUTOR_MAX_TASKS ? ['--executor-max-tasks', String(EXECUTOR_MAX_TASKS)] : [])], dir);
   try {
     say(`▶ A development node (log ${join(dir, 'bench-1.log')})`);
     await node.start();
@@ -297,6 +316,9 @@ async function main() {
         `P50 ${percentile(blocks.map((b) => b.ms).sort((a, b) => a - b), 0.5)} ms, max ${Math.max(0, ...blocks.map((b) => b.ms))} ms ` +
         `(budget ${blocks[0]?.budget} ms, over it after ${over}); keys with work P50 ` +
         `${percentile(blocks.map((b) => b.keys).sort((a, b) => a - b), 0.5)}; choosing them took max ${Math.max(0, ...blocks.map((b) => b.choose))} ms`);
+      const { lost, refused, otherRetries } = worker.executor;
+      say(`  executor: ${lost} tasks lost and started again, ${refused} starts refused for want of room, ` +
+        `${otherRetries} other failures retried`);
     }
   } finally {
     await node.stop();

@@ -13,7 +13,10 @@
 //!    after a lost answer or a restart of the node finds the task already running, and the
 //!    time to the job's give-up point, after which the executor drops the task;
 //!    Starts go out together, up to 64 in flight at once (as do polls and cancellations), so
-//!    that a key's many jobs cost a few round trips to the executor rather than one each;
+//!    that a key's many jobs cost a few round trips to the executor rather than one each; once
+//!    the executor refuses a start as overloaded (its task table is full of running tasks and
+//!    results not collected yet), the run starts nothing more and spends its time polling,
+//!    which collects results and makes room;
 //! 3. poll the running tasks while the budget lasts; a task still running is polled again
 //!    after the next block, so jobs longer than a block simply answer later; a task the
 //!    executor no longer knows (it restarted) is started again at once;

@@ -70,15 +70,17 @@ struct Failure {
 	detail: String,
 	/// No retry can cure it.
 	permanent: bool,
+	/// The executor said it is overloaded: it takes no more work for now.
+	overloaded: bool,
 }
 
 impl Failure {
 	fn permanent(reason: CannotExecuteReason, detail: impl Into<String>) -> Self {
-		Self { reason, detail: detail.into(), permanent: true }
+		Self { reason, detail: detail.into(), permanent: true, overloaded: false }
 	}
 
 	fn transient(reason: CannotExecuteReason, detail: impl Into<String>) -> Self {
-		Self { reason, detail: detail.into(), permanent: false }
+		Self { reason, detail: detail.into(), permanent: false, overloaded: false }
 	}
 }
 
@@ -93,11 +95,17 @@ impl From<ClientError> for Failure {
 		} else {
 			(error.reason(), error.is_permanent())
 		};
+		let overloaded = matches!(
+			error,
+			ClientError::Executor { kind: Some(ExecutorErrorKind::Overloaded), .. }
+		);
 		let detail = match error {
+			// The executor's messages name their kind already.
+			ClientError::Executor { name, message, .. } if message.starts_with(&name) => message,
 			ClientError::Executor { name, message, .. } => format!("{name}: {message}"),
 			ClientError::Unreachable(message) | ClientError::Malformed(message) => message,
 		};
-		Self { reason, detail, permanent }
+		Self { reason, detail, permanent, overloaded }
 	}
 }
 
@@ -116,11 +124,21 @@ impl<T: Config> WorkerRun<'_, T> {
 				// The next run starts them (or, at the deadline, gives them up below).
 				break;
 			}
+			let mut overloaded = false;
 			for (&(job_id, job), started) in window.iter().zip(self.start_all(window)) {
 				match started {
 					Ok(task) => journal.set_task(job_id, job.input_hash.0, task),
-					Err(failure) => self.settle_failure(journal, job_id, job, failure),
+					Err(failure) => {
+						overloaded |= failure.overloaded;
+						self.settle_failure(journal, job_id, job, failure)
+					}
 				}
+			}
+			if overloaded {
+				// The executor has no room (its tasks are running or hold results not collected
+				// yet): the rest would be refused too. The run's time goes to polling, which
+				// collects results and makes room; the next run starts the rest.
+				break;
 			}
 		}
 

@@ -557,6 +557,46 @@ fn a_task_the_executor_lost_in_a_restart_is_started_again_in_the_same_run() {
 }
 
 #[test]
+fn a_start_refused_for_want_of_room_ends_the_run_s_starts_and_leaves_its_time_to_polls() {
+	let mut node = worker_node(&[1]);
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 80);
+		// More jobs than one window of starts (64 in flight), four a block (the mock's draw).
+		let mut jobs = Vec::new();
+		for fill in 0..65u8 {
+			jobs.push(submit_with_deadline(fill, 60));
+			if jobs.len() % 4 == 0 {
+				run_to_block(System::block_number() + 1);
+			}
+		}
+		let now = System::block_number() + DELAY as u64;
+		run_to_block(now);
+		assert_eq!(crate::WorkerJobs::<Test>::iter_key_prefix(worker(1)).count(), 65);
+
+		// The executor's task table is full: the first window is refused, and the run starts
+		// nothing more (a start of the 65th job would be a request nobody scripted).
+		for job in &jobs[..64] {
+			node.expect_task(*job, task_request(*job), error("overloaded"));
+		}
+		run::<Test>(now);
+		assert!(node.take_sent().is_empty());
+		assert!(journal(1).tasks.is_empty());
+
+		// With room again, the next run starts every job and answers them all.
+		run_to_block(now + 1);
+		for job in &jobs {
+			node.expect_start(*job, &format!("t{job}"));
+		}
+		for job in &jobs {
+			node.expect_poll(&format!("t{job}"), done(&format!("t{job}"), *job as i64));
+		}
+		run::<Test>(now + 1);
+		let answered: usize = node.take_sent().iter().map(|tx| opened(tx).1.len()).sum();
+		assert_eq!(answered, 65);
+	});
+}
+
+#[test]
 fn a_minimum_deadline_job_whose_first_attempt_fails_transiently_still_settles() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
