@@ -168,7 +168,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("veritensor"),
 	authoring_version: 1,
-	spec_version: 124,
+	spec_version: 125,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,

@@ -118,6 +118,17 @@ fn model_numbered<T: Config>(index: u32, schema: IoSchema) -> ModelHash {
 	model
 }
 
+/// Fills the prune and finalize queues' last chunks but for one entry, with results of a job
+/// that does not exist, settled now.
+fn fill_queues_but_one<T: Config>() {
+	let now = frame_system::Pallet::<T>::block_number();
+	let unknown = JobId::MAX;
+	for _ in 1..crate::queue::CHUNK {
+		Pallet::<T>::queue_for_pruning(unknown, now);
+		Pallet::<T>::queue_for_finalizing(unknown, now.saturating_add(T::DisputeWindow::get()));
+	}
+}
+
 fn fee<T: Config>(model: &ModelHash) -> BalanceOf<T> {
 	fee_of::<T>(model, 1)
 }
@@ -646,6 +657,9 @@ mod benchmarks {
 		// `n` settlements of outputs of `b` bytes, each with its receipt checked.
 		let (worker, answers, signature) = signed_answers::<T>(n, b);
 		let jobs: Vec<JobId> = answers.iter().map(|answer| answer.job).collect();
+		// The queues' last chunks have room for one entry: the batch fills them and starts the
+		// next ones.
+		fill_queues_but_one::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, worker, answers, signature);
@@ -692,9 +706,10 @@ mod benchmarks {
 		// Nothing due, but a result in the prune queue and a provisional result that are not
 		// due yet: read every block.
 		let now = frame_system::Pallet::<T>::block_number();
-		Pallet::<T>::queue_for_pruning(0, now);
-		FinalizeQueueRange::<T>::put((0, 1));
-		FinalizeQueue::<T>::insert(0, (0, now.saturating_add(1u32.into())));
+		// Each in a full chunk, so that reading it costs what it can.
+		fill_queues_but_one::<T>();
+		Pallet::<T>::queue_for_pruning(0, now.saturating_add(1u32.into()));
+		Pallet::<T>::queue_for_finalizing(0, now.saturating_add(1u32.into()));
 
 		#[block]
 		{
@@ -781,7 +796,8 @@ mod benchmarks {
 			Pallet::<T>::prune_results(due);
 		}
 
-		assert_eq!(PruneQueueRange::<T>::get(), (n as u64, n as u64 + 1));
+		let left = crate::hooks::PruneQueueOf::<T>::entries().map(|entries| entries.len());
+		assert_eq!(left, Ok(1));
 		assert!(Results::<T>::iter().next().is_none());
 	}
 
@@ -1211,33 +1227,50 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn finalize_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
+	fn finalize_results(
+		n: Linear<0, { T::MaxPrunedPerBlock::get() / 2 }>,
+		q: Linear<0, { T::MaxPrunedPerBlock::get() / 2 }>,
+		m: Linear<1, { T::MaxPrunedPerBlock::get() / 2 }>,
+	) {
 		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
 		T::BenchmarkHelper::set_block_author();
-		// `n` provisional results of the largest quorum due now, each of its own model (and
-		// owner), payees and input: each one's earnings accrued to every member's payee, its
-		// input dropped, its model released and the findings kept for an appeal forgotten.
+		// `n` provisional results of one worker and `q` of the largest quorum, due now, of `m`
+		// models (never more than the results), each with its own owner, payees and input:
+		// each one's earnings accrued to every payee, its input dropped, its model released,
+		// and a quorum's findings kept for an appeal forgotten.
 		let model = model_with::<T>(0xf1, small_schema());
 		T::BenchmarkHelper::add_worker(&[model], 0, 1);
 		T::BenchmarkHelper::make_eligible();
 		let user = funded::<T>("user");
 		let template = submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1));
-		let job = Jobs::<T>::get(template).expect("submitted; qed");
+		let mut job = Jobs::<T>::get(template).expect("submitted; qed");
+		// Every share accrues to someone: nothing is skipped for being zero.
+		let share = T::Currency::minimum_balance();
+		job.price.per_worker = share;
+		job.price.royalty = share;
+		job.price.protocol = share;
+		job.price.storage = share;
 		let worker = WorkerId::from(sp_core::sr25519::Public::from_raw([7; 32]));
 		let now = frame_system::Pallet::<T>::block_number();
-		let k = T::MaxWorkersPerJob::get();
+		let largest = T::MaxWorkersPerJob::get();
 		let finding = RevealedFinding::from(Finding::<T>::Output {
 			output: payload::<T>(&small_schema().outputs, 3),
 			signature: sp_core::sr25519::Signature::from_raw([0; 64]).into(),
 		});
-		for index in 0..n {
+		let models: Vec<ModelHash> = (0..m.min(n + q).max(1))
+			.map(|index| model_numbered::<T>(index, small_schema()))
+			.collect();
+		for index in 0..n + q {
 			let id = (1u64 << 40) + index as u64;
+			let k = if index < n { 1 } else { largest };
 			let mut job = job.clone();
 			job.k = k;
-			for party in 0..k {
-				Parties::<T>::insert(id, party, (worker.clone(), finding.clone()));
+			if k > 1 {
+				for party in 0..k {
+					Parties::<T>::insert(id, party, (worker.clone(), finding.clone()));
+				}
 			}
-			job.model = model_numbered::<T>(index, small_schema());
+			job.model = models[index as usize % models.len()];
 			job.price.owner = account("owner", index, 0);
 			T::Models::acquire(&job.model).expect("a listed model takes jobs; qed");
 			Inputs::<T>::insert(id, payload::<T>(&small_schema().inputs, 1));
@@ -1251,8 +1284,8 @@ mod benchmarks {
 						(0..k)
 							.map(|member| Earner {
 								worker: worker.clone(),
-								operator: account("operator", index * k + member, 0),
-								payee: account("payee", index * k + member, 0),
+								operator: account("operator", index * largest + member, 0),
+								payee: account("payee", index * largest + member, 0),
 							})
 							.collect(),
 					),
@@ -1271,6 +1304,11 @@ mod benchmarks {
 
 		assert!(Provisionals::<T>::iter().next().is_none());
 		assert!(Parties::<T>::iter().next().is_none());
+		if n + q > 0 {
+			// Each payee and owner, the block's author and the treasury.
+			let accrued = n + q * largest + n + q + 2;
+			assert_eq!(Claimable::<T>::iter().count() as u32, accrued);
+		}
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);

@@ -20,9 +20,15 @@
 //! its input is dropped. A worker's bond stays slashable that long (see the integrity test).
 
 use crate::{
-	asset, pallet::*, recompute::RefereeRun, settlement::Settlement, types::*, WeightInfo,
+	asset,
+	pallet::*,
+	queue::{ChunkedQueue, Taking},
+	recompute::RefereeRun,
+	settlement::Settlement,
+	types::*,
+	WeightInfo,
 };
-use alloc::vec::Vec;
+use alloc::{collections::BTreeSet, vec::Vec};
 use frame_support::{
 	defensive,
 	dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
@@ -46,6 +52,23 @@ pub(crate) fn longest_judgement<T: Config>() -> u32 {
 		.saturating_add(T::CommitWindow::get().saturating_mul(2))
 		.saturating_add(T::RevealWindow::get())
 		.saturating_add(1)
+}
+
+/// The queue of provisional results to make final.
+pub(crate) type FinalizeQueueOf<T> =
+	ChunkedQueue<FinalizeChunks<T>, FinalizeChunkCursor<T>, (JobId, BlockNumberFor<T>)>;
+
+/// What one block's finalisation did, for its weight.
+#[derive(Default, Debug, PartialEq, Eq)]
+pub(crate) struct Finalization {
+	/// Queue entries taken: results made final, and results challenged or gone.
+	pub taken: u32,
+	/// Of the results made final, those of quorums (their appeal findings forgotten).
+	pub quorums: u32,
+	/// The models whose jobs were released.
+	pub models: u32,
+	/// Entries taken from the queue of one entry per job.
+	pub unchunked: u32,
 }
 
 impl<T: Config> Pallet<T> {
@@ -103,33 +126,65 @@ impl<T: Config> Pallet<T> {
 	/// Queues a provisional result to become final at `until`, in the order settled (so by
 	/// `until`: the window is one constant).
 	pub(crate) fn queue_for_finalizing(job_id: JobId, until: BlockNumberFor<T>) {
-		FinalizeQueueRange::<T>::mutate(|(_, next)| {
-			FinalizeQueue::<T>::insert(*next, (job_id, until));
-			next.saturating_inc();
-		});
+		FinalizeQueueOf::<T>::push((job_id, until));
 	}
 
 	/// Makes the provisional results whose window ends at `now` final, oldest first, at most
-	/// `MaxPrunedPerBlock` a block. A challenged one waits for its referees. Returns how many
-	/// positions were consumed.
-	pub(crate) fn finalize_due(now: BlockNumberFor<T>) -> u32 {
+	/// `MaxPrunedPerBlock` a block. A challenged one waits for its referees. Returns what was
+	/// done, for the weight.
+	pub(crate) fn finalize_due(now: BlockNumberFor<T>) -> Finalization {
+		let mut models = BTreeSet::new();
+		let mut quorums = 0u32;
+		let mut finalize = |(job_id, until): (JobId, BlockNumberFor<T>)| {
+			if until > now {
+				return Taking::NotDue;
+			}
+			match Provisionals::<T>::get(job_id) {
+				Some(provisional) if provisional.challenge.is_none() => {
+					Self::drop_input(job_id, &provisional.job.model);
+					models.insert(provisional.job.model);
+					if provisional.job.k > 1 {
+						Self::forget_appeal_findings(job_id);
+						quorums.saturating_inc();
+					}
+					Self::make_final(job_id, provisional);
+				}
+				// Challenged: the referees' decision ends it. Gone: it was overturned or ended
+				// by its challenge already.
+				_ => {}
+			}
+			Taking::Taken
+		};
+		let limit = T::MaxPrunedPerBlock::get();
+		let unchunked = Self::finalize_unchunked(limit, &mut finalize);
+		let (first, next) = FinalizeQueueRange::<T>::get();
+		// Older results wait there: none of the chunks' is due before them.
+		let chunked = if first < next {
+			0
+		} else {
+			FinalizeQueueOf::<T>::take_due(limit.saturating_sub(unchunked), &mut finalize)
+		};
+		Finalization {
+			taken: unchunked.saturating_add(chunked),
+			quorums,
+			models: models.len() as u32,
+			unchunked,
+		}
+	}
+
+	/// Takes from the queue of one entry per job (see [`FinalizeQueue`]) as
+	/// [`Self::finalize_due`] does from the chunks.
+	fn finalize_unchunked(
+		limit: u32,
+		finalize: &mut impl FnMut((JobId, BlockNumberFor<T>)) -> Taking,
+	) -> u32 {
 		let (mut first, next) = FinalizeQueueRange::<T>::get();
 		let mut done = 0;
-		while done < T::MaxPrunedPerBlock::get() && first < next {
+		while done < limit && first < next {
 			match FinalizeQueue::<T>::get(first) {
-				Some((_, until)) if until > now => break,
-				Some((job_id, _)) => {
-					match Provisionals::<T>::get(job_id) {
-						Some(provisional) if provisional.challenge.is_none() => {
-							Self::drop_input(job_id, &provisional.job.model);
-							if provisional.job.k > 1 {
-								Self::forget_appeal_findings(job_id);
-							}
-							Self::make_final(job_id, provisional);
-						}
-						// Challenged: the referees' decision ends it. Gone: it was overturned
-						// or ended by its challenge already.
-						_ => {}
+				Some(entry) => {
+					if finalize(entry) == Taking::NotDue {
+						break;
 					}
 					FinalizeQueue::<T>::remove(first);
 				}

@@ -1,7 +1,12 @@
 //! The per-block work of the hooks: jobs drawn and expired when due, old results pruned, and
 //! the weight all of it takes.
 
-use crate::{pallet::*, types::*, WeightInfo};
+use crate::{
+	pallet::*,
+	queue::{ChunkedQueue, Taking},
+	types::*,
+	WeightInfo,
+};
 use frame_support::{defensive, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
@@ -9,6 +14,10 @@ use veritensor_primitives::{
 	traits::{Outcome, SlashAmount, SlashReason, WorkerStaking},
 	JobId, WorkerId,
 };
+
+/// The queue of results to prune.
+pub(crate) type PruneQueueOf<T> =
+	ChunkedQueue<PruneChunks<T>, PruneChunkCursor<T>, (JobId, BlockNumberFor<T>)>;
 
 impl<T: Config> Pallet<T> {
 	/// The hooks' work at block `now`: note the parent's VRF output, expire what is due, draw
@@ -23,7 +32,7 @@ impl<T: Config> Pallet<T> {
 		let (assigned, models) = Self::assign_due(now);
 		let disputes = Self::end_disputes(now);
 		let finalized = Self::finalize_due(now);
-		let pruned = Self::prune_results(now);
+		let (pruned, unchunked) = Self::prune_results(now);
 		let mut weight = T::WeightInfo::on_initialize_base();
 		weight.saturating_accrue(decided);
 		weight.saturating_accrue(decided_at_commit_end);
@@ -60,8 +69,18 @@ impl<T: Config> Pallet<T> {
 		if disputes > 0 {
 			weight.saturating_accrue(T::WeightInfo::end_disputes(disputes));
 		}
-		if finalized > 0 {
-			weight.saturating_accrue(T::WeightInfo::finalize_results(finalized));
+		if finalized.taken > 0 {
+			// Every entry that made no quorum's result final is weighed as a single worker's
+			// result: an entry challenged or gone costs less.
+			let singles = finalized.taken.saturating_sub(finalized.quorums);
+			weight.saturating_accrue(T::WeightInfo::finalize_results(
+				singles,
+				finalized.quorums,
+				finalized.models,
+			));
+			// An entry of the queue of one entry per job is one more read and write.
+			let unchunked = finalized.unchunked.into();
+			weight.saturating_accrue(T::DbWeight::get().reads_writes(unchunked, unchunked));
 		}
 		if assigned > 0 {
 			// `assign_jobs` covers one model's candidates; each further model reads its own.
@@ -70,9 +89,13 @@ impl<T: Config> Pallet<T> {
 				T::WeightInfo::count_eligible().saturating_mul(models.saturating_sub(1) as u64),
 			);
 		}
-		// `on_initialize_base` reads the prune queue's range; each result pruned costs more.
+		// `on_initialize_base` reads the prune queue's cursor; each result pruned costs more.
 		if pruned > 0 {
 			weight.saturating_accrue(T::WeightInfo::prune_results(pruned));
+			// An entry of the queue of one entry per job is one more read and write.
+			weight.saturating_accrue(
+				T::DbWeight::get().reads_writes(unchunked.into(), unchunked.into()),
+			);
 		}
 		weight
 	}
@@ -157,28 +180,45 @@ impl<T: Config> Pallet<T> {
 	/// Queues the result of a job settled at block `settled_at` (now, or earlier in a
 	/// migration) to be pruned once its retention ends.
 	pub(crate) fn queue_for_pruning(job: JobId, settled_at: BlockNumberFor<T>) {
-		PruneQueueRange::<T>::mutate(|(_, next)| {
-			PruneQueue::<T>::insert(*next, (job, settled_at));
-			next.saturating_inc();
-		});
+		PruneQueueOf::<T>::push((job, settled_at));
 	}
 
 	/// Removes the results whose retention has ended, oldest first, at most
 	/// `MaxPrunedPerBlock` a block. Results are queued in settlement order, so the first one
 	/// still within its retention ends the work (whatever the retention is, even after an
-	/// upgrade changes it). Returns how many were removed.
-	pub(crate) fn prune_results(now: BlockNumberFor<T>) -> u32 {
-		let (mut first, next) = PruneQueueRange::<T>::get();
+	/// upgrade changes it). Returns how many were removed, and how many of them came from the
+	/// queue of one entry per job.
+	pub(crate) fn prune_results(now: BlockNumberFor<T>) -> (u32, u32) {
 		let retention = T::ResultRetention::get();
+		let limit = T::MaxPrunedPerBlock::get();
+		let is_due = |settled_at: BlockNumberFor<T>| settled_at.saturating_add(retention) <= now;
+		let unchunked = Self::prune_unchunked(limit, is_due);
+		let (first, next) = PruneQueueRange::<T>::get();
+		if first < next {
+			// Older results wait there: none of the chunks' is due before them.
+			return (unchunked, unchunked);
+		}
+		let chunked = PruneQueueOf::<T>::take_due(limit.saturating_sub(unchunked), |entry| {
+			let (job, settled_at) = entry;
+			if !is_due(settled_at) {
+				return Taking::NotDue;
+			}
+			Self::forget_result(job);
+			Taking::Taken
+		});
+		(unchunked.saturating_add(chunked), unchunked)
+	}
+
+	/// Prunes from the queue of one entry per job (see [`PruneQueue`]), as [`Self::prune_results`]
+	/// does from the chunks.
+	fn prune_unchunked(limit: u32, is_due: impl Fn(BlockNumberFor<T>) -> bool) -> u32 {
+		let (mut first, next) = PruneQueueRange::<T>::get();
 		let mut pruned = 0;
-		while pruned < T::MaxPrunedPerBlock::get() && first < next {
+		while pruned < limit && first < next {
 			match PruneQueue::<T>::get(first) {
-				Some((_, settled_at)) if settled_at.saturating_add(retention) > now => break,
+				Some((_, settled_at)) if !is_due(settled_at) => break,
 				Some((job, _)) => {
-					Results::<T>::remove(job);
-					Decisions::<T>::remove(job);
-					Appeals::<T>::remove(job);
-					Overturned::<T>::remove(job);
+					Self::forget_result(job);
 					PruneQueue::<T>::remove(first);
 				}
 				None => {
@@ -192,5 +232,13 @@ impl<T: Config> Pallet<T> {
 			PruneQueueRange::<T>::put((first, next));
 		}
 		pruned
+	}
+
+	/// Forgets a job's result and what was kept with it.
+	fn forget_result(job: JobId) {
+		Results::<T>::remove(job);
+		Decisions::<T>::remove(job);
+		Appeals::<T>::remove(job);
+		Overturned::<T>::remove(job);
 	}
 }

@@ -1,8 +1,9 @@
 //! The pallet's invariants, checked by `try_state` and after every unit test.
 
-use crate::{asset, pallet::*, types::*};
-use alloc::collections::BTreeMap;
+use crate::{asset, challenge::FinalizeQueueOf, hooks::PruneQueueOf, pallet::*, types::*};
+use alloc::{collections::BTreeMap, vec::Vec};
 use frame_support::pallet_prelude::*;
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, Zero};
 use veritensor_primitives::{
 	quorum::Verdict,
@@ -322,12 +323,8 @@ impl<T: Config> Pallet<T> {
 				"an input of neither an open job nor a provisional result"
 			);
 		}
-		let (first, next) = FinalizeQueueRange::<T>::get();
-		ensure!(first <= next, "the finalize queue's range is reversed");
 		let mut last_until = None;
-		for position in first..next {
-			let (job_id, until) =
-				FinalizeQueue::<T>::get(position).ok_or("a gap in the finalize queue")?;
+		for (job_id, until) in Self::finalize_queue_entries()? {
 			ensure!(last_until.is_none_or(|last| last <= until), "the finalize queue out of order");
 			last_until = Some(until);
 			if let Some(provisional) = Provisionals::<T>::get(job_id) {
@@ -342,16 +339,48 @@ impl<T: Config> Pallet<T> {
 		Ok(held)
 	}
 
-	/// The prune queue's part of [`Self::do_try_state`].
-	fn check_prune_queue() -> Result<(), sp_runtime::TryRuntimeError> {
+	/// The entries of the finalize queue, first to last: those queued one per job, then those
+	/// in chunks.
+	pub(crate) fn finalize_queue_entries(
+	) -> Result<Vec<(JobId, BlockNumberFor<T>)>, sp_runtime::TryRuntimeError> {
+		let (first, next) = FinalizeQueueRange::<T>::get();
+		ensure!(first <= next, "the finalize queue's range is reversed");
+		let mut entries = Vec::new();
+		for position in first..next {
+			entries.push(FinalizeQueue::<T>::get(position).ok_or("a gap in the finalize queue")?);
+		}
+		ensure!(
+			FinalizeQueue::<T>::iter_keys().count() as u64 == next - first,
+			"the finalize queue holds entries outside its range"
+		);
+		entries.extend(FinalizeQueueOf::<T>::entries()?);
+		Ok(entries)
+	}
+
+	/// The entries of the prune queue, first to last: those queued one per job, then those in
+	/// chunks.
+	pub(crate) fn prune_queue_entries(
+	) -> Result<Vec<(JobId, BlockNumberFor<T>)>, sp_runtime::TryRuntimeError> {
 		let (first, next) = PruneQueueRange::<T>::get();
 		ensure!(first <= next, "the prune queue's range is reversed");
+		let mut entries = Vec::new();
+		for position in first..next {
+			entries.push(PruneQueue::<T>::get(position).ok_or("a gap in the prune queue")?);
+		}
+		ensure!(
+			PruneQueue::<T>::iter_keys().count() as u64 == next - first,
+			"the prune queue holds entries outside its range"
+		);
+		entries.extend(PruneQueueOf::<T>::entries()?);
+		Ok(entries)
+	}
+
+	/// The prune queue's part of [`Self::do_try_state`].
+	fn check_prune_queue() -> Result<(), sp_runtime::TryRuntimeError> {
 		let next_job = NextJobId::<T>::get();
 		let mut last_settled = None;
 		let mut queued = alloc::collections::BTreeSet::new();
-		for position in first..next {
-			let (job, settled_at) =
-				PruneQueue::<T>::get(position).ok_or("a gap in the prune queue")?;
+		for (job, settled_at) in Self::prune_queue_entries()? {
 			ensure!(job < next_job, "the prune queue names a job not yet submitted");
 			ensure!(
 				last_settled.is_none_or(|last| last <= settled_at),
@@ -360,10 +389,6 @@ impl<T: Config> Pallet<T> {
 			ensure!(queued.insert(job), "a job queued twice for pruning");
 			last_settled = Some(settled_at);
 		}
-		ensure!(
-			PruneQueue::<T>::iter_keys().count() as u64 == next - first,
-			"the prune queue holds entries outside its range"
-		);
 		for job in Results::<T>::iter_keys() {
 			ensure!(queued.contains(&job), "a result not queued for pruning");
 		}

@@ -93,6 +93,7 @@ pub mod migrations;
 mod mock;
 pub mod offchain;
 mod queries;
+pub mod queue;
 mod quorum;
 mod recompute;
 pub mod runtime_api;
@@ -103,6 +104,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+pub use queue::{Chunk, ChunkCursor};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -416,7 +418,18 @@ pub mod pallet {
 		StorageMap<_, Blake2_128Concat, ModelHash, (BlockNumberFor<T>, u32)>;
 
 	/// Settled jobs whose results are to be pruned, in the order they were settled (so by
-	/// settlement block), each with its settlement block; keyed by position.
+	/// settlement block), each with its settlement block; in chunks by position (see
+	/// [`crate::queue`]).
+	#[pallet::storage]
+	pub type PruneChunks<T: Config> =
+		StorageMap<_, Twox64Concat, u64, Chunk<(JobId, BlockNumberFor<T>)>>;
+
+	/// Where [`PruneChunks`]' entries are.
+	#[pallet::storage]
+	pub type PruneChunkCursor<T> = StorageValue<_, ChunkCursor, ValueQuery>;
+
+	/// Results to prune queued one entry per job, as before [`PruneChunks`]: taken before
+	/// those (they are older) until none is left; nothing is added to it any more.
 	#[pallet::storage]
 	pub type PruneQueue<T: Config> = StorageMap<_, Twox64Concat, u64, (JobId, BlockNumberFor<T>)>;
 
@@ -490,7 +503,17 @@ pub mod pallet {
 	pub type Provisionals<T: Config> = StorageMap<_, Twox64Concat, JobId, Provisional<T>>;
 
 	/// Provisional results in the order they were settled (so by the end of their dispute
-	/// window), each with that end; keyed by position.
+	/// window), each with that end; in chunks by position (see [`crate::queue`]).
+	#[pallet::storage]
+	pub type FinalizeChunks<T: Config> =
+		StorageMap<_, Twox64Concat, u64, Chunk<(JobId, BlockNumberFor<T>)>>;
+
+	/// Where [`FinalizeChunks`]' entries are.
+	#[pallet::storage]
+	pub type FinalizeChunkCursor<T> = StorageValue<_, ChunkCursor, ValueQuery>;
+
+	/// Provisional results queued one entry per job, as before [`FinalizeChunks`]: taken
+	/// before those (they are older) until none is left; nothing is added to it any more.
 	#[pallet::storage]
 	pub type FinalizeQueue<T: Config> =
 		StorageMap<_, Twox64Concat, u64, (JobId, BlockNumberFor<T>)>;

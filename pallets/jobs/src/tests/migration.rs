@@ -3,7 +3,7 @@
 use super::*;
 use crate::{
 	migrations::v2::{v1, MigrateV1ToV2},
-	AssignmentModels, Jobs as JobsMap, PruneQueue, PruneQueueRange, Results,
+	AssignmentModels, Jobs as JobsMap, PruneChunks, PruneQueue, PruneQueueRange, Results,
 };
 use codec::Encode;
 use frame_support::{
@@ -60,6 +60,8 @@ fn version_1_storage_is_rewritten_and_every_result_queued_for_pruning() {
 		);
 		let _ = PruneQueue::<Test>::clear(u32::MAX, None);
 		PruneQueueRange::<Test>::kill();
+		let _ = PruneChunks::<Test>::clear(u32::MAX, None);
+		crate::PruneChunkCursor::<Test>::kill();
 		v1::PruneCursor::<Test>::put(0);
 		let result = Results::<Test>::get(old).unwrap();
 		let version_0 = (
@@ -86,8 +88,7 @@ fn version_1_storage_is_rewritten_and_every_result_queued_for_pruning() {
 		assert_eq!(AssignmentModels::<Test>::get(draw).into_inner(), vec![(digits(), 2)]);
 		assert!(!v1::PruneCursor::<Test>::exists());
 		// Every result, readable or not, is queued as if settled at the upgrade, unread.
-		assert_eq!(PruneQueueRange::<Test>::get(), (0, 2));
-		let mut queued = [PruneQueue::<Test>::get(0).unwrap(), PruneQueue::<Test>::get(1).unwrap()];
+		let mut queued = Jobs::prune_queue_entries().unwrap();
 		queued.sort();
 		assert_eq!(queued, [(old, 6), (young, 6)]);
 		Jobs::do_try_state().unwrap();

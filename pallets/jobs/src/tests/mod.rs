@@ -11,6 +11,7 @@ mod lifecycle;
 mod market_rules;
 mod migration;
 mod offchain;
+mod queues;
 mod quorum;
 mod random;
 mod recompute;

@@ -1,0 +1,174 @@
+//! First-in first-out queues kept in chunks of [`CHUNK`] entries.
+//!
+//! Every settled job joins two queues (to be pruned, and, if provisional, to be made final).
+//! One storage entry per queued job made each answer pay two more writes and each hook step a
+//! read and a write more; in chunks, a batch of answers appends to one or two chunks, and a
+//! hook reads a chunk for every [`CHUNK`] entries it takes.
+//!
+//! A queue is a map of chunks by position and a [`ChunkCursor`]: entries are appended to the
+//! chunk at `tail` until it is full, then to the next; they are taken from the chunk at `head`,
+//! from its entry `taken` on, and a chunk is removed once every one of its entries is taken.
+//! Appending writes only the tail's half of the cursor and taking only the head's, so that
+//! work done while an entry is taken may append to the same queue.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, FullCodec, MaxEncodedLen};
+use core::marker::PhantomData;
+use frame_support::{
+	defensive,
+	storage::{IterableStorageMap, StorageMap, StorageValue, TryAppendMap},
+	BoundedVec,
+};
+use scale_info::TypeInfo;
+use sp_core::ConstU32;
+
+/// The most entries one chunk holds: a batch of answers (at most 64) touches at most two.
+pub const CHUNK: u32 = 64;
+
+/// One chunk of a queue.
+pub type Chunk<E> = BoundedVec<E, ConstU32<CHUNK>>;
+
+/// Where a chunked queue's entries are.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct ChunkCursor {
+	/// The position of the chunk the next entry is taken from.
+	pub head: u64,
+	/// How many of the head chunk's entries were taken already.
+	pub taken: u32,
+	/// The position of the chunk the next entry is appended to (unless it is full).
+	pub tail: u64,
+	/// How many entries the tail chunk holds.
+	pub tail_len: u32,
+}
+
+impl ChunkCursor {
+	/// Whether every entry appended was taken.
+	pub fn is_empty(&self) -> bool {
+		self.head > self.tail || (self.head == self.tail && self.taken >= self.tail_len)
+	}
+}
+
+/// What the visitor of an entry due to be taken says.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Taking {
+	/// The entry was dealt with: take it and go on.
+	Taken,
+	/// The entry is not due yet: leave it, and the ones after it, where they are.
+	NotDue,
+}
+
+/// A chunked queue of `E` in the map `Chunks` with its cursor in `Cursor`.
+pub struct ChunkedQueue<Chunks, Cursor, E>(PhantomData<(Chunks, Cursor, E)>);
+
+impl<Chunks, Cursor, E> ChunkedQueue<Chunks, Cursor, E>
+where
+	E: FullCodec + Clone,
+	Chunks: StorageMap<u64, Chunk<E>, Query = Option<Chunk<E>>> + TryAppendMap<u64, Chunk<E>, E>,
+	Cursor: StorageValue<ChunkCursor, Query = ChunkCursor>,
+{
+	/// Appends `entry` at the end of the queue.
+	pub fn push(entry: E) {
+		let mut cursor = Cursor::get();
+		if cursor.tail_len >= CHUNK {
+			cursor.tail = cursor.tail.saturating_add(1);
+			cursor.tail_len = 0;
+		}
+		if Chunks::try_append(cursor.tail, entry).is_err() {
+			// The cursor counts the tail chunk's entries, and a full one is never appended to.
+			defensive!("the tail chunk has room");
+			return;
+		}
+		cursor.tail_len = cursor.tail_len.saturating_add(1);
+		Cursor::mutate(|stored| {
+			stored.tail = cursor.tail;
+			stored.tail_len = cursor.tail_len;
+		});
+	}
+
+	/// Takes at most `limit` entries from the front of the queue, each shown to `visit` first;
+	/// stops at the first one `visit` finds not due. Returns how many were taken.
+	pub fn take_due(limit: u32, mut visit: impl FnMut(E) -> Taking) -> u32 {
+		let start = Cursor::get();
+		let (mut head, mut taken) = (start.head, start.taken);
+		let mut chunk: Option<Chunk<E>> = None;
+		let mut done = 0u32;
+		while done < limit {
+			// The tail may have moved while entries were dealt with: read it again.
+			let cursor = ChunkCursor { head, taken, ..Cursor::get() };
+			if cursor.is_empty() {
+				break;
+			}
+			if chunk.is_none() {
+				chunk = Chunks::get(head);
+			}
+			let Some(entry) = chunk.as_ref().and_then(|entries| entries.get(taken as usize)) else {
+				defensive!("every entry between the head and the tail is stored");
+				break;
+			};
+			if visit(entry.clone()) == Taking::NotDue {
+				break;
+			}
+			done = done.saturating_add(1);
+			taken = taken.saturating_add(1);
+			if taken >= CHUNK {
+				Chunks::remove(head);
+				head = head.saturating_add(1);
+				taken = 0;
+				chunk = None;
+			}
+		}
+		if done > 0 {
+			Cursor::mutate(|stored| {
+				stored.head = head;
+				stored.taken = taken;
+			});
+		}
+		done
+	}
+
+	/// Every entry still queued, first to last, once the chunks are checked against the
+	/// cursor: for checks, never in a block.
+	pub fn entries() -> Result<alloc::vec::Vec<E>, &'static str>
+	where
+		Chunks: IterableStorageMap<u64, Chunk<E>>,
+	{
+		let cursor = Cursor::get();
+		// Full chunks from the head to the tail, and the tail once something was appended to
+		// it; none once the head passed the tail.
+		let stored = match cursor.tail.checked_sub(cursor.head) {
+			Some(before_tail) => before_tail.saturating_add((cursor.tail_len > 0) as u64),
+			None => 0,
+		};
+		if Chunks::iter_keys().count() as u64 != stored {
+			return Err("chunks stored outside the cursor's range");
+		}
+		if cursor.tail_len > CHUNK || cursor.head.saturating_sub(cursor.tail) > 1 {
+			return Err("a cursor out of its bounds");
+		}
+		let mut entries = alloc::vec::Vec::new();
+		if cursor.is_empty() {
+			return Ok(entries);
+		}
+		for position in cursor.head..=cursor.tail {
+			let chunk = Chunks::get(position).ok_or("a chunk missing between head and tail")?;
+			let expected = if position == cursor.tail { cursor.tail_len } else { CHUNK };
+			if chunk.len() as u32 != expected {
+				return Err("a chunk's length differs from its cursor's count");
+			}
+			let from = if position == cursor.head { cursor.taken as usize } else { 0 };
+			entries.extend(chunk.into_iter().skip(from));
+		}
+		Ok(entries)
+	}
+}
