@@ -531,8 +531,155 @@ async fn submit_task(
 			.await?;
 	let request: InferRequest = parse_json(&bytes)?;
 	let body_hash = sp_crypto_hashing::blake2_256(&bytes);
+	let (started, view) = start_task(&state, key, limit, request, body_hash)?;
+	let status = if started { StatusCode::ACCEPTED } else { StatusCode::OK };
+	Ok((status, Json(view)))
+}
+
+/// Most tasks one batch request starts or polls.
+pub const MAX_BATCH_TASKS: usize = 256;
+
+/// One task of `POST /v1/tasks/batch`: what `POST /v1/tasks` takes in its body and headers.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchedStart {
+	/// As the `Idempotency-Key` header.
+	#[serde(default)]
+	key: Option<String>,
+	/// As the `X-Veritensor-Timeout-Ms` header.
+	#[serde(default)]
+	timeout_ms: Option<u64>,
+	/// As the `X-Veritensor-Job` header: what the access log names.
+	#[serde(default)]
+	job: Option<String>,
+	/// The inference request.
+	request: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskBatch {
+	tasks: Vec<BatchedStart>,
+}
+
+/// `POST /v1/tasks/batch`: starts many tasks in one request, each as `POST /v1/tasks` would,
+/// in order. Answers each task's answer in the same order: its view (`{"id", "state"}`), or
+/// its error (`{"error"}`); one task's refusal does not refuse the others. The request as a
+/// whole is refused (nothing started) only when it is not a batch this service takes.
+async fn submit_tasks(
+	State(state): State<Arc<AppState>>,
+	body: Body,
+) -> Reply<Json<serde_json::Value>> {
+	state.count("submit_tasks");
+	let body_limit = infer_body_limit(&state.executor);
+	let bytes =
+		read_body(body, body_limit, |size| Error::InputTooLarge { size, limit: body_limit })
+			.await?;
+	let batch: TaskBatch = parse_json(&bytes)?;
+	ensure_batch_size(batch.tasks.len())?;
+	let mut answers = Vec::with_capacity(batch.tasks.len());
+	for entry in batch.tasks {
+		let job = entry.job.as_deref().filter(|job| is_log_safe(job)).unwrap_or("-");
+		let answer = batched_start(&state, entry.key, entry.timeout_ms, entry.request);
+		let outcome = match &answer {
+			Ok(_) => "started",
+			Err(error) => error.kind().as_str(),
+		};
+		log::log!(state.config.access_log, "task start in a batch: job {job} {outcome}");
+		answers.push(match answer {
+			Ok(view) => view,
+			Err(error) => {
+				state.executor.metrics().errors.with_label_values(&[error.kind().as_str()]).inc();
+				error_reply(&error).1
+			}
+		});
+	}
+	Ok(Json(serde_json::json!({ "tasks": answers })))
+}
+
+/// One task of a batch, started as `POST /v1/tasks` starts one.
+fn batched_start(
+	state: &Arc<AppState>,
+	key: Option<String>,
+	timeout_ms: Option<u64>,
+	request: serde_json::Value,
+) -> Result<serde_json::Value> {
+	let mut headers = HeaderMap::new();
+	if let Some(key) = key {
+		let value = key.parse().map_err(|_| Error::BadInput("a malformed task key".into()))?;
+		headers.insert(IDEMPOTENCY_KEY, value);
+	}
+	if let Some(millis) = timeout_ms {
+		headers.insert(TIMEOUT_MS, millis.into());
+	}
+	let key = idempotency_key(&headers)?;
+	let limit = task_limit(&headers, state.config.task_timeout)?;
+	// The request as this service would have received it alone: a retry of the same task,
+	// batched or alone, is known by its key and this hash.
+	let bytes = serde_json::to_vec(&request).unwrap_or_default();
+	let request: InferRequest = parse_json(&bytes)?;
+	let body_hash = sp_crypto_hashing::blake2_256(&bytes);
+	start_task(state, key, limit, request, body_hash).map(|(_, view)| view)
+}
+
+fn ensure_batch_size(tasks: usize) -> Result<()> {
+	if tasks == 0 || tasks > MAX_BATCH_TASKS {
+		return Err(Error::BadInput(format!(
+			"a batch names 1 to {MAX_BATCH_TASKS} tasks, not {tasks}"
+		)));
+	}
+	Ok(())
+}
+
+/// Whether a client's word can go in a log line as it is.
+fn is_log_safe(text: &str) -> bool {
+	text.len() <= 32 && text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PollBatch {
+	ids: Vec<String>,
+}
+
+/// `POST /v1/tasks/poll`: where many tasks stand, in one request, each as `GET /v1/tasks/{id}`
+/// shows it (and read as that reads it), in order; a task the service does not know answers
+/// its `unknown_task` error.
+async fn poll_tasks(
+	State(state): State<Arc<AppState>>,
+	body: Body,
+) -> Reply<Json<serde_json::Value>> {
+	state.count("poll_tasks");
+	// Ids are a few dozen bytes each.
+	let limit = (MAX_BATCH_TASKS as u64) << 8;
+	let bytes = read_body(body, limit, |size| Error::InputTooLarge { size, limit }).await?;
+	let batch: PollBatch = parse_json(&bytes)?;
+	ensure_batch_size(batch.ids.len())?;
+	let mut tasks = state.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+	let answers: Vec<serde_json::Value> = batch
+		.ids
+		.into_iter()
+		.map(|id| match tasks.read(&id) {
+			Some(found) => task_view(&id, Some(found)),
+			None => error_reply(&Error::UnknownTask(id)).1,
+		})
+		.collect();
+	Ok(Json(serde_json::json!({ "tasks": answers })))
+}
+
+/// Starts a task for `request` (hashing to `body_hash`) that may run for `limit`, under
+/// `key` if the client gave one: answers whether it started now, and the task as
+/// `GET /v1/tasks/{id}` shows it. A key naming a task started with the same request answers
+/// that task, and nothing new runs.
+fn start_task(
+	state: &Arc<AppState>,
+	key: Option<String>,
+	limit: Duration,
+	request: InferRequest,
+	body_hash: [u8; 32],
+) -> Result<(bool, serde_json::Value)> {
 	// Counted before the check, so that a drain that starts meanwhile waits for it.
-	let running = RunningTask::new(&state);
+	let running = RunningTask::new(state);
 	state.refuse_when_draining()?;
 	let id = format!(
 		"{:016x}",
@@ -556,7 +703,7 @@ async fn submit_task(
 				// Started before: this is a retry, and nothing new runs. Not a read of the
 				// outcome: the client may keep only the task's id, and polls for the rest.
 				let view = task_view(&known, tasks.states.get(&known).map(|task| &task.state));
-				return Ok((StatusCode::OK, Json(view)));
+				return Ok((false, view));
 			}
 			tasks.forget(&known);
 		}
@@ -564,8 +711,7 @@ async fn submit_task(
 			return Err(Error::Overloaded(format!(
 				"all {} remembered tasks are still running or hold results not read yet",
 				state.config.max_tasks
-			))
-			.into());
+			)));
 		}
 		// `limit` is at most the task timeout, which `validate` bounds.
 		tasks.start(&id, Instant::now() + limit);
@@ -601,7 +747,7 @@ async fn submit_task(
 	if !handle.is_finished() && tasks.running(&id) {
 		tasks.aborts.insert(id.clone(), handle.abort_handle());
 	}
-	Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id, "state": "running" }))))
+	Ok((true, serde_json::json!({ "id": id, "state": "running" })))
 }
 
 /// A task as `GET /v1/tasks/{id}` shows it.
@@ -769,7 +915,7 @@ async fn guard(
 	let job = headers
 		.get("x-veritensor-job")
 		.and_then(|v| v.to_str().ok())
-		.filter(|job| job.len() <= 32 && job.bytes().all(|b| b.is_ascii_alphanumeric()))
+		.filter(|job| is_log_safe(job))
 		.map(|job| format!(" job {job}"))
 		.unwrap_or_default();
 	let response = checked(&state, &headers, request, next).await;
@@ -882,6 +1028,8 @@ fn routes(state: Arc<AppState>) -> Router {
 		.route("/metrics", get(metrics))
 		.route("/v1/infer", post(infer))
 		.route("/v1/tasks", post(submit_task))
+		.route("/v1/tasks/batch", post(submit_tasks))
+		.route("/v1/tasks/poll", post(poll_tasks))
 		.route("/v1/tasks/{id}", get(task).delete(cancel_task))
 		.route("/v1/models", put(upload_model))
 		.route("/v1/models/fetch", post(fetch_model))

@@ -414,6 +414,75 @@ async fn a_full_task_table_refuses_new_work_rather_than_forget_a_result_not_read
 	assert_eq!((status, error_kind(&gone)), (StatusCode::NOT_FOUND, "unknown_task"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_starts_and_polls_many_tasks_in_one_request_each_answered_on_its_own() {
+	let service = Service::start(|config| config.max_tasks = 3, |_| {}).await;
+	let model = service.upload(demo_model(INT_MODEL)).await;
+	let request = |fill: i64| {
+		serde_json::from_slice::<Value>(&infer_body(&model, &[fill; 64], "tract")).unwrap()
+	};
+	let batch = json!({ "tasks": [
+		{ "key": "first", "timeout_ms": 60_000, "job": "7", "request": request(1) },
+		// Not an inference request: refused alone.
+		{ "request": { "inputs": [] } },
+		// The same key and request again: the same task, nothing new runs.
+		{ "key": "first", "request": request(1) },
+		{ "request": request(2) },
+		{ "request": request(3) },
+		// The table holds three tasks, none read yet: no room.
+		{ "request": request(4) },
+	]});
+	let (status, started) =
+		service.call(Method::POST, "/v1/tasks/batch", batch.to_string().into_bytes()).await;
+	assert_eq!(status, StatusCode::OK, "{started}");
+	let answers = started["tasks"].as_array().unwrap();
+	assert_eq!(answers.len(), 6, "{started}");
+	assert_eq!(error_kind(&answers[1]), "bad_input", "{started}");
+	assert_eq!(answers[2]["id"], answers[0]["id"], "{started}");
+	assert_eq!(error_kind(&answers[5]), "overloaded", "{started}");
+	let ids: Vec<&str> = [0, 3, 4].iter().map(|at| answers[*at]["id"].as_str().unwrap()).collect();
+	assert!(ids[0] != ids[1] && ids[1] != ids[2], "{started}");
+
+	// Polled together until none runs: each as `GET` shows it, an unknown one as its error.
+	let polled = loop {
+		let poll = json!({ "ids": [ids[0], "0000000000000000", ids[1], ids[2]] });
+		let (status, polled) =
+			service.call(Method::POST, "/v1/tasks/poll", poll.to_string().into_bytes()).await;
+		assert_eq!(status, StatusCode::OK, "{polled}");
+		if polled["tasks"].as_array().unwrap().iter().all(|task| task["state"] != "running") {
+			break polled;
+		}
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	};
+	let tasks = polled["tasks"].as_array().unwrap();
+	assert_eq!(error_kind(&tasks[1]), "unknown_task", "{polled}");
+	for (at, fill) in [(0, 1), (2, 2), (3, 3)] {
+		assert_eq!(tasks[at]["state"], "done", "{polled}");
+		let (_, alone) =
+			service.call(Method::POST, "/v1/infer", infer_body(&model, &[fill; 64], "tract")).await;
+		assert_eq!(tasks[at]["result"]["output_hash"], alone["output_hash"], "task {at}: {polled}");
+		assert_eq!(tasks[at]["result"]["outputs"], alone["outputs"], "task {at}: {polled}");
+	}
+	// Read, the results make room: the refused task starts now.
+	let again = json!({ "tasks": [{ "request": request(4) }] });
+	let (status, started) =
+		service.call(Method::POST, "/v1/tasks/batch", again.to_string().into_bytes()).await;
+	assert_eq!((status, &started["tasks"][0]["state"]), (StatusCode::OK, &json!("running")));
+
+	// A batch this service does not take starts nothing.
+	for refused in
+		[json!({ "tasks": [] }), json!({ "tasks": vec![json!({ "request": request(5) }); 257] })]
+	{
+		let (status, answer) =
+			service.call(Method::POST, "/v1/tasks/batch", refused.to_string().into_bytes()).await;
+		assert_eq!((status, error_kind(&answer)), (StatusCode::BAD_REQUEST, "bad_input"));
+	}
+	let (status, answer) = service
+		.call(Method::POST, "/v1/tasks/poll", json!({ "ids": [] }).to_string().into_bytes())
+		.await;
+	assert_eq!((status, error_kind(&answer)), (StatusCode::BAD_REQUEST, "bad_input"));
+}
+
 /// Posts a task with `headers`; the status and JSON answer.
 async fn start_task(
 	service: &Service,

@@ -118,6 +118,66 @@ fn model_numbered<T: Config>(index: u32, schema: IoSchema) -> ModelHash {
 	model
 }
 
+/// `count` provisional results of `k` workers each, due now, of `models` models in turn, each
+/// with its own owner, payees and input, every share of its price above zero; the block has an
+/// author, as on a chain, so that a protocol fee accrued pays its share. Returns now.
+fn provisionals_due<T: Config>(count: u32, k: u32, models: u32) -> BlockNumberFor<T> {
+	T::BenchmarkHelper::set_block_author();
+	let model = model_with::<T>(0xf1, small_schema());
+	T::BenchmarkHelper::add_worker(&[model], 0, 1);
+	T::BenchmarkHelper::make_eligible();
+	let user = funded::<T>("user");
+	let template = submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1));
+	let mut job = Jobs::<T>::get(template).expect("submitted; qed");
+	// Every share accrues to someone: nothing is skipped for being zero.
+	let share = T::Currency::minimum_balance();
+	job.price.per_worker = share;
+	job.price.royalty = share;
+	job.price.protocol = share;
+	job.price.storage = share;
+	job.k = k;
+	let worker = WorkerId::from(sp_core::sr25519::Public::from_raw([7; 32]));
+	let now = frame_system::Pallet::<T>::block_number();
+	let finding = RevealedFinding::from(Finding::<T>::Output {
+		output: payload::<T>(&small_schema().outputs, 3),
+		signature: sp_core::sr25519::Signature::from_raw([0; 64]).into(),
+	});
+	let models: Vec<ModelHash> =
+		(0..models.max(1)).map(|index| model_numbered::<T>(index, small_schema())).collect();
+	for index in 0..count {
+		let id = (1u64 << 40) + index as u64;
+		let mut job = job.clone();
+		if k > 1 {
+			for party in 0..k {
+				Parties::<T>::insert(id, party, (worker.clone(), finding.clone()));
+			}
+		}
+		job.model = models[index as usize % models.len()];
+		job.price.owner = account("owner", index, 0);
+		T::Models::acquire(&job.model).expect("a listed model takes jobs; qed");
+		Inputs::<T>::insert(id, payload::<T>(&small_schema().inputs, 1));
+		let earners = (0..k).map(|member| Earner {
+			worker: worker.clone(),
+			operator: account("operator", index * k + member, 0),
+			payee: account("payee", index * k + member, 0),
+		});
+		Provisionals::<T>::insert(
+			id,
+			Provisional {
+				job,
+				worker: worker.clone(),
+				operator: account("operator", index, 0),
+				earners: BoundedVec::truncate_from(earners.collect()),
+				premium: Zero::zero(),
+				until: now,
+				challenge: None,
+			},
+		);
+		Pallet::<T>::queue_for_finalizing(id, now);
+	}
+	now
+}
+
 /// Fills the prune and finalize queues' last chunks but for one entry, with results of a job
 /// that does not exist, settled now.
 fn fill_queues_but_one<T: Config>() {
@@ -1228,74 +1288,31 @@ mod benchmarks {
 
 	#[benchmark]
 	fn finalize_results(
-		n: Linear<0, { T::MaxPrunedPerBlock::get() / 2 }>,
-		q: Linear<0, { T::MaxPrunedPerBlock::get() / 2 }>,
+		n: Linear<{ T::MaxPrunedPerBlock::get() / 2 }, { T::MaxPrunedPerBlock::get() }>,
 		m: Linear<1, { T::MaxPrunedPerBlock::get() / 2 }>,
 	) {
-		// The block has an author, as on a chain: a protocol fee accrued here pays its share.
-		T::BenchmarkHelper::set_block_author();
-		// `n` provisional results of one worker and `q` of the largest quorum, due now, of `m`
-		// models (never more than the results), each with its own owner, payees and input:
-		// each one's earnings accrued to every payee, its input dropped, its model released,
-		// and a quorum's findings kept for an appeal forgotten.
-		let model = model_with::<T>(0xf1, small_schema());
-		T::BenchmarkHelper::add_worker(&[model], 0, 1);
-		T::BenchmarkHelper::make_eligible();
-		let user = funded::<T>("user");
-		let template = submit_job::<T>(&user, model, payload::<T>(&small_schema().inputs, 1));
-		let mut job = Jobs::<T>::get(template).expect("submitted; qed");
-		// Every share accrues to someone: nothing is skipped for being zero.
-		let share = T::Currency::minimum_balance();
-		job.price.per_worker = share;
-		job.price.royalty = share;
-		job.price.protocol = share;
-		job.price.storage = share;
-		let worker = WorkerId::from(sp_core::sr25519::Public::from_raw([7; 32]));
-		let now = frame_system::Pallet::<T>::block_number();
-		let largest = T::MaxWorkersPerJob::get();
-		let finding = RevealedFinding::from(Finding::<T>::Output {
-			output: payload::<T>(&small_schema().outputs, 3),
-			signature: sp_core::sr25519::Signature::from_raw([0; 64]).into(),
-		});
-		let models: Vec<ModelHash> = (0..m.min(n + q).max(1))
-			.map(|index| model_numbered::<T>(index, small_schema()))
-			.collect();
-		for index in 0..n + q {
-			let id = (1u64 << 40) + index as u64;
-			let k = if index < n { 1 } else { largest };
-			let mut job = job.clone();
-			job.k = k;
-			if k > 1 {
-				for party in 0..k {
-					Parties::<T>::insert(id, party, (worker.clone(), finding.clone()));
-				}
-			}
-			job.model = models[index as usize % models.len()];
-			job.price.owner = account("owner", index, 0);
-			T::Models::acquire(&job.model).expect("a listed model takes jobs; qed");
-			Inputs::<T>::insert(id, payload::<T>(&small_schema().inputs, 1));
-			Provisionals::<T>::insert(
-				id,
-				Provisional {
-					job,
-					worker: worker.clone(),
-					operator: account("operator", index, 0),
-					earners: BoundedVec::truncate_from(
-						(0..k)
-							.map(|member| Earner {
-								worker: worker.clone(),
-								operator: account("operator", index * largest + member, 0),
-								payee: account("payee", index * largest + member, 0),
-							})
-							.collect(),
-					),
-					premium: Zero::zero(),
-					until: now,
-					challenge: None,
-				},
-			);
-			Pallet::<T>::queue_for_finalizing(id, now);
+		// `n` provisional results of one worker, due now, of `m` models (at most half of `n`,
+		// so that every model counted is released): each one's earnings accrued to its own
+		// payee and owner, its input dropped, its model released.
+		let now = provisionals_due::<T>(n, 1, m);
+
+		#[block]
+		{
+			Pallet::<T>::finalize_due(now);
 		}
+
+		assert!(Provisionals::<T>::iter().next().is_none());
+		// Each payee and owner, the block's author and the treasury.
+		assert_eq!(Claimable::<T>::iter().count() as u32, 2 * n + 2);
+	}
+
+	#[benchmark]
+	fn finalize_quorum_results(q: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
+		// `q` provisional results of the largest quorum, due now, each of its own model: each
+		// one's earnings accrued to every member's payee and its own owner, its input dropped,
+		// its model released and the findings kept for an appeal forgotten.
+		let largest = T::MaxWorkersPerJob::get();
+		let now = provisionals_due::<T>(q, largest, q);
 
 		#[block]
 		{
@@ -1304,11 +1321,7 @@ mod benchmarks {
 
 		assert!(Provisionals::<T>::iter().next().is_none());
 		assert!(Parties::<T>::iter().next().is_none());
-		if n + q > 0 {
-			// Each payee and owner, the block's author and the treasury.
-			let accrued = n + q * largest + n + q + 2;
-			assert_eq!(Claimable::<T>::iter().count() as u32, accrued);
-		}
+		assert_eq!(Claimable::<T>::iter().count() as u32, q * largest + q + 2);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder.build(), crate::mock::Test);

@@ -65,7 +65,8 @@ pub(crate) struct Finalization {
 	pub taken: u32,
 	/// Of the results made final, those of quorums (their appeal findings forgotten).
 	pub quorums: u32,
-	/// The models whose jobs were released.
+	/// The models of the single-worker results made final (a quorum's result is weighed with
+	/// its own model).
 	pub models: u32,
 	/// Entries taken from the queue of one entry per job.
 	pub unchunked: u32,
@@ -142,10 +143,11 @@ impl<T: Config> Pallet<T> {
 			match Provisionals::<T>::get(job_id) {
 				Some(provisional) if provisional.challenge.is_none() => {
 					Self::drop_input(job_id, &provisional.job.model);
-					models.insert(provisional.job.model);
 					if provisional.job.k > 1 {
 						Self::forget_appeal_findings(job_id);
 						quorums.saturating_inc();
+					} else {
+						models.insert(provisional.job.model);
 					}
 					Self::make_final(job_id, provisional);
 				}

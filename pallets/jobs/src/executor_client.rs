@@ -270,14 +270,22 @@ pub fn read_task<B: Get<u32>>(
 	schema: &IoSchema,
 ) -> Result<TaskState<B>, ClientError> {
 	let answer: Value = serde_json::from_slice(body).map_err(|_| malformed("is not JSON"))?;
-	if status != 200 || answer.get("error").is_some() && answer.get("state").is_none() {
+	if status != 200 {
 		return Err(error_of(&answer));
+	}
+	task_of(&answer, schema)
+}
+
+/// Where a task stands, as the executor shows it (alone, or in a batch's answer).
+fn task_of<B: Get<u32>>(answer: &Value, schema: &IoSchema) -> Result<TaskState<B>, ClientError> {
+	if answer.get("error").is_some() && answer.get("state").is_none() {
+		return Err(error_of(answer));
 	}
 	match answer["state"].as_str() {
 		Some("running") => Ok(TaskState::Running),
 		Some("done") => outputs_of(&answer["result"], schema)
 			.map(|(outputs, hash)| TaskState::Done(outputs, hash)),
-		Some("failed") => Err(error_of(&answer)),
+		Some("failed") => Err(error_of(answer)),
 		_ => Err(malformed("has no task state")),
 	}
 }
@@ -404,25 +412,135 @@ impl TaskStart {
 	}
 }
 
-/// Starts inferences as tasks on the executor (`POST /v1/tasks`), all in flight together;
-/// returns each task's id, in the order of `starts`.
+/// Starts inferences as tasks on the executor, in batches (`POST /v1/tasks/batch`) all in
+/// flight together; returns each task's id, in the order of `starts`. A batch the executor
+/// does not take (an executor without batches, or a batch past its body limit) is sent again
+/// as one `POST /v1/tasks` per task.
 pub fn start_tasks(
 	endpoint: &ExecutorEndpoint,
 	starts: Vec<TaskStart>,
 	deadline: Timestamp,
 ) -> Vec<Result<Vec<u8>, ClientError>> {
-	let requests = starts.into_iter().map(TaskStart::into_request).collect();
-	exchange_all(endpoint, requests, deadline)
-		.into_iter()
-		.map(|answer| answer.and_then(|(status, body)| read_start(status, &body)))
-		.collect()
+	let mut batches: Vec<Vec<TaskStart>> = Vec::new();
+	let mut bytes = 0usize;
+	for start in starts {
+		let size = start.request.len().saturating_add(256);
+		match batches.last_mut() {
+			Some(batch)
+				if batch.len() < MAX_BATCH_TASKS
+					&& bytes.saturating_add(size) <= MAX_BATCH_BYTES =>
+			{
+				bytes = bytes.saturating_add(size);
+				batch.push(start);
+			}
+			_ => {
+				bytes = size;
+				batches.push(alloc::vec![start]);
+			}
+		}
+	}
+	let requests = batches
+		.iter()
+		.map(|batch| batch_request("/v1/tasks/batch", batch_of_starts(batch)))
+		.collect();
+	let answers = exchange_all(endpoint, requests, deadline);
+	let mut started = Vec::new();
+	for (batch, answer) in batches.into_iter().zip(answers) {
+		match batch_answers(answer, batch.len()) {
+			BatchAnswer::Each(answers) => started.extend(answers.iter().map(task_id_of)),
+			BatchAnswer::Failed(error) => started.extend(batch.iter().map(|_| Err(error.clone()))),
+			BatchAnswer::NotTaken => {
+				let requests = batch.into_iter().map(TaskStart::into_request).collect();
+				started.extend(
+					exchange_all(endpoint, requests, deadline)
+						.into_iter()
+						.map(|answer| answer.and_then(|(status, body)| read_start(status, &body))),
+				);
+			}
+		}
+	}
+	started
+}
+
+/// Most tasks in one batch request, as the executor takes them.
+const MAX_BATCH_TASKS: usize = 256;
+
+/// Most bytes of inference requests in one batch: well within the body an executor takes for
+/// one inference request of its largest input (22 MiB for 1 MiB).
+const MAX_BATCH_BYTES: usize = 4 << 20;
+
+/// The body of `POST /v1/tasks/batch` for `starts`: each request as it would be posted alone,
+/// with its headers as fields.
+fn batch_of_starts(starts: &[TaskStart]) -> Vec<u8> {
+	let mut body = Vec::with_capacity(
+		starts.iter().map(|start| start.request.len().saturating_add(256)).sum::<usize>(),
+	);
+	body.extend_from_slice(b"{\"tasks\":[");
+	for (index, start) in starts.iter().enumerate() {
+		if index > 0 {
+			body.push(b',');
+		}
+		let head = json!({
+			"job": format!("{}", start.job),
+			"key": start.terms.key,
+			"timeout_ms": start.terms.timeout_ms,
+		})
+		.to_string();
+		// The fields, then the request as it is: `{"job":..,"key":..,"timeout_ms":..,"request":{..}}`.
+		body.extend_from_slice(&head.as_bytes()[..head.len().saturating_sub(1)]);
+		body.extend_from_slice(b",\"request\":");
+		body.extend_from_slice(&start.request);
+		body.push(b'}');
+	}
+	body.extend_from_slice(b"]}");
+	body
+}
+
+fn batch_request(path: &str, body: Vec<u8>) -> ExecutorRequest {
+	ExecutorRequest {
+		method: http::Method::Post,
+		path: path.into(),
+		body: Some(body),
+		headers: Vec::new(),
+	}
+}
+
+/// What a batch request got.
+enum BatchAnswer {
+	/// Each task's answer, in order.
+	Each(Vec<Value>),
+	/// Nothing, for every task: the executor was not reached, or answered nonsense.
+	Failed(ClientError),
+	/// A refusal of the batch as a whole: nothing was done, each task is asked alone.
+	NotTaken,
+}
+
+fn batch_answers(answer: Result<(u16, Vec<u8>), ClientError>, tasks: usize) -> BatchAnswer {
+	let body = match answer {
+		Ok((200, body)) => body,
+		Ok(_) => return BatchAnswer::NotTaken,
+		Err(error) => return BatchAnswer::Failed(error),
+	};
+	let answer: Result<Value, _> = serde_json::from_slice(&body);
+	match answer.ok().and_then(|mut answer| answer.get_mut("tasks").map(Value::take)) {
+		Some(Value::Array(answers)) if answers.len() == tasks => BatchAnswer::Each(answers),
+		_ => BatchAnswer::Failed(malformed("to a batch does not answer each task")),
+	}
 }
 
 /// Reads the executor's answer to a task start: the task's id.
 pub fn read_start(status: u16, body: &[u8]) -> Result<Vec<u8>, ClientError> {
 	let answer: Value = serde_json::from_slice(body).map_err(|_| malformed("is not JSON"))?;
-	if !(200..300).contains(&status) || answer.get("error").is_some() {
+	if !(200..300).contains(&status) {
 		return Err(error_of(&answer));
+	}
+	task_id_of(&answer)
+}
+
+/// A started task's id, as the executor answers a start (alone, or in a batch's answer).
+fn task_id_of(answer: &Value) -> Result<Vec<u8>, ClientError> {
+	if answer.get("error").is_some() {
+		return Err(error_of(answer));
 	}
 	let id = answer["id"].as_str().ok_or_else(|| malformed("has no task id"))?;
 	if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -464,19 +582,51 @@ pub fn read_cancellation(status: u16, body: &[u8]) -> Result<(), ClientError> {
 	Err(error_of(&answer))
 }
 
-/// Asks the executor where the tasks stand (`GET /v1/tasks/{id}`), all in flight together:
-/// each task's state, its outputs checked against its schema, in the order of `tasks`.
+/// Asks the executor where the tasks stand, in batches (`POST /v1/tasks/poll`) all in flight
+/// together: each task's state, its outputs checked against its schema, in the order of
+/// `tasks`. A batch the executor does not take is asked again as one `GET /v1/tasks/{id}` per
+/// task.
 pub fn poll_tasks<B: Get<u32>>(
 	endpoint: &ExecutorEndpoint,
 	tasks: &[(&[u8], &IoSchema)],
 	deadline: Timestamp,
 ) -> Vec<Result<TaskState<B>, ClientError>> {
-	let requests = tasks.iter().map(|(id, _)| task_request(http::Method::Get, id)).collect();
-	exchange_all(endpoint, requests, deadline)
-		.into_iter()
-		.zip(tasks)
-		.map(|(answer, (_, schema))| {
-			answer.and_then(|(status, body)| read_task(status, &body, schema))
+	let batches: Vec<&[(&[u8], &IoSchema)]> = tasks.chunks(MAX_BATCH_TASKS).collect();
+	let requests = batches
+		.iter()
+		.map(|batch| {
+			let ids: Vec<_> = batch.iter().map(|(id, _)| String::from_utf8_lossy(id)).collect();
+			batch_request("/v1/tasks/poll", json!({ "ids": ids }).to_string().into_bytes())
 		})
-		.collect()
+		.collect();
+	let answers = exchange_all(endpoint, requests, deadline);
+	let mut states = Vec::with_capacity(tasks.len());
+	for (batch, answer) in batches.into_iter().zip(answers) {
+		match batch_answers(answer, batch.len()) {
+			BatchAnswer::Each(answers) => {
+				states.extend(answers.iter().zip(batch).map(|(answer, (id, schema))| {
+					// An answer that names another task is another task's: none of this one's.
+					match answer["id"].as_str() {
+						Some(named) if named.as_bytes() != *id => {
+							Err(malformed("to a poll names another task"))
+						}
+						_ => task_of(answer, schema),
+					}
+				}))
+			}
+			BatchAnswer::Failed(error) => states.extend(batch.iter().map(|_| Err(error.clone()))),
+			BatchAnswer::NotTaken => {
+				let requests =
+					batch.iter().map(|(id, _)| task_request(http::Method::Get, id)).collect();
+				states.extend(
+					exchange_all(endpoint, requests, deadline).into_iter().zip(batch).map(
+						|(answer, (_, schema))| {
+							answer.and_then(|(status, body)| read_task(status, &body, schema))
+						},
+					),
+				);
+			}
+		}
+	}
+	states
 }

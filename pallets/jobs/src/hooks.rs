@@ -71,13 +71,15 @@ impl<T: Config> Pallet<T> {
 		}
 		if finalized.taken > 0 {
 			// Every entry that made no quorum's result final is weighed as a single worker's
-			// result: an entry challenged or gone costs less.
+			// result (an entry challenged or gone costs less), of the models those released.
 			let singles = finalized.taken.saturating_sub(finalized.quorums);
-			weight.saturating_accrue(T::WeightInfo::finalize_results(
-				singles,
-				finalized.quorums,
-				finalized.models,
-			));
+			if singles > 0 {
+				weight
+					.saturating_accrue(T::WeightInfo::finalize_results(singles, finalized.models));
+			}
+			if finalized.quorums > 0 {
+				weight.saturating_accrue(T::WeightInfo::finalize_quorum_results(finalized.quorums));
+			}
 			// An entry of the queue of one entry per job is one more read and write.
 			let unchunked = finalized.unchunked.into();
 			weight.saturating_accrue(T::DbWeight::get().reads_writes(unchunked, unchunked));

@@ -12,8 +12,9 @@
 //!    carries an idempotency key (chain, job, worker key, input), so that a start repeated
 //!    after a lost answer or a restart of the node finds the task already running, and the
 //!    time to the job's give-up point, after which the executor drops the task;
-//!    Starts go out together, up to 64 in flight at once (as do polls and cancellations), so
-//!    that a key's many jobs cost a few round trips to the executor rather than one each; once
+//!    Starts go out in batches of up to 64 in one request (as do polls; cancellations go in
+//!    flight together), so that a key's many jobs cost a few requests to the executor rather
+//!    than one each (an executor without batches gets one request per task); once
 //!    the executor refuses a start as overloaded (its task table is full of running tasks and
 //!    results not collected yet), the run starts nothing more and spends its time polling,
 //!    which collects results and makes room;

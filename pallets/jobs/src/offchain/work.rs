@@ -35,11 +35,10 @@ const MIN_REQUEST_TIME: Duration = Duration::from_millis(200);
 const POLL_PAUSE_MS: u64 = 5;
 const MAX_POLL_PAUSE_MS: u64 = 200;
 
-/// Most requests to the executor in flight at once for one key (starts, polls or
-/// cancellations): together they cost one round trip rather than one each, and the executor
-/// queues the work it cannot run at once. As many as one answering transaction carries
-/// (`MaxResultsPerCall` in the runtime), and bounded so that one key's run never holds more
-/// connections than a small executor serves comfortably.
+/// Most tasks one key's run deals with at once: starts sent in one batch, polls in one batch,
+/// cancellations in flight together (each its own request). As many as one answering
+/// transaction carries (`MaxResultsPerCall` in the runtime); the executor queues the work it
+/// cannot run at once.
 const MAX_IN_FLIGHT: usize = 64;
 
 /// The failure of a request the node's HTTP layer dropped without a status.
@@ -111,7 +110,7 @@ impl From<ClientError> for Failure {
 
 impl<T: Config> WorkerRun<'_, T> {
 	/// Works on `due` jobs (assigned, not answered yet) until each has an answer or the run's
-	/// budget ends: starts and polls their tasks, [`MAX_IN_FLIGHT`] requests at a time, and
+	/// budget ends: starts and polls their tasks, [`MAX_IN_FLIGHT`] at a time, and
 	/// keeps every answer signed in `journal`.
 	pub(crate) fn answer(&self, journal: &mut Journal, due: &[(JobId, Job<T>)]) {
 		let unstarted: Vec<(JobId, &Job<T>)> = due
@@ -288,7 +287,7 @@ impl<T: Config> WorkerRun<'_, T> {
 		running
 	}
 
-	/// Asks the executor where the tasks of `jobs` stand, all in flight together; `None` for a
+	/// Asks the executor where the tasks of `jobs` stand, in one batch; `None` for a
 	/// job without a task or whose model left the registry.
 	fn poll_all(
 		&self,
@@ -416,7 +415,7 @@ impl<T: Config> WorkerRun<'_, T> {
 		Ok(TaskStart { job: job_id, terms: self.task_terms(job_id, job), request })
 	}
 
-	/// Starts the executor tasks of `jobs`, all in flight together; returns each one's task
+	/// Starts the executor tasks of `jobs`, in one batch; returns each one's task
 	/// id, in order.
 	fn start_all(&self, jobs: &[(JobId, &Job<T>)]) -> Vec<Result<Vec<u8>, Failure>> {
 		// Jobs that cannot be started keep their failure; the others' starts go out together.

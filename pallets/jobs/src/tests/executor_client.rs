@@ -336,19 +336,21 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 		let mut headers = vec![("Authorization".to_string(), "Bearer t0ken".to_string())];
 		if json {
 			headers.insert(0, ("Content-Type".into(), "application/json".into()));
-			headers.insert(1, ("X-Veritensor-Job".into(), "42".into()));
-			headers.insert(2, ("Idempotency-Key".into(), "k-42".into()));
-			headers.insert(3, ("X-Veritensor-Timeout-Ms".into(), "18000".into()));
 		}
 		headers
 	};
+	let request = infer_request(&model, core::slice::from_ref(&input), &schema, None, &uris);
+	// The start goes in a batch, its headers as fields and its request as it is.
+	let mut batch = br#"{"tasks":[{"job":"42","key":"k-42","timeout_ms":18000,"request":"#.to_vec();
+	batch.extend_from_slice(&request);
+	batch.extend_from_slice(b"}]}");
 	let mut state = state.write();
 	state.expect_request(testing::PendingRequest {
 		method: "POST".into(),
-		uri: "http://127.0.0.1:8077/v1/tasks".into(),
+		uri: "http://127.0.0.1:8077/v1/tasks/batch".into(),
 		headers: headers(true),
-		body: infer_request(&model, core::slice::from_ref(&input), &schema, None, &uris),
-		response: Some(br#"{"id":"00ab12","state":"running"}"#.to_vec()),
+		body: batch,
+		response: Some(br#"{"tasks":[{"id":"00ab12","state":"running"}]}"#.to_vec()),
 		sent: true,
 		..Default::default()
 	});
@@ -357,10 +359,11 @@ fn inference_goes_over_the_nodes_http_with_the_token() {
 		json!({ "id": "00ab12", "state": "done", "result": answer }),
 	] {
 		state.expect_request(testing::PendingRequest {
-			method: "GET".into(),
-			uri: "http://127.0.0.1:8077/v1/tasks/00ab12".into(),
-			headers: headers(false),
-			response: Some(response.to_string().into_bytes()),
+			method: "POST".into(),
+			uri: "http://127.0.0.1:8077/v1/tasks/poll".into(),
+			headers: headers(true),
+			body: br#"{"ids":["00ab12"]}"#.to_vec(),
+			response: Some(json!({ "tasks": [response] }).to_string().into_bytes()),
 			sent: true,
 			..Default::default()
 		});

@@ -47,14 +47,109 @@ struct Node {
 	started: std::cell::RefCell<Vec<(u64, WorkerId)>>,
 	/// How many requests each wait for answers covered, in order.
 	waits: Arc<RwLock<Vec<usize>>>,
+	/// The batches sent to the executor.
+	batches: Arc<RwLock<Batches>>,
 }
 
 /// The scripted HTTP, recording how many requests each wait for answers covers: requests in
 /// flight together are waited for together.
+///
+/// The executor's batches (`POST /v1/tasks/batch`, `POST /v1/tasks/poll`) are answered as the
+/// executor answers them: each task as its own request would be (`POST /v1/tasks`,
+/// `GET /v1/tasks/{id}`), from the script, in order; so that tests script tasks, whichever
+/// way the worker sends them. With `batches_refused`, an executor without batches: 404.
 #[derive(Clone)]
 struct RecordingHttp {
 	http: testing::TestOffchainExt,
 	waits: Arc<RwLock<Vec<usize>>>,
+	batches: Arc<RwLock<Batches>>,
+}
+
+/// Batch requests in flight, and what was batched.
+#[derive(Default)]
+struct Batches {
+	/// By request id: the path, the body so far, and once sent the status and answer.
+	open: std::collections::BTreeMap<u16, BatchRequest>,
+	/// Every batch sent: its path and how many tasks it carried.
+	sent: Vec<(String, usize)>,
+	/// Whether the executor refuses batches (404), as one that predates them does.
+	refused: bool,
+}
+
+#[derive(Default)]
+struct BatchRequest {
+	uri: String,
+	body: Vec<u8>,
+	answer: Option<(u16, Vec<u8>)>,
+	read: usize,
+}
+
+/// Request ids of batches: far above the scripted requests'.
+const FIRST_BATCH_ID: u16 = 50_000;
+
+impl RecordingHttp {
+	/// One request to the scripted executor, whole: its answer.
+	fn exchange(
+		&mut self,
+		method: &str,
+		uri: &str,
+		headers: &[(&str, String)],
+		body: &[u8],
+	) -> Vec<u8> {
+		use offchain::Externalities;
+		let id = self.http.http_request_start(method, uri, &[]).expect("a request");
+		for (name, value) in headers {
+			self.http.http_request_add_header(id, name, value).expect("a header");
+		}
+		if !body.is_empty() {
+			self.http.http_request_write_body(id, body, None).expect("a body");
+		}
+		self.http.http_request_write_body(id, &[], None).expect("sent");
+		self.http.http_response_wait(&[id], None);
+		let mut answer = Vec::new();
+		let mut buffer = [0u8; 4096];
+		loop {
+			let read = self.http.http_response_read_body(id, &mut buffer, None).expect("a body");
+			if read == 0 {
+				break answer;
+			}
+			answer.extend_from_slice(&buffer[..read]);
+		}
+	}
+
+	/// Answers a batch, each task from the script as its own request.
+	fn answer_batch(&mut self, uri: &str, body: &[u8]) -> (u16, Vec<u8>) {
+		if self.batches.read().refused {
+			return (404, Vec::new());
+		}
+		let batch: Value = serde_json::from_slice(body).expect("a batch is JSON");
+		let mut answers = Vec::new();
+		if let Some(base) = uri.strip_suffix("/batch") {
+			let tasks = batch["tasks"].as_array().expect("tasks");
+			self.batches.write().sent.push(("/v1/tasks/batch".into(), tasks.len()));
+			for task in tasks {
+				let headers = [
+					("Content-Type", "application/json".to_string()),
+					("X-Veritensor-Job", task["job"].as_str().expect("a job").to_string()),
+					("Idempotency-Key", task["key"].as_str().expect("a key").to_string()),
+					("X-Veritensor-Timeout-Ms", task["timeout_ms"].to_string()),
+				];
+				let request = serde_json::to_vec(&task["request"]).expect("JSON");
+				answers.push(self.exchange("POST", base, &headers, &request));
+			}
+		} else {
+			let base = uri.strip_suffix("/poll").expect("a poll batch");
+			let ids = batch["ids"].as_array().expect("ids");
+			self.batches.write().sent.push(("/v1/tasks/poll".into(), ids.len()));
+			for id in ids {
+				let path = format!("{base}/{}", id.as_str().expect("an id"));
+				answers.push(self.exchange("GET", &path, &[], &[]));
+			}
+		}
+		let answers: Vec<Value> =
+			answers.iter().map(|answer| serde_json::from_slice(answer).expect("JSON")).collect();
+		(200, json!({ "tasks": answers }).to_string().into_bytes())
+	}
 }
 
 impl offchain::Externalities for RecordingHttp {
@@ -84,6 +179,13 @@ impl offchain::Externalities for RecordingHttp {
 		uri: &str,
 		meta: &[u8],
 	) -> Result<offchain::HttpRequestId, ()> {
+		if method == "POST" && (uri.ends_with("/v1/tasks/batch") || uri.ends_with("/v1/tasks/poll"))
+		{
+			let mut batches = self.batches.write();
+			let id = FIRST_BATCH_ID + batches.open.len() as u16;
+			batches.open.insert(id, BatchRequest { uri: uri.into(), ..Default::default() });
+			return Ok(offchain::HttpRequestId(id));
+		}
 		self.http.http_request_start(method, uri, meta)
 	}
 
@@ -93,6 +195,9 @@ impl offchain::Externalities for RecordingHttp {
 		name: &str,
 		value: &str,
 	) -> Result<(), ()> {
+		if request_id.0 >= FIRST_BATCH_ID {
+			return Ok(());
+		}
 		self.http.http_request_add_header(request_id, name, value)
 	}
 
@@ -102,6 +207,24 @@ impl offchain::Externalities for RecordingHttp {
 		chunk: &[u8],
 		deadline: Option<offchain::Timestamp>,
 	) -> Result<(), offchain::HttpError> {
+		if request_id.0 >= FIRST_BATCH_ID {
+			let (uri, body) = {
+				let mut batches = self.batches.write();
+				let batch =
+					batches.open.get_mut(&request_id.0).ok_or(offchain::HttpError::Invalid)?;
+				batch.body.extend_from_slice(chunk);
+				if !chunk.is_empty() {
+					return Ok(());
+				}
+				(batch.uri.clone(), batch.body.clone())
+			};
+			// Sent: answered now, as scripted requests are.
+			let answer = self.answer_batch(&uri, &body);
+			if let Some(batch) = self.batches.write().open.get_mut(&request_id.0) {
+				batch.answer = Some(answer);
+			}
+			return Ok(());
+		}
 		self.http.http_request_write_body(request_id, chunk, deadline)
 	}
 
@@ -111,13 +234,27 @@ impl offchain::Externalities for RecordingHttp {
 		deadline: Option<offchain::Timestamp>,
 	) -> Vec<offchain::HttpRequestStatus> {
 		self.waits.write().push(ids.len());
-		self.http.http_response_wait(ids, deadline)
+		let scripted: Vec<_> = ids.iter().copied().filter(|id| id.0 < FIRST_BATCH_ID).collect();
+		let mut statuses = self.http.http_response_wait(&scripted, deadline).into_iter();
+		let batches = self.batches.read();
+		ids.iter()
+			.map(|id| match batches.open.get(&id.0) {
+				Some(BatchRequest { answer: Some((status, _)), .. }) => {
+					offchain::HttpRequestStatus::Finished(*status)
+				}
+				Some(_) => offchain::HttpRequestStatus::Invalid,
+				None => statuses.next().unwrap_or(offchain::HttpRequestStatus::Invalid),
+			})
+			.collect()
 	}
 
 	fn http_response_headers(
 		&mut self,
 		request_id: offchain::HttpRequestId,
 	) -> Vec<(Vec<u8>, Vec<u8>)> {
+		if request_id.0 >= FIRST_BATCH_ID {
+			return Vec::new();
+		}
 		self.http.http_response_headers(request_id)
 	}
 
@@ -127,6 +264,15 @@ impl offchain::Externalities for RecordingHttp {
 		buffer: &mut [u8],
 		deadline: Option<offchain::Timestamp>,
 	) -> Result<usize, offchain::HttpError> {
+		if request_id.0 >= FIRST_BATCH_ID {
+			let mut batches = self.batches.write();
+			let batch = batches.open.get_mut(&request_id.0).ok_or(offchain::HttpError::Invalid)?;
+			let (_, answer) = batch.answer.as_ref().ok_or(offchain::HttpError::Invalid)?;
+			let read = (answer.len() - batch.read).min(buffer.len());
+			buffer[..read].copy_from_slice(&answer[batch.read..batch.read + read]);
+			batch.read += read;
+			return Ok(read);
+		}
 		self.http.http_response_read_body(request_id, buffer, deadline)
 	}
 
@@ -146,7 +292,9 @@ fn worker_node(seeds: &[u8]) -> WorkerNode {
 		keystore.sr25519_generate_new(WORKER_KEY_TYPE, Some(&suri)).unwrap();
 	}
 	let waits = Arc::new(RwLock::new(Vec::new()));
-	let recording = RecordingHttp { http: offchain.clone(), waits: waits.clone() };
+	let batches = Arc::new(RwLock::new(Batches::default()));
+	let recording =
+		RecordingHttp { http: offchain.clone(), waits: waits.clone(), batches: batches.clone() };
 	ext.register_extension(OffchainWorkerExt::new(recording));
 	ext.register_extension(OffchainDbExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
@@ -159,7 +307,8 @@ fn worker_node(seeds: &[u8]) -> WorkerNode {
 			&endpoint.encode(),
 		);
 	});
-	WorkerNode { ext, node: Node { http, pool: pool_state, started: Default::default(), waits } }
+	let node = Node { http, pool: pool_state, started: Default::default(), waits, batches };
+	WorkerNode { ext, node }
 }
 
 impl WorkerNode {
@@ -442,7 +591,7 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_general_transaction
 }
 
 #[test]
-fn a_run_sends_its_starts_together_and_its_polls_together() {
+fn a_run_sends_its_starts_in_one_batch_and_its_polls_in_another() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
 		add_worker(1, 100, 5_000, 4);
@@ -456,8 +605,10 @@ fn a_run_sends_its_starts_together_and_its_polls_together() {
 		}
 		node.waits.write().clear();
 		run::<Test>(System::block_number());
-		// One round trip for the four starts, one for the four polls.
-		assert_eq!(*node.waits.read(), vec![4, 4]);
+		// One request for the four starts, one for the four polls.
+		assert_eq!(*node.waits.read(), vec![1, 1]);
+		let batches = node.batches.read().sent.clone();
+		assert_eq!(batches, [("/v1/tasks/batch".into(), 4), ("/v1/tasks/poll".into(), 4)]);
 		let sent = node.take_sent();
 		assert_eq!(sent.len(), 1);
 		let (_, answers) = opened(&sent[0]);
@@ -467,6 +618,31 @@ fn a_run_sends_its_starts_together_and_its_polls_together() {
 			let result = crate::Results::<Test>::get(job).expect("settled");
 			assert_eq!(result.output, label(*job as i64));
 		}
+	});
+}
+
+#[test]
+fn an_executor_without_batches_gets_each_start_and_poll_as_its_own_request() {
+	let mut node = worker_node(&[1]);
+	node.node.batches.write().refused = true;
+	node.execute(|node| {
+		add_worker(1, 100, 5_000, 4);
+		let jobs: Vec<u64> = (0..3).map(|fill| submit(USER, fill, 200)).collect();
+		run_to_block(1 + DELAY as u64);
+		for job in &jobs {
+			node.expect_start(*job, &format!("t{job}"));
+		}
+		for job in &jobs {
+			node.expect_poll(&format!("t{job}"), done(&format!("t{job}"), *job as i64));
+		}
+		node.waits.write().clear();
+		run::<Test>(System::block_number());
+		// The batch refused, then the three starts together; the same for the polls.
+		assert_eq!(*node.waits.read(), vec![1, 3, 1, 3]);
+		let sent = node.take_sent();
+		assert_eq!(sent.len(), 1);
+		assert_ok!(land_tx(&sent[0]));
+		assert!(jobs.iter().all(crate::Results::<Test>::contains_key));
 	});
 }
 
