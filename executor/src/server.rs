@@ -552,8 +552,9 @@ struct BatchedStart {
 	/// As the `X-Veritensor-Job` header: what the access log names.
 	#[serde(default)]
 	job: Option<String>,
-	/// The inference request.
-	request: serde_json::Value,
+	/// The inference request, as its client wrote it: hashed as `POST /v1/tasks` hashes its
+	/// body, so that a task is known by its key and request however it was started.
+	request: Box<serde_json::value::RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -580,14 +581,15 @@ async fn submit_tasks(
 	let mut answers = Vec::with_capacity(batch.tasks.len());
 	for entry in batch.tasks {
 		let job = entry.job.as_deref().filter(|job| is_log_safe(job)).unwrap_or("-");
-		let answer = batched_start(&state, entry.key, entry.timeout_ms, entry.request);
+		let answer = batched_start(&state, entry.key, entry.timeout_ms, &entry.request);
 		let outcome = match &answer {
-			Ok(_) => "started",
+			Ok((true, _)) => "started",
+			Ok((false, _)) => "replayed",
 			Err(error) => error.kind().as_str(),
 		};
 		log::log!(state.config.access_log, "task start in a batch: job {job} {outcome}");
 		answers.push(match answer {
-			Ok(view) => view,
+			Ok((_, view)) => view,
 			Err(error) => {
 				state.executor.metrics().errors.with_label_values(&[error.kind().as_str()]).inc();
 				error_reply(&error).1
@@ -602,8 +604,8 @@ fn batched_start(
 	state: &Arc<AppState>,
 	key: Option<String>,
 	timeout_ms: Option<u64>,
-	request: serde_json::Value,
-) -> Result<serde_json::Value> {
+	request: &serde_json::value::RawValue,
+) -> Result<(bool, serde_json::Value)> {
 	let mut headers = HeaderMap::new();
 	if let Some(key) = key {
 		let value = key.parse().map_err(|_| Error::BadInput("a malformed task key".into()))?;
@@ -614,12 +616,10 @@ fn batched_start(
 	}
 	let key = idempotency_key(&headers)?;
 	let limit = task_limit(&headers, state.config.task_timeout)?;
-	// The request as this service would have received it alone: a retry of the same task,
-	// batched or alone, is known by its key and this hash.
-	let bytes = serde_json::to_vec(&request).unwrap_or_default();
-	let request: InferRequest = parse_json(&bytes)?;
-	let body_hash = sp_crypto_hashing::blake2_256(&bytes);
-	start_task(state, key, limit, request, body_hash).map(|(_, view)| view)
+	let bytes = request.get().as_bytes();
+	let request: InferRequest = parse_json(bytes)?;
+	let body_hash = sp_crypto_hashing::blake2_256(bytes);
+	start_task(state, key, limit, request, body_hash)
 }
 
 fn ensure_batch_size(tasks: usize) -> Result<()> {

@@ -442,6 +442,10 @@ async fn a_batch_starts_and_polls_many_tasks_in_one_request_each_answered_on_its
 	assert_eq!(error_kind(&answers[5]), "overloaded", "{started}");
 	let ids: Vec<&str> = [0, 3, 4].iter().map(|at| answers[*at]["id"].as_str().unwrap()).collect();
 	assert!(ids[0] != ids[1] && ids[1] != ids[2], "{started}");
+	// Started alone with the same key and request, it is the same task too.
+	let key = [("idempotency-key", "first")];
+	let (status, alone) = start_task(&service, infer_body(&model, &[1; 64], "tract"), &key).await;
+	assert_eq!((status, alone["id"].as_str()), (StatusCode::OK, Some(ids[0])), "{alone}");
 
 	// Polled together until none runs: each as `GET` shows it, an unknown one as its error.
 	let polled = loop {

@@ -770,6 +770,12 @@ mod benchmarks {
 		fill_queues_but_one::<T>();
 		Pallet::<T>::queue_for_pruning(0, now.saturating_add(1u32.into()));
 		Pallet::<T>::queue_for_finalizing(0, now.saturating_add(1u32.into()));
+		// And, on a chain upgraded with results queued one entry per job, the first of each
+		// old queue, read every block until they are empty.
+		PruneQueue::<T>::insert(0, (0, now));
+		PruneQueueRange::<T>::put((0, 1));
+		FinalizeQueue::<T>::insert(0, (0, now.saturating_add(1u32.into())));
+		FinalizeQueueRange::<T>::put((0, 1));
 
 		#[block]
 		{
@@ -1287,14 +1293,10 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn finalize_results(
-		n: Linear<{ T::MaxPrunedPerBlock::get() / 2 }, { T::MaxPrunedPerBlock::get() }>,
-		m: Linear<1, { T::MaxPrunedPerBlock::get() / 2 }>,
-	) {
-		// `n` provisional results of one worker, due now, of `m` models (at most half of `n`,
-		// so that every model counted is released): each one's earnings accrued to its own
-		// payee and owner, its input dropped, its model released.
-		let now = provisionals_due::<T>(n, 1, m);
+	fn finalize_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
+		// `n` provisional results of one worker, due now, of one model: each one's earnings
+		// accrued to its own payee and owner, its input dropped, its model released.
+		let now = provisionals_due::<T>(n, 1, 1);
 
 		#[block]
 		{
@@ -1304,6 +1306,26 @@ mod benchmarks {
 		assert!(Provisionals::<T>::iter().next().is_none());
 		// Each payee and owner, the block's author and the treasury.
 		assert_eq!(Claimable::<T>::iter().count() as u32, 2 * n + 2);
+	}
+
+	#[benchmark]
+	fn release_models(m: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
+		// A job of each of `m` models ends: each model's count of open jobs is written (a
+		// block's results of one model write it once).
+		let models: Vec<ModelHash> =
+			(0..m).map(|index| model_numbered::<T>(index, small_schema())).collect();
+		for model in &models {
+			T::Models::acquire(model).expect("a listed model takes jobs; qed");
+		}
+
+		#[block]
+		{
+			for model in &models {
+				T::Models::release(model);
+			}
+		}
+
+		assert!(models.iter().all(|model| T::Models::open_jobs(model) == Some(0)));
 	}
 
 	#[benchmark]

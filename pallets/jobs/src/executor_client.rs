@@ -465,9 +465,10 @@ pub fn start_tasks(
 /// Most tasks in one batch request, as the executor takes them.
 const MAX_BATCH_TASKS: usize = 256;
 
-/// Most bytes of inference requests in one batch: well within the body an executor takes for
-/// one inference request of its largest input (22 MiB for 1 MiB).
-const MAX_BATCH_BYTES: usize = 4 << 20;
+/// Most bytes of inference requests in one batch (a larger request goes in a batch of its own):
+/// within the body an executor takes for one inference request even when it takes inputs of
+/// only 64 KiB (1.4 MiB; 22 MiB for the default 1 MiB).
+const MAX_BATCH_BYTES: usize = 1 << 20;
 
 /// The body of `POST /v1/tasks/batch` for `starts`: each request as it would be posted alone,
 /// with its headers as fields.
@@ -480,14 +481,14 @@ fn batch_of_starts(starts: &[TaskStart]) -> Vec<u8> {
 		if index > 0 {
 			body.push(b',');
 		}
-		let head = json!({
+		let head = serde_json::to_vec(&json!({
 			"job": format!("{}", start.job),
 			"key": start.terms.key,
 			"timeout_ms": start.terms.timeout_ms,
-		})
-		.to_string();
+		}))
+		.unwrap_or_default();
 		// The fields, then the request as it is: `{"job":..,"key":..,"timeout_ms":..,"request":{..}}`.
-		body.extend_from_slice(&head.as_bytes()[..head.len().saturating_sub(1)]);
+		body.extend_from_slice(&head[..head.len().saturating_sub(1)]);
 		body.extend_from_slice(b",\"request\":");
 		body.extend_from_slice(&start.request);
 		body.push(b'}');
@@ -509,22 +510,36 @@ fn batch_request(path: &str, body: Vec<u8>) -> ExecutorRequest {
 enum BatchAnswer {
 	/// Each task's answer, in order.
 	Each(Vec<Value>),
-	/// Nothing, for every task: the executor was not reached, or answered nonsense.
+	/// Nothing, for every task: the executor was not reached, refused everything (its token,
+	/// a drain), or answered what is not an answer to each task. Each task is asked again later.
 	Failed(ClientError),
-	/// A refusal of the batch as a whole: nothing was done, each task is asked alone.
+	/// A batch this executor does not take (it has no batches, or not one this size): nothing
+	/// was done, each task is asked alone now.
 	NotTaken,
 }
 
 fn batch_answers(answer: Result<(u16, Vec<u8>), ClientError>, tasks: usize) -> BatchAnswer {
 	let body = match answer {
 		Ok((200, body)) => body,
-		Ok(_) => return BatchAnswer::NotTaken,
+		// Unknown path or method (an executor without batches), a body it refuses as too
+		// large, not JSON of its kind, or not a batch it knows.
+		Ok((400 | 404 | 405 | 413 | 415, _)) => return BatchAnswer::NotTaken,
+		Ok((_, body)) => {
+			return BatchAnswer::Failed(match serde_json::from_slice::<Value>(&body) {
+				Ok(answer) if answer.get("error").is_some() => error_of(&answer),
+				_ => ClientError::Unreachable("the executor refused a batch".into()),
+			})
+		}
 		Err(error) => return BatchAnswer::Failed(error),
 	};
 	let answer: Result<Value, _> = serde_json::from_slice(&body);
 	match answer.ok().and_then(|mut answer| answer.get_mut("tasks").map(Value::take)) {
 		Some(Value::Array(answers)) if answers.len() == tasks => BatchAnswer::Each(answers),
-		_ => BatchAnswer::Failed(malformed("to a batch does not answer each task")),
+		// Not an answer to each task: nothing in it can be trusted, and the tasks (running,
+		// perhaps done) are asked again later rather than dropped.
+		_ => BatchAnswer::Failed(ClientError::Unreachable(
+			"the executor's answer to a batch does not answer each task".into(),
+		)),
 	}
 }
 
@@ -596,7 +611,10 @@ pub fn poll_tasks<B: Get<u32>>(
 		.iter()
 		.map(|batch| {
 			let ids: Vec<_> = batch.iter().map(|(id, _)| String::from_utf8_lossy(id)).collect();
-			batch_request("/v1/tasks/poll", json!({ "ids": ids }).to_string().into_bytes())
+			batch_request(
+				"/v1/tasks/poll",
+				serde_json::to_vec(&json!({ "ids": ids })).unwrap_or_default(),
+			)
 		})
 		.collect();
 	let answers = exchange_all(endpoint, requests, deadline);
@@ -605,13 +623,13 @@ pub fn poll_tasks<B: Get<u32>>(
 		match batch_answers(answer, batch.len()) {
 			BatchAnswer::Each(answers) => {
 				states.extend(answers.iter().zip(batch).map(|(answer, (id, schema))| {
-					// An answer that names another task is another task's: none of this one's.
-					match answer["id"].as_str() {
-						Some(named) if named.as_bytes() != *id => {
-							Err(malformed("to a poll names another task"))
-						}
-						_ => task_of(answer, schema),
+					// A task's state comes with its id: an answer that names another task, or
+					// none, is not this one's.
+					let named = answer["id"].as_str().map(str::as_bytes);
+					if answer.get("state").is_some() && named != Some(*id) {
+						return Err(malformed("to a poll does not name the task"));
 					}
+					task_of(answer, schema)
 				}))
 			}
 			BatchAnswer::Failed(error) => states.extend(batch.iter().map(|_| Err(error.clone()))),

@@ -71,11 +71,15 @@ impl<T: Config> Pallet<T> {
 		}
 		if finalized.taken > 0 {
 			// Every entry that made no quorum's result final is weighed as a single worker's
-			// result (an entry challenged or gone costs less), of the models those released.
+			// result (an entry challenged or gone costs less).
 			let singles = finalized.taken.saturating_sub(finalized.quorums);
 			if singles > 0 {
-				weight
-					.saturating_accrue(T::WeightInfo::finalize_results(singles, finalized.models));
+				// `finalize_results` releases one model; each further model is written too.
+				weight.saturating_accrue(T::WeightInfo::finalize_results(singles));
+				let further = finalized.models.saturating_sub(1);
+				if further > 0 {
+					weight.saturating_accrue(T::WeightInfo::release_models(further));
+				}
 			}
 			if finalized.quorums > 0 {
 				weight.saturating_accrue(T::WeightInfo::finalize_quorum_results(finalized.quorums));

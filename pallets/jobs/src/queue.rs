@@ -8,8 +8,9 @@
 //! A queue is a map of chunks by position and a [`ChunkCursor`]: entries are appended to the
 //! chunk at `tail` until it is full, then to the next; they are taken from the chunk at `head`,
 //! from its entry `taken` on, and a chunk is removed once every one of its entries is taken.
-//! Appending writes only the tail's half of the cursor and taking only the head's, so that
-//! work done while an entry is taken may append to the same queue.
+//! Appending writes only the tail's half of the cursor and taking only the head's, and the head
+//! chunk is read again once its entries read before are taken, so that work done while an
+//! entry is taken may append to the same queue.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, FullCodec, MaxEncodedLen};
 use core::marker::PhantomData;
@@ -84,10 +85,16 @@ where
 			cursor.tail = cursor.tail.saturating_add(1);
 			cursor.tail_len = 0;
 		}
-		if Chunks::try_append(cursor.tail, entry).is_err() {
-			// The cursor counts the tail chunk's entries, and a full one is never appended to.
+		if Chunks::try_append(cursor.tail, entry.clone()).is_err() {
+			// The cursor counts the tail chunk's entries, and a full one is never appended to;
+			// were the count wrong, the entry goes to a chunk of its own rather than be lost.
 			defensive!("the tail chunk has room");
-			return;
+			cursor.tail = cursor.tail.saturating_add(1);
+			cursor.tail_len = 0;
+			if Chunks::try_append(cursor.tail, entry).is_err() {
+				defensive!("a chunk past the tail is empty");
+				return;
+			}
 		}
 		cursor.tail_len = cursor.tail_len.saturating_add(1);
 		Cursor::mutate(|stored| {
@@ -109,12 +116,27 @@ where
 			if cursor.is_empty() {
 				break;
 			}
-			if chunk.is_none() {
+			// Read again once its entries read before are all taken: the head chunk may be the
+			// tail, which work done meanwhile may have appended to.
+			if chunk.as_ref().is_none_or(|entries| taken as usize >= entries.len()) {
 				chunk = Chunks::get(head);
 			}
 			let Some(entry) = chunk.as_ref().and_then(|entries| entries.get(taken as usize)) else {
+				// Never: a chunk is removed only once every entry in it is taken. Were one
+				// missing, the queue skips it rather than stop there for good.
 				defensive!("every entry between the head and the tail is stored");
-				break;
+				Chunks::remove(head);
+				if head == cursor.tail {
+					// Appends go past it too.
+					Cursor::mutate(|stored| {
+						stored.tail = head.saturating_add(1);
+						stored.tail_len = 0;
+					});
+				}
+				head = head.saturating_add(1);
+				taken = 0;
+				chunk = None;
+				continue;
 			};
 			if visit(entry.clone()) == Taking::NotDue {
 				break;
@@ -128,7 +150,7 @@ where
 				chunk = None;
 			}
 		}
-		if done > 0 {
+		if (head, taken) != (start.head, start.taken) {
 			Cursor::mutate(|stored| {
 				stored.head = head;
 				stored.taken = taken;
@@ -153,7 +175,17 @@ where
 		if Chunks::iter_keys().count() as u64 != stored {
 			return Err("chunks stored outside the cursor's range");
 		}
-		if cursor.tail_len > CHUNK || cursor.head.saturating_sub(cursor.tail) > 1 {
+		let taken_in_bounds = match cursor.head.cmp(&cursor.tail) {
+			core::cmp::Ordering::Less => cursor.taken < CHUNK,
+			core::cmp::Ordering::Equal => cursor.taken <= cursor.tail_len,
+			// The head passed the tail only by taking the whole of a full tail chunk.
+			core::cmp::Ordering::Greater => {
+				cursor.head == cursor.tail.saturating_add(1)
+					&& cursor.taken == 0
+					&& cursor.tail_len == CHUNK
+			}
+		};
+		if cursor.tail_len > CHUNK || !taken_in_bounds {
 			return Err("a cursor out of its bounds");
 		}
 		let mut entries = alloc::vec::Vec::new();

@@ -72,7 +72,8 @@ pub trait WeightInfo {
 	fn decide_challenge() -> Weight;
 	fn appeal() -> Weight;
 	fn decide_appeal() -> Weight;
-	fn finalize_results(n: u32, m: u32, ) -> Weight;
+	fn finalize_results(n: u32, ) -> Weight;
+	fn release_models(m: u32, ) -> Weight;
 	fn finalize_quorum_results(q: u32, ) -> Weight;
 }
 
@@ -902,10 +903,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Inputs` (`max_values`: None, `max_size`: Some(65786), added: 68261, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 1024]`.
 	fn finalize_quorum_results(q: u32, ) -> Weight {
-		Self::finalize_results(q, q)
+		Self::finalize_results(q)
 	}
-	fn finalize_results(n: u32, m: u32, ) -> Weight {
-		let n = n.max(m);
+	fn release_models(m: u32, ) -> Weight {
+		Self::finalize_results(m)
+	}
+	fn finalize_results(n: u32, ) -> Weight {
 		// Measured: `926 + n * (1258 ±0)`
 		// Estimated: `6068 + n * (341850 ±0)`
 		// Minimum execution time: 71_672_000 picoseconds.
@@ -1099,10 +1102,12 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(140_u64))
 	}
 	fn finalize_quorum_results(q: u32, ) -> Weight {
-		Self::finalize_results(q, q)
+		Self::finalize_results(q)
 	}
-	fn finalize_results(n: u32, m: u32, ) -> Weight {
-		let n = n.max(m);
+	fn release_models(m: u32, ) -> Weight {
+		Self::finalize_results(m)
+	}
+	fn finalize_results(n: u32, ) -> Weight {
 		Weight::from_parts(74_371_000, 6068)
 			.saturating_add(Weight::from_parts(89_503_766, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))

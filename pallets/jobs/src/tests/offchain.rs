@@ -57,7 +57,8 @@ struct Node {
 /// The executor's batches (`POST /v1/tasks/batch`, `POST /v1/tasks/poll`) are answered as the
 /// executor answers them: each task as its own request would be (`POST /v1/tasks`,
 /// `GET /v1/tasks/{id}`), from the script, in order; so that tests script tasks, whichever
-/// way the worker sends them. With `batches_refused`, an executor without batches: 404.
+/// way the worker sends them. With `Batches::refused`, an executor without batches: 405, as
+/// its route for one task's id refuses a `POST`.
 #[derive(Clone)]
 struct RecordingHttp {
 	http: testing::TestOffchainExt,
@@ -72,7 +73,7 @@ struct Batches {
 	open: std::collections::BTreeMap<u16, BatchRequest>,
 	/// Every batch sent: its path and how many tasks it carried.
 	sent: Vec<(String, usize)>,
-	/// Whether the executor refuses batches (404), as one that predates them does.
+	/// Whether the executor refuses batches (405), as one that predates them does.
 	refused: bool,
 }
 
@@ -120,7 +121,7 @@ impl RecordingHttp {
 	/// Answers a batch, each task from the script as its own request.
 	fn answer_batch(&mut self, uri: &str, body: &[u8]) -> (u16, Vec<u8>) {
 		if self.batches.read().refused {
-			return (404, Vec::new());
+			return (405, Vec::new());
 		}
 		let batch: Value = serde_json::from_slice(body).expect("a batch is JSON");
 		let mut answers = Vec::new();

@@ -65,11 +65,26 @@ fn an_entry_appended_while_the_queue_is_taken_from_is_kept_and_an_emptied_queue_
 		assert!(PruneQueueOf::<Test>::entries().unwrap().is_empty());
 		assert_eq!(PruneChunks::<Test>::iter_keys().count(), 1, "the new tail chunk");
 
+		// Taking the last entry of a chunk not full yet appends another to that same chunk: it
+		// is taken too.
+		assert_eq!(PruneQueueOf::<Test>::take_due(u32::MAX, |_| Taking::Taken), 0);
+		PruneQueueOf::<Test>::push((2_000, 0));
+		let taken = PruneQueueOf::<Test>::take_due(u32::MAX, |(job, _)| {
+			if job == 2_000 {
+				PruneQueueOf::<Test>::push((2_001, 0));
+			}
+			Taking::Taken
+		});
+		assert_eq!(taken, 2);
+		assert!(PruneQueueOf::<Test>::entries().unwrap().is_empty());
+		let cursor = PruneChunkCursor::<Test>::get();
+		assert_eq!((cursor.head, cursor.taken, cursor.tail, cursor.tail_len), (1, 3, 1, 3));
+
 		// Emptied exactly at a chunk's end: no chunk is left, and the next entry starts one.
-		for job in 1..CHUNK as u64 {
+		for job in 3..CHUNK as u64 {
 			PruneQueueOf::<Test>::push((job, 0));
 		}
-		assert_eq!(PruneQueueOf::<Test>::take_due(u32::MAX, |_| Taking::Taken), CHUNK - 1);
+		assert_eq!(PruneQueueOf::<Test>::take_due(u32::MAX, |_| Taking::Taken), CHUNK - 3);
 		assert_eq!(PruneChunks::<Test>::iter_keys().count(), 0);
 		PruneQueueOf::<Test>::push((7, 0));
 		assert_eq!(PruneQueueOf::<Test>::entries().unwrap(), vec![(7, 0)]);
