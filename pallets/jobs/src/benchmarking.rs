@@ -119,9 +119,15 @@ fn model_numbered<T: Config>(index: u32, schema: IoSchema) -> ModelHash {
 }
 
 /// `count` provisional results of `k` workers each, due now, of `models` models in turn, each
-/// with its own owner, payees and input, every share of its price above zero; the block has an
+/// with its own input, and with `own_accounts` its own owner and payees (else all share one
+/// owner and one payee per member), every share of its price above zero; the block has an
 /// author, as on a chain, so that a protocol fee accrued pays its share. Returns now.
-fn provisionals_due<T: Config>(count: u32, k: u32, models: u32) -> BlockNumberFor<T> {
+fn provisionals_due<T: Config>(
+	count: u32,
+	k: u32,
+	models: u32,
+	own_accounts: bool,
+) -> BlockNumberFor<T> {
 	T::BenchmarkHelper::set_block_author();
 	let model = model_with::<T>(0xf1, small_schema());
 	T::BenchmarkHelper::add_worker(&[model], 0, 1);
@@ -146,6 +152,7 @@ fn provisionals_due<T: Config>(count: u32, k: u32, models: u32) -> BlockNumberFo
 		(0..models.max(1)).map(|index| model_numbered::<T>(index, small_schema())).collect();
 	for index in 0..count {
 		let id = (1u64 << 40) + index as u64;
+		let account_index = if own_accounts { index } else { 0 };
 		let mut job = job.clone();
 		if k > 1 {
 			for party in 0..k {
@@ -153,13 +160,13 @@ fn provisionals_due<T: Config>(count: u32, k: u32, models: u32) -> BlockNumberFo
 			}
 		}
 		job.model = models[index as usize % models.len()];
-		job.price.owner = account("owner", index, 0);
+		job.price.owner = account("owner", account_index, 0);
 		T::Models::acquire(&job.model).expect("a listed model takes jobs; qed");
 		Inputs::<T>::insert(id, payload::<T>(&small_schema().inputs, 1));
 		let earners = (0..k).map(|member| Earner {
 			worker: worker.clone(),
-			operator: account("operator", index * k + member, 0),
-			payee: account("payee", index * k + member, 0),
+			operator: account("operator", account_index * k + member, 0),
+			payee: account("payee", account_index * k + member, 0),
 		});
 		Provisionals::<T>::insert(
 			id,
@@ -1294,9 +1301,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn finalize_results(n: Linear<1, { T::MaxPrunedPerBlock::get() }>) {
-		// `n` provisional results of one worker, due now, of one model: each one's earnings
-		// accrued to its own payee and owner, its input dropped, its model released.
-		let now = provisionals_due::<T>(n, 1, 1);
+		// `n` provisional results of one worker, due now, of one model, one payee and one
+		// owner: each one's earnings accrued, its input dropped, its model released.
+		let now = provisionals_due::<T>(n, 1, 1, false);
 
 		#[block]
 		{
@@ -1304,8 +1311,25 @@ mod benchmarks {
 		}
 
 		assert!(Provisionals::<T>::iter().next().is_none());
-		// Each payee and owner, the block's author and the treasury.
-		assert_eq!(Claimable::<T>::iter().count() as u32, 2 * n + 2);
+		// The payee, the owner, the block's author and the treasury.
+		assert_eq!(Claimable::<T>::iter().count(), 4);
+	}
+
+	#[benchmark]
+	fn accrue_earnings(a: Linear<1, { 2 * T::MaxPrunedPerBlock::get() }>) {
+		// Earnings accrued to `a` accounts, once each (a block's results of one payee or owner
+		// write its claim once).
+		let amount = T::Currency::minimum_balance();
+		let accounts: Vec<T::AccountId> = (0..a).map(|index| account("earner", index, 0)).collect();
+
+		#[block]
+		{
+			for who in &accounts {
+				Pallet::<T>::accrue(who, amount);
+			}
+		}
+
+		assert_eq!(Claimable::<T>::iter().count() as u32, a);
 	}
 
 	#[benchmark]
@@ -1334,7 +1358,7 @@ mod benchmarks {
 		// one's earnings accrued to every member's payee and its own owner, its input dropped,
 		// its model released and the findings kept for an appeal forgotten.
 		let largest = T::MaxWorkersPerJob::get();
-		let now = provisionals_due::<T>(q, largest, q);
+		let now = provisionals_due::<T>(q, largest, q, true);
 
 		#[block]
 		{

@@ -68,6 +68,9 @@ pub(crate) struct Finalization {
 	/// The models of the single-worker results made final (a quorum's result is weighed with
 	/// its own model).
 	pub models: u32,
+	/// The payees and owners the single-worker results made final accrued earnings to (a
+	/// quorum's result is weighed with its own).
+	pub accounts: u32,
 	/// Entries taken from the queue of one entry per job.
 	pub unchunked: u32,
 }
@@ -135,6 +138,7 @@ impl<T: Config> Pallet<T> {
 	/// done, for the weight.
 	pub(crate) fn finalize_due(now: BlockNumberFor<T>) -> Finalization {
 		let mut models = BTreeSet::new();
+		let mut accounts = BTreeSet::new();
 		let mut quorums = 0u32;
 		let mut finalize = |(job_id, until): (JobId, BlockNumberFor<T>)| {
 			if until > now {
@@ -148,6 +152,9 @@ impl<T: Config> Pallet<T> {
 						quorums.saturating_inc();
 					} else {
 						models.insert(provisional.job.model);
+						accounts.insert(provisional.job.price.owner.clone());
+						let payees = provisional.earners.iter().map(|earner| earner.payee.clone());
+						accounts.extend(payees);
 					}
 					Self::make_final(job_id, provisional);
 				}
@@ -170,6 +177,7 @@ impl<T: Config> Pallet<T> {
 			taken: unchunked.saturating_add(chunked),
 			quorums,
 			models: models.len() as u32,
+			accounts: accounts.len() as u32,
 			unchunked,
 		}
 	}

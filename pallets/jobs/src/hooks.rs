@@ -80,6 +80,11 @@ impl<T: Config> Pallet<T> {
 				if further > 0 {
 					weight.saturating_accrue(T::WeightInfo::release_models(further));
 				}
+				// It accrues to one payee and one owner; each further account is written too.
+				let further = finalized.accounts.saturating_sub(2);
+				if further > 0 {
+					weight.saturating_accrue(T::WeightInfo::accrue_earnings(further));
+				}
 			}
 			if finalized.quorums > 0 {
 				weight.saturating_accrue(T::WeightInfo::finalize_quorum_results(finalized.quorums));

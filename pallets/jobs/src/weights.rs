@@ -74,6 +74,7 @@ pub trait WeightInfo {
 	fn decide_appeal() -> Weight;
 	fn finalize_results(n: u32, ) -> Weight;
 	fn release_models(m: u32, ) -> Weight;
+	fn accrue_earnings(a: u32, ) -> Weight;
 	fn finalize_quorum_results(q: u32, ) -> Weight;
 }
 
@@ -908,6 +909,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn release_models(m: u32, ) -> Weight {
 		Self::finalize_results(m)
 	}
+	fn accrue_earnings(a: u32, ) -> Weight {
+		Self::finalize_results(a)
+	}
 	fn finalize_results(n: u32, ) -> Weight {
 		// Measured: `926 + n * (1258 ±0)`
 		// Estimated: `6068 + n * (341850 ±0)`
@@ -1106,6 +1110,9 @@ impl WeightInfo for () {
 	}
 	fn release_models(m: u32, ) -> Weight {
 		Self::finalize_results(m)
+	}
+	fn accrue_earnings(a: u32, ) -> Weight {
+		Self::finalize_results(a)
 	}
 	fn finalize_results(n: u32, ) -> Weight {
 		Weight::from_parts(74_371_000, 6068)

@@ -130,12 +130,18 @@ fn results_queued_one_entry_per_job_before_an_upgrade_are_made_final_and_pruned_
 		let now = System::block_number() + 1;
 		System::set_block_number(now);
 		let finalized = Jobs::finalize_due(now);
-		assert_eq!(finalized, Finalization { taken: 1, quorums: 0, models: 1, unchunked: 1 });
+		assert_eq!(
+			finalized,
+			Finalization { taken: 1, quorums: 0, models: 1, accounts: 2, unchunked: 1 }
+		);
 		assert!(!Provisionals::<Test>::contains_key(old));
 		assert!(Provisionals::<Test>::contains_key(new));
 		assert_eq!(FinalizeQueueRange::<Test>::get(), (1, 1));
 		let finalized = Jobs::finalize_due(now + 1);
-		assert_eq!(finalized, Finalization { taken: 1, quorums: 0, models: 1, unchunked: 0 });
+		assert_eq!(
+			finalized,
+			Finalization { taken: 1, quorums: 0, models: 1, accounts: 2, unchunked: 0 }
+		);
 		assert!(!Provisionals::<Test>::contains_key(new));
 
 		run_to_block(1 + DELAY as u64 + RETENTION);
@@ -149,7 +155,7 @@ fn results_queued_one_entry_per_job_before_an_upgrade_are_made_final_and_pruned_
 }
 
 #[test]
-fn a_block_s_finalisation_counts_the_models_it_released_once_each() {
+fn a_block_s_finalisation_counts_the_models_and_accounts_it_wrote_once_each() {
 	ExtBuilder.build_and_execute(|| {
 		let other = veritensor_primitives::ModelHash::repeat_byte(0x42);
 		list(other, schema());
@@ -173,7 +179,10 @@ fn a_block_s_finalisation_counts_the_models_it_released_once_each() {
 		run_to_block(until - 1);
 		System::set_block_number(until);
 		let finalized = Jobs::finalize_due(until);
-		assert_eq!(finalized, Finalization { taken: 4, quorums: 0, models: 2, unchunked: 0 });
+		assert_eq!(
+			finalized,
+			Finalization { taken: 4, quorums: 0, models: 2, accounts: 2, unchunked: 0 }
+		);
 		assert!(jobs.iter().all(|job| !Provisionals::<Test>::contains_key(job)));
 	});
 }
