@@ -99,15 +99,19 @@ async function byzantineProxy(target) {
         body: request.method === 'GET' ? undefined : Buffer.concat(chunks),
       });
       let text = await upstream.text();
-      if (request.url.startsWith('/v1/tasks')) {
-        const task = JSON.parse(text);
-        if (task.state === 'done' && task.result) {
-          const label = task.result.outputs[0];
-          label.values[0] = (Number(label.values[0]) + 1) % 10;
-          task.result.output_hash = outputHash(task.result.outputs);
-          text = JSON.stringify(task);
-          stats.tampered += 1;
+      if (request.url.startsWith('/v1/tasks') && upstream.ok) {
+        // One task's answer, or a batch's (`{"tasks": [...]}`) of many.
+        const answer = JSON.parse(text);
+        const tasks = Array.isArray(answer.tasks) ? answer.tasks : [answer];
+        for (const task of tasks) {
+          if (task.state === 'done' && task.result) {
+            const label = task.result.outputs[0];
+            label.values[0] = (Number(label.values[0]) + 1) % 10;
+            task.result.output_hash = outputHash(task.result.outputs);
+            stats.tampered += 1;
+          }
         }
+        text = JSON.stringify(answer);
       }
       response.writeHead(upstream.status, { 'content-type': 'application/json' });
       response.end(text);
