@@ -10,6 +10,10 @@
 //! - steps: 10, repeat: 5, wasm execution: Compiled
 //! - benchmark CLI version: 64.0.0
 //!
+//! `on_initialize_base` was measured again alone, with the same node and settings, once its
+//! set-up measured the queues as they are once a chain has none of its results queued one entry
+//! per job (`--extrinsic on_initialize_base`).
+//!
 //! Command:
 //! ```text
 //! /root/.cache/veritensor-target/release/veritensor-node
@@ -285,20 +289,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::DisputeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::FinalizeQueueRange` (r:1 w:0)
 	/// Proof: `Jobs::FinalizeQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::FinalizeQueue` (r:1 w:0)
-	/// Proof: `Jobs::FinalizeQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::FinalizeChunkCursor` (r:1 w:0)
+	/// Proof: `Jobs::FinalizeChunkCursor` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::FinalizeChunks` (r:1 w:0)
+	/// Proof: `Jobs::FinalizeChunks` (`max_values`: None, `max_size`: Some(786), added: 3261, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::PruneQueueRange` (r:1 w:0)
 	/// Proof: `Jobs::PruneQueueRange` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Jobs::PruneQueue` (r:1 w:0)
-	/// Proof: `Jobs::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneChunkCursor` (r:1 w:0)
+	/// Proof: `Jobs::PruneChunkCursor` (`max_values`: Some(1), `max_size`: Some(24), added: 519, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::PruneChunks` (r:1 w:0)
+	/// Proof: `Jobs::PruneChunks` (`max_values`: None, `max_size`: Some(786), added: 3261, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::AssignmentModels` (r:0 w:1)
 	/// Proof: `Jobs::AssignmentModels` (`max_values`: None, `max_size`: Some(589), added: 3064, mode: `MaxEncodedLen`)
 	fn on_initialize_base() -> Weight {
-		// Measured: `536`
+		// Measured: `1927`
 		// Estimated: `36247`
-		// Minimum execution time: 32_839_000 picoseconds.
-		Weight::from_parts(37_796_000, 36247)
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+		// Minimum execution time: 34_581_000 picoseconds.
+		Weight::from_parts(37_766_000, 36247)
+			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Jobs::ExpiryQueue` (r:1 w:1)
@@ -1036,8 +1044,8 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_base() -> Weight {
-		Weight::from_parts(37_796_000, 36247)
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
+		Weight::from_parts(37_766_000, 36247)
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn expire_jobs(n: u32, ) -> Weight {
