@@ -371,7 +371,8 @@ async function faultsAndRestart() {
     const keyLabel = `worker="${workerKey}"`;
     check(series('veritensor_worker_answers_total', 'answer="output"', keyLabel) &&
       series('veritensor_worker_answers_total', 'answer="ModelUnsupported"', keyLabel) &&
-      series('veritensor_executor_requests_total', 'endpoint="submit_task"') &&
+      series('veritensor_executor_requests_total', 'endpoint="submit_tasks"') &&
+      series('veritensor_executor_requests_total', 'endpoint="poll_tasks"') &&
       metrics.includes('veritensor_worker_pending_answers{'),
       'the worker node\'s /metrics shows its executor\'s requests and its worker key\'s answers by kind');
     const finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
