@@ -22,7 +22,7 @@
 use crate::{
 	asset,
 	pallet::*,
-	queue::{ChunkedQueue, Taking},
+	queue::{ChunkedQueue, PositionQueue, Taking},
 	recompute::RefereeRun,
 	settlement::Settlement,
 	types::*,
@@ -57,6 +57,10 @@ pub(crate) fn longest_judgement<T: Config>() -> u32 {
 /// The queue of provisional results to make final.
 pub(crate) type FinalizeQueueOf<T> =
 	ChunkedQueue<FinalizeChunks<T>, FinalizeChunkCursor<T>, (JobId, BlockNumberFor<T>)>;
+
+/// The provisional results an upgraded chain still had queued one entry per job.
+pub(crate) type UnchunkedFinalizeQueueOf<T> =
+	PositionQueue<FinalizeQueue<T>, FinalizeQueueRange<T>, (JobId, BlockNumberFor<T>)>;
 
 /// What one block's finalisation did, for its weight.
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -165,13 +169,12 @@ impl<T: Config> Pallet<T> {
 			Taking::Taken
 		};
 		let limit = T::MaxPrunedPerBlock::get();
-		let unchunked = Self::finalize_unchunked(limit, &mut finalize);
-		let (first, next) = FinalizeQueueRange::<T>::get();
-		// Older results wait there: none of the chunks' is due before them.
-		let chunked = if first < next {
-			0
-		} else {
+		let unchunked = UnchunkedFinalizeQueueOf::<T>::take_due(limit, &mut finalize);
+		// While older results wait there, none of the chunks' is due.
+		let chunked = if UnchunkedFinalizeQueueOf::<T>::is_empty() {
 			FinalizeQueueOf::<T>::take_due(limit.saturating_sub(unchunked), &mut finalize)
+		} else {
+			0
 		};
 		Finalization {
 			taken: unchunked.saturating_add(chunked),
@@ -180,35 +183,6 @@ impl<T: Config> Pallet<T> {
 			accounts: accounts.len() as u32,
 			unchunked,
 		}
-	}
-
-	/// Takes from the queue of one entry per job (see [`FinalizeQueue`]) as
-	/// [`Self::finalize_due`] does from the chunks.
-	fn finalize_unchunked(
-		limit: u32,
-		finalize: &mut impl FnMut((JobId, BlockNumberFor<T>)) -> Taking,
-	) -> u32 {
-		let (mut first, next) = FinalizeQueueRange::<T>::get();
-		let mut done = 0;
-		while done < limit && first < next {
-			match FinalizeQueue::<T>::get(first) {
-				Some(entry) => {
-					if finalize(entry) == Taking::NotDue {
-						break;
-					}
-					FinalizeQueue::<T>::remove(first);
-				}
-				None => {
-					defensive!("every position of the finalize queue's range is filled");
-				}
-			}
-			first.saturating_inc();
-			done += 1;
-		}
-		if done > 0 {
-			FinalizeQueueRange::<T>::put((first, next));
-		}
-		done
 	}
 
 	/// Accrues a provisional result's earnings (each paid worker's price to its payee, the

@@ -3,7 +3,7 @@
 
 use crate::{
 	pallet::*,
-	queue::{ChunkedQueue, Taking},
+	queue::{ChunkedQueue, PositionQueue, Taking},
 	types::*,
 	WeightInfo,
 };
@@ -18,6 +18,10 @@ use veritensor_primitives::{
 /// The queue of results to prune.
 pub(crate) type PruneQueueOf<T> =
 	ChunkedQueue<PruneChunks<T>, PruneChunkCursor<T>, (JobId, BlockNumberFor<T>)>;
+
+/// The results an upgraded chain still had queued to prune one entry per job.
+pub(crate) type UnchunkedPruneQueueOf<T> =
+	PositionQueue<PruneQueue<T>, PruneQueueRange<T>, (JobId, BlockNumberFor<T>)>;
 
 impl<T: Config> Pallet<T> {
 	/// The hooks' work at block `now`: note the parent's VRF output, expire what is due, draw
@@ -202,47 +206,21 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn prune_results(now: BlockNumberFor<T>) -> (u32, u32) {
 		let retention = T::ResultRetention::get();
 		let limit = T::MaxPrunedPerBlock::get();
-		let is_due = |settled_at: BlockNumberFor<T>| settled_at.saturating_add(retention) <= now;
-		let unchunked = Self::prune_unchunked(limit, is_due);
-		let (first, next) = PruneQueueRange::<T>::get();
-		if first < next {
-			// Older results wait there: none of the chunks' is due before them.
-			return (unchunked, unchunked);
-		}
-		let chunked = PruneQueueOf::<T>::take_due(limit.saturating_sub(unchunked), |entry| {
-			let (job, settled_at) = entry;
-			if !is_due(settled_at) {
+		let mut prune = |(job, settled_at): (JobId, BlockNumberFor<T>)| {
+			if settled_at.saturating_add(retention) > now {
 				return Taking::NotDue;
 			}
 			Self::forget_result(job);
 			Taking::Taken
-		});
+		};
+		let unchunked = UnchunkedPruneQueueOf::<T>::take_due(limit, &mut prune);
+		// While older results wait there, none of the chunks' is due.
+		let chunked = if UnchunkedPruneQueueOf::<T>::is_empty() {
+			PruneQueueOf::<T>::take_due(limit.saturating_sub(unchunked), &mut prune)
+		} else {
+			0
+		};
 		(unchunked.saturating_add(chunked), unchunked)
-	}
-
-	/// Prunes from the queue of one entry per job (see [`PruneQueue`]), as [`Self::prune_results`]
-	/// does from the chunks.
-	fn prune_unchunked(limit: u32, is_due: impl Fn(BlockNumberFor<T>) -> bool) -> u32 {
-		let (mut first, next) = PruneQueueRange::<T>::get();
-		let mut pruned = 0;
-		while pruned < limit && first < next {
-			match PruneQueue::<T>::get(first) {
-				Some((_, settled_at)) if !is_due(settled_at) => break,
-				Some((job, _)) => {
-					Self::forget_result(job);
-					PruneQueue::<T>::remove(first);
-				}
-				None => {
-					defensive!("every position of the prune queue's range is filled");
-				}
-			}
-			first.saturating_inc();
-			pruned += 1;
-		}
-		if pruned > 0 {
-			PruneQueueRange::<T>::put((first, next));
-		}
-		pruned
 	}
 
 	/// Forgets a job's result and what was kept with it.

@@ -1,6 +1,12 @@
 //! The pallet's invariants, checked by `try_state` and after every unit test.
 
-use crate::{asset, challenge::FinalizeQueueOf, hooks::PruneQueueOf, pallet::*, types::*};
+use crate::{
+	asset,
+	challenge::{FinalizeQueueOf, UnchunkedFinalizeQueueOf},
+	hooks::{PruneQueueOf, UnchunkedPruneQueueOf},
+	pallet::*,
+	types::*,
+};
 use alloc::{collections::BTreeMap, vec::Vec};
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -343,16 +349,7 @@ impl<T: Config> Pallet<T> {
 	/// in chunks.
 	pub(crate) fn finalize_queue_entries(
 	) -> Result<Vec<(JobId, BlockNumberFor<T>)>, sp_runtime::TryRuntimeError> {
-		let (first, next) = FinalizeQueueRange::<T>::get();
-		ensure!(first <= next, "the finalize queue's range is reversed");
-		let mut entries = Vec::new();
-		for position in first..next {
-			entries.push(FinalizeQueue::<T>::get(position).ok_or("a gap in the finalize queue")?);
-		}
-		ensure!(
-			FinalizeQueue::<T>::iter_keys().count() as u64 == next - first,
-			"the finalize queue holds entries outside its range"
-		);
+		let mut entries = UnchunkedFinalizeQueueOf::<T>::entries()?;
 		entries.extend(FinalizeQueueOf::<T>::entries()?);
 		Ok(entries)
 	}
@@ -361,16 +358,7 @@ impl<T: Config> Pallet<T> {
 	/// chunks.
 	pub(crate) fn prune_queue_entries(
 	) -> Result<Vec<(JobId, BlockNumberFor<T>)>, sp_runtime::TryRuntimeError> {
-		let (first, next) = PruneQueueRange::<T>::get();
-		ensure!(first <= next, "the prune queue's range is reversed");
-		let mut entries = Vec::new();
-		for position in first..next {
-			entries.push(PruneQueue::<T>::get(position).ok_or("a gap in the prune queue")?);
-		}
-		ensure!(
-			PruneQueue::<T>::iter_keys().count() as u64 == next - first,
-			"the prune queue holds entries outside its range"
-		);
+		let mut entries = UnchunkedPruneQueueOf::<T>::entries()?;
 		entries.extend(PruneQueueOf::<T>::entries()?);
 		Ok(entries)
 	}

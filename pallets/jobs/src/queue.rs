@@ -204,3 +204,66 @@ where
 		Ok(entries)
 	}
 }
+
+/// A queue of one storage entry per position, `Entries`, its positions in use in `Range` (the
+/// first, and the next free one): how queues were kept before chunks. An upgraded chain may
+/// still hold entries there, older than any in chunks: they are taken first, and nothing is
+/// added to such a queue any more.
+pub struct PositionQueue<Entries, Range, E>(PhantomData<(Entries, Range, E)>);
+
+impl<Entries, Range, E> PositionQueue<Entries, Range, E>
+where
+	E: FullCodec,
+	Entries: StorageMap<u64, E, Query = Option<E>>,
+	Range: StorageValue<(u64, u64), Query = (u64, u64)>,
+{
+	/// Whether every entry was taken.
+	pub fn is_empty() -> bool {
+		let (first, next) = Range::get();
+		first >= next
+	}
+
+	/// Takes at most `limit` entries from the front, as [`ChunkedQueue::take_due`] does.
+	pub fn take_due(limit: u32, mut visit: impl FnMut(E) -> Taking) -> u32 {
+		let (mut first, next) = Range::get();
+		let mut done = 0u32;
+		while done < limit && first < next {
+			match Entries::get(first) {
+				Some(entry) => {
+					if visit(entry) == Taking::NotDue {
+						break;
+					}
+					Entries::remove(first);
+				}
+				None => {
+					defensive!("every position of the queue's range is filled");
+				}
+			}
+			first = first.saturating_add(1);
+			done = done.saturating_add(1);
+		}
+		if done > 0 {
+			Range::put((first, next));
+		}
+		done
+	}
+
+	/// Every entry still queued, first to last, once the positions are checked against the
+	/// range: for checks, never in a block.
+	pub fn entries() -> Result<alloc::vec::Vec<E>, &'static str>
+	where
+		Entries: IterableStorageMap<u64, E>,
+	{
+		let (first, next) = Range::get();
+		if first > next {
+			return Err("a queue's range is reversed");
+		}
+		let entries = (first..next)
+			.map(|position| Entries::get(position).ok_or("a gap in a queue"))
+			.collect::<Result<alloc::vec::Vec<_>, _>>()?;
+		if Entries::iter_keys().count() as u64 != next - first {
+			return Err("a queue holds entries outside its range");
+		}
+		Ok(entries)
+	}
+}
