@@ -591,19 +591,26 @@ fn assigned_jobs_run_on_the_executor_and_are_answered_in_one_general_transaction
 	});
 }
 
+/// `count` jobs for worker 1, drawn, each scripted to start as task `t{job}` and to be done
+/// when first polled, with its own label.
+fn drawn_with_tasks_done_at_first_poll(node: &Node, count: u8) -> Vec<u64> {
+	add_worker(1, 100, 5_000, 4);
+	let jobs: Vec<u64> = (0..count).map(|fill| submit(USER, fill, 200)).collect();
+	run_to_block(1 + DELAY as u64);
+	for job in &jobs {
+		node.expect_start(*job, &format!("t{job}"));
+	}
+	for job in &jobs {
+		node.expect_poll(&format!("t{job}"), done(&format!("t{job}"), *job as i64));
+	}
+	jobs
+}
+
 #[test]
 fn a_run_sends_its_starts_in_one_batch_and_its_polls_in_another() {
 	let mut node = worker_node(&[1]);
 	node.execute(|node| {
-		add_worker(1, 100, 5_000, 4);
-		let jobs: Vec<u64> = (0..4).map(|fill| submit(USER, fill, 200)).collect();
-		run_to_block(1 + DELAY as u64);
-		for job in &jobs {
-			node.expect_start(*job, &format!("t{job}"));
-		}
-		for job in &jobs {
-			node.expect_poll(&format!("t{job}"), done(&format!("t{job}"), *job as i64));
-		}
+		let jobs = drawn_with_tasks_done_at_first_poll(node, 4);
 		node.waits.write().clear();
 		run::<Test>(System::block_number());
 		// One request for the four starts, one for the four polls.
@@ -627,15 +634,7 @@ fn an_executor_without_batches_gets_each_start_and_poll_as_its_own_request() {
 	let mut node = worker_node(&[1]);
 	node.node.batches.write().refused = true;
 	node.execute(|node| {
-		add_worker(1, 100, 5_000, 4);
-		let jobs: Vec<u64> = (0..3).map(|fill| submit(USER, fill, 200)).collect();
-		run_to_block(1 + DELAY as u64);
-		for job in &jobs {
-			node.expect_start(*job, &format!("t{job}"));
-		}
-		for job in &jobs {
-			node.expect_poll(&format!("t{job}"), done(&format!("t{job}"), *job as i64));
-		}
+		let jobs = drawn_with_tasks_done_at_first_poll(node, 3);
 		node.waits.write().clear();
 		run::<Test>(System::block_number());
 		// The batch refused, then the three starts together; the same for the polls.
